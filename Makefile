@@ -1,0 +1,52 @@
+# The two entry points of the README: `make demo` and `make test`.
+# Each installs missing Debian packages, configures, builds and runs.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+
+.PHONY: all demo test test-unit test-sanitize build build-asan deps-build deps-test deps-bench bench clean
+
+all: build
+
+deps-build:
+	@scripts/install-deps build
+deps-test:
+	@scripts/install-deps build test
+deps-bench:
+	@scripts/install-deps build bench
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+
+build: deps-build $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(BUILD)/prescale demo
+
+# Every test: the release build (unit + integration with real Prometheus,
+# kubectl, openssl, chromium), then the unit tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer, built with clang-14 so that
+# both supported compilers build the tree.
+test: deps-test build
+	cd $(BUILD) && ctest --output-on-failure -j 2
+	$(MAKE) test-sanitize
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit -j 2
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DPRESCALE_SANITIZE=ON
+
+test-sanitize: deps-test $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -L unit -j 2
+
+bench: deps-bench build
+	bench/run-all
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

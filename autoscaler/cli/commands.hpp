@@ -1,0 +1,20 @@
+#pragma once
+// One function per subcommand: it adds its options to `app` and sets the
+// callback that runs it. Callbacks throw CLI::Error subclasses (or
+// prescale::cli::Failure) for bad usage; main turns them into exit codes.
+#include <CLI/CLI.hpp>
+
+#include <stdexcept>
+#include <string>
+
+namespace prescale::cli {
+
+/// A command failed for a reason the user must see (bad input file, ...).
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void add_version_command(CLI::App& app);
+// Each subcommand lives in cmd_<name>.cpp and is listed in main.cpp.
+
+}  // namespace prescale::cli

@@ -1,0 +1,34 @@
+// prescale: predictive autoscaling for Kubernetes. This file only wires the
+// subcommands; each lives in cmd_<name>.cpp.
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "prescale: forecasts load from its history (daily, weekly and calendar seasonality in\n"
+      "local time) and serves the forecast to the Kubernetes HPA as an external metric, so\n"
+      "deployments scale before a recurring surge.\n\n"
+      "Start with `prescale demo`, or `prescale forecast --input load.csv`.",
+      "prescale"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  prescale::cli::add_version_command(app);
+  // Subcommands, in the order `--help` lists them.
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const prescale::cli::Failure& e) {
+    fmt::print(stderr, "prescale: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "prescale: internal error: {}\n", e.what());
+    return 70;
+  }
+  return 0;
+}

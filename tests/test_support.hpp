@@ -1,0 +1,32 @@
+#pragma once
+// Helpers shared by the suites: where the source tree, the binary and the
+// real-trace data (../shared/data) are.
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace prescale::test {
+
+inline std::filesystem::path source_dir() { return PRESCALE_SOURCE_DIR; }
+inline std::filesystem::path binary_dir() { return PRESCALE_BINARY_DIR; }
+/// The prescale executable under test.
+inline std::filesystem::path prescale_bin() {
+  if (const char* bin = std::getenv("PRESCALE_BIN")) return bin;
+  return binary_dir() / "prescale";
+}
+/// ../shared/data beside the project, or empty when absent (a user's clone).
+inline std::filesystem::path shared_data_dir() {
+  if (const char* dir = std::getenv("PRESCALE_SHARED_DATA")) return dir;
+  const auto dir = source_dir().parent_path() / "shared" / "data";
+  return std::filesystem::exists(dir) ? dir : std::filesystem::path{};
+}
+
+}  // namespace prescale::test
+
+// Skips the current test case, saying why, when ../shared/data is missing.
+#define PRESCALE_REQUIRE_SHARED_DATA(dir_var)                                          \
+  const auto dir_var = ::prescale::test::shared_data_dir();                            \
+  if (dir_var.empty()) {                                                               \
+    WARN("skipped: ../shared/data (real traces) is absent beside this clone");         \
+    return;                                                                            \
+  }
