@@ -1,0 +1,104 @@
+#pragma once
+// The seam every forecasting model implements: construct -> fit -> forecast.
+// A Model is a recipe (immutable, thread-safe); fit() returns a FittedModel
+// that holds state, follows the stream in O(1) per sample with update(), and
+// forecasts. No I/O, no clocks: time enters only as seasonal positions and
+// regressor columns computed by the caller (prescale::calendar).
+#include <Eigen/Core>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace prescale::forecast {
+
+/// Outcome of a fit; callers must look at it.
+enum class FitStatus { ok, too_short, no_convergence, invalid_input };
+std::string_view to_string(FitStatus status);
+
+/// Where each sample sits in each seasonal period, in local wall-clock time.
+/// positions[k][i] is the slot (0 .. slots[k]-1) of sample i in period k.
+/// It covers the history and then the forecast horizon, so one layout serves
+/// fit(), update() and forecast(). Periods are ordered shortest first.
+struct SeasonLayout {
+  std::vector<std::uint32_t> slots;
+  std::vector<std::vector<std::uint32_t>> positions;
+
+  [[nodiscard]] std::size_t periods() const { return slots.size(); }
+  /// Number of samples the layout covers (history + horizon).
+  [[nodiscard]] std::size_t size() const { return positions.empty() ? 0 : positions[0].size(); }
+  /// Plain modular layout (UTC, no DST): slot = (first_index + i) mod slots.
+  static SeasonLayout modular(std::vector<std::uint32_t> slots, std::size_t count);
+};
+
+/// Everything a fit may use. y[i] is NaN where the sample is missing.
+/// regressors (optional) has one row per layout sample (history + horizon)
+/// and one column per calendar/Fourier regressor.
+struct FitInput {
+  std::span<const double> y;
+  const SeasonLayout* layout = nullptr;
+  const Eigen::MatrixXd* regressors = nullptr;
+  std::vector<std::string> regressor_names;
+};
+
+/// A forecast for steps 1..h after the last sample the model has seen.
+/// sigma[h] is the standard deviation of the h-step error (model-based, or
+/// calibrated from backtest errors by the caller).
+struct Forecast {
+  std::vector<double> mean;
+  std::vector<double> sigma;
+
+  [[nodiscard]] std::size_t size() const { return mean.size(); }
+  /// The p-quantile of step h, assuming normal errors: mean + z_p * sigma.
+  [[nodiscard]] double quantile(std::size_t h, double p) const;
+};
+
+/// z such that P(N(0,1) <= z) = p, for 0 < p < 1 (Acklam's rational
+/// approximation refined by one Newton step; |error| < 1e-12).
+double normal_quantile(double p);
+
+/// Fitted state. Not thread-safe: one owner updates it; clone() to share.
+class FittedModel {
+ public:
+  virtual ~FittedModel() = default;
+  /// Stable identifier, e.g. "holt-winters(A,Ad,A;288,2016)".
+  [[nodiscard]] virtual std::string name() const = 0;
+  /// Named parameters (alpha, beta, phi, gamma1, ...) for reports.
+  [[nodiscard]] virtual std::map<std::string, double> parameters() const = 0;
+  /// Index (into the layout) of the next sample the model expects.
+  [[nodiscard]] virtual std::size_t next_index() const = 0;
+  /// Absorbs the sample at next_index(); NaN advances time without learning.
+  /// O(1) in the history length.
+  virtual void update(double y) = 0;
+  /// Forecast for the next `horizon` samples (the layout must cover them).
+  [[nodiscard]] virtual Forecast forecast(std::size_t horizon) const = 0;
+  /// In-sample one-step residual variance (the sigma^2 of step 1).
+  [[nodiscard]] virtual double residual_variance() const = 0;
+  [[nodiscard]] virtual std::unique_ptr<FittedModel> clone() const = 0;
+};
+
+struct FitResult {
+  FitStatus status = FitStatus::invalid_input;
+  std::string message;  ///< why, for a person (e.g. "history 1.2 days < 2 seasons of 1d")
+  std::unique_ptr<FittedModel> fitted;
+  double fit_seconds = 0;  ///< filled by callers that time the fit
+};
+
+/// A model recipe. Immutable; fit() may be called from several threads.
+/// The layout and regressors passed to fit() must outlive the FittedModel,
+/// which reads them by index at update() and forecast() time: a streaming
+/// caller appends positions (and regressor rows) for new samples and for the
+/// horizon before calling update()/forecast(), never rewrites earlier ones.
+class Model {
+ public:
+  virtual ~Model() = default;
+  [[nodiscard]] virtual std::string name() const = 0;
+  [[nodiscard]] virtual FitResult fit(const FitInput& input) const = 0;
+};
+
+}  // namespace prescale::forecast

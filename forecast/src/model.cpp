@@ -1,0 +1,69 @@
+#include "prescale/forecast/model.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace prescale::forecast {
+
+std::string_view to_string(FitStatus status) {
+  switch (status) {
+    case FitStatus::ok: return "ok";
+    case FitStatus::too_short: return "too_short";
+    case FitStatus::no_convergence: return "no_convergence";
+    case FitStatus::invalid_input: return "invalid_input";
+  }
+  return "unknown";
+}
+
+SeasonLayout SeasonLayout::modular(std::vector<std::uint32_t> slots, std::size_t count) {
+  SeasonLayout layout;
+  layout.slots = std::move(slots);
+  for (std::uint32_t period : layout.slots) {
+    std::vector<std::uint32_t> positions(count);
+    for (std::size_t i = 0; i < count; ++i) positions[i] = static_cast<std::uint32_t>(i % period);
+    layout.positions.push_back(std::move(positions));
+  }
+  return layout;
+}
+
+double normal_quantile(double p) {
+  if (!(p > 0.0 && p < 1.0)) return std::numeric_limits<double>::quiet_NaN();
+  // Acklam's algorithm.
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
+                                 -2.759285104469687e+02, 1.383577518672690e+02,
+                                 -3.066479806614716e+01, 2.506628277459239e+00};
+  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                                 -1.556989798598866e+02, 6.680131188771972e+01,
+                                 -1.328068155288572e+01};
+  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
+                                 -2.400758277161838e+00, -2.549732539343734e+00,
+                                 4.374664141464968e+00,  2.938163982698783e+00};
+  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
+                                 2.445134137142996e+00, 3.754408661907416e+00};
+  const double low = 0.02425;
+  double x;
+  if (p < low) {
+    const double q = std::sqrt(-2 * std::log(p));
+    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  } else if (p <= 1 - low) {
+    const double q = p - 0.5;
+    const double r = q * q;
+    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  } else {
+    const double q = std::sqrt(-2 * std::log1p(-p));
+    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  // One Newton step on the normal CDF sharpens to full double precision.
+  const double e = 0.5 * std::erfc(-x / std::sqrt(2.0)) - p;
+  const double u = e * std::sqrt(2 * M_PI) * std::exp(x * x / 2);
+  return x - u / (1 + x * u / 2);
+}
+
+double Forecast::quantile(std::size_t h, double p) const {
+  return mean[h] + normal_quantile(p) * sigma[h];
+}
+
+}  // namespace prescale::forecast
