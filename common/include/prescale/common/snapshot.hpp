@@ -1,0 +1,71 @@
+#pragma once
+// What the engine publishes and the servers read: an immutable snapshot of
+// every target's recommendation, swapped atomically. Requests never fit or
+// fetch; they read the latest snapshot.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace prescale {
+
+/// One served external metric (the forecast metric or its -replicas twin).
+struct MetricValue {
+  std::string metric;                        ///< external metric name
+  std::string namespace_name;                ///< namespace it is served in, or "*" for all
+  std::map<std::string, std::string> labels; ///< matched by the HPA's labelSelector
+  double value = 0;                          ///< finite, >= 0
+  std::int64_t timestamp_unix = 0;           ///< when the value was computed
+  std::int64_t window_seconds = 60;          ///< the step the value covers
+  std::string target;                        ///< the target it belongs to
+};
+
+/// Per-target state for /status and /metrics.
+struct TargetStatus {
+  std::string target;                ///< the target's metric name
+  std::string model;                 ///< e.g. holt-winters(A,Ad,A;1440,10080) or seasonal-naive
+  std::map<std::string, double> parameters;
+  double observed = 0;               ///< last observed value
+  double forecast = 0;               ///< forecast quantile over the lead window
+  double served = 0;                 ///< max(observed, forecast), or observed in fallback
+  std::optional<double> replicas;    ///< served / capacityPerReplica, clamped
+  double fit_seconds = 0;            ///< duration of the last fit
+  std::optional<double> backtest_mase;
+  std::int64_t last_fit_unix = 0;
+  std::int64_t data_age_seconds = 0; ///< now - time of the newest sample
+  bool has_forecast = false;         ///< a fitted model is in use
+  std::string fallback_reason;       ///< empty unless serving observed alone
+  [[nodiscard]] bool in_fallback() const { return !fallback_reason.empty(); }
+};
+
+struct Snapshot {
+  std::int64_t generated_unix = 0;
+  std::vector<MetricValue> metrics;
+  std::vector<TargetStatus> targets;
+  /// Ready once every target has a forecast or a declared fallback.
+  bool ready = false;
+};
+
+/// Holds the latest snapshot. Thread-safe: one writer publishes, any number
+/// of readers take the current pointer (a copy of a shared_ptr under a lock).
+class SnapshotStore {
+ public:
+  void publish(std::shared_ptr<const Snapshot> snapshot) {
+    std::lock_guard lock(mutex_);
+    current_ = std::move(snapshot);
+  }
+  /// Never null: an empty, not-ready snapshot before the first publish.
+  [[nodiscard]] std::shared_ptr<const Snapshot> current() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Snapshot> current_ = std::make_shared<const Snapshot>();
+};
+
+}  // namespace prescale
