@@ -1,0 +1,38 @@
+#pragma once
+// A derivative-free minimiser over the unit box [0,1]^d that asks for its
+// objective in batches, so a SIMD kernel can evaluate every trial point of a
+// round at once: a Halton population first, then a multi-start compass
+// (pattern) search whose rounds submit all starts' 2d trial points together.
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <vector>
+
+namespace prescale::forecast {
+
+/// values[i] = f(points[i*d .. i*d+d)); called with many points at once.
+using BatchObjective = std::function<void(std::span<const double> points, std::span<double> values)>;
+
+struct BoxOptimizerOptions {
+  std::size_t population = 64;   ///< Halton points evaluated first
+  std::size_t starts = 4;        ///< best distinct population points searched from
+  double initial_step = 0.125;   ///< compass step, in box units
+  double tolerance = 1e-4;       ///< stop when every step is below this
+  std::size_t max_rounds = 200;  ///< batches after the population
+};
+
+struct BoxOptimizerResult {
+  std::vector<double> x;  ///< best point found, inside [0,1]^d
+  double value = 0.0;
+  std::size_t evaluations = 0;
+  std::size_t rounds = 0;
+  bool converged = false;  ///< every step shrank below the tolerance
+};
+
+/// Minimises `objective` over [0,1]^dimension. Deterministic (no clocks, no
+/// global RNG). Non-finite values count as +infinity. Thread-safe as far as
+/// the objective is.
+BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& objective,
+                                   const BoxOptimizerOptions& options = {});
+
+}  // namespace prescale::forecast
