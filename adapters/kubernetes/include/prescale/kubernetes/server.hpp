@@ -1,0 +1,105 @@
+#pragma once
+// The External Metrics API server (external.metrics.k8s.io/v1beta1) that the
+// kube-apiserver aggregator and the HPA talk to. HTTPS only; it serves from
+// the latest immutable Snapshot and never fits or fetches inside a request.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "prescale/common/expected.hpp"
+#include "prescale/common/snapshot.hpp"
+
+namespace prescale::kubernetes {
+
+enum class LogLevel { debug, info, warning, error };
+/// Library code never prints: the daemon passes where log lines go. Called
+/// from server threads, so it must be thread-safe.
+using LogFunction = std::function<void(LogLevel, std::string_view message)>;
+
+/// Where the kube-apiserver is, for SubjectAccessReviews.
+struct ApiServerConnection {
+  /// A kubeconfig file (current-context: server, CA, token or client cert).
+  /// Empty: in-cluster (KUBERNETES_SERVICE_HOST/PORT, the service-account
+  /// token and ca.crt under service_account_dir).
+  std::string kubeconfig_file;
+  std::string service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+  std::chrono::milliseconds timeout{5000};
+};
+
+struct AuthorizationOptions {
+  enum class Mode { always_allow, webhook };
+  Mode mode = Mode::webhook;
+  ApiServerConnection apiserver;
+  /// How long an allow or deny answer is reused (Kubernetes' delegated
+  /// authorizer default is 10 s for both).
+  std::chrono::seconds allow_ttl{10};
+  std::chrono::seconds deny_ttl{10};
+  /// Members of these groups skip the review (as in Kubernetes).
+  std::vector<std::string> always_allow_groups{"system:masters"};
+};
+
+/// Request limits. The worker pool grows on demand up to max_connections
+/// (one thread per open connection); beyond it new connections are refused.
+struct ServerLimits {
+  int min_threads = 4;
+  int max_connections = 256;
+  std::chrono::seconds keep_alive_timeout{5};
+  int keep_alive_max_requests = 1000;
+  std::chrono::seconds read_timeout{5};
+  std::chrono::seconds write_timeout{5};
+  std::size_t max_uri_length = 4096;
+  std::size_t max_header_bytes = 16384;
+};
+
+struct ServerOptions {
+  std::string address = "0.0.0.0";
+  int port = 6443;  ///< 0 picks a free port (see Server::port())
+  std::string cert_file;  ///< serving certificate (PEM, may hold the chain)
+  std::string key_file;
+  /// Front proxy (aggregator) trust, from kube-system/extension-apiserver-authentication.
+  std::string requestheader_client_ca_file;
+  std::vector<std::string> requestheader_allowed_names;  ///< empty = any CN
+  std::vector<std::string> requestheader_username_headers{"X-Remote-User"};
+  std::vector<std::string> requestheader_group_headers{"X-Remote-Group"};
+  std::vector<std::string> requestheader_extra_headers_prefix{"X-Remote-Extra-"};
+  /// Client certificates signed by this CA authenticate as CN (groups = O).
+  std::string client_ca_file;
+  AuthorizationOptions authorization;
+  ServerLimits limits;
+  /// /metrics without authentication (Prometheus scrapes without a client
+  /// certificate); false applies the same authn/authz as the API.
+  bool public_prometheus_metrics = true;
+  /// How often the certificate, key and CA files are checked for rotation.
+  std::chrono::milliseconds certificate_reload_interval{2000};
+  LogFunction log;  ///< may be empty: then nothing is logged
+};
+
+/// The HTTPS server. start() binds and serves on background threads;
+/// stop() (also run by the destructor) drains in-flight requests.
+/// Thread-safety: start/stop/port from one controlling thread.
+class Server {
+ public:
+  /// Throws std::invalid_argument for options that cannot work (missing
+  /// cert_file, port out of range), naming the option.
+  Server(ServerOptions options, const SnapshotStore& snapshots);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Loads certificates and binds; the error names the file or address.
+  Status start();
+  /// The bound port (useful with port 0); 0 before start().
+  [[nodiscard]] int port() const;
+  /// Stops accepting, lets in-flight requests finish, closes idle
+  /// connections; returns within `grace` (then open connections are cut).
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace prescale::kubernetes
