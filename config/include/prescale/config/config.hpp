@@ -1,0 +1,130 @@
+#pragma once
+// The daemon's configuration: one YAML file (schema documented in
+// config/example.yaml). Loading validates everything at once and names the
+// YAML path and line of the first bad value, e.g.
+//   targets[2].leadTime: bad duration '5x' (line 31)
+// Values are resolved: `defaults:` applied, durations in seconds.
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "prescale/calendar/calendar.hpp"
+#include "prescale/common/expected.hpp"
+
+namespace prescale::config {
+
+/// Bad configuration: the message names the YAML path and line.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Where load history comes from (`prometheus:`). Value type.
+struct PrometheusConfig {
+  std::string url = "http://127.0.0.1:9090";
+  std::int64_t timeout_seconds = 30;
+  std::string bearer_token_file;          ///< read at each request (token rotation)
+  std::string basic_auth_username;
+  std::string basic_auth_password_file;
+  std::map<std::string, std::string> headers;  ///< extra HTTP headers, e.g. X-Scope-OrgID
+  std::string ca_file;                    ///< verifies an https:// server; empty = system CAs
+  bool insecure_skip_verify = false;
+
+  bool operator==(const PrometheusConfig&) const = default;
+};
+
+enum class AuthorizationMode { always_allow, webhook };
+std::string_view to_string(AuthorizationMode mode);
+
+/// The External Metrics API server (`server:`). Value type.
+struct ServerConfig {
+  std::string address = "0.0.0.0:6443";   ///< host:port to listen on
+  std::string tls_cert_file;              ///< serving certificate (PEM); required by `serve`
+  std::string tls_key_file;
+  /// Clients whose certificate verifies against this CA authenticate as their
+  /// CN (kubectl with a client certificate). Empty = none.
+  std::string client_ca_file;
+  struct RequestHeader {
+    /// The aggregator's front-proxy CA (requestheader-client-ca-file).
+    std::string client_ca_file;
+    /// Allowed CNs of the front-proxy certificate; empty = any.
+    std::vector<std::string> allowed_names;
+    std::vector<std::string> username_headers = {"X-Remote-User"};
+    std::vector<std::string> group_headers = {"X-Remote-Group"};
+    std::vector<std::string> extra_headers_prefix = {"X-Remote-Extra-"};
+    bool operator==(const RequestHeader&) const = default;
+  } request_header;
+  AuthorizationMode authorization_mode = AuthorizationMode::always_allow;
+  /// webhook mode: kubeconfig of the kube-apiserver that answers
+  /// SubjectAccessReviews; empty = in-cluster service account.
+  std::string authorization_kubeconfig;
+  std::int64_t authorization_cache_ttl_seconds = 10;
+
+  bool operator==(const ServerConfig&) const = default;
+};
+
+/// One forecast metric (`targets[i]`), defaults applied. Value type.
+struct TargetConfig {
+  std::string metric;                        ///< served external metric name (DNS-1123 subdomain)
+  std::string namespace_name = "*";          ///< namespace it is served in, "*" = all
+  std::map<std::string, std::string> labels; ///< matched by the HPA's labelSelector
+  std::string query;                         ///< PromQL giving one series
+  std::int64_t step_seconds = 60;
+  std::int64_t history_seconds = 35 * 86400;
+  std::string timezone = "UTC";
+  std::vector<std::int64_t> seasonality_seconds = {86400, 7 * 86400};
+  std::vector<std::string> calendars;        ///< names from the `calendars:` section
+  std::string model = "auto";
+  std::int64_t lead_time_seconds = 300;      ///< pod start-up + HPA sync + margin
+  double quantile = 0.9;
+  std::optional<double> capacity_per_replica; ///< also serve <metric>-replicas
+  std::int64_t min_replicas = 1;
+  std::int64_t max_replicas = 100;
+  std::int64_t refit_interval_seconds = 3600;
+  std::int64_t backtest_origins = 4;         ///< rolling-origin backtest windows
+  std::int64_t line = 0;                     ///< 1-based line of the entry in the file
+
+  /// Samples in the lead window, at least one.
+  [[nodiscard]] std::int64_t lead_steps() const {
+    return std::max<std::int64_t>(1, (lead_time_seconds + step_seconds - 1) / step_seconds);
+  }
+  /// The -replicas twin's name when capacityPerReplica is set.
+  [[nodiscard]] std::string replicas_metric() const { return metric + "-replicas"; }
+  /// Same forecasting setup (line ignored): a reload keeps the target's state.
+  [[nodiscard]] bool same_as(const TargetConfig& other) const;
+};
+
+/// The whole file, resolved. Value type.
+struct Config {
+  std::string source;  ///< file name (or "<string>") for messages
+  PrometheusConfig prometheus;
+  ServerConfig server;
+  /// The calendars targets may name (`calendars:` section), resolved.
+  calendar::CalendarSet calendars;
+  /// Their names, for messages.
+  std::vector<std::string> calendar_names;
+  /// The `calendars:` section as written, re-emitted by to_yaml(); empty when absent.
+  std::string calendars_yaml;
+  std::vector<TargetConfig> targets;
+};
+
+/// The model names `model:` accepts.
+const std::vector<std::string>& known_models();
+
+/// Parses and validates; throws ConfigError naming the YAML path and line.
+/// `source` names the text in messages (a file name).
+Config parse_config(std::string_view yaml, std::string_view source = "<string>");
+/// Reads and parses a file; throws ConfigError (also when unreadable).
+Config load_config_file(const std::filesystem::path& path);
+/// load_config_file as a value: for hot reload, where a bad file must not throw.
+Expected<Config> try_load_config_file(const std::filesystem::path& path);
+/// The resolved configuration as YAML (every default spelled out), for
+/// `prescale check-config`.
+std::string to_yaml(const Config& config);
+
+}  // namespace prescale::config

@@ -1,0 +1,423 @@
+#include "prescale/config/config.hpp"
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "prescale/calendar/time_zone.hpp"
+#include "prescale/config/duration.hpp"
+#include "yaml_node.hpp"
+
+namespace prescale::config {
+
+std::string_view to_string(AuthorizationMode mode) {
+  return mode == AuthorizationMode::webhook ? "webhook" : "always-allow";
+}
+
+const std::vector<std::string>& known_models() {
+  // "auto" picks by rolling-origin backtest; the others force one family
+  // (and fall back to the observed value if it loses to seasonal naive).
+  static const std::vector<std::string> models = {"auto",          "seasonal-naive",
+                                                  "holt-winters",  "holt-winters-damped",
+                                                  "holt-winters-multiplicative", "arima"};
+  return models;
+}
+
+bool TargetConfig::same_as(const TargetConfig& other) const {
+  auto key = [](const TargetConfig& t) {
+    return std::tie(t.metric, t.namespace_name, t.labels, t.query, t.step_seconds, t.history_seconds,
+                    t.timezone, t.seasonality_seconds, t.calendars, t.model, t.lead_time_seconds,
+                    t.quantile, t.capacity_per_replica, t.min_replicas, t.max_replicas,
+                    t.refit_interval_seconds, t.backtest_origins);
+  };
+  return key(*this) == key(other);
+}
+
+namespace {
+
+using detail::Node;
+
+// Lowercase RFC 1123 subdomain: what Kubernetes accepts as a resource name in a URL.
+bool is_dns_subdomain(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  for (char c : s)
+    if (!alnum(c) && c != '-' && c != '.') return false;
+  return true;
+}
+
+bool is_dns_label(std::string_view s) {
+  return s.size() <= 63 && is_dns_subdomain(s) && s.find('.') == std::string_view::npos;
+}
+
+// Kubernetes label keys ([prefix/]name) and values, as selectors parse them.
+bool is_label_name(std::string_view s, bool allow_empty) {
+  if (s.empty()) return allow_empty;
+  if (s.size() > 63) return false;
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  for (char c : s)
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
+bool is_label_key(std::string_view s) {
+  const auto slash = s.find('/');
+  if (slash == std::string_view::npos) return is_label_name(s, false);
+  return is_dns_subdomain(s.substr(0, slash)) && is_label_name(s.substr(slash + 1), false);
+}
+
+// Keys a target (and `defaults:`) may set; `defaults:` takes all but metric and query.
+const std::vector<std::string> kTargetKeys = {
+    "metric",   "namespace",   "labels",   "query",    "step",
+    "history",  "timezone",    "seasonality", "calendars", "model",
+    "leadTime", "quantile",    "capacityPerReplica", "minReplicas", "maxReplicas",
+    "refitInterval", "backtestOrigins"};
+
+void apply_target_keys(const Node& node, TargetConfig& target, const Config& config,
+                       bool is_defaults) {
+  node.require_map();
+  std::vector<std::string> allowed = kTargetKeys;
+  if (is_defaults) {
+    allowed.erase(std::remove(allowed.begin(), allowed.end(), "metric"), allowed.end());
+    allowed.erase(std::remove(allowed.begin(), allowed.end(), "query"), allowed.end());
+  }
+  node.check_keys(allowed);
+
+  if (auto n = node.get("metric")) {
+    target.metric = n->as_string();
+    if (!is_dns_subdomain(target.metric))
+      n->fail(fmt::format("'{}' is not a valid metric name (lowercase letters, digits, '-' and "
+                          "'.', starting and ending with a letter or digit)",
+                          target.metric));
+  }
+  if (auto n = node.get("namespace")) {
+    target.namespace_name = n->as_string();
+    if (target.namespace_name != "*" && !is_dns_label(target.namespace_name))
+      n->fail(fmt::format("'{}' is not a namespace name (or \"*\" for every namespace)",
+                          target.namespace_name));
+  }
+  if (auto n = node.get("labels")) {
+    target.labels.clear();
+    for (const auto& [key, value] : n->as_string_map()) {
+      if (!is_label_key(key.text)) key.node.fail(fmt::format("'{}' is not a valid label key", key.text));
+      if (!is_label_name(value.text, true))
+        value.node.fail(fmt::format("'{}' is not a valid label value", value.text));
+      target.labels[key.text] = value.text;
+    }
+  }
+  if (auto n = node.get("query")) {
+    target.query = n->as_string();
+    if (target.query.find_first_not_of(" \t\r\n") == std::string::npos) n->fail("empty query");
+  }
+  if (auto n = node.get("step")) target.step_seconds = n->as_duration(1);
+  if (auto n = node.get("history")) target.history_seconds = n->as_duration(1);
+  if (auto n = node.get("timezone")) {
+    target.timezone = n->as_string();
+    if (auto zone = calendar::TimeZone::find(target.timezone); !zone)
+      n->fail(fmt::format("unknown time zone '{}' (a tz database name such as America/New_York "
+                          "or UTC)",
+                          target.timezone));
+  }
+  if (auto n = node.get("seasonality")) {
+    target.seasonality_seconds.clear();
+    for (const auto& item : n->as_list()) target.seasonality_seconds.push_back(item.as_duration(1));
+  }
+  if (auto n = node.get("calendars")) {
+    target.calendars.clear();
+    for (const auto& item : n->as_list()) {
+      auto name = item.as_string();
+      if (std::find(config.calendar_names.begin(), config.calendar_names.end(), name) ==
+          config.calendar_names.end()) {
+        std::string known = fmt::format("{}", fmt::join(config.calendar_names, ", "));
+        item.fail(fmt::format("unknown calendar '{}' (known: {})", name,
+                              known.empty() ? "none" : known));
+      }
+      target.calendars.push_back(name);
+    }
+  }
+  if (auto n = node.get("model")) {
+    target.model = n->as_string();
+    const auto& models = known_models();
+    if (std::find(models.begin(), models.end(), target.model) == models.end()) {
+      const std::string list = fmt::format("{}", fmt::join(models, ", "));
+      n->fail(fmt::format("unknown model '{}' (one of: {})", target.model, list));
+    }
+  }
+  if (auto n = node.get("leadTime")) target.lead_time_seconds = n->as_duration(0);
+  if (auto n = node.get("quantile")) {
+    target.quantile = n->as_double();
+    if (!(target.quantile > 0 && target.quantile < 1))
+      n->fail(fmt::format("quantile {} is not between 0 and 1 (e.g. 0.9)", n->text()));
+  }
+  if (auto n = node.get("capacityPerReplica")) {
+    if (n->is_null()) {
+      target.capacity_per_replica.reset();
+    } else {
+      const double capacity = n->as_double();
+      if (!(capacity > 0)) n->fail("capacityPerReplica must be > 0");
+      target.capacity_per_replica = capacity;
+    }
+  }
+  if (auto n = node.get("minReplicas")) {
+    target.min_replicas = n->as_int();
+    if (target.min_replicas < 1) n->fail("minReplicas must be >= 1");
+  }
+  if (auto n = node.get("maxReplicas")) {
+    target.max_replicas = n->as_int();
+    if (target.max_replicas < 1) n->fail("maxReplicas must be >= 1");
+  }
+  if (auto n = node.get("refitInterval")) target.refit_interval_seconds = n->as_duration(1);
+  if (auto n = node.get("backtestOrigins")) {
+    target.backtest_origins = n->as_int();
+    if (target.backtest_origins < 1 || target.backtest_origins > 50)
+      n->fail("backtestOrigins must be between 1 and 50");
+  }
+}
+
+// Checks that need every key of a target resolved (defaults applied).
+void check_target(const Node& node, const TargetConfig& t) {
+  auto at = [&](const char* key) { return node.get(key).value_or(node); };
+  if (t.metric.empty()) node.fail("missing 'metric' (the served external metric name)");
+  if (t.query.empty()) node.fail("missing 'query' (a PromQL expression giving one series)");
+  for (std::size_t k = 0; k < t.seasonality_seconds.size(); ++k) {
+    const auto period = t.seasonality_seconds[k];
+    if (period % t.step_seconds != 0 || period < 2 * t.step_seconds)
+      at("seasonality").fail(fmt::format("season {} is not a multiple of step {} (at least two steps)",
+                                         format_duration(period), format_duration(t.step_seconds)));
+  }
+  if (t.history_seconds < 2 * t.step_seconds)
+    at("history").fail(fmt::format("history {} is shorter than two steps of {}",
+                                   format_duration(t.history_seconds),
+                                   format_duration(t.step_seconds)));
+  if (t.max_replicas < t.min_replicas)
+    at("maxReplicas").fail(fmt::format("maxReplicas {} is below minReplicas {}", t.max_replicas,
+                                       t.min_replicas));
+  if (t.refit_interval_seconds < t.step_seconds)
+    at("refitInterval").fail("refitInterval is shorter than step");
+}
+
+void parse_prometheus(const Node& node, PrometheusConfig& p) {
+  node.require_map();
+  node.check_keys({"url", "timeout", "bearerTokenFile", "basicAuth", "headers", "caFile",
+                   "insecureSkipVerify"});
+  if (auto n = node.get("url")) {
+    p.url = n->as_string();
+    if (p.url.rfind("http://", 0) != 0 && p.url.rfind("https://", 0) != 0)
+      n->fail(fmt::format("'{}' is not an http:// or https:// URL", p.url));
+    while (!p.url.empty() && p.url.back() == '/') p.url.pop_back();
+  }
+  if (auto n = node.get("timeout")) p.timeout_seconds = n->as_duration(1);
+  if (auto n = node.get("bearerTokenFile")) p.bearer_token_file = n->as_string();
+  if (auto n = node.get("basicAuth")) {
+    n->require_map();
+    n->check_keys({"username", "passwordFile"});
+    if (auto u = n->get("username")) p.basic_auth_username = u->as_string();
+    if (auto f = n->get("passwordFile")) p.basic_auth_password_file = f->as_string();
+    if (p.basic_auth_username.empty()) n->fail("basicAuth needs 'username'");
+  }
+  if (auto n = node.get("headers")) {
+    for (const auto& [key, value] : n->as_string_map()) p.headers[key.text] = value.text;
+  }
+  if (auto n = node.get("caFile")) p.ca_file = n->as_string();
+  if (auto n = node.get("insecureSkipVerify")) p.insecure_skip_verify = n->as_bool();
+  if (!p.bearer_token_file.empty() && !p.basic_auth_username.empty())
+    node.fail("set bearerTokenFile or basicAuth, not both");
+}
+
+void parse_server(const Node& node, ServerConfig& s) {
+  node.require_map();
+  node.check_keys({"address", "tlsCertFile", "tlsKeyFile", "clientCAFile", "requestHeader",
+                   "authorization"});
+  if (auto n = node.get("address")) {
+    s.address = n->as_string();
+    const auto colon = s.address.rfind(':');
+    const auto port = colon == std::string::npos ? std::string() : s.address.substr(colon + 1);
+    if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stol(port) > 65535)
+      n->fail(fmt::format("'{}' is not host:port (e.g. 0.0.0.0:6443)", s.address));
+  }
+  if (auto n = node.get("tlsCertFile")) s.tls_cert_file = n->as_string();
+  if (auto n = node.get("tlsKeyFile")) s.tls_key_file = n->as_string();
+  if (s.tls_cert_file.empty() != s.tls_key_file.empty())
+    node.fail("set both tlsCertFile and tlsKeyFile, or neither");
+  if (auto n = node.get("clientCAFile")) s.client_ca_file = n->as_string();
+  if (auto n = node.get("requestHeader")) {
+    n->require_map();
+    n->check_keys({"clientCAFile", "allowedNames", "usernameHeaders", "groupHeaders",
+                   "extraHeadersPrefix"});
+    auto strings = [](const Node& list) {
+      std::vector<std::string> out;
+      for (const auto& item : list.as_list()) out.push_back(item.as_string());
+      return out;
+    };
+    if (auto c = n->get("clientCAFile")) s.request_header.client_ca_file = c->as_string();
+    if (auto c = n->get("allowedNames")) s.request_header.allowed_names = strings(*c);
+    if (auto c = n->get("usernameHeaders")) s.request_header.username_headers = strings(*c);
+    if (auto c = n->get("groupHeaders")) s.request_header.group_headers = strings(*c);
+    if (auto c = n->get("extraHeadersPrefix")) s.request_header.extra_headers_prefix = strings(*c);
+  }
+  if (auto n = node.get("authorization")) {
+    n->require_map();
+    n->check_keys({"mode", "kubeconfig", "cacheTTL"});
+    if (auto m = n->get("mode")) {
+      const auto mode = m->as_string();
+      if (mode == "always-allow" || mode == "AlwaysAllow") {
+        s.authorization_mode = AuthorizationMode::always_allow;
+      } else if (mode == "webhook" || mode == "Webhook") {
+        s.authorization_mode = AuthorizationMode::webhook;
+      } else {
+        m->fail(fmt::format("unknown authorization mode '{}' (always-allow or webhook)", mode));
+      }
+    }
+    if (auto k = n->get("kubeconfig")) s.authorization_kubeconfig = k->as_string();
+    if (auto t = n->get("cacheTTL")) s.authorization_cache_ttl_seconds = t->as_duration(0);
+  }
+}
+
+}  // namespace
+
+Config parse_config(std::string_view yaml, std::string_view source) {
+  Config config;
+  config.source = std::string(source);
+  const Node root = Node::parse(yaml, config.source);
+  if (root.is_null()) root.fail("the file is empty (it needs at least 'targets:')");
+  root.require_map();
+  root.check_keys({"prometheus", "server", "calendars", "defaults", "targets"});
+
+  if (auto n = root.get("prometheus")) parse_prometheus(*n, config.prometheus);
+  if (auto n = root.get("server")) parse_server(*n, config.server);
+  config.calendar_names =
+      detail::load_calendars_section(root, config.calendars_yaml, config.calendars);
+
+  TargetConfig defaults;
+  if (auto n = root.get("defaults")) apply_target_keys(*n, defaults, config, true);
+
+  const auto targets = root.get("targets");
+  if (!targets) root.fail("missing 'targets:' (the metrics to forecast and serve)");
+  std::map<std::string, std::string> first_use;  // metric name -> where it was defined
+  for (const auto& item : targets->as_list()) {
+    TargetConfig target = defaults;
+    target.line = item.line();
+    apply_target_keys(item, target, config, false);
+    check_target(item, target);
+    std::vector<std::string> names = {target.metric};
+    if (target.capacity_per_replica) names.push_back(target.replicas_metric());
+    for (const auto& name : names) {
+      const auto where = fmt::format("{} (line {})", item.path(), item.line());
+      if (auto it = first_use.find(name); it != first_use.end())
+        item.get("metric").value_or(item).fail(
+            fmt::format("duplicate metric name '{}' (already served by {})", name, it->second));
+      first_use.emplace(name, where);
+    }
+    config.targets.push_back(std::move(target));
+  }
+  if (config.targets.empty()) targets->fail("no targets (add at least one under 'targets:')");
+  return config;
+}
+
+Config load_config_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("{}: cannot read the file", path.string()));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path.string());
+}
+
+Expected<Config> try_load_config_file(const std::filesystem::path& path) {
+  try {
+    return load_config_file(path);
+  } catch (const ConfigError& e) {
+    return make_error(e.what());
+  }
+}
+
+std::string to_yaml(const Config& c) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "prometheus" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "url" << YAML::Value << c.prometheus.url;
+  out << YAML::Key << "timeout" << YAML::Value << format_duration(c.prometheus.timeout_seconds);
+  if (!c.prometheus.bearer_token_file.empty())
+    out << YAML::Key << "bearerTokenFile" << YAML::Value << c.prometheus.bearer_token_file;
+  if (!c.prometheus.basic_auth_username.empty()) {
+    out << YAML::Key << "basicAuth" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "username" << YAML::Value << c.prometheus.basic_auth_username;
+    out << YAML::Key << "passwordFile" << YAML::Value << c.prometheus.basic_auth_password_file;
+    out << YAML::EndMap;
+  }
+  if (!c.prometheus.headers.empty()) {
+    out << YAML::Key << "headers" << YAML::Value << YAML::BeginMap;
+    // Header values may be secrets (tenant ids, keys): show only the names.
+    for (const auto& [k, v] : c.prometheus.headers) out << YAML::Key << k << YAML::Value << "<set>";
+    out << YAML::EndMap;
+  }
+  out << YAML::Key << "caFile" << YAML::Value << c.prometheus.ca_file;
+  out << YAML::Key << "insecureSkipVerify" << YAML::Value << c.prometheus.insecure_skip_verify;
+  out << YAML::EndMap;
+
+  const auto& s = c.server;
+  out << YAML::Key << "server" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "address" << YAML::Value << s.address;
+  out << YAML::Key << "tlsCertFile" << YAML::Value << s.tls_cert_file;
+  out << YAML::Key << "tlsKeyFile" << YAML::Value << s.tls_key_file;
+  out << YAML::Key << "clientCAFile" << YAML::Value << s.client_ca_file;
+  out << YAML::Key << "requestHeader" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "clientCAFile" << YAML::Value << s.request_header.client_ca_file;
+  out << YAML::Key << "allowedNames" << YAML::Value << YAML::Flow << s.request_header.allowed_names;
+  out << YAML::Key << "usernameHeaders" << YAML::Value << YAML::Flow
+      << s.request_header.username_headers;
+  out << YAML::Key << "groupHeaders" << YAML::Value << YAML::Flow << s.request_header.group_headers;
+  out << YAML::Key << "extraHeadersPrefix" << YAML::Value << YAML::Flow
+      << s.request_header.extra_headers_prefix;
+  out << YAML::EndMap;
+  out << YAML::Key << "authorization" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "mode" << YAML::Value << std::string(to_string(s.authorization_mode));
+  out << YAML::Key << "kubeconfig" << YAML::Value << s.authorization_kubeconfig;
+  out << YAML::Key << "cacheTTL" << YAML::Value << format_duration(s.authorization_cache_ttl_seconds);
+  out << YAML::EndMap;
+  out << YAML::EndMap;
+
+  if (!c.calendars_yaml.empty()) {
+    out << YAML::Key << "calendars" << YAML::Value << YAML::Load(c.calendars_yaml);
+  }
+
+  out << YAML::Key << "targets" << YAML::Value << YAML::BeginSeq;
+  for (const auto& t : c.targets) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "metric" << YAML::Value << t.metric;
+    out << YAML::Key << "namespace" << YAML::Value << t.namespace_name;
+    out << YAML::Key << "labels" << YAML::Value << YAML::Flow << t.labels;
+    out << YAML::Key << "query" << YAML::Value << t.query;
+    out << YAML::Key << "step" << YAML::Value << format_duration(t.step_seconds);
+    out << YAML::Key << "history" << YAML::Value << format_duration(t.history_seconds);
+    out << YAML::Key << "timezone" << YAML::Value << t.timezone;
+    std::vector<std::string> seasons;
+    for (auto p : t.seasonality_seconds) seasons.push_back(format_duration(p));
+    out << YAML::Key << "seasonality" << YAML::Value << YAML::Flow << seasons;
+    out << YAML::Key << "calendars" << YAML::Value << YAML::Flow << t.calendars;
+    out << YAML::Key << "model" << YAML::Value << t.model;
+    out << YAML::Key << "leadTime" << YAML::Value << format_duration(t.lead_time_seconds);
+    out << YAML::Key << "quantile" << YAML::Value << t.quantile;
+    if (t.capacity_per_replica) {
+      out << YAML::Key << "capacityPerReplica" << YAML::Value << *t.capacity_per_replica;
+      out << YAML::Key << "minReplicas" << YAML::Value << t.min_replicas;
+      out << YAML::Key << "maxReplicas" << YAML::Value << t.max_replicas;
+    }
+    out << YAML::Key << "refitInterval" << YAML::Value << format_duration(t.refit_interval_seconds);
+    out << YAML::Key << "backtestOrigins" << YAML::Value << t.backtest_origins;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace prescale::config
