@@ -1,0 +1,63 @@
+#pragma once
+// Replays one target over a recorded series through the very engine and
+// policy `prescale serve` runs (a replay clock and an in-memory source in
+// place of the wall clock and Prometheus), so what the simulator reports is
+// what the daemon would have served.
+//
+// Timing convention (the daemon's): a sample at grid time t_i covers
+// [t_i, t_i + step) and becomes visible at t_i + step. The decision at grid
+// time t therefore sees samples t_i < t only; observed(t) is the sample at
+// t - step, and the forecast window [t, t + leadTime] is forecast steps
+// 0 .. lead_steps(). Refits follow the target's refitInterval (and drift),
+// each on the data visible at that moment, run inline (deterministic).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "prescale/autoscaler/logging.hpp"
+#include "prescale/calendar/calendar.hpp"
+#include "prescale/common/expected.hpp"
+#include "prescale/config/config.hpp"
+#include "prescale/forecast/series.hpp"
+
+namespace prescale::autoscaler {
+
+struct ReplayOptions {
+  /// First decision time (aligned to the step). 0 = as soon as the target's
+  /// history window is full: series start + history.
+  std::int64_t start_unix = 0;
+  /// Decisions at t < end. 0 = one step past the last sample.
+  std::int64_t end_unix = 0;
+  /// Calendars the target's `calendars:` names refer to (may be null when it names none).
+  const calendar::CalendarSet* calendars = nullptr;
+  /// Refit lines and fallbacks; may be empty.
+  LogFunction log;
+};
+
+/// One decision. Value type.
+struct ReplayStep {
+  std::int64_t time_unix = 0;   ///< decision time t
+  double observed = 0;          ///< last sample before t (NaN if none was ever seen)
+  double forecast = 0;          ///< max over [t, t + lead] of the forecast quantile (NaN without a model)
+  double served = 0;            ///< what the External Metrics API served (>= 0, finite)
+  std::optional<double> replicas;  ///< the -replicas metric when capacityPerReplica is set
+  std::string model;            ///< model in use ("" without one)
+  std::string fallback_reason;  ///< empty unless serving the observed value alone
+  bool refitted = false;        ///< a (re)fit finished at this step
+};
+
+struct ReplayResult {
+  std::vector<ReplayStep> steps;
+  std::size_t fits = 0;          ///< fits run (scheduled + drift)
+  double fit_seconds_total = 0;  ///< CPU spent fitting
+};
+
+/// Runs the engine on a replay clock over `series` for `target` (its step
+/// must equal series.step_seconds). An error names a bad argument.
+/// Not thread-safe per call; concurrent calls are independent.
+[[nodiscard]] Expected<ReplayResult> replay(const forecast::Series& series,
+                                            const config::TargetConfig& target,
+                                            const ReplayOptions& options = {});
+
+}  // namespace prescale::autoscaler
