@@ -34,6 +34,14 @@ class TimeZone {
   [[nodiscard]] std::int64_t to_local(std::int64_t utc_seconds) const {
     return utc_seconds + utc_offset(utc_seconds);
   }
+  /// The UTC offset in force at an instant and the UTC interval [begin, end)
+  /// over which it holds, so grid code can look the zone up once per change.
+  struct OffsetSpan {
+    std::int64_t offset = 0;
+    std::int64_t begin_unix = 0;
+    std::int64_t end_unix = 0;
+  };
+  [[nodiscard]] OffsetSpan offset_span(std::int64_t utc_seconds) const;
   /// UTC instant of a local wall-clock time. A time in the spring-forward gap
   /// maps to the instant after the gap; an ambiguous one to its first instance.
   [[nodiscard]] std::int64_t to_utc(std::int64_t local_seconds) const;
