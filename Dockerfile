@@ -1,0 +1,32 @@
+# prescale container image: a build stage with the toolchain, and a final
+# stage with only the runtime libraries, a non-root user and the binary at
+# /usr/local/bin/prescale. Build: docker build -t prescale:0.1.0 .
+FROM debian:bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      cmake ninja-build g++ make pkg-config libeigen3-dev prometheus-cpp-dev \
+      libcpp-httplib-dev libyaml-cpp-dev libfmt-dev catch2 libcurl4-openssl-dev libssl-dev \
+      zlib1g-dev libhowardhinnant-date-dev tzdata libcli11-dev libspdlog-dev nlohmann-json3-dev \
+      libsimdjson-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+# Generic CPU: SIMD kernels are chosen at run time.
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPRESCALE_BUILD_TESTS=OFF \
+    && cmake --build /build --target prescale \
+    && strip /build/prescale
+
+FROM debian:bookworm-slim
+# Runtime libraries only (the -dev packages' shared objects), CA certificates
+# for Prometheus over TLS, and the tz database for local-time seasonality.
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      ca-certificates tzdata libyaml-cpp0.7 libfmt9 libcurl4 libssl3 zlib1g \
+      libprometheus-cpp-core1.0 libcpp-httplib0.11 libdate-tz3 libsimdjson14 \
+      libgrpc++1.51 libprotobuf32 \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --gid 65532 prescale && useradd --uid 65532 --gid 65532 --no-create-home \
+         --home-dir /nonexistent --shell /usr/sbin/nologin prescale
+COPY --from=build /build/prescale /usr/local/bin/prescale
+USER 65532:65532
+EXPOSE 6443
+ENTRYPOINT ["/usr/local/bin/prescale"]
+CMD ["serve", "--config", "/etc/prescale/config/config.yaml"]

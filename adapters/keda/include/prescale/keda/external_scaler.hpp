@@ -1,0 +1,58 @@
+#pragma once
+// KEDA external scaler: serves prescale's forecasts to KEDA over gRPC
+// (KEDA's `externalscaler.ExternalScaler` service), for clusters where KEDA
+// already owns the External Metrics API. Reads the same immutable snapshot
+// as the HTTPS server; never fits or fetches inside a call.
+//
+// A ScaledObject trigger points at it like this:
+//   triggers:
+//     - type: external
+//       metadata:
+//         scalerAddress: prescale.prescale.svc:9443
+//         metricName: payments-rps-forecast   # a metric prescale serves
+//         targetValue: "120"                  # per-replica capacity (AverageValue)
+//         activationValue: "0"                # optional: active above this value
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "prescale/common/expected.hpp"
+#include "prescale/common/snapshot.hpp"
+
+namespace prescale::keda {
+
+struct ScalerOptions {
+  std::string address = "0.0.0.0:9443";  ///< host:port; port 0 picks a free one
+  std::string cert_file;                  ///< TLS when cert_file and key_file are set
+  std::string key_file;
+  std::string client_ca_file;             ///< with TLS: require client certificates it signed
+  /// How often StreamIsActive looks at the snapshot for a change.
+  std::chrono::milliseconds stream_poll{1000};
+  /// Where the scaler reports (level: "info", "warn", "error"); optional.
+  std::function<void(std::string_view level, std::string_view message)> log;
+};
+
+/// The gRPC server. start() and stop() from one thread; calls are served on
+/// gRPC's threads and only read the SnapshotStore (thread-safe).
+class ExternalScaler {
+ public:
+  ExternalScaler(ScalerOptions options, const SnapshotStore& store);
+  ~ExternalScaler();
+  ExternalScaler(const ExternalScaler&) = delete;
+  ExternalScaler& operator=(const ExternalScaler&) = delete;
+
+  /// Binds and starts serving; the error names the address or the bad file.
+  [[nodiscard]] Status start();
+  /// The bound port (after start()).
+  [[nodiscard]] int port() const;
+  /// Ends open streams, waits up to `grace` for calls in flight, stops.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace prescale::keda
