@@ -23,9 +23,8 @@ std::string_view to_string(AuthorizationMode mode) {
 const std::vector<std::string>& known_models() {
   // "auto" picks by rolling-origin backtest; the others force one family
   // (and fall back to the observed value if it loses to seasonal naive).
-  static const std::vector<std::string> models = {"auto",          "seasonal-naive",
-                                                  "holt-winters",  "holt-winters-damped",
-                                                  "holt-winters-multiplicative", "arima"};
+  static const std::vector<std::string> models = {"auto", "seasonal-naive", "holt-winters",
+                                                  "holt-winters:<variant>", "arima"};
   return models;
 }
 
@@ -146,7 +145,8 @@ void apply_target_keys(const Node& node, TargetConfig& target, const Config& con
   if (auto n = node.get("model")) {
     target.model = n->as_string();
     const auto& models = known_models();
-    if (std::find(models.begin(), models.end(), target.model) == models.end()) {
+    const bool variant = target.model.rfind("holt-winters:", 0) == 0 && target.model.size() > 13;
+    if (!variant && std::find(models.begin(), models.end(), target.model) == models.end()) {
       const std::string list = fmt::format("{}", fmt::join(models, ", "));
       n->fail(fmt::format("unknown model '{}' (one of: {})", target.model, list));
     }
@@ -285,6 +285,10 @@ void parse_server(const Node& node, ServerConfig& s) {
 }  // namespace
 
 Config parse_config(std::string_view yaml, std::string_view source) {
+  // holidaysFile and other relative paths are relative to the config file.
+  const std::filesystem::path base_dir =
+      source == "<string>" ? std::filesystem::current_path()
+                           : std::filesystem::path(source).parent_path();
   Config config;
   config.source = std::string(source);
   const Node root = Node::parse(yaml, config.source);
@@ -295,7 +299,7 @@ Config parse_config(std::string_view yaml, std::string_view source) {
   if (auto n = root.get("prometheus")) parse_prometheus(*n, config.prometheus);
   if (auto n = root.get("server")) parse_server(*n, config.server);
   config.calendar_names =
-      detail::load_calendars_section(root, config.calendars_yaml, config.calendars);
+      detail::load_calendars_section(root, base_dir, config.calendars_yaml, config.calendars);
 
   TargetConfig defaults;
   if (auto n = root.get("defaults")) apply_target_keys(*n, defaults, config, true);

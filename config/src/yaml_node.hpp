@@ -3,6 +3,7 @@
 // so every validation error can name both. Private to prescale::config.
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,7 +63,8 @@ struct NodeText {
 
 /// Validates the `calendars:` section (through prescale::calendar's loader),
 /// keeps it as YAML text, and returns every calendar name a target may use.
-std::vector<std::string> load_calendars_section(const Node& root, std::string& calendars_yaml,
+std::vector<std::string> load_calendars_section(const Node& root, const std::filesystem::path& base_dir,
+                                                std::string& calendars_yaml,
                                                 calendar::CalendarSet& calendars);
 
 }  // namespace prescale::config::detail

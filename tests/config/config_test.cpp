@@ -174,3 +174,32 @@ TEST_CASE("an unreadable file is a ConfigError naming it", "[config]") {
   REQUIRE_FALSE(loaded.has_value());
   CHECK_THAT(loaded.error().message, Catch::Contains("/nonexistent/prescale.yaml: cannot read"));
 }
+
+TEST_CASE("targets name calendars from the calendars section, resolved by the calendar loader",
+          "[config]") {
+  const auto config = parse_config(R"(calendars:
+  nyse:
+    timezone: America/New_York
+    sessions:
+      - {name: market-open, days: [mon, tue, wed, thu, fri], start: "09:30", end: "16:00"}
+targets:
+  - metric: a
+    query: up
+    calendars: [nyse]
+)");
+  CHECK(config.calendar_names == std::vector<std::string>{"nyse"});
+  REQUIRE(config.calendars.find("nyse") != nullptr);
+  CHECK(config.targets[0].calendars == std::vector<std::string>{"nyse"});
+  // A mistake inside the section keeps the loader's path and line.
+  CHECK_THAT(error_of("calendars:\n  nyse:\n    timezone: Mars/Olympus\ntargets: []\n"),
+             Catch::Contains("calendars.nyse.timezone") && Catch::Contains("line 3"));
+  CHECK_THAT(error_of("targets:\n  - metric: a\n    query: up\n    calendars: [nasdaq]\n"),
+             Catch::Contains("targets[0].calendars[0]: unknown calendar 'nasdaq' (known: none)"));
+}
+
+TEST_CASE("model names follow the forecast library's vocabulary", "[config]") {
+  for (const char* model : {"auto", "seasonal-naive", "holt-winters", "holt-winters:damped-additive", "arima"}) {
+    INFO(model);
+    CHECK(error_of(std::string("targets:\n  - metric: a\n    query: up\n    model: ") + model + "\n").empty());
+  }
+}
