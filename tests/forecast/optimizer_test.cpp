@@ -1,0 +1,54 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "prescale/forecast/optimizer.hpp"
+
+using namespace prescale::forecast;
+
+TEST_CASE("box optimiser finds an interior minimum with batched calls", "[forecast][optimizer]") {
+  std::size_t calls = 0, largest_batch = 0;
+  const std::vector<double> target{0.3, 0.71, 0.05};
+  auto objective = [&](std::span<const double> points, std::span<double> values) {
+    ++calls;
+    largest_batch = std::max(largest_batch, values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      double f = 0;
+      for (std::size_t j = 0; j < 3; ++j) f += (j + 1.0) * std::pow(points[i * 3 + j] - target[j], 2);
+      values[i] = f;
+    }
+  };
+  const auto result = minimize_in_box(3, objective);
+  REQUIRE(result.converged);
+  for (std::size_t j = 0; j < 3; ++j) CHECK(result.x[j] == Approx(target[j]).margin(2e-4));
+  CHECK(result.value < 1e-7);
+  // Rounds are batches: many points per call, few calls.
+  CHECK(largest_batch >= 64);
+  CHECK(calls == result.rounds + 1);
+  CHECK(result.evaluations > 10 * calls);
+}
+
+TEST_CASE("box optimiser stops at the boundary and treats NaN as +inf", "[forecast][optimizer]") {
+  auto objective = [](std::span<const double> points, std::span<double> values) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const double x = points[i * 2], y = points[i * 2 + 1];
+      values[i] = y > 0.9 ? std::numeric_limits<double>::quiet_NaN() : -x + (y - 0.2) * (y - 0.2);
+    }
+  };
+  const auto result = minimize_in_box(2, objective);
+  CHECK(result.x[0] == 1.0);
+  CHECK(result.x[1] == Approx(0.2).margin(2e-4));
+  CHECK(std::isfinite(result.value));
+}
+
+TEST_CASE("box optimiser reports a round budget it ran out of", "[forecast][optimizer]") {
+  auto objective = [](std::span<const double> points, std::span<double> values) {
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = std::abs(points[i] - 0.123456);
+  };
+  BoxOptimizerOptions options;
+  options.max_rounds = 2;
+  const auto result = minimize_in_box(1, objective, options);
+  CHECK(!result.converged);
+  CHECK(result.rounds == 2);
+}
