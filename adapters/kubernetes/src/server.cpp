@@ -1,0 +1,411 @@
+#include "prescale/kubernetes/server.hpp"
+
+#include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <future>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "authorizer.hpp"
+#include "connection_pool.hpp"
+#include "prescale/kubernetes/api.hpp"
+#include "tls.hpp"
+
+namespace prescale::kubernetes {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+prometheus::ClientMetric gauge_metric(std::vector<prometheus::ClientMetric::Label> labels, double value) {
+  prometheus::ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.gauge.value = value;
+  return metric;
+}
+
+prometheus::MetricFamily gauge_family(std::string name, std::string help) {
+  prometheus::MetricFamily family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.type = prometheus::MetricType::Gauge;
+  return family;
+}
+
+// Per-target gauges, read from the snapshot at scrape time so targets that
+// disappear from the configuration disappear from /metrics too.
+std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot) {
+  auto observed = gauge_family("prescale_target_observed", "Last observed value of the target's load.");
+  auto forecast = gauge_family("prescale_target_forecast", "Forecast quantile over the lead window.");
+  auto served = gauge_family("prescale_target_served", "Value served to the HPA: max(observed, forecast), or observed in fallback.");
+  auto replicas = gauge_family("prescale_target_replicas", "Served value divided by capacityPerReplica, when configured.");
+  auto fit = gauge_family("prescale_target_fit_seconds", "Duration of the target's last model fit.");
+  auto last_fit = gauge_family("prescale_target_last_fit_timestamp_seconds", "Unix time of the target's last fit.");
+  auto backtest = gauge_family("prescale_target_backtest_mase", "Backtest error (MASE against seasonal naive) of the model in use.");
+  auto age = gauge_family("prescale_target_data_age_seconds", "Age of the newest sample of the target.");
+  auto fallback = gauge_family("prescale_target_fallback", "1 when the target serves its observed value alone; the reason is a label.");
+  for (const auto& target : snapshot.targets) {
+    const prometheus::ClientMetric::Label name{"target", target.target};
+    observed.metric.push_back(gauge_metric({name}, target.observed));
+    forecast.metric.push_back(gauge_metric({name}, target.forecast));
+    served.metric.push_back(gauge_metric({name}, target.served));
+    if (target.replicas) replicas.metric.push_back(gauge_metric({name}, *target.replicas));
+    fit.metric.push_back(gauge_metric({name}, target.fit_seconds));
+    last_fit.metric.push_back(gauge_metric({name}, static_cast<double>(target.last_fit_unix)));
+    if (target.backtest_mase) backtest.metric.push_back(gauge_metric({name}, *target.backtest_mase));
+    age.metric.push_back(gauge_metric({name}, static_cast<double>(target.data_age_seconds)));
+    fallback.metric.push_back(
+        gauge_metric({name, {"reason", target.fallback_reason}}, target.in_fallback() ? 1.0 : 0.0));
+  }
+  auto ready = gauge_family("prescale_snapshot_ready", "1 once every target has a forecast or a declared fallback.");
+  ready.metric.push_back(gauge_metric({}, snapshot.ready ? 1.0 : 0.0));
+  auto generated = gauge_family("prescale_snapshot_generated_timestamp_seconds", "Unix time the served snapshot was computed.");
+  generated.metric.push_back(gauge_metric({}, static_cast<double>(snapshot.generated_unix)));
+  return {observed, forecast, served, replicas, fit, last_fit, backtest, age, fallback, ready, generated};
+}
+
+void check_options(const ServerOptions& options) {
+  if (options.cert_file.empty()) throw std::invalid_argument("server: cert_file is required (the serving certificate)");
+  if (options.key_file.empty()) throw std::invalid_argument("server: key_file is required (the serving key)");
+  if (options.port < 0 || options.port > 65535) {
+    throw std::invalid_argument("server: port " + std::to_string(options.port) + " is out of range 0-65535");
+  }
+  if (options.limits.max_connections < 1) throw std::invalid_argument("server: limits.max_connections must be >= 1");
+  if (options.limits.keep_alive_max_requests < 1) {
+    throw std::invalid_argument("server: limits.keep_alive_max_requests must be >= 1");
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions opts, const SnapshotStore& store)
+      : options(std::move(opts)),
+        snapshots(store),
+        files{options.cert_file, options.key_file, options.requestheader_client_ca_file, options.client_ca_file},
+        request_headers{options.requestheader_allowed_names, options.requestheader_username_headers,
+                        options.requestheader_group_headers, options.requestheader_extra_headers_prefix},
+        registry(std::make_shared<prometheus::Registry>()),
+        requests(prometheus::BuildCounter()
+                     .Name("prescale_api_requests_total")
+                     .Help("HTTPS requests by route and status code.")
+                     .Register(*registry)),
+        latency(prometheus::BuildHistogram()
+                    .Name("prescale_api_request_duration_seconds")
+                    .Help("Time from a parsed request to its response, by route.")
+                    .Register(*registry)),
+        connections(prometheus::BuildGauge()
+                        .Name("prescale_api_open_connections")
+                        .Help("Open HTTPS connections.")
+                        .Register(*registry)
+                        .Add({})),
+        refused(prometheus::BuildGauge()
+                    .Name("prescale_api_refused_connections")
+                    .Help("Connections refused since start because max_connections were open.")
+                    .Register(*registry)
+                    .Add({})),
+        reloads(prometheus::BuildCounter()
+                    .Name("prescale_api_certificate_reloads_total")
+                    .Help("Certificate and CA reloads after their files changed, by result.")
+                    .Register(*registry)) {}
+
+  void log(LogLevel level, const std::string& message) const {
+    if (options.log) options.log(level, message);
+  }
+
+  std::shared_ptr<const detail::TlsMaterial> material() const {
+    std::lock_guard lock(material_mutex);
+    return current_material;
+  }
+
+  // Runs inside every handshake, after the ClientHello: installs the current
+  // certificate generation and the acceptable client-CA names on this
+  // connection, so rotation needs no new SSL_CTX.
+  static int on_certificate(SSL* ssl, void* arg) {
+    auto* self = static_cast<Impl*>(arg);
+    if (detail::ConnectionPool::current_connection_refused()) return 0;
+    if (self->pool) self->pool->set_current_socket(SSL_get_fd(ssl));
+    const auto material = self->material();
+    if (!material) return 0;
+    if (SSL_use_cert_and_key(ssl, material->certificate.get(), material->key.get(), material->chain.get(), 1) != 1) {
+      ERR_clear_error();
+      return 0;
+    }
+    SSL_set_client_CA_list(ssl, SSL_dup_CA_list(material->acceptable_issuers.get()));
+    return 1;
+  }
+
+  // Chains are verified per request against the right CA (request-header or
+  // client CA); the handshake only asks for a certificate.
+  static int accept_any_certificate(int, X509_STORE_CTX*) { return 1; }
+
+  bool setup_ssl_context(SSL_CTX& context) {
+    SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
+    SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    // SSL_VERIFY_PEER alone requests a client certificate without requiring
+    // one (kubelet probes have none); no FAIL_IF_NO_PEER_CERT.
+    SSL_CTX_set_verify(&context, SSL_VERIFY_PEER, accept_any_certificate);
+    static const unsigned char session_context[] = "prescale-external-metrics";
+    SSL_CTX_set_session_id_context(&context, session_context, sizeof session_context - 1);
+    SSL_CTX_set_cert_cb(&context, on_certificate, this);
+    return true;
+  }
+
+  ApiResponse text_response(int status, std::string body, std::string route) const {
+    return ApiResponse{status, "text/plain; charset=utf-8", std::move(body), std::move(route)};
+  }
+
+  ApiResponse prometheus_response() const {
+    auto families = registry->Collect();
+    const auto snapshot = snapshots.current();
+    auto from_snapshot = snapshot_families(*snapshot);
+    families.insert(families.end(), std::make_move_iterator(from_snapshot.begin()),
+                    std::make_move_iterator(from_snapshot.end()));
+    return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", prometheus::TextSerializer().Serialize(families),
+                       "/metrics"};
+  }
+
+  ApiResponse route(const httplib::Request& request) const {
+    if (request.target.size() > options.limits.max_uri_length) {
+      return ApiResponse{414, "application/json",
+                         status_json(414, "RequestURITooLong",
+                                     "request URI of " + std::to_string(request.target.size()) +
+                                         " bytes exceeds the limit of " + std::to_string(options.limits.max_uri_length)),
+                         "limits"};
+    }
+    std::size_t header_bytes = 0;
+    for (const auto& [name, value] : request.headers) header_bytes += name.size() + value.size() + 4;
+    if (header_bytes > options.limits.max_header_bytes) {
+      return ApiResponse{431, "application/json",
+                         status_json(431, "RequestHeaderFieldsTooLarge",
+                                     "request headers of " + std::to_string(header_bytes) +
+                                         " bytes exceed the limit of " + std::to_string(options.limits.max_header_bytes)),
+                         "limits"};
+    }
+    const RequestTarget target = parse_target(request.target);
+    // Probes need no client certificate (kubelet has none).
+    if (target.path == "/healthz" || target.path == "/livez") return text_response(200, "ok", target.path);
+    if (target.path == "/readyz") {
+      if (snapshots.current()->ready) return text_response(200, "ok", "/readyz");
+      return text_response(500, "[-]snapshot: no forecast or declared fallback yet for every target\nreadyz check failed",
+                           "/readyz");
+    }
+    if (target.path == "/metrics" && options.public_prometheus_metrics) return prometheus_response();
+
+    const auto tls = material();
+    detail::HeaderList headers(request.headers.begin(), request.headers.end());
+    const auto identity = detail::authenticate(request.ssl, *tls, request_headers, headers);
+    if (!identity) return unauthorized_response();
+    const RequestAttributes attributes = request_attributes(request.method, target.path);
+    const detail::Decision decision = authorizer->authorize(*identity, attributes);
+    if (decision.kind == detail::Decision::Kind::error) {
+      log(LogLevel::error, "authorization of user \"" + identity->user + "\" for " + request.target +
+                               " failed: " + decision.reason);
+      return internal_error_response(request.target, decision.reason);
+    }
+    if (decision.kind == detail::Decision::Kind::deny) return forbidden_response(*identity, attributes, decision.reason);
+    if (target.path == "/metrics") return prometheus_response();
+    return serve_api(*snapshots.current(), request.method, target);
+  }
+
+  void handle(const httplib::Request& request, httplib::Response& response) {
+    const auto start = Clock::now();
+    pool->set_current_in_request(true);
+    ApiResponse out = route(request);
+    response.status = out.status;
+    response.set_content(std::move(out.body), out.content_type.c_str());
+    record(out.route, out.status, std::chrono::duration<double>(Clock::now() - start).count());
+    pool->set_current_in_request(false);
+  }
+
+  void record(const std::string& route_name, int status, double seconds) {
+    prometheus::Counter* counter = nullptr;
+    prometheus::Histogram* histogram = nullptr;
+    {
+      // Family::Add builds a throw-away metric per call; keep the pointers.
+      std::lock_guard lock(metrics_mutex);
+      auto& counter_slot = request_counters[{route_name, status}];
+      if (!counter_slot) counter_slot = &requests.Add({{"route", route_name}, {"code", std::to_string(status)}});
+      counter = counter_slot;
+      auto& histogram_slot = latency_histograms[route_name];
+      if (!histogram_slot) {
+        histogram_slot = &latency.Add({{"route", route_name}},
+                                      prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
+                                                                              0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
+      }
+      histogram = histogram_slot;
+      connections.Set(pool->open_connections());
+      refused.Set(static_cast<double>(pool->refused_connections()));
+    }
+    counter->Increment();
+    histogram->Observe(seconds);
+  }
+
+  void watch_files() {
+    std::unique_lock lock(stop_mutex);
+    std::vector<std::filesystem::file_time_type> failed_mtimes;
+    while (!stop_cv.wait_for(lock, options.certificate_reload_interval, [this] { return stopping; })) {
+      const auto current = material();
+      if (!detail::tls_files_changed(files, *current)) continue;
+      auto reloaded = detail::load_tls_material(files);
+      if (!reloaded) {
+        // Files mid-rotation (certificate written, key not yet): keep serving
+        // the old pair and retry on the next tick; log each new state once.
+        const auto now = detail::tls_file_mtimes(files);
+        if (now != failed_mtimes) {
+          log(LogLevel::warning, "certificate reload failed, still serving the previous certificates: " +
+                                     reloaded.error().message);
+          failed_mtimes = now;
+        }
+        reloads.Add({{"result", "failure"}}).Increment();
+        continue;
+      }
+      {
+        std::lock_guard material_lock(material_mutex);
+        current_material = std::move(*reloaded);
+      }
+      failed_mtimes.clear();
+      reloads.Add({{"result", "success"}}).Increment();
+      log(LogLevel::info, "reloaded serving certificate and client CAs after their files changed");
+    }
+  }
+
+  ServerOptions options;
+  const SnapshotStore& snapshots;
+  detail::TlsFiles files;
+  detail::RequestHeaderOptions request_headers;
+
+  mutable std::mutex material_mutex;
+  std::shared_ptr<const detail::TlsMaterial> current_material;
+  std::unique_ptr<detail::Authorizer> authorizer;
+  std::shared_ptr<detail::ConnectionPool> pool;
+  std::unique_ptr<httplib::SSLServer> http;
+  std::thread listener;
+  std::promise<void> listener_done;
+  std::future<void> listener_finished;
+  std::thread watcher;
+  std::mutex stop_mutex;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  bool started = false;
+  int bound_port = 0;
+
+  std::shared_ptr<prometheus::Registry> registry;
+  prometheus::Family<prometheus::Counter>& requests;
+  prometheus::Family<prometheus::Histogram>& latency;
+  prometheus::Gauge& connections;
+  prometheus::Gauge& refused;
+  prometheus::Family<prometheus::Counter>& reloads;
+  std::mutex metrics_mutex;
+  std::map<std::pair<std::string, int>, prometheus::Counter*> request_counters;
+  std::map<std::string, prometheus::Histogram*> latency_histograms;
+};
+
+Server::Server(ServerOptions options, const SnapshotStore& snapshots) {
+  check_options(options);
+  impl_ = std::make_unique<Impl>(std::move(options), snapshots);
+}
+
+Server::~Server() {
+  stop();
+  if (impl_->listener.joinable()) impl_->listener.join();
+}
+
+Status Server::start() {
+  auto& self = *impl_;
+  if (self.started) return make_error("server: already started");
+  auto material = detail::load_tls_material(self.files);
+  if (!material) return make_error("server: " + material.error().message);
+  self.current_material = std::move(*material);
+  auto authorizer = detail::make_authorizer(self.options.authorization);
+  if (!authorizer) return make_error("server: " + authorizer.error().message);
+  self.authorizer = std::move(*authorizer);
+
+  const auto& limits = self.options.limits;
+  self.pool = std::make_shared<detail::ConnectionPool>(limits.min_threads, limits.max_connections);
+  self.http = std::make_unique<httplib::SSLServer>([&self](SSL_CTX& context) { return self.setup_ssl_context(context); });
+  if (!self.http->is_valid()) return make_error("server: cannot create the TLS context");
+  auto pool = self.pool;
+  self.http->new_task_queue = [pool] { return new detail::PoolHandle(pool); };
+  self.http->set_keep_alive_max_count(static_cast<std::size_t>(limits.keep_alive_max_requests));
+  self.http->set_keep_alive_timeout(limits.keep_alive_timeout.count());
+  self.http->set_read_timeout(limits.read_timeout.count(), 0);
+  self.http->set_write_timeout(limits.write_timeout.count(), 0);
+  self.http->set_payload_max_length(64 * 1024);  // requests here carry no body worth more
+  const httplib::Server::Handler handler = [&self](const httplib::Request& request, httplib::Response& response) {
+    self.handle(request, response);
+  };
+  self.http->Get(".*", handler);
+  self.http->Post(".*", handler);
+  self.http->Put(".*", handler);
+  self.http->Patch(".*", handler);
+  self.http->Delete(".*", handler);
+  self.http->Options(".*", handler);
+
+  const auto& address = self.options.address;
+  errno = 0;
+  if (self.options.port == 0) {
+    self.bound_port = self.http->bind_to_any_port(address);
+    if (self.bound_port <= 0) {
+      return make_error("server: cannot listen on " + address + ":0: " + std::strerror(errno ? errno : EADDRNOTAVAIL));
+    }
+  } else {
+    if (!self.http->bind_to_port(address, self.options.port)) {
+      return make_error("server: cannot listen on " + address + ":" + std::to_string(self.options.port) + ": " +
+                        std::strerror(errno ? errno : EADDRINUSE));
+    }
+    self.bound_port = self.options.port;
+  }
+  self.listener_finished = self.listener_done.get_future();
+  self.listener = std::thread([&self] {
+    self.http->listen_after_bind();
+    self.listener_done.set_value();
+  });
+  // stop() only acts once the accept loop runs; wait for it.
+  while (!self.http->is_running() &&
+         self.listener_finished.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
+  }
+  self.watcher = std::thread([&self] { self.watch_files(); });
+  self.started = true;
+  self.log(LogLevel::info, "serving external.metrics.k8s.io on https://" + address + ":" + std::to_string(self.bound_port));
+  return Status::ok();
+}
+
+int Server::port() const { return impl_->bound_port; }
+
+void Server::stop(std::chrono::milliseconds grace) {
+  auto& self = *impl_;
+  if (!self.started) return;
+  self.started = false;
+  const auto deadline = Clock::now() + grace;
+  {
+    std::lock_guard lock(self.stop_mutex);
+    self.stopping = true;
+  }
+  self.stop_cv.notify_all();
+  if (self.watcher.joinable()) self.watcher.join();
+  self.http->stop();                    // no new connections
+  self.pool->close_connections(false);  // idle keep-alive connections end now; in-flight requests finish
+  if (self.listener_finished.wait_until(deadline) != std::future_status::ready) {
+    self.log(LogLevel::warning, "stop: requests still running after the grace period; closing their connections");
+    self.pool->close_connections(true);
+    if (self.listener_finished.wait_for(std::chrono::milliseconds(500)) != std::future_status::ready) return;
+  }
+  if (self.listener.joinable()) self.listener.join();
+  self.log(LogLevel::info, "stopped serving external.metrics.k8s.io");
+}
+
+}  // namespace prescale::kubernetes

@@ -1,0 +1,83 @@
+#pragma once
+// TLS material (serving certificate, CA stores) loaded from files and
+// swapped atomically when the files change, and client-certificate
+// authentication as an aggregated API server does it.
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "prescale/common/expected.hpp"
+#include "prescale/kubernetes/api.hpp"
+
+namespace prescale::kubernetes::detail {
+
+struct X509Deleter {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct StoreDeleter {
+  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+};
+struct NameStackDeleter {
+  void operator()(STACK_OF(X509_NAME) * s) const { sk_X509_NAME_pop_free(s, X509_NAME_free); }
+};
+struct CertStackDeleter {
+  void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
+};
+
+/// Which files the material comes from.
+struct TlsFiles {
+  std::string cert_file, key_file, requestheader_client_ca_file, client_ca_file;
+};
+
+/// One immutable generation of certificates and trust stores. Shared by
+/// handshakes and requests through shared_ptr; never modified after load.
+struct TlsMaterial {
+  std::unique_ptr<X509, X509Deleter> certificate;
+  std::unique_ptr<STACK_OF(X509), CertStackDeleter> chain;  // intermediates after the leaf
+  std::unique_ptr<EVP_PKEY, KeyDeleter> key;
+  std::unique_ptr<X509_STORE, StoreDeleter> requestheader_store;  // null when not configured
+  std::unique_ptr<X509_STORE, StoreDeleter> client_store;         // null when not configured
+  /// Subjects of both CAs, sent in the CertificateRequest so clients
+  /// (kubectl, the aggregator) know which certificate to present.
+  std::unique_ptr<STACK_OF(X509_NAME), NameStackDeleter> acceptable_issuers;
+  /// mtimes of the files at load time, to notice rotation.
+  std::vector<std::filesystem::file_time_type> mtimes;
+};
+
+/// Reads and checks every file; the error names the file and the problem.
+Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(const TlsFiles& files);
+/// Modification times of the files (empty paths give a default time).
+std::vector<std::filesystem::file_time_type> tls_file_mtimes(const TlsFiles& files);
+/// True when any file's mtime differs from the loaded generation.
+bool tls_files_changed(const TlsFiles& files, const TlsMaterial& material);
+
+/// Request-header (front proxy) settings.
+struct RequestHeaderOptions {
+  std::vector<std::string> allowed_names;
+  std::vector<std::string> username_headers, group_headers, extra_prefixes;
+};
+
+/// All headers, for prefix matching of extras: name, value pairs.
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+/// Authenticates from the peer certificate of `ssl` and the headers: a
+/// front-proxy certificate with an allowed CN makes the X-Remote-* headers
+/// trusted; a client-CA certificate authenticates its CN (groups = O).
+/// nullopt: not authenticated. Thread-safe (reads immutable material).
+std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material, const RequestHeaderOptions& options,
+                                     const HeaderList& headers);
+
+/// The subject CN and O values of a certificate.
+std::string common_name(X509* certificate);
+std::vector<std::string> organizations(X509* certificate);
+
+}  // namespace prescale::kubernetes::detail
