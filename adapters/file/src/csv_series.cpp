@@ -1,0 +1,326 @@
+#include "prescale/file/csv_series.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <sstream>
+#include <vector>
+
+namespace prescale::file {
+namespace {
+
+using forecast::Series;
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  return s;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Howard Hinnant's days_from_civil: days since 1970-01-01 of a proleptic
+// Gregorian date.
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+unsigned days_in_month(std::int64_t y, unsigned m) {
+  static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : days[m - 1];
+}
+
+// Reads exactly `width` digits at s[pos].
+bool digits(std::string_view s, std::size_t pos, std::size_t width, unsigned& out) {
+  if (pos + width > s.size()) return false;
+  out = 0;
+  for (std::size_t i = pos; i < pos + width; ++i) {
+    if (!is_digit(s[i])) return false;
+    out = out * 10 + static_cast<unsigned>(s[i] - '0');
+  }
+  return true;
+}
+
+Error bad_timestamp(std::string_view text, std::string_view why) {
+  return make_error("timestamp '" + std::string(text) + "' " + std::string(why) +
+                    " (expected RFC 3339 like 2026-01-05T14:30:00Z, '2026-01-05 14:30:00' or "
+                    "Unix seconds)");
+}
+
+Expected<double> parse_number(std::string_view text) {
+  double value = 0;
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (first != last && *first == '+') ++first;
+  auto [ptr, ec] = std::from_chars(first, last, value);
+  if (ec != std::errc() || ptr != last || first == last) return make_error("not a number");
+  return value;
+}
+
+}  // namespace
+
+Expected<double> parse_timestamp(std::string_view text,
+                                 const std::optional<calendar::TimeZone>& zone) {
+  text = trim(text);
+  if (text.empty()) return bad_timestamp(text, "is empty");
+  // Unix seconds: digits only (with an optional fraction).
+  if (text.size() < 10 || text[4] != '-') {
+    auto seconds = parse_number(text);
+    if (!seconds || !std::isfinite(*seconds)) return bad_timestamp(text, "is not a date");
+    return *seconds;
+  }
+  unsigned year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!digits(text, 0, 4, year) || text[4] != '-' || !digits(text, 5, 2, month) ||
+      text.size() < 8 || text[7] != '-' || !digits(text, 8, 2, day)) {
+    return bad_timestamp(text, "has no valid YYYY-MM-DD date");
+  }
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) {
+    return bad_timestamp(text, "is not a calendar date");
+  }
+  std::size_t pos = 10;
+  double fraction = 0;
+  if (pos < text.size()) {
+    if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') {
+      return bad_timestamp(text, "needs 'T' or a space between date and time");
+    }
+    ++pos;
+    if (!digits(text, pos, 2, hour) || pos + 2 >= text.size() || text[pos + 2] != ':' ||
+        !digits(text, pos + 3, 2, minute)) {
+      return bad_timestamp(text, "has no valid HH:MM time");
+    }
+    pos += 5;
+    if (pos < text.size() && text[pos] == ':') {
+      if (!digits(text, pos + 1, 2, second)) return bad_timestamp(text, "has bad seconds");
+      pos += 3;
+      if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
+        const std::size_t start = pos + 1;
+        std::size_t end = start;
+        double scale = 0.1;
+        while (end < text.size() && is_digit(text[end])) {
+          fraction += (text[end] - '0') * scale;
+          scale /= 10;
+          ++end;
+        }
+        if (end == start) return bad_timestamp(text, "has an empty fraction of a second");
+        pos = end;
+      }
+    }
+    // 24:00 is not accepted; a leap second 60 is folded into the next minute.
+    if (hour > 23 || minute > 59 || second > 60) return bad_timestamp(text, "has a bad time of day");
+  }
+  const std::int64_t wall = days_from_civil(year, month, day) * 86400 + hour * 3600 +
+                            minute * 60 + second;
+  if (pos == text.size()) {
+    // No offset: local time in the input zone, UTC by default.
+    const std::int64_t utc = zone ? zone->to_utc(wall) : wall;
+    return static_cast<double>(utc) + fraction;
+  }
+  const std::string_view offset = text.substr(pos);
+  if (offset == "Z" || offset == "z") return static_cast<double>(wall) + fraction;
+  if (offset[0] != '+' && offset[0] != '-') return bad_timestamp(text, "has a bad UTC offset");
+  unsigned off_h = 0, off_m = 0;
+  const bool colon = offset.size() == 6 && offset[3] == ':';
+  if (!digits(offset, 1, 2, off_h) || !(offset.size() == 3 || colon || offset.size() == 5) ||
+      (offset.size() > 3 && !digits(offset, colon ? 4 : 3, 2, off_m)) || off_h > 23 || off_m > 59) {
+    return bad_timestamp(text, "has a bad UTC offset");
+  }
+  const std::int64_t off = (offset[0] == '-' ? -1 : 1) * static_cast<std::int64_t>(off_h * 3600 + off_m * 60);
+  return static_cast<double>(wall - off) + fraction;
+}
+
+std::string format_rfc3339(std::int64_t unix_seconds) {
+  // civil_from_days (Hinnant), inverse of days_from_civil.
+  std::int64_t days = unix_seconds >= 0 ? unix_seconds / 86400 : -((-unix_seconds + 86399) / 86400);
+  const std::int64_t secs = unix_seconds - days * 86400;
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(days - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+  const auto hms = static_cast<unsigned>(secs);  // 0 .. 86399
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02u:%02u:%02uZ",
+                static_cast<long long>(y), m, d, hms / 3600, hms / 60 % 60, hms % 60);
+  return buffer;
+}
+
+Expected<Series> resample(std::span<Sample> samples, const CsvReadOptions& options,
+                          CsvReadReport* report) {
+  CsvReadReport local;
+  CsvReadReport& rep = report ? *report : local;
+  if (samples.empty()) return make_error("no data rows");
+  auto by_time = [](const Sample& a, const Sample& b) { return a.unix_seconds < b.unix_seconds; };
+  if (!std::is_sorted(samples.begin(), samples.end(), by_time)) {
+    rep.unsorted = true;
+    std::stable_sort(samples.begin(), samples.end(), by_time);
+  }
+  std::vector<double> spacings;
+  spacings.reserve(samples.size());
+  rep.duplicate_timestamps = 0;
+  for (std::size_t i = 1; i < samples.size(); ++i) {
+    const double gap = samples[i].unix_seconds - samples[i - 1].unix_seconds;
+    if (gap > 0) spacings.push_back(gap); else ++rep.duplicate_timestamps;
+  }
+  std::int64_t step = 0;
+  if (options.step_seconds) {
+    step = *options.step_seconds;
+    if (step <= 0) return make_error("step must be positive");
+  } else {
+    if (spacings.empty()) {
+      return make_error("cannot detect the step from a single timestamp; give the step explicitly");
+    }
+    auto middle = spacings.begin() + static_cast<std::ptrdiff_t>(spacings.size() / 2);
+    std::nth_element(spacings.begin(), middle, spacings.end());
+    step = std::max<std::int64_t>(1, std::llround(*middle));
+    rep.step_detected = true;
+  }
+  const double first = samples.front().unix_seconds;
+  const double last = samples.back().unix_seconds;
+  bool on_grid = !options.align_to_step && std::floor(first) == first;
+  for (std::size_t i = 0; on_grid && i < samples.size(); ++i) {
+    on_grid = std::fmod(samples[i].unix_seconds - first, static_cast<double>(step)) == 0;
+  }
+  const double origin = on_grid ? first : std::floor(first / static_cast<double>(step)) * static_cast<double>(step);
+  rep.grid_realigned = !on_grid;
+  const double span_steps = std::floor((last - origin) / static_cast<double>(step));
+  if (span_steps + 1 > static_cast<double>(options.max_points)) {
+    return make_error("a step of " + std::to_string(step) + " s over this time span makes " +
+                      std::to_string(static_cast<long long>(span_steps + 1)) +
+                      " points (limit " + std::to_string(options.max_points) +
+                      "); use a larger step");
+  }
+  Series series;
+  series.start_unix = static_cast<std::int64_t>(origin);
+  series.step_seconds = step;
+  const auto count = static_cast<std::size_t>(span_steps) + 1;
+  std::vector<double> sums(count, 0.0);
+  std::vector<std::uint32_t> counts(count, 0);
+  std::vector<std::uint32_t> rows(count, 0);
+  for (const Sample& s : samples) {
+    const auto bucket = static_cast<std::size_t>((s.unix_seconds - origin) / static_cast<double>(step));
+    ++rows[bucket];
+    if (std::isnan(s.value)) continue;  // an explicit gap adds nothing to the mean
+    sums[bucket] += s.value;
+    ++counts[bucket];
+  }
+  series.values.resize(count);
+  rep.empty_buckets = 0;
+  rep.merged_samples = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    series.values[i] = counts[i] ? sums[i] / counts[i] : forecast::kMissing;
+    rep.empty_buckets += counts[i] == 0;
+    rep.merged_samples += rows[i] > 1 ? rows[i] : 0;
+  }
+  return series;
+}
+
+Expected<Series> parse_csv_series(std::string_view text, std::string_view name,
+                                  const CsvReadOptions& options, CsvReadReport* report) {
+  CsvReadReport local;
+  CsvReadReport& rep = report ? *report : local;
+  rep = CsvReadReport{};
+  const std::string where(name);
+  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
+  std::vector<Sample> samples;
+  samples.reserve(text.size() / 24 + 1);
+  std::size_t line_number = 0;
+  bool first_content_line = true;
+  while (!text.empty()) {
+    const std::size_t newline = text.find('\n');
+    std::string_view line = text.substr(0, newline);
+    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
+    ++line_number;
+    line = trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    auto fail = [&](const std::string& why) {
+      return make_error(where + ":" + std::to_string(line_number) + ": " + why);
+    };
+    const std::size_t comma = line.find(',');
+    if (comma == std::string_view::npos || line.find(',', comma + 1) != std::string_view::npos) {
+      const auto columns = 1 + std::count(line.begin(), line.end(), ',');
+      return fail("expected 2 columns (timestamp,value), found " + std::to_string(columns) +
+                  ": '" + std::string(line.substr(0, 80)) + "'");
+    }
+    const std::string_view time_text = trim(line.substr(0, comma));
+    const std::string_view value_text = trim(line.substr(comma + 1));
+    if (first_content_line) {
+      first_content_line = false;
+      if (std::none_of(time_text.begin(), time_text.end(), is_digit)) {
+        rep.header = true;
+        continue;
+      }
+    }
+    auto when = parse_timestamp(time_text, options.input_zone);
+    if (!when) return fail(when.error().message);
+    double value = forecast::kMissing;
+    if (!value_text.empty()) {
+      auto parsed = parse_number(value_text);
+      if (!parsed) return fail("value '" + std::string(value_text) + "' is not a number");
+      if (std::isinf(*parsed)) return fail("value '" + std::string(value_text) + "' is not finite");
+      value = *parsed;
+    }
+    samples.push_back(Sample{*when, value});
+  }
+  rep.rows = samples.size();
+  if (samples.empty()) return make_error(where + ": no data rows (expected lines 'timestamp,value')");
+  auto series = resample(samples, options, &rep);
+  if (!series) return make_error(where + ": " + series.error().message);
+  return series;
+}
+
+Expected<Series> read_csv_series(const std::filesystem::path& path, const CsvReadOptions& options,
+                                 CsvReadReport* report) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(path.string() + ": cannot open for reading");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return make_error(path.string() + ": read error");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return make_error(path.string() + ": the file is empty (expected lines 'timestamp,value')");
+  }
+  return parse_csv_series(text, path.string(), options, report);
+}
+
+std::string format_csv_series(const Series& series) {
+  std::string out = "timestamp,value\n";
+  out.reserve(out.size() + series.size() * 40);
+  char number[64];
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    out += format_rfc3339(series.time_at(i));
+    out += ',';
+    const double v = series.values[i];
+    if (std::isnan(v)) {
+      out += "NaN";
+    } else {
+      auto [ptr, ec] = std::to_chars(number, number + sizeof number, v);
+      out.append(number, ptr);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+Status write_csv_series(const std::filesystem::path& path, const Series& series) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return make_error(path.string() + ": cannot open for writing");
+  const std::string text = format_csv_series(series);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.close();
+  if (!out) return make_error(path.string() + ": write failed");
+  return Status::ok();
+}
+
+}  // namespace prescale::file

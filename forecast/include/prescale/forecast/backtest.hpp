@@ -1,0 +1,70 @@
+#pragma once
+// Rolling-origin backtest: for each origin o (the newest last), a model sees
+// only y[0, o) and forecasts y[o, o + horizon); errors are scored against
+// what really happened there.
+//
+// Cost: by default each model is fitted ONCE, on the data before the first
+// origin, and carried to the later origins with update() (O(1) per sample).
+// No data after an origin ever reaches its forecast, but parameters are not
+// re-estimated at later origins: a model whose parameters drift scores a
+// little worse than a full refit would. refit_each_origin = true refits at
+// every origin (origins x the fit cost) for an exact evaluation.
+//
+// Fit times are measured here with std::chrono::steady_clock (a duration,
+// not a time of day: the library still reads no wall clock).
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "prescale/forecast/model.hpp"
+
+namespace prescale::forecast {
+
+struct BacktestOptions {
+  std::size_t horizon = 12;  ///< steps forecast from each origin
+  std::size_t origins = 8;   ///< at most this many (fewer when history is short)
+  double quantile = 0.9;     ///< interval [1-q, q] whose coverage is reported
+  /// Steps between origins; 0 = max(horizon, ceil(shortest season / origins)),
+  /// which spreads the origins over the last day for a daily season.
+  std::size_t origin_spacing = 0;
+  /// Each origin needs at least this much history; 0 = two cycles of the
+  /// shortest season (or 2 * horizon without seasons).
+  std::size_t min_training = 0;
+  bool refit_each_origin = false;
+};
+
+/// Origins (indices into y, ascending) the options give for n samples; empty
+/// when the history is too short for even one.
+[[nodiscard]] std::vector<std::size_t> backtest_origins(std::size_t n, const SeasonLayout* layout,
+                                                        const BacktestOptions& options);
+
+/// One model's backtest. Value type.
+struct ModelBacktest {
+  std::string model;  ///< fitted name, e.g. holt-winters(A,Ad,A;288,2016)
+  FitStatus status = FitStatus::invalid_input;
+  std::string message;        ///< why a fit failed or fell back
+  double mase = 0;            ///< mean over origins of MASE (NaN-safe)
+  double smape = 0;           ///< mean over origins, percent
+  double coverage = 0;        ///< share of actuals inside [q_{1-p}, q_p], all origins pooled
+  double fit_seconds_mean = 0;
+  std::size_t origins_scored = 0;
+};
+
+struct BacktestReport {
+  std::vector<std::size_t> origins;
+  std::size_t horizon = 0;
+  std::vector<ModelBacktest> models;  ///< in the order given
+};
+
+/// Called after each model: (models done, models in total, model name).
+using BacktestProgress = std::function<void(std::size_t, std::size_t, const std::string&)>;
+
+/// Runs every model over the same origins. input.y is the whole history;
+/// its layout/regressors must cover it. Thread-safe if the models are.
+[[nodiscard]] BacktestReport backtest(const FitInput& input, std::span<const Model* const> models,
+                                      const BacktestOptions& options,
+                                      const BacktestProgress& progress = {});
+
+}  // namespace prescale::forecast

@@ -1,0 +1,82 @@
+#pragma once
+// Model choice per series by rolling-origin backtest (backtest.hpp), then a
+// fit of the chosen recipe on the whole history.
+//
+// SelectionOptions::model:
+//   auto                    every family; the best backtest MASE wins, but a
+//                           model that does not beat seasonal naive is never
+//                           chosen (seasonal naive is, and the reason says why)
+//   seasonal-naive          that model
+//   holt-winters            the best Holt-Winters variant by backtest MASE
+//   holt-winters:<variant>  one variant: a tag as in holt-winters(A,Ad,A)
+//                           ("A,Ad,A") or <trend>-<season> words
+//                           ("damped-additive", "none-multiplicative")
+//   arima                   when the ARIMA family is built in
+// Forced models are backtested too (with seasonal naive beside them), so the
+// caller can compare selected_mase with seasonal_naive_mase and fall back.
+//
+// Cost: one fit per candidate at the first origin, updates through the
+// origins, one refit of the winner on the whole history (see backtest.hpp).
+// Multiplicative Holt-Winters is not tried on data with zeros or negatives
+// (it would fall back to additive: the same fit twice).
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "prescale/common/expected.hpp"
+#include "prescale/forecast/backtest.hpp"
+#include "prescale/forecast/model.hpp"
+
+namespace prescale::forecast {
+
+struct SelectionOptions {
+  std::string model = "auto";  ///< auto | seasonal-naive | holt-winters | holt-winters:<variant> | arima
+  std::size_t horizon = 12;    ///< backtest horizon, steps
+  std::size_t origins = 8;
+  double quantile = 0.9;
+};
+
+struct BacktestScore {
+  std::string model;
+  double mase;
+  double smape;
+  double coverage;
+  double fit_seconds_mean;
+};
+
+/// The outcome. Move-only (owns the fitted model).
+struct Selection {
+  FitStatus status = FitStatus::invalid_input;
+  std::string model;   ///< fitted name of the chosen model ("" when nothing fitted)
+  std::string reason;  ///< for a person: why this model, with the MASE figures
+  std::unique_ptr<FittedModel> fitted;
+  std::vector<BacktestScore> scores;  ///< every model backtested (NaN when its fit failed)
+  double fit_seconds = 0;             ///< the final fit on the whole history
+  std::optional<double> selected_mase;  ///< backtest MASE of the chosen model, if measured
+  double seasonal_naive_mase = 0;       ///< NaN when not measured
+  std::size_t origins = 0;              ///< origins the backtest used
+  std::vector<std::string> notes;       ///< fallbacks said by fits and the selection
+};
+
+/// The recipes a SelectionOptions::model value names; an error lists the
+/// accepted values. Adding a family is one entry in selection.cpp.
+[[nodiscard]] Expected<std::vector<std::unique_ptr<Model>>> candidate_models(std::string_view model);
+/// Accepted model values, for --help and errors.
+[[nodiscard]] std::vector<std::string> model_choices();
+
+[[nodiscard]] Selection select_and_fit(const FitInput& input, const SelectionOptions& options);
+/// As above, reporting backtest progress (for long CLI runs).
+[[nodiscard]] Selection select_and_fit(const FitInput& input, const SelectionOptions& options,
+                                       const BacktestProgress& progress);
+/// Chooses among the given recipes instead of options.model's: with
+/// options.model == "auto" the seasonal-naive rule applies (it is added as
+/// the yardstick when absent), otherwise the best candidate wins.
+[[nodiscard]] Selection select_and_fit(const FitInput& input, const SelectionOptions& options,
+                                       std::vector<std::unique_ptr<Model>> candidates,
+                                       const BacktestProgress& progress = {});
+
+}  // namespace prescale::forecast

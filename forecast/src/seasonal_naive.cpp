@@ -1,0 +1,147 @@
+#include "prescale/forecast/seasonal_naive.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace prescale::forecast {
+namespace {
+
+/// Not thread-safe (FittedModel contract); clone() to share.
+class FittedSeasonalNaive final : public FittedModel {
+ public:
+  explicit FittedSeasonalNaive(const SeasonLayout* layout) : layout_(layout) {
+    if (layout_ != nullptr) {
+      for (std::uint32_t slots : layout_->slots) last_by_slot_.emplace_back(slots, kMissing);
+    }
+  }
+
+  [[nodiscard]] std::string name() const override {
+    std::string name = "seasonal-naive";
+    if (layout_ != nullptr && layout_->periods() > 0) {
+      name += "(";
+      for (std::size_t k = 0; k < layout_->periods(); ++k) {
+        if (k > 0) name += ',';
+        name += std::to_string(layout_->slots[k]);
+      }
+      name += ")";
+    }
+    return name;
+  }
+  [[nodiscard]] std::map<std::string, double> parameters() const override {
+    return {{"season_slots", layout_ && layout_->periods() ? double(layout_->slots.back()) : 1.0}};
+  }
+  [[nodiscard]] std::size_t next_index() const override { return next_; }
+
+  void update(double y) override {
+    bool seasonal = false;
+    const double predicted = predict(next_, &seasonal);
+    if (!std::isnan(y)) {
+      if (!std::isnan(predicted)) {
+        // Errors of the last-value fallback only count until a seasonal one
+        // exists: they would understate sigma for a seasonal forecast.
+        Errors& errors = seasonal ? seasonal_errors_ : fallback_errors_;
+        errors.squared_sum += (y - predicted) * (y - predicted);
+        ++errors.count;
+      }
+      for (std::size_t k = 0; k < last_by_slot_.size(); ++k) {
+        last_by_slot_[k][layout_->positions[k][next_]] = y;
+      }
+      last_value_ = y;
+    }
+    ++next_;
+  }
+
+  [[nodiscard]] Forecast forecast(std::size_t horizon) const override {
+    Forecast out;
+    out.mean.resize(horizon);
+    out.sigma.resize(horizon);
+    const double sigma1 = std::sqrt(residual_variance());
+    const std::size_t season = longest_slots();
+    for (std::size_t h = 0; h < horizon; ++h) {
+      out.mean[h] = predict(next_ + h);
+      out.sigma[h] = sigma1 * std::sqrt(static_cast<double>(h / season + 1));
+    }
+    return out;
+  }
+
+  [[nodiscard]] double residual_variance() const override {
+    const Errors& errors = seasonal_errors_.count ? seasonal_errors_ : fallback_errors_;
+    return errors.count ? errors.squared_sum / static_cast<double>(errors.count)
+                        : std::numeric_limits<double>::quiet_NaN();
+  }
+  [[nodiscard]] std::unique_ptr<FittedModel> clone() const override {
+    return std::make_unique<FittedSeasonalNaive>(*this);
+  }
+
+ private:
+  [[nodiscard]] std::size_t longest_slots() const {
+    return last_by_slot_.empty() ? 1 : layout_->slots.back();
+  }
+  // Value of the longest season that has seen this slot, else the last value.
+  [[nodiscard]] double predict(std::size_t index, bool* seasonal = nullptr) const {
+    for (std::size_t k = last_by_slot_.size(); k-- > 0;) {
+      const double v = last_by_slot_[k][layout_->positions[k][index]];
+      if (!std::isnan(v)) {
+        if (seasonal) *seasonal = true;
+        return v;
+      }
+    }
+    return last_value_;
+  }
+
+  struct Errors {
+    double squared_sum = 0;
+    std::size_t count = 0;
+  };
+  const SeasonLayout* layout_;
+  std::vector<std::vector<double>> last_by_slot_;
+  double last_value_ = kMissing;
+  std::size_t next_ = 0;
+  Errors seasonal_errors_;
+  Errors fallback_errors_;
+};
+
+}  // namespace
+
+FitResult SeasonalNaive::fit(const FitInput& input) const {
+  FitResult result;
+  const SeasonLayout* layout = input.layout;
+  if (layout != nullptr && layout->periods() > 0) {
+    if (layout->size() < input.y.size() || layout->positions.size() != layout->slots.size()) {
+      result.status = FitStatus::invalid_input;
+      result.message = "the season layout covers fewer samples than the history";
+      return result;
+    }
+    for (std::uint32_t slots : layout->slots) {
+      if (slots == 0) {
+        result.status = FitStatus::invalid_input;
+        result.message = "a seasonal period has no slot";
+        return result;
+      }
+    }
+  } else {
+    layout = nullptr;
+  }
+  auto fitted = std::make_unique<FittedSeasonalNaive>(layout);
+  std::size_t valid = 0;
+  for (double y : input.y) {
+    fitted->update(y);
+    valid += std::isnan(y) ? 0 : 1;
+  }
+  if (valid == 0) {
+    result.status = FitStatus::too_short;
+    result.message = "no valid sample in the history";
+    return result;
+  }
+  if (layout != nullptr && input.y.size() < layout->slots.back()) {
+    result.message = "history (" + std::to_string(input.y.size()) +
+                     " samples) is shorter than the longest season (" +
+                     std::to_string(layout->slots.back()) +
+                     " slots): unseen slots use a shorter season or the last value";
+  }
+  result.status = FitStatus::ok;
+  result.fitted = std::move(fitted);
+  return result;
+}
+
+}  // namespace prescale::forecast

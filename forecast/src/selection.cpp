@@ -1,0 +1,254 @@
+#include "prescale/forecast/selection.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "prescale/forecast/holt_winters.hpp"
+#include "prescale/forecast/seasonal_naive.hpp"
+
+namespace prescale::forecast {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using Models = std::vector<std::unique_ptr<Model>>;
+
+std::string trend_word(Trend trend) {
+  switch (trend) {
+    case Trend::none: return "none";
+    case Trend::additive: return "additive";
+    case Trend::damped: return "damped";
+  }
+  return "?";
+}
+
+// "holt-winters(A,Ad,A)" -> "A,Ad,A"
+std::string tag_inside(const HoltWintersSpec& spec) {
+  const std::string tag = holt_winters_tag(spec);
+  const auto open = tag.find('(');
+  const auto close = tag.rfind(')');
+  return open == std::string::npos || close == std::string::npos ? tag
+                                                                   : tag.substr(open + 1, close - open - 1);
+}
+
+std::string variant_words(const HoltWintersSpec& spec) {
+  return trend_word(spec.trend) + "-" +
+         (spec.seasonality == Seasonality::additive ? "additive" : "multiplicative");
+}
+
+Models holt_winters_family() {
+  Models models;
+  for (const HoltWintersSpec& spec : all_holt_winters_specs()) {
+    models.push_back(std::make_unique<HoltWinters>(spec));
+  }
+  return models;
+}
+
+/// A family of recipes selectable by name; "auto" tries every family.
+struct Family {
+  std::string name;
+  std::function<Models()> make;
+};
+
+// The registry: adding a model family (e.g. ARIMA) is one entry here.
+const std::vector<Family>& families() {
+  static const std::vector<Family> registry = {
+      {"seasonal-naive", [] { Models m; m.push_back(std::make_unique<SeasonalNaive>()); return m; }},
+      {"holt-winters", holt_winters_family},
+  };
+  return registry;
+}
+
+std::string format_number(double x) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3g", x);
+  return buffer;
+}
+
+bool is_seasonal_naive(const std::string& name) { return name.rfind("seasonal-naive", 0) == 0; }
+
+bool has_non_positive(std::span<const double> y) {
+  return std::any_of(y.begin(), y.end(), [](double v) { return !std::isnan(v) && v <= 0; });
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+std::vector<std::string> model_choices() {
+  std::vector<std::string> choices{"auto"};
+  for (const Family& family : families()) choices.push_back(family.name);
+  for (const HoltWintersSpec& spec : all_holt_winters_specs()) {
+    choices.push_back("holt-winters:" + variant_words(spec));
+  }
+  return choices;
+}
+
+Expected<Models> candidate_models(std::string_view model) {
+  Models models;
+  if (model == "auto") {
+    for (const Family& family : families()) {
+      for (auto& m : family.make()) models.push_back(std::move(m));
+    }
+    return models;
+  }
+  for (const Family& family : families()) {
+    if (model == family.name) return family.make();
+  }
+  constexpr std::string_view kVariantPrefix = "holt-winters:";
+  if (model.substr(0, kVariantPrefix.size()) == kVariantPrefix) {
+    const std::string_view variant = model.substr(kVariantPrefix.size());
+    for (const HoltWintersSpec& spec : all_holt_winters_specs()) {
+      if (variant == tag_inside(spec) || variant == variant_words(spec)) {
+        models.push_back(std::make_unique<HoltWinters>(spec));
+        return models;
+      }
+    }
+  }
+  std::string message = "unknown model '" + std::string(model) + "' (expected one of:";
+  for (const std::string& choice : model_choices()) message += " " + choice;
+  return make_error(message + ")");
+}
+
+Selection select_and_fit(const FitInput& input, const SelectionOptions& options) {
+  return select_and_fit(input, options, BacktestProgress{});
+}
+
+Selection select_and_fit(const FitInput& input, const SelectionOptions& options,
+                         const BacktestProgress& progress) {
+  auto candidates = candidate_models(options.model);
+  if (!candidates) {
+    Selection selection;
+    selection.seasonal_naive_mase = kNaN;
+    selection.status = FitStatus::invalid_input;
+    selection.reason = candidates.error().message;
+    return selection;
+  }
+  return select_and_fit(input, options, std::move(*candidates), progress);
+}
+
+Selection select_and_fit(const FitInput& input, const SelectionOptions& options, Models models,
+                         const BacktestProgress& progress) {
+  Selection selection;
+  selection.seasonal_naive_mase = kNaN;
+  if (models.empty()) {
+    selection.status = FitStatus::invalid_input;
+    selection.reason = "no candidate model";
+    return selection;
+  }
+  const bool automatic = options.model == "auto";
+  if (models.size() > 1 && has_non_positive(input.y)) {
+    const auto before = models.size();
+    models.erase(std::remove_if(models.begin(), models.end(),
+                                [&](const std::unique_ptr<Model>& m) {
+                                  const auto* hw = dynamic_cast<const HoltWinters*>(m.get());
+                                  return hw != nullptr && hw->spec().seasonality == Seasonality::multiplicative;
+                                }),
+                 models.end());
+    if (models.size() != before) {
+      selection.notes.push_back("multiplicative seasonality not tried: the history has zeros or negatives");
+    }
+  }
+  // Seasonal naive is the yardstick: always backtested, first.
+  std::size_t naive_index = models.size();
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    if (is_seasonal_naive(models[i]->name())) naive_index = i;
+  }
+  if (automatic && naive_index == models.size()) {
+    models.insert(models.begin(), std::make_unique<SeasonalNaive>());
+    naive_index = 0;
+  }
+  std::unique_ptr<Model> extra_naive;
+  std::vector<const Model*> to_test;
+  for (const auto& m : models) to_test.push_back(m.get());
+  if (naive_index == models.size()) {
+    extra_naive = std::make_unique<SeasonalNaive>();
+    to_test.insert(to_test.begin(), extra_naive.get());
+  }
+
+  BacktestOptions backtest_options;
+  backtest_options.horizon = std::max<std::size_t>(1, options.horizon);
+  backtest_options.origins = options.origins;
+  backtest_options.quantile = options.quantile;
+  const BacktestReport report = backtest(input, to_test, backtest_options, progress);
+  selection.origins = report.origins.size();
+
+  double naive_mase = kNaN;
+  for (std::size_t t = 0; t < to_test.size(); ++t) {
+    const ModelBacktest& r = report.models[t];
+    selection.scores.push_back({r.model, r.mase, r.smape, r.coverage, r.fit_seconds_mean});
+    if (r.status != FitStatus::ok && !report.origins.empty()) {
+      selection.notes.push_back(r.model + " failed in the backtest: " + r.message);
+    }
+    if (to_test[t] == extra_naive.get() || is_seasonal_naive(to_test[t]->name())) naive_mase = r.mase;
+  }
+  selection.seasonal_naive_mase = naive_mase;
+  // Best candidate by MASE; in auto mode the best one that is not the yardstick.
+  const std::size_t offset = extra_naive ? 1 : 0;
+  std::size_t chosen = models.size();
+  double chosen_mase = kNaN;
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    const double m = report.models[i + offset].mase;
+    if (automatic && i == naive_index) continue;
+    if (!std::isnan(m) && (std::isnan(chosen_mase) || m < chosen_mase)) {
+      chosen = i;
+      chosen_mase = m;
+    }
+  }
+  const std::string over = " over " + std::to_string(report.origins.size()) + " origin" +
+                           (report.origins.size() == 1 ? "" : "s");
+  const std::size_t simplest = automatic ? naive_index : 0;
+  if (report.origins.empty()) {
+    selection.reason = "history of " + std::to_string(input.y.size()) +
+                       " samples is too short for a backtest of " +
+                       std::to_string(backtest_options.horizon) + " steps";
+    if (automatic) selection.reason += "; seasonal naive used";
+    chosen = simplest;
+    chosen_mase = kNaN;
+  } else if (chosen == models.size()) {
+    selection.reason = automatic ? "no other model gave a finite backtest MASE; seasonal naive used"
+                                 : "no finite backtest MASE (constant or gappy history?)";
+    chosen = simplest;
+    chosen_mase = automatic ? naive_mase : kNaN;
+  } else if (automatic && !(chosen_mase < naive_mase)) {
+    selection.reason = "no model beat seasonal naive (backtest MASE " + format_number(naive_mase) +
+                       "; best other " + report.models[chosen + offset].model + " " +
+                       format_number(chosen_mase) + over + ")";
+    chosen = naive_index;
+    chosen_mase = naive_mase;
+  } else {
+    selection.reason = "backtest MASE " + format_number(chosen_mase) + " vs seasonal naive " +
+                       format_number(naive_mase) + over;
+  }
+  if (!report.origins.empty() && !std::isnan(chosen_mase)) selection.selected_mase = chosen_mase;
+
+  // The chosen recipe, fitted on everything.
+  auto started = std::chrono::steady_clock::now();
+  FitResult fit = models[chosen]->fit(input);
+  selection.fit_seconds = seconds_since(started);
+  if ((fit.status != FitStatus::ok || !fit.fitted) && automatic && chosen != naive_index) {
+    selection.notes.push_back(models[chosen]->name() + " failed on the whole history (" +
+                              fit.message + "); seasonal naive used");
+    selection.selected_mase = std::isnan(naive_mase) ? std::nullopt : std::optional(naive_mase);
+    started = std::chrono::steady_clock::now();
+    fit = models[naive_index]->fit(input);
+    selection.fit_seconds = seconds_since(started);
+  }
+  if (!fit.message.empty()) selection.notes.push_back(fit.message);
+  selection.status = fit.fitted ? fit.status : (fit.status == FitStatus::ok ? FitStatus::invalid_input : fit.status);
+  if (fit.fitted) {
+    selection.model = fit.fitted->name();
+    selection.fitted = std::move(fit.fitted);
+    selection.reason = selection.model + ": " + selection.reason;
+  } else {
+    selection.reason = models[chosen]->name() + " could not be fitted: " +
+                       (fit.message.empty() ? std::string(to_string(fit.status)) : fit.message);
+  }
+  return selection;
+}
+
+}  // namespace prescale::forecast
