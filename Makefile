@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all demo test test-unit test-sanitize build build-asan deps-build deps-test deps-bench bench clean
+.PHONY: all demo test test-unit test-sanitize build build-asan deps-build deps-test deps-bench bench fuzz clean
 
 all: build
 
@@ -45,8 +45,14 @@ test-sanitize: deps-test $(ASAN_BUILD)/CMakeCache.txt
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -L unit -j 2
 
+# libFuzzer targets (clang-14), FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/install-deps build fuzz
+	scripts/run-fuzzers $(FUZZ_SECONDS)
+
 bench: deps-bench build
 	bench/run-all
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
