@@ -10,6 +10,8 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -345,6 +347,12 @@ Status Server::start() {
   self.http->set_read_timeout(limits.read_timeout.count(), 0);
   self.http->set_write_timeout(limits.write_timeout.count(), 0);
   self.http->set_payload_max_length(64 * 1024);  // requests here carry no body worth more
+  // httplib's default adds SO_REUSEPORT, which would let a second instance
+  // share the port silently; keep SO_REUSEADDR only (fast restarts).
+  self.http->set_socket_options([](socket_t socket) {
+    int yes = 1;
+    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   const httplib::Server::Handler handler = [&self](const httplib::Request& request, httplib::Response& response) {
     self.handle(request, response);
   };

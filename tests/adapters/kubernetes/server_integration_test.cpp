@@ -1,0 +1,455 @@
+// The real HTTPS server with certificates made by the openssl CLI, probed by
+// kubectl and curl as the aggregator, the HPA and kubelet would probe it.
+#include <httplib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "prescale/kubernetes/server.hpp"
+
+using namespace prescale;
+using namespace prescale::kubernetes;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+CommandResult run(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+// A CA and certificates signed by it, made with the openssl CLI (EC P-256
+// keys: quick to generate).
+class Pki {
+ public:
+  explicit Pki(fs::path dir) : dir_(std::move(dir)) {}
+
+  void make_ca(const std::string& name) {
+    openssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" + name +
+            "-ca -keyout " + key(name) + " -out " + cert(name));
+  }
+  // subject like "/CN=alice/O=team-a"; usage "serverAuth" or "clientAuth".
+  void make_cert(const std::string& name, const std::string& ca, const std::string& subject, const std::string& usage,
+                 const std::string& san = "") {
+    const auto ext = dir_ / (name + ".ext");
+    write_file(ext, "extendedKeyUsage=" + usage + "\nkeyUsage=digitalSignature,keyEncipherment\n" +
+                        (san.empty() ? "" : "subjectAltName=" + san + "\n"));
+    openssl("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj " + subject + " -keyout " + key(name) +
+            " -out " + (dir_ / (name + ".csr")).string());
+    openssl("x509 -req -days 2 -in " + (dir_ / (name + ".csr")).string() + " -CA " + cert(ca) + " -CAkey " + key(ca) +
+            " -CAcreateserial -out " + cert(name) + " -extfile " + ext.string());
+  }
+  std::string cert(const std::string& name) const { return (dir_ / (name + ".crt")).string(); }
+  std::string key(const std::string& name) const { return (dir_ / (name + ".key")).string(); }
+
+ private:
+  void openssl(const std::string& args) const {
+    const auto result = run("openssl " + args + " 2>&1");
+    INFO(result.output);
+    REQUIRE(result.exit_code == 0);
+  }
+  fs::path dir_;
+};
+
+struct Fixture {
+  fs::path dir;
+  std::unique_ptr<Pki> pki;
+  SnapshotStore store;
+
+  Fixture() {
+    char pattern[] = "/tmp/prescale-server-test-XXXXXX";
+    REQUIRE(::mkdtemp(pattern) != nullptr);
+    dir = pattern;
+    pki = std::make_unique<Pki>(dir);
+    pki->make_ca("serving");
+    pki->make_cert("server", "serving", "/CN=prescale.prescale.svc", "serverAuth",
+                   "DNS:prescale.prescale.svc,DNS:prescale.prescale.svc.cluster.local,IP:127.0.0.1");
+    pki->make_ca("front-proxy");
+    pki->make_cert("front-proxy-client", "front-proxy", "/CN=front-proxy-client", "clientAuth");
+    pki->make_cert("front-proxy-intruder", "front-proxy", "/CN=someone-else", "clientAuth");
+    pki->make_ca("client");
+    pki->make_cert("alice", "client", "/CN=alice/O=team-a", "clientAuth");
+    pki->make_cert("carol", "client", "/CN=carol/O=team-c", "clientAuth");
+    pki->make_cert("admin", "client", "/CN=admin/O=system:masters", "clientAuth");
+    pki->make_ca("other");
+    pki->make_cert("other-proxy", "other", "/CN=front-proxy-client", "clientAuth");
+
+    auto snapshot = std::make_shared<Snapshot>();
+    snapshot->ready = true;
+    snapshot->generated_unix = 1767623400;
+    snapshot->metrics.push_back({"orders-rps", "shop", {{"target", "orders"}}, 1234.5678, 1767623400, 60, "orders"});
+    snapshot->metrics.push_back({"orders-rps-replicas", "shop", {{"target", "orders"}}, 2000, 1767623400, 60, "orders"});
+    TargetStatus status;
+    status.target = "orders";
+    status.observed = 1000;
+    status.forecast = 1234.5678;
+    status.served = 1234.5678;
+    status.fit_seconds = 0.25;
+    snapshot->targets.push_back(status);
+    store.publish(snapshot);
+  }
+  ~Fixture() {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+  }
+
+  ServerOptions options() const {
+    ServerOptions o;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    o.cert_file = pki->cert("server");
+    o.key_file = pki->key("server");
+    o.requestheader_client_ca_file = pki->cert("front-proxy");
+    o.requestheader_allowed_names = {"front-proxy-client"};
+    o.client_ca_file = pki->cert("client");
+    o.authorization.mode = AuthorizationOptions::Mode::always_allow;
+    o.certificate_reload_interval = std::chrono::milliseconds(100);
+    return o;
+  }
+
+  // curl's status code and body; `client` names a cert/key pair or is empty.
+  CommandResult curl(int port, const std::string& path, const std::string& client, const std::string& headers = "",
+                     const std::string& ca = "serving") const {
+    std::string command = "curl -sS --max-time 10 -w '\\n%{http_code}' --cacert " + pki->cert(ca);
+    if (!client.empty()) command += " --cert " + pki->cert(client) + " --key " + pki->key(client);
+    command += " " + headers + " 'https://127.0.0.1:" + std::to_string(port) + path + "' 2>&1";
+    auto result = run(command);
+    const auto newline = result.output.rfind('\n');
+    CommandResult out;
+    out.exit_code = newline == std::string::npos ? 0 : std::atoi(result.output.c_str() + newline + 1);
+    out.output = newline == std::string::npos ? result.output : result.output.substr(0, newline);
+    return out;  // exit_code holds the HTTP status (0: no response)
+  }
+
+  CommandResult kubectl(int port, const std::string& user, const std::string& path) const {
+    return run("KUBECONFIG=" + (dir / "none").string() + " kubectl --server https://127.0.0.1:" + std::to_string(port) +
+               " --certificate-authority " + pki->cert("serving") + " --client-certificate " + pki->cert(user) +
+               " --client-key " + pki->key(user) + " get --raw '" + path + "' 2>&1");
+  }
+};
+
+const std::string kBase = "/apis/external.metrics.k8s.io/v1beta1";
+const std::string kMetric = kBase + "/namespaces/shop/orders-rps?labelSelector=target%3Dorders";
+
+}  // namespace
+
+TEST_CASE("kubectl with a client-CA certificate reads discovery and the metric as the HPA would", "[server][integration]") {
+  Fixture fixture;
+  Server server(fixture.options(), fixture.store);
+  REQUIRE(server.start().has_value());
+  const int port = server.port();
+  REQUIRE(port > 0);
+
+  const auto discovery = fixture.kubectl(port, "alice", kBase);
+  INFO(discovery.output);
+  REQUIRE(discovery.exit_code == 0);
+  const json resources = json::parse(discovery.output);
+  CHECK(resources["kind"] == "APIResourceList");
+  CHECK(resources["groupVersion"] == "external.metrics.k8s.io/v1beta1");
+  CHECK(resources["resources"][0]["name"] == "orders-rps");
+  CHECK(resources["resources"][0]["namespaced"] == true);
+
+  const auto metric = fixture.kubectl(port, "alice", kMetric);
+  INFO(metric.output);
+  REQUIRE(metric.exit_code == 0);
+  const json list = json::parse(metric.output);
+  CHECK(list["kind"] == "ExternalMetricValueList");
+  REQUIRE(list["items"].size() == 1);
+  CHECK(list["items"][0]["value"] == "1234568m");
+  CHECK(list["items"][0]["timestamp"] == "2026-01-05T14:30:00Z");
+
+  const auto groups = fixture.kubectl(port, "alice", "/apis");
+  REQUIRE(groups.exit_code == 0);
+  CHECK(json::parse(groups.output)["kind"] == "APIGroupList");
+
+  const auto missing = fixture.kubectl(port, "alice", kBase + "/namespaces/shop/unknown");
+  CHECK(missing.exit_code != 0);
+  CHECK_THAT(missing.output, Catch::Contains("NotFound") || Catch::Contains("not found") ||
+                                 Catch::Contains("could not find"));
+}
+
+TEST_CASE("request-header identity is trusted only from the allowed front-proxy certificate", "[server][integration]") {
+  Fixture fixture;
+  Server server(fixture.options(), fixture.store);
+  REQUIRE(server.start().has_value());
+  const int port = server.port();
+  const std::string as_bob = "-H 'X-Remote-User: bob' -H 'X-Remote-Group: team-b'";
+
+  const auto proxied = fixture.curl(port, kMetric, "front-proxy-client", as_bob);
+  INFO(proxied.output);
+  CHECK(proxied.exit_code == 200);
+  CHECK(json::parse(proxied.output)["items"][0]["value"] == "1234568m");
+
+  // Without a certificate, from another CA, or with a CN not allowed, the
+  // headers mean nothing: 401 Status.
+  for (const std::string client : {"", "other-proxy", "front-proxy-intruder"}) {
+    const auto denied = fixture.curl(port, kMetric, client, as_bob);
+    INFO("client certificate: " << (client.empty() ? "none" : client) << " -> " << denied.output);
+    CHECK(denied.exit_code == 401);
+    CHECK(json::parse(denied.output)["reason"] == "Unauthorized");
+  }
+  // The front proxy must name a user.
+  CHECK(fixture.curl(port, kMetric, "front-proxy-client").exit_code == 401);
+  // A client-CA user ignores X-Remote-* (it is not the front proxy) but is itself authenticated.
+  CHECK(fixture.curl(port, kMetric, "alice", as_bob).exit_code == 200);
+}
+
+TEST_CASE("probes need no certificate; /metrics is Prometheus text", "[server][integration]") {
+  Fixture fixture;
+  Server server(fixture.options(), fixture.store);
+  REQUIRE(server.start().has_value());
+  const int port = server.port();
+  for (const char* probe : {"/healthz", "/livez", "/readyz"}) {
+    const auto result = fixture.curl(port, probe, "");
+    INFO(probe);
+    CHECK(result.exit_code == 200);
+    CHECK(result.output == "ok");
+  }
+  REQUIRE(fixture.curl(port, kMetric, "alice").exit_code == 200);
+  const auto metrics = fixture.curl(port, "/metrics", "");
+  CHECK(metrics.exit_code == 200);
+  CHECK_THAT(metrics.output, Catch::Contains("prescale_api_requests_total{"));
+  CHECK_THAT(metrics.output, Catch::Contains("route=\"/apis/{group}/{version}/namespaces/{namespace}/{metric}\""));
+  CHECK_THAT(metrics.output, Catch::Contains("prescale_api_request_duration_seconds_bucket"));
+  CHECK_THAT(metrics.output, Catch::Contains("prescale_target_served{target=\"orders\"} 1234.5678"));
+  CHECK_THAT(metrics.output, Catch::Contains("prescale_target_fallback{target=\"orders\",reason=\"\"} 0"));
+
+  fixture.store.publish(std::make_shared<Snapshot>());  // not ready
+  CHECK(fixture.curl(port, "/readyz", "").exit_code == 500);
+  CHECK(fixture.curl(port, "/healthz", "").exit_code == 200);
+  CHECK(fixture.curl(port, "/openapi/v2", "alice").exit_code == 404);
+}
+
+TEST_CASE("rotated certificates and CAs are picked up without a restart", "[server][integration]") {
+  Fixture fixture;
+  Server server(fixture.options(), fixture.store);
+  REQUIRE(server.start().has_value());
+  const int port = server.port();
+  REQUIRE(fixture.curl(port, "/healthz", "").exit_code == 200);
+
+  // A new serving CA and certificate, and a new client CA with a user.
+  fixture.pki->make_ca("serving2");
+  fixture.pki->make_cert("server2", "serving2", "/CN=prescale.prescale.svc", "serverAuth", "IP:127.0.0.1");
+  fixture.pki->make_ca("client2");
+  fixture.pki->make_cert("dave", "client2", "/CN=dave", "clientAuth");
+  CHECK(fixture.curl(port, "/healthz", "", "", "serving2").exit_code == 0);  // not trusted yet
+  CHECK(fixture.curl(port, kMetric, "dave").exit_code == 401);
+
+  // Rotate by renaming complete files into place, as kubelet's secret volumes do.
+  const auto replace = [](const std::string& from, const std::string& to) {
+    fs::copy_file(from, to + ".tmp", fs::copy_options::overwrite_existing);
+    fs::rename(to + ".tmp", to);
+  };
+  replace(fixture.pki->key("server2"), fixture.pki->key("server"));
+  replace(fixture.pki->cert("server2"), fixture.pki->cert("server"));
+  replace(fixture.pki->cert("client2"), fixture.pki->cert("client"));
+
+  int status = 0;
+  for (int attempt = 0; attempt < 100 && status != 200; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = fixture.curl(port, "/healthz", "", "", "serving2").exit_code;
+  }
+  CHECK(status == 200);
+  CHECK(fixture.curl(port, kMetric, "dave", "", "serving2").exit_code == 200);
+  CHECK(fixture.curl(port, kMetric, "alice", "", "serving2").exit_code == 401);  // the old client CA is gone
+}
+
+namespace {
+
+// A kube-apiserver stand-in answering SubjectAccessReviews over HTTPS with a
+// bearer token, as the delegated authorizer expects.
+struct ReviewServer {
+  httplib::SSLServer http;
+  std::thread thread;
+  std::atomic<int> reviews{0};
+  std::mutex mutex;
+  json last_review;
+  int port = 0;
+
+  ReviewServer(const std::string& cert, const std::string& key) : http(cert.c_str(), key.c_str()) {
+    http.Post("/apis/authorization.k8s.io/v1/subjectaccessreviews", [this](const httplib::Request& request,
+                                                                          httplib::Response& response) {
+      if (request.get_header_value("Authorization") != "Bearer test-token") {
+        response.status = 401;
+        return;
+      }
+      ++reviews;
+      json review = json::parse(request.body);
+      {
+        std::lock_guard lock(mutex);
+        last_review = review;
+      }
+      const auto& spec = review["spec"];
+      const bool allowed = spec["user"] == "alice" && spec.contains("resourceAttributes") &&
+                           spec["resourceAttributes"]["resource"] == "orders-rps";
+      review["status"] = allowed ? json{{"allowed", true}} : json{{"allowed", false}, {"reason", "no RBAC policy matched"}};
+      response.set_content(review.dump(), "application/json");
+    });
+    port = http.bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { http.listen_after_bind(); });
+    while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~ReviewServer() {
+    http.stop();
+    thread.join();
+  }
+};
+
+std::string kubeconfig(const std::string& ca, int port) {
+  return "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+         "clusters:\n- name: local\n  cluster:\n    server: https://127.0.0.1:" +
+         std::to_string(port) + "\n    certificate-authority: " + ca +
+         "\nusers:\n- name: reviewer\n  user:\n    token: test-token\n"
+         "contexts:\n- name: test\n  context:\n    cluster: local\n    user: reviewer\n";
+}
+
+}  // namespace
+
+TEST_CASE("webhook authorization: allow, deny with Kubernetes' message, cache, system:masters", "[server][integration]") {
+  Fixture fixture;
+  ReviewServer reviewer(fixture.pki->cert("server"), fixture.pki->key("server"));
+  write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), reviewer.port));
+  auto options = fixture.options();
+  options.authorization.mode = AuthorizationOptions::Mode::webhook;
+  options.authorization.apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
+  Server server(options, fixture.store);
+  REQUIRE(server.start().has_value());
+  const int port = server.port();
+
+  const auto allowed = fixture.kubectl(port, "alice", kMetric);
+  INFO(allowed.output);
+  CHECK(allowed.exit_code == 0);
+  {
+    std::lock_guard lock(reviewer.mutex);
+    const auto& spec = reviewer.last_review["spec"];
+    CHECK(reviewer.last_review["kind"] == "SubjectAccessReview");
+    CHECK(reviewer.last_review["apiVersion"] == "authorization.k8s.io/v1");
+    CHECK(spec["user"] == "alice");
+    CHECK(spec["resourceAttributes"] == json::parse(R"({"namespace":"shop","verb":"list",
+        "group":"external.metrics.k8s.io","version":"v1beta1","resource":"orders-rps"})"));
+    CHECK(std::find(spec["groups"].begin(), spec["groups"].end(), "team-a") != spec["groups"].end());
+  }
+
+  const auto denied = fixture.curl(port, kMetric, "carol");
+  CHECK(denied.exit_code == 403);
+  const json status = json::parse(denied.output);
+  CHECK(status["reason"] == "Forbidden");
+  CHECK(status["message"] ==
+        "orders-rps.external.metrics.k8s.io is forbidden: User \"carol\" cannot list resource \"orders-rps\" in API "
+        "group \"external.metrics.k8s.io\" in the namespace \"shop\": no RBAC policy matched");
+
+  // Answers are cached (~10 s): the same question is not asked again.
+  const int before = reviewer.reviews.load();
+  CHECK(fixture.curl(port, kMetric, "carol").exit_code == 403);
+  CHECK(fixture.curl(port, kMetric, "alice").exit_code == 200);
+  CHECK(reviewer.reviews.load() == before);
+
+  // system:masters skips the review.
+  CHECK(fixture.curl(port, kMetric, "admin").exit_code == 200);
+  CHECK(reviewer.reviews.load() == before);
+
+  // Non-resource paths are reviewed as such (discovery for carol is denied by this reviewer).
+  CHECK(fixture.curl(port, kBase, "carol").exit_code == 403);
+  {
+    std::lock_guard lock(reviewer.mutex);
+    CHECK(reviewer.last_review["spec"]["nonResourceAttributes"] == json::parse(R"({"path":"/apis/external.metrics.k8s.io/v1beta1","verb":"get"})"));
+  }
+}
+
+TEST_CASE("an unreachable apiserver is a 500 InternalError, not an allow", "[server][integration]") {
+  Fixture fixture;
+  int closed_port = 0;
+  {
+    httplib::Server probe;  // find a port, then free it: nothing listens there
+    closed_port = probe.bind_to_any_port("127.0.0.1");
+  }
+  write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), closed_port));
+  auto options = fixture.options();
+  options.authorization.mode = AuthorizationOptions::Mode::webhook;
+  options.authorization.apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
+  options.authorization.apiserver.timeout = std::chrono::milliseconds(2000);
+  Server server(options, fixture.store);
+  REQUIRE(server.start().has_value());
+  const auto result = fixture.curl(server.port(), kMetric, "alice");
+  CHECK(result.exit_code == 500);
+  const json status = json::parse(result.output);
+  CHECK(status["reason"] == "InternalError");
+  CHECK(status["code"] == 500);
+  CHECK_THAT(status["message"].get<std::string>(), Catch::Contains("127.0.0.1:" + std::to_string(closed_port)));
+}
+
+TEST_CASE("start errors name the file or the address", "[server][integration]") {
+  Fixture fixture;
+  auto options = fixture.options();
+  options.cert_file = (fixture.dir / "missing.crt").string();
+  Server missing(options, fixture.store);
+  const auto status = missing.start();
+  REQUIRE_FALSE(status.has_value());
+  CHECK_THAT(status.error().message, Catch::Contains("missing.crt"));
+
+  Server first(fixture.options(), fixture.store);
+  REQUIRE(first.start().has_value());
+  auto same_port = fixture.options();
+  same_port.port = first.port();
+  Server second(same_port, fixture.store);
+  const auto busy = second.start();
+  REQUIRE_FALSE(busy.has_value());
+  CHECK_THAT(busy.error().message, Catch::Contains("127.0.0.1:" + std::to_string(first.port())));
+
+  auto wrong_key = fixture.options();
+  wrong_key.key_file = fixture.pki->key("alice");
+  Server mismatched(wrong_key, fixture.store);
+  const auto mismatch = mismatched.start();
+  REQUIRE_FALSE(mismatch.has_value());
+  CHECK_THAT(mismatch.error().message, Catch::Contains("does not match"));
+
+  CHECK_THROWS_WITH(Server(ServerOptions{}, fixture.store), Catch::Contains("cert_file"));
+}
+
+TEST_CASE("stop() closes idle keep-alive connections and returns within the grace period", "[server][integration]") {
+  Fixture fixture;
+  auto options = fixture.options();
+  options.limits.keep_alive_timeout = std::chrono::seconds(30);  // idle clients would otherwise hold stop() up
+  Server server(options, fixture.store);
+  REQUIRE(server.start().has_value());
+  httplib::SSLClient client("127.0.0.1", server.port(), fixture.pki->cert("alice"), fixture.pki->key("alice"));
+  client.set_ca_cert_path(fixture.pki->cert("serving").c_str());
+  client.set_keep_alive(true);
+  auto first = client.Get(kMetric.c_str());
+  REQUIRE(first);
+  CHECK(first->status == 200);
+  const auto start = std::chrono::steady_clock::now();
+  server.stop(std::chrono::seconds(5));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(elapsed < std::chrono::seconds(5));  // the contract, not a speed measurement
+  CHECK(fixture.curl(server.port(), "/healthz", "").exit_code == 0);  // nothing listens any more
+}
