@@ -1,0 +1,44 @@
+#pragma once
+// From forecast to served metric (DESIGN.md, "Policy"):
+//   value(t) = max(observed(t), max_{u in [t, t + lead]} q_p(forecast(u)))
+// and, with capacityPerReplica, replicas = ceil(value / capacity) clamped to
+// [minReplicas, maxReplicas]. In fallback the observed value is served alone.
+// Pure functions: no clock, no I/O.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "prescale/forecast/model.hpp"
+
+namespace prescale::autoscaler {
+
+struct PolicyInput {
+  double observed = 0;                         ///< last valid observation; NaN if none yet
+  const forecast::Forecast* forecast = nullptr;  ///< steps 0.. from the decision time; null in fallback
+  std::size_t window_steps = 1;                ///< forecast steps covering [t, t + lead]
+  double quantile = 0.9;
+  std::optional<double> capacity_per_replica;
+  std::int64_t min_replicas = 1;
+  std::int64_t max_replicas = 100;
+  std::string fallback_reason;                 ///< set by the engine (stale data, failed fit, ...)
+};
+
+/// Value type.
+struct Recommendation {
+  bool servable = false;         ///< false only before any observation: serve nothing
+  double observed = 0;
+  double forecast = 0;           ///< max quantile over the window; NaN without a usable forecast
+  double served = 0;             ///< finite, >= 0
+  std::optional<double> replicas;
+  std::string fallback_reason;   ///< empty unless serving the observed value alone
+};
+
+[[nodiscard]] Recommendation recommend(const PolicyInput& input);
+
+/// ceil(value / capacity) clamped to [min_replicas, max_replicas]; a value
+/// within 1e-9 relative of a whole number of replicas does not round up.
+[[nodiscard]] double replicas_for(double value, double capacity, std::int64_t min_replicas,
+                                  std::int64_t max_replicas);
+
+}  // namespace prescale::autoscaler

@@ -1,0 +1,90 @@
+#pragma once
+// One target's life in the engine: its history, its fitted model following
+// every new sample in O(1), its refits, and its recommendation each step.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "prescale/autoscaler/logging.hpp"
+#include "prescale/autoscaler/policy.hpp"
+#include "prescale/calendar/calendar.hpp"
+#include "prescale/calendar/time_zone.hpp"
+#include "prescale/common/expected.hpp"
+#include "prescale/common/snapshot.hpp"
+#include "prescale/config/config.hpp"
+#include "prescale/forecast/series.hpp"
+#include "prescale/source/incremental_history.hpp"
+#include "prescale/source/source.hpp"
+
+namespace prescale::autoscaler {
+
+/// Makes the Source of a target (a Prometheus query, a CSV file, a trace).
+/// Called at start-up and on reload, from the engine's controlling thread.
+using SourceFactory =
+    std::function<Expected<std::unique_ptr<source::Source>>(const config::TargetConfig&)>;
+
+/// What one tick produced. Immutable once made; shared with the snapshot.
+struct TargetReport {
+  TargetStatus status;
+  std::vector<MetricValue> metrics;  ///< empty before the first observation
+  Recommendation recommendation;
+  bool fit_adopted = false;          ///< a new fit took over at this tick
+};
+
+/// A fit built off the ticking thread, adopted by the next tick.
+struct FitState;
+
+/// Runs a fit job somewhere (a bounded pool); empty = run it inline.
+using FitLauncher = std::function<void(std::function<void()>)>;
+
+/// The calendars a target names (with those they borrow business days
+/// from), or null when it names none. An error names a missing calendar.
+Expected<std::shared_ptr<const calendar::CalendarSet>> calendars_for(
+    const config::TargetConfig& target, const calendar::CalendarSet& all);
+
+/// Not thread-safe: the engine runs one tick() at a time per target; fits
+/// run elsewhere and hand their result over through a locked mailbox.
+class TargetWorker {
+ public:
+  TargetWorker(config::TargetConfig config, std::unique_ptr<source::Source> source,
+               std::shared_ptr<const calendar::CalendarSet> calendars, LogFunction log);
+  ~TargetWorker();
+
+  [[nodiscard]] const config::TargetConfig& config() const { return config_; }
+  /// Fetches the samples that became visible up to `now_unix`, follows them,
+  /// starts a refit when due (through `launch`, or inline when it is empty),
+  /// and recommends the value to serve.
+  TargetReport tick(std::int64_t now_unix, const FitLauncher& launch);
+
+ private:
+  struct Mailbox;
+  void fetch(std::int64_t end_unix);
+  void follow_samples();
+  [[nodiscard]] std::string refit_due(std::int64_t now_unix) const;
+  void start_fit(std::int64_t now_unix, const std::string& why, const FitLauncher& launch);
+  bool adopt_fit();
+
+  config::TargetConfig config_;
+  calendar::TimeZone zone_;
+  std::unique_ptr<source::Source> source_;
+  std::shared_ptr<const calendar::CalendarSet> calendars_;
+  LogFunction log_;
+
+  std::unique_ptr<source::IncrementalHistory> incremental_;
+  std::int64_t last_valid_unix_ = 0;  ///< time of the newest valid sample (0 = none)
+  double last_valid_value_ = 0;
+  std::string fetch_error_;
+  std::unique_ptr<FitState> fit_;     ///< the model in use, following the samples
+  std::string fit_failure_;           ///< why there is no usable model
+  std::int64_t last_fit_attempt_unix_ = 0;
+  bool drift_ = false;
+  std::string drift_note_;
+  std::string logged_fallback_;      ///< the reason last logged, to log changes only
+  std::shared_ptr<Mailbox> mailbox_;
+};
+
+}  // namespace prescale::autoscaler

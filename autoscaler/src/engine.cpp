@@ -1,0 +1,297 @@
+#include "prescale/autoscaler/engine.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <stdexcept>
+#include <thread>
+
+namespace prescale::autoscaler {
+
+namespace {
+
+/// A fixed number of threads draining one queue. Thread-safe.
+class ThreadPool {
+ public:
+  explicit ThreadPool(std::size_t threads) {
+    for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  }
+  ~ThreadPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  void submit(std::function<void()> job) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+      ++pending_;
+    }
+    cv_.notify_one();
+  }
+  void wait_idle() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return pending_ == 0; });
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;  // stopping, queue drained
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+      {
+        std::lock_guard lock(mutex_);
+        --pending_;
+      }
+      idle_.notify_all();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_, idle_;
+  std::deque<std::function<void()>> jobs_;
+  std::size_t pending_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+std::int64_t floor_to(std::int64_t value, std::int64_t step) {
+  return value - (((value % step) + step) % step);
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  struct Slot {
+    std::shared_ptr<TargetWorker> worker;
+    std::int64_t next_due = 0;  ///< grid time of its next tick
+    bool busy = false;
+  };
+
+  const Clock& clock;
+  SnapshotSink sink;
+  EngineOptions options;
+  std::unique_ptr<ThreadPool> tick_pool, fit_pool;
+
+  mutable std::mutex mutex;  // guards slots, reports, snapshot
+  std::map<std::string, Slot> slots;  // by metric name, the order of the config
+  std::vector<std::string> order;
+  std::map<std::string, TargetReport> reports;
+  std::shared_ptr<const Snapshot> latest = std::make_shared<const Snapshot>();
+  std::mutex publish_mutex;  // one sink call at a time
+  Interrupt stop_signal;
+
+  Impl(const Clock& c, SnapshotSink s, EngineOptions o) : clock(c), sink(std::move(s)), options(std::move(o)) {
+    if (options.tick_threads > 0) {
+      tick_pool = std::make_unique<ThreadPool>(options.tick_threads);
+      fit_pool = std::make_unique<ThreadPool>(std::max<std::size_t>(1, options.fit_threads));
+    }
+  }
+
+  static std::map<std::string, Slot> make_slots(const std::vector<config::TargetConfig>& targets,
+                                                const calendar::CalendarSet& calendars,
+                                                const SourceFactory& sources,
+                                                const std::map<std::string, Slot>* keep,
+                                                const LogFunction& log) {
+    std::map<std::string, Slot> made;
+    for (const auto& target : targets) {
+      if (keep) {
+        if (auto it = keep->find(target.metric);
+            it != keep->end() && it->second.worker->config().same_as(target)) {
+          made[target.metric] = it->second;
+          continue;
+        }
+      }
+      auto source = sources(target);
+      if (!source)
+        throw std::invalid_argument(fmt::format("targets[{}] ({}): {}", &target - targets.data(),
+                                                target.metric, source.error().message));
+      auto cals = calendars_for(target, calendars);
+      if (!cals)
+        throw std::invalid_argument(fmt::format("targets[{}] ({}): {}", &target - targets.data(),
+                                                target.metric, cals.error().message));
+      Slot slot;
+      slot.worker = std::make_shared<TargetWorker>(target, std::move(*source), std::move(*cals), log);
+      made[target.metric] = std::move(slot);
+    }
+    return made;
+  }
+
+  void publish() {
+    std::shared_ptr<const Snapshot> snapshot;
+    {
+      std::lock_guard lock(mutex);
+      auto next = std::make_shared<Snapshot>();
+      next->generated_unix = static_cast<std::int64_t>(clock.now());
+      bool ready = true;
+      for (const auto& metric : order) {
+        auto it = reports.find(metric);
+        if (it == reports.end()) {
+          ready = false;
+          continue;
+        }
+        next->targets.push_back(it->second.status);
+        next->metrics.insert(next->metrics.end(), it->second.metrics.begin(), it->second.metrics.end());
+      }
+      next->ready = ready && !order.empty();
+      latest = next;
+      snapshot = next;
+    }
+    if (sink) {
+      std::lock_guard lock(publish_mutex);
+      sink(snapshot);
+    }
+  }
+
+  void run_tick(const std::string& metric, std::shared_ptr<TargetWorker> worker, std::int64_t now) {
+    FitLauncher launch;
+    if (fit_pool) {
+      ThreadPool* pool = fit_pool.get();
+      launch = [pool](std::function<void()> job) { pool->submit(std::move(job)); };
+    }
+    TargetReport report = worker->tick(now, launch);
+    {
+      std::lock_guard lock(mutex);
+      auto it = slots.find(metric);
+      // A reload may have replaced or removed the target meanwhile: drop the stale report.
+      if (it == slots.end() || it->second.worker != worker) return;
+      it->second.busy = false;
+      reports[metric] = std::move(report);
+    }
+    publish();
+  }
+};
+
+Engine::Engine(std::vector<config::TargetConfig> targets, calendar::CalendarSet calendars,
+               SourceFactory sources, const Clock& clock, SnapshotSink sink, EngineOptions options)
+    : impl_(std::make_unique<Impl>(clock, std::move(sink), std::move(options))) {
+  impl_->slots = Impl::make_slots(targets, calendars, sources, nullptr, impl_->options.log);
+  for (const auto& t : targets) impl_->order.push_back(t.metric);
+}
+
+Engine::~Engine() {
+  stop();
+  // Pools join their threads (finishing queued jobs) before the slots go.
+  impl_->tick_pool.reset();
+  impl_->fit_pool.reset();
+}
+
+void Engine::stop() { impl_->stop_signal.trigger(); }
+
+void Engine::tick() {
+  const double now = impl_->clock.now();
+  const auto now_unix = static_cast<std::int64_t>(std::floor(now));
+  std::vector<std::pair<std::string, std::shared_ptr<TargetWorker>>> due;
+  {
+    std::lock_guard lock(impl_->mutex);
+    for (const auto& metric : impl_->order) {
+      auto& slot = impl_->slots.at(metric);
+      if (slot.busy || now_unix < slot.next_due) continue;
+      slot.busy = true;
+      const auto step = slot.worker->config().step_seconds;
+      slot.next_due = floor_to(now_unix, step) + step;
+      due.emplace_back(metric, slot.worker);
+    }
+  }
+  for (auto& [metric, worker] : due) {
+    if (impl_->tick_pool) {
+      Impl* impl = impl_.get();
+      impl_->tick_pool->submit([impl, metric = metric, worker = worker, now_unix] {
+        impl->run_tick(metric, worker, now_unix);
+      });
+    } else {
+      impl_->run_tick(metric, worker, now_unix);
+    }
+  }
+}
+
+void Engine::run() {
+  while (!impl_->stop_signal.triggered()) {
+    tick();
+    std::int64_t next = 0;
+    {
+      std::lock_guard lock(impl_->mutex);
+      for (const auto& [metric, slot] : impl_->slots)
+        if (next == 0 || slot.next_due < next) next = slot.next_due;
+    }
+    // A busy target is retried shortly instead of at its next step.
+    const double now = impl_->clock.now();
+    double wake = next > 0 ? static_cast<double>(next) : now + 1;
+    {
+      std::lock_guard lock(impl_->mutex);
+      for (const auto& [metric, slot] : impl_->slots)
+        if (slot.busy) wake = std::min(wake, now + 1);
+    }
+    if (impl_->clock.sleep_until(wake, impl_->stop_signal)) break;
+  }
+  wait_idle();
+}
+
+Status Engine::reconfigure(std::vector<config::TargetConfig> targets, calendar::CalendarSet calendars,
+                           SourceFactory sources, bool rebuild_sources) {
+  std::map<std::string, Impl::Slot> current;
+  {
+    std::lock_guard lock(impl_->mutex);
+    current = impl_->slots;
+  }
+  std::map<std::string, Impl::Slot> made;
+  try {
+    made = Impl::make_slots(targets, calendars, sources, rebuild_sources ? nullptr : &current,
+                            impl_->options.log);
+  } catch (const std::invalid_argument& e) {
+    return make_error(e.what());
+  }
+  {
+    std::lock_guard lock(impl_->mutex);
+    for (auto& [metric, slot] : made) {
+      auto it = impl_->slots.find(metric);
+      if (it != impl_->slots.end() && it->second.worker == slot.worker) slot = it->second;  // keep busy/next_due
+    }
+    impl_->slots = std::move(made);
+    impl_->order.clear();
+    for (const auto& t : targets) impl_->order.push_back(t.metric);
+    for (auto it = impl_->reports.begin(); it != impl_->reports.end();) {
+      auto slot = impl_->slots.find(it->first);
+      const bool kept = slot != impl_->slots.end() && current.count(it->first) &&
+                        current.at(it->first).worker == slot->second.worker;
+      it = kept ? std::next(it) : impl_->reports.erase(it);
+    }
+  }
+  impl_->publish();
+  return Status::ok();
+}
+
+std::optional<TargetReport> Engine::report(const std::string& metric) const {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->reports.find(metric);
+  if (it == impl_->reports.end()) return std::nullopt;
+  return it->second;
+}
+
+std::shared_ptr<const Snapshot> Engine::snapshot() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->latest;
+}
+
+void Engine::wait_idle() {
+  if (!impl_->tick_pool) return;
+  // A tick may queue a fit and a fit's result is adopted by a later tick:
+  // drain ticks, then fits, then ticks queued meanwhile.
+  impl_->tick_pool->wait_idle();
+  impl_->fit_pool->wait_idle();
+  impl_->tick_pool->wait_idle();
+}
+
+}  // namespace prescale::autoscaler

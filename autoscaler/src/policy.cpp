@@ -1,0 +1,70 @@
+#include "prescale/autoscaler/policy.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace prescale::autoscaler {
+
+double replicas_for(double value, double capacity, std::int64_t min_replicas,
+                    std::int64_t max_replicas) {
+  const double ratio = value / capacity;
+  // 240.0000000001 / 120 must stay 2 replicas, not 3: floating-point noise is not load.
+  double replicas = std::ceil(ratio - 1e-9 * std::max(1.0, std::abs(ratio)));
+  if (!std::isfinite(replicas)) replicas = static_cast<double>(max_replicas);
+  return std::clamp(replicas, static_cast<double>(min_replicas), static_cast<double>(max_replicas));
+}
+
+Recommendation recommend(const PolicyInput& input) {
+  Recommendation out;
+  out.observed = input.observed;
+  out.forecast = std::numeric_limits<double>::quiet_NaN();
+  out.fallback_reason = input.fallback_reason;
+
+  if (input.fallback_reason.empty()) {
+    if (input.forecast == nullptr) {
+      out.fallback_reason = "no forecast";
+    } else if (input.forecast->size() < input.window_steps || input.window_steps == 0) {
+      out.fallback_reason = fmt::format("forecast covers {} steps, the lead window needs {}",
+                                        input.forecast->size(), input.window_steps);
+    } else {
+      double peak = -std::numeric_limits<double>::infinity();
+      for (std::size_t h = 0; h < input.window_steps; ++h) {
+        const double q = input.forecast->quantile(h, input.quantile);
+        if (!std::isfinite(q)) {
+          peak = std::numeric_limits<double>::quiet_NaN();
+          break;
+        }
+        peak = std::max(peak, q);
+      }
+      if (std::isfinite(peak)) {
+        out.forecast = peak;
+      } else {
+        out.fallback_reason = "the forecast is not finite";
+      }
+    }
+  }
+
+  const bool have_observed = std::isfinite(input.observed);
+  const bool have_forecast = out.fallback_reason.empty() && std::isfinite(out.forecast);
+  if (!have_observed && !have_forecast) {
+    out.servable = false;
+    if (out.fallback_reason.empty()) out.fallback_reason = "no observation yet";
+    return out;
+  }
+  out.servable = true;
+  double value = have_observed ? input.observed : 0.0;
+  if (have_forecast) value = std::max(value, out.forecast);
+  // Never negative (a negative load forecast is noise around zero), never NaN/inf.
+  out.served = std::max(0.0, value);
+  if (!std::isfinite(out.served)) out.served = 0;
+  if (input.capacity_per_replica && *input.capacity_per_replica > 0) {
+    out.replicas = replicas_for(out.served, *input.capacity_per_replica, input.min_replicas,
+                                input.max_replicas);
+  }
+  return out;
+}
+
+}  // namespace prescale::autoscaler

@@ -1,0 +1,476 @@
+#include "prescale/autoscaler/target.hpp"
+
+#include <fmt/core.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <set>
+
+#include "prescale/calendar/regressors.hpp"
+#include "prescale/forecast/selection.hpp"
+#include "prescale/source/incremental_history.hpp"
+
+namespace prescale::autoscaler {
+
+namespace {
+
+std::int64_t floor_to(std::int64_t value, std::int64_t step) {
+  return value - (((value % step) + step) % step);
+}
+
+// Layout and regressor rows kept ahead of the newest sample, so most ticks
+// extend nothing.
+constexpr std::size_t kLayoutSlack = 64;
+
+}  // namespace
+
+/// The model in use and everything it reads by index. Owned by one worker.
+struct FitState {
+  std::int64_t start_unix = 0;  ///< time of layout index 0
+  std::int64_t step = 60;
+  std::unique_ptr<forecast::SeasonLayout> layout;
+  std::unique_ptr<Eigen::MatrixXd> regressors;  ///< null without calendars
+  std::vector<std::string> regressor_names;
+  std::unique_ptr<forecast::FittedModel> model;
+  std::string model_name;
+  std::map<std::string, double> parameters;
+  std::optional<double> backtest_mase;
+  double seasonal_naive_mase = 0;
+  double fit_seconds = 0;
+  std::int64_t fitted_at_unix = 0;
+  std::string reason;           ///< the selection's explanation
+  std::string forced_loses;     ///< non-empty: a forced model that loses to seasonal naive
+  // Drift: recent one-step absolute errors against what the fit expects.
+  std::deque<double> recent_errors;
+  double recent_error_sum = 0;
+
+  /// Time of the next sample the model expects.
+  [[nodiscard]] std::int64_t next_unix() const {
+    return start_unix + static_cast<std::int64_t>(model->next_index()) * step;
+  }
+};
+
+namespace {
+
+struct FitJob {
+  config::TargetConfig config;
+  calendar::TimeZone zone;
+  std::shared_ptr<const calendar::CalendarSet> calendars;
+  forecast::Series history;
+  std::int64_t now_unix = 0;
+  std::string why;
+};
+
+struct FitOutcome {
+  std::unique_ptr<FitState> state;
+  std::string failure;  ///< why no model, when state is null
+  std::int64_t now_unix = 0;
+};
+
+// Makes the layout (and regressor rows) cover `count` samples from the state's start.
+void extend(FitState& state, const config::TargetConfig& config, const calendar::TimeZone& zone,
+            const calendar::CalendarSet* calendars, std::size_t count) {
+  auto& layout = *state.layout;
+  const std::size_t have = layout.size();
+  if (count <= have && !layout.slots.empty()) return;
+  if (count <= have) return;
+  const std::size_t add = count - have + kLayoutSlack;
+  const std::int64_t from = state.start_unix + static_cast<std::int64_t>(have) * state.step;
+  std::vector<std::int64_t> periods = config.seasonality_seconds;
+  std::sort(periods.begin(), periods.end());
+  for (std::size_t k = 0; k < periods.size(); ++k) {
+    auto more = calendar::seasonal_positions(zone, from, state.step, add, periods[k]);
+    layout.positions[k].insert(layout.positions[k].end(), more.begin(), more.end());
+  }
+  if (state.regressors && calendars) {
+    const auto rows = calendar::calendar_regressors(*calendars, from, state.step, add);
+    auto& matrix = *state.regressors;
+    const auto old_rows = matrix.rows();
+    matrix.conservativeResize(old_rows + static_cast<Eigen::Index>(add), matrix.cols());
+    const std::size_t cols = std::min<std::size_t>(rows.cols(), static_cast<std::size_t>(matrix.cols()));
+    for (std::size_t r = 0; r < add; ++r)
+      for (std::size_t c = 0; c < cols; ++c)
+        matrix(old_rows + static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = rows.at(r, c);
+  }
+}
+
+FitOutcome run_fit(const FitJob& job) {
+  FitOutcome outcome;
+  outcome.now_unix = job.now_unix;
+  const auto& t = job.config;
+  const auto& values = job.history.values;
+  // Leading gaps (before the metric existed) carry nothing: start at the first value.
+  std::size_t first = 0;
+  while (first < values.size() && std::isnan(values[first])) ++first;
+  if (first == values.size()) {
+    outcome.failure = "no samples with a value in the history window";
+    return outcome;
+  }
+  auto state = std::make_unique<FitState>();
+  state->step = t.step_seconds;
+  state->start_unix = job.history.time_at(first);
+  const std::size_t count = values.size() - first;
+
+  state->layout = std::make_unique<forecast::SeasonLayout>();
+  std::vector<std::int64_t> periods = t.seasonality_seconds;
+  std::sort(periods.begin(), periods.end());
+  for (auto period : periods) {
+    state->layout->slots.push_back(static_cast<std::uint32_t>(period / t.step_seconds));
+    state->layout->positions.emplace_back();
+  }
+  if (job.calendars && !job.calendars->empty()) {
+    const auto probe = calendar::calendar_regressors(*job.calendars, state->start_unix, t.step_seconds, 1);
+    state->regressor_names = probe.names;
+    state->regressors = std::make_unique<Eigen::MatrixXd>(0, static_cast<Eigen::Index>(probe.cols()));
+  }
+  const std::size_t window = static_cast<std::size_t>(t.lead_steps()) + 1;
+  extend(*state, t, job.zone, job.calendars.get(), count + window);
+
+  forecast::FitInput input;
+  input.y = std::span<const double>(values.data() + first, count);
+  input.layout = state->layout.get();
+  input.regressors = state->regressors.get();
+  input.regressor_names = state->regressor_names;
+  forecast::SelectionOptions options;
+  options.model = t.model;
+  options.horizon = window;
+  options.origins = static_cast<std::size_t>(t.backtest_origins);
+  options.quantile = t.quantile;
+
+  const auto started = std::chrono::steady_clock::now();
+  auto selection = forecast::select_and_fit(input, options);
+  state->fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (selection.status != forecast::FitStatus::ok || !selection.fitted) {
+    outcome.failure =
+        selection.status == forecast::FitStatus::too_short
+            ? fmt::format("history too short: {}", selection.reason)
+            : fmt::format("fit failed ({}): {}", forecast::to_string(selection.status), selection.reason);
+    return outcome;
+  }
+  if (selection.origins == 0 || !selection.selected_mase) {
+    // Unproven: without one backtest origin nothing shows it beats seasonal naive.
+    outcome.failure = fmt::format(
+        "history too short: {} samples since the first value, a backtest needs two cycles of the "
+        "shortest season plus the {}-step horizon",
+        count, window);
+    return outcome;
+  }
+  state->model = std::move(selection.fitted);
+  state->model_name = selection.model.empty() ? state->model->name() : selection.model;
+  state->parameters = state->model->parameters();
+  state->backtest_mase = selection.selected_mase;
+  state->seasonal_naive_mase = selection.seasonal_naive_mase;
+  state->fitted_at_unix = job.now_unix;
+  state->reason = selection.reason;
+  const bool is_naive = state->model_name.rfind("seasonal-naive", 0) == 0;
+  if (t.model != "auto" && !is_naive && selection.selected_mase &&
+      std::isfinite(selection.seasonal_naive_mase) &&
+      !(*selection.selected_mase < selection.seasonal_naive_mase)) {
+    state->forced_loses =
+        fmt::format("model {} (forced by config) has backtest MASE {:.3f}, not better than seasonal "
+                    "naive's {:.3f}",
+                    state->model_name, *selection.selected_mase, selection.seasonal_naive_mase);
+  }
+  outcome.state = std::move(state);
+  return outcome;
+}
+
+}  // namespace
+
+struct TargetWorker::Mailbox {
+  std::mutex mutex;
+  bool running = false;
+  std::optional<FitOutcome> done;
+};
+
+Expected<std::shared_ptr<const calendar::CalendarSet>> calendars_for(
+    const config::TargetConfig& target, const calendar::CalendarSet& all) {
+  if (target.calendars.empty()) return std::shared_ptr<const calendar::CalendarSet>();
+  std::vector<calendar::CalendarDefinition> definitions;
+  std::set<std::string> taken;
+  std::vector<std::string> pending = target.calendars;
+  while (!pending.empty()) {
+    const auto name = pending.back();
+    pending.pop_back();
+    if (!taken.insert(name).second) continue;
+    const auto* found = all.find(name);
+    if (!found) return make_error(fmt::format("target {}: unknown calendar '{}'", target.metric, name));
+    definitions.push_back(found->definition());
+    if (!found->definition().business_days_from.empty())
+      pending.push_back(found->definition().business_days_from);
+  }
+  auto built = calendar::CalendarSet::build(std::move(definitions));
+  if (!built) return built.error();
+  return std::make_shared<const calendar::CalendarSet>(std::move(*built));
+}
+
+TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::Source> source,
+                           std::shared_ptr<const calendar::CalendarSet> calendars, LogFunction log)
+    : config_(std::move(config)),
+      zone_(calendar::TimeZone::utc()),
+      source_(std::move(source)),
+      calendars_(std::move(calendars)),
+      log_(std::move(log)),
+      mailbox_(std::make_shared<Mailbox>()) {
+  if (auto zone = calendar::TimeZone::find(config_.timezone)) zone_ = *zone;
+}
+
+TargetWorker::~TargetWorker() = default;
+
+void TargetWorker::fetch(std::int64_t end_unix) {
+  // Reuse the incremental fetcher on our own series: load the window once,
+  // then only the new tail (and re-read the last steps, which land late).
+  source::HistoryOptions options;
+  options.step_seconds = config_.step_seconds;
+  options.window_seconds = config_.history_seconds;
+  if (!incremental_) incremental_ = std::make_unique<source::IncrementalHistory>(*source_, options);
+  // refresh(now) covers the step containing now; ours ends at end_unix (exclusive).
+  const auto status = incremental_->refresh(end_unix - config_.step_seconds);
+  if (!status) {
+    if (fetch_error_ != status.error().message && log_) {
+      log_(LogRecord{LogLevel::warning, "fetch failed", {}}
+               .with("target", config_.metric)
+               .with("source", source_->describe())
+               .with("error", status.error().message));
+    }
+    fetch_error_ = status.error().message;
+    return;
+  }
+  if (!fetch_error_.empty() && log_) {
+    log_(LogRecord{LogLevel::info, "fetch recovered", {}}.with("target", config_.metric));
+  }
+  fetch_error_.clear();
+  if (auto newest = incremental_->newest_sample_unix()) {
+    last_valid_unix_ = *newest;
+    const auto& s = incremental_->series();
+    last_valid_value_ = s.values[static_cast<std::size_t>((*newest - s.start_unix) / s.step_seconds)];
+  }
+}
+
+void TargetWorker::follow_samples() {
+  if (!fit_ || !incremental_) return;
+  const auto& s = incremental_->series();
+  auto& state = *fit_;
+  const std::size_t window = static_cast<std::size_t>(config_.lead_steps()) + 1;
+  const std::size_t drift_window =
+      static_cast<std::size_t>(std::clamp<std::int64_t>(86400 / config_.step_seconds / 4, 30, 720));
+  while (state.next_unix() < s.end_unix()) {
+    const std::int64_t t = state.next_unix();
+    const double y = t >= s.start_unix
+                         ? s.values[static_cast<std::size_t>((t - s.start_unix) / s.step_seconds)]
+                         : forecast::kMissing;
+    extend(state, config_, zone_, calendars_.get(), state.model->next_index() + window + 1);
+    if (!std::isnan(y)) {
+      // One-step error of the model in use: a sustained rise means the load
+      // changed shape and the fitted parameters no longer describe it.
+      const auto one_step = state.model->forecast(1);
+      if (one_step.size() == 1 && std::isfinite(one_step.mean[0])) {
+        const double error = std::abs(y - one_step.mean[0]);
+        state.recent_errors.push_back(error);
+        state.recent_error_sum += error;
+        if (state.recent_errors.size() > drift_window) {
+          state.recent_error_sum -= state.recent_errors.front();
+          state.recent_errors.pop_front();
+        }
+      }
+    }
+    state.model->update(y);
+  }
+  // E|e| of a normal error is 0.8 sigma; 2.5x that over a quarter day is drift, not noise.
+  const double expected = 0.8 * std::sqrt(std::max(0.0, state.model->residual_variance()));
+  if (!drift_ && state.recent_errors.size() >= drift_window && expected > 0) {
+    const double ratio = state.recent_error_sum / static_cast<double>(state.recent_errors.size()) / expected;
+    if (ratio > 2.5) {
+      drift_ = true;
+      drift_note_ = fmt::format("one-step error drifted to {:.1f}x the fitted model's", ratio);
+    }
+  }
+}
+
+std::string TargetWorker::refit_due(std::int64_t now_unix) const {
+  if (!incremental_ || !incremental_->has_data()) return "";
+  if (!fit_) {
+    // Retry a failed first fit at most every few steps (a short history grows).
+    const std::int64_t retry = std::clamp<std::int64_t>(config_.refit_interval_seconds / 6,
+                                                        config_.step_seconds, 600);
+    if (last_fit_attempt_unix_ == 0) return "first fit";
+    if (now_unix - last_fit_attempt_unix_ >= retry) return "retry after: " + fit_failure_;
+    return "";
+  }
+  if (drift_) return drift_note_;
+  if (now_unix - fit_->fitted_at_unix >= config_.refit_interval_seconds) return "scheduled";
+  return "";
+}
+
+void TargetWorker::start_fit(std::int64_t now_unix, const std::string& why, const FitLauncher& launch) {
+  {
+    std::lock_guard lock(mailbox_->mutex);
+    if (mailbox_->running) return;
+    mailbox_->running = true;
+  }
+  last_fit_attempt_unix_ = now_unix;
+  auto job = std::make_shared<FitJob>(
+      FitJob{config_, zone_, calendars_, incremental_->series(), now_unix, why});
+  auto mailbox = mailbox_;
+  auto log = log_;
+  auto work = [job, mailbox, log] {
+    FitOutcome outcome = run_fit(*job);
+    if (log) {
+      if (outcome.state) {
+        const auto& s = *outcome.state;
+        LogRecord record{LogLevel::info, "refit", {}};
+        record.with("target", job->config.metric)
+            .with("model", s.model_name)
+            .with("backtest_mase", s.backtest_mase ? *s.backtest_mase : std::nan(""))
+            .with("seasonal_naive_mase", s.seasonal_naive_mase)
+            .with("fit_seconds", s.fit_seconds)
+            .with("samples", static_cast<std::int64_t>(job->history.size()))
+            .with("why", job->why);
+        for (const auto& [name, value] : s.parameters) record.with(name, value);
+        log(record);
+      } else {
+        log(LogRecord{LogLevel::warning, "fit failed", {}}
+                .with("target", job->config.metric)
+                .with("error", outcome.failure)
+                .with("why", job->why));
+      }
+    }
+    std::lock_guard lock(mailbox->mutex);
+    mailbox->done = std::move(outcome);
+    mailbox->running = false;
+  };
+  if (launch) {
+    launch(std::move(work));
+  } else {
+    work();
+  }
+}
+
+bool TargetWorker::adopt_fit() {
+  std::optional<FitOutcome> outcome;
+  {
+    std::lock_guard lock(mailbox_->mutex);
+    outcome.swap(mailbox_->done);
+  }
+  if (!outcome) return false;
+  if (outcome->state) {
+    fit_ = std::move(outcome->state);
+    fit_failure_.clear();
+    drift_ = false;
+    drift_note_.clear();
+  } else {
+    // A failed refit keeps the model in use, if any: it still forecasts.
+    fit_failure_ = outcome->failure;
+    if (fit_) fit_->fitted_at_unix = outcome->now_unix;  // next try on the schedule
+  }
+  return true;
+}
+
+TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch) {
+  const std::int64_t step = config_.step_seconds;
+  const std::int64_t end = floor_to(now_unix, step);  // samples t < end have completed
+  fetch(end);
+
+  TargetReport report;
+  report.fit_adopted = adopt_fit();
+  follow_samples();
+  if (const auto why = refit_due(now_unix); !why.empty()) {
+    start_fit(now_unix, why, launch);
+    if (!launch) {  // inline: the fit is done, use it at once
+      report.fit_adopted = adopt_fit() || report.fit_adopted;
+      follow_samples();
+    }
+  }
+
+  // Why serve the observed value alone, if we must.
+  std::string fallback;
+  const std::int64_t data_age = last_valid_unix_ ? now_unix - (last_valid_unix_ + step) : 0;
+  if (!last_valid_unix_) {
+    fallback = fetch_error_.empty() ? "no data yet" : "no data yet: " + fetch_error_;
+  } else if (data_age > 3 * step) {
+    fallback = fmt::format("data stale: newest sample is {}s old (more than 3 steps){}", data_age,
+                           fetch_error_.empty() ? std::string() : ": " + fetch_error_);
+  } else if (!fit_) {
+    fallback = fit_failure_.empty() ? "first fit in progress" : fit_failure_;
+  } else if (!fit_->forced_loses.empty()) {
+    fallback = fit_->forced_loses;
+  }
+
+  // The forecast from the decision time t = end: steps [t, t + lead].
+  forecast::Forecast window_forecast;
+  const std::size_t window = static_cast<std::size_t>(config_.lead_steps()) + 1;
+  if (fit_ && fallback.empty()) {
+    const std::int64_t offset_steps = std::max<std::int64_t>(0, (end - fit_->next_unix()) / step);
+    const std::size_t horizon = static_cast<std::size_t>(offset_steps) + window;
+    extend(*fit_, config_, zone_, calendars_.get(), fit_->model->next_index() + horizon + 1);
+    const auto full = fit_->model->forecast(horizon);
+    if (full.size() == horizon) {
+      window_forecast.mean.assign(full.mean.begin() + offset_steps, full.mean.end());
+      window_forecast.sigma.assign(full.sigma.begin() + offset_steps, full.sigma.end());
+    }
+  }
+
+  PolicyInput input;
+  input.observed = last_valid_unix_ ? last_valid_value_ : std::nan("");
+  input.forecast = fit_ && fallback.empty() ? &window_forecast : nullptr;
+  input.window_steps = window;
+  input.quantile = config_.quantile;
+  input.capacity_per_replica = config_.capacity_per_replica;
+  input.min_replicas = config_.min_replicas;
+  input.max_replicas = config_.max_replicas;
+  input.fallback_reason = fallback;
+  report.recommendation = recommend(input);
+  const auto& rec = report.recommendation;
+
+  if (rec.fallback_reason != logged_fallback_ && log_) {
+    if (rec.fallback_reason.empty()) {
+      log_(LogRecord{LogLevel::info, "forecasting", {}}
+               .with("target", config_.metric)
+               .with("model", fit_ ? fit_->model_name : std::string()));
+    } else {
+      log_(LogRecord{LogLevel::warning, "fallback: serving the observed value", {}}
+               .with("target", config_.metric)
+               .with("reason", rec.fallback_reason));
+    }
+  }
+  logged_fallback_ = rec.fallback_reason;
+
+  auto& status = report.status;
+  status.target = config_.metric;
+  status.observed = std::isfinite(rec.observed) ? rec.observed : 0;
+  status.forecast = std::isfinite(rec.forecast) ? rec.forecast : 0;
+  status.served = rec.served;
+  status.replicas = rec.replicas;
+  status.data_age_seconds = data_age;
+  status.fallback_reason = rec.fallback_reason;
+  status.has_forecast = rec.fallback_reason.empty();
+  if (fit_) {
+    status.model = fit_->model_name;
+    status.parameters = fit_->parameters;
+    status.fit_seconds = fit_->fit_seconds;
+    status.backtest_mase = fit_->backtest_mase;
+    status.last_fit_unix = fit_->fitted_at_unix;
+  }
+  if (rec.servable) {
+    MetricValue value;
+    value.metric = config_.metric;
+    value.namespace_name = config_.namespace_name;
+    value.labels = config_.labels;
+    value.value = rec.served;
+    value.timestamp_unix = now_unix;
+    value.window_seconds = step;
+    value.target = config_.metric;
+    report.metrics.push_back(value);
+    if (rec.replicas) {
+      value.metric = config_.replicas_metric();
+      value.value = *rec.replicas;
+      report.metrics.push_back(value);
+    }
+  }
+  return report;
+}
+
+}  // namespace prescale::autoscaler

@@ -1,0 +1,202 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "prescale/autoscaler/clock.hpp"
+#include "prescale/autoscaler/engine.hpp"
+#include "prescale/autoscaler/policy.hpp"
+#include "prescale/autoscaler/replay.hpp"
+#include "prescale/autoscaler/synthetic_trace.hpp"
+
+using namespace prescale;
+using namespace prescale::autoscaler;
+
+namespace {
+
+// Three weeks of the payments trace at 10-minute steps: big enough for daily
+// and weekly seasons, small enough to fit in well under a second.
+forecast::Series payments_trace(int days = 21) {
+  TraceOptions options;
+  options.days = days;
+  options.step_seconds = 600;
+  auto trace = generate_trace(options);
+  REQUIRE(trace.has_value());
+  return *trace;
+}
+
+config::TargetConfig payments_target() {
+  config::TargetConfig t;
+  t.metric = "payments-rps-forecast";
+  t.query = "payments";
+  t.step_seconds = 600;
+  t.history_seconds = 14 * 86400;
+  t.timezone = "America/New_York";
+  t.seasonality_seconds = {86400, 7 * 86400};
+  t.lead_time_seconds = 1800;
+  t.refit_interval_seconds = 6 * 3600;
+  t.backtest_origins = 3;
+  t.capacity_per_replica = 120;
+  t.min_replicas = 2;
+  t.max_replicas = 200;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("replay serves max(observed, forecast quantile) and refits on schedule", "[engine]") {
+  const auto series = payments_trace();
+  const auto target = payments_target();
+  ReplayOptions options;
+  options.start_unix = series.end_unix() - 2 * 86400;
+  auto result = replay(series, target, options);
+  REQUIRE(result.has_value());
+  const auto& steps = result->steps;
+  REQUIRE(steps.size() == 2 * 144 + 1);
+  // One fit at the start, then one every 6 hours over two days (drift may add some).
+  CHECK(result->fits >= 8);
+  std::size_t forecasting = 0;
+  for (const auto& s : steps) {
+    INFO("t=" << s.time_unix << " model=" << s.model << " fallback=" << s.fallback_reason);
+    REQUIRE(std::isfinite(s.served));
+    CHECK(s.served >= 0);
+    // observed(t) is the sample at t - step: only data before t is used.
+    const auto i = static_cast<std::size_t>((s.time_unix - series.start_unix) / series.step_seconds) - 1;
+    if (i < series.size()) CHECK(s.observed == series.values[i]);
+    CHECK(s.served >= s.observed);
+    if (s.fallback_reason.empty()) {
+      ++forecasting;
+      CHECK_FALSE(s.model.empty());
+      CHECK(s.served == Approx(std::max(s.observed, s.forecast)));
+    } else {
+      CHECK(s.served == s.observed);
+    }
+    REQUIRE(s.replicas.has_value());
+    CHECK(*s.replicas == replicas_for(s.served, 120, 2, 200));
+  }
+  CHECK(forecasting == steps.size());
+}
+
+TEST_CASE("the forecast runs ahead of the load: it rises before the 09:30 burst", "[engine]") {
+  const auto series = payments_trace();
+  auto target = payments_target();
+  ReplayOptions options;
+  options.start_unix = series.end_unix() - 86400;
+  auto result = replay(series, target, options);
+  REQUIRE(result.has_value());
+  // Served value exceeds what was observed at some step (it anticipates), and
+  // overall the forecast part is used, not only the floor.
+  std::size_t anticipating = 0;
+  for (const auto& s : result->steps) anticipating += s.served > s.observed * 1.05 ? 1 : 0;
+  CHECK(anticipating > result->steps.size() / 10);
+}
+
+TEST_CASE("stale data falls back to the last observed value and says so", "[engine]") {
+  auto series = payments_trace();
+  // The source stops answering values for the last 6 steps.
+  const std::size_t n = series.size();
+  for (std::size_t i = n - 6; i < n; ++i) series.values[i] = forecast::kMissing;
+  const double last_observed = series.values[n - 7];
+  const auto target = payments_target();
+  ReplayOptions options;
+  options.start_unix = series.end_unix() - 12 * 600;
+  auto result = replay(series, target, options);
+  REQUIRE(result.has_value());
+  const auto& last = result->steps.back();
+  CHECK_THAT(last.fallback_reason, Catch::Contains("data stale"));
+  CHECK(last.served == last_observed);
+  // Three steps of silence are tolerated: the forecast is still served then.
+  const auto& early = result->steps[static_cast<std::size_t>(result->steps.size() - 4)];
+  CHECK(early.fallback_reason.empty());
+}
+
+TEST_CASE("too short a history falls back to the observed value", "[engine]") {
+  forecast::Series series;
+  series.start_unix = 1767225600;  // 2026-01-01T00:00Z
+  series.step_seconds = 600;
+  series.values = {10, 12, 11};
+  auto target = payments_target();
+  target.history_seconds = 86400;
+  ReplayOptions options;
+  options.start_unix = series.start_unix + 600;
+  auto result = replay(series, target, options);
+  REQUIRE(result.has_value());
+  for (const auto& s : result->steps) {
+    CHECK_FALSE(s.fallback_reason.empty());
+    CHECK(s.served == s.observed);
+  }
+}
+
+TEST_CASE("a forced model that loses to seasonal naive is not served", "[engine]") {
+  // An exactly repeating day: seasonal naive is perfect, nothing beats it.
+  forecast::Series series;
+  series.start_unix = 1767225600;
+  series.step_seconds = 600;
+  for (int i = 0; i < 144 * 10; ++i) series.values.push_back(100 + 50 * std::sin(2 * M_PI * (i % 144) / 144.0));
+  auto target = payments_target();
+  target.timezone = "UTC";
+  target.seasonality_seconds = {86400};
+  target.history_seconds = 9 * 86400;
+  target.model = "holt-winters";
+  ReplayOptions options;
+  options.start_unix = series.end_unix() - 3 * 600;
+  auto result = replay(series, target, options);
+  REQUIRE(result.has_value());
+  const auto& s = result->steps.back();
+  CHECK_THAT(s.fallback_reason, Catch::Contains("not better than seasonal naive"));
+  CHECK(s.served == s.observed);
+
+  target.model = "auto";  // auto picks seasonal naive and forecasts with it
+  result = replay(series, target, options);
+  REQUIRE(result.has_value());
+  CHECK(result->steps.back().fallback_reason.empty());
+  CHECK_THAT(result->steps.back().model, Catch::StartsWith("seasonal-naive"));
+}
+
+TEST_CASE("the engine publishes snapshots with both metrics and a status per target", "[engine]") {
+  const auto series = payments_trace();
+  auto target = payments_target();
+  ReplayClock clock(static_cast<double>(series.end_unix()));
+  class Recorded final : public source::Source {
+   public:
+    explicit Recorded(forecast::Series s) : s_(std::move(s)) {}
+    std::string describe() const override { return "recorded"; }
+    Expected<forecast::Series> fetch(std::int64_t start, std::int64_t end, std::int64_t step) override {
+      forecast::Series out{start, step, {}};
+      for (auto t = start; t < end; t += step) {
+        const auto i = (t - s_.start_unix) / step;
+        out.values.push_back(i >= 0 && i < static_cast<std::int64_t>(s_.size()) ? s_.values[static_cast<std::size_t>(i)]
+                                                                                : forecast::kMissing);
+      }
+      return out;
+    }
+    forecast::Series s_;
+  };
+  SourceFactory sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
+    return std::unique_ptr<source::Source>(std::make_unique<Recorded>(series));
+  };
+  std::vector<std::shared_ptr<const Snapshot>> published;
+  EngineOptions options;
+  options.tick_threads = 2;
+  Engine engine({target}, {}, sources, clock, [&](std::shared_ptr<const Snapshot> s) { published.push_back(s); },
+                options);
+  engine.tick();
+  engine.wait_idle();
+  engine.tick();  // not due again at the same time: nothing happens
+  clock.set(static_cast<double>(series.end_unix() + 600));
+  engine.tick();
+  engine.wait_idle();
+  const auto snapshot = engine.snapshot();
+  REQUIRE(snapshot->ready);
+  REQUIRE(snapshot->targets.size() == 1);
+  const auto& status = snapshot->targets[0];
+  CHECK(status.fallback_reason.empty());
+  CHECK_FALSE(status.model.empty());
+  CHECK(status.backtest_mase.has_value());
+  REQUIRE(snapshot->metrics.size() == 2);
+  CHECK(snapshot->metrics[0].metric == "payments-rps-forecast");
+  CHECK(snapshot->metrics[1].metric == "payments-rps-forecast-replicas");
+  CHECK(snapshot->metrics[0].value >= status.observed);
+  CHECK(snapshot->metrics[1].value == replicas_for(snapshot->metrics[0].value, 120, 2, 200));
+  CHECK(published.size() >= 2);
+}

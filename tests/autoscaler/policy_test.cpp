@@ -1,0 +1,96 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "prescale/autoscaler/policy.hpp"
+
+using prescale::autoscaler::PolicyInput;
+using prescale::autoscaler::recommend;
+using prescale::autoscaler::replicas_for;
+using prescale::forecast::Forecast;
+
+namespace {
+Forecast flat_forecast(std::vector<double> mean, double sigma) {
+  Forecast f;
+  f.mean = std::move(mean);
+  f.sigma.assign(f.mean.size(), sigma);
+  return f;
+}
+}  // namespace
+
+TEST_CASE("served value is the max of observed and the lead window's quantile", "[policy]") {
+  const auto forecast = flat_forecast({100, 150, 300, 120, 900}, 10);
+  PolicyInput in;
+  in.observed = 110;
+  in.forecast = &forecast;
+  in.window_steps = 4;  // the 900 at step 4 is past the lead time
+  in.quantile = 0.9;
+  const auto rec = recommend(in);
+  REQUIRE(rec.servable);
+  CHECK(rec.fallback_reason.empty());
+  const double z = prescale::forecast::normal_quantile(0.9);
+  CHECK(rec.forecast == Approx(300 + z * 10));
+  CHECK(rec.served == Approx(300 + z * 10));
+
+  in.observed = 1000;  // never below the reactive signal
+  CHECK(recommend(in).served == Approx(1000));
+}
+
+TEST_CASE("fallback serves the observed value alone and says why", "[policy]") {
+  const auto forecast = flat_forecast({500, 500}, 1);
+  PolicyInput in;
+  in.observed = 42;
+  in.forecast = &forecast;
+  in.window_steps = 2;
+  in.fallback_reason = "data stale";
+  const auto rec = recommend(in);
+  CHECK(rec.served == 42);
+  CHECK(rec.fallback_reason == "data stale");
+  CHECK(std::isnan(rec.forecast));
+}
+
+TEST_CASE("never negative, NaN or infinite", "[policy]") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  PolicyInput in;
+  in.window_steps = 2;
+  in.capacity_per_replica = 10;
+  in.min_replicas = 2;
+  in.max_replicas = 50;
+
+  const auto negative = flat_forecast({-50, -20}, 1);
+  in.observed = 0;
+  in.forecast = &negative;
+  auto rec = recommend(in);
+  CHECK(rec.served == 0);
+  CHECK(rec.replicas == Approx(2));  // clamped to minReplicas
+
+  const auto broken = flat_forecast({10, nan}, 1);
+  in.observed = 7;
+  in.forecast = &broken;
+  rec = recommend(in);
+  CHECK(rec.served == 7);
+  CHECK_THAT(rec.fallback_reason, Catch::Contains("not finite"));
+
+  const auto infinite = flat_forecast({10, inf}, 1);
+  in.forecast = &infinite;
+  rec = recommend(in);
+  CHECK(std::isfinite(rec.served));
+  CHECK(rec.served == 7);
+
+  // Nothing observed and no forecast: nothing is served at all.
+  in.observed = nan;
+  in.forecast = nullptr;
+  rec = recommend(in);
+  CHECK_FALSE(rec.servable);
+  CHECK_FALSE(rec.fallback_reason.empty());
+}
+
+TEST_CASE("replicas are ceil(value / capacity), clamped to min and max", "[policy]") {
+  CHECK(replicas_for(240, 120, 1, 100) == 2);
+  CHECK(replicas_for(240.0000000001, 120, 1, 100) == 2);  // float noise is not load
+  CHECK(replicas_for(241, 120, 1, 100) == 3);
+  CHECK(replicas_for(0, 120, 2, 100) == 2);
+  CHECK(replicas_for(1e9, 120, 2, 200) == 200);
+}
