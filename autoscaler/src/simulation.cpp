@@ -21,6 +21,11 @@ Status check_inputs(const SimulationConfig& config, std::span<const double> dema
     return make_error(fmt::format("capacity per replica: {} must be a positive number",
                                   config.capacity_per_replica));
   }
+  if (config.target_per_replica &&
+      (!(*config.target_per_replica > 0) || !std::isfinite(*config.target_per_replica))) {
+    return make_error(fmt::format("target per replica: {} must be a positive number",
+                                  *config.target_per_replica));
+  }
   if (config.startup_seconds < 0) {
     return make_error(fmt::format("startup: {} s must not be negative", config.startup_seconds));
   }
@@ -161,7 +166,7 @@ Expected<SimulationResult> simulate(const SimulationConfig& config, std::span<co
       ExternalMetricSpec metric;
       metric.name = k < run.metric_names.size() ? run.metric_names[k] : fmt::format("metric{}", k);
       metric.target_type = MetricTargetType::average_value;
-      metric.target = config.capacity_per_replica;
+      metric.target = config.target_per_replica.value_or(config.capacity_per_replica);
       spec.metrics.push_back(std::move(metric));
     }
     auto controller = HpaController::make(std::move(spec));

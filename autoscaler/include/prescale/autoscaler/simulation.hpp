@@ -22,7 +22,10 @@ namespace prescale::autoscaler {
 struct SimulationConfig {
   std::int64_t start_unix = 0;     ///< UTC seconds of demand[0]
   std::int64_t step_seconds = 60;  ///< grid spacing of demand and metric series
-  double capacity_per_replica = 1; ///< requests/s one ready pod serves; also the AverageValue target
+  double capacity_per_replica = 1; ///< requests/s one ready pod serves
+  /// The HPA's AverageValue target per pod; unset = capacity_per_replica. A
+  /// lower target buys headroom: the HPA ignores ratios within its tolerance.
+  std::optional<double> target_per_replica;
   std::int64_t startup_seconds = 180;  ///< pod creation -> ready
   std::int32_t min_replicas = 1;
   std::int32_t max_replicas = 100;
