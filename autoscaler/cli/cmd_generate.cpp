@@ -1,0 +1,158 @@
+// `prescale generate`: a synthetic load trace as CSV (timestamp,value), for
+// demos, tests and benchmarks without a cluster.
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "prescale/autoscaler/synthetic_trace.hpp"
+#include "prescale/config/duration.hpp"
+#if __has_include("prescale/file/csv_series.hpp")
+#include "prescale/file/csv_series.hpp"
+#define PRESCALE_HAVE_FILE_ADAPTER 1
+#endif
+
+namespace prescale::cli {
+namespace {
+
+#ifdef PRESCALE_HAVE_FILE_ADAPTER
+using file::format_csv_series;
+using file::format_rfc3339;
+using file::write_csv_series;
+#else
+// Until adapters/file is built: the same timestamp,value format.
+std::string format_rfc3339(std::int64_t unix_seconds) {
+  const std::int64_t day = (unix_seconds >= 0 ? unix_seconds : unix_seconds - 86399) / 86400;
+  const std::int64_t second = unix_seconds - day * 86400;
+  const calendar::CivilDate date = calendar::civil_from_days(day);
+  return fmt::format("{}T{:02}:{:02}:{:02}Z", calendar::to_string(date), second / 3600, second / 60 % 60, second % 60);
+}
+std::string format_csv_series(const forecast::Series& series) {
+  std::string out = "timestamp,value\n";
+  for (std::size_t i = 0; i < series.size(); ++i) out += fmt::format("{},{}\n", format_rfc3339(series.time_at(i)), series.values[i]);
+  return out;
+}
+Status write_csv_series(const std::string& path, const forecast::Series& series) {
+  std::FILE* out = std::fopen(path.c_str(), "wb");
+  if (out == nullptr) return make_error(path + ": cannot open for writing");
+  const std::string text = format_csv_series(series);
+  const bool ok = std::fwrite(text.data(), 1, text.size(), out) == text.size();
+  if (std::fclose(out) != 0 || !ok) return make_error(path + ": write failed");
+  return Status::ok();
+}
+#endif
+
+struct GenerateArgs {
+  std::string kind = "payments";
+  std::string start = "2026-02-02";
+  int days = 28;
+  std::string step = "1m";
+  std::string time_zone = "America/New_York";
+  std::uint64_t seed = 1;
+  double noise = 0.05;
+  double level = 1000;
+  bool no_weekly = false, no_market_open = false, no_payroll = false, no_month_end = false, no_random_spikes = false;
+  std::vector<std::string> outages;
+  double outage_factor = 0.5;
+  std::string spike;
+  double spike_factor = 3.0;
+  std::string output = "-";
+};
+
+void run_generate(const GenerateArgs& args) {
+  autoscaler::TraceOptions options;
+  auto kind = autoscaler::parse_trace_kind(args.kind);
+  if (!kind) throw Failure("--kind: " + kind.error().message);
+  options.kind = *kind;
+  auto zone = calendar::TimeZone::find(args.time_zone);
+  if (!zone) throw Failure("--timezone: " + zone.error().message);
+  options.time_zone = args.time_zone;
+  auto start = autoscaler::parse_trace_time(args.start, *zone);
+  if (!start) throw Failure("--start: " + start.error().message);
+  options.start_unix = *start;
+  auto step = config::parse_duration_seconds(args.step);
+  if (!step) throw Failure("--step: " + step.error().message);
+  options.step_seconds = *step;
+  options.days = args.days;
+  options.seed = args.seed;
+  options.noise = args.noise;
+  options.level = args.level;
+  options.weekly = !args.no_weekly;
+  options.market_open = !args.no_market_open;
+  options.payroll = !args.no_payroll;
+  options.month_end_batch = !args.no_month_end;
+  options.random_spikes = !args.no_random_spikes;
+  for (const std::string& text : args.outages) {
+    auto window = autoscaler::parse_trace_window(text, *zone);
+    if (!window) throw Failure("--outage: " + window.error().message);
+    options.outages.push_back(*window);
+  }
+  options.outage_factor = args.outage_factor;
+  if (!args.spike.empty()) {
+    auto window = autoscaler::parse_trace_window(args.spike, *zone);
+    if (!window) throw Failure("--spike: " + window.error().message);
+    options.spike = *window;
+  }
+  options.spike_factor = args.spike_factor;
+
+  auto series = autoscaler::generate_trace(options);
+  if (!series) throw Failure(series.error().message);
+  if (args.output == "-") {
+    const std::string text = format_csv_series(*series);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else if (auto written = write_csv_series(args.output, *series); !written) {
+    throw Failure(written.error().message);
+  }
+  fmt::print(stderr, "prescale generate: {} trace, {} samples every {} from {} to {} ({}){}\n",
+             autoscaler::to_string(options.kind), series->size(), config::format_duration(options.step_seconds),
+             format_rfc3339(series->start_unix), format_rfc3339(series->end_unix()), args.time_zone,
+             args.output == "-" ? std::string() : " -> " + args.output);
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app) {
+  auto args = std::make_shared<GenerateArgs>();
+  auto* cmd = app.add_subcommand("generate", "Write a synthetic load trace (requests/s) as CSV");
+  cmd->footer(
+      "Kinds:\n"
+      "  payments    a payments service in --timezone: daily and weekly rhythm, a burst at the\n"
+      "              09:30 New York market open on NYSE business days, payroll surges (2.5-3.5x,\n"
+      "              06:00-11:00) on the 15th (previous business day if needed) and the last\n"
+      "              business day, a month-end batch 20:00-23:00, noise and small random spikes.\n"
+      "              Its calendars are config/calendars/payments.yaml.\n"
+      "  flat        a constant --level with noise.\n"
+      "  flat-spike  flat plus one unannounced spike (default: 3/4 into the trace, 15:00 local,\n"
+      "              45 min, x3): a forecast that anticipates it has seen the future.\n\n"
+      "Times: 2026-02-02 (local midnight in --timezone), 2026-02-02T09:30 (local), or RFC 3339\n"
+      "such as 2026-03-10T14:00Z. Windows: <time>/<duration>, e.g. 2026-03-10T14:00Z/1h.\n\n"
+      "Example:\n"
+      "  prescale generate --kind payments --start 2026-02-02 --days 84 --step 1m \\\n"
+      "      --timezone America/New_York --seed 1 --output trace.csv");
+  cmd->add_option("--kind", args->kind, "payments, flat or flat-spike")->capture_default_str();
+  cmd->add_option("--start", args->start, "first sample")->capture_default_str();
+  cmd->add_option("--days", args->days, "length in days")->capture_default_str();
+  cmd->add_option("--step", args->step, "sample spacing, e.g. 1m, 5m")->capture_default_str();
+  cmd->add_option("--timezone", args->time_zone, "tz database zone of the daily rhythm and payroll")
+      ->capture_default_str();
+  cmd->add_option("--seed", args->seed, "random seed; the same seed gives the same trace")->capture_default_str();
+  cmd->add_option("--noise", args->noise, "standard deviation of the multiplicative log-noise")->capture_default_str();
+  cmd->add_option("--level", args->level, "requests/s at a weekday's busy hours (or the flat level)")
+      ->capture_default_str();
+  cmd->add_flag("--no-weekly", args->no_weekly, "same rhythm on weekends and holidays");
+  cmd->add_flag("--no-market-open", args->no_market_open, "no 09:30 New York burst");
+  cmd->add_flag("--no-payroll", args->no_payroll, "no payroll surges or quad witching");
+  cmd->add_flag("--no-month-end", args->no_month_end, "no month-end batch");
+  cmd->add_flag("--no-random-spikes", args->no_random_spikes, "no small random spikes");
+  cmd->add_option("--outage", args->outages, "window with traffic times --outage-factor (repeatable)");
+  cmd->add_option("--outage-factor", args->outage_factor, "traffic factor during outages")->capture_default_str();
+  cmd->add_option("--spike", args->spike, "window of an unannounced spike");
+  cmd->add_option("--spike-factor", args->spike_factor, "traffic factor at the spike's peak")->capture_default_str();
+  cmd->add_option("-o,--output", args->output, "CSV file, or - for stdout")->capture_default_str();
+  cmd->callback([args] { run_generate(*args); });
+}
+
+}  // namespace prescale::cli
