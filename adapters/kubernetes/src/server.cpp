@@ -12,6 +12,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -78,6 +79,15 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
   generated.metric.push_back(gauge_metric({}, static_cast<double>(snapshot.generated_unix)));
   return {observed, forecast, served, replicas, fit, last_fit, backtest, age, fallback, ready, generated};
 }
+
+// Debian's httplib 0.11 listens with a backlog of 5: a burst of connects
+// (aggregator, probes, scrapes) overflows it and waits a 1 s SYN retry.
+// The listening socket is a protected member; re-listen with a real backlog.
+class SslServer final : public httplib::SSLServer {
+ public:
+  using httplib::SSLServer::SSLServer;
+  bool raise_backlog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
+};
 
 void check_options(const ServerOptions& options) {
   if (options.cert_file.empty()) throw std::invalid_argument("server: cert_file is required (the serving certificate)");
@@ -294,7 +304,7 @@ struct Server::Impl {
   std::shared_ptr<const detail::TlsMaterial> current_material;
   std::unique_ptr<detail::Authorizer> authorizer;
   std::shared_ptr<detail::ConnectionPool> pool;
-  std::unique_ptr<httplib::SSLServer> http;
+  std::unique_ptr<SslServer> http;
   std::thread listener;
   std::promise<void> listener_done;
   std::future<void> listener_finished;
@@ -338,7 +348,7 @@ Status Server::start() {
 
   const auto& limits = self.options.limits;
   self.pool = std::make_shared<detail::ConnectionPool>(limits.min_threads, limits.max_connections);
-  self.http = std::make_unique<httplib::SSLServer>([&self](SSL_CTX& context) { return self.setup_ssl_context(context); });
+  self.http = std::make_unique<SslServer>([&self](SSL_CTX& context) { return self.setup_ssl_context(context); });
   if (!self.http->is_valid()) return make_error("server: cannot create the TLS context");
   auto pool = self.pool;
   self.http->new_task_queue = [pool] { return new detail::PoolHandle(pool); };
@@ -347,6 +357,9 @@ Status Server::start() {
   self.http->set_read_timeout(limits.read_timeout.count(), 0);
   self.http->set_write_timeout(limits.write_timeout.count(), 0);
   self.http->set_payload_max_length(64 * 1024);  // requests here carry no body worth more
+  // Responses go out as several TLS records; without TCP_NODELAY Nagle holds
+  // the last one for the client's delayed ACK (~40 ms per request).
+  self.http->set_tcp_nodelay(true);
   // httplib's default adds SO_REUSEPORT, which would let a second instance
   // share the port silently; keep SO_REUSEADDR only (fast restarts).
   self.http->set_socket_options([](socket_t socket) {
@@ -376,6 +389,9 @@ Status Server::start() {
                         std::strerror(errno ? errno : EADDRINUSE));
     }
     self.bound_port = self.options.port;
+  }
+  if (!self.http->raise_backlog(std::max(64, limits.max_connections))) {
+    self.log(LogLevel::warning, std::string("cannot raise the listen backlog: ") + std::strerror(errno));
   }
   self.listener_finished = self.listener_done.get_future();
   self.listener = std::thread([&self] {
