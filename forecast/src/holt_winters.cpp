@@ -383,7 +383,7 @@ FitResult HoltWinters::fit(const FitInput& input) const {
       candidates[i] = parameters_from_box(points.data() + i * dimension, shape, options_.bounds);
     sse_batch(problem, candidates, values, kernel);
   };
-  const BoxOptimizerResult best = minimize_in_box(dimension, objective);
+  const BoxOptimizerResult best = minimize_in_box(dimension, objective, options_.optimizer);
   if (!std::isfinite(best.value)) {
     if (shape.multiplicative) {
       HoltWintersSpec additive = spec_;
@@ -399,7 +399,8 @@ FitResult HoltWinters::fit(const FitInput& input) const {
   }
   FitResult result = finish(input, std::move(prepared), parameters_from_box(best.x.data(), shape, options_.bounds));
   if (result.status == FitStatus::ok && !best.converged)
-    append(result.message, "optimiser stopped after " + std::to_string(best.rounds) + " rounds before converging");
+    append(result.message, "optimiser used its budget of " + std::to_string(best.rounds) +
+                                " rounds before every step shrank below the tolerance; the fit is usable");
   return result;
 }
 

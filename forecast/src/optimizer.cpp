@@ -27,6 +27,7 @@ struct Start {
   std::vector<double> x;
   double value = kInfinity;
   double step = 0;
+  std::vector<double> last_move;  ///< displacement of the last successful move (empty: none)
 };
 
 double sanitize(double value) { return std::isfinite(value) ? value : kInfinity; }
@@ -80,6 +81,23 @@ BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& 
     for (std::size_t s = 0; s < starts.size(); ++s) {
       const Start& start = starts[s];
       if (start.step < options.tolerance) continue;
+      // Pattern moves (Hooke-Jeeves): along the last successful displacement,
+      // once and twice, so curved valleys are followed in strides.
+      if (!start.last_move.empty()) {
+        for (double stride : {1.0, 2.0}) {
+          bool moved = false;
+          for (std::size_t j = 0; j < d; ++j) {
+            const double to = std::clamp(start.x[j] + stride * start.last_move[j], 0.0, 1.0);
+            moved = moved || to != start.x[j];
+            trials.push_back(to);
+          }
+          if (moved) {
+            owner.push_back(s);
+          } else {
+            trials.resize(trials.size() - d);
+          }
+        }
+      }
       for (std::size_t j = 0; j < d; ++j) {
         for (double sign : {-1.0, 1.0}) {
           const double moved = std::clamp(start.x[j] + sign * start.step, 0.0, 1.0);
@@ -103,18 +121,29 @@ BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& 
       const std::size_t s = owner[t];
       if (best[s] == owner.size() || values[t] < values[best[s]]) best[s] = t;
     }
+    double best_value = kInfinity;
     for (std::size_t s = 0; s < starts.size(); ++s) {
       Start& start = starts[s];
-      if (start.step < options.tolerance) continue;
+      if (start.step < options.tolerance) {
+        best_value = std::min(best_value, start.value);
+        continue;
+      }
       const std::size_t t = best[s];
-      // Move only on a real improvement, so rounding noise cannot make it wander.
-      if (t < owner.size() && values[t] < start.value - 1e-13 * std::abs(start.value)) {
+      // Move only on a real improvement; a successful direction earns a longer step.
+      if (t < owner.size() && values[t] < start.value - options.relative_improvement * std::abs(start.value)) {
+        start.last_move.resize(d);
+        for (std::size_t j = 0; j < d; ++j) start.last_move[j] = trials[t * d + j] - start.x[j];
         start.x.assign(trials.begin() + t * d, trials.begin() + t * d + d);
         start.value = values[t];
       } else {
         start.step *= 0.5;
+        start.last_move.clear();
       }
+      best_value = std::min(best_value, start.value);
     }
+    // Searching on from a clearly worse basin only costs evaluations.
+    for (Start& start : starts)
+      if (start.value > best_value + options.abandon_above_best * std::abs(best_value)) start.step = 0;
   }
   const auto winner = std::min_element(starts.begin(), starts.end(),
                                        [](const Start& a, const Start& b) { return a.value < b.value; });

@@ -19,6 +19,7 @@
 
 #include "prescale/forecast/kernels.hpp"
 #include "prescale/forecast/model.hpp"
+#include "prescale/forecast/optimizer.hpp"
 
 namespace prescale::forecast {
 
@@ -42,6 +43,8 @@ struct HoltWintersOptions {
   /// Kernel that evaluates candidate batches; nullptr = kernels::default_kernel().
   const kernels::Kernel* kernel = nullptr;
   HoltWintersBounds bounds;
+  /// Search effort: population, starts, step, tolerance, round budget.
+  BoxOptimizerOptions optimizer;
 };
 
 /// "holt-winters(A,Ad,A)" style tag: error A, trend N|A|Ad, season A|M.

@@ -18,6 +18,11 @@ struct BoxOptimizerOptions {
   std::size_t starts = 4;        ///< best distinct population points searched from
   double initial_step = 0.125;   ///< compass step, in box units
   double tolerance = 1e-4;       ///< stop when every step is below this
+  /// A move must lower f by more than this fraction of |f|, so flat valleys
+  /// (e.g. beta against phi) end the search instead of being crept along.
+  double relative_improvement = 1e-7;
+  /// Starts whose value is this fraction above the best are abandoned.
+  double abandon_above_best = 1e-3;
   std::size_t max_rounds = 200;  ///< batches after the population
 };
 
