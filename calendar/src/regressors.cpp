@@ -64,8 +64,13 @@ RegressorMatrix calendar_regressors(const CalendarSet& calendars, std::int64_t s
   std::vector<std::pair<const TimeZone*, const std::vector<std::int64_t>*>> seen_business_sets;
   std::map<std::pair<std::string, std::string>, OccurrenceColumns> occurrence_columns;
 
+  auto selected = [&](const std::string& name) {
+    return options.calendars.empty() ||
+           std::find(options.calendars.begin(), options.calendars.end(), name) != options.calendars.end();
+  };
   for (const Calendar& calendar : calendars.calendars()) {
     const std::string& c = calendar.name();
+    if (!selected(c)) continue;
     if (options.business_day_columns) {
       const bool duplicate = std::any_of(seen_business_sets.begin(), seen_business_sets.end(), [&](const auto& seen) {
         return seen.first->name() == calendar.time_zone().name() && *seen.second == calendar.holiday_days();
@@ -119,6 +124,7 @@ RegressorMatrix calendar_regressors(const CalendarSet& calendars, std::int64_t s
 
   if (options.occurrence_columns) {
     for (const Occurrence& o : calendars.occurrences(start_unix, end_unix)) {
+      if (!selected(o.calendar)) continue;
       const OccurrenceColumns& group = occurrence_columns.at({o.calendar, o.name});
       const std::int64_t first = std::max<std::int64_t>(0, -floor_div(-(o.start_unix - start_unix), step_seconds));
       const std::int64_t last = std::min<std::int64_t>(static_cast<std::int64_t>(count),

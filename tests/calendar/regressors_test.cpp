@@ -126,4 +126,12 @@ TEST_CASE("options bound the columns", "[calendar][regressors]") {
   const auto m = calendar_regressors(set, utc(2026, 3, 2), 300, 288, only_on);
   CHECK(m.names == std::vector<std::string>{"nyse.market-open.on", "ops.early.on"});
   CHECK(calendar_regressors(set, 0, 60, 0).values.empty());
+  RegressorOptions ops_only;
+  ops_only.calendars = {"ops"};
+  const auto ops = calendar_regressors(set, utc(2026, 3, 8, 5), 3600, 3, ops_only);
+  CHECK(ops.names == std::vector<std::string>{"ops.business_day", "ops.business_days_to_month_end", "ops.early.on",
+                                              "ops.early.elapsed[0,1)", "ops.early.elapsed[1,2)",
+                                              "ops.early.elapsed[2,4)"});
+  CHECK(ops.at(0, 2) == 1);
+  CHECK(ops.at(1, 4) == 1);
 }

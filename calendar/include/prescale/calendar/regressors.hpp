@@ -37,6 +37,9 @@ struct RegressorOptions {
   std::size_t max_elapsed_buckets = 12;  ///< >= 1; 1 gives the .on column only
   bool business_day_columns = true;
   bool occurrence_columns = true;
+  /// Calendars to use, by name; empty means all. Unknown names are ignored
+  /// (the config loader checks references with their YAML path).
+  std::vector<std::string> calendars;
 };
 
 /// rows x names.size() values in row-major order. Value type.
