@@ -271,12 +271,17 @@ calendar::CalendarSet parse_calendars_document(std::string_view yaml_text, const
   YAML::Node document;
   try {
     document = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::ParserException& e) {
+  } catch (const YAML::Exception& e) {
     throw CalendarsConfigError(fmt::format("invalid YAML: {} (line {})", e.msg, e.mark.line + 1));
   }
   if (!document || document.IsNull()) return calendar::CalendarSet{};
   if (!document.IsMap()) fail(document, "(top level)", "expected a mapping with a calendars: key");
-  return parse_calendars(document["calendars"], base_dir);
+  try {
+    return parse_calendars(document["calendars"], base_dir);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp's own complaints (e.g. a node of an unexpected kind) keep the line too.
+    throw CalendarsConfigError(fmt::format("calendars: {} (line {})", e.msg, e.mark.line + 1));
+  }
 }
 
 calendar::CalendarSet load_calendars_file(const std::filesystem::path& file) {
