@@ -13,6 +13,10 @@ namespace {
 
 using nlohmann::json;
 
+// Paths, selectors and user names are client bytes and may not be UTF-8:
+// replace bad sequences rather than throw while writing the reply.
+std::string dump_json(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 const std::string kGroupVersion = std::string(kGroup) + "/" + std::string(kVersion);
 constexpr std::string_view kMetricRoute = "/apis/{group}/{version}/namespaces/{namespace}/{metric}";
 
@@ -36,7 +40,7 @@ json api_group_json() {
 }
 
 ApiResponse json_response(int status, const json& body, std::string_view route) {
-  return ApiResponse{status, "application/json", body.dump(), std::string(route)};
+  return ApiResponse{status, "application/json", dump_json(body), std::string(route)};
 }
 
 ApiResponse status_response(int code, std::string_view reason, std::string_view message, std::string_view route,
@@ -86,7 +90,7 @@ ApiResponse metric_value(const Snapshot& snapshot, const std::string& namespace_
                           namespace_name + "\"";
     if (!selector->empty()) message += " matching labelSelector \"" + selector->to_string() + "\"";
     const json details = {{"name", metric_name}, {"group", kGroup}, {"kind", metric_name}};
-    return status_response(404, "NotFound", message, kMetricRoute, details.dump());
+    return status_response(404, "NotFound", message, kMetricRoute, dump_json(details));
   }
   auto quantity = format_quantity(chosen->value);
   if (!quantity) {
@@ -213,7 +217,7 @@ std::string status_json(int code, std::string_view reason, std::string_view mess
                  {"reason", reason}};
   if (!details_json.empty()) status["details"] = json::parse(details_json);
   status["code"] = code;
-  return status.dump();
+  return dump_json(status);
 }
 
 ApiResponse unauthorized_response() { return status_response(401, "Unauthorized", "Unauthorized", "unauthorized"); }
@@ -223,17 +227,17 @@ ApiResponse forbidden_response(const Identity& user, const RequestAttributes& at
   // apierrors.NewForbidden build them.
   std::string message;
   json details = json::object();
-  const std::string quoted_user = json(user.user).dump();
+  const std::string quoted_user = dump_json(json(user.user));
   if (attributes.resource_request) {
     message = attributes.resource + "." + std::string(kGroup) + " is forbidden: User " + quoted_user + " cannot " +
-              attributes.verb + " resource " + json(attributes.resource).dump() + " in API group " +
-              json(kGroup).dump() + " in the namespace " + json(attributes.namespace_name).dump();
+              attributes.verb + " resource " + dump_json(json(attributes.resource)) + " in API group " +
+              dump_json(json(kGroup)) + " in the namespace " + dump_json(json(attributes.namespace_name));
     details = {{"group", kGroup}, {"kind", attributes.resource}};
   } else {
-    message = "forbidden: User " + quoted_user + " cannot " + attributes.verb + " path " + json(attributes.path).dump();
+    message = "forbidden: User " + quoted_user + " cannot " + attributes.verb + " path " + dump_json(json(attributes.path));
   }
   if (!reason.empty()) message += ": " + std::string(reason);
-  return status_response(403, "Forbidden", message, "forbidden", details.dump());
+  return status_response(403, "Forbidden", message, "forbidden", dump_json(details));
 }
 
 ApiResponse internal_error_response(std::string_view request_uri, std::string_view error) {
@@ -241,8 +245,8 @@ ApiResponse internal_error_response(std::string_view request_uri, std::string_vi
   const json details = {{"causes", json::array({{{"message", std::string(error)}}})}};
   return status_response(500, "InternalError",
                          "Internal error occurred: " + std::string(error) + " (request " +
-                             json(std::string(request_uri)).dump() + ")",
-                         "internal-error", details.dump());
+                             dump_json(json(std::string(request_uri))) + ")",
+                         "internal-error", dump_json(details));
 }
 
 std::string format_rfc3339(std::int64_t unix_seconds) {

@@ -182,7 +182,7 @@ class Webhook final : public Authorizer {
       }
     }
     const json review = review_json(identity, attributes);
-    const std::string key = review["spec"].dump();
+    const std::string key = review["spec"].dump(-1, ' ', false, json::error_handler_t::replace);
     {
       std::lock_guard lock(mutex_);
       if (const auto found = cache_.find(key); found != cache_.end()) {
@@ -237,7 +237,8 @@ class Webhook final : public Authorizer {
       while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
     }
     const std::string url = target_.server + "/apis/authorization.k8s.io/v1/subjectaccessreviews";
-    const std::string body = review.dump();
+    // User names and paths are client bytes: replace invalid UTF-8, never throw.
+    const std::string body = review.dump(-1, ' ', false, json::error_handler_t::replace);
     std::string response;
     std::unique_ptr<curl_slist, SlistDeleter> headers(curl_slist_append(nullptr, "Content-Type: application/json"));
     curl_slist_append(headers.get(), "Accept: application/json");

@@ -236,7 +236,13 @@ struct Server::Impl {
   void handle(const httplib::Request& request, httplib::Response& response) {
     const auto start = Clock::now();
     pool->set_current_in_request(true);
-    ApiResponse out = route(request);
+    ApiResponse out;
+    try {
+      out = route(request);
+    } catch (const std::exception& error) {  // a bug, not a client error: answer as Kubernetes would
+      log(LogLevel::error, std::string("request ") + request.target + " failed: " + error.what());
+      out = internal_error_response(request.target, error.what());
+    }
     response.status = out.status;
     response.set_content(std::move(out.body), out.content_type.c_str());
     record(out.route, out.status, std::chrono::duration<double>(Clock::now() - start).count());
