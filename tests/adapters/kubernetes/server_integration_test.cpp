@@ -453,3 +453,55 @@ TEST_CASE("stop() closes idle keep-alive connections and returns within the grac
   CHECK(elapsed < std::chrono::seconds(5));  // the contract, not a speed measurement
   CHECK(fixture.curl(server.port(), "/healthz", "").exit_code == 0);  // nothing listens any more
 }
+
+TEST_CASE("request limits: URI length, header bytes, connection cap", "[server][integration]") {
+  Fixture fixture;
+  auto options = fixture.options();
+  options.limits.max_connections = 2;
+  options.limits.keep_alive_timeout = std::chrono::seconds(10);
+  Server server(options, fixture.store);
+  REQUIRE(server.start().has_value());
+  const int port = server.port();
+
+  CHECK(fixture.curl(port, "/healthz?pad=" + std::string(5000, 'a'), "").exit_code == 414);
+  std::string big_headers;
+  for (int i = 0; i < 3; ++i) big_headers += " -H 'X-Pad-" + std::to_string(i) + ": " + std::string(6000, 'b') + "'";
+  const auto too_big = fixture.curl(port, "/healthz", "", big_headers);
+  CHECK(too_big.exit_code == 431);
+  CHECK(json::parse(too_big.output)["reason"] == "RequestHeaderFieldsTooLarge");
+
+  // Two keep-alive connections fill the cap; a third is refused in the
+  // handshake until one closes.
+  std::vector<std::unique_ptr<httplib::SSLClient>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<httplib::SSLClient>("127.0.0.1", port));
+    held.back()->set_ca_cert_path(fixture.pki->cert("serving").c_str());
+    held.back()->set_keep_alive(true);
+    auto response = held.back()->Get("/healthz");
+    REQUIRE(response);
+    CHECK(response->status == 200);
+  }
+  CHECK(fixture.curl(port, "/healthz", "").exit_code == 0);  // no HTTP response at all
+  held.front()->stop();
+  int status = 0;
+  for (int attempt = 0; attempt < 50 && status != 200; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    status = fixture.curl(port, "/healthz", "").exit_code;
+  }
+  CHECK(status == 200);
+  const auto metrics = fixture.curl(port, "/metrics", "");
+  CHECK_THAT(metrics.output, Catch::Contains("prescale_api_refused_connections"));
+}
+
+TEST_CASE("/metrics can require the same authentication as the API", "[server][integration]") {
+  Fixture fixture;
+  auto options = fixture.options();
+  options.public_prometheus_metrics = false;
+  Server server(options, fixture.store);
+  REQUIRE(server.start().has_value());
+  CHECK(fixture.curl(server.port(), "/metrics", "").exit_code == 401);
+  const auto scraped = fixture.curl(server.port(), "/metrics", "alice");
+  CHECK(scraped.exit_code == 200);
+  CHECK_THAT(scraped.output, Catch::Contains("prescale_target_served"));
+  CHECK(fixture.curl(server.port(), "/healthz", "").exit_code == 200);  // probes stay open
+}
