@@ -15,6 +15,7 @@ struct Failure : std::runtime_error {
 };
 
 void add_version_command(CLI::App& app);
+void add_fetch_command(CLI::App& app);  // cmd_fetch.cpp: export Prometheus history to CSV
 void add_generate_command(CLI::App& app);  // cmd_generate.cpp: synthetic traces
 void add_bench_command(CLI::App& app);     // cmd_bench.cpp: Holt-Winters kernel throughput
 // Each subcommand lives in cmd_<name>.cpp and is listed in main.cpp.

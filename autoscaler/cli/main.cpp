@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   prescale::cli::add_version_command(app);
+  prescale::cli::add_fetch_command(app);
   prescale::cli::add_generate_command(app);
   prescale::cli::add_bench_command(app);
   // Subcommands, in the order `--help` lists them.

@@ -10,11 +10,18 @@
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
+#include <sys/wait.h>
 
+#include "prescale/file/csv_series.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
 #include "prescale/source/incremental_history.hpp"
 #include "prometheus_fixture.hpp"
+#include "test_support.hpp"
 
 using namespace prescale::prometheus;
 using prescale::forecast::Series;
@@ -175,4 +182,58 @@ TEST_CASE("IncrementalHistory on real Prometheus: full load, then only the tail"
   const auto slid = static_cast<std::size_t>((history.series().start_unix - written.start_unix) / kStep);
   require_equal(history.series(), written, slid);
   CHECK(*history.data_age_seconds(now + 3600) == 15);
+}
+
+namespace {
+
+// Runs the prescale binary through the shell; returns its exit status.
+int run_prescale(const std::string& arguments, const std::filesystem::path& stderr_file) {
+  const std::string command =
+      fmt::format("'{}' {} 2>'{}'", prescale::test::prescale_bin().string(), arguments, stderr_file.string());
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+TEST_CASE("prescale fetch exports 35 days at 1 minute exactly as backfilled", "[prometheus][real][cli]") {
+  const Series written = written_load();
+  const auto dir = prometheus().dir();
+  const auto csv = dir / "export.csv";
+  const auto log = dir / "fetch.log";
+  const int status = run_prescale(
+      fmt::format("fetch --prometheus {} --query 'prescale_test_load{{job=\"api\"}}' --start {} --end {} --step 1m "
+                  "--output '{}'",
+                  prometheus().url(), written.start_unix, written.end_unix(), csv.string()),
+      log);
+  INFO(slurp(log));
+  REQUIRE(status == 0);
+  CHECK(slurp(log).find("fetch: 50400/50400 points (100%)") != std::string::npos);
+  prescale::file::CsvReadOptions options;
+  options.step_seconds = kStep;
+  auto read = prescale::file::read_csv_series(csv, options);
+  REQUIRE(read.has_value());
+  CHECK(read->start_unix == written.start_unix);
+  REQUIRE(read->size() == written.size());
+  require_equal(*read, written);
+}
+
+TEST_CASE("prescale fetch: a server that is down is a clear error, exit 1", "[prometheus][real][cli]") {
+  const auto log = prometheus().dir() / "down.log";
+  const int port = prescale::test::PrometheusFixture::free_port();
+  const int status = run_prescale(
+      fmt::format("fetch --prometheus http://127.0.0.1:{} --query up --history 1h --retries 1 --output /dev/null", port), log);
+  CHECK(status == 1);
+  const std::string message = slurp(log);
+  INFO(message);
+  CHECK(message.find(fmt::format("prescale: prometheus http://127.0.0.1:{} query 'up': query_range", port)) !=
+        std::string::npos);
+  CHECK(message.find("Couldn't connect to server") != std::string::npos);
 }
