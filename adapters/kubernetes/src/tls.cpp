@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <system_error>
 
@@ -101,6 +102,24 @@ std::string lower(std::string text) {
 
 std::string percent_decode(std::string_view text) { return url_decode(text, false); }
 
+// Which CAs verified this connection's peer chain, under which material.
+struct VerifiedChain {
+  std::uint64_t generation = 0;
+  bool by_requestheader_ca = false;
+  bool by_client_ca = false;
+};
+
+void free_verified_chain(void*, void* pointer, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<VerifiedChain*>(pointer);
+}
+
+int verified_chain_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, free_verified_chain);
+  return index;
+}
+
+std::atomic<std::uint64_t> next_generation{1};
+
 std::optional<Identity> from_request_headers(const RequestHeaderOptions& options, const HeaderList& headers) {
   Identity identity;
   for (const auto& name : options.username_headers) {
@@ -162,6 +181,7 @@ std::vector<std::string> organizations(X509* certificate) {
 Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(const TlsFiles& files) {
   auto material = std::make_shared<TlsMaterial>();
   material->mtimes = tls_file_mtimes(files);
+  material->generation = next_generation++;
   auto certificates = read_certificates("serving certificate (cert_file)", files.cert_file);
   if (!certificates) return certificates.error();
   material->certificate = std::move(certificates->front());
@@ -203,15 +223,30 @@ std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material
   if (!leaf) return std::nullopt;
   STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
 
+  // Verifying a chain costs a signature check per certificate; do it once
+  // per connection and material generation, re-checking only expiry.
+  auto* cached = static_cast<VerifiedChain*>(SSL_get_ex_data(ssl, verified_chain_index()));
+  const bool expired = X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0;
+  if (!cached || cached->generation != material.generation || expired) {
+    auto fresh = std::make_unique<VerifiedChain>();
+    fresh->generation = material.generation;
+    fresh->by_requestheader_ca = !expired && verifies(material.requestheader_store.get(), leaf, chain);
+    fresh->by_client_ca = !expired && verifies(material.client_store.get(), leaf, chain);
+    delete cached;
+    cached = fresh.release();
+    // ex_data is per connection and only this thread serves it.
+    SSL_set_ex_data(const_cast<SSL*>(ssl), verified_chain_index(), cached);
+  }
+
   std::optional<Identity> identity;
-  if (verifies(material.requestheader_store.get(), leaf, chain)) {
+  if (cached->by_requestheader_ca) {
     const std::string name = common_name(leaf);
     const bool allowed = options.allowed_names.empty() ||
                          std::find(options.allowed_names.begin(), options.allowed_names.end(), name) !=
                              options.allowed_names.end();
     if (allowed) identity = from_request_headers(options, headers);
   }
-  if (!identity && verifies(material.client_store.get(), leaf, chain)) {
+  if (!identity && cached->by_client_ca) {
     Identity from_certificate;
     from_certificate.user = common_name(leaf);
     from_certificate.groups = organizations(leaf);

@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -49,6 +50,8 @@ struct TlsMaterial {
   /// Subjects of both CAs, sent in the CertificateRequest so clients
   /// (kubectl, the aggregator) know which certificate to present.
   std::unique_ptr<STACK_OF(X509_NAME), NameStackDeleter> acceptable_issuers;
+  /// Distinguishes generations, for per-connection verification caches.
+  std::uint64_t generation = 0;
   /// mtimes of the files at load time, to notice rotation.
   std::vector<std::filesystem::file_time_type> mtimes;
 };
@@ -72,7 +75,10 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 /// Authenticates from the peer certificate of `ssl` and the headers: a
 /// front-proxy certificate with an allowed CN makes the X-Remote-* headers
 /// trusted; a client-CA certificate authenticates its CN (groups = O).
-/// nullopt: not authenticated. Thread-safe (reads immutable material).
+/// nullopt: not authenticated. Chain verification results are cached on the
+/// connection for the material's generation (the peer certificate cannot
+/// change on a connection; expiry is re-checked every request). Call only
+/// from the thread serving the connection; material is immutable.
 std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material, const RequestHeaderOptions& options,
                                      const HeaderList& headers);
 
