@@ -223,8 +223,8 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
     return std::pair{first_at_or_after(from), first_at_or_after(to)};
   };
 
-  // level x rhythm x multipliers + additions, then noise and injected windows.
-  std::vector<double> base(count, level), multiplier(count, 1.0), addition(count, 0.0);
+  // (level x rhythm x payroll + additions) x spikes and outages x noise.
+  std::vector<double> base(count, level), payroll_factor(count, 1.0), addition(count, 0.0), multiplier(count, 1.0);
   if (options.kind == TraceKind::payments) {
     LocalClock clock{*zone};
     std::int64_t cached_day = std::numeric_limits<std::int64_t>::min();
@@ -270,7 +270,7 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
           addition[i] += level * (0.08 + size * open_burst(elapsed / 60));
         } else if ((name == "payroll.payroll-mid" || name == "payroll.payroll-end") && options.payroll) {
           const double peak = 2.5 + draw_for_day(options.seed, day, 2);
-          multiplier[i] *= 1 + (peak - 1) * plateau(elapsed, length, 45 * 60, 30 * 60);
+          payroll_factor[i] *= 1 + (peak - 1) * plateau(elapsed, length, 45 * 60, 30 * 60);
         } else if (name == "payroll.quad-witching" && options.payroll) {
           addition[i] += level * (0.25 + 0.6 * open_burst(elapsed / 60));
         } else if (name == "settlement.month-end-batch" && options.month_end_batch) {
@@ -324,7 +324,7 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
   for (std::size_t i = 0; i < count; ++i) {
     ar = phi * ar + std::sqrt(1 - phi * phi) * ar_sd * noise.normal();
     const double log_noise = ar + white_sd * noise.normal() - options.noise * options.noise / 2;
-    const double value = (base[i] * multiplier[i] + addition[i] * multiplier[i]) * std::exp(log_noise);
+    const double value = (base[i] * payroll_factor[i] + addition[i]) * multiplier[i] * std::exp(log_noise);
     series.values[i] = std::round(std::max(value, 0.0) * 1000) / 1000;  // millisecond-request precision keeps the CSV short
   }
   return series;
