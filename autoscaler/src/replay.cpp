@@ -9,41 +9,25 @@
 
 namespace prescale::autoscaler {
 
-namespace {
-
-/// A recorded series served as a Source that cannot see past the replay
-/// clock: the engine only ever asks for samples before now, and this makes
-/// sure of it. Not thread-safe (the Source contract).
-class RecordedSource final : public source::Source {
- public:
-  RecordedSource(const forecast::Series& series, const Clock& clock) : series_(series), clock_(clock) {}
-  [[nodiscard]] std::string describe() const override { return "recorded series (replay)"; }
-  [[nodiscard]] Expected<forecast::Series> fetch(std::int64_t start_unix, std::int64_t end_unix,
-                                                 std::int64_t step_seconds) override {
-    if (step_seconds != series_.step_seconds)
-      return make_error(fmt::format("replay: asked step {}s of a {}s series", step_seconds,
-                                    series_.step_seconds));
-    forecast::Series out;
-    out.start_unix = start_unix;
-    out.step_seconds = step_seconds;
-    const auto visible_end = static_cast<std::int64_t>(std::floor(clock_.now()));
-    for (std::int64_t t = start_unix; t < end_unix; t += step_seconds) {
-      double v = forecast::kMissing;
-      // A sample at t covers [t, t + step): visible once that interval is over.
-      if (t >= series_.start_unix && t < series_.end_unix() && t + step_seconds <= visible_end &&
-          (t - series_.start_unix) % step_seconds == 0)
-        v = series_.values[static_cast<std::size_t>((t - series_.start_unix) / step_seconds)];
-      out.values.push_back(v);
-    }
-    return out;
+Expected<forecast::Series> RecordedSource::fetch(std::int64_t start_unix, std::int64_t end_unix,
+                                                std::int64_t step_seconds) {
+  if (step_seconds != series_.step_seconds)
+    return make_error(fmt::format("{}: asked step {}s of a {}s series", description_, step_seconds,
+                                  series_.step_seconds));
+  forecast::Series out;
+  out.start_unix = start_unix;
+  out.step_seconds = step_seconds;
+  const auto visible_end = static_cast<std::int64_t>(std::floor(clock_.now()));
+  for (std::int64_t t = start_unix; t < end_unix; t += step_seconds) {
+    double v = forecast::kMissing;
+    // A sample at t covers [t, t + step): visible once that interval is over.
+    if (t >= series_.start_unix && t < series_.end_unix() && t + step_seconds <= visible_end &&
+        (t - series_.start_unix) % step_seconds == 0)
+      v = series_.values[static_cast<std::size_t>((t - series_.start_unix) / step_seconds)];
+    out.values.push_back(v);
   }
-
- private:
-  const forecast::Series& series_;
-  const Clock& clock_;
-};
-
-}  // namespace
+  return out;
+}
 
 Expected<ReplayResult> replay(const forecast::Series& series, const config::TargetConfig& target,
                               const ReplayOptions& options) {
@@ -66,7 +50,7 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
   ReplayClock clock(static_cast<double>(start));
   calendar::CalendarSet calendars = options.calendars ? *options.calendars : calendar::CalendarSet();
   SourceFactory sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
-    return std::unique_ptr<source::Source>(std::make_unique<RecordedSource>(series, clock));
+    return std::unique_ptr<source::Source>(std::make_unique<RecordedSource>(series, clock, "recorded series (replay)"));
   };
   EngineOptions engine_options;
   engine_options.tick_threads = 0;  // inline: deterministic, fits on the engine's schedule

@@ -20,8 +20,29 @@
 #include "prescale/common/expected.hpp"
 #include "prescale/config/config.hpp"
 #include "prescale/forecast/series.hpp"
+#include "prescale/source/source.hpp"
 
 namespace prescale::autoscaler {
+
+class Clock;
+
+/// A recorded series as a Source that cannot see past a clock: a sample at
+/// t is returned once t + step <= clock.now(), NaN before (and outside the
+/// series). What replay, the demo and tests feed the engine.
+/// Not thread-safe (the Source contract); `series` and `clock` must outlive it.
+class RecordedSource final : public source::Source {
+ public:
+  RecordedSource(const forecast::Series& series, const Clock& clock, std::string description = "recorded series")
+      : series_(series), clock_(clock), description_(std::move(description)) {}
+  [[nodiscard]] std::string describe() const override { return description_; }
+  [[nodiscard]] Expected<forecast::Series> fetch(std::int64_t start_unix, std::int64_t end_unix,
+                                                 std::int64_t step_seconds) override;
+
+ private:
+  const forecast::Series& series_;
+  const Clock& clock_;
+  std::string description_;
+};
 
 struct ReplayOptions {
   /// First decision time (aligned to the step). 0 = as soon as the target's
