@@ -121,6 +121,18 @@ TEST_CASE("every available kernel reproduces the scalar SSE", "[forecast][kernel
             REQUIRE(std::isfinite(sse[i]));
             CHECK(std::abs(sse[i] - reference[i]) <= 1e-9 * std::abs(reference[i]));
           }
+          // Small batches take the narrower interleaves (and padding) of each kernel.
+          for (std::size_t count : {1, 3, 13}) {
+            std::vector<double> part(count);
+            kernel->sse_batch(f.problem, std::span<const SmoothingParameters>(candidates.data(), count), part);
+            for (std::size_t i = 0; i < count; ++i) {
+              if (std::isinf(reference[i])) {
+                CHECK(std::isinf(part[i]));
+              } else {
+                CHECK(std::abs(part[i] - reference[i]) <= 1e-9 * std::abs(reference[i]));
+              }
+            }
+          }
         }
       }
     }

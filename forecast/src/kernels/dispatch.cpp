@@ -90,8 +90,8 @@ void run_entry(const Entry& entry, const HwProblem& problem, std::span<const Smo
     std::fill(out_sse.begin(), out_sse.begin() + count, std::numeric_limits<double>::quiet_NaN());
     return;
   }
-  const std::size_t block = entry.kernel.block;
-  const std::size_t padded = (count + block - 1) / block * block;
+  const std::size_t lanes = entry.kernel.lanes;
+  const std::size_t padded = (count + lanes - 1) / lanes * lanes;
   // Structure of arrays: alpha, beta, phi, gamma1..3, sse; padded with the last candidate.
   std::vector<double> columns(7 * padded);
   double* alpha = columns.data();
@@ -108,7 +108,7 @@ void run_entry(const Entry& entry, const HwProblem& problem, std::span<const Smo
   }
   std::size_t state_slots = 0;
   for (std::size_t k = 0; k < problem.periods; ++k) state_slots += problem.slots[k];
-  std::vector<double> scratch(std::max<std::size_t>(1, state_slots * block));
+  std::vector<double> scratch(std::max<std::size_t>(1, state_slots * entry.kernel.block));
 
   detail::RawBatch batch;
   batch.y = problem.y.data();

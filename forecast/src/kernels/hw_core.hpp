@@ -16,7 +16,7 @@ namespace prescale::forecast::kernels::detail {
 
 /// Plain view of a batch, built by the dispatcher (baseline-compiled code):
 /// candidates as structure-of-arrays, padded to a multiple of the kernel's
-/// block by repeating the last candidate.
+/// lanes by repeating the last candidate.
 struct RawBatch {
   const double* y = nullptr;
   std::size_t samples = 0;
@@ -27,7 +27,7 @@ struct RawBatch {
   double initial_level = 0;
   double initial_trend = 0;
   bool multiplicative = false;
-  std::size_t count = 0;  ///< candidates, a multiple of the block
+  std::size_t count = 0;  ///< candidates, a multiple of the lanes
   const double* alpha = nullptr;
   const double* beta = nullptr;
   const double* phi = nullptr;
@@ -140,9 +140,9 @@ void hw_sse_blocks(const RawBatch& batch) {
   }
 }
 
-/// Entry point of one instruction set: dispatches on periods/seasonality.
+/// One shape (periods x seasonality) at one interleave.
 template <class V, std::size_t Interleave>
-void hw_sse_dispatch(const RawBatch& batch) {
+void hw_sse_shape(const RawBatch& batch) {
   const bool mult = batch.multiplicative;
   switch (batch.periods) {
     case 0: hw_sse_blocks<V, Interleave, 0, false>(batch); break;
@@ -155,6 +155,32 @@ void hw_sse_dispatch(const RawBatch& batch) {
     default:
       mult ? hw_sse_blocks<V, Interleave, 3, true>(batch) : hw_sse_blocks<V, Interleave, 3, false>(batch);
       break;
+  }
+}
+
+/// Entry point of one instruction set. batch.count is a multiple of
+/// V::lanes: whole blocks of Interleave registers first, then the rest with
+/// half the interleave, and so on, so a small optimiser round does not pay
+/// for padding lanes.
+template <class V, std::size_t Interleave>
+void hw_sse_dispatch(const RawBatch& batch) {
+  constexpr std::size_t block = V::lanes * Interleave;
+  const std::size_t whole = batch.count / block * block;
+  if (whole > 0) {
+    RawBatch part = batch;
+    part.count = whole;
+    hw_sse_shape<V, Interleave>(part);
+  }
+  if (whole == batch.count) return;
+  if constexpr (Interleave > 1) {
+    RawBatch rest = batch;
+    rest.count = batch.count - whole;
+    rest.alpha += whole;
+    rest.beta += whole;
+    rest.phi += whole;
+    for (std::size_t k = 0; k < 3; ++k) rest.gamma[k] += whole;
+    rest.out_sse += whole;
+    hw_sse_dispatch<V, Interleave / 2>(rest);
   }
 }
 

@@ -70,7 +70,7 @@ using SseBatchFunction = void (*)(const HwProblem& problem,
 struct Kernel {
   std::string_view name;   ///< "scalar", "avx2", "avx512", "neon"
   std::size_t lanes = 1;   ///< doubles per vector register
-  std::size_t block = 1;   ///< candidates advanced together (lanes x interleave)
+  std::size_t block = 1;   ///< most candidates advanced together (lanes x interleave); smaller batches use less
   SseBatchFunction sse_batch = nullptr;
 };
 
