@@ -291,6 +291,7 @@ struct ReviewServer {
   httplib::SSLServer http;
   std::thread thread;
   std::atomic<int> reviews{0};
+  std::atomic<int> delay_ms{0};  // a slow apiserver keeps a request in flight
   std::mutex mutex;
   json last_review;
   int port = 0;
@@ -303,6 +304,7 @@ struct ReviewServer {
         return;
       }
       ++reviews;
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
       json review = json::parse(request.body);
       {
         std::lock_guard lock(mutex);
@@ -504,4 +506,23 @@ TEST_CASE("/metrics can require the same authentication as the API", "[server][i
   CHECK(scraped.exit_code == 200);
   CHECK_THAT(scraped.output, Catch::Contains("prescale_target_served"));
   CHECK(fixture.curl(server.port(), "/healthz", "").exit_code == 200);  // probes stay open
+}
+
+TEST_CASE("stop() lets an in-flight request finish", "[server][integration]") {
+  Fixture fixture;
+  ReviewServer reviewer(fixture.pki->cert("server"), fixture.pki->key("server"));
+  reviewer.delay_ms = 1500;
+  write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), reviewer.port));
+  auto options = fixture.options();
+  options.authorization.mode = AuthorizationOptions::Mode::webhook;
+  options.authorization.apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
+  Server server(options, fixture.store);
+  REQUIRE(server.start().has_value());
+  CommandResult in_flight;
+  std::thread request([&] { in_flight = fixture.curl(server.port(), kMetric, "alice"); });
+  while (reviewer.reviews.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  server.stop(std::chrono::seconds(5));  // the review is still running
+  request.join();
+  CHECK(in_flight.exit_code == 200);
+  CHECK(json::parse(in_flight.output)["items"][0]["value"] == "1234568m");
 }
