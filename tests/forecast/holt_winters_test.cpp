@@ -340,3 +340,15 @@ TEST_CASE("h-step sigma follows the ETS(A,N,A) formula", "[forecast][holt-winter
     CHECK(f.sigma[h - 1] == Approx(std::sqrt(v)).epsilon(1e-9));
   }
 }
+
+TEST_CASE("without a layout a non-seasonal model is fitted", "[forecast][holt-winters]") {
+  std::vector<double> y(200);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = 10 + 0.5 * static_cast<double>(i);
+  FitInput input;
+  input.y = y;
+  const auto result = HoltWinters({Trend::additive, Seasonality::multiplicative}).fit(input);
+  REQUIRE(result.status == FitStatus::ok);
+  CHECK(result.fitted->name() == "holt-winters(A,A,N)");
+  const Forecast f = result.fitted->forecast(10);
+  for (std::size_t h = 0; h < 10; ++h) CHECK(f.mean[h] == Approx(10 + 0.5 * static_cast<double>(200 + h)).epsilon(1e-6));
+}
