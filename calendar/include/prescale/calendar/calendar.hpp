@@ -29,6 +29,7 @@ struct TimeWindow {
 };
 
 /// A recurring session on some weekdays, skipped on the calendar's holidays.
+/// Definitions are value types.
 struct SessionDefinition {
   std::string name;
   WeekdaySet days = kMondayToFriday;
@@ -75,7 +76,7 @@ struct CalendarDefinition {
   std::vector<EventDefinition> events;
 };
 
-/// One occurrence of a session or event: a UTC interval [start, end).
+/// One occurrence of a session or event: a UTC interval [start, end). Value type.
 struct Occurrence {
   enum class Kind { session, event };
   std::string calendar;

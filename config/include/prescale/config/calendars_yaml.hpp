@@ -22,6 +22,9 @@
 //         - {name: payroll-end, dayOfMonth: last-business-day, start: "06:00", end: "11:00"}
 //         - {name: quad-witching, date: 2026-03-20, start: "09:30", end: "16:00"}
 //
+// timezone is required (no silent UTC). Session days default to mon-fri.
+// Names (calendars, sessions, events) have no spaces or dots: regressor
+// columns are named <calendar>.<event>.on etc.
 // dayOfMonth: 1..31 (past a short month's end: its last day), last,
 // last-business-day, or -n (the n-th last business day; -1 = last).
 // adjust: none (default), previous-business-day, next-business-day.
