@@ -15,6 +15,8 @@ struct Failure : std::runtime_error {
 };
 
 void add_version_command(CLI::App& app);
+void add_forecast_command(CLI::App& app);  // cmd_forecast.cpp: forecast a CSV history
+void add_backtest_command(CLI::App& app);  // cmd_backtest.cpp: score models on a CSV history
 void add_fetch_command(CLI::App& app);  // cmd_fetch.cpp: export Prometheus history to CSV
 void add_generate_command(CLI::App& app);  // cmd_generate.cpp: synthetic traces
 void add_bench_command(CLI::App& app);     // cmd_bench.cpp: Holt-Winters kernel throughput

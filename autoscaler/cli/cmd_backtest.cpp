@@ -1,0 +1,46 @@
+// `prescale backtest`: every model scored on the end of a CSV history.
+#include <fmt/core.h>
+
+#include "commands.hpp"
+#include "input_options.hpp"
+#include "output.hpp"
+
+namespace prescale::cli {
+namespace {
+
+struct BacktestArgs {
+  InputOptions input;
+  forecast::SelectionOptions selection;
+  std::string horizon = "1h";
+  std::string format = "table";
+};
+
+}  // namespace
+
+void add_backtest_command(CLI::App& app) {
+  auto args = std::make_shared<BacktestArgs>();
+  auto* cmd = app.add_subcommand(
+      "backtest", "Score the models on the end of a CSV history (rolling origins) and pick one");
+  cmd->footer(
+      "Each model is fitted on the data before the first origin and carried forward with\n"
+      "update() (no data after an origin reaches its forecast); MASE is scaled by the\n"
+      "in-sample seasonal naive error of each origin's history (longest season), coverage is\n"
+      "the share of actual values inside the [1-q, q] interval. 'auto' never selects a model\n"
+      "that loses to seasonal naive.\n\n"
+      "Example:\n"
+      "  prescale backtest --input load.csv --horizon 1h --origins 16\n"
+      "  prescale backtest --input load.csv --timezone Europe/London --format json");
+  add_input_options(*cmd, args->input);
+  add_model_options(*cmd, args->selection, args->horizon, args->format);
+  cmd->callback([args] {
+    PreparedFit prepared = prepare_and_select(args->input, args->selection, args->horizon);
+    BacktestReport report;
+    report.selection = &prepared.selection;
+    report.horizon_seconds = static_cast<std::int64_t>(prepared.horizon_steps) * prepared.series.step_seconds;
+    report.quantile = args->selection.quantile;
+    report.notes = prepared.notes;
+    fmt::print("{}", render_backtest(report, args->format));
+  });
+}
+
+}  // namespace prescale::cli

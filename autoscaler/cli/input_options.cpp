@@ -1,0 +1,171 @@
+#include "input_options.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "commands.hpp"
+#include "prescale/calendar/time_zone.hpp"
+#include "prescale/config/duration.hpp"
+#include "prescale/file/csv_series.hpp"
+
+namespace prescale::cli {
+
+void add_input_options(CLI::App& command, InputOptions& options) {
+  command.add_option("--input", options.input,
+                     "CSV load history: lines 'timestamp,value' (header optional); timestamps\n"
+                     "RFC 3339, 'YYYY-MM-DD HH:MM:SS' or Unix seconds")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command.add_option("--input-timezone", options.input_timezone,
+                     "Zone of timestamps written without an offset (default UTC), e.g. America/New_York");
+  command.add_option("--step", options.step,
+                     "Grid step, e.g. 5m (default: the median spacing of the timestamps);\n"
+                     "samples are averaged per step, missing steps are gaps");
+  command.add_option("--timezone", options.timezone,
+                     "Zone whose wall-clock time the seasons follow (DST-aware)")
+      ->capture_default_str();
+  command.add_option("--seasonality", options.seasonality,
+                     "Seasonal periods, comma-separated durations, or 'none'")
+      ->capture_default_str();
+}
+
+forecast::Series load_series(const InputOptions& options, std::vector<std::string>* notes) {
+  file::CsvReadOptions read;
+  if (!options.input_timezone.empty()) {
+    auto zone = calendar::TimeZone::find(options.input_timezone);
+    if (!zone) throw Failure("--input-timezone: " + zone.error().message);
+    read.input_zone = *zone;
+  }
+  if (!options.step.empty()) {
+    auto step = config::parse_duration_seconds(options.step);
+    if (!step) throw Failure("--step: " + step.error().message);
+    read.step_seconds = *step;
+  }
+  file::CsvReadReport report;
+  auto series = file::read_csv_series(options.input, read, &report);
+  if (!series) throw Failure(series.error().message);
+  if (notes != nullptr) {
+    const std::string step = config::format_duration(series->step_seconds);
+    if (report.unsorted) notes->push_back("input rows were not in time order: sorted");
+    if (report.duplicate_timestamps > 0) {
+      notes->push_back(fmt::format("{} rows repeat a timestamp: averaged", report.duplicate_timestamps));
+    }
+    if (report.grid_realigned) {
+      notes->push_back(fmt::format("irregular timestamps resampled to a {} grid (mean per step)", step));
+    } else if (report.merged_samples > 0) {
+      notes->push_back(fmt::format("{} samples averaged into shared {} steps", report.merged_samples, step));
+    }
+    if (report.empty_buckets > 0) {
+      notes->push_back(fmt::format("{} of {} steps have no sample (gaps)", report.empty_buckets, series->size()));
+    }
+  }
+  return std::move(*series);
+}
+
+Seasons build_seasons(const InputOptions& options, const forecast::Series& series,
+                      std::size_t horizon, std::vector<std::string>* notes) {
+  auto zone = calendar::TimeZone::find(options.timezone);
+  if (!zone) throw Failure("--timezone: " + zone.error().message);
+  std::vector<std::int64_t> periods;
+  if (options.seasonality != "none" && !options.seasonality.empty()) {
+    std::string_view rest = options.seasonality;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      auto period = config::parse_duration_seconds(item);
+      if (!period) throw Failure("--seasonality: " + period.error().message);
+      if (*period % series.step_seconds != 0 || *period <= series.step_seconds) {
+        throw Failure(fmt::format("--seasonality: {} is not a multiple (> 1) of the step {}",
+                                  std::string(item), config::format_duration(series.step_seconds)));
+      }
+      periods.push_back(*period);
+    }
+  }
+  std::sort(periods.begin(), periods.end());
+  periods.erase(std::unique(periods.begin(), periods.end()), periods.end());
+  Seasons seasons;
+  const auto history = static_cast<std::int64_t>(series.size()) * series.step_seconds;
+  for (std::int64_t period : periods) {
+    if (history < 2 * period) {
+      if (notes != nullptr) {
+        notes->push_back(fmt::format("season {} dropped: the history ({}) is shorter than two cycles",
+                                     config::format_duration(period), config::format_duration(history)));
+      }
+      continue;
+    }
+    seasons.period_seconds.push_back(period);
+    seasons.layout.slots.push_back(static_cast<std::uint32_t>(period / series.step_seconds));
+    seasons.layout.positions.push_back(calendar::seasonal_positions(
+        *zone, series.start_unix, series.step_seconds, series.size() + horizon, period));
+  }
+  return seasons;
+}
+
+std::size_t duration_in_steps(const std::string& option, const std::string& text,
+                              std::int64_t step_seconds) {
+  auto seconds = config::parse_duration_seconds(text);
+  if (!seconds) throw Failure(option + ": " + seconds.error().message);
+  if (*seconds <= 0) throw Failure(option + ": must be positive");
+  return static_cast<std::size_t>((*seconds + step_seconds - 1) / step_seconds);
+}
+
+PreparedFit prepare_and_select(const InputOptions& input,
+                               const forecast::SelectionOptions& selection_options,
+                               const std::string& horizon) {
+  PreparedFit prepared;
+  prepared.series = load_series(input, &prepared.notes);
+  prepared.horizon_steps = duration_in_steps("--horizon", horizon, prepared.series.step_seconds);
+  prepared.seasons = build_seasons(input, prepared.series, prepared.horizon_steps, &prepared.notes);
+  if (prepared.series.size() - prepared.series.missing_count() == 0) {
+    throw Failure(input.input + ": every value is missing");
+  }
+  forecast::FitInput fit_input;
+  fit_input.y = prepared.series.values;
+  fit_input.layout = &prepared.seasons.layout;
+  forecast::SelectionOptions options = selection_options;
+  options.horizon = prepared.horizon_steps;
+  const auto started = std::chrono::steady_clock::now();
+  auto progress = [&](std::size_t done, std::size_t total, const std::string& model) {
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (elapsed > 1.0) std::fprintf(stderr, "backtest: %zu/%zu models done (%s), %.1f s\n", done, total, model.c_str(), elapsed);
+  };
+  prepared.selection = forecast::select_and_fit(fit_input, options, progress);
+  for (const std::string& note : prepared.selection.notes) prepared.notes.push_back(note);
+  if (prepared.selection.status != forecast::FitStatus::ok || !prepared.selection.fitted) {
+    throw Failure(fmt::format("model {}: {} ({})", options.model, prepared.selection.reason,
+                              forecast::to_string(prepared.selection.status)));
+  }
+  return prepared;
+}
+
+static std::string models_help() {
+  std::string help = "Model: auto (best backtest MASE, never worse than seasonal naive) or one of:";
+  for (const std::string& choice : forecast::model_choices()) {
+    if (choice != "auto") help += "\n  " + choice;
+  }
+  return help;
+}
+
+void add_model_options(CLI::App& cmd, forecast::SelectionOptions& selection, std::string& horizon,
+                           std::string& format) {
+  cmd.add_option("--model", selection.model, models_help())->capture_default_str();
+  cmd.add_option("--horizon", horizon, "How far ahead, e.g. 1h, 30m, 1d (rounded up to whole steps)")
+      ->capture_default_str();
+  cmd.add_option("--quantile", selection.quantile,
+                 "Interval: lower/upper are the (1-q) and q quantiles")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 0.9999));
+  cmd.add_option("--origins", selection.origins, "Backtest origins used to choose the model")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  cmd.add_option("--format", format, "Output: json, csv or table")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"json", "csv", "table"}));
+}
+
+}  // namespace prescale::cli
