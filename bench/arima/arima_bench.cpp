@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <sys/resource.h>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -28,8 +29,15 @@ std::int64_t parse_utc(const std::string& text) {
   return static_cast<std::int64_t>(timegm(&tm));
 }
 
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
 int usage() {
-  std::cerr << "usage: arima_bench CSV [--train N] [--horizon H] [--skip ROWS] [--step S] [--harmonics K1,K2] [--forecast-out FILE]\n";
+  std::cerr << "usage: arima_bench CSV [--train N] [--horizon H] [--skip ROWS] [--step S] [--harmonics K1,K2] [--forecast-out FILE] [--window-out FILE]\n";
   return 2;
 }
 
@@ -37,7 +45,7 @@ int usage() {
 
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
-  std::string csv = argv[1], forecast_out;
+  std::string csv = argv[1], forecast_out, window_out;
   std::size_t train = 8064, horizon = 288, skip = 0;
   std::int64_t step = 300;
   std::vector<int> harmonics;
@@ -48,6 +56,7 @@ int main(int argc, char** argv) {
     else if (flag == "--skip") skip = std::stoul(value);
     else if (flag == "--step") step = std::stoll(value);
     else if (flag == "--forecast-out") forecast_out = value;
+    else if (flag == "--window-out") window_out = value;
     else if (flag == "--harmonics") {
       std::stringstream list(value);
       for (std::string item; std::getline(list, item, ',');) harmonics.push_back(std::stoi(item));
@@ -85,6 +94,15 @@ int main(int argc, char** argv) {
     const std::size_t index = static_cast<std::size_t>(offset / step);
     if (index < grid.size()) grid[index] = values[i];
   }
+  // The exact window (NA for gaps) for the R baseline to read.
+  if (!window_out.empty()) {
+    std::ofstream out(window_out);
+    out << "value\n";
+    for (double v : grid) {
+      if (std::isfinite(v)) out << v << "\n";
+      else out << "NA\n";
+    }
+  }
   // Local time = UTC for these traces: slot of day and of week (Monday 00:00 = 0).
   prescale::forecast::SeasonLayout layout;
   const std::uint32_t day = static_cast<std::uint32_t>(86400 / step), week = 7 * day;
@@ -105,7 +123,9 @@ int main(int argc, char** argv) {
   input.y = std::span<const double>(grid.data(), train);
   input.layout = &layout;
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = cpu_seconds();
   auto result = model.fit(input);
+  const double cpu = cpu_seconds() - cpu_start;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (result.status != prescale::forecast::FitStatus::ok) {
     std::cerr << "arima_bench: fit failed: " << result.message << "\n";
@@ -146,9 +166,9 @@ int main(int argc, char** argv) {
     if (k > 0) k_list += ',';
     k_list += std::to_string(count);
   }
-  std::printf("{\"model\":\"%s\",\"fit_seconds\":%.4f,\"mase\":%.4f,\"coverage95\":%.3f,\"harmonics\":[%s],"
-              "\"loglik_message\":\"%s\"}\n",
-              result.fitted->name().c_str(), seconds, mase, covered / holdout_count, k_list.c_str(),
+  std::printf("{\"model\":\"%s\",\"fit_seconds\":%.4f,\"fit_cpu_seconds\":%.4f,\"mase\":%.4f,"
+              "\"coverage95\":%.3f,\"harmonics\":[%s],\"message\":\"%s\"}\n",
+              result.fitted->name().c_str(), seconds, cpu, mase, covered / holdout_count, k_list.c_str(),
               result.message.c_str());
   return 0;
 }

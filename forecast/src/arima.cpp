@@ -80,26 +80,35 @@ struct Minimum {
   double value = kInf;
 };
 
+// Forward differences (k evaluations per gradient) are enough for the fast
+// CSS search; central ones (2k) sharpen the final exact-likelihood estimates.
+enum class Differences { forward, central };
+
 template <class Objective>
-Minimum minimise(Objective&& objective, Eigen::VectorXd x, int max_iterations = 100) {
+Minimum minimise(Objective&& objective, Eigen::VectorXd x, Differences differences, int max_iterations = 100) {
   const Eigen::Index k = x.size();
   Minimum best{x, objective(x)};
   if (k == 0 || !std::isfinite(best.value)) return best;
-  constexpr double h = 1e-4;
-  auto gradient = [&](const Eigen::VectorXd& at) {
+  const double h = differences == Differences::central ? 1e-4 : 1e-6;
+  // f(at) is known where the gradient is taken; forward differences reuse it.
+  auto gradient = [&](const Eigen::VectorXd& at, double f_at) {
     Eigen::VectorXd g(k);
     Eigen::VectorXd probe = at;
     for (Eigen::Index i = 0; i < k; ++i) {
       probe(i) = at(i) + h;
       const double up = objective(probe);
-      probe(i) = at(i) - h;
-      const double down = objective(probe);
+      double down = f_at, width = h;
+      if (differences == Differences::central) {
+        probe(i) = at(i) - h;
+        down = objective(probe);
+        width = 2 * h;
+      }
       probe(i) = at(i);
-      g(i) = (std::isfinite(up) && std::isfinite(down)) ? (up - down) / (2 * h) : 0.0;
+      g(i) = (std::isfinite(up) && std::isfinite(down)) ? (up - down) / width : 0.0;
     }
     return g;
   };
-  Eigen::VectorXd g = gradient(x);
+  Eigen::VectorXd g = gradient(x, best.value);
   Eigen::MatrixXd inverse_hessian = Eigen::MatrixXd::Identity(k, k);
   double fx = best.value;
   for (int iteration = 0; iteration < max_iterations; ++iteration) {
@@ -123,7 +132,7 @@ Minimum minimise(Objective&& objective, Eigen::VectorXd x, int max_iterations = 
       step *= 0.5;
     }
     if (!accepted) break;
-    const Eigen::VectorXd gn = gradient(xn);
+    const Eigen::VectorXd gn = gradient(xn, fn);
     const Eigen::VectorXd s = xn - x;
     const Eigen::VectorXd yv = gn - g;
     const double sy = s.dot(yv);
@@ -158,18 +167,43 @@ double aicc(double log_likelihood, double parameters, double n) {
   return -2 * log_likelihood + 2 * parameters + 2 * parameters * (parameters + 1) / (n - parameters - 1);
 }
 
-// CSS for a start (unless one is given), then exact maximum likelihood.
-// `extra` counts the regression coefficients in the AICc.
-ArmaFit fit_arma(int p, int q, std::span<const double> w, std::size_t extra, const ArmaProcess* start) {
+// How a candidate is scored: by the conditional sum of squares alone (fast,
+// for the search, as R's auto.arima does with approximation = TRUE on long
+// series) or by exact maximum likelihood.
+enum class Scoring { css, exact };
+
+// CSS for a start (unless one is given), then exact maximum likelihood when
+// asked. `extra` counts the regression coefficients in the AICc.
+ArmaFit fit_arma(int p, int q, std::span<const double> w, std::size_t extra, const ArmaProcess* start,
+                 Scoring scoring) {
   ArmaFit fit;
   fit.p = p;
   fit.q = q;
   Eigen::VectorXd raw = Eigen::VectorXd::Zero(p + q);
-  if (start != nullptr) {
-    raw = raw_from_process(*start, p, q);
-  } else if (p + q > 0) {
-    auto css = [&](const Eigen::VectorXd& x) { return arma_css(process_from_raw(x, p, q), w).objective(); };
-    raw = minimise(css, raw, 50).x;
+  if (start != nullptr) raw = raw_from_process(*start, p, q);
+  const double parameters = static_cast<double>(p + q + extra + 1);
+  if (scoring == Scoring::css || start == nullptr) {
+    // Per observation, like the exact objective below.
+    auto css = [&](const Eigen::VectorXd& x) {
+      const CssResult result = arma_css(process_from_raw(x, p, q), w);
+      return result.observations > 0 ? result.objective() / static_cast<double>(result.observations) : kInf;
+    };
+    if (p + q > 0) raw = minimise(css, raw, Differences::forward, 50).x;
+    if (scoring == Scoring::css) {
+      fit.process = process_from_raw(raw, p, q);
+      const CssResult result = arma_css(fit.process, w);
+      // As R's auto.arima approximation: sigma^2 from CSS, but every model
+      // counts the same n, else dropping p more start-up samples would pass
+      // for a better fit.
+      const std::size_t n = static_cast<std::size_t>(
+          std::count_if(w.begin(), w.end(), [](double v) { return !std::isnan(v); }));
+      fit.likelihood.valid = result.observations > 0;
+      fit.likelihood.observations = n;
+      fit.likelihood.weighted_ssq =
+          result.observations > 0 ? result.ssq * static_cast<double>(n) / static_cast<double>(result.observations) : 0;
+      fit.aicc = aicc(fit.likelihood.log_likelihood(), parameters, static_cast<double>(n));
+      return fit;
+    }
   }
   auto negative_log_likelihood = [&](const Eigen::VectorXd& x) {
     const ArmaLikelihood like = arma_exact_likelihood(process_from_raw(x, p, q), w);
@@ -178,11 +212,10 @@ ArmaFit fit_arma(int p, int q, std::span<const double> w, std::size_t extra, con
     const double n = static_cast<double>(like.observations);
     return 0.5 * std::log(std::max(like.sigma2(), 1e-300)) + 0.5 * like.log_det / n;
   };
-  raw = minimise(negative_log_likelihood, raw).x;
+  raw = minimise(negative_log_likelihood, raw, Differences::central).x;
   fit.process = process_from_raw(raw, p, q);
   fit.likelihood = arma_exact_likelihood(fit.process, w);
-  fit.aicc = aicc(fit.likelihood.log_likelihood(), static_cast<double>(p + q + extra + 1),
-                  static_cast<double>(fit.likelihood.observations));
+  fit.aicc = aicc(fit.likelihood.log_likelihood(), parameters, static_cast<double>(fit.likelihood.observations));
   return fit;
 }
 
@@ -193,8 +226,9 @@ struct OrderBounds {
 
 // Hyndman-Khandakar stepwise search over (p, q), starting from `seeds`:
 // move to the first neighbour that lowers the AICc, until none does.
+// Every fit it makes is appended to `tried` (for the exact re-ranking).
 ArmaFit stepwise_orders(std::span<const double> w, std::size_t extra, const OrderBounds& bounds,
-                        std::vector<std::pair<int, int>> seeds) {
+                        std::vector<std::pair<int, int>> seeds, Scoring scoring, std::vector<ArmaFit>& tried) {
   std::set<std::pair<int, int>> visited;
   ArmaFit best;
   auto allowed = [&](int p, int q) {
@@ -205,7 +239,8 @@ ArmaFit stepwise_orders(std::span<const double> w, std::size_t extra, const Orde
   };
   auto consider = [&](int p, int q) {
     if (!allowed(p, q) || !visited.insert({p, q}).second) return false;
-    ArmaFit fit = fit_arma(p, q, w, extra, nullptr);
+    ArmaFit fit = fit_arma(p, q, w, extra, nullptr, scoring);
+    tried.push_back(fit);
     if (fit.aicc < best.aicc) {
       best = std::move(fit);
       return true;
@@ -258,6 +293,7 @@ struct Design {
   [[nodiscard]] Eigen::MatrixXd matrix(const SeasonLayout* layout, const Eigen::MatrixXd* regressors,
                                        std::size_t rows) const {
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x(rows, columns());
+    if (columns() == 0) return x;
     std::vector<double> full(full_width());
     for (std::size_t i = 0; i < rows; ++i) fill(layout, regressors, i, full.data(), x.row(i).data());
     return x;
@@ -529,7 +565,7 @@ FitResult ArimaModel::fit(const FitInput& input) const {
   }
 
   // ---- Which seasons get Fourier terms, and how many.
-  std::vector<int> max_k(slots.size(), 0);
+  std::vector<int> max_k(slots.size(), 0), min_k(slots.size(), 0);
   for (std::size_t k = 0; k < slots.size(); ++k) {
     const double needed = options_.min_cycles * slots[k];
     if (static_cast<double>(n) < needed) {
@@ -539,6 +575,7 @@ FitResult ArimaModel::fit(const FitInput& input) const {
       continue;
     }
     max_k[k] = std::min(options_.max_harmonics, max_harmonics(slots[k]));
+    min_k[k] = std::clamp(options_.min_harmonics, 0, max_k[k]);
   }
   // Short histories: keep the parameter count to about a tenth of the data.
   const int budget = static_cast<int>(observed / 10);
@@ -586,7 +623,10 @@ FitResult ArimaModel::fit(const FitInput& input) const {
   // ---- Orders, then K per season, then orders again at the chosen K.
   const std::vector<std::pair<int, int>> hk_seeds{{2, 2}, {0, 0}, {1, 0}, {0, 1}};
   Prepared prepared = prepare(problem, harmonics, d);
-  ArmaFit best = stepwise_orders(prepared.ols.residuals, prepared.design.columns(), bounds, hk_seeds);
+  // R's rule for the approximation: long series are searched by CSS.
+  const Scoring search = observed > 150 ? Scoring::css : Scoring::exact;
+  std::vector<ArmaFit> tried;
+  ArmaFit best = stepwise_orders(prepared.ols.residuals, prepared.design.columns(), bounds, hk_seeds, search, tried);
   if (!fixed_harmonics && !slots.empty()) {
     std::set<std::vector<int>> visited{harmonics};
     bool changed = false;
@@ -598,11 +638,12 @@ FitResult ArimaModel::fit(const FitInput& input) const {
         for (int delta : {1, -1}) {
           std::vector<int> candidate = harmonics;
           candidate[k] += delta;
-          if (candidate[k] < 0 || candidate[k] > max_k[k] || columns_of(candidate) > max_fourier_columns ||
+          if (candidate[k] < min_k[k] || candidate[k] > max_k[k] || columns_of(candidate) > max_fourier_columns ||
               !visited.insert(candidate).second)
             continue;
           Prepared trial = prepare(problem, candidate, d);
-          ArmaFit fit = fit_arma(best.p, best.q, trial.ols.residuals, trial.design.columns(), &best.process);
+          ArmaFit fit =
+              fit_arma(best.p, best.q, trial.ols.residuals, trial.design.columns(), &best.process, search);
           if (fit.aicc < best_neighbour.aicc) {
             best_neighbour = std::move(fit);
             best_k = candidate;
@@ -617,12 +658,34 @@ FitResult ArimaModel::fit(const FitInput& input) const {
     }
     if (changed) {
       std::vector<std::pair<int, int>> seeds{{best.p, best.q}};
-      ArmaFit again = stepwise_orders(prepared.ols.residuals, prepared.design.columns(), bounds, seeds);
+      tried.clear();
+      tried.push_back(best);
+      ArmaFit again =
+          stepwise_orders(prepared.ols.residuals, prepared.design.columns(), bounds, seeds, search, tried);
       if (again.aicc <= best.aicc) best = std::move(again);
     }
   }
   if (!std::isfinite(best.aicc))
     return fail(FitStatus::no_convergence, "no ARIMA order gave a finite likelihood (is the series degenerate?)");
+
+  if (search != Scoring::exact) {
+    // The CSS ranking can misorder close models (near-cancelling AR and MA
+    // roots): the best three by CSS are refitted exactly and ranked again.
+    std::sort(tried.begin(), tried.end(), [](const ArmaFit& a, const ArmaFit& b) { return a.aicc < b.aicc; });
+    tried.erase(std::unique(tried.begin(), tried.end(),
+                            [](const ArmaFit& a, const ArmaFit& b) { return a.p == b.p && a.q == b.q; }),
+                tried.end());
+    ArmaFit exact;
+    for (std::size_t i = 0; i < tried.size() && i < 3; ++i) {
+      if (!std::isfinite(tried[i].aicc)) break;
+      ArmaFit fit = fit_arma(tried[i].p, tried[i].q, prepared.ols.residuals, prepared.design.columns(),
+                             &tried[i].process, Scoring::exact);
+      if (fit.aicc < exact.aicc) exact = std::move(fit);
+    }
+    best = std::move(exact);
+    if (!std::isfinite(best.aicc))
+      return fail(FitStatus::no_convergence, "exact likelihood of the chosen ARIMA is not finite");
+  }
 
   // ---- Joint estimate: alternate GLS for beta and exact ML for the ARMA part.
   const Eigen::MatrixXd& xd = prepared.differenced_regressors;
@@ -639,7 +702,7 @@ FitResult ArimaModel::fit(const FitInput& input) const {
     std::vector<double> w(yd.size());
     const Eigen::VectorXd fitted_values = xd * beta;
     for (std::size_t t = 0; t < yd.size(); ++t) w[t] = yd[t] - fitted_values(static_cast<Eigen::Index>(t));
-    ArmaFit refit = fit_arma(best.p, best.q, w, m, &best.process);
+    ArmaFit refit = fit_arma(best.p, best.q, w, m, &best.process, Scoring::exact);
     if (!(refit.likelihood.log_likelihood() >= likelihood.log_likelihood() - 1e-9)) break;
     best = std::move(refit);
   }

@@ -60,6 +60,7 @@ void FourierBasis::fill_row(const SeasonLayout& layout, std::size_t index, doubl
 Eigen::MatrixXd FourierBasis::matrix(const SeasonLayout& layout, std::size_t first,
                                      std::size_t count) const {
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows(count, columns());
+  if (columns() == 0) return rows;
   for (std::size_t i = 0; i < count; ++i) fill_row(layout, first + i, rows.row(i).data());
   return rows;
 }

@@ -41,24 +41,18 @@ Harvey harvey(const ArmaProcess& process) {
   return h;
 }
 
-// M := T M for the companion transition (column-major r x cols).
-void companion_rows(const Harvey& h, double* m, int cols, int stride) {
+// out := T M T' + R R' for symmetric M, using the companion structure:
+// (T M T')_ij = phi_i phi_j M_00 + phi_i M_0,j+1 + phi_j M_i+1,0 + M_i+1,j+1.
+void predict_covariance(const Harvey& h, const Eigen::MatrixXd& m, Eigen::MatrixXd& out) {
   const int r = h.r;
-  for (int c = 0; c < cols; ++c) {
-    double* col = m + static_cast<std::ptrdiff_t>(c) * stride;
-    const double first = col[0];
-    for (int i = 0; i + 1 < r; ++i) col[i] = h.phi[i] * first + col[i + 1];
-    col[r - 1] = h.phi[r - 1] * first;
-  }
-}
-
-// P := T P T' + R R' for symmetric P.
-void predict_covariance(const Harvey& h, Eigen::MatrixXd& p) {
-  companion_rows(h, p.data(), h.r, h.r);
-  p.transposeInPlace();
-  companion_rows(h, p.data(), h.r, h.r);
-  for (int i = 0; i < h.r; ++i)
-    for (int j = 0; j < h.r; ++j) p(i, j) += h.theta[i] * h.theta[j];
+  for (int j = 0; j < r; ++j)
+    for (int i = j; i < r; ++i) {
+      double v = h.phi[i] * h.phi[j] * m(0, 0) + h.theta[i] * h.theta[j];
+      if (j + 1 < r) v += h.phi[i] * m(0, j + 1);
+      if (i + 1 < r) v += h.phi[j] * m(i + 1, 0);
+      if (i + 1 < r && j + 1 < r) v += m(i + 1, j + 1);
+      out(i, j) = out(j, i) = v;
+    }
 }
 
 // The one filter behind the likelihood and GLS: the covariance recursion (so
@@ -71,7 +65,7 @@ bool arma_filter(const ArmaProcess& process, const double* w, std::size_t n, int
   const int r = h.r;
   Eigen::MatrixXd p = arma_stationary_covariance(process);
   if (p.size() == 0) return false;
-  Eigen::MatrixXd next(r, r);
+  Eigen::MatrixXd next(r, r), filtered(r, r);
   std::vector<double> gain(r), innovation(cols);
   // state[i * cols + c]: component i for series c, rows contiguous so the
   // loops over series vectorise.
@@ -104,14 +98,20 @@ bool arma_filter(const ArmaProcess& process, const double* w, std::size_t n, int
     double* last = state.data() + static_cast<std::size_t>(r - 1) * cols;
     for (int c = 0; c < cols; ++c) last[c] = h.phi[r - 1] * first[c];
     if (missing) {
-      predict_covariance(h, p);
+      predict_covariance(h, p, next);
+      p.swap(next);
       steady = false;
     } else if (!steady) {
-      next = p;
+      // Filtered covariance P - P e1 e1' P / F, then the prediction step.
       for (int i = 0; i < r; ++i)
-        for (int j = 0; j < r; ++j) next(i, j) -= p(i, 0) * p(0, j) / f;
-      predict_covariance(h, next);
-      steady = (next - p).cwiseAbs().maxCoeff() < 1e-12 * std::max(1.0, p(0, 0));
+        for (int j = 0; j < r; ++j) filtered(i, j) = p(i, j) - p(i, 0) * p(0, j) / f;
+      predict_covariance(h, filtered, next);
+      double change = 0;
+      for (int i = 0; i < r; ++i)
+        for (int j = 0; j < r; ++j) change = std::max(change, std::abs(next(i, j) - p(i, j)));
+      // Once the gain stops moving it is the steady-state gain: data-free
+      // updates are skipped until a gap perturbs it.
+      steady = change < 1e-11 * std::max(1.0, p(0, 0));
       p.swap(next);
     }
   }
@@ -194,9 +194,14 @@ double ArmaLikelihood::log_likelihood() const {
 
 ArmaLikelihood arma_exact_likelihood(const ArmaProcess& process, std::span<const double> w) {
   ArmaLikelihood out;
+  double last_f = 1.0, last_log = 0.0;  // F is constant in the steady state: one log
   out.valid = arma_filter(process, w.data(), w.size(), 1, [&](std::size_t, const double* v, double f) {
     out.weighted_ssq += v[0] * v[0] / f;
-    out.log_det += std::log(f);
+    if (f != last_f) {
+      last_f = f;
+      last_log = std::log(f);
+    }
+    out.log_det += last_log;
     ++out.observations;
   });
   return out;
@@ -249,19 +254,37 @@ double CssResult::objective() const {
 CssResult arma_css(const ArmaProcess& process, std::span<const double> w) {
   CssResult out;
   const std::size_t p = process.ar.size(), q = process.ma.size(), n = w.size();
-  std::vector<double> filled(w.begin(), w.end()), e(n, 0.0);
-  for (std::size_t t = 0; t < n; ++t) {
-    double prediction = 0.0;
-    bool complete = t >= p;
-    for (std::size_t i = 0; i < p && complete; ++i) prediction += process.ar[i] * filled[t - i - 1];
-    for (std::size_t j = 0; j < q && j < t; ++j) prediction += process.ma[j] * e[t - j - 1];
-    if (std::isnan(filled[t])) {
-      filled[t] = complete ? prediction : 0.0;
+  if (n <= p) return out;
+  // Coefficients zero-padded to a fixed width and series padded with leading
+  // zeros: the inner sums unroll and only e[t-1] -> e[t] stays serial.
+  constexpr std::size_t kWidth = 8;
+  if (p > kWidth || q > kWidth) {
+    ArmaProcess truncated = process;
+    truncated.ar.resize(std::min(p, kWidth));
+    truncated.ma.resize(std::min(q, kWidth));
+    return arma_css(truncated, w);  // orders above 8 are not searched
+  }
+  double ar[kWidth] = {}, ma[kWidth] = {};
+  std::copy(process.ar.begin(), process.ar.end(), ar);
+  std::copy(process.ma.begin(), process.ma.end(), ma);
+  std::vector<double> filled(n + kWidth, 0.0), e(n + kWidth, 0.0);
+  double* x = filled.data() + kWidth;
+  double* innovations = e.data() + kWidth;
+  for (std::size_t t = 0; t < n; ++t) x[t] = std::isnan(w[t]) ? (t < p ? 0.0 : w[t]) : w[t];
+  for (std::size_t t = p; t < n; ++t) {
+    // Oldest terms first, e[t-1] last: the serial path per step is one
+    // multiply-add and one subtraction.
+    double known = 0.0;
+    for (std::size_t i = kWidth; i-- > 0;) known += ar[i] * x[t - i - 1];
+    for (std::size_t j = kWidth; j-- > 1;) known += ma[j] * innovations[t - j - 1];
+    const double prediction = known + ma[0] * innovations[t - 1];
+    if (std::isnan(x[t])) {
+      x[t] = prediction;  // a gap: its prediction stands in, innovation zero
       continue;
     }
-    if (!complete) continue;
-    e[t] = filled[t] - prediction;
-    out.ssq += e[t] * e[t];
+    const double innovation = x[t] - prediction;
+    innovations[t] = innovation;
+    out.ssq += innovation * innovation;
     ++out.observations;
   }
   return out;
