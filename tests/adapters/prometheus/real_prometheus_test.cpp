@@ -16,6 +16,7 @@
 #include <random>
 #include <sstream>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "prescale/file/csv_series.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
@@ -236,4 +237,48 @@ TEST_CASE("prescale fetch: a server that is down is a clear error, exit 1", "[pr
   CHECK(message.find(fmt::format("prescale: prometheus http://127.0.0.1:{} query 'up': query_range", port)) !=
         std::string::npos);
   CHECK(message.find("Couldn't connect to server") != std::string::npos);
+}
+
+TEST_CASE("TLS: a real Prometheus behind a certificate from our own CA", "[prometheus][real][tls]") {
+  // openssl (real) makes a CA and a server certificate for IP 127.0.0.1.
+  std::string pattern = (std::filesystem::temp_directory_path() / "prescale-tls-XXXXXX").string();
+  REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+  const std::filesystem::path dir = pattern;
+  const std::string script = fmt::format(
+      "cd '{}' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key "
+      "-out ca.crt -days 2 -subj /CN=prescale-test-ca && "
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr "
+      "-subj /CN=127.0.0.1 && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
+      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 "
+      "-extfile san.ext",
+      dir.string());
+  REQUIRE(std::system((script + " >openssl.log 2>&1").c_str()) == 0);
+  std::ofstream(dir / "web.yml") << fmt::format("tls_server_config:\n  cert_file: {}\n  key_file: {}\n",
+                                                (dir / "server.crt").string(), (dir / "server.key").string());
+  Series hour{history_start(), kStep, {}};
+  for (int i = 0; i < 60; ++i) hour.values.push_back(i * 1.5);
+  prescale::test::PrometheusFixture::Options options;
+  options.scheme = "https";
+  options.extra_args = {"--web.config.file=" + (dir / "web.yml").string()};
+  prescale::test::PrometheusFixture secure({{"prescale_tls_load", {}, hour}}, options);
+  REQUIRE(secure.url().rfind("https://", 0) == 0);
+
+  ClientOptions verified;
+  verified.url = secure.url();
+  verified.ca_file = (dir / "ca.crt").string();
+  PrometheusSource with_ca(verified, query("prescale_tls_load"));
+  auto read = with_ca.fetch(hour.start_unix, hour.end_unix(), kStep);
+  REQUIRE(read.has_value());
+  require_equal(*read, hour);
+
+  ClientOptions unverified;
+  unverified.url = secure.url();
+  unverified.retry.max_attempts = 3;
+  PrometheusSource without_ca(unverified, query("prescale_tls_load"));
+  auto refused = without_ca.fetch(hour.start_unix, hour.end_unix(), kStep);
+  REQUIRE_FALSE(refused.has_value());
+  INFO(refused.error().message);
+  CHECK(refused.error().message.find("certificate") != std::string::npos);
+  CHECK(refused.error().message.find("attempt 1 of 3, not retried") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
