@@ -111,6 +111,13 @@ Expected<ApiServerTarget> from_kubeconfig(const std::string& file) {
     if (!user_name.empty()) {
       const auto user = find_named(root["users"], user_name)["user"];
       if (!user) return make_error("kubeconfig " + file + ": users[] has no user named \"" + user_name + "\"");
+      for (const char* unsupported : {"exec", "auth-provider"}) {
+        if (user[unsupported]) {
+          return make_error("kubeconfig " + file + ": users[" + user_name + "]." + unsupported +
+                            " is not supported for the authorization webhook; use token, tokenFile or "
+                            "client-certificate/client-key");
+        }
+      }
       target.token = user["token"].as<std::string>("");
       target.token_file = resolve(base, user["tokenFile"].as<std::string>(""));
       target.client_certificate.file = resolve(base, user["client-certificate"].as<std::string>(""));

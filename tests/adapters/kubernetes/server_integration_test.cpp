@@ -526,3 +526,31 @@ TEST_CASE("stop() lets an in-flight request finish", "[server][integration]") {
   CHECK(in_flight.exit_code == 200);
   CHECK(json::parse(in_flight.output)["items"][0]["value"] == "1234568m");
 }
+
+TEST_CASE("kubeconfig with inline CA data works; exec plugins are refused by name", "[server][integration]") {
+  Fixture fixture;
+  ReviewServer reviewer(fixture.pki->cert("server"), fixture.pki->key("server"));
+  const auto ca_data = run("base64 -w0 " + fixture.pki->cert("serving"));
+  REQUIRE(ca_data.exit_code == 0);
+  std::string config = kubeconfig(fixture.pki->cert("serving"), reviewer.port);
+  const std::string file_line = "certificate-authority: " + fixture.pki->cert("serving");
+  config.replace(config.find(file_line), file_line.size(), "certificate-authority-data: " + ca_data.output);
+  write_file(fixture.dir / "kubeconfig", config);
+  auto options = fixture.options();
+  options.authorization.mode = AuthorizationOptions::Mode::webhook;
+  options.authorization.apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
+  Server server(options, fixture.store);
+  REQUIRE(server.start().has_value());
+  CHECK(fixture.curl(server.port(), kMetric, "alice").exit_code == 200);
+  CHECK(reviewer.reviews.load() == 1);
+
+  write_file(fixture.dir / "exec-kubeconfig",
+             "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: "
+             "https://127.0.0.1:1\nusers:\n- name: u\n  user:\n    exec:\n      command: get-token\n"
+             "contexts:\n- name: c\n  context:\n    cluster: k\n    user: u\n");
+  options.authorization.apiserver.kubeconfig_file = (fixture.dir / "exec-kubeconfig").string();
+  Server refused(options, fixture.store);
+  const auto status = refused.start();
+  REQUIRE_FALSE(status.has_value());
+  CHECK_THAT(status.error().message, Catch::Contains("users[u].exec is not supported"));
+}
