@@ -20,9 +20,11 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
+#include "apiserver_client.hpp"
 #include "authorizer.hpp"
 #include "connection_pool.hpp"
 #include "prescale/kubernetes/api.hpp"
@@ -219,7 +221,7 @@ struct Server::Impl {
 
     const auto tls = material();
     detail::HeaderList headers(request.headers.begin(), request.headers.end());
-    const auto identity = detail::authenticate(request.ssl, *tls, request_headers, headers);
+    const auto identity = detail::authenticate(request.ssl, *tls, headers);
     if (!identity) return unauthorized_response();
     const RequestAttributes attributes = request_attributes(request.method, target.path);
     const detail::Decision decision = authorizer->authorize(*identity, attributes);
@@ -272,13 +274,50 @@ struct Server::Impl {
     histogram->Observe(seconds);
   }
 
+  bool cluster_authentication_used() const {
+    return options.authentication_from_cluster && options.requestheader_client_ca_file.empty();
+  }
+
+  Expected<detail::ClusterAuthentication> fetch_cluster_authentication() const {
+    const std::string path = "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication";
+    auto reply = detail::call_apiserver(*authentication_apiserver, "GET", path, "",
+                                        options.authentication_apiserver.timeout);
+    if (!reply) return make_error("reading ConfigMap kube-system/extension-apiserver-authentication: " + reply.error().message);
+    if (reply->status != 200) {
+      return make_error("reading ConfigMap kube-system/extension-apiserver-authentication: HTTP " +
+                        std::to_string(reply->status) + ": " + reply->body.substr(0, 300));
+    }
+    return detail::parse_authentication_configmap(reply->body);
+  }
+
+  // Re-reads the cluster's authentication ConfigMap when due; true when it changed.
+  bool refresh_cluster_authentication(Clock::time_point& next_fetch, std::string& last_error) {
+    if (!cluster_authentication_used() || Clock::now() < next_fetch) return false;
+    next_fetch = Clock::now() + options.cluster_authentication_refresh;
+    auto fetched = fetch_cluster_authentication();
+    if (!fetched) {
+      if (fetched.error().message != last_error) {
+        log(LogLevel::warning, "keeping the previous front-proxy trust: " + fetched.error().message);
+        last_error = fetched.error().message;
+      }
+      return false;
+    }
+    last_error.clear();
+    if (*fetched == cluster_authentication) return false;
+    cluster_authentication = std::move(*fetched);
+    return true;
+  }
+
   void watch_files() {
     std::unique_lock lock(stop_mutex);
     std::vector<std::filesystem::file_time_type> failed_mtimes;
+    auto next_cluster_fetch = Clock::now() + options.cluster_authentication_refresh;
+    std::string cluster_error;
     while (!stop_cv.wait_for(lock, options.certificate_reload_interval, [this] { return stopping; })) {
       const auto current = material();
-      if (!detail::tls_files_changed(files, *current)) continue;
-      auto reloaded = detail::load_tls_material(files);
+      const bool cluster_changed = refresh_cluster_authentication(next_cluster_fetch, cluster_error);
+      if (!cluster_changed && !detail::tls_files_changed(files, *current)) continue;
+      auto reloaded = detail::load_tls_material(files, request_headers, cluster_authentication);
       if (!reloaded) {
         // Files mid-rotation (certificate written, key not yet): keep serving
         // the old pair and retry on the next tick; log each new state once.
@@ -297,7 +336,9 @@ struct Server::Impl {
       }
       failed_mtimes.clear();
       reloads.Add({{"result", "success"}}).Increment();
-      log(LogLevel::info, "reloaded serving certificate and client CAs after their files changed");
+      log(LogLevel::info, cluster_changed ? "reloaded client CAs and request-header settings after "
+                                            "kube-system/extension-apiserver-authentication changed"
+                                          : "reloaded serving certificate and client CAs after their files changed");
     }
   }
 
@@ -305,6 +346,8 @@ struct Server::Impl {
   const SnapshotStore& snapshots;
   detail::TlsFiles files;
   detail::RequestHeaderOptions request_headers;
+  std::optional<detail::ApiServerTarget> authentication_apiserver;
+  detail::ClusterAuthentication cluster_authentication;  // watcher thread only, after start()
 
   mutable std::mutex material_mutex;
   std::shared_ptr<const detail::TlsMaterial> current_material;
@@ -345,7 +388,15 @@ Server::~Server() {
 Status Server::start() {
   auto& self = *impl_;
   if (self.started) return make_error("server: already started");
-  auto material = detail::load_tls_material(self.files);
+  if (self.cluster_authentication_used()) {
+    auto target = detail::resolve_apiserver(self.options.authentication_apiserver);
+    if (!target) return make_error("server: authentication_apiserver: " + target.error().message);
+    self.authentication_apiserver = std::move(*target);
+    auto fetched = self.fetch_cluster_authentication();
+    if (!fetched) return make_error("server: " + fetched.error().message);
+    self.cluster_authentication = std::move(*fetched);
+  }
+  auto material = detail::load_tls_material(self.files, self.request_headers, self.cluster_authentication);
   if (!material) return make_error("server: " + material.error().message);
   self.current_material = std::move(*material);
   auto authorizer = detail::make_authorizer(self.options.authorization);

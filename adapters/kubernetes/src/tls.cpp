@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <atomic>
 #include <cstdio>
 #include <system_error>
@@ -34,23 +35,33 @@ Expected<std::unique_ptr<BIO, BioDeleter>> open_file(const std::string& what, co
   return bio;
 }
 
-// Every certificate in a PEM file, in order.
-Expected<std::vector<std::unique_ptr<X509, X509Deleter>>> read_certificates(const std::string& what,
-                                                                            const std::string& path) {
-  auto bio = open_file(what, path);
-  if (!bio) return bio.error();
-  std::vector<std::unique_ptr<X509, X509Deleter>> certificates;
-  while (X509* certificate = PEM_read_bio_X509(bio->get(), nullptr, nullptr, nullptr)) {
-    certificates.emplace_back(certificate);
-  }
+using Certificates = std::vector<std::unique_ptr<X509, X509Deleter>>;
+
+Expected<Certificates> read_certificates_from(BIO* bio, const std::string& where) {
+  Certificates certificates;
+  while (X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) certificates.emplace_back(certificate);
   ERR_clear_error();  // the loop ends on "no start line"
-  if (certificates.empty()) return make_error(what + " " + path + ": no PEM certificate found");
+  if (certificates.empty()) return make_error(where + ": no PEM certificate found");
   return certificates;
 }
 
+// Every certificate in a PEM file, in order.
+Expected<Certificates> read_certificates(const std::string& what, const std::string& path) {
+  auto bio = open_file(what, path);
+  if (!bio) return bio.error();
+  return read_certificates_from(bio->get(), what + " " + path);
+}
+
+// A CA bundle from a file, or else from PEM text (the cluster's ConfigMap).
 Expected<std::unique_ptr<X509_STORE, StoreDeleter>> load_ca(const std::string& what, const std::string& path,
-                                                            STACK_OF(X509_NAME) * issuers) {
-  auto certificates = read_certificates(what, path);
+                                                            const std::string& pem, STACK_OF(X509_NAME) * issuers) {
+  Expected<Certificates> certificates = make_error("");
+  if (!path.empty()) {
+    certificates = read_certificates(what, path);
+  } else {
+    std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    certificates = read_certificates_from(bio.get(), what + " from kube-system/extension-apiserver-authentication");
+  }
   if (!certificates) return certificates.error();
   std::unique_ptr<X509_STORE, StoreDeleter> store(X509_STORE_new());
   for (const auto& certificate : *certificates) {
@@ -178,8 +189,13 @@ std::vector<std::string> organizations(X509* certificate) {
   return out;
 }
 
-Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(const TlsFiles& files) {
+Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(const TlsFiles& files,
+                                                               const RequestHeaderOptions& configured,
+                                                               const ClusterAuthentication& cluster) {
   auto material = std::make_shared<TlsMaterial>();
+  const bool requestheader_from_cluster =
+      files.requestheader_client_ca_file.empty() && !cluster.requestheader_ca_pem.empty();
+  material->request_headers = requestheader_from_cluster ? cluster.request_headers : configured;
   material->mtimes = tls_file_mtimes(files);
   material->generation = next_generation++;
   auto certificates = read_certificates("serving certificate (cert_file)", files.cert_file);
@@ -199,14 +215,15 @@ Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(const TlsFiles& f
   }
 
   material->acceptable_issuers.reset(sk_X509_NAME_new_null());
-  if (!files.requestheader_client_ca_file.empty()) {
+  if (!files.requestheader_client_ca_file.empty() || requestheader_from_cluster) {
     auto store = load_ca("request-header CA (requestheader_client_ca_file)", files.requestheader_client_ca_file,
-                         material->acceptable_issuers.get());
+                         cluster.requestheader_ca_pem, material->acceptable_issuers.get());
     if (!store) return store.error();
     material->requestheader_store = std::move(*store);
   }
-  if (!files.client_ca_file.empty()) {
-    auto store = load_ca("client CA (client_ca_file)", files.client_ca_file, material->acceptable_issuers.get());
+  if (!files.client_ca_file.empty() || !cluster.client_ca_pem.empty()) {
+    auto store = load_ca("client CA (client_ca_file)", files.client_ca_file, cluster.client_ca_pem,
+                         material->acceptable_issuers.get());
     if (!store) return store.error();
     material->client_store = std::move(*store);
   }
@@ -215,8 +232,8 @@ Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(const TlsFiles& f
 
 bool tls_files_changed(const TlsFiles& files, const TlsMaterial& material) { return tls_file_mtimes(files) != material.mtimes; }
 
-std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material, const RequestHeaderOptions& options,
-                                     const HeaderList& headers) {
+std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material, const HeaderList& headers) {
+  const RequestHeaderOptions& options = material.request_headers;
   if (!ssl) return std::nullopt;
   // Borrowed pointers: the SSL owns both (get0 semantics for the leaf).
   X509* leaf = SSL_get0_peer_certificate(ssl);
@@ -257,6 +274,45 @@ std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material
     identity->groups.emplace_back("system:authenticated");  // as kube-apiserver's authenticated group adder
   }
   return identity;
+}
+
+}  // namespace prescale::kubernetes::detail
+
+namespace prescale::kubernetes::detail {
+
+Expected<ClusterAuthentication> parse_authentication_configmap(const std::string& json_text) {
+  const std::string where = "ConfigMap kube-system/extension-apiserver-authentication";
+  const auto configmap = nlohmann::json::parse(json_text, nullptr, false);
+  if (configmap.is_discarded() || !configmap.is_object()) return make_error(where + ": reply is not JSON");
+  const auto data = configmap.value("data", nlohmann::json::object());
+  if (!data.is_object()) return make_error(where + ": data is not an object");
+  ClusterAuthentication out;
+  out.client_ca_pem = data.value("client-ca-file", "");
+  out.requestheader_ca_pem = data.value("requestheader-client-ca-file", "");
+  // The lists are JSON arrays written as strings, e.g. "[\"front-proxy-client\"]".
+  const auto list = [&](const char* key, std::vector<std::string> fallback) -> Expected<std::vector<std::string>> {
+    if (!data.contains(key)) return fallback;
+    const auto parsed = nlohmann::json::parse(data.value(key, ""), nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_array()) return make_error(where + ": data." + key + " is not a JSON list");
+    std::vector<std::string> values;
+    for (const auto& item : parsed) {
+      if (!item.is_string()) return make_error(where + ": data." + key + " holds a non-string");
+      values.push_back(item.get<std::string>());
+    }
+    return values;
+  };
+  auto allowed = list("requestheader-allowed-names", {});
+  auto users = list("requestheader-username-headers", {"X-Remote-User"});
+  auto groups = list("requestheader-group-headers", {"X-Remote-Group"});
+  auto extras = list("requestheader-extra-headers-prefix", {"X-Remote-Extra-"});
+  for (const auto* result : {&allowed, &users, &groups, &extras}) {
+    if (!*result) return result->error();
+  }
+  out.request_headers = RequestHeaderOptions{*allowed, *users, *groups, *extras};
+  if (out.requestheader_ca_pem.empty() && out.client_ca_pem.empty()) {
+    return make_error(where + ": neither requestheader-client-ca-file nor client-ca-file is set");
+  }
+  return out;
 }
 
 }  // namespace prescale::kubernetes::detail

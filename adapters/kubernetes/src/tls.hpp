@@ -39,6 +39,24 @@ struct TlsFiles {
   std::string cert_file, key_file, requestheader_client_ca_file, client_ca_file;
 };
 
+/// Request-header (front proxy) settings.
+struct RequestHeaderOptions {
+  std::vector<std::string> allowed_names;
+  std::vector<std::string> username_headers, group_headers, extra_prefixes;
+  bool operator==(const RequestHeaderOptions&) const = default;
+};
+
+/// Authentication settings published by the cluster in
+/// kube-system/extension-apiserver-authentication; empty PEM = not given.
+struct ClusterAuthentication {
+  std::string requestheader_ca_pem;
+  std::string client_ca_pem;
+  RequestHeaderOptions request_headers;
+  bool operator==(const ClusterAuthentication&) const = default;
+};
+/// Parses the ConfigMap JSON; the error names the missing or bad key.
+Expected<ClusterAuthentication> parse_authentication_configmap(const std::string& json_text);
+
 /// One immutable generation of certificates and trust stores. Shared by
 /// handshakes and requests through shared_ptr; never modified after load.
 struct TlsMaterial {
@@ -50,24 +68,24 @@ struct TlsMaterial {
   /// Subjects of both CAs, sent in the CertificateRequest so clients
   /// (kubectl, the aggregator) know which certificate to present.
   std::unique_ptr<STACK_OF(X509_NAME), NameStackDeleter> acceptable_issuers;
+  /// The request-header settings in force (configured, or the cluster's).
+  RequestHeaderOptions request_headers;
   /// Distinguishes generations, for per-connection verification caches.
   std::uint64_t generation = 0;
   /// mtimes of the files at load time, to notice rotation.
   std::vector<std::filesystem::file_time_type> mtimes;
 };
 
-/// Reads and checks every file; the error names the file and the problem.
-Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(const TlsFiles& files);
+/// Reads and checks every file; a CA file left empty is taken from
+/// `cluster` when it carries one (and then its request-header settings).
+/// The error names the file and the problem.
+Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(const TlsFiles& files,
+                                                               const RequestHeaderOptions& configured,
+                                                               const ClusterAuthentication& cluster);
 /// Modification times of the files (empty paths give a default time).
 std::vector<std::filesystem::file_time_type> tls_file_mtimes(const TlsFiles& files);
 /// True when any file's mtime differs from the loaded generation.
 bool tls_files_changed(const TlsFiles& files, const TlsMaterial& material);
-
-/// Request-header (front proxy) settings.
-struct RequestHeaderOptions {
-  std::vector<std::string> allowed_names;
-  std::vector<std::string> username_headers, group_headers, extra_prefixes;
-};
 
 /// All headers, for prefix matching of extras: name, value pairs.
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -79,8 +97,7 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 /// connection for the material's generation (the peer certificate cannot
 /// change on a connection; expiry is re-checked every request). Call only
 /// from the thread serving the connection; material is immutable.
-std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material, const RequestHeaderOptions& options,
-                                     const HeaderList& headers);
+std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material, const HeaderList& headers);
 
 /// The subject CN and O values of a certificate.
 std::string common_name(X509* certificate);

@@ -294,6 +294,8 @@ struct ReviewServer {
   std::atomic<int> delay_ms{0};  // a slow apiserver keeps a request in flight
   std::mutex mutex;
   json last_review;
+  json configmap;  // kube-system/extension-apiserver-authentication, when set
+  std::atomic<int> configmap_reads{0};
   int port = 0;
 
   ReviewServer(const std::string& cert, const std::string& key) : http(cert.c_str(), key.c_str()) {
@@ -316,6 +318,16 @@ struct ReviewServer {
       review["status"] = allowed ? json{{"allowed", true}} : json{{"allowed", false}, {"reason", "no RBAC policy matched"}};
       response.set_content(review.dump(), "application/json");
     });
+    http.Get("/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication",
+             [this](const httplib::Request& request, httplib::Response& response) {
+               std::lock_guard lock(mutex);
+               if (request.get_header_value("Authorization") != "Bearer test-token" || configmap.is_null()) {
+                 response.status = configmap.is_null() ? 404 : 401;
+                 return;
+               }
+               ++configmap_reads;
+               response.set_content(configmap.dump(), "application/json");
+             });
     port = http.bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { http.listen_after_bind(); });
     while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -553,4 +565,70 @@ TEST_CASE("kubeconfig with inline CA data works; exec plugins are refused by nam
   const auto status = refused.start();
   REQUIRE_FALSE(status.has_value());
   CHECK_THAT(status.error().message, Catch::Contains("users[u].exec is not supported"));
+}
+
+namespace {
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+json authentication_configmap(const Fixture& fixture, const std::string& allowed_name) {
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", "extension-apiserver-authentication"}, {"namespace", "kube-system"}}},
+          {"data",
+           {{"client-ca-file", read_text(fixture.pki->cert("client"))},
+            {"requestheader-client-ca-file", read_text(fixture.pki->cert("front-proxy"))},
+            {"requestheader-allowed-names", "[\"" + allowed_name + "\"]"},
+            {"requestheader-username-headers", "[\"X-Remote-User\"]"},
+            {"requestheader-group-headers", "[\"X-Remote-Group\"]"},
+            {"requestheader-extra-headers-prefix", "[\"X-Remote-Extra-\"]"}}}};
+}
+}  // namespace
+
+TEST_CASE("front-proxy trust read from kube-system/extension-apiserver-authentication and refreshed",
+          "[server][integration]") {
+  Fixture fixture;
+  ReviewServer apiserver(fixture.pki->cert("server"), fixture.pki->key("server"));
+  {
+    std::lock_guard lock(apiserver.mutex);
+    apiserver.configmap = authentication_configmap(fixture, "front-proxy-client");
+  }
+  write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), apiserver.port));
+  auto options = fixture.options();
+  options.requestheader_client_ca_file.clear();
+  options.requestheader_allowed_names.clear();
+  options.client_ca_file.clear();
+  options.authentication_from_cluster = true;
+  options.authentication_apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
+  options.cluster_authentication_refresh = std::chrono::seconds(1);
+  Server server(options, fixture.store);
+  REQUIRE(server.start().has_value());
+  const int port = server.port();
+  const std::string as_bob = "-H 'X-Remote-User: bob'";
+  CHECK(fixture.curl(port, kMetric, "front-proxy-client", as_bob).exit_code == 200);
+  CHECK(fixture.curl(port, kMetric, "front-proxy-intruder", as_bob).exit_code == 401);
+  CHECK(fixture.curl(port, kMetric, "alice").exit_code == 200);  // client-ca-file from the ConfigMap too
+
+  {
+    std::lock_guard lock(apiserver.mutex);
+    apiserver.configmap = authentication_configmap(fixture, "someone-else");
+  }
+  int status = 0;
+  for (int attempt = 0; attempt < 60 && status != 200; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = fixture.curl(port, kMetric, "front-proxy-intruder", as_bob).exit_code;
+  }
+  CHECK(status == 200);
+  CHECK(fixture.curl(port, kMetric, "front-proxy-client", as_bob).exit_code == 401);
+
+  // Without the ConfigMap the server does not start, and says why.
+  {
+    std::lock_guard lock(apiserver.mutex);
+    apiserver.configmap = nullptr;
+  }
+  Server without(options, fixture.store);
+  const auto refused = without.start();
+  REQUIRE_FALSE(refused.has_value());
+  CHECK_THAT(refused.error().message, Catch::Contains("extension-apiserver-authentication") && Catch::Contains("404"));
 }

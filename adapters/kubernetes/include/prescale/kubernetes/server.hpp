@@ -67,6 +67,15 @@ struct ServerOptions {
   std::vector<std::string> requestheader_extra_headers_prefix{"X-Remote-Extra-"};
   /// Client certificates signed by this CA authenticate as CN (groups = O).
   std::string client_ca_file;
+  /// Read the front-proxy CA, allowed names and header names — and the
+  /// client CA when client_ca_file is empty — from the ConfigMap
+  /// kube-system/extension-apiserver-authentication, as Kubernetes'
+  /// aggregated API servers do (a Pod cannot mount another namespace's
+  /// ConfigMap). Used when requestheader_client_ca_file is empty; re-read
+  /// every cluster_authentication_refresh.
+  bool authentication_from_cluster = false;
+  ApiServerConnection authentication_apiserver;  ///< kubeconfig or in-cluster
+  std::chrono::seconds cluster_authentication_refresh{30};
   AuthorizationOptions authorization;
   ServerLimits limits;
   /// /metrics without authentication (Prometheus scrapes without a client
