@@ -92,6 +92,7 @@ struct Engine::Impl {
   std::shared_ptr<const Snapshot> latest = std::make_shared<const Snapshot>();
   std::mutex publish_mutex;  // one sink call at a time
   Interrupt stop_signal;
+  Interrupt wake;  // stop, a finished fit, or a reload: look at the slots again
 
   Impl(const Clock& c, SnapshotSink s, EngineOptions o) : clock(c), sink(std::move(s)), options(std::move(o)) {
     if (options.tick_threads > 0) {
@@ -155,11 +156,27 @@ struct Engine::Impl {
     }
   }
 
+  // A finished fit is adopted by a tick of its target right away, not a step later.
+  void fit_done(const std::string& metric) {
+    {
+      std::lock_guard lock(mutex);
+      auto it = slots.find(metric);
+      if (it == slots.end()) return;
+      it->second.next_due = 0;
+    }
+    wake.trigger();
+  }
+
   void run_tick(const std::string& metric, std::shared_ptr<TargetWorker> worker, std::int64_t now) {
     FitLauncher launch;
     if (fit_pool) {
       ThreadPool* pool = fit_pool.get();
-      launch = [pool](std::function<void()> job) { pool->submit(std::move(job)); };
+      launch = [this, pool, metric](std::function<void()> job) {
+        pool->submit([this, metric, job = std::move(job)] {
+          job();
+          fit_done(metric);
+        });
+      };
     }
     TargetReport report = worker->tick(now, launch);
     {
@@ -188,7 +205,10 @@ Engine::~Engine() {
   impl_->fit_pool.reset();
 }
 
-void Engine::stop() { impl_->stop_signal.trigger(); }
+void Engine::stop() {
+  impl_->stop_signal.trigger();
+  impl_->wake.trigger();
+}
 
 void Engine::tick() {
   const double now = impl_->clock.now();
@@ -234,7 +254,8 @@ void Engine::run() {
       for (const auto& [metric, slot] : impl_->slots)
         if (slot.busy) wake = std::min(wake, now + 1);
     }
-    if (impl_->clock.sleep_until(wake, impl_->stop_signal)) break;
+    impl_->clock.sleep_until(wake, impl_->wake);
+    impl_->wake.reset();
   }
   wait_idle();
 }
@@ -270,6 +291,7 @@ Status Engine::reconfigure(std::vector<config::TargetConfig> targets, calendar::
     }
   }
   impl_->publish();
+  impl_->wake.trigger();  // new targets tick now
   return Status::ok();
 }
 
