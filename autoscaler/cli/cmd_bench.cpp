@@ -27,7 +27,7 @@ namespace {
 namespace fc = prescale::forecast;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint32_t kDaySlots = 288;   // 5-minute steps
+constexpr std::uint32_t kDaySlots = 288;  // 5-minute steps
 constexpr std::uint32_t kWeekSlots = 2016;
 
 struct BenchOptions {
@@ -107,8 +107,9 @@ void run_bench(const BenchOptions& options) {
     if (!chosen) {
       std::string names;
       for (const auto* k : available) names += (names.empty() ? "" : ", ") + std::string(k->name);
-      throw Failure(fmt::format("--kernel {}: not available on this CPU/build (available: {}, or all)",
-                                options.kernel, names));
+      throw Failure(
+          fmt::format("--kernel {}: not available on this CPU/build (available: {}, or all)",
+                      options.kernel, names));
     }
     kernels.push_back(available.front());
     if (chosen != available.front()) kernels.push_back(chosen);
@@ -117,13 +118,15 @@ void run_bench(const BenchOptions& options) {
   std::vector<std::vector<double>> series(options.series);
   for (std::size_t s = 0; s < options.series; ++s)
     series[s] = generate_series(options.points, static_cast<std::uint32_t>(1000 + s));
-  const fc::SeasonLayout layout = fc::SeasonLayout::modular({kDaySlots, kWeekSlots}, options.points);
+  const fc::SeasonLayout layout =
+      fc::SeasonLayout::modular({kDaySlots, kWeekSlots}, options.points);
   std::size_t periods = 2;
   while (periods > 0 && options.points < 2 * std::size_t{layout.slots[periods - 1]}) --periods;
 
   // The raw problem: the first series with its decomposed initial state.
   auto initial = fc::decompose_initial_state(series[0], &layout, periods, true, false);
-  if (!initial) throw Failure("--points " + std::to_string(options.points) + ": " + initial.error().message);
+  if (!initial)
+    throw Failure("--points " + std::to_string(options.points) + ": " + initial.error().message);
   fc::HwProblem problem;
   problem.y = series[0];
   problem.periods = periods;
@@ -144,14 +147,15 @@ void run_bench(const BenchOptions& options) {
   for (const auto* kernel : kernels) {
     KernelFigures f;
     f.kernel = kernel;
-    progress(fmt::format("[{}/{}] {}: raw kernel, {} candidates x {} points, ~{:.1f} s", ++step, steps,
-                                  kernel->name, candidates.size(), options.points, options.seconds));
+    progress(fmt::format("[{}/{}] {}: raw kernel, {} candidates x {} points, ~{:.1f} s", ++step,
+                         steps, kernel->name, candidates.size(), options.points, options.seconds));
     std::vector<double> sse(candidates.size());
     kernel->sse_batch(problem, candidates, sse);  // warm-up, and the agreement check
     for (std::size_t i = 0; i < sse.size(); ++i)
       if (std::isfinite(reference[i]))
         f.max_relative_difference =
-            std::max(f.max_relative_difference, std::abs(sse[i] - reference[i]) / std::max(1e-300, std::abs(reference[i])));
+            std::max(f.max_relative_difference,
+                     std::abs(sse[i] - reference[i]) / std::max(1e-300, std::abs(reference[i])));
     std::atomic<std::size_t> batches{0};
     const double budget = options.seconds;
     const double elapsed = timed_on_threads(options.threads, [&](std::size_t) {
@@ -162,11 +166,12 @@ void run_bench(const BenchOptions& options) {
         batches.fetch_add(1);
       } while (std::chrono::duration<double>(Clock::now() - start).count() < budget);
     });
-    f.candidate_points_per_second = static_cast<double>(batches.load()) * static_cast<double>(candidates.size()) *
+    f.candidate_points_per_second = static_cast<double>(batches.load()) *
+                                    static_cast<double>(candidates.size()) *
                                     static_cast<double>(options.points) / elapsed;
 
-    progress(fmt::format("[{}/{}] {}: fitting {} series of {} points on {} thread(s)", ++step, steps,
-                                  kernel->name, options.series, options.points, options.threads));
+    progress(fmt::format("[{}/{}] {}: fitting {} series of {} points on {} thread(s)", ++step,
+                         steps, kernel->name, options.series, options.points, options.threads));
     fc::HoltWintersOptions fit_options;
     fit_options.kernel = kernel;
     const fc::HoltWinters model({fc::Trend::damped, fc::Seasonality::additive}, fit_options);
@@ -187,7 +192,8 @@ void run_bench(const BenchOptions& options) {
           model_name = result.fitted->name();
         }
         if (thread == 0 && options.series >= 16 && (s + 1) % (options.series / 4) == 0)
-          progress(fmt::format("      {}: {} of {} series fitted", kernel->name, s + 1, options.series));
+          progress(
+              fmt::format("      {}: {} of {} series fitted", kernel->name, s + 1, options.series));
       }
     });
     f.series_per_second = static_cast<double>(options.series) / wall;
@@ -206,40 +212,51 @@ void run_bench(const BenchOptions& options) {
     out["points"] = options.points;
     out["threads"] = options.threads;
     out["candidates"] = candidates.size();
-    out["seasonal_slots"] = std::vector<std::uint32_t>(layout.slots.begin(), layout.slots.begin() + static_cast<long>(periods));
+    out["seasonal_slots"] = std::vector<std::uint32_t>(
+        layout.slots.begin(), layout.slots.begin() + static_cast<long>(periods));
     out["default_kernel"] = std::string(fc::kernels::default_kernel().name);
     out["kernels"] = nlohmann::json::array();
     for (const auto& f : figures) {
-      out["kernels"].push_back({{"kernel", std::string(f.kernel->name)},
-                                {"lanes", f.kernel->lanes},
-                                {"block", f.kernel->block},
-                                {"candidate_points_per_second", f.candidate_points_per_second},
-                                {"raw_ratio_vs_scalar", f.candidate_points_per_second / base.candidate_points_per_second},
-                                {"series_per_second", f.series_per_second},
-                                {"fit_ratio_vs_scalar", f.series_per_second / base.series_per_second},
-                                {"mean_fit_seconds", f.mean_fit_seconds},
-                                {"max_relative_sse_difference", f.max_relative_difference},
-                                {"model", f.model},
-                                {"failed_fits", f.failed_fits}});
+      out["kernels"].push_back(
+          {{"kernel", std::string(f.kernel->name)},
+           {"lanes", f.kernel->lanes},
+           {"block", f.kernel->block},
+           {"candidate_points_per_second", f.candidate_points_per_second},
+           {"raw_ratio_vs_scalar",
+            f.candidate_points_per_second / base.candidate_points_per_second},
+           {"series_per_second", f.series_per_second},
+           {"fit_ratio_vs_scalar", f.series_per_second / base.series_per_second},
+           {"mean_fit_seconds", f.mean_fit_seconds},
+           {"max_relative_sse_difference", f.max_relative_difference},
+           {"model", f.model},
+           {"failed_fits", f.failed_fits}});
     }
     fmt::print("{}\n", out.dump(2));
     return;
   }
-  fmt::print("Holt-Winters fitting throughput: {} series x {} points (5-min steps, seasons {}), {} thread(s)\n",
-             options.series, options.points, periods == 2 ? "288,2016" : (periods == 1 ? "288" : "none"),
-             options.threads);
-  fmt::print("{:<8} {:>5} {:>18} {:>9} {:>11} {:>9} {:>13} {:>12}\n", "kernel", "lanes", "cand-points/s",
-             "x scalar", "series/s", "x scalar", "s/fit (mean)", "max rel diff");
+  fmt::print(
+      "Holt-Winters fitting throughput: {} series x {} points (5-min steps, seasons {}), {} "
+      "thread(s)\n",
+      options.series, options.points, periods == 2 ? "288,2016" : (periods == 1 ? "288" : "none"),
+      options.threads);
+  fmt::print("{:<8} {:>5} {:>18} {:>9} {:>11} {:>9} {:>13} {:>12}\n", "kernel", "lanes",
+             "cand-points/s", "x scalar", "series/s", "x scalar", "s/fit (mean)", "max rel diff");
   for (const auto& f : figures) {
-    fmt::print("{:<8} {:>5} {:>18.4g} {:>9.2f} {:>11.2f} {:>9.2f} {:>13.4f} {:>12.1e}\n", f.kernel->name,
-               f.kernel->lanes, f.candidate_points_per_second,
-               f.candidate_points_per_second / base.candidate_points_per_second, f.series_per_second,
-               f.series_per_second / base.series_per_second, f.mean_fit_seconds, f.max_relative_difference);
+    fmt::print("{:<8} {:>5} {:>18.4g} {:>9.2f} {:>11.2f} {:>9.2f} {:>13.4f} {:>12.1e}\n",
+               f.kernel->name, f.kernel->lanes, f.candidate_points_per_second,
+               f.candidate_points_per_second / base.candidate_points_per_second,
+               f.series_per_second, f.series_per_second / base.series_per_second,
+               f.mean_fit_seconds, f.max_relative_difference);
   }
-  fmt::print("model: {}; default kernel here: {}{}\n", base.model, fc::kernels::default_kernel().name,
-             fc::kernels::default_kernel_choice().note.empty() ? "" : " (" + fc::kernels::default_kernel_choice().note + ")");
+  fmt::print("model: {}; default kernel here: {}{}\n", base.model,
+             fc::kernels::default_kernel().name,
+             fc::kernels::default_kernel_choice().note.empty()
+                 ? ""
+                 : " (" + fc::kernels::default_kernel_choice().note + ")");
   for (const auto& f : figures)
-    if (f.failed_fits > 0) fmt::print("warning: {} of {} fits failed with {}\n", f.failed_fits, options.series, f.kernel->name);
+    if (f.failed_fits > 0)
+      fmt::print("warning: {} of {} fits failed with {}\n", f.failed_fits, options.series,
+                 f.kernel->name);
 }
 
 }  // namespace
@@ -253,17 +270,23 @@ void add_bench_command(CLI::App& app) {
       "by default). Reports raw kernel candidate-points/s and whole fits in series/s,\n"
       "each with its ratio to the scalar kernel measured in the same run.\n"
       "Example: prescale bench --series 16 --threads 2 --format json");
-  cmd->add_option("--series", options->series, "Series fitted per kernel")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--points", options->points, "Samples per series (8064 = 28 days of 5-minute steps)")
+  cmd->add_option("--series", options->series, "Series fitted per kernel")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--points", options->points,
+                  "Samples per series (8064 = 28 days of 5-minute steps)")
       ->check(CLI::Range(std::size_t{8}, std::size_t{10'000'000}))
       ->capture_default_str();
-  cmd->add_option("--kernel", options->kernel,
-                  "Kernel to measure besides the scalar baseline: scalar, avx2, avx512, neon, or all")
+  cmd->add_option(
+         "--kernel", options->kernel,
+         "Kernel to measure besides the scalar baseline: scalar, avx2, avx512, neon, or all")
       ->capture_default_str();
-  cmd->add_option("--threads", options->threads, "Threads fitting (and running the raw kernel) at once")
+  cmd->add_option("--threads", options->threads,
+                  "Threads fitting (and running the raw kernel) at once")
       ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
       ->capture_default_str();
-  cmd->add_option("--candidates", options->candidates, "Candidate parameter vectors per raw kernel batch")
+  cmd->add_option("--candidates", options->candidates,
+                  "Candidate parameter vectors per raw kernel batch")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
       ->capture_default_str();
   cmd->add_option("--seconds", options->seconds, "Seconds spent measuring each raw kernel")

@@ -31,9 +31,9 @@ CycleMean cycle_mean(std::span<const double> y, std::size_t begin, std::size_t e
 
 }  // namespace
 
-Expected<InitialState> decompose_initial_state(std::span<const double> y, const SeasonLayout* layout,
-                                               std::size_t periods, bool with_trend,
-                                               bool multiplicative) {
+Expected<InitialState> decompose_initial_state(std::span<const double> y,
+                                               const SeasonLayout* layout, std::size_t periods,
+                                               bool with_trend, bool multiplicative) {
   const std::size_t n = y.size();
   if (periods > 0 && (!layout || layout->periods() < periods || layout->size() < n))
     return make_error("seasonal layout missing or shorter than the series");
@@ -42,13 +42,14 @@ Expected<InitialState> decompose_initial_state(std::span<const double> y, const 
   std::size_t cycle = std::min<std::size_t>(12, n / 2);
   for (std::size_t k = 0; k < periods; ++k) cycle = std::max<std::size_t>(cycle, layout->slots[k]);
   if (cycle == 0 || n < 2 * cycle)
-    return make_error("history of " + std::to_string(n) + " samples is shorter than two cycles of " +
-                      std::to_string(cycle));
+    return make_error("history of " + std::to_string(n) +
+                      " samples is shorter than two cycles of " + std::to_string(cycle));
   const CycleMean first = cycle_mean(y, 0, cycle);
   const CycleMean second = cycle_mean(y, cycle, 2 * cycle);
   if (first.count == 0 || second.count == 0)
-    return make_error("no valid sample in the " + std::string(first.count == 0 ? "first" : "second") +
-                      " cycle of " + std::to_string(cycle) + " samples");
+    return make_error("no valid sample in the " +
+                      std::string(first.count == 0 ? "first" : "second") + " cycle of " +
+                      std::to_string(cycle) + " samples");
 
   InitialState state;
   double slope = 0;
@@ -57,12 +58,14 @@ Expected<InitialState> decompose_initial_state(std::span<const double> y, const 
     slope = (second.value - first.value) / (second.index - first.index);
     level_at_zero = first.value - slope * first.index;
     // A multiplicative model needs a positive level over the window.
-    if (multiplicative && std::min(level_at_zero, level_at_zero + slope * (2 * cycle)) <= 0) slope = 0;
+    if (multiplicative && std::min(level_at_zero, level_at_zero + slope * (2 * cycle)) <= 0)
+      slope = 0;
   }
   if (slope == 0) {
     const double total = static_cast<double>(first.count + second.count);
     level_at_zero = (first.value * static_cast<double>(first.count) +
-                     second.value * static_cast<double>(second.count)) / total;
+                     second.value * static_cast<double>(second.count)) /
+                    total;
   }
   // The state precedes y[0]: its one-step forecast level + trend is the line at 0.
   state.trend = slope;
@@ -82,7 +85,8 @@ Expected<InitialState> decompose_initial_state(std::span<const double> y, const 
     for (std::size_t i = 0; i < window; ++i) {
       if (std::isnan(rest[i])) continue;
       const std::uint32_t slot = layout->positions[k][i];
-      if (slot >= slots) return make_error("seasonal position out of range at sample " + std::to_string(i));
+      if (slot >= slots)
+        return make_error("seasonal position out of range at sample " + std::to_string(i));
       sum[slot] += rest[i];
       ++count[slot];
     }

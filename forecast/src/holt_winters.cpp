@@ -16,9 +16,12 @@ using Ops = kernels::detail::ScalarOps<>;
 
 std::string_view trend_code(Trend trend) {
   switch (trend) {
-    case Trend::none: return "N";
-    case Trend::additive: return "A";
-    case Trend::damped: return "Ad";
+    case Trend::none:
+      return "N";
+    case Trend::additive:
+      return "A";
+    case Trend::damped:
+      return "Ad";
   }
   return "?";
 }
@@ -38,13 +41,15 @@ struct Shape {
 
 /// Number of free smoothing parameters of a shape (the optimiser's dimension).
 std::size_t parameter_count(const Shape& shape) {
-  return 1 + (shape.trend != Trend::none ? 1 : 0) + (shape.trend == Trend::damped ? 1 : 0) + shape.periods;
+  return 1 + (shape.trend != Trend::none ? 1 : 0) + (shape.trend == Trend::damped ? 1 : 0) +
+         shape.periods;
 }
 
 /// Maps a point of the unit box to parameters: beta <= alpha and gamma_k <=
 /// 1 - alpha keep the recursion in its usual stable region; squares give
 /// resolution near zero, where slow seasonal and trend updates live.
-SmoothingParameters parameters_from_box(const double* x, const Shape& shape, const HoltWintersBounds& bounds) {
+SmoothingParameters parameters_from_box(const double* x, const Shape& shape,
+                                        const HoltWintersBounds& bounds) {
   SmoothingParameters p;
   std::size_t j = 0;
   p.alpha = bounds.alpha_min + (bounds.alpha_max - bounds.alpha_min) * x[j++];
@@ -72,7 +77,10 @@ SmoothingParameters parameters_from_box(const double* x, const Shape& shape, con
 
 /// Forces the parameters a shape does not use to their neutral values.
 SmoothingParameters normalised(SmoothingParameters p, const Shape& shape) {
-  if (shape.trend == Trend::none) p.beta = 0, p.phi = 0;
+  if (shape.trend == Trend::none) {
+    p.beta = 0;
+    p.phi = 0;
+  }
   if (shape.trend == Trend::additive) p.phi = 1;
   for (std::size_t k = shape.periods; k < kMaxSeasonalPeriods; ++k) p.gamma[k] = 0;
   return p;
@@ -80,9 +88,12 @@ SmoothingParameters normalised(SmoothingParameters p, const Shape& shape) {
 
 class HoltWintersFitted final : public FittedModel {
  public:
-  HoltWintersFitted(const Shape& shape, const SmoothingParameters& parameters, const SeasonLayout* layout,
-                    InitialState initial)
-      : shape_(shape), parameters_(parameters), layout_(layout), level_(initial.level),
+  HoltWintersFitted(const Shape& shape, const SmoothingParameters& parameters,
+                    const SeasonLayout* layout, InitialState initial)
+      : shape_(shape),
+        parameters_(parameters),
+        layout_(layout),
+        level_(initial.level),
         trend_(shape.trend == Trend::none ? 0.0 : initial.trend) {
     for (std::size_t k = 0; k < shape.periods; ++k) seasonal_[k] = std::move(initial.seasonal[k]);
   }
@@ -97,7 +108,8 @@ class HoltWintersFitted final : public FittedModel {
   [[nodiscard]] std::map<std::string, double> parameters() const override {
     std::map<std::string, double> named{
         {"alpha", parameters_.alpha}, {"beta", parameters_.beta}, {"phi", parameters_.phi}};
-    for (std::size_t k = 0; k < shape_.periods; ++k) named["gamma" + std::to_string(k + 1)] = parameters_.gamma[k];
+    for (std::size_t k = 0; k < shape_.periods; ++k)
+      named["gamma" + std::to_string(k + 1)] = parameters_.gamma[k];
     return named;
   }
 
@@ -105,17 +117,26 @@ class HoltWintersFitted final : public FittedModel {
 
   void update(double y) override {
     switch (shape_.periods) {
-      case 0: advance<0, false>(y); break;
-      case 1: shape_.multiplicative ? advance<1, true>(y) : advance<1, false>(y); break;
-      case 2: shape_.multiplicative ? advance<2, true>(y) : advance<2, false>(y); break;
-      default: shape_.multiplicative ? advance<3, true>(y) : advance<3, false>(y); break;
+      case 0:
+        advance<0, false>(y);
+        break;
+      case 1:
+        shape_.multiplicative ? advance<1, true>(y) : advance<1, false>(y);
+        break;
+      case 2:
+        shape_.multiplicative ? advance<2, true>(y) : advance<2, false>(y);
+        break;
+      default:
+        shape_.multiplicative ? advance<3, true>(y) : advance<3, false>(y);
+        break;
     }
   }
 
   [[nodiscard]] Forecast forecast(std::size_t horizon) const override;
 
   [[nodiscard]] double residual_variance() const override {
-    const double dof = static_cast<double>(observed_) - static_cast<double>(parameter_count(shape_));
+    const double dof =
+        static_cast<double>(observed_) - static_cast<double>(parameter_count(shape_));
     return dof >= 1 ? sse_ / dof : (observed_ > 0 ? sse_ / static_cast<double>(observed_) : 0.0);
   }
 
@@ -132,7 +153,8 @@ class HoltWintersFitted final : public FittedModel {
     const std::vector<std::uint32_t>& positions = layout_->positions[k];
     if (index < positions.size()) return positions[index];
     if (positions.empty()) return static_cast<std::uint32_t>(index % shape_.slots[k]);
-    return static_cast<std::uint32_t>((positions.back() + (index - positions.size() + 1)) % shape_.slots[k]);
+    return static_cast<std::uint32_t>((positions.back() + (index - positions.size() + 1)) %
+                                      shape_.slots[k]);
   }
 
   /// Combined seasonal effect at `index`, in the recursion's operation order.
@@ -154,7 +176,8 @@ class HoltWintersFitted final : public FittedModel {
       double* season[K > 0 ? K : 1];
       for (std::size_t k = 0; k < K; ++k) season[k] = &seasonal_[k][position(k, next_)];
       const double e = kernels::detail::hw_step<Ops, K, Multiplicative>(
-          level_, trend_, season, parameters_.alpha, parameters_.beta, phi, parameters_.gamma.data(), y);
+          level_, trend_, season, parameters_.alpha, parameters_.beta, phi,
+          parameters_.gamma.data(), y);
       sse_ += e * e;
       ++observed_;
     }
@@ -218,7 +241,9 @@ Forecast HoltWintersFitted::forecast(std::size_t horizon) const {
       steps.push_back(h);
     }
     std::sort(same_slot.begin(), same_slot.end());
-    auto level_part = [&](std::size_t j) { return mult ? reach[h - j] * season[h] / season[j] : reach[h - j]; };
+    auto level_part = [&](std::size_t j) {
+      return mult ? reach[h - j] * season[h] / season[j] : reach[h - j];
+    };
     double total = 0;
     if (mult) {
       for (std::size_t j = 1; j < h; ++j) total += level_part(j) * level_part(j);
@@ -261,21 +286,25 @@ Prepared prepare(const FitInput& input, const HoltWintersSpec& spec) {
   const std::span<const double> y = input.y;
   const std::size_t n = y.size();
   const SeasonLayout* layout = input.layout;
-  std::size_t periods = layout ? layout->periods() : 0;
-  if (periods > kMaxSeasonalPeriods)
-    return fail(FitStatus::invalid_input, "seasonal layout has " + std::to_string(periods) +
+  const std::size_t layout_periods = layout ? layout->periods() : 0;
+  if (layout_periods > kMaxSeasonalPeriods)
+    return fail(FitStatus::invalid_input, "seasonal layout has " + std::to_string(layout_periods) +
                                               " periods; Holt-Winters takes at most 3");
+  // The spec may ask for fewer periods (e.g. daily only): the shortest ones.
+  std::size_t periods = std::min(layout_periods, spec.max_periods);
   for (std::size_t k = 0; k < periods; ++k) {
-    if (layout->slots[k] == 0) return fail(FitStatus::invalid_input, "seasonal period " + std::to_string(k + 1) + " has 0 slots");
+    if (layout->slots[k] == 0)
+      return fail(FitStatus::invalid_input,
+                  "seasonal period " + std::to_string(k + 1) + " has 0 slots");
     if (k >= layout->positions.size() || layout->positions[k].size() < n)
-      return fail(FitStatus::invalid_input, "seasonal layout covers fewer samples than the " + std::to_string(n) +
-                                                " of the history");
+      return fail(FitStatus::invalid_input, "seasonal layout covers fewer samples than the " +
+                                                std::to_string(n) + " of the history");
     for (std::size_t i = 0; i < n; ++i)
       if (layout->positions[k][i] >= layout->slots[k])
-        return fail(FitStatus::invalid_input, "seasonal position " + std::to_string(layout->positions[k][i]) +
-                                                  " of sample " + std::to_string(i) + " is outside period " +
-                                                  std::to_string(k + 1) + " (" + std::to_string(layout->slots[k]) +
-                                                  " slots)");
+        return fail(FitStatus::invalid_input,
+                    "seasonal position " + std::to_string(layout->positions[k][i]) + " of sample " +
+                        std::to_string(i) + " is outside period " + std::to_string(k + 1) + " (" +
+                        std::to_string(layout->slots[k]) + " slots)");
   }
   std::size_t observed = 0;
   double smallest = std::numeric_limits<double>::infinity();
@@ -285,7 +314,10 @@ Prepared prepare(const FitInput& input, const HoltWintersSpec& spec) {
     if (!std::isfinite(y[i]))
       return fail(FitStatus::invalid_input, "sample " + std::to_string(i) + " is infinite");
     ++observed;
-    if (y[i] < smallest) smallest = y[i], smallest_at = i;
+    if (y[i] < smallest) {
+      smallest = y[i];
+      smallest_at = i;
+    }
   }
   if (observed < 4)
     return fail(FitStatus::too_short, "only " + std::to_string(observed) +
@@ -303,20 +335,23 @@ Prepared prepare(const FitInput& input, const HoltWintersSpec& spec) {
   // Drop periods (longest first) until two cycles fit in the history and decompose.
   for (;;) {
     bool enough = true;
-    for (std::size_t k = 0; k < periods; ++k) enough = enough && n >= 2 * std::size_t{layout->slots[k]};
+    for (std::size_t k = 0; k < periods; ++k)
+      enough = enough && n >= 2 * std::size_t{layout->slots[k]};
     if (enough) {
-      Expected<InitialState> initial =
-          decompose_initial_state(y, layout, periods, shape.trend != Trend::none, shape.multiplicative && periods > 0);
+      Expected<InitialState> initial = decompose_initial_state(
+          y, layout, periods, shape.trend != Trend::none, shape.multiplicative && periods > 0);
       if (initial) {
         prepared.initial = std::move(*initial);
         break;
       }
       if (periods == 0) return fail(FitStatus::too_short, initial.error().message);
-      append(prepared.message, "dropped seasonal period of " + std::to_string(layout->slots[periods - 1]) +
+      append(prepared.message, "dropped seasonal period of " +
+                                   std::to_string(layout->slots[periods - 1]) +
                                    " slots: " + initial.error().message);
     } else {
-      append(prepared.message, "history of " + std::to_string(n) + " samples is shorter than two cycles of " +
-                                   std::to_string(layout->slots[periods - 1]) + " slots: dropped that period");
+      append(prepared.message,
+             "history of " + std::to_string(n) + " samples is shorter than two cycles of " +
+                 std::to_string(layout->slots[periods - 1]) + " slots: dropped that period");
     }
     --periods;
   }
@@ -365,9 +400,12 @@ std::string holt_winters_tag(const HoltWintersSpec& spec) {
   return tag(spec.trend, true, spec.seasonality == Seasonality::multiplicative) + ")";
 }
 
-HoltWinters::HoltWinters(HoltWintersSpec spec, HoltWintersOptions options) : spec_(spec), options_(options) {}
+HoltWinters::HoltWinters(HoltWintersSpec spec, HoltWintersOptions options)
+    : spec_(spec), options_(options) {}
 
-std::string HoltWinters::name() const { return holt_winters_tag(spec_); }
+std::string HoltWinters::name() const {
+  return holt_winters_tag(spec_);
+}
 
 FitResult HoltWinters::fit(const FitInput& input) const {
   Prepared prepared = prepare(input, spec_);
@@ -389,7 +427,8 @@ FitResult HoltWinters::fit(const FitInput& input) const {
       HoltWintersSpec additive = spec_;
       additive.seasonality = Seasonality::additive;
       FitResult result = HoltWinters(additive, options_).fit(input);
-      append(result.message, "multiplicative recursion diverged for every candidate: fitted additive seasonality");
+      append(result.message,
+             "multiplicative recursion diverged for every candidate: fitted additive seasonality");
       return result;
     }
     FitResult result;
@@ -397,14 +436,17 @@ FitResult HoltWinters::fit(const FitInput& input) const {
     result.message = "the recursion diverged for every candidate parameter vector";
     return result;
   }
-  FitResult result = finish(input, std::move(prepared), parameters_from_box(best.x.data(), shape, options_.bounds));
+  FitResult result = finish(input, std::move(prepared),
+                            parameters_from_box(best.x.data(), shape, options_.bounds));
   if (result.status == FitStatus::ok && !best.converged)
-    append(result.message, "optimiser used its budget of " + std::to_string(best.rounds) +
-                                " rounds before every step shrank below the tolerance; the fit is usable");
+    append(result.message,
+           "optimiser used its budget of " + std::to_string(best.rounds) +
+               " rounds before every step shrank below the tolerance; the fit is usable");
   return result;
 }
 
-FitResult HoltWinters::fit_with_parameters(const FitInput& input, const SmoothingParameters& parameters) const {
+FitResult HoltWinters::fit_with_parameters(const FitInput& input,
+                                           const SmoothingParameters& parameters) const {
   Prepared prepared = prepare(input, spec_);
   if (!prepared.ok) return std::move(prepared.failure);
   const Shape shape = prepared.shape;
@@ -414,7 +456,8 @@ FitResult HoltWinters::fit_with_parameters(const FitInput& input, const Smoothin
 std::vector<HoltWintersSpec> all_holt_winters_specs() {
   std::vector<HoltWintersSpec> specs;
   for (Seasonality seasonality : {Seasonality::additive, Seasonality::multiplicative})
-    for (Trend trend : {Trend::none, Trend::additive, Trend::damped}) specs.push_back({trend, seasonality});
+    for (Trend trend : {Trend::none, Trend::additive, Trend::damped})
+      specs.push_back({trend, seasonality});
   return specs;
 }
 

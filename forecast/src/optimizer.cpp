@@ -30,7 +30,9 @@ struct Start {
   std::vector<double> last_move;  ///< displacement of the last successful move (empty: none)
 };
 
-double sanitize(double value) { return std::isfinite(value) ? value : kInfinity; }
+double sanitize(double value) {
+  return std::isfinite(value) ? value : kInfinity;
+}
 
 }  // namespace
 
@@ -62,9 +64,11 @@ BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& 
 
   std::vector<std::size_t> order(population);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
   std::vector<Start> starts;
-  for (std::size_t i = 0; i < population && starts.size() < std::max<std::size_t>(1, options.starts); ++i) {
+  for (std::size_t i = 0;
+       i < population && starts.size() < std::max<std::size_t>(1, options.starts); ++i) {
     Start start;
     start.x.assign(points.begin() + order[i] * d, points.begin() + order[i] * d + d);
     start.value = values[order[i]];
@@ -130,7 +134,8 @@ BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& 
       }
       const std::size_t t = best[s];
       // Move only on a real improvement; a successful direction earns a longer step.
-      if (t < owner.size() && values[t] < start.value - options.relative_improvement * std::abs(start.value)) {
+      if (t < owner.size() &&
+          values[t] < start.value - options.relative_improvement * std::abs(start.value)) {
         start.last_move.resize(d);
         for (std::size_t j = 0; j < d; ++j) start.last_move[j] = trials[t * d + j] - start.x[j];
         start.x.assign(trials.begin() + t * d, trials.begin() + t * d + d);
@@ -143,10 +148,12 @@ BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& 
     }
     // Searching on from a clearly worse basin only costs evaluations.
     for (Start& start : starts)
-      if (start.value > best_value + options.abandon_above_best * std::abs(best_value)) start.step = 0;
+      if (start.value > best_value + options.abandon_above_best * std::abs(best_value))
+        start.step = 0;
   }
-  const auto winner = std::min_element(starts.begin(), starts.end(),
-                                       [](const Start& a, const Start& b) { return a.value < b.value; });
+  const auto winner =
+      std::min_element(starts.begin(), starts.end(),
+                       [](const Start& a, const Start& b) { return a.value < b.value; });
   result.x = winner->x;
   result.value = winner->value;
   if (!result.converged)

@@ -8,7 +8,8 @@
 
 using namespace prescale::forecast;
 
-TEST_CASE("decomposition recovers level, trend and one season exactly", "[forecast][decomposition]") {
+TEST_CASE("decomposition recovers level, trend and one season exactly",
+          "[forecast][decomposition]") {
   const std::vector<double> pattern{-3, -1, 0, 1, 3, 0};
   const std::size_t n = 30;
   auto layout = SeasonLayout::modular({6}, n);
@@ -20,10 +21,12 @@ TEST_CASE("decomposition recovers level, trend and one season exactly", "[foreca
   CHECK(state->trend == Approx(0.5).margin(1e-12));
   CHECK(state->level + state->trend == Approx(20).margin(1e-9));
   REQUIRE(state->seasonal.size() == 1);
-  for (std::size_t s = 0; s < 6; ++s) CHECK(state->seasonal[0][s] == Approx(pattern[s]).margin(1e-9));
+  for (std::size_t s = 0; s < 6; ++s)
+    CHECK(state->seasonal[0][s] == Approx(pattern[s]).margin(1e-9));
 }
 
-TEST_CASE("decomposition splits two additive seasons and ignores NaN", "[forecast][decomposition]") {
+TEST_CASE("decomposition splits two additive seasons and ignores NaN",
+          "[forecast][decomposition]") {
   const std::size_t n = 48;
   auto layout = SeasonLayout::modular({4, 12}, n);
   const std::vector<double> daily{2, -2, 1, -1};
@@ -52,10 +55,12 @@ TEST_CASE("multiplicative decomposition gives factors with mean one", "[forecast
   auto state = decompose_initial_state(y, &layout, 1, false, true);
   REQUIRE(state.has_value());
   CHECK(state->level == Approx(40).epsilon(1e-12));
-  for (std::size_t s = 0; s < 4; ++s) CHECK(state->seasonal[0][s] == Approx(factor[s]).epsilon(1e-12));
+  for (std::size_t s = 0; s < 4; ++s)
+    CHECK(state->seasonal[0][s] == Approx(factor[s]).epsilon(1e-12));
 }
 
-TEST_CASE("decomposition refuses what it cannot decompose, saying why", "[forecast][decomposition]") {
+TEST_CASE("decomposition refuses what it cannot decompose, saying why",
+          "[forecast][decomposition]") {
   auto layout = SeasonLayout::modular({10}, 15);
   std::vector<double> y(15, 1.0);
   auto short_history = decompose_initial_state(y, &layout, 1, true, false);

@@ -16,16 +16,20 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double daily(std::uint32_t hour) { return 20 * std::sin(2 * M_PI * (hour + 3) / 24.0) + 6 * std::cos(4 * M_PI * hour / 24.0); }
-double weekly(std::uint32_t hour_of_week) { return hour_of_week / 24 >= 5 ? -15.0 : 6.0; }
+double daily(std::uint32_t hour) {
+  return 20 * std::sin(2 * M_PI * (hour + 3) / 24.0) + 6 * std::cos(4 * M_PI * hour / 24.0);
+}
+double weekly(std::uint32_t hour_of_week) {
+  return hour_of_week / 24 >= 5 ? -15.0 : 6.0;
+}
 
 /// Day + week pattern on an hourly grid with noise of sd `noise`.
-std::vector<double> double_seasonal(std::size_t n, double noise, std::uint32_t seed, double level = 200) {
+std::vector<double> double_seasonal(std::size_t n, double noise, std::uint32_t seed,
+                                    double level = 200) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> eps(0.0, noise);
   std::vector<double> y(n);
-  for (std::size_t i = 0; i < n; ++i)
-    y[i] = level + daily(i % 24) + weekly(i % 168) + eps(rng);
+  for (std::size_t i = 0; i < n; ++i) y[i] = level + daily(i % 24) + weekly(i % 168) + eps(rng);
   return y;
 }
 
@@ -46,7 +50,8 @@ std::vector<double> simulate_ana(std::size_t n, double alpha, double gamma, std:
   return y;
 }
 
-FitResult fit(const HoltWintersSpec& spec, const std::vector<double>& y, const SeasonLayout& layout) {
+FitResult fit(const HoltWintersSpec& spec, const std::vector<double>& y,
+              const SeasonLayout& layout) {
   FitInput input;
   input.y = y;
   input.layout = &layout;
@@ -65,13 +70,22 @@ TEST_CASE("names and the family list", "[forecast][holt-winters]") {
   REQUIRE(result.status == FitStatus::ok);
   CHECK(result.fitted->name() == "holt-winters(A,Ad,A;24,168)");
   const auto parameters = result.fitted->parameters();
-  for (const char* key : {"alpha", "beta", "phi", "gamma1", "gamma2"}) CHECK(parameters.count(key) == 1);
+  for (const char* key : {"alpha", "beta", "phi", "gamma1", "gamma2"})
+    CHECK(parameters.count(key) == 1);
   CHECK(parameters.at("phi") >= 0.8);
   CHECK(parameters.at("phi") <= 0.98);
   CHECK(parameters.at("beta") <= parameters.at("alpha"));
+
+  HoltWintersSpec daily_only{Trend::none, Seasonality::additive};
+  daily_only.max_periods = 1;
+  const auto one = fit(daily_only, y, layout);
+  REQUIRE(one.status == FitStatus::ok);
+  CHECK(one.fitted->name() == "holt-winters(A,N,A;24)");
+  CHECK(one.message.empty());
 }
 
-TEST_CASE("fitting recovers alpha and gamma of a simulated ETS(A,N,A)", "[forecast][holt-winters]") {
+TEST_CASE("fitting recovers alpha and gamma of a simulated ETS(A,N,A)",
+          "[forecast][holt-winters]") {
   const auto y = simulate_ana(24 * 80, 0.3, 0.15, 7);
   const auto layout = SeasonLayout::modular({24}, y.size() + 24);
   const auto result = fit({Trend::none, Seasonality::additive}, y, layout);
@@ -101,7 +115,8 @@ TEST_CASE("double-seasonal fit forecasts the day and week pattern", "[forecast][
       worst = std::max(worst, std::abs(f.mean[h] - (200 + daily(i % 24) + weekly(i % 168))));
       CHECK(f.sigma[h] > 0);
       // Additive errors accumulate; multiplicative sigma also follows the seasonal factor.
-      if (h > 0 && spec.seasonality == Seasonality::additive) CHECK(f.sigma[h] >= f.sigma[h - 1] - 1e-12);
+      if (h > 0 && spec.seasonality == Seasonality::additive)
+        CHECK(f.sigma[h] >= f.sigma[h - 1] - 1e-12);
     }
     // Noise sd 1; a week ahead the forecast stays within 4 of the truth.
     CHECK(worst < 4.0);
@@ -113,7 +128,8 @@ TEST_CASE("a linear trend is extrapolated", "[forecast][holt-winters]") {
   std::mt19937 rng(3);
   std::normal_distribution<double> eps(0.0, 0.5);
   std::vector<double> y(n);
-  for (std::size_t i = 0; i < n; ++i) y[i] = 50 + 0.2 * static_cast<double>(i) + daily(i % 24) + eps(rng);
+  for (std::size_t i = 0; i < n; ++i)
+    y[i] = 50 + 0.2 * static_cast<double>(i) + daily(i % 24) + eps(rng);
   const auto layout = SeasonLayout::modular({24}, n + 48);
   const auto result = fit({Trend::additive, Seasonality::additive}, y, layout);
   REQUIRE(result.status == FitStatus::ok);
@@ -155,7 +171,8 @@ TEST_CASE("a constant series forecasts the constant", "[forecast][holt-winters]"
   }
 }
 
-TEST_CASE("multiplicative seasonality on data with zeros falls back to additive", "[forecast][holt-winters]") {
+TEST_CASE("multiplicative seasonality on data with zeros falls back to additive",
+          "[forecast][holt-winters]") {
   auto y = double_seasonal(24 * 7 * 3, 1.0, 5, 20);
   for (double& v : y) v = std::max(v, 0.0);
   y[30] = 0;
@@ -171,8 +188,11 @@ TEST_CASE("multiplicative seasonality fits proportional swings", "[forecast][hol
   std::mt19937 rng(6);
   std::normal_distribution<double> eps(0.0, 0.01);
   std::vector<double> y(n);
-  auto factor = [](std::size_t i) { return 1 + 0.5 * std::sin(2 * M_PI * static_cast<double>(i % 24) / 24); };
-  for (std::size_t i = 0; i < n; ++i) y[i] = (100 + 0.5 * static_cast<double>(i)) * factor(i) * (1 + eps(rng));
+  auto factor = [](std::size_t i) {
+    return 1 + 0.5 * std::sin(2 * M_PI * static_cast<double>(i % 24) / 24);
+  };
+  for (std::size_t i = 0; i < n; ++i)
+    y[i] = (100 + 0.5 * static_cast<double>(i)) * factor(i) * (1 + eps(rng));
   const auto layout = SeasonLayout::modular({24}, n + 24);
   const auto result = fit({Trend::additive, Seasonality::multiplicative}, y, layout);
   REQUIRE(result.status == FitStatus::ok);
@@ -253,7 +273,8 @@ TEST_CASE("a DST layout keeps the wall-clock slots", "[forecast][holt-winters]")
   const auto result = HoltWinters({Trend::none, Seasonality::additive}).fit(input);
   REQUIRE(result.status == FitStatus::ok);
   const Forecast f = result.fitted->forecast(48);
-  for (std::size_t h = 0; h < 48; ++h) CHECK(f.mean[h] == Approx(100 + daily(hours[n + h])).margin(2.0));
+  for (std::size_t h = 0; h < 48; ++h)
+    CHECK(f.mean[h] == Approx(100 + daily(hours[n + h])).margin(2.0));
 
   // The same data on a plain modular layout is an hour off after the DST days.
   const auto modular = SeasonLayout::modular({24}, hours.size());
@@ -263,7 +284,8 @@ TEST_CASE("a DST layout keeps the wall-clock slots", "[forecast][holt-winters]")
   CHECK(shifted.fitted->residual_variance() > 1.5 * result.fitted->residual_variance());
 }
 
-TEST_CASE("update() then forecast() equals the recursion over the extended data", "[forecast][holt-winters]") {
+TEST_CASE("update() then forecast() equals the recursion over the extended data",
+          "[forecast][holt-winters]") {
   const std::size_t n = 24 * 7 * 3, extra = 100;
   auto all = double_seasonal(n + extra, 2.0, 12);
   all[n + 10] = kNaN;
@@ -330,13 +352,15 @@ TEST_CASE("h-step sigma follows the ETS(A,N,A) formula", "[forecast][holt-winter
   const auto result = fit({Trend::none, Seasonality::additive}, y, layout);
   REQUIRE(result.status == FitStatus::ok);
   const auto p = result.fitted->parameters();
-  const double alpha = p.at("alpha"), gamma = p.at("gamma1"), s2 = result.fitted->residual_variance();
+  const double alpha = p.at("alpha"), gamma = p.at("gamma1"),
+               s2 = result.fitted->residual_variance();
   const Forecast f = result.fitted->forecast(60);
-  // Hyndman et al. (2008), Table 6.1, class 1: v_h = s2 (1 + (h-1) alpha^2 + k gamma (2 alpha + gamma)),
-  // k = number of whole seasons before step h.
+  // Hyndman et al. (2008), Table 6.1, class 1: v_h = s2 (1 + (h-1) alpha^2 + k gamma (2 alpha +
+  // gamma)), k = number of whole seasons before step h.
   for (std::size_t h = 1; h <= 60; ++h) {
     const double k = std::floor((static_cast<double>(h) - 1) / 24);
-    const double v = s2 * (1 + (static_cast<double>(h) - 1) * alpha * alpha + k * gamma * (2 * alpha + gamma));
+    const double v =
+        s2 * (1 + (static_cast<double>(h) - 1) * alpha * alpha + k * gamma * (2 * alpha + gamma));
     CHECK(f.sigma[h - 1] == Approx(std::sqrt(v)).epsilon(1e-9));
   }
 }
@@ -350,5 +374,6 @@ TEST_CASE("without a layout a non-seasonal model is fitted", "[forecast][holt-wi
   REQUIRE(result.status == FitStatus::ok);
   CHECK(result.fitted->name() == "holt-winters(A,A,N)");
   const Forecast f = result.fitted->forecast(10);
-  for (std::size_t h = 0; h < 10; ++h) CHECK(f.mean[h] == Approx(10 + 0.5 * static_cast<double>(200 + h)).epsilon(1e-6));
+  for (std::size_t h = 0; h < 10; ++h)
+    CHECK(f.mean[h] == Approx(10 + 0.5 * static_cast<double>(200 + h)).epsilon(1e-6));
 }

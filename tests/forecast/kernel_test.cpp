@@ -24,7 +24,8 @@ struct Fixture {
 Fixture make_fixture(std::size_t periods, bool multiplicative, bool trend, std::uint32_t seed) {
   Fixture f;
   const std::vector<std::uint32_t> all_slots{12, 36, 84};
-  std::vector<std::uint32_t> slots(all_slots.begin(), all_slots.begin() + static_cast<long>(periods));
+  std::vector<std::uint32_t> slots(all_slots.begin(),
+                                   all_slots.begin() + static_cast<long>(periods));
   const std::size_t n = 600;
   f.layout = SeasonLayout::modular(slots, n);
   std::mt19937 rng(seed);
@@ -57,7 +58,8 @@ Fixture make_fixture(std::size_t periods, bool multiplicative, bool trend, std::
   return f;
 }
 
-std::vector<SmoothingParameters> random_candidates(std::size_t count, bool damped, bool trend, std::uint32_t seed) {
+std::vector<SmoothingParameters> random_candidates(std::size_t count, bool damped, bool trend,
+                                                   std::uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   std::vector<SmoothingParameters> out(count);
@@ -108,8 +110,8 @@ TEST_CASE("every available kernel reproduces the scalar SSE", "[forecast][kernel
         sse_batch(f.problem, candidates, reference, scalar);
         CHECK(std::isinf(reference[5]));
         for (const kernels::Kernel* kernel : kernels::available_kernels()) {
-          INFO("kernel " << kernel->name << ", periods " << periods << ", multiplicative " << multiplicative
-                         << ", trend " << trend_kind);
+          INFO("kernel " << kernel->name << ", periods " << periods << ", multiplicative "
+                         << multiplicative << ", trend " << trend_kind);
           std::vector<double> sse(candidates.size(), -1.0);
           kernel->sse_batch(f.problem, candidates, sse);
           for (std::size_t i = 0; i < candidates.size(); ++i) {
@@ -124,7 +126,8 @@ TEST_CASE("every available kernel reproduces the scalar SSE", "[forecast][kernel
           // Small batches take the narrower interleaves (and padding) of each kernel.
           for (std::size_t count : {1, 3, 13}) {
             std::vector<double> part(count);
-            kernel->sse_batch(f.problem, std::span<const SmoothingParameters>(candidates.data(), count), part);
+            kernel->sse_batch(f.problem,
+                              std::span<const SmoothingParameters>(candidates.data(), count), part);
             for (std::size_t i = 0; i < count; ++i) {
               if (std::isinf(reference[i])) {
                 CHECK(std::isinf(part[i]));
@@ -176,7 +179,8 @@ TEST_CASE("scalar SSE matches a hand-written recursion", "[forecast][kernel]") {
   }
 }
 
-TEST_CASE("out-of-range positions give NaN instead of reading past the state", "[forecast][kernel]") {
+TEST_CASE("out-of-range positions give NaN instead of reading past the state",
+          "[forecast][kernel]") {
   std::vector<double> y{1, 2, 3, 4};
   std::vector<std::uint32_t> positions{0, 1, 5, 0};
   std::vector<double> season{0, 0};

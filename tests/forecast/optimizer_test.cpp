@@ -15,7 +15,8 @@ TEST_CASE("box optimiser finds an interior minimum with batched calls", "[foreca
     largest_batch = std::max(largest_batch, values.size());
     for (std::size_t i = 0; i < values.size(); ++i) {
       double f = 0;
-      for (std::size_t j = 0; j < 3; ++j) f += (j + 1.0) * std::pow(points[i * 3 + j] - target[j], 2);
+      for (std::size_t j = 0; j < 3; ++j)
+        f += (j + 1.0) * std::pow(points[i * 3 + j] - target[j], 2);
       values[i] = f;
     }
   };

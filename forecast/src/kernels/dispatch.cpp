@@ -21,16 +21,22 @@ struct Entry {
   bool (*supported)();
 };
 
-bool always() { return true; }
+bool always() {
+  return true;
+}
 #if defined(PRESCALE_KERNEL_AVX2)
-bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+bool cpu_has_avx2() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
 #endif
 #if defined(PRESCALE_KERNEL_AVX512)
-bool cpu_has_avx512() { return __builtin_cpu_supports("avx512f"); }
+bool cpu_has_avx512() {
+  return __builtin_cpu_supports("avx512f");
+}
 #endif
 
-void run_entry(const Entry& entry, const HwProblem& problem, std::span<const SmoothingParameters> candidates,
-               std::span<double> out_sse);
+void run_entry(const Entry& entry, const HwProblem& problem,
+               std::span<const SmoothingParameters> candidates, std::span<double> out_sse);
 
 template <void (*Run)(const detail::RawBatch&)>
 void sse_batch_with(const HwProblem& problem, std::span<const SmoothingParameters> candidates,
@@ -40,18 +46,22 @@ const std::vector<Entry>& registry() {
   static const std::vector<Entry> entries = [] {
     std::vector<Entry> list;
     list.push_back({{"scalar", 1, detail::kScalarBlock, &sse_batch_with<detail::hw_sse_scalar>},
-                    detail::hw_sse_scalar, always});
+                    detail::hw_sse_scalar,
+                    always});
 #if defined(PRESCALE_KERNEL_NEON)
     list.push_back({{"neon", 2, detail::kNeonBlock, &sse_batch_with<detail::hw_sse_neon>},
-                    detail::hw_sse_neon, always});
+                    detail::hw_sse_neon,
+                    always});
 #endif
 #if defined(PRESCALE_KERNEL_AVX2)
     list.push_back({{"avx2", 4, detail::kAvx2Block, &sse_batch_with<detail::hw_sse_avx2>},
-                    detail::hw_sse_avx2, cpu_has_avx2});
+                    detail::hw_sse_avx2,
+                    cpu_has_avx2});
 #endif
 #if defined(PRESCALE_KERNEL_AVX512)
     list.push_back({{"avx512", 8, detail::kAvx512Block, &sse_batch_with<detail::hw_sse_avx512>},
-                    detail::hw_sse_avx512, cpu_has_avx512});
+                    detail::hw_sse_avx512,
+                    cpu_has_avx512});
 #endif
     return list;
   }();
@@ -73,17 +83,19 @@ void sse_batch_with(const HwProblem& problem, std::span<const SmoothingParameter
 bool problem_is_valid(const HwProblem& problem) {
   if (problem.periods > kMaxSeasonalPeriods) return false;
   for (std::size_t k = 0; k < problem.periods; ++k) {
-    if (problem.slots[k] == 0 || !problem.positions[k] || !problem.initial_seasonal[k]) return false;
+    if (problem.slots[k] == 0 || !problem.positions[k] || !problem.initial_seasonal[k])
+      return false;
     const std::uint32_t* positions = problem.positions[k];
     const std::uint32_t slots = problem.slots[k];
-    if (std::any_of(positions, positions + problem.y.size(), [&](std::uint32_t p) { return p >= slots; }))
+    if (std::any_of(positions, positions + problem.y.size(),
+                    [&](std::uint32_t p) { return p >= slots; }))
       return false;
   }
   return true;
 }
 
-void run_entry(const Entry& entry, const HwProblem& problem, std::span<const SmoothingParameters> candidates,
-               std::span<double> out_sse) {
+void run_entry(const Entry& entry, const HwProblem& problem,
+               std::span<const SmoothingParameters> candidates, std::span<double> out_sse) {
   const std::size_t count = std::min(candidates.size(), out_sse.size());
   if (count == 0) return;
   if (!problem_is_valid(problem)) {
@@ -164,9 +176,11 @@ KernelChoice choose_kernel(std::string_view override_name) {
     return choice;
   }
   bool compiled = false;
-  for (const Kernel* kernel : compiled_kernels()) compiled = compiled || kernel->name == override_name;
+  for (const Kernel* kernel : compiled_kernels())
+    compiled = compiled || kernel->name == override_name;
   std::string names;
-  for (const Kernel* kernel : available) names += (names.empty() ? "" : ", ") + std::string(kernel->name);
+  for (const Kernel* kernel : available)
+    names += (names.empty() ? "" : ", ") + std::string(kernel->name);
   choice.note = "PRESCALE_KERNEL=" + std::string(override_name) +
                 (compiled ? " is not supported by this CPU" : " is not a kernel of this build") +
                 " (available: " + names + "); using " + std::string(choice.kernel->name);

@@ -48,9 +48,9 @@ inline void hw_skip(typename V::vec& level, typename V::vec& trend, typename V::
 /// one-step error e = y - yhat. season[k] points at this vector's state of
 /// the sample's slot in period k (updated in place).
 template <class V, std::size_t K, bool Multiplicative>
-inline typename V::vec hw_step(typename V::vec& level, typename V::vec& trend, double* const* season,
-                               typename V::vec alpha, typename V::vec beta, typename V::vec phi,
-                               const typename V::vec* gamma, double y) {
+inline typename V::vec hw_step(typename V::vec& level, typename V::vec& trend,
+                               double* const* season, typename V::vec alpha, typename V::vec beta,
+                               typename V::vec phi, const typename V::vec* gamma, double y) {
   using vec = typename V::vec;
   const vec lb = V::add(level, V::mul(phi, trend));
   if constexpr (K == 0) {
@@ -111,7 +111,8 @@ void hw_sse_blocks(const RawBatch& batch) {
       double* state = batch.scratch + offset[k];
       for (std::uint32_t slot = 0; slot < batch.slots[k]; ++slot) {
         const vec initial = V::set1(batch.initial_seasonal[k][slot]);
-        for (std::size_t u = 0; u < Interleave; ++u) V::store(state + slot * block + u * lanes, initial);
+        for (std::size_t u = 0; u < Interleave; ++u)
+          V::store(state + slot * block + u * lanes, initial);
       }
     }
     for (std::size_t t = 0; t < batch.samples; ++t) {
@@ -145,15 +146,20 @@ template <class V, std::size_t Interleave>
 void hw_sse_shape(const RawBatch& batch) {
   const bool mult = batch.multiplicative;
   switch (batch.periods) {
-    case 0: hw_sse_blocks<V, Interleave, 0, false>(batch); break;
+    case 0:
+      hw_sse_blocks<V, Interleave, 0, false>(batch);
+      break;
     case 1:
-      mult ? hw_sse_blocks<V, Interleave, 1, true>(batch) : hw_sse_blocks<V, Interleave, 1, false>(batch);
+      mult ? hw_sse_blocks<V, Interleave, 1, true>(batch)
+           : hw_sse_blocks<V, Interleave, 1, false>(batch);
       break;
     case 2:
-      mult ? hw_sse_blocks<V, Interleave, 2, true>(batch) : hw_sse_blocks<V, Interleave, 2, false>(batch);
+      mult ? hw_sse_blocks<V, Interleave, 2, true>(batch)
+           : hw_sse_blocks<V, Interleave, 2, false>(batch);
       break;
     default:
-      mult ? hw_sse_blocks<V, Interleave, 3, true>(batch) : hw_sse_blocks<V, Interleave, 3, false>(batch);
+      mult ? hw_sse_blocks<V, Interleave, 3, true>(batch)
+           : hw_sse_blocks<V, Interleave, 3, false>(batch);
       break;
   }
 }

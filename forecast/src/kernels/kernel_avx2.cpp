@@ -23,6 +23,8 @@ struct Avx2Ops {
 
 }  // namespace
 
-void hw_sse_avx2(const RawBatch& batch) { hw_sse_dispatch<Avx2Ops, 4>(batch); }
+void hw_sse_avx2(const RawBatch& batch) {
+  hw_sse_dispatch<Avx2Ops, 4>(batch);
+}
 
 }  // namespace prescale::forecast::kernels::detail

@@ -23,6 +23,8 @@ struct Avx512Ops {
 
 }  // namespace
 
-void hw_sse_avx512(const RawBatch& batch) { hw_sse_dispatch<Avx512Ops, 4>(batch); }
+void hw_sse_avx512(const RawBatch& batch) {
+  hw_sse_dispatch<Avx512Ops, 4>(batch);
+}
 
 }  // namespace prescale::forecast::kernels::detail

@@ -23,6 +23,8 @@ struct NeonOps {
 
 }  // namespace
 
-void hw_sse_neon(const RawBatch& batch) { hw_sse_dispatch<NeonOps, 4>(batch); }
+void hw_sse_neon(const RawBatch& batch) {
+  hw_sse_dispatch<NeonOps, 4>(batch);
+}
 
 }  // namespace prescale::forecast::kernels::detail

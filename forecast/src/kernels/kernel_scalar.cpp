@@ -5,6 +5,8 @@
 
 namespace prescale::forecast::kernels::detail {
 
-void hw_sse_scalar(const RawBatch& batch) { hw_sse_dispatch<ScalarOps<>, 1>(batch); }
+void hw_sse_scalar(const RawBatch& batch) {
+  hw_sse_dispatch<ScalarOps<>, 1>(batch);
+}
 
 }  // namespace prescale::forecast::kernels::detail

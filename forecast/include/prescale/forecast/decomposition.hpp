@@ -24,8 +24,8 @@ struct InitialState {
 /// cover y). Needs two cycles of the longest period used (or, without
 /// seasons, two valid samples); returns an Error naming what is missing.
 /// with_trend=false gives a zero trend. Multiplicative needs y > 0.
-Expected<InitialState> decompose_initial_state(std::span<const double> y, const SeasonLayout* layout,
-                                               std::size_t periods, bool with_trend,
-                                               bool multiplicative);
+Expected<InitialState> decompose_initial_state(std::span<const double> y,
+                                               const SeasonLayout* layout, std::size_t periods,
+                                               bool with_trend, bool multiplicative);
 
 }  // namespace prescale::forecast

@@ -30,6 +30,8 @@ enum class Seasonality { additive, multiplicative };
 struct HoltWintersSpec {
   Trend trend = Trend::damped;
   Seasonality seasonality = Seasonality::additive;
+  /// Use only the first (shortest) periods of the layout, e.g. 1 = daily only.
+  std::size_t max_periods = 3;
 };
 
 /// Bounds of the fitted parameters (phi only for a damped trend).

@@ -23,10 +23,10 @@ namespace prescale::forecast {
 /// Trend none is phi = 0 and beta = 0 (with a zero initial trend);
 /// additive trend is phi = 1.
 struct SmoothingParameters {
-  double alpha = 0.1;                   ///< level
-  double beta = 0.0;                    ///< trend
-  double phi = 1.0;                     ///< damping
-  std::array<double, 3> gamma{0, 0, 0}; ///< one per seasonal period
+  double alpha = 0.1;                    ///< level
+  double beta = 0.0;                     ///< trend
+  double phi = 1.0;                      ///< damping
+  std::array<double, 3> gamma{0, 0, 0};  ///< one per seasonal period
 };
 
 /// The fixed part of an SSE evaluation: data, seasonal positions and the
@@ -68,9 +68,10 @@ using SseBatchFunction = void (*)(const HwProblem& problem,
 
 /// One compiled kernel. Immutable; its function is thread-safe.
 struct Kernel {
-  std::string_view name;   ///< "scalar", "avx2", "avx512", "neon"
-  std::size_t lanes = 1;   ///< doubles per vector register
-  std::size_t block = 1;   ///< most candidates advanced together (lanes x interleave); smaller batches use less
+  std::string_view name;  ///< "scalar", "avx2", "avx512", "neon"
+  std::size_t lanes = 1;  ///< doubles per vector register
+  std::size_t block =
+      1;  ///< most candidates advanced together (lanes x interleave); smaller batches use less
   SseBatchFunction sse_batch = nullptr;
 };
 
@@ -93,7 +94,9 @@ KernelChoice choose_kernel(std::string_view override_name);
 /// choose_kernel(getenv("PRESCALE_KERNEL")), computed once per process
 /// (thread-safe); what fits use unless told otherwise.
 const KernelChoice& default_kernel_choice();
-inline const Kernel& default_kernel() { return *default_kernel_choice().kernel; }
+inline const Kernel& default_kernel() {
+  return *default_kernel_choice().kernel;
+}
 
 }  // namespace kernels
 

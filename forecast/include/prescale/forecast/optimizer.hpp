@@ -11,13 +11,14 @@
 namespace prescale::forecast {
 
 /// values[i] = f(points[i*d .. i*d+d)); called with many points at once.
-using BatchObjective = std::function<void(std::span<const double> points, std::span<double> values)>;
+using BatchObjective =
+    std::function<void(std::span<const double> points, std::span<double> values)>;
 
 struct BoxOptimizerOptions {
-  std::size_t population = 64;   ///< Halton points evaluated first
-  std::size_t starts = 4;        ///< best distinct population points searched from
-  double initial_step = 0.125;   ///< compass step, in box units
-  double tolerance = 1e-4;       ///< stop when every step is below this
+  std::size_t population = 64;  ///< Halton points evaluated first
+  std::size_t starts = 4;       ///< best distinct population points searched from
+  double initial_step = 0.125;  ///< compass step, in box units
+  double tolerance = 1e-4;      ///< stop when every step is below this
   /// A move must lower f by more than this fraction of |f|, so flat valleys
   /// (e.g. beta against phi) end the search instead of being crept along.
   double relative_improvement = 1e-7;
