@@ -54,7 +54,7 @@ void add_fetch_command(CLI::App& app) {
       "    --query 'sum(rate(http_requests_total{job=\"api\"}[5m]))' --history 35d --output api.csv\n"
       "  prescale fetch --prometheus https://mimir/prometheus --header 'X-Scope-OrgID: team-a' \\\n"
       "    --query 'sum(up)' --start 2026-01-01T00:00:00Z --end 2026-02-01T00:00:00Z --step 5m --output up.csv");
-  auto* url = add_prometheus_options(*cmd, args->prometheus);
+  auto* url = add_prometheus_options(*cmd, args->prometheus, "--history");
   url->required();
   cmd->add_option("--step", args->step, "Grid step (query_range step)")->capture_default_str();
   cmd->add_option("--output,-o", args->output, "CSV file to write ('-' = stdout)")->capture_default_str();

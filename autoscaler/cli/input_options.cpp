@@ -17,8 +17,8 @@ void add_input_options(CLI::App& command, InputOptions& options) {
   command.add_option("--input", options.input,
                      "CSV load history: lines 'timestamp,value' (header optional); timestamps\n"
                      "RFC 3339, 'YYYY-MM-DD HH:MM:SS' or Unix seconds")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile)
+      ->excludes(add_prometheus_options(command, options.prometheus));
   command.add_option("--input-timezone", options.input_timezone,
                      "Zone of timestamps written without an offset (default UTC), e.g. America/New_York");
   command.add_option("--step", options.step,
@@ -33,6 +33,16 @@ void add_input_options(CLI::App& command, InputOptions& options) {
 }
 
 forecast::Series load_series(const InputOptions& options, std::vector<std::string>* notes) {
+  if (options.prometheus.requested()) {
+    std::int64_t step = 60;  // Prometheus has no "detected" step: 1m unless --step says
+    if (!options.step.empty()) {
+      auto parsed = config::parse_duration_seconds(options.step);
+      if (!parsed || *parsed <= 0) throw Failure("--step: expected a positive duration such as 1m");
+      step = *parsed;
+    }
+    return load_prometheus_series(options.prometheus, step, notes);
+  }
+  if (options.input.empty()) throw Failure("no history: give --input F.csv, or --prometheus URL --query PROMQL");
   file::CsvReadOptions read;
   if (!options.input_timezone.empty()) {
     auto zone = calendar::TimeZone::find(options.input_timezone);

@@ -11,6 +11,7 @@
 #include "prescale/forecast/model.hpp"
 #include "prescale/forecast/selection.hpp"
 #include "prescale/forecast/series.hpp"
+#include "prometheus_input.hpp"
 
 namespace prescale::cli {
 
@@ -20,6 +21,7 @@ struct InputOptions {
   std::string step;                   ///< --step: forced grid step ("" = detect)
   std::string timezone = "UTC";       ///< --timezone: where seasons are counted
   std::string seasonality = "1d,1w";  ///< --seasonality: periods, or "none"
+  PrometheusInput prometheus;         ///< --prometheus URL --query PROMQL instead of --input
 };
 
 /// Adds --input, --input-timezone, --step, --timezone, --seasonality.

@@ -47,7 +47,7 @@ std::string read_secret(const std::string& option, const std::string& path) {
 
 }  // namespace
 
-CLI::Option* add_prometheus_options(CLI::App& command, PrometheusInput& options) {
+CLI::Option* add_prometheus_options(CLI::App& command, PrometheusInput& options, const std::string& history_option) {
   const std::string group = "Prometheus";
   auto* url = command
                   .add_option("--prometheus", options.url,
@@ -58,12 +58,12 @@ CLI::Option* add_prometheus_options(CLI::App& command, PrometheusInput& options)
                     ->group(group);
   url->needs(query);
   query->needs(url);
-  command.add_option("--start", options.start, "First step: RFC 3339, Unix seconds or now-<duration> (default: --end minus --history)")
+  command.add_option("--start", options.start, "First step: RFC 3339, Unix seconds or now-<duration> (default: --end minus " + history_option + ")")
       ->group(group);
   command.add_option("--end", options.end, "End of the history, exclusive (default now: the step holding now is the last)")
       ->capture_default_str()
       ->group(group);
-  command.add_option("--history", options.history, "How much history when --start is not given")
+  command.add_option(history_option, options.history, "How much history to fetch when --start is not given")
       ->capture_default_str()
       ->group(group);
   command.add_option("--combine", options.combine,
@@ -106,7 +106,7 @@ TimeRange resolve_time_range(const PrometheusInput& options, std::int64_t step_s
     range.start_unix = floor_to(parse_time("--start", options.start, now_unix), step_seconds);
   } else {
     auto history = config::parse_duration_seconds(options.history);
-    if (!history) throw Failure("--history: " + history.error().message);
+    if (!history) throw Failure("history '" + options.history + "': " + history.error().message);
     range.start_unix = range.end_unix - floor_to(*history, step_seconds);
   }
   if (range.start_unix >= range.end_unix) {

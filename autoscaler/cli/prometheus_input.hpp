@@ -33,7 +33,11 @@ struct PrometheusInput {
 };
 
 /// Adds the options to `command` in a "Prometheus" group; returns --prometheus.
-CLI::Option* add_prometheus_options(CLI::App& command, PrometheusInput& options);
+/// The fetch window is --history in `prescale fetch` and --prometheus-history
+/// beside --input, where commands own --history already (simulate: the window
+/// each fit uses).
+CLI::Option* add_prometheus_options(CLI::App& command, PrometheusInput& options,
+                                    const std::string& history_option = "--prometheus-history");
 
 /// The resolved [start, end) grid, aligned to the step (end exclusive; the
 /// step holding "now" is the last one).

@@ -4,6 +4,7 @@
 // gaps preserved.
 #include <catch2/catch.hpp>
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -281,4 +282,33 @@ TEST_CASE("TLS: a real Prometheus behind a certificate from our own CA", "[prome
   CHECK(refused.error().message.find("certificate") != std::string::npos);
   CHECK(refused.error().message.find("attempt 1 of 3, not retried") != std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("prescale forecast --prometheus equals forecast --input on the exported CSV", "[prometheus][real][cli]") {
+  const Series written = written_load();
+  const auto dir = prometheus().dir();
+  // The last two weeks, so that the fit stays quick.
+  const std::int64_t start = written.end_unix() - 14 * 86400;
+  const std::string range = fmt::format("--start {} --end {} --step 1m", start, written.end_unix());
+  const std::string promql = "--query 'prescale_test_load{job=\"api\"}'";
+  const std::string model = "--model holt-winters:additive-additive --seasonality 1d --horizon 2h --format json";
+  const auto csv = dir / "two-weeks.csv";
+  REQUIRE(run_prescale(fmt::format("fetch --prometheus {} {} {} --quiet --output '{}'", prometheus().url(), promql,
+                                   range, csv.string()),
+                       dir / "fetch2.log") == 0);
+  const auto from_csv = dir / "from-csv.json";
+  const auto from_prometheus = dir / "from-prometheus.json";
+  REQUIRE(run_prescale(fmt::format("forecast --input '{}' --step 1m {} > '{}'", csv.string(), model, from_csv.string()),
+                       dir / "forecast-csv.log") == 0);
+  const int status = run_prescale(fmt::format("forecast --prometheus {} {} {} {} > '{}'", prometheus().url(), promql,
+                                              range, model, from_prometheus.string()),
+                                  dir / "forecast-prometheus.log");
+  INFO(slurp(dir / "forecast-prometheus.log"));
+  REQUIRE(status == 0);
+  const auto csv_json = nlohmann::json::parse(slurp(from_csv));
+  const auto prometheus_json = nlohmann::json::parse(slurp(from_prometheus));
+  CHECK(csv_json["model"] == prometheus_json["model"]);
+  CHECK(csv_json["parameters"] == prometheus_json["parameters"]);
+  REQUIRE(csv_json["points"].size() == 120);
+  CHECK(csv_json["points"] == prometheus_json["points"]);
 }
