@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   prescale::cli::add_version_command(app);
+  prescale::cli::add_simulate_command(app);
   prescale::cli::add_forecast_command(app);
   prescale::cli::add_backtest_command(app);
   prescale::cli::add_fetch_command(app);

@@ -14,7 +14,9 @@ namespace {
 
 constexpr double kMarginLeft = 72;
 constexpr double kMarginRight = 24;
-constexpr double kMarginTop = 62;  // title + legend
+constexpr double kTitleHeight = 34;   // above the legend rows
+constexpr double kLegendRow = 18;
+constexpr double kLegendGap = 10;     // legend to plot frame
 constexpr double kMarginBottom = 58;  // two-line time labels + axis title
 constexpr const char* kFont = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 constexpr std::array<const char*, 7> kWeekdays = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
@@ -67,12 +69,12 @@ struct Point {
 
 class Frame {
  public:
-  Frame(const TimePlot& plot, std::size_t end, double y_max)
+  Frame(const TimePlot& plot, std::size_t end, double y_max, double top)
       : plot_(plot), end_(end), y_max_(y_max) {
     left_ = kMarginLeft;
-    top_ = kMarginTop;
+    top_ = top;
     width_ = plot.width - kMarginLeft - kMarginRight;
-    height_ = plot.height - kMarginTop - kMarginBottom;
+    height_ = plot.height - top - kMarginBottom;
     t_begin_ = plot.start_unix + static_cast<std::int64_t>(plot.begin) * plot.step_seconds;
     t_end_ = plot.start_unix + static_cast<std::int64_t>(end) * plot.step_seconds;
   }
@@ -343,7 +345,39 @@ std::string render_time_plot_svg(const TimePlot& plot, const calendar::TimeZone&
   if (!(y_max > 0)) y_max = 1;
   const double y_step = nice_step(y_max * 1.05, 5);
   y_max = std::ceil(y_max * 1.05 / y_step) * y_step;
-  const Frame frame(plot, end, y_max);
+  // Legend entries, wrapped into rows that fit the frame width.
+  struct LegendEntry {
+    enum Kind { line, band, spans } kind;
+    std::string color, label;
+    double opacity;
+    LineStyle style;
+    double x, y;
+  };
+  std::vector<LegendEntry> legend;
+  for (const auto& line : plot.lines) {
+    legend.push_back({LegendEntry::line, line.color, line.label, 1.0, line.style, 0, 0});
+  }
+  for (const auto& band : plot.bands) {
+    legend.push_back({LegendEntry::band, band.color, band.label, band.opacity, LineStyle::line, 0, 0});
+  }
+  for (const auto& spans : plot.spans) {
+    legend.push_back({LegendEntry::spans, spans.color, spans.label, spans.opacity, LineStyle::line, 0, 0});
+  }
+  const double legend_right = plot.width - kMarginRight;
+  double legend_x = kMarginLeft;
+  double legend_y = kTitleHeight + 10;
+  for (auto& entry : legend) {
+    const double item_width = 24 + 7.0 * static_cast<double>(entry.label.size()) + 18;
+    if (legend_x + item_width > legend_right && legend_x > kMarginLeft) {
+      legend_x = kMarginLeft;
+      legend_y += kLegendRow;
+    }
+    entry.x = legend_x;
+    entry.y = legend_y;
+    legend_x += item_width;
+  }
+  const double top = legend_y + kLegendGap + 8;
+  const Frame frame(plot, end, y_max, top);
 
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
@@ -386,29 +420,18 @@ std::string render_time_plot_svg(const TimePlot& plot, const calendar::TimeZone&
   svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#cbd5e1\"/>\n",
                      num(frame.left()), num(frame.top()), num(frame.width()), num(frame.height()));
 
-  // Legend: one row under the title.
-  double x = frame.left();
-  const double y = 44;
-  auto swatch_text = [&](const std::string& label) {
+  for (const auto& entry : legend) {
+    const double x = entry.x, y = entry.y;
+    if (entry.kind == LegendEntry::line) {
+      svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2.5\"{}/>\n",
+                         num(x), num(y), num(x + 18), num(y), entry.color,
+                         entry.style == LineStyle::dashed_step ? " stroke-dasharray=\"5 3\"" : "");
+    } else {
+      svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"18\" height=\"10\" fill=\"{}\" fill-opacity=\"{}\"/>\n",
+                         num(x), num(y - 5), entry.color, std::max(0.35, entry.opacity));
+    }
     svg += fmt::format("<text x=\"{}\" y=\"{}\" class=\"legend\">{}</text>\n", num(x + 24), num(y + 4),
-                       xml_escape(label));
-    x += 24 + 7.0 * static_cast<double>(label.size()) + 22;
-  };
-  for (const auto& line : plot.lines) {
-    svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\"{}/>\n",
-                       num(x), num(y), num(x + 18), num(y), line.color, std::max(2.0, line.width),
-                       line.style == LineStyle::dashed_step ? " stroke-dasharray=\"5 3\"" : "");
-    swatch_text(line.label);
-  }
-  for (const auto& band : plot.bands) {
-    svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"18\" height=\"10\" fill=\"{}\" fill-opacity=\"{}\"/>\n",
-                       num(x), num(y - 5), band.color, std::max(0.35, band.opacity));
-    swatch_text(band.label);
-  }
-  for (const auto& spans : plot.spans) {
-    svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"18\" height=\"10\" fill=\"{}\" fill-opacity=\"{}\"/>\n",
-                       num(x), num(y - 5), spans.color, std::max(0.35, spans.opacity));
-    swatch_text(spans.label);
+                       xml_escape(entry.label));
   }
   svg += "</svg>\n";
   return svg;
