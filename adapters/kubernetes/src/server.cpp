@@ -308,37 +308,49 @@ struct Server::Impl {
     return true;
   }
 
-  void watch_files() {
-    std::unique_lock lock(stop_mutex);
+  // State of the watcher thread between ticks.
+  struct WatchState {
     std::vector<std::filesystem::file_time_type> failed_mtimes;
-    auto next_cluster_fetch = Clock::now() + options.cluster_authentication_refresh;
+    Clock::time_point next_cluster_fetch;
     std::string cluster_error;
+  };
+
+  void reload_if_changed(WatchState& state) {
+    const auto current = material();
+    const bool cluster_changed = refresh_cluster_authentication(state.next_cluster_fetch, state.cluster_error);
+    if (!cluster_changed && !detail::tls_files_changed(files, *current)) return;
+    auto reloaded = detail::load_tls_material(files, request_headers, cluster_authentication);
+    if (!reloaded) {
+      // Files mid-rotation (certificate written, key not yet): keep serving
+      // the old pair and retry on the next tick; log each new state once.
+      const auto now = detail::tls_file_mtimes(files);
+      if (now != state.failed_mtimes) {
+        log(LogLevel::warning,
+            "certificate reload failed, still serving the previous certificates: " + reloaded.error().message);
+        state.failed_mtimes = now;
+      }
+      reloads.Add({{"result", "failure"}}).Increment();
+      return;
+    }
+    {
+      std::lock_guard material_lock(material_mutex);
+      current_material = std::move(*reloaded);
+    }
+    state.failed_mtimes.clear();
+    reloads.Add({{"result", "success"}}).Increment();
+    log(LogLevel::info, cluster_changed ? "reloaded client CAs and request-header settings after "
+                                          "kube-system/extension-apiserver-authentication changed"
+                                        : "reloaded serving certificate and client CAs after their files changed");
+  }
+
+  void watch_files() {
+    WatchState state;
+    state.next_cluster_fetch = Clock::now() + options.cluster_authentication_refresh;
+    std::unique_lock lock(stop_mutex);
     while (!stop_cv.wait_for(lock, options.certificate_reload_interval, [this] { return stopping; })) {
-      const auto current = material();
-      const bool cluster_changed = refresh_cluster_authentication(next_cluster_fetch, cluster_error);
-      if (!cluster_changed && !detail::tls_files_changed(files, *current)) continue;
-      auto reloaded = detail::load_tls_material(files, request_headers, cluster_authentication);
-      if (!reloaded) {
-        // Files mid-rotation (certificate written, key not yet): keep serving
-        // the old pair and retry on the next tick; log each new state once.
-        const auto now = detail::tls_file_mtimes(files);
-        if (now != failed_mtimes) {
-          log(LogLevel::warning, "certificate reload failed, still serving the previous certificates: " +
-                                     reloaded.error().message);
-          failed_mtimes = now;
-        }
-        reloads.Add({{"result", "failure"}}).Increment();
-        continue;
-      }
-      {
-        std::lock_guard material_lock(material_mutex);
-        current_material = std::move(*reloaded);
-      }
-      failed_mtimes.clear();
-      reloads.Add({{"result", "success"}}).Increment();
-      log(LogLevel::info, cluster_changed ? "reloaded client CAs and request-header settings after "
-                                            "kube-system/extension-apiserver-authentication changed"
-                                          : "reloaded serving certificate and client CAs after their files changed");
+      lock.unlock();  // a slow apiserver must not hold stop() up
+      reload_if_changed(state);
+      lock.lock();
     }
   }
 
@@ -383,11 +395,13 @@ Server::Server(ServerOptions options, const SnapshotStore& snapshots) {
 Server::~Server() {
   stop();
   if (impl_->listener.joinable()) impl_->listener.join();
+  if (impl_->watcher.joinable()) impl_->watcher.join();
 }
 
 Status Server::start() {
   auto& self = *impl_;
   if (self.started) return make_error("server: already started");
+  if (self.listener.joinable() || self.watcher.joinable()) return make_error("server: cannot restart a stopped server");
   if (self.cluster_authentication_used()) {
     auto target = detail::resolve_apiserver(self.options.authentication_apiserver);
     if (!target) return make_error("server: authentication_apiserver: " + target.error().message);
@@ -476,8 +490,7 @@ void Server::stop(std::chrono::milliseconds grace) {
     std::lock_guard lock(self.stop_mutex);
     self.stopping = true;
   }
-  self.stop_cv.notify_all();
-  if (self.watcher.joinable()) self.watcher.join();
+  self.stop_cv.notify_all();  // the watcher ends after its current check; joined in the destructor
   self.http->stop();                    // no new connections
   self.pool->close_connections(false);  // idle keep-alive connections end now; in-flight requests finish
   if (self.listener_finished.wait_until(deadline) != std::future_status::ready) {
