@@ -22,15 +22,24 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--port") port = std::atoi(value.c_str());
-    else if (flag == "--path") path = value;
-    else if (flag == "--ca") ca = value;
-    else if (flag == "--cert") cert = value;
-    else if (flag == "--key") key = value;
-    else if (flag == "--user") user = value;
-    else if (flag == "--connections") connections = std::atoi(value.c_str());
-    else if (flag == "--rate") rate = std::atof(value.c_str());
-    else if (flag == "--seconds") seconds = std::atof(value.c_str());
+    if (flag == "--port")
+      port = std::atoi(value.c_str());
+    else if (flag == "--path")
+      path = value;
+    else if (flag == "--ca")
+      ca = value;
+    else if (flag == "--cert")
+      cert = value;
+    else if (flag == "--key")
+      key = value;
+    else if (flag == "--user")
+      user = value;
+    else if (flag == "--connections")
+      connections = std::atoi(value.c_str());
+    else if (flag == "--rate")
+      rate = std::atof(value.c_str());
+    else if (flag == "--seconds")
+      seconds = std::atof(value.c_str());
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
@@ -42,7 +51,8 @@ int main(int argc, char** argv) {
   std::atomic<long> errors{0};
   std::string first_error;
   const auto start = Clock::now() + std::chrono::milliseconds(200);
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 
   std::vector<std::thread> threads;
   for (int c = 0; c < connections; ++c) {
@@ -56,8 +66,10 @@ int main(int argc, char** argv) {
       std::vector<double> local;
       local.reserve(200000);
       // Each connection sends every connections/rate seconds, phase-shifted.
-      const auto interval = rate > 0 ? std::chrono::duration<double>(connections / rate) : std::chrono::duration<double>(0);
-      auto next = start + std::chrono::duration_cast<Clock::duration>(interval * (static_cast<double>(c) / connections));
+      const auto interval = rate > 0 ? std::chrono::duration<double>(connections / rate)
+                                     : std::chrono::duration<double>(0);
+      auto next = start + std::chrono::duration_cast<Clock::duration>(
+                              interval * (static_cast<double>(c) / connections));
       // Connect and handshake before the clock starts: the bench measures requests.
       if (auto warm_up = client.Get(path.c_str(), headers); !warm_up) errors++;
       std::this_thread::sleep_until(start);
@@ -74,8 +86,9 @@ int main(int argc, char** argv) {
         if (!response || response->status != 200) {
           if (errors++ == 0) {
             std::lock_guard lock(mutex);
-            first_error = response ? "HTTP " + std::to_string(response->status) + " " + response->body
-                                   : "transport error " + httplib::to_string(response.error());
+            first_error = response
+                              ? "HTTP " + std::to_string(response->status) + " " + response->body
+                              : "transport error " + httplib::to_string(response.error());
           }
         } else {
           local.push_back(std::chrono::duration<double, std::milli>(done - sent).count());
@@ -90,15 +103,19 @@ int main(int argc, char** argv) {
   std::sort(latencies_ms.begin(), latencies_ms.end());
   auto percentile = [&](double p) {
     if (latencies_ms.empty()) return 0.0;
-    const auto index = static_cast<std::size_t>(p * static_cast<double>(latencies_ms.size() - 1) + 0.5);
+    const auto index =
+        static_cast<std::size_t>(p * static_cast<double>(latencies_ms.size() - 1) + 0.5);
     return latencies_ms[std::min(index, latencies_ms.size() - 1)];
   };
   const double achieved = static_cast<double>(latencies_ms.size()) / seconds;
   std::printf(
-      "{\"path\":\"%s\",\"connections\":%d,\"target_rate\":%.0f,\"seconds\":%.1f,\"requests\":%zu,\"errors\":%ld,"
-      "\"requests_per_second\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
-      path.c_str(), connections, rate, seconds, latencies_ms.size(), errors.load(), achieved, percentile(0.5),
-      percentile(0.9), percentile(0.99), percentile(0.999), latencies_ms.empty() ? 0.0 : latencies_ms.back());
+      "{\"path\":\"%s\",\"connections\":%d,\"target_rate\":%.0f,\"seconds\":%.1f,\"requests\":%zu,"
+      "\"errors\":%ld,"
+      "\"requests_per_second\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%."
+      "3f,\"max_ms\":%.3f}\n",
+      path.c_str(), connections, rate, seconds, latencies_ms.size(), errors.load(), achieved,
+      percentile(0.5), percentile(0.9), percentile(0.99), percentile(0.999),
+      latencies_ms.empty() ? 0.0 : latencies_ms.back());
   if (errors.load() > 0) std::fprintf(stderr, "first error: %s\n", first_error.c_str());
   return errors.load() == 0 ? 0 : 1;
 }

@@ -21,20 +21,29 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--cert") options.cert_file = value;
-    else if (flag == "--key") options.key_file = value;
-    else if (flag == "--front-proxy-ca") options.requestheader_client_ca_file = value;
-    else if (flag == "--client-ca") options.client_ca_file = value;
-    else if (flag == "--port-file") port_file = value;
-    else if (flag == "--targets") targets = std::atoi(value.c_str());
-    else if (flag == "--max-connections") options.limits.max_connections = std::atoi(value.c_str());
+    if (flag == "--cert")
+      options.cert_file = value;
+    else if (flag == "--key")
+      options.key_file = value;
+    else if (flag == "--front-proxy-ca")
+      options.requestheader_client_ca_file = value;
+    else if (flag == "--client-ca")
+      options.client_ca_file = value;
+    else if (flag == "--port-file")
+      port_file = value;
+    else if (flag == "--targets")
+      targets = std::atoi(value.c_str());
+    else if (flag == "--max-connections")
+      options.limits.max_connections = std::atoi(value.c_str());
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
     }
   }
   options.requestheader_allowed_names = {"front-proxy-client"};
-  options.log = [](kubernetes::LogLevel, std::string_view message) { std::cerr << message << "\n"; };
+  options.log = [](kubernetes::LogLevel, std::string_view message) {
+    std::cerr << message << "\n";
+  };
 
   SnapshotStore store;
   auto snapshot = std::make_shared<Snapshot>();
@@ -42,7 +51,8 @@ int main(int argc, char** argv) {
   snapshot->generated_unix = 1767623400;
   for (int i = 0; i < targets; ++i) {
     const std::string name = "target-" + std::to_string(i);
-    snapshot->metrics.push_back({name + "-rps", "*", {{"target", name}}, 1000.5 + i, 1767623400, 60, name});
+    snapshot->metrics.push_back(
+        {name + "-rps", "*", {{"target", name}}, 1000.5 + i, 1767623400, 60, name});
     TargetStatus status;
     status.target = name;
     status.served = 1000.5 + i;

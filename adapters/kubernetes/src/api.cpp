@@ -15,7 +15,9 @@ using nlohmann::json;
 
 // Paths, selectors and user names are client bytes and may not be UTF-8:
 // replace bad sequences rather than throw while writing the reply.
-std::string dump_json(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump_json(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 const std::string kGroupVersion = std::string(kGroup) + "/" + std::string(kVersion);
 constexpr std::string_view kMetricRoute = "/apis/{group}/{version}/namespaces/{namespace}/{metric}";
@@ -33,19 +35,24 @@ std::vector<std::string> split_path(std::string_view path) {
   return segments;
 }
 
-json group_version_json() { return {{"groupVersion", kGroupVersion}, {"version", kVersion}}; }
+json group_version_json() {
+  return {{"groupVersion", kGroupVersion}, {"version", kVersion}};
+}
 
 json api_group_json() {
-  return {{"name", kGroup}, {"versions", json::array({group_version_json()})}, {"preferredVersion", group_version_json()}};
+  return {{"name", kGroup},
+          {"versions", json::array({group_version_json()})},
+          {"preferredVersion", group_version_json()}};
 }
 
 ApiResponse json_response(int status, const json& body, std::string_view route) {
   return ApiResponse{status, "application/json", dump_json(body), std::string(route)};
 }
 
-ApiResponse status_response(int code, std::string_view reason, std::string_view message, std::string_view route,
-                            std::string_view details_json = {}) {
-  return ApiResponse{code, "application/json", status_json(code, reason, message, details_json), std::string(route)};
+ApiResponse status_response(int code, std::string_view reason, std::string_view message,
+                            std::string_view route, std::string_view details_json = {}) {
+  return ApiResponse{code, "application/json", status_json(code, reason, message, details_json),
+                     std::string(route)};
 }
 
 ApiResponse discovery_resources(const Snapshot& snapshot) {
@@ -67,14 +74,17 @@ ApiResponse discovery_resources(const Snapshot& snapshot) {
                        "/apis/{group}/{version}");
 }
 
-ApiResponse metric_value(const Snapshot& snapshot, const std::string& namespace_name, const std::string& metric_name,
-                         const RequestTarget& target) {
+ApiResponse metric_value(const Snapshot& snapshot, const std::string& namespace_name,
+                         const std::string& metric_name, const RequestTarget& target) {
   std::string selector_text;
-  if (const auto found = target.query.find("labelSelector"); found != target.query.end()) selector_text = found->second;
+  if (const auto found = target.query.find("labelSelector"); found != target.query.end())
+    selector_text = found->second;
   auto selector = LabelSelector::parse(selector_text);
   if (!selector) {
-    return status_response(400, "BadRequest",
-                           "invalid labelSelector \"" + selector_text + "\": " + selector.error().message, kMetricRoute);
+    return status_response(
+        400, "BadRequest",
+        "invalid labelSelector \"" + selector_text + "\": " + selector.error().message,
+        kMetricRoute);
   }
   // Exactly one item: the HPA sums items, so several matches (an ambiguous
   // selector) serve the largest, which never under-provisions.
@@ -86,17 +96,18 @@ ApiResponse metric_value(const Snapshot& snapshot, const std::string& namespace_
     if (!chosen || metric.value > chosen->value) chosen = &metric;
   }
   if (!chosen) {
-    std::string message = "the server could not find the metric \"" + metric_name + "\" in namespace \"" +
-                          namespace_name + "\"";
+    std::string message = "the server could not find the metric \"" + metric_name +
+                          "\" in namespace \"" + namespace_name + "\"";
     if (!selector->empty()) message += " matching labelSelector \"" + selector->to_string() + "\"";
     const json details = {{"name", metric_name}, {"group", kGroup}, {"kind", metric_name}};
     return status_response(404, "NotFound", message, kMetricRoute, dump_json(details));
   }
   auto quantity = format_quantity(chosen->value);
   if (!quantity) {
-    return status_response(500, "InternalError",
-                           "Internal error occurred: metric \"" + metric_name + "\": " + quantity.error().message,
-                           kMetricRoute);
+    return status_response(
+        500, "InternalError",
+        "Internal error occurred: metric \"" + metric_name + "\": " + quantity.error().message,
+        kMetricRoute);
   }
   json labels = json::object();
   for (const auto& [key, value] : chosen->labels) labels[key] = value;
@@ -127,7 +138,8 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+    if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+        hex_value(text[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
       i += 2;
     } else if (c == '+' && plus_is_space) {
@@ -151,7 +163,8 @@ RequestTarget parse_target(std::string_view target) {
     if (!pair.empty()) {
       const auto equals = pair.find('=');
       const std::string key = url_decode(pair.substr(0, equals), true);
-      const std::string value = equals == std::string_view::npos ? "" : url_decode(pair.substr(equals + 1), true);
+      const std::string value =
+          equals == std::string_view::npos ? "" : url_decode(pair.substr(equals + 1), true);
       out.query.emplace(key, value);
     }
     if (amp == std::string_view::npos) break;
@@ -160,17 +173,23 @@ RequestTarget parse_target(std::string_view target) {
   return out;
 }
 
-ApiResponse serve_api(const Snapshot& snapshot, std::string_view method, const RequestTarget& target) {
+ApiResponse serve_api(const Snapshot& snapshot, std::string_view method,
+                      const RequestTarget& target) {
   const auto segments = split_path(target.path);
   if (!segments.empty() && segments[0] == "openapi") {
-    return status_response(404, "NotFound", "the server could not find the requested resource", "/openapi");
+    return status_response(404, "NotFound", "the server could not find the requested resource",
+                           "/openapi");
   }
   if (method != "GET" && method != "HEAD") {
     return status_response(405, "MethodNotAllowed",
-                           "the server does not allow this method on the requested resource", "other");
+                           "the server does not allow this method on the requested resource",
+                           "other");
   }
   if (segments.size() == 1 && segments[0] == "apis") {
-    return json_response(200, {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", json::array({api_group_json()})}},
+    return json_response(200,
+                         {{"kind", "APIGroupList"},
+                          {"apiVersion", "v1"},
+                          {"groups", json::array({api_group_json()})}},
                          "/apis");
   }
   const bool in_group = segments.size() >= 2 && segments[0] == "apis" && segments[1] == kGroup;
@@ -186,16 +205,18 @@ ApiResponse serve_api(const Snapshot& snapshot, std::string_view method, const R
       return metric_value(snapshot, segments[4], segments[5], target);
     }
   }
-  return status_response(404, "NotFound", "the server could not find the requested resource", "other");
+  return status_response(404, "NotFound", "the server could not find the requested resource",
+                         "other");
 }
 
 RequestAttributes request_attributes(std::string_view method, std::string_view path) {
   RequestAttributes attributes;
   std::string verb(method);
-  std::transform(verb.begin(), verb.end(), verb.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(verb.begin(), verb.end(), verb.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   const auto segments = split_path(path);
-  if (segments.size() == 6 && segments[0] == "apis" && segments[1] == kGroup && segments[2] == kVersion &&
-      segments[3] == "namespaces") {
+  if (segments.size() == 6 && segments[0] == "apis" && segments[1] == kGroup &&
+      segments[2] == kVersion && segments[3] == "namespaces") {
     attributes.resource_request = true;
     // A GET on a collection is "list" to Kubernetes' request-info resolver.
     attributes.verb = (verb == "get" || verb == "head") ? "list" : verb == "post" ? "create" : verb;
@@ -208,33 +229,35 @@ RequestAttributes request_attributes(std::string_view method, std::string_view p
   return attributes;
 }
 
-std::string status_json(int code, std::string_view reason, std::string_view message, std::string_view details_json) {
-  json status = {{"kind", "Status"},
-                 {"apiVersion", "v1"},
-                 {"metadata", json::object()},
-                 {"status", "Failure"},
-                 {"message", message},
-                 {"reason", reason}};
+std::string status_json(int code, std::string_view reason, std::string_view message,
+                        std::string_view details_json) {
+  json status = {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object()},
+                 {"status", "Failure"}, {"message", message}, {"reason", reason}};
   if (!details_json.empty()) status["details"] = json::parse(details_json);
   status["code"] = code;
   return dump_json(status);
 }
 
-ApiResponse unauthorized_response() { return status_response(401, "Unauthorized", "Unauthorized", "unauthorized"); }
+ApiResponse unauthorized_response() {
+  return status_response(401, "Unauthorized", "Unauthorized", "unauthorized");
+}
 
-ApiResponse forbidden_response(const Identity& user, const RequestAttributes& attributes, std::string_view reason) {
+ApiResponse forbidden_response(const Identity& user, const RequestAttributes& attributes,
+                               std::string_view reason) {
   // Message and details as kube-apiserver's responsewriters.Forbidden and
   // apierrors.NewForbidden build them.
   std::string message;
   json details = json::object();
   const std::string quoted_user = dump_json(json(user.user));
   if (attributes.resource_request) {
-    message = attributes.resource + "." + std::string(kGroup) + " is forbidden: User " + quoted_user + " cannot " +
-              attributes.verb + " resource " + dump_json(json(attributes.resource)) + " in API group " +
-              dump_json(json(kGroup)) + " in the namespace " + dump_json(json(attributes.namespace_name));
+    message = attributes.resource + "." + std::string(kGroup) + " is forbidden: User " +
+              quoted_user + " cannot " + attributes.verb + " resource " +
+              dump_json(json(attributes.resource)) + " in API group " + dump_json(json(kGroup)) +
+              " in the namespace " + dump_json(json(attributes.namespace_name));
     details = {{"group", kGroup}, {"kind", attributes.resource}};
   } else {
-    message = "forbidden: User " + quoted_user + " cannot " + attributes.verb + " path " + dump_json(json(attributes.path));
+    message = "forbidden: User " + quoted_user + " cannot " + attributes.verb + " path " +
+              dump_json(json(attributes.path));
   }
   if (!reason.empty()) message += ": " + std::string(reason);
   return status_response(403, "Forbidden", message, "forbidden", dump_json(details));

@@ -28,7 +28,8 @@ Expected<std::string> base64_decode(const std::string& what, const std::string& 
   }
   std::string out((clean.size() / 4 + 1) * 3, '\0');
   const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                     reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
+                                     reinterpret_cast<const unsigned char*>(clean.data()),
+                                     static_cast<int>(clean.size()));
   if (length < 0 || clean.size() % 4 != 0) return make_error(what + ": not valid base64");
   std::size_t padding = 0;
   if (!clean.empty() && clean.back() == '=') ++padding;
@@ -59,20 +60,28 @@ Expected<ApiServerTarget> from_kubeconfig(const std::string& file) {
   }
   const auto base = std::filesystem::path(file).parent_path();
   try {
-    const std::string context_name = root["current-context"] ? root["current-context"].as<std::string>() : "";
-    if (context_name.empty()) return make_error("kubeconfig " + file + ": current-context is not set");
+    const std::string context_name =
+        root["current-context"] ? root["current-context"].as<std::string>() : "";
+    if (context_name.empty())
+      return make_error("kubeconfig " + file + ": current-context is not set");
     const auto context = find_named(root["contexts"], context_name);
-    if (!context) return make_error("kubeconfig " + file + ": contexts[] has no context named \"" + context_name + "\"");
+    if (!context)
+      return make_error("kubeconfig " + file + ": contexts[] has no context named \"" +
+                        context_name + "\"");
     const std::string cluster_name = context["context"]["cluster"].as<std::string>("");
     const std::string user_name = context["context"]["user"].as<std::string>("");
     const auto cluster = find_named(root["clusters"], cluster_name)["cluster"];
-    if (!cluster) return make_error("kubeconfig " + file + ": clusters[] has no cluster named \"" + cluster_name + "\"");
+    if (!cluster)
+      return make_error("kubeconfig " + file + ": clusters[] has no cluster named \"" +
+                        cluster_name + "\"");
     ApiServerTarget target;
     target.server = cluster["server"].as<std::string>("");
-    if (target.server.empty()) return make_error("kubeconfig " + file + ": clusters[" + cluster_name + "].server is empty");
+    if (target.server.empty())
+      return make_error("kubeconfig " + file + ": clusters[" + cluster_name + "].server is empty");
     while (!target.server.empty() && target.server.back() == '/') target.server.pop_back();
     target.insecure_skip_tls_verify = cluster["insecure-skip-tls-verify"].as<bool>(false);
-    target.certificate_authority.file = resolve(base, cluster["certificate-authority"].as<std::string>(""));
+    target.certificate_authority.file =
+        resolve(base, cluster["certificate-authority"].as<std::string>(""));
     if (cluster["certificate-authority-data"]) {
       auto data = base64_decode("kubeconfig " + file + ": certificate-authority-data",
                                 cluster["certificate-authority-data"].as<std::string>());
@@ -81,17 +90,21 @@ Expected<ApiServerTarget> from_kubeconfig(const std::string& file) {
     }
     if (!user_name.empty()) {
       const auto user = find_named(root["users"], user_name)["user"];
-      if (!user) return make_error("kubeconfig " + file + ": users[] has no user named \"" + user_name + "\"");
+      if (!user)
+        return make_error("kubeconfig " + file + ": users[] has no user named \"" + user_name +
+                          "\"");
       for (const char* unsupported : {"exec", "auth-provider"}) {
         if (user[unsupported]) {
-          return make_error("kubeconfig " + file + ": users[" + user_name + "]." + unsupported +
-                            " is not supported for the authorization webhook; use token, tokenFile or "
-                            "client-certificate/client-key");
+          return make_error(
+              "kubeconfig " + file + ": users[" + user_name + "]." + unsupported +
+              " is not supported for the authorization webhook; use token, tokenFile or "
+              "client-certificate/client-key");
         }
       }
       target.token = user["token"].as<std::string>("");
       target.token_file = resolve(base, user["tokenFile"].as<std::string>(""));
-      target.client_certificate.file = resolve(base, user["client-certificate"].as<std::string>(""));
+      target.client_certificate.file =
+          resolve(base, user["client-certificate"].as<std::string>(""));
       target.client_key.file = resolve(base, user["client-key"].as<std::string>(""));
       for (auto [key, pem] : {std::pair{"client-certificate-data", &target.client_certificate},
                               std::pair{"client-key-data", &target.client_key}}) {
@@ -112,7 +125,8 @@ Expected<ApiServerTarget> in_cluster(const ApiServerConnection& connection) {
   const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
   if (!host || !port || !*host || !*port) {
     return make_error(
-        "authorization webhook: not running in a cluster (KUBERNETES_SERVICE_HOST/PORT unset) and no kubeconfig given");
+        "authorization webhook: not running in a cluster (KUBERNETES_SERVICE_HOST/PORT unset) and "
+        "no kubeconfig given");
   }
   ApiServerTarget target;
   const std::string host_text = host;
@@ -122,7 +136,8 @@ Expected<ApiServerTarget> in_cluster(const ApiServerConnection& connection) {
   target.token_file = (dir / "token").string();
   target.certificate_authority.file = (dir / "ca.crt").string();
   for (const auto& path : {target.token_file, target.certificate_authority.file}) {
-    if (!std::filesystem::exists(path)) return make_error("authorization webhook: " + path + " does not exist");
+    if (!std::filesystem::exists(path))
+      return make_error("authorization webhook: " + path + " does not exist");
   }
   return target;
 }
@@ -151,11 +166,13 @@ void set_pem(CURL* curl, CURLoption file_option, CURLoption blob_option, const P
 }  // namespace
 
 Expected<ApiServerTarget> resolve_apiserver(const ApiServerConnection& connection) {
-  return connection.kubeconfig_file.empty() ? in_cluster(connection) : from_kubeconfig(connection.kubeconfig_file);
+  return connection.kubeconfig_file.empty() ? in_cluster(connection)
+                                            : from_kubeconfig(connection.kubeconfig_file);
 }
 
-Expected<HttpReply> call_apiserver(const ApiServerTarget& target, const std::string& method, const std::string& path,
-                                   const std::string& body, std::chrono::milliseconds timeout) {
+Expected<HttpReply> call_apiserver(const ApiServerTarget& target, const std::string& method,
+                                   const std::string& path, const std::string& body,
+                                   std::chrono::milliseconds timeout) {
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) return make_error("kube-apiserver client: cannot create a libcurl handle");
   std::string token = target.token;
@@ -167,7 +184,8 @@ Expected<HttpReply> call_apiserver(const ApiServerTarget& target, const std::str
   }
   const std::string url = target.server + path;
   HttpReply reply;
-  std::unique_ptr<curl_slist, SlistDeleter> headers(curl_slist_append(nullptr, "Accept: application/json"));
+  std::unique_ptr<curl_slist, SlistDeleter> headers(
+      curl_slist_append(nullptr, "Accept: application/json"));
   if (!body.empty()) curl_slist_append(headers.get(), "Content-Type: application/json");
   const std::string authorization = "Authorization: Bearer " + token;
   if (!token.empty()) curl_slist_append(headers.get(), authorization.c_str());
@@ -194,7 +212,8 @@ Expected<HttpReply> call_apiserver(const ApiServerTarget& target, const std::str
   curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
   const CURLcode code = curl_easy_perform(handle);
   if (code != CURLE_OK) {
-    return make_error(url + ": " + (error_buffer[0] ? std::string(error_buffer) : curl_easy_strerror(code)));
+    return make_error(url + ": " +
+                      (error_buffer[0] ? std::string(error_buffer) : curl_easy_strerror(code)));
   }
   curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &reply.status);
   return reply;

@@ -38,7 +38,8 @@ struct HttpReply {
 
 /// One request; transport failures are errors naming the URL, HTTP error
 /// statuses are replies. Thread-safe (a handle per call).
-Expected<HttpReply> call_apiserver(const ApiServerTarget& target, const std::string& method, const std::string& path,
-                                   const std::string& body, std::chrono::milliseconds timeout);
+Expected<HttpReply> call_apiserver(const ApiServerTarget& target, const std::string& method,
+                                   const std::string& path, const std::string& body,
+                                   std::chrono::milliseconds timeout);
 
 }  // namespace prescale::kubernetes::detail

@@ -16,17 +16,20 @@ using Clock = std::chrono::steady_clock;
 
 class AlwaysAllow final : public Authorizer {
  public:
-  Decision authorize(const Identity&, const RequestAttributes&) override { return {Decision::Kind::allow, {}}; }
+  Decision authorize(const Identity&, const RequestAttributes&) override {
+    return {Decision::Kind::allow, {}};
+  }
 };
 
 class Webhook final : public Authorizer {
  public:
-  Webhook(ApiServerTarget target, const AuthorizationOptions& options) : target_(std::move(target)), options_(options) {}
+  Webhook(ApiServerTarget target, const AuthorizationOptions& options)
+      : target_(std::move(target)), options_(options) {}
 
   Decision authorize(const Identity& identity, const RequestAttributes& attributes) override {
     for (const auto& group : identity.groups) {
-      if (std::find(options_.always_allow_groups.begin(), options_.always_allow_groups.end(), group) !=
-          options_.always_allow_groups.end()) {
+      if (std::find(options_.always_allow_groups.begin(), options_.always_allow_groups.end(),
+                    group) != options_.always_allow_groups.end()) {
         return {Decision::Kind::allow, {}};
       }
     }
@@ -41,7 +44,8 @@ class Webhook final : public Authorizer {
     }
     Decision decision = post(review);
     if (decision.kind != Decision::Kind::error) {
-      const auto ttl = decision.kind == Decision::Kind::allow ? options_.allow_ttl : options_.deny_ttl;
+      const auto ttl =
+          decision.kind == Decision::Kind::allow ? options_.allow_ttl : options_.deny_ttl;
       std::lock_guard lock(mutex_);
       if (cache_.size() > 10000) evict_expired();
       cache_[key] = Entry{decision, Clock::now() + ttl};
@@ -57,7 +61,8 @@ class Webhook final : public Authorizer {
 
   void evict_expired() {
     const auto now = Clock::now();
-    for (auto it = cache_.begin(); it != cache_.end();) it = it->second.expires <= now ? cache_.erase(it) : std::next(it);
+    for (auto it = cache_.begin(); it != cache_.end();)
+      it = it->second.expires <= now ? cache_.erase(it) : std::next(it);
   }
 
   static json review_json(const Identity& identity, const RequestAttributes& attributes) {
@@ -72,7 +77,9 @@ class Webhook final : public Authorizer {
     } else {
       spec["nonResourceAttributes"] = {{"path", attributes.path}, {"verb", attributes.verb}};
     }
-    return {{"apiVersion", "authorization.k8s.io/v1"}, {"kind", "SubjectAccessReview"}, {"spec", std::move(spec)}};
+    return {{"apiVersion", "authorization.k8s.io/v1"},
+            {"kind", "SubjectAccessReview"},
+            {"spec", std::move(spec)}};
   }
 
   Decision post(const json& review) const {
@@ -83,7 +90,8 @@ class Webhook final : public Authorizer {
     if (!reply) return {Decision::Kind::error, "authorization webhook " + reply.error().message};
     if (reply->status < 200 || reply->status >= 300) {
       return {Decision::Kind::error, "authorization webhook " + target_.server + path + ": HTTP " +
-                                         std::to_string(reply->status) + ": " + reply->body.substr(0, 512)};
+                                         std::to_string(reply->status) + ": " +
+                                         reply->body.substr(0, 512)};
     }
     const json answer = json::parse(reply->body, nullptr, false);
     if (answer.is_discarded() || !answer.is_object() || !answer.contains("status")) {
@@ -94,7 +102,8 @@ class Webhook final : public Authorizer {
     const std::string reason = result.value("reason", "");
     // Denied and no-opinion both end as 403, as in kube-apiserver's webhook
     // authorizer followed by the authorization filter.
-    if (result.value("allowed", false) && !result.value("denied", false)) return {Decision::Kind::allow, reason};
+    if (result.value("allowed", false) && !result.value("denied", false))
+      return {Decision::Kind::allow, reason};
     return {Decision::Kind::deny, reason};
   }
 

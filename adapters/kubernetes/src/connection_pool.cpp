@@ -10,13 +10,18 @@ thread_local bool t_refusing = false;
 ConnectionPool::ConnectionPool(int min_threads, int max_connections)
     : max_connections_(max_connections > 0 ? max_connections : 1) {
   std::lock_guard lock(mutex_);
-  for (int i = 0; i < min_threads && i < max_connections_; ++i) threads_.emplace_back([this] { work(); });
+  for (int i = 0; i < min_threads && i < max_connections_; ++i)
+    threads_.emplace_back([this] { work(); });
   refuser_ = std::thread([this] { refuse_loop(); });
 }
 
-ConnectionPool::~ConnectionPool() { shutdown(); }
+ConnectionPool::~ConnectionPool() {
+  shutdown();
+}
 
-bool ConnectionPool::current_connection_refused() { return t_refusing; }
+bool ConnectionPool::current_connection_refused() {
+  return t_refusing;
+}
 
 void ConnectionPool::enqueue(std::function<void()> job) {
   std::unique_lock lock(mutex_);
@@ -29,7 +34,8 @@ void ConnectionPool::enqueue(std::function<void()> job) {
   }
   ++open_;
   jobs_.push_back(std::move(job));
-  if (idle_threads_ < static_cast<int>(jobs_.size()) && static_cast<int>(threads_.size()) < max_connections_) {
+  if (idle_threads_ < static_cast<int>(jobs_.size()) &&
+      static_cast<int>(threads_.size()) < max_connections_) {
     threads_.emplace_back([this] { work(); });
   }
   lock.unlock();
@@ -70,12 +76,14 @@ void ConnectionPool::refuse_loop() {
 
 void ConnectionPool::set_current_socket(int fd) {
   std::lock_guard lock(mutex_);
-  if (auto found = slots_.find(std::this_thread::get_id()); found != slots_.end()) found->second.fd = fd;
+  if (auto found = slots_.find(std::this_thread::get_id()); found != slots_.end())
+    found->second.fd = fd;
 }
 
 void ConnectionPool::set_current_in_request(bool in_request) {
   std::lock_guard lock(mutex_);
-  if (auto found = slots_.find(std::this_thread::get_id()); found != slots_.end()) found->second.in_request = in_request;
+  if (auto found = slots_.find(std::this_thread::get_id()); found != slots_.end())
+    found->second.in_request = in_request;
 }
 
 void ConnectionPool::close_connections(bool all) {

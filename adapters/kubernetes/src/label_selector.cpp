@@ -30,7 +30,9 @@ struct Lexeme {
   std::string text;
 };
 
-bool is_whitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_whitespace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 bool is_special(char c) {
   return c == '=' || c == '!' || c == '(' || c == ')' || c == ',' || c == '>' || c == '<';
 }
@@ -47,19 +49,32 @@ std::vector<Lexeme> lex(std::string_view s) {
       const bool next_is_equals = pos + 1 < s.size() && s[pos + 1] == '=';
       switch (c) {
         case '=':
-          out.push_back(next_is_equals ? Lexeme{Token::double_equals, "=="} : Lexeme{Token::equals, "="});
+          out.push_back(next_is_equals ? Lexeme{Token::double_equals, "=="}
+                                       : Lexeme{Token::equals, "="});
           pos += next_is_equals ? 2 : 1;
           continue;
         case '!':
-          out.push_back(next_is_equals ? Lexeme{Token::not_equals, "!="} : Lexeme{Token::does_not_exist, "!"});
+          out.push_back(next_is_equals ? Lexeme{Token::not_equals, "!="}
+                                       : Lexeme{Token::does_not_exist, "!"});
           pos += next_is_equals ? 2 : 1;
           continue;
-        case '(': out.push_back({Token::open_paren, "("}); break;
-        case ')': out.push_back({Token::close_paren, ")"}); break;
-        case ',': out.push_back({Token::comma, ","}); break;
-        case '>': out.push_back({Token::greater_than, ">"}); break;
-        case '<': out.push_back({Token::less_than, "<"}); break;
-        default: break;
+        case '(':
+          out.push_back({Token::open_paren, "("});
+          break;
+        case ')':
+          out.push_back({Token::close_paren, ")"});
+          break;
+        case ',':
+          out.push_back({Token::comma, ","});
+          break;
+        case '>':
+          out.push_back({Token::greater_than, ">"});
+          break;
+        case '<':
+          out.push_back({Token::less_than, "<"});
+          break;
+        default:
+          break;
       }
       ++pos;
       continue;
@@ -67,7 +82,9 @@ std::vector<Lexeme> lex(std::string_view s) {
     std::size_t end = pos;
     while (end < s.size() && !is_whitespace(s[end]) && !is_special(s[end])) ++end;
     std::string word(s.substr(pos, end - pos));
-    const Token token = word == "in" ? Token::in : word == "notin" ? Token::not_in : Token::identifier;
+    const Token token = word == "in"      ? Token::in
+                        : word == "notin" ? Token::not_in
+                                          : Token::identifier;
     out.push_back({token, std::move(word)});
     pos = end;
   }
@@ -75,12 +92,15 @@ std::vector<Lexeme> lex(std::string_view s) {
   return out;
 }
 
-bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
 
 // ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]
 bool is_qualified_name_part(std::string_view s) {
   if (s.empty() || !is_alnum(s.front()) || !is_alnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
 }
 
 // RFC 1123 subdomain: lower-case labels of [a-z0-9-], alphanumeric at both ends.
@@ -89,11 +109,14 @@ bool is_dns1123_subdomain(std::string_view s) {
   std::size_t start = 0;
   while (true) {
     const auto dot = s.find('.', start);
-    const auto label = s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    const auto label =
+        s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
     if (label.empty()) return false;
     auto lower_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
     if (!lower_alnum(label.front()) || !lower_alnum(label.back())) return false;
-    if (!std::all_of(label.begin(), label.end(), [&](char c) { return lower_alnum(c) || c == '-'; })) return false;
+    if (!std::all_of(label.begin(), label.end(),
+                     [&](char c) { return lower_alnum(c) || c == '-'; }))
+      return false;
     if (dot == std::string_view::npos) return true;
     start = dot + 1;
   }
@@ -117,21 +140,30 @@ std::optional<std::int64_t> parse_int64(std::string_view s) {
 
 const char* operator_text(SelectorOperator op) {
   switch (op) {
-    case SelectorOperator::equals: return "=";
-    case SelectorOperator::double_equals: return "==";
-    case SelectorOperator::not_equals: return "!=";
-    case SelectorOperator::in: return " in ";
-    case SelectorOperator::not_in: return " notin ";
-    case SelectorOperator::greater_than: return ">";
-    case SelectorOperator::less_than: return "<";
+    case SelectorOperator::equals:
+      return "=";
+    case SelectorOperator::double_equals:
+      return "==";
+    case SelectorOperator::not_equals:
+      return "!=";
+    case SelectorOperator::in:
+      return " in ";
+    case SelectorOperator::not_in:
+      return " notin ";
+    case SelectorOperator::greater_than:
+      return ">";
+    case SelectorOperator::less_than:
+      return "<";
     case SelectorOperator::exists:
-    case SelectorOperator::does_not_exist: return "";
+    case SelectorOperator::does_not_exist:
+      return "";
   }
   return "";
 }
 
 // Builds a requirement with NewRequirement's checks.
-Expected<Requirement> make_requirement(std::string key, SelectorOperator op, std::vector<std::string> values) {
+Expected<Requirement> make_requirement(std::string key, SelectorOperator op,
+                                       std::vector<std::string> values) {
   if (auto problem = label_key_problem(key); !problem.empty()) {
     return make_error("invalid label key " + quoted(key) + ": " + problem);
   }
@@ -140,28 +172,34 @@ Expected<Requirement> make_requirement(std::string key, SelectorOperator op, std
   switch (op) {
     case SelectorOperator::in:
     case SelectorOperator::not_in:
-      if (values.empty()) return make_error("for 'in', 'notin' operators, values set can't be empty");
+      if (values.empty())
+        return make_error("for 'in', 'notin' operators, values set can't be empty");
       break;
     case SelectorOperator::equals:
     case SelectorOperator::double_equals:
     case SelectorOperator::not_equals:
-      if (values.size() != 1) return make_error("exact-match compatibility requires one single value");
+      if (values.size() != 1)
+        return make_error("exact-match compatibility requires one single value");
       break;
     case SelectorOperator::exists:
     case SelectorOperator::does_not_exist:
-      if (!values.empty()) return make_error("values set must be empty for exists and does not exist");
+      if (!values.empty())
+        return make_error("values set must be empty for exists and does not exist");
       break;
     case SelectorOperator::greater_than:
     case SelectorOperator::less_than:
-      if (values.size() != 1) return make_error("for 'Gt', 'Lt' operators, exactly one value is required");
+      if (values.size() != 1)
+        return make_error("for 'Gt', 'Lt' operators, exactly one value is required");
       if (!parse_int64(values.front())) {
-        return make_error("for 'Gt', 'Lt' operators, the value must be an integer, got " + quoted(values.front()));
+        return make_error("for 'Gt', 'Lt' operators, the value must be an integer, got " +
+                          quoted(values.front()));
       }
       break;
   }
   for (const auto& value : values) {
     if (auto problem = label_value_problem(value); !problem.empty()) {
-      return make_error("invalid label value: " + quoted(value) + ": at key: " + quoted(key) + ": " + problem);
+      return make_error("invalid label value: " + quoted(value) + ": at key: " + quoted(key) +
+                        ": " + problem);
     }
   }
   return Requirement{std::move(key), op, std::move(values)};
@@ -181,7 +219,8 @@ class Parser {
         return make_error("found '" + next.text + "', expected: !, identifier, or 'end of string'");
       }
       auto requirement = parse_requirement();
-      if (!requirement) return make_error("unable to parse requirement: " + requirement.error().message);
+      if (!requirement)
+        return make_error("unable to parse requirement: " + requirement.error().message);
       requirements.push_back(std::move(*requirement));
       const Lexeme after = take_value();
       if (after.token == Token::end) return requirements;
@@ -198,7 +237,8 @@ class Parser {
  private:
   // Inside values and keys, "in" and "notin" are plain identifiers.
   static Lexeme as_value(Lexeme lexeme) {
-    if (lexeme.token == Token::in || lexeme.token == Token::not_in) lexeme.token = Token::identifier;
+    if (lexeme.token == Token::in || lexeme.token == Token::not_in)
+      lexeme.token = Token::identifier;
     return lexeme;
   }
   const Lexeme& raw_peek() const { return lexemes_[std::min(position_, lexemes_.size() - 1)]; }
@@ -217,28 +257,46 @@ class Parser {
       negated = true;
       key = take_value();
     }
-    if (key.token != Token::identifier) return make_error("found '" + key.text + "', expected: identifier");
+    if (key.token != Token::identifier)
+      return make_error("found '" + key.text + "', expected: identifier");
     if (auto problem = label_key_problem(key.text); !problem.empty()) {
       return make_error("invalid label key " + quoted(key.text) + ": " + problem);
     }
     const Token next = peek_value().token;
     if (negated) return make_requirement(key.text, SelectorOperator::does_not_exist, {});
-    if (next == Token::end || next == Token::comma) return make_requirement(key.text, SelectorOperator::exists, {});
+    if (next == Token::end || next == Token::comma)
+      return make_requirement(key.text, SelectorOperator::exists, {});
 
     const Lexeme op_lexeme = take_raw();
     SelectorOperator op;
     switch (op_lexeme.token) {
-      case Token::in: op = SelectorOperator::in; break;
-      case Token::not_in: op = SelectorOperator::not_in; break;
-      case Token::equals: op = SelectorOperator::equals; break;
-      case Token::double_equals: op = SelectorOperator::double_equals; break;
-      case Token::not_equals: op = SelectorOperator::not_equals; break;
-      case Token::greater_than: op = SelectorOperator::greater_than; break;
-      case Token::less_than: op = SelectorOperator::less_than; break;
+      case Token::in:
+        op = SelectorOperator::in;
+        break;
+      case Token::not_in:
+        op = SelectorOperator::not_in;
+        break;
+      case Token::equals:
+        op = SelectorOperator::equals;
+        break;
+      case Token::double_equals:
+        op = SelectorOperator::double_equals;
+        break;
+      case Token::not_equals:
+        op = SelectorOperator::not_equals;
+        break;
+      case Token::greater_than:
+        op = SelectorOperator::greater_than;
+        break;
+      case Token::less_than:
+        op = SelectorOperator::less_than;
+        break;
       default:
         return make_error("found '" + op_lexeme.text + "', expected: in, notin, =, ==, !=, gt, lt");
     }
-    auto values = (op == SelectorOperator::in || op == SelectorOperator::not_in) ? parse_value_set() : parse_exact_value();
+    auto values = (op == SelectorOperator::in || op == SelectorOperator::not_in)
+                      ? parse_value_set()
+                      : parse_exact_value();
     if (!values) return values.error();
     return make_requirement(key.text, op, std::move(*values));
   }
@@ -253,7 +311,8 @@ class Parser {
 
   Expected<std::vector<std::string>> parse_value_set() {
     const Lexeme open = take_value();
-    if (open.token != Token::open_paren) return make_error("found '" + open.text + "' expected: '('");
+    if (open.token != Token::open_paren)
+      return make_error("found '" + open.text + "' expected: '('");
     const Lexeme next = peek_value();
     if (next.token == Token::close_paren) {  // "()" is the set holding the empty value
       take_value();
@@ -289,7 +348,8 @@ class Parser {
       return make_error("found '" + item.text + "', expected: ',', or identifier");
     }
     const Lexeme close = take_value();
-    if (close.token != Token::close_paren) return make_error("found '" + close.text + "', expected: ')'");
+    if (close.token != Token::close_paren)
+      return make_error("found '" + close.text + "', expected: ')'");
     return values;
   }
 
@@ -306,20 +366,24 @@ std::string label_key_problem(std::string_view key) {
     const std::string_view prefix = key.substr(0, slash);
     name = key.substr(slash + 1);
     if (name.find('/') != std::string_view::npos) {
-      return "a qualified name must consist of alphanumeric characters, '-', '_' or '.', with an optional "
+      return "a qualified name must consist of alphanumeric characters, '-', '_' or '.', with an "
+             "optional "
              "DNS subdomain prefix and '/'";
     }
     if (prefix.empty()) return "prefix part must be non-empty";
     if (prefix.size() > 253) return "prefix part must be no more than 253 characters";
     if (!is_dns1123_subdomain(prefix)) {
-      return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-             "'-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')";
+      return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+             "characters, "
+             "'-' or '.', and must start and end with an alphanumeric character (e.g. "
+             "'example.com')";
     }
   }
   if (name.empty()) return "name part must be non-empty";
   if (name.size() > 63) return "name part must be no more than 63 characters";
   if (!is_qualified_name_part(name)) {
-    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and "
+           "end with an "
            "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc')";
   }
   return {};
@@ -328,8 +392,10 @@ std::string label_key_problem(std::string_view key) {
 std::string label_value_problem(std::string_view value) {
   if (value.size() > 63) return "must be no more than 63 characters";
   if (!value.empty() && !is_qualified_name_part(value)) {
-    return "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and "
-           "must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345')";
+    return "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' "
+           "or '.', and "
+           "must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
+           "'12345')";
   }
   return {};
 }
@@ -337,15 +403,21 @@ std::string label_value_problem(std::string_view value) {
 bool Requirement::matches(const std::map<std::string, std::string>& labels) const {
   const auto found = labels.find(key);
   const bool has = found != labels.end();
-  auto contains = [&](const std::string& v) { return std::binary_search(values.begin(), values.end(), v); };
+  auto contains = [&](const std::string& v) {
+    return std::binary_search(values.begin(), values.end(), v);
+  };
   switch (op) {
     case SelectorOperator::equals:
     case SelectorOperator::double_equals:
-    case SelectorOperator::in: return has && contains(found->second);
+    case SelectorOperator::in:
+      return has && contains(found->second);
     case SelectorOperator::not_equals:
-    case SelectorOperator::not_in: return !has || !contains(found->second);
-    case SelectorOperator::exists: return has;
-    case SelectorOperator::does_not_exist: return !has;
+    case SelectorOperator::not_in:
+      return !has || !contains(found->second);
+    case SelectorOperator::exists:
+      return has;
+    case SelectorOperator::does_not_exist:
+      return !has;
     case SelectorOperator::greater_than:
     case SelectorOperator::less_than: {
       if (!has || values.size() != 1) return false;

@@ -16,32 +16,53 @@ struct Decimal {
 
 int suffix_exponent(char suffix) {
   switch (suffix) {
-    case 'n': return -9;
-    case 'u': return -6;
-    case 'm': return -3;
-    case 'k': return 3;
-    case 'M': return 6;
-    case 'G': return 9;
-    case 'T': return 12;
-    case 'P': return 15;
-    case 'E': return 18;
-    default: return std::numeric_limits<int>::min();
+    case 'n':
+      return -9;
+    case 'u':
+      return -6;
+    case 'm':
+      return -3;
+    case 'k':
+      return 3;
+    case 'M':
+      return 6;
+    case 'G':
+      return 9;
+    case 'T':
+      return 12;
+    case 'P':
+      return 15;
+    case 'E':
+      return 18;
+    default:
+      return std::numeric_limits<int>::min();
   }
 }
 
 const char* suffix_for(long exponent) {
   switch (exponent) {
-    case -9: return "n";
-    case -6: return "u";
-    case -3: return "m";
-    case 0: return "";
-    case 3: return "k";
-    case 6: return "M";
-    case 9: return "G";
-    case 12: return "T";
-    case 15: return "P";
-    case 18: return "E";
-    default: return nullptr;
+    case -9:
+      return "n";
+    case -6:
+      return "u";
+    case -3:
+      return "m";
+    case 0:
+      return "";
+    case 3:
+      return "k";
+    case 6:
+      return "M";
+    case 9:
+      return "G";
+    case 12:
+      return "T";
+    case 15:
+      return "P";
+    case 18:
+      return "E";
+    default:
+      return nullptr;
   }
 }
 
@@ -50,9 +71,11 @@ Expected<Decimal> parse_decimal(std::string_view text) {
   quoted.append(text).push_back('"');
   Decimal out;
   std::size_t pos = 0;
-  if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) out.negative = text[pos++] == '-';
+  if (pos < text.size() && (text[pos] == '+' || text[pos] == '-'))
+    out.negative = text[pos++] == '-';
   bool any_digit = false;
-  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') out.digits += text[pos++], any_digit = true;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9')
+    out.digits += text[pos++], any_digit = true;
   if (pos < text.size() && text[pos] == '.') {
     ++pos;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {

@@ -35,7 +35,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-prometheus::ClientMetric gauge_metric(std::vector<prometheus::ClientMetric::Label> labels, double value) {
+prometheus::ClientMetric gauge_metric(std::vector<prometheus::ClientMetric::Label> labels,
+                                      double value) {
   prometheus::ClientMetric metric;
   metric.label = std::move(labels);
   metric.gauge.value = value;
@@ -53,15 +54,26 @@ prometheus::MetricFamily gauge_family(std::string name, std::string help) {
 // Per-target gauges, read from the snapshot at scrape time so targets that
 // disappear from the configuration disappear from /metrics too.
 std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot) {
-  auto observed = gauge_family("prescale_target_observed", "Last observed value of the target's load.");
-  auto forecast = gauge_family("prescale_target_forecast", "Forecast quantile over the lead window.");
-  auto served = gauge_family("prescale_target_served", "Value served to the HPA: max(observed, forecast), or observed in fallback.");
-  auto replicas = gauge_family("prescale_target_replicas", "Served value divided by capacityPerReplica, when configured.");
-  auto fit = gauge_family("prescale_target_fit_seconds", "Duration of the target's last model fit.");
-  auto last_fit = gauge_family("prescale_target_last_fit_timestamp_seconds", "Unix time of the target's last fit.");
-  auto backtest = gauge_family("prescale_target_backtest_mase", "Backtest error (MASE against seasonal naive) of the model in use.");
-  auto age = gauge_family("prescale_target_data_age_seconds", "Age of the newest sample of the target.");
-  auto fallback = gauge_family("prescale_target_fallback", "1 when the target serves its observed value alone; the reason is a label.");
+  auto observed =
+      gauge_family("prescale_target_observed", "Last observed value of the target's load.");
+  auto forecast =
+      gauge_family("prescale_target_forecast", "Forecast quantile over the lead window.");
+  auto served =
+      gauge_family("prescale_target_served",
+                   "Value served to the HPA: max(observed, forecast), or observed in fallback.");
+  auto replicas = gauge_family("prescale_target_replicas",
+                               "Served value divided by capacityPerReplica, when configured.");
+  auto fit =
+      gauge_family("prescale_target_fit_seconds", "Duration of the target's last model fit.");
+  auto last_fit = gauge_family("prescale_target_last_fit_timestamp_seconds",
+                               "Unix time of the target's last fit.");
+  auto backtest = gauge_family("prescale_target_backtest_mase",
+                               "Backtest error (MASE against seasonal naive) of the model in use.");
+  auto age =
+      gauge_family("prescale_target_data_age_seconds", "Age of the newest sample of the target.");
+  auto fallback =
+      gauge_family("prescale_target_fallback",
+                   "1 when the target serves its observed value alone; the reason is a label.");
   for (const auto& target : snapshot.targets) {
     const prometheus::ClientMetric::Label name{"target", target.target};
     observed.metric.push_back(gauge_metric({name}, target.observed));
@@ -70,16 +82,20 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
     if (target.replicas) replicas.metric.push_back(gauge_metric({name}, *target.replicas));
     fit.metric.push_back(gauge_metric({name}, target.fit_seconds));
     last_fit.metric.push_back(gauge_metric({name}, static_cast<double>(target.last_fit_unix)));
-    if (target.backtest_mase) backtest.metric.push_back(gauge_metric({name}, *target.backtest_mase));
+    if (target.backtest_mase)
+      backtest.metric.push_back(gauge_metric({name}, *target.backtest_mase));
     age.metric.push_back(gauge_metric({name}, static_cast<double>(target.data_age_seconds)));
     fallback.metric.push_back(
         gauge_metric({name, {"reason", target.fallback_reason}}, target.in_fallback() ? 1.0 : 0.0));
   }
-  auto ready = gauge_family("prescale_snapshot_ready", "1 once every target has a forecast or a declared fallback.");
+  auto ready = gauge_family("prescale_snapshot_ready",
+                            "1 once every target has a forecast or a declared fallback.");
   ready.metric.push_back(gauge_metric({}, snapshot.ready ? 1.0 : 0.0));
-  auto generated = gauge_family("prescale_snapshot_generated_timestamp_seconds", "Unix time the served snapshot was computed.");
+  auto generated = gauge_family("prescale_snapshot_generated_timestamp_seconds",
+                                "Unix time the served snapshot was computed.");
   generated.metric.push_back(gauge_metric({}, static_cast<double>(snapshot.generated_unix)));
-  return {observed, forecast, served, replicas, fit, last_fit, backtest, age, fallback, ready, generated};
+  return {observed, forecast, served,   replicas, fit,      last_fit,
+          backtest, age,      fallback, ready,    generated};
 }
 
 // Debian's httplib 0.11 listens with a backlog of 5: a burst of connects
@@ -92,12 +108,16 @@ class SslServer final : public httplib::SSLServer {
 };
 
 void check_options(const ServerOptions& options) {
-  if (options.cert_file.empty()) throw std::invalid_argument("server: cert_file is required (the serving certificate)");
-  if (options.key_file.empty()) throw std::invalid_argument("server: key_file is required (the serving key)");
+  if (options.cert_file.empty())
+    throw std::invalid_argument("server: cert_file is required (the serving certificate)");
+  if (options.key_file.empty())
+    throw std::invalid_argument("server: key_file is required (the serving key)");
   if (options.port < 0 || options.port > 65535) {
-    throw std::invalid_argument("server: port " + std::to_string(options.port) + " is out of range 0-65535");
+    throw std::invalid_argument("server: port " + std::to_string(options.port) +
+                                " is out of range 0-65535");
   }
-  if (options.limits.max_connections < 1) throw std::invalid_argument("server: limits.max_connections must be >= 1");
+  if (options.limits.max_connections < 1)
+    throw std::invalid_argument("server: limits.max_connections must be >= 1");
   if (options.limits.keep_alive_max_requests < 1) {
     throw std::invalid_argument("server: limits.keep_alive_max_requests must be >= 1");
   }
@@ -109,9 +129,11 @@ struct Server::Impl {
   Impl(ServerOptions opts, const SnapshotStore& store)
       : options(std::move(opts)),
         snapshots(store),
-        files{options.cert_file, options.key_file, options.requestheader_client_ca_file, options.client_ca_file},
+        files{options.cert_file, options.key_file, options.requestheader_client_ca_file,
+              options.client_ca_file},
         request_headers{options.requestheader_allowed_names, options.requestheader_username_headers,
-                        options.requestheader_group_headers, options.requestheader_extra_headers_prefix},
+                        options.requestheader_group_headers,
+                        options.requestheader_extra_headers_prefix},
         registry(std::make_shared<prometheus::Registry>()),
         requests(prometheus::BuildCounter()
                      .Name("prescale_api_requests_total")
@@ -154,7 +176,8 @@ struct Server::Impl {
     if (self->pool) self->pool->set_current_socket(SSL_get_fd(ssl));
     const auto material = self->material();
     if (!material) return 0;
-    if (SSL_use_cert_and_key(ssl, material->certificate.get(), material->key.get(), material->chain.get(), 1) != 1) {
+    if (SSL_use_cert_and_key(ssl, material->certificate.get(), material->key.get(),
+                             material->chain.get(), 1) != 1) {
       ERR_clear_error();
       return 0;
     }
@@ -168,7 +191,8 @@ struct Server::Impl {
 
   bool setup_ssl_context(SSL_CTX& context) {
     SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
-    SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                      SSL_OP_CIPHER_SERVER_PREFERENCE);
     // SSL_VERIFY_PEER alone requests a client certificate without requiring
     // one (kubelet probes have none); no FAIL_IF_NO_PEER_CERT.
     SSL_CTX_set_verify(&context, SSL_VERIFY_PEER, accept_any_certificate);
@@ -188,8 +212,8 @@ struct Server::Impl {
     auto from_snapshot = snapshot_families(*snapshot);
     families.insert(families.end(), std::make_move_iterator(from_snapshot.begin()),
                     std::make_move_iterator(from_snapshot.end()));
-    return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", prometheus::TextSerializer().Serialize(families),
-                       "/metrics"};
+    return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                       prometheus::TextSerializer().Serialize(families), "/metrics"};
   }
 
   ApiResponse route(const httplib::Request& request) const {
@@ -197,27 +221,34 @@ struct Server::Impl {
       return ApiResponse{414, "application/json",
                          status_json(414, "RequestURITooLong",
                                      "request URI of " + std::to_string(request.target.size()) +
-                                         " bytes exceeds the limit of " + std::to_string(options.limits.max_uri_length)),
+                                         " bytes exceeds the limit of " +
+                                         std::to_string(options.limits.max_uri_length)),
                          "limits"};
     }
     std::size_t header_bytes = 0;
-    for (const auto& [name, value] : request.headers) header_bytes += name.size() + value.size() + 4;
+    for (const auto& [name, value] : request.headers)
+      header_bytes += name.size() + value.size() + 4;
     if (header_bytes > options.limits.max_header_bytes) {
       return ApiResponse{431, "application/json",
                          status_json(431, "RequestHeaderFieldsTooLarge",
                                      "request headers of " + std::to_string(header_bytes) +
-                                         " bytes exceed the limit of " + std::to_string(options.limits.max_header_bytes)),
+                                         " bytes exceed the limit of " +
+                                         std::to_string(options.limits.max_header_bytes)),
                          "limits"};
     }
     const RequestTarget target = parse_target(request.target);
     // Probes need no client certificate (kubelet has none).
-    if (target.path == "/healthz" || target.path == "/livez") return text_response(200, "ok", target.path);
+    if (target.path == "/healthz" || target.path == "/livez")
+      return text_response(200, "ok", target.path);
     if (target.path == "/readyz") {
       if (snapshots.current()->ready) return text_response(200, "ok", "/readyz");
-      return text_response(500, "[-]snapshot: no forecast or declared fallback yet for every target\nreadyz check failed",
-                           "/readyz");
+      return text_response(
+          500,
+          "[-]snapshot: no forecast or declared fallback yet for every target\nreadyz check failed",
+          "/readyz");
     }
-    if (target.path == "/metrics" && options.public_prometheus_metrics) return prometheus_response();
+    if (target.path == "/metrics" && options.public_prometheus_metrics)
+      return prometheus_response();
 
     const auto tls = material();
     detail::HeaderList headers(request.headers.begin(), request.headers.end());
@@ -226,11 +257,12 @@ struct Server::Impl {
     const RequestAttributes attributes = request_attributes(request.method, target.path);
     const detail::Decision decision = authorizer->authorize(*identity, attributes);
     if (decision.kind == detail::Decision::Kind::error) {
-      log(LogLevel::error, "authorization of user \"" + identity->user + "\" for " + request.target +
-                               " failed: " + decision.reason);
+      log(LogLevel::error, "authorization of user \"" + identity->user + "\" for " +
+                               request.target + " failed: " + decision.reason);
       return internal_error_response(request.target, decision.reason);
     }
-    if (decision.kind == detail::Decision::Kind::deny) return forbidden_response(*identity, attributes, decision.reason);
+    if (decision.kind == detail::Decision::Kind::deny)
+      return forbidden_response(*identity, attributes, decision.reason);
     if (target.path == "/metrics") return prometheus_response();
     return serve_api(*snapshots.current(), request.method, target);
   }
@@ -241,7 +273,8 @@ struct Server::Impl {
     ApiResponse out;
     try {
       out = route(request);
-    } catch (const std::exception& error) {  // a bug, not a client error: answer as Kubernetes would
+    } catch (
+        const std::exception& error) {  // a bug, not a client error: answer as Kubernetes would
       log(LogLevel::error, std::string("request ") + request.target + " failed: " + error.what());
       out = internal_error_response(request.target, error.what());
     }
@@ -258,13 +291,15 @@ struct Server::Impl {
       // Family::Add builds a throw-away metric per call; keep the pointers.
       std::lock_guard lock(metrics_mutex);
       auto& counter_slot = request_counters[{route_name, status}];
-      if (!counter_slot) counter_slot = &requests.Add({{"route", route_name}, {"code", std::to_string(status)}});
+      if (!counter_slot)
+        counter_slot = &requests.Add({{"route", route_name}, {"code", std::to_string(status)}});
       counter = counter_slot;
       auto& histogram_slot = latency_histograms[route_name];
       if (!histogram_slot) {
-        histogram_slot = &latency.Add({{"route", route_name}},
-                                      prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
-                                                                              0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
+        histogram_slot = &latency.Add(
+            {{"route", route_name}},
+            prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
+                                                    0.1, 0.25, 0.5, 1, 2.5, 5});
       }
       histogram = histogram_slot;
       connections.Set(pool->open_connections());
@@ -279,10 +314,13 @@ struct Server::Impl {
   }
 
   Expected<detail::ClusterAuthentication> fetch_cluster_authentication() const {
-    const std::string path = "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication";
+    const std::string path =
+        "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication";
     auto reply = detail::call_apiserver(*authentication_apiserver, "GET", path, "",
                                         options.authentication_apiserver.timeout);
-    if (!reply) return make_error("reading ConfigMap kube-system/extension-apiserver-authentication: " + reply.error().message);
+    if (!reply)
+      return make_error("reading ConfigMap kube-system/extension-apiserver-authentication: " +
+                        reply.error().message);
     if (reply->status != 200) {
       return make_error("reading ConfigMap kube-system/extension-apiserver-authentication: HTTP " +
                         std::to_string(reply->status) + ": " + reply->body.substr(0, 300));
@@ -297,7 +335,8 @@ struct Server::Impl {
     auto fetched = fetch_cluster_authentication();
     if (!fetched) {
       if (fetched.error().message != last_error) {
-        log(LogLevel::warning, "keeping the previous front-proxy trust: " + fetched.error().message);
+        log(LogLevel::warning,
+            "keeping the previous front-proxy trust: " + fetched.error().message);
         last_error = fetched.error().message;
       }
       return false;
@@ -317,7 +356,8 @@ struct Server::Impl {
 
   void reload_if_changed(WatchState& state) {
     const auto current = material();
-    const bool cluster_changed = refresh_cluster_authentication(state.next_cluster_fetch, state.cluster_error);
+    const bool cluster_changed =
+        refresh_cluster_authentication(state.next_cluster_fetch, state.cluster_error);
     if (!cluster_changed && !detail::tls_files_changed(files, *current)) return;
     auto reloaded = detail::load_tls_material(files, request_headers, cluster_authentication);
     if (!reloaded) {
@@ -326,7 +366,8 @@ struct Server::Impl {
       const auto now = detail::tls_file_mtimes(files);
       if (now != state.failed_mtimes) {
         log(LogLevel::warning,
-            "certificate reload failed, still serving the previous certificates: " + reloaded.error().message);
+            "certificate reload failed, still serving the previous certificates: " +
+                reloaded.error().message);
         state.failed_mtimes = now;
       }
       reloads.Add({{"result", "failure"}}).Increment();
@@ -338,16 +379,18 @@ struct Server::Impl {
     }
     state.failed_mtimes.clear();
     reloads.Add({{"result", "success"}}).Increment();
-    log(LogLevel::info, cluster_changed ? "reloaded client CAs and request-header settings after "
-                                          "kube-system/extension-apiserver-authentication changed"
-                                        : "reloaded serving certificate and client CAs after their files changed");
+    log(LogLevel::info,
+        cluster_changed ? "reloaded client CAs and request-header settings after "
+                          "kube-system/extension-apiserver-authentication changed"
+                        : "reloaded serving certificate and client CAs after their files changed");
   }
 
   void watch_files() {
     WatchState state;
     state.next_cluster_fetch = Clock::now() + options.cluster_authentication_refresh;
     std::unique_lock lock(stop_mutex);
-    while (!stop_cv.wait_for(lock, options.certificate_reload_interval, [this] { return stopping; })) {
+    while (
+        !stop_cv.wait_for(lock, options.certificate_reload_interval, [this] { return stopping; })) {
       lock.unlock();  // a slow apiserver must not hold stop() up
       reload_if_changed(state);
       lock.lock();
@@ -401,7 +444,8 @@ Server::~Server() {
 Status Server::start() {
   auto& self = *impl_;
   if (self.started) return make_error("server: already started");
-  if (self.listener.joinable() || self.watcher.joinable()) return make_error("server: cannot restart a stopped server");
+  if (self.listener.joinable() || self.watcher.joinable())
+    return make_error("server: cannot restart a stopped server");
   if (self.cluster_authentication_used()) {
     auto target = detail::resolve_apiserver(self.options.authentication_apiserver);
     if (!target) return make_error("server: authentication_apiserver: " + target.error().message);
@@ -410,7 +454,8 @@ Status Server::start() {
     if (!fetched) return make_error("server: " + fetched.error().message);
     self.cluster_authentication = std::move(*fetched);
   }
-  auto material = detail::load_tls_material(self.files, self.request_headers, self.cluster_authentication);
+  auto material =
+      detail::load_tls_material(self.files, self.request_headers, self.cluster_authentication);
   if (!material) return make_error("server: " + material.error().message);
   self.current_material = std::move(*material);
   auto authorizer = detail::make_authorizer(self.options.authorization);
@@ -419,7 +464,8 @@ Status Server::start() {
 
   const auto& limits = self.options.limits;
   self.pool = std::make_shared<detail::ConnectionPool>(limits.min_threads, limits.max_connections);
-  self.http = std::make_unique<SslServer>([&self](SSL_CTX& context) { return self.setup_ssl_context(context); });
+  self.http = std::make_unique<SslServer>(
+      [&self](SSL_CTX& context) { return self.setup_ssl_context(context); });
   if (!self.http->is_valid()) return make_error("server: cannot create the TLS context");
   auto pool = self.pool;
   self.http->new_task_queue = [pool] { return new detail::PoolHandle(pool); };
@@ -437,7 +483,8 @@ Status Server::start() {
     int yes = 1;
     ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
-  const httplib::Server::Handler handler = [&self](const httplib::Request& request, httplib::Response& response) {
+  const httplib::Server::Handler handler = [&self](const httplib::Request& request,
+                                                   httplib::Response& response) {
     self.handle(request, response);
   };
   self.http->Get(".*", handler);
@@ -452,17 +499,20 @@ Status Server::start() {
   if (self.options.port == 0) {
     self.bound_port = self.http->bind_to_any_port(address);
     if (self.bound_port <= 0) {
-      return make_error("server: cannot listen on " + address + ":0: " + std::strerror(errno ? errno : EADDRNOTAVAIL));
+      return make_error("server: cannot listen on " + address +
+                        ":0: " + std::strerror(errno ? errno : EADDRNOTAVAIL));
     }
   } else {
     if (!self.http->bind_to_port(address, self.options.port)) {
-      return make_error("server: cannot listen on " + address + ":" + std::to_string(self.options.port) + ": " +
+      return make_error("server: cannot listen on " + address + ":" +
+                        std::to_string(self.options.port) + ": " +
                         std::strerror(errno ? errno : EADDRINUSE));
     }
     self.bound_port = self.options.port;
   }
   if (!self.http->raise_backlog(std::max(64, limits.max_connections))) {
-    self.log(LogLevel::warning, std::string("cannot raise the listen backlog: ") + std::strerror(errno));
+    self.log(LogLevel::warning,
+             std::string("cannot raise the listen backlog: ") + std::strerror(errno));
   }
   self.listener_finished = self.listener_done.get_future();
   self.listener = std::thread([&self] {
@@ -470,16 +520,19 @@ Status Server::start() {
     self.listener_done.set_value();
   });
   // stop() only acts once the accept loop runs; wait for it.
-  while (!self.http->is_running() &&
-         self.listener_finished.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
+  while (!self.http->is_running() && self.listener_finished.wait_for(std::chrono::milliseconds(
+                                         1)) != std::future_status::ready) {
   }
   self.watcher = std::thread([&self] { self.watch_files(); });
   self.started = true;
-  self.log(LogLevel::info, "serving external.metrics.k8s.io on https://" + address + ":" + std::to_string(self.bound_port));
+  self.log(LogLevel::info, "serving external.metrics.k8s.io on https://" + address + ":" +
+                               std::to_string(self.bound_port));
   return Status::ok();
 }
 
-int Server::port() const { return impl_->bound_port; }
+int Server::port() const {
+  return impl_->bound_port;
+}
 
 void Server::stop(std::chrono::milliseconds grace) {
   auto& self = *impl_;
@@ -491,12 +544,16 @@ void Server::stop(std::chrono::milliseconds grace) {
     self.stopping = true;
   }
   self.stop_cv.notify_all();  // the watcher ends after its current check; joined in the destructor
-  self.http->stop();                    // no new connections
-  self.pool->close_connections(false);  // idle keep-alive connections end now; in-flight requests finish
+  self.http->stop();          // no new connections
+  self.pool->close_connections(
+      false);  // idle keep-alive connections end now; in-flight requests finish
   if (self.listener_finished.wait_until(deadline) != std::future_status::ready) {
-    self.log(LogLevel::warning, "stop: requests still running after the grace period; closing their connections");
+    self.log(LogLevel::warning,
+             "stop: requests still running after the grace period; closing their connections");
     self.pool->close_connections(true);
-    if (self.listener_finished.wait_for(std::chrono::milliseconds(500)) != std::future_status::ready) return;
+    if (self.listener_finished.wait_for(std::chrono::milliseconds(500)) !=
+        std::future_status::ready)
+      return;
   }
   if (self.listener.joinable()) self.listener.join();
   self.log(LogLevel::info, "stopped serving external.metrics.k8s.io");

@@ -5,9 +5,9 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <atomic>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <system_error>
 
 namespace prescale::kubernetes::detail {
@@ -26,11 +26,13 @@ std::string openssl_error() {
   return buffer;
 }
 
-Expected<std::unique_ptr<BIO, BioDeleter>> open_file(const std::string& what, const std::string& path) {
+Expected<std::unique_ptr<BIO, BioDeleter>> open_file(const std::string& what,
+                                                     const std::string& path) {
   std::unique_ptr<BIO, BioDeleter> bio(BIO_new_file(path.c_str(), "r"));
   if (!bio) {
     ERR_clear_error();
-    return make_error(what + " " + path + ": cannot open (" + std::generic_category().message(errno) + ")");
+    return make_error(what + " " + path + ": cannot open (" +
+                      std::generic_category().message(errno) + ")");
   }
   return bio;
 }
@@ -39,7 +41,8 @@ using Certificates = std::vector<std::unique_ptr<X509, X509Deleter>>;
 
 Expected<Certificates> read_certificates_from(BIO* bio, const std::string& where) {
   Certificates certificates;
-  while (X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) certificates.emplace_back(certificate);
+  while (X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr))
+    certificates.emplace_back(certificate);
   ERR_clear_error();  // the loop ends on "no start line"
   if (certificates.empty()) return make_error(where + ": no PEM certificate found");
   return certificates;
@@ -53,20 +56,25 @@ Expected<Certificates> read_certificates(const std::string& what, const std::str
 }
 
 // A CA bundle from a file, or else from PEM text (the cluster's ConfigMap).
-Expected<std::unique_ptr<X509_STORE, StoreDeleter>> load_ca(const std::string& what, const std::string& path,
-                                                            const std::string& pem, STACK_OF(X509_NAME) * issuers) {
+Expected<std::unique_ptr<X509_STORE, StoreDeleter>> load_ca(const std::string& what,
+                                                            const std::string& path,
+                                                            const std::string& pem,
+                                                            STACK_OF(X509_NAME) * issuers) {
   Expected<Certificates> certificates = make_error("");
   if (!path.empty()) {
     certificates = read_certificates(what, path);
   } else {
     std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    certificates = read_certificates_from(bio.get(), what + " from kube-system/extension-apiserver-authentication");
+    certificates = read_certificates_from(
+        bio.get(), what + " from kube-system/extension-apiserver-authentication");
   }
   if (!certificates) return certificates.error();
   std::unique_ptr<X509_STORE, StoreDeleter> store(X509_STORE_new());
   for (const auto& certificate : *certificates) {
-    if (X509_STORE_add_cert(store.get(), certificate.get()) != 1) ERR_clear_error();  // duplicates are harmless
-    if (X509_NAME* name = X509_NAME_dup(X509_get_subject_name(certificate.get()))) sk_X509_NAME_push(issuers, name);
+    if (X509_STORE_add_cert(store.get(), certificate.get()) != 1)
+      ERR_clear_error();  // duplicates are harmless
+    if (X509_NAME* name = X509_NAME_dup(X509_get_subject_name(certificate.get())))
+      sk_X509_NAME_push(issuers, name);
   }
   return store;
 }
@@ -75,9 +83,11 @@ Expected<std::unique_ptr<X509_STORE, StoreDeleter>> load_ca(const std::string& w
 
 std::vector<std::filesystem::file_time_type> tls_file_mtimes(const TlsFiles& files) {
   std::vector<std::filesystem::file_time_type> out;
-  for (const auto* path : {&files.cert_file, &files.key_file, &files.requestheader_client_ca_file, &files.client_ca_file}) {
+  for (const auto* path : {&files.cert_file, &files.key_file, &files.requestheader_client_ca_file,
+                           &files.client_ca_file}) {
     std::error_code error;
-    out.push_back(path->empty() ? std::filesystem::file_time_type{} : std::filesystem::last_write_time(*path, error));
+    out.push_back(path->empty() ? std::filesystem::file_time_type{}
+                                : std::filesystem::last_write_time(*path, error));
   }
   return out;
 }
@@ -102,16 +112,20 @@ bool verifies(X509_STORE* store, X509* leaf, STACK_OF(X509) * chain) {
 
 bool equals_ignore_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
 std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return text;
 }
 
-std::string percent_decode(std::string_view text) { return url_decode(text, false); }
+std::string percent_decode(std::string_view text) {
+  return url_decode(text, false);
+}
 
 // Which CAs verified this connection's peer chain, under which material.
 struct VerifiedChain {
@@ -131,7 +145,8 @@ int verified_chain_index() {
 
 std::atomic<std::uint64_t> next_generation{1};
 
-std::optional<Identity> from_request_headers(const RequestHeaderOptions& options, const HeaderList& headers) {
+std::optional<Identity> from_request_headers(const RequestHeaderOptions& options,
+                                             const HeaderList& headers) {
   Identity identity;
   for (const auto& name : options.username_headers) {
     for (const auto& [header, value] : headers) {
@@ -150,11 +165,13 @@ std::optional<Identity> from_request_headers(const RequestHeaderOptions& options
   }
   for (const auto& prefix : options.extra_prefixes) {
     for (const auto& [header, value] : headers) {
-      if (header.size() <= prefix.size() || !equals_ignore_case(std::string_view(header).substr(0, prefix.size()), prefix)) {
+      if (header.size() <= prefix.size() ||
+          !equals_ignore_case(std::string_view(header).substr(0, prefix.size()), prefix)) {
         continue;
       }
       // Extra keys are lower-cased and may be percent-encoded (k8s requestheader).
-      identity.extra[lower(percent_decode(std::string_view(header).substr(prefix.size())))].push_back(value);
+      identity.extra[lower(percent_decode(std::string_view(header).substr(prefix.size())))]
+          .push_back(value);
     }
   }
   return identity;
@@ -181,7 +198,8 @@ std::vector<std::string> organizations(X509* certificate) {
   for (int index = X509_NAME_get_index_by_NID(subject, NID_organizationName, -1); index >= 0;
        index = X509_NAME_get_index_by_NID(subject, NID_organizationName, index)) {
     unsigned char* utf8 = nullptr;
-    const int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index)));
+    const int length =
+        ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index)));
     if (length < 0) continue;
     out.emplace_back(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length));
     OPENSSL_free(utf8);
@@ -189,9 +207,9 @@ std::vector<std::string> organizations(X509* certificate) {
   return out;
 }
 
-Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(const TlsFiles& files,
-                                                               const RequestHeaderOptions& configured,
-                                                               const ClusterAuthentication& cluster) {
+Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(
+    const TlsFiles& files, const RequestHeaderOptions& configured,
+    const ClusterAuthentication& cluster) {
   auto material = std::make_shared<TlsMaterial>();
   const bool requestheader_from_cluster =
       files.requestheader_client_ca_file.empty() && !cluster.requestheader_ca_pem.empty();
@@ -202,22 +220,25 @@ Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(const TlsFiles& f
   if (!certificates) return certificates.error();
   material->certificate = std::move(certificates->front());
   material->chain.reset(sk_X509_new_null());
-  for (std::size_t i = 1; i < certificates->size(); ++i) sk_X509_push(material->chain.get(), (*certificates)[i].release());
+  for (std::size_t i = 1; i < certificates->size(); ++i)
+    sk_X509_push(material->chain.get(), (*certificates)[i].release());
 
   auto key_bio = open_file("private key (key_file)", files.key_file);
   if (!key_bio) return key_bio.error();
   material->key.reset(PEM_read_bio_PrivateKey(key_bio->get(), nullptr, nullptr, nullptr));
-  if (!material->key) return make_error("private key (key_file) " + files.key_file + ": " + openssl_error());
+  if (!material->key)
+    return make_error("private key (key_file) " + files.key_file + ": " + openssl_error());
   if (X509_check_private_key(material->certificate.get(), material->key.get()) != 1) {
     ERR_clear_error();
-    return make_error("private key (key_file) " + files.key_file + " does not match the certificate in " +
-                      files.cert_file);
+    return make_error("private key (key_file) " + files.key_file +
+                      " does not match the certificate in " + files.cert_file);
   }
 
   material->acceptable_issuers.reset(sk_X509_NAME_new_null());
   if (!files.requestheader_client_ca_file.empty() || requestheader_from_cluster) {
-    auto store = load_ca("request-header CA (requestheader_client_ca_file)", files.requestheader_client_ca_file,
-                         cluster.requestheader_ca_pem, material->acceptable_issuers.get());
+    auto store = load_ca("request-header CA (requestheader_client_ca_file)",
+                         files.requestheader_client_ca_file, cluster.requestheader_ca_pem,
+                         material->acceptable_issuers.get());
     if (!store) return store.error();
     material->requestheader_store = std::move(*store);
   }
@@ -230,9 +251,12 @@ Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(const TlsFiles& f
   return std::shared_ptr<const TlsMaterial>(std::move(material));
 }
 
-bool tls_files_changed(const TlsFiles& files, const TlsMaterial& material) { return tls_file_mtimes(files) != material.mtimes; }
+bool tls_files_changed(const TlsFiles& files, const TlsMaterial& material) {
+  return tls_file_mtimes(files) != material.mtimes;
+}
 
-std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material, const HeaderList& headers) {
+std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material,
+                                     const HeaderList& headers) {
   const RequestHeaderOptions& options = material.request_headers;
   if (!ssl) return std::nullopt;
   // Borrowed pointers: the SSL owns both (get0 semantics for the leaf).
@@ -247,7 +271,8 @@ std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material
   if (!cached || cached->generation != material.generation || expired) {
     auto fresh = std::make_unique<VerifiedChain>();
     fresh->generation = material.generation;
-    fresh->by_requestheader_ca = !expired && verifies(material.requestheader_store.get(), leaf, chain);
+    fresh->by_requestheader_ca =
+        !expired && verifies(material.requestheader_store.get(), leaf, chain);
     fresh->by_client_ca = !expired && verifies(material.client_store.get(), leaf, chain);
     delete cached;
     cached = fresh.release();
@@ -259,8 +284,8 @@ std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material
   if (cached->by_requestheader_ca) {
     const std::string name = common_name(leaf);
     const bool allowed = options.allowed_names.empty() ||
-                         std::find(options.allowed_names.begin(), options.allowed_names.end(), name) !=
-                             options.allowed_names.end();
+                         std::find(options.allowed_names.begin(), options.allowed_names.end(),
+                                   name) != options.allowed_names.end();
     if (allowed) identity = from_request_headers(options, headers);
   }
   if (!identity && cached->by_client_ca) {
@@ -269,9 +294,10 @@ std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material
     from_certificate.groups = organizations(leaf);
     if (!from_certificate.user.empty()) identity = std::move(from_certificate);
   }
-  if (identity && std::find(identity->groups.begin(), identity->groups.end(), "system:authenticated") ==
-                      identity->groups.end()) {
-    identity->groups.emplace_back("system:authenticated");  // as kube-apiserver's authenticated group adder
+  if (identity && std::find(identity->groups.begin(), identity->groups.end(),
+                            "system:authenticated") == identity->groups.end()) {
+    identity->groups.emplace_back(
+        "system:authenticated");  // as kube-apiserver's authenticated group adder
   }
   return identity;
 }
@@ -283,17 +309,20 @@ namespace prescale::kubernetes::detail {
 Expected<ClusterAuthentication> parse_authentication_configmap(const std::string& json_text) {
   const std::string where = "ConfigMap kube-system/extension-apiserver-authentication";
   const auto configmap = nlohmann::json::parse(json_text, nullptr, false);
-  if (configmap.is_discarded() || !configmap.is_object()) return make_error(where + ": reply is not JSON");
+  if (configmap.is_discarded() || !configmap.is_object())
+    return make_error(where + ": reply is not JSON");
   const auto data = configmap.value("data", nlohmann::json::object());
   if (!data.is_object()) return make_error(where + ": data is not an object");
   ClusterAuthentication out;
   out.client_ca_pem = data.value("client-ca-file", "");
   out.requestheader_ca_pem = data.value("requestheader-client-ca-file", "");
   // The lists are JSON arrays written as strings, e.g. "[\"front-proxy-client\"]".
-  const auto list = [&](const char* key, std::vector<std::string> fallback) -> Expected<std::vector<std::string>> {
+  const auto list = [&](const char* key,
+                        std::vector<std::string> fallback) -> Expected<std::vector<std::string>> {
     if (!data.contains(key)) return fallback;
     const auto parsed = nlohmann::json::parse(data.value(key, ""), nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_array()) return make_error(where + ": data." + key + " is not a JSON list");
+    if (parsed.is_discarded() || !parsed.is_array())
+      return make_error(where + ": data." + key + " is not a JSON list");
     std::vector<std::string> values;
     for (const auto& item : parsed) {
       if (!item.is_string()) return make_error(where + ": data." + key + " holds a non-string");

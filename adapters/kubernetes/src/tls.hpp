@@ -79,9 +79,9 @@ struct TlsMaterial {
 /// Reads and checks every file; a CA file left empty is taken from
 /// `cluster` when it carries one (and then its request-header settings).
 /// The error names the file and the problem.
-Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(const TlsFiles& files,
-                                                               const RequestHeaderOptions& configured,
-                                                               const ClusterAuthentication& cluster);
+Expected<std::shared_ptr<const TlsMaterial>> load_tls_material(
+    const TlsFiles& files, const RequestHeaderOptions& configured,
+    const ClusterAuthentication& cluster);
 /// Modification times of the files (empty paths give a default time).
 std::vector<std::filesystem::file_time_type> tls_file_mtimes(const TlsFiles& files);
 /// True when any file's mtime differs from the loaded generation.
@@ -97,7 +97,8 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 /// connection for the material's generation (the peer certificate cannot
 /// change on a connection; expiry is re-checked every request). Call only
 /// from the thread serving the connection; material is immutable.
-std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material, const HeaderList& headers);
+std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material,
+                                     const HeaderList& headers);
 
 /// The subject CN and O values of a certificate.
 std::string common_name(X509* certificate);

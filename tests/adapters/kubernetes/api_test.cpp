@@ -13,9 +13,17 @@ Snapshot sample_snapshot() {
   Snapshot snapshot;
   snapshot.ready = true;
   snapshot.generated_unix = 1767623400;  // 2026-01-05T14:30:00Z
-  snapshot.metrics.push_back({"orders-rps", "shop", {{"target", "orders"}, {"tier", "web"}}, 1500, 1767623400, 60, "orders"});
-  snapshot.metrics.push_back({"orders-rps-replicas", "shop", {{"target", "orders"}}, 7, 1767623400, 60, "orders"});
-  snapshot.metrics.push_back({"payroll-jobs", "*", {{"target", "payroll"}}, 0.5, 1767623400, 300, "payroll"});
+  snapshot.metrics.push_back({"orders-rps",
+                              "shop",
+                              {{"target", "orders"}, {"tier", "web"}},
+                              1500,
+                              1767623400,
+                              60,
+                              "orders"});
+  snapshot.metrics.push_back(
+      {"orders-rps-replicas", "shop", {{"target", "orders"}}, 7, 1767623400, 60, "orders"});
+  snapshot.metrics.push_back(
+      {"payroll-jobs", "*", {{"target", "payroll"}}, 0.5, 1767623400, 300, "payroll"});
   return snapshot;
 }
 
@@ -23,14 +31,17 @@ ApiResponse get(const Snapshot& snapshot, const std::string& target) {
   return serve_api(snapshot, "GET", parse_target(target));
 }
 
-json body(const ApiResponse& response) { return json::parse(response.body); }
+json body(const ApiResponse& response) {
+  return json::parse(response.body);
+}
 
 const std::string kBase = "/apis/external.metrics.k8s.io/v1beta1";
 
 }  // namespace
 
 TEST_CASE("a metric request returns exactly one ExternalMetricValue", "[api]") {
-  const auto response = get(sample_snapshot(), kBase + "/namespaces/shop/orders-rps?labelSelector=target%3Dorders");
+  const auto response =
+      get(sample_snapshot(), kBase + "/namespaces/shop/orders-rps?labelSelector=target%3Dorders");
   CHECK(response.status == 200);
   CHECK(response.content_type == "application/json");
   const json expected = json::parse(R"({
@@ -49,7 +60,8 @@ TEST_CASE("values are Kubernetes quantities and '*' namespaces match any namespa
 
 TEST_CASE("several matches serve the largest, never a sum or an empty list", "[api]") {
   auto snapshot = sample_snapshot();
-  snapshot.metrics.push_back({"orders-rps", "shop", {{"target", "orders-eu"}}, 2000, 1767623400, 60, "orders-eu"});
+  snapshot.metrics.push_back(
+      {"orders-rps", "shop", {{"target", "orders-eu"}}, 2000, 1767623400, 60, "orders-eu"});
   const auto response = get(snapshot, kBase + "/namespaces/shop/orders-rps");
   REQUIRE(response.status == 200);
   CHECK(body(response)["items"].size() == 1);
@@ -59,8 +71,9 @@ TEST_CASE("several matches serve the largest, never a sum or an empty list", "[a
 
 TEST_CASE("unknown metrics, other namespaces and unmatched selectors are 404 Status", "[api]") {
   const auto snapshot = sample_snapshot();
-  for (const auto& target : {kBase + "/namespaces/shop/nope", kBase + "/namespaces/other/orders-rps",
-                             kBase + "/namespaces/shop/orders-rps?labelSelector=target+in+%28billing%29"}) {
+  for (const auto& target :
+       {kBase + "/namespaces/shop/nope", kBase + "/namespaces/other/orders-rps",
+        kBase + "/namespaces/shop/orders-rps?labelSelector=target+in+%28billing%29"}) {
     INFO(target);
     const auto response = get(snapshot, target);
     CHECK(response.status == 404);
@@ -71,17 +84,21 @@ TEST_CASE("unknown metrics, other namespaces and unmatched selectors are 404 Sta
     CHECK(status["reason"] == "NotFound");
     CHECK(status["code"] == 404);
   }
-  CHECK_THAT(get(snapshot, kBase + "/namespaces/shop/orders-rps?labelSelector=target+in+%28billing%29").body,
-             Catch::Contains("target in (billing)"));
+  CHECK_THAT(
+      get(snapshot, kBase + "/namespaces/shop/orders-rps?labelSelector=target+in+%28billing%29")
+          .body,
+      Catch::Contains("target in (billing)"));
 }
 
 TEST_CASE("a malformed selector is a 400 Status naming the problem", "[api]") {
-  const auto response = get(sample_snapshot(), kBase + "/namespaces/shop/orders-rps?labelSelector=x+nott+in+%28y%29");
+  const auto response =
+      get(sample_snapshot(), kBase + "/namespaces/shop/orders-rps?labelSelector=x+nott+in+%28y%29");
   CHECK(response.status == 400);
   const json status = body(response);
   CHECK(status["reason"] == "BadRequest");
   CHECK(status["code"] == 400);
-  CHECK_THAT(status["message"].get<std::string>(), Catch::Contains("x nott in (y)") && Catch::Contains("found 'nott'"));
+  CHECK_THAT(status["message"].get<std::string>(),
+             Catch::Contains("x nott in (y)") && Catch::Contains("found 'nott'"));
 }
 
 TEST_CASE("discovery documents list the group and the served metrics", "[api]") {
@@ -89,7 +106,8 @@ TEST_CASE("discovery documents list the group and the served metrics", "[api]") 
   const json groups = body(get(snapshot, "/apis"));
   CHECK(groups["kind"] == "APIGroupList");
   CHECK(groups["groups"][0]["name"] == "external.metrics.k8s.io");
-  CHECK(groups["groups"][0]["preferredVersion"]["groupVersion"] == "external.metrics.k8s.io/v1beta1");
+  CHECK(groups["groups"][0]["preferredVersion"]["groupVersion"] ==
+        "external.metrics.k8s.io/v1beta1");
   const json group = body(get(snapshot, "/apis/external.metrics.k8s.io"));
   CHECK(group["kind"] == "APIGroup");
   CHECK(group["versions"][0]["version"] == "v1beta1");
@@ -100,7 +118,8 @@ TEST_CASE("discovery documents list the group and the served metrics", "[api]") 
   CHECK(list["apiVersion"] == "v1");
   CHECK(list["groupVersion"] == "external.metrics.k8s.io/v1beta1");
   REQUIRE(list["resources"].size() == 3);
-  CHECK(list["resources"][0] == json::parse(R"({"name":"orders-rps","singularName":"","namespaced":true,
+  CHECK(list["resources"][0] ==
+        json::parse(R"({"name":"orders-rps","singularName":"","namespaced":true,
                                                 "kind":"ExternalMetricValueList","verbs":["get"]})"));
   CHECK(list["resources"][2]["name"] == "payroll-jobs");
 }
@@ -133,24 +152,29 @@ TEST_CASE("403 names user, verb, resource, group and namespace as Kubernetes doe
   CHECK(response.status == 403);
   const json status = body(response);
   CHECK(status["reason"] == "Forbidden");
-  CHECK(status["message"] ==
-        "m.external.metrics.k8s.io is forbidden: User \"x\" cannot list resource \"m\" in API group "
-        "\"external.metrics.k8s.io\" in the namespace \"ns\"");
+  CHECK(
+      status["message"] ==
+      "m.external.metrics.k8s.io is forbidden: User \"x\" cannot list resource \"m\" in API group "
+      "\"external.metrics.k8s.io\" in the namespace \"ns\"");
   CHECK(status["details"] == json::parse(R"({"group":"external.metrics.k8s.io","kind":"m"})"));
-  const json with_reason = body(forbidden_response({"x", {}, {}}, attributes, "no RBAC policy matched"));
-  CHECK_THAT(with_reason["message"].get<std::string>(), Catch::EndsWith("\"ns\": no RBAC policy matched"));
+  const json with_reason =
+      body(forbidden_response({"x", {}, {}}, attributes, "no RBAC policy matched"));
+  CHECK_THAT(with_reason["message"].get<std::string>(),
+             Catch::EndsWith("\"ns\": no RBAC policy matched"));
   const json path = body(forbidden_response({"x", {}, {}}, request_attributes("GET", "/apis"), ""));
   CHECK(path["message"] == "forbidden: User \"x\" cannot get path \"/apis\"");
 }
 
 TEST_CASE("401 and 500 are Status objects", "[api]") {
   const json unauthorized = body(unauthorized_response());
-  CHECK(unauthorized == json::parse(R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+  CHECK(unauthorized ==
+        json::parse(R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
                                         "message":"Unauthorized","reason":"Unauthorized","code":401})"));
   const auto internal = internal_error_response("/apis", "connection refused");
   CHECK(internal.status == 500);
   CHECK(body(internal)["reason"] == "InternalError");
-  CHECK_THAT(body(internal)["message"].get<std::string>(), Catch::StartsWith("Internal error occurred: connection refused"));
+  CHECK_THAT(body(internal)["message"].get<std::string>(),
+             Catch::StartsWith("Internal error occurred: connection refused"));
 }
 
 TEST_CASE("query strings are form-decoded and timestamps are RFC 3339", "[api]") {

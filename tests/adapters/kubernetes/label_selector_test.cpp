@@ -14,16 +14,20 @@ LabelSelector parsed(const std::string& text) {
   REQUIRE(selector.has_value());
   return *selector;
 }
-bool matches(const std::string& text, const Labels& labels) { return parsed(text).matches(labels); }
+bool matches(const std::string& text, const Labels& labels) {
+  return parsed(text).matches(labels);
+}
 std::string without_spaces(std::string text) {
   text.erase(std::remove(text.begin(), text.end(), ' '), text.end());
   return text;
 }
 }  // namespace
 
-// kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/labels/selector_test.go, TestSelectorParse.
+// kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/labels/selector_test.go,
+// TestSelectorParse.
 TEST_CASE("selectors parse and print back as TestSelectorParse", "[selector]") {
-  for (const char* good : {"x=a,y=b,z=c", "", "x!=a,y=b", "x=", "x= ", "x=,z= ", "x= ,z= ", "!x", "x>1", "x>1,z<5"}) {
+  for (const char* good :
+       {"x=a,y=b,z=c", "", "x!=a,y=b", "x=", "x= ", "x=,z= ", "x= ,z= ", "!x", "x>1", "x>1,z<5"}) {
     INFO(good);
     CHECK(parsed(good).to_string() == without_spaces(good));
   }
@@ -83,7 +87,8 @@ TEST_CASE("set-based matching as TestRequirementSelectorMatching", "[selector]")
 TEST_CASE("set-based parsing as TestSetSelectorParser", "[selector]") {
   CHECK(parsed("").empty());
   CHECK(parsed("\rx").to_string() == "x");
-  CHECK(parsed("this-is-a-dns.domain.com/key-with-dash").to_string() == "this-is-a-dns.domain.com/key-with-dash");
+  CHECK(parsed("this-is-a-dns.domain.com/key-with-dash").to_string() ==
+        "this-is-a-dns.domain.com/key-with-dash");
   CHECK(parsed("this-is-another-dns.domain.com/key-with-dash in (so,what)").to_string() ==
         "this-is-another-dns.domain.com/key-with-dash in (so,what)");
   CHECK(parsed("0.1.2.domain/99 notin (10.10.100.1, tick.tack.clock)").to_string() ==
@@ -94,7 +99,8 @@ TEST_CASE("set-based parsing as TestSetSelectorParser", "[selector]") {
   CHECK(parsed("x in (abc,def)").to_string() == "x in (abc,def)");
   CHECK(parsed("x in (abc,)").to_string() == "x in (,abc)");
   CHECK(parsed("x in ()").to_string() == "x in ()");
-  CHECK(parsed("x notin (abc,,def),bar,z in (),w").to_string() == "bar,w,x notin (,abc,def),z in ()");
+  CHECK(parsed("x notin (abc,,def),bar,z in (),w").to_string() ==
+        "bar,w,x notin (,abc,def),z in ()");
   CHECK(parsed("x,y in (a)").to_string() == "x,y in (a)");
   CHECK(parsed("x=a").to_string() == "x=a");
   CHECK(parsed("x>1").to_string() == "x>1");
@@ -104,9 +110,10 @@ TEST_CASE("set-based parsing as TestSetSelectorParser", "[selector]") {
   CHECK(parsed("x notin ( )").to_string() == "x notin ()");
   CHECK(parsed("x notin (, a)").to_string() == "x notin (,a)");
   CHECK(parsed("a ").to_string() == "a");
-  CHECK(parsed("a in (x,y,notin, z,in)").to_string() == "a in (in,notin,x,y,z)");  // operators as values
-  for (const char* bad : {"x=a||y=b", "x,,y", ",x,y", "x nott in (y)", "a in (xyz),", "a in (xyz)b notin ()",
-                          "a in (xyz abc)", "a notin(", "a (", "("}) {
+  CHECK(parsed("a in (x,y,notin, z,in)").to_string() ==
+        "a in (in,notin,x,y,z)");  // operators as values
+  for (const char* bad : {"x=a||y=b", "x,,y", ",x,y", "x nott in (y)", "a in (xyz),",
+                          "a in (xyz)b notin ()", "a in (xyz abc)", "a notin(", "a (", "("}) {
     INFO(bad);
     CHECK_FALSE(LabelSelector::parse(bad).has_value());
   }
@@ -116,7 +123,8 @@ TEST_CASE("set-based parsing as TestSetSelectorParser", "[selector]") {
 TEST_CASE("printing as TestToString", "[selector]") {
   CHECK(parsed("x in (abc,def),y notin (jkl),z").to_string() == "x in (abc,def),y notin (jkl),z");
   CHECK(parsed("x notin (abc,def),y!=jkl,!z").to_string() == "x notin (abc,def),y!=jkl,!z");
-  CHECK(parsed("x notin (abc),y in (jkl,mno),z notin ()").to_string() == "x notin (abc),y in (jkl,mno),z notin ()");
+  CHECK(parsed("x notin (abc),y in (jkl,mno),z notin ()").to_string() ==
+        "x notin (abc),y in (jkl,mno),z notin ()");
   CHECK(parsed("x=abc,y==jkl,z!=a,z").to_string() == "x=abc,y==jkl,z!=a,z");
   CHECK(parsed("x>2,y<8,z").to_string() == "x>2,y<8,z");
 }
@@ -129,10 +137,12 @@ TEST_CASE("requirements are validated as TestRequirementConstructor", "[selector
   CHECK(LabelSelector::parse("z<6").has_value());
   CHECK_FALSE(LabelSelector::parse("foo>bar").has_value());
   CHECK_FALSE(LabelSelector::parse("barz<blah").has_value());
-  CHECK_FALSE(LabelSelector::parse(std::string(254, 'a')).has_value());  // len(key) <= 253 / name <= 63
+  CHECK_FALSE(
+      LabelSelector::parse(std::string(254, 'a')).has_value());  // len(key) <= 253 / name <= 63
   CHECK_FALSE(LabelSelector::parse(std::string(64, 'a')).has_value());
   CHECK(LabelSelector::parse(std::string(63, 'a')).has_value());
-  CHECK_FALSE(LabelSelector::parse("Bad_Prefix.com/key").has_value());  // prefix must be a lower-case DNS subdomain
+  CHECK_FALSE(LabelSelector::parse("Bad_Prefix.com/key")
+                  .has_value());  // prefix must be a lower-case DNS subdomain
   CHECK_FALSE(LabelSelector::parse("x=" + std::string(64, 'v')).has_value());
   CHECK_FALSE(LabelSelector::parse("x=-v").has_value());
 }
@@ -140,17 +150,21 @@ TEST_CASE("requirements are validated as TestRequirementConstructor", "[selector
 TEST_CASE("errors name the offending token", "[selector]") {
   CHECK_THAT(LabelSelector::parse("x nott in (y)").error().message,
              Catch::Contains("found 'nott', expected: in, notin, =, ==, !=, gt, lt"));
-  CHECK_THAT(LabelSelector::parse("!x=a").error().message, Catch::Contains("found '=', expected: ',' or 'end of string'"));
+  CHECK_THAT(LabelSelector::parse("!x=a").error().message,
+             Catch::Contains("found '=', expected: ',' or 'end of string'"));
   CHECK_THAT(LabelSelector::parse("x<a").error().message, Catch::Contains("must be an integer"));
-  CHECK_THAT(LabelSelector::parse("x,,y").error().message, Catch::Contains("expected: identifier after ','"));
+  CHECK_THAT(LabelSelector::parse("x,,y").error().message,
+             Catch::Contains("expected: identifier after ','"));
   CHECK_THAT(LabelSelector::parse("x=a||y=b").error().message, Catch::Contains("a||y"));
 }
 
 // What the HPA sends: the selector form-encoded in the query string.
 TEST_CASE("form-encoded selectors decode before parsing", "[selector]") {
   const auto target = prescale::kubernetes::parse_target(
-      "/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/m?labelSelector=app%3Dweb%2Ctier+in+%28a%2Cb%29");
+      "/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/"
+      "m?labelSelector=app%3Dweb%2Ctier+in+%28a%2Cb%29");
   REQUIRE(target.query.count("labelSelector") == 1);
   CHECK(target.query.find("labelSelector")->second == "app=web,tier in (a,b)");
-  CHECK(parsed(target.query.find("labelSelector")->second).matches({{"app", "web"}, {"tier", "b"}}));
+  CHECK(
+      parsed(target.query.find("labelSelector")->second).matches({{"app", "web"}, {"tier", "b"}}));
 }

@@ -54,7 +54,8 @@ TEST_CASE("canonical DecimalSI form as apimachinery's TestQuantityString", "[qua
   CHECK(canonical("0") == "0");
 }
 
-TEST_CASE("negatives print with a sign, as TestQuantityString's negated table and TestQuantityNeg", "[quantity]") {
+TEST_CASE("negatives print with a sign, as TestQuantityString's negated table and TestQuantityNeg",
+          "[quantity]") {
   CHECK(canonical("-1e9") == "-1G");
   CHECK(canonical("-80e-3") == "-80m");
   CHECK(canonical("-1e21") == "-1e21");
@@ -66,8 +67,8 @@ TEST_CASE("negatives print with a sign, as TestQuantityString's negated table an
 // quantity_test.go TestQuantityParse rows at milli precision or coarser,
 // printed canonically (the table gives decQuantity(mantissa, exponent)).
 TEST_CASE("parsed decimals re-canonicalize as TestQuantityParse's expectations", "[quantity]") {
-  CHECK(canonical("100.035k") == "100035");    // decQuantity(100035, 0)
-  CHECK(canonical("0.0005k") == "500m");       // decQuantity(5, -1)
+  CHECK(canonical("100.035k") == "100035");  // decQuantity(100035, 0)
+  CHECK(canonical("0.0005k") == "500m");     // decQuantity(5, -1)
   CHECK(canonical("0.00050k") == "500m");
   CHECK(canonical("0.5") == "500m");
   CHECK(canonical("0.50000") == "500m");
@@ -83,12 +84,12 @@ TEST_CASE("parsed decimals re-canonicalize as TestQuantityParse's expectations",
   CHECK(canonical("8.1k") == "8100");          // decQuantity(81, 2)
   CHECK(canonical("7.123456M") == "7123456");  // decQuantity(7123456, 0)
   CHECK(canonical("6.987654321G") == "6987654321");
-  CHECK(canonical("5.444T") == "5444G");       // decQuantity(5444, 9)
-  CHECK(canonical("40.1T") == "40100G");       // decQuantity(401, 11)
-  CHECK(canonical("2.5P") == "2500T");         // decQuantity(25, 14)
-  CHECK(canonical("1.01E") == "1010P");        // decQuantity(101, 16)
+  CHECK(canonical("5.444T") == "5444G");  // decQuantity(5444, 9)
+  CHECK(canonical("40.1T") == "40100G");  // decQuantity(401, 11)
+  CHECK(canonical("2.5P") == "2500T");    // decQuantity(25, 14)
+  CHECK(canonical("1.01E") == "1010P");   // decQuantity(101, 16)
   CHECK(canonical("12E") == "12E");
-  CHECK(canonical(".001") == "1m");            // "things written by trolls"
+  CHECK(canonical(".001") == "1m");  // "things written by trolls"
   CHECK(canonical(".0001k") == "100m");
   CHECK(canonical("1.") == "1");
   CHECK(canonical("1.G") == "1G");
@@ -97,7 +98,8 @@ TEST_CASE("parsed decimals re-canonicalize as TestQuantityParse's expectations",
 }
 
 // TestMilliNewSet, TestNewSet and TestNewScaledSet (DecimalSI rows).
-TEST_CASE("milli, unit and scaled values as TestMilliNewSet/TestNewSet/TestNewScaledSet", "[quantity]") {
+TEST_CASE("milli, unit and scaled values as TestMilliNewSet/TestNewSet/TestNewScaledSet",
+          "[quantity]") {
   CHECK(canonical("1m") == "1m");
   CHECK(canonical("1000m") == "1");
   CHECK(canonical("1234000m") == "1234");

@@ -36,7 +36,8 @@ CommandResult run(const std::string& command) {
   if (!pipe) return result;
   std::array<char, 4096> buffer{};
   std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    result.output.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
@@ -54,19 +55,20 @@ class Pki {
   explicit Pki(fs::path dir) : dir_(std::move(dir)) {}
 
   void make_ca(const std::string& name) {
-    openssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" + name +
-            "-ca -keyout " + key(name) + " -out " + cert(name));
+    openssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" +
+            name + "-ca -keyout " + key(name) + " -out " + cert(name));
   }
   // subject like "/CN=alice/O=team-a"; usage "serverAuth" or "clientAuth".
-  void make_cert(const std::string& name, const std::string& ca, const std::string& subject, const std::string& usage,
-                 const std::string& san = "") {
+  void make_cert(const std::string& name, const std::string& ca, const std::string& subject,
+                 const std::string& usage, const std::string& san = "") {
     const auto ext = dir_ / (name + ".ext");
     write_file(ext, "extendedKeyUsage=" + usage + "\nkeyUsage=digitalSignature,keyEncipherment\n" +
                         (san.empty() ? "" : "subjectAltName=" + san + "\n"));
-    openssl("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj " + subject + " -keyout " + key(name) +
-            " -out " + (dir_ / (name + ".csr")).string());
-    openssl("x509 -req -days 2 -in " + (dir_ / (name + ".csr")).string() + " -CA " + cert(ca) + " -CAkey " + key(ca) +
-            " -CAcreateserial -out " + cert(name) + " -extfile " + ext.string());
+    openssl("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj " + subject +
+            " -keyout " + key(name) + " -out " + (dir_ / (name + ".csr")).string());
+    openssl("x509 -req -days 2 -in " + (dir_ / (name + ".csr")).string() + " -CA " + cert(ca) +
+            " -CAkey " + key(ca) + " -CAcreateserial -out " + cert(name) + " -extfile " +
+            ext.string());
   }
   std::string cert(const std::string& name) const { return (dir_ / (name + ".crt")).string(); }
   std::string key(const std::string& name) const { return (dir_ / (name + ".key")).string(); }
@@ -91,8 +93,9 @@ struct Fixture {
     dir = pattern;
     pki = std::make_unique<Pki>(dir);
     pki->make_ca("serving");
-    pki->make_cert("server", "serving", "/CN=prescale.prescale.svc", "serverAuth",
-                   "DNS:prescale.prescale.svc,DNS:prescale.prescale.svc.cluster.local,IP:127.0.0.1");
+    pki->make_cert(
+        "server", "serving", "/CN=prescale.prescale.svc", "serverAuth",
+        "DNS:prescale.prescale.svc,DNS:prescale.prescale.svc.cluster.local,IP:127.0.0.1");
     pki->make_ca("front-proxy");
     pki->make_cert("front-proxy-client", "front-proxy", "/CN=front-proxy-client", "clientAuth");
     pki->make_cert("front-proxy-intruder", "front-proxy", "/CN=someone-else", "clientAuth");
@@ -106,8 +109,10 @@ struct Fixture {
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->ready = true;
     snapshot->generated_unix = 1767623400;
-    snapshot->metrics.push_back({"orders-rps", "shop", {{"target", "orders"}}, 1234.5678, 1767623400, 60, "orders"});
-    snapshot->metrics.push_back({"orders-rps-replicas", "shop", {{"target", "orders"}}, 2000, 1767623400, 60, "orders"});
+    snapshot->metrics.push_back(
+        {"orders-rps", "shop", {{"target", "orders"}}, 1234.5678, 1767623400, 60, "orders"});
+    snapshot->metrics.push_back(
+        {"orders-rps-replicas", "shop", {{"target", "orders"}}, 2000, 1767623400, 60, "orders"});
     TargetStatus status;
     status.target = "orders";
     status.observed = 1000;
@@ -137,23 +142,25 @@ struct Fixture {
   }
 
   // curl's status code and body; `client` names a cert/key pair or is empty.
-  CommandResult curl(int port, const std::string& path, const std::string& client, const std::string& headers = "",
-                     const std::string& ca = "serving") const {
+  CommandResult curl(int port, const std::string& path, const std::string& client,
+                     const std::string& headers = "", const std::string& ca = "serving") const {
     std::string command = "curl -sS --max-time 10 -w '\\n%{http_code}' --cacert " + pki->cert(ca);
     if (!client.empty()) command += " --cert " + pki->cert(client) + " --key " + pki->key(client);
     command += " " + headers + " 'https://127.0.0.1:" + std::to_string(port) + path + "' 2>&1";
     auto result = run(command);
     const auto newline = result.output.rfind('\n');
     CommandResult out;
-    out.exit_code = newline == std::string::npos ? 0 : std::atoi(result.output.c_str() + newline + 1);
+    out.exit_code =
+        newline == std::string::npos ? 0 : std::atoi(result.output.c_str() + newline + 1);
     out.output = newline == std::string::npos ? result.output : result.output.substr(0, newline);
     return out;  // exit_code holds the HTTP status (0: no response)
   }
 
   CommandResult kubectl(int port, const std::string& user, const std::string& path) const {
-    return run("KUBECONFIG=" + (dir / "none").string() + " kubectl --server https://127.0.0.1:" + std::to_string(port) +
-               " --certificate-authority " + pki->cert("serving") + " --client-certificate " + pki->cert(user) +
-               " --client-key " + pki->key(user) + " get --raw '" + path + "' 2>&1");
+    return run("KUBECONFIG=" + (dir / "none").string() + " kubectl --server https://127.0.0.1:" +
+               std::to_string(port) + " --certificate-authority " + pki->cert("serving") +
+               " --client-certificate " + pki->cert(user) + " --client-key " + pki->key(user) +
+               " get --raw '" + path + "' 2>&1");
   }
 };
 
@@ -162,7 +169,8 @@ const std::string kMetric = kBase + "/namespaces/shop/orders-rps?labelSelector=t
 
 }  // namespace
 
-TEST_CASE("kubectl with a client-CA certificate reads discovery and the metric as the HPA would", "[server][integration]") {
+TEST_CASE("kubectl with a client-CA certificate reads discovery and the metric as the HPA would",
+          "[server][integration]") {
   Fixture fixture;
   Server server(fixture.options(), fixture.store);
   REQUIRE(server.start().has_value());
@@ -197,7 +205,8 @@ TEST_CASE("kubectl with a client-CA certificate reads discovery and the metric a
                                  Catch::Contains("could not find"));
 }
 
-TEST_CASE("request-header identity is trusted only from the allowed front-proxy certificate", "[server][integration]") {
+TEST_CASE("request-header identity is trusted only from the allowed front-proxy certificate",
+          "[server][integration]") {
   Fixture fixture;
   Server server(fixture.options(), fixture.store);
   REQUIRE(server.start().has_value());
@@ -238,10 +247,13 @@ TEST_CASE("probes need no certificate; /metrics is Prometheus text", "[server][i
   const auto metrics = fixture.curl(port, "/metrics", "");
   CHECK(metrics.exit_code == 200);
   CHECK_THAT(metrics.output, Catch::Contains("prescale_api_requests_total{"));
-  CHECK_THAT(metrics.output, Catch::Contains("route=\"/apis/{group}/{version}/namespaces/{namespace}/{metric}\""));
+  CHECK_THAT(metrics.output,
+             Catch::Contains("route=\"/apis/{group}/{version}/namespaces/{namespace}/{metric}\""));
   CHECK_THAT(metrics.output, Catch::Contains("prescale_api_request_duration_seconds_bucket"));
-  CHECK_THAT(metrics.output, Catch::Contains("prescale_target_served{target=\"orders\"} 1234.5678"));
-  CHECK_THAT(metrics.output, Catch::Contains("prescale_target_fallback{target=\"orders\",reason=\"\"} 0"));
+  CHECK_THAT(metrics.output,
+             Catch::Contains("prescale_target_served{target=\"orders\"} 1234.5678"));
+  CHECK_THAT(metrics.output,
+             Catch::Contains("prescale_target_fallback{target=\"orders\",reason=\"\"} 0"));
 
   fixture.store.publish(std::make_shared<Snapshot>());  // not ready
   CHECK(fixture.curl(port, "/readyz", "").exit_code == 500);
@@ -258,7 +270,8 @@ TEST_CASE("rotated certificates and CAs are picked up without a restart", "[serv
 
   // A new serving CA and certificate, and a new client CA with a user.
   fixture.pki->make_ca("serving2");
-  fixture.pki->make_cert("server2", "serving2", "/CN=prescale.prescale.svc", "serverAuth", "IP:127.0.0.1");
+  fixture.pki->make_cert("server2", "serving2", "/CN=prescale.prescale.svc", "serverAuth",
+                         "IP:127.0.0.1");
   fixture.pki->make_ca("client2");
   fixture.pki->make_cert("dave", "client2", "/CN=dave", "clientAuth");
   CHECK(fixture.curl(port, "/healthz", "", "", "serving2").exit_code == 0);  // not trusted yet
@@ -280,7 +293,8 @@ TEST_CASE("rotated certificates and CAs are picked up without a restart", "[serv
   }
   CHECK(status == 200);
   CHECK(fixture.curl(port, kMetric, "dave", "", "serving2").exit_code == 200);
-  CHECK(fixture.curl(port, kMetric, "alice", "", "serving2").exit_code == 401);  // the old client CA is gone
+  CHECK(fixture.curl(port, kMetric, "alice", "", "serving2").exit_code ==
+        401);  // the old client CA is gone
 }
 
 namespace {
@@ -299,29 +313,33 @@ struct ReviewServer {
   int port = 0;
 
   ReviewServer(const std::string& cert, const std::string& key) : http(cert.c_str(), key.c_str()) {
-    http.Post("/apis/authorization.k8s.io/v1/subjectaccessreviews", [this](const httplib::Request& request,
-                                                                          httplib::Response& response) {
-      if (request.get_header_value("Authorization") != "Bearer test-token") {
-        response.status = 401;
-        return;
-      }
-      ++reviews;
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
-      json review = json::parse(request.body);
-      {
-        std::lock_guard lock(mutex);
-        last_review = review;
-      }
-      const auto& spec = review["spec"];
-      const bool allowed = spec["user"] == "alice" && spec.contains("resourceAttributes") &&
-                           spec["resourceAttributes"]["resource"] == "orders-rps";
-      review["status"] = allowed ? json{{"allowed", true}} : json{{"allowed", false}, {"reason", "no RBAC policy matched"}};
-      response.set_content(review.dump(), "application/json");
-    });
+    http.Post("/apis/authorization.k8s.io/v1/subjectaccessreviews",
+              [this](const httplib::Request& request, httplib::Response& response) {
+                if (request.get_header_value("Authorization") != "Bearer test-token") {
+                  response.status = 401;
+                  return;
+                }
+                ++reviews;
+                std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
+                json review = json::parse(request.body);
+                {
+                  std::lock_guard lock(mutex);
+                  last_review = review;
+                }
+                const auto& spec = review["spec"];
+                const bool allowed = spec["user"] == "alice" &&
+                                     spec.contains("resourceAttributes") &&
+                                     spec["resourceAttributes"]["resource"] == "orders-rps";
+                review["status"] =
+                    allowed ? json{{"allowed", true}}
+                            : json{{"allowed", false}, {"reason", "no RBAC policy matched"}};
+                response.set_content(review.dump(), "application/json");
+              });
     http.Get("/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication",
              [this](const httplib::Request& request, httplib::Response& response) {
                std::lock_guard lock(mutex);
-               if (request.get_header_value("Authorization") != "Bearer test-token" || configmap.is_null()) {
+               if (request.get_header_value("Authorization") != "Bearer test-token" ||
+                   configmap.is_null()) {
                  response.status = configmap.is_null() ? 404 : 401;
                  return;
                }
@@ -348,7 +366,8 @@ std::string kubeconfig(const std::string& ca, int port) {
 
 }  // namespace
 
-TEST_CASE("webhook authorization: allow, deny with Kubernetes' message, cache, system:masters", "[server][integration]") {
+TEST_CASE("webhook authorization: allow, deny with Kubernetes' message, cache, system:masters",
+          "[server][integration]") {
   Fixture fixture;
   ReviewServer reviewer(fixture.pki->cert("server"), fixture.pki->key("server"));
   write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), reviewer.port));
@@ -370,7 +389,8 @@ TEST_CASE("webhook authorization: allow, deny with Kubernetes' message, cache, s
     CHECK(spec["user"] == "alice");
     CHECK(spec["resourceAttributes"] == json::parse(R"({"namespace":"shop","verb":"list",
         "group":"external.metrics.k8s.io","version":"v1beta1","resource":"orders-rps"})"));
-    CHECK(std::find(spec["groups"].begin(), spec["groups"].end(), "team-a") != spec["groups"].end());
+    CHECK(std::find(spec["groups"].begin(), spec["groups"].end(), "team-a") !=
+          spec["groups"].end());
   }
 
   const auto denied = fixture.curl(port, kMetric, "carol");
@@ -378,7 +398,8 @@ TEST_CASE("webhook authorization: allow, deny with Kubernetes' message, cache, s
   const json status = json::parse(denied.output);
   CHECK(status["reason"] == "Forbidden");
   CHECK(status["message"] ==
-        "orders-rps.external.metrics.k8s.io is forbidden: User \"carol\" cannot list resource \"orders-rps\" in API "
+        "orders-rps.external.metrics.k8s.io is forbidden: User \"carol\" cannot list resource "
+        "\"orders-rps\" in API "
         "group \"external.metrics.k8s.io\" in the namespace \"shop\": no RBAC policy matched");
 
   // Answers are cached (~10 s): the same question is not asked again.
@@ -395,11 +416,13 @@ TEST_CASE("webhook authorization: allow, deny with Kubernetes' message, cache, s
   CHECK(fixture.curl(port, kBase, "carol").exit_code == 403);
   {
     std::lock_guard lock(reviewer.mutex);
-    CHECK(reviewer.last_review["spec"]["nonResourceAttributes"] == json::parse(R"({"path":"/apis/external.metrics.k8s.io/v1beta1","verb":"get"})"));
+    CHECK(reviewer.last_review["spec"]["nonResourceAttributes"] ==
+          json::parse(R"({"path":"/apis/external.metrics.k8s.io/v1beta1","verb":"get"})"));
   }
 }
 
-TEST_CASE("an unreachable apiserver is a 500 InternalError, not an allow", "[server][integration]") {
+TEST_CASE("an unreachable apiserver is a 500 InternalError, not an allow",
+          "[server][integration]") {
   Fixture fixture;
   int closed_port = 0;
   {
@@ -418,7 +441,8 @@ TEST_CASE("an unreachable apiserver is a 500 InternalError, not an allow", "[ser
   const json status = json::parse(result.output);
   CHECK(status["reason"] == "InternalError");
   CHECK(status["code"] == 500);
-  CHECK_THAT(status["message"].get<std::string>(), Catch::Contains("127.0.0.1:" + std::to_string(closed_port)));
+  CHECK_THAT(status["message"].get<std::string>(),
+             Catch::Contains("127.0.0.1:" + std::to_string(closed_port)));
 }
 
 TEST_CASE("start errors name the file or the address", "[server][integration]") {
@@ -449,13 +473,16 @@ TEST_CASE("start errors name the file or the address", "[server][integration]") 
   CHECK_THROWS_WITH(Server(ServerOptions{}, fixture.store), Catch::Contains("cert_file"));
 }
 
-TEST_CASE("stop() closes idle keep-alive connections and returns within the grace period", "[server][integration]") {
+TEST_CASE("stop() closes idle keep-alive connections and returns within the grace period",
+          "[server][integration]") {
   Fixture fixture;
   auto options = fixture.options();
-  options.limits.keep_alive_timeout = std::chrono::seconds(30);  // idle clients would otherwise hold stop() up
+  options.limits.keep_alive_timeout =
+      std::chrono::seconds(30);  // idle clients would otherwise hold stop() up
   Server server(options, fixture.store);
   REQUIRE(server.start().has_value());
-  httplib::SSLClient client("127.0.0.1", server.port(), fixture.pki->cert("alice"), fixture.pki->key("alice"));
+  httplib::SSLClient client("127.0.0.1", server.port(), fixture.pki->cert("alice"),
+                            fixture.pki->key("alice"));
   client.set_ca_cert_path(fixture.pki->cert("serving").c_str());
   client.set_keep_alive(true);
   auto first = client.Get(kMetric.c_str());
@@ -479,7 +506,8 @@ TEST_CASE("request limits: URI length, header bytes, connection cap", "[server][
 
   CHECK(fixture.curl(port, "/healthz?pad=" + std::string(5000, 'a'), "").exit_code == 414);
   std::string big_headers;
-  for (int i = 0; i < 3; ++i) big_headers += " -H 'X-Pad-" + std::to_string(i) + ": " + std::string(6000, 'b') + "'";
+  for (int i = 0; i < 3; ++i)
+    big_headers += " -H 'X-Pad-" + std::to_string(i) + ": " + std::string(6000, 'b') + "'";
   const auto too_big = fixture.curl(port, "/healthz", "", big_headers);
   CHECK(too_big.exit_code == 431);
   CHECK(json::parse(too_big.output)["reason"] == "RequestHeaderFieldsTooLarge");
@@ -539,14 +567,16 @@ TEST_CASE("stop() lets an in-flight request finish", "[server][integration]") {
   CHECK(json::parse(in_flight.output)["items"][0]["value"] == "1234568m");
 }
 
-TEST_CASE("kubeconfig with inline CA data works; exec plugins are refused by name", "[server][integration]") {
+TEST_CASE("kubeconfig with inline CA data works; exec plugins are refused by name",
+          "[server][integration]") {
   Fixture fixture;
   ReviewServer reviewer(fixture.pki->cert("server"), fixture.pki->key("server"));
   const auto ca_data = run("base64 -w0 " + fixture.pki->cert("serving"));
   REQUIRE(ca_data.exit_code == 0);
   std::string config = kubeconfig(fixture.pki->cert("serving"), reviewer.port);
   const std::string file_line = "certificate-authority: " + fixture.pki->cert("serving");
-  config.replace(config.find(file_line), file_line.size(), "certificate-authority-data: " + ca_data.output);
+  config.replace(config.find(file_line), file_line.size(),
+                 "certificate-authority-data: " + ca_data.output);
   write_file(fixture.dir / "kubeconfig", config);
   auto options = fixture.options();
   options.authorization.mode = AuthorizationOptions::Mode::webhook;
@@ -556,10 +586,12 @@ TEST_CASE("kubeconfig with inline CA data works; exec plugins are refused by nam
   CHECK(fixture.curl(server.port(), kMetric, "alice").exit_code == 200);
   CHECK(reviewer.reviews.load() == 1);
 
-  write_file(fixture.dir / "exec-kubeconfig",
-             "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: "
-             "https://127.0.0.1:1\nusers:\n- name: u\n  user:\n    exec:\n      command: get-token\n"
-             "contexts:\n- name: c\n  context:\n    cluster: k\n    user: u\n");
+  write_file(
+      fixture.dir / "exec-kubeconfig",
+      "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    "
+      "server: "
+      "https://127.0.0.1:1\nusers:\n- name: u\n  user:\n    exec:\n      command: get-token\n"
+      "contexts:\n- name: c\n  context:\n    cluster: k\n    user: u\n");
   options.authorization.apiserver.kubeconfig_file = (fixture.dir / "exec-kubeconfig").string();
   Server refused(options, fixture.store);
   const auto status = refused.start();
@@ -573,21 +605,23 @@ std::string read_text(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 json authentication_configmap(const Fixture& fixture, const std::string& allowed_name) {
-  return {{"apiVersion", "v1"},
-          {"kind", "ConfigMap"},
-          {"metadata", {{"name", "extension-apiserver-authentication"}, {"namespace", "kube-system"}}},
-          {"data",
-           {{"client-ca-file", read_text(fixture.pki->cert("client"))},
-            {"requestheader-client-ca-file", read_text(fixture.pki->cert("front-proxy"))},
-            {"requestheader-allowed-names", "[\"" + allowed_name + "\"]"},
-            {"requestheader-username-headers", "[\"X-Remote-User\"]"},
-            {"requestheader-group-headers", "[\"X-Remote-Group\"]"},
-            {"requestheader-extra-headers-prefix", "[\"X-Remote-Extra-\"]"}}}};
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata", {{"name", "extension-apiserver-authentication"}, {"namespace", "kube-system"}}},
+      {"data",
+       {{"client-ca-file", read_text(fixture.pki->cert("client"))},
+        {"requestheader-client-ca-file", read_text(fixture.pki->cert("front-proxy"))},
+        {"requestheader-allowed-names", "[\"" + allowed_name + "\"]"},
+        {"requestheader-username-headers", "[\"X-Remote-User\"]"},
+        {"requestheader-group-headers", "[\"X-Remote-Group\"]"},
+        {"requestheader-extra-headers-prefix", "[\"X-Remote-Extra-\"]"}}}};
 }
 }  // namespace
 
-TEST_CASE("front-proxy trust read from kube-system/extension-apiserver-authentication and refreshed",
-          "[server][integration]") {
+TEST_CASE(
+    "front-proxy trust read from kube-system/extension-apiserver-authentication and refreshed",
+    "[server][integration]") {
   Fixture fixture;
   ReviewServer apiserver(fixture.pki->cert("server"), fixture.pki->key("server"));
   {
@@ -608,7 +642,8 @@ TEST_CASE("front-proxy trust read from kube-system/extension-apiserver-authentic
   const std::string as_bob = "-H 'X-Remote-User: bob'";
   CHECK(fixture.curl(port, kMetric, "front-proxy-client", as_bob).exit_code == 200);
   CHECK(fixture.curl(port, kMetric, "front-proxy-intruder", as_bob).exit_code == 401);
-  CHECK(fixture.curl(port, kMetric, "alice").exit_code == 200);  // client-ca-file from the ConfigMap too
+  CHECK(fixture.curl(port, kMetric, "alice").exit_code ==
+        200);  // client-ca-file from the ConfigMap too
 
   {
     std::lock_guard lock(apiserver.mutex);
@@ -630,5 +665,6 @@ TEST_CASE("front-proxy trust read from kube-system/extension-apiserver-authentic
   Server without(options, fixture.store);
   const auto refused = without.start();
   REQUIRE_FALSE(refused.has_value());
-  CHECK_THAT(refused.error().message, Catch::Contains("extension-apiserver-authentication") && Catch::Contains("404"));
+  CHECK_THAT(refused.error().message,
+             Catch::Contains("extension-apiserver-authentication") && Catch::Contains("404"));
 }

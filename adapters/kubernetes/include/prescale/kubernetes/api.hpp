@@ -18,7 +18,8 @@ struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
-  /// Bounded route name for metrics labels, e.g. "/apis/{group}/{version}/namespaces/{ns}/{metric}".
+  /// Bounded route name for metrics labels, e.g.
+  /// "/apis/{group}/{version}/namespaces/{ns}/{metric}".
   std::string route;
 };
 
@@ -50,7 +51,8 @@ std::string url_decode(std::string_view text, bool plus_is_space);
 
 /// Serves GET requests under /apis and /openapi: discovery, metric values,
 /// Status errors. Pure and thread-safe.
-ApiResponse serve_api(const Snapshot& snapshot, std::string_view method, const RequestTarget& target);
+ApiResponse serve_api(const Snapshot& snapshot, std::string_view method,
+                      const RequestTarget& target);
 
 /// The attributes an authorizer decides on for this path.
 RequestAttributes request_attributes(std::string_view method, std::string_view path);
@@ -62,7 +64,8 @@ std::string status_json(int code, std::string_view reason, std::string_view mess
 ApiResponse unauthorized_response();
 /// 403 naming user, verb, resource and namespace, as kube-apiserver's
 /// responsewriters.Forbidden formats it; `reason` from the authorizer may be empty.
-ApiResponse forbidden_response(const Identity& user, const RequestAttributes& attributes, std::string_view reason);
+ApiResponse forbidden_response(const Identity& user, const RequestAttributes& attributes,
+                               std::string_view reason);
 /// 500 InternalError for a failed authorization check.
 ApiResponse internal_error_response(std::string_view request_uri, std::string_view error);
 

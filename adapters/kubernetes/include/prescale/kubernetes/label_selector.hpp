@@ -11,15 +11,15 @@
 namespace prescale::kubernetes {
 
 enum class SelectorOperator {
-  equals,         ///< a=b
-  double_equals,  ///< a==b
-  not_equals,     ///< a!=b (also matches when a is absent)
-  in,             ///< a in (x,y)
-  not_in,         ///< a notin (x,y) (also matches when a is absent)
-  exists,         ///< a
-  does_not_exist, ///< !a
-  greater_than,   ///< a>5 (integers)
-  less_than,      ///< a<5 (integers)
+  equals,          ///< a=b
+  double_equals,   ///< a==b
+  not_equals,      ///< a!=b (also matches when a is absent)
+  in,              ///< a in (x,y)
+  not_in,          ///< a notin (x,y) (also matches when a is absent)
+  exists,          ///< a
+  does_not_exist,  ///< !a
+  greater_than,    ///< a>5 (integers)
+  less_than,       ///< a<5 (integers)
 };
 
 /// One comma-separated term. Value type.

@@ -56,7 +56,7 @@ struct ServerLimits {
 
 struct ServerOptions {
   std::string address = "0.0.0.0";
-  int port = 6443;  ///< 0 picks a free port (see Server::port())
+  int port = 6443;        ///< 0 picks a free port (see Server::port())
   std::string cert_file;  ///< serving certificate (PEM, may hold the chain)
   std::string key_file;
   /// Front proxy (aggregator) trust, from kube-system/extension-apiserver-authentication.
