@@ -89,11 +89,14 @@ Expected<std::pair<double, double>> read_point(element point) {
   if (auto code = point.get_array().get(pair); code != simdjson::SUCCESS) return json_error(code, "point is not [t, \"v\"]");
   double time = 0;
   std::string_view text;
-  if (auto code = pair.at(0).get_double().get(time); code != simdjson::SUCCESS) {
-    return json_error(code, "point time is not a number");
+  // Iterators, not at(i): at() walks the array from its start each call.
+  auto item = pair.begin();
+  if (item == pair.end() || (*item).get_double().get(time) != simdjson::SUCCESS) {
+    return json_error(simdjson::INCORRECT_TYPE, "point time is not a number");
   }
-  if (auto code = pair.at(1).get_string().get(text); code != simdjson::SUCCESS) {
-    return json_error(code, "point value is not a string");
+  ++item;
+  if (item == pair.end() || (*item).get_string().get(text) != simdjson::SUCCESS) {
+    return json_error(simdjson::INCORRECT_TYPE, "point value is not a string");
   }
   auto value = parse_sample_value(text);
   if (!value) return value.error();
