@@ -43,6 +43,9 @@ struct FitState {
   std::int64_t fitted_at_unix = 0;
   std::string reason;           ///< the selection's explanation
   std::string forced_loses;     ///< non-empty: a forced model that loses to seasonal naive
+  std::string why;              ///< why this fit ran (decision records)
+  std::int64_t data_start_unix = 0;  ///< the history it was fitted on [start, end)
+  std::int64_t data_end_unix = 0;
   // Drift: recent one-step absolute errors against what the fit expects.
   std::deque<double> recent_errors;
   double recent_error_sum = 0;
@@ -165,6 +168,9 @@ FitOutcome run_fit(const FitJob& job) {
   state->seasonal_naive_mase = selection.seasonal_naive_mase;
   state->fitted_at_unix = job.now_unix;
   state->reason = selection.reason;
+  state->why = job.why;
+  state->data_start_unix = state->start_unix;
+  state->data_end_unix = job.history.end_unix();
   const bool is_naive = state->model_name.rfind("seasonal-naive", 0) == 0;
   if (t.model != "auto" && !is_naive && selection.selected_mase &&
       std::isfinite(selection.seasonal_naive_mase) &&
@@ -214,6 +220,9 @@ TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::
       source_(std::move(source)),
       calendars_(std::move(calendars)),
       log_(std::move(log)),
+      anomaly_(AnomalySettings{config_.anomaly_steps, config_.shift_steps}),
+      decisions_(DecisionSettings{config_.decision_change_threshold,
+                                  AnomalySettings{config_.anomaly_steps, config_.shift_steps}}),
       mailbox_(std::make_shared<Mailbox>()) {
   if (auto zone = calendar::TimeZone::find(config_.timezone)) zone_ = *zone;
 }
@@ -268,6 +277,12 @@ void TargetWorker::follow_samples() {
       // changed shape and the fitted parameters no longer describe it.
       const auto one_step = state.model->forecast(1);
       if (one_step.size() == 1 && std::isfinite(one_step.mean[0])) {
+        // A persistent run outside the interval is a new normal: refit now.
+        if (anomaly_.observe(t, y, one_step.mean[0], one_step.sigma[0], config_.quantile) && !drift_) {
+          drift_ = true;
+          drift_note_ = fmt::format("persistent shift: {} steps outside the prediction interval",
+                                    anomaly_.state().outside_steps);
+        }
         const double error = std::abs(y - one_step.mean[0]);
         state.recent_errors.push_back(error);
         state.recent_error_sum += error;
@@ -328,6 +343,7 @@ void TargetWorker::start_fit(std::int64_t now_unix, const std::string& why, cons
             .with("seasonal_naive_mase", s.seasonal_naive_mase)
             .with("fit_seconds", s.fit_seconds)
             .with("samples", static_cast<std::int64_t>(job->history.size()))
+            .with("data_end_unix", job->history.end_unix())
             .with("why", job->why);
         for (const auto& [name, value] : s.parameters) record.with(name, value);
         log(record);
@@ -454,6 +470,37 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
     status.backtest_mase = fit_->backtest_mase;
     status.last_fit_unix = fit_->fitted_at_unix;
   }
+  status.anomaly_score = anomaly_.state().score;
+  status.outside_interval = anomaly_.state().outside;
+  status.outside_steps = anomaly_.state().outside_steps;
+
+  DecisionInputs decision;
+  decision.now_unix = now_unix;
+  decision.config = &config_;
+  decision.calendars = calendars_.get();
+  decision.zone = &zone_;
+  decision.observed = rec.observed;
+  decision.forecast = rec.forecast;
+  decision.served = rec.served;
+  decision.servable = rec.servable;
+  decision.replicas = rec.replicas;
+  decision.fallback_reason = rec.fallback_reason;
+  decision.step_seconds = step;
+  if (rec.fallback_reason.empty())
+    for (std::size_t h = 0; h < window && h < window_forecast.size(); ++h)
+      decision.window_quantiles.push_back(window_forecast.quantile(h, config_.quantile));
+  if (fit_) {
+    decision.model = fit_->model_name;
+    decision.parameters = fit_->parameters;
+    decision.backtest_mase = fit_->backtest_mase;
+    decision.fitted_at_unix = fit_->fitted_at_unix;
+    decision.data_start_unix = fit_->data_start_unix;
+    decision.data_end_unix = fit_->data_end_unix;
+    decision.fit_identity = fit_.get();  // a new fit is a new object while the old one is alive
+    decision.fit_why = fit_->why;
+  }
+  decision.anomaly = anomaly_.state();
+  report.decisions = decisions_.decide(decision);
   if (rec.servable) {
     MetricValue value;
     value.metric = config_.metric;
