@@ -28,6 +28,7 @@ struct Start {
   double value = kInfinity;
   double step = 0;
   std::vector<double> last_move;  ///< displacement of the last successful move (empty: none)
+  std::vector<double> history;    ///< value after each round, for the stall test
 };
 
 double sanitize(double value) {
@@ -145,6 +146,13 @@ BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& 
         start.last_move.clear();
       }
       best_value = std::min(best_value, start.value);
+      start.history.push_back(start.value);
+      const std::size_t window = options.stall_rounds;
+      if (window > 0 && start.history.size() > window) {
+        const double before = start.history[start.history.size() - 1 - window];
+        if (before - start.value <= options.stall_improvement * std::abs(start.value))
+          start.step = 0;  // converged in value
+      }
     }
     // Searching on from a clearly worse basin only costs evaluations.
     for (Start& start : starts)

@@ -24,6 +24,10 @@ struct BoxOptimizerOptions {
   double relative_improvement = 1e-7;
   /// Starts whose value is this fraction above the best are abandoned.
   double abandon_above_best = 1e-3;
+  /// A start that gained less than stall_improvement x |f| over its last
+  /// stall_rounds rounds has converged in value (a flat ridge) and stops.
+  std::size_t stall_rounds = 25;
+  double stall_improvement = 1e-6;
   std::size_t max_rounds = 200;  ///< batches after the population
 };
 
@@ -32,7 +36,7 @@ struct BoxOptimizerResult {
   double value = 0.0;
   std::size_t evaluations = 0;
   std::size_t rounds = 0;
-  bool converged = false;  ///< every step shrank below the tolerance
+  bool converged = false;  ///< every start's step shrank below the tolerance, or its value stalled
 };
 
 /// Minimises `objective` over [0,1]^dimension. Deterministic (no clocks, no
