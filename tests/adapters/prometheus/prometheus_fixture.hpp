@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -134,16 +135,16 @@ class PrometheusFixture {
     if (pid_ <= 0) return;
     ::kill(-pid_, SIGTERM);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(-pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        break;
-      }
+    // Wait without reaping: the unreaped leader keeps the group id ours, so
+    // the final kill cannot hit a process that reused the id.
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0) {
+      if (std::chrono::steady_clock::now() > deadline) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    ::kill(-pid_, SIGKILL);  // stragglers of the group, if any
+    ::kill(-pid_, SIGKILL);  // a hung leader, or stragglers of the group
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
     pid_ = -1;
   }
 
@@ -187,6 +188,9 @@ class PrometheusFixture {
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::setpgid(0, 0);
+      // If the test process dies (ctest timeout, crash), take the server with it.
+      // Tied to the forking thread: construct fixtures on a thread that outlives them.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       ::dup2(log_fd, STDOUT_FILENO);
       ::dup2(log_fd, STDERR_FILENO);
       const int null_fd = ::open("/dev/null", O_RDONLY);
