@@ -124,7 +124,7 @@ def series_for_part_a(args, work):
     out = []
     nab = os.path.join(args.data, "nab")
     for name in ["cpu_utilization_asg_misconfiguration", "elb_request_count_8c0756",
-                 "Twitter_volume_AAPL", "Twitter_volume_GOOG"]:
+                 "Twitter_volume_AAPL"]:
         path = os.path.join(nab, name + ".csv")
         if not os.path.exists(path):
             log(f"part A: {name} skipped ({path} absent)")

@@ -39,12 +39,26 @@ std::string variant_words(const HoltWintersSpec& spec) {
          (spec.seasonality == Seasonality::additive ? "additive" : "multiplicative");
 }
 
+// Each variant with every season, and with the shortest season alone: on
+// bursty series a weekly season (each slot seen once a week) adds more noise
+// than it explains, as R's daily-only HoltWinters() shows on tweet volumes.
 Models holt_winters_family() {
   Models models;
   for (const HoltWintersSpec& spec : all_holt_winters_specs()) {
     models.push_back(std::make_unique<HoltWinters>(spec));
   }
+  for (HoltWintersSpec spec : all_holt_winters_specs()) {
+    spec.max_periods = 1;
+    models.push_back(std::make_unique<HoltWinters>(spec));
+  }
   return models;
+}
+
+// A shortest-season-only variant is the full model again without a second season.
+bool redundant_for(const Model& model, const SeasonLayout* layout) {
+  const auto* hw = dynamic_cast<const HoltWinters*>(&model);
+  const std::size_t periods = layout != nullptr ? layout->periods() : 0;
+  return hw != nullptr && hw->spec().max_periods < 3 && periods <= hw->spec().max_periods;
 }
 
 /// A family of recipes selectable by name; "auto" tries every family.
@@ -143,6 +157,11 @@ Selection select_and_fit(const FitInput& input, const SelectionOptions& options,
     return selection;
   }
   const bool automatic = options.model == "auto";
+  if (models.size() > 1) {
+    models.erase(std::remove_if(models.begin(), models.end(),
+                                [&](const std::unique_ptr<Model>& m) { return redundant_for(*m, input.layout); }),
+                 models.end());
+  }
   if (models.size() > 1 && has_non_positive(input.y)) {
     const auto before = models.size();
     models.erase(std::remove_if(models.begin(), models.end(),

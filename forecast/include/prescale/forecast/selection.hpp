@@ -8,6 +8,8 @@
 //                           chosen (seasonal naive is, and the reason says why)
 //   seasonal-naive          that model
 //   holt-winters            the best Holt-Winters variant by backtest MASE
+//                           (each trend x season type with every season, and
+//                           with the shortest season alone)
 //   holt-winters:<variant>  one variant: a tag as in holt-winters(A,Ad,A)
 //                           ("A,Ad,A") or <trend>-<season> words
 //                           ("damped-additive", "none-multiplicative")
