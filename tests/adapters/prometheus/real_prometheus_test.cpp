@@ -312,3 +312,32 @@ TEST_CASE("prescale forecast --prometheus equals forecast --input on the exporte
   REQUIRE(csv_json["points"].size() == 120);
   CHECK(csv_json["points"] == prometheus_json["points"]);
 }
+
+TEST_CASE("Prometheus goes away: IncrementalHistory keeps the last good data and its age", "[prometheus][real][history]") {
+  Series day{history_start(), kStep, {}};
+  for (int i = 0; i < 1440; ++i) day.values.push_back(100.0 + i % 60);
+  prescale::test::PrometheusFixture::Options options;
+  options.lookback_delta = "30s";
+  prescale::test::PrometheusFixture short_lived({{"prescale_outage_load", {}, day}}, options);
+  ClientOptions client_options;
+  client_options.url = short_lived.url();
+  client_options.retry.max_attempts = 2;
+  client_options.sleep = [](std::chrono::milliseconds) {};  // no waiting in tests
+  PrometheusSource source(client_options, query("prescale_outage_load"));
+  prescale::source::IncrementalHistory history(source, {kStep, 12 * 3600, 2});
+  const std::int64_t now = day.time_at(1439) + 30;  // the last sample is 30 s old
+  REQUIRE(history.refresh(now));
+  const Series before = history.series();
+  CHECK(*history.data_age_seconds(now) == 30);
+
+  short_lived.stop();
+  const prescale::Status failed = history.refresh(now + 300);
+  REQUIRE_FALSE(failed);
+  INFO(history.last_error());
+  CHECK(history.last_error().find("Couldn't connect to server") != std::string::npos);
+  CHECK(history.last_error().find("attempt 2 of 2") != std::string::npos);
+  CHECK(history.consecutive_failures() == 1);
+  CHECK(history.series().values == before.values);
+  CHECK(*history.data_age_seconds(now + 300) == 330);
+  CHECK(*history.last_success_unix() == now);
+}
