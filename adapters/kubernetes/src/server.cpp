@@ -264,6 +264,7 @@ struct Server::Impl {
     if (decision.kind == detail::Decision::Kind::deny)
       return forbidden_response(*identity, attributes, decision.reason);
     if (target.path == "/metrics") return prometheus_response();
+    if (target.path == "/status") return serve_status(*snapshots.current());
     return serve_api(*snapshots.current(), request.method, target);
   }
 

@@ -187,3 +187,44 @@ TEST_CASE("query strings are form-decoded and timestamps are RFC 3339", "[api]")
   CHECK(format_rfc3339(0) == "1970-01-01T00:00:00Z");
   CHECK(format_rfc3339(1767623400) == "2026-01-05T14:30:00Z");
 }
+
+TEST_CASE("/status reports each target's model, fit and fallback for prescale status", "[api]") {
+  Snapshot snapshot = sample_snapshot();
+  TargetStatus forecasting;
+  forecasting.target = "orders-rps";
+  forecasting.model = "holt-winters(A,Ad,A;288,2016)";
+  forecasting.parameters = {{"alpha", 0.2}, {"phi", 0.98}};
+  forecasting.observed = 1200;
+  forecasting.forecast = 1500;
+  forecasting.served = 1500;
+  forecasting.replicas = 13;
+  forecasting.backtest_mase = 0.62;
+  forecasting.last_fit_unix = 1767620000;
+  forecasting.has_forecast = true;
+  TargetStatus fallback;
+  fallback.target = "payroll-jobs";
+  fallback.observed = 0.5;
+  fallback.served = 0.5;
+  fallback.data_age_seconds = 240;
+  fallback.fallback_reason = "data stale 4m";
+  snapshot.targets = {forecasting, fallback};
+
+  const ApiResponse response = serve_status(snapshot);
+  REQUIRE(response.status == 200);
+  CHECK(response.content_type == "application/json");
+  const json status = body(response);
+  CHECK(status["ready"] == true);
+  CHECK(status["generated"] == "2026-01-05T14:30:00Z");
+  REQUIRE(status["targets"].size() == 2);
+  const json& first = status["targets"][0];
+  CHECK(first["model"] == "holt-winters(A,Ad,A;288,2016)");
+  CHECK(first["parameters"]["phi"] == 0.98);
+  CHECK(first["backtest_mase"] == 0.62);
+  CHECK(first["replicas"] == 13);
+  CHECK(first["fallback_reason"] == "");
+  const json& second = status["targets"][1];
+  CHECK(second["fallback_reason"] == "data stale 4m");
+  CHECK(second["data_age_seconds"] == 240);
+  CHECK(second["backtest_mase"].is_null());
+  CHECK(second["replicas"].is_null());
+}

@@ -54,6 +54,10 @@ std::string url_decode(std::string_view text, bool plus_is_space);
 ApiResponse serve_api(const Snapshot& snapshot, std::string_view method,
                       const RequestTarget& target);
 
+/// GET /status: every target's model, parameters, backtest MASE, last fit,
+/// data age and fallback reason, as `prescale status` prints them. Pure.
+ApiResponse serve_status(const Snapshot& snapshot);
+
 /// The attributes an authorizer decides on for this path.
 RequestAttributes request_attributes(std::string_view method, std::string_view path);
 
