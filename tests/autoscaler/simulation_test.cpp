@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "prescale/autoscaler/replay.hpp"
 #include "prescale/autoscaler/simulation.hpp"
 
 using namespace prescale::autoscaler;
@@ -181,6 +182,69 @@ TEST_CASE("No leakage: on a flat trace with one unannounced spike the predictive
   const auto leaked = simulate(config, demand, leaky_runs);
   REQUIRE(leaked.has_value());
   CHECK(leaked->timelines[0].replicas[spike_at - 1] > 5);
+}
+
+TEST_CASE("No leakage through the real engine: the replayed forecast does not see an "
+          "unannounced spike coming",
+          "[simulation][leakage][engine]") {
+  // Two weeks of a daily pattern at 10-minute steps, then a 1-day test stretch
+  // with a one-hour spike that no history announces.
+  SimulationConfig sim;
+  sim.step_seconds = 600;
+  sim.capacity_per_replica = 100;
+  sim.startup_seconds = 300;
+  sim.max_replicas = 100;
+  prescale::forecast::Series series;
+  series.start_unix = 1767225600;  // 2026-01-01T00:00Z
+  series.step_seconds = 600;
+  const std::size_t days = 15;
+  for (std::size_t i = 0; i < days * 144; ++i) {
+    const double phase = 2 * M_PI * static_cast<double>(i % 144) / 144.0;
+    // Small deterministic wiggle so the fit has residuals to size its quantile on.
+    series.values.push_back(1000 + 300 * std::sin(phase) + 10 * std::sin(static_cast<double>(i) * 1.7));
+  }
+  const std::size_t spike_at = (days - 1) * 144 + 80;  // 13:20 on the last day
+  for (std::size_t i = spike_at; i < spike_at + 6; ++i) series.values[i] *= 3;
+
+  prescale::config::TargetConfig target;
+  target.metric = "leakage-test";
+  target.query = "trace";
+  target.step_seconds = 600;
+  target.history_seconds = 14 * 86400;
+  target.timezone = "UTC";
+  target.seasonality_seconds = {86400};
+  target.lead_time_seconds = sim.startup_seconds + 15 + 600;
+  target.refit_interval_seconds = 6 * 3600;
+  target.backtest_origins = 3;
+  ReplayOptions options;
+  options.end_unix = series.end_unix();
+  const auto replayed = replay(series, target, options);
+  REQUIRE(replayed.has_value());
+  REQUIRE_FALSE(replayed->steps.empty());
+
+  // The simulated stretch starts at the engine's first decision.
+  const std::int64_t first = replayed->steps.front().time_unix;
+  const auto skip = static_cast<std::size_t>((first - series.start_unix) / series.step_seconds);
+  const std::vector<double> demand(series.values.begin() + static_cast<std::ptrdiff_t>(skip), series.values.end());
+  std::vector<double> served(demand.size(), kNaN);
+  for (const auto& step : replayed->steps) {
+    served[static_cast<std::size_t>((step.time_unix - first) / series.step_seconds)] = step.served;
+  }
+  sim.start_unix = first;
+  const std::size_t spike = spike_at - skip;
+  const std::vector<RunSpec> runs = {reactive_run(demand), predictive_run(demand, served)};
+  const auto result = simulate(sim, demand, runs);
+  REQUIRE(result.has_value());
+  // Before the spike, the served value follows the daily pattern, never the spike.
+  for (std::size_t i = 0; i < spike; ++i) {
+    INFO("step " << i << " served " << served[i]);
+    CHECK(served[i] < 1.5 * 1300);
+  }
+  // And the capacity it bought just before the spike is the daily pattern's,
+  // far below what the spike needs (about 3 x 1300 / 100 = 39 pods).
+  const auto& predictive = result->timelines[1];
+  CHECK(predictive.replicas[spike - 1] < 25);
+  CHECK(predictive.violation_seconds[spike] > 0);  // it is caught out, as it must be
 }
 
 TEST_CASE("Metric builders: observed with lag, oracle window max", "[simulation]") {
