@@ -267,23 +267,23 @@ CssResult arma_css(const ArmaProcess& process, std::span<const double> w) {
   double ar[kWidth] = {}, ma[kWidth] = {};
   std::copy(process.ar.begin(), process.ar.end(), ar);
   std::copy(process.ma.begin(), process.ma.end(), ma);
-  std::vector<double> filled(n + kWidth, 0.0), e(n + kWidth, 0.0);
-  double* x = filled.data() + kWidth;
-  double* innovations = e.data() + kWidth;
-  for (std::size_t t = 0; t < n; ++t) x[t] = std::isnan(w[t]) ? (t < p ? 0.0 : w[t]) : w[t];
+  // Sample t sits at index t + kWidth of the padded buffers.
+  std::vector<double> x(n + kWidth, 0.0), innovations(n + kWidth, 0.0);
+  for (std::size_t t = 0; t < n; ++t) x[t + kWidth] = std::isnan(w[t]) && t < p ? 0.0 : w[t];
   for (std::size_t t = p; t < n; ++t) {
+    const std::size_t at = t + kWidth;
     // Oldest terms first, e[t-1] last: the serial path per step is one
     // multiply-add and one subtraction.
     double known = 0.0;
-    for (std::size_t i = kWidth; i-- > 0;) known += ar[i] * x[t - i - 1];
-    for (std::size_t j = kWidth; j-- > 1;) known += ma[j] * innovations[t - j - 1];
-    const double prediction = known + ma[0] * innovations[t - 1];
-    if (std::isnan(x[t])) {
-      x[t] = prediction;  // a gap: its prediction stands in, innovation zero
+    for (std::size_t i = kWidth; i-- > 0;) known += ar[i] * x[at - i - 1];
+    for (std::size_t j = kWidth; j-- > 1;) known += ma[j] * innovations[at - j - 1];
+    const double prediction = known + ma[0] * innovations[at - 1];
+    if (std::isnan(x[at])) {
+      x[at] = prediction;  // a gap: its prediction stands in, innovation zero
       continue;
     }
-    const double innovation = x[t] - prediction;
-    innovations[t] = innovation;
+    const double innovation = x[at] - prediction;
+    innovations[at] = innovation;
     out.ssq += innovation * innovation;
     ++out.observations;
   }
