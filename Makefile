@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all demo test test-unit test-sanitize build build-asan deps-build deps-test deps-bench bench fuzz clean
+.PHONY: all demo test test-unit test-sanitize test-tsan build build-asan deps-build deps-test deps-bench bench fuzz clean
 
 all: build
 
@@ -41,9 +41,21 @@ $(ASAN_BUILD)/CMakeCache.txt:
 	  -DCMAKE_CXX_COMPILER=clang++-14 -DPRESCALE_SANITIZE=ON
 
 test-sanitize: deps-test $(ASAN_BUILD)/CMakeCache.txt
-	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit-tests
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -L unit -j 2
+
+# The engine and the HTTPS servers (the threaded code) under ThreadSanitizer,
+# clang-14, in its own build folder.
+TSAN_BUILD ?= build-tsan
+$(TSAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DPRESCALE_TSAN=ON
+
+test-tsan: deps-test $(TSAN_BUILD)/CMakeCache.txt
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -R 'autoscaler|kubernetes|keda' -j 2
 
 # libFuzzer targets (clang-14), FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
