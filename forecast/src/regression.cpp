@@ -21,7 +21,7 @@ LinearFit least_squares(const Eigen::MatrixXd& regressors, std::span<const doubl
   Eigen::MatrixXd x(static_cast<Eigen::Index>(rows.size()), m);
   Eigen::VectorXd target(static_cast<Eigen::Index>(rows.size()));
   for (std::size_t k = 0; k < rows.size(); ++k) {
-    x.row(static_cast<Eigen::Index>(k)) = regressors.row(rows[k]);
+    if (m > 0) x.row(static_cast<Eigen::Index>(k)) = regressors.row(rows[k]);
     target(static_cast<Eigen::Index>(k)) = y[static_cast<std::size_t>(rows[k])];
   }
   if (m > 0 && !rows.empty()) {
@@ -34,7 +34,8 @@ LinearFit least_squares(const Eigen::MatrixXd& regressors, std::span<const doubl
     // solve() leaves dependent columns at zero; make it explicit.
     for (std::size_t c : out.dropped) out.coefficients(static_cast<Eigen::Index>(c)) = 0.0;
   }
-  const Eigen::VectorXd fitted = x * out.coefficients;
+  const Eigen::VectorXd fitted =
+      m > 0 ? Eigen::VectorXd(x * out.coefficients) : Eigen::VectorXd::Zero(static_cast<Eigen::Index>(rows.size()));
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const double e = target(static_cast<Eigen::Index>(k)) - fitted(static_cast<Eigen::Index>(k));
     out.residuals[static_cast<std::size_t>(rows[k])] = e;
@@ -85,6 +86,7 @@ std::vector<double> difference(std::span<const double> x, int d) {
 
 Eigen::MatrixXd difference_rows(const Eigen::MatrixXd& x, int d) {
   Eigen::MatrixXd out = x;
+  if (out.cols() == 0) return out;  // no columns: nothing to difference (and no data pointer)
   for (int k = 0; k < d; ++k) {
     for (Eigen::Index t = out.rows() - 1; t > 0; --t) out.row(t) -= out.row(t - 1);
     if (out.rows() > 0) out.row(0).setZero();
