@@ -1,0 +1,1 @@
+prescale_add_fuzzer(NAME config SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/config_fuzzer.cpp LIBS prescale::config)
