@@ -125,8 +125,10 @@ PredictiveSeries replay_predictive(const SimulateArgs& args, const forecast::Ser
   const std::int64_t trace_seconds = static_cast<std::int64_t>(series.size()) * step;
   std::int64_t history = duration_option("--history", args.history);
   if (history > trace_seconds / 2) {
-    // Keep at least half the trace to simulate on.
-    history = std::max<std::int64_t>(step, trace_seconds / 2 / step * step);
+    // Keep at least half the trace to simulate on; whole days when possible.
+    const std::int64_t half = trace_seconds / 2;
+    history = half >= 86400 ? half / 86400 * 86400 : half;
+    history = std::max<std::int64_t>(step, history / step * step);
     out.notes.push_back(fmt::format("--history shortened to {} (half of the trace)",
                                     config::format_duration(history)));
   }
@@ -210,7 +212,16 @@ void run_simulate(const SimulateArgs& args) {
   if (!zone) throw Failure("--timezone: " + zone.error().message);
 
   std::vector<std::string> notes;
-  const forecast::Series series = load_series(args.input, &notes);
+  forecast::Series series = load_series(args.input, &notes);
+  // The engine reads its source on multiples of the step since the epoch (as
+  // Prometheus query_range steps are); move an offset grid onto it.
+  if (const std::int64_t offset = ((series.start_unix % series.step_seconds) + series.step_seconds) %
+                                  series.step_seconds;
+      offset != 0) {
+    series.start_unix -= offset;
+    notes.push_back(fmt::format("timestamps moved {} s earlier onto the {} grid the engine uses", offset,
+                                config::format_duration(series.step_seconds)));
+  }
 
   autoscaler::SimulationConfig config;
   config.start_unix = series.start_unix;

@@ -355,6 +355,7 @@ std::string render_report_html(const SimulationResult& result, const ReportOptio
 <dt>reactive</dt><dd>The HPA on the observed load alone (External metric, AverageValue = capacity per replica).</dd>
 <dt>predictive</dt><dd>The HPA on two metrics, the observed load and prescale's served forecast; it takes their max.</dd>
 <dt>oracle</dt><dd>The HPA fed the true peak of the next start-up + sync period: the best any forecast could do with this HPA.</dd>
+<dt>forecast</dt><dd>The forecast quantile the predictive run served, taken as the max over its lead window (decided with only data before each step).</dd>
 <dt>SLO violation</dt><dd>Time with demand above ready capacity; unserved requests is the area above it.</dd>
 <dt>over-provisioned</dt><dd>Ready capacity above demand, counted in replicas, over time.</dd>
 </dl>
