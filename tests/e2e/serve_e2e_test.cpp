@@ -270,7 +270,30 @@ current-context: e2e
   CHECK(served->value >= expected.observed - 0.001);
   CHECK(replicas->value == autoscaler::replicas_for(served->value, 120, 2, 200));
 
-  // 2. Prometheus goes away: after more than 3 steps the target falls back
+  // 2. A bad config on SIGHUP is rejected (logged with its YAML path) and
+  // the running config keeps serving.
+  const std::string good_config = read_file(config_path);
+  {
+    std::string bad = good_config;
+    bad.replace(bad.find("leadTime: 5m"), 12, "leadTime: 5x");
+    std::ofstream(config_path) << bad;
+  }
+  ::kill(serve, SIGHUP);
+  REQUIRE(eventually(
+      [&] {
+        for (const auto& e : log_events(log, "config reload rejected; the running config keeps serving"))
+          if (e.value("why", "") == "SIGHUP" &&
+              e.value("error", "").find("targets[0].leadTime: bad duration '5x'") != std::string::npos)
+            return true;
+        return false;
+      },
+      30));
+  int wait_status = 0;
+  REQUIRE(::waitpid(serve, &wait_status, WNOHANG) == 0);  // still running
+  REQUIRE(kubectl_get(kubeconfig, "payments-rps-forecast"));
+  std::ofstream(config_path) << good_config;
+
+  // 3. Prometheus goes away: after more than 3 steps the target falls back
   // to the last observed value and the log says why.
   const double last_observed = expected.observed;
   const auto prometheus_dir = prometheus->dir();
@@ -288,7 +311,7 @@ current-context: e2e
   REQUIRE(served);
   CHECK(served->value == Approx(last_observed).margin(0.001));
 
-  // 3. Prometheus returns on the same address: forecasting resumes.
+  // 4. Prometheus returns on the same address: forecasting resumes.
   const auto forecasting_before = log_events(log, "forecasting").size();
   const pid_t restarted = spawn({"/usr/bin/prometheus", "--config.file=" + (prometheus_dir / "prometheus.yml").string(),
                                  "--storage.tsdb.path=" + (prometheus_dir / "data").string(),
@@ -305,7 +328,7 @@ current-context: e2e
   REQUIRE(served);
   CHECK(served->value >= last_observed - 0.001);
 
-  // 4. SIGTERM stops the daemon gracefully (exit status 0).
+  // 5. SIGTERM stops the daemon gracefully (exit status 0).
   CHECK(stop_process(serve) == 0);
   guard.pid = -1;
   CHECK_FALSE(log_events(log, "stopped").empty());
