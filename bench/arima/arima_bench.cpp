@@ -1,16 +1,16 @@
 // Fits ARIMA + Fourier (1d, 1w) on the last `train` samples before a holdout
-// of `horizon` samples (ending `skip` rows before the end) of a NAB-style CSV (timestamp,value at a fixed step)
-// and prints {"fit_seconds", "mase", ...} as one JSON line.
-// MASE = holdout MAE / in-sample MAE of the daily seasonal naive forecast.
+// of `horizon` samples (ending `skip` rows before the end) of a NAB-style CSV (timestamp,value at a
+// fixed step) and prints {"fit_seconds", "mase", ...} as one JSON line. MASE = holdout MAE /
+// in-sample MAE of the daily seasonal naive forecast.
 #include "prescale/forecast/arima.hpp"
 #include "prescale/forecast/series.hpp"
 
+#include <sys/resource.h>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <sys/resource.h>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -21,8 +21,8 @@ namespace {
 
 std::int64_t parse_utc(const std::string& text) {
   std::tm tm{};
-  if (std::sscanf(text.c_str(), "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                  &tm.tm_sec) != 6)
+  if (std::sscanf(text.c_str(), "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
     return -1;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
@@ -37,7 +37,8 @@ double cpu_seconds() {
 }
 
 int usage() {
-  std::cerr << "usage: arima_bench CSV [--train N] [--horizon H] [--skip ROWS] [--step S] [--harmonics K1,K2] [--forecast-out FILE] [--window-out FILE]\n";
+  std::cerr << "usage: arima_bench CSV [--train N] [--horizon H] [--skip ROWS] [--step S] "
+               "[--harmonics K1,K2] [--forecast-out FILE] [--window-out FILE]\n";
   return 2;
 }
 
@@ -51,16 +52,23 @@ int main(int argc, char** argv) {
   std::vector<int> harmonics;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--train") train = std::stoul(value);
-    else if (flag == "--horizon") horizon = std::stoul(value);
-    else if (flag == "--skip") skip = std::stoul(value);
-    else if (flag == "--step") step = std::stoll(value);
-    else if (flag == "--forecast-out") forecast_out = value;
-    else if (flag == "--window-out") window_out = value;
+    if (flag == "--train")
+      train = std::stoul(value);
+    else if (flag == "--horizon")
+      horizon = std::stoul(value);
+    else if (flag == "--skip")
+      skip = std::stoul(value);
+    else if (flag == "--step")
+      step = std::stoll(value);
+    else if (flag == "--forecast-out")
+      forecast_out = value;
+    else if (flag == "--window-out")
+      window_out = value;
     else if (flag == "--harmonics") {
       std::stringstream list(value);
       for (std::string item; std::getline(list, item, ',');) harmonics.push_back(std::stoi(item));
-    } else return usage();
+    } else
+      return usage();
   }
   std::ifstream in(csv);
   if (!in) {
@@ -79,8 +87,8 @@ int main(int argc, char** argv) {
   }
   // Regular grid from the first kept timestamp; absent samples become NaN.
   if (values.size() < train + horizon + skip) {
-    std::cerr << "arima_bench: " << csv << " has " << values.size() << " rows, need " << train + horizon + skip
-              << "\n";
+    std::cerr << "arima_bench: " << csv << " has " << values.size() << " rows, need "
+              << train + horizon + skip << "\n";
     return 1;
   }
   values.resize(values.size() - skip);
@@ -99,8 +107,10 @@ int main(int argc, char** argv) {
     std::ofstream out(window_out);
     out << "value\n";
     for (double v : grid) {
-      if (std::isfinite(v)) out << v << "\n";
-      else out << "NA\n";
+      if (std::isfinite(v))
+        out << v << "\n";
+      else
+        out << "NA\n";
     }
   }
   // Local time = UTC for these traces: slot of day and of week (Monday 00:00 = 0).
@@ -126,7 +136,8 @@ int main(int argc, char** argv) {
   const double cpu_start = cpu_seconds();
   auto result = model.fit(input);
   const double cpu = cpu_seconds() - cpu_start;
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (result.status != prescale::forecast::FitStatus::ok) {
     std::cerr << "arima_bench: fit failed: " << result.message << "\n";
     return 1;
@@ -151,7 +162,8 @@ int main(int argc, char** argv) {
   if (!forecast_out.empty()) {
     std::ofstream out(forecast_out);
     out << "mean,sigma\n";
-    for (std::size_t h = 0; h < forecast.size(); ++h) out << forecast.mean[h] << "," << forecast.sigma[h] << "\n";
+    for (std::size_t h = 0; h < forecast.size(); ++h)
+      out << forecast.mean[h] << "," << forecast.sigma[h] << "\n";
   }
   const auto parameters = result.fitted->parameters();
   std::string k_list;
@@ -160,15 +172,17 @@ int main(int argc, char** argv) {
     for (const auto& [name, value] : parameters) {
       std::string suffix(1, '-');
       suffix += std::to_string(layout.slots[k]);
-      if (name.size() > suffix.size() && name[0] == 'C' && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      if (name.size() > suffix.size() && name[0] == 'C' &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
         ++count;
     }
     if (k > 0) k_list += ',';
     k_list += std::to_string(count);
   }
-  std::printf("{\"model\":\"%s\",\"fit_seconds\":%.4f,\"fit_cpu_seconds\":%.4f,\"mase\":%.4f,"
-              "\"coverage95\":%.3f,\"harmonics\":[%s],\"message\":\"%s\"}\n",
-              result.fitted->name().c_str(), seconds, cpu, mase, covered / holdout_count, k_list.c_str(),
-              result.message.c_str());
+  std::printf(
+      "{\"model\":\"%s\",\"fit_seconds\":%.4f,\"fit_cpu_seconds\":%.4f,\"mase\":%.4f,"
+      "\"coverage95\":%.3f,\"harmonics\":[%s],\"message\":\"%s\"}\n",
+      result.fitted->name().c_str(), seconds, cpu, mase, covered / holdout_count, k_list.c_str(),
+      result.message.c_str());
   return 0;
 }

@@ -24,7 +24,8 @@ constexpr double kMaxRaw = 7.0;
 
 std::vector<double> pacf_to_coefficients(const double* raw, int p) {
   std::vector<double> coefficients(p), work(p);
-  for (int j = 0; j < p; ++j) work[j] = coefficients[j] = std::tanh(std::clamp(raw[j], -kMaxRaw, kMaxRaw));
+  for (int j = 0; j < p; ++j)
+    work[j] = coefficients[j] = std::tanh(std::clamp(raw[j], -kMaxRaw, kMaxRaw));
   for (int j = 1; j < p; ++j) {
     const double a = coefficients[j];
     for (int k = 0; k < j; ++k) work[k] -= a * coefficients[j - k - 1];
@@ -66,7 +67,8 @@ Eigen::VectorXd raw_from_process(const ArmaProcess& start, int p, int q) {
   for (int i = 0; i < p && i < static_cast<int>(start.ar.size()); ++i) ar[i] = start.ar[i];
   for (int j = 0; j < q && j < static_cast<int>(start.ma.size()); ++j) negated_ma[j] = -start.ma[j];
   for (int attempt = 0; attempt < 40; ++attempt) {
-    if (coefficients_to_pacf(ar, raw.data()) && coefficients_to_pacf(negated_ma, raw.data() + p)) return raw;
+    if (coefficients_to_pacf(ar, raw.data()) && coefficients_to_pacf(negated_ma, raw.data() + p))
+      return raw;
     for (double& a : ar) a *= 0.9;
     for (double& m : negated_ma) m *= 0.9;
   }
@@ -85,7 +87,8 @@ struct Minimum {
 enum class Differences { forward, central };
 
 template <class Objective>
-Minimum minimise(Objective&& objective, Eigen::VectorXd x, Differences differences, int max_iterations = 100) {
+Minimum minimise(Objective&& objective, Eigen::VectorXd x, Differences differences,
+                 int max_iterations = 100) {
   const Eigen::Index k = x.size();
   Minimum best{x, objective(x)};
   if (k == 0 || !std::isfinite(best.value)) return best;
@@ -140,7 +143,8 @@ Minimum minimise(Objective&& objective, Eigen::VectorXd x, Differences differenc
       if (iteration == 0) inverse_hessian *= sy / yv.squaredNorm();
       const double rho = 1.0 / sy;
       const Eigen::MatrixXd left = Eigen::MatrixXd::Identity(k, k) - rho * s * yv.transpose();
-      inverse_hessian = (left * inverse_hessian * left.transpose() + rho * s * s.transpose()).eval();
+      inverse_hessian =
+          (left * inverse_hessian * left.transpose() + rho * s * s.transpose()).eval();
     }
     const bool small_change = std::abs(fx - fn) < 1e-10 + 1e-9 * std::abs(fx);
     x = xn;
@@ -164,7 +168,8 @@ struct ArmaFit {
 
 double aicc(double log_likelihood, double parameters, double n) {
   if (!std::isfinite(log_likelihood) || n - parameters - 1 <= 0) return kInf;
-  return -2 * log_likelihood + 2 * parameters + 2 * parameters * (parameters + 1) / (n - parameters - 1);
+  return -2 * log_likelihood + 2 * parameters +
+         2 * parameters * (parameters + 1) / (n - parameters - 1);
 }
 
 // How a candidate is scored: by the conditional sum of squares alone (fast,
@@ -174,8 +179,8 @@ enum class Scoring { css, exact };
 
 // CSS for a start (unless one is given), then exact maximum likelihood when
 // asked. `extra` counts the regression coefficients in the AICc.
-ArmaFit fit_arma(int p, int q, std::span<const double> w, std::size_t extra, const ArmaProcess* start,
-                 Scoring scoring) {
+ArmaFit fit_arma(int p, int q, std::span<const double> w, std::size_t extra,
+                 const ArmaProcess* start, Scoring scoring) {
   ArmaFit fit;
   fit.p = p;
   fit.q = q;
@@ -186,7 +191,8 @@ ArmaFit fit_arma(int p, int q, std::span<const double> w, std::size_t extra, con
     // Per observation, like the exact objective below.
     auto css = [&](const Eigen::VectorXd& x) {
       const CssResult result = arma_css(process_from_raw(x, p, q), w);
-      return result.observations > 0 ? result.objective() / static_cast<double>(result.observations) : kInf;
+      return result.observations > 0 ? result.objective() / static_cast<double>(result.observations)
+                                     : kInf;
     };
     if (p + q > 0) raw = minimise(css, raw, Differences::forward, 50).x;
     if (scoring == Scoring::css) {
@@ -200,7 +206,9 @@ ArmaFit fit_arma(int p, int q, std::span<const double> w, std::size_t extra, con
       fit.likelihood.valid = result.observations > 0;
       fit.likelihood.observations = n;
       fit.likelihood.weighted_ssq =
-          result.observations > 0 ? result.ssq * static_cast<double>(n) / static_cast<double>(result.observations) : 0;
+          result.observations > 0
+              ? result.ssq * static_cast<double>(n) / static_cast<double>(result.observations)
+              : 0;
       fit.aicc = aicc(fit.likelihood.log_likelihood(), parameters, static_cast<double>(n));
       return fit;
     }
@@ -215,7 +223,8 @@ ArmaFit fit_arma(int p, int q, std::span<const double> w, std::size_t extra, con
   raw = minimise(negative_log_likelihood, raw, Differences::central).x;
   fit.process = process_from_raw(raw, p, q);
   fit.likelihood = arma_exact_likelihood(fit.process, w);
-  fit.aicc = aicc(fit.likelihood.log_likelihood(), parameters, static_cast<double>(fit.likelihood.observations));
+  fit.aicc = aicc(fit.likelihood.log_likelihood(), parameters,
+                  static_cast<double>(fit.likelihood.observations));
   return fit;
 }
 
@@ -228,11 +237,13 @@ struct OrderBounds {
 // move to the first neighbour that lowers the AICc, until none does.
 // Every fit it makes is appended to `tried` (for the exact re-ranking).
 ArmaFit stepwise_orders(std::span<const double> w, std::size_t extra, const OrderBounds& bounds,
-                        std::vector<std::pair<int, int>> seeds, Scoring scoring, std::vector<ArmaFit>& tried) {
+                        std::vector<std::pair<int, int>> seeds, Scoring scoring,
+                        std::vector<ArmaFit>& tried) {
   std::set<std::pair<int, int>> visited;
   ArmaFit best;
   auto allowed = [&](int p, int q) {
-    if (p < 0 || q < 0 || p > bounds.max_p || q > bounds.max_q || p + q > bounds.max_order) return false;
+    if (p < 0 || q < 0 || p > bounds.max_p || q > bounds.max_q || p + q > bounds.max_order)
+      return false;
     if (bounds.fixed_p >= 0 && p != bounds.fixed_p) return false;
     if (bounds.fixed_q >= 0 && q != bounds.fixed_q) return false;
     return true;
@@ -256,7 +267,8 @@ ArmaFit stepwise_orders(std::span<const double> w, std::size_t extra, const Orde
   while (improved && static_cast<int>(visited.size()) < kMaxModels) {
     improved = false;
     const int p = best.p, q = best.q;
-    const std::pair<int, int> moves[] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1}, {-1, -1}, {1, 1}, {-1, 1}, {1, -1}};
+    const std::pair<int, int> moves[] = {{-1, 0},  {1, 0}, {0, -1}, {0, 1},
+                                         {-1, -1}, {1, 1}, {-1, 1}, {1, -1}};
     for (const auto& [dp, dq] : moves) {
       if (consider(p + dp, q + dq)) {
         improved = true;
@@ -276,7 +288,9 @@ struct Design {
   std::vector<std::size_t> active;  // kept columns of the full row, in order
   std::vector<std::string> full_names;
 
-  [[nodiscard]] std::size_t full_width() const { return (intercept ? 1 : 0) + fourier.columns() + xreg_columns; }
+  [[nodiscard]] std::size_t full_width() const {
+    return (intercept ? 1 : 0) + fourier.columns() + xreg_columns;
+  }
   [[nodiscard]] std::size_t columns() const { return active.size(); }
 
   void fill(const SeasonLayout* layout, const Eigen::MatrixXd* regressors, std::size_t index,
@@ -290,12 +304,13 @@ struct Design {
     for (std::size_t a = 0; a < active.size(); ++a) out[a] = full[active[a]];
   }
 
-  [[nodiscard]] Eigen::MatrixXd matrix(const SeasonLayout* layout, const Eigen::MatrixXd* regressors,
-                                       std::size_t rows) const {
+  [[nodiscard]] Eigen::MatrixXd matrix(const SeasonLayout* layout,
+                                       const Eigen::MatrixXd* regressors, std::size_t rows) const {
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x(rows, columns());
     if (columns() == 0) return x;
     std::vector<double> full(full_width());
-    for (std::size_t i = 0; i < rows; ++i) fill(layout, regressors, i, full.data(), x.row(i).data());
+    for (std::size_t i = 0; i < rows; ++i)
+      fill(layout, regressors, i, full.data(), x.row(i).data());
     return x;
   }
 
@@ -308,7 +323,8 @@ struct Design {
 
 std::string arima_name(int p, int d, int q, const Design& design, std::int64_t step_seconds,
                        const std::vector<std::uint32_t>& slots) {
-  std::string name = "arima(" + std::to_string(p) + "," + std::to_string(d) + "," + std::to_string(q) + ")";
+  std::string name =
+      "arima(" + std::to_string(p) + "," + std::to_string(d) + "," + std::to_string(q) + ")";
   std::string seasons;
   for (std::size_t k = 0; k < design.fourier.harmonics().size(); ++k) {
     const int harmonics = design.fourier.harmonics()[k];
@@ -329,9 +345,9 @@ std::string arima_name(int p, int d, int q, const Design& design, std::int64_t s
 /// Not thread-safe (FittedModel's contract); clone() to share.
 class FittedArima final : public FittedModel {
  public:
-  FittedArima(std::string name, std::map<std::string, double> parameters, const SeasonLayout* layout,
-              const Eigen::MatrixXd* regressors, Design design, Eigen::VectorXd coefficients,
-              StateSpaceFilter filter, double sigma2)
+  FittedArima(std::string name, std::map<std::string, double> parameters,
+              const SeasonLayout* layout, const Eigen::MatrixXd* regressors, Design design,
+              Eigen::VectorXd coefficients, StateSpaceFilter filter, double sigma2)
       : name_(std::move(name)),
         parameters_(std::move(parameters)),
         layout_(layout),
@@ -352,7 +368,8 @@ class FittedArima final : public FittedModel {
   }
 
   void update(double y) override {
-    const double level = next_ < coverage() ? regression_at(next_) : std::numeric_limits<double>::quiet_NaN();
+    const double level =
+        next_ < coverage() ? regression_at(next_) : std::numeric_limits<double>::quiet_NaN();
     filter_.step(std::isfinite(y) ? y - level : std::numeric_limits<double>::quiet_NaN());
     ++next_;
   }
@@ -380,14 +397,16 @@ class FittedArima final : public FittedModel {
   [[nodiscard]] std::size_t coverage() const {
     std::size_t limit = std::numeric_limits<std::size_t>::max();
     if (design_.fourier.columns() > 0) limit = std::min(limit, layout_->size());
-    if (design_.xreg_columns > 0) limit = std::min(limit, static_cast<std::size_t>(regressors_->rows()));
+    if (design_.xreg_columns > 0)
+      limit = std::min(limit, static_cast<std::size_t>(regressors_->rows()));
     return limit;
   }
   [[nodiscard]] double regression_at(std::size_t index) const {
     if (design_.columns() == 0) return 0.0;
     design_.fill(layout_, regressors_, index, full_.data(), row_.data());
     double level = 0.0;
-    for (std::size_t c = 0; c < row_.size(); ++c) level += row_[c] * coefficients_(static_cast<Eigen::Index>(c));
+    for (std::size_t c = 0; c < row_.size(); ++c)
+      level += row_[c] * coefficients_(static_cast<Eigen::Index>(c));
     return level;
   }
 
@@ -424,7 +443,8 @@ Prepared prepare(const Problem& problem, const std::vector<int>& harmonics, int 
   Design& design = out.design;
   design.intercept = d == 0;
   if (problem.layout != nullptr) design.fourier = FourierBasis(problem.layout->slots, harmonics);
-  design.xreg_columns = problem.regressors != nullptr ? static_cast<std::size_t>(problem.regressors->cols()) : 0;
+  design.xreg_columns =
+      problem.regressors != nullptr ? static_cast<std::size_t>(problem.regressors->cols()) : 0;
   if (design.intercept) design.full_names.emplace_back("intercept");
   for (auto& name : design.fourier.names()) design.full_names.push_back(std::move(name));
   for (const auto& name : problem.xreg_names) design.full_names.push_back(name);
@@ -440,14 +460,19 @@ Prepared prepare(const Problem& problem, const std::vector<int>& harmonics, int 
     std::sort(dropped.begin(), dropped.end());
     std::vector<std::size_t> kept;
     for (std::size_t c = 0; c < design.active.size(); ++c)
-      if (!std::binary_search(dropped.begin(), dropped.end(), c)) kept.push_back(c);
-      else out.dropped_names.push_back(design.full_names[design.active[c]]);
-    Eigen::MatrixXd reduced(out.differenced_regressors.rows(), static_cast<Eigen::Index>(kept.size()));
+      if (!std::binary_search(dropped.begin(), dropped.end(), c))
+        kept.push_back(c);
+      else
+        out.dropped_names.push_back(design.full_names[design.active[c]]);
+    Eigen::MatrixXd reduced(out.differenced_regressors.rows(),
+                            static_cast<Eigen::Index>(kept.size()));
     Eigen::VectorXd coefficients(static_cast<Eigen::Index>(kept.size()));
     std::vector<std::size_t> active;
     for (std::size_t k = 0; k < kept.size(); ++k) {
-      reduced.col(static_cast<Eigen::Index>(k)) = out.differenced_regressors.col(static_cast<Eigen::Index>(kept[k]));
-      coefficients(static_cast<Eigen::Index>(k)) = out.ols.coefficients(static_cast<Eigen::Index>(kept[k]));
+      reduced.col(static_cast<Eigen::Index>(k)) =
+          out.differenced_regressors.col(static_cast<Eigen::Index>(kept[k]));
+      coefficients(static_cast<Eigen::Index>(k)) =
+          out.ols.coefficients(static_cast<Eigen::Index>(kept[k]));
       active.push_back(design.active[kept[k]]);
     }
     out.differenced_regressors = std::move(reduced);
@@ -468,7 +493,8 @@ std::string join(const std::vector<std::string>& parts, const char* separator) {
 std::string season_label(std::uint32_t slots, std::int64_t step_seconds) {
   if (step_seconds <= 0) return std::to_string(slots);
   const std::int64_t seconds = static_cast<std::int64_t>(slots) * step_seconds;
-  const std::pair<std::int64_t, const char*> units[] = {{604800, "w"}, {86400, "d"}, {3600, "h"}, {60, "m"}};
+  const std::pair<std::int64_t, const char*> units[] = {
+      {604800, "w"}, {86400, "d"}, {3600, "h"}, {60, "m"}};
   for (const auto& [unit, suffix] : units)
     if (seconds % unit == 0) return std::to_string(seconds / unit) + suffix;
   return std::to_string(seconds) + "s";
@@ -505,19 +531,23 @@ FitResult ArimaModel::fit(const FitInput& input) const {
     constant = constant && y[i] == first_value;
     ++observed;
   }
-  if (observed == 0) return fail(FitStatus::invalid_input, "every sample of the history is missing (NaN)");
+  if (observed == 0)
+    return fail(FitStatus::invalid_input, "every sample of the history is missing (NaN)");
   const SeasonLayout* layout = input.layout;
   if (layout != nullptr) {
     if (layout->size() < n)
-      return fail(FitStatus::invalid_input, "season layout covers " + std::to_string(layout->size()) +
+      return fail(FitStatus::invalid_input, "season layout covers " +
+                                                std::to_string(layout->size()) +
                                                 " samples, the history has " + std::to_string(n));
     for (std::size_t k = 0; k < layout->periods(); ++k) {
-      if (layout->slots[k] == 0) return fail(FitStatus::invalid_input, "season " + std::to_string(k) + " has 0 slots");
+      if (layout->slots[k] == 0)
+        return fail(FitStatus::invalid_input, "season " + std::to_string(k) + " has 0 slots");
       for (std::size_t i = 0; i < layout->size(); ++i)
         if (layout->positions[k][i] >= layout->slots[k])
-          return fail(FitStatus::invalid_input, "season layout position " + std::to_string(layout->positions[k][i]) +
-                                                    " at sample " + std::to_string(i) + " is outside 0.." +
-                                                    std::to_string(layout->slots[k] - 1));
+          return fail(FitStatus::invalid_input,
+                      "season layout position " + std::to_string(layout->positions[k][i]) +
+                          " at sample " + std::to_string(i) + " is outside 0.." +
+                          std::to_string(layout->slots[k] - 1));
     }
   }
   const Eigen::MatrixXd* regressors = input.regressors;
@@ -525,25 +555,29 @@ FitResult ArimaModel::fit(const FitInput& input) const {
   std::vector<std::string> xreg_names;
   if (regressors != nullptr) {
     if (static_cast<std::size_t>(regressors->rows()) < n)
-      return fail(FitStatus::invalid_input, "regressors have " + std::to_string(regressors->rows()) +
+      return fail(FitStatus::invalid_input, "regressors have " +
+                                                std::to_string(regressors->rows()) +
                                                 " rows, the history has " + std::to_string(n));
     for (Eigen::Index c = 0; c < regressors->cols(); ++c) {
       const std::size_t column = static_cast<std::size_t>(c);
       xreg_names.push_back(column < input.regressor_names.size() ? input.regressor_names[column]
-                                                                  : "xreg" + std::to_string(c + 1));
+                                                                 : "xreg" + std::to_string(c + 1));
       for (std::size_t i = 0; i < n; ++i)
         if (!std::isfinite((*regressors)(static_cast<Eigen::Index>(i), c)))
-          return fail(FitStatus::invalid_input, "regressor '" + xreg_names.back() + "' is not finite at sample " +
-                                                    std::to_string(i));
+          return fail(
+              FitStatus::invalid_input,
+              "regressor '" + xreg_names.back() + "' is not finite at sample " + std::to_string(i));
     }
   }
   constexpr std::size_t kMinObserved = 10;
   if (observed < kMinObserved)
-    return fail(FitStatus::too_short, "history has " + std::to_string(observed) + " observed samples, ARIMA needs " +
+    return fail(FitStatus::too_short, "history has " + std::to_string(observed) +
+                                          " observed samples, ARIMA needs " +
                                           std::to_string(kMinObserved));
 
   std::vector<std::string> notes;
-  const std::vector<std::uint32_t> slots = layout != nullptr ? layout->slots : std::vector<std::uint32_t>{};
+  const std::vector<std::uint32_t> slots =
+      layout != nullptr ? layout->slots : std::vector<std::uint32_t>{};
 
   // ---- A constant history: forecast it with zero spread.
   if (constant) {
@@ -554,8 +588,8 @@ FitResult ArimaModel::fit(const FitInput& input) const {
     Eigen::VectorXd coefficients(1);
     coefficients(0) = first_value;
     auto fitted = std::make_unique<FittedArima>(
-        "arima(0,0,0)", std::map<std::string, double>{{"intercept", first_value}, {"sigma2", 0.0}}, layout, nullptr,
-        design, coefficients, arima_state_space(ArmaProcess{}, 0), 0.0);
+        "arima(0,0,0)", std::map<std::string, double>{{"intercept", first_value}, {"sigma2", 0.0}},
+        layout, nullptr, design, coefficients, arima_state_space(ArmaProcess{}, 0), 0.0);
     fitted->absorb(y);
     result.status = FitStatus::ok;
     result.message = "constant history (every sample is " + std::to_string(first_value) +
@@ -569,9 +603,10 @@ FitResult ArimaModel::fit(const FitInput& input) const {
   for (std::size_t k = 0; k < slots.size(); ++k) {
     const double needed = options_.min_cycles * slots[k];
     if (static_cast<double>(n) < needed) {
-      notes.push_back("season " + season_label(slots[k], options_.step_seconds) + " left out: history " +
-                      std::to_string(n) + " samples < " + std::to_string(static_cast<std::size_t>(needed)) +
-                      " (" + std::to_string(options_.min_cycles).substr(0, 3) + " cycles)");
+      notes.push_back("season " + season_label(slots[k], options_.step_seconds) +
+                      " left out: history " + std::to_string(n) + " samples < " +
+                      std::to_string(static_cast<std::size_t>(needed)) + " (" +
+                      std::to_string(options_.min_cycles).substr(0, 3) + " cycles)");
       continue;
     }
     max_k[k] = std::min(options_.max_harmonics, max_harmonics(slots[k]));
@@ -579,8 +614,8 @@ FitResult ArimaModel::fit(const FitInput& input) const {
   }
   // Short histories: keep the parameter count to about a tenth of the data.
   const int budget = static_cast<int>(observed / 10);
-  OrderBounds bounds{std::min(options_.max_p, 5), std::min(options_.max_q, 5), options_.max_order, options_.p,
-                     options_.q};
+  OrderBounds bounds{std::min(options_.max_p, 5), std::min(options_.max_q, 5), options_.max_order,
+                     options_.p, options_.q};
   if (bounds.max_order > std::max(budget - 1, 0)) {
     bounds.max_order = std::max(budget - 1, 0);
     notes.push_back("short history: p + q limited to " + std::to_string(bounds.max_order));
@@ -626,7 +661,8 @@ FitResult ArimaModel::fit(const FitInput& input) const {
   // R's rule for the approximation: long series are searched by CSS.
   const Scoring search = observed > 150 ? Scoring::css : Scoring::exact;
   std::vector<ArmaFit> tried;
-  ArmaFit best = stepwise_orders(prepared.ols.residuals, prepared.design.columns(), bounds, hk_seeds, search, tried);
+  ArmaFit best = stepwise_orders(prepared.ols.residuals, prepared.design.columns(), bounds,
+                                 hk_seeds, search, tried);
   if (!fixed_harmonics && !slots.empty()) {
     std::set<std::vector<int>> visited{harmonics};
     bool changed = false;
@@ -638,12 +674,12 @@ FitResult ArimaModel::fit(const FitInput& input) const {
         for (int delta : {1, -1}) {
           std::vector<int> candidate = harmonics;
           candidate[k] += delta;
-          if (candidate[k] < min_k[k] || candidate[k] > max_k[k] || columns_of(candidate) > max_fourier_columns ||
-              !visited.insert(candidate).second)
+          if (candidate[k] < min_k[k] || candidate[k] > max_k[k] ||
+              columns_of(candidate) > max_fourier_columns || !visited.insert(candidate).second)
             continue;
           Prepared trial = prepare(problem, candidate, d);
-          ArmaFit fit =
-              fit_arma(best.p, best.q, trial.ols.residuals, trial.design.columns(), &best.process, search);
+          ArmaFit fit = fit_arma(best.p, best.q, trial.ols.residuals, trial.design.columns(),
+                                 &best.process, search);
           if (fit.aicc < best_neighbour.aicc) {
             best_neighbour = std::move(fit);
             best_k = candidate;
@@ -660,26 +696,29 @@ FitResult ArimaModel::fit(const FitInput& input) const {
       std::vector<std::pair<int, int>> seeds{{best.p, best.q}};
       tried.clear();
       tried.push_back(best);
-      ArmaFit again =
-          stepwise_orders(prepared.ols.residuals, prepared.design.columns(), bounds, seeds, search, tried);
+      ArmaFit again = stepwise_orders(prepared.ols.residuals, prepared.design.columns(), bounds,
+                                      seeds, search, tried);
       if (again.aicc <= best.aicc) best = std::move(again);
     }
   }
   if (!std::isfinite(best.aicc))
-    return fail(FitStatus::no_convergence, "no ARIMA order gave a finite likelihood (is the series degenerate?)");
+    return fail(FitStatus::no_convergence,
+                "no ARIMA order gave a finite likelihood (is the series degenerate?)");
 
   if (search != Scoring::exact) {
     // The CSS ranking can misorder close models (near-cancelling AR and MA
     // roots): the best three by CSS are refitted exactly and ranked again.
-    std::sort(tried.begin(), tried.end(), [](const ArmaFit& a, const ArmaFit& b) { return a.aicc < b.aicc; });
-    tried.erase(std::unique(tried.begin(), tried.end(),
-                            [](const ArmaFit& a, const ArmaFit& b) { return a.p == b.p && a.q == b.q; }),
-                tried.end());
+    std::sort(tried.begin(), tried.end(),
+              [](const ArmaFit& a, const ArmaFit& b) { return a.aicc < b.aicc; });
+    tried.erase(
+        std::unique(tried.begin(), tried.end(),
+                    [](const ArmaFit& a, const ArmaFit& b) { return a.p == b.p && a.q == b.q; }),
+        tried.end());
     ArmaFit exact;
     for (std::size_t i = 0; i < tried.size() && i < 3; ++i) {
       if (!std::isfinite(tried[i].aicc)) break;
-      ArmaFit fit = fit_arma(tried[i].p, tried[i].q, prepared.ols.residuals, prepared.design.columns(),
-                             &tried[i].process, Scoring::exact);
+      ArmaFit fit = fit_arma(tried[i].p, tried[i].q, prepared.ols.residuals,
+                             prepared.design.columns(), &tried[i].process, Scoring::exact);
       if (fit.aicc < exact.aicc) exact = std::move(fit);
     }
     best = std::move(exact);
@@ -701,29 +740,35 @@ FitResult ArimaModel::fit(const FitInput& input) const {
     if (round == 2) break;
     std::vector<double> w(yd.size());
     const Eigen::VectorXd fitted_values = xd * beta;
-    for (std::size_t t = 0; t < yd.size(); ++t) w[t] = yd[t] - fitted_values(static_cast<Eigen::Index>(t));
+    for (std::size_t t = 0; t < yd.size(); ++t)
+      w[t] = yd[t] - fitted_values(static_cast<Eigen::Index>(t));
     ArmaFit refit = fit_arma(best.p, best.q, w, m, &best.process, Scoring::exact);
     if (!(refit.likelihood.log_likelihood() >= likelihood.log_likelihood() - 1e-9)) break;
     best = std::move(refit);
   }
-  const double final_aicc = aicc(likelihood.log_likelihood(), static_cast<double>(best.p + best.q + m + 1),
-                                 static_cast<double>(likelihood.observations));
+  const double final_aicc =
+      aicc(likelihood.log_likelihood(), static_cast<double>(best.p + best.q + m + 1),
+           static_cast<double>(likelihood.observations));
 
   // ---- Fitted state: the ARIMA filter run over the history.
   std::map<std::string, double> parameters;
-  for (std::size_t i = 0; i < best.process.ar.size(); ++i) parameters["ar" + std::to_string(i + 1)] = best.process.ar[i];
-  for (std::size_t j = 0; j < best.process.ma.size(); ++j) parameters["ma" + std::to_string(j + 1)] = best.process.ma[j];
+  for (std::size_t i = 0; i < best.process.ar.size(); ++i)
+    parameters["ar" + std::to_string(i + 1)] = best.process.ar[i];
+  for (std::size_t j = 0; j < best.process.ma.size(); ++j)
+    parameters["ma" + std::to_string(j + 1)] = best.process.ma[j];
   const std::vector<std::string> names = prepared.design.names();
-  for (std::size_t c = 0; c < names.size(); ++c) parameters[names[c]] = beta(static_cast<Eigen::Index>(c));
+  for (std::size_t c = 0; c < names.size(); ++c)
+    parameters[names[c]] = beta(static_cast<Eigen::Index>(c));
   const double sigma2 = likelihood.sigma2();
   parameters["sigma2"] = sigma2;
   parameters["aicc"] = final_aicc;
   if (!prepared.dropped_names.empty())
     notes.push_back("collinear regressors left out: " + join(prepared.dropped_names, ", "));
 
-  auto fitted = std::make_unique<FittedArima>(arima_name(best.p, d, best.q, prepared.design, options_.step_seconds, slots),
-                                              std::move(parameters), layout, regressors, prepared.design, beta,
-                                              arima_state_space(best.process, d), sigma2);
+  auto fitted = std::make_unique<FittedArima>(
+      arima_name(best.p, d, best.q, prepared.design, options_.step_seconds, slots),
+      std::move(parameters), layout, regressors, prepared.design, beta,
+      arima_state_space(best.process, d), sigma2);
   fitted->absorb(y);
   result.status = FitStatus::ok;
   std::string summary = fitted->name() + ", AICc " + std::to_string(final_aicc);

@@ -5,9 +5,12 @@
 
 namespace prescale::forecast {
 
-int max_harmonics(std::uint32_t slots) { return static_cast<int>(slots / 2); }
+int max_harmonics(std::uint32_t slots) {
+  return static_cast<int>(slots / 2);
+}
 
-FourierBasis::FourierBasis(const std::vector<std::uint32_t>& slots, const std::vector<int>& harmonics)
+FourierBasis::FourierBasis(const std::vector<std::uint32_t>& slots,
+                           const std::vector<int>& harmonics)
     : slots_(slots), harmonics_(harmonics) {
   harmonics_.resize(slots_.size(), 0);
   // A frequency j/slots is kept once, as the reduced fraction num/den.
@@ -51,7 +54,8 @@ std::vector<std::string> FourierBasis::names() const {
 void FourierBasis::fill_row(const SeasonLayout& layout, std::size_t index, double* out) const {
   for (std::size_t c = 0; c < columns(); ++c) {
     const std::size_t k = period_[c];
-    const double angle = 2.0 * M_PI * harmonic_[c] * static_cast<double>(layout.positions[k][index]) /
+    const double angle = 2.0 * M_PI * harmonic_[c] *
+                         static_cast<double>(layout.positions[k][index]) /
                          static_cast<double>(slots_[k]);
     out[c] = is_sine_[c] ? std::sin(angle) : std::cos(angle);
   }

@@ -1,7 +1,7 @@
 #include "prescale/forecast/kalman.hpp"
 
-#include <Eigen/LU>
 #include <Eigen/Cholesky>
+#include <Eigen/LU>
 
 #include <algorithm>
 #include <cmath>
@@ -60,7 +60,8 @@ void predict_covariance(const Harvey& h, const Eigen::MatrixXd& m, Eigen::Matrix
 // w is row-major n x cols; column 0 decides whether a row is missing.
 // sink(t, innovations, F) is called for every observed row.
 template <class Sink>
-bool arma_filter(const ArmaProcess& process, const double* w, std::size_t n, int cols, Sink&& sink) {
+bool arma_filter(const ArmaProcess& process, const double* w, std::size_t n, int cols,
+                 Sink&& sink) {
   const Harvey h = harvey(process);
   const int r = h.r;
   Eigen::MatrixXd p = arma_stationary_covariance(process);
@@ -124,7 +125,9 @@ int ArmaProcess::state_dim() const {
   return static_cast<int>(std::max(ar.size(), ma.size() + 1));
 }
 
-bool ArmaProcess::stationary() const { return schur_stable(ar); }
+bool ArmaProcess::stationary() const {
+  return schur_stable(ar);
+}
 
 bool ArmaProcess::invertible() const {
   std::vector<double> negated(ma.size());
@@ -195,41 +198,46 @@ double ArmaLikelihood::log_likelihood() const {
 ArmaLikelihood arma_exact_likelihood(const ArmaProcess& process, std::span<const double> w) {
   ArmaLikelihood out;
   double last_f = 1.0, last_log = 0.0;  // F is constant in the steady state: one log
-  out.valid = arma_filter(process, w.data(), w.size(), 1, [&](std::size_t, const double* v, double f) {
-    out.weighted_ssq += v[0] * v[0] / f;
-    if (f != last_f) {
-      last_f = f;
-      last_log = std::log(f);
-    }
-    out.log_det += last_log;
-    ++out.observations;
-  });
+  out.valid =
+      arma_filter(process, w.data(), w.size(), 1, [&](std::size_t, const double* v, double f) {
+        out.weighted_ssq += v[0] * v[0] / f;
+        if (f != last_f) {
+          last_f = f;
+          last_log = std::log(f);
+        }
+        out.log_det += last_log;
+        ++out.observations;
+      });
   return out;
 }
 
-ArmaGls arma_gls(const ArmaProcess& process, std::span<const double> y, const Eigen::MatrixXd& regressors) {
+ArmaGls arma_gls(const ArmaProcess& process, std::span<const double> y,
+                 const Eigen::MatrixXd& regressors) {
   const std::size_t n = y.size();
   const int m = static_cast<int>(regressors.cols());
   const int cols = 1 + m;
   std::vector<double> rows(n * cols);
   for (std::size_t t = 0; t < n; ++t) {
     rows[t * cols] = y[t];
-    for (int c = 0; c < m; ++c) rows[t * cols + 1 + c] = regressors(static_cast<Eigen::Index>(t), c);
+    for (int c = 0; c < m; ++c)
+      rows[t * cols + 1 + c] = regressors(static_cast<Eigen::Index>(t), c);
   }
   // Standardised innovations of y and of every column, one row per observation.
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> scaled(n, cols);
   ArmaGls out;
   std::size_t used = 0;
-  out.likelihood.valid = arma_filter(process, rows.data(), n, cols, [&](std::size_t, const double* v, double f) {
-    const double s = 1.0 / std::sqrt(f);
-    for (int c = 0; c < cols; ++c) scaled(static_cast<Eigen::Index>(used), c) = v[c] * s;
-    out.likelihood.log_det += std::log(f);
-    ++used;
-  });
+  out.likelihood.valid =
+      arma_filter(process, rows.data(), n, cols, [&](std::size_t, const double* v, double f) {
+        const double s = 1.0 / std::sqrt(f);
+        for (int c = 0; c < cols; ++c) scaled(static_cast<Eigen::Index>(used), c) = v[c] * s;
+        out.likelihood.log_det += std::log(f);
+        ++used;
+      });
   out.likelihood.observations = used;
   if (!out.likelihood.valid) return out;
   Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(cols, cols);
-  gram.selfadjointView<Eigen::Lower>().rankUpdate(scaled.topRows(static_cast<Eigen::Index>(used)).transpose());
+  gram.selfadjointView<Eigen::Lower>().rankUpdate(
+      scaled.topRows(static_cast<Eigen::Index>(used)).transpose());
   const Eigen::MatrixXd xx = gram.bottomRightCorner(m, m).selfadjointView<Eigen::Lower>();
   const Eigen::VectorXd xy = gram.col(0).tail(m);
   Eigen::LDLT<Eigen::MatrixXd> ldlt(xx);
@@ -370,7 +378,8 @@ StateSpaceFilter arima_state_space(const ArmaProcess& process, int d) {
   if (stationary.size() == 0) stationary = Eigen::MatrixXd::Identity(r, r) * 1e6;
   p0.topLeftCorner(r, r) = stationary;
   for (int i = 0; i < d; ++i) p0(r + i, r + i) = 1e6;
-  return StateSpaceFilter(std::move(t), std::move(z), std::move(q), Eigen::VectorXd::Zero(m), std::move(p0));
+  return StateSpaceFilter(std::move(t), std::move(z), std::move(q), Eigen::VectorXd::Zero(m),
+                          std::move(p0));
 }
 
 }  // namespace prescale::forecast

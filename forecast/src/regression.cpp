@@ -35,7 +35,8 @@ LinearFit least_squares(const Eigen::MatrixXd& regressors, std::span<const doubl
     for (std::size_t c : out.dropped) out.coefficients(static_cast<Eigen::Index>(c)) = 0.0;
   }
   const Eigen::VectorXd fitted =
-      m > 0 ? Eigen::VectorXd(x * out.coefficients) : Eigen::VectorXd::Zero(static_cast<Eigen::Index>(rows.size()));
+      m > 0 ? Eigen::VectorXd(x * out.coefficients)
+            : Eigen::VectorXd::Zero(static_cast<Eigen::Index>(rows.size()));
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const double e = target(static_cast<Eigen::Index>(k)) - fitted(static_cast<Eigen::Index>(k));
     out.residuals[static_cast<std::size_t>(rows[k])] = e;

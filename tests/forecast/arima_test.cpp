@@ -12,8 +12,8 @@ using namespace prescale::forecast;
 namespace {
 
 // phi(B) w = theta(B) e with N(0, sigma^2) innovations, after a burn-in.
-std::vector<double> simulate(const std::vector<double>& ar, const std::vector<double>& ma, std::size_t n,
-                             unsigned seed, double sigma = 1.0) {
+std::vector<double> simulate(const std::vector<double>& ar, const std::vector<double>& ma,
+                             std::size_t n, unsigned seed, double sigma = 1.0) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, sigma);
   const std::size_t burn = 300;
@@ -28,8 +28,10 @@ std::vector<double> simulate(const std::vector<double>& ar, const std::vector<do
   return {w.begin() + burn, w.end()};
 }
 
-FitResult fit_fixed(std::span<const double> y, int p, int d, int q, const SeasonLayout* layout = nullptr,
-                    const Eigen::MatrixXd* regressors = nullptr, std::vector<std::string> names = {}) {
+FitResult fit_fixed(std::span<const double> y, int p, int d, int q,
+                    const SeasonLayout* layout = nullptr,
+                    const Eigen::MatrixXd* regressors = nullptr,
+                    std::vector<std::string> names = {}) {
   ArimaOptions options;
   options.p = p;
   options.d = d;
@@ -65,7 +67,8 @@ TEST_CASE("ARIMA recovers known AR and MA coefficients", "[forecast][arima]") {
     CHECK(params.at("ma1") == Approx(0.4).margin(0.08));
     CHECK(params.at("intercept") == Approx(50.0).margin(0.5));
   }
-  SECTION("MA(2) on an integrated series: fixed orders recover it, the stepwise search is no worse") {
+  SECTION(
+      "MA(2) on an integrated series: fixed orders recover it, the stepwise search is no worse") {
     const auto w = simulate({}, {0.5, 0.3}, 1500, 3);
     std::vector<double> y(w.size());
     double level = 100;
@@ -86,7 +89,8 @@ TEST_CASE("ARIMA recovers known AR and MA coefficients", "[forecast][arima]") {
   }
 }
 
-TEST_CASE("ARIMA forecasts of an AR(1) match the closed form and update in O(1)", "[forecast][arima]") {
+TEST_CASE("ARIMA forecasts of an AR(1) match the closed form and update in O(1)",
+          "[forecast][arima]") {
   auto y = simulate({0.8}, {}, 600, 4);
   for (double& v : y) v += 10.0;
   FitResult fit = fit_fixed(y, 1, 0, 0);
@@ -142,7 +146,8 @@ TEST_CASE("ARIMA prediction intervals cover at their nominal rate", "[forecast][
     ++count;
     fit.fitted->update(y[t]);
   }
-  const double rate1 = static_cast<double>(covered1) / count, rate5 = static_cast<double>(covered5) / count;
+  const double rate1 = static_cast<double>(covered1) / count,
+               rate5 = static_cast<double>(covered5) / count;
   CHECK(rate1 == Approx(0.95).margin(0.02));
   CHECK(rate5 == Approx(0.95).margin(0.025));
 }
@@ -209,7 +214,8 @@ TEST_CASE("ARIMA Fourier terms follow a DST layout and K is chosen by AICc", "[f
   const Forecast f = fit.fitted->forecast(horizon);
   REQUIRE(f.size() == horizon);
   double error = 0;
-  for (std::size_t h = 12; h < horizon; ++h) error = std::max(error, std::abs(f.mean[h] - 100 - shape(n + h)));
+  for (std::size_t h = 12; h < horizon; ++h)
+    error = std::max(error, std::abs(f.mean[h] - 100 - shape(n + h)));
   CHECK(error < 1.5);
 }
 

@@ -6,15 +6,17 @@
 
 using namespace prescale::forecast;
 
-TEST_CASE("Fourier columns follow the layout's local-time positions across DST", "[forecast][fourier]") {
+TEST_CASE("Fourier columns follow the layout's local-time positions across DST",
+          "[forecast][fourier]") {
   // Hourly slots of a day; on the spring-forward day local time jumps from
   // 02:00 to 03:00, so the 24-step stretch after it covers 25 local slots.
   SeasonLayout layout;
   layout.slots = {24};
   std::vector<std::uint32_t> positions;
-  for (std::uint32_t h = 0; h < 24; ++h) positions.push_back(h);                   // normal day
-  for (std::uint32_t h = 0; h < 24; ++h) if (h != 2) positions.push_back(h);      // 23-hour day
-  for (std::uint32_t h = 0; h < 24; ++h) positions.push_back(h);                   // normal day
+  for (std::uint32_t h = 0; h < 24; ++h) positions.push_back(h);  // normal day
+  for (std::uint32_t h = 0; h < 24; ++h)
+    if (h != 2) positions.push_back(h);                           // 23-hour day
+  for (std::uint32_t h = 0; h < 24; ++h) positions.push_back(h);  // normal day
   layout.positions = {positions};
   const FourierBasis basis({24}, {2});
   REQUIRE(basis.columns() == 4);
@@ -30,7 +32,8 @@ TEST_CASE("Fourier columns follow the layout's local-time positions across DST",
   const Eigen::Index nine_day1 = 9, nine_day2 = 24 + 8, nine_day3 = 24 + 23 + 9;
   CHECK(x.row(nine_day1).isApprox(x.row(nine_day2)));
   CHECK(x.row(nine_day1).isApprox(x.row(nine_day3)));
-  const Eigen::MatrixXd modular = basis.matrix(SeasonLayout::modular({24}, layout.size()), 0, layout.size());
+  const Eigen::MatrixXd modular =
+      basis.matrix(SeasonLayout::modular({24}, layout.size()), 0, layout.size());
   CHECK_FALSE(modular.row(nine_day1).isApprox(modular.row(nine_day3)));
 }
 

@@ -13,7 +13,8 @@ using namespace prescale::forecast;
 
 namespace {
 
-std::vector<double> simulate_arma(const ArmaProcess& process, std::size_t n, unsigned seed, double sigma = 1.0) {
+std::vector<double> simulate_arma(const ArmaProcess& process, std::size_t n, unsigned seed,
+                                  double sigma = 1.0) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, sigma);
   const std::size_t burn = 500;
@@ -87,9 +88,11 @@ TEST_CASE("Kalman exact likelihood equals the dense Gaussian likelihood", "[fore
   }
   SECTION("pure MA and pure AR forms") {
     const ArmaProcess ma{{}, {0.7, 0.2}};
-    CHECK(arma_exact_likelihood(ma, w).log_likelihood() == Approx(dense_log_likelihood(ma, w)).epsilon(1e-10));
+    CHECK(arma_exact_likelihood(ma, w).log_likelihood() ==
+          Approx(dense_log_likelihood(ma, w)).epsilon(1e-10));
     const ArmaProcess ar{{0.9}, {}};
-    CHECK(arma_exact_likelihood(ar, w).log_likelihood() == Approx(dense_log_likelihood(ar, w)).epsilon(1e-10));
+    CHECK(arma_exact_likelihood(ar, w).log_likelihood() ==
+          Approx(dense_log_likelihood(ar, w)).epsilon(1e-10));
   }
 }
 
@@ -115,8 +118,10 @@ TEST_CASE("GLS through the filter equals dense GLS", "[forecast][kalman]") {
   CHECK(gls.coefficients(0) == Approx(beta(0)).epsilon(1e-9));
   CHECK(gls.coefficients(1) == Approx(beta(1)).epsilon(1e-9));
   std::vector<double> residual(n);
-  for (std::size_t t = 0; t < n; ++t) residual[t] = y[t] - (x.row(static_cast<Eigen::Index>(t)) * beta)(0);
-  CHECK(gls.likelihood.log_likelihood() == Approx(dense_log_likelihood(process, residual)).epsilon(1e-9));
+  for (std::size_t t = 0; t < n; ++t)
+    residual[t] = y[t] - (x.row(static_cast<Eigen::Index>(t)) * beta)(0);
+  CHECK(gls.likelihood.log_likelihood() ==
+        Approx(dense_log_likelihood(process, residual)).epsilon(1e-9));
 }
 
 TEST_CASE("stationarity and invertibility checks", "[forecast][kalman]") {

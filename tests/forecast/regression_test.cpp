@@ -7,7 +7,8 @@
 
 using namespace prescale::forecast;
 
-TEST_CASE("least squares skips missing rows and names collinear columns", "[forecast][regression]") {
+TEST_CASE("least squares skips missing rows and names collinear columns",
+          "[forecast][regression]") {
   const std::size_t n = 50;
   Eigen::MatrixXd x(n, 3);
   std::vector<double> y(n);

@@ -16,15 +16,15 @@ namespace prescale::forecast {
 
 /// Recipe options. Negative orders and empty harmonics mean "choose".
 struct ArimaOptions {
-  int p = -1, d = -1, q = -1;       ///< fixed orders when >= 0
-  int max_p = 5, max_q = 5;         ///< stepwise search bounds
-  int max_order = 5;                ///< bound on p + q, as R's auto.arima
+  int p = -1, d = -1, q = -1;  ///< fixed orders when >= 0
+  int max_p = 5, max_q = 5;    ///< stepwise search bounds
+  int max_order = 5;           ///< bound on p + q, as R's auto.arima
   int max_d = 2;
-  std::vector<int> harmonics;       ///< fixed K per layout period (0 = none)
-  int min_harmonics = 1;            ///< a season with enough history keeps at least this K
-  int max_harmonics = 10;           ///< per-period bound of the K search
-  double min_cycles = 2.0;          ///< a season gets Fourier terms only with this many cycles of history
-  std::int64_t step_seconds = 0;    ///< only to name seasons ("1d", "1w"); 0 names them by slots
+  std::vector<int> harmonics;  ///< fixed K per layout period (0 = none)
+  int min_harmonics = 1;       ///< a season with enough history keeps at least this K
+  int max_harmonics = 10;      ///< per-period bound of the K search
+  double min_cycles = 2.0;  ///< a season gets Fourier terms only with this many cycles of history
+  std::int64_t step_seconds = 0;  ///< only to name seasons ("1d", "1w"); 0 names them by slots
 };
 
 /// Immutable recipe; fit() is thread-safe. The fitted model reads the

@@ -12,9 +12,9 @@ namespace prescale::forecast {
 
 /// Result of y = X b + e over the rows where y is not NaN. Value type.
 struct LinearFit {
-  Eigen::VectorXd coefficients;          ///< zero for dropped columns
-  std::vector<double> residuals;         ///< NaN where y is NaN
-  std::vector<std::size_t> dropped;      ///< columns linearly dependent on earlier ones
+  Eigen::VectorXd coefficients;      ///< zero for dropped columns
+  std::vector<double> residuals;     ///< NaN where y is NaN
+  std::vector<std::size_t> dropped;  ///< columns linearly dependent on earlier ones
   std::size_t observations = 0;
   double rss = 0;
 };
