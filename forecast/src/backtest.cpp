@@ -56,15 +56,26 @@ std::vector<std::size_t> backtest_origins(std::size_t n, const SeasonLayout* lay
                                           const BacktestOptions& options) {
   std::vector<std::size_t> origins;
   if (options.horizon == 0 || options.origins == 0 || n <= options.horizon) return origins;
-  const std::size_t shortest =
-      layout != nullptr && layout->periods() > 0 ? layout->slots.front() : 0;
+  const bool seasonal = layout != nullptr && layout->periods() > 0;
+  const std::size_t shortest = seasonal ? layout->slots.front() : 0;
+  const std::size_t longest = seasonal ? layout->slots.back() : 0;
+  const std::size_t last = n - options.horizon;
+  // Two cycles of the longest season before the first origin when the
+  // history allows (the models then keep every season in the backtest).
+  std::size_t min_training = options.min_training;
+  if (min_training == 0) {
+    min_training = !seasonal ? 2 * options.horizon : (last >= 2 * longest ? 2 * longest : 2 * shortest);
+  }
   std::size_t spacing = options.origin_spacing;
   if (spacing == 0) {
-    spacing = std::max(options.horizon, (shortest + options.origins - 1) / options.origins);
+    // Origins spread over the longest season see every time of day and
+    // week, not one afternoon: a steadier ranking for the same count.
+    spacing = std::max(options.horizon, (longest + options.origins - 1) / options.origins);
+    if (options.origins > 1 && last > min_training &&
+        last - (options.origins - 1) * std::min(spacing, last) < min_training) {
+      spacing = std::max(options.horizon, (last - min_training) / (options.origins - 1));
+    }
   }
-  std::size_t min_training = options.min_training;
-  if (min_training == 0) min_training = shortest > 0 ? 2 * shortest : 2 * options.horizon;
-  const std::size_t last = n - options.horizon;
   for (std::size_t k = 0; k < options.origins; ++k) {
     if (k * spacing > last) break;
     const std::size_t origin = last - k * spacing;

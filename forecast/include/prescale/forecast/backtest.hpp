@@ -26,11 +26,13 @@ struct BacktestOptions {
   std::size_t horizon = 12;  ///< steps forecast from each origin
   std::size_t origins = 8;   ///< at most this many (fewer when history is short)
   double quantile = 0.9;     ///< interval [1-q, q] whose coverage is reported
-  /// Steps between origins; 0 = max(horizon, ceil(shortest season / origins)),
-  /// which spreads the origins over the last day for a daily season.
+  /// Steps between origins; 0 = max(horizon, ceil(longest season / origins)),
+  /// which spreads the origins over the last week for a weekly season
+  /// (narrowed when the history cannot hold them after min_training).
   std::size_t origin_spacing = 0;
   /// Each origin needs at least this much history; 0 = two cycles of the
-  /// shortest season (or 2 * horizon without seasons).
+  /// longest season when the history has them, else of the shortest (or
+  /// 2 * horizon without seasons).
   std::size_t min_training = 0;
   bool refit_each_origin = false;
 };
