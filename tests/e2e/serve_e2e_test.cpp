@@ -253,7 +253,9 @@ current-context: e2e
   REQUIRE(decision >= fit_end);
   prometheus::ClientOptions client;
   client.url = prometheus->url();
-  prometheus::PrometheusSource source(client, {.query = "payments_rps{app=\"payments\"}"});
+  prometheus::QueryOptions query;
+  query.query = "payments_rps{app=\"payments\"}";
+  prometheus::PrometheusSource source(client, query);
   auto seen = source.fetch(fit_end - 35 * 86400, decision, kStep);
   REQUIRE(seen.has_value());
   auto target = config::parse_config(read_file(config_path)).targets.at(0);
