@@ -7,7 +7,9 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "prescale/calendar/regressors.hpp"
 #include "prescale/calendar/time_zone.hpp"
+#include "prescale/config/calendars_yaml.hpp"
 #include "prescale/config/duration.hpp"
 #include "prescale/file/csv_series.hpp"
 
@@ -30,7 +32,68 @@ void add_input_options(CLI::App& command, InputOptions& options) {
   command.add_option("--seasonality", options.seasonality,
                      "Seasonal periods, comma-separated durations, or 'none'")
       ->capture_default_str();
+  command.add_option("--calendar", options.calendars,
+                     "YAML file with a top-level 'calendars:' section (e.g. config/calendars/payments.yaml);\n"
+                     "its sessions and events become regressors of the Holt-Winters+calendar and ARIMA\n"
+                     "models (repeatable)")
+      ->check(CLI::ExistingFile);
+  command.add_option("--calendar-use", options.calendar_use,
+                     "Calendars of --calendar to use, comma-separated, e.g. nyse,payroll (default: all)");
 }
+
+namespace {
+
+// Columns of every --calendar file over the history and the horizon.
+void build_calendar_regressors(const InputOptions& options, const forecast::Series& series,
+                               std::size_t horizon, PreparedFit& prepared) {
+  if (options.calendars.empty()) return;
+  calendar::RegressorOptions regressor_options;
+  std::string_view rest = options.calendar_use;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    regressor_options.calendars.emplace_back(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  const std::size_t rows = series.size() + horizon;
+  std::vector<calendar::CalendarSet> sets;
+  for (const std::string& file : options.calendars) {
+    try {
+      sets.push_back(config::load_calendars_file(file));
+    } catch (const config::CalendarsConfigError& error) {
+      throw Failure("--calendar " + file + ": " + error.what());
+    }
+  }
+  for (const std::string& name : regressor_options.calendars) {
+    const bool known = std::any_of(sets.begin(), sets.end(),
+                                   [&](const calendar::CalendarSet& set) { return set.find(name) != nullptr; });
+    if (!known) throw Failure("--calendar-use: no calendar '" + name + "' in the --calendar files");
+  }
+  std::vector<calendar::RegressorMatrix> parts;
+  std::size_t columns = 0;
+  for (const calendar::CalendarSet& set : sets) {
+    parts.push_back(calendar::calendar_regressors(set, series.start_unix, series.step_seconds, rows,
+                                                  regressor_options));
+    columns += parts.back().cols();
+  }
+  if (columns == 0) return;
+  auto matrix = std::make_shared<Eigen::MatrixXd>(static_cast<Eigen::Index>(rows),
+                                                  static_cast<Eigen::Index>(columns));
+  Eigen::Index offset = 0;
+  for (const calendar::RegressorMatrix& part : parts) {
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t c = 0; c < part.cols(); ++c) {
+        (*matrix)(static_cast<Eigen::Index>(r), offset + static_cast<Eigen::Index>(c)) = part.at(r, c);
+      }
+    }
+    offset += static_cast<Eigen::Index>(part.cols());
+    for (const std::string& name : part.names) prepared.regressor_names.push_back(name);
+  }
+  prepared.regressors = std::move(matrix);
+  prepared.notes.push_back(fmt::format("calendar regressors: {} columns from {} file(s)", columns,
+                                       options.calendars.size()));
+}
+
+}  // namespace
 
 forecast::Series load_series(const InputOptions& options, std::vector<std::string>* notes) {
   if (options.prometheus.requested()) {
@@ -133,9 +196,12 @@ PreparedFit prepare_and_select(const InputOptions& input,
   if (prepared.series.size() - prepared.series.missing_count() == 0) {
     throw Failure(input.input + ": every value is missing");
   }
+  build_calendar_regressors(input, prepared.series, prepared.horizon_steps, prepared);
   forecast::FitInput fit_input;
   fit_input.y = prepared.series.values;
   fit_input.layout = &prepared.seasons.layout;
+  fit_input.regressors = prepared.regressors.get();
+  fit_input.regressor_names = prepared.regressor_names;
   forecast::SelectionOptions options = selection_options;
   options.horizon = prepared.horizon_steps;
   const auto started = std::chrono::steady_clock::now();
@@ -173,6 +239,10 @@ void add_model_options(CLI::App& cmd, forecast::SelectionOptions& selection, std
   cmd.add_option("--origins", selection.origins, "Backtest origins used to choose the model")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  cmd.add_flag_callback(
+      "--keep-outliers", [&selection] { selection.replace_outliers = false; },
+      "Fit on the history as it is: do not replace one-off incidents (outages, unexplained\n"
+      "spikes) by the seasonal baseline (what was replaced is said in the notes)");
   cmd.add_option("--format", format, "Output: json, csv or table")
       ->capture_default_str()
       ->check(CLI::IsMember({"json", "csv", "table"}));

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,12 @@ struct InputOptions {
   std::string timezone = "UTC";       ///< --timezone: where seasons are counted
   std::string seasonality = "1d,1w";  ///< --seasonality: periods, or "none"
   PrometheusInput prometheus;         ///< --prometheus URL --query PROMQL instead of --input
+  std::vector<std::string> calendars;  ///< --calendar FILE.yaml (repeatable): calendar regressors
+  std::string calendar_use;            ///< --calendar-use nyse,payroll: which calendars ("" = all)
 };
 
-/// Adds --input, --input-timezone, --step, --timezone, --seasonality.
+/// Adds --input, --input-timezone, --step, --timezone, --seasonality,
+/// --calendar, --calendar-use.
 void add_input_options(CLI::App& command, InputOptions& options);
 
 /// The history the options name, on a regular grid. Throws Failure with a
@@ -57,6 +61,10 @@ struct PreparedFit {
   Seasons seasons;
   std::size_t horizon_steps = 0;
   std::vector<std::string> notes;
+  /// Calendar regressors over history + horizon (null without --calendar);
+  /// shared so the fitted model's pointer stays valid when this is moved.
+  std::shared_ptr<const Eigen::MatrixXd> regressors;
+  std::vector<std::string> regressor_names;
   forecast::Selection selection;
 };
 

@@ -7,7 +7,9 @@
 #include <limits>
 
 #include "prescale/forecast/arima.hpp"
+#include "prescale/forecast/calendar_effects.hpp"
 #include "prescale/forecast/holt_winters.hpp"
+#include "prescale/forecast/outliers.hpp"
 #include "prescale/forecast/seasonal_naive.hpp"
 
 namespace prescale::forecast {
@@ -54,9 +56,24 @@ Models holt_winters_family() {
   return models;
 }
 
+// The additive variants with calendar regression (only fitted when the input
+// has regressors; multiplicative seasons and an additive X.beta do not mix).
+Models holt_winters_calendar_family() {
+  Models models;
+  for (auto& base : holt_winters_family()) {
+    const auto* hw = dynamic_cast<const HoltWinters*>(base.get());
+    if (hw == nullptr || hw->spec().seasonality != Seasonality::additive) continue;
+    models.push_back(std::make_unique<CalendarRegression>(std::shared_ptr<const Model>(std::move(base))));
+  }
+  return models;
+}
+
+bool is_calendar(const Model& model) { return dynamic_cast<const CalendarRegression*>(&model) != nullptr; }
+
 // A shortest-season-only variant is the full model again without a second season.
 bool redundant_for(const Model& model, const SeasonLayout* layout) {
-  const auto* hw = dynamic_cast<const HoltWinters*>(&model);
+  const auto* calendar = dynamic_cast<const CalendarRegression*>(&model);
+  const auto* hw = dynamic_cast<const HoltWinters*>(calendar != nullptr ? &calendar->base() : &model);
   const std::size_t periods = layout != nullptr ? layout->periods() : 0;
   return hw != nullptr && hw->spec().max_periods < 3 && periods <= hw->spec().max_periods;
 }
@@ -73,6 +90,7 @@ const std::vector<Family>& families() {
       {"seasonal-naive", [] { Models m; m.push_back(std::make_unique<SeasonalNaive>()); return m; }},
       {"holt-winters", holt_winters_family},
       {"arima", [] { Models m; m.push_back(std::make_unique<ArimaModel>()); return m; }},
+      {"holt-winters+calendar", holt_winters_calendar_family},
   };
   return registry;
 }
@@ -147,10 +165,28 @@ Selection select_and_fit(const FitInput& input, const SelectionOptions& options,
   return select_and_fit(input, options, std::move(*candidates), progress);
 }
 
-Selection select_and_fit(const FitInput& input, const SelectionOptions& options, Models models,
+Selection select_and_fit(const FitInput& original_input, const SelectionOptions& options, Models models,
                          const BacktestProgress& progress) {
   Selection selection;
   selection.seasonal_naive_mase = kNaN;
+  // One-off incidents replaced before any model sees the history.
+  FitInput input = original_input;
+  std::vector<double> cleaned;
+  if (options.replace_outliers) {
+    OutlierReport outliers = replace_outliers(original_input);
+    if (outliers.points > 0) {
+      cleaned = std::move(outliers.cleaned);
+      input.y = cleaned;
+    }
+    if (!outliers.summary.empty()) selection.notes.push_back(outliers.summary);
+  }
+  // Calendar variants need regressors; without them they are the plain models again.
+  const bool has_regressors = input.regressors != nullptr && input.regressors->cols() > 0;
+  if (!has_regressors && models.size() > 1) {
+    models.erase(std::remove_if(models.begin(), models.end(),
+                                [](const std::unique_ptr<Model>& m) { return is_calendar(*m); }),
+                 models.end());
+  }
   if (models.empty()) {
     selection.status = FitStatus::invalid_input;
     selection.reason = "no candidate model";

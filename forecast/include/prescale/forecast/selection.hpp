@@ -14,6 +14,9 @@
 //                           ("A,Ad,A") or <trend>-<season> words
 //                           ("damped-additive", "none-multiplicative")
 //   arima                   when the ARIMA family is built in
+//   holt-winters+calendar   the additive Holt-Winters variants with calendar
+//                           regression (calendar_effects.hpp); auto and
+//                           holt-winters add them when regressors are given
 // Forced models are backtested too (with seasonal naive beside them), so the
 // caller can compare selected_mase with seasonal_naive_mase and fall back.
 //
@@ -40,6 +43,9 @@ struct SelectionOptions {
   std::size_t horizon = 12;    ///< backtest horizon, steps
   std::size_t origins = 8;
   double quantile = 0.9;
+  /// Replace one-off incidents (outliers.hpp) before backtesting and fitting;
+  /// what was found is said in Selection::notes.
+  bool replace_outliers = true;
 };
 
 struct BacktestScore {

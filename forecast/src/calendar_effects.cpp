@@ -1,0 +1,228 @@
+#include "prescale/forecast/calendar_effects.hpp"
+
+#include <Eigen/Cholesky>
+
+#include <cmath>
+#include <utility>
+
+namespace prescale::forecast {
+namespace {
+
+using Index = Eigen::Index;
+
+
+class CalendarFitted final : public FittedModel {
+ public:
+  CalendarFitted(std::unique_ptr<FittedModel> base, const Eigen::MatrixXd* regressors,
+                 Eigen::VectorXd beta, std::vector<std::string> names, std::size_t active)
+      : base_(std::move(base)),
+        regressors_(regressors),
+        beta_(std::move(beta)),
+        names_(std::move(names)),
+        active_(active) {}
+
+  [[nodiscard]] std::string name() const override {
+    return base_->name() + "+calendar(" + std::to_string(active_) + ")";
+  }
+  [[nodiscard]] std::map<std::string, double> parameters() const override {
+    auto parameters = base_->parameters();
+    for (Index j = 0; j < beta_.size(); ++j) {
+      if (beta_(j) == 0.0) continue;
+      const auto column = static_cast<std::size_t>(j);
+      const std::string name = column < names_.size() ? names_[column] : "x" + std::to_string(j);
+      parameters["calendar." + name] = beta_(j);
+    }
+    return parameters;
+  }
+  [[nodiscard]] std::size_t next_index() const override { return base_->next_index(); }
+  void update(double y) override { base_->update(y - effect_at(base_->next_index())); }
+  [[nodiscard]] Forecast forecast(std::size_t horizon) const override {
+    Forecast forecast = base_->forecast(horizon);
+    const std::size_t next = base_->next_index();
+    for (std::size_t h = 0; h < forecast.mean.size(); ++h) forecast.mean[h] += effect_at(next + h);
+    return forecast;
+  }
+  [[nodiscard]] double residual_variance() const override { return base_->residual_variance(); }
+  [[nodiscard]] std::unique_ptr<FittedModel> clone() const override {
+    return std::make_unique<CalendarFitted>(base_->clone(), regressors_, beta_, names_, active_);
+  }
+
+ private:
+  // Rows past the matrix carry no calendar information: no effect.
+  [[nodiscard]] double effect_at(std::size_t t) const {
+    if (static_cast<Index>(t) >= regressors_->rows()) return 0.0;
+    return regressors_->row(static_cast<Index>(t)).dot(beta_);
+  }
+
+  std::unique_ptr<FittedModel> base_;
+  const Eigen::MatrixXd* regressors_;
+  Eigen::VectorXd beta_;
+  std::vector<std::string> names_;
+  std::size_t active_;
+};
+
+}  // namespace
+
+std::size_t longest_period_with_cycles(const SeasonLayout* layout, std::size_t n, std::size_t min_cycles) {
+  if (layout == nullptr) return 0;
+  for (std::size_t k = layout->periods(); k-- > 0;) {
+    if (layout->slots[k] > 1 && n >= min_cycles * layout->slots[k] && layout->size() >= n) return k;
+  }
+  return layout->periods();
+}
+
+Expected<CalendarEffects> estimate_calendar_effects(std::span<const double> y, const SeasonLayout* layout,
+                                                    const Eigen::MatrixXd& regressors,
+                                                    const CalendarEffectsOptions& options,
+                                                    std::span<const std::uint8_t> ignore) {
+  const std::size_t period = longest_period_with_cycles(layout, y.size(), 2);
+  if (layout == nullptr || period >= layout->periods()) {
+    return estimate_calendar_effects_in_groups(y, {}, 1, regressors, options, ignore);
+  }
+  return estimate_calendar_effects_in_groups(y, layout->positions[period], layout->slots[period], regressors,
+                                             options, ignore);
+}
+
+Expected<CalendarEffects> estimate_calendar_effects_in_groups(std::span<const double> y,
+                                                              std::span<const std::uint32_t> groups,
+                                                              std::size_t group_count,
+                                                              const Eigen::MatrixXd& regressors,
+                                                              const CalendarEffectsOptions& options,
+                                                              std::span<const std::uint8_t> ignore) {
+  const std::size_t n = y.size();
+  if (!groups.empty() && groups.size() < n) return make_error("calendar groups do not cover the history");
+  if (static_cast<std::size_t>(regressors.rows()) < n) {
+    return make_error("calendar regressors have " + std::to_string(regressors.rows()) + " rows for " +
+                      std::to_string(n) + " samples");
+  }
+  if (!regressors.allFinite()) return make_error("calendar regressors hold NaN or infinite values");
+  const Index p = regressors.cols();
+  CalendarEffects effects;
+  effects.beta = Eigen::VectorXd::Zero(p);
+  effects.unusual.assign(n, 0);
+  const std::size_t slots = groups.empty() ? 1 : std::max<std::size_t>(1, group_count);
+  effects.slot_period = groups.empty() ? 0 : slots;
+  auto slot_of = [&](std::size_t t) -> std::uint32_t { return groups.empty() ? 0 : groups[t]; };
+
+  auto used = [&](std::size_t t) {
+    return !std::isnan(y[t]) && std::isfinite(y[t]) && (ignore.empty() || ignore[t] == 0);
+  };
+  // Slot means of y and X over the used rows (Frisch-Waugh-Lovell).
+  std::vector<double> y_mean(slots, 0.0);
+  std::vector<double> count(slots, 0.0);
+  Eigen::MatrixXd x_mean = Eigen::MatrixXd::Zero(p, static_cast<Index>(slots));
+  std::size_t rows_used = 0;
+  for (std::size_t t = 0; t < n; ++t) {
+    if (!used(t)) continue;
+    const std::uint32_t s = slot_of(t);
+    y_mean[s] += y[t];
+    count[s] += 1;
+    x_mean.col(s) += regressors.row(static_cast<Index>(t)).transpose();
+    ++rows_used;
+  }
+  for (std::size_t s = 0; s < slots; ++s) {
+    if (count[s] > 0) {
+      y_mean[s] /= count[s];
+      x_mean.col(static_cast<Index>(s)) /= count[s];
+    }
+  }
+  std::vector<bool> indicator(static_cast<std::size_t>(p), true);
+  for (Index j = 0; j < p; ++j) {
+    for (Index r = 0; r < regressors.rows() && indicator[static_cast<std::size_t>(j)]; ++r) {
+      const double v = regressors(r, j);
+      indicator[static_cast<std::size_t>(j)] = v == 0.0 || v == 1.0;
+    }
+  }
+  // Rows whose events differ from their slot's usual ones; slots never
+  // observed compare against zero (every column off). Count columns change
+  // every day and say nothing about a single row.
+  for (std::size_t t = 0; t < n; ++t) {
+    const std::uint32_t s = slot_of(t);
+    for (Index j = 0; j < p; ++j) {
+      if (indicator[static_cast<std::size_t>(j)] && std::abs(regressors(static_cast<Index>(t), j) - x_mean(j, s)) >= 0.5) {
+        effects.unusual[t] = 1;
+        break;
+      }
+    }
+  }
+  if (p == 0 || rows_used == 0) {
+    effects.effect.assign(static_cast<std::size_t>(regressors.rows()), 0.0);
+    return effects;
+  }
+
+  Eigen::MatrixXd x_within(static_cast<Index>(rows_used), p);
+  Eigen::VectorXd y_within(static_cast<Index>(rows_used));
+  std::vector<std::size_t> support(static_cast<std::size_t>(p), 0);
+  Index row = 0;
+  for (std::size_t t = 0; t < n; ++t) {
+    if (!used(t)) continue;
+    const std::uint32_t s = slot_of(t);
+    x_within.row(row) = regressors.row(static_cast<Index>(t)) - x_mean.col(s).transpose();
+    y_within(row) = y[t] - y_mean[s];
+    for (Index j = 0; j < p; ++j) support[static_cast<std::size_t>(j)] += std::abs(x_within(row, j)) > 1e-9 ? 1 : 0;
+    ++row;
+  }
+  std::vector<Index> active;
+  for (Index j = 0; j < p; ++j) {
+    if (options.indicators_only && !indicator[static_cast<std::size_t>(j)]) continue;
+    if (regressors.col(j).head(static_cast<Index>(n)).sum() > options.max_share * static_cast<double>(n)) continue;
+    if (support[static_cast<std::size_t>(j)] >= std::max<std::size_t>(1, options.min_support)) active.push_back(j);
+  }
+  if (!active.empty()) {
+    const Index a = static_cast<Index>(active.size());
+    Eigen::MatrixXd x_active(x_within.rows(), a);
+    for (Index k = 0; k < a; ++k) x_active.col(k) = x_within.col(active[static_cast<std::size_t>(k)]);
+    Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(a, a);
+    gram.selfadjointView<Eigen::Lower>().rankUpdate(x_active.transpose());
+    gram = gram.selfadjointView<Eigen::Lower>();
+    const Eigen::VectorXd rhs = x_active.transpose() * y_within;
+    const double scale = gram.diagonal().mean();
+    for (Index k = 0; k < a; ++k) gram(k, k) += options.ridge * gram(k, k) + 1e-9 * scale + 1e-12;
+    const Eigen::LDLT<Eigen::MatrixXd> solver(gram);
+    if (solver.info() != Eigen::Success) return make_error("calendar regression is ill-conditioned");
+    const Eigen::VectorXd solution = solver.solve(rhs);
+    if (!solution.allFinite()) return make_error("calendar regression gave non-finite coefficients");
+    for (Index k = 0; k < a; ++k) effects.beta(active[static_cast<std::size_t>(k)]) = solution(k);
+  }
+  for (Index j = 0; j < p; ++j) effects.active_columns += effects.beta(j) != 0.0 ? 1 : 0;
+  const Eigen::VectorXd effect = regressors * effects.beta;
+  effects.effect.assign(effect.data(), effect.data() + effect.size());
+  return effects;
+}
+
+CalendarRegression::CalendarRegression(std::shared_ptr<const Model> base, CalendarEffectsOptions options)
+    : base_(std::move(base)), options_(options) {}
+
+std::string CalendarRegression::name() const { return base_->name() + "+calendar"; }
+
+FitResult CalendarRegression::fit(const FitInput& input) const {
+  FitResult result;
+  result.status = FitStatus::invalid_input;
+  if (input.regressors == nullptr || input.regressors->cols() == 0) {
+    result.message = "no calendar regressors";
+    return result;
+  }
+  auto effects = estimate_calendar_effects(input.y, input.layout, *input.regressors, options_);
+  if (!effects) {
+    result.message = effects.error().message;
+    return result;
+  }
+  if (effects->active_columns == 0) {
+    result.message = "no calendar column varies within the history's seasons (the season alone models them)";
+    return result;
+  }
+  std::vector<double> adjusted(input.y.begin(), input.y.end());
+  for (std::size_t t = 0; t < adjusted.size(); ++t) adjusted[t] -= effects->effect[t];
+  FitInput base_input;
+  base_input.y = adjusted;
+  base_input.layout = input.layout;
+  result = base_->fit(base_input);
+  if (result.fitted) {
+    result.fitted = std::make_unique<CalendarFitted>(std::move(result.fitted), input.regressors,
+                                                     std::move(effects->beta), input.regressor_names,
+                                                     effects->active_columns);
+  }
+  return result;
+}
+
+}  // namespace prescale::forecast

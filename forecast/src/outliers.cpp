@@ -1,0 +1,234 @@
+#include "prescale/forecast/outliers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "prescale/forecast/calendar_effects.hpp"
+
+namespace prescale::forecast {
+namespace {
+
+constexpr double kMadToSigma = 1.4826;
+
+// Median of the finite values (the vector is reordered); NaN when empty.
+double median_of(std::vector<double>& values) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
+// Robust sigma of the residuals: 1.4826 * MAD, or, when more than half of
+// them are equal (count data), the mean absolute deviation scaled to sigma.
+double robust_sigma(std::vector<double> residuals) {
+  if (residuals.empty()) return 0.0;
+  const double centre = median_of(residuals);
+  for (double& r : residuals) r = std::abs(r - centre);
+  double mean_absolute = 0;
+  for (double r : residuals) mean_absolute += r;
+  mean_absolute /= static_cast<double>(residuals.size());
+  const double mad = median_of(residuals);
+  return mad > 0 ? kMadToSigma * mad : 1.2533 * mean_absolute;
+}
+
+struct Pass {
+  std::vector<double> baseline;
+  std::vector<std::uint8_t> flagged;
+  std::size_t exempt = 0;
+};
+
+// Indicator columns on in more than half of the history (business days):
+// at most this many split the slots into groups instead of being regressors,
+// because their effect depends on the time of day (a holiday night is an
+// ordinary night, its morning is not).
+constexpr std::size_t kMaxGroupingColumns = 3;
+
+Pass run_pass(const FitInput& input, std::size_t period, const OutlierOptions& options,
+              std::span<const std::uint8_t> ignore) {
+  const std::span<const double> y = input.y;
+  const std::size_t n = y.size();
+  const SeasonLayout& layout = *input.layout;
+  Pass pass;
+  pass.flagged.assign(n, 0);
+  std::vector<double> effect(n, 0.0);
+  std::vector<std::uint8_t> unusual(n, 0);
+  std::vector<std::uint8_t> eventful(n, 0);
+  std::vector<std::uint32_t> group(layout.positions[period].begin(), layout.positions[period].begin() + static_cast<std::ptrdiff_t>(n));
+  std::size_t group_count = layout.slots[period];
+  if (input.regressors != nullptr && input.regressors->cols() > 0 &&
+      static_cast<std::size_t>(input.regressors->rows()) >= n) {
+    const Eigen::MatrixXd& x = *input.regressors;
+    std::vector<Eigen::Index> grouping, events;
+    for (Eigen::Index j = 0; j < x.cols(); ++j) {
+      bool indicator = true;
+      double on = 0;
+      for (std::size_t t = 0; t < n && indicator; ++t) {
+        const double v = x(static_cast<Eigen::Index>(t), j);
+        indicator = v == 0.0 || v == 1.0;
+        on += v;
+      }
+      if (!indicator) continue;
+      if (on > 0.5 * static_cast<double>(n) && grouping.size() < kMaxGroupingColumns) {
+        grouping.push_back(j);
+      } else {
+        events.push_back(j);
+      }
+    }
+    for (std::size_t t = 0; t < n; ++t) {
+      std::uint32_t bits = 0;
+      for (std::size_t k = 0; k < grouping.size(); ++k) {
+        if (x(static_cast<Eigen::Index>(t), grouping[k]) != 0.0) bits |= 1U << k;
+      }
+      group[t] = group[t] * (1U << grouping.size()) + bits;
+    }
+    group_count <<= grouping.size();
+    if (!events.empty()) {
+      Eigen::MatrixXd event_columns(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(events.size()));
+      for (std::size_t k = 0; k < events.size(); ++k) {
+        event_columns.col(static_cast<Eigen::Index>(k)) = x.col(events[k]).head(static_cast<Eigen::Index>(n));
+      }
+      auto effects = estimate_calendar_effects_in_groups(y, group, group_count, event_columns, {}, ignore);
+      if (effects) {
+        std::copy_n(effects->effect.begin(), n, effect.begin());
+        unusual = std::move(effects->unusual);
+        // Rare columns (< 10% of the rows: an event, or the first part of a
+        // session) mark an onset whose size varies from one occurrence to
+        // the next: the calendar's doing, never an incident.
+        std::vector<std::uint8_t> rare(events.size(), 0);
+        for (std::size_t k = 0; k < events.size(); ++k) {
+          rare[k] = event_columns.col(static_cast<Eigen::Index>(k)).sum() < 0.1 * static_cast<double>(n) ? 1 : 0;
+        }
+        for (std::size_t t = 0; t < n; ++t) {
+          for (std::size_t k = 0; k < events.size(); ++k) {
+            // Regardless of the coefficient: a column constant within the
+            // groups (every business day's 09:30) has its effect in the baseline.
+            if (event_columns(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(k)) == 0.0) continue;
+            eventful[t] = 1;
+            if (rare[k] != 0) unusual[t] = 1;
+          }
+        }
+      }
+    }
+  }
+  const std::vector<std::uint32_t>& slot = group;
+  std::vector<double> slot_sum(group_count, 0.0), slot_count(group_count, 0.0);
+  std::vector<double> all_sum(group_count, 0.0), all_count(group_count, 0.0);
+  for (std::size_t t = 0; t < n; ++t) {
+    // Event rows leave the ordinary rows' mean alone (an event's shape is
+    // only approximately what its columns say).
+    if (!std::isfinite(y[t]) || unusual[t] != 0) continue;
+    all_sum[slot[t]] += y[t] - effect[t];
+    all_count[slot[t]] += 1;
+    if (ignore[t] != 0) continue;
+    slot_sum[slot[t]] += y[t] - effect[t];
+    slot_count[slot[t]] += 1;
+  }
+  // A slot the first pass flagged almost entirely is judged with all its rows.
+  for (std::size_t g = 0; g < group_count; ++g) {
+    if (slot_count[g] < 2) {
+      slot_sum[g] = all_sum[g];
+      slot_count[g] = all_count[g];
+    }
+  }
+  pass.baseline.assign(n, std::numeric_limits<double>::quiet_NaN());
+  std::vector<double> residual(n, std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t t = 0; t < n; ++t) {
+    if (slot_count[slot[t]] == 0) continue;
+    pass.baseline[t] = slot_sum[slot[t]] / slot_count[slot[t]] + effect[t];
+    // A slot seen once is its own baseline: no evidence either way.
+    if (std::isfinite(y[t]) && slot_count[slot[t]] >= 2) residual[t] = y[t] - pass.baseline[t];
+  }
+  // Scale per band of the shortest season (busy hours are noisier).
+  const std::uint32_t short_slots = layout.slots[0];
+  const std::size_t hours = short_slots >= options.bands && options.bands > 0 ? options.bands : 1;
+  // Inside calendar events (whose size varies from one occurrence to the
+  // next) residuals are compared with those of the same events.
+  const std::size_t bands = hours * 2;
+  auto band_of = [&](std::size_t t) {
+    const std::size_t hour =
+        hours == 1 ? std::size_t{0} : static_cast<std::size_t>(layout.positions[0][t]) * hours / short_slots;
+    return hour * 2 + eventful[t];
+  };
+  std::vector<std::vector<double>> by_band(bands);
+  std::vector<double> all;
+  for (std::size_t t = 0; t < n; ++t) {
+    if (std::isnan(residual[t]) || ignore[t] != 0) continue;
+    by_band[band_of(t)].push_back(residual[t]);
+    all.push_back(residual[t]);
+  }
+  const double global_sigma = robust_sigma(all);
+  if (!(global_sigma > 0)) return pass;
+  std::vector<double> sigma(bands, global_sigma);
+  for (std::size_t b = 0; b < bands; ++b) {
+    // A band needs enough samples for its own MAD; a floor keeps a quiet
+    // band (night) from flagging ordinary wiggles.
+    if (by_band[b].size() >= 30) sigma[b] = std::max(robust_sigma(by_band[b]), 0.25 * global_sigma);
+  }
+  std::vector<double> z(n, 0.0);
+  for (std::size_t t = 0; t < n; ++t) {
+    if (!std::isnan(residual[t])) z[t] = residual[t] / sigma[band_of(t)];
+  }
+  std::vector<std::uint8_t> candidate(n, 0);
+  for (std::size_t t = 0; t < n; ++t) candidate[t] = std::abs(z[t]) >= options.threshold ? 1 : 0;
+  for (std::size_t t = 0; t < n;) {
+    if (std::abs(z[t]) < options.run_threshold) {
+      ++t;
+      continue;
+    }
+    std::size_t end = t;
+    while (end < n && std::abs(z[end]) >= options.run_threshold && (z[end] > 0) == (z[t] > 0)) ++end;
+    if (end - t >= options.min_run) std::fill(candidate.begin() + static_cast<std::ptrdiff_t>(t),
+                                              candidate.begin() + static_cast<std::ptrdiff_t>(end), 1);
+    t = end;
+  }
+  for (std::size_t t = 0; t < n; ++t) {
+    if (candidate[t] == 0) continue;
+    if (unusual[t] != 0) {
+      ++pass.exempt;
+    } else {
+      pass.flagged[t] = 1;
+    }
+  }
+  return pass;
+}
+
+}  // namespace
+
+OutlierReport replace_outliers(const FitInput& input, const OutlierOptions& options) {
+  OutlierReport report;
+  const std::size_t n = input.y.size();
+  report.cleaned.assign(input.y.begin(), input.y.end());
+  report.flagged.assign(n, 0);
+  const SeasonLayout* layout = input.layout;
+  if (layout == nullptr || layout->periods() == 0 || layout->size() < n) {
+    report.summary = "outliers: not checked (no seasonal baseline without seasons)";
+    return report;
+  }
+  std::size_t period = longest_period_with_cycles(layout, n, 3);
+  if (period == layout->periods()) period = longest_period_with_cycles(layout, n, 2);
+  if (period == layout->periods()) {
+    report.summary = "outliers: not checked (history shorter than two seasons)";
+    return report;
+  }
+  const std::vector<std::uint8_t> none(n, 0);
+  const Pass first = run_pass(input, period, options, none);
+  const Pass second = run_pass(input, period, options, first.flagged);
+  report.exempt_calendar = second.exempt;
+  for (std::size_t t = 0; t < n; ++t) {
+    if (second.flagged[t] == 0 || std::isnan(second.baseline[t])) continue;
+    report.flagged[t] = 1;
+    report.cleaned[t] = second.baseline[t];
+    ++report.points;
+    if (t == 0 || report.flagged[t - 1] == 0) ++report.episodes;
+  }
+  report.summary = "outliers: " + std::to_string(report.points) + " sample" + (report.points == 1 ? "" : "s") +
+                   " in " + std::to_string(report.episodes) + " episode" + (report.episodes == 1 ? "" : "s") +
+                   " replaced by the seasonal baseline";
+  if (report.exempt_calendar > 0) {
+    report.summary += "; " + std::to_string(report.exempt_calendar) + " unusual samples kept (calendar events)";
+  }
+  return report;
+}
+
+}  // namespace prescale::forecast
