@@ -185,7 +185,7 @@ void survive(Daemon& daemon, FakePrometheus& prometheus, FakePrometheus::Mode mo
 }
 
 std::string sha256_fingerprint_served(int port) {
-  return faults::run(fmt::format("openssl s_client -connect 127.0.0.1:{} -servername localhost </dev/null "
+  return faults::run(fmt::format("openssl s_client -connect 127.0.0.1:{} -servername localhost </dev/null 2>/dev/null "
                                  "| openssl x509 -noout -fingerprint -sha256",
                                  port))
       .output;

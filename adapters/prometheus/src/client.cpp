@@ -48,10 +48,17 @@ std::string trim(std::string text) {
 struct Received {
   std::string* body;
   std::string retry_after;
+  std::size_t max_body = 0;  // 0 = no limit
+  bool too_big = false;
 };
 
 size_t write_body(char* data, size_t size, size_t count, void* user) {
   auto* received = static_cast<Received*>(user);
+  // Refused as it arrives (decompressed), so a runaway reply never sits in memory.
+  if (received->max_body != 0 && received->body->size() + size * count > received->max_body) {
+    received->too_big = true;
+    return 0;  // curl stops with CURLE_WRITE_ERROR (not retried)
+  }
   received->body->append(data, size * count);
   return size * count;
 }
@@ -147,7 +154,7 @@ struct Client::Impl {
     CURL* handle = easy.get();
     curl_easy_reset(handle);
     response.body.clear();
-    Received received{&response.body, {}};
+    Received received{&response.body, {}, options.max_reply_bytes};
     char error_buffer[CURL_ERROR_SIZE] = {0};
     detail::CurlHeaderList headers;
     headers.append("Accept: application/json");
@@ -182,6 +189,9 @@ struct Client::Impl {
     }
     const CURLcode code = curl_easy_perform(handle);
     error_text = error_buffer[0] != 0 ? std::string(error_buffer) : std::string(curl_easy_strerror(code));
+    if (received.too_big)
+      error_text = fmt::format("reply larger than {} bytes, refused (narrow the query or aggregate it in PromQL)",
+                               options.max_reply_bytes);
     retry_after = received.retry_after;
     if (code == CURLE_OK) {
       curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);

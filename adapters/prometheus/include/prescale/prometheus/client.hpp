@@ -43,6 +43,9 @@ struct ClientOptions {
   std::string client_key_file;
   bool insecure_skip_verify = false;
   bool gzip = true;  ///< Accept-Encoding: gzip, deflate
+  /// A longer reply (after decompression) is refused as it arrives: a hostile
+  /// or runaway server cannot exhaust memory. 0 = no limit.
+  std::size_t max_reply_bytes = 64 * 1024 * 1024;
   /// Sleeps between retries; tests inject a recorder. Null: std::this_thread::sleep_for.
   std::function<void(std::chrono::milliseconds)> sleep;
   std::uint64_t jitter_seed = 0;  ///< 0: seeded from std::random_device
