@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "prescale/keda/external_scaler.hpp"
 #include "prescale/kubernetes/server.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
 
@@ -35,6 +36,7 @@ kubernetes::ServerOptions server_options(const config::ServerConfig& s, const Lo
   o.requestheader_username_headers = s.request_header.username_headers;
   o.requestheader_group_headers = s.request_header.group_headers;
   o.requestheader_extra_headers_prefix = s.request_header.extra_headers_prefix;
+  o.authentication_from_cluster = s.request_header.from_cluster;
   o.authorization.mode = s.authorization_mode == config::AuthorizationMode::webhook
                              ? kubernetes::AuthorizationOptions::Mode::webhook
                              : kubernetes::AuthorizationOptions::Mode::always_allow;
@@ -95,6 +97,7 @@ struct Daemon::Impl {
   std::string config_text;  // what the watcher compares against
   std::unique_ptr<Engine> engine;
   std::unique_ptr<kubernetes::Server> server;
+  std::unique_ptr<keda::ExternalScaler> keda;  ///< null unless server.keda.enabled
   std::thread engine_thread, watcher_thread;
   Interrupt watcher_stop;
   std::mutex reload_mutex;
@@ -133,6 +136,25 @@ Daemon::~Daemon() { stop(); }
 
 Status Daemon::start() {
   if (auto started = impl_->server->start(); !started) return started;
+  if (const auto& k = impl_->config.server.keda; k.enabled) {
+    keda::ScalerOptions keda_options;
+    keda_options.address = k.address;
+    keda_options.cert_file = k.cert_file;
+    keda_options.key_file = k.key_file;
+    keda_options.client_ca_file = k.client_ca_file;
+    Impl* impl = impl_.get();
+    keda_options.log = [impl](std::string_view level, std::string_view message) {
+      impl->log(LogRecord{level == "error" ? LogLevel::error : level == "warn" ? LogLevel::warning
+                                                                                : LogLevel::info,
+                          std::string(message), {}}
+                    .with("component", "keda"));
+    };
+    impl_->keda = std::make_unique<keda::ExternalScaler>(keda_options, impl_->store);
+    if (auto started = impl_->keda->start(); !started) {
+      impl_->server->stop();
+      return make_error("server.keda: " + started.error().message);
+    }
+  }
   impl_->log(LogRecord{LogLevel::info, "serving", {}}
                  .with("address", impl_->config.server.address)
                  .with("port", static_cast<std::int64_t>(impl_->server->port()))
@@ -208,6 +230,7 @@ void Daemon::stop() {
   if (impl_->watcher_thread.joinable()) impl_->watcher_thread.join();
   if (impl_->engine) impl_->engine->stop();
   if (impl_->engine_thread.joinable()) impl_->engine_thread.join();
+  if (impl_->keda) impl_->keda->stop();
   if (impl_->server) impl_->server->stop();
 }
 

@@ -235,7 +235,7 @@ void parse_prometheus(const Node& node, PrometheusConfig& p) {
 void parse_server(const Node& node, ServerConfig& s) {
   node.require_map();
   node.check_keys({"address", "tlsCertFile", "tlsKeyFile", "clientCAFile", "requestHeader",
-                   "authorization"});
+                   "authorization", "keda"});
   if (auto n = node.get("address")) {
     s.address = n->as_string();
     const auto colon = s.address.rfind(':');
@@ -252,7 +252,8 @@ void parse_server(const Node& node, ServerConfig& s) {
   if (auto n = node.get("requestHeader")) {
     n->require_map();
     n->check_keys({"clientCAFile", "allowedNames", "usernameHeaders", "groupHeaders",
-                   "extraHeadersPrefix"});
+                   "extraHeadersPrefix", "fromCluster"});
+    if (auto c = n->get("fromCluster")) s.request_header.from_cluster = c->as_bool();
     auto strings = [](const Node& list) {
       std::vector<std::string> out;
       for (const auto& item : list.as_list()) out.push_back(item.as_string());
@@ -279,6 +280,26 @@ void parse_server(const Node& node, ServerConfig& s) {
     }
     if (auto k = n->get("kubeconfig")) s.authorization_kubeconfig = k->as_string();
     if (auto t = n->get("cacheTTL")) s.authorization_cache_ttl_seconds = t->as_duration(0);
+  }
+  if (auto n = node.get("keda")) {
+    n->require_map();
+    n->check_keys({"enabled", "address", "certFile", "keyFile", "clientCAFile"});
+    auto& k = s.keda;
+    if (auto e = n->get("enabled")) k.enabled = e->as_bool();
+    if (auto a = n->get("address")) {
+      k.address = a->as_string();
+      const auto colon = k.address.rfind(':');
+      const auto port = colon == std::string::npos ? std::string() : k.address.substr(colon + 1);
+      if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
+          std::stol(port) > 65535)
+        a->fail(fmt::format("'{}' is not host:port (e.g. 0.0.0.0:9443)", k.address));
+    }
+    if (auto f = n->get("certFile")) k.cert_file = f->as_string();
+    if (auto f = n->get("keyFile")) k.key_file = f->as_string();
+    if (auto f = n->get("clientCAFile")) k.client_ca_file = f->as_string();
+    if (k.cert_file.empty() != k.key_file.empty()) n->fail("set both certFile and keyFile, or neither");
+    if (!k.client_ca_file.empty() && k.cert_file.empty())
+      n->fail("clientCAFile needs TLS: set certFile and keyFile too");
   }
 }
 
@@ -381,11 +402,19 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "groupHeaders" << YAML::Value << YAML::Flow << s.request_header.group_headers;
   out << YAML::Key << "extraHeadersPrefix" << YAML::Value << YAML::Flow
       << s.request_header.extra_headers_prefix;
+  out << YAML::Key << "fromCluster" << YAML::Value << s.request_header.from_cluster;
   out << YAML::EndMap;
   out << YAML::Key << "authorization" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "mode" << YAML::Value << std::string(to_string(s.authorization_mode));
   out << YAML::Key << "kubeconfig" << YAML::Value << s.authorization_kubeconfig;
   out << YAML::Key << "cacheTTL" << YAML::Value << format_duration(s.authorization_cache_ttl_seconds);
+  out << YAML::EndMap;
+  out << YAML::Key << "keda" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << s.keda.enabled;
+  out << YAML::Key << "address" << YAML::Value << s.keda.address;
+  out << YAML::Key << "certFile" << YAML::Value << s.keda.cert_file;
+  out << YAML::Key << "keyFile" << YAML::Value << s.keda.key_file;
+  out << YAML::Key << "clientCAFile" << YAML::Value << s.keda.client_ca_file;
   out << YAML::EndMap;
   out << YAML::EndMap;
 

@@ -57,6 +57,11 @@ struct ServerConfig {
     std::vector<std::string> username_headers = {"X-Remote-User"};
     std::vector<std::string> group_headers = {"X-Remote-Group"};
     std::vector<std::string> extra_headers_prefix = {"X-Remote-Extra-"};
+    /// Read the CA, allowed names and header names (and the client CA when
+    /// clientCAFile is empty) from kube-system/extension-apiserver-authentication,
+    /// as aggregated API servers do in a cluster (a Pod cannot mount that
+    /// ConfigMap); used when clientCAFile is empty.
+    bool from_cluster = false;
     bool operator==(const RequestHeader&) const = default;
   } request_header;
   AuthorizationMode authorization_mode = AuthorizationMode::always_allow;
@@ -64,6 +69,16 @@ struct ServerConfig {
   /// SubjectAccessReviews; empty = in-cluster service account.
   std::string authorization_kubeconfig;
   std::int64_t authorization_cache_ttl_seconds = 10;
+  /// KEDA external-scaler gRPC service (`server.keda`), for clusters where
+  /// KEDA owns external.metrics.k8s.io.
+  struct Keda {
+    bool enabled = false;
+    std::string address = "0.0.0.0:9443";
+    std::string cert_file;       ///< TLS when cert and key are set
+    std::string key_file;
+    std::string client_ca_file;  ///< with TLS: require client certificates it signed
+    bool operator==(const Keda&) const = default;
+  } keda;
 
   bool operator==(const ServerConfig&) const = default;
 };
