@@ -163,14 +163,16 @@ int main(int argc, char** argv) {
   double last_cpu = cpu_at_start, last_t = 0;
   long last_fits = 0;
   std::vector<double> rss_after_warmup;
-  const double warmup = std::min(minutes * 60 / 3, 300.0);
+  const double warmup = std::min(minutes * 60 / 3, 300.0);  // and two refit rounds, below
   double max_fits_per_minute = 0, first_full_refit_seconds = -1;
   while (elapsed() < minutes * 60) {
     std::this_thread::sleep_for(std::chrono::duration<double>(sample_seconds));
     const double t = elapsed(), cpu = cpu_seconds(), rss = rss_mib();
     const long f = fits.load();
     const double fits_per_minute = (f - last_fits) / (t - last_t) * 60;
-    if (t > warmup) {
+    // Warm once two full refit rounds are in: every model, buffer and
+    // connection has been allocated at least once.
+    if (t > warmup && f >= 2L * targets) {
       rss_after_warmup.push_back(rss);
       max_fits_per_minute = std::max(max_fits_per_minute, fits_per_minute);
     }
@@ -202,9 +204,11 @@ int main(int argc, char** argv) {
       "\"engine_errors\":%ld,\"first_full_refit_seconds\":%.0f,\"max_fits_per_minute_after_warmup\":%.0f,"
       "\"fit_seconds_total\":%.1f,\"cpu_cores_mean\":%.2f,\"rss_mib_after_warmup\":%.1f,"
       "\"rss_mib_peak_after_warmup\":%.1f,\"rss_growth_percent\":%.1f,\"served_metrics\":%zu,"
+      "\"target_ticks_per_second\":%.0f,\"target_ticks_per_second_needed\":%.0f,"
       "\"bad_values\":%ld}\n",
       targets, total, speed, fits.load(), engine_errors.load(), first_full_refit_seconds,
       max_fits_per_minute, fit_cpu_seconds.load(), (cpu_seconds() - cpu_at_start) / total, first, peak,
-      first > 0 ? (peak - first) / first * 100 : 0.0, store.current()->metrics.size(), bad);
+      first > 0 ? (peak - first) / first * 100 : 0.0, store.current()->metrics.size(),
+      static_cast<double>(snapshots.load()) / total, targets * speed / static_cast<double>(step), bad);
   return bad == 0 ? 0 : 1;
 }
