@@ -12,7 +12,10 @@ engine Helm uses), and every rendered object is
   * linted with yamllint.
 Negative scenarios must fail with a message that names the bad value.
 
-Usage: check_chart.py CHART_DIR RENDER_BINARY
+Each rendered daemon config is also validated by the real
+`prescale check-config`, so the chart and the daemon agree on the schema.
+
+Usage: check_chart.py CHART_DIR RENDER_BINARY [PRESCALE_BINARY]
 """
 import copy
 import json
@@ -27,6 +30,7 @@ import kubernetes.client as k8s
 import yaml
 
 CHART, RENDER = sys.argv[1], sys.argv[2]
+PRESCALE = sys.argv[3] if len(sys.argv) > 3 else None
 failures = []
 
 
@@ -176,7 +180,9 @@ TARGET = {"metric": "payments-rps-forecast", "namespace": "payments", "labels": 
 
 SCENARIOS = {
     "defaults": {},
-    "with-target": {"config": {"targets": [TARGET]}},
+    "with-calendars": {"config": {"calendars": {"nyse": {"timezone": "America/New_York",
+                                                          "sessions": [{"name": "market-open", "start": "09:30", "end": "16:00"}]}},
+                                  "targets": [dict(TARGET, calendars=["nyse"])]}},
     "cert-manager": {"tls": {"mode": "certManager"}},
     "cert-manager-issuer": {"tls": {"mode": "certManager",
                                     "certManager": {"issuerRef": {"name": "corp-ca", "kind": "ClusterIssuer"}}}},
@@ -190,6 +196,7 @@ SCENARIOS = {
                          "topologySpreadConstraints": {"enabled": False}},
     "external-service-account": {"serviceAccount": {"create": False, "name": "platform-sa"}},
     "digest": {"image": {"digest": "sha256:" + "a" * 64}},
+    "keda": {"keda": {"enabled": True}, "apiService": {"create": False}},
     "scheduling": {"nodeSelector": {"pool": "system"}, "priorityClassName": "system-cluster-critical",
                    "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "system", "effect": "NoSchedule"}],
                    "imagePullSecrets": [{"name": "regcred"}], "podAnnotations": {"team": "platform"}},
@@ -204,10 +211,19 @@ NEGATIVE = {
     "unknown-key": ({"replicas": 3}, r"replicas"),
     "bad-duration": ({"config": {"targets": [dict(TARGET, leadTime="5 minutes")]}}, r"5 minutes"),
     "no-sa-name": ({"serviceAccount": {"create": False}}, r"serviceAccount\.name"),
+    "no-targets": ({}, r"config\.targets"),
+    "keda-low-port": ({"keda": {"enabled": True, "port": 80}}, r"keda\.port|80"),
 }
 
 
+# Every scenario but "no-targets" carries one target: the chart (like the
+# daemon) refuses a config without targets.
+BASE = {"config": {"targets": [TARGET]}}
+
+
 def validate_and_render(name, overlay):
+    if name != "no-targets":
+        overlay = deep_merge(BASE, overlay)
     values = deep_merge(DEFAULTS, overlay)
     try:
         jsonschema.validate(values, SCHEMA)
@@ -247,6 +263,15 @@ for name, overlay in SCENARIOS.items():
                           capture_output=True, text=True)
     if lint.returncode != 0:
         fail(name, "yamllint:\n" + lint.stdout)
+    if PRESCALE:
+        config_text = next(d for d in docs if d["kind"] == "ConfigMap")["data"]["config.yaml"]
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write(config_text)
+            config_file = f.name
+        check = subprocess.run([PRESCALE, "check-config", config_file], capture_output=True, text=True)
+        os.unlink(config_file)
+        if check.returncode != 0:
+            fail(name, "prescale check-config refuses the rendered config: " + check.stderr.strip())
     # What each toggle promises.
     has = lambda kind: kind in kinds
     if name == "defaults":
@@ -283,9 +308,16 @@ for name, overlay in SCENARIOS.items():
         deployment = next(d for d in docs if d["kind"] == "Deployment")
         if has("ServiceAccount") or deployment["spec"]["template"]["spec"]["serviceAccountName"] != "platform-sa":
             fail(name, "must use the given ServiceAccount and not create one")
-    if name == "with-target":
+    if name == "keda":
         config = yaml.safe_load(next(d for d in docs if d["kind"] == "ConfigMap")["data"]["config.yaml"])
-        if config["targets"][0]["metric"] != "payments-rps-forecast" or "tls" not in config["server"]:
+        service = next(d for d in docs if d["kind"] == "Service")
+        if config["server"].get("keda", {}).get("address") != "0.0.0.0:9443" or has("APIService"):
+            fail(name, "keda.enabled must configure server.keda, and no APIService is wanted here")
+        if 9443 not in [p["port"] for p in service["spec"]["ports"]]:
+            fail(name, "the Service must expose the KEDA gRPC port")
+    if name == "defaults":
+        config = yaml.safe_load(next(d for d in docs if d["kind"] == "ConfigMap")["data"]["config.yaml"])
+        if config["targets"][0]["metric"] != "payments-rps-forecast" or "tlsCertFile" not in config["server"]:
             fail(name, "the daemon config must carry the targets and the chart's server section")
     print(f"ok   {name}: {len(docs)} objects ({', '.join(kinds)})")
 

@@ -203,3 +203,33 @@ TEST_CASE("model names follow the forecast library's vocabulary", "[config]") {
     CHECK(error_of(std::string("targets:\n  - metric: a\n    query: up\n    model: ") + model + "\n").empty());
   }
 }
+
+TEST_CASE("server.keda and requestHeader.fromCluster, as the Helm chart writes them", "[config]") {
+  const auto config = parse_config(std::string(R"(server:
+  address: 0.0.0.0:6443
+  tlsCertFile: /etc/prescale/tls/tls.crt
+  tlsKeyFile: /etc/prescale/tls/tls.key
+  requestHeader:
+    fromCluster: true
+  keda:
+    enabled: true
+    address: 0.0.0.0:9443
+    certFile: /etc/prescale/tls/tls.crt
+    keyFile: /etc/prescale/tls/tls.key
+)") + kMinimal);
+  CHECK(config.server.request_header.from_cluster);
+  CHECK(config.server.keda.enabled);
+  CHECK(config.server.keda.address == "0.0.0.0:9443");
+  CHECK(config.server.keda.cert_file == "/etc/prescale/tls/tls.crt");
+  CHECK_FALSE(parse_config(kMinimal).server.keda.enabled);
+
+  const auto back = parse_config(prescale::config::to_yaml(config));
+  CHECK(back.server == config.server);
+
+  CHECK_THAT(error_of(std::string("server:\n  keda:\n    address: nine\n") + kMinimal),
+             Catch::Contains("server.keda.address") && Catch::Contains("'nine'"));
+  CHECK_THAT(error_of(std::string("server:\n  keda:\n    certFile: a.crt\n") + kMinimal),
+             Catch::Contains("server.keda") && Catch::Contains("keyFile"));
+  CHECK_THAT(error_of(std::string("server:\n  keda:\n    enable: true\n") + kMinimal),
+             Catch::Contains("enable"));
+}

@@ -59,11 +59,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* The daemon's config: the user's, with the server section the chart owns. */}}
 {{- define "prescale.config" -}}
+{{- if not .Values.config.targets -}}
+{{- fail "config.targets: add at least one target (the daemon refuses a config without targets; see config/example.yaml)" -}}
+{{- end -}}
 {{- $config := deepCopy .Values.config -}}
 {{- $server := default (dict) $config.server -}}
 {{- $_ := set $server "address" (printf "0.0.0.0:%d" (int .Values.containerPort)) -}}
-{{- $_ := set $server "tls" (dict "certFile" "/etc/prescale/tls/tls.crt" "keyFile" "/etc/prescale/tls/tls.key") -}}
+{{- $_ := set $server "tlsCertFile" "/etc/prescale/tls/tls.crt" -}}
+{{- $_ := set $server "tlsKeyFile" "/etc/prescale/tls/tls.key" -}}
 {{- $_ := set $server "requestHeader" (dict "fromCluster" true) -}}
+{{- if .Values.keda.enabled -}}
+{{- $_ := set $server "keda" (dict "enabled" true "address" (printf "0.0.0.0:%d" (int .Values.keda.port)) "certFile" "/etc/prescale/tls/tls.crt" "keyFile" "/etc/prescale/tls/tls.key") -}}
+{{- end -}}
 {{- $_ := set $config "server" $server -}}
 {{- toYaml $config -}}
 {{- end -}}
