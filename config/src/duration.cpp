@@ -36,8 +36,11 @@ Expected<std::int64_t> parse_duration_seconds(std::string_view text) {
     if (unit == 0)
       return make_error("bad duration " + quoted + ": a number needs a unit s, m, h, d, w or y");
     ++i;
+    // Checked before multiplying: 555555555555y would overflow int64 (found by fuzzing).
+    constexpr std::int64_t kMaxSeconds = 100LL * 365 * 86400;
+    if (number > kMaxSeconds / unit || total + number * unit > kMaxSeconds)
+      return make_error("duration " + quoted + " is too large (at most 100 years)");
     total += number * unit;
-    if (total > 100LL * 365 * 86400) return make_error("duration " + quoted + " is too large");
   }
   return total;
 }
