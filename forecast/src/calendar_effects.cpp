@@ -3,6 +3,7 @@
 #include <Eigen/Cholesky>
 
 #include <cmath>
+#include <map>
 #include <utility>
 
 namespace prescale::forecast {
@@ -177,7 +178,11 @@ Expected<CalendarEffects> estimate_calendar_effects_in_groups(std::span<const do
     gram = gram.selfadjointView<Eigen::Lower>();
     const Eigen::VectorXd rhs = x_active.transpose() * y_within;
     const double scale = gram.diagonal().mean();
-    for (Index k = 0; k < a; ++k) gram(k, k) += options.ridge * gram(k, k) + 1e-9 * scale + 1e-12;
+    for (Index k = 0; k < a; ++k) {
+      const auto column = static_cast<std::size_t>(active[static_cast<std::size_t>(k)]);
+      const double ridge = column < options.column_ridge.size() ? options.column_ridge[column] : options.ridge;
+      gram(k, k) += ridge * gram(k, k) + 1e-9 * scale + 1e-12;
+    }
     const Eigen::LDLT<Eigen::MatrixXd> solver(gram);
     if (solver.info() != Eigen::Success) return make_error("calendar regression is ill-conditioned");
     const Eigen::VectorXd solution = solver.solve(rhs);
@@ -188,6 +193,34 @@ Expected<CalendarEffects> estimate_calendar_effects_in_groups(std::span<const do
   const Eigen::VectorXd effect = regressors * effects.beta;
   effects.effect.assign(effect.data(), effect.data() + effect.size());
   return effects;
+}
+
+PooledRegressors pool_sibling_events(const Eigen::MatrixXd& regressors, const std::vector<std::string>& names,
+                                     std::size_t history) {
+  PooledRegressors result;
+  const Index p = regressors.cols();
+  const Index n = std::min<Index>(static_cast<Index>(history), regressors.rows());
+  // "<c>.<e>.<suffix>" -> (<c>, <suffix>); only events seen in the history.
+  std::map<std::pair<std::string, std::string>, std::vector<Index>> groups;
+  for (Index j = 0; j < p && static_cast<std::size_t>(j) < names.size(); ++j) {
+    const std::string& name = names[static_cast<std::size_t>(j)];
+    const auto first = name.find('.');
+    const auto second = first == std::string::npos ? std::string::npos : name.find('.', first + 1);
+    if (second == std::string::npos) continue;
+    if (regressors.col(j).head(n).cwiseAbs().sum() == 0.0) continue;
+    groups[{name.substr(0, first), name.substr(second + 1)}].push_back(j);
+  }
+  for (auto& [key, columns] : groups) {
+    if (columns.size() >= 2) result.pooled.push_back(columns);
+  }
+  result.matrix.resize(regressors.rows(), p + static_cast<Index>(result.pooled.size()));
+  result.matrix.leftCols(p) = regressors;
+  for (std::size_t k = 0; k < result.pooled.size(); ++k) {
+    Eigen::VectorXd shared = Eigen::VectorXd::Zero(regressors.rows());
+    for (Index j : result.pooled[k]) shared += regressors.col(j);
+    result.matrix.col(p + static_cast<Index>(k)) = shared;
+  }
+  return result;
 }
 
 CalendarRegression::CalendarRegression(std::shared_ptr<const Model> base, CalendarEffectsOptions options)
@@ -202,10 +235,35 @@ FitResult CalendarRegression::fit(const FitInput& input) const {
     result.message = "no calendar regressors";
     return result;
   }
-  auto effects = estimate_calendar_effects(input.y, input.layout, *input.regressors, options_);
+  const Eigen::MatrixXd& x = *input.regressors;
+  const Index p = x.cols();
+  PooledRegressors pooled;
+  CalendarEffectsOptions options = options_;
+  if (options_.sibling_ridge > 0) {
+    pooled = pool_sibling_events(x, input.regressor_names, input.y.size());
+    if (!pooled.pooled.empty()) {
+      options.column_ridge.assign(static_cast<std::size_t>(pooled.matrix.cols()), options_.ridge);
+      for (const auto& columns : pooled.pooled) {
+        for (Index j : columns) options.column_ridge[static_cast<std::size_t>(j)] = options_.sibling_ridge;
+      }
+    }
+  }
+  auto effects = estimate_calendar_effects(input.y, input.layout, pooled.pooled.empty() ? x : pooled.matrix, options);
   if (!effects) {
     result.message = effects.error().message;
     return result;
+  }
+  if (!pooled.pooled.empty()) {
+    // Fold the shared profiles into their members: x.beta over the original columns.
+    Eigen::VectorXd beta = effects->beta.head(p);
+    for (std::size_t k = 0; k < pooled.pooled.size(); ++k) {
+      for (Index j : pooled.pooled[k]) beta(j) += effects->beta(p + static_cast<Index>(k));
+    }
+    effects->beta = beta;
+    const Eigen::VectorXd effect = x * beta;
+    effects->effect.assign(effect.data(), effect.data() + effect.size());
+    effects->active_columns = 0;
+    for (Index j = 0; j < p; ++j) effects->active_columns += beta(j) != 0.0 ? 1 : 0;
   }
   if (effects->active_columns == 0) {
     result.message = "no calendar column varies within the history's seasons (the season alone models them)";

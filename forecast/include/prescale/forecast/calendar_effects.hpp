@@ -15,7 +15,9 @@
 // polluted by the events, and forecasts add X_future.beta back.
 //
 // Ridge: each column j is penalised by ridge * ||x~_j||^2 (scale free), plus
-// a tiny absolute term that makes all-zero columns exactly zero.
+// a tiny absolute term that makes all-zero columns exactly zero. Sibling
+// events that occur in the history are pooled (CalendarEffectsOptions::
+// sibling_ridge): a shared column per suffix plus shrunken deviations.
 #include <Eigen/Core>
 
 #include <cstddef>
@@ -41,6 +43,15 @@ struct CalendarEffectsOptions {
   /// left to the season: their effect depends on the time of day (a holiday
   /// night is an ordinary night), which one coefficient cannot say.
   double max_share = 0.5;
+  /// Per-column ridge overriding `ridge` (empty: `ridge` for every column).
+  std::vector<double> column_ridge;
+  /// Partial pooling of sibling events (CalendarRegression): events of one
+  /// calendar with the same columns (payroll-mid and payroll-end: .on and the
+  /// same elapsed buckets) share a profile, each deviating from it under this
+  /// relative ridge (10: deviations shrink by about 90%); 0 = no pooling. A
+  /// payroll day is then forecast from every earlier payroll day, not only
+  /// from those of its own rule.
+  double sibling_ridge = 10.0;
 };
 
 /// Estimated effects. Value type.
@@ -70,6 +81,17 @@ struct CalendarEffects {
     std::span<const double> y, std::span<const std::uint32_t> groups, std::size_t group_count,
     const Eigen::MatrixXd& regressors, const CalendarEffectsOptions& options = {},
     std::span<const std::uint8_t> ignore = {});
+
+/// Columns of `regressors` plus one shared column per group of sibling event
+/// columns that occur in the first `history` rows ("<c>.<e>.<suffix>" with
+/// the same <c> and <suffix>, at least two events); `pooled[k]` lists the
+/// original columns summed into shared column k.
+struct PooledRegressors {
+  Eigen::MatrixXd matrix;
+  std::vector<std::vector<Eigen::Index>> pooled;
+};
+[[nodiscard]] PooledRegressors pool_sibling_events(const Eigen::MatrixXd& regressors,
+                                                   const std::vector<std::string>& names, std::size_t history);
 
 /// The longest season of the layout with at least `min_cycles` cycles in the
 /// first n samples; layout->periods() when none.
