@@ -11,12 +11,15 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "commands.hpp"
+#include "input_options.hpp"
+#include "prescale/config/duration.hpp"
 #include "prescale/forecast/decomposition.hpp"
 #include "prescale/forecast/holt_winters.hpp"
 #include "prescale/forecast/kernels.hpp"
@@ -38,6 +41,13 @@ struct BenchOptions {
   std::size_t candidates = 256;
   double seconds = 1.0;
   std::string format = "table";
+  // --suite: `prescale simulate` over each trace, one summary table.
+  std::vector<std::string> suite;
+  double capacity_per_replica = 0;
+  bool auto_capacity = false;
+  std::string startup = "3m";
+  std::string timezone = "UTC";
+  std::string refit_interval;  // "" = simulate's default
 };
 
 struct KernelFigures {
@@ -259,6 +269,159 @@ void run_bench(const BenchOptions& options) {
                  f.kernel->name);
 }
 
+// ---- --suite: simulate over several traces --------------------------------
+
+std::string shell_quote(const std::string& text) {
+  std::string out(1, '\'');
+  for (char c : text) {
+    if (c == '\'') {
+      out.append("'\\''");
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('\'');
+  return out;
+}
+
+/// --auto-capacity: one pod serves a tenth of the trace's 95th-percentile
+/// load, so every trace peaks near 10 replicas whatever its units.
+double auto_capacity(const fc::Series& series) {
+  std::vector<double> v;
+  for (double x : series.values)
+    if (std::isfinite(x)) v.push_back(x);
+  if (v.empty()) return 0;
+  const auto k = static_cast<std::size_t>(0.95 * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k] / 10;
+}
+
+struct SuiteRow {
+  std::string trace;
+  double capacity = 0;
+  std::size_t steps = 0;
+  bool predictive = false;
+  double violation[3] = {0, 0, 0};  // reactive, predictive, oracle
+  double replica_hours[3] = {0, 0, 0};
+  std::optional<double> mase;
+  std::string model;
+  std::string error;
+  double seconds = 0;
+  double cut_percent() const {
+    return violation[0] > 0 ? 100 * (violation[0] - violation[1]) / violation[0] : 0;
+  }
+  double extra_percent() const {
+    return replica_hours[0] > 0 ? 100 * (replica_hours[1] - replica_hours[0]) / replica_hours[0] : 0;
+  }
+};
+
+// Runs this binary's own `simulate` (the code the user runs) and reads its JSON.
+SuiteRow simulate_trace(const BenchOptions& options, const std::string& trace) {
+  SuiteRow row;
+  row.trace = std::filesystem::path(trace).filename().string();
+  InputOptions input;
+  input.input = trace;
+  input.timezone = options.timezone;
+  const fc::Series series = load_series(input);
+  row.capacity = options.auto_capacity ? auto_capacity(series) : options.capacity_per_replica;
+  if (!(row.capacity > 0)) throw Failure(fmt::format("{}: no positive load to derive a capacity from", trace));
+
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Failure("bench --suite: cannot find this executable (/proc/self/exe): " + ec.message());
+  std::string command = fmt::format("{} simulate --input {} --timezone {} --capacity-per-replica {:.17g} "
+                                    "--startup {} --format json",
+                                    shell_quote(self.string()), shell_quote(trace), shell_quote(options.timezone),
+                                    row.capacity, shell_quote(options.startup));
+  if (!options.refit_interval.empty()) command += " --refit-interval " + shell_quote(options.refit_interval);
+  const auto started = Clock::now();
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) throw Failure("bench --suite: cannot run " + command);
+  std::string text;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) text.append(buffer, n);
+  const int status = ::pclose(pipe);
+  row.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  if (status != 0) {
+    row.error = fmt::format("simulate failed (status {})", status);
+    return row;
+  }
+  const auto json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded()) {
+    row.error = "simulate printed no JSON";
+    return row;
+  }
+  row.steps = json.value("steps", std::size_t{0});
+  row.predictive = json.value("predictive_available", false);
+  for (const auto& run : json.at("runs")) {
+    const std::string name = run.value("name", "");
+    const int slot = name == "reactive" ? 0 : name == "predictive" ? 1 : name == "oracle" ? 2 : -1;
+    if (slot < 0) continue;
+    row.violation[slot] = run.value("slo_violation_minutes", 0.0);
+    row.replica_hours[slot] = run.value("replica_hours", 0.0);
+  }
+  // MASE of the model the engine would pick, backtested at the lead window
+  // (start-up + 15 s sync + one step) over the whole trace.
+  auto startup = config::parse_duration_seconds(options.startup);
+  fc::SelectionOptions selection;
+  const std::int64_t lead = (startup ? *startup : 180) + 15 + series.step_seconds;
+  try {
+    const auto prepared = prepare_and_select(input, selection, std::to_string(lead) + "s");
+    row.mase = prepared.selection.selected_mase;
+    row.model = prepared.selection.model;
+  } catch (const Failure& e) {
+    row.model = std::string("backtest failed: ") + e.what();
+  }
+  return row;
+}
+
+void run_suite(const BenchOptions& options) {
+  if (options.auto_capacity == (options.capacity_per_replica > 0))
+    throw Failure("bench --suite: give exactly one of --capacity-per-replica X or --auto-capacity");
+  if (auto s = config::parse_duration_seconds(options.startup); !s || *s <= 0)
+    throw Failure("--startup: '" + options.startup + "' is not a positive duration (e.g. 90s, 3m)");
+  std::vector<SuiteRow> rows;
+  for (const auto& trace : options.suite) {
+    if (options.format == "table") std::fprintf(stderr, "simulating %s ...\n", trace.c_str());
+    rows.push_back(simulate_trace(options, trace));
+  }
+  if (options.format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : rows) {
+      nlohmann::json j = {{"trace", r.trace},
+                          {"capacity_per_replica", r.capacity},
+                          {"steps", r.steps},
+                          {"predictive_available", r.predictive},
+                          {"violation_minutes", {{"reactive", r.violation[0]}, {"predictive", r.violation[1]}, {"oracle", r.violation[2]}}},
+                          {"replica_hours", {{"reactive", r.replica_hours[0]}, {"predictive", r.replica_hours[1]}, {"oracle", r.replica_hours[2]}}},
+                          {"violation_cut_percent", r.cut_percent()},
+                          {"extra_replica_hours_percent", r.extra_percent()},
+                          {"model", r.model},
+                          {"seconds", r.seconds}};
+      j["mase"] = r.mase ? nlohmann::json(*r.mase) : nlohmann::json(nullptr);
+      if (!r.error.empty()) j["error"] = r.error;
+      out.push_back(j);
+    }
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print("startup {} · capacity {} · violation = minutes demand exceeded ready capacity\n", options.startup,
+             options.auto_capacity ? "p95(demand)/10 per trace (--auto-capacity)" : "given");
+  fmt::print("{:<42} {:>9} {:>27} {:>7} {:>27} {:>7} {:>6}\n", "trace", "capacity",
+             "violation min reac/pred/orc", "cut %", "replica-h reac/pred/orc", "extra %", "MASE");
+  for (const auto& r : rows) {
+    if (!r.error.empty()) {
+      fmt::print("{:<42} {:>9.4g} {}\n", r.trace, r.capacity, r.error);
+      continue;
+    }
+    fmt::print("{:<42} {:>9.4g} {:>27} {:>7.1f} {:>27} {:>7.1f} {:>6}\n", r.trace, r.capacity,
+               fmt::format("{:.0f}/{}/{:.0f}", r.violation[0], r.predictive ? fmt::format("{:.0f}", r.violation[1]) : "-", r.violation[2]),
+               r.cut_percent(),
+               fmt::format("{:.1f}/{}/{:.1f}", r.replica_hours[0], r.predictive ? fmt::format("{:.1f}", r.replica_hours[1]) : "-", r.replica_hours[2]),
+               r.extra_percent(), r.mase ? fmt::format("{:.3f}", *r.mase) : "-");
+  }
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
@@ -269,7 +432,12 @@ void add_bench_command(CLI::App& app) {
       "on generated series (daily + weekly pattern + noise, 5-minute steps; 28 days\n"
       "by default). Reports raw kernel candidate-points/s and whole fits in series/s,\n"
       "each with its ratio to the scalar kernel measured in the same run.\n"
-      "Example: prescale bench --series 16 --threads 2 --format json");
+      "Example: prescale bench --series 16 --threads 2 --format json\n\n"
+      "--suite F1.csv F2.csv ... instead runs `prescale simulate` over each trace and\n"
+      "prints one table: SLO-violation minutes and replica-hours of the reactive,\n"
+      "predictive and oracle runs, the predictive cut and extra cost, and the backtest\n"
+      "MASE of the chosen model at the lead window.\n"
+      "Example: prescale bench --suite nyc_taxi.csv trace.csv --auto-capacity --startup 3m");
   cmd->add_option("--series", options->series, "Series fitted per kernel")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -295,7 +463,26 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--format", options->format, "Output: table or json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
-  cmd->callback([options] { run_bench(*options); });
+  cmd->add_option("--suite", options->suite,
+                  "Traces (CSV) to simulate instead of measuring kernels")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--capacity-per-replica", options->capacity_per_replica,
+                  "--suite: requests/s one pod serves, the same for every trace");
+  cmd->add_flag("--auto-capacity", options->auto_capacity,
+                "--suite: per trace, capacity = 95th percentile of its load / 10 (so each\n"
+                "trace needs about 10 pods at its busy times, whatever its units)");
+  cmd->add_option("--startup", options->startup, "--suite: pod start-up time")->capture_default_str();
+  cmd->add_option("--timezone", options->timezone, "--suite: zone the seasons are counted in")
+      ->capture_default_str();
+  cmd->add_option("--refit-interval", options->refit_interval,
+                  "--suite: the predictive engine's refit interval (default: simulate's)");
+  cmd->callback([options] {
+    if (!options->suite.empty()) {
+      run_suite(*options);
+    } else {
+      run_bench(*options);
+    }
+  });
 }
 
 }  // namespace prescale::cli
