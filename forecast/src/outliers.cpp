@@ -215,8 +215,24 @@ OutlierReport replace_outliers(const FitInput& input, const OutlierOptions& opti
   const Pass first = run_pass(input, period, options, none);
   const Pass second = run_pass(input, period, options, first.flagged);
   report.exempt_calendar = second.exempt;
+  std::vector<std::uint8_t> flags = second.flagged;
+  // The newest cycle of the shortest season is never touched, and an episode
+  // longer than one cycle is kept: either may be a new level (a deployment,
+  // a migrated customer), and the newest samples drive every forecast.
+  const std::size_t cycle = layout->slots[0];
+  for (std::size_t t = n > cycle ? n - cycle : 0; t < n; ++t) flags[t] = 0;
+  for (std::size_t t = 0; t < n;) {
+    if (flags[t] == 0) {
+      ++t;
+      continue;
+    }
+    std::size_t end = t;
+    while (end < n && flags[end] != 0) ++end;
+    if (end - t > cycle) std::fill(flags.begin() + static_cast<std::ptrdiff_t>(t), flags.begin() + static_cast<std::ptrdiff_t>(end), 0);
+    t = end;
+  }
   for (std::size_t t = 0; t < n; ++t) {
-    if (second.flagged[t] == 0 || std::isnan(second.baseline[t])) continue;
+    if (flags[t] == 0 || std::isnan(second.baseline[t])) continue;
     report.flagged[t] = 1;
     report.cleaned[t] = second.baseline[t];
     ++report.points;

@@ -22,7 +22,9 @@
 // two hours of a session: the market-open burst, whose size varies from day
 // to day). Inside events the scale is that of the same events. Indicator
 // columns on in more than half of the rows (business days) split the slots
-// into groups instead. Flagged samples are replaced by the baseline.
+// into groups instead. Flagged samples are replaced by the baseline, except
+// in the newest cycle of the shortest season and in episodes longer than one
+// cycle: those may be a new level, which the forecast must follow.
 #include <cstddef>
 #include <cstdint>
 #include <string>
