@@ -92,12 +92,12 @@ Pass run_pass(const FitInput& input, std::size_t period, const OutlierOptions& o
       if (effects) {
         std::copy_n(effects->effect.begin(), n, effect.begin());
         unusual = std::move(effects->unusual);
-        // Rare columns (< 10% of the rows: an event, or the first part of a
+        // Rare columns (< 5% of the rows: an event, or the first part of a
         // session) mark an onset whose size varies from one occurrence to
         // the next: the calendar's doing, never an incident.
         std::vector<std::uint8_t> rare(events.size(), 0);
         for (std::size_t k = 0; k < events.size(); ++k) {
-          rare[k] = event_columns.col(static_cast<Eigen::Index>(k)).sum() < 0.1 * static_cast<double>(n) ? 1 : 0;
+          rare[k] = event_columns.col(static_cast<Eigen::Index>(k)).sum() < 0.05 * static_cast<double>(n) ? 1 : 0;
         }
         for (std::size_t t = 0; t < n; ++t) {
           for (std::size_t k = 0; k < events.size(); ++k) {

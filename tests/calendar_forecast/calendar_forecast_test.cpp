@@ -50,9 +50,11 @@ struct Problem {
 
 // Trace from local midnight `first` for `days`; the forecast origin is local
 // midnight `origin`, the horizon runs to local midnight `end`.
-Problem make_problem(const cal::TimeZone& zone, std::int64_t first, std::int64_t origin, std::int64_t end) {
+Problem make_problem(const cal::TimeZone& zone, std::int64_t first, std::int64_t origin, std::int64_t end,
+                     std::vector<prescale::autoscaler::TraceWindow> outages = {}) {
   Problem p;
   TraceOptions options;
+  options.outages = std::move(outages);
   options.start_unix = first;
   options.days = static_cast<int>((end - first) / 86400 + 1);
   options.step_seconds = kStep;
@@ -177,4 +179,31 @@ TEST_CASE("a payroll day on the last business day is forecast with its surge", "
   CHECK(ours_peak_error <= 0.15);
   // The week before had no payroll: a model that ignores the calendar misses it.
   CHECK(naive_peak_error > 0.3);
+}
+
+TEST_CASE("an hour-long outage in the history is replaced, payroll surges are not", "[calendar_forecast][outliers]") {
+  auto zone = cal::TimeZone::find("America/New_York");
+  REQUIRE(zone);
+  const std::int64_t outage = local(*zone, "2026-02-24T12:00");
+  const Problem p = make_problem(*zone, local(*zone, "2026-01-19"), local(*zone, "2026-02-27"),
+                                 local(*zone, "2026-02-28"), {{outage, outage + 3600}});
+  fc::FitInput input;
+  input.y = std::span<const double>(p.truth.values.data(), p.history);
+  input.layout = &p.local_layout;
+  input.regressors = &p.regressors;
+  input.regressor_names = p.names;
+  const fc::OutlierReport report = fc::replace_outliers(input);
+  std::printf("%s\n", report.summary.c_str());
+  const auto first = static_cast<std::size_t>((outage - p.truth.start_unix) / kStep);
+  std::size_t replaced = 0;
+  for (std::size_t i = first; i < first + 60; ++i) {
+    replaced += report.flagged[i];
+    if (report.flagged[i] != 0) CHECK(report.cleaned[i] > 1.5 * p.truth.values[i]);  // halved traffic restored
+  }
+  CHECK(replaced >= 55);
+  // No payroll sample (06:00-11:00 on 2026-01-30 and 2026-02-13) is touched.
+  for (const char* day : {"2026-01-30T06:00", "2026-02-13T06:00"}) {
+    const auto start = static_cast<std::size_t>((local(*zone, day) - p.truth.start_unix) / kStep);
+    for (std::size_t i = start; i < start + 300; ++i) CHECK(report.flagged[i] == 0);
+  }
 }

@@ -19,7 +19,7 @@
 // |z| >= run_threshold on the same side. Calendar rows are never flagged:
 // rows unusual for their slot (an event or holiday; CalendarEffects::unusual)
 // and rows where a rare column with an effect is on (an event, or the first
-// two hours of a session: the market-open burst, whose size varies from day
+// two hours of a 6.5-hour session: the market-open burst, whose size varies from day
 // to day). Inside events the scale is that of the same events. Indicator
 // columns on in more than half of the rows (business days) split the slots
 // into groups instead. Flagged samples are replaced by the baseline, except
