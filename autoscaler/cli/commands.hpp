@@ -21,6 +21,7 @@ void add_backtest_command(CLI::App& app);  // cmd_backtest.cpp: score models on 
 void add_fetch_command(CLI::App& app);  // cmd_fetch.cpp: export Prometheus history to CSV
 void add_generate_command(CLI::App& app);  // cmd_generate.cpp: synthetic traces
 void add_bench_command(CLI::App& app);     // cmd_bench.cpp: Holt-Winters kernel throughput
+void add_explain_command(CLI::App& app);   // cmd_explain.cpp: the decision in force and why
 // Each subcommand lives in cmd_<name>.cpp and is listed in main.cpp.
 
 }  // namespace prescale::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   prescale::cli::add_fetch_command(app);
   prescale::cli::add_generate_command(app);
   prescale::cli::add_bench_command(app);
+  prescale::cli::add_explain_command(app);
   // Subcommands, in the order `--help` lists them.
 
   try {

@@ -101,6 +101,30 @@ struct Daemon::Impl {
   std::thread engine_thread, watcher_thread;
   Interrupt watcher_stop;
   std::mutex reload_mutex;
+  std::shared_ptr<DecisionRing> decision_ring;
+  std::unique_ptr<DecisionLog> decision_log;  ///< null without decisions.file
+
+  // Each record: a JSON log line (the cluster's log pipeline keeps it), the
+  // ring GET /decisions reads, and the rotating file where a volume is mounted.
+  void record_decisions(const std::vector<DecisionRecord>& records) {
+    for (const auto& r : records) {
+      log(LogRecord{LogLevel::info, "decision", {}}
+              .with("target", r.target)
+              .with("kind", std::string(to_string(r.kind)))
+              .with("reason", r.reason)
+              .with("observed", r.observed)
+              .with("forecast", r.forecast)
+              .with("served", r.served)
+              .with("model", r.model)
+              .with("decision_unix", r.time_unix));
+    }
+    decision_ring->add(records);
+    if (decision_log) {
+      if (auto written = decision_log->append(records); !written)
+        log(LogRecord{LogLevel::error, "decision records not written to the file", {}}.with(
+            "error", written.error().message));
+    }
+  }
 
   void log(LogRecord record) const {
     if (options.log) options.log(record);
@@ -124,7 +148,19 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
   engine_options.tick_threads = std::max<std::size_t>(1, impl_->options.tick_threads);
   engine_options.fit_threads = impl_->options.fit_threads;
   engine_options.log = impl_->options.log;
+  const auto& decisions = impl_->config.decisions;
+  impl_->decision_ring = std::make_shared<DecisionRing>(static_cast<std::size_t>(decisions.keep));
+  if (!decisions.file.empty()) {
+    DecisionLog::Options log_options;
+    log_options.path = decisions.file;
+    log_options.max_bytes = static_cast<std::uint64_t>(decisions.max_bytes);
+    log_options.max_files = static_cast<std::size_t>(decisions.max_files);
+    auto opened = DecisionLog::open(log_options);
+    if (!opened) throw std::invalid_argument(fmt::format("decisions.file: {}", opened.error().message));
+    impl_->decision_log = std::move(*opened);
+  }
   Impl* impl = impl_.get();
+  engine_options.decisions = [impl](const std::vector<DecisionRecord>& records) { impl->record_decisions(records); };
   impl_->engine = std::make_unique<Engine>(
       impl_->config.targets, impl_->config.calendars, impl_->sources_for(impl_->config), *impl_->clock,
       [impl](std::shared_ptr<const Snapshot> s) { impl->store.publish(std::move(s)); }, engine_options);
@@ -234,6 +270,7 @@ void Daemon::stop() {
   if (impl_->server) impl_->server->stop();
 }
 
+const DecisionRing& Daemon::decisions() const { return *impl_->decision_ring; }
 int Daemon::port() const { return impl_->server ? impl_->server->port() : 0; }
 const SnapshotStore& Daemon::snapshots() const { return impl_->store; }
 config::Config Daemon::current_config() const {

@@ -91,6 +91,7 @@ struct Engine::Impl {
   std::map<std::string, TargetReport> reports;
   std::shared_ptr<const Snapshot> latest = std::make_shared<const Snapshot>();
   std::mutex publish_mutex;  // one sink call at a time
+  std::mutex decisions_mutex;  // one decision sink call at a time
   Interrupt stop_signal;
   Interrupt wake;  // stop, a finished fit, or a reload: look at the slots again
 
@@ -179,6 +180,7 @@ struct Engine::Impl {
       };
     }
     TargetReport report = worker->tick(now, launch);
+    std::vector<DecisionRecord> decisions = report.decisions;
     {
       std::lock_guard lock(mutex);
       auto it = slots.find(metric);
@@ -186,6 +188,10 @@ struct Engine::Impl {
       if (it == slots.end() || it->second.worker != worker) return;
       it->second.busy = false;
       reports[metric] = std::move(report);
+    }
+    if (options.decisions && !decisions.empty()) {
+      std::lock_guard lock(decisions_mutex);
+      options.decisions(decisions);
     }
     publish();
   }

@@ -80,6 +80,9 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
     out.model = report->status.model;
     out.fallback_reason = rec.fallback_reason;
     out.refitted = report->fit_adopted;
+    // A report not renewed at t (no tick was due) must not repeat its records.
+    if (!report->decisions.empty() && report->decisions.front().time_unix == t)
+      result.decisions.insert(result.decisions.end(), report->decisions.begin(), report->decisions.end());
     if (out.refitted) {
       ++result.fits;
       result.fit_seconds_total += report->status.fit_seconds;

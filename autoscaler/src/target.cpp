@@ -44,6 +44,9 @@ struct FitState {
   std::string reason;           ///< the selection's explanation
   std::string forced_loses;     ///< non-empty: a forced model that loses to seasonal naive
   std::string why;              ///< why this fit ran (decision records)
+  /// The model as it was before the current run outside the interval began (null: none).
+  std::unique_ptr<forecast::FittedModel> anomaly_reference;
+  std::int64_t anomaly_reference_unix = 0;  ///< the run's first sample
   std::int64_t data_start_unix = 0;  ///< the history it was fitted on [start, end)
   std::int64_t data_end_unix = 0;
   // Drift: recent one-step absolute errors against what the fit expects.
@@ -277,11 +280,30 @@ void TargetWorker::follow_samples() {
       // changed shape and the fitted parameters no longer describe it.
       const auto one_step = state.model->forecast(1);
       if (one_step.size() == 1 && std::isfinite(one_step.mean[0])) {
+        // During a run outside the interval, judge each sample against the forecast
+        // made before the run began: a model that follows the level would
+        // otherwise absorb an outage within a few steps and never call it a shift.
+        double mean = one_step.mean[0], sigma = one_step.sigma[0];
+        if (state.anomaly_reference) {
+          const auto ahead = static_cast<std::size_t>((t - state.anomaly_reference_unix) / state.step) + 1;
+          const auto reference = state.anomaly_reference->forecast(ahead);
+          if (reference.size() == ahead && std::isfinite(reference.mean.back())) {
+            mean = reference.mean.back();
+            sigma = reference.sigma.back();
+          }
+        }
+        const bool was_outside = anomaly_.state().outside_steps > 0;
         // A persistent run outside the interval is a new normal: refit now.
-        if (anomaly_.observe(t, y, one_step.mean[0], one_step.sigma[0], config_.quantile) && !drift_) {
+        if (anomaly_.observe(t, y, mean, sigma, config_.quantile) && !drift_) {
           drift_ = true;
           drift_note_ = fmt::format("persistent shift: {} steps outside the prediction interval",
                                     anomaly_.state().outside_steps);
+        }
+        if (anomaly_.state().outside_steps == 0 || t - state.anomaly_reference_unix > 86400) {
+          state.anomaly_reference.reset();
+        } else if (!was_outside) {
+          state.anomaly_reference = state.model->clone();  // before it learns this sample
+          state.anomaly_reference_unix = t;
         }
         const double error = std::abs(y - one_step.mean[0]);
         state.recent_errors.push_back(error);

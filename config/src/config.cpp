@@ -33,7 +33,8 @@ bool TargetConfig::same_as(const TargetConfig& other) const {
     return std::tie(t.metric, t.namespace_name, t.labels, t.query, t.step_seconds, t.history_seconds,
                     t.timezone, t.seasonality_seconds, t.calendars, t.model, t.lead_time_seconds,
                     t.quantile, t.capacity_per_replica, t.min_replicas, t.max_replicas,
-                    t.refit_interval_seconds, t.backtest_origins);
+                    t.refit_interval_seconds, t.backtest_origins, t.decision_change_threshold,
+                    t.anomaly_steps, t.shift_steps);
   };
   return key(*this) == key(other);
 }
@@ -303,6 +304,41 @@ void parse_server(const Node& node, ServerConfig& s) {
   }
 }
 
+void parse_decisions(const Node& node, DecisionsConfig& d) {
+  node.require_map();
+  node.check_keys({"changeThreshold", "anomalySteps", "shiftSteps", "file", "maxBytes", "maxFiles", "keep"});
+  if (auto n = node.get("changeThreshold")) {
+    d.change_threshold = n->as_double();
+    if (!(d.change_threshold >= 0 && d.change_threshold < 10))
+      n->fail(fmt::format("changeThreshold {} is not a fraction between 0 and 10 (e.g. 0.1 = 10%)", n->text()));
+  }
+  if (auto n = node.get("anomalySteps")) {
+    d.anomaly_steps = n->as_int();
+    if (d.anomaly_steps < 1) n->fail("anomalySteps must be >= 1");
+  }
+  if (auto n = node.get("shiftSteps")) {
+    d.shift_steps = n->as_int();
+    if (d.shift_steps < 1) n->fail("shiftSteps must be >= 1");
+  }
+  if (d.shift_steps <= d.anomaly_steps)
+    node.get("shiftSteps").value_or(node).fail(fmt::format(
+        "shiftSteps {} must be larger than anomalySteps {} (a shift is an anomaly that persists)",
+        d.shift_steps, d.anomaly_steps));
+  if (auto n = node.get("file")) d.file = n->as_string();
+  if (auto n = node.get("maxBytes")) {
+    d.max_bytes = n->as_int();
+    if (d.max_bytes < 1024) n->fail("maxBytes must be >= 1024");
+  }
+  if (auto n = node.get("maxFiles")) {
+    d.max_files = n->as_int();
+    if (d.max_files < 0 || d.max_files > 100) n->fail("maxFiles must be between 0 and 100");
+  }
+  if (auto n = node.get("keep")) {
+    d.keep = n->as_int();
+    if (d.keep < 0 || d.keep > 1000000) n->fail("keep must be between 0 and 1000000");
+  }
+}
+
 }  // namespace
 
 Config parse_config(std::string_view yaml, std::string_view source) {
@@ -315,14 +351,18 @@ Config parse_config(std::string_view yaml, std::string_view source) {
   const Node root = Node::parse(yaml, config.source);
   if (root.is_null()) root.fail("the file is empty (it needs at least 'targets:')");
   root.require_map();
-  root.check_keys({"prometheus", "server", "calendars", "defaults", "targets"});
+  root.check_keys({"prometheus", "server", "calendars", "decisions", "defaults", "targets"});
 
   if (auto n = root.get("prometheus")) parse_prometheus(*n, config.prometheus);
   if (auto n = root.get("server")) parse_server(*n, config.server);
+  if (auto n = root.get("decisions")) parse_decisions(*n, config.decisions);
   config.calendar_names =
       detail::load_calendars_section(root, base_dir, config.calendars_yaml, config.calendars);
 
   TargetConfig defaults;
+  defaults.decision_change_threshold = config.decisions.change_threshold;
+  defaults.anomaly_steps = config.decisions.anomaly_steps;
+  defaults.shift_steps = config.decisions.shift_steps;
   if (auto n = root.get("defaults")) apply_target_keys(*n, defaults, config, true);
 
   const auto targets = root.get("targets");
@@ -416,6 +456,17 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "keyFile" << YAML::Value << s.keda.key_file;
   out << YAML::Key << "clientCAFile" << YAML::Value << s.keda.client_ca_file;
   out << YAML::EndMap;
+  out << YAML::EndMap;
+
+  const auto& d = c.decisions;
+  out << YAML::Key << "decisions" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "changeThreshold" << YAML::Value << d.change_threshold;
+  out << YAML::Key << "anomalySteps" << YAML::Value << d.anomaly_steps;
+  out << YAML::Key << "shiftSteps" << YAML::Value << d.shift_steps;
+  out << YAML::Key << "file" << YAML::Value << d.file;
+  out << YAML::Key << "maxBytes" << YAML::Value << d.max_bytes;
+  out << YAML::Key << "maxFiles" << YAML::Value << d.max_files;
+  out << YAML::Key << "keep" << YAML::Value << d.keep;
   out << YAML::EndMap;
 
   if (!c.calendars_yaml.empty()) {

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "prescale/autoscaler/clock.hpp"
+#include "prescale/autoscaler/decisions.hpp"
 #include "prescale/autoscaler/engine.hpp"
 #include "prescale/autoscaler/logging.hpp"
 #include "prescale/common/snapshot.hpp"
@@ -57,6 +58,8 @@ class Daemon {
   /// The server's bound port (0 before start()).
   [[nodiscard]] int port() const;
   [[nodiscard]] const SnapshotStore& snapshots() const;
+  /// Recent decision records (what GET /decisions serves). Thread-safe.
+  [[nodiscard]] const DecisionRing& decisions() const;
   [[nodiscard]] config::Config current_config() const;
   [[nodiscard]] std::size_t reloads_applied() const { return reloads_applied_; }
   [[nodiscard]] std::size_t reloads_rejected() const { return reloads_rejected_; }

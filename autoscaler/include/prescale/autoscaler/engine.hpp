@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "prescale/autoscaler/clock.hpp"
+#include "prescale/autoscaler/decisions.hpp"
 #include "prescale/autoscaler/logging.hpp"
 #include "prescale/autoscaler/target.hpp"
 #include "prescale/calendar/calendar.hpp"
@@ -33,6 +34,9 @@ struct EngineOptions {
   std::size_t tick_threads = 2;
   std::size_t fit_threads = 1;
   LogFunction log;  ///< may be empty
+  /// Decision records of each tick (decisions.hpp); may be empty. Called
+  /// from tick threads, one call at a time.
+  DecisionSink decisions;
 };
 
 /// Thread-safety: run()/stop()/reconfigure() may be called from different

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "prescale/autoscaler/decisions.hpp"
 #include "prescale/autoscaler/logging.hpp"
 #include "prescale/calendar/calendar.hpp"
 #include "prescale/common/expected.hpp"
@@ -70,6 +71,8 @@ struct ReplayStep {
 
 struct ReplayResult {
   std::vector<ReplayStep> steps;
+  /// The decision records the engine made, in time order (what `serve` would log).
+  std::vector<DecisionRecord> decisions;
   std::size_t fits = 0;          ///< fits run (scheduled + drift)
   double fit_seconds_total = 0;  ///< CPU spent fitting
 };

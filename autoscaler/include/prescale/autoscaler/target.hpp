@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "prescale/autoscaler/anomaly.hpp"
+#include "prescale/autoscaler/decisions.hpp"
 #include "prescale/autoscaler/logging.hpp"
 #include "prescale/autoscaler/policy.hpp"
 #include "prescale/calendar/calendar.hpp"
@@ -33,6 +35,7 @@ struct TargetReport {
   std::vector<MetricValue> metrics;  ///< empty before the first observation
   Recommendation recommendation;
   bool fit_adopted = false;          ///< a new fit took over at this tick
+  std::vector<DecisionRecord> decisions;  ///< records this tick made (decisions.hpp)
 };
 
 /// A fit built off the ticking thread, adopted by the next tick.
@@ -84,6 +87,8 @@ class TargetWorker {
   bool drift_ = false;
   std::string drift_note_;
   std::string logged_fallback_;      ///< the reason last logged, to log changes only
+  AnomalyTracker anomaly_;           ///< newest samples against their one-step forecasts
+  DecisionTracker decisions_;        ///< when a tick makes a decision record
   std::shared_ptr<Mailbox> mailbox_;
 };
 

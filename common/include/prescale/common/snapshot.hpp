@@ -38,6 +38,10 @@ struct TargetStatus {
   std::int64_t data_age_seconds = 0; ///< now - time of the newest sample
   bool has_forecast = false;         ///< a fitted model is in use
   std::string fallback_reason;       ///< empty unless serving observed alone
+  /// (observed - mean) / sigma of the newest sample against its one-step forecast.
+  double anomaly_score = 0;
+  bool outside_interval = false;     ///< that sample lies outside the interval at the target's quantile
+  std::int64_t outside_steps = 0;    ///< consecutive samples outside the interval
   [[nodiscard]] bool in_fallback() const { return !fallback_reason.empty(); }
 };
 

@@ -102,6 +102,10 @@ struct TargetConfig {
   std::int64_t max_replicas = 100;
   std::int64_t refit_interval_seconds = 3600;
   std::int64_t backtest_origins = 4;         ///< rolling-origin backtest windows
+  // From the `decisions:` section (the same for every target).
+  double decision_change_threshold = 0.1;    ///< record a decision when served moves by this fraction
+  std::int64_t anomaly_steps = 3;            ///< steps outside the interval that make an anomaly record
+  std::int64_t shift_steps = 15;             ///< steps outside that make a new normal: refit
   std::int64_t line = 0;                     ///< 1-based line of the entry in the file
 
   /// Samples in the lead window, at least one.
@@ -114,11 +118,24 @@ struct TargetConfig {
   [[nodiscard]] bool same_as(const TargetConfig& other) const;
 };
 
+/// The decision audit trail (`decisions:`). Value type.
+struct DecisionsConfig {
+  double change_threshold = 0.1;  ///< fraction of the served value in force
+  std::int64_t anomaly_steps = 3;
+  std::int64_t shift_steps = 15;
+  std::string file;               ///< JSON-lines file; empty = stdout and memory only
+  std::int64_t max_bytes = 10 * 1024 * 1024;  ///< per file; rotated to file.1 .. file.N
+  std::int64_t max_files = 5;     ///< N
+  std::int64_t keep = 2000;       ///< records kept in memory for GET /decisions
+  bool operator==(const DecisionsConfig&) const = default;
+};
+
 /// The whole file, resolved. Value type.
 struct Config {
   std::string source;  ///< file name (or "<string>") for messages
   PrometheusConfig prometheus;
   ServerConfig server;
+  DecisionsConfig decisions;
   /// The calendars targets may name (`calendars:` section), resolved.
   calendar::CalendarSet calendars;
   /// Their names, for messages.

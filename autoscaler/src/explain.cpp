@@ -1,0 +1,185 @@
+#include "prescale/autoscaler/explain.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <set>
+
+#include "prescale/calendar/time_zone.hpp"
+
+namespace prescale::autoscaler {
+
+namespace {
+
+std::string number(double value) { return std::isfinite(value) ? fmt::format("{:.6g}", value) : "none"; }
+
+std::string duration(std::int64_t seconds) {
+  if (seconds < 0) seconds = -seconds;
+  if (seconds < 120) return fmt::format("{}s", seconds);
+  if (seconds < 2 * 3600) return fmt::format("{}m", seconds / 60);
+  if (seconds < 2 * 86400) return fmt::format("{}h{:02}m", seconds / 3600, seconds / 60 % 60);
+  return fmt::format("{}d{:02}h", seconds / 86400, seconds / 3600 % 24);
+}
+
+// "2026-02-27T11:00:00Z (06:00 America/New_York)" when the zone is known.
+std::string when(std::int64_t unix_seconds, const std::string& zone_name) {
+  std::string text = format_utc(unix_seconds);
+  if (zone_name.empty() || zone_name == "UTC") return text;
+  auto zone = calendar::TimeZone::find(zone_name);
+  if (!zone) return text;
+  const std::int64_t local = zone->to_local(unix_seconds);
+  const std::int64_t of_day = ((local % 86400) + 86400) % 86400;
+  return fmt::format("{} ({:02}:{:02} {})", text, of_day / 3600, of_day / 60 % 60, zone_name);
+}
+
+std::string percent_change(double before, double after) {
+  if (!std::isfinite(before) || !std::isfinite(after) || before == 0) return "";
+  return fmt::format(", {:+.0f}%", (after - before) / std::abs(before) * 100);
+}
+
+}  // namespace
+
+std::string format_utc(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+Expected<DecisionInForce> decision_in_force(const std::vector<DecisionRecord>& records, std::string_view target,
+                                            std::int64_t at_unix) {
+  std::vector<const DecisionRecord*> mine;
+  std::set<std::string> known;
+  for (const auto& r : records) {
+    known.insert(r.target);
+    if (r.target == target) mine.push_back(&r);
+  }
+  if (mine.empty()) {
+    std::string list;
+    for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
+    return make_error(fmt::format("no decision records for target '{}' (targets with records: {})", target,
+                                  list.empty() ? "none" : list));
+  }
+  // Stable: records of one tick keep the order they were made in.
+  std::stable_sort(mine.begin(), mine.end(),
+                   [](const DecisionRecord* a, const DecisionRecord* b) { return a->time_unix < b->time_unix; });
+  auto after = std::upper_bound(mine.begin(), mine.end(), at_unix,
+                                [](std::int64_t t, const DecisionRecord* r) { return t < r->time_unix; });
+  if (after == mine.begin())
+    return make_error(fmt::format("target '{}' has no decision at or before {}: its first record is at {}", target,
+                                  format_utc(at_unix), format_utc(mine.front()->time_unix)));
+  DecisionInForce out;
+  out.record = **(after - 1);
+  if (after - 1 != mine.begin()) out.previous = **(after - 2);
+  return out;
+}
+
+std::string explain_text(const DecisionInForce& decision, std::int64_t at_unix) {
+  const auto& r = decision.record;
+  const std::string& tz = r.timezone;
+  std::string out;
+  auto line = [&](const std::string& label, const std::string& text) {
+    out += fmt::format("  {:<13}{}\n", label, text);
+  };
+  out += fmt::format("Decision in force for {} at {}\n", r.target, when(at_unix, tz));
+  line("decided", fmt::format("{}, {} before ({} record)", when(r.time_unix, tz), duration(at_unix - r.time_unix),
+                              to_string(r.kind)));
+  std::string served = number(r.served);
+  if (std::isfinite(r.previous_served))
+    served += fmt::format(" (was {}{})", number(r.previous_served), percent_change(r.previous_served, r.served));
+  if (r.replicas) served += fmt::format(", {} replicas", number(*r.replicas));
+  line("served", served);
+  line("why", r.reason);
+  if (!r.event.empty()) line("calendar", r.event);
+  line("observed", number(r.observed));
+  if (std::isfinite(r.forecast)) {
+    std::string f = fmt::format("{} (quantile {:g}, the highest over the next {}", number(r.forecast), r.quantile,
+                                duration(r.lead_seconds));
+    if (r.peak_unix) f += fmt::format(", peaking at {}", when(r.peak_unix, tz));
+    line("forecast", f + ")");
+  } else {
+    line("forecast", "none (no forecast in use)");
+  }
+  if (!r.fallback_reason.empty()) {
+    line("comparison", "in fallback: the observed value is served alone (" + r.fallback_reason + ")");
+  } else if (std::isfinite(r.observed) && std::isfinite(r.forecast)) {
+    if (r.forecast > r.observed) {
+      line("comparison", fmt::format("the forecast is {} above the observed load{}: the forecast set the value",
+                                     number(r.forecast - r.observed), percent_change(r.observed, r.forecast)));
+    } else {
+      line("comparison", fmt::format("the observed load is {} above the forecast: the observed value was served",
+                                     number(r.observed - r.forecast)));
+    }
+  }
+  if (!r.model.empty()) {
+    std::string model = r.model;
+    if (r.backtest_mase) model += fmt::format(" (backtest MASE {:.3f} against seasonal naive)", *r.backtest_mase);
+    line("model", model);
+    if (r.fitted_at_unix)
+      line("fitted", fmt::format("{} on data {} .. {} ({})", format_utc(r.fitted_at_unix), format_utc(r.data_start_unix),
+                                 format_utc(r.data_end_unix), duration(r.data_end_unix - r.data_start_unix)));
+    // A regression model has dozens: show the first ones, the digest covers all.
+    constexpr std::size_t kShown = 10;
+    std::string parameters;
+    std::size_t shown = 0;
+    for (const auto& [name, value] : r.parameters) {
+      if (shown++ == kShown) {
+        parameters += fmt::format(" ... and {} more (--json lists them)", r.parameters.size() - kShown);
+        break;
+      }
+      parameters += fmt::format("{}{}={:.4g}", parameters.empty() ? "" : " ", name, value);
+    }
+    if (!parameters.empty()) line("parameters", parameters);
+    line("digests", fmt::format("parameters {}, config {}", r.parameters_digest, r.config_digest));
+  } else {
+    line("model", "none");
+    line("digests", fmt::format("config {}", r.config_digest));
+  }
+  if (std::isfinite(r.anomaly_score))
+    line("anomaly", fmt::format("score {:+.2f} sigma, {}", r.anomaly_score,
+                                r.outside_interval
+                                    ? fmt::format("outside the prediction interval for {} step{}", r.outside_steps,
+                                                  r.outside_steps == 1 ? "" : "s")
+                                    : std::string("inside the prediction interval")));
+
+  if (!decision.previous) {
+    out += "\nNo earlier record: this is the target's first decision on record.\n";
+    return out;
+  }
+  const auto& p = *decision.previous;
+  out += fmt::format("\nSince the previous decision ({}, {} earlier, {} record: {}):\n", when(p.time_unix, tz),
+                     duration(r.time_unix - p.time_unix), to_string(p.kind), p.reason);
+  std::size_t changes = 0;
+  auto change = [&](const std::string& text) {
+    out += "  - " + text + "\n";
+    ++changes;
+  };
+  if (p.served != r.served)
+    change(fmt::format("served {} -> {}{}", number(p.served), number(r.served), percent_change(p.served, r.served)));
+  if (p.observed != r.observed && (std::isfinite(p.observed) || std::isfinite(r.observed)))
+    change(fmt::format("observed {} -> {}", number(p.observed), number(r.observed)));
+  if (p.forecast != r.forecast && (std::isfinite(p.forecast) || std::isfinite(r.forecast)))
+    change(fmt::format("forecast {} -> {}", number(p.forecast), number(r.forecast)));
+  if (p.model != r.model)
+    change(fmt::format("model {} -> {}", p.model.empty() ? "none" : p.model, r.model.empty() ? "none" : r.model));
+  else if (p.parameters_digest != r.parameters_digest)
+    change(fmt::format("refitted: parameters digest {} -> {}", p.parameters_digest, r.parameters_digest));
+  if (p.backtest_mase != r.backtest_mase && p.backtest_mase && r.backtest_mase)
+    change(fmt::format("backtest MASE {:.3f} -> {:.3f}", *p.backtest_mase, *r.backtest_mase));
+  if (p.fallback_reason != r.fallback_reason)
+    change(r.fallback_reason.empty() ? "left fallback (" + p.fallback_reason + ")"
+                                     : "entered fallback: " + r.fallback_reason);
+  if (p.config_digest != r.config_digest)
+    change(fmt::format("configuration changed: digest {} -> {}", p.config_digest, r.config_digest));
+  if (p.outside_interval != r.outside_interval)
+    change(r.outside_interval ? "the load went outside the prediction interval"
+                              : "the load came back inside the prediction interval");
+  if (changes == 0) out += "  - nothing in the inputs\n";
+  return out;
+}
+
+}  // namespace prescale::autoscaler
