@@ -197,7 +197,8 @@ int main(int argc, char** argv) {
   for (double r : rss_after_warmup) peak = std::max(peak, r);
   // Checks every served value on the way out: the same rule the API enforces.
   long bad = 0;
-  for (const auto& m : store.current()->metrics)
+  const auto last = store.current();  // held: a temporary would die before the loop
+  for (const auto& m : last->metrics)
     if (!std::isfinite(m.value) || m.value < 0) ++bad;
   std::printf(
       "{\"summary\":true,\"targets\":%d,\"wall_seconds\":%.0f,\"speed\":%.0f,\"fits\":%ld,"
@@ -208,7 +209,7 @@ int main(int argc, char** argv) {
       "\"bad_values\":%ld}\n",
       targets, total, speed, fits.load(), engine_errors.load(), first_full_refit_seconds,
       max_fits_per_minute, fit_cpu_seconds.load(), (cpu_seconds() - cpu_at_start) / total, first, peak,
-      first > 0 ? (peak - first) / first * 100 : 0.0, store.current()->metrics.size(),
+      first > 0 ? (peak - first) / first * 100 : 0.0, last->metrics.size(),
       static_cast<double>(snapshots.load()) / total, targets * speed / static_cast<double>(step), bad);
   return bad == 0 ? 0 : 1;
 }

@@ -60,7 +60,10 @@ bool wait_for(const std::function<bool()>& condition) {
 
 std::vector<std::string> served_metrics(const Daemon& daemon) {
   std::vector<std::string> names;
-  for (const auto& m : daemon.snapshots().current()->metrics) names.push_back(m.metric);
+  // Hold the snapshot: a range-for over current()->metrics would drop the
+  // temporary shared_ptr first, and the engine's next publish frees it.
+  const auto snapshot = daemon.snapshots().current();
+  for (const auto& m : snapshot->metrics) names.push_back(m.metric);
   return names;
 }
 
