@@ -164,8 +164,11 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->engine = std::make_unique<Engine>(
       impl_->config.targets, impl_->config.calendars, impl_->sources_for(impl_->config), *impl_->clock,
       [impl](std::shared_ptr<const Snapshot> s) { impl->store.publish(std::move(s)); }, engine_options);
-  impl_->server = std::make_unique<kubernetes::Server>(
-      server_options(impl_->config.server, impl_->options.log), impl_->store);
+  auto serving = server_options(impl_->config.server, impl_->options.log);
+  serving.decisions = [ring = impl_->decision_ring](std::string_view target, std::int64_t since) {
+    return ring->query_json(target, since);
+  };
+  impl_->server = std::make_unique<kubernetes::Server>(std::move(serving), impl_->store);
 }
 
 Daemon::~Daemon() { stop(); }

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -74,6 +75,12 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
   auto fallback =
       gauge_family("prescale_target_fallback",
                    "1 when the target serves its observed value alone; the reason is a label.");
+  auto anomaly = gauge_family("prescale_anomaly_score",
+                              "Standardised residual (observed - forecast) / sigma of the newest sample "
+                              "against its one-step forecast.");
+  auto outside = gauge_family("prescale_outside_interval",
+                              "1 when the newest sample lies outside the prediction interval at the "
+                              "target's quantile.");
   for (const auto& target : snapshot.targets) {
     const prometheus::ClientMetric::Label name{"target", target.target};
     observed.metric.push_back(gauge_metric({name}, target.observed));
@@ -87,6 +94,8 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
     age.metric.push_back(gauge_metric({name}, static_cast<double>(target.data_age_seconds)));
     fallback.metric.push_back(
         gauge_metric({name, {"reason", target.fallback_reason}}, target.in_fallback() ? 1.0 : 0.0));
+    anomaly.metric.push_back(gauge_metric({name}, target.anomaly_score));
+    outside.metric.push_back(gauge_metric({name}, target.outside_interval ? 1.0 : 0.0));
   }
   auto ready = gauge_family("prescale_snapshot_ready",
                             "1 once every target has a forecast or a declared fallback.");
@@ -95,7 +104,7 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
                                 "Unix time the served snapshot was computed.");
   generated.metric.push_back(gauge_metric({}, static_cast<double>(snapshot.generated_unix)));
   return {observed, forecast, served,   replicas, fit,      last_fit,
-          backtest, age,      fallback, ready,    generated};
+          backtest, age,      fallback, anomaly,  outside, ready, generated};
 }
 
 // Debian's httplib 0.11 listens with a backlog of 5: a burst of connects
@@ -216,6 +225,24 @@ struct Server::Impl {
                        prometheus::TextSerializer().Serialize(families), "/metrics"};
   }
 
+  // GET /decisions?target=<metric>&since=<unix seconds>: recent decision records.
+  ApiResponse decisions_response(const RequestTarget& target) const {
+    if (!options.decisions)
+      return ApiResponse{404, "application/json", status_json(404, "NotFound", "no decision records on this server"),
+                         "/decisions"};
+    std::string name;
+    std::int64_t since = 0;
+    if (auto it = target.query.find("target"); it != target.query.end()) name = it->second;
+    if (auto it = target.query.find("since"); it != target.query.end()) {
+      const auto& text = it->second;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), since);
+      if (ec != std::errc() || end != text.data() + text.size())
+        return ApiResponse{400, "application/json",
+                           status_json(400, "BadRequest", "since: '" + text + "' is not unix seconds"), "/decisions"};
+    }
+    return ApiResponse{200, "application/json", options.decisions(name, since), "/decisions"};
+  }
+
   ApiResponse route(const httplib::Request& request) const {
     if (request.target.size() > options.limits.max_uri_length) {
       return ApiResponse{414, "application/json",
@@ -265,6 +292,7 @@ struct Server::Impl {
       return forbidden_response(*identity, attributes, decision.reason);
     if (target.path == "/metrics") return prometheus_response();
     if (target.path == "/status") return serve_status(*snapshots.current());
+    if (target.path == "/decisions") return decisions_response(target);
     return serve_api(*snapshots.current(), request.method, target);
   }
 

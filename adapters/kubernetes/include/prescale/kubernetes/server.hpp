@@ -84,6 +84,10 @@ struct ServerOptions {
   /// How often the certificate, key and CA files are checked for rotation.
   std::chrono::milliseconds certificate_reload_interval{2000};
   LogFunction log;  ///< may be empty: then nothing is logged
+  /// GET /decisions?target=&since= (authenticated like the API): the JSON
+  /// body of recent decision records of `target` (empty = all) at or after
+  /// `since_unix`. Empty function = 404. Called from request threads.
+  std::function<std::string(std::string_view target, std::int64_t since_unix)> decisions;
 };
 
 /// The HTTPS server. start() binds and serves on background threads;
