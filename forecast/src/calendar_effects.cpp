@@ -11,7 +11,6 @@ namespace {
 
 using Index = Eigen::Index;
 
-
 class CalendarFitted final : public FittedModel {
  public:
   CalendarFitted(std::unique_ptr<FittedModel> base, const Eigen::MatrixXd* regressors,
@@ -64,7 +63,8 @@ class CalendarFitted final : public FittedModel {
 
 }  // namespace
 
-std::size_t longest_period_with_cycles(const SeasonLayout* layout, std::size_t n, std::size_t min_cycles) {
+std::size_t longest_period_with_cycles(const SeasonLayout* layout, std::size_t n,
+                                       std::size_t min_cycles) {
   if (layout == nullptr) return 0;
   for (std::size_t k = layout->periods(); k-- > 0;) {
     if (layout->slots[k] > 1 && n >= min_cycles * layout->slots[k] && layout->size() >= n) return k;
@@ -72,7 +72,8 @@ std::size_t longest_period_with_cycles(const SeasonLayout* layout, std::size_t n
   return layout->periods();
 }
 
-Expected<CalendarEffects> estimate_calendar_effects(std::span<const double> y, const SeasonLayout* layout,
+Expected<CalendarEffects> estimate_calendar_effects(std::span<const double> y,
+                                                    const SeasonLayout* layout,
                                                     const Eigen::MatrixXd& regressors,
                                                     const CalendarEffectsOptions& options,
                                                     std::span<const std::uint8_t> ignore) {
@@ -80,21 +81,20 @@ Expected<CalendarEffects> estimate_calendar_effects(std::span<const double> y, c
   if (layout == nullptr || period >= layout->periods()) {
     return estimate_calendar_effects_in_groups(y, {}, 1, regressors, options, ignore);
   }
-  return estimate_calendar_effects_in_groups(y, layout->positions[period], layout->slots[period], regressors,
-                                             options, ignore);
+  return estimate_calendar_effects_in_groups(y, layout->positions[period], layout->slots[period],
+                                             regressors, options, ignore);
 }
 
-Expected<CalendarEffects> estimate_calendar_effects_in_groups(std::span<const double> y,
-                                                              std::span<const std::uint32_t> groups,
-                                                              std::size_t group_count,
-                                                              const Eigen::MatrixXd& regressors,
-                                                              const CalendarEffectsOptions& options,
-                                                              std::span<const std::uint8_t> ignore) {
+Expected<CalendarEffects> estimate_calendar_effects_in_groups(
+    std::span<const double> y, std::span<const std::uint32_t> groups, std::size_t group_count,
+    const Eigen::MatrixXd& regressors, const CalendarEffectsOptions& options,
+    std::span<const std::uint8_t> ignore) {
   const std::size_t n = y.size();
-  if (!groups.empty() && groups.size() < n) return make_error("calendar groups do not cover the history");
+  if (!groups.empty() && groups.size() < n)
+    return make_error("calendar groups do not cover the history");
   if (static_cast<std::size_t>(regressors.rows()) < n) {
-    return make_error("calendar regressors have " + std::to_string(regressors.rows()) + " rows for " +
-                      std::to_string(n) + " samples");
+    return make_error("calendar regressors have " + std::to_string(regressors.rows()) +
+                      " rows for " + std::to_string(n) + " samples");
   }
   if (!regressors.allFinite()) return make_error("calendar regressors hold NaN or infinite values");
   const Index p = regressors.cols();
@@ -140,7 +140,8 @@ Expected<CalendarEffects> estimate_calendar_effects_in_groups(std::span<const do
   for (std::size_t t = 0; t < n; ++t) {
     const std::uint32_t s = slot_of(t);
     for (Index j = 0; j < p; ++j) {
-      if (indicator[static_cast<std::size_t>(j)] && std::abs(regressors(static_cast<Index>(t), j) - x_mean(j, s)) >= 0.5) {
+      if (indicator[static_cast<std::size_t>(j)] &&
+          std::abs(regressors(static_cast<Index>(t), j) - x_mean(j, s)) >= 0.5) {
         effects.unusual[t] = 1;
         break;
       }
@@ -160,19 +161,24 @@ Expected<CalendarEffects> estimate_calendar_effects_in_groups(std::span<const do
     const std::uint32_t s = slot_of(t);
     x_within.row(row) = regressors.row(static_cast<Index>(t)) - x_mean.col(s).transpose();
     y_within(row) = y[t] - y_mean[s];
-    for (Index j = 0; j < p; ++j) support[static_cast<std::size_t>(j)] += std::abs(x_within(row, j)) > 1e-9 ? 1 : 0;
+    for (Index j = 0; j < p; ++j)
+      support[static_cast<std::size_t>(j)] += std::abs(x_within(row, j)) > 1e-9 ? 1 : 0;
     ++row;
   }
   std::vector<Index> active;
   for (Index j = 0; j < p; ++j) {
     if (options.indicators_only && !indicator[static_cast<std::size_t>(j)]) continue;
-    if (regressors.col(j).head(static_cast<Index>(n)).sum() > options.max_share * static_cast<double>(n)) continue;
-    if (support[static_cast<std::size_t>(j)] >= std::max<std::size_t>(1, options.min_support)) active.push_back(j);
+    if (regressors.col(j).head(static_cast<Index>(n)).sum() >
+        options.max_share * static_cast<double>(n))
+      continue;
+    if (support[static_cast<std::size_t>(j)] >= std::max<std::size_t>(1, options.min_support))
+      active.push_back(j);
   }
   if (!active.empty()) {
     const Index a = static_cast<Index>(active.size());
     Eigen::MatrixXd x_active(x_within.rows(), a);
-    for (Index k = 0; k < a; ++k) x_active.col(k) = x_within.col(active[static_cast<std::size_t>(k)]);
+    for (Index k = 0; k < a; ++k)
+      x_active.col(k) = x_within.col(active[static_cast<std::size_t>(k)]);
     Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(a, a);
     gram.selfadjointView<Eigen::Lower>().rankUpdate(x_active.transpose());
     gram = gram.selfadjointView<Eigen::Lower>();
@@ -180,13 +186,16 @@ Expected<CalendarEffects> estimate_calendar_effects_in_groups(std::span<const do
     const double scale = gram.diagonal().mean();
     for (Index k = 0; k < a; ++k) {
       const auto column = static_cast<std::size_t>(active[static_cast<std::size_t>(k)]);
-      const double ridge = column < options.column_ridge.size() ? options.column_ridge[column] : options.ridge;
+      const double ridge =
+          column < options.column_ridge.size() ? options.column_ridge[column] : options.ridge;
       gram(k, k) += ridge * gram(k, k) + 1e-9 * scale + 1e-12;
     }
     const Eigen::LDLT<Eigen::MatrixXd> solver(gram);
-    if (solver.info() != Eigen::Success) return make_error("calendar regression is ill-conditioned");
+    if (solver.info() != Eigen::Success)
+      return make_error("calendar regression is ill-conditioned");
     const Eigen::VectorXd solution = solver.solve(rhs);
-    if (!solution.allFinite()) return make_error("calendar regression gave non-finite coefficients");
+    if (!solution.allFinite())
+      return make_error("calendar regression gave non-finite coefficients");
     for (Index k = 0; k < a; ++k) effects.beta(active[static_cast<std::size_t>(k)]) = solution(k);
   }
   for (Index j = 0; j < p; ++j) effects.active_columns += effects.beta(j) != 0.0 ? 1 : 0;
@@ -195,8 +204,8 @@ Expected<CalendarEffects> estimate_calendar_effects_in_groups(std::span<const do
   return effects;
 }
 
-PooledRegressors pool_sibling_events(const Eigen::MatrixXd& regressors, const std::vector<std::string>& names,
-                                     std::size_t history) {
+PooledRegressors pool_sibling_events(const Eigen::MatrixXd& regressors,
+                                     const std::vector<std::string>& names, std::size_t history) {
   PooledRegressors result;
   const Index p = regressors.cols();
   const Index n = std::min<Index>(static_cast<Index>(history), regressors.rows());
@@ -223,10 +232,13 @@ PooledRegressors pool_sibling_events(const Eigen::MatrixXd& regressors, const st
   return result;
 }
 
-CalendarRegression::CalendarRegression(std::shared_ptr<const Model> base, CalendarEffectsOptions options)
+CalendarRegression::CalendarRegression(std::shared_ptr<const Model> base,
+                                       CalendarEffectsOptions options)
     : base_(std::move(base)), options_(options) {}
 
-std::string CalendarRegression::name() const { return base_->name() + "+calendar"; }
+std::string CalendarRegression::name() const {
+  return base_->name() + "+calendar";
+}
 
 FitResult CalendarRegression::fit(const FitInput& input) const {
   FitResult result;
@@ -244,11 +256,13 @@ FitResult CalendarRegression::fit(const FitInput& input) const {
     if (!pooled.pooled.empty()) {
       options.column_ridge.assign(static_cast<std::size_t>(pooled.matrix.cols()), options_.ridge);
       for (const auto& columns : pooled.pooled) {
-        for (Index j : columns) options.column_ridge[static_cast<std::size_t>(j)] = options_.sibling_ridge;
+        for (Index j : columns)
+          options.column_ridge[static_cast<std::size_t>(j)] = options_.sibling_ridge;
       }
     }
   }
-  auto effects = estimate_calendar_effects(input.y, input.layout, pooled.pooled.empty() ? x : pooled.matrix, options);
+  auto effects = estimate_calendar_effects(input.y, input.layout,
+                                           pooled.pooled.empty() ? x : pooled.matrix, options);
   if (!effects) {
     result.message = effects.error().message;
     return result;
@@ -266,7 +280,8 @@ FitResult CalendarRegression::fit(const FitInput& input) const {
     for (Index j = 0; j < p; ++j) effects->active_columns += beta(j) != 0.0 ? 1 : 0;
   }
   if (effects->active_columns == 0) {
-    result.message = "no calendar column varies within the history's seasons (the season alone models them)";
+    result.message =
+        "no calendar column varies within the history's seasons (the season alone models them)";
     return result;
   }
   std::vector<double> adjusted(input.y.begin(), input.y.end());
@@ -276,9 +291,9 @@ FitResult CalendarRegression::fit(const FitInput& input) const {
   base_input.layout = input.layout;
   result = base_->fit(base_input);
   if (result.fitted) {
-    result.fitted = std::make_unique<CalendarFitted>(std::move(result.fitted), input.regressors,
-                                                     std::move(effects->beta), input.regressor_names,
-                                                     effects->active_columns);
+    result.fitted = std::make_unique<CalendarFitted>(
+        std::move(result.fitted), input.regressors, std::move(effects->beta), input.regressor_names,
+        effects->active_columns);
   }
   return result;
 }

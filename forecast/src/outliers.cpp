@@ -54,7 +54,9 @@ Pass run_pass(const FitInput& input, std::size_t period, const OutlierOptions& o
   std::vector<double> effect(n, 0.0);
   std::vector<std::uint8_t> unusual(n, 0);
   std::vector<std::uint8_t> eventful(n, 0);
-  std::vector<std::uint32_t> group(layout.positions[period].begin(), layout.positions[period].begin() + static_cast<std::ptrdiff_t>(n));
+  std::vector<std::uint32_t> group(
+      layout.positions[period].begin(),
+      layout.positions[period].begin() + static_cast<std::ptrdiff_t>(n));
   std::size_t group_count = layout.slots[period];
   if (input.regressors != nullptr && input.regressors->cols() > 0 &&
       static_cast<std::size_t>(input.regressors->rows()) >= n) {
@@ -84,11 +86,14 @@ Pass run_pass(const FitInput& input, std::size_t period, const OutlierOptions& o
     }
     group_count <<= grouping.size();
     if (!events.empty()) {
-      Eigen::MatrixXd event_columns(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(events.size()));
+      Eigen::MatrixXd event_columns(static_cast<Eigen::Index>(n),
+                                    static_cast<Eigen::Index>(events.size()));
       for (std::size_t k = 0; k < events.size(); ++k) {
-        event_columns.col(static_cast<Eigen::Index>(k)) = x.col(events[k]).head(static_cast<Eigen::Index>(n));
+        event_columns.col(static_cast<Eigen::Index>(k)) =
+            x.col(events[k]).head(static_cast<Eigen::Index>(n));
       }
-      auto effects = estimate_calendar_effects_in_groups(y, group, group_count, event_columns, {}, ignore);
+      auto effects =
+          estimate_calendar_effects_in_groups(y, group, group_count, event_columns, {}, ignore);
       if (effects) {
         std::copy_n(effects->effect.begin(), n, effect.begin());
         unusual = std::move(effects->unusual);
@@ -97,13 +102,17 @@ Pass run_pass(const FitInput& input, std::size_t period, const OutlierOptions& o
         // the next: the calendar's doing, never an incident.
         std::vector<std::uint8_t> rare(events.size(), 0);
         for (std::size_t k = 0; k < events.size(); ++k) {
-          rare[k] = event_columns.col(static_cast<Eigen::Index>(k)).sum() < 0.05 * static_cast<double>(n) ? 1 : 0;
+          rare[k] =
+              event_columns.col(static_cast<Eigen::Index>(k)).sum() < 0.05 * static_cast<double>(n)
+                  ? 1
+                  : 0;
         }
         for (std::size_t t = 0; t < n; ++t) {
           for (std::size_t k = 0; k < events.size(); ++k) {
             // Regardless of the coefficient: a column constant within the
             // groups (every business day's 09:30) has its effect in the baseline.
-            if (event_columns(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(k)) == 0.0) continue;
+            if (event_columns(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(k)) == 0.0)
+              continue;
             eventful[t] = 1;
             if (rare[k] != 0) unusual[t] = 1;
           }
@@ -147,7 +156,8 @@ Pass run_pass(const FitInput& input, std::size_t period, const OutlierOptions& o
   const std::size_t bands = hours * 2;
   auto band_of = [&](std::size_t t) {
     const std::size_t hour =
-        hours == 1 ? std::size_t{0} : static_cast<std::size_t>(layout.positions[0][t]) * hours / short_slots;
+        hours == 1 ? std::size_t{0}
+                   : static_cast<std::size_t>(layout.positions[0][t]) * hours / short_slots;
     return hour * 2 + eventful[t];
   };
   std::vector<std::vector<double>> by_band(bands);
@@ -177,9 +187,11 @@ Pass run_pass(const FitInput& input, std::size_t period, const OutlierOptions& o
       continue;
     }
     std::size_t end = t;
-    while (end < n && std::abs(z[end]) >= options.run_threshold && (z[end] > 0) == (z[t] > 0)) ++end;
-    if (end - t >= options.min_run) std::fill(candidate.begin() + static_cast<std::ptrdiff_t>(t),
-                                              candidate.begin() + static_cast<std::ptrdiff_t>(end), 1);
+    while (end < n && std::abs(z[end]) >= options.run_threshold && (z[end] > 0) == (z[t] > 0))
+      ++end;
+    if (end - t >= options.min_run)
+      std::fill(candidate.begin() + static_cast<std::ptrdiff_t>(t),
+                candidate.begin() + static_cast<std::ptrdiff_t>(end), 1);
     t = end;
   }
   for (std::size_t t = 0; t < n; ++t) {
@@ -228,7 +240,9 @@ OutlierReport replace_outliers(const FitInput& input, const OutlierOptions& opti
     }
     std::size_t end = t;
     while (end < n && flags[end] != 0) ++end;
-    if (end - t > cycle) std::fill(flags.begin() + static_cast<std::ptrdiff_t>(t), flags.begin() + static_cast<std::ptrdiff_t>(end), 0);
+    if (end - t > cycle)
+      std::fill(flags.begin() + static_cast<std::ptrdiff_t>(t),
+                flags.begin() + static_cast<std::ptrdiff_t>(end), 0);
     t = end;
   }
   for (std::size_t t = 0; t < n; ++t) {
@@ -238,11 +252,13 @@ OutlierReport replace_outliers(const FitInput& input, const OutlierOptions& opti
     ++report.points;
     if (t == 0 || report.flagged[t - 1] == 0) ++report.episodes;
   }
-  report.summary = "outliers: " + std::to_string(report.points) + " sample" + (report.points == 1 ? "" : "s") +
-                   " in " + std::to_string(report.episodes) + " episode" + (report.episodes == 1 ? "" : "s") +
+  report.summary = "outliers: " + std::to_string(report.points) + " sample" +
+                   (report.points == 1 ? "" : "s") + " in " + std::to_string(report.episodes) +
+                   " episode" + (report.episodes == 1 ? "" : "s") +
                    " replaced by the seasonal baseline";
   if (report.exempt_calendar > 0) {
-    report.summary += "; " + std::to_string(report.exempt_calendar) + " unusual samples kept (calendar events)";
+    report.summary +=
+        "; " + std::to_string(report.exempt_calendar) + " unusual samples kept (calendar events)";
   }
   return report;
 }

@@ -50,7 +50,8 @@ struct Problem {
 
 // Trace from local midnight `first` for `days`; the forecast origin is local
 // midnight `origin`, the horizon runs to local midnight `end`.
-Problem make_problem(const cal::TimeZone& zone, std::int64_t first, std::int64_t origin, std::int64_t end,
+Problem make_problem(const cal::TimeZone& zone, std::int64_t first, std::int64_t origin,
+                     std::int64_t end,
                      std::vector<prescale::autoscaler::TraceWindow> outages = {}) {
   Problem p;
   TraceOptions options;
@@ -104,7 +105,8 @@ fc::Forecast selected_forecast(const Problem& p, const std::string& model, std::
 
 // Seasonal naive with a one-week season counted in UTC (the usual baseline).
 fc::Forecast utc_naive_forecast(const Problem& p) {
-  const fc::SeasonLayout utc = fc::SeasonLayout::modular({kDaySlots, kWeekSlots}, p.history + p.horizon);
+  const fc::SeasonLayout utc =
+      fc::SeasonLayout::modular({kDaySlots, kWeekSlots}, p.history + p.horizon);
   fc::FitInput input;
   input.y = std::span<const double>(p.truth.values.data(), p.history);
   input.layout = &utc;
@@ -115,8 +117,10 @@ fc::Forecast utc_naive_forecast(const Problem& p) {
 
 }  // namespace
 
-TEST_CASE("after the DST change, the hour after market open is forecast at least twice as well as "
-          "seasonal naive in UTC", "[calendar_forecast][acceptance]") {
+TEST_CASE(
+    "after the DST change, the hour after market open is forecast at least twice as well as "
+    "seasonal naive in UTC",
+    "[calendar_forecast][acceptance]") {
   auto zone = cal::TimeZone::find("America/New_York");
   REQUIRE(zone);
   const Problem p = make_problem(*zone, local(*zone, "2026-02-08"), local(*zone, "2026-03-08"),
@@ -141,12 +145,15 @@ TEST_CASE("after the DST change, the hour after market open is forecast at least
   ours_error /= static_cast<double>(samples);
   naive_error /= static_cast<double>(samples);
   const double ratio = ours_error / naive_error;
-  std::printf("market open 09:30-10:30 New York, 2026-03-09..13: MAE ours %.1f, seasonal naive (UTC) %.1f, "
-              "ratio %.3f\n  %s\n", ours_error, naive_error, ratio, chosen.c_str());
+  std::printf(
+      "market open 09:30-10:30 New York, 2026-03-09..13: MAE ours %.1f, seasonal naive (UTC) %.1f, "
+      "ratio %.3f\n  %s\n",
+      ours_error, naive_error, ratio, chosen.c_str());
   CHECK(ratio <= 0.5);
 }
 
-TEST_CASE("a payroll day on the last business day is forecast with its surge", "[calendar_forecast][acceptance]") {
+TEST_CASE("a payroll day on the last business day is forecast with its surge",
+          "[calendar_forecast][acceptance]") {
   auto zone = cal::TimeZone::find("America/New_York");
   REQUIRE(zone);
   // History 2026-01-19 .. 2026-02-26 holds payroll-end 2026-01-30 and
@@ -160,8 +167,12 @@ TEST_CASE("a payroll day on the last business day is forecast with its surge", "
   const fc::Forecast ours = selected_forecast(p, "holt-winters+calendar", &chosen);
   const fc::Forecast automatic = selected_forecast(p, "auto", &auto_chosen);
   const fc::Forecast naive = utc_naive_forecast(p);
-  const auto window_start = static_cast<std::size_t>((local(*zone, "2026-02-27T06:00") - p.truth.start_unix) / kStep) - p.history;
-  const auto window_end = static_cast<std::size_t>((local(*zone, "2026-02-27T11:00") - p.truth.start_unix) / kStep) - p.history;
+  const auto window_start =
+      static_cast<std::size_t>((local(*zone, "2026-02-27T06:00") - p.truth.start_unix) / kStep) -
+      p.history;
+  const auto window_end =
+      static_cast<std::size_t>((local(*zone, "2026-02-27T11:00") - p.truth.start_unix) / kStep) -
+      p.history;
   double actual_peak = 0, ours_peak = 0, naive_peak = 0, auto_peak = 0;
   for (std::size_t i = window_start; i < window_end; ++i) {
     actual_peak = std::max(actual_peak, p.truth.values[p.history + i]);
@@ -171,9 +182,11 @@ TEST_CASE("a payroll day on the last business day is forecast with its surge", "
   }
   const double ours_peak_error = std::abs(ours_peak - actual_peak) / actual_peak;
   const double naive_peak_error = std::abs(naive_peak - actual_peak) / actual_peak;
-  std::printf("payroll-end 2026-02-27 06:00-11:00 New York: actual peak %.0f, ours %.0f (error %.1f%%), "
-              "seasonal naive %.0f (error %.1f%%)\n  %s\n", actual_peak, ours_peak, 100 * ours_peak_error,
-              naive_peak, 100 * naive_peak_error, chosen.c_str());
+  std::printf(
+      "payroll-end 2026-02-27 06:00-11:00 New York: actual peak %.0f, ours %.0f (error %.1f%%), "
+      "seasonal naive %.0f (error %.1f%%)\n  %s\n",
+      actual_peak, ours_peak, 100 * ours_peak_error, naive_peak, 100 * naive_peak_error,
+      chosen.c_str());
   std::printf("  auto: peak %.0f (error %.1f%%)\n  %s\n", auto_peak,
               100 * std::abs(auto_peak - actual_peak) / actual_peak, auto_chosen.c_str());
   CHECK(ours_peak_error <= 0.15);
@@ -181,7 +194,8 @@ TEST_CASE("a payroll day on the last business day is forecast with its surge", "
   CHECK(naive_peak_error > 0.3);
 }
 
-TEST_CASE("an hour-long outage in the history is replaced, payroll surges are not", "[calendar_forecast][outliers]") {
+TEST_CASE("an hour-long outage in the history is replaced, payroll surges are not",
+          "[calendar_forecast][outliers]") {
   auto zone = cal::TimeZone::find("America/New_York");
   REQUIRE(zone);
   const std::int64_t outage = local(*zone, "2026-02-24T12:00");
@@ -198,7 +212,8 @@ TEST_CASE("an hour-long outage in the history is replaced, payroll surges are no
   std::size_t replaced = 0;
   for (std::size_t i = first; i < first + 60; ++i) {
     replaced += report.flagged[i];
-    if (report.flagged[i] != 0) CHECK(report.cleaned[i] > 1.5 * p.truth.values[i]);  // halved traffic restored
+    if (report.flagged[i] != 0)
+      CHECK(report.cleaned[i] > 1.5 * p.truth.values[i]);  // halved traffic restored
   }
   CHECK(replaced >= 55);
   // No payroll sample (06:00-11:00 on 2026-01-30 and 2026-02-13) is touched.

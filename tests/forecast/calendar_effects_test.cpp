@@ -73,7 +73,8 @@ TEST_CASE("calendar effects: an irregular event is measured against its slot, th
   CHECK(effects->unusual[12 * kDay + 9] == 0);
 }
 
-TEST_CASE("calendar effects: NaN samples are skipped, bad regressors are errors", "[forecast][calendar]") {
+TEST_CASE("calendar effects: NaN samples are skipped, bad regressors are errors",
+          "[forecast][calendar]") {
   EventFixture f;
   f.y[11 * kDay + 8] = kMissing;
   f.y[100] = kMissing;
@@ -89,9 +90,11 @@ TEST_CASE("calendar effects: NaN samples are skipped, bad regressors are errors"
   CHECK_FALSE(estimate_calendar_effects(f.y, &f.layout, with_nan));
 }
 
-TEST_CASE("Holt-Winters + calendar forecasts a future event the plain model misses", "[forecast][calendar]") {
+TEST_CASE("Holt-Winters + calendar forecasts a future event the plain model misses",
+          "[forecast][calendar]") {
   EventFixture f;
-  const auto base = std::make_shared<HoltWinters>(HoltWintersSpec{Trend::none, Seasonality::additive});
+  const auto base =
+      std::make_shared<HoltWinters>(HoltWintersSpec{Trend::none, Seasonality::additive});
   const CalendarRegression model(base);
   CHECK(model.name() == base->name() + "+calendar");
   FitResult fit = model.fit(f.input);
@@ -121,7 +124,8 @@ TEST_CASE("Holt-Winters + calendar: update() takes the event out before the seas
   // Fit on the first 5 weeks (events on days 11 and 25), stream week 6, then
   // forecast days 42-46 (an event on day 46).
   EventFixture f;
-  const CalendarRegression model(std::make_shared<HoltWinters>(HoltWintersSpec{Trend::none, Seasonality::additive}));
+  const CalendarRegression model(
+      std::make_shared<HoltWinters>(HoltWintersSpec{Trend::none, Seasonality::additive}));
   const std::size_t fitted_on = kWeek * 5;
   FitInput prefix = f.input;
   prefix.y = std::span<const double>(f.y).first(fitted_on);
@@ -132,11 +136,13 @@ TEST_CASE("Holt-Winters + calendar: update() takes the event out before the seas
   CHECK(streamed->next_index() == f.history);
   const Forecast forecast = streamed->forecast(f.horizon);
   double error = 0;
-  for (std::size_t h = 0; h < f.horizon; ++h) error += std::abs(forecast.mean[h] - f.truth[f.history + h]);
+  for (std::size_t h = 0; h < f.horizon; ++h)
+    error += std::abs(forecast.mean[h] - f.truth[f.history + h]);
   CHECK(error / static_cast<double>(f.horizon) < 6.0);
 }
 
-TEST_CASE("Holt-Winters + calendar refuses to fit without calendar information", "[forecast][calendar]") {
+TEST_CASE("Holt-Winters + calendar refuses to fit without calendar information",
+          "[forecast][calendar]") {
   EventFixture f;
   const CalendarRegression model(std::make_shared<HoltWinters>(HoltWintersSpec{}));
   FitInput no_regressors = f.input;

@@ -36,13 +36,15 @@ Trace make_trace(bool outage, bool surges) {
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t day = i / kDay;
     const double hour = static_cast<double>(i % kDay) / 4.0;
-    double value = 400 + 600 * std::exp(-std::pow((hour - 13) / 4.0, 2)) * (day % 7 < 5 ? 1.0 : 0.6);
+    double value =
+        400 + 600 * std::exp(-std::pow((hour - 13) / 4.0, 2)) * (day % 7 < 5 ? 1.0 : 0.6);
     const bool surge_day = day == 4 || day == 18;  // two Fridays of four
     if (surges && surge_day && hour >= 6 && hour < 11) {
       value *= 2.5;
       trace.regressors(static_cast<Eigen::Index>(i), 0) = 1.0;
     }
-    if (outage && i >= trace.outage_start && i < trace.outage_start + trace.outage_length) value *= 0.5;
+    if (outage && i >= trace.outage_start && i < trace.outage_start + trace.outage_length)
+      value *= 0.5;
     trace.y.push_back(value * std::exp(noise(rng)));
   }
   trace.input.y = trace.y;
@@ -51,7 +53,8 @@ Trace make_trace(bool outage, bool surges) {
 }
 }  // namespace
 
-TEST_CASE("outliers: an hour-long outage is one episode, replaced by the baseline", "[forecast][outliers]") {
+TEST_CASE("outliers: an hour-long outage is one episode, replaced by the baseline",
+          "[forecast][outliers]") {
   Trace t = make_trace(true, false);
   const OutlierReport report = replace_outliers(t.input);
   CHECK(report.episodes == 1);
@@ -64,7 +67,8 @@ TEST_CASE("outliers: an hour-long outage is one episode, replaced by the baselin
   CHECK_THAT(report.summary, Catch::Contains("4 samples in 1 episode"));
 }
 
-TEST_CASE("outliers: nothing flagged on clean data, constant data or too short data", "[forecast][outliers]") {
+TEST_CASE("outliers: nothing flagged on clean data, constant data or too short data",
+          "[forecast][outliers]") {
   Trace clean = make_trace(false, false);
   CHECK(replace_outliers(clean.input).points == 0);
   std::vector<double> constant(kWeek * 3, 5.0);
@@ -78,7 +82,8 @@ TEST_CASE("outliers: nothing flagged on clean data, constant data or too short d
   CHECK_THAT(replace_outliers(c.input).summary, Catch::Contains("not checked"));
 }
 
-TEST_CASE("outliers: calendar events that regressors explain are not flagged", "[forecast][outliers]") {
+TEST_CASE("outliers: calendar events that regressors explain are not flagged",
+          "[forecast][outliers]") {
   Trace t = make_trace(true, true);
   // Without the calendar, surges on two of four Fridays look like incidents.
   const OutlierReport blind = replace_outliers(t.input);
@@ -101,7 +106,8 @@ TEST_CASE("selection replaces outliers by default and says so; the option turns 
   options.origins = 2;
   const Selection cleaned = select_and_fit(t.input, options);
   bool said = false;
-  for (const std::string& note : cleaned.notes) said = said || note.find("4 samples in 1 episode") != std::string::npos;
+  for (const std::string& note : cleaned.notes)
+    said = said || note.find("4 samples in 1 episode") != std::string::npos;
   CHECK(said);
   options.replace_outliers = false;
   const Selection raw = select_and_fit(t.input, options);

@@ -91,7 +91,8 @@ struct PooledRegressors {
   std::vector<std::vector<Eigen::Index>> pooled;
 };
 [[nodiscard]] PooledRegressors pool_sibling_events(const Eigen::MatrixXd& regressors,
-                                                   const std::vector<std::string>& names, std::size_t history);
+                                                   const std::vector<std::string>& names,
+                                                   std::size_t history);
 
 /// The longest season of the layout with at least `min_cycles` cycles in the
 /// first n samples; layout->periods() when none.
@@ -110,7 +111,8 @@ struct PooledRegressors {
 /// to the base's mean (sigma is the base's: beta is treated as known).
 class CalendarRegression final : public Model {
  public:
-  explicit CalendarRegression(std::shared_ptr<const Model> base, CalendarEffectsOptions options = {});
+  explicit CalendarRegression(std::shared_ptr<const Model> base,
+                              CalendarEffectsOptions options = {});
   [[nodiscard]] std::string name() const override;
   [[nodiscard]] FitResult fit(const FitInput& input) const override;
   [[nodiscard]] const Model& base() const { return *base_; }

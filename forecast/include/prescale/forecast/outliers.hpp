@@ -38,16 +38,16 @@ struct OutlierOptions {
   double threshold = 6.0;      ///< |z| that flags a sample alone
   double run_threshold = 4.0;  ///< |z| that flags a run of min_run samples
   std::size_t min_run = 3;
-  std::size_t bands = 24;      ///< scale bands of the shortest season
+  std::size_t bands = 24;  ///< scale bands of the shortest season
 };
 
 /// What was found. Value type.
 struct OutlierReport {
-  std::vector<double> cleaned;         ///< y with flagged samples replaced
-  std::vector<std::uint8_t> flagged;   ///< 1 where a sample was replaced
-  std::size_t points = 0;              ///< samples replaced
-  std::size_t episodes = 0;            ///< runs of consecutive flagged samples
-  std::size_t exempt_calendar = 0;     ///< samples over threshold but explained by the calendar
+  std::vector<double> cleaned;        ///< y with flagged samples replaced
+  std::vector<std::uint8_t> flagged;  ///< 1 where a sample was replaced
+  std::size_t points = 0;             ///< samples replaced
+  std::size_t episodes = 0;           ///< runs of consecutive flagged samples
+  std::size_t exempt_calendar = 0;    ///< samples over threshold but explained by the calendar
   /// For a person, e.g. "outliers: 61 samples in 1 episode replaced by the
   /// seasonal baseline"; "" when nothing was checked.
   std::string summary;
@@ -56,6 +56,7 @@ struct OutlierReport {
 /// Detects and replaces outliers in input.y (layout and regressors as for
 /// fit()). Never fails: a history too short for a baseline is returned as is
 /// (summary says why).
-[[nodiscard]] OutlierReport replace_outliers(const FitInput& input, const OutlierOptions& options = {});
+[[nodiscard]] OutlierReport replace_outliers(const FitInput& input,
+                                             const OutlierOptions& options = {});
 
 }  // namespace prescale::forecast
