@@ -29,8 +29,14 @@ class CalendarFitted final : public FittedModel {
     for (Index j = 0; j < beta_.size(); ++j) {
       if (beta_(j) == 0.0) continue;
       const auto column = static_cast<std::size_t>(j);
-      const std::string name = column < names_.size() ? names_[column] : "x" + std::to_string(j);
-      parameters["calendar." + name] = beta_(j);
+      std::string key = "calendar.";
+      if (column < names_.size()) {
+        key += names_[column];
+      } else {
+        key += 'x';
+        key += std::to_string(j);
+      }
+      parameters[key] = beta_(j);
     }
     return parameters;
   }
