@@ -37,6 +37,7 @@ struct SimulateArgs {
   std::size_t observation_lag = 0;
   std::string timeline;
   std::string plot;
+  std::string decisions;  // "" = none: the engine's decision records as JSON lines
   std::string report;
   std::string format = "table";
   bool no_predictive = false;
@@ -167,6 +168,16 @@ PredictiveSeries replay_predictive(const SimulateArgs& args, const forecast::Ser
   if (replayed->steps.empty()) {
     out.error = "the engine made no decision over the trace";
     return out;
+  }
+  if (!args.decisions.empty()) {
+    std::ofstream file(args.decisions, std::ios::binary | std::ios::trunc);
+    for (const auto& record : replayed->decisions) file << autoscaler::to_json(record) << "\n";
+    if (!file) {
+      out.error = fmt::format("--decisions {}: cannot write the file", args.decisions);
+      return out;
+    }
+    out.notes.push_back(fmt::format("predictive: {} decision records written to {} (read them with prescale explain)",
+                                    replayed->decisions.size(), args.decisions));
   }
   out.start_unix = replayed->steps.front().time_unix;
   const auto count = static_cast<std::size_t>((series.end_unix() - out.start_unix) / step);
@@ -351,6 +362,9 @@ void add_simulate_command(CLI::App& app) {
                   "Write the per-step timeline CSV (demand, served metric, replicas, ready pods,\n"
                   "violation seconds per run)");
   cmd->add_option("--plot", args->plot, "Write an SVG plot of demand and ready capacity");
+  cmd->add_option("--decisions", args->decisions,
+                  "Predictive: write the engine's decision records (JSON lines, as serve logs them) for "
+                  "prescale explain");
   cmd->add_option("--report", args->report,
                   "Write a self-contained HTML report (summary, full trace, worst surges)");
   cmd->add_option("--format", args->format, "Summary on stdout: table or json")->capture_default_str();
