@@ -460,7 +460,7 @@ std::string to_yaml(const Config& c) {
 
   const auto& d = c.decisions;
   out << YAML::Key << "decisions" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "changeThreshold" << YAML::Value << d.change_threshold;
+  out << YAML::Key << "changeThreshold" << YAML::Value << fmt::format("{:g}", d.change_threshold);
   out << YAML::Key << "anomalySteps" << YAML::Value << d.anomaly_steps;
   out << YAML::Key << "shiftSteps" << YAML::Value << d.shift_steps;
   out << YAML::Key << "file" << YAML::Value << d.file;
