@@ -63,7 +63,22 @@ struct Reader {
       if (error.empty()) error = fmt::format("'{}' is not a number", key);
       return 0;
     }
-    return v->is_number_integer() ? v->get<std::int64_t>() : static_cast<std::int64_t>(v->get<double>());
+    if (v->is_number_integer()) return v->get<std::int64_t>();
+    const double d = v->get<double>();
+    if (!(std::abs(d) < 9e18)) {  // casting a larger double is undefined
+      if (error.empty()) error = fmt::format("'{}' is out of range", key);
+      return 0;
+    }
+    return static_cast<std::int64_t>(d);
+  }
+  // Times and durations: year 0 to 9999 keeps every difference of two of them finite.
+  std::int64_t seconds(const char* key) {
+    const std::int64_t value = integer(key);
+    if (value < -62167219200 || value > 253402300799) {
+      if (error.empty()) error = fmt::format("'{}' is out of range (seconds in years 0-9999)", key);
+      return 0;
+    }
+    return value;
   }
   std::string text(const char* key) {
     const json* v = find(key);
@@ -176,7 +191,7 @@ Expected<DecisionRecord> decision_from_json(const json& j) {
   if (!j.is_object()) return make_error("not a JSON object");
   Reader in{j, {}};
   DecisionRecord r;
-  r.time_unix = in.integer("time_unix");
+  r.time_unix = in.seconds("time_unix");
   r.target = in.text("target");
   const auto kind_text = in.text("kind");
   r.reason = in.text("reason");
@@ -188,9 +203,9 @@ Expected<DecisionRecord> decision_from_json(const json& j) {
   r.served = in.number("served");
   r.previous_served = in.number("previous_served");
   if (const double replicas = in.number("replicas"); std::isfinite(replicas)) r.replicas = replicas;
-  r.lead_seconds = in.integer("lead_seconds");
+  r.lead_seconds = in.seconds("lead_seconds");
   r.timezone = in.text("timezone");
-  r.peak_unix = in.integer("peak_unix");
+  r.peak_unix = in.seconds("peak_unix");
   r.model = in.text("model");
   if (const json* p = in.find("parameters"); p && !p->is_null()) {
     if (!p->is_object()) return make_error("'parameters' is not an object");
@@ -199,9 +214,9 @@ Expected<DecisionRecord> decision_from_json(const json& j) {
   }
   r.parameters_digest = in.text("parameters_digest");
   if (const double mase = in.number("backtest_mase"); std::isfinite(mase)) r.backtest_mase = mase;
-  r.fitted_at_unix = in.integer("fitted_at_unix");
-  r.data_start_unix = in.integer("data_start_unix");
-  r.data_end_unix = in.integer("data_end_unix");
+  r.fitted_at_unix = in.seconds("fitted_at_unix");
+  r.data_start_unix = in.seconds("data_start_unix");
+  r.data_end_unix = in.seconds("data_end_unix");
   r.config_digest = in.text("config_digest");
   r.fallback_reason = in.text("fallback_reason");
   r.anomaly_score = in.number("anomaly_score");
