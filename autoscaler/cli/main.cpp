@@ -17,10 +17,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   prescale::cli::add_version_command(app);
+  prescale::cli::add_demo_command(app);
+  prescale::cli::add_serve_command(app);
+  prescale::cli::add_check_config_command(app);
+  prescale::cli::add_status_command(app);
+  prescale::cli::add_fetch_command(app);
   prescale::cli::add_simulate_command(app);
   prescale::cli::add_forecast_command(app);
   prescale::cli::add_backtest_command(app);
-  prescale::cli::add_fetch_command(app);
   prescale::cli::add_generate_command(app);
   prescale::cli::add_bench_command(app);
   prescale::cli::add_explain_command(app);
