@@ -7,6 +7,12 @@ if(PRESCALE_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+if(PRESCALE_FUZZ)
+  # Every library a fuzz target links gets coverage feedback and ASan/UBSan
+  # checks, not only the target's own file (libFuzzer itself is linked there).
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
 if(PRESCALE_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)

@@ -37,7 +37,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (report.rows == 0) std::abort();
   // The writer keeps whole seconds and the grid, so the file it writes reads
   // back onto the same grid (forced step: a one-point series has no spacing).
-  if (series->start_unix < 0 || series->end_unix() > 253402300799) return 0;  // RFC 3339 years
+  // Written only within RFC 3339 years (end checked without overflowing).
+  constexpr std::int64_t kYear9999 = 253402300799;
+  if (series->start_unix < 0 || series->start_unix > kYear9999 ||
+      (kYear9999 - series->start_unix) / series->step_seconds < static_cast<std::int64_t>(series->size()))
+    return 0;
   prescale::file::CsvReadOptions again = options;
   again.step_seconds = series->step_seconds;
   auto reread = prescale::file::parse_csv_series(prescale::file::format_csv_series(*series),
