@@ -11,7 +11,7 @@
 #include "prescale/autoscaler/decisions.hpp"
 #include "prescale/autoscaler/explain.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
-#include "prescale/prometheus/client.hpp"
+#include "daemon_client.hpp"
 
 namespace prescale::cli {
 
@@ -75,15 +75,7 @@ void add_explain_command(CLI::App& app) {
       if (!read) throw Failure(read.error().message);
       records = std::move(*read);
     } else {
-      prometheus::ClientOptions client_options;
-      client_options.url = o->server;
-      client_options.ca_file = o->ca_file;
-      client_options.client_cert_file = o->cert_file;
-      client_options.client_key_file = o->key_file;
-      client_options.insecure_skip_verify = o->insecure;
-      client_options.retry.max_attempts = 1;
-      client_options.total_timeout = std::chrono::seconds(10);
-      prometheus::Client client(client_options);
+      auto client = daemon_client(o->server, o->ca_file, o->cert_file, o->key_file, o->insecure);
       // Every record of the target up to `at`: the one in force and the one before.
       auto response = client.get("/decisions", {{"target", o->target}});
       if (!response) throw Failure(fmt::format("{}/decisions: {}", o->server, response.error().message));

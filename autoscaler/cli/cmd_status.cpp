@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "prescale/prometheus/client.hpp"
+#include "daemon_client.hpp"
 
 namespace prescale::cli {
 
@@ -64,15 +64,7 @@ void add_status_command(CLI::App& app) {
   cmd->add_flag("-k,--insecure", o->insecure, "Do not verify the daemon's certificate");
   cmd->add_flag("--json", o->json, "Print the raw JSON");
   cmd->callback([o] {
-    prometheus::ClientOptions client_options;
-    client_options.url = o->server;
-    client_options.ca_file = o->ca_file;
-    client_options.client_cert_file = o->cert_file;
-    client_options.client_key_file = o->key_file;
-    client_options.insecure_skip_verify = o->insecure;
-    client_options.retry.max_attempts = 1;
-    client_options.total_timeout = std::chrono::seconds(10);
-    prometheus::Client client(client_options);
+    auto client = daemon_client(o->server, o->ca_file, o->cert_file, o->key_file, o->insecure);
     auto response = client.get("/status", {});
     if (!response) throw Failure(fmt::format("{}/status: {}", o->server, response.error().message));
     if (response->status != 200)
