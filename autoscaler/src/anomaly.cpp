@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "prescale/forecast/model.hpp"
@@ -36,6 +37,11 @@ bool AnomalyTracker::observe(std::int64_t sample_unix, double observed, double m
     return true;
   }
   return false;
+}
+
+double served_anomaly_score(const AnomalyState& state, bool forecasting) {
+  if (!forecasting || state.sample_unix == 0 || std::isnan(state.score)) return 0;
+  return std::min(std::abs(state.score), kMaxServedAnomalyScore);
 }
 
 std::string describe_anomaly(const AnomalyState& state, double quantile) {

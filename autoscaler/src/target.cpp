@@ -445,10 +445,7 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
     const std::size_t horizon = static_cast<std::size_t>(offset_steps) + window;
     extend(*fit_, config_, zone_, calendars_.get(), fit_->model->next_index() + horizon + 1);
     const auto full = fit_->model->forecast(horizon);
-    if (full.size() == horizon) {
-      window_forecast.mean.assign(full.mean.begin() + offset_steps, full.mean.end());
-      window_forecast.sigma.assign(full.sigma.begin() + offset_steps, full.sigma.end());
-    }
+    if (full.size() == horizon) window_forecast = full.tail(static_cast<std::size_t>(offset_steps));
   }
 
   PolicyInput input;
@@ -536,6 +533,11 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
     if (rec.replicas) {
       value.metric = config_.replicas_metric();
       value.value = *rec.replicas;
+      report.metrics.push_back(value);
+    }
+    if (config_.anomaly_external_metric) {
+      value.metric = config_.anomaly_metric();
+      value.value = served_anomaly_score(anomaly_.state(), status.has_forecast);
       report.metrics.push_back(value);
     }
   }

@@ -34,7 +34,7 @@ bool TargetConfig::same_as(const TargetConfig& other) const {
                     t.timezone, t.seasonality_seconds, t.calendars, t.model, t.lead_time_seconds,
                     t.quantile, t.capacity_per_replica, t.min_replicas, t.max_replicas,
                     t.refit_interval_seconds, t.backtest_origins, t.decision_change_threshold,
-                    t.anomaly_steps, t.shift_steps);
+                    t.anomaly_steps, t.shift_steps, t.anomaly_external_metric);
   };
   return key(*this) == key(other);
 }
@@ -79,7 +79,7 @@ const std::vector<std::string> kTargetKeys = {
     "metric",   "namespace",   "labels",   "query",    "step",
     "history",  "timezone",    "seasonality", "calendars", "model",
     "leadTime", "quantile",    "capacityPerReplica", "minReplicas", "maxReplicas",
-    "refitInterval", "backtestOrigins"};
+    "refitInterval", "backtestOrigins", "anomaly"};
 
 void apply_target_keys(const Node& node, TargetConfig& target, const Config& config,
                        bool is_defaults) {
@@ -180,6 +180,11 @@ void apply_target_keys(const Node& node, TargetConfig& target, const Config& con
     target.backtest_origins = n->as_int();
     if (target.backtest_origins < 1 || target.backtest_origins > 50)
       n->fail("backtestOrigins must be between 1 and 50");
+  }
+  if (auto n = node.get("anomaly")) {
+    if (!n->raw().IsMap()) n->fail("expected a map such as {externalMetric: true}");
+    n->check_keys({"externalMetric"});
+    if (auto e = n->get("externalMetric")) target.anomaly_external_metric = e->as_bool();
   }
 }
 
@@ -375,6 +380,13 @@ Config parse_config(std::string_view yaml, std::string_view source) {
     check_target(item, target);
     std::vector<std::string> names = {target.metric};
     if (target.capacity_per_replica) names.push_back(target.replicas_metric());
+    if (target.anomaly_external_metric) {
+      if (!is_dns_subdomain(target.anomaly_metric()))
+        item.get("metric").value_or(item).fail(fmt::format(
+            "'{}' (served because anomaly.externalMetric is true) is longer than 253 characters",
+            target.anomaly_metric()));
+      names.push_back(target.anomaly_metric());
+    }
     for (const auto& name : names) {
       const auto where = fmt::format("{} (line {})", item.path(), item.line());
       if (auto it = first_use.find(name); it != first_use.end())
@@ -497,6 +509,9 @@ std::string to_yaml(const Config& c) {
     }
     out << YAML::Key << "refitInterval" << YAML::Value << format_duration(t.refit_interval_seconds);
     out << YAML::Key << "backtestOrigins" << YAML::Value << t.backtest_origins;
+    out << YAML::Key << "anomaly" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    out << YAML::Key << "externalMetric" << YAML::Value << t.anomaly_external_metric;
+    out << YAML::EndMap;
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;

@@ -1,6 +1,7 @@
 // Anomaly signals: the standardised residual against the one-step forecast,
 // the interval test at the target's quantile, persistence, and an injected
-// outage in a replay (anomaly within three steps, a refit when it persists).
+// outage in a replay (anomaly within three steps, a refit when it persists),
+// and the opt-in <metric>-anomaly external metric (value, config, engine).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -9,8 +10,12 @@
 #include <limits>
 
 #include "prescale/autoscaler/anomaly.hpp"
+#include "prescale/autoscaler/clock.hpp"
+#include "prescale/autoscaler/engine.hpp"
 #include "prescale/autoscaler/replay.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
+#include "prescale/kubernetes/api.hpp"
+#include "prescale/kubernetes/quantity.hpp"
 
 using namespace prescale;
 using namespace prescale::autoscaler;
@@ -124,4 +129,201 @@ TEST_CASE("an injected outage: anomaly records within three steps, a refit when 
   REQUIRE(refit_after_shift != nullptr);
   CHECK(refit_after_shift->time_unix - shift->time_unix <= target.step_seconds);
   CHECK(refit_after_shift->reason.find("persistent shift") != std::string::npos);
+}
+
+// ---- The opt-in <metric>-anomaly external metric --------------------------
+
+namespace {
+
+std::string served_quantity(const AnomalyState& state, bool forecasting) {
+  const double value = served_anomaly_score(state, forecasting);
+  REQUIRE(std::isfinite(value));
+  REQUIRE(value >= 0);
+  auto quantity = kubernetes::format_quantity(value);
+  REQUIRE(quantity.has_value());
+  return *quantity;
+}
+
+std::string config_error(const std::string& yaml) {
+  try {
+    (void)config::parse_config(yaml);
+  } catch (const config::ConfigError& e) {
+    return e.what();
+  }
+  FAIL("accepted:\n" << yaml);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("the -anomaly metric serves |z| as a milli quantity, 0 without evidence, never NaN or inf",
+          "[anomaly][external]") {
+  AnomalyTracker tracker;
+  // Nothing scored yet: 0, not an error (the HPA reads an absent metric as a failure).
+  CHECK(served_quantity(tracker.state(), true) == "0");
+  // 20 / 8.53 = 2.34466: a distance, rounded up to a milli-unit, for a drop as for a rise.
+  tracker.observe(600, 80, 100, 8.53, 0.9);
+  CHECK(served_anomaly_score(tracker.state(), true) == Approx(20 / 8.53));
+  CHECK(served_quantity(tracker.state(), true) == "2345m");
+  tracker.observe(1200, 120, 100, 8.53, 0.9);
+  CHECK(served_quantity(tracker.state(), true) == "2345m");
+  tracker.observe(1800, 130, 100, 10, 0.9);
+  CHECK(served_quantity(tracker.state(), true) == "3");
+  tracker.observe(2400, 100, 100, 10, 0.9);
+  CHECK(served_quantity(tracker.state(), true) == "0");
+  tracker.observe(3000, 20100, 100, 10, 0.9);
+  CHECK(served_quantity(tracker.state(), true) == "2k");
+  // A target in fallback has no trusted interval: 0 whatever the last score was.
+  CHECK(served_quantity(tracker.state(), false) == "0");
+  // A near-zero sigma overflows the score to infinity: served as the cap.
+  tracker.observe(3600, 1e300, 0, 1e-300, 0.9);
+  REQUIRE(std::isinf(tracker.state().score));
+  CHECK(served_anomaly_score(tracker.state(), true) == kMaxServedAnomalyScore);
+  CHECK(served_quantity(tracker.state(), true) == "1M");
+  // A gap keeps the last score (scores nothing); a NaN score is no evidence.
+  AnomalyState nan_state = tracker.state();
+  nan_state.score = std::numeric_limits<double>::quiet_NaN();
+  CHECK(served_quantity(nan_state, true) == "0");
+  nan_state.score = -std::numeric_limits<double>::infinity();
+  CHECK(served_quantity(nan_state, true) == "1M");
+}
+
+TEST_CASE("anomaly.externalMetric is opt-in, per target or in defaults, and errors name its YAML path",
+          "[anomaly][external][config]") {
+  const auto config = config::parse_config(R"(
+defaults:
+  anomaly: {externalMetric: true}
+targets:
+  - metric: payments
+    query: up
+  - metric: checkout
+    query: up
+    anomaly: {externalMetric: false}
+)");
+  REQUIRE(config.targets.size() == 2);
+  CHECK(config.targets[0].anomaly_external_metric);
+  CHECK(config.targets[0].anomaly_metric() == "payments-anomaly");
+  CHECK_FALSE(config.targets[1].anomaly_external_metric);
+  CHECK_FALSE(config::parse_config("targets:\n  - metric: a\n    query: up\n").targets[0].anomaly_external_metric);
+  // Printed by check-config and read back the same.
+  const auto reparsed = config::parse_config(config::to_yaml(config));
+  CHECK(reparsed.targets[0].anomaly_external_metric);
+  CHECK_FALSE(reparsed.targets[1].anomaly_external_metric);
+  // Turning it on or off is a new setup: a reload rebuilds the target.
+  auto toggled = config.targets[0];
+  toggled.anomaly_external_metric = false;
+  CHECK_FALSE(toggled.same_as(config.targets[0]));
+
+  const std::string head = "targets:\n  - metric: a\n    query: up\n";
+  CHECK_THAT(config_error(head + "    anomaly: true\n"),
+             Catch::Contains("targets[0].anomaly: expected a map such as {externalMetric: true} (line 4)"));
+  CHECK_THAT(config_error(head + "    anomaly: {externalMetric: maybe}\n"),
+             Catch::Contains("targets[0].anomaly.externalMetric: expected true or false, got 'maybe'"));
+  CHECK_THAT(config_error(head + "    anomaly: {externalMetrics: true}\n"),
+             Catch::Contains("targets[0].anomaly.externalMetrics: unknown key; did you mean 'externalMetric'?"));
+  CHECK_THAT(config_error("defaults:\n  anomaly: {enabled: true}\n" + head),
+             Catch::Contains("defaults.anomaly.enabled: unknown key"));
+  // The twin's name may not collide with another target's metric.
+  CHECK_THAT(config_error(head + "    anomaly: {externalMetric: true}\n  - metric: a-anomaly\n    query: up\n"),
+             Catch::Contains("targets[1].metric: duplicate metric name 'a-anomaly'"));
+  // Nor be longer than a Kubernetes resource name.
+  const std::string long_name(250, 'a');
+  CHECK_THAT(config_error("targets:\n  - metric: " + long_name + "\n    query: up\n    anomaly: {externalMetric: true}\n"),
+             Catch::Contains("targets[0].metric: '" + long_name + "-anomaly' (served because anomaly.externalMetric is "
+                             "true) is longer than 253 characters"));
+}
+
+TEST_CASE("an opted-in target serves <metric>-anomaly beside its forecast; a target that did not opt in does not",
+          "[anomaly][external][engine]") {
+  // Two weeks at 10-minute steps (fast even under the sanitizers); the last
+  // sample triples the load, so the newest score is far outside the interval.
+  TraceOptions options;
+  options.days = 14;
+  options.step_seconds = 600;
+  options.random_spikes = false;
+  auto trace = generate_trace(options);
+  REQUIRE(trace.has_value());
+  trace->values.back() *= 3;
+
+  config::TargetConfig opted;
+  opted.metric = "payments-rps-forecast";
+  opted.namespace_name = "payments";
+  opted.labels = {{"app", "payments"}};
+  opted.query = "payments";
+  opted.step_seconds = 600;
+  opted.history_seconds = 13 * 86400;
+  opted.timezone = "America/New_York";
+  opted.seasonality_seconds = {86400};
+  opted.model = "seasonal-naive";
+  opted.lead_time_seconds = 1200;
+  opted.backtest_origins = 2;
+  opted.capacity_per_replica = 100;
+  opted.anomaly_external_metric = true;
+  config::TargetConfig plain = opted;
+  plain.metric = "checkout-rps-forecast";
+  plain.capacity_per_replica.reset();
+  plain.anomaly_external_metric = false;
+
+  class Recorded final : public source::Source {
+   public:
+    explicit Recorded(forecast::Series s) : s_(std::move(s)) {}
+    std::string describe() const override { return "recorded"; }
+    Expected<forecast::Series> fetch(std::int64_t start, std::int64_t end, std::int64_t step) override {
+      forecast::Series out{start, step, {}};
+      for (auto t = start; t < end; t += step) {
+        const auto i = (t - s_.start_unix) / step;
+        out.values.push_back(i >= 0 && i < static_cast<std::int64_t>(s_.size()) ? s_.values[static_cast<std::size_t>(i)]
+                                                                                : forecast::kMissing);
+      }
+      return out;
+    }
+    forecast::Series s_;
+  };
+  SourceFactory sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
+    return std::unique_ptr<source::Source>(std::make_unique<Recorded>(*trace));
+  };
+  // Fit with the last three samples unseen, then follow them: they are scored.
+  ReplayClock clock(static_cast<double>(trace->end_unix() - 3 * 600));
+  EngineOptions engine_options;
+  engine_options.tick_threads = 0;  // inline: deterministic
+  Engine engine({opted, plain}, {}, sources, clock, nullptr, engine_options);
+  engine.tick();
+  clock.set(static_cast<double>(trace->end_unix()));
+  engine.tick();
+  const auto snapshot = engine.snapshot();
+  REQUIRE(snapshot->targets.size() == 2);
+  const auto& status = snapshot->targets[0];
+  INFO("model " << status.model << ", fallback '" << status.fallback_reason << "', score " << status.anomaly_score);
+  REQUIRE(status.fallback_reason.empty());
+  CHECK(status.outside_interval);
+  CHECK(status.anomaly_score > 3);
+
+  std::vector<std::string> names;
+  for (const auto& m : snapshot->metrics) names.push_back(m.metric);
+  CHECK(names == std::vector<std::string>{"payments-rps-forecast", "payments-rps-forecast-replicas",
+                                          "payments-rps-forecast-anomaly", "checkout-rps-forecast"});
+  const MetricValue& forecast_metric = snapshot->metrics[0];
+  const MetricValue& anomaly = snapshot->metrics[2];
+  // Served like its forecast twin (same namespace, labels, time, window), so the same selector finds it.
+  CHECK(anomaly.namespace_name == "payments");
+  CHECK(anomaly.labels == forecast_metric.labels);
+  CHECK(anomaly.timestamp_unix == forecast_metric.timestamp_unix);
+  CHECK(anomaly.window_seconds == 600);
+  CHECK(anomaly.target == "payments-rps-forecast");
+  CHECK(anomaly.value == Approx(std::abs(status.anomaly_score)));
+  // The External Metrics API serves it (discovery and value) like any other metric.
+  const auto listed = kubernetes::serve_api(*snapshot, "GET", kubernetes::parse_target("/apis/external.metrics.k8s.io/v1beta1"));
+  CHECK(listed.body.find("\"payments-rps-forecast-anomaly\"") != std::string::npos);
+  CHECK(listed.body.find("checkout-rps-forecast-anomaly") == std::string::npos);
+  const auto value = kubernetes::serve_api(
+      *snapshot, "GET",
+      kubernetes::parse_target("/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/"
+                               "payments-rps-forecast-anomaly?labelSelector=app%3Dpayments"));
+  CHECK(value.status == 200);
+  CHECK(value.body.find("\"value\":\"" + *kubernetes::format_quantity(anomaly.value) + "\"") != std::string::npos);
+  const auto absent = kubernetes::serve_api(
+      *snapshot, "GET",
+      kubernetes::parse_target("/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/checkout-rps-forecast-anomaly"));
+  CHECK(absent.status == 404);
+  CHECK(absent.body.find("\"reason\":\"NotFound\"") != std::string::npos);
 }

@@ -49,6 +49,18 @@ class AnomalyTracker {
   std::int64_t shift_base_ = 0;  ///< outside_steps at the last shift of this run
 };
 
+/// The largest value the -anomaly external metric serves: a residual beyond a
+/// million sigma (a near-zero sigma) says no more than "far outside".
+inline constexpr double kMaxServedAnomalyScore = 1e6;
+
+/// The value of a target's opt-in `<metric>-anomaly` external metric: the
+/// newest scored sample's |score| (a distance, so an outage and a surge both
+/// read high; the sign is on /metrics and in the records), capped at
+/// kMaxServedAnomalyScore. 0 — no evidence — before any sample is scored, when
+/// the target is not forecasting (fallback: no trusted interval to be
+/// outside of), and for a NaN score. Never negative, NaN or infinite. Pure.
+[[nodiscard]] double served_anomaly_score(const AnomalyState& state, bool forecasting);
+
 /// "observed 512 is 6.3 sigma below the one-step forecast 1020 (outside the
 /// 90% interval for 3 steps)".
 [[nodiscard]] std::string describe_anomaly(const AnomalyState& state, double quantile);

@@ -106,6 +106,10 @@ struct TargetConfig {
   double decision_change_threshold = 0.1;    ///< record a decision when served moves by this fraction
   std::int64_t anomaly_steps = 3;            ///< steps outside the interval that make an anomaly record
   std::int64_t shift_steps = 15;             ///< steps outside that make a new normal: refit
+  /// `anomaly: {externalMetric: true}`: also serve <metric>-anomaly, the
+  /// newest sample's |standardised residual| (opt-in: an HPA or KEDA trigger
+  /// on it is a deliberate choice, not a default).
+  bool anomaly_external_metric = false;
   std::int64_t line = 0;                     ///< 1-based line of the entry in the file
 
   /// Samples in the lead window, at least one.
@@ -114,6 +118,8 @@ struct TargetConfig {
   }
   /// The -replicas twin's name when capacityPerReplica is set.
   [[nodiscard]] std::string replicas_metric() const { return metric + "-replicas"; }
+  /// The -anomaly twin's name when anomaly.externalMetric is set.
+  [[nodiscard]] std::string anomaly_metric() const { return metric + "-anomaly"; }
   /// Same forecasting setup (line ignored): a reload keeps the target's state.
   [[nodiscard]] bool same_as(const TargetConfig& other) const;
 };
