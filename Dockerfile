@@ -18,10 +18,12 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPRESCALE_BUILD_TE
 FROM debian:bookworm-slim
 # Runtime libraries only (the -dev packages' shared objects), CA certificates
 # for Prometheus over TLS, and the tz database for local-time seasonality.
+# gRPC and protobuf are linked statically (adapters/keda/CMakeLists.txt);
+# libcurl is opened at run time (adapters/curl_loader), so it is listed here
+# although ldd does not show it.
 RUN apt-get update && apt-get install -y --no-install-recommends \
       ca-certificates tzdata libyaml-cpp0.7 libfmt9 libcurl4 libssl3 zlib1g \
       libprometheus-cpp-core1.0 libcpp-httplib0.11 libdate-tz3 libsimdjson14 \
-      libgrpc++1.51 libprotobuf32 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 65532 prescale && useradd --uid 65532 --gid 65532 --no-create-home \
          --home-dir /nonexistent --shell /usr/sbin/nologin prescale

@@ -11,6 +11,7 @@
 
 Usage: check_dockerfile.py DOCKERFILE INSTALL_DEPS PRESCALE_BINARY
 """
+import os
 import re
 import subprocess
 import sys
@@ -64,6 +65,16 @@ for line in closure.splitlines():
         provided.add(name)
 
 ldd = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+# Libraries opened with dlopen do not show in ldd: the curl loader names its soname,
+# looked up in the directory the binary's libc comes from (the same architecture).
+libc_dir = os.path.dirname(re.search(r"libc\.so\.6 => (/\S+)", ldd).group(1))
+loader = open(os.path.join(os.path.dirname(os.path.abspath(dockerfile)), "adapters/curl_loader/src/curl_loader.cpp")).read()
+for soname in re.findall(r'library_name\(\) \{ return "([^"]+)"; \}', loader):
+    path = os.path.join(libc_dir, soname)
+    if not os.path.exists(path):
+        failures.append(f"{soname} (opened at run time) is not in {libc_dir}")
+    else:
+        ldd += f"\t{soname} => {path} (dlopen)\n"
 for line in ldd.splitlines():
     match = re.search(r"=> (/\S+)", line)
     if not match:

@@ -1,6 +1,7 @@
 #include "apiserver_client.hpp"
 
 #include <curl/curl.h>
+#include "prescale/curl_loader/curl_loader.hpp"
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
@@ -174,7 +175,10 @@ Expected<HttpReply> call_apiserver(const ApiServerTarget& target, const std::str
                                    const std::string& path, const std::string& body,
                                    std::chrono::milliseconds timeout) {
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return make_error("kube-apiserver client: cannot create a libcurl handle");
+  if (!curl) {
+    if (auto why = curl_loader::load_error()) return make_error("kube-apiserver client: " + *why);
+    return make_error("kube-apiserver client: cannot create a libcurl handle");
+  }
   std::string token = target.token;
   if (!target.token_file.empty()) {
     auto read = read_file("service-account token", target.token_file);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "detail/curl.hpp"
+#include "prescale/curl_loader/curl_loader.hpp"
 
 namespace prescale::prometheus {
 namespace {
@@ -223,7 +224,10 @@ const ClientOptions& Client::options() const { return impl_->options; }
 
 Expected<HttpResponse> Client::get(std::string_view path, const std::vector<Header>& params) {
   Impl& impl = *impl_;
-  if (!impl.easy) return make_error("libcurl could not create a handle (out of memory?)");
+  if (!impl.easy) {
+    if (auto why = curl_loader::load_error()) return make_error("cannot query Prometheus: " + *why);
+    return make_error("libcurl could not create a handle (out of memory?)");
+  }
   const std::string url = impl.build_url(path, params);
   const std::string shown = impl.options.url + std::string(path);
   const int max_attempts = std::max(1, impl.options.retry.max_attempts);
