@@ -50,6 +50,17 @@ struct Scores {
   }
 };
 
+// The raw material of interval calibration: each finite error with its sigma.
+void collect_errors(std::span<const double> actual, std::size_t origin, const Forecast& forecast,
+                    std::vector<BacktestError>& errors) {
+  for (std::size_t h = 0; h < actual.size() && h < forecast.size(); ++h) {
+    const double error = actual[h] - forecast.mean[h];
+    if (std::isfinite(error) && h < forecast.sigma.size() && std::isfinite(forecast.sigma[h])) {
+      errors.push_back({h, origin + h, error, forecast.sigma[h]});
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::size_t> backtest_origins(std::size_t n, const SeasonLayout* layout,
@@ -126,6 +137,7 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
       while (fitted->next_index() < origin) fitted->update(input.y[fitted->next_index()]);
       const Forecast forecast = fitted->forecast(options.horizon);
       scores.add(input.y.subspan(origin, options.horizon), forecast, scales[j], options.quantile);
+      collect_errors(input.y.subspan(origin, options.horizon), origin, forecast, result.errors);
       result.status = FitStatus::ok;
       ++result.origins_scored;
     }
@@ -140,6 +152,7 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
     if (result.status != FitStatus::ok) {
       result.mase = result.smape = result.coverage = kNaN;
       result.origins_scored = 0;
+      result.errors.clear();
     }
     report.models.push_back(std::move(result));
     if (progress) progress(m + 1, models.size(), report.models.back().model);

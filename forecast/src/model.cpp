@@ -63,7 +63,20 @@ double normal_quantile(double p) {
 }
 
 double Forecast::quantile(std::size_t h, double p) const {
-  return mean[h] + normal_quantile(p) * sigma[h];
+  const double spread = p < 0.5 && h < sigma_lower.size() ? sigma_lower[h] : sigma[h];
+  return mean[h] + normal_quantile(p) * spread;
+}
+
+Forecast Forecast::tail(std::size_t from) const {
+  Forecast out;
+  auto rest = [from](const std::vector<double>& v) {
+    return from < v.size() ? std::vector<double>(v.begin() + static_cast<std::ptrdiff_t>(from), v.end())
+                           : std::vector<double>{};
+  };
+  out.mean = rest(mean);
+  out.sigma = rest(sigma);
+  out.sigma_lower = rest(sigma_lower);
+  return out;
 }
 
 }  // namespace prescale::forecast

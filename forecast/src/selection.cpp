@@ -9,6 +9,7 @@
 #include "prescale/forecast/arima.hpp"
 #include "prescale/forecast/calendar_effects.hpp"
 #include "prescale/forecast/holt_winters.hpp"
+#include "prescale/forecast/interval_calibration.hpp"
 #include "prescale/forecast/outliers.hpp"
 #include "prescale/forecast/seasonal_naive.hpp"
 
@@ -109,6 +110,20 @@ bool has_non_positive(std::span<const double> y) {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Backtest errors against what really happened: the backtest scored the
+// history with incidents replaced, but the served band must cover them too.
+std::vector<BacktestError> errors_against(std::vector<BacktestError> errors, std::span<const double> original,
+                                          std::span<const double> scored) {
+  if (original.data() == scored.data()) return errors;
+  std::vector<BacktestError> out;
+  for (BacktestError e : errors) {
+    if (e.index >= original.size() || std::isnan(original[e.index])) continue;
+    e.error += original[e.index] - scored[e.index];
+    out.push_back(e);
+  }
+  return out;
 }
 
 }  // namespace
@@ -284,6 +299,7 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
   if (!report.origins.empty() && !std::isnan(chosen_mase)) selection.selected_mase = chosen_mase;
 
   // The chosen recipe, fitted on everything.
+  std::size_t fitted_index = chosen;  // into models; its backtest errors calibrate the interval
   auto started = std::chrono::steady_clock::now();
   FitResult fit = models[chosen]->fit(input);
   selection.fit_seconds = seconds_since(started);
@@ -292,6 +308,7 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
                               fit.message + "); seasonal naive used");
     selection.selected_mase = std::isnan(naive_mase) ? std::nullopt : std::optional(naive_mase);
     started = std::chrono::steady_clock::now();
+    fitted_index = naive_index;
     fit = models[naive_index]->fit(input);
     selection.fit_seconds = seconds_since(started);
   }
@@ -301,6 +318,15 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
     selection.model = fit.fitted->name();
     selection.fitted = std::move(fit.fitted);
     selection.reason = selection.model + ": " + selection.reason;
+    if (options.calibrate && !report.origins.empty()) {
+      CalibrationOptions calibration;
+      calibration.quantile = options.quantile;
+      selection.interval = calibrate_intervals(
+          errors_against(report.models[fitted_index + offset].errors, original_input.y, input.y),
+          backtest_options.horizon, calibration);
+      selection.notes.push_back(selection.interval.why);
+      selection.fitted = with_calibrated_intervals(std::move(selection.fitted), selection.interval);
+    }
   } else {
     selection.reason = models[chosen]->name() + " could not be fitted: " +
                        (fit.message.empty() ? std::string(to_string(fit.status)) : fit.message);

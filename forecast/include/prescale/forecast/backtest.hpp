@@ -42,6 +42,17 @@ struct BacktestOptions {
 [[nodiscard]] std::vector<std::size_t> backtest_origins(std::size_t n, const SeasonLayout* layout,
                                                         const BacktestOptions& options);
 
+/// One out-of-sample error of a backtest: at lead step `step` (0 = one step
+/// ahead) of one origin, what happened (y[index]) minus the forecast mean,
+/// and the sigma the model gave that step (interval_calibration.hpp
+/// rescales by it).
+struct BacktestError {
+  std::size_t step = 0;
+  std::size_t index = 0;
+  double error = 0;
+  double sigma = 0;
+};
+
 /// One model's backtest. Value type.
 struct ModelBacktest {
   std::string model;  ///< fitted name, e.g. holt-winters(A,Ad,A;288,2016)
@@ -52,6 +63,8 @@ struct ModelBacktest {
   double coverage = 0;        ///< share of actuals inside [q_{1-p}, q_p], all origins pooled
   double fit_seconds_mean = 0;
   std::size_t origins_scored = 0;
+  /// Every scored error, origin by origin (missing actuals left out).
+  std::vector<BacktestError> errors;
 };
 
 struct BacktestReport {

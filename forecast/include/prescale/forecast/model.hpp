@@ -48,14 +48,20 @@ struct FitInput {
 
 /// A forecast for steps 1..h after the last sample the model has seen.
 /// sigma[h] is the standard deviation of the h-step error (model-based, or
-/// calibrated from backtest errors by the caller).
+/// calibrated from backtest errors: interval_calibration.hpp). A calibrated
+/// interval may be asymmetric (load surges above the mean further than it
+/// drops below): then sigma is the upper tail's and sigma_lower the lower's.
 struct Forecast {
   std::vector<double> mean;
   std::vector<double> sigma;
+  std::vector<double> sigma_lower = {};  ///< empty: the lower tail uses sigma too (= {}: Forecast{mean, sigma} stays warning-free)
 
   [[nodiscard]] std::size_t size() const { return mean.size(); }
-  /// The p-quantile of step h, assuming normal errors: mean + z_p * sigma.
+  /// The p-quantile of step h, assuming normal errors on each side:
+  /// mean + z_p * sigma (sigma_lower for p < 0.5 when given).
   [[nodiscard]] double quantile(std::size_t h, double p) const;
+  /// Steps [from, size()) as a forecast of their own (empty past the end).
+  [[nodiscard]] Forecast tail(std::size_t from) const;
 };
 
 /// z such that P(N(0,1) <= z) = p, for 0 < p < 1 (Acklam's rational

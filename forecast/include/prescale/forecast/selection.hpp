@@ -34,6 +34,7 @@
 
 #include "prescale/common/expected.hpp"
 #include "prescale/forecast/backtest.hpp"
+#include "prescale/forecast/interval_calibration.hpp"
 #include "prescale/forecast/model.hpp"
 
 namespace prescale::forecast {
@@ -46,6 +47,10 @@ struct SelectionOptions {
   /// Replace one-off incidents (outliers.hpp) before backtesting and fitting;
   /// what was found is said in Selection::notes.
   bool replace_outliers = true;
+  /// Calibrate the fitted model's interval from its backtest errors
+  /// (interval_calibration.hpp) at `quantile`; Selection::interval and
+  /// notes say how, or why the model's sigma was kept.
+  bool calibrate = true;
 };
 
 struct BacktestScore {
@@ -68,6 +73,8 @@ struct Selection {
   double seasonal_naive_mase = 0;       ///< NaN when not measured
   std::size_t origins = 0;              ///< origins the backtest used
   std::vector<std::string> notes;       ///< fallbacks said by fits and the selection
+  /// The interval calibration `fitted` applies (empty: the model's own sigma).
+  IntervalCalibration interval;
 };
 
 /// The recipes a SelectionOptions::model value names; an error lists the

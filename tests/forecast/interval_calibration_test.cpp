@@ -1,0 +1,233 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "prescale/forecast/backtest.hpp"
+#include "prescale/forecast/interval_calibration.hpp"
+#include "prescale/forecast/seasonal_naive.hpp"
+#include "prescale/forecast/selection.hpp"
+
+using namespace prescale::forecast;
+
+namespace {
+
+// Errors drawn from `draw`, spread over `horizon` lead steps, model sigma 1.
+template <class Draw>
+std::vector<BacktestError> errors_from(std::size_t count, std::size_t horizon, Draw draw) {
+  std::vector<BacktestError> errors;
+  for (std::size_t i = 0; i < count; ++i) errors.push_back({i % horizon, i, draw(), 1.0});
+  return errors;
+}
+
+// Hourly daily cycle plus noise(hour): 80 days.
+template <class Noise>
+std::vector<double> daily_series(Noise noise) {
+  std::vector<double> y(24 * 80);
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    y[i] = 100 + 30 * std::sin(2 * M_PI * static_cast<double>(i % 24) / 24) + noise(i % 24);
+  }
+  return y;
+}
+
+struct Coverage {
+  double below_upper = 0;  ///< share of actuals <= q_0.9
+  double below_lower = 0;  ///< share of actuals < q_0.1
+};
+
+// Selects on the first 50 days, then follows the last 30 with update() and
+// scores every 1..12-step forecast's q0.1 and q0.9 against what happened.
+Coverage held_out_coverage(const std::vector<double>& y, bool calibrate) {
+  constexpr std::size_t kTrain = 24 * 50, kHorizon = 12;
+  const auto layout = SeasonLayout::modular({24}, y.size() + kHorizon);
+  FitInput input;
+  input.y = std::span<const double>(y).first(kTrain);
+  input.layout = &layout;
+  SelectionOptions options;
+  options.model = "holt-winters:none-additive";
+  options.horizon = kHorizon;
+  options.origins = 24;
+  options.quantile = 0.9;
+  options.calibrate = calibrate;
+  Selection s = select_and_fit(input, options);
+  REQUIRE(s.status == FitStatus::ok);
+  REQUIRE(s.fitted != nullptr);
+  CHECK(s.interval.calibrated() == calibrate);
+  std::size_t upper = 0, lower = 0, total = 0;
+  for (std::size_t t = kTrain; t + kHorizon <= y.size(); ++t) {
+    const Forecast f = s.fitted->forecast(kHorizon);
+    for (std::size_t h = 0; h < kHorizon; ++h) {
+      upper += y[t + h] <= f.quantile(h, 0.9) ? 1 : 0;
+      lower += y[t + h] < f.quantile(h, 0.1) ? 1 : 0;
+      ++total;
+    }
+    s.fitted->update(y[t]);
+  }
+  return {double(upper) / double(total), double(lower) / double(total)};
+}
+
+}  // namespace
+
+TEST_CASE("each tail's scale is the empirical quantile of the standardised errors", "[forecast][calibration]") {
+  std::mt19937 rng(7);
+  // Surges: exp(1) - 1 has mean 0 and variance 1 but a long upper tail and a
+  // short lower one (q0.9 = ln 10 - 1, q0.1 = ln(10/9) - 1).
+  std::exponential_distribution<double> exponential(1.0);
+  const auto errors = errors_from(60000, 6, [&] { return exponential(rng) - 1; });
+  const IntervalCalibration c = calibrate_intervals(errors, 6);
+  REQUIRE(c.calibrated());
+  CHECK(c.errors == 60000);
+  REQUIRE(c.upper.size() == 6);
+  const double z = normal_quantile(0.9);
+  for (std::size_t h = 0; h < 6; ++h) {
+    CHECK(c.upper[h] * z == Approx(std::log(10.0) - 1).epsilon(0.08));
+    CHECK(c.lower[h] * z == Approx(1 - std::log(10.0 / 9.0)).epsilon(0.08));
+  }
+  CHECK_THAT(c.why, Catch::Contains("calibrated from 60000 backtest errors"));
+
+  // Applied: the upper quantile moves to mean + Q_0.9, the lower to mean + Q_0.1.
+  Forecast f{std::vector<double>(8, 10.0), std::vector<double>(8, 2.0)};
+  c.apply(f);
+  REQUIRE(f.sigma_lower.size() == 8);
+  CHECK(f.quantile(7, 0.9) == Approx(10 + 2 * c.upper[5] * z));  // beyond the horizon: the last scale
+  CHECK(f.quantile(0, 0.1) == Approx(10 - 2 * c.lower[0] * z));
+  CHECK(f.quantile(0, 0.5) == Approx(10.0));
+}
+
+TEST_CASE("too few errors keep the model's sigma, and say why", "[forecast][calibration]") {
+  const auto errors = errors_from(29, 6, [] { return 5.0; });
+  const IntervalCalibration c = calibrate_intervals(errors, 6);
+  CHECK_FALSE(c.calibrated());
+  CHECK(c.errors == 29);
+  CHECK_THAT(c.why, Catch::Contains("29 backtest errors, fewer than the 30"));
+  Forecast f{std::vector<double>(3, 1.0), std::vector<double>(3, 2.0)};
+  c.apply(f);
+  CHECK(f.sigma == std::vector<double>(3, 2.0));
+  CHECK(f.sigma_lower.empty());
+  // A zero sigma (an exact fit) says nothing about scale: not counted.
+  std::vector<BacktestError> exact(100, BacktestError{0, 0, 1.0, 0.0});
+  CHECK_FALSE(calibrate_intervals(exact, 1).calibrated());
+}
+
+TEST_CASE("a calm backtest cannot shrink the band below the floor", "[forecast][calibration]") {
+  std::mt19937 rng(3);
+  std::normal_distribution<double> tiny(0.0, 0.01);
+  const auto errors = errors_from(200, 4, [&] { return tiny(rng); });
+  const IntervalCalibration c = calibrate_intervals(errors, 4);
+  REQUIRE(c.calibrated());
+  for (double s : c.upper) CHECK(s == CalibrationOptions{}.min_scale);
+  for (double s : c.lower) CHECK(s == CalibrationOptions{}.min_scale);
+}
+
+TEST_CASE("lead steps are pooled with their neighbours until the pool is full", "[forecast][calibration]") {
+  // 8 origins x 12 steps; errors grow with the step (z = step + 1 at every origin).
+  std::vector<BacktestError> errors;
+  for (std::size_t origin = 0; origin < 8; ++origin)
+    for (std::size_t h = 0; h < 12; ++h) errors.push_back({h, origin * 12 + h, static_cast<double>(h + 1), 1.0});
+  CalibrationOptions options;
+  options.min_scale = 0;
+  const IntervalCalibration c = calibrate_intervals(errors, 12, options);
+  REQUIRE(c.upper.size() == 12);
+  // 40 errors = 5 steps of 8: step 0 pools steps 0..4 (z up to 5), step 6 pools 4..8.
+  const double z = normal_quantile(0.9);
+  CHECK(c.upper[0] * z == Approx(5.0));
+  CHECK(c.upper[6] * z == Approx(9.0));
+  CHECK(c.upper[11] * z == Approx(12.0));
+  for (std::size_t h = 1; h < 12; ++h) CHECK(c.upper[h] >= c.upper[h - 1]);
+}
+
+TEST_CASE("the backtest keeps every scored error with its sigma", "[forecast][backtest][calibration]") {
+  // y[i] = i and the naive model: from origin o the step-h (0-based) error is h + 1.
+  std::vector<double> y(200);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<double>(i);
+  y[197] = std::nan("");
+  FitInput input;
+  input.y = y;
+  const SeasonalNaive naive;
+  const Model* models[] = {&naive};
+  BacktestOptions options;
+  options.horizon = 4;
+  options.origins = 5;
+  const auto report = backtest(input, models, options);
+  REQUIRE(report.origins.size() == 5);
+  const auto& errors = report.models[0].errors;
+  CHECK(errors.size() == 5 * 4 - 1);  // the missing actual is left out
+  for (const BacktestError& e : errors) {
+    CHECK(e.error == Approx(static_cast<double>(e.step + 1)));
+    CHECK(e.error == Approx(y[e.index] - y[e.index - e.step - 1]));
+    CHECK(e.sigma > 0);
+  }
+}
+
+TEST_CASE("selection calibrates the fitted model and says from how many errors", "[forecast][selection][calibration]") {
+  std::mt19937 rng(11);
+  std::normal_distribution<double> noise(0.0, 2.0);
+  const auto y = daily_series([&](std::size_t) { return noise(rng); });
+  const auto layout = SeasonLayout::modular({24}, y.size() + 12);
+  FitInput input;
+  input.y = y;
+  input.layout = &layout;
+  SelectionOptions options;
+  options.model = "holt-winters:none-additive";
+  options.horizon = 6;
+  const Selection s = select_and_fit(input, options);
+  REQUIRE(s.fitted != nullptr);
+  REQUIRE(s.interval.calibrated());
+  CHECK(s.interval.errors == s.origins * 6);
+  CHECK(std::find(s.notes.begin(), s.notes.end(), s.interval.why) != s.notes.end());
+  CHECK_THAT(s.interval.why, Catch::Contains("calibrated from " + std::to_string(s.interval.errors)));
+  CHECK(s.model == s.fitted->name());  // the wrapper keeps the model's name
+
+  options.calibrate = false;
+  const Selection raw = select_and_fit(input, options);
+  CHECK_FALSE(raw.interval.calibrated());
+  const Forecast a = s.fitted->forecast(8), b = raw.fitted->forecast(8);
+  for (std::size_t h = 0; h < 8; ++h) {
+    CHECK(a.mean[h] == b.mean[h]);
+    const std::size_t k = std::min<std::size_t>(h, 5);
+    CHECK(a.sigma[h] == Approx(b.sigma[h] * s.interval.upper[k]));
+    CHECK(a.sigma_lower[h] == Approx(b.sigma[h] * s.interval.lower[k]));
+  }
+  // A clone forecasts the same calibrated band.
+  const auto copy = s.fitted->clone();
+  CHECK(copy->forecast(8).sigma == a.sigma);
+
+  // Two origins of 4 steps: 8 errors, too few: the model's sigma, and the note says so.
+  options.calibrate = true;
+  options.horizon = 4;
+  options.origins = 2;
+  const Selection few = select_and_fit(input, options);
+  REQUIRE(few.fitted != nullptr);
+  CHECK_FALSE(few.interval.calibrated());
+  CHECK(std::find(few.notes.begin(), few.notes.end(),
+                  "interval: the model's sigma (8 backtest errors, fewer than the 30 a calibration needs)") !=
+        few.notes.end());
+  CHECK(few.fitted->forecast(4).sigma_lower.empty());
+}
+
+TEST_CASE("calibrated bands cover near the nominal quantile where the model's sigma is wrong",
+          "[forecast][calibration]") {
+  SECTION("surges: skewed noise, the normal lower tail far too wide") {
+    std::mt19937 rng(5);
+    std::exponential_distribution<double> exponential(1.0);
+    const auto y = daily_series([&](std::size_t) { return 3 * (exponential(rng) - 1); });
+    const Coverage raw = held_out_coverage(y, false);
+    const Coverage calibrated = held_out_coverage(y, true);
+    CAPTURE(raw.below_upper, raw.below_lower, calibrated.below_upper, calibrated.below_lower);
+    // 24 origins x 12 steps: a tail share estimated from 288 errors is itself +-0.02.
+    CHECK(std::abs(calibrated.below_lower - 0.1) < 0.05);
+    CHECK(std::abs(calibrated.below_lower - 0.1) < std::abs(raw.below_lower - 0.1));
+    CHECK(std::abs(calibrated.below_upper - 0.9) < 0.03);
+  }
+  SECTION("noise four times larger in six hours of the day") {
+    std::mt19937 rng(9);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    const auto y = daily_series([&](std::size_t hour) { return (hour >= 8 && hour < 14 ? 4.0 : 1.0) * normal(rng); });
+    const Coverage raw = held_out_coverage(y, false);
+    const Coverage calibrated = held_out_coverage(y, true);
+    CAPTURE(raw.below_upper, raw.below_lower, calibrated.below_upper, calibrated.below_lower);
+    CHECK(std::abs(calibrated.below_upper - 0.9) < 0.03);
+    CHECK(std::abs(calibrated.below_upper - 0.9) < std::abs(raw.below_upper - 0.9));
+  }
+}
