@@ -3,21 +3,46 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <stdexcept>
 #include <thread>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
+
 namespace prescale::autoscaler {
 
 namespace {
 
+/// Raises the calling thread's nice value by `increment` (Linux keeps one per
+/// thread). Lowering one's own priority needs no privilege; failure is harmless.
+void lower_this_thread_priority(int increment) {
+#ifdef __linux__
+  const auto tid = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int current = ::getpriority(PRIO_PROCESS, tid);
+  if (errno == 0) (void)::setpriority(PRIO_PROCESS, tid, std::min(19, current + increment));
+#else
+  (void)increment;
+#endif
+}
+
 /// A fixed number of threads draining one queue. Thread-safe.
 class ThreadPool {
  public:
-  explicit ThreadPool(std::size_t threads) {
-    for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  /// nice_increment > 0 runs the workers at a lower CPU priority.
+  explicit ThreadPool(std::size_t threads, int nice_increment = 0) {
+    for (std::size_t i = 0; i < threads; ++i) {
+      workers_.emplace_back([this, nice_increment] {
+        if (nice_increment > 0) lower_this_thread_priority(nice_increment);
+        work();
+      });
+    }
   }
   ~ThreadPool() {
     {
@@ -98,7 +123,7 @@ struct Engine::Impl {
   Impl(const Clock& c, SnapshotSink s, EngineOptions o) : clock(c), sink(std::move(s)), options(std::move(o)) {
     if (options.tick_threads > 0) {
       tick_pool = std::make_unique<ThreadPool>(options.tick_threads);
-      fit_pool = std::make_unique<ThreadPool>(std::max<std::size_t>(1, options.fit_threads));
+      fit_pool = std::make_unique<ThreadPool>(std::max<std::size_t>(1, options.fit_threads), options.fit_nice);
     }
   }
 

@@ -33,6 +33,10 @@ struct EngineOptions {
   /// everything inline on the caller of tick() (replay: deterministic).
   std::size_t tick_threads = 2;
   std::size_t fit_threads = 1;
+  /// Fits are throughput work, serving is latency work: fit threads run this
+  /// much nicer (Linux, per thread) so that on a busy node a refit round does
+  /// not delay metric requests or ticks. 0 = same priority.
+  int fit_nice = 10;
   LogFunction log;  ///< may be empty
   /// Decision records of each tick (decisions.hpp); may be empty. Called
   /// from tick threads, one call at a time.
