@@ -5,6 +5,10 @@
 // from the same data (replayed in-process) and never be below the observed
 // value; killing Prometheus must make the target fall back to the last
 // observed value, saying why, and it must recover when Prometheus returns.
+// Over the same TLS: the anomaly gauges on /metrics, the opt-in -anomaly
+// external metric (404 for a target that did not opt in), GET /decisions
+// (refused without a client certificate), `prescale explain --server`, and
+// the decisions file holding what /decisions answered.
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,13 +19,17 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "prescale/autoscaler/anomaly.hpp"
+#include "prescale/autoscaler/decisions.hpp"
 #include "prescale/autoscaler/demo.hpp"
 #include "prescale/autoscaler/policy.hpp"
 #include "prescale/autoscaler/replay.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
+#include "prescale/kubernetes/quantity.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
 #include "prometheus_fixture.hpp"
 #include "test_support.hpp"
@@ -128,17 +136,43 @@ std::optional<Served> kubectl_get(const std::filesystem::path& kubeconfig, const
                 parse_rfc3339(item.at("timestamp").get<std::string>())};
 }
 
-// JSON log lines of the daemon with the given message.
-std::vector<nlohmann::json> log_events(const std::filesystem::path& log, const std::string& message) {
+// JSON log lines of the daemon with the given message (and target, when given).
+std::vector<nlohmann::json> log_events(const std::filesystem::path& log, const std::string& message,
+                                       const std::string& target = {}) {
   std::vector<nlohmann::json> events;
   std::istringstream lines(read_file(log));
   std::string line;
   while (std::getline(lines, line)) {
     if (line.empty() || line[0] != '{') continue;
     auto event = nlohmann::json::parse(line, nullptr, false);
-    if (!event.is_discarded() && event.value("msg", "") == message) events.push_back(event);
+    if (!event.is_discarded() && event.value("msg", "") == message &&
+        (target.empty() || event.value("target", "") == target))
+      events.push_back(event);
   }
   return events;
+}
+
+// An HTTPS GET with curl: status code and body. `tls` holds --cacert and,
+// for an authenticated request, --cert/--key.
+struct Http {
+  int code = 0;
+  std::string body;
+};
+Http curl_get(const std::string& tls, const std::string& url) {
+  const auto result = run(fmt::format("curl -sS --max-time 10 -w '\\n%{{http_code}}' {} '{}'", tls, url));
+  REQUIRE(result.status == 0);
+  const auto newline = result.output.rfind('\n');
+  REQUIRE(newline != std::string::npos);
+  return Http{std::stoi(result.output.substr(newline + 1)), result.output.substr(0, newline)};
+}
+
+// The value of one sample line of Prometheus text, e.g. `name{target="x"} 1.5`.
+std::optional<double> sample_value(const std::string& text, const std::string& series) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line))
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  return std::nullopt;
 }
 
 template <class F>
@@ -185,6 +219,8 @@ server:
   tlsKeyFile: {key}
   clientCAFile: {ca}
   authorization: {{mode: always-allow}}
+decisions:
+  file: {decisions}
 targets:
   - metric: payments-rps-forecast
     namespace: payments
@@ -199,11 +235,23 @@ targets:
     capacityPerReplica: 120
     minReplicas: 2
     maxReplicas: 200
+    anomaly: {{externalMetric: true}}
+  - metric: payments-rps-recent
+    namespace: payments
+    labels: {{app: payments}}
+    query: payments_rps{{app="payments"}}
+    step: {step}s
+    history: 1d
+    timezone: America/New_York
+    seasonality: [1h]
+    model: seasonal-naive
+    leadTime: 5m
 )",
                                            fmt::arg("url", prometheus->url()), fmt::arg("port", port),
                                            fmt::arg("cert", certs->server_cert.string()),
                                            fmt::arg("key", certs->server_key.string()),
-                                           fmt::arg("ca", certs->ca_cert.string()), fmt::arg("step", kStep));
+                                           fmt::arg("ca", certs->ca_cert.string()), fmt::arg("step", kStep),
+                                           fmt::arg("decisions", (dir / "decisions.jsonl").string()));
   const auto kubeconfig = dir / "kubeconfig";
   std::ofstream(kubeconfig) << fmt::format(R"(apiVersion: v1
 kind: Config
@@ -233,7 +281,8 @@ current-context: e2e
   REQUIRE(eventually(
       [&] {
         served = kubectl_get(kubeconfig, "payments-rps-forecast");
-        return served && !log_events(log, "forecasting").empty() && !log_events(log, "refit").empty();
+        return served && !log_events(log, "forecasting", "payments-rps-forecast").empty() &&
+               !log_events(log, "refit", "payments-rps-forecast").empty();
       },
       240));
   // Read again after the forecast is in use (the first read may predate it).
@@ -241,7 +290,7 @@ current-context: e2e
   REQUIRE(served);
   const auto replicas = kubectl_get(kubeconfig, "payments-rps-forecast-replicas");
   REQUIRE(replicas);
-  const auto refit = log_events(log, "refit").front();
+  const auto refit = log_events(log, "refit", "payments-rps-forecast").front();
   CHECK(refit.at("fit_seconds").get<double>() >= 0);
   CHECK(refit.contains("backtest_mase"));
   CHECK_FALSE(refit.at("model").get<std::string>().empty());
@@ -271,6 +320,123 @@ current-context: e2e
   CHECK(served->value == Approx(expected.served).margin(0.001));
   CHECK(served->value >= expected.observed - 0.001);
   CHECK(replicas->value == autoscaler::replicas_for(served->value, 120, 2, 200));
+
+  // 1b. Anomaly signals and the decision trail, over the same HTTPS server.
+  const std::string base = fmt::format("https://127.0.0.1:{}", port);
+  const std::string anonymous = fmt::format("--cacert {}", certs->ca_cert.string());
+  const std::string with_cert = fmt::format("{} --cert {} --key {}", anonymous, certs->client_cert.string(),
+                                         certs->client_key.string());
+  const std::string anomaly_metric = "payments-rps-forecast-anomaly";
+  // /metrics has both gauges for the target; the -anomaly metric kubectl reads
+  // is |prescale_anomaly_score| rounded up to a milli-unit, compared within
+  // one snapshot (the same generation time and score before and after the read).
+  bool compared = false;
+  for (int attempt = 0; attempt < 8 && !compared; ++attempt) {
+    const auto before = curl_get(anonymous, base + "/metrics");
+    REQUIRE(before.code == 200);
+    const auto score = sample_value(before.body, "prescale_anomaly_score{target=\"payments-rps-forecast\"}");
+    const auto outside = sample_value(before.body, "prescale_outside_interval{target=\"payments-rps-forecast\"}");
+    const auto fallback = sample_value(before.body, "prescale_target_fallback{target=\"payments-rps-forecast\",reason=\"\"}");
+    INFO(before.body);
+    REQUIRE(score);
+    REQUIRE(outside);
+    CHECK(std::isfinite(*score));
+    CHECK((*outside == 0 || *outside == 1));
+    CHECK(sample_value(before.body, "prescale_anomaly_score{target=\"payments-rps-recent\"}"));
+    CHECK(sample_value(before.body, "prescale_outside_interval{target=\"payments-rps-recent\"}"));
+    const auto served_anomaly = kubectl_get(kubeconfig, anomaly_metric);
+    REQUIRE(served_anomaly);
+    CHECK(served_anomaly->value >= 0);
+    const auto after = curl_get(anonymous, base + "/metrics");
+    const auto generated = "prescale_snapshot_generated_timestamp_seconds";
+    if (!fallback || sample_value(before.body, generated) != sample_value(after.body, generated) ||
+        sample_value(after.body, "prescale_anomaly_score{target=\"payments-rps-forecast\"}") != score)
+      continue;  // a tick came between the reads
+    const double expected_value = std::min(std::abs(*score), autoscaler::kMaxServedAnomalyScore);
+    CHECK(served_anomaly->value >= expected_value - 1e-6);
+    CHECK(served_anomaly->value <= expected_value + 0.001 + 1e-6);
+    compared = true;
+  }
+  CHECK(compared);
+  {
+    const auto raw = run(fmt::format("kubectl --kubeconfig {} get --raw "
+                                     "'/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/{}?labelSelector=app%3Dpayments'",
+                                     kubeconfig.string(), anomaly_metric));
+    REQUIRE(raw.status == 0);
+    const auto list = nlohmann::json::parse(raw.output);
+    CHECK(list.at("apiVersion") == "external.metrics.k8s.io/v1beta1");
+    REQUIRE(list.at("items").size() == 1);
+    const auto& item = list.at("items").at(0);
+    CHECK(item.at("metricLabels") == nlohmann::json{{"app", "payments"}});
+    CHECK(item.at("window") == kStep);
+    const auto value = item.at("value").get<std::string>();
+    auto canonical = kubernetes::canonical_quantity(value);  // a valid quantity, already canonical
+    REQUIRE(canonical.has_value());
+    CHECK(*canonical == value);
+  }
+  // The target that did not opt in: its forecast is served, its -anomaly is a 404 Status.
+  REQUIRE(eventually([&] { return kubectl_get(kubeconfig, "payments-rps-recent").has_value(); }, 60));
+  {
+    const std::string path = "/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/payments-rps-recent-anomaly";
+    const auto refused = run(fmt::format("kubectl --kubeconfig {} get --raw '{}'", kubeconfig.string(), path));
+    CHECK(refused.status != 0);
+    CHECK(refused.output.find("NotFound") != std::string::npos);
+    const auto status = curl_get(with_cert, base + path);
+    CHECK(status.code == 404);
+    const auto body = nlohmann::json::parse(status.body);
+    CHECK(body.at("kind") == "Status");
+    CHECK(body.at("status") == "Failure");
+    CHECK(body.at("reason") == "NotFound");
+    CHECK(body.at("code") == 404);
+    CHECK(body.at("message").get<std::string>().find("payments-rps-recent-anomaly") != std::string::npos);
+    const auto discovery = run(fmt::format("kubectl --kubeconfig {} get --raw /apis/external.metrics.k8s.io/v1beta1",
+                                           kubeconfig.string()));
+    REQUIRE(discovery.status == 0);
+    std::set<std::string> names;
+    const auto resources = nlohmann::json::parse(discovery.output);
+    for (const auto& resource : resources.at("resources"))
+      names.insert(resource.at("name").get<std::string>());
+    CHECK(names == std::set<std::string>{"payments-rps-forecast", "payments-rps-forecast-replicas",
+                                         anomaly_metric, "payments-rps-recent"});
+  }
+  // GET /decisions with the client certificate; refused without one, as the metrics API is.
+  std::vector<autoscaler::DecisionRecord> answered;
+  {
+    const auto listed = curl_get(with_cert, base + "/decisions?target=payments-rps-forecast&since=0");
+    REQUIRE(listed.code == 200);
+    CHECK(nlohmann::json::parse(listed.body).at("kind") == "DecisionList");
+    auto records = autoscaler::parse_decision_list(listed.body);
+    REQUIRE(records.has_value());
+    REQUIRE_FALSE(records->empty());
+    bool refit_recorded = false;
+    for (const auto& r : *records) {
+      CHECK(r.target == "payments-rps-forecast");
+      CHECK_FALSE(r.reason.empty());
+      refit_recorded = refit_recorded || r.kind == autoscaler::DecisionKind::refit;
+    }
+    CHECK(refit_recorded);
+    answered = *records;
+    const auto later = curl_get(
+        with_cert, fmt::format("{}/decisions?target=payments-rps-forecast&since={}", base, answered.back().time_unix + 1));
+    REQUIRE(later.code == 200);
+    auto none = autoscaler::parse_decision_list(later.body);
+    REQUIRE(none.has_value());
+    for (const auto& r : *none) CHECK(r.time_unix > answered.back().time_unix);  // only newer ticks, if any
+    CHECK(curl_get(with_cert, base + "/decisions?since=yesterday").code == 400);
+    for (const std::string& path : {std::string("/decisions?target=payments-rps-forecast&since=0"),
+                                    "/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/" + anomaly_metric}) {
+      const auto refused = curl_get(anonymous, base + path);
+      INFO(path << ": " << refused.body);
+      CHECK(refused.code == 401);
+      CHECK(nlohmann::json::parse(refused.body).at("reason") == "Unauthorized");
+    }
+    // `prescale explain --server` reads the same records over the same TLS.
+    const auto explained = run(fmt::format("{} explain --server {} {} --target payments-rps-forecast",
+                                           test::prescale_bin().string(), base, with_cert));
+    INFO(explained.output);
+    CHECK(explained.status == 0);
+    CHECK(explained.output.find("payments-rps-forecast") != std::string::npos);
+  }
 
   // 2. A bad config on SIGHUP is rejected (logged with its YAML path) and
   // the running config keeps serving.
@@ -314,7 +480,7 @@ current-context: e2e
   CHECK(served->value == Approx(last_observed).margin(0.001));
 
   // 4. Prometheus returns on the same address: forecasting resumes.
-  const auto forecasting_before = log_events(log, "forecasting").size();
+  const auto forecasting_before = log_events(log, "forecasting", "payments-rps-forecast").size();
   const pid_t restarted = spawn({"/usr/bin/prometheus", "--config.file=" + (prometheus_dir / "prometheus.yml").string(),
                                  "--storage.tsdb.path=" + (prometheus_dir / "data").string(),
                                  "--storage.tsdb.retention.time=10y",
@@ -325,7 +491,8 @@ current-context: e2e
     pid_t pid;
     ~PrometheusGuard() { stop_process(pid); }
   } prometheus_guard{restarted};
-  REQUIRE(eventually([&] { return log_events(log, "forecasting").size() > forecasting_before; }, 120));
+  REQUIRE(eventually([&] { return log_events(log, "forecasting", "payments-rps-forecast").size() > forecasting_before; },
+                     120));
   served = kubectl_get(kubeconfig, "payments-rps-forecast");
   REQUIRE(served);
   CHECK(served->value >= last_observed - 0.001);
@@ -334,5 +501,12 @@ current-context: e2e
   CHECK(stop_process(serve) == 0);
   guard.pid = -1;
   CHECK_FALSE(log_events(log, "stopped").empty());
+  // Every record /decisions answered is in the decisions file, in order.
+  auto on_disk = autoscaler::read_decision_files(dir / "decisions.jsonl");
+  REQUIRE(on_disk.has_value());
+  std::size_t found = 0;
+  for (const auto& r : *on_disk)
+    if (found < answered.size() && autoscaler::to_json(r) == autoscaler::to_json(answered[found])) ++found;
+  CHECK(found == answered.size());
   (void)prometheus_url;
 }
