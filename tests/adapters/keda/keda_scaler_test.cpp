@@ -176,3 +176,32 @@ TEST_CASE("a port in use is an error that names the address", "[keda]") {
   REQUIRE_FALSE(started.has_value());
   CHECK_THAT(started.error().message, Catch::Contains(options.address));
 }
+
+// The opt-in <metric>-anomaly metric is one more entry of the snapshot the
+// engine publishes, so a KEDA trigger names it like any other metric.
+TEST_CASE("a trigger on <metric>-anomaly gets the anomaly score and activates above its threshold", "[keda][anomaly]") {
+  Fixture f;
+  auto snapshot = std::make_shared<prescale::Snapshot>(*snapshot_with("payments-rps-forecast", "payments", 250.5));
+  prescale::MetricValue anomaly = snapshot->metrics[0];
+  anomaly.metric = "payments-rps-forecast-anomaly";
+  anomaly.value = 2.345;  // |z| of the newest sample
+  snapshot->metrics.push_back(anomaly);
+  f.store.publish(snapshot);
+  externalscaler::GetMetricsRequest request;
+  *request.mutable_scaledobjectref() =
+      scaled_object("payments", {{"metricName", "payments-rps-forecast-anomaly"}, {"activationValue", "3"}});
+  externalscaler::GetMetricsResponse response;
+  REQUIRE(f.client->GetMetrics(context_with_deadline().get(), request, &response).ok());
+  REQUIRE(response.metricvalues_size() == 1);
+  CHECK(response.metricvalues(0).metricname() == "payments-rps-forecast-anomaly");
+  CHECK(response.metricvalues(0).metricvaluefloat() == 2.345);
+  CHECK(response.metricvalues(0).metricvalue() == 3);
+  externalscaler::IsActiveResponse active;
+  REQUIRE(f.client->IsActive(context_with_deadline().get(), request.scaledobjectref(), &active).ok());
+  CHECK_FALSE(active.result());  // 2.345 sigma is below the 3-sigma activation
+  snapshot = std::make_shared<prescale::Snapshot>(*snapshot);
+  snapshot->metrics[1].value = 6.1;
+  f.store.publish(snapshot);
+  REQUIRE(f.client->IsActive(context_with_deadline().get(), request.scaledobjectref(), &active).ok());
+  CHECK(active.result());
+}
