@@ -107,6 +107,7 @@ struct PredictiveSeries {
   std::int64_t start_unix = 0;     // first decision: the simulated stretch starts here
   std::vector<double> served;      // per step from start_unix: the served metric
   std::vector<double> forecast;    // per step: the forecast quantile, max over the lead window
+  autoscaler::ForecastBand band;   // per step: its interval as forecast one lead time earlier
   std::vector<std::string> notes;
 };
 
@@ -186,6 +187,7 @@ PredictiveSeries replay_predictive(const SimulateArgs& args, const forecast::Ser
   out.forecast.assign(count, nan);
   std::size_t fallbacks = 0;
   std::string last_model, last_fallback;
+  out.band = autoscaler::lead_time_band(*replayed, out.start_unix, step, count);
   for (const auto& decision : replayed->steps) {
     const auto i = static_cast<std::size_t>((decision.time_unix - out.start_unix) / step);
     if (i >= count) continue;
@@ -268,6 +270,7 @@ void run_simulate(const SimulateArgs& args) {
       demand.erase(demand.begin(), demand.begin() + static_cast<std::ptrdiff_t>(skip));
       config.start_unix = predictive.start_unix;
       served = predictive.served;
+      band = predictive.band;
       band.mean = predictive.forecast;
       notes.insert(notes.end(), predictive.notes.begin(), predictive.notes.end());
     }

@@ -2,7 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "prescale/autoscaler/clock.hpp"
 #include "prescale/autoscaler/engine.hpp"
@@ -64,6 +66,9 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
   }
 
   ReplayResult result;
+  result.lead_steps = target.lead_steps();
+  const double p = std::max(target.quantile, 1 - target.quantile);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
   result.steps.reserve(static_cast<std::size_t>((end - start) / step));
   for (std::int64_t t = start; t < end; t += step) {
     clock.set(static_cast<double>(t));
@@ -80,6 +85,12 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
     out.model = report->status.model;
     out.fallback_reason = rec.fallback_reason;
     out.refitted = report->fit_adopted;
+    const auto& window = report->forecast_window;
+    const auto last = static_cast<std::size_t>(result.lead_steps);
+    const bool banded = window.size() > last;
+    out.lead_lower = banded ? window.quantile(last, 1 - p) : nan;
+    out.lead_mean = banded ? window.mean[last] : nan;
+    out.lead_upper = banded ? window.quantile(last, p) : nan;
     // A report not renewed at t (no tick was due) must not repeat its records.
     if (!report->decisions.empty() && report->decisions.front().time_unix == t)
       result.decisions.insert(result.decisions.end(), report->decisions.begin(), report->decisions.end());
@@ -90,6 +101,25 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
     result.steps.push_back(std::move(out));
   }
   return result;
+}
+
+ForecastBand lead_time_band(const ReplayResult& replayed, std::int64_t start_unix, std::int64_t step_seconds,
+                            std::size_t count) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  ForecastBand band;
+  band.mean.assign(count, nan);
+  band.lower.assign(count, nan);
+  band.upper.assign(count, nan);
+  for (const ReplayStep& decision : replayed.steps) {
+    const std::int64_t at = decision.time_unix + replayed.lead_steps * step_seconds;
+    if (at < start_unix || (at - start_unix) % step_seconds != 0) continue;
+    const auto i = static_cast<std::size_t>((at - start_unix) / step_seconds);
+    if (i >= count) continue;
+    band.mean[i] = decision.lead_mean;
+    band.lower[i] = decision.lead_lower;
+    band.upper[i] = decision.lead_upper;
+  }
+  return band;
 }
 
 }  // namespace prescale::autoscaler

@@ -138,7 +138,7 @@ TimePlot trace_plot(const SimulationResult& result, std::size_t begin, std::size
   }
   const auto& forecast = result.forecast;
   if (!forecast.lower.empty() && !forecast.upper.empty()) {
-    plot.bands.push_back({"forecast interval", "#60a5fa", forecast.lower, forecast.upper, 0.22});
+    plot.bands.push_back({"forecast interval, one lead time ahead", "#60a5fa", forecast.lower, forecast.upper, 0.22});
   }
   plot.lines.push_back({"demand", "#111827", result.demand, LineStyle::line, 1.6});
   if (!forecast.mean.empty()) {
@@ -356,6 +356,7 @@ std::string render_report_html(const SimulationResult& result, const ReportOptio
 <dt>predictive</dt><dd>The HPA on two metrics, the observed load and prescale's served forecast; it takes their max.</dd>
 <dt>oracle</dt><dd>The HPA fed the true peak of the next start-up + sync period: the best any forecast could do with this HPA.</dd>
 <dt>forecast</dt><dd>The forecast quantile the predictive run served, taken as the max over its lead window (decided with only data before each step).</dd>
+<dt>forecast interval</dt><dd>For each minute, the interval between the lower and upper served quantiles (e.g. q0.1 to q0.9) that the engine forecast for it one lead time earlier, when it had to act; calibrated from backtest errors. Demand above it is a surge the model did not expect.</dd>
 <dt>SLO violation</dt><dd>Time with demand above ready capacity; unserved requests is the area above it.</dd>
 <dt>over-provisioned</dt><dd>Ready capacity above demand, counted in replicas, over time.</dd>
 </dl>

@@ -448,6 +448,7 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
     if (full.size() == horizon) window_forecast = full.tail(static_cast<std::size_t>(offset_steps));
   }
 
+  report.forecast_window = window_forecast;
   PolicyInput input;
   input.observed = last_valid_unix_ ? last_valid_value_ : std::nan("");
   input.forecast = fit_ && fallback.empty() ? &window_forecast : nullptr;

@@ -17,6 +17,7 @@
 
 #include "prescale/autoscaler/decisions.hpp"
 #include "prescale/autoscaler/logging.hpp"
+#include "prescale/autoscaler/simulation.hpp"
 #include "prescale/calendar/calendar.hpp"
 #include "prescale/common/expected.hpp"
 #include "prescale/config/config.hpp"
@@ -67,12 +68,16 @@ struct ReplayStep {
   std::string model;            ///< model in use ("" without one)
   std::string fallback_reason;  ///< empty unless serving the observed value alone
   bool refitted = false;        ///< a (re)fit finished at this step
+  /// The interval this decision forecast for the last step of its lead
+  /// window, t + lead: q_(1-p), mean, q_p (NaN without a forecast).
+  double lead_lower = 0, lead_mean = 0, lead_upper = 0;
 };
 
 struct ReplayResult {
   std::vector<ReplayStep> steps;
   /// The decision records the engine made, in time order (what `serve` would log).
   std::vector<DecisionRecord> decisions;
+  std::int64_t lead_steps = 0;   ///< from a decision to the last step of its lead window
   std::size_t fits = 0;          ///< fits run (scheduled + drift)
   double fit_seconds_total = 0;  ///< CPU spent fitting
 };
@@ -83,5 +88,12 @@ struct ReplayResult {
 [[nodiscard]] Expected<ReplayResult> replay(const forecast::Series& series,
                                             const config::TargetConfig& target,
                                             const ReplayOptions& options = {});
+
+/// The forecast band on the grid start_unix + i * step_seconds (i < count):
+/// at each step, the interval the decision one lead window earlier forecast
+/// for it -- what the engine expected when it had to act (NaN where no
+/// decision did). Mean, lower and upper all come from that decision.
+[[nodiscard]] ForecastBand lead_time_band(const ReplayResult& replayed, std::int64_t start_unix,
+                                          std::int64_t step_seconds, std::size_t count);
 
 }  // namespace prescale::autoscaler

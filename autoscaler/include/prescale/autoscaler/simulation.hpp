@@ -68,8 +68,8 @@ struct RunTimeline {
 
 /// The forecast behind a predictive run, for plots and the timeline (optional).
 struct ForecastBand {
-  std::vector<double> mean;
-  std::vector<double> lower;
+  std::vector<double> mean;   ///< the forecast line (simulate: the served quantile, max over the lead window)
+  std::vector<double> lower;  ///< interval for the step (simulate: forecast one lead time earlier, lead_time_band)
   std::vector<double> upper;
 };
 

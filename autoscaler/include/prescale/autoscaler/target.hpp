@@ -35,6 +35,7 @@ struct TargetReport {
   std::vector<MetricValue> metrics;  ///< empty before the first observation
   Recommendation recommendation;
   bool fit_adopted = false;          ///< a new fit took over at this tick
+  forecast::Forecast forecast_window;  ///< steps [t, t + lead] the policy read (empty in fallback)
   std::vector<DecisionRecord> decisions;  ///< records this tick made (decisions.hpp)
 };
 
