@@ -20,7 +20,8 @@ namespace {
 struct TempDir {
   std::filesystem::path path;
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "prescale-decisions-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "prescale-decisions-XXXXXX").string();
     REQUIRE(::mkdtemp(pattern.data()) != nullptr);
     path = pattern;
   }
@@ -39,9 +40,10 @@ bool wait_for(const std::function<bool()>& condition) {
   return false;
 }
 
-// Runs the daemon from `start_unix` until its first fit is recorded; returns what GET /decisions held.
-std::vector<DecisionRecord> run_until_refit(const std::filesystem::path& config, const forecast::Series& trace,
-                                            double start_unix) {
+// Runs the daemon from `start_unix` until its first fit is recorded; returns what GET /decisions
+// held.
+std::vector<DecisionRecord> run_until_refit(const std::filesystem::path& config,
+                                            const forecast::Series& trace, double start_unix) {
   AcceleratedClock clock(start_unix, 60);
   DaemonOptions options;
   options.config_path = config;
@@ -62,7 +64,8 @@ std::vector<DecisionRecord> run_until_refit(const std::filesystem::path& config,
 
 }  // namespace
 
-TEST_CASE("the daemon's decisions file survives a restart: the second run appends", "[decisions][daemon]") {
+TEST_CASE("the daemon's decisions file survives a restart: the second run appends",
+          "[decisions][daemon]") {
   TempDir dir;
   auto certs = write_demo_certificates(dir.path);
   REQUIRE(certs.has_value());
@@ -73,17 +76,20 @@ TEST_CASE("the daemon's decisions file survives a restart: the second run append
   REQUIRE(trace.has_value());
   const auto file = dir.path / "state" / "decisions.jsonl";
   const auto config = dir.path / "prescale.yaml";
-  std::ofstream(config) << "server:\n  address: 127.0.0.1:0\n  tlsCertFile: " << certs->server_cert.string()
-                        << "\n  tlsKeyFile: " << certs->server_key.string()
-                        << "\ndecisions:\n  file: " << file.string()
-                        << "\ndefaults:\n  step: 10m\n  history: 14d\n  timezone: America/New_York\n  leadTime: 30m\n"
-                           "targets:\n  - metric: payments\n    query: payments\n";
+  std::ofstream(config)
+      << "server:\n  address: 127.0.0.1:0\n  tlsCertFile: " << certs->server_cert.string()
+      << "\n  tlsKeyFile: " << certs->server_key.string()
+      << "\ndecisions:\n  file: " << file.string()
+      << "\ndefaults:\n  step: 10m\n  history: 14d\n  timezone: America/New_York\n  leadTime: 30m\n"
+         "targets:\n  - metric: payments\n    query: payments\n";
 
-  const auto first = run_until_refit(config, *trace, static_cast<double>(trace->end_unix() - 2 * 86400));
+  const auto first =
+      run_until_refit(config, *trace, static_cast<double>(trace->end_unix() - 2 * 86400));
   auto after_first = read_decision_files(file);
   REQUIRE(after_first.has_value());
   REQUIRE(after_first->size() == first.size());  // the file holds what the daemon recorded
-  const auto second = run_until_refit(config, *trace, static_cast<double>(trace->end_unix() - 86400));
+  const auto second =
+      run_until_refit(config, *trace, static_cast<double>(trace->end_unix() - 86400));
   REQUIRE_FALSE(second.empty());
   auto all = read_decision_files(file);
   REQUIRE(all.has_value());

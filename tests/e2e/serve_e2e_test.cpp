@@ -159,7 +159,8 @@ struct Http {
   std::string body;
 };
 Http curl_get(const std::string& tls, const std::string& url) {
-  const auto result = run(fmt::format("curl -sS --max-time 10 -w '\\n%{{http_code}}' {} '{}'", tls, url));
+  const auto result =
+      run(fmt::format("curl -sS --max-time 10 -w '\\n%{{http_code}}' {} '{}'", tls, url));
   REQUIRE(result.status == 0);
   const auto newline = result.output.rfind('\n');
   REQUIRE(newline != std::string::npos);
@@ -324,8 +325,8 @@ current-context: e2e
   // 1b. Anomaly signals and the decision trail, over the same HTTPS server.
   const std::string base = fmt::format("https://127.0.0.1:{}", port);
   const std::string anonymous = fmt::format("--cacert {}", certs->ca_cert.string());
-  const std::string with_cert = fmt::format("{} --cert {} --key {}", anonymous, certs->client_cert.string(),
-                                         certs->client_key.string());
+  const std::string with_cert = fmt::format(
+      "{} --cert {} --key {}", anonymous, certs->client_cert.string(), certs->client_key.string());
   const std::string anomaly_metric = "payments-rps-forecast-anomaly";
   // /metrics has both gauges for the target; the -anomaly metric kubectl reads
   // is |prescale_anomaly_score| rounded up to a milli-unit, compared within
@@ -334,9 +335,12 @@ current-context: e2e
   for (int attempt = 0; attempt < 8 && !compared; ++attempt) {
     const auto before = curl_get(anonymous, base + "/metrics");
     REQUIRE(before.code == 200);
-    const auto score = sample_value(before.body, "prescale_anomaly_score{target=\"payments-rps-forecast\"}");
-    const auto outside = sample_value(before.body, "prescale_outside_interval{target=\"payments-rps-forecast\"}");
-    const auto fallback = sample_value(before.body, "prescale_target_fallback{target=\"payments-rps-forecast\",reason=\"\"}");
+    const auto score =
+        sample_value(before.body, "prescale_anomaly_score{target=\"payments-rps-forecast\"}");
+    const auto outside =
+        sample_value(before.body, "prescale_outside_interval{target=\"payments-rps-forecast\"}");
+    const auto fallback = sample_value(
+        before.body, "prescale_target_fallback{target=\"payments-rps-forecast\",reason=\"\"}");
     INFO(before.body);
     REQUIRE(score);
     REQUIRE(outside);
@@ -350,7 +354,8 @@ current-context: e2e
     const auto after = curl_get(anonymous, base + "/metrics");
     const auto generated = "prescale_snapshot_generated_timestamp_seconds";
     if (!fallback || sample_value(before.body, generated) != sample_value(after.body, generated) ||
-        sample_value(after.body, "prescale_anomaly_score{target=\"payments-rps-forecast\"}") != score)
+        sample_value(after.body, "prescale_anomaly_score{target=\"payments-rps-forecast\"}") !=
+            score)
       continue;  // a tick came between the reads
     const double expected_value = std::min(std::abs(*score), autoscaler::kMaxServedAnomalyScore);
     CHECK(served_anomaly->value >= expected_value - 1e-6);
@@ -359,9 +364,11 @@ current-context: e2e
   }
   CHECK(compared);
   {
-    const auto raw = run(fmt::format("kubectl --kubeconfig {} get --raw "
-                                     "'/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/{}?labelSelector=app%3Dpayments'",
-                                     kubeconfig.string(), anomaly_metric));
+    const auto raw =
+        run(fmt::format("kubectl --kubeconfig {} get --raw "
+                        "'/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/"
+                        "{}?labelSelector=app%3Dpayments'",
+                        kubeconfig.string(), anomaly_metric));
     REQUIRE(raw.status == 0);
     const auto list = nlohmann::json::parse(raw.output);
     CHECK(list.at("apiVersion") == "external.metrics.k8s.io/v1beta1");
@@ -375,10 +382,13 @@ current-context: e2e
     CHECK(*canonical == value);
   }
   // The target that did not opt in: its forecast is served, its -anomaly is a 404 Status.
-  REQUIRE(eventually([&] { return kubectl_get(kubeconfig, "payments-rps-recent").has_value(); }, 60));
+  REQUIRE(
+      eventually([&] { return kubectl_get(kubeconfig, "payments-rps-recent").has_value(); }, 60));
   {
-    const std::string path = "/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/payments-rps-recent-anomaly";
-    const auto refused = run(fmt::format("kubectl --kubeconfig {} get --raw '{}'", kubeconfig.string(), path));
+    const std::string path =
+        "/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/payments-rps-recent-anomaly";
+    const auto refused =
+        run(fmt::format("kubectl --kubeconfig {} get --raw '{}'", kubeconfig.string(), path));
     CHECK(refused.status != 0);
     CHECK(refused.output.find("NotFound") != std::string::npos);
     const auto status = curl_get(with_cert, base + path);
@@ -388,9 +398,11 @@ current-context: e2e
     CHECK(body.at("status") == "Failure");
     CHECK(body.at("reason") == "NotFound");
     CHECK(body.at("code") == 404);
-    CHECK(body.at("message").get<std::string>().find("payments-rps-recent-anomaly") != std::string::npos);
-    const auto discovery = run(fmt::format("kubectl --kubeconfig {} get --raw /apis/external.metrics.k8s.io/v1beta1",
-                                           kubeconfig.string()));
+    CHECK(body.at("message").get<std::string>().find("payments-rps-recent-anomaly") !=
+          std::string::npos);
+    const auto discovery =
+        run(fmt::format("kubectl --kubeconfig {} get --raw /apis/external.metrics.k8s.io/v1beta1",
+                        kubeconfig.string()));
     REQUIRE(discovery.status == 0);
     std::set<std::string> names;
     const auto resources = nlohmann::json::parse(discovery.output);
@@ -402,7 +414,8 @@ current-context: e2e
   // GET /decisions with the client certificate; refused without one, as the metrics API is.
   std::vector<autoscaler::DecisionRecord> answered;
   {
-    const auto listed = curl_get(with_cert, base + "/decisions?target=payments-rps-forecast&since=0");
+    const auto listed =
+        curl_get(with_cert, base + "/decisions?target=payments-rps-forecast&since=0");
     REQUIRE(listed.code == 200);
     CHECK(nlohmann::json::parse(listed.body).at("kind") == "DecisionList");
     auto records = autoscaler::parse_decision_list(listed.body);
@@ -416,23 +429,27 @@ current-context: e2e
     }
     CHECK(refit_recorded);
     answered = *records;
-    const auto later = curl_get(
-        with_cert, fmt::format("{}/decisions?target=payments-rps-forecast&since={}", base, answered.back().time_unix + 1));
+    const auto later =
+        curl_get(with_cert, fmt::format("{}/decisions?target=payments-rps-forecast&since={}", base,
+                                        answered.back().time_unix + 1));
     REQUIRE(later.code == 200);
     auto none = autoscaler::parse_decision_list(later.body);
     REQUIRE(none.has_value());
-    for (const auto& r : *none) CHECK(r.time_unix > answered.back().time_unix);  // only newer ticks, if any
+    for (const auto& r : *none)
+      CHECK(r.time_unix > answered.back().time_unix);  // only newer ticks, if any
     CHECK(curl_get(with_cert, base + "/decisions?since=yesterday").code == 400);
-    for (const std::string& path : {std::string("/decisions?target=payments-rps-forecast&since=0"),
-                                    "/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/" + anomaly_metric}) {
+    for (const std::string& path :
+         {std::string("/decisions?target=payments-rps-forecast&since=0"),
+          "/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/" + anomaly_metric}) {
       const auto refused = curl_get(anonymous, base + path);
       INFO(path << ": " << refused.body);
       CHECK(refused.code == 401);
       CHECK(nlohmann::json::parse(refused.body).at("reason") == "Unauthorized");
     }
     // `prescale explain --server` reads the same records over the same TLS.
-    const auto explained = run(fmt::format("{} explain --server {} {} --target payments-rps-forecast",
-                                           test::prescale_bin().string(), base, with_cert));
+    const auto explained =
+        run(fmt::format("{} explain --server {} {} --target payments-rps-forecast",
+                        test::prescale_bin().string(), base, with_cert));
     INFO(explained.output);
     CHECK(explained.status == 0);
     CHECK(explained.output.find("payments-rps-forecast") != std::string::npos);
@@ -506,7 +523,8 @@ current-context: e2e
   REQUIRE(on_disk.has_value());
   std::size_t found = 0;
   for (const auto& r : *on_disk)
-    if (found < answered.size() && autoscaler::to_json(r) == autoscaler::to_json(answered[found])) ++found;
+    if (found < answered.size() && autoscaler::to_json(r) == autoscaler::to_json(answered[found]))
+      ++found;
   CHECK(found == answered.size());
   (void)prometheus_url;
 }
