@@ -112,20 +112,6 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Backtest errors against what really happened: the backtest scored the
-// history with incidents replaced, but the served band must cover them too.
-std::vector<BacktestError> errors_against(std::vector<BacktestError> errors, std::span<const double> original,
-                                          std::span<const double> scored) {
-  if (original.data() == scored.data()) return errors;
-  std::vector<BacktestError> out;
-  for (BacktestError e : errors) {
-    if (e.index >= original.size() || std::isnan(original[e.index])) continue;
-    e.error += original[e.index] - scored[e.index];
-    out.push_back(e);
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<std::string> model_choices() {
@@ -321,9 +307,8 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
     if (options.calibrate && !report.origins.empty()) {
       CalibrationOptions calibration;
       calibration.quantile = options.quantile;
-      selection.interval = calibrate_intervals(
-          errors_against(report.models[fitted_index + offset].errors, original_input.y, input.y),
-          backtest_options.horizon, calibration);
+      selection.interval =
+          calibrate_intervals(report.models[fitted_index + offset].errors, backtest_options.horizon, calibration);
       selection.notes.push_back(selection.interval.why);
       selection.fitted = with_calibrated_intervals(std::move(selection.fitted), selection.interval);
     }

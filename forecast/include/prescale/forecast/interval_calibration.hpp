@@ -14,7 +14,11 @@
 // so that mean + z_p * upper[h] * sigma[h] is the empirical p-quantile of
 // the errors (bias included). A scale is never below `min_scale`: a calm
 // backtest week must not make the band collapse. With fewer than
-// `min_errors` errors the model's sigma is kept.
+// `min_errors` errors the model's sigma is kept. select_and_fit calibrates
+// from the errors on the history with one-off incidents replaced (as the
+// model is fitted): with a few dozen errors, one outage in the backtest
+// window would otherwise set the upper tail (nyc_taxi's January blizzard
+// floored it at 0.5 and made the lower 7.5x).
 #include <cstddef>
 #include <memory>
 #include <span>
