@@ -239,6 +239,11 @@ void add_model_options(CLI::App& cmd, forecast::SelectionOptions& selection, std
   cmd.add_option("--origins", selection.origins, "Backtest origins used to choose the model")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  cmd.add_option("--event-origins", selection.event_origins,
+                 "With --calendar: at most this many more origins placed before past calendar\n"
+                 "events (payroll days, holidays), each refitting every model; 0 = none")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
   cmd.add_flag_callback(
       "--keep-outliers", [&selection] { selection.replace_outliers = false; },
       "Fit on the history as it is: do not replace one-off incidents (outages, unexplained\n"

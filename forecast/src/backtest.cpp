@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 
+#include "prescale/forecast/calendar_effects.hpp"
 #include "prescale/forecast/metrics.hpp"
 
 namespace prescale::forecast {
@@ -61,22 +63,203 @@ void collect_errors(std::span<const double> actual, std::size_t origin, const Fo
   }
 }
 
+// Two cycles of the longest season before the first origin when the
+// history allows (the models then keep every season in the backtest).
+std::size_t training_needed(std::size_t last, const SeasonLayout* layout, const BacktestOptions& options) {
+  if (options.min_training != 0) return options.min_training;
+  const bool seasonal = layout != nullptr && layout->periods() > 0;
+  if (!seasonal) return 2 * options.horizon;
+  return last >= 2 * std::size_t{layout->slots.back()} ? 2 * std::size_t{layout->slots.back()}
+                                                       : 2 * std::size_t{layout->slots.front()};
+}
+
+// A run of history rows whose calendar columns are unusual for their slot.
+struct Occurrence {
+  std::size_t start = 0, end = 0;  // [start, end)
+  std::size_t peak = 0;            // first row with the most unusual columns: the onset
+  std::vector<std::size_t> keys;   // sorted ids of its unusual columns' event keys
+};
+
+// "<c>.<e>.<suffix>" -> "<c>.*.<suffix>": sibling events of one calendar
+// (payroll-mid, payroll-end) share a key, as pool_sibling_events pools them.
+std::string event_key(const std::vector<std::string>& names, std::size_t column) {
+  // Built by append: gcc-12 warns (-Wrestrict, a false positive) on literal + string.
+  std::string key;
+  if (column >= names.size()) {
+    key += '#';
+    key += std::to_string(column);
+    return key;
+  }
+  const std::string& name = names[column];
+  const auto first = name.find('.');
+  const auto second = first == std::string::npos ? std::string::npos : name.find('.', first + 1);
+  if (second == std::string::npos) return name;
+  key.append(name, 0, first);
+  key += ".*.";
+  key.append(name, second + 1);
+  return key;
+}
+
+std::vector<Occurrence> calendar_occurrences(const FitInput& input) {
+  std::vector<Occurrence> occurrences;
+  const std::size_t n = input.y.size();
+  if (input.regressors == nullptr || static_cast<std::size_t>(input.regressors->rows()) < n || n == 0)
+    return occurrences;
+  const Eigen::MatrixXd& x = *input.regressors;
+  // 0/1 columns only: a count (business days to month end) changes every day.
+  std::vector<Eigen::Index> columns;
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    bool indicator = true;
+    for (std::size_t t = 0; t < n && indicator; ++t) {
+      const double v = x(static_cast<Eigen::Index>(t), j);
+      indicator = v == 0.0 || v == 1.0;
+    }
+    if (indicator) columns.push_back(j);
+  }
+  if (columns.empty()) return occurrences;
+  const std::size_t period = longest_period_with_cycles(input.layout, n, 2);
+  const bool grouped = input.layout != nullptr && period < input.layout->periods();
+  const std::size_t slots = grouped ? input.layout->slots[period] : 1;
+  auto slot_of = [&](std::size_t t) -> std::size_t {
+    return grouped ? input.layout->positions[period][t] : 0;
+  };
+  const std::size_t c = columns.size();
+  std::vector<double> mean(slots * c, 0.0), count(slots, 0.0);
+  for (std::size_t t = 0; t < n; ++t) {
+    const std::size_t s = slot_of(t);
+    count[s] += 1;
+    for (std::size_t k = 0; k < c; ++k) mean[s * c + k] += x(static_cast<Eigen::Index>(t), columns[k]);
+  }
+  for (std::size_t s = 0; s < slots; ++s) {
+    for (std::size_t k = 0; k < c && count[s] > 0; ++k) mean[s * c + k] /= count[s];
+  }
+  std::map<std::string, std::size_t> key_ids;
+  std::vector<std::size_t> key_of(c);
+  for (std::size_t k = 0; k < c; ++k) {
+    key_of[k] = key_ids.emplace(event_key(input.regressor_names, static_cast<std::size_t>(columns[k])),
+                                key_ids.size())
+                    .first->second;
+  }
+  // Strictly more than 0.5 off the slot's usual value: with two cycles a
+  // one-off event ties with the ordinary week and no side is called unusual.
+  std::size_t best = 0;
+  for (std::size_t t = 0; t < n; ++t) {
+    const std::size_t s = slot_of(t);
+    std::size_t unusual = 0;
+    for (std::size_t k = 0; k < c; ++k) {
+      if (std::abs(x(static_cast<Eigen::Index>(t), columns[k]) - mean[s * c + k]) <= 0.5) continue;
+      if (unusual++ == 0 && (occurrences.empty() || occurrences.back().end != t)) {
+        occurrences.push_back({t, t, t, {}});
+        best = 0;
+      }
+      occurrences.back().keys.push_back(key_of[k]);
+    }
+    if (unusual == 0) continue;
+    Occurrence& o = occurrences.back();
+    o.end = t + 1;
+    if (unusual > best) {
+      best = unusual;
+      o.peak = t;
+    }
+    std::sort(o.keys.begin(), o.keys.end());
+    o.keys.erase(std::unique(o.keys.begin(), o.keys.end()), o.keys.end());
+  }
+  return occurrences;
+}
+
+bool related(const Occurrence& a, const Occurrence& b) {
+  for (std::size_t key : a.keys) {
+    if (std::binary_search(b.keys.begin(), b.keys.end(), key)) return true;
+  }
+  return false;
+}
+
+// Event origins every model that ran could be scored at, so all models are
+// compared on the same windows; then each model's MASE and sMAPE become
+// (1 - weight) x rolling mean + weight x event mean, coverage is pooled.
+void blend_event_scores(BacktestReport& report, const std::vector<Scores>& rolling,
+                        const std::vector<std::vector<Scores>>& events, double weight) {
+  std::vector<std::size_t> common;
+  for (std::size_t e = 0; e < report.event_origins.size(); ++e) {
+    bool everywhere = true;
+    for (std::size_t m = 0; m < report.models.size() && everywhere; ++m) {
+      everywhere = report.models[m].status != FitStatus::ok || events[m][e].mase_count > 0;
+    }
+    if (everywhere) common.push_back(e);
+  }
+  const double w = std::clamp(weight, 0.0, 1.0);
+  auto blend = [w](double rolling_mean, double event_mean) {
+    if (std::isnan(event_mean)) return rolling_mean;
+    return std::isnan(rolling_mean) ? event_mean : (1 - w) * rolling_mean + w * event_mean;
+  };
+  for (std::size_t m = 0; m < report.models.size(); ++m) {
+    ModelBacktest& result = report.models[m];
+    result.event_mase = kNaN;
+    if (result.status != FitStatus::ok || common.empty()) continue;
+    Scores pooled = rolling[m];
+    double mase_sum = 0, smape_sum = 0;
+    std::size_t mase_count = 0, smape_count = 0;
+    for (std::size_t e : common) {
+      const Scores& s = events[m][e];
+      mase_sum += s.mase_sum;
+      mase_count += s.mase_count;
+      smape_sum += s.smape_sum;
+      smape_count += s.smape_count;
+      pooled.inside += s.inside;
+      pooled.covered += s.covered;
+    }
+    result.event_mase = mase_count ? mase_sum / double(mase_count) : kNaN;
+    result.mase = blend(result.mase, result.event_mase);
+    result.smape = blend(result.smape, smape_count ? smape_sum / double(smape_count) : kNaN);
+    result.coverage = pooled.covered ? double(pooled.inside) / double(pooled.covered) : kNaN;
+    result.origins_scored += common.size();
+  }
+  // Origins not compared like for like are dropped from the report.
+  std::vector<std::size_t> kept;
+  for (std::size_t e : common) kept.push_back(report.event_origins[e]);
+  report.event_origins = std::move(kept);
+}
+
 }  // namespace
+
+std::vector<std::size_t> event_backtest_origins(const FitInput& input, const BacktestOptions& options) {
+  std::vector<std::size_t> origins;
+  const std::size_t n = input.y.size();
+  const std::size_t horizon = options.horizon;
+  if (horizon == 0 || options.event_origins == 0 || n <= horizon) return origins;
+  const std::vector<Occurrence> occurrences = calendar_occurrences(input);
+  const std::size_t min_training = std::max<std::size_t>(1, training_needed(n - horizon, input.layout, options));
+  for (std::size_t r = occurrences.size(); r-- > 0 && origins.size() < options.event_origins;) {
+    const Occurrence& o = occurrences[r];
+    // The whole occurrence in the window, ending with it, when the horizon
+    // holds it (the forecast made `horizon` ahead of its end); else the
+    // window opens a quarter-horizon before the onset, so the level at the
+    // origin is an ordinary one and the onset falls inside.
+    const std::size_t length = o.end - o.start;
+    const std::size_t wanted = length <= horizon ? (o.end > horizon ? o.end - horizon : 0)
+                                                 : (o.peak > horizon / 4 ? o.peak - horizon / 4 : 0);
+    const std::size_t latest = std::min(o.peak, n - horizon);
+    if (latest < min_training) continue;
+    const std::size_t origin = std::clamp(wanted, min_training, latest);
+    if (!origins.empty() && origin + horizon > origins.back()) continue;  // windows never overlap
+    bool learnable = false;
+    for (std::size_t q = 0; q < r && !learnable; ++q) {
+      learnable = occurrences[q].end <= origin && related(occurrences[q], o);
+    }
+    if (learnable) origins.push_back(origin);
+  }
+  std::reverse(origins.begin(), origins.end());
+  return origins;
+}
 
 std::vector<std::size_t> backtest_origins(std::size_t n, const SeasonLayout* layout,
                                           const BacktestOptions& options) {
   std::vector<std::size_t> origins;
   if (options.horizon == 0 || options.origins == 0 || n <= options.horizon) return origins;
   const bool seasonal = layout != nullptr && layout->periods() > 0;
-  const std::size_t shortest = seasonal ? layout->slots.front() : 0;
   const std::size_t longest = seasonal ? layout->slots.back() : 0;
   const std::size_t last = n - options.horizon;
-  // Two cycles of the longest season before the first origin when the
-  // history allows (the models then keep every season in the backtest).
-  std::size_t min_training = options.min_training;
-  if (min_training == 0) {
-    min_training = !seasonal ? 2 * options.horizon : (last >= 2 * longest ? 2 * longest : 2 * shortest);
-  }
+  const std::size_t min_training = training_needed(last, layout, options);
   std::size_t spacing = options.origin_spacing;
   if (spacing == 0) {
     // Origins spread over the longest season see every time of day and
@@ -109,6 +292,18 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
         input.layout != nullptr ? mase_lag(input.layout->slots, origin) : std::size_t{1};
     scales.push_back(seasonal_naive_scale(input.y.first(origin), lag));
   }
+  if (!report.origins.empty()) report.event_origins = event_backtest_origins(input, options);
+  std::vector<double> event_scales;
+  for (std::size_t origin : report.event_origins) {
+    const std::size_t lag =
+        input.layout != nullptr ? mase_lag(input.layout->slots, origin) : std::size_t{1};
+    event_scales.push_back(seasonal_naive_scale(input.y.first(origin), lag));
+  }
+  // Per model: the rolling origins' running sums, and each event origin's
+  // own (unscored when the model could not be fitted there).
+  std::vector<Scores> rolling_scores(models.size());
+  std::vector<std::vector<Scores>> event_scores(models.size(),
+                                                std::vector<Scores>(report.event_origins.size()));
   for (std::size_t m = 0; m < models.size(); ++m) {
     const Model& model = *models[m];
     ModelBacktest result;
@@ -141,6 +336,19 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
       result.status = FitStatus::ok;
       ++result.origins_scored;
     }
+    // Event origins: each fitted afresh on the data before it (see backtest.hpp).
+    for (std::size_t e = 0; e < report.event_origins.size() && result.status == FitStatus::ok; ++e) {
+      const std::size_t origin = report.event_origins[e];
+      const auto started = std::chrono::steady_clock::now();
+      FitResult fit = model.fit(prefix(input, origin));
+      fit_seconds += seconds_since(started);
+      ++fits;
+      if (fit.status != FitStatus::ok || !fit.fitted) continue;
+      const Forecast forecast = fit.fitted->forecast(options.horizon);
+      event_scores[m][e].add(input.y.subspan(origin, options.horizon), forecast, event_scales[e],
+                             options.quantile);
+    }
+    rolling_scores[m] = scores;
     if (result.origins_scored == 0 && report.origins.empty()) {
       result.status = FitStatus::too_short;
       result.message = "history too short for a backtest";
@@ -157,6 +365,7 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
     report.models.push_back(std::move(result));
     if (progress) progress(m + 1, models.size(), report.models.back().model);
   }
+  blend_event_scores(report, rolling_scores, event_scores, options.event_weight);
   return report;
 }
 

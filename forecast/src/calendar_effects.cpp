@@ -215,18 +215,21 @@ PooledRegressors pool_sibling_events(const Eigen::MatrixXd& regressors,
   PooledRegressors result;
   const Index p = regressors.cols();
   const Index n = std::min<Index>(static_cast<Index>(history), regressors.rows());
-  // "<c>.<e>.<suffix>" -> (<c>, <suffix>); only events seen in the history.
-  std::map<std::pair<std::string, std::string>, std::vector<Index>> groups;
+  // "<c>.<e>.<suffix>" -> (<c>, <suffix>). A group needs an event seen in
+  // the history; its members not seen yet take the shared profile (the first
+  // payroll-mid after a payroll-end is forecast as a payroll day).
+  std::map<std::pair<std::string, std::string>, std::pair<std::vector<Index>, bool>> groups;
   for (Index j = 0; j < p && static_cast<std::size_t>(j) < names.size(); ++j) {
     const std::string& name = names[static_cast<std::size_t>(j)];
     const auto first = name.find('.');
     const auto second = first == std::string::npos ? std::string::npos : name.find('.', first + 1);
     if (second == std::string::npos) continue;
-    if (regressors.col(j).head(n).cwiseAbs().sum() == 0.0) continue;
-    groups[{name.substr(0, first), name.substr(second + 1)}].push_back(j);
+    auto& group = groups[{name.substr(0, first), name.substr(second + 1)}];
+    group.first.push_back(j);
+    group.second = group.second || regressors.col(j).head(n).cwiseAbs().sum() != 0.0;
   }
-  for (auto& [key, columns] : groups) {
-    if (columns.size() >= 2) result.pooled.push_back(columns);
+  for (auto& [key, group] : groups) {
+    if (group.first.size() >= 2 && group.second) result.pooled.push_back(group.first);
   }
   result.matrix.resize(regressors.rows(), p + static_cast<Index>(result.pooled.size()));
   result.matrix.leftCols(p) = regressors;

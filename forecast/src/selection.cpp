@@ -231,9 +231,11 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
   BacktestOptions backtest_options;
   backtest_options.horizon = std::max<std::size_t>(1, options.horizon);
   backtest_options.origins = options.origins;
+  backtest_options.event_origins = options.event_origins;
   backtest_options.quantile = options.quantile;
   const BacktestReport report = backtest(input, to_test, backtest_options, progress);
-  selection.origins = report.origins.size();
+  selection.origins = report.origins.size() + report.event_origins.size();
+  selection.event_origins = report.event_origins.size();
 
   double naive_mase = kNaN;
   for (std::size_t t = 0; t < to_test.size(); ++t) {
@@ -257,8 +259,11 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
       chosen_mase = m;
     }
   }
-  const std::string over = " over " + std::to_string(report.origins.size()) + " origin" +
-                           (report.origins.size() == 1 ? "" : "s");
+  std::string over = " over " + std::to_string(selection.origins) + " origin" +
+                     (selection.origins == 1 ? "" : "s");
+  if (!report.event_origins.empty()) {
+    over += " (" + std::to_string(report.event_origins.size()) + " before past calendar events)";
+  }
   const std::size_t simplest = automatic ? naive_index : 0;
   if (report.origins.empty()) {
     selection.reason = "history of " + std::to_string(input.y.size()) +
@@ -283,6 +288,16 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
                        format_number(naive_mase) + over;
   }
   if (!report.origins.empty() && !std::isnan(chosen_mase)) selection.selected_mase = chosen_mase;
+  if (!report.event_origins.empty() && chosen < models.size()) {
+    const ModelBacktest& naive_result = report.models[extra_naive ? 0 : naive_index];
+    selection.notes.push_back(
+        "backtest: " + std::to_string(report.event_origins.size()) + " of " +
+        std::to_string(selection.origins) +
+        " origins placed before past calendar events, their mean MASE weighted " +
+        format_number(backtest_options.event_weight) + " (" + report.models[chosen + offset].model +
+        " " + format_number(report.models[chosen + offset].event_mase) + ", seasonal naive " +
+        format_number(naive_result.event_mase) + " on them)");
+  }
 
   // The chosen recipe, fitted on everything.
   std::size_t fitted_index = chosen;  // into models; its backtest errors calibrate the interval

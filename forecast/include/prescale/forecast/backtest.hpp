@@ -10,6 +10,16 @@
 // little worse than a full refit would. refit_each_origin = true refits at
 // every origin (origins x the fit cost) for an exact evaluation.
 //
+// Event origins: the recent origins above rarely hold a calendar event (a
+// payroll day comes twice a month), so a ranking by them alone cannot see
+// whether a model forecasts the surges that matter most. When the input has
+// calendar regressors, up to `event_origins` more origins are placed before
+// the most recent past event occurrences (event_backtest_origins()), each
+// with a fit of its own on the data before it (an event origin is older
+// than the rolling ones, and a model carried forward from it would learn its
+// calendar effects from a history without the later events). Their mean
+// MASE is blended with the rolling origins' by `event_weight`.
+//
 // Fit times are measured here with std::chrono::steady_clock (a duration,
 // not a time of day: the library still reads no wall clock).
 #include <cstddef>
@@ -35,12 +45,40 @@ struct BacktestOptions {
   /// 2 * horizon without seasons).
   std::size_t min_training = 0;
   bool refit_each_origin = false;
+  /// At most this many event origins (0 = none; see the top of this file).
+  /// Each costs one fit per model.
+  std::size_t event_origins = 3;
+  /// Share of the event origins' mean in ModelBacktest::mase (the rolling
+  /// origins' mean has the rest). 1/3: calendar events are a few percent of
+  /// the time but the surges an autoscaler exists for, so a plain mean over
+  /// (say) 8 rolling and 2 event origins would let a model blind to them
+  /// win by a small edge on ordinary hours; at 1/3 a model good only at
+  /// events cannot win on them alone either.
+  double event_weight = 1.0 / 3.0;
 };
 
 /// Origins (indices into y, ascending) the options give for n samples; empty
 /// when the history is too short for even one.
 [[nodiscard]] std::vector<std::size_t> backtest_origins(std::size_t n, const SeasonLayout* layout,
                                                         const BacktestOptions& options);
+
+/// Origins (ascending) before the most recent past calendar events of
+/// input.regressors, at most options.event_origins; empty without
+/// regressors. An event occurrence is a run of history rows whose 0/1
+/// columns differ from their slot's usual value (slot: the layout's longest
+/// season with two cycles, else the whole history) by more than 0.5: a
+/// payroll morning, a holiday, a one-off date. An occurrence gets an origin
+/// only when it leaves min_training of history before the origin and the
+/// history before the origin holds an earlier occurrence of a related event
+/// (one of its unusual columns, or a sibling: same calendar and suffix, see
+/// pool_sibling_events), so models had something to learn from. The origin
+/// is placed so that the forecast window ends at the occurrence's end when
+/// the horizon is at least as long as it, else at its start; newest
+/// occurrences first, windows never overlapping each other (one may equal a
+/// rolling origin: it is then scored in both groups). Placement reads the
+/// calendar columns only, never y.
+[[nodiscard]] std::vector<std::size_t> event_backtest_origins(const FitInput& input,
+                                                              const BacktestOptions& options);
 
 /// One out-of-sample error of a backtest: at lead step `step` (0 = one step
 /// ahead) of one origin, what happened (y[index]) minus the forecast mean,
@@ -58,17 +96,19 @@ struct ModelBacktest {
   std::string model;  ///< fitted name, e.g. holt-winters(A,Ad,A;288,2016)
   FitStatus status = FitStatus::invalid_input;
   std::string message;        ///< why a fit failed or fell back
-  double mase = 0;            ///< mean over origins of MASE (NaN-safe)
+  double mase = 0;            ///< mean over origins of MASE (NaN-safe), event origins blended in by event_weight
+  double event_mase = 0;      ///< mean MASE over the event origins alone (NaN when none)
   double smape = 0;           ///< mean over origins, percent
   double coverage = 0;        ///< share of actuals inside [q_{1-p}, q_p], all origins pooled
   double fit_seconds_mean = 0;
-  std::size_t origins_scored = 0;
+  std::size_t origins_scored = 0;  ///< rolling and event origins
   /// Every scored error, origin by origin (missing actuals left out).
   std::vector<BacktestError> errors;
 };
 
 struct BacktestReport {
-  std::vector<std::size_t> origins;
+  std::vector<std::size_t> origins;  ///< the rolling origins
+  std::vector<std::size_t> event_origins;  ///< before past calendar events (event_backtest_origins)
   std::size_t horizon = 0;
   std::vector<ModelBacktest> models;  ///< in the order given
 };

@@ -83,9 +83,10 @@ struct CalendarEffects {
     std::span<const std::uint8_t> ignore = {});
 
 /// Columns of `regressors` plus one shared column per group of sibling event
-/// columns that occur in the first `history` rows ("<c>.<e>.<suffix>" with
-/// the same <c> and <suffix>, at least two events); `pooled[k]` lists the
-/// original columns summed into shared column k.
+/// columns ("<c>.<e>.<suffix>" with the same <c> and <suffix>, at least two
+/// events) of which one occurs in the first `history` rows (members not seen
+/// yet then take the shared profile); `pooled[k]` lists the original columns
+/// summed into shared column k.
 struct PooledRegressors {
   Eigen::MatrixXd matrix;
   std::vector<std::vector<Eigen::Index>> pooled;

@@ -43,6 +43,8 @@ struct SelectionOptions {
   std::string model = "auto";  ///< auto | seasonal-naive | holt-winters | holt-winters:<variant> | arima
   std::size_t horizon = 12;    ///< backtest horizon, steps
   std::size_t origins = 8;
+  /// Extra origins before past calendar events (BacktestOptions::event_origins; 0 = none).
+  std::size_t event_origins = 3;
   double quantile = 0.9;
   /// Replace one-off incidents (outliers.hpp) before backtesting and fitting;
   /// what was found is said in Selection::notes.
@@ -72,6 +74,7 @@ struct Selection {
   std::optional<double> selected_mase;  ///< backtest MASE of the chosen model, if measured
   double seasonal_naive_mase = 0;       ///< NaN when not measured
   std::size_t origins = 0;              ///< origins the backtest used
+  std::size_t event_origins = 0;        ///< of which placed before past calendar events
   std::vector<std::string> notes;       ///< fallbacks said by fits and the selection
   /// The interval calibration `fitted` applies (empty: the model's own sigma).
   IntervalCalibration interval;
