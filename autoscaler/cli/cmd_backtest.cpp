@@ -26,7 +26,9 @@ void add_backtest_command(CLI::App& app) {
       "update() (no data after an origin reaches its forecast); MASE is scaled by the\n"
       "in-sample seasonal naive error of each origin's history (longest season), coverage is\n"
       "the share of actual values inside the [1-q, q] interval. 'auto' never selects a model\n"
-      "that loses to seasonal naive.\n\n"
+      "that loses to seasonal naive. With --calendar, up to --event-origins more origins sit\n"
+      "before past calendar events (payroll days, holidays), each fitted on the data before it;\n"
+      "their mean MASE counts for a third of a model's MASE (the rest: the rolling origins).\n\n"
       "Example:\n"
       "  prescale backtest --input load.csv --horizon 1h --origins 16\n"
       "  prescale backtest --input load.csv --timezone Europe/London --format json");
