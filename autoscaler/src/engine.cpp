@@ -122,7 +122,7 @@ struct Engine::Impl {
 
   Impl(const Clock& c, SnapshotSink s, EngineOptions o) : clock(c), sink(std::move(s)), options(std::move(o)) {
     if (options.tick_threads > 0) {
-      tick_pool = std::make_unique<ThreadPool>(options.tick_threads);
+      tick_pool = std::make_unique<ThreadPool>(options.tick_threads, options.tick_nice);
       fit_pool = std::make_unique<ThreadPool>(std::max<std::size_t>(1, options.fit_threads), options.fit_nice);
     }
   }

@@ -33,9 +33,12 @@ struct EngineOptions {
   /// everything inline on the caller of tick() (replay: deterministic).
   std::size_t tick_threads = 2;
   std::size_t fit_threads = 1;
-  /// Fits are throughput work, serving is latency work: fit threads run this
-  /// much nicer (Linux, per thread) so that on a busy node a refit round does
-  /// not delay metric requests or ticks. 0 = same priority.
+  /// Serving a metric request is the latency-critical work (milliseconds);
+  /// ticks matter within seconds and fits within minutes. So tick and fit
+  /// threads run this much nicer than the process (Linux, per thread): on a
+  /// busy node they yield the CPU to request threads, fits also to ticks.
+  /// 0 = same priority.
+  int tick_nice = 5;
   int fit_nice = 10;
   LogFunction log;  ///< may be empty
   /// Decision records of each tick (decisions.hpp); may be empty. Called
