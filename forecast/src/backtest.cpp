@@ -332,7 +332,10 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
       while (fitted->next_index() < origin) fitted->update(input.y[fitted->next_index()]);
       const Forecast forecast = fitted->forecast(options.horizon);
       scores.add(input.y.subspan(origin, options.horizon), forecast, scales[j], options.quantile);
-      collect_errors(input.y.subspan(origin, options.horizon), origin, forecast, result.errors);
+      // Errors past the horizon need their own, longer forecast (never past the data).
+      const std::size_t kept = std::min(std::max(options.horizon, options.error_horizon), input.y.size() - origin);
+      collect_errors(input.y.subspan(origin, kept), origin, kept > forecast.size() ? fitted->forecast(kept) : forecast,
+                     result.errors);
       result.status = FitStatus::ok;
       ++result.origins_scored;
     }

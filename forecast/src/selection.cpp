@@ -233,6 +233,11 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
   backtest_options.origins = options.origins;
   backtest_options.event_origins = options.event_origins;
   backtest_options.quantile = options.quantile;
+  const CalibrationOptions calibration_options;
+  if (options.calibrate && options.origins > 0) {
+    // Enough lead steps that the origins' errors fill one calibration pool.
+    backtest_options.error_horizon = (calibration_options.pool + options.origins - 1) / options.origins;
+  }
   const BacktestReport report = backtest(input, to_test, backtest_options, progress);
   selection.origins = report.origins.size() + report.event_origins.size();
   selection.event_origins = report.event_origins.size();
@@ -320,10 +325,11 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
     selection.fitted = std::move(fit.fitted);
     selection.reason = selection.model + ": " + selection.reason;
     if (options.calibrate && !report.origins.empty()) {
-      CalibrationOptions calibration;
+      CalibrationOptions calibration = calibration_options;
       calibration.quantile = options.quantile;
-      selection.interval =
-          calibrate_intervals(report.models[fitted_index + offset].errors, backtest_options.horizon, calibration);
+      selection.interval = calibrate_intervals(
+          report.models[fitted_index + offset].errors,
+          std::max(backtest_options.horizon, backtest_options.error_horizon), calibration);
       selection.notes.push_back(selection.interval.why);
       selection.fitted = with_calibrated_intervals(std::move(selection.fitted), selection.interval);
     }

@@ -174,7 +174,7 @@ TEST_CASE("selection calibrates the fitted model and says from how many errors",
   const Selection s = select_and_fit(input, options);
   REQUIRE(s.fitted != nullptr);
   REQUIRE(s.interval.calibrated());
-  CHECK(s.interval.errors == s.origins * 6);
+  CHECK(s.interval.errors == s.origins * 6);  // 8 origins x 6 steps fill a pool of 40: no extra steps
   CHECK(std::find(s.notes.begin(), s.notes.end(), s.interval.why) != s.notes.end());
   CHECK_THAT(s.interval.why, Catch::Contains("calibrated from " + std::to_string(s.interval.errors)));
   CHECK(s.model == s.fitted->name());  // the wrapper keeps the model's name
@@ -193,7 +193,9 @@ TEST_CASE("selection calibrates the fitted model and says from how many errors",
   const auto copy = s.fitted->clone();
   CHECK(copy->forecast(8).sigma == a.sigma);
 
-  // Two origins of 4 steps: 8 errors, too few: the model's sigma, and the note says so.
+  // Two origins 12 steps apart; errors kept to 20 steps (40 / 2 origins) but
+  // the data ends 4 steps after the last: 16 + 4 errors, too few: the
+  // model's sigma, and the note says so.
   options.calibrate = true;
   options.horizon = 4;
   options.origins = 2;
@@ -201,9 +203,36 @@ TEST_CASE("selection calibrates the fitted model and says from how many errors",
   REQUIRE(few.fitted != nullptr);
   CHECK_FALSE(few.interval.calibrated());
   CHECK(std::find(few.notes.begin(), few.notes.end(),
-                  "interval: the model's sigma (8 backtest errors, fewer than the 30 a calibration needs)") !=
+                  "interval: the model's sigma (20 backtest errors, fewer than the 30 a calibration needs)") !=
         few.notes.end());
   CHECK(few.fitted->forecast(4).sigma_lower.empty());
+}
+
+TEST_CASE("few origins keep errors past the horizon to fill a pool", "[forecast][backtest][calibration]") {
+  // The engine's defaults at 5-minute steps: 4 origins, a 3-step lead window.
+  std::mt19937 rng(2);
+  std::normal_distribution<double> noise(0.0, 2.0);
+  const auto y = daily_series([&](std::size_t) { return noise(rng); });
+  const auto layout = SeasonLayout::modular({24}, y.size() + 12);
+  FitInput input;
+  input.y = y;
+  input.layout = &layout;
+  SelectionOptions options;
+  options.model = "holt-winters:none-additive";
+  options.horizon = 3;
+  options.origins = 4;
+  const Selection s = select_and_fit(input, options);
+  REQUIRE(s.fitted != nullptr);
+  REQUIRE(s.origins == 4);
+  // Origins 6 steps apart (a day / 4), the last 3 before the end: errors
+  // kept to 10 steps (40 / 4) where the data goes on: 10 + 10 + 9 + 3.
+  CHECK(s.interval.errors == 32);
+  REQUIRE(s.interval.calibrated());
+  CHECK(s.interval.upper.size() == 10);
+  // Scoring is unchanged: the MASE is over the 3-step horizon alone.
+  options.calibrate = false;
+  const Selection raw = select_and_fit(input, options);
+  CHECK(raw.selected_mase == s.selected_mase);
 }
 
 TEST_CASE("calibrated bands cover near the nominal quantile where the model's sigma is wrong",

@@ -45,6 +45,11 @@ struct BacktestOptions {
   /// 2 * horizon without seasons).
   std::size_t min_training = 0;
   bool refit_each_origin = false;
+  /// Lead steps whose errors are kept in ModelBacktest::errors (0 or less
+  /// than horizon = horizon). Steps past the horizon are forecast for
+  /// interval calibration only, never scored: a 3-step window x 4 origins
+  /// is too few errors for a tail quantile.
+  std::size_t error_horizon = 0;
   /// At most this many event origins (0 = none; see the top of this file).
   /// Each costs one fit per model.
   std::size_t event_origins = 3;
