@@ -44,8 +44,16 @@ struct Pass {
 // ordinary night, its morning is not).
 constexpr std::size_t kMaxGroupingColumns = 3;
 
+// How a pass sums up a slot. The first pass takes the median: with a few
+// cycles (four weeks = four samples per weekly slot) one incident ten times
+// the load drags the slot's mean so far that the ordinary cycles look like
+// outliers the other way, and the incident would be "replaced" by a value
+// still carrying a quarter of it. The second pass, with the incidents set
+// aside, takes the mean of the rest.
+enum class SlotCentre { median, mean };
+
 Pass run_pass(const FitInput& input, std::size_t period, const OutlierOptions& options,
-              std::span<const std::uint8_t> ignore) {
+              std::span<const std::uint8_t> ignore, SlotCentre centre) {
   const std::span<const double> y = input.y;
   const std::size_t n = y.size();
   const SeasonLayout& layout = *input.layout;
@@ -140,11 +148,24 @@ Pass run_pass(const FitInput& input, std::size_t period, const OutlierOptions& o
       slot_count[g] = all_count[g];
     }
   }
+  std::vector<double> slot_centre(group_count, std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t g = 0; g < group_count; ++g) {
+    if (slot_count[g] > 0) slot_centre[g] = slot_sum[g] / slot_count[g];
+  }
+  if (centre == SlotCentre::median) {
+    std::vector<std::vector<double>> members(group_count);
+    for (std::size_t t = 0; t < n; ++t) {
+      if (std::isfinite(y[t]) && unusual[t] == 0 && ignore[t] == 0) members[slot[t]].push_back(y[t] - effect[t]);
+    }
+    for (std::size_t g = 0; g < group_count; ++g) {
+      if (members[g].size() >= 2) slot_centre[g] = median_of(members[g]);
+    }
+  }
   pass.baseline.assign(n, std::numeric_limits<double>::quiet_NaN());
   std::vector<double> residual(n, std::numeric_limits<double>::quiet_NaN());
   for (std::size_t t = 0; t < n; ++t) {
     if (slot_count[slot[t]] == 0) continue;
-    pass.baseline[t] = slot_sum[slot[t]] / slot_count[slot[t]] + effect[t];
+    pass.baseline[t] = slot_centre[slot[t]] + effect[t];
     // A slot seen once is its own baseline: no evidence either way.
     if (std::isfinite(y[t]) && slot_count[slot[t]] >= 2) residual[t] = y[t] - pass.baseline[t];
   }
@@ -224,8 +245,8 @@ OutlierReport replace_outliers(const FitInput& input, const OutlierOptions& opti
     return report;
   }
   const std::vector<std::uint8_t> none(n, 0);
-  const Pass first = run_pass(input, period, options, none);
-  const Pass second = run_pass(input, period, options, first.flagged);
+  const Pass first = run_pass(input, period, options, none, SlotCentre::median);
+  const Pass second = run_pass(input, period, options, first.flagged, SlotCentre::mean);
   report.exempt_calendar = second.exempt;
   std::vector<std::uint8_t> flags = second.flagged;
   // The newest cycle of the shortest season is never touched, and an episode

@@ -8,9 +8,9 @@
 // cycles in the history (else two; no season: nothing is flagged), plus the
 // calendar effects when regressors are given (calendar_effects.hpp), so a
 // payroll surge or a holiday that the calendar explains is part of the
-// baseline, not a residual. Two passes: the second recomputes the baseline
-// without what the first flagged, so an incident does not drag its slot's
-// mean towards itself.
+// baseline, not a residual. Two passes: the first centres each slot on its
+// median (robust with few cycles), the second on the mean without what the
+// first flagged, so an incident does not drag its slot's mean towards itself.
 //
 // Scale: residuals are compared with 1.4826 * MAD (a robust sigma), taken
 // per hour-like band of the shortest season (24 bands of a day) because
