@@ -203,6 +203,8 @@ def part_a(args, work):
                             mase(test, means, scale) if means else math.nan, err))
         rscript = shutil.which("Rscript")
         for method, timeout in [("HoltWinters", args.timeout), ("dshw", args.timeout), ("tbats", args.tbats_timeout)]:
+            if method in args.skip:
+                continue
             if not rscript:
                 results.append((f"R {method}", math.nan, math.nan, math.nan, "Rscript not installed"))
                 continue
@@ -347,6 +349,8 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--part", choices=["a", "b", "all"], default="all")
     parser.add_argument("--origins", type=int, default=12)
+    parser.add_argument("--skip", type=lambda text: text.split(","), default=[],
+                        help="R methods not to run, e.g. dshw,tbats (each can take minutes)")
     parser.add_argument("--repeats", type=int, default=5,
                         help="process timings of prescale, R HoltWinters and statsmodels: best of N runs")
     parser.add_argument("--timeout", type=float, default=600)
