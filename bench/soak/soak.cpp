@@ -210,6 +210,6 @@ int main(int argc, char** argv) {
       targets, total, speed, fits.load(), engine_errors.load(), first_full_refit_seconds,
       max_fits_per_minute, fit_cpu_seconds.load(), (cpu_seconds() - cpu_at_start) / total, first, peak,
       first > 0 ? (peak - first) / first * 100 : 0.0, last->metrics.size(),
-      static_cast<double>(snapshots.load()) / total, targets * speed / static_cast<double>(step), bad);
+      static_cast<double>(engine.ticks_done()) / total, targets * speed / static_cast<double>(step), bad);
   return bad == 0 ? 0 : 1;
 }

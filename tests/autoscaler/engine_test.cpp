@@ -42,6 +42,23 @@ config::TargetConfig payments_target() {
   return t;
 }
 
+// A source that replays a recorded series (NaN outside it).
+class Recorded final : public source::Source {
+ public:
+  explicit Recorded(forecast::Series s) : s_(std::move(s)) {}
+  std::string describe() const override { return "recorded"; }
+  Expected<forecast::Series> fetch(std::int64_t start, std::int64_t end, std::int64_t step) override {
+    forecast::Series out{start, step, {}};
+    for (auto t = start; t < end; t += step) {
+      const auto i = (t - s_.start_unix) / step;
+      out.values.push_back(i >= 0 && i < static_cast<std::int64_t>(s_.size()) ? s_.values[static_cast<std::size_t>(i)]
+                                                                              : forecast::kMissing);
+    }
+    return out;
+  }
+  forecast::Series s_;
+};
+
 }  // namespace
 
 TEST_CASE("replay serves max(observed, forecast quantile) and refits on schedule", "[engine]") {
@@ -157,21 +174,6 @@ TEST_CASE("the engine publishes snapshots with both metrics and a status per tar
   const auto series = payments_trace();
   auto target = payments_target();
   ReplayClock clock(static_cast<double>(series.end_unix()));
-  class Recorded final : public source::Source {
-   public:
-    explicit Recorded(forecast::Series s) : s_(std::move(s)) {}
-    std::string describe() const override { return "recorded"; }
-    Expected<forecast::Series> fetch(std::int64_t start, std::int64_t end, std::int64_t step) override {
-      forecast::Series out{start, step, {}};
-      for (auto t = start; t < end; t += step) {
-        const auto i = (t - s_.start_unix) / step;
-        out.values.push_back(i >= 0 && i < static_cast<std::int64_t>(s_.size()) ? s_.values[static_cast<std::size_t>(i)]
-                                                                                : forecast::kMissing);
-      }
-      return out;
-    }
-    forecast::Series s_;
-  };
   SourceFactory sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
     return std::unique_ptr<source::Source>(std::make_unique<Recorded>(series));
   };
@@ -199,4 +201,37 @@ TEST_CASE("the engine publishes snapshots with both metrics and a status per tar
   CHECK(snapshot->metrics[0].value >= status.observed);
   CHECK(snapshot->metrics[1].value == replicas_for(snapshot->metrics[0].value, 120, 2, 200));
   CHECK(published.size() >= 2);
+}
+
+TEST_CASE("a round of ticks publishes one whole snapshot, not one per target", "[engine]") {
+  // Rebuilding the snapshot copies every target's metrics: per-tick
+  // publishing made a round cost targets^2 copies and slowed metric requests.
+  const auto series = payments_trace();
+  ReplayClock clock(static_cast<double>(series.end_unix()));
+  std::vector<config::TargetConfig> targets;
+  for (int i = 0; i < 40; ++i) {
+    auto t = payments_target();
+    t.metric = "payments-" + std::to_string(i) + "-rps";
+    t.model = "seasonal-naive";  // fits are not what this test is about
+    targets.push_back(t);
+  }
+  SourceFactory sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
+    return std::unique_ptr<source::Source>(std::make_unique<Recorded>(series));
+  };
+  std::vector<std::shared_ptr<const Snapshot>> published;
+  EngineOptions options;
+  options.tick_threads = 2;
+  Engine engine(targets, {}, sources, clock, [&](std::shared_ptr<const Snapshot> s) { published.push_back(s); },
+                options);
+  engine.tick();
+  engine.wait_idle();
+  REQUIRE_FALSE(published.empty());
+  // The round's last tick published everything (ticks slower than 250 ms may add a few partial ones).
+  CHECK(published.size() < targets.size() / 2);
+  const auto last = published.back();
+  CHECK(last == engine.snapshot());
+  CHECK(last->ready);
+  CHECK(last->targets.size() == targets.size());
+  CHECK(last->metrics.size() == 2 * targets.size());
+  CHECK(engine.ticks_done() == targets.size());
 }

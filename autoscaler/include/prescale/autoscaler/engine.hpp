@@ -74,6 +74,8 @@ class Engine {
   /// The latest report of a target (nullopt before its first tick).
   [[nodiscard]] std::optional<TargetReport> report(const std::string& metric) const;
   [[nodiscard]] std::shared_ptr<const Snapshot> snapshot() const;
+  /// Target ticks completed since start (all targets; for load figures).
+  [[nodiscard]] std::uint64_t ticks_done() const;
   /// Blocks until no tick or fit job is queued or running (tests, shutdown).
   void wait_idle();
 
