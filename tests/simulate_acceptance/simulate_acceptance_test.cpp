@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,14 +38,16 @@ TEST_CASE("simulate: predictive cuts violations >= 80% at <= 15% more replica-ho
           "[simulate][integration]") {
   const fs::path dir = fs::temp_directory_path() / ("prescale_sim_accept_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  const fs::path trace = dir / "payments.csv", report = dir / "report.html", out = dir / "out.txt";
+  const fs::path trace = dir / "payments.csv", report = dir / "report.html", out = dir / "out.txt",
+                 timeline = dir / "timeline.csv", plot = dir / "plot.svg";
 
   REQUIRE(run("generate --kind payments --start 2026-01-05 --days 84 --step 1m --timezone America/New_York "
               "--seed 1 --output " + trace.string(), out) == 0);
   // Capacity: the --auto-capacity rule of `bench --suite` (p95 of the load / 10).
   const int code = run("simulate --input " + trace.string() +
                            " --timezone America/New_York --capacity-per-replica 120 --startup 3m"
-                           " --refit-interval 1d --format json --report " + report.string(),
+                           " --refit-interval 1d --format json --report " + report.string() +
+                           " --timeline " + timeline.string() + " --plot " + plot.string(),
                        out);
   const std::string text = slurp(out);
   INFO(text);
@@ -70,5 +73,35 @@ TEST_CASE("simulate: predictive cuts violations >= 80% at <= 15% more replica-ho
   CHECK(html.find("<html") != std::string::npos);
   CHECK(html.find("predictive") != std::string::npos);
   CHECK(html.find("reactive") != std::string::npos);
+
+  // The forecast band: in the timeline (q0.1 and q0.9 forecast one lead time
+  // earlier) and drawn in the plot. The served q0.9 is calibrated: demand at
+  // or below it on roughly 90 % of the minutes.
+  std::ifstream rows(timeline);
+  std::string line;
+  REQUIRE(std::getline(rows, line));
+  REQUIRE(line.rfind("timestamp,local_time,demand,forecast,forecast_lower,forecast_upper,", 0) == 0);
+  std::size_t banded = 0, below_upper = 0, total = 0;
+  while (std::getline(rows, line)) {
+    ++total;
+    std::vector<std::string> cells;
+    std::size_t from = 0;
+    for (int k = 0; k < 6; ++k) {
+      const auto comma = line.find(',', from);
+      cells.push_back(line.substr(from, comma - from));
+      from = comma + 1;
+    }
+    if (cells[4].empty() || cells[5].empty() || cells[2].empty()) continue;
+    ++banded;
+    const double demand = std::stod(cells[2]), lower = std::stod(cells[4]), upper = std::stod(cells[5]);
+    CHECK(lower <= upper);
+    below_upper += demand <= upper ? 1 : 0;
+  }
+  CHECK(banded > total * 99 / 100);
+  const double coverage = static_cast<double>(below_upper) / static_cast<double>(banded);
+  INFO("demand <= forecast q0.9 on " << coverage * 100 << " % of minutes");
+  CHECK(coverage > 0.85);
+  CHECK(coverage < 0.95);
+  CHECK(slurp(plot).find("forecast interval") != std::string::npos);
   fs::remove_all(dir);
 }
