@@ -16,6 +16,7 @@
 #include "prescale/autoscaler/synthetic_trace.hpp"
 #include "prescale/kubernetes/api.hpp"
 #include "prescale/kubernetes/quantity.hpp"
+#include "recorded_source.hpp"
 
 using namespace prescale;
 using namespace prescale::autoscaler;
@@ -264,23 +265,8 @@ TEST_CASE("an opted-in target serves <metric>-anomaly beside its forecast; a tar
   plain.capacity_per_replica.reset();
   plain.anomaly_external_metric = false;
 
-  class Recorded final : public source::Source {
-   public:
-    explicit Recorded(forecast::Series s) : s_(std::move(s)) {}
-    std::string describe() const override { return "recorded"; }
-    Expected<forecast::Series> fetch(std::int64_t start, std::int64_t end, std::int64_t step) override {
-      forecast::Series out{start, step, {}};
-      for (auto t = start; t < end; t += step) {
-        const auto i = (t - s_.start_unix) / step;
-        out.values.push_back(i >= 0 && i < static_cast<std::int64_t>(s_.size()) ? s_.values[static_cast<std::size_t>(i)]
-                                                                                : forecast::kMissing);
-      }
-      return out;
-    }
-    forecast::Series s_;
-  };
   SourceFactory sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
-    return std::unique_ptr<source::Source>(std::make_unique<Recorded>(*trace));
+    return std::unique_ptr<source::Source>(std::make_unique<testing::RecordedSource>(*trace));
   };
   // Fit with the last three samples unseen, then follow them: they are scored.
   ReplayClock clock(static_cast<double>(trace->end_unix() - 3 * 600));

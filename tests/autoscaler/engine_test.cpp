@@ -8,6 +8,7 @@
 #include "prescale/autoscaler/policy.hpp"
 #include "prescale/autoscaler/replay.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
+#include "recorded_source.hpp"
 
 using namespace prescale;
 using namespace prescale::autoscaler;
@@ -42,22 +43,7 @@ config::TargetConfig payments_target() {
   return t;
 }
 
-// A source that replays a recorded series (NaN outside it).
-class Recorded final : public source::Source {
- public:
-  explicit Recorded(forecast::Series s) : s_(std::move(s)) {}
-  std::string describe() const override { return "recorded"; }
-  Expected<forecast::Series> fetch(std::int64_t start, std::int64_t end, std::int64_t step) override {
-    forecast::Series out{start, step, {}};
-    for (auto t = start; t < end; t += step) {
-      const auto i = (t - s_.start_unix) / step;
-      out.values.push_back(i >= 0 && i < static_cast<std::int64_t>(s_.size()) ? s_.values[static_cast<std::size_t>(i)]
-                                                                              : forecast::kMissing);
-    }
-    return out;
-  }
-  forecast::Series s_;
-};
+using Recorded = testing::RecordedSource;
 
 }  // namespace
 
