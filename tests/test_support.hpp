@@ -1,9 +1,13 @@
 #pragma once
 // Helpers shared by the suites: where the source tree, the binary and the
 // real-trace data (../shared/data) are.
+#include <stdlib.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace prescale::test {
 
@@ -20,6 +24,22 @@ inline std::filesystem::path shared_data_dir() {
   const auto dir = source_dir().parent_path() / "shared" / "data";
   return std::filesystem::exists(dir) ? dir : std::filesystem::path{};
 }
+
+/// A fresh directory under the system temp dir, removed with its contents.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& prefix = "prescale-test") {
+    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
 
 }  // namespace prescale::test
 

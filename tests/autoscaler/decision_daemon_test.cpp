@@ -11,24 +11,16 @@
 #include "prescale/autoscaler/demo.hpp"
 #include "prescale/autoscaler/replay.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
+#include "test_support.hpp"
 
 using namespace prescale;
 using namespace prescale::autoscaler;
 
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "prescale-decisions-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
+// A temp directory named like this suite's.
+struct TempDir : test::TempDir {
+  TempDir() : test::TempDir("prescale-decisions") {}
 };
 
 bool wait_for(const std::function<bool()>& condition) {
