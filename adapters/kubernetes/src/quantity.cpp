@@ -1,5 +1,6 @@
 #include "prescale/kubernetes/quantity.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -66,6 +67,9 @@ const char* suffix_for(long exponent) {
   }
 }
 
+// Exponents (and values) from 10^kMaxExponent up are refused.
+constexpr long kMaxExponent = 100000;
+
 Expected<Decimal> parse_decimal(std::string_view text) {
   std::string quoted(1, '"');
   quoted.append(text).push_back('"');
@@ -98,8 +102,20 @@ Expected<Decimal> parse_decimal(std::string_view text) {
     const auto* first = rest.data() + start;
     const auto* last = rest.data() + rest.size();
     const auto [ptr, ec] = std::from_chars(first, last, exponent);
-    if (ec == std::errc() && ptr == last && first != last && std::labs(exponent) < 100000) {
-      out.exponent += exponent;
+    if (ec == std::errc() && ptr == last && first != last) {
+      if (exponent <= -kMaxExponent) {
+        return make_error("quantity " + quoted + " is too small (exponent below -" + std::to_string(kMaxExponent) +
+                          ")");
+      }
+      out.exponent += std::min(exponent, kMaxExponent);
+      // The bound is on the value, not on the written exponent: 1e13e99999
+      // canonicalises to 1e100012, which must parse again.
+      const auto leading = out.digits.find_first_not_of('0');
+      if (leading != std::string::npos &&
+          out.exponent + static_cast<long>(out.digits.size() - leading) - 1 >= kMaxExponent) {
+        return make_error("quantity " + quoted + " is too large (10^" + std::to_string(kMaxExponent) +
+                          " or more)");
+      }
       return out;
     }
   }

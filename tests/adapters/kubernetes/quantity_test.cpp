@@ -154,3 +154,23 @@ TEST_CASE("non-finite values and malformed decimals are errors that name the inp
   }
   CHECK_THAT(canonical_quantity("1Ki").error().message, Catch::Contains("\"1Ki\""));
 }
+
+// Found by fuzz/quantity_fuzzer (kept in fuzz/corpus/quantity): the exponent
+// limit applied to the written exponent only, so 10000000000000e99999 was
+// accepted and canonicalised to 1e100012, which did not parse again.
+TEST_CASE("canonical quantities parse again at the edge of the exponent range", "[quantity]") {
+  for (const char* text : {"10000000000000e99999", "1e100000", "99999999e99993"}) {
+    INFO(text);
+    auto result = canonical_quantity(text);
+    REQUIRE_FALSE(result.has_value());
+    CHECK_THAT(result.error().message, Catch::Contains("too large"));
+  }
+  for (const char* text : {"1e99999", "10e99998", "0.001e99999", "0e99999", "1e-99999"}) {
+    INFO(text);
+    auto result = canonical_quantity(text);
+    REQUIRE(result.has_value());
+    auto again = canonical_quantity(*result);
+    REQUIRE(again.has_value());
+    CHECK(*again == *result);
+  }
+}
