@@ -195,6 +195,16 @@ int main(int argc, char** argv) {
   double first = rss_after_warmup.empty() ? 0 : rss_after_warmup.front();
   double peak = first;
   for (double r : rss_after_warmup) peak = std::max(peak, r);
+  // Refit rounds raise RSS while they run, so "first sample vs any later
+  // peak" mixes a round's transient with growth. Also reported: the peak of
+  // the last window against the peak of the first (same length, a few refit
+  // rounds each), which compares like with like.
+  const std::size_t window = std::max<std::size_t>(1, rss_after_warmup.size() / 4);
+  double first_window_peak = 0, last_window_peak = 0;
+  for (std::size_t i = 0; i < rss_after_warmup.size(); ++i) {
+    if (i < window) first_window_peak = std::max(first_window_peak, rss_after_warmup[i]);
+    if (i + window >= rss_after_warmup.size()) last_window_peak = std::max(last_window_peak, rss_after_warmup[i]);
+  }
   // Checks every served value on the way out: the same rule the API enforces.
   long bad = 0;
   const auto last = store.current();  // held: a temporary would die before the loop
@@ -204,12 +214,15 @@ int main(int argc, char** argv) {
       "{\"summary\":true,\"targets\":%d,\"wall_seconds\":%.0f,\"speed\":%.0f,\"fits\":%ld,"
       "\"engine_errors\":%ld,\"first_full_refit_seconds\":%.0f,\"max_fits_per_minute_after_warmup\":%.0f,"
       "\"fit_seconds_total\":%.1f,\"cpu_cores_mean\":%.2f,\"rss_mib_after_warmup\":%.1f,"
-      "\"rss_mib_peak_after_warmup\":%.1f,\"rss_growth_percent\":%.1f,\"served_metrics\":%zu,"
+      "\"rss_mib_peak_after_warmup\":%.1f,\"rss_growth_percent\":%.1f,"
+      "\"rss_window_peaks_mib\":[%.1f,%.1f],\"rss_peak_to_peak_growth_percent\":%.1f,\"served_metrics\":%zu,"
       "\"target_ticks_per_second\":%.0f,\"target_ticks_per_second_needed\":%.0f,"
       "\"bad_values\":%ld}\n",
       targets, total, speed, fits.load(), engine_errors.load(), first_full_refit_seconds,
       max_fits_per_minute, fit_cpu_seconds.load(), (cpu_seconds() - cpu_at_start) / total, first, peak,
-      first > 0 ? (peak - first) / first * 100 : 0.0, last->metrics.size(),
+      first > 0 ? (peak - first) / first * 100 : 0.0, first_window_peak, last_window_peak,
+      first_window_peak > 0 ? (last_window_peak - first_window_peak) / first_window_peak * 100 : 0.0,
+      last->metrics.size(),
       static_cast<double>(engine.ticks_done()) / total, targets * speed / static_cast<double>(step), bad);
   return bad == 0 ? 0 : 1;
 }
