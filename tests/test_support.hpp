@@ -3,11 +3,14 @@
 // real-trace data (../shared/data) are.
 #include <stdlib.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 
 namespace prescale::test {
 
@@ -40,6 +43,17 @@ struct TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 };
+
+/// Polls `condition` every 20 ms until it holds (true) or `timeout` passes (false).
+inline bool wait_for(const std::function<bool()>& condition,
+                     std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
 
 }  // namespace prescale::test
 

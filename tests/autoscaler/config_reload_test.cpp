@@ -43,12 +43,7 @@ const char* kTargetA = "  - metric: payments-a\n    namespace: payments\n    que
 const char* kTargetB = "  - metric: payments-b\n    namespace: payments\n    query: b\n    capacityPerReplica: 100\n";
 
 bool wait_for(const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+  return test::wait_for(condition, std::chrono::seconds(30));
 }
 
 std::vector<std::string> served_metrics(const Daemon& daemon) {

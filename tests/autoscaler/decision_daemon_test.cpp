@@ -23,14 +23,7 @@ struct TempDir : test::TempDir {
   TempDir() : test::TempDir("prescale-decisions") {}
 };
 
-bool wait_for(const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
+using test::wait_for;
 
 // Runs the daemon from `start_unix` until its first fit is recorded; returns what GET /decisions
 // held.
