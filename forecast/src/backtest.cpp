@@ -216,8 +216,13 @@ void blend_event_scores(BacktestReport& report, const std::vector<Scores>& rolli
   }
   // Origins not compared like for like are dropped from the report.
   std::vector<std::size_t> kept;
-  for (std::size_t e : common) kept.push_back(report.event_origins[e]);
+  std::vector<double> kept_scales;
+  for (std::size_t e : common) {
+    kept.push_back(report.event_origins[e]);
+    kept_scales.push_back(report.event_scales[e]);
+  }
   report.event_origins = std::move(kept);
+  report.event_scales = std::move(kept_scales);
 }
 
 }  // namespace
@@ -299,6 +304,8 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
         input.layout != nullptr ? mase_lag(input.layout->slots, origin) : std::size_t{1};
     event_scales.push_back(seasonal_naive_scale(input.y.first(origin), lag));
   }
+  report.origin_scales = scales;
+  report.event_scales = event_scales;
   // Per model: the rolling origins' running sums, and each event origin's
   // own (unscored when the model could not be fitted there).
   std::vector<Scores> rolling_scores(models.size());
@@ -350,6 +357,7 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
       const Forecast forecast = fit.fitted->forecast(options.horizon);
       event_scores[m][e].add(input.y.subspan(origin, options.horizon), forecast, event_scales[e],
                              options.quantile);
+      collect_errors(input.y.subspan(origin, options.horizon), origin, forecast, result.event_errors);
     }
     rolling_scores[m] = scores;
     if (result.origins_scored == 0 && report.origins.empty()) {
@@ -364,6 +372,7 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
       result.mase = result.smape = result.coverage = kNaN;
       result.origins_scored = 0;
       result.errors.clear();
+      result.event_errors.clear();
     }
     report.models.push_back(std::move(result));
     if (progress) progress(m + 1, models.size(), report.models.back().model);

@@ -8,6 +8,7 @@
 
 #include "prescale/forecast/arima.hpp"
 #include "prescale/forecast/calendar_effects.hpp"
+#include "prescale/forecast/combination.hpp"
 #include "prescale/forecast/holt_winters.hpp"
 #include "prescale/forecast/interval_calibration.hpp"
 #include "prescale/forecast/outliers.hpp"
@@ -238,7 +239,7 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
     // Enough lead steps that the origins' errors fill one calibration pool.
     backtest_options.error_horizon = (calibration_options.pool + options.origins - 1) / options.origins;
   }
-  const BacktestReport report = backtest(input, to_test, backtest_options, progress);
+  BacktestReport report = backtest(input, to_test, backtest_options, progress);
   selection.origins = report.origins.size() + report.event_origins.size();
   selection.event_origins = report.event_origins.size();
 
@@ -262,6 +263,31 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
     if (!std::isnan(m) && (std::isnan(chosen_mase) || m < chosen_mase)) {
       chosen = i;
       chosen_mase = m;
+    }
+  }
+  // Auto: the means of the best 2 and 3 candidates (combination.hpp), scored
+  // from their backtest errors; one is chosen only when it beats the best single.
+  if (automatic && chosen < models.size()) {
+    std::vector<std::size_t> candidates;
+    for (std::size_t i = 0; i < models.size(); ++i) {
+      if (i != naive_index) candidates.push_back(i + offset);
+    }
+    const std::string single = report.models[chosen + offset].model;
+    const double single_mase = chosen_mase;
+    for (CombinationCandidate& c : best_combinations(report, candidates, to_test, input.y, backtest_options)) {
+      const ModelBacktest& r = c.backtest;
+      selection.scores.push_back({r.model, r.mase, r.smape, r.coverage, r.fit_seconds_mean});
+      if (r.mase < chosen_mase) {
+        chosen = models.size();
+        chosen_mase = r.mase;
+      }
+      models.push_back(std::move(c.recipe));
+      report.models.push_back(std::move(c.backtest));
+    }
+    if (report.models[chosen + offset].model != single) {
+      selection.notes.push_back("auto: the mean of the best candidates by backtest MASE, " +
+                                format_number(chosen_mase) + ", beats the best single, " + single + " " +
+                                format_number(single_mase));
     }
   }
   std::string over = " over " + std::to_string(selection.origins) + " origin" +

@@ -109,6 +109,10 @@ struct ModelBacktest {
   std::size_t origins_scored = 0;  ///< rolling and event origins
   /// Every scored error, origin by origin (missing actuals left out).
   std::vector<BacktestError> errors;
+  /// The event origins' errors (lead steps < horizon), apart from `errors`:
+  /// an event origin may equal a rolling one. combine_backtests()
+  /// (combination.hpp) rescores a mean of models from them.
+  std::vector<BacktestError> event_errors;
 };
 
 struct BacktestReport {
@@ -116,6 +120,10 @@ struct BacktestReport {
   std::vector<std::size_t> event_origins;  ///< before past calendar events (event_backtest_origins)
   std::size_t horizon = 0;
   std::vector<ModelBacktest> models;  ///< in the order given
+  /// MASE scale of each origin (seasonal_naive_scale of the history before
+  /// it), parallel to origins and event_origins.
+  std::vector<double> origin_scales;
+  std::vector<double> event_scales;
 };
 
 /// Called after each model: (models done, models in total, model name).

@@ -1,0 +1,300 @@
+#include "prescale/forecast/combination.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <utility>
+
+namespace prescale::forecast {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Running sums over origins, as backtest.cpp keeps them for one model.
+struct Sums {
+  double mase_sum = 0, smape_sum = 0;
+  std::size_t mase_count = 0, smape_count = 0;
+  std::size_t inside = 0, covered = 0;
+
+  [[nodiscard]] double mase_mean() const { return mase_count ? mase_sum / double(mase_count) : kNaN; }
+  [[nodiscard]] double smape_mean() const { return smape_count ? smape_sum / double(smape_count) : kNaN; }
+};
+
+using ErrorKey = std::pair<std::size_t, std::size_t>;  // (index, step): one origin's lead step
+
+// The mean of the members' errors where every member has one, in the first
+// member's order (origin by origin, lead step ascending).
+std::vector<BacktestError> mean_errors(const std::vector<const std::vector<BacktestError>*>& lists) {
+  std::vector<BacktestError> combined;
+  if (lists.empty()) return combined;
+  std::vector<std::map<ErrorKey, const BacktestError*>> others(lists.size());
+  for (std::size_t m = 1; m < lists.size(); ++m) {
+    for (const BacktestError& e : *lists[m]) others[m].emplace(ErrorKey{e.index, e.step}, &e);
+  }
+  const double n = double(lists.size());
+  for (const BacktestError& first : *lists[0]) {
+    double error = first.error, sigma = first.sigma;
+    bool everywhere = true;
+    for (std::size_t m = 1; m < lists.size() && everywhere; ++m) {
+      const auto found = others[m].find({first.index, first.step});
+      everywhere = found != others[m].end();
+      if (!everywhere) break;
+      error += found->second->error;
+      sigma += found->second->sigma;
+    }
+    if (everywhere) combined.push_back({first.step, first.index, error / n, sigma / n});
+  }
+  return combined;
+}
+
+// Scores `errors` at `origins` (lead steps < horizon) into `sums`: per-origin
+// MASE and sMAPE as metrics.cpp computes them, coverage of [q_(1-p), q_p].
+void score(const std::vector<BacktestError>& errors, std::span<const std::size_t> origins,
+           std::span<const double> scales, std::span<const double> y, std::size_t horizon, double z, Sums& sums) {
+  std::map<std::size_t, std::vector<const BacktestError*>> by_origin;
+  for (const BacktestError& e : errors) {
+    if (e.step < horizon && e.index >= e.step) by_origin[e.index - e.step].push_back(&e);
+  }
+  for (std::size_t j = 0; j < origins.size() && j < scales.size(); ++j) {
+    const auto found = by_origin.find(origins[j]);
+    if (found == by_origin.end()) continue;
+    double absolute = 0, smape = 0;
+    for (const BacktestError* e : found->second) {
+      absolute += std::abs(e->error);
+      const double actual = e->index < y.size() ? y[e->index] : kNaN;
+      const double predicted = actual - e->error;
+      const double denominator = std::abs(actual) + std::abs(predicted);
+      smape += denominator == 0 ? 0.0 : 200.0 * std::abs(e->error) / denominator;
+      if (std::isfinite(e->sigma)) {
+        sums.inside += (e->error >= -z * e->sigma && e->error <= z * e->sigma) ? 1 : 0;
+        ++sums.covered;
+      }
+    }
+    const auto count = found->second.size();
+    const double mae = absolute / double(count);
+    const double scale = scales[j];
+    const double m = std::isnan(scale) ? kNaN : scale == 0 ? (mae == 0 ? 0.0 : kNaN) : mae / scale;
+    if (!std::isnan(m)) {
+      sums.mase_sum += m;
+      ++sums.mase_count;
+    }
+    if (!std::isnan(smape)) {
+      sums.smape_sum += smape / double(count);
+      ++sums.smape_count;
+    }
+  }
+}
+
+}  // namespace
+
+std::string combination_name(std::span<const std::string> member_names) {
+  std::string name = "combination(";
+  for (std::size_t i = 0; i < member_names.size(); ++i) {
+    if (i > 0) name += '+';
+    name += member_names[i];
+  }
+  name += ')';
+  return name;
+}
+
+CombinedFitted::CombinedFitted(std::vector<std::unique_ptr<FittedModel>> members) : members_(std::move(members)) {
+  members_.erase(std::remove(members_.begin(), members_.end(), nullptr), members_.end());
+}
+
+std::string CombinedFitted::name() const {
+  std::vector<std::string> names;
+  for (const auto& m : members_) names.push_back(m->name());
+  return combination_name(names);
+}
+
+std::map<std::string, double> CombinedFitted::parameters() const {
+  std::map<std::string, double> out;
+  for (const auto& m : members_) {
+    const std::string prefix = m->name() + ".";
+    for (const auto& [key, value] : m->parameters()) out[prefix + key] = value;
+  }
+  return out;
+}
+
+std::size_t CombinedFitted::next_index() const { return members_.empty() ? 0 : members_.front()->next_index(); }
+
+void CombinedFitted::update(double y) {
+  for (auto& m : members_) m->update(y);
+}
+
+Forecast CombinedFitted::forecast(std::size_t horizon) const {
+  Forecast out;
+  if (members_.empty()) {
+    out.mean.assign(horizon, kNaN);
+    out.sigma.assign(horizon, kNaN);
+    return out;
+  }
+  std::vector<Forecast> parts;
+  bool asymmetric = false;
+  for (const auto& m : members_) {
+    parts.push_back(m->forecast(horizon));
+    asymmetric |= !parts.back().sigma_lower.empty();
+  }
+  const double n = double(parts.size());
+  auto at = [](const std::vector<double>& v, std::size_t h) { return h < v.size() ? v[h] : kNaN; };
+  out.mean.assign(horizon, 0.0);
+  out.sigma.assign(horizon, 0.0);
+  if (asymmetric) out.sigma_lower.assign(horizon, 0.0);
+  for (const Forecast& part : parts) {
+    for (std::size_t h = 0; h < horizon; ++h) {
+      out.mean[h] += at(part.mean, h) / n;
+      out.sigma[h] += at(part.sigma, h) / n;
+      if (asymmetric) out.sigma_lower[h] += at(part.sigma_lower.empty() ? part.sigma : part.sigma_lower, h) / n;
+    }
+  }
+  return out;
+}
+
+double CombinedFitted::residual_variance() const {
+  if (members_.empty()) return kNaN;
+  double sd = 0;
+  for (const auto& m : members_) sd += std::sqrt(std::max(0.0, m->residual_variance()));
+  sd /= double(members_.size());
+  return sd * sd;
+}
+
+std::unique_ptr<FittedModel> CombinedFitted::clone() const {
+  std::vector<std::unique_ptr<FittedModel>> copies;
+  for (const auto& m : members_) copies.push_back(m->clone());
+  return std::make_unique<CombinedFitted>(std::move(copies));
+}
+
+CombinedModel::CombinedModel(std::vector<const Model*> members) : members_(std::move(members)) {
+  members_.erase(std::remove(members_.begin(), members_.end(), nullptr), members_.end());
+}
+
+std::string CombinedModel::name() const {
+  std::vector<std::string> names;
+  for (const Model* m : members_) names.push_back(m->name());
+  return combination_name(names);
+}
+
+FitResult CombinedModel::fit(const FitInput& input) const {
+  FitResult result;
+  if (members_.empty()) {
+    result.status = FitStatus::invalid_input;
+    result.message = "a combination needs at least one model";
+    return result;
+  }
+  std::vector<std::unique_ptr<FittedModel>> fitted;
+  std::string messages;
+  for (const Model* member : members_) {
+    FitResult part = member->fit(input);
+    if (part.status != FitStatus::ok || !part.fitted) {
+      result.status = part.status == FitStatus::ok ? FitStatus::invalid_input : part.status;
+      result.message = member->name() + " in " + name() + ": " +
+                       (part.message.empty() ? std::string(to_string(result.status)) : part.message);
+      return result;
+    }
+    if (!part.message.empty()) messages += (messages.empty() ? "" : "; ") + part.message;
+    fitted.push_back(std::move(part.fitted));
+  }
+  result.status = FitStatus::ok;
+  result.message = std::move(messages);
+  result.fitted = std::make_unique<CombinedFitted>(std::move(fitted));
+  return result;
+}
+
+ModelBacktest combine_backtests(const BacktestReport& report, std::span<const std::size_t> members,
+                                std::span<const double> y, const BacktestOptions& options) {
+  ModelBacktest out;
+  out.mase = out.event_mase = out.smape = out.coverage = out.fit_seconds_mean = kNaN;
+  std::vector<std::string> names;
+  std::vector<const std::vector<BacktestError>*> rolling, events;
+  double fit_seconds = 0;
+  for (std::size_t index : members) {
+    if (index >= report.models.size()) {
+      out.status = FitStatus::invalid_input;
+      out.message = "no such model in the backtest";
+      return out;
+    }
+    const ModelBacktest& m = report.models[index];
+    names.push_back(m.model);
+    if (m.status != FitStatus::ok) {
+      out.model = m.model;
+      out.status = m.status;
+      out.message = m.model + " failed in the backtest";
+      return out;
+    }
+    rolling.push_back(&m.errors);
+    events.push_back(&m.event_errors);
+    fit_seconds += m.fit_seconds_mean;
+  }
+  out.model = combination_name(names);
+  if (members.empty()) {
+    out.status = FitStatus::invalid_input;
+    out.message = "a combination needs at least one model";
+    return out;
+  }
+  out.status = FitStatus::ok;
+  out.fit_seconds_mean = fit_seconds;
+  out.origins_scored = report.models[members.front()].origins_scored;
+  out.errors = mean_errors(rolling);
+  out.event_errors = mean_errors(events);
+
+  const double p = std::max(options.quantile, 1 - options.quantile);
+  const double z = normal_quantile(p);
+  Sums sums;
+  score(out.errors, report.origins, report.origin_scales, y, options.horizon, z, sums);
+  out.mase = sums.mase_mean();
+  out.smape = sums.smape_mean();
+  out.coverage = sums.covered ? double(sums.inside) / double(sums.covered) : kNaN;
+  if (report.event_origins.empty()) return out;
+  // Blended as backtest.cpp's blend_event_scores does.
+  Sums event;
+  score(out.event_errors, report.event_origins, report.event_scales, y, options.horizon, z, event);
+  const double w = std::clamp(options.event_weight, 0.0, 1.0);
+  auto blend = [w](double rolling_mean, double event_mean) {
+    if (std::isnan(event_mean)) return rolling_mean;
+    return std::isnan(rolling_mean) ? event_mean : (1 - w) * rolling_mean + w * event_mean;
+  };
+  out.event_mase = event.mase_mean();
+  out.mase = blend(out.mase, out.event_mase);
+  out.smape = blend(out.smape, event.smape_mean());
+  const std::size_t inside = sums.inside + event.inside, covered = sums.covered + event.covered;
+  out.coverage = covered ? double(inside) / double(covered) : kNaN;
+  return out;
+}
+
+std::vector<CombinationCandidate> best_combinations(const BacktestReport& report,
+                                                    std::span<const std::size_t> candidates,
+                                                    std::span<const Model* const> recipes,
+                                                    std::span<const double> y, const BacktestOptions& options,
+                                                    std::size_t max_members) {
+  std::vector<std::size_t> ranked;
+  for (std::size_t c : candidates) {
+    if (c < report.models.size() && c < recipes.size() && recipes[c] != nullptr &&
+        report.models[c].status == FitStatus::ok && std::isfinite(report.models[c].mase)) {
+      ranked.push_back(c);
+    }
+  }
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [&](std::size_t a, std::size_t b) { return report.models[a].mase < report.models[b].mase; });
+  // Two recipes that backtested as the same fitted model (a weekly season
+  // the first origin's history could not hold) are one forecast: a
+  // combination of both would weight it twice.
+  std::vector<std::size_t> distinct;
+  for (std::size_t c : ranked) {
+    const bool seen = std::any_of(distinct.begin(), distinct.end(),
+                                  [&](std::size_t d) { return report.models[d].model == report.models[c].model; });
+    if (!seen) distinct.push_back(c);
+  }
+  ranked = std::move(distinct);
+  std::vector<CombinationCandidate> out;
+  for (std::size_t k = 2; k <= max_members && k <= ranked.size(); ++k) {
+    const std::span<const std::size_t> members(ranked.data(), k);
+    std::vector<const Model*> member_recipes;
+    for (std::size_t index : members) member_recipes.push_back(recipes[index]);
+    out.push_back({std::make_unique<CombinedModel>(std::move(member_recipes)),
+                   combine_backtests(report, members, y, options)});
+  }
+  return out;
+}
+
+}  // namespace prescale::forecast
