@@ -5,7 +5,9 @@
 // SelectionOptions::model:
 //   auto                    every family; the best backtest MASE wins, but a
 //                           model that does not beat seasonal naive is never
-//                           chosen (seasonal naive is, and the reason says why)
+//                           chosen (seasonal naive is, and the reason says why);
+//                           the means of the best 2 and 3 candidates compete
+//                           too (combination.hpp, rows in `scores`)
 //   seasonal-naive          that model
 //   holt-winters            the best Holt-Winters variant by backtest MASE
 //                           (each trend x season type with every season, and
