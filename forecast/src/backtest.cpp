@@ -21,6 +21,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 FitInput prefix(const FitInput& input, std::size_t count) {
   FitInput part = input;
   part.y = input.y.first(count);
+  part.warm_start = nullptr;  // a hint from the whole history would leak the future into the origin's fit
   return part;
 }
 
@@ -333,6 +334,7 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
           break;
         }
         if (result.message.empty()) result.message = fit.message;
+        if (result.origin_parameters.empty()) result.origin_parameters = fit.fitted->parameters();
         fitted = std::move(fit.fitted);
         result.model = fitted->name();
       }

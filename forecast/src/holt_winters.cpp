@@ -75,6 +75,34 @@ SmoothingParameters parameters_from_box(const double* x, const Shape& shape,
   return p;
 }
 
+/// The inverse of parameters_from_box for a warm start: the box point of
+/// named parameters from an earlier fit of the same shape; empty when the
+/// names do not match the shape (another trend, a dropped period).
+std::vector<double> box_from_parameters(const std::map<std::string, double>& named,
+                                        const Shape& shape, const HoltWintersBounds& bounds) {
+  auto value = [&](const std::string& name) {
+    const auto it = named.find(name);
+    return it == named.end() ? std::numeric_limits<double>::quiet_NaN() : it->second;
+  };
+  if (named.size() != 3 + shape.periods) return {};
+  auto unit = [](double v, double low, double high) {
+    return high > low ? std::clamp((v - low) / (high - low), 0.0, 1.0) : 0.0;
+  };
+  auto root_share = [](double part, double whole) {
+    return whole > 0 ? std::sqrt(std::clamp(part / whole, 0.0, 1.0)) : 0.0;
+  };
+  std::vector<double> x;
+  const double alpha = value("alpha");
+  x.push_back(unit(alpha, bounds.alpha_min, bounds.alpha_max));
+  if (shape.trend != Trend::none) x.push_back(root_share(value("beta"), alpha));
+  if (shape.trend == Trend::damped) x.push_back(unit(value("phi"), bounds.phi_min, bounds.phi_max));
+  for (std::size_t k = 0; k < shape.periods; ++k)
+    x.push_back(root_share(value("gamma" + std::to_string(k + 1)), 1 - alpha));
+  for (double v : x)
+    if (!std::isfinite(v)) return {};
+  return x;
+}
+
 /// Forces the parameters a shape does not use to their neutral values.
 SmoothingParameters normalised(SmoothingParameters p, const Shape& shape) {
   if (shape.trend == Trend::none) {
@@ -421,7 +449,10 @@ FitResult HoltWinters::fit(const FitInput& input) const {
       candidates[i] = parameters_from_box(points.data() + i * dimension, shape, options_.bounds);
     sse_batch(problem, candidates, values, kernel);
   };
-  const BoxOptimizerResult best = minimize_in_box(dimension, objective, options_.optimizer);
+  const std::vector<double> seed =
+      input.warm_start ? box_from_parameters(*input.warm_start, shape, options_.bounds)
+                       : std::vector<double>{};
+  const BoxOptimizerResult best = minimize_in_box(dimension, objective, options_.optimizer, seed);
   if (!std::isfinite(best.value)) {
     if (shape.multiplicative) {
       HoltWintersSpec additive = spec_;

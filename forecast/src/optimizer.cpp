@@ -38,7 +38,8 @@ double sanitize(double value) {
 }  // namespace
 
 BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& objective,
-                                   const BoxOptimizerOptions& options) {
+                                   const BoxOptimizerOptions& options,
+                                   std::span<const double> seed) {
   BoxOptimizerResult result;
   const std::size_t d = dimension;
   if (d == 0) {
@@ -51,10 +52,15 @@ BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& 
     return result;
   }
 
-  // Round 0: the centre plus a Halton population, one batch.
-  const std::size_t population = std::max<std::size_t>(1, options.population);
+  // Round 0: the centre (or the seed) plus a Halton population, one batch.
+  const bool seeded = seed.size() == d;
+  const std::size_t population =
+      std::max<std::size_t>(1, seeded ? options.seeded_population : options.population);
+  const std::size_t start_count = std::max<std::size_t>(1, seeded ? options.seeded_starts : options.starts);
+  const double initial_step = seeded ? options.seeded_initial_step : options.initial_step;
   std::vector<double> points(population * d);
-  for (std::size_t j = 0; j < d; ++j) points[j] = 0.5;
+  for (std::size_t j = 0; j < d; ++j)
+    points[j] = seeded && std::isfinite(seed[j]) ? std::clamp(seed[j], 0.0, 1.0) : 0.5;
   for (std::size_t i = 1; i < population; ++i)
     for (std::size_t j = 0; j < d; ++j)
       points[i * d + j] = radical_inverse(i, kPrimes[j % std::size(kPrimes)]);
@@ -69,11 +75,11 @@ BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& 
                    [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
   std::vector<Start> starts;
   for (std::size_t i = 0;
-       i < population && starts.size() < std::max<std::size_t>(1, options.starts); ++i) {
+       i < population && starts.size() < start_count; ++i) {
     Start start;
     start.x.assign(points.begin() + order[i] * d, points.begin() + order[i] * d + d);
     start.value = values[order[i]];
-    start.step = options.initial_step;
+    start.step = initial_step;
     starts.push_back(std::move(start));
   }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 
 #include "prescale/forecast/calendar_effects.hpp"
 
@@ -12,7 +13,7 @@ namespace {
 constexpr double kMadToSigma = 1.4826;
 
 // Median of the finite values (the vector is reordered); NaN when empty.
-double median_of(std::vector<double>& values) {
+double median_of(std::span<double> values) {
   if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
   const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
   std::nth_element(values.begin(), middle, values.end());
@@ -153,12 +154,20 @@ Pass run_pass(const FitInput& input, std::size_t period, const OutlierOptions& o
     if (slot_count[g] > 0) slot_centre[g] = slot_sum[g] / slot_count[g];
   }
   if (centre == SlotCentre::median) {
-    std::vector<std::vector<double>> members(group_count);
-    for (std::size_t t = 0; t < n; ++t) {
-      if (std::isfinite(y[t]) && unusual[t] == 0 && ignore[t] == 0) members[slot[t]].push_back(y[t] - effect[t]);
-    }
+    // Every slot's members in one array, slot after slot (thousands of
+    // small vectors cost more in allocations than the medians themselves).
+    auto member = [&](std::size_t t) { return std::isfinite(y[t]) && unusual[t] == 0 && ignore[t] == 0; };
+    std::vector<std::size_t> first(group_count + 1, 0);
+    for (std::size_t t = 0; t < n; ++t)
+      if (member(t)) ++first[slot[t] + 1];
+    for (std::size_t g = 0; g < group_count; ++g) first[g + 1] += first[g];
+    std::vector<double> members(first[group_count]);
+    std::vector<std::size_t> next(first.begin(), first.end() - 1);
+    for (std::size_t t = 0; t < n; ++t)
+      if (member(t)) members[next[slot[t]]++] = y[t] - effect[t];
     for (std::size_t g = 0; g < group_count; ++g) {
-      if (members[g].size() >= 2) slot_centre[g] = median_of(members[g]);
+      if (first[g + 1] - first[g] >= 2)
+        slot_centre[g] = median_of(std::span<double>(members).subspan(first[g], first[g + 1] - first[g]));
     }
   }
   pass.baseline.assign(n, std::numeric_limits<double>::quiet_NaN());

@@ -332,8 +332,13 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
 
   // The chosen recipe, fitted on everything.
   std::size_t fitted_index = chosen;  // into models; its backtest errors calibrate the interval
+  // The search starts from the parameters the backtest fitted at its first
+  // origin: same recipe, most of the same history.
+  FitInput whole = input;
+  if (chosen < models.size() && !report.models[chosen + offset].origin_parameters.empty())
+    whole.warm_start = &report.models[chosen + offset].origin_parameters;
   auto started = std::chrono::steady_clock::now();
-  FitResult fit = models[chosen]->fit(input);
+  FitResult fit = models[chosen]->fit(whole);
   selection.fit_seconds = seconds_since(started);
   if ((fit.status != FitStatus::ok || !fit.fitted) && automatic && chosen != naive_index) {
     selection.notes.push_back(models[chosen]->name() + " failed on the whole history (" +

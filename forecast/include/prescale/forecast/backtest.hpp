@@ -24,6 +24,7 @@
 // not a time of day: the library still reads no wall clock).
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -113,6 +114,9 @@ struct ModelBacktest {
   /// an event origin may equal a rolling one. combine_backtests()
   /// (combination.hpp) rescores a mean of models from them.
   std::vector<BacktestError> event_errors;
+  /// parameters() of the fit at the first rolling origin (empty if none):
+  /// a warm start for the fit on the whole history (FitInput::warm_start).
+  std::map<std::string, double> origin_parameters;
 };
 
 struct BacktestReport {

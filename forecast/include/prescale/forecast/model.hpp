@@ -44,6 +44,12 @@ struct FitInput {
   const SeasonLayout* layout = nullptr;
   const Eigen::MatrixXd* regressors = nullptr;
   std::vector<std::string> regressor_names;
+  /// Optional: parameters() of an earlier fit of the same recipe on a prefix
+  /// of this history (the backtest's fit at its first origin). A model that
+  /// searches its parameters starts there, which cuts the search several
+  /// fold; one that does not, or whose names differ, ignores it. Never set it
+  /// from data after the history's end (a backtest fit would see the future).
+  const std::map<std::string, double>* warm_start = nullptr;
 };
 
 /// A forecast for steps 1..h after the last sample the model has seen.

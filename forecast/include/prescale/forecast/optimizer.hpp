@@ -29,6 +29,12 @@ struct BoxOptimizerOptions {
   std::size_t stall_rounds = 25;
   double stall_improvement = 1e-6;
   std::size_t max_rounds = 200;  ///< batches after the population
+  /// With a seed (a point known to be near the optimum, e.g. the parameters
+  /// fitted on all but the newest part of the same series): a smaller
+  /// population around it, fewer starts and a shorter first step.
+  std::size_t seeded_population = 16;
+  std::size_t seeded_starts = 2;
+  double seeded_initial_step = 1.0 / 32;
 };
 
 struct BoxOptimizerResult {
@@ -41,8 +47,12 @@ struct BoxOptimizerResult {
 
 /// Minimises `objective` over [0,1]^dimension. Deterministic (no clocks, no
 /// global RNG). Non-finite values count as +infinity. Thread-safe as far as
-/// the objective is.
+/// the objective is. A `seed` (dimension values, clamped into the box) is
+/// evaluated first in place of the centre and the search is narrowed around
+/// it (seeded_* options); the Halton points still guard against a seed that
+/// sits in the wrong basin. An empty seed, or one of the wrong size, is ignored.
 BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& objective,
-                                   const BoxOptimizerOptions& options = {});
+                                   const BoxOptimizerOptions& options = {},
+                                   std::span<const double> seed = {});
 
 }  // namespace prescale::forecast
