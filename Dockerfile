@@ -1,6 +1,7 @@
 # prescale container image: a build stage with the toolchain, and a final
-# stage with only the runtime libraries, a non-root user and the binary at
-# /usr/local/bin/prescale. Build: docker build -t prescale:0.1.0 .
+# stage with only the runtime libraries, a non-root user and the binaries in
+# /usr/local/bin: prescale (every command) and prescale-server (the daemon,
+# which `prescale serve` runs). Build: docker build -t prescale:0.1.0 .
 FROM debian:bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       cmake ninja-build g++ make pkg-config libeigen3-dev prometheus-cpp-dev \
@@ -13,7 +14,7 @@ COPY . .
 # Generic CPU: SIMD kernels are chosen at run time.
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPRESCALE_BUILD_TESTS=OFF \
     && cmake --build /build --target prescale \
-    && strip /build/prescale
+    && strip /build/prescale /build/prescale-server
 
 FROM debian:bookworm-slim
 # Runtime libraries only (the -dev packages' shared objects), CA certificates
@@ -27,7 +28,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 65532 prescale && useradd --uid 65532 --gid 65532 --no-create-home \
          --home-dir /nonexistent --shell /usr/sbin/nologin prescale
-COPY --from=build /build/prescale /usr/local/bin/prescale
+COPY --from=build /build/prescale /build/prescale-server /usr/local/bin/
 USER 65532:65532
 EXPOSE 6443
 ENTRYPOINT ["/usr/local/bin/prescale"]

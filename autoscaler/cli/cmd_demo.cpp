@@ -37,12 +37,7 @@ std::string local_time(std::int64_t unix_seconds) {
 
 void add_demo_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "demo",
-      "Run prescale end to end on this machine, no cluster or Prometheus needed: five weeks of a\n"
-      "synthetic payments trace (NYSE open at 09:30 New York, payroll days) feed the engine on an\n"
-      "accelerated clock, and the forecast is served as an external metric over HTTPS on\n"
-      "localhost. Prints the curl and kubectl commands that read it, then one status line per\n"
-      "simulated step. Stops on Ctrl-C or after --duration.");
+      "demo", std::string(kDemoDescription));
   struct Options {
     double duration = 0;
     double speed = 600;

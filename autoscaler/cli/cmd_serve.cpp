@@ -44,12 +44,7 @@ sigset_t block_control_signals() {
 
 void add_serve_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "serve",
-      "Run the daemon: forecast every target of the config from Prometheus and serve the\n"
-      "forecasts as Kubernetes external metrics (external.metrics.k8s.io/v1beta1) over HTTPS.\n"
-      "Reloads the config on SIGHUP and when the file changes (a bad file is rejected and the\n"
-      "running config keeps serving); stops gracefully on SIGTERM or SIGINT.\n"
-      "Example: prescale serve --config /etc/prescale/config.yaml --log-format json");
+      "serve", std::string(kServeDescription));
   struct Options {
     std::string config;
     std::string log_format = "text";

@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace prescale::cli {
 
@@ -13,6 +14,22 @@ namespace prescale::cli {
 struct Failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// `serve` and `demo` run the daemon. They are built into prescale-server
+// (cmd_serve.cpp, cmd_demo.cpp); in `prescale` they hand over to it
+// (server_forward.cpp), so both list them with the same words.
+inline constexpr std::string_view kServeDescription =
+    "Run the daemon: forecast every target of the config from Prometheus and serve the\n"
+    "forecasts as Kubernetes external metrics (external.metrics.k8s.io/v1beta1) over HTTPS.\n"
+    "Reloads the config on SIGHUP and when the file changes (a bad file is rejected and the\n"
+    "running config keeps serving); stops gracefully on SIGTERM or SIGINT.\n"
+    "Example: prescale serve --config /etc/prescale/config.yaml --log-format json";
+inline constexpr std::string_view kDemoDescription =
+    "Run prescale end to end on this machine, no cluster or Prometheus needed: five weeks of a\n"
+    "synthetic payments trace (NYSE open at 09:30 New York, payroll days) feed the engine on an\n"
+    "accelerated clock, and the forecast is served as an external metric over HTTPS on\n"
+    "localhost. Prints the curl and kubectl commands that read it, then one status line per\n"
+    "simulated step. Stops on Ctrl-C or after --duration.";
 
 void add_version_command(CLI::App& app);
 void add_serve_command(CLI::App& app);

@@ -4,12 +4,13 @@
 * The build stage installs every package scripts/install-deps lists for
   `build`, so the image builds what `make` builds.
 * The final stage installs, directly or through Debian dependencies, the
-  package of every shared library the real `prescale` binary loads
-  (ldd + dpkg -S), so the slim image can start it.
-* The final stage runs as a fixed non-root UID and has the binary at
-  /usr/local/bin/prescale.
+  package of every shared library the real `prescale` and `prescale-server`
+  binaries load (ldd + dpkg -S), so the slim image can start them.
+* The final stage runs as a fixed non-root UID and has both binaries in
+  /usr/local/bin (`prescale serve` runs the prescale-server beside it).
 
 Usage: check_dockerfile.py DOCKERFILE INSTALL_DEPS PRESCALE_BINARY
+(prescale-server is looked for beside PRESCALE_BINARY)
 """
 import os
 import re
@@ -64,7 +65,11 @@ for line in closure.splitlines():
     if re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", name):
         provided.add(name)
 
-ldd = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+server = os.path.join(os.path.dirname(binary), "prescale-server")
+if not os.path.exists(server):
+    sys.exit(f"{server} not found: build it (it is built with prescale)")
+ldd = "".join(subprocess.run(["ldd", b], capture_output=True, text=True, check=True).stdout
+              for b in (binary, server))
 # Libraries opened with dlopen do not show in ldd: the curl loader names its soname,
 # looked up in the directory the binary's libc comes from (the same architecture).
 libc_dir = os.path.dirname(re.search(r"libc\.so\.6 => (/\S+)", ldd).group(1))
@@ -94,8 +99,16 @@ for line in ldd.splitlines():
 
 if not re.search(r"(?m)^USER 65532", final_stage):
     failures.append("final stage must run as the fixed non-root UID 65532")
-if "/usr/local/bin/prescale" not in final_stage:
-    failures.append("final stage must put the binary at /usr/local/bin/prescale")
+installed = set()
+for match in re.finditer(r"(?m)^COPY --from=\S+ (.+) (\S+)$", final_stage):
+    sources, destination = match.group(1).split(), match.group(2)
+    if destination.endswith("/"):
+        installed.update(destination + os.path.basename(src) for src in sources)
+    else:
+        installed.add(destination)
+for path in ("/usr/local/bin/prescale", "/usr/local/bin/prescale-server"):
+    if path not in installed:
+        failures.append(f"final stage must put a binary at {path}")
 if "-march=native" in text:
     failures.append("the image must be built for a generic CPU (no -march=native)")
 
@@ -103,4 +116,4 @@ if failures:
     print("\n".join(failures))
     sys.exit(1)
 print(f"Dockerfile: build stage covers {len(wanted)} build packages; final stage provides every "
-      f"library the binary loads ({len(final_pkgs)} packages listed)")
+      f"library the binaries load ({len(final_pkgs)} packages listed)")
