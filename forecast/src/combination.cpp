@@ -165,8 +165,14 @@ std::unique_ptr<FittedModel> CombinedFitted::clone() const {
   return std::make_unique<CombinedFitted>(std::move(copies));
 }
 
-CombinedModel::CombinedModel(std::vector<const Model*> members) : members_(std::move(members)) {
-  members_.erase(std::remove(members_.begin(), members_.end(), nullptr), members_.end());
+CombinedModel::CombinedModel(std::vector<const Model*> members, std::vector<std::map<std::string, double>> hints)
+    : members_(std::move(members)), hints_(std::move(hints)) {
+  if (hints_.size() != members_.size()) hints_.clear();
+  for (std::size_t i = members_.size(); i-- > 0;) {
+    if (members_[i] != nullptr) continue;
+    members_.erase(members_.begin() + static_cast<std::ptrdiff_t>(i));
+    if (!hints_.empty()) hints_.erase(hints_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
 }
 
 std::string CombinedModel::name() const {
@@ -184,8 +190,11 @@ FitResult CombinedModel::fit(const FitInput& input) const {
   }
   std::vector<std::unique_ptr<FittedModel>> fitted;
   std::string messages;
-  for (const Model* member : members_) {
-    FitResult part = member->fit(input);
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    const Model* member = members_[i];
+    FitInput own = input;
+    own.warm_start = input.warm_start != nullptr && i < hints_.size() && !hints_[i].empty() ? &hints_[i] : nullptr;
+    FitResult part = member->fit(own);
     if (part.status != FitStatus::ok || !part.fitted) {
       result.status = part.status == FitStatus::ok ? FitStatus::invalid_input : part.status;
       result.message = member->name() + " in " + name() + ": " +
@@ -225,6 +234,7 @@ ModelBacktest combine_backtests(const BacktestReport& report, std::span<const st
     rolling.push_back(&m.errors);
     events.push_back(&m.event_errors);
     fit_seconds += m.fit_seconds_mean;
+    for (const auto& [key, value] : m.origin_parameters) out.origin_parameters[m.model + "." + key] = value;
   }
   out.model = combination_name(names);
   if (members.empty()) {
@@ -290,8 +300,12 @@ std::vector<CombinationCandidate> best_combinations(const BacktestReport& report
   for (std::size_t k = 2; k <= max_members && k <= ranked.size(); ++k) {
     const std::span<const std::size_t> members(ranked.data(), k);
     std::vector<const Model*> member_recipes;
-    for (std::size_t index : members) member_recipes.push_back(recipes[index]);
-    out.push_back({std::make_unique<CombinedModel>(std::move(member_recipes)),
+    std::vector<std::map<std::string, double>> hints;
+    for (std::size_t index : members) {
+      member_recipes.push_back(recipes[index]);
+      hints.push_back(report.models[index].origin_parameters);
+    }
+    out.push_back({std::make_unique<CombinedModel>(std::move(member_recipes), std::move(hints)),
                    combine_backtests(report, members, y, options)});
   }
   return out;

@@ -269,3 +269,36 @@ TEST_CASE("forced models are never combined", "[forecast][combination][selection
   CHECK_THAT(s.model, Catch::StartsWith("holt-winters"));
   for (const BacktestScore& score : s.scores) CHECK_THAT(score.model, !Catch::StartsWith("combination("));
 }
+
+TEST_CASE("CombinedModel gives each member its own warm start, only when the fit asks for one",
+          "[forecast][combination]") {
+  Fixture f(series(4, 4.0, 13, [](double t) { return 0.02 * t; }), 24);
+  const HoltWinters damped = hw(Trend::damped), level = hw(Trend::none);
+  // Hints as the backtest makes them: each member's parameters from a fit on an earlier prefix.
+  const std::vector<std::map<std::string, double>> hints = {
+      fit_on(damped, f.input, kWeek * 3)->parameters(), fit_on(level, f.input, kWeek * 3)->parameters()};
+  const CombinedModel recipe({&damped, &level}, hints);
+  auto member_fit = [&](const Model& model, const std::map<std::string, double>* hint) {
+    FitInput input = f.input;
+    input.warm_start = hint;
+    FitResult fit = model.fit(input);
+    REQUIRE(fit.fitted != nullptr);
+    return fit.fitted->parameters();
+  };
+  auto check = [&](const FitInput& input, const std::map<std::string, double>* damped_hint,
+                   const std::map<std::string, double>* level_hint) {
+    FitResult fit = recipe.fit(input);
+    REQUIRE(fit.status == FitStatus::ok);
+    const auto combined = fit.fitted->parameters();
+    const auto a = damped.fit(f.input).fitted->name(), b = level.fit(f.input).fitted->name();
+    for (const auto& [key, value] : member_fit(damped, damped_hint)) CHECK(combined.at(a + "." + key) == value);
+    for (const auto& [key, value] : member_fit(level, level_hint)) CHECK(combined.at(b + "." + key) == value);
+  };
+  SECTION("asked: each member starts from its own hint, never from the combination's map") {
+    const std::map<std::string, double> combination_hint = {{"not a member parameter", 1.0}};
+    FitInput input = f.input;
+    input.warm_start = &combination_hint;
+    check(input, &hints[0], &hints[1]);
+  }
+  SECTION("not asked (a backtest fit): no member gets a hint") { check(f.input, nullptr, nullptr); }
+}

@@ -13,6 +13,7 @@
 // them exactly as backtest() scores a model (per-origin MASE with that
 // origin's scale, event origins blended in by event_weight).
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -58,16 +59,21 @@ class CombinedFitted final : public FittedModel {
 
 /// The recipe: fits every member on the same input and combines them; a
 /// member's failure is the combination's. Holds the member recipes by
-/// pointer: they must outlive it. Immutable; fit() is thread-safe when the
-/// members' are.
+/// pointer: they must outlive it. `hints` (optional, parallel to members)
+/// are each member's warm start (its backtest's first-origin parameters):
+/// a fit whose input has a warm_start gives member i hints[i] instead (a
+/// combination's own parameters name no member's); without one, none.
+/// Immutable; fit() is thread-safe when the members' are.
 class CombinedModel final : public Model {
  public:
-  explicit CombinedModel(std::vector<const Model*> members);
+  explicit CombinedModel(std::vector<const Model*> members,
+                         std::vector<std::map<std::string, double>> hints = {});
   [[nodiscard]] std::string name() const override;
   [[nodiscard]] FitResult fit(const FitInput& input) const override;
 
  private:
   std::vector<const Model*> members_;
+  std::vector<std::map<std::string, double>> hints_;
 };
 
 /// The backtest of the equal-weight mean of report.models[members], from
@@ -80,7 +86,8 @@ class CombinedModel final : public Model {
 /// options.event_weight, coverage pooled at options.quantile: as backtest()
 /// does for one model, so a combination of one member scores as that
 /// member. fit_seconds_mean is the members' sum (a fit of the combination
-/// fits them all). status is not ok when `members` is empty or a member's
+/// fits them all); origin_parameters are the members', named as
+/// CombinedFitted::parameters() names them. status is not ok when `members` is empty or a member's
 /// is not. `y` is the history the backtest ran on. Pure function.
 [[nodiscard]] ModelBacktest combine_backtests(const BacktestReport& report, std::span<const std::size_t> members,
                                               std::span<const double> y, const BacktestOptions& options);
