@@ -267,6 +267,25 @@ NAB_SERIES = [("nyc_taxi", 1800), ("elb_request_count_8c0756", 300), ("Twitter_v
               ("cpu_utilization_asg_misconfiguration", 300)]
 
 
+def model_family(name):
+    """A fitted model's name without its fitted details, for counting picks:
+    holt-winters(A,N,A;288,2016) -> holt-winters(A,N,A), arima(1,1,2)+fourier(288:K=2)
+    -> arima+fourier, combination(a+b) -> combination(family(a)+family(b))."""
+    inner = name[len("combination("):-1] if name.startswith("combination(") else name
+    tokens, depth, current = [], 0, ""
+    for c in inner:
+        if c == "+" and depth == 0:
+            tokens.append(current)
+            current = ""
+            continue
+        depth += (c == "(") - (c == ")")
+        current += c
+    tokens.append(current)
+    short = [t.split(";")[0] + ")" if t.startswith("holt-winters(") else t.split("(")[0] for t in tokens]
+    joined = "+".join(short)
+    return f"combination({joined})" if name.startswith("combination(") else joined
+
+
 def part_b(args, work):
     rows = []
     for name, step in NAB_SERIES:
@@ -294,7 +313,7 @@ def part_b(args, work):
                     log(f"part B: {name} origin {o} {model}: {err}")
                 per[model].append(mase(actual, means, scale) if means else math.nan)
                 if model == "auto" and doc:
-                    family = doc["model"].split(";")[0].rstrip(")") + (")" if "(" in doc["model"] else "")
+                    family = model_family(doc["model"])
                     picked[family] = picked.get(family, 0) + 1
             os.remove(train_csv)
         # R's HoltWinters at the same origins, one R process per series.

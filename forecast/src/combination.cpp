@@ -311,4 +311,44 @@ std::vector<CombinationCandidate> best_combinations(const BacktestReport& report
   return out;
 }
 
+std::vector<double> mase_by_origin(const ModelBacktest& model, const BacktestReport& report,
+                                   std::size_t horizon) {
+  const std::size_t n = report.origins.size();
+  std::vector<double> sum(n, 0.0), count(n, 0.0);
+  for (const BacktestError& e : model.errors) {
+    if (e.step >= horizon || e.index < e.step) continue;
+    const std::size_t origin = e.index - e.step;
+    const auto at = std::lower_bound(report.origins.begin(), report.origins.end(), origin);
+    if (at == report.origins.end() || *at != origin) continue;
+    const auto j = static_cast<std::size_t>(at - report.origins.begin());
+    sum[j] += std::abs(e.error);
+    count[j] += 1;
+  }
+  std::vector<double> out(n, std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t j = 0; j < n; ++j) {
+    const double scale = j < report.origin_scales.size() ? report.origin_scales[j] : 0.0;
+    if (count[j] > 0 && scale > 0 && std::isfinite(scale)) out[j] = sum[j] / count[j] / scale;
+  }
+  return out;
+}
+
+bool within_one_standard_error(const ModelBacktest& combination, const ModelBacktest& single,
+                               const BacktestReport& report, std::size_t horizon) {
+  if (!std::isfinite(combination.mase) || !std::isfinite(single.mase)) return false;
+  if (combination.mase <= single.mase) return true;
+  const std::vector<double> a = mase_by_origin(combination, report, horizon);
+  const std::vector<double> b = mase_by_origin(single, report, horizon);
+  std::vector<double> d;
+  for (std::size_t j = 0; j < a.size() && j < b.size(); ++j)
+    if (std::isfinite(a[j]) && std::isfinite(b[j])) d.push_back(a[j] - b[j]);
+  if (d.size() < 2) return false;
+  double mean = 0;
+  for (double x : d) mean += x;
+  mean /= static_cast<double>(d.size());
+  double ss = 0;
+  for (double x : d) ss += (x - mean) * (x - mean);
+  const double standard_error = std::sqrt(ss / static_cast<double>(d.size() - 1) / static_cast<double>(d.size()));
+  return combination.mase - single.mase <= standard_error;
+}
+
 }  // namespace prescale::forecast

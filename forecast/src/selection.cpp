@@ -266,28 +266,34 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
     }
   }
   // Auto: the means of the best 2 and 3 candidates (combination.hpp), scored
-  // from their backtest errors; one is chosen only when it beats the best single.
+  // from their backtest errors. The better of them is chosen unless the best
+  // single model beats it by more than one standard error of their paired
+  // per-origin MASE differences (within_one_standard_error).
   if (automatic && chosen < models.size()) {
     std::vector<std::size_t> candidates;
     for (std::size_t i = 0; i < models.size(); ++i) {
       if (i != naive_index) candidates.push_back(i + offset);
     }
-    const std::string single = report.models[chosen + offset].model;
-    const double single_mase = chosen_mase;
+    const std::size_t single = chosen;
+    std::size_t best_combination = 0;  // 0: none (a combination is never at index 0 of models)
     for (CombinationCandidate& c : best_combinations(report, candidates, to_test, input.y, backtest_options)) {
       const ModelBacktest& r = c.backtest;
       selection.scores.push_back({r.model, r.mase, r.smape, r.coverage, r.fit_seconds_mean});
-      if (r.mase < chosen_mase) {
-        chosen = models.size();
-        chosen_mase = r.mase;
-      }
+      if (best_combination == 0 || r.mase < report.models[best_combination + offset].mase)
+        best_combination = models.size();
       models.push_back(std::move(c.recipe));
       report.models.push_back(std::move(c.backtest));
     }
-    if (report.models[chosen + offset].model != single) {
-      selection.notes.push_back("auto: the mean of the best candidates by backtest MASE, " +
-                                format_number(chosen_mase) + ", beats the best single, " + single + " " +
-                                format_number(single_mase));
+    if (best_combination != 0 &&
+        within_one_standard_error(report.models[best_combination + offset], report.models[single + offset],
+                                  report, backtest_options.horizon)) {
+      chosen = best_combination;
+      chosen_mase = report.models[chosen + offset].mase;
+      const double single_mase = report.models[single + offset].mase;
+      selection.notes.push_back(
+          "auto: the mean of the best candidates, backtest MASE " + format_number(chosen_mase) +
+          (chosen_mase <= single_mase ? ", beats" : ", is within one standard error of") +
+          " the best single, " + report.models[single + offset].model + " " + format_number(single_mase));
     }
   }
   std::string over = " over " + std::to_string(selection.origins) + " origin" +

@@ -230,7 +230,7 @@ Picked pick(const FitInput& input) {
 }
 }  // namespace
 
-TEST_CASE("auto chooses a combination only when its backtest MASE beats the best single",
+TEST_CASE("auto chooses a combination unless the best single beats it by more than one standard error",
           "[forecast][combination][selection]") {
   SECTION("a 60-hour wave the daily season cannot hold: the trend model overshoots its turns, the level "
           "model lags them; their errors cancel in the mean") {
@@ -301,4 +301,49 @@ TEST_CASE("CombinedModel gives each member its own warm start, only when the fit
     check(input, &hints[0], &hints[1]);
   }
   SECTION("not asked (a backtest fit): no member gets a hint") { check(f.input, nullptr, nullptr); }
+}
+
+namespace {
+// A report with four rolling origins (scale 1) and a model whose one-step
+// error at origin j is errors[j].
+BacktestReport four_origins() {
+  BacktestReport report;
+  report.origins = {100, 200, 300, 400};
+  report.origin_scales = {1, 1, 1, 1};
+  return report;
+}
+ModelBacktest scored(const std::vector<double>& errors) {
+  ModelBacktest m;
+  m.status = FitStatus::ok;
+  double sum = 0;
+  for (std::size_t j = 0; j < errors.size(); ++j) {
+    m.errors.push_back({0, 100 * (j + 1), errors[j], 1.0});
+    sum += std::abs(errors[j]);
+  }
+  m.mase = sum / static_cast<double>(errors.size());
+  return m;
+}
+}  // namespace
+
+TEST_CASE("the one-standard-error rule between a combination and the best single",
+          "[forecast][combination]") {
+  const BacktestReport report = four_origins();
+  const ModelBacktest single = scored({1.0, 2.0, 1.0, 2.0});
+  CHECK(mase_by_origin(single, report, 1) == std::vector<double>{1.0, 2.0, 1.0, 2.0});
+  // Lower MASE: chosen.
+  CHECK(within_one_standard_error(scored({0.9, 1.9, 1.0, 1.9}), single, report, 1));
+  // Worse by 0.05 on average, but the per-origin differences (+0.6, -0.5,
+  // +0.6, -0.5) spread far wider: within one standard error, chosen.
+  CHECK(within_one_standard_error(scored({1.6, 1.5, 1.6, 1.5}), single, report, 1));
+  // Worse by 0.3 at every origin: a clear loss, not chosen.
+  CHECK_FALSE(within_one_standard_error(scored({1.3, 2.3, 1.3, 2.3}), single, report, 1));
+  // Errors past the horizon are not scored: origin 1's step-1 error changes nothing.
+  ModelBacktest later = scored({1.3, 2.3, 1.3, 2.3});
+  later.errors.push_back({1, 201, 50.0, 1.0});
+  CHECK(mase_by_origin(later, report, 1) == mase_by_origin(scored({1.3, 2.3, 1.3, 2.3}), report, 1));
+  // One origin scored by both: no standard error, the single stays.
+  BacktestReport one = report;
+  one.origins = {100};
+  one.origin_scales = {1};
+  CHECK_FALSE(within_one_standard_error(scored({1.1}), scored({1.0}), one, 1));
 }

@@ -111,4 +111,22 @@ struct CombinationCandidate {
                                                                   const BacktestOptions& options,
                                                                   std::size_t max_members = 3);
 
+/// MASE of `model` at each rolling origin of `report` (report.origins,
+/// scaled by report.origin_scales), from its errors over the first
+/// `horizon` lead steps; NaN where it has none. The paired differences of
+/// two models' values give the standard error of their MASE difference.
+[[nodiscard]] std::vector<double> mase_by_origin(const ModelBacktest& model, const BacktestReport& report,
+                                                 std::size_t horizon);
+
+/// The one-standard-error rule (Breiman et al., 1984), turned towards
+/// robustness: a combination is preferred to the best single model unless
+/// the single one's backtest MASE is lower by more than one standard error
+/// of the paired per-origin differences. The best of ~15 noisy backtest
+/// scores flatters its model (the winner's curse), and a mean of good
+/// candidates forecasts better than the pick more often than not (M4).
+/// True when `combination` should be chosen over `single`; false without
+/// two origins where both are scored.
+[[nodiscard]] bool within_one_standard_error(const ModelBacktest& combination, const ModelBacktest& single,
+                                             const BacktestReport& report, std::size_t horizon);
+
 }  // namespace prescale::forecast

@@ -7,7 +7,10 @@
 //                           model that does not beat seasonal naive is never
 //                           chosen (seasonal naive is, and the reason says why);
 //                           the means of the best 2 and 3 candidates compete
-//                           too (combination.hpp, rows in `scores`)
+//                           too (combination.hpp, rows in `scores`): the
+//                           better one is chosen unless the best single beats
+//                           it by more than one standard error
+//                           (within_one_standard_error)
 //   seasonal-naive          that model
 //   holt-winters            the best Holt-Winters variant by backtest MASE
 //                           (each trend x season type with every season, and
