@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "commands.hpp"
 #include "prescale/calendar/regressors.hpp"
@@ -244,6 +245,13 @@ void add_model_options(CLI::App& cmd, forecast::SelectionOptions& selection, std
                  "events (payroll days, holidays), each refitting every model; 0 = none")
       ->capture_default_str()
       ->check(CLI::Range(0, 100));
+  // The daemon keeps 1 (its fit threads share the CPUs); a command has the machine.
+  selection.threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+  cmd.add_option("--threads", selection.threads,
+                 "Candidate models backtested at once (default: the CPUs, at most 8); the result\n"
+                 "does not depend on it")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   cmd.add_flag_callback(
       "--keep-outliers", [&selection] { selection.replace_outliers = false; },
       "Fit on the history as it is: do not replace one-off incidents (outages, unexplained\n"

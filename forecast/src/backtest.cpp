@@ -1,10 +1,15 @@
 #include "prescale/forecast/backtest.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <limits>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "prescale/forecast/calendar_effects.hpp"
 #include "prescale/forecast/metrics.hpp"
@@ -16,6 +21,34 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Calls work(i) for i in [0, count) on up to `threads` threads (the caller's
+// included), each index once; the first exception is rethrown after all end.
+void run_in_parallel(std::size_t count, std::size_t threads, const std::function<void(std::size_t)>& work) {
+  threads = std::min(std::max<std::size_t>(threads, 1), count);
+  if (threads <= 1) {
+    for (std::size_t i = 0; i < count; ++i) work(i);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto worker = [&] {
+    for (std::size_t i = next++; i < count; i = next++) {
+      try {
+        work(i);
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& thread : pool) thread.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 FitInput prefix(const FitInput& input, std::size_t count) {
@@ -312,9 +345,13 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
   std::vector<Scores> rolling_scores(models.size());
   std::vector<std::vector<Scores>> event_scores(models.size(),
                                                 std::vector<Scores>(report.event_origins.size()));
-  for (std::size_t m = 0; m < models.size(); ++m) {
+  // Each model writes only its own slots; models run on options.threads threads.
+  std::vector<ModelBacktest> results(models.size());
+  std::mutex progress_mutex;
+  std::size_t done = 0;
+  auto score_model = [&](std::size_t m) {
     const Model& model = *models[m];
-    ModelBacktest result;
+    ModelBacktest& result = results[m];
     result.model = model.name();
     Scores scores;
     double fit_seconds = 0;
@@ -376,9 +413,13 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
       result.errors.clear();
       result.event_errors.clear();
     }
-    report.models.push_back(std::move(result));
-    if (progress) progress(m + 1, models.size(), report.models.back().model);
-  }
+    if (progress) {
+      std::lock_guard lock(progress_mutex);
+      progress(++done, models.size(), result.model);
+    }
+  };
+  run_in_parallel(models.size(), options.threads, score_model);
+  report.models = std::move(results);
   blend_event_scores(report, rolling_scores, event_scores, options.event_weight);
   return report;
 }

@@ -233,6 +233,7 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
   backtest_options.horizon = std::max<std::size_t>(1, options.horizon);
   backtest_options.origins = options.origins;
   backtest_options.event_origins = options.event_origins;
+  backtest_options.threads = options.threads;
   backtest_options.quantile = options.quantile;
   const CalibrationOptions calibration_options;
   if (options.calibrate && options.origins > 0) {

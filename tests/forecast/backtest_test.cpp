@@ -1,9 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <memory>
 #include <random>
+#include <vector>
 
 #include "prescale/forecast/backtest.hpp"
+#include "prescale/forecast/holt_winters.hpp"
 #include "prescale/forecast/seasonal_naive.hpp"
 
 using namespace prescale::forecast;
@@ -100,4 +103,41 @@ TEST_CASE("a model that cannot fit is reported, not scored", "[forecast][backtes
   CHECK(report.models[0].status == FitStatus::too_short);
   CHECK(std::isnan(report.models[0].mase));
   CHECK_FALSE(report.models[0].message.empty());
+}
+
+TEST_CASE("models backtested on several threads give the same report", "[forecast][backtest]") {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0, 2);
+  std::vector<double> y(24 * 7 * 4);
+  for (std::size_t i = 0; i < y.size(); ++i)
+    y[i] = 100 + 30 * std::sin(2 * M_PI * static_cast<double>(i % 24) / 24) + (i % 168 >= 120 ? -20 : 0) + noise(rng);
+  const auto layout = SeasonLayout::modular({24, 168}, y.size() + 24);
+  FitInput input;
+  input.y = y;
+  input.layout = &layout;
+  std::vector<std::unique_ptr<Model>> owned;
+  owned.push_back(std::make_unique<SeasonalNaive>());
+  for (const HoltWintersSpec& spec : all_holt_winters_specs()) owned.push_back(std::make_unique<HoltWinters>(spec));
+  std::vector<const Model*> models;
+  for (const auto& m : owned) models.push_back(m.get());
+  BacktestOptions options;
+  options.horizon = 6;
+  std::vector<std::size_t> progress_calls;
+  const BacktestReport one = backtest(input, models, options);
+  options.threads = 3;
+  const BacktestReport three = backtest(input, models, options, [&](std::size_t done, std::size_t total, const std::string&) {
+    CHECK(total == models.size());
+    progress_calls.push_back(done);
+  });
+  REQUIRE(three.models.size() == one.models.size());
+  for (std::size_t m = 0; m < one.models.size(); ++m) {
+    INFO(one.models[m].model);
+    CHECK(three.models[m].model == one.models[m].model);
+    CHECK(three.models[m].mase == one.models[m].mase);
+    CHECK(three.models[m].errors.size() == one.models[m].errors.size());
+    CHECK(three.models[m].origin_parameters == one.models[m].origin_parameters);
+  }
+  // One call per model, counting up, one at a time.
+  REQUIRE(progress_calls.size() == models.size());
+  for (std::size_t i = 0; i < progress_calls.size(); ++i) CHECK(progress_calls[i] == i + 1);
 }

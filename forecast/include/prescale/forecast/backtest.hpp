@@ -61,6 +61,10 @@ struct BacktestOptions {
   /// win by a small edge on ordinary hours; at 1/3 a model good only at
   /// events cannot win on them alone either.
   double event_weight = 1.0 / 3.0;
+  /// Models backtested at once, one per thread (the caller's included).
+  /// Results do not depend on it. 1 in the daemon, whose fit threads already
+  /// share the CPUs; the CLI uses the machine's.
+  std::size_t threads = 1;
 };
 
 /// Origins (indices into y, ascending) the options give for n samples; empty
@@ -130,7 +134,8 @@ struct BacktestReport {
   std::vector<double> event_scales;
 };
 
-/// Called after each model: (models done, models in total, model name).
+/// Called after each model: (models done, models in total, model name); with
+/// BacktestOptions::threads > 1 from the thread that scored it, one call at a time.
 using BacktestProgress = std::function<void(std::size_t, std::size_t, const std::string&)>;
 
 /// Runs every model over the same origins. input.y is the whole history;

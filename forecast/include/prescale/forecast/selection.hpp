@@ -58,6 +58,8 @@ struct SelectionOptions {
   /// (interval_calibration.hpp) at `quantile`; Selection::interval and
   /// notes say how, or why the model's sigma was kept.
   bool calibrate = true;
+  /// Candidates backtested at once (BacktestOptions::threads).
+  std::size_t threads = 1;
 };
 
 struct BacktestScore {
