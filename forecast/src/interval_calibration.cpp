@@ -3,18 +3,25 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <utility>
 
 namespace prescale::forecast {
 namespace {
 
-// Type-7 (linear between order statistics) quantile of sorted values.
-double sorted_quantile(const std::vector<double>& sorted, double p) {
-  const double position = p * static_cast<double>(sorted.size() - 1);
+// Type-7 (linear between order statistics) quantile; reorders `values`
+// (selection, not a sort: one pass per quantile).
+double select_quantile(std::vector<double>& values, double p) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const double position = p * static_cast<double>(values.size() - 1);
   const auto below = static_cast<std::size_t>(std::floor(position));
-  const std::size_t above = std::min(below + 1, sorted.size() - 1);
   const double fraction = position - static_cast<double>(below);
-  return sorted[below] + fraction * (sorted[above] - sorted[below]);
+  const auto at = values.begin() + static_cast<std::ptrdiff_t>(below);
+  std::nth_element(values.begin(), at, values.end());
+  const double low = *at;
+  // The next order statistic is the smallest of those after `below`.
+  const double high = below + 1 < values.size() ? *std::min_element(at + 1, values.end()) : low;
+  return low + fraction * (high - low);
 }
 
 std::string format_scale(double x) {
@@ -94,10 +101,9 @@ IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, s
       if (d <= h) pooled.insert(pooled.end(), by_step[h - d].begin(), by_step[h - d].end());
       if (h + d < horizon) pooled.insert(pooled.end(), by_step[h + d].begin(), by_step[h + d].end());
     }
-    std::sort(pooled.begin(), pooled.end());
     // Q_p(z) / z_p for the upper tail; Q_(1-p)(z) / z_(1-p), i.e. -Q_(1-p) / z_p, for the lower.
-    const double up = std::max(options.min_scale, sorted_quantile(pooled, p) / z_upper);
-    const double down = std::max(options.min_scale, -sorted_quantile(pooled, 1 - p) / z_upper);
+    const double up = std::max(options.min_scale, select_quantile(pooled, p) / z_upper);
+    const double down = std::max(options.min_scale, -select_quantile(pooled, 1 - p) / z_upper);
     out.upper.push_back(up);
     out.lower.push_back(down);
     upper_min = std::min(upper_min, up);

@@ -64,7 +64,13 @@ double normal_quantile(double p) {
 
 double Forecast::quantile(std::size_t h, double p) const {
   const double spread = p < 0.5 && h < sigma_lower.size() ? sigma_lower[h] : sigma[h];
-  return mean[h] + normal_quantile(p) * spread;
+  // Callers walk a forecast at one or two levels: the last z is remembered.
+  thread_local double last_p = -1, last_z = 0;
+  if (p != last_p) {
+    last_z = normal_quantile(p);
+    last_p = p;
+  }
+  return mean[h] + last_z * spread;
 }
 
 Forecast Forecast::tail(std::size_t from) const {
