@@ -46,7 +46,8 @@ test-sanitize: deps-test $(ASAN_BUILD)/CMakeCache.txt
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -L unit -j 2
 
 # The engine and the HTTPS server (the threaded code) under ThreadSanitizer,
-# clang-14, in its own build folder. The KEDA gRPC tests are left out: Debian's
+# clang-14, in its own build folder (forecast_tests cover the parallel
+# backtest). The KEDA gRPC tests are left out: Debian's
 # gRPC, abseil and protobuf are not instrumented, so every call handed between
 # gRPC's threads reports as a race (scripts/tsan-suppressions.txt covers the
 # gRPC paths the daemon tests reach).
@@ -58,7 +59,7 @@ $(TSAN_BUILD)/CMakeCache.txt:
 test-tsan: deps-test $(TSAN_BUILD)/CMakeCache.txt
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/scripts/tsan-suppressions.txt \
-	  ctest --output-on-failure -R 'autoscaler|kubernetes' -j 2
+	  ctest --output-on-failure -R 'autoscaler|kubernetes|forecast' -j 2
 
 # libFuzzer targets (clang-14), FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60

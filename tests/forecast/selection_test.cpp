@@ -185,3 +185,25 @@ TEST_CASE("zeros in the history skip multiplicative seasonality", "[forecast][se
   for (const auto& note : s.notes) noted |= note.find("multiplicative") != std::string::npos;
   CHECK(noted);
 }
+
+TEST_CASE("auto chooses and forecasts the same on any number of threads", "[forecast][selection]") {
+  // Every family (ARIMA with Fourier terms included) and the combinations.
+  Fixture f(seasonal_series(3.0, 4));
+  SelectionOptions options;
+  options.horizon = 6;
+  const Selection one = select_and_fit(f.input, options);
+  options.threads = 4;
+  const Selection four = select_and_fit(f.input, options);
+  REQUIRE(one.status == FitStatus::ok);
+  REQUIRE(four.status == FitStatus::ok);
+  CHECK(four.model == one.model);
+  CHECK(four.reason == one.reason);
+  REQUIRE(four.scores.size() == one.scores.size());
+  for (std::size_t i = 0; i < one.scores.size(); ++i) {
+    CHECK(four.scores[i].model == one.scores[i].model);
+    const double x = one.scores[i].mase, y = four.scores[i].mase;
+    CHECK(((std::isnan(x) && std::isnan(y)) || x == y));
+  }
+  const Forecast a = one.fitted->forecast(6), b = four.fitted->forecast(6);
+  CHECK(a.mean == b.mean);
+}
