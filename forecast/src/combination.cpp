@@ -48,14 +48,26 @@ std::vector<BacktestError> mean_errors(const std::vector<const std::vector<Backt
   return combined;
 }
 
-// Scores `errors` at `origins` (lead steps < horizon) into `sums`: per-origin
-// MASE and sMAPE as metrics.cpp computes them, coverage of [q_(1-p), q_p].
-void score(const std::vector<BacktestError>& errors, std::span<const std::size_t> origins,
-           std::span<const double> scales, std::span<const double> y, std::size_t horizon, double z, Sums& sums) {
+// The scored errors (lead steps < horizon) of each origin.
+std::map<std::size_t, std::vector<const BacktestError*>> errors_by_origin(const std::vector<BacktestError>& errors,
+                                                                        std::size_t horizon) {
   std::map<std::size_t, std::vector<const BacktestError*>> by_origin;
   for (const BacktestError& e : errors) {
     if (e.step < horizon && e.index >= e.step) by_origin[e.index - e.step].push_back(&e);
   }
+  return by_origin;
+}
+
+// MASE of one origin from its mean absolute error, as metrics.cpp scales it.
+double origin_mase(double mae, double scale) {
+  return std::isnan(scale) ? kNaN : scale == 0 ? (mae == 0 ? 0.0 : kNaN) : mae / scale;
+}
+
+// Scores `errors` at `origins` (lead steps < horizon) into `sums`: per-origin
+// MASE and sMAPE as metrics.cpp computes them, coverage of [q_(1-p), q_p].
+void score(const std::vector<BacktestError>& errors, std::span<const std::size_t> origins,
+           std::span<const double> scales, std::span<const double> y, std::size_t horizon, double z, Sums& sums) {
+  const auto by_origin = errors_by_origin(errors, horizon);
   for (std::size_t j = 0; j < origins.size() && j < scales.size(); ++j) {
     const auto found = by_origin.find(origins[j]);
     if (found == by_origin.end()) continue;
@@ -73,8 +85,7 @@ void score(const std::vector<BacktestError>& errors, std::span<const std::size_t
     }
     const auto count = found->second.size();
     const double mae = absolute / double(count);
-    const double scale = scales[j];
-    const double m = std::isnan(scale) ? kNaN : scale == 0 ? (mae == 0 ? 0.0 : kNaN) : mae / scale;
+    const double m = origin_mase(mae, scales[j]);
     if (!std::isnan(m)) {
       sums.mase_sum += m;
       ++sums.mase_count;
@@ -313,21 +324,14 @@ std::vector<CombinationCandidate> best_combinations(const BacktestReport& report
 
 std::vector<double> mase_by_origin(const ModelBacktest& model, const BacktestReport& report,
                                    std::size_t horizon) {
-  const std::size_t n = report.origins.size();
-  std::vector<double> sum(n, 0.0), count(n, 0.0);
-  for (const BacktestError& e : model.errors) {
-    if (e.step >= horizon || e.index < e.step) continue;
-    const std::size_t origin = e.index - e.step;
-    const auto at = std::lower_bound(report.origins.begin(), report.origins.end(), origin);
-    if (at == report.origins.end() || *at != origin) continue;
-    const auto j = static_cast<std::size_t>(at - report.origins.begin());
-    sum[j] += std::abs(e.error);
-    count[j] += 1;
-  }
-  std::vector<double> out(n, std::numeric_limits<double>::quiet_NaN());
-  for (std::size_t j = 0; j < n; ++j) {
-    const double scale = j < report.origin_scales.size() ? report.origin_scales[j] : 0.0;
-    if (count[j] > 0 && scale > 0 && std::isfinite(scale)) out[j] = sum[j] / count[j] / scale;
+  const auto by_origin = errors_by_origin(model.errors, horizon);
+  std::vector<double> out(report.origins.size(), kNaN);
+  for (std::size_t j = 0; j < out.size() && j < report.origin_scales.size(); ++j) {
+    const auto found = by_origin.find(report.origins[j]);
+    if (found == by_origin.end()) continue;
+    double absolute = 0;
+    for (const BacktestError* e : found->second) absolute += std::abs(e->error);
+    out[j] = origin_mase(absolute / double(found->second.size()), report.origin_scales[j]);
   }
   return out;
 }
