@@ -31,6 +31,23 @@ std::vector<double> daily_series(Noise noise) {
   return y;
 }
 
+// daily_series with N(0, 2) noise drawn from `seed`, and its fit input
+// (daily season, a 12-step horizon).
+struct NoisyDaily {
+  std::vector<double> y;
+  SeasonLayout layout;
+  FitInput input;
+  explicit NoisyDaily(unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<double> noise(0.0, 2.0);
+    y = daily_series([&](std::size_t) { return noise(rng); });
+    layout = SeasonLayout::modular({24}, y.size() + 12);
+    input.y = y;
+    input.layout = &layout;
+  }
+  NoisyDaily(const NoisyDaily&) = delete;  // input points into y and layout
+};
+
 struct Coverage {
   double below_upper = 0;  ///< share of actuals <= q_0.9
   double below_lower = 0;  ///< share of actuals < q_0.1
@@ -161,13 +178,8 @@ TEST_CASE("the backtest keeps every scored error with its sigma", "[forecast][ba
 }
 
 TEST_CASE("selection calibrates the fitted model and says from how many errors", "[forecast][selection][calibration]") {
-  std::mt19937 rng(11);
-  std::normal_distribution<double> noise(0.0, 2.0);
-  const auto y = daily_series([&](std::size_t) { return noise(rng); });
-  const auto layout = SeasonLayout::modular({24}, y.size() + 12);
-  FitInput input;
-  input.y = y;
-  input.layout = &layout;
+  const NoisyDaily f(11);
+  const FitInput& input = f.input;
   SelectionOptions options;
   options.model = "holt-winters:none-additive";
   options.horizon = 6;
@@ -210,13 +222,8 @@ TEST_CASE("selection calibrates the fitted model and says from how many errors",
 
 TEST_CASE("few origins keep errors past the horizon to fill a pool", "[forecast][backtest][calibration]") {
   // The engine's defaults at 5-minute steps: 4 origins, a 3-step lead window.
-  std::mt19937 rng(2);
-  std::normal_distribution<double> noise(0.0, 2.0);
-  const auto y = daily_series([&](std::size_t) { return noise(rng); });
-  const auto layout = SeasonLayout::modular({24}, y.size() + 12);
-  FitInput input;
-  input.y = y;
-  input.layout = &layout;
+  const NoisyDaily f(2);
+  const FitInput& input = f.input;
   SelectionOptions options;
   options.model = "holt-winters:none-additive";
   options.horizon = 3;
