@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all demo test test-unit test-sanitize test-tsan build build-asan deps-build deps-test deps-bench bench fuzz acceptance clean
+.PHONY: all format format-check demo test test-unit test-sanitize test-tsan build build-asan deps-build deps-test deps-bench bench fuzz acceptance clean
 
 all: build
 
@@ -29,9 +29,16 @@ demo: build
 # kubectl, openssl, chromium), then the unit tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, built with clang-14 so that
 # both supported compilers build the tree.
-test: deps-test build
+test: deps-test format-check build
 	cd $(BUILD) && ctest --output-on-failure -j 2 -LE acceptance
 	$(MAKE) test-sanitize
+
+# Style enforced, not promised: clang-format-14 over every tracked C++ file.
+FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp' '*.h' '*.cc' 2>/dev/null)
+format: deps-test
+	clang-format-14 -i $(FORMAT_FILES)
+format-check: deps-test
+	@clang-format-14 --dry-run --Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files formatted"
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit -j 2

@@ -40,7 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Written only within RFC 3339 years (end checked without overflowing).
   constexpr std::int64_t kYear9999 = 253402300799;
   if (series->start_unix < 0 || series->start_unix > kYear9999 ||
-      (kYear9999 - series->start_unix) / series->step_seconds < static_cast<std::int64_t>(series->size()))
+      (kYear9999 - series->start_unix) / series->step_seconds <
+          static_cast<std::int64_t>(series->size()))
     return 0;
   prescale::file::CsvReadOptions again = options;
   again.step_seconds = series->step_seconds;

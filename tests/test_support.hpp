@@ -14,8 +14,12 @@
 
 namespace prescale::test {
 
-inline std::filesystem::path source_dir() { return PRESCALE_SOURCE_DIR; }
-inline std::filesystem::path binary_dir() { return PRESCALE_BINARY_DIR; }
+inline std::filesystem::path source_dir() {
+  return PRESCALE_SOURCE_DIR;
+}
+inline std::filesystem::path binary_dir() {
+  return PRESCALE_BINARY_DIR;
+}
 /// The prescale executable under test.
 inline std::filesystem::path prescale_bin() {
   if (const char* bin = std::getenv("PRESCALE_BIN")) return bin;
@@ -33,7 +37,8 @@ struct TempDir {
   std::filesystem::path path;
   explicit TempDir(const std::string& prefix = "prescale-test") {
     std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw std::runtime_error("mkdtemp failed for " + pattern);
     path = pattern;
   }
   ~TempDir() {
@@ -58,9 +63,9 @@ inline bool wait_for(const std::function<bool()>& condition,
 }  // namespace prescale::test
 
 // Skips the current test case, saying why, when ../shared/data is missing.
-#define PRESCALE_REQUIRE_SHARED_DATA(dir_var)                                          \
-  const auto dir_var = ::prescale::test::shared_data_dir();                            \
-  if (dir_var.empty()) {                                                               \
-    WARN("skipped: ../shared/data (real traces) is absent beside this clone");         \
-    return;                                                                            \
+#define PRESCALE_REQUIRE_SHARED_DATA(dir_var)                                  \
+  const auto dir_var = ::prescale::test::shared_data_dir();                    \
+  if (dir_var.empty()) {                                                       \
+    WARN("skipped: ../shared/data (real traces) is absent beside this clone"); \
+    return;                                                                    \
   }

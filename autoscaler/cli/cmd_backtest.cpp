@@ -38,7 +38,8 @@ void add_backtest_command(CLI::App& app) {
     PreparedFit prepared = prepare_and_select(args->input, args->selection, args->horizon);
     BacktestReport report;
     report.selection = &prepared.selection;
-    report.horizon_seconds = static_cast<std::int64_t>(prepared.horizon_steps) * prepared.series.step_seconds;
+    report.horizon_seconds =
+        static_cast<std::int64_t>(prepared.horizon_steps) * prepared.series.step_seconds;
     report.quantile = args->selection.quantile;
     report.notes = prepared.notes;
     fmt::print("{}", render_backtest(report, args->format));

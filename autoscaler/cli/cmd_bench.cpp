@@ -311,7 +311,8 @@ struct SuiteRow {
     return violation[0] > 0 ? 100 * (violation[0] - violation[1]) / violation[0] : 0;
   }
   double extra_percent() const {
-    return replica_hours[0] > 0 ? 100 * (replica_hours[1] - replica_hours[0]) / replica_hours[0] : 0;
+    return replica_hours[0] > 0 ? 100 * (replica_hours[1] - replica_hours[0]) / replica_hours[0]
+                                : 0;
   }
 };
 
@@ -324,16 +325,20 @@ SuiteRow simulate_trace(const BenchOptions& options, const std::string& trace) {
   input.timezone = options.timezone;
   const fc::Series series = load_series(input);
   row.capacity = options.auto_capacity ? auto_capacity(series) : options.capacity_per_replica;
-  if (!(row.capacity > 0)) throw Failure(fmt::format("{}: no positive load to derive a capacity from", trace));
+  if (!(row.capacity > 0))
+    throw Failure(fmt::format("{}: no positive load to derive a capacity from", trace));
 
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Failure("bench --suite: cannot find this executable (/proc/self/exe): " + ec.message());
-  std::string command = fmt::format("{} simulate --input {} --timezone {} --capacity-per-replica {:.17g} "
-                                    "--startup {} --format json",
-                                    shell_quote(self.string()), shell_quote(trace), shell_quote(options.timezone),
-                                    row.capacity, shell_quote(options.startup));
-  if (!options.refit_interval.empty()) command += " --refit-interval " + shell_quote(options.refit_interval);
+  if (ec)
+    throw Failure("bench --suite: cannot find this executable (/proc/self/exe): " + ec.message());
+  std::string command = fmt::format(
+      "{} simulate --input {} --timezone {} --capacity-per-replica {:.17g} "
+      "--startup {} --format json",
+      shell_quote(self.string()), shell_quote(trace), shell_quote(options.timezone), row.capacity,
+      shell_quote(options.startup));
+  if (!options.refit_interval.empty())
+    command += " --refit-interval " + shell_quote(options.refit_interval);
   const auto started = Clock::now();
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) throw Failure("bench --suite: cannot run " + command);
@@ -392,8 +397,14 @@ void run_suite(const BenchOptions& options) {
                           {"capacity_per_replica", r.capacity},
                           {"steps", r.steps},
                           {"predictive_available", r.predictive},
-                          {"violation_minutes", {{"reactive", r.violation[0]}, {"predictive", r.violation[1]}, {"oracle", r.violation[2]}}},
-                          {"replica_hours", {{"reactive", r.replica_hours[0]}, {"predictive", r.replica_hours[1]}, {"oracle", r.replica_hours[2]}}},
+                          {"violation_minutes",
+                           {{"reactive", r.violation[0]},
+                            {"predictive", r.violation[1]},
+                            {"oracle", r.violation[2]}}},
+                          {"replica_hours",
+                           {{"reactive", r.replica_hours[0]},
+                            {"predictive", r.replica_hours[1]},
+                            {"oracle", r.replica_hours[2]}}},
                           {"violation_cut_percent", r.cut_percent()},
                           {"extra_replica_hours_percent", r.extra_percent()},
                           {"model", r.model},
@@ -405,7 +416,8 @@ void run_suite(const BenchOptions& options) {
     fmt::print("{}\n", out.dump(2));
     return;
   }
-  fmt::print("startup {} · capacity {} · violation = minutes demand exceeded ready capacity\n", options.startup,
+  fmt::print("startup {} · capacity {} · violation = minutes demand exceeded ready capacity\n",
+             options.startup,
              options.auto_capacity ? "p95(demand)/10 per trace (--auto-capacity)" : "given");
   fmt::print("{:<42} {:>9} {:>27} {:>7} {:>27} {:>7} {:>6}\n", "trace", "capacity",
              "violation min reac/pred/orc", "cut %", "replica-h reac/pred/orc", "extra %", "MASE");
@@ -414,11 +426,15 @@ void run_suite(const BenchOptions& options) {
       fmt::print("{:<42} {:>9.4g} {}\n", r.trace, r.capacity, r.error);
       continue;
     }
-    fmt::print("{:<42} {:>9.4g} {:>27} {:>7.1f} {:>27} {:>7.1f} {:>6}\n", r.trace, r.capacity,
-               fmt::format("{:.0f}/{}/{:.0f}", r.violation[0], r.predictive ? fmt::format("{:.0f}", r.violation[1]) : "-", r.violation[2]),
-               r.cut_percent(),
-               fmt::format("{:.1f}/{}/{:.1f}", r.replica_hours[0], r.predictive ? fmt::format("{:.1f}", r.replica_hours[1]) : "-", r.replica_hours[2]),
-               r.extra_percent(), r.mase ? fmt::format("{:.3f}", *r.mase) : "-");
+    fmt::print(
+        "{:<42} {:>9.4g} {:>27} {:>7.1f} {:>27} {:>7.1f} {:>6}\n", r.trace, r.capacity,
+        fmt::format("{:.0f}/{}/{:.0f}", r.violation[0],
+                    r.predictive ? fmt::format("{:.0f}", r.violation[1]) : "-", r.violation[2]),
+        r.cut_percent(),
+        fmt::format("{:.1f}/{}/{:.1f}", r.replica_hours[0],
+                    r.predictive ? fmt::format("{:.1f}", r.replica_hours[1]) : "-",
+                    r.replica_hours[2]),
+        r.extra_percent(), r.mase ? fmt::format("{:.3f}", *r.mase) : "-");
   }
 }
 
@@ -471,7 +487,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--auto-capacity", options->auto_capacity,
                 "--suite: per trace, capacity = 95th percentile of its load / 10 (so each\n"
                 "trace needs about 10 pods at its busy times, whatever its units)");
-  cmd->add_option("--startup", options->startup, "--suite: pod start-up time")->capture_default_str();
+  cmd->add_option("--startup", options->startup, "--suite: pod start-up time")
+      ->capture_default_str();
   cmd->add_option("--timezone", options->timezone, "--suite: zone the seasons are counted in")
       ->capture_default_str();
   cmd->add_option("--refit-interval", options->refit_interval,

@@ -27,7 +27,8 @@ void add_check_config_command(CLI::App& app) {
       throw Failure(message.rfind(*file, 0) == 0 ? message : *file + ": " + message);
     }
     if (*quiet) return;
-    fmt::print("# {}: valid, {} target(s)\n{}", *file, config.targets.size(), config::to_yaml(config));
+    fmt::print("# {}: valid, {} target(s)\n{}", *file, config.targets.size(),
+               config::to_yaml(config));
   });
 }
 

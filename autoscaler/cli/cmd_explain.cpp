@@ -8,10 +8,10 @@
 #include <cmath>
 
 #include "commands.hpp"
+#include "daemon_client.hpp"
 #include "prescale/autoscaler/decisions.hpp"
 #include "prescale/autoscaler/explain.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
-#include "daemon_client.hpp"
 
 namespace prescale::cli {
 
@@ -19,7 +19,8 @@ namespace {
 
 std::int64_t parse_time(const std::string& text) {
   if (text.empty() || text == "now")
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
   std::int64_t unix_seconds = 0;
   const auto* end = text.data() + text.size();
@@ -27,8 +28,9 @@ std::int64_t parse_time(const std::string& text) {
     return unix_seconds;
   auto parsed = autoscaler::parse_trace_time(text, calendar::TimeZone::utc());
   if (!parsed)
-    throw Failure(fmt::format("--at '{}': {} (e.g. 2026-02-27T11:00Z, 2026-02-27T06:00:00-05:00 or unix seconds)",
-                              text, parsed.error().message));
+    throw Failure(fmt::format(
+        "--at '{}': {} (e.g. 2026-02-27T11:00Z, 2026-02-27T06:00:00-05:00 or unix seconds)", text,
+        parsed.error().message));
   return *parsed;
 }
 
@@ -43,8 +45,10 @@ void add_explain_command(CLI::App& app) {
       "Reads a decisions file (decisions.file of `serve`, or `simulate --decisions`, with its\n"
       "rotations FILE.1 .. FILE.N) or asks a running daemon (GET /decisions).\n"
       "Examples:\n"
-      "  prescale explain --decisions decisions.jsonl --target payments-rps-forecast --at 2026-02-27T11:00Z\n"
-      "  prescale explain --server https://127.0.0.1:6443 --cacert ca.crt --cert me.crt --key me.key \\\n"
+      "  prescale explain --decisions decisions.jsonl --target payments-rps-forecast --at "
+      "2026-02-27T11:00Z\n"
+      "  prescale explain --server https://127.0.0.1:6443 --cacert ca.crt --cert me.crt --key "
+      "me.key \\\n"
       "      --target payments-rps-forecast");
   struct Options {
     std::string server, decisions_file, target, at;
@@ -53,18 +57,21 @@ void add_explain_command(CLI::App& app) {
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  auto* server = cmd->add_option("-s,--server", o->server, "A running daemon's base URL (asks GET /decisions)");
+  auto* server = cmd->add_option("-s,--server", o->server,
+                                 "A running daemon's base URL (asks GET /decisions)");
   auto* file = cmd->add_option("-d,--decisions", o->decisions_file, "A decisions JSON-lines file");
   server->excludes(file);
   cmd->add_option("-t,--target", o->target, "The target (its metric name)")->required();
-  cmd->add_option("--at", o->at,
-                  "The time: RFC 3339 (2026-02-27T11:00Z, ...-05:00), YYYY-MM-DDTHH:MM (UTC), unix seconds or "
-                  "'now' (default: now)");
+  cmd->add_option(
+      "--at", o->at,
+      "The time: RFC 3339 (2026-02-27T11:00Z, ...-05:00), YYYY-MM-DDTHH:MM (UTC), unix seconds or "
+      "'now' (default: now)");
   cmd->add_option("--cacert", o->ca_file, "CA that signed the daemon's serving certificate");
   cmd->add_option("--cert", o->cert_file, "Client certificate (PEM)");
   cmd->add_option("--key", o->key_file, "Client key (PEM)");
   cmd->add_flag("-k,--insecure", o->insecure, "Do not verify the daemon's certificate");
-  cmd->add_flag("--json", o->json, "Print the record in force (and the previous one) as JSON lines");
+  cmd->add_flag("--json", o->json,
+                "Print the record in force (and the previous one) as JSON lines");
   cmd->callback([o] {
     if (o->server.empty() && o->decisions_file.empty())
       throw Failure("explain: give --decisions FILE or --server URL (see prescale explain --help)");
@@ -78,9 +85,11 @@ void add_explain_command(CLI::App& app) {
       auto client = daemon_client(o->server, o->ca_file, o->cert_file, o->key_file, o->insecure);
       // Every record of the target up to `at`: the one in force and the one before.
       auto response = client.get("/decisions", {{"target", o->target}});
-      if (!response) throw Failure(fmt::format("{}/decisions: {}", o->server, response.error().message));
+      if (!response)
+        throw Failure(fmt::format("{}/decisions: {}", o->server, response.error().message));
       if (response->status != 200)
-        throw Failure(fmt::format("{}/decisions: HTTP {}: {}", o->server, response->status, response->body));
+        throw Failure(
+            fmt::format("{}/decisions: HTTP {}: {}", o->server, response->status, response->body));
       auto list = autoscaler::parse_decision_list(response->body);
       if (!list) throw Failure(fmt::format("{}/decisions: {}", o->server, list.error().message));
       records = std::move(*list);

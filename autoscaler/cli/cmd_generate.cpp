@@ -28,11 +28,13 @@ std::string format_rfc3339(std::int64_t unix_seconds) {
   const std::int64_t day = (unix_seconds >= 0 ? unix_seconds : unix_seconds - 86399) / 86400;
   const std::int64_t second = unix_seconds - day * 86400;
   const calendar::CivilDate date = calendar::civil_from_days(day);
-  return fmt::format("{}T{:02}:{:02}:{:02}Z", calendar::to_string(date), second / 3600, second / 60 % 60, second % 60);
+  return fmt::format("{}T{:02}:{:02}:{:02}Z", calendar::to_string(date), second / 3600,
+                     second / 60 % 60, second % 60);
 }
 std::string format_csv_series(const forecast::Series& series) {
   std::string out = "timestamp,value\n";
-  for (std::size_t i = 0; i < series.size(); ++i) out += fmt::format("{},{}\n", format_rfc3339(series.time_at(i)), series.values[i]);
+  for (std::size_t i = 0; i < series.size(); ++i)
+    out += fmt::format("{},{}\n", format_rfc3339(series.time_at(i)), series.values[i]);
   return out;
 }
 Status write_csv_series(const std::string& path, const forecast::Series& series) {
@@ -54,7 +56,8 @@ struct GenerateArgs {
   std::uint64_t seed = 1;
   double noise = 0.05;
   double level = 1000;
-  bool no_weekly = false, no_market_open = false, no_payroll = false, no_month_end = false, no_random_spikes = false;
+  bool no_weekly = false, no_market_open = false, no_payroll = false, no_month_end = false,
+       no_random_spikes = false;
   std::vector<std::string> outages;
   double outage_factor = 0.5;
   std::string spike;
@@ -107,8 +110,9 @@ void run_generate(const GenerateArgs& args) {
     throw Failure(written.error().message);
   }
   fmt::print(stderr, "prescale generate: {} trace, {} samples every {} from {} to {} ({}){}\n",
-             autoscaler::to_string(options.kind), series->size(), config::format_duration(options.step_seconds),
-             format_rfc3339(series->start_unix), format_rfc3339(series->end_unix()), args.time_zone,
+             autoscaler::to_string(options.kind), series->size(),
+             config::format_duration(options.step_seconds), format_rfc3339(series->start_unix),
+             format_rfc3339(series->end_unix()), args.time_zone,
              args.output == "-" ? std::string() : " -> " + args.output);
 }
 
@@ -138,19 +142,25 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--step", args->step, "sample spacing, e.g. 1m, 5m")->capture_default_str();
   cmd->add_option("--timezone", args->time_zone, "tz database zone of the daily rhythm and payroll")
       ->capture_default_str();
-  cmd->add_option("--seed", args->seed, "random seed; the same seed gives the same trace")->capture_default_str();
-  cmd->add_option("--noise", args->noise, "standard deviation of the multiplicative log-noise")->capture_default_str();
-  cmd->add_option("--level", args->level, "requests/s at a weekday's busy hours (or the flat level)")
+  cmd->add_option("--seed", args->seed, "random seed; the same seed gives the same trace")
+      ->capture_default_str();
+  cmd->add_option("--noise", args->noise, "standard deviation of the multiplicative log-noise")
+      ->capture_default_str();
+  cmd->add_option("--level", args->level,
+                  "requests/s at a weekday's busy hours (or the flat level)")
       ->capture_default_str();
   cmd->add_flag("--no-weekly", args->no_weekly, "same rhythm on weekends and holidays");
   cmd->add_flag("--no-market-open", args->no_market_open, "no 09:30 New York burst");
   cmd->add_flag("--no-payroll", args->no_payroll, "no payroll surges or quad witching");
   cmd->add_flag("--no-month-end", args->no_month_end, "no month-end batch");
   cmd->add_flag("--no-random-spikes", args->no_random_spikes, "no small random spikes");
-  cmd->add_option("--outage", args->outages, "window with traffic times --outage-factor (repeatable)");
-  cmd->add_option("--outage-factor", args->outage_factor, "traffic factor during outages")->capture_default_str();
+  cmd->add_option("--outage", args->outages,
+                  "window with traffic times --outage-factor (repeatable)");
+  cmd->add_option("--outage-factor", args->outage_factor, "traffic factor during outages")
+      ->capture_default_str();
   cmd->add_option("--spike", args->spike, "window of an unannounced spike");
-  cmd->add_option("--spike-factor", args->spike_factor, "traffic factor at the spike's peak")->capture_default_str();
+  cmd->add_option("--spike-factor", args->spike_factor, "traffic factor at the spike's peak")
+      ->capture_default_str();
   cmd->add_option("-o,--output", args->output, "CSV file, or - for stdout")->capture_default_str();
   cmd->callback([args] { run_generate(*args); });
 }

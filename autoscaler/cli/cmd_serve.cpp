@@ -43,8 +43,7 @@ sigset_t block_control_signals() {
 }
 
 void add_serve_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "serve", std::string(kServeDescription));
+  auto* cmd = app.add_subcommand("serve", std::string(kServeDescription));
   struct Options {
     std::string config;
     std::string log_format = "text";
@@ -56,7 +55,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("-c,--config", options->config, "Config file (schema: config/example.yaml)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--log-format", options->log_format, "text or json (JSON lines, one event a line)")
+  cmd->add_option("--log-format", options->log_format,
+                  "text or json (JSON lines, one event a line)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   cmd->add_option("--log-level", options->log_level, "debug, info, warning or error")
@@ -66,7 +66,8 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   cmd->add_option("--tick-threads", options->tick_threads,
-                  "Threads fetching new samples and updating forecasts; a slow target never holds the others")
+                  "Threads fetching new samples and updating forecasts; a slow target never holds "
+                  "the others")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   cmd->callback([options] {

@@ -64,7 +64,8 @@ std::string describe_behavior(const std::optional<autoscaler::HpaBehavior>& beha
                                    autoscaler::to_string(r.select_policy));
     for (const auto& p : r.policies) {
       text += fmt::format(", {} {}/{}s", p.value,
-                          p.type == autoscaler::ScalingPolicyType::pods ? "pods" : "%", p.period_seconds);
+                          p.type == autoscaler::ScalingPolicyType::pods ? "pods" : "%",
+                          p.period_seconds);
     }
     return text;
   };
@@ -73,8 +74,8 @@ std::string describe_behavior(const std::optional<autoscaler::HpaBehavior>& beha
                      rules(autoscaler::resolve_scale_down(behavior->scale_down)));
 }
 
-nlohmann::json to_json(const autoscaler::SimulationResult& result, const std::vector<std::string>& notes,
-                       bool predictive_available) {
+nlohmann::json to_json(const autoscaler::SimulationResult& result,
+                       const std::vector<std::string>& notes, bool predictive_available) {
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& s : result.summaries) {
     runs.push_back({{"name", s.name},
@@ -103,11 +104,11 @@ nlohmann::json to_json(const autoscaler::SimulationResult& result, const std::ve
 }
 
 struct PredictiveSeries {
-  std::string error;               // why there is no predictive run ("" = there is)
-  std::int64_t start_unix = 0;     // first decision: the simulated stretch starts here
-  std::vector<double> served;      // per step from start_unix: the served metric
-  std::vector<double> forecast;    // per step: the forecast quantile, max over the lead window
-  autoscaler::ForecastBand band;   // per step: its interval as forecast one lead time earlier
+  std::string error;              // why there is no predictive run ("" = there is)
+  std::int64_t start_unix = 0;    // first decision: the simulated stretch starts here
+  std::vector<double> served;     // per step from start_unix: the served metric
+  std::vector<double> forecast;   // per step: the forecast quantile, max over the lead window
+  autoscaler::ForecastBand band;  // per step: its interval as forecast one lead time earlier
   std::vector<std::string> notes;
 };
 
@@ -145,7 +146,8 @@ PredictiveSeries replay_predictive(const SimulateArgs& args, const forecast::Ser
     std::string_view rest = args.input.seasonality;
     while (!rest.empty()) {
       const auto comma = rest.find(',');
-      target.seasonality_seconds.push_back(duration_option("--seasonality", std::string(rest.substr(0, comma))));
+      target.seasonality_seconds.push_back(
+          duration_option("--seasonality", std::string(rest.substr(0, comma))));
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }
   }
@@ -177,8 +179,9 @@ PredictiveSeries replay_predictive(const SimulateArgs& args, const forecast::Ser
       out.error = fmt::format("--decisions {}: cannot write the file", args.decisions);
       return out;
     }
-    out.notes.push_back(fmt::format("predictive: {} decision records written to {} (read them with prescale explain)",
-                                    replayed->decisions.size(), args.decisions));
+    out.notes.push_back(fmt::format(
+        "predictive: {} decision records written to {} (read them with prescale explain)",
+        replayed->decisions.size(), args.decisions));
   }
   out.start_unix = replayed->steps.front().time_unix;
   const auto count = static_cast<std::size_t>((series.end_unix() - out.start_unix) / step);
@@ -206,8 +209,9 @@ PredictiveSeries replay_predictive(const SimulateArgs& args, const forecast::Ser
       target.quantile, replayed->fits, replayed->fit_seconds_total,
       last_model.empty() ? "none" : last_model));
   if (fallbacks > 0) {
-    out.notes.push_back(fmt::format("predictive: served the observed load alone on {} of {} steps (last reason: {})",
-                                    fallbacks, count, last_fallback));
+    out.notes.push_back(fmt::format(
+        "predictive: served the observed load alone on {} of {} steps (last reason: {})", fallbacks,
+        count, last_fallback));
   }
   return out;
 }
@@ -228,12 +232,12 @@ void run_simulate(const SimulateArgs& args) {
   forecast::Series series = load_series(args.input, &notes);
   // The engine reads its source on multiples of the step since the epoch (as
   // Prometheus query_range steps are); move an offset grid onto it.
-  if (const std::int64_t offset = ((series.start_unix % series.step_seconds) + series.step_seconds) %
-                                  series.step_seconds;
+  if (const std::int64_t offset =
+          ((series.start_unix % series.step_seconds) + series.step_seconds) % series.step_seconds;
       offset != 0) {
     series.start_unix -= offset;
-    notes.push_back(fmt::format("timestamps moved {} s earlier onto the {} grid the engine uses", offset,
-                                config::format_duration(series.step_seconds)));
+    notes.push_back(fmt::format("timestamps moved {} s earlier onto the {} grid the engine uses",
+                                offset, config::format_duration(series.step_seconds)));
   }
 
   autoscaler::SimulationConfig config;
@@ -266,7 +270,8 @@ void run_simulate(const SimulateArgs& args) {
       notes.insert(notes.begin(), "predictive run not simulated: " + predictive.error);
     } else {
       predictive_available = true;
-      const auto skip = static_cast<std::size_t>((predictive.start_unix - series.start_unix) / series.step_seconds);
+      const auto skip = static_cast<std::size_t>((predictive.start_unix - series.start_unix) /
+                                                 series.step_seconds);
       demand.erase(demand.begin(), demand.begin() + static_cast<std::ptrdiff_t>(skip));
       config.start_unix = predictive.start_unix;
       served = predictive.served;
@@ -276,7 +281,8 @@ void run_simulate(const SimulateArgs& args) {
     }
   }
   std::vector<autoscaler::RunSpec> runs = {autoscaler::reactive_run(demand, args.observation_lag)};
-  if (predictive_available) runs.push_back(autoscaler::predictive_run(demand, served, args.observation_lag));
+  if (predictive_available)
+    runs.push_back(autoscaler::predictive_run(demand, served, args.observation_lag));
   runs.push_back(autoscaler::oracle_run(demand, config));
 
   auto result = autoscaler::simulate(config, demand, runs, std::move(band));
@@ -291,8 +297,9 @@ void run_simulate(const SimulateArgs& args) {
   }
   const std::string trace_name = std::filesystem::path(args.input.input).filename().string();
   if (!args.plot.empty()) {
-    write_file(args.plot, "plot",
-               autoscaler::render_trace_svg(*result, *zone, "Demand and ready capacity · " + trace_name));
+    write_file(
+        args.plot, "plot",
+        autoscaler::render_trace_svg(*result, *zone, "Demand and ready capacity · " + trace_name));
   }
   if (!args.report.empty()) {
     autoscaler::ReportOptions options;
@@ -301,7 +308,8 @@ void run_simulate(const SimulateArgs& args) {
     options.notes = notes;
     options.hpa_description = describe_behavior(config.behavior, args.hpa_behavior);
     if (config.target_per_replica) {
-      options.hpa_description += fmt::format("; target {} requests/s per pod", *config.target_per_replica);
+      options.hpa_description +=
+          fmt::format("; target {} requests/s per pod", *config.target_per_replica);
     }
     options.generator = fmt::format("prescale {}", autoscaler::version());
     write_file(args.report, "report", autoscaler::render_report_html(*result, options));
@@ -312,12 +320,13 @@ void run_simulate(const SimulateArgs& args) {
     return;
   }
   fmt::print("{} · {} steps of {} · capacity {} requests/s per pod · start-up {}\n", trace_name,
-             result->steps(), config::format_duration(config.step_seconds), args.capacity_per_replica,
-             config::format_duration(config.startup_seconds));
+             result->steps(), config::format_duration(config.step_seconds),
+             args.capacity_per_replica, config::format_duration(config.startup_seconds));
   for (const auto& note : notes) fmt::print("note: {}\n", note);
   fmt::print("\n{}", autoscaler::format_summary_table(*result));
-  for (const auto& [path, what] : {std::pair{args.timeline, "timeline"}, std::pair{args.plot, "plot"},
-                                   std::pair{args.report, "report"}}) {
+  for (const auto& [path, what] :
+       {std::pair{args.timeline, "timeline"}, std::pair{args.plot, "plot"},
+        std::pair{args.report, "report"}}) {
     if (!path.empty()) fmt::print("wrote {} {}\n", what, path);
   }
 }
@@ -365,19 +374,22 @@ void add_simulate_command(CLI::App& app) {
                   "Write the per-step timeline CSV (demand, served metric, replicas, ready pods,\n"
                   "violation seconds per run)");
   cmd->add_option("--plot", args->plot, "Write an SVG plot of demand and ready capacity");
-  cmd->add_option("--decisions", args->decisions,
-                  "Predictive: write the engine's decision records (JSON lines, as serve logs them) for "
-                  "prescale explain");
+  cmd->add_option(
+      "--decisions", args->decisions,
+      "Predictive: write the engine's decision records (JSON lines, as serve logs them) for "
+      "prescale explain");
   cmd->add_option("--report", args->report,
                   "Write a self-contained HTML report (summary, full trace, worst surges)");
-  cmd->add_option("--format", args->format, "Summary on stdout: table or json")->capture_default_str();
+  cmd->add_option("--format", args->format, "Summary on stdout: table or json")
+      ->capture_default_str();
   cmd->add_flag("--no-predictive", args->no_predictive,
                 "Skip the predictive run (replaying the forecasting engine costs model fits)");
   cmd->add_option("--history", args->history,
                   "Predictive: history each fit uses; the simulation starts after the first one\n"
                   "(shortened to half the trace when longer)")
       ->capture_default_str();
-  cmd->add_option("--refit-interval", args->refit_interval, "Predictive: how often the engine refits")
+  cmd->add_option("--refit-interval", args->refit_interval,
+                  "Predictive: how often the engine refits")
       ->capture_default_str();
   cmd->add_option("--lead-time", args->lead_time,
                   "Predictive: how far ahead the served forecast looks (default: start-up +\n"

@@ -49,7 +49,8 @@ void add_status_command(CLI::App& app) {
       "status",
       "Show what a running daemon serves, per target: model and parameters, backtest MASE,\n"
       "last fit, data age, and the fallback reason when it serves the observed value alone.\n"
-      "Example: prescale status --server https://127.0.0.1:6443 --cacert ca.crt --cert me.crt --key me.key");
+      "Example: prescale status --server https://127.0.0.1:6443 --cacert ca.crt --cert me.crt "
+      "--key me.key");
   struct Options {
     std::string server = "https://127.0.0.1:6443";
     std::string ca_file, cert_file, key_file;
@@ -68,7 +69,8 @@ void add_status_command(CLI::App& app) {
     auto response = client.get("/status", {});
     if (!response) throw Failure(fmt::format("{}/status: {}", o->server, response.error().message));
     if (response->status != 200)
-      throw Failure(fmt::format("{}/status: HTTP {}: {}", o->server, response->status, response->body));
+      throw Failure(
+          fmt::format("{}/status: HTTP {}: {}", o->server, response->status, response->body));
     nlohmann::json body;
     try {
       body = nlohmann::json::parse(response->body);
@@ -80,16 +82,23 @@ void add_status_command(CLI::App& app) {
       return;
     }
     const auto& targets = body.is_array() ? body : field(body, "targets", "targets");
-    if (!targets.is_array()) throw Failure(fmt::format("{}/status: no 'targets' list in the reply", o->server));
+    if (!targets.is_array())
+      throw Failure(fmt::format("{}/status: no 'targets' list in the reply", o->server));
     const auto& ready = field(body, "ready", "ready");
-    fmt::print("{} targets{}\n", targets.size(), ready.is_boolean() && !ready.get<bool>() ? " (not ready yet)" : "");
+    fmt::print("{} targets{}\n", targets.size(),
+               ready.is_boolean() && !ready.get<bool>() ? " (not ready yet)" : "");
     for (const auto& t : targets) {
       const auto& reason = field(t, "fallback_reason", "fallbackReason");
       const bool fallback = reason.is_string() && !reason.get<std::string>().empty();
-      fmt::print("\n{}  {}\n", field(t, "target", "target").is_string() ? field(t, "target", "target").get<std::string>() : "?",
+      fmt::print("\n{}  {}\n",
+                 field(t, "target", "target").is_string()
+                     ? field(t, "target", "target").get<std::string>()
+                     : "?",
                  fallback ? "FALLBACK (serving the observed value)" : "forecasting");
       const auto& model = field(t, "model", "model");
-      fmt::print("  model          {}\n", model.is_string() && !model.get<std::string>().empty() ? model.get<std::string>() : "-");
+      fmt::print("  model          {}\n", model.is_string() && !model.get<std::string>().empty()
+                                              ? model.get<std::string>()
+                                              : "-");
       const auto& parameters = field(t, "parameters", "parameters");
       if (parameters.is_object() && !parameters.empty()) {
         std::string list;
@@ -97,11 +106,14 @@ void add_status_command(CLI::App& app) {
           list += fmt::format("{}{}={}", list.empty() ? "" : " ", it.key(), number(it.value()));
         fmt::print("  parameters     {}\n", list);
       }
-      fmt::print("  backtest MASE  {}\n", number(field(t, "backtest_mase", "backtestMase"), "{:.3f}"));
-      fmt::print("  last fit       {} (took {}s)\n", time_of(field(t, "last_fit_unix", "lastFitUnix")),
+      fmt::print("  backtest MASE  {}\n",
+                 number(field(t, "backtest_mase", "backtestMase"), "{:.3f}"));
+      fmt::print("  last fit       {} (took {}s)\n",
+                 time_of(field(t, "last_fit_unix", "lastFitUnix")),
                  number(field(t, "fit_seconds", "fitSeconds"), "{:.2f}"));
       const auto& data_age = field(t, "data_age_seconds", "dataAgeSeconds");
-      fmt::print("  data age       {}\n", data_age.is_number() ? age(data_age.get<std::int64_t>()) : "-");
+      fmt::print("  data age       {}\n",
+                 data_age.is_number() ? age(data_age.get<std::int64_t>()) : "-");
       fmt::print("  observed       {}\n", number(field(t, "observed", "observed")));
       fmt::print("  forecast       {}\n", number(field(t, "forecast", "forecast")));
       fmt::print("  served         {}\n", number(field(t, "served", "served")));

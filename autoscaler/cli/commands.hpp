@@ -36,7 +36,7 @@ void add_serve_command(CLI::App& app);
 void add_check_config_command(CLI::App& app);
 void add_status_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
-void add_fetch_command(CLI::App& app);  // cmd_fetch.cpp: export Prometheus history to CSV
+void add_fetch_command(CLI::App& app);     // cmd_fetch.cpp: export Prometheus history to CSV
 void add_simulate_command(CLI::App& app);  // cmd_simulate.cpp: HPA replay over a trace
 void add_forecast_command(CLI::App& app);  // cmd_forecast.cpp: forecast a CSV history
 void add_backtest_command(CLI::App& app);  // cmd_backtest.cpp: score models on a CSV history

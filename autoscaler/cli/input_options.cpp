@@ -17,29 +17,36 @@
 namespace prescale::cli {
 
 void add_input_options(CLI::App& command, InputOptions& options) {
-  command.add_option("--input", options.input,
-                     "CSV load history: lines 'timestamp,value' (header optional); timestamps\n"
-                     "RFC 3339, 'YYYY-MM-DD HH:MM:SS' or Unix seconds")
+  command
+      .add_option("--input", options.input,
+                  "CSV load history: lines 'timestamp,value' (header optional); timestamps\n"
+                  "RFC 3339, 'YYYY-MM-DD HH:MM:SS' or Unix seconds")
       ->check(CLI::ExistingFile)
       ->excludes(add_prometheus_options(command, options.prometheus));
-  command.add_option("--input-timezone", options.input_timezone,
-                     "Zone of timestamps written without an offset (default UTC), e.g. America/New_York");
+  command.add_option(
+      "--input-timezone", options.input_timezone,
+      "Zone of timestamps written without an offset (default UTC), e.g. America/New_York");
   command.add_option("--step", options.step,
                      "Grid step, e.g. 5m (default: the median spacing of the timestamps);\n"
                      "samples are averaged per step, missing steps are gaps");
-  command.add_option("--timezone", options.timezone,
-                     "Zone whose wall-clock time the seasons follow (DST-aware)")
+  command
+      .add_option("--timezone", options.timezone,
+                  "Zone whose wall-clock time the seasons follow (DST-aware)")
       ->capture_default_str();
-  command.add_option("--seasonality", options.seasonality,
-                     "Seasonal periods, comma-separated durations, or 'none'")
+  command
+      .add_option("--seasonality", options.seasonality,
+                  "Seasonal periods, comma-separated durations, or 'none'")
       ->capture_default_str();
-  command.add_option("--calendar", options.calendars,
-                     "YAML file with a top-level 'calendars:' section (e.g. config/calendars/payments.yaml);\n"
-                     "its sessions and events become regressors of the Holt-Winters+calendar and ARIMA\n"
-                     "models (repeatable)")
+  command
+      .add_option(
+          "--calendar", options.calendars,
+          "YAML file with a top-level 'calendars:' section (e.g. config/calendars/payments.yaml);\n"
+          "its sessions and events become regressors of the Holt-Winters+calendar and ARIMA\n"
+          "models (repeatable)")
       ->check(CLI::ExistingFile);
-  command.add_option("--calendar-use", options.calendar_use,
-                     "Calendars of --calendar to use, comma-separated, e.g. nyse,payroll (default: all)");
+  command.add_option(
+      "--calendar-use", options.calendar_use,
+      "Calendars of --calendar to use, comma-separated, e.g. nyse,payroll (default: all)");
 }
 
 namespace {
@@ -65,8 +72,9 @@ void build_calendar_regressors(const InputOptions& options, const forecast::Seri
     }
   }
   for (const std::string& name : regressor_options.calendars) {
-    const bool known = std::any_of(sets.begin(), sets.end(),
-                                   [&](const calendar::CalendarSet& set) { return set.find(name) != nullptr; });
+    const bool known = std::any_of(sets.begin(), sets.end(), [&](const calendar::CalendarSet& set) {
+      return set.find(name) != nullptr;
+    });
     if (!known) throw Failure("--calendar-use: no calendar '" + name + "' in the --calendar files");
   }
   std::vector<calendar::RegressorMatrix> parts;
@@ -83,7 +91,8 @@ void build_calendar_regressors(const InputOptions& options, const forecast::Seri
   for (const calendar::RegressorMatrix& part : parts) {
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t c = 0; c < part.cols(); ++c) {
-        (*matrix)(static_cast<Eigen::Index>(r), offset + static_cast<Eigen::Index>(c)) = part.at(r, c);
+        (*matrix)(static_cast<Eigen::Index>(r), offset + static_cast<Eigen::Index>(c)) =
+            part.at(r, c);
       }
     }
     offset += static_cast<Eigen::Index>(part.cols());
@@ -106,7 +115,8 @@ forecast::Series load_series(const InputOptions& options, std::vector<std::strin
     }
     return load_prometheus_series(options.prometheus, step, notes);
   }
-  if (options.input.empty()) throw Failure("no history: give --input F.csv, or --prometheus URL --query PROMQL");
+  if (options.input.empty())
+    throw Failure("no history: give --input F.csv, or --prometheus URL --query PROMQL");
   file::CsvReadOptions read;
   if (!options.input_timezone.empty()) {
     auto zone = calendar::TimeZone::find(options.input_timezone);
@@ -125,15 +135,19 @@ forecast::Series load_series(const InputOptions& options, std::vector<std::strin
     const std::string step = config::format_duration(series->step_seconds);
     if (report.unsorted) notes->push_back("input rows were not in time order: sorted");
     if (report.duplicate_timestamps > 0) {
-      notes->push_back(fmt::format("{} rows repeat a timestamp: averaged", report.duplicate_timestamps));
+      notes->push_back(
+          fmt::format("{} rows repeat a timestamp: averaged", report.duplicate_timestamps));
     }
     if (report.grid_realigned) {
-      notes->push_back(fmt::format("irregular timestamps resampled to a {} grid (mean per step)", step));
+      notes->push_back(
+          fmt::format("irregular timestamps resampled to a {} grid (mean per step)", step));
     } else if (report.merged_samples > 0) {
-      notes->push_back(fmt::format("{} samples averaged into shared {} steps", report.merged_samples, step));
+      notes->push_back(
+          fmt::format("{} samples averaged into shared {} steps", report.merged_samples, step));
     }
     if (report.empty_buckets > 0) {
-      notes->push_back(fmt::format("{} of {} steps have no sample (gaps)", report.empty_buckets, series->size()));
+      notes->push_back(fmt::format("{} of {} steps have no sample (gaps)", report.empty_buckets,
+                                   series->size()));
     }
   }
   return std::move(*series);
@@ -166,8 +180,9 @@ Seasons build_seasons(const InputOptions& options, const forecast::Series& serie
   for (std::int64_t period : periods) {
     if (history < 2 * period) {
       if (notes != nullptr) {
-        notes->push_back(fmt::format("season {} dropped: the history ({}) is shorter than two cycles",
-                                     config::format_duration(period), config::format_duration(history)));
+        notes->push_back(
+            fmt::format("season {} dropped: the history ({}) is shorter than two cycles",
+                        config::format_duration(period), config::format_duration(history)));
       }
       continue;
     }
@@ -209,7 +224,9 @@ PreparedFit prepare_and_select(const InputOptions& input,
   auto progress = [&](std::size_t done, std::size_t total, const std::string& model) {
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (elapsed > 1.0) std::fprintf(stderr, "backtest: %zu/%zu models done (%s), %.1f s\n", done, total, model.c_str(), elapsed);
+    if (elapsed > 1.0)
+      std::fprintf(stderr, "backtest: %zu/%zu models done (%s), %.1f s\n", done, total,
+                   model.c_str(), elapsed);
   };
   prepared.selection = forecast::select_and_fit(fit_input, options, progress);
   for (const std::string& note : prepared.selection.notes) prepared.notes.push_back(note);
@@ -229,9 +246,10 @@ static std::string models_help() {
 }
 
 void add_model_options(CLI::App& cmd, forecast::SelectionOptions& selection, std::string& horizon,
-                           std::string& format) {
+                       std::string& format) {
   cmd.add_option("--model", selection.model, models_help())->capture_default_str();
-  cmd.add_option("--horizon", horizon, "How far ahead, e.g. 1h, 30m, 1d (rounded up to whole steps)")
+  cmd.add_option("--horizon", horizon,
+                 "How far ahead, e.g. 1h, 30m, 1d (rounded up to whole steps)")
       ->capture_default_str();
   cmd.add_option("--quantile", selection.quantile,
                  "Interval: lower/upper are the (1-q) and q quantiles")

@@ -17,12 +17,12 @@
 namespace prescale::cli {
 
 struct InputOptions {
-  std::string input;                  ///< --input F.csv
-  std::string input_timezone;         ///< --input-timezone: zone of offset-less timestamps
-  std::string step;                   ///< --step: forced grid step ("" = detect)
-  std::string timezone = "UTC";       ///< --timezone: where seasons are counted
-  std::string seasonality = "1d,1w";  ///< --seasonality: periods, or "none"
-  PrometheusInput prometheus;         ///< --prometheus URL --query PROMQL instead of --input
+  std::string input;                   ///< --input F.csv
+  std::string input_timezone;          ///< --input-timezone: zone of offset-less timestamps
+  std::string step;                    ///< --step: forced grid step ("" = detect)
+  std::string timezone = "UTC";        ///< --timezone: where seasons are counted
+  std::string seasonality = "1d,1w";   ///< --seasonality: periods, or "none"
+  PrometheusInput prometheus;          ///< --prometheus URL --query PROMQL instead of --input
   std::vector<std::string> calendars;  ///< --calendar FILE.yaml (repeatable): calendar regressors
   std::string calendar_use;            ///< --calendar-use nyse,payroll: which calendars ("" = all)
 };

@@ -13,13 +13,17 @@ namespace {
 using nlohmann::ordered_json;
 
 // JSON has no NaN: unknown numbers are null.
-ordered_json number(double x) { return std::isfinite(x) ? ordered_json(x) : ordered_json(nullptr); }
+ordered_json number(double x) {
+  return std::isfinite(x) ? ordered_json(x) : ordered_json(nullptr);
+}
 
 std::string cell(double x, const char* spec = "{:.4g}") {
   return std::isfinite(x) ? fmt::format(fmt::runtime(spec), x) : std::string("-");
 }
 
-std::string csv_number(double x) { return std::isfinite(x) ? fmt::format("{}", x) : std::string("NaN"); }
+std::string csv_number(double x) {
+  return std::isfinite(x) ? fmt::format("{}", x) : std::string("NaN");
+}
 
 }  // namespace
 
@@ -34,7 +38,8 @@ std::string render_forecast(const ForecastReport& report, const std::string& for
     return out;
   }
   if (format == "table") {
-    std::string out = fmt::format("model: {}\nwhy:   {}\nfit:   {:.3f} s\n", s.model, s.reason, s.fit_seconds);
+    std::string out =
+        fmt::format("model: {}\nwhy:   {}\nfit:   {:.3f} s\n", s.model, s.reason, s.fit_seconds);
     for (const std::string& note : report.notes) {
       if (note.rfind("model choice: ", 0) != 0) out += "note:  " + note + "\n";  // shown as why:
     }
@@ -73,22 +78,24 @@ std::string render_backtest(const BacktestReport& report, const std::string& for
   if (format == "csv") {
     std::string out = "model,mase,smape,coverage,fit_seconds_mean\n";
     for (const auto& score : s.scores) {
-      out += fmt::format("{},{},{},{},{}\n", score.model, csv_number(score.mase), csv_number(score.smape),
-                         csv_number(score.coverage), csv_number(score.fit_seconds_mean));
+      out += fmt::format("{},{},{},{},{}\n", score.model, csv_number(score.mase),
+                         csv_number(score.smape), csv_number(score.coverage),
+                         csv_number(score.fit_seconds_mean));
     }
     return out;
   }
   if (format == "table") {
-    std::string out = fmt::format("{} origins, horizon {} s, interval q{:g}-q{:g}\n\n", s.origins,
-                                  report.horizon_seconds, 100 * (1 - report.quantile), 100 * report.quantile);
+    std::string out =
+        fmt::format("{} origins, horizon {} s, interval q{:g}-q{:g}\n\n", s.origins,
+                    report.horizon_seconds, 100 * (1 - report.quantile), 100 * report.quantile);
     std::size_t width = 5;
     for (const auto& score : s.scores) width = std::max(width, score.model.size());
     out += fmt::format("{:<{}}  {:>7}  {:>7}  {:>8}  {:>9}\n", "model", width, "MASE", "sMAPE%",
                        "coverage", "fit s");
     for (const auto& score : s.scores) {
-      out += fmt::format("{:<{}}  {:>7}  {:>7}  {:>8}  {:>9}\n", score.model, width, cell(score.mase, "{:.3f}"),
-                         cell(score.smape, "{:.2f}"), cell(score.coverage, "{:.2f}"),
-                         cell(score.fit_seconds_mean, "{:.4f}"));
+      out += fmt::format("{:<{}}  {:>7}  {:>7}  {:>8}  {:>9}\n", score.model, width,
+                         cell(score.mase, "{:.3f}"), cell(score.smape, "{:.2f}"),
+                         cell(score.coverage, "{:.2f}"), cell(score.fit_seconds_mean, "{:.4f}"));
     }
     out += fmt::format("\nselected: {}\nwhy:      {}\n", s.model, s.reason);
     for (const std::string& note : report.notes) out += "note:     " + note + "\n";

@@ -3,8 +3,8 @@
 #include <fmt/core.h>
 
 #include <chrono>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -17,7 +17,9 @@
 namespace prescale::cli {
 namespace {
 
-std::int64_t floor_to(std::int64_t value, std::int64_t step) { return value - (((value % step) + step) % step); }
+std::int64_t floor_to(std::int64_t value, std::int64_t step) {
+  return value - (((value % step) + step) % step);
+}
 
 // "now", "now-2h", or a timestamp as CSV files accept it (RFC 3339, Unix seconds).
 std::int64_t parse_time(const std::string& option, const std::string& text, std::int64_t now_unix) {
@@ -29,8 +31,8 @@ std::int64_t parse_time(const std::string& option, const std::string& text, std:
   }
   auto when = file::parse_timestamp(text, std::nullopt);
   if (!when) {
-    throw Failure(fmt::format("{} '{}': {} (use RFC 3339, Unix seconds, now or now-<duration>)", option, text,
-                              when.error().message));
+    throw Failure(fmt::format("{} '{}': {} (use RFC 3339, Unix seconds, now or now-<duration>)",
+                              option, text, when.error().message));
   }
   return static_cast<std::int64_t>(std::floor(*when));
 }
@@ -47,55 +49,83 @@ std::string read_secret(const std::string& option, const std::string& path) {
 
 }  // namespace
 
-CLI::Option* add_prometheus_options(CLI::App& command, PrometheusInput& options, const std::string& history_option) {
+CLI::Option* add_prometheus_options(CLI::App& command, PrometheusInput& options,
+                                    const std::string& history_option) {
   const std::string group = "Prometheus";
-  auto* url = command
-                  .add_option("--prometheus", options.url,
-                              "Prometheus-compatible API base URL (Prometheus, Thanos, Mimir, VictoriaMetrics),\n"
-                              "e.g. http://prometheus:9090 or https://mimir/prometheus")
-                  ->group(group);
-  auto* query = command.add_option("--query", options.query, "PromQL giving one series, e.g. sum(rate(http_requests_total{job=\"api\"}[5m]))")
-                    ->group(group);
+  auto* url =
+      command
+          .add_option(
+              "--prometheus", options.url,
+              "Prometheus-compatible API base URL (Prometheus, Thanos, Mimir, VictoriaMetrics),\n"
+              "e.g. http://prometheus:9090 or https://mimir/prometheus")
+          ->group(group);
+  auto* query =
+      command
+          .add_option(
+              "--query", options.query,
+              "PromQL giving one series, e.g. sum(rate(http_requests_total{job=\"api\"}[5m]))")
+          ->group(group);
   url->needs(query);
   query->needs(url);
-  command.add_option("--start", options.start, "First step: RFC 3339, Unix seconds or now-<duration> (default: --end minus " + history_option + ")")
+  command
+      .add_option("--start", options.start,
+                  "First step: RFC 3339, Unix seconds or now-<duration> (default: --end minus " +
+                      history_option + ")")
       ->group(group);
-  command.add_option("--end", options.end, "End of the history, exclusive (default now: the step holding now is the last)")
+  command
+      .add_option("--end", options.end,
+                  "End of the history, exclusive (default now: the step holding now is the last)")
       ->capture_default_str()
       ->group(group);
-  command.add_option(history_option, options.history, "How much history to fetch when --start is not given")
+  command
+      .add_option(history_option, options.history,
+                  "How much history to fetch when --start is not given")
       ->capture_default_str()
       ->group(group);
-  command.add_option("--combine", options.combine,
-                     "When the query returns several series: none (an error naming them), sum, max or min")
+  command
+      .add_option(
+          "--combine", options.combine,
+          "When the query returns several series: none (an error naming them), sum, max or min")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "sum", "max", "min"}))
       ->group(group);
-  command.add_option("--bearer-token-file", options.bearer_token_file,
-                     "Bearer token file, re-read when it changes (e.g. /var/run/secrets/kubernetes.io/serviceaccount/token)")
+  command
+      .add_option("--bearer-token-file", options.bearer_token_file,
+                  "Bearer token file, re-read when it changes (e.g. "
+                  "/var/run/secrets/kubernetes.io/serviceaccount/token)")
       ->check(CLI::ExistingFile)
       ->group(group);
   command.add_option("--basic-auth-user", options.basic_auth_user, "Basic auth user")->group(group);
-  command.add_option("--basic-auth-password-file", options.basic_auth_password_file,
-                     "File holding the basic auth password (kept off the command line)")
+  command
+      .add_option("--basic-auth-password-file", options.basic_auth_password_file,
+                  "File holding the basic auth password (kept off the command line)")
       ->check(CLI::ExistingFile)
       ->group(group);
   command.add_option("--ca-file", options.ca_file, "PEM CA bundle that verifies an https server")
       ->check(CLI::ExistingFile)
       ->group(group);
-  command.add_flag("--insecure-skip-verify", options.insecure_skip_verify, "Do not verify the server certificate")
+  command
+      .add_flag("--insecure-skip-verify", options.insecure_skip_verify,
+                "Do not verify the server certificate")
       ->group(group);
-  command.add_option("--header", options.headers, "Extra request header 'Name: value' (repeatable), e.g. 'X-Scope-OrgID: team-a'")
+  command
+      .add_option("--header", options.headers,
+                  "Extra request header 'Name: value' (repeatable), e.g. 'X-Scope-OrgID: team-a'")
       ->group(group);
-  command.add_option("--timeout", options.timeout, "Per-request timeout")->capture_default_str()->group(group);
-  command.add_option("--retries", options.retries, "Retries on connection errors, 429 and 5xx (backoff with jitter)")
+  command.add_option("--timeout", options.timeout, "Per-request timeout")
+      ->capture_default_str()
+      ->group(group);
+  command
+      .add_option("--retries", options.retries,
+                  "Retries on connection errors, 429 and 5xx (backoff with jitter)")
       ->capture_default_str()
       ->check(CLI::Range(0, 20))
       ->group(group);
   return url;
 }
 
-TimeRange resolve_time_range(const PrometheusInput& options, std::int64_t step_seconds, std::int64_t now_unix) {
+TimeRange resolve_time_range(const PrometheusInput& options, std::int64_t step_seconds,
+                             std::int64_t now_unix) {
   TimeRange range;
   range.step_seconds = step_seconds;
   const std::int64_t end = parse_time("--end", options.end, now_unix);
@@ -110,7 +140,8 @@ TimeRange resolve_time_range(const PrometheusInput& options, std::int64_t step_s
     range.start_unix = range.end_unix - floor_to(*history, step_seconds);
   }
   if (range.start_unix >= range.end_unix) {
-    throw Failure(fmt::format("--start {} is not before --end {}", file::format_rfc3339(range.start_unix),
+    throw Failure(fmt::format("--start {} is not before --end {}",
+                              file::format_rfc3339(range.start_unix),
                               file::format_rfc3339(range.end_unix)));
   }
   return range;
@@ -123,7 +154,8 @@ forecast::Series load_prometheus_series(const PrometheusInput& options, std::int
   client.bearer_token_file = options.bearer_token_file;
   client.basic_auth_user = options.basic_auth_user;
   if (!options.basic_auth_password_file.empty()) {
-    client.basic_auth_password = read_secret("--basic-auth-password-file", options.basic_auth_password_file);
+    client.basic_auth_password =
+        read_secret("--basic-auth-password-file", options.basic_auth_password_file);
   }
   client.ca_file = options.ca_file;
   client.insecure_skip_verify = options.insecure_skip_verify;
@@ -137,7 +169,8 @@ forecast::Series load_prometheus_series(const PrometheusInput& options, std::int
     client.headers.emplace_back(header.substr(0, colon), value);
   }
   auto timeout = config::parse_duration_seconds(options.timeout);
-  if (!timeout || *timeout <= 0) throw Failure(fmt::format("--timeout '{}': expected a positive duration", options.timeout));
+  if (!timeout || *timeout <= 0)
+    throw Failure(fmt::format("--timeout '{}': expected a positive duration", options.timeout));
   client.total_timeout = std::chrono::seconds(*timeout);
   client.retry.max_attempts = options.retries + 1;
 
@@ -146,7 +179,8 @@ forecast::Series load_prometheus_series(const PrometheusInput& options, std::int
   query.combine = *prometheus::parse_combine(options.combine);
   const auto started = std::chrono::steady_clock::now();
   query.progress = [&](std::size_t done, std::size_t total) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (progress || elapsed > 1.0) {
       std::fprintf(stderr, "fetch: %zu/%zu points (%.0f%%), %.1f s\n", done, total,
                    100.0 * static_cast<double>(done) / static_cast<double>(total), elapsed);
@@ -157,16 +191,19 @@ forecast::Series load_prometheus_series(const PrometheusInput& options, std::int
   auto series = source.fetch(range.start_unix, range.end_unix, range.step_seconds);
   if (!series) throw Failure(series.error().message);
   if (notes != nullptr) {
-    for (const std::string& warning : source.last_warnings()) notes->push_back("Prometheus warning: " + warning);
-    notes->push_back(fmt::format("{} steps of {} from {} ({} .. {}, {} gaps, {} requests)", series->size(),
-                                 config::format_duration(step_seconds), source.describe(),
-                                 file::format_rfc3339(range.start_unix), file::format_rfc3339(range.end_unix),
-                                 series->missing_count(), source.requests_made()));
+    for (const std::string& warning : source.last_warnings())
+      notes->push_back("Prometheus warning: " + warning);
+    notes->push_back(fmt::format("{} steps of {} from {} ({} .. {}, {} gaps, {} requests)",
+                                 series->size(), config::format_duration(step_seconds),
+                                 source.describe(), file::format_rfc3339(range.start_unix),
+                                 file::format_rfc3339(range.end_unix), series->missing_count(),
+                                 source.requests_made()));
   }
   if (series->size() == series->missing_count()) {
-    throw Failure(fmt::format("{}: no sample between {} and {} (is the query right? is the history retained?)",
-                              source.describe(), file::format_rfc3339(range.start_unix),
-                              file::format_rfc3339(range.end_unix)));
+    throw Failure(fmt::format(
+        "{}: no sample between {} and {} (is the query right? is the history retained?)",
+        source.describe(), file::format_rfc3339(range.start_unix),
+        file::format_rfc3339(range.end_unix)));
   }
   return std::move(*series);
 }

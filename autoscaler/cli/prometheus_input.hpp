@@ -46,13 +46,14 @@ struct TimeRange {
   std::int64_t end_unix = 0;
   std::int64_t step_seconds = 60;
 };
-[[nodiscard]] TimeRange resolve_time_range(const PrometheusInput& options, std::int64_t step_seconds,
-                                           std::int64_t now_unix);
+[[nodiscard]] TimeRange resolve_time_range(const PrometheusInput& options,
+                                           std::int64_t step_seconds, std::int64_t now_unix);
 
 /// Fetches the history; progress lines go to stderr when it takes over a
 /// second (or always with `progress`). Throws Failure naming the option,
 /// the server and the query.
-[[nodiscard]] forecast::Series load_prometheus_series(const PrometheusInput& options, std::int64_t step_seconds,
+[[nodiscard]] forecast::Series load_prometheus_series(const PrometheusInput& options,
+                                                      std::int64_t step_seconds,
                                                       std::vector<std::string>* notes = nullptr,
                                                       bool progress = false);
 

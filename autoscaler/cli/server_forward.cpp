@@ -20,7 +20,9 @@ namespace {
 std::filesystem::path server_executable() {
   std::error_code error;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error) throw Failure("cannot find this executable's directory (/proc/self/exe: " + error.message() + ")");
+  if (error)
+    throw Failure("cannot find this executable's directory (/proc/self/exe: " + error.message() +
+                  ")");
   return self.parent_path() / "prescale-server";
 }
 
@@ -42,9 +44,11 @@ void add_forwarded_command(CLI::App& app, const std::string& name, std::string_v
     std::fflush(stderr);
     execv(server.c_str(), argv.data());
     const int why = errno;
-    throw Failure("`prescale " + name + "` runs " + server.string() + ", which " +
-                  (why == ENOENT ? std::string("is missing: install it beside prescale (the build makes both)")
-                                 : "could not be started: " + std::string(std::strerror(why))));
+    throw Failure(
+        "`prescale " + name + "` runs " + server.string() + ", which " +
+        (why == ENOENT
+             ? std::string("is missing: install it beside prescale (the build makes both)")
+             : "could not be started: " + std::string(std::strerror(why))));
   });
 }
 

@@ -11,7 +11,8 @@ namespace prescale::autoscaler {
 
 bool AnomalyTracker::observe(std::int64_t sample_unix, double observed, double mean, double sigma,
                              double quantile) {
-  if (!std::isfinite(observed) || !std::isfinite(mean) || !std::isfinite(sigma) || !(sigma > 0)) return false;
+  if (!std::isfinite(observed) || !std::isfinite(mean) || !std::isfinite(sigma) || !(sigma > 0))
+    return false;
   // The central interval whose upper edge is the served quantile: [q_(1-p), q_p].
   const double p = std::max(quantile, 1 - quantile);
   const double bound = p > 0.5 && p < 1 ? forecast::normal_quantile(p) : 0;
@@ -46,11 +47,12 @@ double served_anomaly_score(const AnomalyState& state, bool forecasting) {
 
 std::string describe_anomaly(const AnomalyState& state, double quantile) {
   const double p = std::max(quantile, 1 - quantile);
-  return fmt::format("observed {:.6g} is {:.1f} sigma {} the one-step forecast {:.6g} ({} the {:.0f}% "
-                     "interval{})",
-                     state.observed, std::abs(state.score), state.score < 0 ? "below" : "above",
-                     state.expected, state.outside ? "outside" : "inside", (2 * p - 1) * 100,
-                     state.outside_steps > 0 ? fmt::format(" for {} steps", state.outside_steps) : "");
+  return fmt::format(
+      "observed {:.6g} is {:.1f} sigma {} the one-step forecast {:.6g} ({} the {:.0f}% "
+      "interval{})",
+      state.observed, std::abs(state.score), state.score < 0 ? "below" : "above", state.expected,
+      state.outside ? "outside" : "inside", (2 * p - 1) * 100,
+      state.outside_steps > 0 ? fmt::format(" for {} steps", state.outside_steps) : "");
 }
 
 }  // namespace prescale::autoscaler

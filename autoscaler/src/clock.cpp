@@ -38,7 +38,9 @@ bool SystemClock::sleep_until(double unix_seconds, const Interrupt& interrupt) c
 }
 
 AcceleratedClock::AcceleratedClock(double start_unix, double speed)
-    : start_unix_(start_unix), speed_(speed > 0 ? speed : 1), started_(std::chrono::steady_clock::now()) {}
+    : start_unix_(start_unix),
+      speed_(speed > 0 ? speed : 1),
+      started_(std::chrono::steady_clock::now()) {}
 
 double AcceleratedClock::now() const {
   const double elapsed =
@@ -64,6 +66,8 @@ double ReplayClock::now() const {
   return now_;
 }
 
-bool ReplayClock::sleep_until(double, const Interrupt& interrupt) const { return interrupt.triggered(); }
+bool ReplayClock::sleep_until(double, const Interrupt& interrupt) const {
+  return interrupt.triggered();
+}
 
 }  // namespace prescale::autoscaler

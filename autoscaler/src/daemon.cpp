@@ -62,7 +62,8 @@ SourceFactory prometheus_sources(const config::PrometheusConfig& p) {
     prometheus::ClientOptions client;
     client.url = p.url;
     client.total_timeout = std::chrono::seconds(p.timeout_seconds);
-    client.connect_timeout = std::chrono::milliseconds(std::min<std::int64_t>(5000, p.timeout_seconds * 1000));
+    client.connect_timeout =
+        std::chrono::milliseconds(std::min<std::int64_t>(5000, p.timeout_seconds * 1000));
     // The engine ticks again next step: a short retry budget keeps one
     // failing Prometheus from holding a tick thread for long.
     client.retry.max_attempts = 2;
@@ -156,14 +157,19 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
     log_options.max_bytes = static_cast<std::uint64_t>(decisions.max_bytes);
     log_options.max_files = static_cast<std::size_t>(decisions.max_files);
     auto opened = DecisionLog::open(log_options);
-    if (!opened) throw std::invalid_argument(fmt::format("decisions.file: {}", opened.error().message));
+    if (!opened)
+      throw std::invalid_argument(fmt::format("decisions.file: {}", opened.error().message));
     impl_->decision_log = std::move(*opened);
   }
   Impl* impl = impl_.get();
-  engine_options.decisions = [impl](const std::vector<DecisionRecord>& records) { impl->record_decisions(records); };
+  engine_options.decisions = [impl](const std::vector<DecisionRecord>& records) {
+    impl->record_decisions(records);
+  };
   impl_->engine = std::make_unique<Engine>(
-      impl_->config.targets, impl_->config.calendars, impl_->sources_for(impl_->config), *impl_->clock,
-      [impl](std::shared_ptr<const Snapshot> s) { impl->store.publish(std::move(s)); }, engine_options);
+      impl_->config.targets, impl_->config.calendars, impl_->sources_for(impl_->config),
+      *impl_->clock,
+      [impl](std::shared_ptr<const Snapshot> s) { impl->store.publish(std::move(s)); },
+      engine_options);
   auto serving = server_options(impl_->config.server, impl_->options.log);
   serving.decisions = [ring = impl_->decision_ring](std::string_view target, std::int64_t since) {
     return ring->query_json(target, since);
@@ -171,7 +177,9 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->server = std::make_unique<kubernetes::Server>(std::move(serving), impl_->store);
 }
 
-Daemon::~Daemon() { stop(); }
+Daemon::~Daemon() {
+  stop();
+}
 
 Status Daemon::start() {
   if (auto started = impl_->server->start(); !started) return started;
@@ -183,10 +191,12 @@ Status Daemon::start() {
     keda_options.client_ca_file = k.client_ca_file;
     Impl* impl = impl_.get();
     keda_options.log = [impl](std::string_view level, std::string_view message) {
-      impl->log(LogRecord{level == "error" ? LogLevel::error : level == "warn" ? LogLevel::warning
-                                                                                : LogLevel::info,
-                          std::string(message), {}}
-                    .with("component", "keda"));
+      impl->log(LogRecord{
+          level == "error"  ? LogLevel::error
+          : level == "warn" ? LogLevel::warning
+                            : LogLevel::info,
+          std::string(message),
+          {}}.with("component", "keda"));
     };
     impl_->keda = std::make_unique<keda::ExternalScaler>(keda_options, impl_->store);
     if (auto started = impl_->keda->start(); !started) {
@@ -202,7 +212,8 @@ Status Daemon::start() {
   Impl* impl = impl_.get();
   impl_->engine_thread = std::thread([impl] { impl->engine->run(); });
   impl_->watcher_thread = std::thread([this, impl] {
-    while (!impl->watcher_stop.wait_until(std::chrono::steady_clock::now() + impl->options.watch_interval)) {
+    while (!impl->watcher_stop.wait_until(std::chrono::steady_clock::now() +
+                                          impl->options.watch_interval)) {
       std::string text = read_text(impl->options.config_path);
       bool changed;
       {
@@ -228,21 +239,24 @@ bool Daemon::reload(std::string_view why) {
       impl_->config_text = text;  // do not retry the same bad file every few seconds
     }
     ++reloads_rejected_;
-    impl_->log(LogRecord{LogLevel::error, "config reload rejected; the running config keeps serving", {}}
-                   .with("why", std::string(why))
-                   .with("error", e.what()));
+    impl_->log(
+        LogRecord{LogLevel::error, "config reload rejected; the running config keeps serving", {}}
+            .with("why", std::string(why))
+            .with("error", e.what()));
     return false;
   }
   config::Config current = current_config();
   const bool rebuild = !(next.prometheus == current.prometheus);
-  if (auto status = impl_->engine->reconfigure(next.targets, next.calendars, impl_->sources_for(next), rebuild);
+  if (auto status = impl_->engine->reconfigure(next.targets, next.calendars,
+                                               impl_->sources_for(next), rebuild);
       !status) {
     std::lock_guard lock(impl_->config_mutex);
     impl_->config_text = text;
     ++reloads_rejected_;
-    impl_->log(LogRecord{LogLevel::error, "config reload rejected; the running config keeps serving", {}}
-                   .with("why", std::string(why))
-                   .with("error", status.error().message));
+    impl_->log(
+        LogRecord{LogLevel::error, "config reload rejected; the running config keeps serving", {}}
+            .with("why", std::string(why))
+            .with("error", status.error().message));
     return false;
   }
   if (!(next.server == current.server)) {
@@ -273,9 +287,15 @@ void Daemon::stop() {
   if (impl_->server) impl_->server->stop();
 }
 
-const DecisionRing& Daemon::decisions() const { return *impl_->decision_ring; }
-int Daemon::port() const { return impl_->server ? impl_->server->port() : 0; }
-const SnapshotStore& Daemon::snapshots() const { return impl_->store; }
+const DecisionRing& Daemon::decisions() const {
+  return *impl_->decision_ring;
+}
+int Daemon::port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
+const SnapshotStore& Daemon::snapshots() const {
+  return impl_->store;
+}
 config::Config Daemon::current_config() const {
   std::lock_guard lock(impl_->config_mutex);
   return impl_->config;

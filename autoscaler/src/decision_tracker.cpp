@@ -16,7 +16,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 std::string local_clock(std::int64_t unix_seconds, const calendar::TimeZone* zone) {
   const std::int64_t local = zone ? zone->to_local(unix_seconds) : unix_seconds;
   const std::int64_t of_day = ((local % 86400) + 86400) % 86400;
-  return fmt::format("{:02}:{:02} {}", of_day / 3600, of_day / 60 % 60, zone ? zone->name() : std::string("UTC"));
+  return fmt::format("{:02}:{:02} {}", of_day / 3600, of_day / 60 % 60,
+                     zone ? zone->name() : std::string("UTC"));
 }
 
 std::string mase_text(const std::optional<double>& mase) {
@@ -38,30 +39,36 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
   const double q = in.config ? in.config->quantile : 0.9;
   if (have_forecast) {
     const auto peak = std::max_element(in.window_quantiles.begin(), in.window_quantiles.end());
-    out.peak_unix = in.now_unix + static_cast<std::int64_t>(peak - in.window_quantiles.begin()) * in.step_seconds;
+    out.peak_unix = in.now_unix +
+                    static_cast<std::int64_t>(peak - in.window_quantiles.begin()) * in.step_seconds;
   }
-  const bool observed_wins = !have_forecast || (std::isfinite(in.observed) && in.observed >= in.forecast);
+  const bool observed_wins =
+      !have_forecast || (std::isfinite(in.observed) && in.observed >= in.forecast);
 
   // Calendar occurrences of the target's own calendars active in [now, now + lead].
   std::vector<calendar::Occurrence> active;
   if (in.calendars && !in.calendars->empty() && in.config) {
-    // Only calendars the target names: one it borrows business days from (nyse for payroll) is no cause.
+    // Only calendars the target names: one it borrows business days from (nyse for payroll) is no
+    // cause.
     const auto& named_calendars = in.config->calendars;
-    for (auto& o : in.calendars->occurrences(in.now_unix, in.now_unix + in.config->lead_time_seconds + 1))
-      if (std::find(named_calendars.begin(), named_calendars.end(), o.calendar) != named_calendars.end())
+    for (auto& o :
+         in.calendars->occurrences(in.now_unix, in.now_unix + in.config->lead_time_seconds + 1))
+      if (std::find(named_calendars.begin(), named_calendars.end(), o.calendar) !=
+          named_calendars.end())
         active.push_back(std::move(o));
   }
   // An event beats a session; one containing the forecast peak beats one that does not.
   const calendar::Occurrence* named = nullptr;
   auto rank = [&](const calendar::Occurrence& o) {
-    return (o.kind == calendar::Occurrence::Kind::event ? 2 : 0) + (o.contains(out.peak_unix) ? 1 : 0);
+    return (o.kind == calendar::Occurrence::Kind::event ? 2 : 0) +
+           (o.contains(out.peak_unix) ? 1 : 0);
   };
   for (const auto& o : active)
     if (!named || rank(o) > rank(*named)) named = &o;
 
-  const std::string amounts =
-      fmt::format("observed {:.6g}, forecast q{:g} {:.6g}, served {:.6g}{}", in.observed, q, in.forecast, in.served,
-                  std::isfinite(before) ? fmt::format(" (was {:.6g})", before) : "");
+  const std::string amounts = fmt::format(
+      "observed {:.6g}, forecast q{:g} {:.6g}, served {:.6g}{}", in.observed, q, in.forecast,
+      in.served, std::isfinite(before) ? fmt::format(" (was {:.6g})", before) : "");
   if (observed_wins) {
     out.cause = "observed";
     out.reason = rising ? "observed load above forecast" : "load easing: serving the observed load";
@@ -76,21 +83,25 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
     out.event = named->qualified_name();
     if (named->kind == calendar::Occurrence::Kind::event) {
       out.cause = "calendar-event";
-      out.reason = (named->contains(in.now_unix) ? "scaling up during " : "pre-scaling for ") + named->describe();
+      out.reason = (named->contains(in.now_unix) ? "scaling up during " : "pre-scaling for ") +
+                   named->describe();
     } else {
       out.cause = "calendar-session";
       out.reason = "seasonal peak: " + named->describe();
     }
-    out.reason += fmt::format(", forecast peaks at {}: {}", local_clock(out.peak_unix, in.zone), amounts);
+    out.reason +=
+        fmt::format(", forecast peaks at {}: {}", local_clock(out.peak_unix, in.zone), amounts);
     return out;
   }
   if (rising) {
     out.cause = "seasonal-peak";
-    out.reason = fmt::format("seasonal peak at {} in the lead window: {}", local_clock(out.peak_unix, in.zone), amounts);
+    out.reason = fmt::format("seasonal peak at {} in the lead window: {}",
+                             local_clock(out.peak_unix, in.zone), amounts);
     return out;
   }
   out.cause = "forecast-easing";
-  out.reason = fmt::format("forecast easing, lead-window peak at {}: {}", local_clock(out.peak_unix, in.zone), amounts);
+  out.reason = fmt::format("forecast easing, lead-window peak at {}: {}",
+                           local_clock(out.peak_unix, in.zone), amounts);
   return out;
 }
 
@@ -127,7 +138,8 @@ std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
   base.outside_steps = in.anomaly.outside_steps;
   if (!in.window_quantiles.empty() && std::isfinite(in.forecast)) {
     const auto peak = std::max_element(in.window_quantiles.begin(), in.window_quantiles.end());
-    base.peak_unix = in.now_unix + static_cast<std::int64_t>(peak - in.window_quantiles.begin()) * in.step_seconds;
+    base.peak_unix = in.now_unix + static_cast<std::int64_t>(peak - in.window_quantiles.begin()) *
+                                       in.step_seconds;
   }
   auto emit = [&](DecisionKind kind, std::string cause, std::string reason) {
     DecisionRecord r = base;
@@ -153,16 +165,16 @@ std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
   if (a.outside_steps >= s.shift_steps && !shift_reported_) {
     shift_reported_ = true;
     emit(DecisionKind::shift, "shift",
-         fmt::format("new normal: observed outside the prediction interval for {} steps (since {}); "
-                     "refitting. {}",
-                     a.outside_steps, local_clock(a.episode_start_unix, in.zone), describe_anomaly(a, q)));
+         fmt::format(
+             "new normal: observed outside the prediction interval for {} steps (since {}); "
+             "refitting. {}",
+             a.outside_steps, local_clock(a.episode_start_unix, in.zone), describe_anomaly(a, q)));
   }
   if (a.outside_steps == 0 && anomaly_reported_) {
     anomaly_reported_ = false;
     shift_reported_ = false;
     anomaly_episode_ = 0;
-    emit(DecisionKind::anomaly_end, "anomaly-end",
-         "anomaly over: " + describe_anomaly(a, q));
+    emit(DecisionKind::anomaly_end, "anomaly-end", "anomaly over: " + describe_anomaly(a, q));
   }
 
   // A new fit took over (or the first one).
@@ -172,9 +184,11 @@ std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
       reason = fmt::format("first fit: model {}, backtest MASE {} on data {}s long", in.model,
                            mase_text(in.backtest_mase), in.data_end_unix - in.data_start_unix);
     } else {
-      reason = fmt::format("refit ({}): backtest MASE {} -> {}", in.fit_why.empty() ? "scheduled" : in.fit_why,
-                           mase_text(mase_), mase_text(in.backtest_mase));
-      if (in.model != model_) reason += fmt::format(", model {} -> {}", model_.empty() ? "none" : model_, in.model);
+      reason = fmt::format("refit ({}): backtest MASE {} -> {}",
+                           in.fit_why.empty() ? "scheduled" : in.fit_why, mase_text(mase_),
+                           mase_text(in.backtest_mase));
+      if (in.model != model_)
+        reason += fmt::format(", model {} -> {}", model_.empty() ? "none" : model_, in.model);
     }
     emit(DecisionKind::refit, "refit", reason);
     fit_identity_ = in.fit_identity;
@@ -185,14 +199,17 @@ std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
   // Fallback in and out: the reason is the fallback, whatever the value did.
   const bool fallback_changed = in.fallback_reason != fallback_;
   if (fallback_changed && !in.fallback_reason.empty()) {
-    emit(DecisionKind::fallback, "fallback", "fallback: " + in.fallback_reason + "; serving the observed load");
+    emit(DecisionKind::fallback, "fallback",
+         "fallback: " + in.fallback_reason + "; serving the observed load");
   } else if (fallback_changed && started_) {
     emit(DecisionKind::recovered, "recovered",
-         fmt::format("forecasting again with {} (was in fallback: {})", in.model.empty() ? "?" : in.model, fallback_));
+         fmt::format("forecasting again with {} (was in fallback: {})",
+                     in.model.empty() ? "?" : in.model, fallback_));
   } else {
     const double before = served_in_force_;
-    const bool moved = !started_ || std::abs(in.served - before) >
-                                        settings_.change_threshold * std::max(std::abs(before), 1e-9);
+    const bool moved =
+        !started_ || std::abs(in.served - before) >
+                         settings_.change_threshold * std::max(std::abs(before), 1e-9);
     if (moved && in.fallback_reason.empty()) {
       const auto why = attribute_change(in, started_ ? before : kNaN);
       DecisionRecord r = base;

@@ -19,13 +19,15 @@ using json = nlohmann::json;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 constexpr std::pair<DecisionKind, std::string_view> kKinds[] = {
-    {DecisionKind::change, "change"},     {DecisionKind::fallback, "fallback"},
+    {DecisionKind::change, "change"},       {DecisionKind::fallback, "fallback"},
     {DecisionKind::recovered, "recovered"}, {DecisionKind::refit, "refit"},
-    {DecisionKind::anomaly, "anomaly"},   {DecisionKind::anomaly_end, "anomaly-end"},
+    {DecisionKind::anomaly, "anomaly"},     {DecisionKind::anomaly_end, "anomaly-end"},
     {DecisionKind::shift, "shift"},
 };
 
-json number_or_null(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
+json number_or_null(double value) {
+  return std::isfinite(value) ? json(value) : json(nullptr);
+}
 
 std::uint64_t fnv1a(std::string_view text) {
   std::uint64_t hash = 1469598103934665603ULL;
@@ -36,7 +38,9 @@ std::uint64_t fnv1a(std::string_view text) {
   return hash;
 }
 
-std::string hex(std::uint64_t value) { return fmt::format("{:016x}", value); }
+std::string hex(std::uint64_t value) {
+  return fmt::format("{:016x}", value);
+}
 
 // Typed field access with an error that names the key.
 struct Reader {
@@ -111,9 +115,10 @@ std::string_view to_string(DecisionKind kind) {
 Expected<DecisionKind> parse_decision_kind(std::string_view text) {
   for (const auto& [k, name] : kKinds)
     if (name == text) return k;
-  return make_error(fmt::format("unknown decision kind '{}' (change, fallback, recovered, refit, anomaly, "
-                                "anomaly-end or shift)",
-                                text));
+  return make_error(
+      fmt::format("unknown decision kind '{}' (change, fallback, recovered, refit, anomaly, "
+                  "anomaly-end or shift)",
+                  text));
 }
 
 std::string to_json(const DecisionRecord& r) {
@@ -179,7 +184,8 @@ Expected<std::vector<DecisionRecord>> parse_decision_list(std::string_view body)
   std::vector<DecisionRecord> out;
   for (const auto& item : j.at("items")) {
     auto record = decision_from_json(item);
-    if (!record) return make_error(fmt::format("items[{}]: {}", out.size(), record.error().message));
+    if (!record)
+      return make_error(fmt::format("items[{}]: {}", out.size(), record.error().message));
     out.push_back(std::move(*record));
   }
   return out;
@@ -276,21 +282,23 @@ Expected<std::vector<DecisionRecord>> read_decision_files(const std::filesystem:
 }
 
 std::string config_digest(const config::TargetConfig& t) {
-  std::string text = fmt::format("{}|{}|{}|{}|{}|{}|{}|", t.metric, t.namespace_name, t.query, t.step_seconds,
-                                 t.history_seconds, t.timezone, t.model);
+  std::string text = fmt::format("{}|{}|{}|{}|{}|{}|{}|", t.metric, t.namespace_name, t.query,
+                                 t.step_seconds, t.history_seconds, t.timezone, t.model);
   for (const auto& [k, v] : t.labels) text += k + "=" + v + ",";
   text += "|";
   for (auto s : t.seasonality_seconds) text += fmt::format("{},", s);
   text += "|";
   for (const auto& c : t.calendars) text += c + ",";
-  text += fmt::format("|{}|{:.17g}|{}|{}|{}|{}|{}|{:.17g}|{}|{}", t.lead_time_seconds, t.quantile,
-                      t.capacity_per_replica ? fmt::format("{:.17g}", *t.capacity_per_replica) : "-",
-                      t.min_replicas, t.max_replicas, t.refit_interval_seconds, t.backtest_origins,
-                      t.decision_change_threshold, t.anomaly_steps, t.shift_steps);
+  text +=
+      fmt::format("|{}|{:.17g}|{}|{}|{}|{}|{}|{:.17g}|{}|{}", t.lead_time_seconds, t.quantile,
+                  t.capacity_per_replica ? fmt::format("{:.17g}", *t.capacity_per_replica) : "-",
+                  t.min_replicas, t.max_replicas, t.refit_interval_seconds, t.backtest_origins,
+                  t.decision_change_threshold, t.anomaly_steps, t.shift_steps);
   return hex(fnv1a(text));
 }
 
-std::string parameters_digest(const std::string& model, const std::map<std::string, double>& parameters) {
+std::string parameters_digest(const std::string& model,
+                              const std::map<std::string, double>& parameters) {
   if (model.empty()) return {};
   std::string text = model;
   for (const auto& [name, value] : parameters) text += fmt::format("|{}={:.17g}", name, value);
@@ -302,16 +310,18 @@ std::string parameters_digest(const std::string& model, const std::map<std::stri
 Expected<std::unique_ptr<DecisionLog>> DecisionLog::open(Options options) {
   if (options.path.empty()) return make_error("decisions file: empty path");
   if (options.max_bytes < 1024)
-    return make_error(fmt::format("{}: maxBytes {} is too small (at least 1024)", options.path.string(),
-                                  options.max_bytes));
+    return make_error(fmt::format("{}: maxBytes {} is too small (at least 1024)",
+                                  options.path.string(), options.max_bytes));
   std::error_code ec;
   if (options.path.has_parent_path()) {
     std::filesystem::create_directories(options.path.parent_path(), ec);
     if (ec)
-      return make_error(fmt::format("{}: cannot create the directory: {}", options.path.string(), ec.message()));
+      return make_error(
+          fmt::format("{}: cannot create the directory: {}", options.path.string(), ec.message()));
   }
   std::ofstream touch(options.path, std::ios::binary | std::ios::app);
-  if (!touch) return make_error(fmt::format("{}: cannot open for appending", options.path.string()));
+  if (!touch)
+    return make_error(fmt::format("{}: cannot open for appending", options.path.string()));
   touch.close();
   std::unique_ptr<DecisionLog> log(new DecisionLog(std::move(options)));
   log->size_ = std::filesystem::file_size(log->options_.path, ec);
@@ -331,11 +341,15 @@ Status DecisionLog::rotate() {
   } else {
     std::filesystem::remove(numbered(options_.max_files), ec);
     for (std::size_t n = options_.max_files; n > 1; --n) {
-      if (std::filesystem::exists(numbered(n - 1), ec)) std::filesystem::rename(numbered(n - 1), numbered(n), ec);
-      if (ec) return make_error(fmt::format("{}: cannot rotate: {}", numbered(n - 1).string(), ec.message()));
+      if (std::filesystem::exists(numbered(n - 1), ec))
+        std::filesystem::rename(numbered(n - 1), numbered(n), ec);
+      if (ec)
+        return make_error(
+            fmt::format("{}: cannot rotate: {}", numbered(n - 1).string(), ec.message()));
     }
     std::filesystem::rename(options_.path, numbered(1), ec);
-    if (ec) return make_error(fmt::format("{}: cannot rotate: {}", options_.path.string(), ec.message()));
+    if (ec)
+      return make_error(fmt::format("{}: cannot rotate: {}", options_.path.string(), ec.message()));
   }
   size_ = 0;
   return Status::ok();
@@ -361,7 +375,8 @@ Status DecisionLog::append(const std::vector<DecisionRecord>& records) {
     }
     if (!out.is_open()) {
       out.open(options_.path, std::ios::binary | std::ios::app);
-      if (!out) return make_error(fmt::format("{}: cannot open for appending", options_.path.string()));
+      if (!out)
+        return make_error(fmt::format("{}: cannot open for appending", options_.path.string()));
     }
     out << line;
     if (!out) return make_error(fmt::format("{}: write failed", options_.path.string()));
@@ -382,7 +397,8 @@ void DecisionRing::add(const std::vector<DecisionRecord>& records) {
   }
 }
 
-std::vector<DecisionRecord> DecisionRing::query(std::string_view target, std::int64_t since_unix) const {
+std::vector<DecisionRecord> DecisionRing::query(std::string_view target,
+                                                std::int64_t since_unix) const {
   std::lock_guard lock(mutex_);
   std::vector<DecisionRecord> out;
   for (const auto& r : records_)

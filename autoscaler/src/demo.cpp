@@ -28,7 +28,9 @@ struct CertDeleter {
 using Key = std::unique_ptr<EVP_PKEY, KeyDeleter>;
 using Cert = std::unique_ptr<X509, CertDeleter>;
 
-Key make_key() { return Key(EVP_EC_gen("P-256")); }
+Key make_key() {
+  return Key(EVP_EC_gen("P-256"));
+}
 
 bool add_extension(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
@@ -42,8 +44,8 @@ bool add_extension(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 // One certificate: self-signed when issuer is null.
-Cert make_cert(EVP_PKEY* key, const std::string& cn, const std::string& org, long serial, X509* issuer,
-               EVP_PKEY* issuer_key, bool ca, const char* san, const char* usage) {
+Cert make_cert(EVP_PKEY* key, const std::string& cn, const std::string& org, long serial,
+               X509* issuer, EVP_PKEY* issuer_key, bool ca, const char* san, const char* usage) {
   Cert cert(X509_new());
   if (!cert) return nullptr;
   X509_set_version(cert.get(), 2);
@@ -53,17 +55,22 @@ Cert make_cert(EVP_PKEY* key, const std::string& cn, const std::string& org, lon
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   if (!org.empty())
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(org.c_str()), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>(org.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   X509* signer = issuer ? issuer : cert.get();
   X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
-  bool ok = add_extension(cert.get(), signer, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-  ok = ok && add_extension(cert.get(), signer, NID_key_usage,
-                           ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,keyEncipherment");
+  bool ok = add_extension(cert.get(), signer, NID_basic_constraints,
+                          ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  ok = ok && add_extension(
+                 cert.get(), signer, NID_key_usage,
+                 ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,keyEncipherment");
   ok = ok && add_extension(cert.get(), signer, NID_subject_key_identifier, "hash");
   if (usage) ok = ok && add_extension(cert.get(), signer, NID_ext_key_usage, usage);
   if (san) ok = ok && add_extension(cert.get(), signer, NID_subject_alt_name, san);
-  if (!ok || X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()) == 0) return nullptr;
+  if (!ok || X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()) == 0)
+    return nullptr;
   return cert;
 }
 
@@ -73,7 +80,9 @@ bool write_pem(const std::filesystem::path& path, X509* cert, EVP_PKEY* key) {
   const bool ok = cert ? PEM_write_X509(f, cert) == 1
                        : PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr) == 1;
   std::fclose(f);
-  if (key) std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  if (key)
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return ok;
 }
 
@@ -85,23 +94,29 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 
 }  // namespace
 
-Expected<DemoCertificates> write_demo_certificates(const std::filesystem::path& dir, const std::string& client_user,
+Expected<DemoCertificates> write_demo_certificates(const std::filesystem::path& dir,
+                                                   const std::string& client_user,
                                                    const std::string& client_group) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return make_error(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
   Key ca_key = make_key(), server_key = make_key(), client_key = make_key();
-  if (!ca_key || !server_key || !client_key) return make_error("OpenSSL: cannot generate EC P-256 keys");
-  Cert ca = make_cert(ca_key.get(), "prescale-demo-ca", "", 1, nullptr, nullptr, true, nullptr, nullptr);
+  if (!ca_key || !server_key || !client_key)
+    return make_error("OpenSSL: cannot generate EC P-256 keys");
+  Cert ca =
+      make_cert(ca_key.get(), "prescale-demo-ca", "", 1, nullptr, nullptr, true, nullptr, nullptr);
   if (!ca) return make_error("OpenSSL: cannot make the demo CA certificate");
   Cert server = make_cert(server_key.get(), "localhost", "", 2, ca.get(), ca_key.get(), false,
                           "DNS:localhost,IP:127.0.0.1", "serverAuth");
-  Cert client = make_cert(client_key.get(), client_user, client_group, 3, ca.get(), ca_key.get(), false,
-                          nullptr, "clientAuth");
+  Cert client = make_cert(client_key.get(), client_user, client_group, 3, ca.get(), ca_key.get(),
+                          false, nullptr, "clientAuth");
   if (!server || !client) return make_error("OpenSSL: cannot sign the demo certificates");
-  DemoCertificates out{dir / "ca.crt", dir / "server.crt", dir / "server.key", dir / "client.crt", dir / "client.key"};
-  if (!write_pem(out.ca_cert, ca.get(), nullptr) || !write_pem(out.server_cert, server.get(), nullptr) ||
-      !write_pem(out.server_key, nullptr, server_key.get()) || !write_pem(out.client_cert, client.get(), nullptr) ||
+  DemoCertificates out{dir / "ca.crt", dir / "server.crt", dir / "server.key", dir / "client.crt",
+                       dir / "client.key"};
+  if (!write_pem(out.ca_cert, ca.get(), nullptr) ||
+      !write_pem(out.server_cert, server.get(), nullptr) ||
+      !write_pem(out.server_key, nullptr, server_key.get()) ||
+      !write_pem(out.client_cert, client.get(), nullptr) ||
       !write_pem(out.client_key, nullptr, client_key.get()))
     return make_error(fmt::format("cannot write the certificates into {}", dir.string()));
   return out;
@@ -124,13 +139,16 @@ Demo::Demo(DemoOptions options) : options_(std::move(options)) {
   // at midnight there), so the 09:30 market-open burst comes early on.
   // Local time: five weeks later the clocks may have changed (DST).
   const auto zone = calendar::TimeZone::find("America/New_York");
-  if (!zone) throw std::runtime_error("demo: the tz database has no America/New_York (install tzdata)");
+  if (!zone)
+    throw std::runtime_error("demo: the tz database has no America/New_York (install tzdata)");
   const std::int64_t local_midnight = zone->to_local(trace_.start_unix) / 86400 * 86400;
-  const std::int64_t start = zone->to_utc(local_midnight + options_.history_days * 86400 + 6 * 3600);
+  const std::int64_t start =
+      zone->to_utc(local_midnight + options_.history_days * 86400 + 6 * 3600);
   clock_ = std::make_unique<AcceleratedClock>(static_cast<double>(start), options_.speed);
 
   config_path_ = options_.work_dir / "prescale-demo.yaml";
-  write_file(config_path_, fmt::format(R"(# Written by `prescale demo`: the same schema as config/example.yaml.
+  write_file(config_path_,
+             fmt::format(R"(# Written by `prescale demo`: the same schema as config/example.yaml.
 server:
   address: 127.0.0.1:{port}
   tlsCertFile: {cert}
@@ -154,11 +172,12 @@ targets:
     maxReplicas: 200
     refitInterval: 6h
 )",
-                                       fmt::arg("port", options_.port), fmt::arg("cert", certificates_.server_cert.string()),
-                                       fmt::arg("key", certificates_.server_key.string()),
-                                       fmt::arg("ca", certificates_.ca_cert.string()),
-                                       fmt::arg("step", fmt::format("{}s", options_.step_seconds)),
-                                       fmt::arg("history", options_.history_days)));
+                         fmt::arg("port", options_.port),
+                         fmt::arg("cert", certificates_.server_cert.string()),
+                         fmt::arg("key", certificates_.server_key.string()),
+                         fmt::arg("ca", certificates_.ca_cert.string()),
+                         fmt::arg("step", fmt::format("{}s", options_.step_seconds)),
+                         fmt::arg("history", options_.history_days)));
 
   DaemonOptions daemon;
   daemon.config_path = config_path_;
@@ -166,14 +185,17 @@ targets:
   daemon.clock = clock_.get();
   const forecast::Series* series = &trace_;
   const Clock* clock = clock_.get();
-  daemon.sources = [series, clock](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
-    return std::unique_ptr<source::Source>(
-        std::make_unique<RecordedSource>(*series, *clock, "bundled payments trace (prescale generate --kind payments)"));
+  daemon.sources =
+      [series, clock](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
+    return std::unique_ptr<source::Source>(std::make_unique<RecordedSource>(
+        *series, *clock, "bundled payments trace (prescale generate --kind payments)"));
   };
   daemon_ = std::make_unique<Daemon>(std::move(daemon));
 }
 
-Demo::~Demo() { stop(); }
+Demo::~Demo() {
+  stop();
+}
 
 Status Demo::start() {
   auto started = daemon_->start();
@@ -203,13 +225,20 @@ void Demo::stop() {
   if (daemon_) daemon_->stop();
 }
 
-int Demo::port() const { return daemon_->port(); }
-const Clock& Demo::clock() const { return *clock_; }
-const SnapshotStore& Demo::snapshots() const { return daemon_->snapshots(); }
+int Demo::port() const {
+  return daemon_->port();
+}
+const Clock& Demo::clock() const {
+  return *clock_;
+}
+const SnapshotStore& Demo::snapshots() const {
+  return daemon_->snapshots();
+}
 
 std::string Demo::metric_path(bool replicas) const {
-  return fmt::format("/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/payments-rps-forecast{}",
-                     replicas ? "-replicas" : "");
+  return fmt::format(
+      "/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/payments-rps-forecast{}",
+      replicas ? "-replicas" : "");
 }
 
 }  // namespace prescale::autoscaler

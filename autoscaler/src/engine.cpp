@@ -111,7 +111,7 @@ struct Engine::Impl {
   EngineOptions options;
   std::unique_ptr<ThreadPool> tick_pool, fit_pool;
 
-  mutable std::mutex mutex;  // guards slots, reports, snapshot
+  mutable std::mutex mutex;           // guards slots, reports, snapshot
   std::map<std::string, Slot> slots;  // by metric name, the order of the config
   std::vector<std::string> order;
   std::map<std::string, TargetReport> reports;
@@ -130,10 +130,12 @@ struct Engine::Impl {
   Interrupt stop_signal;
   Interrupt wake;  // stop, a finished fit, or a reload: look at the slots again
 
-  Impl(const Clock& c, SnapshotSink s, EngineOptions o) : clock(c), sink(std::move(s)), options(std::move(o)) {
+  Impl(const Clock& c, SnapshotSink s, EngineOptions o)
+      : clock(c), sink(std::move(s)), options(std::move(o)) {
     if (options.tick_threads > 0) {
       tick_pool = std::make_unique<ThreadPool>(options.tick_threads, options.tick_nice);
-      fit_pool = std::make_unique<ThreadPool>(std::max<std::size_t>(1, options.fit_threads), options.fit_nice);
+      fit_pool = std::make_unique<ThreadPool>(std::max<std::size_t>(1, options.fit_threads),
+                                              options.fit_nice);
     }
   }
 
@@ -160,7 +162,8 @@ struct Engine::Impl {
         throw std::invalid_argument(fmt::format("targets[{}] ({}): {}", &target - targets.data(),
                                                 target.metric, cals.error().message));
       Slot slot;
-      slot.worker = std::make_shared<TargetWorker>(target, std::move(*source), std::move(*cals), log);
+      slot.worker =
+          std::make_shared<TargetWorker>(target, std::move(*source), std::move(*cals), log);
       made[target.metric] = std::move(slot);
     }
     return made;
@@ -180,7 +183,8 @@ struct Engine::Impl {
           continue;
         }
         next->targets.push_back(it->second.status);
-        next->metrics.insert(next->metrics.end(), it->second.metrics.begin(), it->second.metrics.end());
+        next->metrics.insert(next->metrics.end(), it->second.metrics.begin(),
+                             it->second.metrics.end());
       }
       next->ready = ready && !order.empty();
       latest = next;
@@ -226,7 +230,8 @@ struct Engine::Impl {
       ++ticks_done;
       if (pooled) {
         if (ticks_in_flight > 0) --ticks_in_flight;
-        publish_now = ticks_in_flight == 0 || std::chrono::steady_clock::now() - last_publish >= kPublishEvery;
+        publish_now = ticks_in_flight == 0 ||
+                      std::chrono::steady_clock::now() - last_publish >= kPublishEvery;
       }
       auto it = slots.find(metric);
       // A reload may have replaced or removed the target meanwhile: drop the stale report.
@@ -316,8 +321,9 @@ void Engine::run() {
   wait_idle();
 }
 
-Status Engine::reconfigure(std::vector<config::TargetConfig> targets, calendar::CalendarSet calendars,
-                           SourceFactory sources, bool rebuild_sources) {
+Status Engine::reconfigure(std::vector<config::TargetConfig> targets,
+                           calendar::CalendarSet calendars, SourceFactory sources,
+                           bool rebuild_sources) {
   std::map<std::string, Impl::Slot> current;
   {
     std::lock_guard lock(impl_->mutex);
@@ -334,7 +340,8 @@ Status Engine::reconfigure(std::vector<config::TargetConfig> targets, calendar::
     std::lock_guard lock(impl_->mutex);
     for (auto& [metric, slot] : made) {
       auto it = impl_->slots.find(metric);
-      if (it != impl_->slots.end() && it->second.worker == slot.worker) slot = it->second;  // keep busy/next_due
+      if (it != impl_->slots.end() && it->second.worker == slot.worker)
+        slot = it->second;  // keep busy/next_due
     }
     impl_->slots = std::move(made);
     impl_->order.clear();

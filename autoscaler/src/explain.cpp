@@ -13,7 +13,9 @@ namespace prescale::autoscaler {
 
 namespace {
 
-std::string number(double value) { return std::isfinite(value) ? fmt::format("{:.6g}", value) : "none"; }
+std::string number(double value) {
+  return std::isfinite(value) ? fmt::format("{:.6g}", value) : "none";
+}
 
 std::string duration(std::int64_t seconds) {
   if (seconds < 0) seconds = -seconds;
@@ -50,8 +52,8 @@ std::string format_utc(std::int64_t unix_seconds) {
   return text;
 }
 
-Expected<DecisionInForce> decision_in_force(const std::vector<DecisionRecord>& records, std::string_view target,
-                                            std::int64_t at_unix) {
+Expected<DecisionInForce> decision_in_force(const std::vector<DecisionRecord>& records,
+                                            std::string_view target, std::int64_t at_unix) {
   std::vector<const DecisionRecord*> mine;
   std::set<std::string> known;
   for (const auto& r : records) {
@@ -61,17 +63,20 @@ Expected<DecisionInForce> decision_in_force(const std::vector<DecisionRecord>& r
   if (mine.empty()) {
     std::string list;
     for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
-    return make_error(fmt::format("no decision records for target '{}' (targets with records: {})", target,
-                                  list.empty() ? "none" : list));
+    return make_error(fmt::format("no decision records for target '{}' (targets with records: {})",
+                                  target, list.empty() ? "none" : list));
   }
   // Stable: records of one tick keep the order they were made in.
-  std::stable_sort(mine.begin(), mine.end(),
-                   [](const DecisionRecord* a, const DecisionRecord* b) { return a->time_unix < b->time_unix; });
-  auto after = std::upper_bound(mine.begin(), mine.end(), at_unix,
-                                [](std::int64_t t, const DecisionRecord* r) { return t < r->time_unix; });
+  std::stable_sort(mine.begin(), mine.end(), [](const DecisionRecord* a, const DecisionRecord* b) {
+    return a->time_unix < b->time_unix;
+  });
+  auto after =
+      std::upper_bound(mine.begin(), mine.end(), at_unix,
+                       [](std::int64_t t, const DecisionRecord* r) { return t < r->time_unix; });
   if (after == mine.begin())
-    return make_error(fmt::format("target '{}' has no decision at or before {}: its first record is at {}", target,
-                                  format_utc(at_unix), format_utc(mine.front()->time_unix)));
+    return make_error(
+        fmt::format("target '{}' has no decision at or before {}: its first record is at {}",
+                    target, format_utc(at_unix), format_utc(mine.front()->time_unix)));
   DecisionInForce out;
   out.record = **(after - 1);
   if (after - 1 != mine.begin()) out.previous = **(after - 2);
@@ -86,49 +91,56 @@ std::string explain_text(const DecisionInForce& decision, std::int64_t at_unix) 
     out += fmt::format("  {:<13}{}\n", label, text);
   };
   out += fmt::format("Decision in force for {} at {}\n", r.target, when(at_unix, tz));
-  line("decided", fmt::format("{}, {} before ({} record)", when(r.time_unix, tz), duration(at_unix - r.time_unix),
-                              to_string(r.kind)));
+  line("decided", fmt::format("{}, {} before ({} record)", when(r.time_unix, tz),
+                              duration(at_unix - r.time_unix), to_string(r.kind)));
   std::string served = number(r.served);
   if (std::isfinite(r.previous_served))
-    served += fmt::format(" (was {}{})", number(r.previous_served), percent_change(r.previous_served, r.served));
+    served += fmt::format(" (was {}{})", number(r.previous_served),
+                          percent_change(r.previous_served, r.served));
   if (r.replicas) served += fmt::format(", {} replicas", number(*r.replicas));
   line("served", served);
   line("why", r.reason);
   if (!r.event.empty()) line("calendar", r.event);
   line("observed", number(r.observed));
   if (std::isfinite(r.forecast)) {
-    std::string f = fmt::format("{} (quantile {:g}, the highest over the next {}", number(r.forecast), r.quantile,
-                                duration(r.lead_seconds));
+    std::string f = fmt::format("{} (quantile {:g}, the highest over the next {}",
+                                number(r.forecast), r.quantile, duration(r.lead_seconds));
     if (r.peak_unix) f += fmt::format(", peaking at {}", when(r.peak_unix, tz));
     line("forecast", f + ")");
   } else {
     line("forecast", "none (no forecast in use)");
   }
   if (!r.fallback_reason.empty()) {
-    line("comparison", "in fallback: the observed value is served alone (" + r.fallback_reason + ")");
+    line("comparison",
+         "in fallback: the observed value is served alone (" + r.fallback_reason + ")");
   } else if (std::isfinite(r.observed) && std::isfinite(r.forecast)) {
     if (r.forecast > r.observed) {
-      line("comparison", fmt::format("the forecast is {} above the observed load{}: the forecast set the value",
-                                     number(r.forecast - r.observed), percent_change(r.observed, r.forecast)));
+      line("comparison",
+           fmt::format("the forecast is {} above the observed load{}: the forecast set the value",
+                       number(r.forecast - r.observed), percent_change(r.observed, r.forecast)));
     } else {
-      line("comparison", fmt::format("the observed load is {} above the forecast: the observed value was served",
-                                     number(r.observed - r.forecast)));
+      line("comparison",
+           fmt::format("the observed load is {} above the forecast: the observed value was served",
+                       number(r.observed - r.forecast)));
     }
   }
   if (!r.model.empty()) {
     std::string model = r.model;
-    if (r.backtest_mase) model += fmt::format(" (backtest MASE {:.3f} against seasonal naive)", *r.backtest_mase);
+    if (r.backtest_mase)
+      model += fmt::format(" (backtest MASE {:.3f} against seasonal naive)", *r.backtest_mase);
     line("model", model);
     if (r.fitted_at_unix)
-      line("fitted", fmt::format("{} on data {} .. {} ({})", format_utc(r.fitted_at_unix), format_utc(r.data_start_unix),
-                                 format_utc(r.data_end_unix), duration(r.data_end_unix - r.data_start_unix)));
+      line("fitted", fmt::format("{} on data {} .. {} ({})", format_utc(r.fitted_at_unix),
+                                 format_utc(r.data_start_unix), format_utc(r.data_end_unix),
+                                 duration(r.data_end_unix - r.data_start_unix)));
     // A regression model has dozens: show the first ones, the digest covers all.
     constexpr std::size_t kShown = 10;
     std::string parameters;
     std::size_t shown = 0;
     for (const auto& [name, value] : r.parameters) {
       if (shown++ == kShown) {
-        parameters += fmt::format(" ... and {} more (--json lists them)", r.parameters.size() - kShown);
+        parameters +=
+            fmt::format(" ... and {} more (--json lists them)", r.parameters.size() - kShown);
         break;
       }
       parameters += fmt::format("{}{}={:.4g}", parameters.empty() ? "" : " ", name, value);
@@ -142,8 +154,8 @@ std::string explain_text(const DecisionInForce& decision, std::int64_t at_unix) 
   if (std::isfinite(r.anomaly_score))
     line("anomaly", fmt::format("score {:+.2f} sigma, {}", r.anomaly_score,
                                 r.outside_interval
-                                    ? fmt::format("outside the prediction interval for {} step{}", r.outside_steps,
-                                                  r.outside_steps == 1 ? "" : "s")
+                                    ? fmt::format("outside the prediction interval for {} step{}",
+                                                  r.outside_steps, r.outside_steps == 1 ? "" : "s")
                                     : std::string("inside the prediction interval")));
 
   if (!decision.previous) {
@@ -151,23 +163,27 @@ std::string explain_text(const DecisionInForce& decision, std::int64_t at_unix) 
     return out;
   }
   const auto& p = *decision.previous;
-  out += fmt::format("\nSince the previous decision ({}, {} earlier, {} record: {}):\n", when(p.time_unix, tz),
-                     duration(r.time_unix - p.time_unix), to_string(p.kind), p.reason);
+  out += fmt::format("\nSince the previous decision ({}, {} earlier, {} record: {}):\n",
+                     when(p.time_unix, tz), duration(r.time_unix - p.time_unix), to_string(p.kind),
+                     p.reason);
   std::size_t changes = 0;
   auto change = [&](const std::string& text) {
     out += "  - " + text + "\n";
     ++changes;
   };
   if (p.served != r.served)
-    change(fmt::format("served {} -> {}{}", number(p.served), number(r.served), percent_change(p.served, r.served)));
+    change(fmt::format("served {} -> {}{}", number(p.served), number(r.served),
+                       percent_change(p.served, r.served)));
   if (p.observed != r.observed && (std::isfinite(p.observed) || std::isfinite(r.observed)))
     change(fmt::format("observed {} -> {}", number(p.observed), number(r.observed)));
   if (p.forecast != r.forecast && (std::isfinite(p.forecast) || std::isfinite(r.forecast)))
     change(fmt::format("forecast {} -> {}", number(p.forecast), number(r.forecast)));
   if (p.model != r.model)
-    change(fmt::format("model {} -> {}", p.model.empty() ? "none" : p.model, r.model.empty() ? "none" : r.model));
+    change(fmt::format("model {} -> {}", p.model.empty() ? "none" : p.model,
+                       r.model.empty() ? "none" : r.model));
   else if (p.parameters_digest != r.parameters_digest)
-    change(fmt::format("refitted: parameters digest {} -> {}", p.parameters_digest, r.parameters_digest));
+    change(fmt::format("refitted: parameters digest {} -> {}", p.parameters_digest,
+                       r.parameters_digest));
   if (p.backtest_mase != r.backtest_mase && p.backtest_mase && r.backtest_mase)
     change(fmt::format("backtest MASE {:.3f} -> {:.3f}", *p.backtest_mase, *r.backtest_mase));
   if (p.fallback_reason != r.fallback_reason)

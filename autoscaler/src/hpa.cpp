@@ -23,7 +23,9 @@ bool in_window(std::int64_t timestamp, std::int64_t now, std::int64_t window_sec
 
 // Quantity.MilliValue() rounds up; metric values and targets reach the
 // controller as milli-quantities.
-double to_milli(double value) { return std::ceil(value * 1000.0 - 1e-6); }
+double to_milli(double value) {
+  return std::ceil(value * 1000.0 - 1e-6);
+}
 
 std::int32_t ceil_to_int32(double value) {
   if (!(value < static_cast<double>(kInt32Max))) return kInt32Max;
@@ -60,8 +62,8 @@ Status validate_rules(const std::optional<ScalingRules>& rules, const std::strin
   for (std::size_t i = 0; i < rules->policies.size(); ++i) {
     const auto& policy = rules->policies[i];
     if (policy.value <= 0) {
-      return make_error(fmt::format("{}.policies[{}].value: {} must be greater than 0", path, i,
-                                    policy.value));
+      return make_error(
+          fmt::format("{}.policies[{}].value: {} must be greater than 0", path, i, policy.value));
     }
     if (policy.period_seconds <= 0 || policy.period_seconds > 1800) {
       return make_error(fmt::format("{}.policies[{}].periodSeconds: {} is outside 1 .. 1800", path,
@@ -75,9 +77,12 @@ Status validate_rules(const std::optional<ScalingRules>& rules, const std::strin
 
 std::string_view to_string(SelectPolicy policy) {
   switch (policy) {
-    case SelectPolicy::max: return "Max";
-    case SelectPolicy::min: return "Min";
-    case SelectPolicy::disabled: return "Disabled";
+    case SelectPolicy::max:
+      return "Max";
+    case SelectPolicy::min:
+      return "Min";
+    case SelectPolicy::disabled:
+      return "Disabled";
   }
   return "?";
 }
@@ -176,7 +181,8 @@ std::int32_t scale_up_limit_with_rules(std::int32_t current_replicas,
   const bool pick_min = rules.select_policy == SelectPolicy::min;
   std::int32_t result = pick_min ? kInt32Max : kInt32Min;
   for (const auto& policy : rules.policies) {
-    const std::int32_t added = replicas_change_per_period(policy.period_seconds, scale_up_events, now);
+    const std::int32_t added =
+        replicas_change_per_period(policy.period_seconds, scale_up_events, now);
     const std::int32_t deleted =
         replicas_change_per_period(policy.period_seconds, scale_down_events, now);
     const std::int32_t period_start = current_replicas - added + deleted;
@@ -201,7 +207,8 @@ std::int32_t scale_down_limit_with_rules(std::int32_t current_replicas,
   const bool pick_min_change = rules.select_policy == SelectPolicy::min;
   std::int32_t result = pick_min_change ? kInt32Min : kInt32Max;
   for (const auto& policy : rules.policies) {
-    const std::int32_t added = replicas_change_per_period(policy.period_seconds, scale_up_events, now);
+    const std::int32_t added =
+        replicas_change_per_period(policy.period_seconds, scale_up_events, now);
     const std::int32_t deleted =
         replicas_change_per_period(policy.period_seconds, scale_down_events, now);
     const std::int32_t period_start = current_replicas - added + deleted;
@@ -245,8 +252,7 @@ HpaController::HpaController(HpaSpec spec)
       scale_down_(resolve_scale_down(spec_.behavior ? spec_.behavior->scale_down : std::nullopt,
                                      spec_.downscale_stabilization_seconds)) {}
 
-std::int32_t HpaController::stabilize_recommendation(std::int32_t prenormalized,
-                                                     std::int64_t now) {
+std::int32_t HpaController::stabilize_recommendation(std::int32_t prenormalized, std::int64_t now) {
   std::int32_t max_recommendation = prenormalized;
   std::optional<std::size_t> old_index;
   for (std::size_t i = 0; i < recommendations.size(); ++i) {
@@ -369,8 +375,8 @@ HpaDecision HpaController::reconcile(std::int64_t now, const ScaleObservation& o
     std::int32_t metric_replicas = 0;
     std::size_t invalid = 0;
     for (std::size_t i = 0; i < spec_.metrics.size(); ++i) {
-      const double value = i < observation.metric_values.size() ? observation.metric_values[i]
-                                                                 : std::nan("");
+      const double value =
+          i < observation.metric_values.size() ? observation.metric_values[i] : std::nan("");
       if (!std::isfinite(value) || value < 0) {
         ++invalid;
         continue;
@@ -403,7 +409,8 @@ HpaDecision HpaController::reconcile(std::int64_t now, const ScaleObservation& o
         normalized.reason = "ScaleDownStabilized";
       }
     } else {
-      const std::int32_t stabilized = stabilize_recommendation_with_behaviors(current, desired, now);
+      const std::int32_t stabilized =
+          stabilize_recommendation_with_behaviors(current, desired, now);
       normalized = convert_desired_replicas_with_behavior_rate(current, stabilized, now);
       if (stabilized != desired && normalized.reason == "DesiredWithinRange") {
         normalized.reason = desired >= current ? "ScaleUpStabilized" : "ScaleDownStabilized";

@@ -47,7 +47,8 @@ void reject_unknown_keys(const YAML::Node& node, const std::string& path,
 }
 
 std::int32_t read_int(const YAML::Node& node, const std::string& path) {
-  if (!node.IsScalar()) throw YamlError{fmt::format("{}: expected an integer{}", path, where(node))};
+  if (!node.IsScalar())
+    throw YamlError{fmt::format("{}: expected an integer{}", path, where(node))};
   const auto text = node.Scalar();
   try {
     std::size_t used = 0;
@@ -71,7 +72,8 @@ ScalingRules read_rules(const YAML::Node& node, const std::string& path) {
   }
   if (const auto select = node["selectPolicy"]) {
     const auto select_path = join(path, "selectPolicy");
-    if (!select.IsScalar()) throw YamlError{fmt::format("{}: expected Max, Min or Disabled", select_path)};
+    if (!select.IsScalar())
+      throw YamlError{fmt::format("{}: expected Max, Min or Disabled", select_path)};
     const auto text = select.Scalar();
     if (text == "Max") {
       rules.select_policy = SelectPolicy::max;
@@ -80,19 +82,20 @@ ScalingRules read_rules(const YAML::Node& node, const std::string& path) {
     } else if (text == "Disabled") {
       rules.select_policy = SelectPolicy::disabled;
     } else {
-      throw YamlError{fmt::format("{}: '{}' is not Max, Min or Disabled{}", select_path, text,
-                                  where(select))};
+      throw YamlError{
+          fmt::format("{}: '{}' is not Max, Min or Disabled{}", select_path, text, where(select))};
     }
   }
   if (const auto policies = node["policies"]) {
     const auto policies_path = join(path, "policies");
     if (!policies.IsSequence()) {
-      throw YamlError{fmt::format("{}: expected a list of policies{}", policies_path, where(policies))};
+      throw YamlError{
+          fmt::format("{}: expected a list of policies{}", policies_path, where(policies))};
     }
     // The API server rejects an explicit empty list (only an absent one defaults).
     if (policies.size() == 0) {
-      throw YamlError{fmt::format("{}: must specify at least one policy{}", policies_path,
-                                  where(policies))};
+      throw YamlError{
+          fmt::format("{}: must specify at least one policy{}", policies_path, where(policies))};
     }
     for (std::size_t i = 0; i < policies.size(); ++i) {
       const auto item = policies[i];

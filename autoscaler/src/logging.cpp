@@ -10,10 +10,14 @@ namespace prescale::autoscaler {
 
 std::string_view to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warning: return "warning";
-    case LogLevel::error: return "error";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::error:
+      return "error";
   }
   return "info";
 }
@@ -33,11 +37,21 @@ std::string json_string(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += fmt::format("\\u{:04x}", c);
@@ -68,15 +82,17 @@ std::string text_value(const LogRecord::Value& value) {
 }  // namespace
 
 std::string format_text(const LogRecord& record, std::int64_t unix_millis) {
-  std::string line = fmt::format("{} {:<7} {}", iso_time(unix_millis), to_string(record.level),
-                                 record.message);
-  for (const auto& [key, value] : record.fields) line += fmt::format(" {}={}", key, text_value(value));
+  std::string line =
+      fmt::format("{} {:<7} {}", iso_time(unix_millis), to_string(record.level), record.message);
+  for (const auto& [key, value] : record.fields)
+    line += fmt::format(" {}={}", key, text_value(value));
   return line;
 }
 
 std::string format_json(const LogRecord& record, std::int64_t unix_millis) {
-  std::string line = fmt::format("{{\"ts\":\"{}\",\"level\":\"{}\",\"msg\":{}", iso_time(unix_millis),
-                                 to_string(record.level), json_string(record.message));
+  std::string line =
+      fmt::format("{{\"ts\":\"{}\",\"level\":\"{}\",\"msg\":{}", iso_time(unix_millis),
+                  to_string(record.level), json_string(record.message));
   for (const auto& [key, value] : record.fields) {
     line += "," + json_string(key) + ":";
     if (const auto* s = std::get_if<std::string>(&value)) {

@@ -12,7 +12,7 @@
 namespace prescale::autoscaler {
 
 Expected<forecast::Series> RecordedSource::fetch(std::int64_t start_unix, std::int64_t end_unix,
-                                                std::int64_t step_seconds) {
+                                                 std::int64_t step_seconds) {
   if (step_seconds != series_.step_seconds)
     return make_error(fmt::format("{}: asked step {}s of a {}s series", description_, step_seconds,
                                   series_.step_seconds));
@@ -45,14 +45,18 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
       align(options.start_unix ? options.start_unix : series.start_unix + target.history_seconds);
   const std::int64_t end = options.end_unix ? options.end_unix : series.end_unix() + step;
   if (start >= end)
-    return make_error(fmt::format("replay: nothing to replay (start {} >= end {}; the series spans "
-                                  "{} to {})",
-                                  start, end, series.start_unix, series.end_unix()));
+    return make_error(
+        fmt::format("replay: nothing to replay (start {} >= end {}; the series spans "
+                    "{} to {})",
+                    start, end, series.start_unix, series.end_unix()));
 
   ReplayClock clock(static_cast<double>(start));
-  calendar::CalendarSet calendars = options.calendars ? *options.calendars : calendar::CalendarSet();
-  SourceFactory sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
-    return std::unique_ptr<source::Source>(std::make_unique<RecordedSource>(series, clock, "recorded series (replay)"));
+  calendar::CalendarSet calendars =
+      options.calendars ? *options.calendars : calendar::CalendarSet();
+  SourceFactory sources =
+      [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
+    return std::unique_ptr<source::Source>(
+        std::make_unique<RecordedSource>(series, clock, "recorded series (replay)"));
   };
   EngineOptions engine_options;
   engine_options.tick_threads = 0;  // inline: deterministic, fits on the engine's schedule
@@ -93,7 +97,8 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
     out.lead_upper = banded ? window.quantile(last, p) : nan;
     // A report not renewed at t (no tick was due) must not repeat its records.
     if (!report->decisions.empty() && report->decisions.front().time_unix == t)
-      result.decisions.insert(result.decisions.end(), report->decisions.begin(), report->decisions.end());
+      result.decisions.insert(result.decisions.end(), report->decisions.begin(),
+                              report->decisions.end());
     if (out.refitted) {
       ++result.fits;
       result.fit_seconds_total += report->status.fit_seconds;
@@ -103,8 +108,8 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
   return result;
 }
 
-ForecastBand lead_time_band(const ReplayResult& replayed, std::int64_t start_unix, std::int64_t step_seconds,
-                            std::size_t count) {
+ForecastBand lead_time_band(const ReplayResult& replayed, std::int64_t start_unix,
+                            std::int64_t step_seconds, std::size_t count) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   ForecastBand band;
   band.mean.assign(count, nan);

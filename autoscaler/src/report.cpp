@@ -58,7 +58,9 @@ std::optional<std::size_t> run_index(const SimulationResult& result, const std::
   return std::nullopt;
 }
 
-std::string duration_text(std::int64_t seconds) { return config::format_duration(seconds); }
+std::string duration_text(std::int64_t seconds) {
+  return config::format_duration(seconds);
+}
 
 }  // namespace
 
@@ -138,7 +140,8 @@ TimePlot trace_plot(const SimulationResult& result, std::size_t begin, std::size
   }
   const auto& forecast = result.forecast;
   if (!forecast.lower.empty() && !forecast.upper.empty()) {
-    plot.bands.push_back({"forecast interval, one lead time ahead", "#60a5fa", forecast.lower, forecast.upper, 0.22});
+    plot.bands.push_back({"forecast interval, one lead time ahead", "#60a5fa", forecast.lower,
+                          forecast.upper, 0.22});
   }
   plot.lines.push_back({"demand", "#111827", result.demand, LineStyle::line, 1.6});
   if (!forecast.mean.empty()) {
@@ -150,7 +153,8 @@ TimePlot trace_plot(const SimulationResult& result, std::size_t begin, std::size
     std::vector<double> capacity;
     capacity.reserve(result.steps());
     for (double ready : result.timelines[r].ready) capacity.push_back(ready * per_replica);
-    plot.lines.push_back({name + " ready capacity", style.color, std::move(capacity), style.style, 1.6});
+    plot.lines.push_back(
+        {name + " ready capacity", style.color, std::move(capacity), style.style, 1.6});
   }
   return plot;
 }
@@ -177,9 +181,10 @@ void write_timeline_csv(std::ostream& out, const SimulationResult& result,
     const std::int64_t t = result.time_at(i);
     std::string utc_text = format_local_iso(t, utc);
     utc_text.replace(utc_text.size() - 6, 6, "Z");
-    out << utc_text << ',' << format_local_iso(t, zone) << ',' << csv_number(result.demand[i]) << ','
-        << csv_number(at(result.forecast.mean, i)) << ',' << csv_number(at(result.forecast.lower, i))
-        << ',' << csv_number(at(result.forecast.upper, i));
+    out << utc_text << ',' << format_local_iso(t, zone) << ',' << csv_number(result.demand[i])
+        << ',' << csv_number(at(result.forecast.mean, i)) << ','
+        << csv_number(at(result.forecast.lower, i)) << ','
+        << csv_number(at(result.forecast.upper, i));
     for (const auto& timeline : result.timelines) {
       out << ',' << csv_number(timeline.served[i]) << ',' << timeline.replicas[i] << ','
           << csv_number(timeline.ready[i]) << ',' << csv_number(timeline.violation_seconds[i]);
@@ -189,13 +194,14 @@ void write_timeline_csv(std::ostream& out, const SimulationResult& result,
 }
 
 std::string format_summary_table(const SimulationResult& result) {
-  const std::vector<std::string> headers = {"run",          "SLO violation min", "unserved requests",
-                                            "replica-hours", "over-prov. replica-h", "scale events",
-                                            "peak replicas"};
+  const std::vector<std::string> headers = {
+      "run",           "SLO violation min",    "unserved requests",
+      "replica-hours", "over-prov. replica-h", "scale events",
+      "peak replicas"};
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : result.summaries) {
-    rows.push_back({s.name, fmt::format("{:.1f}", s.slo_violation_minutes), grouped(s.unserved_requests),
-                    fmt::format("{:.1f}", s.replica_hours),
+    rows.push_back({s.name, fmt::format("{:.1f}", s.slo_violation_minutes),
+                    grouped(s.unserved_requests), fmt::format("{:.1f}", s.replica_hours),
                     fmt::format("{:.1f}", s.overprovisioned_replica_hours),
                     fmt::format("{} ({} up, {} down)", s.scale_events, s.scale_ups, s.scale_downs),
                     fmt::format("{}", s.peak_replicas)});
@@ -223,7 +229,8 @@ std::string render_report_html(const SimulationResult& result, const ReportOptio
   const auto& config = result.config;
   const auto& zone = options.zone;
   const std::int64_t end_unix = result.time_at(result.steps());
-  std::string html = fmt::format(R"(<!DOCTYPE html>
+  std::string html = fmt::format(
+      R"(<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -270,22 +277,21 @@ std::string render_report_html(const SimulationResult& result, const ReportOptio
   <div class="fact"><b>HPA</b>{hpa}</div>
 </div>
 )",
-                                 fmt::arg("title", xml_escape(options.title)),
-                                 fmt::arg("trace", xml_escape(options.trace_name)),
-                                 fmt::arg("from", format_local_minute(config.start_unix, zone)),
-                                 fmt::arg("to", format_local_minute(end_unix, zone)),
-                                 fmt::arg("zone", xml_escape(zone.name())),
-                                 fmt::arg("steps", grouped(static_cast<double>(result.steps()))),
-                                 fmt::arg("step", duration_text(config.step_seconds)),
-                                 fmt::arg("missing", result.missing_steps == 0
-                                                         ? std::string{}
-                                                         : fmt::format(", {} missing", result.missing_steps)),
-                                 fmt::arg("capacity", format_axis_number(config.capacity_per_replica)),
-                                 fmt::arg("startup", duration_text(config.startup_seconds)),
-                                 fmt::arg("min", config.min_replicas), fmt::arg("max", config.max_replicas),
-                                 fmt::arg("hpa", xml_escape(options.hpa_description.empty()
-                                                                ? "sync 15 s, tolerance 0.1"
-                                                                : options.hpa_description)));
+      fmt::arg("title", xml_escape(options.title)),
+      fmt::arg("trace", xml_escape(options.trace_name)),
+      fmt::arg("from", format_local_minute(config.start_unix, zone)),
+      fmt::arg("to", format_local_minute(end_unix, zone)),
+      fmt::arg("zone", xml_escape(zone.name())),
+      fmt::arg("steps", grouped(static_cast<double>(result.steps()))),
+      fmt::arg("step", duration_text(config.step_seconds)),
+      fmt::arg("missing", result.missing_steps == 0
+                              ? std::string{}
+                              : fmt::format(", {} missing", result.missing_steps)),
+      fmt::arg("capacity", format_axis_number(config.capacity_per_replica)),
+      fmt::arg("startup", duration_text(config.startup_seconds)),
+      fmt::arg("min", config.min_replicas), fmt::arg("max", config.max_replicas),
+      fmt::arg("hpa", xml_escape(options.hpa_description.empty() ? "sync 15 s, tolerance 0.1"
+                                                                 : options.hpa_description)));
   for (const auto& note : options.notes) {
     html += fmt::format("<p class=\"note\">{}</p>\n", xml_escape(note));
   }
@@ -293,24 +299,29 @@ std::string render_report_html(const SimulationResult& result, const ReportOptio
   // Summary table, with changes relative to the reactive HPA.
   const auto reactive = run_index(result, "reactive");
   double best_violation = std::numeric_limits<double>::infinity();
-  for (const auto& s : result.summaries) best_violation = std::min(best_violation, s.slo_violation_minutes);
-  html += "<h2>Summary</h2>\n<table>\n<thead><tr><th>run</th><th>SLO violation (min)</th>"
-          "<th>unserved requests</th><th>replica-hours</th><th>over-provisioned replica-hours</th>"
-          "<th>scale events</th><th>peak replicas</th></tr></thead>\n<tbody>\n";
+  for (const auto& s : result.summaries)
+    best_violation = std::min(best_violation, s.slo_violation_minutes);
+  html +=
+      "<h2>Summary</h2>\n<table>\n<thead><tr><th>run</th><th>SLO violation (min)</th>"
+      "<th>unserved requests</th><th>replica-hours</th><th>over-provisioned replica-hours</th>"
+      "<th>scale events</th><th>peak replicas</th></tr></thead>\n<tbody>\n";
   for (std::size_t r = 0; r < result.summaries.size(); ++r) {
     const auto& s = result.summaries[r];
     const RunSummary* base = reactive && *reactive != r ? &result.summaries[*reactive] : nullptr;
     auto delta = [&](double value, double base_value) {
       if (!base) return std::string{};
       const auto text = relative(value, base_value);
-      return text.empty() ? std::string{} : fmt::format("<span class=\"delta\">{} vs reactive</span>", text);
+      return text.empty() ? std::string{}
+                          : fmt::format("<span class=\"delta\">{} vs reactive</span>", text);
     };
     html += fmt::format(
         "<tr><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td>"
-        "<td{}>{:.1f}{}</td><td>{}{}</td><td>{:.1f}{}</td><td>{:.1f}</td><td>{} <span class=\"delta\">{} up · {} down</span></td><td>{}</td></tr>\n",
+        "<td{}>{:.1f}{}</td><td>{}{}</td><td>{:.1f}{}</td><td>{:.1f}</td><td>{} <span "
+        "class=\"delta\">{} up · {} down</span></td><td>{}</td></tr>\n",
         style_of(s.name, r).color, xml_escape(s.name),
         s.slo_violation_minutes == best_violation ? " class=\"best\"" : "", s.slo_violation_minutes,
-        base ? delta(s.slo_violation_minutes, base->slo_violation_minutes) : "", grouped(s.unserved_requests),
+        base ? delta(s.slo_violation_minutes, base->slo_violation_minutes) : "",
+        grouped(s.unserved_requests),
         base ? delta(s.unserved_requests, base->unserved_requests) : "", s.replica_hours,
         base ? delta(s.replica_hours, base->replica_hours) : "", s.overprovisioned_replica_hours,
         s.scale_events, s.scale_ups, s.scale_downs, s.peak_replicas);
@@ -318,13 +329,17 @@ std::string render_report_html(const SimulationResult& result, const ReportOptio
   html += "</tbody>\n</table>\n";
 
   html += "<h2>Full trace</h2>\n<figure>\n";
-  html += render_time_plot_svg(trace_plot(result, 0, result.steps(), "Demand and ready capacity", "full"), zone);
-  html += "<figcaption>Ready capacity = ready pods × capacity per replica (pods still starting do not serve). "
-          "Shaded: time with demand above a run's ready capacity.</figcaption>\n</figure>\n";
+  html += render_time_plot_svg(
+      trace_plot(result, 0, result.steps(), "Demand and ready capacity", "full"), zone);
+  html +=
+      "<figcaption>Ready capacity = ready pods × capacity per replica (pods still starting do not "
+      "serve). "
+      "Shaded: time with demand above a run's ready capacity.</figcaption>\n</figure>\n";
 
   // Zoomed plots of the surges where the reactive HPA (or the first run) fell short.
   const std::size_t focus = reactive.value_or(0);
-  const auto windows = worst_windows(result, focus, options.zoom_windows, default_zoom_steps(result));
+  const auto windows =
+      worst_windows(result, focus, options.zoom_windows, default_zoom_steps(result));
   html += fmt::format("<h2>Worst surges for the {} run</h2>\n",
                       xml_escape(result.summaries.empty() ? "" : result.summaries[focus].name));
   if (windows.empty()) {
@@ -335,12 +350,14 @@ std::string render_report_html(const SimulationResult& result, const ReportOptio
     std::string per_run;
     for (std::size_t r = 0; r < result.timelines.size(); ++r) {
       double seconds = 0;
-      for (std::size_t i = window.begin; i < window.end; ++i) seconds += result.timelines[r].violation_seconds[i];
-      per_run += fmt::format("{}{}: {:.1f} min", per_run.empty() ? "" : " · ", result.summaries[r].name,
-                             seconds / 60.0);
+      for (std::size_t i = window.begin; i < window.end; ++i)
+        seconds += result.timelines[r].violation_seconds[i];
+      per_run += fmt::format("{}{}: {:.1f} min", per_run.empty() ? "" : " · ",
+                             result.summaries[r].name, seconds / 60.0);
     }
-    const auto title = fmt::format("{} → {}", format_local_minute(result.time_at(window.begin), zone),
-                                   format_local_minute(result.time_at(window.end), zone));
+    const auto title =
+        fmt::format("{} → {}", format_local_minute(result.time_at(window.begin), zone),
+                    format_local_minute(result.time_at(window.end), zone));
     html += "<figure>\n";
     html += render_time_plot_svg(
         trace_plot(result, window.begin, window.end, fmt::format("Surge {} · {}", w + 1, title),
@@ -361,8 +378,10 @@ std::string render_report_html(const SimulationResult& result, const ReportOptio
 <dt>over-provisioned</dt><dd>Ready capacity above demand, counted in replicas, over time.</dd>
 </dl>
 )";
-  html += fmt::format("<footer>Generated by {} · HPA model: Kubernetes autoscaling/v2 (sync 15 s, tolerance {:g}).</footer>\n",
-                      xml_escape(options.generator.empty() ? "prescale" : options.generator), config.tolerance);
+  html += fmt::format(
+      "<footer>Generated by {} · HPA model: Kubernetes autoscaling/v2 (sync 15 s, tolerance "
+      "{:g}).</footer>\n",
+      xml_escape(options.generator.empty() ? "prescale" : options.generator), config.tolerance);
   html += "</main>\n</body>\n</html>\n";
   return html;
 }

@@ -30,7 +30,8 @@ Status check_inputs(const SimulationConfig& config, std::span<const double> dema
     return make_error(fmt::format("startup: {} s must not be negative", config.startup_seconds));
   }
   if (config.sync_period_seconds <= 0) {
-    return make_error(fmt::format("sync period: {} s must be positive", config.sync_period_seconds));
+    return make_error(
+        fmt::format("sync period: {} s must be positive", config.sync_period_seconds));
   }
   if (demand.empty()) return make_error("demand: the trace is empty");
   if (runs.empty()) return make_error("runs: nothing to simulate");
@@ -45,8 +46,8 @@ Status check_inputs(const SimulationConfig& config, std::span<const double> dema
   }
   for (const auto* band : {&forecast.mean, &forecast.lower, &forecast.upper}) {
     if (!band->empty() && band->size() != demand.size()) {
-      return make_error(fmt::format("forecast: {} values for {} demand steps", band->size(),
-                                    demand.size()));
+      return make_error(
+          fmt::format("forecast: {} values for {} demand steps", band->size(), demand.size()));
     }
   }
   return Status::ok();
@@ -54,7 +55,8 @@ Status check_inputs(const SimulationConfig& config, std::span<const double> dema
 
 std::int32_t initial_replicas(const SimulationConfig& config, std::span<const double> demand) {
   const std::int32_t floor = std::max(config.min_replicas, 0);
-  if (config.initial_replicas > 0) return std::clamp(config.initial_replicas, floor, config.max_replicas);
+  if (config.initial_replicas > 0)
+    return std::clamp(config.initial_replicas, floor, config.max_replicas);
   for (double value : demand) {
     if (std::isfinite(value)) {
       const double needed = std::ceil(std::max(0.0, value) / config.capacity_per_replica);
@@ -86,7 +88,8 @@ RunOutcome replay(const SimulationConfig& config, std::span<const double> demand
   timeline.violation_seconds.assign(steps, 0.0);
   for (std::size_t i = 0; i < steps; ++i) {
     for (const auto& metric : run.metrics) {
-      if (std::isfinite(metric[i]) && !(metric[i] <= timeline.served[i])) timeline.served[i] = metric[i];
+      if (std::isfinite(metric[i]) && !(metric[i] <= timeline.served[i]))
+        timeline.served[i] = metric[i];
     }
   }
 
@@ -170,7 +173,8 @@ Expected<SimulationResult> simulate(const SimulationConfig& config, std::span<co
       spec.metrics.push_back(std::move(metric));
     }
     auto controller = HpaController::make(std::move(spec));
-    if (!controller) return make_error(fmt::format("run '{}': {}", run.name, controller.error().message));
+    if (!controller)
+      return make_error(fmt::format("run '{}': {}", run.name, controller.error().message));
     auto outcome = replay(config, demand, run, std::move(*controller));
     result.summaries.push_back(std::move(outcome.summary));
     result.timelines.push_back(std::move(outcome.timeline));
@@ -187,8 +191,8 @@ std::vector<double> observed_metric(std::span<const double> demand, std::size_t 
 std::vector<double> oracle_metric(std::span<const double> demand, std::int64_t step_seconds,
                                   std::int64_t lookahead_seconds) {
   const std::size_t n = demand.size();
-  const auto ahead = static_cast<std::size_t>(
-      std::max<std::int64_t>(0, (lookahead_seconds + step_seconds - 1) / std::max<std::int64_t>(1, step_seconds)));
+  const auto ahead = static_cast<std::size_t>(std::max<std::int64_t>(
+      0, (lookahead_seconds + step_seconds - 1) / std::max<std::int64_t>(1, step_seconds)));
   // Sliding-window max from the right with a monotonic deque of indices.
   std::vector<double> oracle(n, kNaN);
   std::deque<std::size_t> window;
@@ -209,7 +213,8 @@ RunSpec reactive_run(std::span<const double> demand, std::size_t lag_steps) {
 
 RunSpec predictive_run(std::span<const double> demand, std::vector<double> served,
                        std::size_t lag_steps) {
-  return RunSpec{"predictive", {"observed", "forecast"},
+  return RunSpec{"predictive",
+                 {"observed", "forecast"},
                  {observed_metric(demand, lag_steps), std::move(served)}};
 }
 

@@ -14,11 +14,12 @@ namespace {
 
 constexpr double kMarginLeft = 72;
 constexpr double kMarginRight = 24;
-constexpr double kTitleHeight = 34;   // above the legend rows
+constexpr double kTitleHeight = 34;  // above the legend rows
 constexpr double kLegendRow = 18;
 constexpr double kLegendGap = 10;     // legend to plot frame
 constexpr double kMarginBottom = 58;  // two-line time labels + axis title
-constexpr const char* kFont = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
+constexpr const char* kFont =
+    "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 constexpr std::array<const char*, 7> kWeekdays = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -58,7 +59,9 @@ double nice_step(double max_value, int ticks) {
   return 10 * magnitude;
 }
 
-std::string num(double v) { return fmt::format("{:.1f}", v); }
+std::string num(double v) {
+  return fmt::format("{:.1f}", v);
+}
 
 // Per pixel column, the values a column must show: min and max in index
 // order, so peaks survive decimation of long traces.
@@ -83,7 +86,8 @@ class Frame {
                        static_cast<double>(std::max<std::int64_t>(1, t_end_ - t_begin_)) * width_;
   }
   double x_of_step(double index) const {
-    return x_of_time(static_cast<double>(plot_.start_unix) + index * static_cast<double>(plot_.step_seconds));
+    return x_of_time(static_cast<double>(plot_.start_unix) +
+                     index * static_cast<double>(plot_.step_seconds));
   }
   double y_of(double value) const {
     return top_ + height_ - std::clamp(value / y_max_, 0.0, 1.05) * height_;
@@ -142,7 +146,8 @@ std::string line_path(const Frame& frame, const PlotLine& line) {
     } else if (bucket == 1) {
       add(frame.x_of_step(static_cast<double>(i) + 0.5), frame.y_of(lo));
     } else {
-      const double x = frame.x_of_step(static_cast<double>(i) + 0.5 * static_cast<double>(last - i));
+      const double x =
+          frame.x_of_step(static_cast<double>(i) + 0.5 * static_cast<double>(last - i));
       if (lo_at <= hi_at) {
         add(x, frame.y_of(lo));
         add(x, frame.y_of(hi));
@@ -209,9 +214,9 @@ std::string span_rects(const Frame& frame, const PlotSpans& spans) {
     const double x0 = frame.x_of_step(static_cast<double>(i));
     // At least one pixel wide, so a short violation on a long plot still shows.
     const double x1 = std::max(frame.x_of_step(static_cast<double>(j)), x0 + 1.0);
-    out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" fill-opacity=\"{}\"/>\n",
-                       num(x0), num(frame.top()), num(x1 - x0), num(frame.height()), spans.color,
-                       spans.opacity);
+    out += fmt::format(
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" fill-opacity=\"{}\"/>\n",
+        num(x0), num(frame.top()), num(x1 - x0), num(frame.height()), spans.color, spans.opacity);
     i = j;
   }
   return out;
@@ -231,8 +236,8 @@ double visible_max(const TimePlot& plot, std::size_t end) {
 
 std::string time_axis(const Frame& frame, const calendar::TimeZone& zone) {
   static constexpr std::array<std::int64_t, 17> kIntervals = {
-      60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
-      86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400, 91 * 86400};
+      60,    120,   300,   600,       900,       1800,       3600,       7200,      10800,
+      21600, 43200, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400, 91 * 86400};
   const std::int64_t span = std::max<std::int64_t>(1, frame.t_end() - frame.t_begin());
   const double max_ticks = std::max(2.0, frame.width() / 105.0);
   std::int64_t interval = kIntervals.back();
@@ -262,8 +267,8 @@ std::string time_axis(const Frame& frame, const calendar::TimeZone& zone) {
     const std::int64_t day = floor_div(zone.to_local(utc), 86400);
     const bool midnight = parts.hour == 0 && parts.minute == 0;
     out += fmt::format(
-        "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"{3}\" stroke-width=\"1\"/>\n", num(x),
-        num(frame.top()), num(frame.bottom() + 5),
+        "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"{3}\" stroke-width=\"1\"/>\n",
+        num(x), num(frame.top()), num(frame.bottom() + 5),
         midnight && interval < 86400 ? "#cbd5e1" : "#e5e7eb");
     std::string first, second;
     if (interval < 86400) {
@@ -275,15 +280,17 @@ std::string time_axis(const Frame& frame, const calendar::TimeZone& zone) {
     }
     previous_day = day;
     previous_year = parts.date.year;
-    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"tick\">{}</text>\n", num(x),
-                       num(frame.bottom() + 18), xml_escape(first));
+    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"tick\">{}</text>\n",
+                       num(x), num(frame.bottom() + 18), xml_escape(first));
     if (!second.empty()) {
-      out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"tick sub\">{}</text>\n",
-                         num(x), num(frame.bottom() + 32), xml_escape(second));
+      out += fmt::format(
+          "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"tick sub\">{}</text>\n", num(x),
+          num(frame.bottom() + 32), xml_escape(second));
     }
   }
-  out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"axis\">local time ({})</text>\n",
-                     num(frame.left() + frame.width()), num(frame.bottom() + 50), xml_escape(zone.name()));
+  out += fmt::format(
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"axis\">local time ({})</text>\n",
+      num(frame.left() + frame.width()), num(frame.bottom() + 50), xml_escape(zone.name()));
   return out;
 }
 
@@ -294,11 +301,20 @@ std::string xml_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -358,10 +374,12 @@ std::string render_time_plot_svg(const TimePlot& plot, const calendar::TimeZone&
     legend.push_back({LegendEntry::line, line.color, line.label, 1.0, line.style, 0, 0});
   }
   for (const auto& band : plot.bands) {
-    legend.push_back({LegendEntry::band, band.color, band.label, band.opacity, LineStyle::line, 0, 0});
+    legend.push_back(
+        {LegendEntry::band, band.color, band.label, band.opacity, LineStyle::line, 0, 0});
   }
   for (const auto& spans : plot.spans) {
-    legend.push_back({LegendEntry::spans, spans.color, spans.label, spans.opacity, LineStyle::line, 0, 0});
+    legend.push_back(
+        {LegendEntry::spans, spans.color, spans.label, spans.opacity, LineStyle::line, 0, 0});
   }
   const double legend_right = plot.width - kMarginRight;
   double legend_x = kMarginLeft;
@@ -380,10 +398,13 @@ std::string render_time_plot_svg(const TimePlot& plot, const calendar::TimeZone&
   const Frame frame(plot, end, y_max, top);
 
   std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} "
+      "{1}\" "
       "role=\"img\" aria-label=\"{2}\" font-family=\"{3}\">\n"
-      "<style>.tick{{font-size:11px;fill:#475569}} .sub{{fill:#64748b}} .axis{{font-size:11px;fill:#64748b}} "
-      ".title{{font-size:15px;font-weight:600;fill:#0f172a}} .legend{{font-size:12px;fill:#334155}}</style>\n"
+      "<style>.tick{{font-size:11px;fill:#475569}} .sub{{fill:#64748b}} "
+      ".axis{{font-size:11px;fill:#64748b}} "
+      ".title{{font-size:15px;font-weight:600;fill:#0f172a}} "
+      ".legend{{font-size:12px;fill:#334155}}</style>\n"
       "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n",
       plot.width, plot.height, xml_escape(plot.title), kFont);
   svg += fmt::format("<text x=\"{}\" y=\"22\" class=\"title\">{}</text>\n", num(frame.left()),
@@ -392,20 +413,24 @@ std::string render_time_plot_svg(const TimePlot& plot, const calendar::TimeZone&
   // Grid and y axis.
   for (double v = 0; v <= y_max + y_step * 0.01; v += y_step) {
     const double y = frame.y_of(v);
-    svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"1\"/>\n",
-                       num(frame.left()), num(y), num(frame.left() + frame.width()), num(y),
-                       v == 0 ? "#94a3b8" : "#eef2f7");
+    svg += fmt::format(
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"1\"/>\n",
+        num(frame.left()), num(y), num(frame.left() + frame.width()), num(y),
+        v == 0 ? "#94a3b8" : "#eef2f7");
     svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"tick\">{}</text>\n",
                        num(frame.left() - 8), num(y + 4), format_axis_number(v));
   }
   svg += fmt::format(
-      "<text transform=\"translate(16 {}) rotate(-90)\" text-anchor=\"middle\" class=\"axis\">{}</text>\n",
+      "<text transform=\"translate(16 {}) rotate(-90)\" text-anchor=\"middle\" "
+      "class=\"axis\">{}</text>\n",
       num(frame.top() + frame.height() / 2), xml_escape(plot.y_label));
   svg += time_axis(frame, zone);
 
   // Clip the data to the frame so decimated peaks never spill over the axes.
-  svg += fmt::format("<clipPath id=\"{}-frame\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath>\n",
-                     xml_escape(plot.id), num(frame.left()), num(frame.top() - 2), num(frame.width()), num(frame.height() + 2));
+  svg += fmt::format(
+      "<clipPath id=\"{}-frame\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath>\n",
+      xml_escape(plot.id), num(frame.left()), num(frame.top() - 2), num(frame.width()),
+      num(frame.height() + 2));
   svg += fmt::format("<g clip-path=\"url(#{}-frame)\">\n", xml_escape(plot.id));
   for (const auto& spans : plot.spans) svg += span_rects(frame, spans);
   for (const auto& band : plot.bands) svg += band_paths(frame, band);
@@ -413,25 +438,30 @@ std::string render_time_plot_svg(const TimePlot& plot, const calendar::TimeZone&
     const std::string path = line_path(frame, line);
     if (path.empty()) continue;
     svg += fmt::format(
-        "<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" stroke-linejoin=\"round\"{}/>\n", path,
-        line.color, line.width, line.style == LineStyle::dashed_step ? " stroke-dasharray=\"6 4\"" : "");
+        "<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" "
+        "stroke-linejoin=\"round\"{}/>\n",
+        path, line.color, line.width,
+        line.style == LineStyle::dashed_step ? " stroke-dasharray=\"6 4\"" : "");
   }
   svg += "</g>\n";
-  svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#cbd5e1\"/>\n",
-                     num(frame.left()), num(frame.top()), num(frame.width()), num(frame.height()));
+  svg += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#cbd5e1\"/>\n",
+      num(frame.left()), num(frame.top()), num(frame.width()), num(frame.height()));
 
   for (const auto& entry : legend) {
     const double x = entry.x, y = entry.y;
     if (entry.kind == LegendEntry::line) {
-      svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2.5\"{}/>\n",
-                         num(x), num(y), num(x + 18), num(y), entry.color,
-                         entry.style == LineStyle::dashed_step ? " stroke-dasharray=\"5 3\"" : "");
+      svg += fmt::format(
+          "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2.5\"{}/>\n",
+          num(x), num(y), num(x + 18), num(y), entry.color,
+          entry.style == LineStyle::dashed_step ? " stroke-dasharray=\"5 3\"" : "");
     } else {
-      svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"18\" height=\"10\" fill=\"{}\" fill-opacity=\"{}\"/>\n",
-                         num(x), num(y - 5), entry.color, std::max(0.35, entry.opacity));
+      svg += fmt::format(
+          "<rect x=\"{}\" y=\"{}\" width=\"18\" height=\"10\" fill=\"{}\" fill-opacity=\"{}\"/>\n",
+          num(x), num(y - 5), entry.color, std::max(0.35, entry.opacity));
     }
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" class=\"legend\">{}</text>\n", num(x + 24), num(y + 4),
-                       xml_escape(entry.label));
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" class=\"legend\">{}</text>\n", num(x + 24),
+                       num(y + 4), xml_escape(entry.label));
   }
   svg += "</svg>\n";
   return svg;

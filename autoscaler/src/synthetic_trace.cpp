@@ -69,7 +69,8 @@ class Random {
 // A uniform [0, 1) number fixed by the seed, a local date and a purpose, so
 // an event's size does not depend on where the trace starts.
 double draw_for_day(std::uint64_t seed, std::int64_t day, std::uint64_t purpose) {
-  const std::uint64_t key = splitmix64(seed ^ splitmix64(static_cast<std::uint64_t>(day) * 0x100000001B3ULL + purpose));
+  const std::uint64_t key =
+      splitmix64(seed ^ splitmix64(static_cast<std::uint64_t>(day) * 0x100000001B3ULL + purpose));
   return static_cast<double>(key >> 11) * 0x1.0p-53;
 }
 
@@ -127,7 +128,8 @@ std::string quote(std::string_view text) {
 }
 
 Status check_window(const TraceWindow& window, const char* what) {
-  if (window.end_unix <= window.start_unix) return make_error(std::string(what) + ": its end must be after its start");
+  if (window.end_unix <= window.start_unix)
+    return make_error(std::string(what) + ": its end must be after its start");
   return Status::ok();
 }
 
@@ -137,26 +139,30 @@ Expected<TraceKind> parse_trace_kind(std::string_view text) {
   if (text == "payments") return TraceKind::payments;
   if (text == "flat") return TraceKind::flat;
   if (text == "flat-spike") return TraceKind::flat_spike;
-  return make_error("unknown trace kind " + quote(text) + " (expected payments, flat or flat-spike)");
+  return make_error("unknown trace kind " + quote(text) +
+                    " (expected payments, flat or flat-spike)");
 }
 
 std::string_view to_string(TraceKind kind) {
   switch (kind) {
-    case TraceKind::payments: return "payments";
-    case TraceKind::flat: return "flat";
-    case TraceKind::flat_spike: return "flat-spike";
+    case TraceKind::payments:
+      return "payments";
+    case TraceKind::flat:
+      return "flat";
+    case TraceKind::flat_spike:
+      return "flat-spike";
   }
   return "payments";
 }
 
 const std::vector<CivilDate>& nyse_holidays() {
   static const std::vector<CivilDate> holidays = {
-      {2025, 1, 1},   {2025, 1, 9},  {2025, 1, 20}, {2025, 2, 17},  {2025, 4, 18}, {2025, 5, 26},
-      {2025, 6, 19},  {2025, 7, 4},  {2025, 9, 1},  {2025, 11, 27}, {2025, 12, 25},
-      {2026, 1, 1},   {2026, 1, 19}, {2026, 2, 16}, {2026, 4, 3},   {2026, 5, 25}, {2026, 6, 19},
-      {2026, 7, 3},   {2026, 9, 7},  {2026, 11, 26}, {2026, 12, 25},
-      {2027, 1, 1},   {2027, 1, 18}, {2027, 2, 15}, {2027, 3, 26},  {2027, 5, 31}, {2027, 6, 18},
-      {2027, 7, 5},   {2027, 9, 6},  {2027, 11, 25}, {2027, 12, 24}};
+      {2025, 1, 1},  {2025, 1, 9},   {2025, 1, 20},  {2025, 2, 17},  {2025, 4, 18},  {2025, 5, 26},
+      {2025, 6, 19}, {2025, 7, 4},   {2025, 9, 1},   {2025, 11, 27}, {2025, 12, 25}, {2026, 1, 1},
+      {2026, 1, 19}, {2026, 2, 16},  {2026, 4, 3},   {2026, 5, 25},  {2026, 6, 19},  {2026, 7, 3},
+      {2026, 9, 7},  {2026, 11, 26}, {2026, 12, 25}, {2027, 1, 1},   {2027, 1, 18},  {2027, 2, 15},
+      {2027, 3, 26}, {2027, 5, 31},  {2027, 6, 18},  {2027, 7, 5},   {2027, 9, 6},   {2027, 11, 25},
+      {2027, 12, 24}};
   return holidays;
 }
 
@@ -171,16 +177,25 @@ std::vector<CalendarDefinition> payments_calendar_definitions(const std::string&
   payroll.name = "payroll";
   payroll.time_zone = time_zone;
   payroll.business_days_from = "nyse";
+  payroll.events.push_back({"payroll-mid",
+                            DayOfMonth::day(15),
+                            {},
+                            DayAdjustment::previous_business_day,
+                            hours(6, 0, 11, 0)});
+  payroll.events.push_back({"payroll-end",
+                            DayOfMonth::last_business_day(),
+                            {},
+                            DayAdjustment::none,
+                            hours(6, 0, 11, 0)});
   payroll.events.push_back(
-      {"payroll-mid", DayOfMonth::day(15), {}, DayAdjustment::previous_business_day, hours(6, 0, 11, 0)});
-  payroll.events.push_back({"payroll-end", DayOfMonth::last_business_day(), {}, DayAdjustment::none, hours(6, 0, 11, 0)});
-  payroll.events.push_back({"quad-witching", std::nullopt, {{2026, 3, 20}}, DayAdjustment::none, hours(9, 30, 16, 0)});
+      {"quad-witching", std::nullopt, {{2026, 3, 20}}, DayAdjustment::none, hours(9, 30, 16, 0)});
 
   CalendarDefinition settlement;
   settlement.name = "settlement";
   settlement.time_zone = time_zone;
   settlement.business_days_from = "nyse";
-  settlement.events.push_back({"month-end-batch", DayOfMonth::last_day(), {}, DayAdjustment::none, hours(20, 0, 23, 0)});
+  settlement.events.push_back(
+      {"month-end-batch", DayOfMonth::last_day(), {}, DayAdjustment::none, hours(20, 0, 23, 0)});
   return {nyse, payroll, settlement};
 }
 
@@ -189,19 +204,24 @@ Expected<calendar::CalendarSet> payments_calendars(const std::string& time_zone)
 }
 
 Expected<forecast::Series> generate_trace(const TraceOptions& options) {
-  if (options.days < 1 || options.days > 3660) return make_error("--days must be 1 to 3660, got " + std::to_string(options.days));
+  if (options.days < 1 || options.days > 3660)
+    return make_error("--days must be 1 to 3660, got " + std::to_string(options.days));
   if (options.step_seconds < 1 || options.step_seconds > kSecondsPerDay)
     return make_error("--step must be 1s to 1d, got " + std::to_string(options.step_seconds) + "s");
   if (!(options.level > 0)) return make_error("--level must be > 0");
-  if (!(options.noise >= 0 && options.noise <= 1)) return make_error("--noise must be 0 to 1 (a log-scale standard deviation)");
+  if (!(options.noise >= 0 && options.noise <= 1))
+    return make_error("--noise must be 0 to 1 (a log-scale standard deviation)");
   if (!(options.outage_factor >= 0)) return make_error("--outage-factor must be >= 0");
   if (!(options.spike_factor > 0)) return make_error("--spike-factor must be > 0");
   for (const TraceWindow& outage : options.outages)
     if (auto status = check_window(outage, "--outage"); !status) return status.error();
   if (options.spike)
     if (auto status = check_window(*options.spike, "--spike"); !status) return status.error();
-  const std::size_t count = static_cast<std::size_t>(options.days) * kSecondsPerDay / static_cast<std::size_t>(options.step_seconds);
-  if (count == 0 || count > kMaxSamples) return make_error("the trace would have " + std::to_string(count) + " samples (1 to 20,000,000)");
+  const std::size_t count = static_cast<std::size_t>(options.days) * kSecondsPerDay /
+                            static_cast<std::size_t>(options.step_seconds);
+  if (count == 0 || count > kMaxSamples)
+    return make_error("the trace would have " + std::to_string(count) +
+                      " samples (1 to 20,000,000)");
 
   auto zone = calendar::TimeZone::find(options.time_zone);
   if (!zone) return make_error("--timezone: " + zone.error().message);
@@ -217,14 +237,15 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
   const double level = options.level;
   auto row_range = [&](std::int64_t from, std::int64_t to) {
     auto first_at_or_after = [&](std::int64_t t) {
-      return static_cast<std::size_t>(std::clamp<std::int64_t>(-floor_div(-(t - options.start_unix), step), 0,
-                                                               static_cast<std::int64_t>(count)));
+      return static_cast<std::size_t>(std::clamp<std::int64_t>(
+          -floor_div(-(t - options.start_unix), step), 0, static_cast<std::int64_t>(count)));
     };
     return std::pair{first_at_or_after(from), first_at_or_after(to)};
   };
 
   // (level x rhythm x payroll + additions) x spikes and outages x noise.
-  std::vector<double> base(count, level), payroll_factor(count, 1.0), addition(count, 0.0), multiplier(count, 1.0);
+  std::vector<double> base(count, level), payroll_factor(count, 1.0), addition(count, 0.0),
+      multiplier(count, 1.0);
   if (options.kind == TraceKind::payments) {
     LocalClock clock{*zone};
     std::int64_t cached_day = std::numeric_limits<std::int64_t>::min();
@@ -248,7 +269,9 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
         for (std::size_t k = 0; k < 3; ++k) describe_day(day - 1 + static_cast<std::int64_t>(k), k);
       }
       const double hour = static_cast<double>(local - day * kSecondsPerDay) / 3600.0;
-      auto value_of = [&](std::size_t slot) { return day_scale[slot] * profile_at(*day_profile[slot], hour); };
+      auto value_of = [&](std::size_t slot) {
+        return day_scale[slot] * profile_at(*day_profile[slot], hour);
+      };
       // Blend the day types over the two hours around midnight, so a weekend
       // does not start with a step.
       double rhythm = value_of(1);
@@ -268,7 +291,8 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
         if (name == "nyse.market-open" && options.market_open) {
           const double size = 1.1 + 0.4 * draw_for_day(options.seed, day, 1);
           addition[i] += level * (0.08 + size * open_burst(elapsed / 60));
-        } else if ((name == "payroll.payroll-mid" || name == "payroll.payroll-end") && options.payroll) {
+        } else if ((name == "payroll.payroll-mid" || name == "payroll.payroll-end") &&
+                   options.payroll) {
           const double peak = 2.5 + draw_for_day(options.seed, day, 2);
           payroll_factor[i] *= 1 + (peak - 1) * plateau(elapsed, length, 45 * 60, 30 * 60);
         } else if (name == "payroll.quad-witching" && options.payroll) {
@@ -288,7 +312,8 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
       if (spikes.uniform() >= per_step) continue;
       const double minutes = 3 + 9 * spikes.uniform();
       const double extra = 0.2 + 0.4 * spikes.uniform();
-      const auto [first, last] = row_range(series.time_at(i), series.time_at(i) + static_cast<std::int64_t>(minutes * 60));
+      const auto [first, last] =
+          row_range(series.time_at(i), series.time_at(i) + static_cast<std::int64_t>(minutes * 60));
       for (std::size_t k = first; k < last; ++k) multiplier[k] *= 1 + extra;
     }
   }
@@ -324,20 +349,24 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
   for (std::size_t i = 0; i < count; ++i) {
     ar = phi * ar + std::sqrt(1 - phi * phi) * ar_sd * noise.normal();
     const double log_noise = ar + white_sd * noise.normal() - options.noise * options.noise / 2;
-    const double value = (base[i] * payroll_factor[i] + addition[i]) * multiplier[i] * std::exp(log_noise);
-    series.values[i] = std::round(std::max(value, 0.0) * 1000) / 1000;  // millisecond-request precision keeps the CSV short
+    const double value =
+        (base[i] * payroll_factor[i] + addition[i]) * multiplier[i] * std::exp(log_noise);
+    series.values[i] = std::round(std::max(value, 0.0) * 1000) /
+                       1000;  // millisecond-request precision keeps the CSV short
   }
   return series;
 }
 
 Expected<std::int64_t> parse_trace_time(std::string_view text, const calendar::TimeZone& zone) {
   const std::string shown = quote(text);
-  const std::string expected = " (expected 2026-02-02, 2026-02-02T09:30 local, or RFC 3339 such as 2026-03-10T14:00Z)";
+  const std::string expected =
+      " (expected 2026-02-02, 2026-02-02T09:30 local, or RFC 3339 such as 2026-03-10T14:00Z)";
   auto date = calendar::parse_civil_date(text.substr(0, 10));
   if (!date) return make_error("bad time " + shown + expected);
   const std::int64_t midnight = calendar::days_from_civil(*date) * kSecondsPerDay;
   if (text.size() == 10) return zone.to_utc(midnight);
-  if (text[10] != 'T' && text[10] != 't' && text[10] != ' ') return make_error("bad time " + shown + expected);
+  if (text[10] != 'T' && text[10] != 't' && text[10] != ' ')
+    return make_error("bad time " + shown + expected);
   std::string_view rest = text.substr(11);
   // Time of day up to the zone designator.
   const std::size_t zone_at = rest.find_first_of("Zz+-");
@@ -355,12 +384,14 @@ Expected<std::int64_t> parse_trace_time(std::string_view text, const calendar::T
 Expected<TraceWindow> parse_trace_window(std::string_view text, const calendar::TimeZone& zone) {
   const std::size_t slash = text.find('/');
   if (slash == std::string_view::npos)
-    return make_error("bad window " + quote(text) + " (expected <start>/<duration>, e.g. 2026-03-10T14:00Z/1h)");
+    return make_error("bad window " + quote(text) +
+                      " (expected <start>/<duration>, e.g. 2026-03-10T14:00Z/1h)");
   auto start = parse_trace_time(text.substr(0, slash), zone);
   if (!start) return start.error();
   auto duration = config::parse_duration_seconds(text.substr(slash + 1));
   if (!duration) return make_error("bad window " + quote(text) + ": " + duration.error().message);
-  if (*duration <= 0) return make_error("bad window " + quote(text) + ": the duration must be positive");
+  if (*duration <= 0)
+    return make_error("bad window " + quote(text) + ": the duration must be positive");
   return TraceWindow{*start, *start + *duration};
 }
 

@@ -41,13 +41,13 @@ struct FitState {
   double seasonal_naive_mase = 0;
   double fit_seconds = 0;
   std::int64_t fitted_at_unix = 0;
-  std::string reason;           ///< the selection's explanation
-  std::string forced_loses;     ///< non-empty: a forced model that loses to seasonal naive
-  std::string why;              ///< why this fit ran (decision records)
+  std::string reason;        ///< the selection's explanation
+  std::string forced_loses;  ///< non-empty: a forced model that loses to seasonal naive
+  std::string why;           ///< why this fit ran (decision records)
   /// The model as it was before the current run outside the interval began (null: none).
   std::unique_ptr<forecast::FittedModel> anomaly_reference;
   std::int64_t anomaly_reference_unix = 0;  ///< the run's first sample
-  std::int64_t data_start_unix = 0;  ///< the history it was fitted on [start, end)
+  std::int64_t data_start_unix = 0;         ///< the history it was fitted on [start, end)
   std::int64_t data_end_unix = 0;
   // Drift: recent one-step absolute errors against what the fit expects.
   std::deque<double> recent_errors;
@@ -96,10 +96,12 @@ void extend(FitState& state, const config::TargetConfig& config, const calendar:
     auto& matrix = *state.regressors;
     const auto old_rows = matrix.rows();
     matrix.conservativeResize(old_rows + static_cast<Eigen::Index>(add), matrix.cols());
-    const std::size_t cols = std::min<std::size_t>(rows.cols(), static_cast<std::size_t>(matrix.cols()));
+    const std::size_t cols =
+        std::min<std::size_t>(rows.cols(), static_cast<std::size_t>(matrix.cols()));
     for (std::size_t r = 0; r < add; ++r)
       for (std::size_t c = 0; c < cols; ++c)
-        matrix(old_rows + static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = rows.at(r, c);
+        matrix(old_rows + static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) =
+            rows.at(r, c);
   }
 }
 
@@ -128,9 +130,11 @@ FitOutcome run_fit(const FitJob& job) {
     state->layout->positions.emplace_back();
   }
   if (job.calendars && !job.calendars->empty()) {
-    const auto probe = calendar::calendar_regressors(*job.calendars, state->start_unix, t.step_seconds, 1);
+    const auto probe =
+        calendar::calendar_regressors(*job.calendars, state->start_unix, t.step_seconds, 1);
     state->regressor_names = probe.names;
-    state->regressors = std::make_unique<Eigen::MatrixXd>(0, static_cast<Eigen::Index>(probe.cols()));
+    state->regressors =
+        std::make_unique<Eigen::MatrixXd>(0, static_cast<Eigen::Index>(probe.cols()));
   }
   const std::size_t window = static_cast<std::size_t>(t.lead_steps()) + 1;
   extend(*state, t, job.zone, job.calendars.get(), count + window);
@@ -148,12 +152,13 @@ FitOutcome run_fit(const FitJob& job) {
 
   const auto started = std::chrono::steady_clock::now();
   auto selection = forecast::select_and_fit(input, options);
-  state->fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  state->fit_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (selection.status != forecast::FitStatus::ok || !selection.fitted) {
-    outcome.failure =
-        selection.status == forecast::FitStatus::too_short
-            ? fmt::format("history too short: {}", selection.reason)
-            : fmt::format("fit failed ({}): {}", forecast::to_string(selection.status), selection.reason);
+    outcome.failure = selection.status == forecast::FitStatus::too_short
+                          ? fmt::format("history too short: {}", selection.reason)
+                          : fmt::format("fit failed ({}): {}",
+                                        forecast::to_string(selection.status), selection.reason);
     return outcome;
   }
   if (selection.origins == 0 || !selection.selected_mase) {
@@ -178,10 +183,10 @@ FitOutcome run_fit(const FitJob& job) {
   if (t.model != "auto" && !is_naive && selection.selected_mase &&
       std::isfinite(selection.seasonal_naive_mase) &&
       !(*selection.selected_mase < selection.seasonal_naive_mase)) {
-    state->forced_loses =
-        fmt::format("model {} (forced by config) has backtest MASE {:.3f}, not better than seasonal "
-                    "naive's {:.3f}",
-                    state->model_name, *selection.selected_mase, selection.seasonal_naive_mase);
+    state->forced_loses = fmt::format(
+        "model {} (forced by config) has backtest MASE {:.3f}, not better than seasonal "
+        "naive's {:.3f}",
+        state->model_name, *selection.selected_mase, selection.seasonal_naive_mase);
   }
   outcome.state = std::move(state);
   return outcome;
@@ -206,7 +211,8 @@ Expected<std::shared_ptr<const calendar::CalendarSet>> calendars_for(
     pending.pop_back();
     if (!taken.insert(name).second) continue;
     const auto* found = all.find(name);
-    if (!found) return make_error(fmt::format("target {}: unknown calendar '{}'", target.metric, name));
+    if (!found)
+      return make_error(fmt::format("target {}: unknown calendar '{}'", target.metric, name));
     definitions.push_back(found->definition());
     if (!found->definition().business_days_from.empty())
       pending.push_back(found->definition().business_days_from);
@@ -258,7 +264,8 @@ void TargetWorker::fetch(std::int64_t end_unix) {
   if (auto newest = incremental_->newest_sample_unix()) {
     last_valid_unix_ = *newest;
     const auto& s = incremental_->series();
-    last_valid_value_ = s.values[static_cast<std::size_t>((*newest - s.start_unix) / s.step_seconds)];
+    last_valid_value_ =
+        s.values[static_cast<std::size_t>((*newest - s.start_unix) / s.step_seconds)];
   }
 }
 
@@ -285,7 +292,8 @@ void TargetWorker::follow_samples() {
         // otherwise absorb an outage within a few steps and never call it a shift.
         double mean = one_step.mean[0], sigma = one_step.sigma[0];
         if (state.anomaly_reference) {
-          const auto ahead = static_cast<std::size_t>((t - state.anomaly_reference_unix) / state.step) + 1;
+          const auto ahead =
+              static_cast<std::size_t>((t - state.anomaly_reference_unix) / state.step) + 1;
           const auto reference = state.anomaly_reference->forecast(ahead);
           if (reference.size() == ahead && std::isfinite(reference.mean.back())) {
             mean = reference.mean.back();
@@ -319,7 +327,8 @@ void TargetWorker::follow_samples() {
   // E|e| of a normal error is 0.8 sigma; 2.5x that over a quarter day is drift, not noise.
   const double expected = 0.8 * std::sqrt(std::max(0.0, state.model->residual_variance()));
   if (!drift_ && state.recent_errors.size() >= drift_window && expected > 0) {
-    const double ratio = state.recent_error_sum / static_cast<double>(state.recent_errors.size()) / expected;
+    const double ratio =
+        state.recent_error_sum / static_cast<double>(state.recent_errors.size()) / expected;
     if (ratio > 2.5) {
       drift_ = true;
       drift_note_ = fmt::format("one-step error drifted to {:.1f}x the fitted model's", ratio);
@@ -331,8 +340,8 @@ std::string TargetWorker::refit_due(std::int64_t now_unix) const {
   if (!incremental_ || !incremental_->has_data()) return "";
   if (!fit_) {
     // Retry a failed first fit at most every few steps (a short history grows).
-    const std::int64_t retry = std::clamp<std::int64_t>(config_.refit_interval_seconds / 6,
-                                                        config_.step_seconds, 600);
+    const std::int64_t retry =
+        std::clamp<std::int64_t>(config_.refit_interval_seconds / 6, config_.step_seconds, 600);
     if (last_fit_attempt_unix_ == 0) return "first fit";
     if (now_unix - last_fit_attempt_unix_ >= retry) return "retry after: " + fit_failure_;
     return "";
@@ -342,7 +351,8 @@ std::string TargetWorker::refit_due(std::int64_t now_unix) const {
   return "";
 }
 
-void TargetWorker::start_fit(std::int64_t now_unix, const std::string& why, const FitLauncher& launch) {
+void TargetWorker::start_fit(std::int64_t now_unix, const std::string& why,
+                             const FitLauncher& launch) {
   {
     std::lock_guard lock(mailbox_->mutex);
     if (mailbox_->running) return;

@@ -1,5 +1,7 @@
 #include "prescale/autoscaler/version.hpp"
 
 namespace prescale::autoscaler {
-std::string_view version() { return "0.1.0"; }
+std::string_view version() {
+  return "0.1.0";
+}
 }  // namespace prescale::autoscaler

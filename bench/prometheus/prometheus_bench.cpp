@@ -7,8 +7,8 @@
 //          nlohmann::json on the same bodies.
 //   prometheus_bench [series=100] [repeats=3]
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 #include <simdjson.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
   const int series_count = argc > 1 ? std::atoi(argv[1]) : 100;
   const int repeats = argc > 2 ? std::atoi(argv[2]) : 3;
   const std::int64_t now = std::time(nullptr);
-  const std::int64_t start = now - now % 3600 - 2 * 3600 - static_cast<std::int64_t>(kPoints) * kStep;
+  const std::int64_t start =
+      now - now % 3600 - 2 * 3600 - static_cast<std::int64_t>(kPoints) * kStep;
 
   std::vector<prescale::test::MetricSeries> metrics;
   for (int s = 0; s < series_count; ++s) {
@@ -59,14 +60,15 @@ int main(int argc, char** argv) {
     series.values.reserve(kPoints);
     for (std::size_t i = 0; i < kPoints; ++i) {
       const double day = 2.0 * M_PI * static_cast<double>(series.time_at(i) % 86400) / 86400.0;
-      series.values.push_back(std::round((300.0 + 10.0 * s + 200.0 * std::sin(day + s)) * 1000.0) / 1000.0);
+      series.values.push_back(std::round((300.0 + 10.0 * s + 200.0 * std::sin(day + s)) * 1000.0) /
+                              1000.0);
     }
     metrics.push_back({"prescale_bench_load", {{"series", std::to_string(s)}}, std::move(series)});
   }
   auto started = Clock::now();
   prescale::test::PrometheusFixture prometheus(metrics);
-  fmt::print("setup: backfilled and started Prometheus with {} series x {} points in {:.1f} s\n", series_count,
-             kPoints, seconds_since(started));
+  fmt::print("setup: backfilled and started Prometheus with {} series x {} points in {:.1f} s\n",
+             series_count, kPoints, seconds_since(started));
   metrics.clear();
 
   ClientOptions client;
@@ -88,7 +90,8 @@ int main(int argc, char** argv) {
                                   {"end", std::to_string(last)},
                                   {"step", std::to_string(kStep)}});
         if (!response || response->status != 200) {
-          fmt::print(stderr, "request failed: {}\n", response ? response->body : response.error().message);
+          fmt::print(stderr, "request failed: {}\n",
+                     response ? response->body : response.error().message);
           std::exit(1);
         }
         body_bytes += response->body.size();
@@ -116,10 +119,12 @@ int main(int argc, char** argv) {
       points += series->size() - series->missing_count();
     }
   });
-  fmt::print("load: {} series x 35 d x 1 min = {} points in {:.3f} s ({:.2f} M points/s; median of {})\n",
-             series_count, points, load, static_cast<double>(points) / load / 1e6, repeats);
-  fmt::print("load baseline (HTTP only, no parse): {:.3f} s for {:.1f} MB of JSON; load/http = {:.2f}\n", http_only,
-             static_cast<double>(body_bytes) / 1e6, load / http_only);
+  fmt::print(
+      "load: {} series x 35 d x 1 min = {} points in {:.3f} s ({:.2f} M points/s; median of {})\n",
+      series_count, points, load, static_cast<double>(points) / load / 1e6, repeats);
+  fmt::print(
+      "load baseline (HTTP only, no parse): {:.3f} s for {:.1f} MB of JSON; load/http = {:.2f}\n",
+      http_only, static_cast<double>(body_bytes) / 1e6, load / http_only);
 
   // Parse rate on one series' five chunk bodies, many times over.
   std::size_t sample_bytes = 0;
@@ -130,7 +135,8 @@ int main(int argc, char** argv) {
     for (int round = 0; round < parse_rounds; ++round) {
       std::int64_t from = start;
       for (const auto& body : sample_bodies) {
-        const std::size_t count = std::min<std::size_t>(11000, static_cast<std::size_t>((end - from) / kStep));
+        const std::size_t count =
+            std::min<std::size_t>(11000, static_cast<std::size_t>((end - from) / kStep));
         auto reply = parser.parse_range(body, Grid{from, kStep, count});
         if (!reply || reply->series.size() != 1) std::exit(2);
         from += static_cast<std::int64_t>(count) * kStep;
@@ -159,9 +165,11 @@ int main(int argc, char** argv) {
   fmt::print("parse: ReplyParser {:.0f} MB/s ({:.1f} M points/s) on {} bodies of {:.2f} MB\n", rate,
              static_cast<double>(kPoints) * parse_rounds / parse / 1e6, sample_bodies.size(),
              static_cast<double>(sample_bytes) / 1e6);
-  fmt::print("parse baselines: simdjson DOM alone {:.0f} MB/s (ours = {:.2f}x of it); nlohmann::json {:.0f} MB/s "
-             "(ours = {:.1f}x faster)\n",
-             megabytes / bare_parse, bare_parse / parse, megabytes / 8 / nlohmann_parse,
-             rate / (megabytes / 8 / nlohmann_parse));
+  fmt::print(
+      "parse baselines: simdjson DOM alone {:.0f} MB/s (ours = {:.2f}x of it); nlohmann::json "
+      "{:.0f} MB/s "
+      "(ours = {:.1f}x faster)\n",
+      megabytes / bare_parse, bare_parse / parse, megabytes / 8 / nlohmann_parse,
+      rate / (megabytes / 8 / nlohmann_parse));
   return 0;
 }

@@ -61,17 +61,28 @@ int main(int argc, char** argv) {
   server_options.requestheader_allowed_names = {"front-proxy-client"};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--targets") targets = std::atoi(value.c_str());
-    else if (flag == "--minutes") minutes = std::atof(value.c_str());
-    else if (flag == "--speed") speed = std::atof(value.c_str());
-    else if (flag == "--sample") sample_seconds = std::atof(value.c_str());
-    else if (flag == "--history-days") history_days = std::atoi(value.c_str());
-    else if (flag == "--tick-threads") tick_threads = static_cast<std::size_t>(std::atoi(value.c_str()));
-    else if (flag == "--fit-threads") fit_threads = static_cast<std::size_t>(std::atoi(value.c_str()));
-    else if (flag == "--cert") server_options.cert_file = value;
-    else if (flag == "--key") server_options.key_file = value;
-    else if (flag == "--front-proxy-ca") server_options.requestheader_client_ca_file = value;
-    else if (flag == "--port-file") port_file = value;
+    if (flag == "--targets")
+      targets = std::atoi(value.c_str());
+    else if (flag == "--minutes")
+      minutes = std::atof(value.c_str());
+    else if (flag == "--speed")
+      speed = std::atof(value.c_str());
+    else if (flag == "--sample")
+      sample_seconds = std::atof(value.c_str());
+    else if (flag == "--history-days")
+      history_days = std::atoi(value.c_str());
+    else if (flag == "--tick-threads")
+      tick_threads = static_cast<std::size_t>(std::atoi(value.c_str()));
+    else if (flag == "--fit-threads")
+      fit_threads = static_cast<std::size_t>(std::atoi(value.c_str()));
+    else if (flag == "--cert")
+      server_options.cert_file = value;
+    else if (flag == "--key")
+      server_options.key_file = value;
+    else if (flag == "--front-proxy-ca")
+      server_options.requestheader_client_ca_file = value;
+    else if (flag == "--port-file")
+      port_file = value;
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
@@ -140,12 +151,13 @@ int main(int argc, char** argv) {
   std::atomic<long> snapshots{0};
   const auto started = std::chrono::steady_clock::now();
   const double cpu_at_start = cpu_seconds();
-  autoscaler::Engine engine(configs, calendar::CalendarSet(), sources, clock,
-                            [&](std::shared_ptr<const Snapshot> s) {
-                              ++snapshots;
-                              store.publish(std::move(s));
-                            },
-                            engine_options);
+  autoscaler::Engine engine(
+      configs, calendar::CalendarSet(), sources, clock,
+      [&](std::shared_ptr<const Snapshot> s) {
+        ++snapshots;
+        store.publish(std::move(s));
+      },
+      engine_options);
   kubernetes::Server server(server_options, store);
   if (auto ok = server.start(); !ok) {
     std::cerr << ok.error().message << "\n";
@@ -153,7 +165,8 @@ int main(int argc, char** argv) {
   }
   std::thread engine_thread([&] { engine.run(); });
   // Clients start once every target serves a value (observed at first).
-  for (int i = 0; i < 1200 && store.current()->metrics.size() < 2 * static_cast<std::size_t>(targets); ++i)
+  for (int i = 0;
+       i < 1200 && store.current()->metrics.size() < 2 * static_cast<std::size_t>(targets); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   if (!port_file.empty()) std::ofstream(port_file) << server.port() << "\n";
 
@@ -203,7 +216,8 @@ int main(int argc, char** argv) {
   double first_window_peak = 0, last_window_peak = 0;
   for (std::size_t i = 0; i < rss_after_warmup.size(); ++i) {
     if (i < window) first_window_peak = std::max(first_window_peak, rss_after_warmup[i]);
-    if (i + window >= rss_after_warmup.size()) last_window_peak = std::max(last_window_peak, rss_after_warmup[i]);
+    if (i + window >= rss_after_warmup.size())
+      last_window_peak = std::max(last_window_peak, rss_after_warmup[i]);
   }
   // Checks every served value on the way out: the same rule the API enforces.
   long bad = 0;
@@ -212,17 +226,20 @@ int main(int argc, char** argv) {
     if (!std::isfinite(m.value) || m.value < 0) ++bad;
   std::printf(
       "{\"summary\":true,\"targets\":%d,\"wall_seconds\":%.0f,\"speed\":%.0f,\"fits\":%ld,"
-      "\"engine_errors\":%ld,\"first_full_refit_seconds\":%.0f,\"max_fits_per_minute_after_warmup\":%.0f,"
+      "\"engine_errors\":%ld,\"first_full_refit_seconds\":%.0f,\"max_fits_per_minute_after_"
+      "warmup\":%.0f,"
       "\"fit_seconds_total\":%.1f,\"cpu_cores_mean\":%.2f,\"rss_mib_after_warmup\":%.1f,"
       "\"rss_mib_peak_after_warmup\":%.1f,\"rss_growth_percent\":%.1f,"
-      "\"rss_window_peaks_mib\":[%.1f,%.1f],\"rss_peak_to_peak_growth_percent\":%.1f,\"served_metrics\":%zu,"
+      "\"rss_window_peaks_mib\":[%.1f,%.1f],\"rss_peak_to_peak_growth_percent\":%.1f,\"served_"
+      "metrics\":%zu,"
       "\"target_ticks_per_second\":%.0f,\"target_ticks_per_second_needed\":%.0f,"
       "\"bad_values\":%ld}\n",
       targets, total, speed, fits.load(), engine_errors.load(), first_full_refit_seconds,
-      max_fits_per_minute, fit_cpu_seconds.load(), (cpu_seconds() - cpu_at_start) / total, first, peak,
-      first > 0 ? (peak - first) / first * 100 : 0.0, first_window_peak, last_window_peak,
-      first_window_peak > 0 ? (last_window_peak - first_window_peak) / first_window_peak * 100 : 0.0,
-      last->metrics.size(),
-      static_cast<double>(engine.ticks_done()) / total, targets * speed / static_cast<double>(step), bad);
+      max_fits_per_minute, fit_cpu_seconds.load(), (cpu_seconds() - cpu_at_start) / total, first,
+      peak, first > 0 ? (peak - first) / first * 100 : 0.0, first_window_peak, last_window_peak,
+      first_window_peak > 0 ? (last_window_peak - first_window_peak) / first_window_peak * 100
+                            : 0.0,
+      last->metrics.size(), static_cast<double>(engine.ticks_done()) / total,
+      targets * speed / static_cast<double>(step), bad);
   return bad == 0 ? 0 : 1;
 }

@@ -33,9 +33,9 @@ Status check_window(const TimeWindow& window, const std::string& where) {
 }  // namespace
 
 std::string Occurrence::describe() const {
-  return std::string(kind == Kind::session ? "calendar session " : "calendar event ") + qualified_name() +
-         " (" + format_time_of_day(window.start_seconds) + "-" + format_time_of_day(window.end_seconds) +
-         " " + time_zone + ")";
+  return std::string(kind == Kind::session ? "calendar session " : "calendar event ") +
+         qualified_name() + " (" + format_time_of_day(window.start_seconds) + "-" +
+         format_time_of_day(window.end_seconds) + " " + time_zone + ")";
 }
 
 bool Calendar::is_business_day_number(std::int64_t days) const {
@@ -47,7 +47,9 @@ bool Calendar::is_holiday(CivilDate date) const {
   return std::binary_search(holiday_days_.begin(), holiday_days_.end(), days_from_civil(date));
 }
 
-bool Calendar::is_business_day(CivilDate date) const { return is_business_day_number(days_from_civil(date)); }
+bool Calendar::is_business_day(CivilDate date) const {
+  return is_business_day_number(days_from_civil(date));
+}
 
 int Calendar::business_days_left_in_month(CivilDate date) const {
   const std::int64_t today = days_from_civil(date);
@@ -67,7 +69,8 @@ std::int64_t Calendar::step_to_business_day(std::int64_t days, int direction) co
   return std::numeric_limits<std::int64_t>::min();
 }
 
-std::optional<CivilDate> Calendar::event_date(const EventDefinition& event, int year, unsigned month) const {
+std::optional<CivilDate> Calendar::event_date(const EventDefinition& event, int year,
+                                              unsigned month) const {
   if (!event.day_of_month) return std::nullopt;
   const DayOfMonth rule = *event.day_of_month;
   const unsigned length = days_in_month(year, month);
@@ -90,9 +93,14 @@ std::optional<CivilDate> Calendar::event_date(const EventDefinition& event, int 
     }
   }
   switch (event.adjust) {
-    case DayAdjustment::none: break;
-    case DayAdjustment::previous_business_day: day = step_to_business_day(day, -1); break;
-    case DayAdjustment::next_business_day: day = step_to_business_day(day, +1); break;
+    case DayAdjustment::none:
+      break;
+    case DayAdjustment::previous_business_day:
+      day = step_to_business_day(day, -1);
+      break;
+    case DayAdjustment::next_business_day:
+      day = step_to_business_day(day, +1);
+      break;
   }
   if (day == std::numeric_limits<std::int64_t>::min()) return std::nullopt;
   return civil_from_days(day);
@@ -105,13 +113,15 @@ std::vector<Occurrence> Calendar::occurrences(std::int64_t from_unix, std::int64
   const std::int64_t day_lo = floor_div(from_unix, kSecondsPerDay) - 2;
   const std::int64_t day_hi = floor_div(to_unix, kSecondsPerDay) + 2;
 
-  auto add = [&](Occurrence::Kind kind, const std::string& name, const TimeWindow& window, std::int64_t day) {
+  auto add = [&](Occurrence::Kind kind, const std::string& name, const TimeWindow& window,
+                 std::int64_t day) {
     const std::int64_t midnight = day * kSecondsPerDay;
     const std::int64_t start = zone_.to_utc(midnight + window.start_seconds);
     const std::int64_t end = zone_.to_utc(midnight + window.end_seconds);
     // A window inside a spring-forward gap has no instant at all.
     if (end <= start || start >= to_unix || end <= from_unix) return;
-    out.push_back(Occurrence{definition_.name, name, kind, start, end, civil_from_days(day), window, zone_.name()});
+    out.push_back(Occurrence{definition_.name, name, kind, start, end, civil_from_days(day), window,
+                             zone_.name()});
   };
 
   for (const SessionDefinition& session : definition_.sessions)
@@ -142,7 +152,8 @@ std::vector<Occurrence> Calendar::occurrences(std::int64_t from_unix, std::int64
     std::sort(days.begin(), days.end());
     days.erase(std::unique(days.begin(), days.end()), days.end());
     for (std::int64_t day : days)
-      if (day >= day_lo && day <= day_hi) add(Occurrence::Kind::event, event.name, event.window, day);
+      if (day >= day_lo && day <= day_hi)
+        add(Occurrence::Kind::event, event.name, event.window, day);
   }
   std::stable_sort(out.begin(), out.end(), [](const Occurrence& a, const Occurrence& b) {
     return a.start_unix < b.start_unix;
@@ -154,7 +165,8 @@ Expected<CalendarSet> CalendarSet::build(std::vector<CalendarDefinition> definit
   std::map<std::string, std::size_t> by_name;
   for (std::size_t i = 0; i < definitions.size(); ++i) {
     const CalendarDefinition& def = definitions[i];
-    if (def.name.empty()) return make_error("calendars[" + std::to_string(i) + "]: a calendar needs a name");
+    if (def.name.empty())
+      return make_error("calendars[" + std::to_string(i) + "]: a calendar needs a name");
     if (!by_name.emplace(def.name, i).second)
       return make_error("calendars." + def.name + ": defined twice");
   }
@@ -172,7 +184,8 @@ Expected<CalendarSet> CalendarSet::build(std::vector<CalendarDefinition> definit
       const SessionDefinition& session = def.sessions[s];
       const std::string at = where + ".sessions[" + std::to_string(s) + "]";
       if (session.name.empty()) return make_error(at + ".name: a session needs a name");
-      if (!names.insert(session.name).second) return make_error(at + ".name: '" + session.name + "' is used twice");
+      if (!names.insert(session.name).second)
+        return make_error(at + ".name: '" + session.name + "' is used twice");
       if (session.days == 0) return make_error(at + ".days: no weekday given");
       if (auto status = check_window(session.window, at); !status) return status.error();
     }
@@ -180,14 +193,16 @@ Expected<CalendarSet> CalendarSet::build(std::vector<CalendarDefinition> definit
       const EventDefinition& event = def.events[e];
       const std::string at = where + ".events[" + std::to_string(e) + "]";
       if (event.name.empty()) return make_error(at + ".name: an event needs a name");
-      if (!names.insert(event.name).second) return make_error(at + ".name: '" + event.name + "' is used twice");
+      if (!names.insert(event.name).second)
+        return make_error(at + ".name: '" + event.name + "' is used twice");
       if (!event.day_of_month && event.dates.empty())
         return make_error(at + ": needs dayOfMonth, date or dates");
       if (event.day_of_month) {
         const DayOfMonth rule = *event.day_of_month;
         if (rule.kind == DayOfMonth::Kind::day && (rule.value < 1 || rule.value > 31))
           return make_error(at + ".dayOfMonth: expected 1-31, last, or last-business-day");
-        if (rule.kind == DayOfMonth::Kind::business_day_from_end && (rule.value < 1 || rule.value > 23))
+        if (rule.kind == DayOfMonth::Kind::business_day_from_end &&
+            (rule.value < 1 || rule.value > 23))
           return make_error(at + ".dayOfMonth: business days from the end must be 1-23");
       }
       if (auto status = check_window(event.window, at); !status) return status.error();
@@ -200,9 +215,11 @@ Expected<CalendarSet> CalendarSet::build(std::vector<CalendarDefinition> definit
     std::set<std::size_t> visited;
     for (std::size_t at = i;;) {
       if (!visited.insert(at).second)
-        return make_error("calendars." + definitions[i].name + ".businessDays: the chain of references loops back to '" +
+        return make_error("calendars." + definitions[i].name +
+                          ".businessDays: the chain of references loops back to '" +
                           definitions[at].name + "'");
-      for (const CivilDate& date : definitions[at].holidays) holidays[i].push_back(days_from_civil(date));
+      for (const CivilDate& date : definitions[at].holidays)
+        holidays[i].push_back(days_from_civil(date));
       if (definitions[at].business_days_from.empty()) break;
       at = by_name.at(definitions[at].business_days_from);
     }
@@ -221,11 +238,13 @@ const Calendar* CalendarSet::find(std::string_view name) const {
   return nullptr;
 }
 
-std::vector<Occurrence> CalendarSet::occurrences(std::int64_t from_unix, std::int64_t to_unix) const {
+std::vector<Occurrence> CalendarSet::occurrences(std::int64_t from_unix,
+                                                 std::int64_t to_unix) const {
   std::vector<Occurrence> out;
   for (const Calendar& calendar : calendars_) {
     auto part = calendar.occurrences(from_unix, to_unix);
-    out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+    out.insert(out.end(), std::make_move_iterator(part.begin()),
+               std::make_move_iterator(part.end()));
   }
   std::stable_sort(out.begin(), out.end(), [](const Occurrence& a, const Occurrence& b) {
     return a.start_unix < b.start_unix;
@@ -249,7 +268,8 @@ ActiveOccurrences CalendarSet::active_on_grid(std::int64_t start_unix, std::int6
   auto row_range = [&](const Occurrence& o) {
     auto first_row_at_or_after = [&](std::int64_t t) {
       const std::int64_t i = -floor_div(-(t - start_unix), step_seconds);  // ceil
-      return static_cast<std::size_t>(std::clamp<std::int64_t>(i, 0, static_cast<std::int64_t>(count)));
+      return static_cast<std::size_t>(
+          std::clamp<std::int64_t>(i, 0, static_cast<std::int64_t>(count)));
     };
     return std::pair{first_row_at_or_after(o.start_unix), first_row_at_or_after(o.end_unix)};
   };
@@ -262,7 +282,8 @@ ActiveOccurrences CalendarSet::active_on_grid(std::int64_t start_unix, std::int6
   std::vector<std::uint32_t> fill(result.row_offsets.begin(), result.row_offsets.end() - 1);
   for (std::size_t k = 0; k < result.occurrences.size(); ++k) {
     const auto [first, last] = row_range(result.occurrences[k]);
-    for (std::size_t r = first; r < last; ++r) result.indices[fill[r]++] = static_cast<std::uint32_t>(k);
+    for (std::size_t r = first; r < last; ++r)
+      result.indices[fill[r]++] = static_cast<std::uint32_t>(k);
   }
   return result;
 }

@@ -39,14 +39,16 @@ std::size_t RegressorMatrix::column(const std::string& name) const {
 
 std::size_t elapsed_bucket(std::int64_t elapsed_steps, std::size_t bucket_count) {
   if (elapsed_steps <= 0 || bucket_count <= 1) return 0;
-  const auto bucket = static_cast<std::size_t>(std::bit_width(static_cast<std::uint64_t>(elapsed_steps)));
+  const auto bucket =
+      static_cast<std::size_t>(std::bit_width(static_cast<std::uint64_t>(elapsed_steps)));
   return std::min(bucket, bucket_count - 1);
 }
 
 std::size_t elapsed_bucket_count(std::int64_t window_steps, std::size_t max_buckets) {
   const std::size_t cap = std::max<std::size_t>(max_buckets, 1);
   if (window_steps <= 1) return 1;
-  return std::min(elapsed_bucket(window_steps - 1, std::numeric_limits<std::size_t>::max()) + 1, cap);
+  return std::min(elapsed_bucket(window_steps - 1, std::numeric_limits<std::size_t>::max()) + 1,
+                  cap);
 }
 
 RegressorMatrix calendar_regressors(const CalendarSet& calendars, std::int64_t start_unix,
@@ -66,15 +68,18 @@ RegressorMatrix calendar_regressors(const CalendarSet& calendars, std::int64_t s
 
   auto selected = [&](const std::string& name) {
     return options.calendars.empty() ||
-           std::find(options.calendars.begin(), options.calendars.end(), name) != options.calendars.end();
+           std::find(options.calendars.begin(), options.calendars.end(), name) !=
+               options.calendars.end();
   };
   for (const Calendar& calendar : calendars.calendars()) {
     const std::string& c = calendar.name();
     if (!selected(c)) continue;
     if (options.business_day_columns) {
-      const bool duplicate = std::any_of(seen_business_sets.begin(), seen_business_sets.end(), [&](const auto& seen) {
-        return seen.first->name() == calendar.time_zone().name() && *seen.second == calendar.holiday_days();
-      });
+      const bool duplicate =
+          std::any_of(seen_business_sets.begin(), seen_business_sets.end(), [&](const auto& seen) {
+            return seen.first->name() == calendar.time_zone().name() &&
+                   *seen.second == calendar.holiday_days();
+          });
       if (!duplicate) {
         seen_business_sets.emplace_back(&calendar.time_zone(), &calendar.holiday_days());
         business_day_columns.push_back({&calendar, matrix.names.size()});
@@ -86,15 +91,18 @@ RegressorMatrix calendar_regressors(const CalendarSet& calendars, std::int64_t s
     auto add_group = [&](const std::string& name, const TimeWindow& window) {
       const std::int64_t length = window.end_seconds - window.start_seconds;
       const std::int64_t window_steps = (length + step_seconds - 1) / step_seconds;
-      OccurrenceColumns group{matrix.names.size(), elapsed_bucket_count(window_steps, options.max_elapsed_buckets)};
+      OccurrenceColumns group{matrix.names.size(),
+                              elapsed_bucket_count(window_steps, options.max_elapsed_buckets)};
       const std::string prefix = c + "." + name;
       matrix.names.push_back(prefix + ".on");
       for (std::size_t b = 0; b + 1 < group.bucket_count; ++b)
         matrix.names.push_back(prefix + ".elapsed" + bucket_label(b));
       occurrence_columns[{c, name}] = group;
     };
-    for (const SessionDefinition& session : calendar.definition().sessions) add_group(session.name, session.window);
-    for (const EventDefinition& event : calendar.definition().events) add_group(event.name, event.window);
+    for (const SessionDefinition& session : calendar.definition().sessions)
+      add_group(session.name, session.window);
+    for (const EventDefinition& event : calendar.definition().events)
+      add_group(event.name, event.window);
   }
 
   const std::size_t cols = matrix.names.size();
@@ -126,14 +134,16 @@ RegressorMatrix calendar_regressors(const CalendarSet& calendars, std::int64_t s
     for (const Occurrence& o : calendars.occurrences(start_unix, end_unix)) {
       if (!selected(o.calendar)) continue;
       const OccurrenceColumns& group = occurrence_columns.at({o.calendar, o.name});
-      const std::int64_t first = std::max<std::int64_t>(0, -floor_div(-(o.start_unix - start_unix), step_seconds));
-      const std::int64_t last = std::min<std::int64_t>(static_cast<std::int64_t>(count),
-                                                       -floor_div(-(o.end_unix - start_unix), step_seconds));
+      const std::int64_t first =
+          std::max<std::int64_t>(0, -floor_div(-(o.start_unix - start_unix), step_seconds));
+      const std::int64_t last = std::min<std::int64_t>(
+          static_cast<std::int64_t>(count), -floor_div(-(o.end_unix - start_unix), step_seconds));
       for (std::int64_t r = first; r < last; ++r) {
         const std::int64_t t = start_unix + r * step_seconds;
         double* row = &matrix.values[static_cast<std::size_t>(r) * cols];
         row[group.on_column] = 1.0;
-        const std::size_t bucket = elapsed_bucket(floor_div(t - o.start_unix, step_seconds), group.bucket_count);
+        const std::size_t bucket =
+            elapsed_bucket(floor_div(t - o.start_unix, step_seconds), group.bucket_count);
         if (bucket + 1 < group.bucket_count) row[group.on_column + 1 + bucket] = 1.0;
       }
     }

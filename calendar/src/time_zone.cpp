@@ -28,7 +28,9 @@ Expected<TimeZone> TimeZone::find(std::string_view name) {
   }
 }
 
-TimeZone TimeZone::utc() { return TimeZone(nullptr, "UTC"); }
+TimeZone TimeZone::utc() {
+  return TimeZone(nullptr, "UTC");
+}
 
 std::int64_t TimeZone::utc_offset(std::int64_t utc_seconds) const {
   if (zone_ == nullptr) return 0;
@@ -38,10 +40,12 @@ std::int64_t TimeZone::utc_offset(std::int64_t utc_seconds) const {
 
 TimeZone::OffsetSpan TimeZone::offset_span(std::int64_t utc_seconds) const {
   if (zone_ == nullptr)
-    return {0, std::numeric_limits<std::int64_t>::min() / 2, std::numeric_limits<std::int64_t>::max() / 2};
+    return {0, std::numeric_limits<std::int64_t>::min() / 2,
+            std::numeric_limits<std::int64_t>::max() / 2};
   const date::sys_seconds instant{std::chrono::seconds(utc_seconds)};
   const date::sys_info info = zone_->get_info(instant);
-  return {info.offset.count(), info.begin.time_since_epoch().count(), info.end.time_since_epoch().count()};
+  return {info.offset.count(), info.begin.time_since_epoch().count(),
+          info.end.time_since_epoch().count()};
 }
 
 std::int64_t TimeZone::to_utc(std::int64_t local_seconds) const {

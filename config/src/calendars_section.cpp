@@ -7,7 +7,8 @@
 
 namespace prescale::config::detail {
 
-std::vector<std::string> load_calendars_section(const Node& root, const std::filesystem::path& base_dir,
+std::vector<std::string> load_calendars_section(const Node& root,
+                                                const std::filesystem::path& base_dir,
                                                 std::string& calendars_yaml,
                                                 calendar::CalendarSet& calendars) {
   calendars_yaml.clear();

@@ -24,7 +24,8 @@ using calendar::EventDefinition;
 using calendar::SessionDefinition;
 using calendar::TimeWindow;
 
-[[noreturn]] void fail(const YAML::Node& node, const std::string& path, const std::string& message) {
+[[noreturn]] void fail(const YAML::Node& node, const std::string& path,
+                       const std::string& message) {
   const YAML::Mark mark = node.Mark();
   if (mark.is_null()) throw CalendarsConfigError(fmt::format("{}: {}", path, message));
   throw CalendarsConfigError(fmt::format("{}: {} (line {})", path, message, mark.line + 1));
@@ -44,11 +45,13 @@ void require_map(const YAML::Node& node, const std::string& path, std::string_vi
 }
 
 // Unknown keys are errors: a typo ("holiday:") must not silently do nothing.
-void check_keys(const YAML::Node& node, const std::string& path, std::initializer_list<std::string_view> allowed) {
+void check_keys(const YAML::Node& node, const std::string& path,
+                std::initializer_list<std::string_view> allowed) {
   for (const auto& entry : node) {
     const std::string key = entry.first.Scalar();
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-      fail(entry.first, path + "." + key, fmt::format("unknown key (expected one of: {})", join(allowed)));
+      fail(entry.first, path + "." + key,
+           fmt::format("unknown key (expected one of: {})", join(allowed)));
   }
 }
 
@@ -71,11 +74,13 @@ const YAML::Node required(const YAML::Node& parent, const std::string& path, con
 }
 
 CivilDate parse_date(const YAML::Node& node, const std::string& path) {
-  return value_or_fail(calendar::parse_civil_date(scalar(node, path, "a date YYYY-MM-DD")), node, path);
+  return value_or_fail(calendar::parse_civil_date(scalar(node, path, "a date YYYY-MM-DD")), node,
+                       path);
 }
 
 std::vector<CivilDate> parse_dates(const YAML::Node& node, const std::string& path) {
-  if (!node.IsSequence()) fail(node, path, "expected a list of dates, e.g. [2026-01-01, 2026-01-19]");
+  if (!node.IsSequence())
+    fail(node, path, "expected a list of dates, e.g. [2026-01-01, 2026-01-19]");
   std::vector<CivilDate> dates;
   for (std::size_t i = 0; i < node.size(); ++i)
     dates.push_back(parse_date(node[i], fmt::format("{}[{}]", path, i)));
@@ -87,7 +92,8 @@ std::vector<CivilDate> read_holidays_file(const YAML::Node& node, const std::str
   const std::filesystem::path name = scalar(node, path, "a file name");
   const std::filesystem::path file = name.is_absolute() ? name : base_dir / name;
   std::ifstream in(file);
-  if (!in) fail(node, path, fmt::format("cannot read '{}': {}", file.string(), std::strerror(errno)));
+  if (!in)
+    fail(node, path, fmt::format("cannot read '{}': {}", file.string(), std::strerror(errno)));
   std::vector<CivilDate> dates;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
@@ -96,7 +102,8 @@ std::vector<CivilDate> read_holidays_file(const YAML::Node& node, const std::str
     if (first == std::string::npos) continue;
     const auto last = line.find_last_not_of(" \t\r");
     auto date = calendar::parse_civil_date(std::string_view(line).substr(first, last - first + 1));
-    if (!date) fail(node, path, fmt::format("{} line {}: {}", file.string(), number, date.error().message));
+    if (!date)
+      fail(node, path, fmt::format("{} line {}: {}", file.string(), number, date.error().message));
     dates.push_back(*date);
   }
   return dates;
@@ -106,10 +113,10 @@ TimeWindow parse_window(const YAML::Node& node, const std::string& path) {
   const YAML::Node start = required(node, path, "start", "local start time, e.g. \"09:30\"");
   const YAML::Node end = required(node, path, "end", "local end time, e.g. \"16:00\"");
   TimeWindow window;
-  window.start_seconds = value_or_fail(calendar::parse_time_of_day(scalar(start, path + ".start", "HH:MM")),
-                                       start, path + ".start");
-  window.end_seconds =
-      value_or_fail(calendar::parse_time_of_day(scalar(end, path + ".end", "HH:MM")), end, path + ".end");
+  window.start_seconds = value_or_fail(
+      calendar::parse_time_of_day(scalar(start, path + ".start", "HH:MM")), start, path + ".start");
+  window.end_seconds = value_or_fail(
+      calendar::parse_time_of_day(scalar(end, path + ".end", "HH:MM")), end, path + ".end");
   if (window.start_seconds >= window.end_seconds)
     fail(end, path + ".end",
          fmt::format("end {} must be after start {} (windows lie within one local day)",
@@ -137,7 +144,8 @@ SessionDefinition parse_session(const YAML::Node& node, const std::string& path)
     session.days = 0;
     for (std::size_t i = 0; i < days.size(); ++i) {
       const std::string at = fmt::format("{}.days[{}]", path, i);
-      const auto day = value_or_fail(calendar::parse_weekday(scalar(days[i], at, "a weekday")), days[i], at);
+      const auto day =
+          value_or_fail(calendar::parse_weekday(scalar(days[i], at, "a weekday")), days[i], at);
       session.days |= calendar::weekday_bit(day);
     }
   }
@@ -154,10 +162,12 @@ DayOfMonth parse_day_of_month(const YAML::Node& node, const std::string& path) {
   const long number = std::strtol(text.c_str(), &end, 10);
   const bool integer = !text.empty() && end == text.c_str() + text.size() && errno == 0;
   if (integer && number >= 1 && number <= 31) return DayOfMonth::day(static_cast<int>(number));
-  if (integer && number <= -1 && number >= -23) return DayOfMonth::last_business_day(static_cast<int>(-number));
+  if (integer && number <= -1 && number >= -23)
+    return DayOfMonth::last_business_day(static_cast<int>(-number));
   fail(node, path,
-       "expected 1-31, last, or last-business-day (or -n for the n-th last business day, -1 to -23), got '" + text +
-           "'");
+       "expected 1-31, last, or last-business-day (or -n for the n-th last business day, -1 to "
+       "-23), got '" +
+           text + "'");
 }
 
 DayAdjustment parse_adjust(const YAML::Node& node, const std::string& path) {
@@ -173,7 +183,8 @@ EventDefinition parse_event(const YAML::Node& node, const std::string& path) {
   check_keys(node, path, {"name", "dayOfMonth", "date", "dates", "adjust", "start", "end"});
   EventDefinition event;
   event.name = parse_name(node, path);
-  if (const YAML::Node day = node["dayOfMonth"]) event.day_of_month = parse_day_of_month(day, path + ".dayOfMonth");
+  if (const YAML::Node day = node["dayOfMonth"])
+    event.day_of_month = parse_day_of_month(day, path + ".dayOfMonth");
   if (const YAML::Node date = node["date"]) event.dates.push_back(parse_date(date, path + ".date"));
   if (const YAML::Node dates = node["dates"]) {
     auto more = parse_dates(dates, path + ".dates");
@@ -187,23 +198,27 @@ EventDefinition parse_event(const YAML::Node& node, const std::string& path) {
     event.adjust = parse_adjust(adjust, path + ".adjust");
     if (event.day_of_month && event.day_of_month->kind == DayOfMonth::Kind::business_day_from_end &&
         event.adjust != DayAdjustment::none)
-      fail(adjust, path + ".adjust", "a business-day-from-end date is already a business day; remove adjust");
+      fail(adjust, path + ".adjust",
+           "a business-day-from-end date is already a business day; remove adjust");
   }
   event.window = parse_window(node, path);
   return event;
 }
 
-CalendarDefinition parse_calendar(const std::string& name, const YAML::Node& node, const std::string& path,
-                                  const std::filesystem::path& base_dir) {
+CalendarDefinition parse_calendar(const std::string& name, const YAML::Node& node,
+                                  const std::string& path, const std::filesystem::path& base_dir) {
   require_map(node, path, "a calendar with timezone, holidays, sessions, events");
-  check_keys(node, path, {"timezone", "holidays", "holidaysFile", "businessDays", "sessions", "events"});
+  check_keys(node, path,
+             {"timezone", "holidays", "holidaysFile", "businessDays", "sessions", "events"});
   CalendarDefinition def;
   def.name = name;
-  const YAML::Node zone = required(node, path, "timezone", "a tz database name such as America/New_York");
+  const YAML::Node zone =
+      required(node, path, "timezone", "a tz database name such as America/New_York");
   def.time_zone = scalar(zone, path + ".timezone", "a tz database name such as America/New_York");
   if (auto found = calendar::TimeZone::find(def.time_zone); !found)
     fail(zone, path + ".timezone", found.error().message);
-  if (const YAML::Node holidays = node["holidays"]) def.holidays = parse_dates(holidays, path + ".holidays");
+  if (const YAML::Node holidays = node["holidays"])
+    def.holidays = parse_dates(holidays, path + ".holidays");
   if (const YAML::Node file = node["holidaysFile"]) {
     auto more = read_holidays_file(file, path + ".holidaysFile", base_dir);
     def.holidays.insert(def.holidays.end(), more.begin(), more.end());
@@ -211,7 +226,8 @@ CalendarDefinition parse_calendar(const std::string& name, const YAML::Node& nod
   if (const YAML::Node from = node["businessDays"])
     def.business_days_from = scalar(from, path + ".businessDays", "the name of another calendar");
   std::set<std::string> names;
-  auto check_unique = [&](const YAML::Node& item, const std::string& at, const std::string& item_name) {
+  auto check_unique = [&](const YAML::Node& item, const std::string& at,
+                          const std::string& item_name) {
     if (!names.insert(item_name).second)
       fail(item["name"], at + ".name", "'" + item_name + "' is already used in this calendar");
   };
@@ -236,7 +252,8 @@ CalendarDefinition parse_calendar(const std::string& name, const YAML::Node& nod
 
 }  // namespace
 
-calendar::CalendarSet parse_calendars(const YAML::Node& calendars, const std::filesystem::path& base_dir,
+calendar::CalendarSet parse_calendars(const YAML::Node& calendars,
+                                      const std::filesystem::path& base_dir,
                                       std::string_view yaml_path) {
   const std::string root(yaml_path);
   if (!calendars || calendars.IsNull()) return calendar::CalendarSet{};
@@ -248,7 +265,8 @@ calendar::CalendarSet parse_calendars(const YAML::Node& calendars, const std::fi
     const std::string path = root + "." + name;
     if (name.empty() || name.find_first_of(" \t.") != std::string::npos)
       fail(entry.first, path, "a calendar name must be non-empty, without spaces or dots");
-    if (std::any_of(definitions.begin(), definitions.end(), [&](const auto& d) { return d.name == name; }))
+    if (std::any_of(definitions.begin(), definitions.end(),
+                    [&](const auto& d) { return d.name == name; }))
       fail(entry.first, path, "calendar defined twice");
     definitions.push_back(parse_calendar(name, entry.second, path, base_dir));
     business_day_nodes.push_back(entry.second["businessDays"]);
@@ -256,7 +274,8 @@ calendar::CalendarSet parse_calendars(const YAML::Node& calendars, const std::fi
   for (std::size_t i = 0; i < definitions.size(); ++i) {
     const std::string& from = definitions[i].business_days_from;
     if (from.empty()) continue;
-    const bool known = std::any_of(definitions.begin(), definitions.end(), [&](const auto& d) { return d.name == from; });
+    const bool known = std::any_of(definitions.begin(), definitions.end(),
+                                   [&](const auto& d) { return d.name == from; });
     if (!known)
       fail(business_day_nodes[i], root + "." + definitions[i].name + ".businessDays",
            "unknown calendar '" + from + "' (define it under " + root + ")");
@@ -267,7 +286,8 @@ calendar::CalendarSet parse_calendars(const YAML::Node& calendars, const std::fi
   return std::move(set).value();
 }
 
-calendar::CalendarSet parse_calendars_document(std::string_view yaml_text, const std::filesystem::path& base_dir) {
+calendar::CalendarSet parse_calendars_document(std::string_view yaml_text,
+                                               const std::filesystem::path& base_dir) {
   YAML::Node document;
   try {
     document = YAML::Load(std::string(yaml_text));
@@ -286,7 +306,9 @@ calendar::CalendarSet parse_calendars_document(std::string_view yaml_text, const
 
 calendar::CalendarSet load_calendars_file(const std::filesystem::path& file) {
   std::ifstream in(file);
-  if (!in) throw CalendarsConfigError(fmt::format("cannot read '{}': {}", file.string(), std::strerror(errno)));
+  if (!in)
+    throw CalendarsConfigError(
+        fmt::format("cannot read '{}': {}", file.string(), std::strerror(errno)));
   std::stringstream text;
   text << in.rdbuf();
   try {

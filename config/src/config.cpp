@@ -30,11 +30,12 @@ const std::vector<std::string>& known_models() {
 
 bool TargetConfig::same_as(const TargetConfig& other) const {
   auto key = [](const TargetConfig& t) {
-    return std::tie(t.metric, t.namespace_name, t.labels, t.query, t.step_seconds, t.history_seconds,
-                    t.timezone, t.seasonality_seconds, t.calendars, t.model, t.lead_time_seconds,
-                    t.quantile, t.capacity_per_replica, t.min_replicas, t.max_replicas,
-                    t.refit_interval_seconds, t.backtest_origins, t.decision_change_threshold,
-                    t.anomaly_steps, t.shift_steps, t.anomaly_external_metric);
+    return std::tie(t.metric, t.namespace_name, t.labels, t.query, t.step_seconds,
+                    t.history_seconds, t.timezone, t.seasonality_seconds, t.calendars, t.model,
+                    t.lead_time_seconds, t.quantile, t.capacity_per_replica, t.min_replicas,
+                    t.max_replicas, t.refit_interval_seconds, t.backtest_origins,
+                    t.decision_change_threshold, t.anomaly_steps, t.shift_steps,
+                    t.anomaly_external_metric);
   };
   return key(*this) == key(other);
 }
@@ -75,11 +76,24 @@ bool is_label_key(std::string_view s) {
 }
 
 // Keys a target (and `defaults:`) may set; `defaults:` takes all but metric and query.
-const std::vector<std::string> kTargetKeys = {
-    "metric",   "namespace",   "labels",   "query",    "step",
-    "history",  "timezone",    "seasonality", "calendars", "model",
-    "leadTime", "quantile",    "capacityPerReplica", "minReplicas", "maxReplicas",
-    "refitInterval", "backtestOrigins", "anomaly"};
+const std::vector<std::string> kTargetKeys = {"metric",
+                                              "namespace",
+                                              "labels",
+                                              "query",
+                                              "step",
+                                              "history",
+                                              "timezone",
+                                              "seasonality",
+                                              "calendars",
+                                              "model",
+                                              "leadTime",
+                                              "quantile",
+                                              "capacityPerReplica",
+                                              "minReplicas",
+                                              "maxReplicas",
+                                              "refitInterval",
+                                              "backtestOrigins",
+                                              "anomaly"};
 
 void apply_target_keys(const Node& node, TargetConfig& target, const Config& config,
                        bool is_defaults) {
@@ -94,9 +108,10 @@ void apply_target_keys(const Node& node, TargetConfig& target, const Config& con
   if (auto n = node.get("metric")) {
     target.metric = n->as_string();
     if (!is_dns_subdomain(target.metric))
-      n->fail(fmt::format("'{}' is not a valid metric name (lowercase letters, digits, '-' and "
-                          "'.', starting and ending with a letter or digit)",
-                          target.metric));
+      n->fail(
+          fmt::format("'{}' is not a valid metric name (lowercase letters, digits, '-' and "
+                      "'.', starting and ending with a letter or digit)",
+                      target.metric));
   }
   if (auto n = node.get("namespace")) {
     target.namespace_name = n->as_string();
@@ -107,7 +122,8 @@ void apply_target_keys(const Node& node, TargetConfig& target, const Config& con
   if (auto n = node.get("labels")) {
     target.labels.clear();
     for (const auto& [key, value] : n->as_string_map()) {
-      if (!is_label_key(key.text)) key.node.fail(fmt::format("'{}' is not a valid label key", key.text));
+      if (!is_label_key(key.text))
+        key.node.fail(fmt::format("'{}' is not a valid label key", key.text));
       if (!is_label_name(value.text, true))
         value.node.fail(fmt::format("'{}' is not a valid label value", value.text));
       target.labels[key.text] = value.text;
@@ -122,9 +138,10 @@ void apply_target_keys(const Node& node, TargetConfig& target, const Config& con
   if (auto n = node.get("timezone")) {
     target.timezone = n->as_string();
     if (auto zone = calendar::TimeZone::find(target.timezone); !zone)
-      n->fail(fmt::format("unknown time zone '{}' (a tz database name such as America/New_York "
-                          "or UTC)",
-                          target.timezone));
+      n->fail(
+          fmt::format("unknown time zone '{}' (a tz database name such as America/New_York "
+                      "or UTC)",
+                      target.timezone));
   }
   if (auto n = node.get("seasonality")) {
     target.seasonality_seconds.clear();
@@ -137,8 +154,8 @@ void apply_target_keys(const Node& node, TargetConfig& target, const Config& con
       if (std::find(config.calendar_names.begin(), config.calendar_names.end(), name) ==
           config.calendar_names.end()) {
         std::string known = fmt::format("{}", fmt::join(config.calendar_names, ", "));
-        item.fail(fmt::format("unknown calendar '{}' (known: {})", name,
-                              known.empty() ? "none" : known));
+        item.fail(
+            fmt::format("unknown calendar '{}' (known: {})", name, known.empty() ? "none" : known));
       }
       target.calendars.push_back(name);
     }
@@ -196,16 +213,18 @@ void check_target(const Node& node, const TargetConfig& t) {
   for (std::size_t k = 0; k < t.seasonality_seconds.size(); ++k) {
     const auto period = t.seasonality_seconds[k];
     if (period % t.step_seconds != 0 || period < 2 * t.step_seconds)
-      at("seasonality").fail(fmt::format("season {} is not a multiple of step {} (at least two steps)",
-                                         format_duration(period), format_duration(t.step_seconds)));
+      at("seasonality")
+          .fail(fmt::format("season {} is not a multiple of step {} (at least two steps)",
+                            format_duration(period), format_duration(t.step_seconds)));
   }
   if (t.history_seconds < 2 * t.step_seconds)
     at("history").fail(fmt::format("history {} is shorter than two steps of {}",
                                    format_duration(t.history_seconds),
                                    format_duration(t.step_seconds)));
   if (t.max_replicas < t.min_replicas)
-    at("maxReplicas").fail(fmt::format("maxReplicas {} is below minReplicas {}", t.max_replicas,
-                                       t.min_replicas));
+    at("maxReplicas")
+        .fail(
+            fmt::format("maxReplicas {} is below minReplicas {}", t.max_replicas, t.min_replicas));
   if (t.refit_interval_seconds < t.step_seconds)
     at("refitInterval").fail("refitInterval is shorter than step");
 }
@@ -303,7 +322,8 @@ void parse_server(const Node& node, ServerConfig& s) {
     if (auto f = n->get("certFile")) k.cert_file = f->as_string();
     if (auto f = n->get("keyFile")) k.key_file = f->as_string();
     if (auto f = n->get("clientCAFile")) k.client_ca_file = f->as_string();
-    if (k.cert_file.empty() != k.key_file.empty()) n->fail("set both certFile and keyFile, or neither");
+    if (k.cert_file.empty() != k.key_file.empty())
+      n->fail("set both certFile and keyFile, or neither");
     if (!k.client_ca_file.empty() && k.cert_file.empty())
       n->fail("clientCAFile needs TLS: set certFile and keyFile too");
   }
@@ -311,11 +331,13 @@ void parse_server(const Node& node, ServerConfig& s) {
 
 void parse_decisions(const Node& node, DecisionsConfig& d) {
   node.require_map();
-  node.check_keys({"changeThreshold", "anomalySteps", "shiftSteps", "file", "maxBytes", "maxFiles", "keep"});
+  node.check_keys(
+      {"changeThreshold", "anomalySteps", "shiftSteps", "file", "maxBytes", "maxFiles", "keep"});
   if (auto n = node.get("changeThreshold")) {
     d.change_threshold = n->as_double();
     if (!(d.change_threshold >= 0 && d.change_threshold < 10))
-      n->fail(fmt::format("changeThreshold {} is not a fraction between 0 and 10 (e.g. 0.1 = 10%)", n->text()));
+      n->fail(fmt::format("changeThreshold {} is not a fraction between 0 and 10 (e.g. 0.1 = 10%)",
+                          n->text()));
   }
   if (auto n = node.get("anomalySteps")) {
     d.anomaly_steps = n->as_int();
@@ -326,9 +348,11 @@ void parse_decisions(const Node& node, DecisionsConfig& d) {
     if (d.shift_steps < 1) n->fail("shiftSteps must be >= 1");
   }
   if (d.shift_steps <= d.anomaly_steps)
-    node.get("shiftSteps").value_or(node).fail(fmt::format(
-        "shiftSteps {} must be larger than anomalySteps {} (a shift is an anomaly that persists)",
-        d.shift_steps, d.anomaly_steps));
+    node.get("shiftSteps")
+        .value_or(node)
+        .fail(fmt::format("shiftSteps {} must be larger than anomalySteps {} (a shift is an "
+                          "anomaly that persists)",
+                          d.shift_steps, d.anomaly_steps));
   if (auto n = node.get("file")) d.file = n->as_string();
   if (auto n = node.get("maxBytes")) {
     d.max_bytes = n->as_int();
@@ -348,9 +372,9 @@ void parse_decisions(const Node& node, DecisionsConfig& d) {
 
 Config parse_config(std::string_view yaml, std::string_view source) {
   // holidaysFile and other relative paths are relative to the config file.
-  const std::filesystem::path base_dir =
-      source == "<string>" ? std::filesystem::current_path()
-                           : std::filesystem::path(source).parent_path();
+  const std::filesystem::path base_dir = source == "<string>"
+                                             ? std::filesystem::current_path()
+                                             : std::filesystem::path(source).parent_path();
   Config config;
   config.source = std::string(source);
   const Node root = Node::parse(yaml, config.source);
@@ -459,7 +483,8 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "authorization" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "mode" << YAML::Value << std::string(to_string(s.authorization_mode));
   out << YAML::Key << "kubeconfig" << YAML::Value << s.authorization_kubeconfig;
-  out << YAML::Key << "cacheTTL" << YAML::Value << format_duration(s.authorization_cache_ttl_seconds);
+  out << YAML::Key << "cacheTTL" << YAML::Value
+      << format_duration(s.authorization_cache_ttl_seconds);
   out << YAML::EndMap;
   out << YAML::Key << "keda" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "enabled" << YAML::Value << s.keda.enabled;

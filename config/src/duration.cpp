@@ -18,19 +18,34 @@ Expected<std::int64_t> parse_duration_seconds(std::string_view text) {
     if (i == digits_start)
       return make_error("bad duration " + quoted + " (expected e.g. 30s, 5m, 1h, 1d, 1w)");
     if (i - digits_start > 12) return make_error("duration " + quoted + " is too large");
-    const std::int64_t number = std::strtoll(std::string(text.substr(digits_start, i - digits_start)).c_str(), nullptr, 10);
+    const std::int64_t number =
+        std::strtoll(std::string(text.substr(digits_start, i - digits_start)).c_str(), nullptr, 10);
     std::int64_t unit = 0;
     if (text.substr(i, 2) == "ms") {
-      return make_error("duration " + quoted + " is below one second; prescale works in whole seconds");
+      return make_error("duration " + quoted +
+                        " is below one second; prescale works in whole seconds");
     } else if (i < text.size()) {
       switch (text[i]) {
-        case 's': unit = 1; break;
-        case 'm': unit = 60; break;
-        case 'h': unit = 3600; break;
-        case 'd': unit = 86400; break;
-        case 'w': unit = 7 * 86400; break;
-        case 'y': unit = 365 * 86400; break;
-        default: break;
+        case 's':
+          unit = 1;
+          break;
+        case 'm':
+          unit = 60;
+          break;
+        case 'h':
+          unit = 3600;
+          break;
+        case 'd':
+          unit = 86400;
+          break;
+        case 'w':
+          unit = 7 * 86400;
+          break;
+        case 'y':
+          unit = 365 * 86400;
+          break;
+        default:
+          break;
       }
     }
     if (unit == 0)
@@ -48,8 +63,12 @@ Expected<std::int64_t> parse_duration_seconds(std::string_view text) {
 std::string format_duration(std::int64_t seconds) {
   if (seconds == 0) return "0s";
   std::string out;
-  if (seconds < 0) { out = "-"; seconds = -seconds; }
-  const std::pair<std::int64_t, char> units[] = {{7 * 86400, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+  if (seconds < 0) {
+    out = "-";
+    seconds = -seconds;
+  }
+  const std::pair<std::int64_t, char> units[] = {
+      {7 * 86400, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
   for (const auto& [size, suffix] : units) {
     if (seconds >= size) {
       out += std::to_string(seconds / size);

@@ -53,8 +53,8 @@ std::string Node::text() const {
 }
 
 void Node::fail(const std::string& message) const {
-  throw ConfigError(fmt::format("{}: {} (line {})", path_.empty() ? "(top level)" : path_,
-                                message, line_));
+  throw ConfigError(
+      fmt::format("{}: {} (line {})", path_.empty() ? "(top level)" : path_, message, line_));
 }
 
 std::string Node::type_name() const {
@@ -95,8 +95,8 @@ std::optional<Node> Node::get(const std::string& key) const {
   for (const auto& entry : node_) {
     if (entry.first.IsScalar() && entry.first.Scalar() == key) {
       const auto key_line = line_of(entry.first, line_);
-      const auto line = entry.second && !entry.second.IsNull() ? line_of(entry.second, key_line)
-                                                                : key_line;
+      const auto line =
+          entry.second && !entry.second.IsNull() ? line_of(entry.second, key_line) : key_line;
       return Node(entry.second, (path_.empty() ? "" : path_ + ".") + key, line);
     }
   }

@@ -63,7 +63,8 @@ struct NodeText {
 
 /// Validates the `calendars:` section (through prescale::calendar's loader),
 /// keeps it as YAML text, and returns every calendar name a target may use.
-std::vector<std::string> load_calendars_section(const Node& root, const std::filesystem::path& base_dir,
+std::vector<std::string> load_calendars_section(const Node& root,
+                                                const std::filesystem::path& base_dir,
                                                 std::string& calendars_yaml,
                                                 calendar::CalendarSet& calendars);
 

@@ -25,7 +25,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 // Calls work(i) for i in [0, count) on up to `threads` threads (the caller's
 // included), each index once; the first exception is rethrown after all end.
-void run_in_parallel(std::size_t count, std::size_t threads, const std::function<void(std::size_t)>& work) {
+void run_in_parallel(std::size_t count, std::size_t threads,
+                     const std::function<void(std::size_t)>& work) {
   threads = std::min(std::max<std::size_t>(threads, 1), count);
   if (threads <= 1) {
     for (std::size_t i = 0; i < count; ++i) work(i);
@@ -54,7 +55,8 @@ void run_in_parallel(std::size_t count, std::size_t threads, const std::function
 FitInput prefix(const FitInput& input, std::size_t count) {
   FitInput part = input;
   part.y = input.y.first(count);
-  part.warm_start = nullptr;  // a hint from the whole history would leak the future into the origin's fit
+  part.warm_start =
+      nullptr;  // a hint from the whole history would leak the future into the origin's fit
   return part;
 }
 
@@ -99,7 +101,8 @@ void collect_errors(std::span<const double> actual, std::size_t origin, const Fo
 
 // Two cycles of the longest season before the first origin when the
 // history allows (the models then keep every season in the backtest).
-std::size_t training_needed(std::size_t last, const SeasonLayout* layout, const BacktestOptions& options) {
+std::size_t training_needed(std::size_t last, const SeasonLayout* layout,
+                            const BacktestOptions& options) {
   if (options.min_training != 0) return options.min_training;
   const bool seasonal = layout != nullptr && layout->periods() > 0;
   if (!seasonal) return 2 * options.horizon;
@@ -137,7 +140,8 @@ std::string event_key(const std::vector<std::string>& names, std::size_t column)
 std::vector<Occurrence> calendar_occurrences(const FitInput& input) {
   std::vector<Occurrence> occurrences;
   const std::size_t n = input.y.size();
-  if (input.regressors == nullptr || static_cast<std::size_t>(input.regressors->rows()) < n || n == 0)
+  if (input.regressors == nullptr || static_cast<std::size_t>(input.regressors->rows()) < n ||
+      n == 0)
     return occurrences;
   const Eigen::MatrixXd& x = *input.regressors;
   // 0/1 columns only: a count (business days to month end) changes every day.
@@ -162,7 +166,8 @@ std::vector<Occurrence> calendar_occurrences(const FitInput& input) {
   for (std::size_t t = 0; t < n; ++t) {
     const std::size_t s = slot_of(t);
     count[s] += 1;
-    for (std::size_t k = 0; k < c; ++k) mean[s * c + k] += x(static_cast<Eigen::Index>(t), columns[k]);
+    for (std::size_t k = 0; k < c; ++k)
+      mean[s * c + k] += x(static_cast<Eigen::Index>(t), columns[k]);
   }
   for (std::size_t s = 0; s < slots; ++s) {
     for (std::size_t k = 0; k < c && count[s] > 0; ++k) mean[s * c + k] /= count[s];
@@ -170,8 +175,9 @@ std::vector<Occurrence> calendar_occurrences(const FitInput& input) {
   std::map<std::string, std::size_t> key_ids;
   std::vector<std::size_t> key_of(c);
   for (std::size_t k = 0; k < c; ++k) {
-    key_of[k] = key_ids.emplace(event_key(input.regressor_names, static_cast<std::size_t>(columns[k])),
-                                key_ids.size())
+    key_of[k] = key_ids
+                    .emplace(event_key(input.regressor_names, static_cast<std::size_t>(columns[k])),
+                             key_ids.size())
                     .first->second;
   }
   // Strictly more than 0.5 off the slot's usual value: with two cycles a
@@ -261,13 +267,15 @@ void blend_event_scores(BacktestReport& report, const std::vector<Scores>& rolli
 
 }  // namespace
 
-std::vector<std::size_t> event_backtest_origins(const FitInput& input, const BacktestOptions& options) {
+std::vector<std::size_t> event_backtest_origins(const FitInput& input,
+                                                const BacktestOptions& options) {
   std::vector<std::size_t> origins;
   const std::size_t n = input.y.size();
   const std::size_t horizon = options.horizon;
   if (horizon == 0 || options.event_origins == 0 || n <= horizon) return origins;
   const std::vector<Occurrence> occurrences = calendar_occurrences(input);
-  const std::size_t min_training = std::max<std::size_t>(1, training_needed(n - horizon, input.layout, options));
+  const std::size_t min_training =
+      std::max<std::size_t>(1, training_needed(n - horizon, input.layout, options));
   for (std::size_t r = occurrences.size(); r-- > 0 && origins.size() < options.event_origins;) {
     const Occurrence& o = occurrences[r];
     // The whole occurrence in the window, ending with it, when the horizon
@@ -275,8 +283,9 @@ std::vector<std::size_t> event_backtest_origins(const FitInput& input, const Bac
     // window opens a quarter-horizon before the onset, so the level at the
     // origin is an ordinary one and the onset falls inside.
     const std::size_t length = o.end - o.start;
-    const std::size_t wanted = length <= horizon ? (o.end > horizon ? o.end - horizon : 0)
-                                                 : (o.peak > horizon / 4 ? o.peak - horizon / 4 : 0);
+    const std::size_t wanted = length <= horizon
+                                   ? (o.end > horizon ? o.end - horizon : 0)
+                                   : (o.peak > horizon / 4 ? o.peak - horizon / 4 : 0);
     const std::size_t latest = std::min(o.peak, n - horizon);
     if (latest < min_training) continue;
     const std::size_t origin = std::clamp(wanted, min_training, latest);
@@ -379,14 +388,16 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
       const Forecast forecast = fitted->forecast(options.horizon);
       scores.add(input.y.subspan(origin, options.horizon), forecast, scales[j], options.quantile);
       // Errors past the horizon need their own, longer forecast (never past the data).
-      const std::size_t kept = std::min(std::max(options.horizon, options.error_horizon), input.y.size() - origin);
-      collect_errors(input.y.subspan(origin, kept), origin, kept > forecast.size() ? fitted->forecast(kept) : forecast,
-                     result.errors);
+      const std::size_t kept =
+          std::min(std::max(options.horizon, options.error_horizon), input.y.size() - origin);
+      collect_errors(input.y.subspan(origin, kept), origin,
+                     kept > forecast.size() ? fitted->forecast(kept) : forecast, result.errors);
       result.status = FitStatus::ok;
       ++result.origins_scored;
     }
     // Event origins: each fitted afresh on the data before it (see backtest.hpp).
-    for (std::size_t e = 0; e < report.event_origins.size() && result.status == FitStatus::ok; ++e) {
+    for (std::size_t e = 0; e < report.event_origins.size() && result.status == FitStatus::ok;
+         ++e) {
       const std::size_t origin = report.event_origins[e];
       const auto started = std::chrono::steady_clock::now();
       FitResult fit = model.fit(prefix(input, origin));
@@ -396,7 +407,8 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
       const Forecast forecast = fit.fitted->forecast(options.horizon);
       event_scores[m][e].add(input.y.subspan(origin, options.horizon), forecast, event_scales[e],
                              options.quantile);
-      collect_errors(input.y.subspan(origin, options.horizon), origin, forecast, result.event_errors);
+      collect_errors(input.y.subspan(origin, options.horizon), origin, forecast,
+                     result.event_errors);
     }
     rolling_scores[m] = scores;
     if (result.origins_scored == 0 && report.origins.empty()) {

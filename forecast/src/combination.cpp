@@ -17,15 +17,20 @@ struct Sums {
   std::size_t mase_count = 0, smape_count = 0;
   std::size_t inside = 0, covered = 0;
 
-  [[nodiscard]] double mase_mean() const { return mase_count ? mase_sum / double(mase_count) : kNaN; }
-  [[nodiscard]] double smape_mean() const { return smape_count ? smape_sum / double(smape_count) : kNaN; }
+  [[nodiscard]] double mase_mean() const {
+    return mase_count ? mase_sum / double(mase_count) : kNaN;
+  }
+  [[nodiscard]] double smape_mean() const {
+    return smape_count ? smape_sum / double(smape_count) : kNaN;
+  }
 };
 
 using ErrorKey = std::pair<std::size_t, std::size_t>;  // (index, step): one origin's lead step
 
 // The mean of the members' errors where every member has one, in the first
 // member's order (origin by origin, lead step ascending).
-std::vector<BacktestError> mean_errors(const std::vector<const std::vector<BacktestError>*>& lists) {
+std::vector<BacktestError> mean_errors(
+    const std::vector<const std::vector<BacktestError>*>& lists) {
   std::vector<BacktestError> combined;
   if (lists.empty()) return combined;
   std::vector<std::map<ErrorKey, const BacktestError*>> others(lists.size());
@@ -49,8 +54,8 @@ std::vector<BacktestError> mean_errors(const std::vector<const std::vector<Backt
 }
 
 // The scored errors (lead steps < horizon) of each origin.
-std::map<std::size_t, std::vector<const BacktestError*>> errors_by_origin(const std::vector<BacktestError>& errors,
-                                                                        std::size_t horizon) {
+std::map<std::size_t, std::vector<const BacktestError*>> errors_by_origin(
+    const std::vector<BacktestError>& errors, std::size_t horizon) {
   std::map<std::size_t, std::vector<const BacktestError*>> by_origin;
   for (const BacktestError& e : errors) {
     if (e.step < horizon && e.index >= e.step) by_origin[e.index - e.step].push_back(&e);
@@ -66,7 +71,8 @@ double origin_mase(double mae, double scale) {
 // Scores `errors` at `origins` (lead steps < horizon) into `sums`: per-origin
 // MASE and sMAPE as metrics.cpp computes them, coverage of [q_(1-p), q_p].
 void score(const std::vector<BacktestError>& errors, std::span<const std::size_t> origins,
-           std::span<const double> scales, std::span<const double> y, std::size_t horizon, double z, Sums& sums) {
+           std::span<const double> scales, std::span<const double> y, std::size_t horizon, double z,
+           Sums& sums) {
   const auto by_origin = errors_by_origin(errors, horizon);
   for (std::size_t j = 0; j < origins.size() && j < scales.size(); ++j) {
     const auto found = by_origin.find(origins[j]);
@@ -109,7 +115,8 @@ std::string combination_name(std::span<const std::string> member_names) {
   return name;
 }
 
-CombinedFitted::CombinedFitted(std::vector<std::unique_ptr<FittedModel>> members) : members_(std::move(members)) {
+CombinedFitted::CombinedFitted(std::vector<std::unique_ptr<FittedModel>> members)
+    : members_(std::move(members)) {
   members_.erase(std::remove(members_.begin(), members_.end(), nullptr), members_.end());
 }
 
@@ -128,7 +135,9 @@ std::map<std::string, double> CombinedFitted::parameters() const {
   return out;
 }
 
-std::size_t CombinedFitted::next_index() const { return members_.empty() ? 0 : members_.front()->next_index(); }
+std::size_t CombinedFitted::next_index() const {
+  return members_.empty() ? 0 : members_.front()->next_index();
+}
 
 void CombinedFitted::update(double y) {
   for (auto& m : members_) m->update(y);
@@ -156,7 +165,8 @@ Forecast CombinedFitted::forecast(std::size_t horizon) const {
     for (std::size_t h = 0; h < horizon; ++h) {
       out.mean[h] += at(part.mean, h) / n;
       out.sigma[h] += at(part.sigma, h) / n;
-      if (asymmetric) out.sigma_lower[h] += at(part.sigma_lower.empty() ? part.sigma : part.sigma_lower, h) / n;
+      if (asymmetric)
+        out.sigma_lower[h] += at(part.sigma_lower.empty() ? part.sigma : part.sigma_lower, h) / n;
     }
   }
   return out;
@@ -176,7 +186,8 @@ std::unique_ptr<FittedModel> CombinedFitted::clone() const {
   return std::make_unique<CombinedFitted>(std::move(copies));
 }
 
-CombinedModel::CombinedModel(std::vector<const Model*> members, std::vector<std::map<std::string, double>> hints)
+CombinedModel::CombinedModel(std::vector<const Model*> members,
+                             std::vector<std::map<std::string, double>> hints)
     : members_(std::move(members)), hints_(std::move(hints)) {
   if (hints_.size() != members_.size()) hints_.clear();
   for (std::size_t i = members_.size(); i-- > 0;) {
@@ -204,12 +215,15 @@ FitResult CombinedModel::fit(const FitInput& input) const {
   for (std::size_t i = 0; i < members_.size(); ++i) {
     const Model* member = members_[i];
     FitInput own = input;
-    own.warm_start = input.warm_start != nullptr && i < hints_.size() && !hints_[i].empty() ? &hints_[i] : nullptr;
+    own.warm_start = input.warm_start != nullptr && i < hints_.size() && !hints_[i].empty()
+                         ? &hints_[i]
+                         : nullptr;
     FitResult part = member->fit(own);
     if (part.status != FitStatus::ok || !part.fitted) {
       result.status = part.status == FitStatus::ok ? FitStatus::invalid_input : part.status;
-      result.message = member->name() + " in " + name() + ": " +
-                       (part.message.empty() ? std::string(to_string(result.status)) : part.message);
+      result.message =
+          member->name() + " in " + name() + ": " +
+          (part.message.empty() ? std::string(to_string(result.status)) : part.message);
       return result;
     }
     if (!part.message.empty()) messages += (messages.empty() ? "" : "; ") + part.message;
@@ -245,7 +259,8 @@ ModelBacktest combine_backtests(const BacktestReport& report, std::span<const st
     rolling.push_back(&m.errors);
     events.push_back(&m.event_errors);
     fit_seconds += m.fit_seconds_mean;
-    for (const auto& [key, value] : m.origin_parameters) out.origin_parameters[m.model + "." + key] = value;
+    for (const auto& [key, value] : m.origin_parameters)
+      out.origin_parameters[m.model + "." + key] = value;
   }
   out.model = combination_name(names);
   if (members.empty()) {
@@ -286,7 +301,8 @@ ModelBacktest combine_backtests(const BacktestReport& report, std::span<const st
 std::vector<CombinationCandidate> best_combinations(const BacktestReport& report,
                                                     std::span<const std::size_t> candidates,
                                                     std::span<const Model* const> recipes,
-                                                    std::span<const double> y, const BacktestOptions& options,
+                                                    std::span<const double> y,
+                                                    const BacktestOptions& options,
                                                     std::size_t max_members) {
   std::vector<std::size_t> ranked;
   for (std::size_t c : candidates) {
@@ -295,15 +311,17 @@ std::vector<CombinationCandidate> best_combinations(const BacktestReport& report
       ranked.push_back(c);
     }
   }
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [&](std::size_t a, std::size_t b) { return report.models[a].mase < report.models[b].mase; });
+  std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) {
+    return report.models[a].mase < report.models[b].mase;
+  });
   // Two recipes that backtested as the same fitted model (a weekly season
   // the first origin's history could not hold) are one forecast: a
   // combination of both would weight it twice.
   std::vector<std::size_t> distinct;
   for (std::size_t c : ranked) {
-    const bool seen = std::any_of(distinct.begin(), distinct.end(),
-                                  [&](std::size_t d) { return report.models[d].model == report.models[c].model; });
+    const bool seen = std::any_of(distinct.begin(), distinct.end(), [&](std::size_t d) {
+      return report.models[d].model == report.models[c].model;
+    });
     if (!seen) distinct.push_back(c);
   }
   ranked = std::move(distinct);
@@ -351,7 +369,8 @@ bool within_one_standard_error(const ModelBacktest& combination, const ModelBack
   mean /= static_cast<double>(d.size());
   double ss = 0;
   for (double x : d) ss += (x - mean) * (x - mean);
-  const double standard_error = std::sqrt(ss / static_cast<double>(d.size() - 1) / static_cast<double>(d.size()));
+  const double standard_error =
+      std::sqrt(ss / static_cast<double>(d.size() - 1) / static_cast<double>(d.size()));
   return combination.mase - single.mase <= standard_error;
 }
 

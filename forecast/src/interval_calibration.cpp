@@ -37,7 +37,9 @@ class CalibratedModel final : public FittedModel {
       : model_(std::move(model)), calibration_(std::move(calibration)) {}
 
   [[nodiscard]] std::string name() const override { return model_->name(); }
-  [[nodiscard]] std::map<std::string, double> parameters() const override { return model_->parameters(); }
+  [[nodiscard]] std::map<std::string, double> parameters() const override {
+    return model_->parameters();
+  }
   [[nodiscard]] std::size_t next_index() const override { return model_->next_index(); }
   void update(double y) override { model_->update(y); }
   [[nodiscard]] Forecast forecast(std::size_t horizon) const override {
@@ -64,7 +66,8 @@ void IntervalCalibration::apply(Forecast& forecast) const {
   for (std::size_t h = 0; h < n; ++h) {
     const std::size_t k = std::min(h, upper.size() - 1);
     // The lower tail scales the model's own lower sigma when it has one.
-    const double lower_base = h < forecast.sigma_lower.size() ? forecast.sigma_lower[h] : forecast.sigma[h];
+    const double lower_base =
+        h < forecast.sigma_lower.size() ? forecast.sigma_lower[h] : forecast.sigma[h];
     lower_sigma[h] = lower_base * lower[k];
     forecast.sigma[h] *= upper[k];
   }
@@ -77,7 +80,8 @@ IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, s
   // z by lead step; an error whose sigma is zero (an exact fit) says nothing about scale.
   std::vector<std::vector<double>> by_step(horizon);
   for (const BacktestError& e : errors) {
-    if (e.step >= horizon || !std::isfinite(e.error) || !std::isfinite(e.sigma) || !(e.sigma > 0)) continue;
+    if (e.step >= horizon || !std::isfinite(e.error) || !std::isfinite(e.sigma) || !(e.sigma > 0))
+      continue;
     by_step[e.step].push_back(e.error / e.sigma);
     ++out.errors;
   }
@@ -86,8 +90,8 @@ IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, s
   if (!usable_p || out.errors < std::max<std::size_t>(options.min_errors, 2)) {
     out.why = !usable_p ? "interval: the model's sigma (no tail quantile to calibrate at a median)"
                         : "interval: the model's sigma (" + std::to_string(out.errors) +
-                              " backtest errors, fewer than the " + std::to_string(options.min_errors) +
-                              " a calibration needs)";
+                              " backtest errors, fewer than the " +
+                              std::to_string(options.min_errors) + " a calibration needs)";
     return out;
   }
   const double z_upper = normal_quantile(p);
@@ -99,7 +103,8 @@ IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, s
     pooled.assign(by_step[h].begin(), by_step[h].end());
     for (std::size_t d = 1; pooled.size() < pool && (d <= h || h + d < horizon); ++d) {
       if (d <= h) pooled.insert(pooled.end(), by_step[h - d].begin(), by_step[h - d].end());
-      if (h + d < horizon) pooled.insert(pooled.end(), by_step[h + d].begin(), by_step[h + d].end());
+      if (h + d < horizon)
+        pooled.insert(pooled.end(), by_step[h + d].begin(), by_step[h + d].end());
     }
     // Q_p(z) / z_p for the upper tail; Q_(1-p)(z) / z_(1-p), i.e. -Q_(1-p) / z_p, for the lower.
     const double up = std::max(options.min_scale, select_quantile(pooled, p) / z_upper);
@@ -115,8 +120,9 @@ IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, s
     return lo == hi ? format_scale(lo) : format_scale(lo) + "-" + format_scale(hi);
   };
   out.why = "interval calibrated from " + std::to_string(out.errors) +
-            " backtest errors: the model's sigma x " + range(upper_min, upper_max) + " above the mean, x " +
-            range(lower_min, lower_max) + " below (q" + format_scale(p) + " of the standardised errors)";
+            " backtest errors: the model's sigma x " + range(upper_min, upper_max) +
+            " above the mean, x " + range(lower_min, lower_max) + " below (q" + format_scale(p) +
+            " of the standardised errors)";
   return out;
 }
 

@@ -7,10 +7,14 @@ namespace prescale::forecast {
 
 std::string_view to_string(FitStatus status) {
   switch (status) {
-    case FitStatus::ok: return "ok";
-    case FitStatus::too_short: return "too_short";
-    case FitStatus::no_convergence: return "no_convergence";
-    case FitStatus::invalid_input: return "invalid_input";
+    case FitStatus::ok:
+      return "ok";
+    case FitStatus::too_short:
+      return "too_short";
+    case FitStatus::no_convergence:
+      return "no_convergence";
+    case FitStatus::invalid_input:
+      return "invalid_input";
   }
   return "unknown";
 }
@@ -76,8 +80,9 @@ double Forecast::quantile(std::size_t h, double p) const {
 Forecast Forecast::tail(std::size_t from) const {
   Forecast out;
   auto rest = [from](const std::vector<double>& v) {
-    return from < v.size() ? std::vector<double>(v.begin() + static_cast<std::ptrdiff_t>(from), v.end())
-                           : std::vector<double>{};
+    return from < v.size()
+               ? std::vector<double>(v.begin() + static_cast<std::ptrdiff_t>(from), v.end())
+               : std::vector<double>{};
   };
   out.mean = rest(mean);
   out.sigma = rest(sigma);

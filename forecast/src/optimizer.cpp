@@ -56,7 +56,8 @@ BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& 
   const bool seeded = seed.size() == d;
   const std::size_t population =
       std::max<std::size_t>(1, seeded ? options.seeded_population : options.population);
-  const std::size_t start_count = std::max<std::size_t>(1, seeded ? options.seeded_starts : options.starts);
+  const std::size_t start_count =
+      std::max<std::size_t>(1, seeded ? options.seeded_starts : options.starts);
   const double initial_step = seeded ? options.seeded_initial_step : options.initial_step;
   std::vector<double> points(population * d);
   for (std::size_t j = 0; j < d; ++j)
@@ -74,8 +75,7 @@ BoxOptimizerResult minimize_in_box(std::size_t dimension, const BatchObjective& 
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
   std::vector<Start> starts;
-  for (std::size_t i = 0;
-       i < population && starts.size() < start_count; ++i) {
+  for (std::size_t i = 0; i < population && starts.size() < start_count; ++i) {
     Start start;
     start.x.assign(points.begin() + order[i] * d, points.begin() + order[i] * d + d);
     start.value = values[order[i]];

@@ -156,7 +156,9 @@ Pass run_pass(const FitInput& input, std::size_t period, const OutlierOptions& o
   if (centre == SlotCentre::median) {
     // Every slot's members in one array, slot after slot (thousands of
     // small vectors cost more in allocations than the medians themselves).
-    auto member = [&](std::size_t t) { return std::isfinite(y[t]) && unusual[t] == 0 && ignore[t] == 0; };
+    auto member = [&](std::size_t t) {
+      return std::isfinite(y[t]) && unusual[t] == 0 && ignore[t] == 0;
+    };
     std::vector<std::size_t> first(group_count + 1, 0);
     for (std::size_t t = 0; t < n; ++t)
       if (member(t)) ++first[slot[t] + 1];
@@ -167,7 +169,8 @@ Pass run_pass(const FitInput& input, std::size_t period, const OutlierOptions& o
       if (member(t)) members[next[slot[t]]++] = y[t] - effect[t];
     for (std::size_t g = 0; g < group_count; ++g) {
       if (first[g + 1] - first[g] >= 2)
-        slot_centre[g] = median_of(std::span<double>(members).subspan(first[g], first[g + 1] - first[g]));
+        slot_centre[g] =
+            median_of(std::span<double>(members).subspan(first[g], first[g + 1] - first[g]));
     }
   }
   pass.baseline.assign(n, std::numeric_limits<double>::quiet_NaN());

@@ -22,9 +22,12 @@ using Models = std::vector<std::unique_ptr<Model>>;
 
 std::string trend_word(Trend trend) {
   switch (trend) {
-    case Trend::none: return "none";
-    case Trend::additive: return "additive";
-    case Trend::damped: return "damped";
+    case Trend::none:
+      return "none";
+    case Trend::additive:
+      return "additive";
+    case Trend::damped:
+      return "damped";
   }
   return "?";
 }
@@ -34,8 +37,9 @@ std::string tag_inside(const HoltWintersSpec& spec) {
   const std::string tag = holt_winters_tag(spec);
   const auto open = tag.find('(');
   const auto close = tag.rfind(')');
-  return open == std::string::npos || close == std::string::npos ? tag
-                                                                   : tag.substr(open + 1, close - open - 1);
+  return open == std::string::npos || close == std::string::npos
+             ? tag
+             : tag.substr(open + 1, close - open - 1);
 }
 
 std::string variant_words(const HoltWintersSpec& spec) {
@@ -65,17 +69,21 @@ Models holt_winters_calendar_family() {
   for (auto& base : holt_winters_family()) {
     const auto* hw = dynamic_cast<const HoltWinters*>(base.get());
     if (hw == nullptr || hw->spec().seasonality != Seasonality::additive) continue;
-    models.push_back(std::make_unique<CalendarRegression>(std::shared_ptr<const Model>(std::move(base))));
+    models.push_back(
+        std::make_unique<CalendarRegression>(std::shared_ptr<const Model>(std::move(base))));
   }
   return models;
 }
 
-bool is_calendar(const Model& model) { return dynamic_cast<const CalendarRegression*>(&model) != nullptr; }
+bool is_calendar(const Model& model) {
+  return dynamic_cast<const CalendarRegression*>(&model) != nullptr;
+}
 
 // A shortest-season-only variant is the full model again without a second season.
 bool redundant_for(const Model& model, const SeasonLayout* layout) {
   const auto* calendar = dynamic_cast<const CalendarRegression*>(&model);
-  const auto* hw = dynamic_cast<const HoltWinters*>(calendar != nullptr ? &calendar->base() : &model);
+  const auto* hw =
+      dynamic_cast<const HoltWinters*>(calendar != nullptr ? &calendar->base() : &model);
   const std::size_t periods = layout != nullptr ? layout->periods() : 0;
   return hw != nullptr && hw->spec().max_periods < 3 && periods <= hw->spec().max_periods;
 }
@@ -89,9 +97,19 @@ struct Family {
 // The registry: adding a model family (e.g. ARIMA) is one entry here.
 const std::vector<Family>& families() {
   static const std::vector<Family> registry = {
-      {"seasonal-naive", [] { Models m; m.push_back(std::make_unique<SeasonalNaive>()); return m; }},
+      {"seasonal-naive",
+       [] {
+         Models m;
+         m.push_back(std::make_unique<SeasonalNaive>());
+         return m;
+       }},
       {"holt-winters", holt_winters_family},
-      {"arima", [] { Models m; m.push_back(std::make_unique<ArimaModel>()); return m; }},
+      {"arima",
+       [] {
+         Models m;
+         m.push_back(std::make_unique<ArimaModel>());
+         return m;
+       }},
       {"holt-winters+calendar", holt_winters_calendar_family},
   };
   return registry;
@@ -103,7 +121,9 @@ std::string format_number(double x) {
   return buffer;
 }
 
-bool is_seasonal_naive(const std::string& name) { return name.rfind("seasonal-naive", 0) == 0; }
+bool is_seasonal_naive(const std::string& name) {
+  return name.rfind("seasonal-naive", 0) == 0;
+}
 
 bool has_non_positive(std::span<const double> y) {
   return std::any_of(y.begin(), y.end(), [](double v) { return !std::isnan(v) && v <= 0; });
@@ -167,8 +187,8 @@ Selection select_and_fit(const FitInput& input, const SelectionOptions& options,
   return select_and_fit(input, options, std::move(*candidates), progress);
 }
 
-Selection select_and_fit(const FitInput& original_input, const SelectionOptions& options, Models models,
-                         const BacktestProgress& progress) {
+Selection select_and_fit(const FitInput& original_input, const SelectionOptions& options,
+                         Models models, const BacktestProgress& progress) {
   Selection selection;
   selection.seasonal_naive_mase = kNaN;
   // One-off incidents replaced before any model sees the history.
@@ -197,7 +217,9 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
   const bool automatic = options.model == "auto";
   if (models.size() > 1) {
     models.erase(std::remove_if(models.begin(), models.end(),
-                                [&](const std::unique_ptr<Model>& m) { return redundant_for(*m, input.layout); }),
+                                [&](const std::unique_ptr<Model>& m) {
+                                  return redundant_for(*m, input.layout);
+                                }),
                  models.end());
   }
   if (models.size() > 1 && has_non_positive(input.y)) {
@@ -205,11 +227,13 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
     models.erase(std::remove_if(models.begin(), models.end(),
                                 [&](const std::unique_ptr<Model>& m) {
                                   const auto* hw = dynamic_cast<const HoltWinters*>(m.get());
-                                  return hw != nullptr && hw->spec().seasonality == Seasonality::multiplicative;
+                                  return hw != nullptr &&
+                                         hw->spec().seasonality == Seasonality::multiplicative;
                                 }),
                  models.end());
     if (models.size() != before) {
-      selection.notes.push_back("multiplicative seasonality not tried: the history has zeros or negatives");
+      selection.notes.push_back(
+          "multiplicative seasonality not tried: the history has zeros or negatives");
     }
   }
   // Seasonal naive is the yardstick: always backtested, first.
@@ -238,7 +262,8 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
   const CalibrationOptions calibration_options;
   if (options.calibrate && options.origins > 0) {
     // Enough lead steps that the origins' errors fill one calibration pool.
-    backtest_options.error_horizon = (calibration_options.pool + options.origins - 1) / options.origins;
+    backtest_options.error_horizon =
+        (calibration_options.pool + options.origins - 1) / options.origins;
   }
   BacktestReport report = backtest(input, to_test, backtest_options, progress);
   selection.origins = report.origins.size() + report.event_origins.size();
@@ -251,7 +276,8 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
     if (r.status != FitStatus::ok && !report.origins.empty()) {
       selection.notes.push_back(r.model + " failed in the backtest: " + r.message);
     }
-    if (to_test[t] == extra_naive.get() || is_seasonal_naive(to_test[t]->name())) naive_mase = r.mase;
+    if (to_test[t] == extra_naive.get() || is_seasonal_naive(to_test[t]->name()))
+      naive_mase = r.mase;
   }
   selection.seasonal_naive_mase = naive_mase;
   // Best candidate by MASE; in auto mode the best one that is not the yardstick.
@@ -277,7 +303,8 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
     }
     const std::size_t single = chosen;
     std::size_t best_combination = 0;  // 0: none (a combination is never at index 0 of models)
-    for (CombinationCandidate& c : best_combinations(report, candidates, to_test, input.y, backtest_options)) {
+    for (CombinationCandidate& c :
+         best_combinations(report, candidates, to_test, input.y, backtest_options)) {
       const ModelBacktest& r = c.backtest;
       selection.scores.push_back({r.model, r.mase, r.smape, r.coverage, r.fit_seconds_mean});
       if (best_combination == 0 || r.mase < report.models[best_combination + offset].mase)
@@ -285,16 +312,17 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
       models.push_back(std::move(c.recipe));
       report.models.push_back(std::move(c.backtest));
     }
-    if (best_combination != 0 &&
-        within_one_standard_error(report.models[best_combination + offset], report.models[single + offset],
-                                  report, backtest_options.horizon)) {
+    if (best_combination != 0 && within_one_standard_error(report.models[best_combination + offset],
+                                                           report.models[single + offset], report,
+                                                           backtest_options.horizon)) {
       chosen = best_combination;
       chosen_mase = report.models[chosen + offset].mase;
       const double single_mase = report.models[single + offset].mase;
       selection.notes.push_back(
           "auto: the mean of the best candidates, backtest MASE " + format_number(chosen_mase) +
           (chosen_mase <= single_mase ? ", beats" : ", is within one standard error of") +
-          " the best single, " + report.models[single + offset].model + " " + format_number(single_mase));
+          " the best single, " + report.models[single + offset].model + " " +
+          format_number(single_mase));
     }
   }
   std::string over = " over " + std::to_string(selection.origins) + " origin" +
@@ -357,7 +385,9 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
     selection.fit_seconds = seconds_since(started);
   }
   if (!fit.message.empty()) selection.notes.push_back(fit.message);
-  selection.status = fit.fitted ? fit.status : (fit.status == FitStatus::ok ? FitStatus::invalid_input : fit.status);
+  selection.status = fit.fitted
+                         ? fit.status
+                         : (fit.status == FitStatus::ok ? FitStatus::invalid_input : fit.status);
   if (fit.fitted) {
     selection.model = fit.fitted->name();
     selection.fitted = std::move(fit.fitted);

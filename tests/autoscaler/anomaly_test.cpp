@@ -21,7 +21,8 @@
 using namespace prescale;
 using namespace prescale::autoscaler;
 
-TEST_CASE("the anomaly score is the standardised residual; the interval follows the quantile", "[anomaly]") {
+TEST_CASE("the anomaly score is the standardised residual; the interval follows the quantile",
+          "[anomaly]") {
   AnomalyTracker tracker;
   CHECK_FALSE(tracker.observe(0, 110, 100, 10, 0.9));
   CHECK(tracker.state().score == Approx(1.0));
@@ -39,7 +40,8 @@ TEST_CASE("the anomaly score is the standardised residual; the interval follows 
   CHECK(tracker.state().score == Approx(-2.0));
   CHECK(tracker.state().outside);
   CHECK(describe_anomaly(tracker.state(), 0.9) ==
-        "observed 80 is 2.0 sigma below the one-step forecast 100 (outside the 80% interval for 1 steps)");
+        "observed 80 is 2.0 sigma below the one-step forecast 100 (outside the 80% interval for 1 "
+        "steps)");
 }
 
 TEST_CASE("gaps and degenerate forecasts score nothing", "[anomaly]") {
@@ -55,7 +57,8 @@ TEST_CASE("gaps and degenerate forecasts score nothing", "[anomaly]") {
   CHECK(tracker.state().sample_unix == 0);
 }
 
-TEST_CASE("a run outside the interval becomes a shift after M steps, and again after M more", "[anomaly]") {
+TEST_CASE("a run outside the interval becomes a shift after M steps, and again after M more",
+          "[anomaly]") {
   AnomalyTracker tracker(AnomalySettings{3, 5});
   std::vector<int> shifts;
   for (int i = 0; i < 12; ++i)
@@ -70,7 +73,8 @@ TEST_CASE("a run outside the interval becomes a shift after M steps, and again a
   CHECK_FALSE(tracker.observe(13 * 60, 200, 100, 10, 0.9));
 }
 
-TEST_CASE("an injected outage: anomaly records within three steps, a refit when it persists", "[anomaly][replay]") {
+TEST_CASE("an injected outage: anomaly records within three steps, a refit when it persists",
+          "[anomaly][replay]") {
   // 5-minute steps, three weeks; the outage halves traffic for three hours
   // from 2026-02-19 15:00Z (10:00 New York, a Thursday), 36 steps.
   TraceOptions options;
@@ -118,7 +122,8 @@ TEST_CASE("an injected outage: anomaly records within three steps, a refit when 
     if (shift && !refit_after_shift && r.kind == DecisionKind::refit) refit_after_shift = &r;
   }
   REQUIRE(anomaly != nullptr);
-  // The outage's first sample is visible one step after it starts; three such samples make the record.
+  // The outage's first sample is visible one step after it starts; three such samples make the
+  // record.
   const auto delay_steps = (anomaly->time_unix - outage_start) / target.step_seconds;
   CHECK(delay_steps <= 3);
   CHECK(anomaly->anomaly_score < -2);
@@ -157,8 +162,9 @@ std::string config_error(const std::string& yaml) {
 
 }  // namespace
 
-TEST_CASE("the -anomaly metric serves |z| as a milli quantity, 0 without evidence, never NaN or inf",
-          "[anomaly][external]") {
+TEST_CASE(
+    "the -anomaly metric serves |z| as a milli quantity, 0 without evidence, never NaN or inf",
+    "[anomaly][external]") {
   AnomalyTracker tracker;
   // Nothing scored yet: 0, not an error (the HPA reads an absent metric as a failure).
   CHECK(served_quantity(tracker.state(), true) == "0");
@@ -189,8 +195,9 @@ TEST_CASE("the -anomaly metric serves |z| as a milli quantity, 0 without evidenc
   CHECK(served_quantity(nan_state, true) == "1M");
 }
 
-TEST_CASE("anomaly.externalMetric is opt-in, per target or in defaults, and errors name its YAML path",
-          "[anomaly][external][config]") {
+TEST_CASE(
+    "anomaly.externalMetric is opt-in, per target or in defaults, and errors name its YAML path",
+    "[anomaly][external][config]") {
   const auto config = config::parse_config(R"(
 defaults:
   anomaly: {externalMetric: true}
@@ -205,7 +212,9 @@ targets:
   CHECK(config.targets[0].anomaly_external_metric);
   CHECK(config.targets[0].anomaly_metric() == "payments-anomaly");
   CHECK_FALSE(config.targets[1].anomaly_external_metric);
-  CHECK_FALSE(config::parse_config("targets:\n  - metric: a\n    query: up\n").targets[0].anomaly_external_metric);
+  CHECK_FALSE(config::parse_config("targets:\n  - metric: a\n    query: up\n")
+                  .targets[0]
+                  .anomaly_external_metric);
   // Printed by check-config and read back the same.
   const auto reparsed = config::parse_config(config::to_yaml(config));
   CHECK(reparsed.targets[0].anomaly_external_metric);
@@ -217,25 +226,35 @@ targets:
 
   const std::string head = "targets:\n  - metric: a\n    query: up\n";
   CHECK_THAT(config_error(head + "    anomaly: true\n"),
-             Catch::Contains("targets[0].anomaly: expected a map such as {externalMetric: true} (line 4)"));
-  CHECK_THAT(config_error(head + "    anomaly: {externalMetric: maybe}\n"),
-             Catch::Contains("targets[0].anomaly.externalMetric: expected true or false, got 'maybe'"));
-  CHECK_THAT(config_error(head + "    anomaly: {externalMetrics: true}\n"),
-             Catch::Contains("targets[0].anomaly.externalMetrics: unknown key; did you mean 'externalMetric'?"));
+             Catch::Contains(
+                 "targets[0].anomaly: expected a map such as {externalMetric: true} (line 4)"));
+  CHECK_THAT(
+      config_error(head + "    anomaly: {externalMetric: maybe}\n"),
+      Catch::Contains("targets[0].anomaly.externalMetric: expected true or false, got 'maybe'"));
+  CHECK_THAT(
+      config_error(head + "    anomaly: {externalMetrics: true}\n"),
+      Catch::Contains(
+          "targets[0].anomaly.externalMetrics: unknown key; did you mean 'externalMetric'?"));
   CHECK_THAT(config_error("defaults:\n  anomaly: {enabled: true}\n" + head),
              Catch::Contains("defaults.anomaly.enabled: unknown key"));
   // The twin's name may not collide with another target's metric.
-  CHECK_THAT(config_error(head + "    anomaly: {externalMetric: true}\n  - metric: a-anomaly\n    query: up\n"),
-             Catch::Contains("targets[1].metric: duplicate metric name 'a-anomaly'"));
+  CHECK_THAT(
+      config_error(head +
+                   "    anomaly: {externalMetric: true}\n  - metric: a-anomaly\n    query: up\n"),
+      Catch::Contains("targets[1].metric: duplicate metric name 'a-anomaly'"));
   // Nor be longer than a Kubernetes resource name.
   const std::string long_name(250, 'a');
-  CHECK_THAT(config_error("targets:\n  - metric: " + long_name + "\n    query: up\n    anomaly: {externalMetric: true}\n"),
-             Catch::Contains("targets[0].metric: '" + long_name + "-anomaly' (served because anomaly.externalMetric is "
+  CHECK_THAT(config_error("targets:\n  - metric: " + long_name +
+                          "\n    query: up\n    anomaly: {externalMetric: true}\n"),
+             Catch::Contains("targets[0].metric: '" + long_name +
+                             "-anomaly' (served because anomaly.externalMetric is "
                              "true) is longer than 253 characters"));
 }
 
-TEST_CASE("an opted-in target serves <metric>-anomaly beside its forecast; a target that did not opt in does not",
-          "[anomaly][external][engine]") {
+TEST_CASE(
+    "an opted-in target serves <metric>-anomaly beside its forecast; a target that did not opt in "
+    "does not",
+    "[anomaly][external][engine]") {
   // Two weeks at 10-minute steps (fast even under the sanitizers); the last
   // sample triples the load, so the newest score is far outside the interval.
   TraceOptions options;
@@ -265,7 +284,8 @@ TEST_CASE("an opted-in target serves <metric>-anomaly beside its forecast; a tar
   plain.capacity_per_replica.reset();
   plain.anomaly_external_metric = false;
 
-  SourceFactory sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
+  SourceFactory sources =
+      [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
     return std::unique_ptr<source::Source>(std::make_unique<testing::RecordedSource>(*trace));
   };
   // Fit with the last three samples unseen, then follow them: they are scored.
@@ -279,7 +299,8 @@ TEST_CASE("an opted-in target serves <metric>-anomaly beside its forecast; a tar
   const auto snapshot = engine.snapshot();
   REQUIRE(snapshot->targets.size() == 2);
   const auto& status = snapshot->targets[0];
-  INFO("model " << status.model << ", fallback '" << status.fallback_reason << "', score " << status.anomaly_score);
+  INFO("model " << status.model << ", fallback '" << status.fallback_reason << "', score "
+                << status.anomaly_score);
   REQUIRE(status.fallback_reason.empty());
   CHECK(status.outside_interval);
   CHECK(status.anomaly_score > 3);
@@ -287,10 +308,12 @@ TEST_CASE("an opted-in target serves <metric>-anomaly beside its forecast; a tar
   std::vector<std::string> names;
   for (const auto& m : snapshot->metrics) names.push_back(m.metric);
   CHECK(names == std::vector<std::string>{"payments-rps-forecast", "payments-rps-forecast-replicas",
-                                          "payments-rps-forecast-anomaly", "checkout-rps-forecast"});
+                                          "payments-rps-forecast-anomaly",
+                                          "checkout-rps-forecast"});
   const MetricValue& forecast_metric = snapshot->metrics[0];
   const MetricValue& anomaly = snapshot->metrics[2];
-  // Served like its forecast twin (same namespace, labels, time, window), so the same selector finds it.
+  // Served like its forecast twin (same namespace, labels, time, window), so the same selector
+  // finds it.
   CHECK(anomaly.namespace_name == "payments");
   CHECK(anomaly.labels == forecast_metric.labels);
   CHECK(anomaly.timestamp_unix == forecast_metric.timestamp_unix);
@@ -298,7 +321,8 @@ TEST_CASE("an opted-in target serves <metric>-anomaly beside its forecast; a tar
   CHECK(anomaly.target == "payments-rps-forecast");
   CHECK(anomaly.value == Approx(std::abs(status.anomaly_score)));
   // The External Metrics API serves it (discovery and value) like any other metric.
-  const auto listed = kubernetes::serve_api(*snapshot, "GET", kubernetes::parse_target("/apis/external.metrics.k8s.io/v1beta1"));
+  const auto listed = kubernetes::serve_api(
+      *snapshot, "GET", kubernetes::parse_target("/apis/external.metrics.k8s.io/v1beta1"));
   CHECK(listed.body.find("\"payments-rps-forecast-anomaly\"") != std::string::npos);
   CHECK(listed.body.find("checkout-rps-forecast-anomaly") == std::string::npos);
   const auto value = kubernetes::serve_api(
@@ -306,10 +330,12 @@ TEST_CASE("an opted-in target serves <metric>-anomaly beside its forecast; a tar
       kubernetes::parse_target("/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/"
                                "payments-rps-forecast-anomaly?labelSelector=app%3Dpayments"));
   CHECK(value.status == 200);
-  CHECK(value.body.find("\"value\":\"" + *kubernetes::format_quantity(anomaly.value) + "\"") != std::string::npos);
+  CHECK(value.body.find("\"value\":\"" + *kubernetes::format_quantity(anomaly.value) + "\"") !=
+        std::string::npos);
   const auto absent = kubernetes::serve_api(
       *snapshot, "GET",
-      kubernetes::parse_target("/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/checkout-rps-forecast-anomaly"));
+      kubernetes::parse_target("/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/"
+                               "checkout-rps-forecast-anomaly"));
   CHECK(absent.status == 404);
   CHECK(absent.body.find("\"reason\":\"NotFound\"") != std::string::npos);
 }

@@ -33,14 +33,17 @@ void write(const std::filesystem::path& path, const std::string& text) {
 
 std::string config_text(const DemoCertificates& certs, const std::string& targets) {
   return "server:\n  address: 127.0.0.1:0\n  tlsCertFile: " + certs.server_cert.string() +
-         "\n  tlsKeyFile: " + certs.server_key.string() + "\n  clientCAFile: " + certs.ca_cert.string() +
+         "\n  tlsKeyFile: " + certs.server_key.string() +
+         "\n  clientCAFile: " + certs.ca_cert.string() +
          "\n  authorization: {mode: always-allow}\n"
          "defaults:\n  step: 10m\n  history: 14d\n  timezone: America/New_York\n  leadTime: 30m\n"
-         "targets:\n" + targets;
+         "targets:\n" +
+         targets;
 }
 
 const char* kTargetA = "  - metric: payments-a\n    namespace: payments\n    query: a\n";
-const char* kTargetB = "  - metric: payments-b\n    namespace: payments\n    query: b\n    capacityPerReplica: 100\n";
+const char* kTargetB =
+    "  - metric: payments-b\n    namespace: payments\n    query: b\n    capacityPerReplica: 100\n";
 
 bool wait_for(const std::function<bool()>& condition) {
   return test::wait_for(condition, std::chrono::seconds(30));
@@ -84,7 +87,8 @@ TEST_CASE("a bad config reload is rejected and the old config keeps serving", "[
   write(options.config_path, config_text(*certs, kTargetA));
   Daemon daemon(options);
   REQUIRE(daemon.start().has_value());
-  REQUIRE(wait_for([&] { return served_metrics(daemon) == std::vector<std::string>{"payments-a"}; }));
+  REQUIRE(
+      wait_for([&] { return served_metrics(daemon) == std::vector<std::string>{"payments-a"}; }));
 
   // The served metric over the real HTTPS server, with a client certificate.
   prometheus::ClientOptions client_options;
@@ -101,12 +105,14 @@ TEST_CASE("a bad config reload is rejected and the old config keeps serving", "[
   CHECK(get_a() == 200);
 
   SECTION("by SIGHUP (reload called directly)") {
-    write(options.config_path, config_text(*certs, "  - metric: payments-a\n    query: a\n    leadTime: 5x\n"));
+    write(options.config_path,
+          config_text(*certs, "  - metric: payments-a\n    query: a\n    leadTime: 5x\n"));
     CHECK_FALSE(daemon.reload("SIGHUP"));
     CHECK(daemon.reloads_rejected() >= 1);
   }
   SECTION("by the file changing on disk") {
-    write(options.config_path, config_text(*certs, "  - metric: payments-a\n    query: a\n    leadTime: 5x\n"));
+    write(options.config_path,
+          config_text(*certs, "  - metric: payments-a\n    query: a\n    leadTime: 5x\n"));
     REQUIRE(wait_for([&] { return daemon.reloads_rejected() >= 1; }));
   }
   // The rejection is logged with the YAML path and line...
@@ -116,7 +122,8 @@ TEST_CASE("a bad config reload is rejected and the old config keeps serving", "[
     for (const auto& r : logs) {
       if (r.level != LogLevel::error) continue;
       for (const auto& [k, v] : r.fields)
-        if (k == "error" && std::get<std::string>(v).find("targets[0].leadTime: bad duration '5x'") != std::string::npos)
+        if (k == "error" && std::get<std::string>(v).find(
+                                "targets[0].leadTime: bad duration '5x'") != std::string::npos)
           found = true;
     }
     CHECK(found);
@@ -135,7 +142,8 @@ TEST_CASE("a bad config reload is rejected and the old config keeps serving", "[
   write(options.config_path, config_text(*certs, std::string(kTargetA) + kTargetB));
   REQUIRE(wait_for([&] { return daemon.reloads_applied() >= 1; }));
   REQUIRE(wait_for([&] {
-    return served_metrics(daemon) == std::vector<std::string>{"payments-a", "payments-b", "payments-b-replicas"};
+    return served_metrics(daemon) ==
+           std::vector<std::string>{"payments-a", "payments-b", "payments-b-replicas"};
   }));
   CHECK(get_a() == 200);
   CHECK(daemon.snapshots().current()->targets[0].last_fit_unix == a_fit);

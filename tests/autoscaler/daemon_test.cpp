@@ -29,8 +29,9 @@ std::string start_error(const std::string& yaml) {
 }  // namespace
 
 TEST_CASE("the daemon refuses a config it cannot serve, naming the problem", "[daemon]") {
-  CHECK_THAT(start_error("targets:\n  - metric: a\n    query: up\n    leadTime: 5x\n"),
-             Catch::Contains("targets[0].leadTime: bad duration '5x'") && Catch::Contains("(line 4)"));
+  CHECK_THAT(
+      start_error("targets:\n  - metric: a\n    query: up\n    leadTime: 5x\n"),
+      Catch::Contains("targets[0].leadTime: bad duration '5x'") && Catch::Contains("(line 4)"));
   CHECK_THAT(start_error("targets:\n  - metric: a\n    query: up\n"),
              Catch::Contains("server.tlsCertFile and server.tlsKeyFile are required"));
 }
@@ -46,9 +47,11 @@ TEST_CASE("log records format as text and as JSON lines", "[daemon]") {
   const std::int64_t millis = 1767623400123;  // 2026-01-05T14:30:00.123Z
   CHECK(format_text(record, millis) ==
         "2026-01-05T14:30:00.123Z info    refit target=payments-rps-forecast "
-        "model=holt-winters(A,Ad,A;1440,10080) backtest_mase=0.731 samples=50400 why=\"drift \\\"x\\\"\" nan=nan");
+        "model=holt-winters(A,Ad,A;1440,10080) backtest_mase=0.731 samples=50400 why=\"drift "
+        "\\\"x\\\"\" nan=nan");
   CHECK(format_json(record, millis) ==
-        "{\"ts\":\"2026-01-05T14:30:00.123Z\",\"level\":\"info\",\"msg\":\"refit\",\"target\":\"payments-rps-forecast\","
+        "{\"ts\":\"2026-01-05T14:30:00.123Z\",\"level\":\"info\",\"msg\":\"refit\",\"target\":"
+        "\"payments-rps-forecast\","
         "\"model\":\"holt-winters(A,Ad,A;1440,10080)\",\"backtest_mase\":0.731,\"samples\":50400,"
         "\"why\":\"drift \\\"x\\\"\",\"nan\":null}");
 }

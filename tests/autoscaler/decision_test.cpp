@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <cstdlib>
 
 #include "prescale/autoscaler/decisions.hpp"
 #include "prescale/autoscaler/replay.hpp"
@@ -23,13 +23,15 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::filesystem::path fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("prescale-decisions-" + name + "-" + std::to_string(::getpid()));
+  auto dir = std::filesystem::temp_directory_path() /
+             ("prescale-decisions-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
 }
 
-DecisionRecord sample_record(std::int64_t t, const std::string& reason = "seasonal peak at 09:35 America/New_York") {
+DecisionRecord sample_record(
+    std::int64_t t, const std::string& reason = "seasonal peak at 09:35 America/New_York") {
   DecisionRecord r;
   r.time_unix = t;
   r.target = "payments-rps-forecast";
@@ -116,7 +118,8 @@ TEST_CASE("bad decision lines are refused with the line and the field named", "[
   auto bad_kind = parse_decision(R"({"time_unix":1,"target":"a","kind":"guess"})");
   REQUIRE_FALSE(bad_kind.has_value());
   CHECK(bad_kind.error().message.find("guess") != std::string::npos);
-  auto bad_number = parse_decision(R"({"time_unix":1,"target":"a","kind":"change","served":"lots"})");
+  auto bad_number =
+      parse_decision(R"({"time_unix":1,"target":"a","kind":"change","served":"lots"})");
   REQUIRE_FALSE(bad_number.has_value());
   CHECK(bad_number.error().message.find("served") != std::string::npos);
   const std::string text = to_json(sample_record(1)) + "\n\n" + R"({"time_unix":2})" + "\n";
@@ -141,7 +144,8 @@ TEST_CASE("digests change with the parameters and the config", "[decisions]") {
   CHECK(config_digest(a) != config_digest(b));
 }
 
-TEST_CASE("the decisions file never grows beyond its bound and keeps the newest records", "[decisions]") {
+TEST_CASE("the decisions file never grows beyond its bound and keeps the newest records",
+          "[decisions]") {
   const auto dir = fresh_dir("bound");
   DecisionLog::Options options;
   options.path = dir / "decisions.jsonl";
@@ -168,11 +172,13 @@ TEST_CASE("the decisions file never grows beyond its bound and keeps the newest 
   REQUIRE_FALSE(all->empty());
   // What is kept is the newest run of records, in order, ending with the last one written.
   CHECK(all->back().time_unix == 1000 + written - 1);
-  for (std::size_t i = 1; i < all->size(); ++i) CHECK((*all)[i].time_unix == (*all)[i - 1].time_unix + 1);
+  for (std::size_t i = 1; i < all->size(); ++i)
+    CHECK((*all)[i].time_unix == (*all)[i - 1].time_unix + 1);
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("reopening the decisions file appends: a restart loses no earlier record", "[decisions]") {
+TEST_CASE("reopening the decisions file appends: a restart loses no earlier record",
+          "[decisions]") {
   const auto dir = fresh_dir("restart");
   DecisionLog::Options options;
   options.path = dir / "sub" / "decisions.jsonl";  // the directory is made on open
@@ -301,7 +307,8 @@ TEST_CASE("a rise names the calendar event active in the lead window", "[decisio
   auto target = payments_target();
   // 2026-02-27 (the last business day of February) 05:50 New York = 10:50Z: the
   // lead window [05:50, 06:05] reaches into payroll-end's 06:00-11:00.
-  const std::int64_t before_payroll = calendar::days_from_civil({2026, 2, 27}) * 86400 + 10 * 3600 + 50 * 60;
+  const std::int64_t before_payroll =
+      calendar::days_from_civil({2026, 2, 27}) * 86400 + 10 * 3600 + 50 * 60;
   auto zone = calendar::TimeZone::find("America/New_York");
   REQUIRE(zone.has_value());
   DecisionTracker tracker;
@@ -324,10 +331,10 @@ TEST_CASE("a rise names the calendar event active in the lead window", "[decisio
   REQUIRE(records.size() == 1);
   CHECK(records[0].cause == "calendar-event");
   CHECK(records[0].event == "payroll.payroll-end");
-  CHECK(records[0].reason.rfind(
-            "pre-scaling for calendar event payroll.payroll-end (06:00-11:00 America/New_York), forecast peaks at "
-            "06:05 America/New_York",
-            0) == 0);
+  CHECK(records[0].reason.rfind("pre-scaling for calendar event payroll.payroll-end (06:00-11:00 "
+                                "America/New_York), forecast peaks at "
+                                "06:05 America/New_York",
+                                0) == 0);
   // The same rise a day earlier is no payroll day: a seasonal peak.
   DecisionTracker other;
   in.now_unix = before_payroll - 86400 - 3600;
@@ -369,16 +376,19 @@ targets:
   CHECK(defaults.targets[0].anomaly_steps == 3);
   CHECK(defaults.targets[0].shift_steps == 15);
   try {
-    (void)config::parse_config("decisions:\n  changeThreshold: -1\ntargets:\n  - metric: a\n    query: up\n");
+    (void)config::parse_config(
+        "decisions:\n  changeThreshold: -1\ntargets:\n  - metric: a\n    query: up\n");
     FAIL("a negative threshold was accepted");
   } catch (const config::ConfigError& e) {
     CHECK(std::string(e.what()).find("decisions.changeThreshold") != std::string::npos);
   }
-  CHECK_THROWS_AS(config::parse_config("decisions:\n  anomalySteps: 5\n  shiftSteps: 4\ntargets:\n  - metric: a\n    query: up\n"),
+  CHECK_THROWS_AS(config::parse_config("decisions:\n  anomalySteps: 5\n  shiftSteps: 4\ntargets:\n "
+                                       " - metric: a\n    query: up\n"),
                   config::ConfigError);
 }
 
-TEST_CASE("replay of the payroll trace: every pre-scale before a payroll window names the event", "[decisions][replay]") {
+TEST_CASE("replay of the payroll trace: every pre-scale before a payroll window names the event",
+          "[decisions][replay]") {
   // 5-minute steps; two short replays (18:00 the evening before to noon New
   // York time) around payroll days: payroll-end on Friday 2026-02-27 and
   // payroll-mid on Friday 2026-03-13 (the 15th is a Sunday), across the DST
@@ -395,7 +405,8 @@ TEST_CASE("replay of the payroll trace: every pre-scale before a payroll window 
   auto zone = calendar::TimeZone::find("America/New_York");
   REQUIRE(zone.has_value());
   std::size_t prescales = 0, records_total = 0, scale_ups_total = 0;
-  for (const calendar::CivilDate day : {calendar::CivilDate{2026, 2, 27}, calendar::CivilDate{2026, 3, 13}}) {
+  for (const calendar::CivilDate day :
+       {calendar::CivilDate{2026, 2, 27}, calendar::CivilDate{2026, 3, 13}}) {
     const std::int64_t local_midnight = zone->to_utc(calendar::days_from_civil(day) * 86400);
     const std::int64_t window_start = local_midnight + 6 * 3600;  // 06:00 New York
     ReplayOptions replay_options;
@@ -412,8 +423,8 @@ TEST_CASE("replay of the payroll trace: every pre-scale before a payroll window 
       CHECK(r.target == target.metric);
       CHECK_FALSE(r.reason.empty());
       // A rise of the served value on the forecast, within a lead time of the window's start.
-      const bool forecast_rise = r.kind == DecisionKind::change && r.served > r.previous_served &&
-                                 r.forecast > r.observed;
+      const bool forecast_rise =
+          r.kind == DecisionKind::change && r.served > r.previous_served && r.forecast > r.observed;
       if (!forecast_rise || r.time_unix < window_start - target.lead_time_seconds ||
           r.time_unix >= window_start + target.lead_time_seconds)
         continue;
@@ -428,7 +439,8 @@ TEST_CASE("replay of the payroll trace: every pre-scale before a payroll window 
       }
       ++scale_ups_at_window;
     }
-    // (On 2026-03-13 the forecast rises only at 06:00 itself: a scale-up during the window, no pre-scale.)
+    // (On 2026-03-13 the forecast rises only at 06:00 itself: a scale-up during the window, no
+    // pre-scale.)
     scale_ups_total += scale_ups_at_window;
   }
   CHECK(scale_ups_total >= 2);

@@ -64,7 +64,8 @@ TEST_CASE("replay serves max(observed, forecast quantile) and refits on schedule
     REQUIRE(std::isfinite(s.served));
     CHECK(s.served >= 0);
     // observed(t) is the sample at t - step: only data before t is used.
-    const auto i = static_cast<std::size_t>((s.time_unix - series.start_unix) / series.step_seconds) - 1;
+    const auto i =
+        static_cast<std::size_t>((s.time_unix - series.start_unix) / series.step_seconds) - 1;
     if (i < series.size()) CHECK(s.observed == series.values[i]);
     CHECK(s.served >= s.observed);
     if (s.fallback_reason.empty()) {
@@ -135,7 +136,8 @@ TEST_CASE("a forced model that loses to seasonal naive is not served", "[engine]
   forecast::Series series;
   series.start_unix = 1767225600;
   series.step_seconds = 600;
-  for (int i = 0; i < 144 * 10; ++i) series.values.push_back(100 + 50 * std::sin(2 * M_PI * (i % 144) / 144.0));
+  for (int i = 0; i < 144 * 10; ++i)
+    series.values.push_back(100 + 50 * std::sin(2 * M_PI * (i % 144) / 144.0));
   auto target = payments_target();
   target.timezone = "UTC";
   target.seasonality_seconds = {86400};
@@ -160,14 +162,16 @@ TEST_CASE("the engine publishes snapshots with both metrics and a status per tar
   const auto series = payments_trace();
   auto target = payments_target();
   ReplayClock clock(static_cast<double>(series.end_unix()));
-  SourceFactory sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
+  SourceFactory sources =
+      [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
     return std::unique_ptr<source::Source>(std::make_unique<Recorded>(series));
   };
   std::vector<std::shared_ptr<const Snapshot>> published;
   EngineOptions options;
   options.tick_threads = 2;
-  Engine engine({target}, {}, sources, clock, [&](std::shared_ptr<const Snapshot> s) { published.push_back(s); },
-                options);
+  Engine engine(
+      {target}, {}, sources, clock,
+      [&](std::shared_ptr<const Snapshot> s) { published.push_back(s); }, options);
   engine.tick();
   engine.wait_idle();
   engine.tick();  // not due again at the same time: nothing happens
@@ -201,18 +205,21 @@ TEST_CASE("a round of ticks publishes one whole snapshot, not one per target", "
     t.model = "seasonal-naive";  // fits are not what this test is about
     targets.push_back(t);
   }
-  SourceFactory sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
+  SourceFactory sources =
+      [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
     return std::unique_ptr<source::Source>(std::make_unique<Recorded>(series));
   };
   std::vector<std::shared_ptr<const Snapshot>> published;
   EngineOptions options;
   options.tick_threads = 2;
-  Engine engine(targets, {}, sources, clock, [&](std::shared_ptr<const Snapshot> s) { published.push_back(s); },
-                options);
+  Engine engine(
+      targets, {}, sources, clock,
+      [&](std::shared_ptr<const Snapshot> s) { published.push_back(s); }, options);
   engine.tick();
   engine.wait_idle();
   REQUIRE_FALSE(published.empty());
-  // The round's last tick published everything (ticks slower than 250 ms may add a few partial ones).
+  // The round's last tick published everything (ticks slower than 250 ms may add a few partial
+  // ones).
   CHECK(published.size() < targets.size() / 2);
   const auto last = published.back();
   CHECK(last == engine.snapshot());

@@ -52,8 +52,10 @@ TEST_CASE("regenerate the recorded decisions file", "[.generate]") {
   auto calendars = payments_calendars();
   REQUIRE(calendars.has_value());
   ReplayOptions replay_options;
-  replay_options.start_unix = calendar::days_from_civil({2026, 2, 27}) * 86400 + 8 * 3600;   // 03:00 New York
-  replay_options.end_unix = calendar::days_from_civil({2026, 2, 27}) * 86400 + 17 * 3600;    // 12:00 New York
+  replay_options.start_unix =
+      calendar::days_from_civil({2026, 2, 27}) * 86400 + 8 * 3600;  // 03:00 New York
+  replay_options.end_unix =
+      calendar::days_from_civil({2026, 2, 27}) * 86400 + 17 * 3600;  // 12:00 New York
   replay_options.calendars = &*calendars;
   auto result = replay(*trace, recorded_target(), replay_options);
   REQUIRE(result.has_value());
@@ -68,13 +70,16 @@ TEST_CASE("the decision in force is the latest record at or before the time", "[
   REQUIRE(records.has_value());
   REQUIRE(records->size() >= 3);
   const auto& first = records->front();
-  const auto second = std::find_if(records->begin(), records->end(),
-                                   [&](const DecisionRecord& r) { return r.time_unix > first.time_unix; });
+  const auto second = std::find_if(records->begin(), records->end(), [&](const DecisionRecord& r) {
+    return r.time_unix > first.time_unix;
+  });
   REQUIRE(second != records->end());
-  const auto at_tick = std::count_if(records->begin(), second, [](const DecisionRecord&) { return true; });
+  const auto at_tick =
+      std::count_if(records->begin(), second, [](const DecisionRecord&) { return true; });
   auto at_first = decision_in_force(*records, first.target, first.time_unix);
   REQUIRE(at_first.has_value());
-  // Records of one tick keep their order: the last one made is in force, the one before is previous.
+  // Records of one tick keep their order: the last one made is in force, the one before is
+  // previous.
   CHECK(to_json(at_first->record) == to_json(*(second - 1)));
   CHECK(at_first->previous.has_value() == (at_tick > 1));
   auto between = decision_in_force(*records, first.target, second->time_unix - 1);
@@ -87,11 +92,13 @@ TEST_CASE("the decision in force is the latest record at or before the time", "[
 
   auto before = decision_in_force(*records, first.target, first.time_unix - 1);
   REQUIRE_FALSE(before.has_value());
-  CHECK(before.error().message.find("first record is at " + format_utc(first.time_unix)) != std::string::npos);
+  CHECK(before.error().message.find("first record is at " + format_utc(first.time_unix)) !=
+        std::string::npos);
   auto unknown = decision_in_force(*records, "checkout-rps", first.time_unix);
   REQUIRE_FALSE(unknown.has_value());
   CHECK(unknown.error().message ==
-        "no decision records for target 'checkout-rps' (targets with records: payments-rps-forecast)");
+        "no decision records for target 'checkout-rps' (targets with records: "
+        "payments-rps-forecast)");
 }
 
 TEST_CASE("explain names the payroll event behind the pre-scale and what changed", "[explain]") {
@@ -100,7 +107,8 @@ TEST_CASE("explain names the payroll event behind the pre-scale and what changed
   // The pre-scale before 06:00 New York (11:00Z) on payroll day.
   const DecisionRecord* prescale = nullptr;
   for (const auto& r : *records)
-    if (r.cause == "calendar-event" && r.time_unix < calendar::days_from_civil({2026, 2, 27}) * 86400 + 11 * 3600)
+    if (r.cause == "calendar-event" &&
+        r.time_unix < calendar::days_from_civil({2026, 2, 27}) * 86400 + 11 * 3600)
       prescale = &r;
   REQUIRE(prescale != nullptr);
   auto decision = decision_in_force(*records, prescale->target, prescale->time_unix + 60);
@@ -108,10 +116,12 @@ TEST_CASE("explain names the payroll event behind the pre-scale and what changed
   REQUIRE(decision->previous.has_value());
   const auto text = explain_text(*decision, prescale->time_unix + 60);
   INFO(text);
-  CHECK(text.rfind("Decision in force for payments-rps-forecast at " + format_utc(prescale->time_unix + 60), 0) == 0);
+  CHECK(text.rfind("Decision in force for payments-rps-forecast at " +
+                       format_utc(prescale->time_unix + 60),
+                   0) == 0);
   CHECK(text.find("America/New_York)") != std::string::npos);
-  CHECK(text.find("why          pre-scaling for calendar event payroll.payroll-end (06:00-11:00 America/New_York)") !=
-        std::string::npos);
+  CHECK(text.find("why          pre-scaling for calendar event payroll.payroll-end (06:00-11:00 "
+                  "America/New_York)") != std::string::npos);
   CHECK(text.find("calendar     payroll.payroll-end") != std::string::npos);
   CHECK(text.find("the forecast set the value") != std::string::npos);
   CHECK(text.find("model        " + prescale->model + " (backtest MASE") != std::string::npos);

@@ -14,7 +14,8 @@ class RecordedSource final : public source::Source {
  public:
   explicit RecordedSource(forecast::Series series) : series_(std::move(series)) {}
   std::string describe() const override { return "recorded"; }
-  Expected<forecast::Series> fetch(std::int64_t start, std::int64_t end, std::int64_t step) override {
+  Expected<forecast::Series> fetch(std::int64_t start, std::int64_t end,
+                                   std::int64_t step) override {
     forecast::Series out{start, step, {}};
     for (auto t = start; t < end; t += step) {
       const auto i = (t - series_.start_unix) / step;

@@ -15,7 +15,8 @@ TEST_CASE("lead_time_band places each decision's lead-window interval at the ste
   series.step_seconds = 600;
   for (std::size_t i = 0; i < 5 * 144; ++i) {
     const double phase = 2 * M_PI * static_cast<double>(i % 144) / 144.0;
-    series.values.push_back(1000 + 300 * std::sin(phase) + 20 * std::sin(static_cast<double>(i) * 1.7));
+    series.values.push_back(1000 + 300 * std::sin(phase) +
+                            20 * std::sin(static_cast<double>(i) * 1.7));
   }
   prescale::config::TargetConfig target;
   target.metric = "band-test";
@@ -53,7 +54,8 @@ TEST_CASE("lead_time_band places each decision's lead-window interval at the ste
     CHECK(band.mean[i] < band.upper[i]);
     // The served forecast (max of q0.9 over the window) is at least this step's q0.9.
     CHECK(decision.forecast >= decision.lead_upper - 1e-9);
-    const double demand = series.values[static_cast<std::size_t>((start - series.start_unix) / 600) + i];
+    const double demand =
+        series.values[static_cast<std::size_t>((start - series.start_unix) / 600) + i];
     inside += demand >= band.lower[i] && demand <= band.upper[i] ? 1 : 0;
   }
   REQUIRE(banded > count / 2);

@@ -30,8 +30,8 @@ SimulationResult surge_result() {
   config.step_seconds = 300;
   config.capacity_per_replica = 100;
   config.startup_seconds = 300;
-  std::vector<double> demand(3 * 288, 400.0);  // three days of 5-minute steps
-  for (std::size_t i = 100; i < 130; ++i) demand[i] = 900;   // small surge
+  std::vector<double> demand(3 * 288, 400.0);               // three days of 5-minute steps
+  for (std::size_t i = 100; i < 130; ++i) demand[i] = 900;  // small surge
   // A staircase the HPA keeps chasing: every step is another 5-minute start-up.
   for (std::size_t i = 400; i < 460; ++i) demand[i] = 900.0 + 100.0 * static_cast<double>(i - 400);
   const std::vector<RunSpec> runs = {reactive_run(demand), oracle_run(demand, config)};
@@ -51,13 +51,13 @@ TEST_CASE("worst_windows: worst first, non-overlapping, none without violation",
   CHECK(windows[1].begin <= 100);
   CHECK(windows[1].end > 100);
   CHECK(windows[0].violation_minutes > windows[1].violation_minutes);
-  CHECK(windows[0].violation_minutes == Approx(result.summaries[0].slo_violation_minutes -
-                                               windows[1].violation_minutes));
+  CHECK(windows[0].violation_minutes ==
+        Approx(result.summaries[0].slo_violation_minutes - windows[1].violation_minutes));
   // The oracle never misses the small surge (within the 10 % tolerance it can
   // still trail the staircase).
   for (const auto& w : worst_windows(result, 1, 3, 72)) CHECK(w.begin > 130);
   CHECK(worst_windows(result, 0, 0, 72).empty());
-  CHECK(default_zoom_steps(result) == 72);          // 6 hours of 5 minutes
+  CHECK(default_zoom_steps(result) == 72);  // 6 hours of 5 minutes
 }
 
 TEST_CASE("Timeline CSV: one row per step, UTC and local time, per-run columns", "[report]") {
@@ -110,7 +110,7 @@ TEST_CASE("Long traces are decimated but keep their peaks", "[report][svg]") {
   values[123457] = 1000.0;
   plot.lines.push_back({"load", "#000", values, LineStyle::line, 1.0});
   const std::string svg = render_time_plot_svg(plot, calendar::TimeZone::utc());
-  CHECK(svg.size() < 200000);         // not one point per sample
+  CHECK(svg.size() < 200000);                  // not one point per sample
   CHECK_THAT(svg, Catch::Contains(">1250<"));  // the y axis reaches the peak
 }
 
@@ -121,7 +121,8 @@ TEST_CASE("Number formatting for axes and local times", "[report][svg]") {
   CHECK(format_axis_number(2000000) == "2M");
   CHECK(format_axis_number(0.25) == "0.25");
   CHECK(format_local_minute(kSaturdayNewYork, new_york()) == "2026-03-07 00:00");
-  CHECK(format_local_iso(kSaturdayNewYork, calendar::TimeZone::utc()) == "2026-03-07T05:00:00+00:00");
+  CHECK(format_local_iso(kSaturdayNewYork, calendar::TimeZone::utc()) ==
+        "2026-03-07T05:00:00+00:00");
   CHECK(xml_escape("a<b>&\"c\"") == "a&lt;b&gt;&amp;&quot;c&quot;");
 }
 
@@ -135,13 +136,16 @@ TEST_CASE("HTML report: self-contained, summary table, zoomed surges", "[report]
   CHECK_THAT(html, Catch::StartsWith("<!DOCTYPE html>"));
   CHECK_THAT(html, Catch::Contains("surges.csv"));
   CHECK_THAT(html, Catch::Contains("predictive run not simulated: &lt;why&gt;"));
-  CHECK_THAT(html, Catch::Contains("<td><span class=\"swatch\" style=\"background:#dc2626\"></span>reactive</td>"));
+  CHECK_THAT(html,
+             Catch::Contains(
+                 "<td><span class=\"swatch\" style=\"background:#dc2626\"></span>reactive</td>"));
   CHECK_THAT(html, Catch::Contains("Surge 1 · 2026-03-08"));
   CHECK_THAT(html, Catch::Contains("Surge 2 · 2026-03-07"));
   CHECK(html.find("Surge 3") == std::string::npos);
   // Four inline plots with distinct clip ids; nothing fetched from a network.
   std::size_t plots = 0;
-  for (auto at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1)) ++plots;
+  for (auto at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1))
+    ++plots;
   CHECK(plots == 3);
   CHECK_THAT(html, Catch::Contains("id=\"full-frame\""));
   CHECK_THAT(html, Catch::Contains("id=\"zoom2-frame\""));

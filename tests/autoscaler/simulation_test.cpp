@@ -49,7 +49,8 @@ std::vector<double> causal_series(
 
 }  // namespace
 
-TEST_CASE("PodPool: pods turn ready after start-up; scale-down removes the newest", "[simulation]") {
+TEST_CASE("PodPool: pods turn ready after start-up; scale-down removes the newest",
+          "[simulation]") {
   PodPool pool(180, 2, 0);
   CHECK(pool.ready(0) == 2);
   pool.scale_to(5, 30);
@@ -144,9 +145,10 @@ TEST_CASE("HPA behavior limits scale-up speed in the simulation", "[simulation]"
   CHECK(summary(*result, "reactive").scale_ups == 5);
 }
 
-TEST_CASE("No leakage: on a flat trace with one unannounced spike the predictive run adds "
-          "no capacity before the spike",
-          "[simulation][leakage]") {
+TEST_CASE(
+    "No leakage: on a flat trace with one unannounced spike the predictive run adds "
+    "no capacity before the spike",
+    "[simulation][leakage]") {
   const auto config = config_60s();
   const std::size_t spike_at = 120;
   std::vector<double> demand(180, 500.0);
@@ -184,9 +186,10 @@ TEST_CASE("No leakage: on a flat trace with one unannounced spike the predictive
   CHECK(leaked->timelines[0].replicas[spike_at - 1] > 5);
 }
 
-TEST_CASE("No leakage through the real engine: the replayed forecast does not see an "
-          "unannounced spike coming",
-          "[simulation][leakage][engine]") {
+TEST_CASE(
+    "No leakage through the real engine: the replayed forecast does not see an "
+    "unannounced spike coming",
+    "[simulation][leakage][engine]") {
   // Two weeks of a daily pattern at 10-minute steps, then a 1-day test stretch
   // with a one-hour spike that no history announces.
   SimulationConfig sim;
@@ -201,7 +204,8 @@ TEST_CASE("No leakage through the real engine: the replayed forecast does not se
   for (std::size_t i = 0; i < days * 144; ++i) {
     const double phase = 2 * M_PI * static_cast<double>(i % 144) / 144.0;
     // Small deterministic wiggle so the fit has residuals to size its quantile on.
-    series.values.push_back(1000 + 300 * std::sin(phase) + 10 * std::sin(static_cast<double>(i) * 1.7));
+    series.values.push_back(1000 + 300 * std::sin(phase) +
+                            10 * std::sin(static_cast<double>(i) * 1.7));
   }
   const std::size_t spike_at = (days - 1) * 144 + 80;  // 13:20 on the last day
   for (std::size_t i = spike_at; i < spike_at + 6; ++i) series.values[i] *= 3;
@@ -225,7 +229,8 @@ TEST_CASE("No leakage through the real engine: the replayed forecast does not se
   // The simulated stretch starts at the engine's first decision.
   const std::int64_t first = replayed->steps.front().time_unix;
   const auto skip = static_cast<std::size_t>((first - series.start_unix) / series.step_seconds);
-  const std::vector<double> demand(series.values.begin() + static_cast<std::ptrdiff_t>(skip), series.values.end());
+  const std::vector<double> demand(series.values.begin() + static_cast<std::ptrdiff_t>(skip),
+                                   series.values.end());
   std::vector<double> served(demand.size(), kNaN);
   for (const auto& step : replayed->steps) {
     served[static_cast<std::size_t>((step.time_unix - first) / series.step_seconds)] = step.served;
@@ -295,7 +300,8 @@ TEST_CASE("Bad inputs are errors that name them", "[simulation]") {
   const std::vector<RunSpec> runs = {short_run};
   const auto result = simulate(config, demand, runs);
   REQUIRE_FALSE(result.has_value());
-  CHECK_THAT(result.error().message, Catch::Contains("run 'predictive': metric 0 has 9 values for 10"));
+  CHECK_THAT(result.error().message,
+             Catch::Contains("run 'predictive': metric 0 has 9 values for 10"));
 
   config.capacity_per_replica = 0;
   const std::vector<RunSpec> ok = {reactive_run(demand)};

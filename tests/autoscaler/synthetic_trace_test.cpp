@@ -31,7 +31,8 @@ const calendar::TimeZone& new_york() {
   return zone;
 }
 std::int64_t ny(int year, unsigned month, unsigned day, int hour, int minute = 0) {
-  return new_york().to_utc(calendar::days_from_civil({year, month, day}) * 86400 + hour * 3600 + minute * 60);
+  return new_york().to_utc(calendar::days_from_civil({year, month, day}) * 86400 + hour * 3600 +
+                           minute * 60);
 }
 
 // The issue's example trace: 12 weeks of 1-minute samples from 2026-02-02.
@@ -60,7 +61,9 @@ double mean(const forecast::Series& s, std::int64_t from, std::int64_t to) {
 // Rise of the load just after a UTC instant over the 20 minutes before it, in
 // units of the busy-hour level (additive: payroll mornings triple the base).
 double jump_at(const forecast::Series& s, std::int64_t instant, double level) {
-  return (mean(s, instant + 3 * 60, instant + 10 * 60) - mean(s, instant - 20 * 60, instant - 5 * 60)) / level;
+  return (mean(s, instant + 3 * 60, instant + 10 * 60) -
+          mean(s, instant - 20 * 60, instant - 5 * 60)) /
+         level;
 }
 
 }  // namespace
@@ -95,7 +98,8 @@ TEST_CASE("the market-open burst is at 14:30Z in winter and 13:30Z in summer, ne
   CHECK(business_days == 58);
 }
 
-TEST_CASE("payroll surges land on the 15th (moved back) and the last business day", "[autoscaler][trace]") {
+TEST_CASE("payroll surges land on the 15th (moved back) and the last business day",
+          "[autoscaler][trace]") {
   TraceOptions options = twelve_weeks();
   options.random_spikes = false;
   const auto trace = generate_trace(options);
@@ -104,7 +108,8 @@ TEST_CASE("payroll surges land on the 15th (moved back) and the last business da
   // weekday a week earlier, which is not a payroll day.
   auto surge = [&](CivilDate day) {
     const CivilDate before = calendar::civil_from_days(calendar::days_from_civil(day) - 7);
-    return mean(*trace, ny(day.year, day.month, day.day, 7, 30), ny(day.year, day.month, day.day, 9, 15)) /
+    return mean(*trace, ny(day.year, day.month, day.day, 7, 30),
+                ny(day.year, day.month, day.day, 9, 15)) /
            mean(*trace, ny(before.year, before.month, before.day, 7, 30),
                 ny(before.year, before.month, before.day, 9, 15));
   };
@@ -145,7 +150,8 @@ TEST_CASE("the trace is deterministic for a seed and extends itself", "[autoscal
   CHECK(std::equal(shorter->values.begin(), shorter->values.end(), a->values.begin()));
 }
 
-TEST_CASE("shape: night trough, weekends lower, small random spikes, no gaps", "[autoscaler][trace]") {
+TEST_CASE("shape: night trough, weekends lower, small random spikes, no gaps",
+          "[autoscaler][trace]") {
   const auto trace = generate_trace(twelve_weeks());
   REQUIRE(trace.has_value());
   CHECK(trace->missing_count() == 0);
@@ -160,7 +166,8 @@ TEST_CASE("shape: night trough, weekends lower, small random spikes, no gaps", "
   quiet.random_spikes = false;
   const auto without = generate_trace(quiet);
   int spiky = 0;
-  for (std::size_t i = 0; i < trace->size(); ++i) spiky += trace->values[i] > 1.15 * without->values[i] ? 1 : 0;
+  for (std::size_t i = 0; i < trace->size(); ++i)
+    spiky += trace->values[i] > 1.15 * without->values[i] ? 1 : 0;
   CHECK(spiky > 20);
   CHECK(spiky < 2000);
 }
@@ -182,7 +189,8 @@ TEST_CASE("crossing DST keeps the rhythm continuous in local time", "[autoscaler
         Approx(mean(*trace, ny(2026, 3, 14, 4), ny(2026, 3, 14, 5))).epsilon(0.03));
 }
 
-TEST_CASE("outages halve traffic; unannounced spikes stand out of a flat trace", "[autoscaler][trace]") {
+TEST_CASE("outages halve traffic; unannounced spikes stand out of a flat trace",
+          "[autoscaler][trace]") {
   TraceOptions options = twelve_weeks();
   options.days = 14;
   const auto normal = generate_trace(options);
@@ -204,7 +212,8 @@ TEST_CASE("outages halve traffic; unannounced spikes stand out of a flat trace",
   REQUIRE(spiked.has_value());
   // Default spike: day 21 (Feb 23), 15:00-15:45 New York, x3 at its peak.
   CHECK(mean(*spiked, ny(2026, 2, 23, 15, 10), ny(2026, 2, 23, 15, 25)) > 2.5 * flat.level);
-  CHECK(mean(*spiked, ny(2026, 2, 23, 12), ny(2026, 2, 23, 14)) == Approx(flat.level).epsilon(0.05));
+  CHECK(mean(*spiked, ny(2026, 2, 23, 12), ny(2026, 2, 23, 14)) ==
+        Approx(flat.level).epsilon(0.05));
   flat.kind = TraceKind::flat;
   const auto plain = generate_trace(flat);
   const double peak = *std::max_element(plain->values.begin(), plain->values.end());
@@ -213,7 +222,8 @@ TEST_CASE("outages halve traffic; unannounced spikes stand out of a flat trace",
         Approx(flat.level).epsilon(0.02));
 }
 
-TEST_CASE("the trace's calendars are the shipped config/calendars/payments.yaml", "[autoscaler][trace]") {
+TEST_CASE("the trace's calendars are the shipped config/calendars/payments.yaml",
+          "[autoscaler][trace]") {
   const auto shipped =
       config::load_calendars_file(test::source_dir() / "config" / "calendars" / "payments.yaml");
   const auto built = autoscaler::payments_calendars();
@@ -235,7 +245,8 @@ TEST_CASE("the trace's calendars are the shipped config/calendars/payments.yaml"
   }
 }
 
-TEST_CASE("trace times and windows parse local dates, RFC 3339 and durations", "[autoscaler][trace]") {
+TEST_CASE("trace times and windows parse local dates, RFC 3339 and durations",
+          "[autoscaler][trace]") {
   using autoscaler::parse_trace_time;
   CHECK(parse_trace_time("2026-02-02", new_york()).value() == utc(2026, 2, 2, 5));
   CHECK(parse_trace_time("2026-07-01", new_york()).value() == utc(2026, 7, 1, 4));
@@ -243,13 +254,15 @@ TEST_CASE("trace times and windows parse local dates, RFC 3339 and durations", "
   CHECK(parse_trace_time("2026-03-10T14:00Z", new_york()).value() == utc(2026, 3, 10, 14));
   CHECK(parse_trace_time("2026-03-10T14:00:00-05:00", new_york()).value() == utc(2026, 3, 10, 19));
   CHECK(parse_trace_time("2026-03-10T14:00+01:00", new_york()).value() == utc(2026, 3, 10, 13));
-  CHECK_THAT(parse_trace_time("2026-03-10T25:00Z", new_york()).error().message, Catch::Contains("'2026-03-10T25:00Z'"));
+  CHECK_THAT(parse_trace_time("2026-03-10T25:00Z", new_york()).error().message,
+             Catch::Contains("'2026-03-10T25:00Z'"));
   CHECK_FALSE(parse_trace_time("yesterday", new_york()).has_value());
   const auto window = autoscaler::parse_trace_window("2026-03-10T14:00Z/1h30m", new_york());
   CHECK(window->end_unix - window->start_unix == 5400);
   CHECK_THAT(autoscaler::parse_trace_window("2026-03-10T14:00Z", new_york()).error().message,
              Catch::Contains("<start>/<duration>"));
-  CHECK_THAT(autoscaler::parse_trace_kind("sine").error().message, Catch::Contains("payments, flat or flat-spike"));
+  CHECK_THAT(autoscaler::parse_trace_kind("sine").error().message,
+             Catch::Contains("payments, flat or flat-spike"));
   TraceOptions bad;
   bad.time_zone = "Mars/Olympus";
   CHECK_THAT(generate_trace(bad).error().message, Catch::Contains("Mars/Olympus"));
@@ -267,7 +280,8 @@ TEST_CASE("prescale generate writes the CSV the issue shows", "[autoscaler][trac
   const auto out = std::filesystem::temp_directory_path() / "prescale-generate-test.csv";
   const std::string command = bin.string() +
                               " generate --kind payments --start 2026-02-02 --days 2 --step 5m"
-                              " --timezone America/New_York --seed 1 --output " + out.string() + " 2>/dev/null";
+                              " --timezone America/New_York --seed 1 --output " +
+                              out.string() + " 2>/dev/null";
   REQUIRE(std::system(command.c_str()) == 0);
   std::ifstream in(out);
   std::string header, first;

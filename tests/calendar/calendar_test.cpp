@@ -12,16 +12,17 @@ namespace {
 std::int64_t utc(int year, unsigned month, unsigned day, int hour = 0, int minute = 0) {
   return days_from_civil({year, month, day}) * 86400 + hour * 3600 + minute * 60;
 }
-CivilDate ymd(int year, unsigned month, unsigned day) { return {year, month, day}; }
+CivilDate ymd(int year, unsigned month, unsigned day) {
+  return {year, month, day};
+}
 TimeWindow window(int start_hour, int start_minute, int end_hour, int end_minute) {
   return {start_hour * 3600 + start_minute * 60, end_hour * 3600 + end_minute * 60};
 }
 
 // NYSE full-day closures in 2026 (nyse.com/markets/hours-calendars).
-const std::vector<CivilDate> kNyse2026 = {ymd(2026, 1, 1),  ymd(2026, 1, 19), ymd(2026, 2, 16),
-                                          ymd(2026, 4, 3),  ymd(2026, 5, 25), ymd(2026, 6, 19),
-                                          ymd(2026, 7, 3),  ymd(2026, 9, 7),  ymd(2026, 11, 26),
-                                          ymd(2026, 12, 25)};
+const std::vector<CivilDate> kNyse2026 = {
+    ymd(2026, 1, 1),  ymd(2026, 1, 19), ymd(2026, 2, 16), ymd(2026, 4, 3),   ymd(2026, 5, 25),
+    ymd(2026, 6, 19), ymd(2026, 7, 3),  ymd(2026, 9, 7),  ymd(2026, 11, 26), ymd(2026, 12, 25)};
 
 CalendarSet payments() {
   CalendarDefinition nyse;
@@ -33,15 +34,28 @@ CalendarSet payments() {
   payroll.name = "payroll";
   payroll.time_zone = "America/New_York";
   payroll.business_days_from = "nyse";
-  payroll.events.push_back({"payroll-mid", DayOfMonth::day(15), {}, DayAdjustment::previous_business_day, window(6, 0, 11, 0)});
-  payroll.events.push_back({"payroll-end", DayOfMonth::last_business_day(), {}, DayAdjustment::none, window(6, 0, 11, 0)});
-  payroll.events.push_back({"quad-witching", std::nullopt, {ymd(2026, 3, 20)}, DayAdjustment::none, window(9, 30, 16, 0)});
+  payroll.events.push_back({"payroll-mid",
+                            DayOfMonth::day(15),
+                            {},
+                            DayAdjustment::previous_business_day,
+                            window(6, 0, 11, 0)});
+  payroll.events.push_back({"payroll-end",
+                            DayOfMonth::last_business_day(),
+                            {},
+                            DayAdjustment::none,
+                            window(6, 0, 11, 0)});
+  payroll.events.push_back({"quad-witching",
+                            std::nullopt,
+                            {ymd(2026, 3, 20)},
+                            DayAdjustment::none,
+                            window(9, 30, 16, 0)});
   auto set = CalendarSet::build({nyse, payroll});
   REQUIRE(set.has_value());
   return std::move(set).value();
 }
 
-std::vector<CivilDate> local_dates(const std::vector<Occurrence>& occurrences, const std::string& name) {
+std::vector<CivilDate> local_dates(const std::vector<Occurrence>& occurrences,
+                                   const std::string& name) {
   std::vector<CivilDate> out;
   for (const auto& o : occurrences)
     if (o.name == name) out.push_back(o.local_date);
@@ -105,12 +119,14 @@ TEST_CASE("payroll dates across 2026: 15th moved back, last business day", "[cal
   const auto all = set.find("payroll")->occurrences(utc(2026, 1, 1), utc(2027, 1, 1));
   // Months of 28 to 31 days; the 15th on a Saturday (Aug) or Sunday (Feb, Mar,
   // Nov) moves to the Friday before; month ends on weekends move back.
-  const std::vector<CivilDate> mid = {ymd(2026, 1, 15), ymd(2026, 2, 13), ymd(2026, 3, 13), ymd(2026, 4, 15),
-                                      ymd(2026, 5, 15), ymd(2026, 6, 15), ymd(2026, 7, 15), ymd(2026, 8, 14),
-                                      ymd(2026, 9, 15), ymd(2026, 10, 15), ymd(2026, 11, 13), ymd(2026, 12, 15)};
-  const std::vector<CivilDate> end = {ymd(2026, 1, 30), ymd(2026, 2, 27), ymd(2026, 3, 31), ymd(2026, 4, 30),
-                                      ymd(2026, 5, 29), ymd(2026, 6, 30), ymd(2026, 7, 31), ymd(2026, 8, 31),
-                                      ymd(2026, 9, 30), ymd(2026, 10, 30), ymd(2026, 11, 30), ymd(2026, 12, 31)};
+  const std::vector<CivilDate> mid = {ymd(2026, 1, 15),  ymd(2026, 2, 13),  ymd(2026, 3, 13),
+                                      ymd(2026, 4, 15),  ymd(2026, 5, 15),  ymd(2026, 6, 15),
+                                      ymd(2026, 7, 15),  ymd(2026, 8, 14),  ymd(2026, 9, 15),
+                                      ymd(2026, 10, 15), ymd(2026, 11, 13), ymd(2026, 12, 15)};
+  const std::vector<CivilDate> end = {ymd(2026, 1, 30),  ymd(2026, 2, 27),  ymd(2026, 3, 31),
+                                      ymd(2026, 4, 30),  ymd(2026, 5, 29),  ymd(2026, 6, 30),
+                                      ymd(2026, 7, 31),  ymd(2026, 8, 31),  ymd(2026, 9, 30),
+                                      ymd(2026, 10, 30), ymd(2026, 11, 30), ymd(2026, 12, 31)};
   CHECK(local_dates(all, "payroll-mid") == mid);
   CHECK(local_dates(all, "payroll-end") == end);
   CHECK(local_dates(all, "quad-witching") == std::vector<CivilDate>{ymd(2026, 3, 20)});
@@ -124,15 +140,26 @@ TEST_CASE("payroll dates across 2026: 15th moved back, last business day", "[cal
   }
 }
 
-TEST_CASE("month-end rules: holidays at the month end, last day, n-th last, leap February", "[calendar][payroll]") {
+TEST_CASE("month-end rules: holidays at the month end, last day, n-th last, leap February",
+          "[calendar][payroll]") {
   CalendarDefinition bank;
   bank.name = "bank";
   bank.time_zone = "Europe/London";
   bank.holidays = {ymd(2026, 12, 31), ymd(2026, 12, 28)};  // a bank closed on New Year's Eve
-  bank.events.push_back({"end", DayOfMonth::last_business_day(), {}, DayAdjustment::none, window(6, 0, 11, 0)});
-  bank.events.push_back({"second-last", DayOfMonth::last_business_day(2), {}, DayAdjustment::none, window(6, 0, 7, 0)});
-  bank.events.push_back({"calendar-end", DayOfMonth::last_day(), {}, DayAdjustment::none, window(20, 0, 23, 0)});
-  bank.events.push_back({"thirty-first", DayOfMonth::day(31), {}, DayAdjustment::next_business_day, window(1, 0, 2, 0)});
+  bank.events.push_back(
+      {"end", DayOfMonth::last_business_day(), {}, DayAdjustment::none, window(6, 0, 11, 0)});
+  bank.events.push_back({"second-last",
+                         DayOfMonth::last_business_day(2),
+                         {},
+                         DayAdjustment::none,
+                         window(6, 0, 7, 0)});
+  bank.events.push_back(
+      {"calendar-end", DayOfMonth::last_day(), {}, DayAdjustment::none, window(20, 0, 23, 0)});
+  bank.events.push_back({"thirty-first",
+                         DayOfMonth::day(31),
+                         {},
+                         DayAdjustment::next_business_day,
+                         window(1, 0, 2, 0)});
   const CalendarSet set = single(bank);
   const Calendar& calendar = set.calendars().front();
   const auto dec = calendar.occurrences(utc(2026, 12, 1), utc(2027, 1, 1));
@@ -167,7 +194,8 @@ TEST_CASE("XETRA sessions follow Berlin time across the 2026 EU DST changes", "[
   xetra.name = "xetra";
   xetra.time_zone = "Europe/Berlin";
   xetra.sessions.push_back({"trading", kMondayToFriday, window(9, 0, 17, 30)});
-  const CalendarSet set = CalendarSet::build({xetra, payments().find("nyse")->definition()}).value();
+  const CalendarSet set =
+      CalendarSet::build({xetra, payments().find("nyse")->definition()}).value();
   const auto spring = set.find("xetra")->occurrences(utc(2026, 3, 27), utc(2026, 3, 31));
   REQUIRE(spring.size() == 2);
   CHECK(spring[0].start_unix == utc(2026, 3, 27, 8, 0));  // CET, Fri before Mar 29
@@ -186,7 +214,8 @@ TEST_CASE("XETRA sessions follow Berlin time across the 2026 EU DST changes", "[
   CHECK(later[1].start_unix - later[0].start_unix == 6 * 3600 + 1800);
 }
 
-TEST_CASE("Sydney sessions follow southern-hemisphere DST (Apr 5 and Oct 4 2026)", "[calendar][dst]") {
+TEST_CASE("Sydney sessions follow southern-hemisphere DST (Apr 5 and Oct 4 2026)",
+          "[calendar][dst]") {
   CalendarDefinition asx;
   asx.name = "asx";
   asx.time_zone = "Australia/Sydney";
@@ -195,7 +224,8 @@ TEST_CASE("Sydney sessions follow southern-hemisphere DST (Apr 5 and Oct 4 2026)
   const auto all = set.occurrences(utc(2026, 3, 30), utc(2026, 10, 10));
   std::vector<std::int64_t> offsets_hours;
   for (const auto& o : all)
-    offsets_hours.push_back((days_from_civil(o.local_date) * 86400 + 10 * 3600 - o.start_unix) / 3600);
+    offsets_hours.push_back((days_from_civil(o.local_date) * 86400 + 10 * 3600 - o.start_unix) /
+                            3600);
   REQUIRE(!all.empty());
   for (std::size_t i = 0; i < all.size(); ++i) {
     const CivilDate d = all[i].local_date;
@@ -203,19 +233,27 @@ TEST_CASE("Sydney sessions follow southern-hemisphere DST (Apr 5 and Oct 4 2026)
     CHECK(offsets_hours[i] == (daylight ? 11 : 10));
   }
   // Fri Apr 3 opens at 10:00 AEDT = Apr 2 23:00Z; Mon Apr 6 at 10:00 AEST = 00:00Z.
-  CHECK(set.occurrences(utc(2026, 4, 2, 22), utc(2026, 4, 3, 1)).front().start_unix == utc(2026, 4, 2, 23));
-  CHECK(set.occurrences(utc(2026, 4, 5, 22), utc(2026, 4, 6, 1)).front().start_unix == utc(2026, 4, 6, 0));
-  CHECK(set.occurrences(utc(2026, 10, 4, 22), utc(2026, 10, 5, 1)).front().start_unix == utc(2026, 10, 4, 23));
+  CHECK(set.occurrences(utc(2026, 4, 2, 22), utc(2026, 4, 3, 1)).front().start_unix ==
+        utc(2026, 4, 2, 23));
+  CHECK(set.occurrences(utc(2026, 4, 5, 22), utc(2026, 4, 6, 1)).front().start_unix ==
+        utc(2026, 4, 6, 0));
+  CHECK(set.occurrences(utc(2026, 10, 4, 22), utc(2026, 10, 5, 1)).front().start_unix ==
+        utc(2026, 10, 4, 23));
 }
 
-TEST_CASE("events on a 25-hour day and in a spring-forward gap keep wall-clock bounds", "[calendar][dst]") {
+TEST_CASE("events on a 25-hour day and in a spring-forward gap keep wall-clock bounds",
+          "[calendar][dst]") {
   CalendarDefinition ops;
   ops.name = "ops";
   ops.time_zone = "America/New_York";
-  ops.events.push_back({"night-batch", std::nullopt, {ymd(2026, 11, 1)}, DayAdjustment::none, window(0, 0, 4, 0)});
-  ops.events.push_back({"doubled-hour", std::nullopt, {ymd(2026, 11, 1)}, DayAdjustment::none, window(1, 0, 2, 0)});
-  ops.events.push_back({"gap-start", std::nullopt, {ymd(2026, 3, 8)}, DayAdjustment::none, window(2, 30, 5, 0)});
-  ops.events.push_back({"in-gap", std::nullopt, {ymd(2026, 3, 8)}, DayAdjustment::none, window(2, 0, 2, 30)});
+  ops.events.push_back(
+      {"night-batch", std::nullopt, {ymd(2026, 11, 1)}, DayAdjustment::none, window(0, 0, 4, 0)});
+  ops.events.push_back(
+      {"doubled-hour", std::nullopt, {ymd(2026, 11, 1)}, DayAdjustment::none, window(1, 0, 2, 0)});
+  ops.events.push_back(
+      {"gap-start", std::nullopt, {ymd(2026, 3, 8)}, DayAdjustment::none, window(2, 30, 5, 0)});
+  ops.events.push_back(
+      {"in-gap", std::nullopt, {ymd(2026, 3, 8)}, DayAdjustment::none, window(2, 0, 2, 30)});
   const CalendarSet set = single(ops);
   const auto nov = set.occurrences(utc(2026, 11, 1), utc(2026, 11, 2));
   REQUIRE(nov.size() == 2);
@@ -243,10 +281,11 @@ TEST_CASE("active occurrences per grid sample explain what is on", "[calendar]")
     for (auto k : active.active(row)) names.push_back(active.occurrences[k].qualified_name());
     return names;
   };
-  CHECK(names_at(0).empty());                                            // 05:00 local
+  CHECK(names_at(0).empty());                                             // 05:00 local
   CHECK(names_at(6) == std::vector<std::string>{"payroll.payroll-end"});  // 06:00 local
-  CHECK(names_at(27) == (std::vector<std::string>{"payroll.payroll-end", "nyse.market-open"}));  // 09:30
-  CHECK(names_at(36) == std::vector<std::string>{"nyse.market-open"});    // 11:00: payroll has ended
+  CHECK(names_at(27) ==
+        (std::vector<std::string>{"payroll.payroll-end", "nyse.market-open"}));  // 09:30
+  CHECK(names_at(36) == std::vector<std::string>{"nyse.market-open"});  // 11:00: payroll has ended
   const auto now = set.active_at(utc(2026, 3, 31, 10, 30));
   REQUIRE(now.size() == 1);
   CHECK(now[0].describe() == "calendar event payroll.payroll-end (06:00-11:00 America/New_York)");

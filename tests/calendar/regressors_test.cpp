@@ -36,7 +36,7 @@ TEST_CASE("elapsed buckets are geometric in steps and bounded", "[calendar][regr
   CHECK(elapsed_bucket_count(6, 12) == 4);     // [0,1) [1,2) [2,4) [4,..)
   CHECK(elapsed_bucket_count(390, 12) == 10);  // 09:30-16:00 at 1 minute
   CHECK(elapsed_bucket_count(390, 6) == 6);
-  CHECK(elapsed_bucket_count(78, 12) == 8);    // the same session at 5 minutes
+  CHECK(elapsed_bucket_count(78, 12) == 8);  // the same session at 5 minutes
   CHECK(elapsed_bucket(0, 10) == 0);
   CHECK(elapsed_bucket(1, 10) == 1);
   CHECK(elapsed_bucket(3, 10) == 2);
@@ -55,8 +55,8 @@ TEST_CASE("regressor columns on a 23-hour day follow local time", "[calendar][re
   // ops borrows nyse's business days: one pair of business-day columns only.
   CHECK(m.column("nyse.business_day") < m.cols());
   CHECK(m.column("ops.business_day") == m.cols());
-  const std::vector<std::string> early = {"ops.early.on", "ops.early.elapsed[0,1)", "ops.early.elapsed[1,2)",
-                                          "ops.early.elapsed[2,4)"};
+  const std::vector<std::string> early = {"ops.early.on", "ops.early.elapsed[0,1)",
+                                          "ops.early.elapsed[1,2)", "ops.early.elapsed[2,4)"};
   for (const auto& name : early) REQUIRE(m.column(name) < m.cols());
   CHECK(m.column("ops.early.elapsed[4,8)") == m.cols());  // the last bucket is the .on baseline
 
@@ -87,13 +87,15 @@ TEST_CASE("regressor columns on a 23-hour day follow local time", "[calendar][re
   // Every row's elapsed columns add up to at most its .on column.
   for (std::size_t r = 0; r < m.rows; ++r) {
     double sum = 0;
-    for (std::size_t c = m.column("ops.early.elapsed[0,1)"); c <= m.column("ops.early.elapsed[2,4)"); ++c)
+    for (std::size_t c = m.column("ops.early.elapsed[0,1)");
+         c <= m.column("ops.early.elapsed[2,4)"); ++c)
       sum += m.at(r, c);
     CHECK(sum <= m.at(r, m.column("ops.early.on")));
   }
 }
 
-TEST_CASE("minute regressors resolve the market-open burst in both DST regimes", "[calendar][regressors][dst]") {
+TEST_CASE("minute regressors resolve the market-open burst in both DST regimes",
+          "[calendar][regressors][dst]") {
   const CalendarSet set = new_york_ops();
   for (const auto& [day_start, open] : {std::pair{utc(2026, 1, 16, 0), utc(2026, 1, 16, 14, 30)},
                                         std::pair{utc(2026, 7, 16, 0), utc(2026, 7, 16, 13, 30)}}) {
@@ -129,9 +131,9 @@ TEST_CASE("options bound the columns", "[calendar][regressors]") {
   RegressorOptions ops_only;
   ops_only.calendars = {"ops"};
   const auto ops = calendar_regressors(set, utc(2026, 3, 8, 5), 3600, 3, ops_only);
-  CHECK(ops.names == std::vector<std::string>{"ops.business_day", "ops.business_days_to_month_end", "ops.early.on",
-                                              "ops.early.elapsed[0,1)", "ops.early.elapsed[1,2)",
-                                              "ops.early.elapsed[2,4)"});
+  CHECK(ops.names == std::vector<std::string>{"ops.business_day", "ops.business_days_to_month_end",
+                                              "ops.early.on", "ops.early.elapsed[0,1)",
+                                              "ops.early.elapsed[1,2)", "ops.early.elapsed[2,4)"});
   CHECK(ops.at(0, 2) == 1);
   CHECK(ops.at(1, 4) == 1);
 }

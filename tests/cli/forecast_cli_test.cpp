@@ -2,14 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "prescale/file/csv_series.hpp"
 #include "test_support.hpp"
@@ -62,7 +62,8 @@ std::string daily_csv(std::size_t days) {
   std::normal_distribution<double> noise(0, 2);
   std::string text = "timestamp,value\n";
   for (std::size_t i = 0; i < days * 288; ++i) {
-    const double v = 100 + 40 * std::sin(2 * M_PI * static_cast<double>(i % 288) / 288) + noise(rng);
+    const double v =
+        100 + 40 * std::sin(2 * M_PI * static_cast<double>(i % 288) / 288) + noise(rng);
     text += prescale::file::format_rfc3339(kStart + static_cast<std::int64_t>(i) * 300) + "," +
             std::to_string(v) + "\n";
   }
@@ -74,7 +75,8 @@ std::string daily_csv(std::size_t days) {
 TEST_CASE("forecast prints the documented JSON, starting one step after the input",
           "[cli][forecast]") {
   TempCsv csv("daily.csv", daily_csv(15));
-  const Run run = run_prescale("forecast --input " + csv.path.string() + " --horizon 1h --quantile 0.9");
+  const Run run =
+      run_prescale("forecast --input " + csv.path.string() + " --horizon 1h --quantile 0.9");
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   const auto json = nlohmann::json::parse(run.out);
@@ -127,17 +129,20 @@ TEST_CASE("a short history drops the weekly season and says so", "[cli][forecast
   REQUIRE(run.exit_code == 0);
   const auto json = nlohmann::json::parse(run.out);
   bool dropped = false;
-  for (const auto& note : json["notes"]) dropped |= note.get<std::string>().find("season 1w dropped") != std::string::npos;
+  for (const auto& note : json["notes"])
+    dropped |= note.get<std::string>().find("season 1w dropped") != std::string::npos;
   CHECK(dropped);
 }
 
 TEST_CASE("csv and table formats", "[cli][forecast]") {
   TempCsv csv("fmt.csv", daily_csv(4));
-  const Run as_csv = run_prescale("forecast --input " + csv.path.string() + " --format csv --horizon 30m --model seasonal-naive");
+  const Run as_csv = run_prescale("forecast --input " + csv.path.string() +
+                                  " --format csv --horizon 30m --model seasonal-naive");
   REQUIRE(as_csv.exit_code == 0);
   CHECK(as_csv.out.rfind("timestamp,mean,lower,upper\n", 0) == 0);
   CHECK(std::count(as_csv.out.begin(), as_csv.out.end(), '\n') == 7);
-  const Run table = run_prescale("forecast --input " + csv.path.string() + " --format table --horizon 30m");
+  const Run table =
+      run_prescale("forecast --input " + csv.path.string() + " --format table --horizon 30m");
   REQUIRE(table.exit_code == 0);
   CHECK_THAT(table.out, Catch::Contains("model: "));
   CHECK_THAT(table.out, Catch::Contains("q90"));
@@ -145,7 +150,8 @@ TEST_CASE("csv and table formats", "[cli][forecast]") {
 
 TEST_CASE("backtest prints every model's scores and the selection", "[cli][backtest]") {
   TempCsv csv("bt.csv", daily_csv(15));
-  const Run run = run_prescale("backtest --input " + csv.path.string() + " --horizon 1h --origins 4 --format json");
+  const Run run = run_prescale("backtest --input " + csv.path.string() +
+                               " --horizon 1h --origins 4 --format json");
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   const auto json = nlohmann::json::parse(run.out);
@@ -178,8 +184,9 @@ TEST_CASE("--help teaches with an example", "[cli]") {
 
 TEST_CASE("a NAB trace forecasts end to end", "[cli][shared-data]") {
   PRESCALE_REQUIRE_SHARED_DATA(data);
-  const Run run = run_prescale("forecast --input " + (data / "nab" / "elb_request_count_8c0756.csv").string() +
-                           " --horizon 1h --format json");
+  const Run run =
+      run_prescale("forecast --input " + (data / "nab" / "elb_request_count_8c0756.csv").string() +
+                   " --horizon 1h --format json");
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   const auto json = nlohmann::json::parse(run.out);

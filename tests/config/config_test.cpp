@@ -51,8 +51,8 @@ TEST_CASE("a minimal config resolves every default", "[config]") {
 }
 
 TEST_CASE("the shipped example is valid and documents the issue's target", "[config]") {
-  const auto config = prescale::config::load_config_file(prescale::test::source_dir() / "config" /
-                                                         "example.yaml");
+  const auto config =
+      prescale::config::load_config_file(prescale::test::source_dir() / "config" / "example.yaml");
   REQUIRE_FALSE(config.targets.empty());
   const auto& t = config.targets[0];
   CHECK(t.metric == "payments-rps-forecast");
@@ -110,10 +110,13 @@ TEST_CASE("every kind of mistake is named with its path", "[config]") {
       {"targets:\n  - metric: a\n    query: up\n    timezone: Mars/Olympus\n",
        "targets[0].timezone: unknown time zone 'Mars/Olympus'"},
       {"targets:\n  - metric: a\n    query: up\n  - metric: a\n    query: down\n",
-       "targets[1].metric: duplicate metric name 'a' (already served by targets[0] (line 2)) (line 4)"},
-      {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n  - metric: a-replicas\n    query: x\n",
+       "targets[1].metric: duplicate metric name 'a' (already served by targets[0] (line 2)) (line "
+       "4)"},
+      {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n  - metric: "
+       "a-replicas\n    query: x\n",
        "targets[1].metric: duplicate metric name 'a-replicas'"},
-      {"targets:\n  - metric: Payments\n    query: up\n", "targets[0].metric: 'Payments' is not a valid metric name"},
+      {"targets:\n  - metric: Payments\n    query: up\n",
+       "targets[0].metric: 'Payments' is not a valid metric name"},
       {"targets:\n  - query: up\n", "targets[0]: missing 'metric'"},
       {"targets:\n  - metric: a\n    query: up\n    seasonality: [1d, 7m]\n    step: 2m\n",
        "targets[0].seasonality: season 7m is not a multiple of step 2m"},
@@ -131,7 +134,8 @@ TEST_CASE("every kind of mistake is named with its path", "[config]") {
        "prometheus.url: 'localhost:9090' is not an http:// or https:// URL (line 2)"},
       {"server:\n  authorization:\n    mode: allow-all\ntargets: []\n",
        "server.authorization.mode: unknown authorization mode 'allow-all'"},
-      {"server:\n  tlsCertFile: a.crt\ntargets: []\n", "server: set both tlsCertFile and tlsKeyFile"},
+      {"server:\n  tlsCertFile: a.crt\ntargets: []\n",
+       "server: set both tlsCertFile and tlsKeyFile"},
       {"target:\n  - metric: a\n", "target: unknown key; did you mean 'targets'? (line 1)"},
       {"targets: []\n", "targets: no targets"},
       {"", "(top level): the file is empty"},
@@ -198,9 +202,12 @@ targets:
 }
 
 TEST_CASE("model names follow the forecast library's vocabulary", "[config]") {
-  for (const char* model : {"auto", "seasonal-naive", "holt-winters", "holt-winters:damped-additive", "arima"}) {
+  for (const char* model :
+       {"auto", "seasonal-naive", "holt-winters", "holt-winters:damped-additive", "arima"}) {
     INFO(model);
-    CHECK(error_of(std::string("targets:\n  - metric: a\n    query: up\n    model: ") + model + "\n").empty());
+    CHECK(
+        error_of(std::string("targets:\n  - metric: a\n    query: up\n    model: ") + model + "\n")
+            .empty());
   }
 }
 

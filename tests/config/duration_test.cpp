@@ -21,7 +21,8 @@ TEST_CASE("bad durations name the text", "[config]") {
   }
   CHECK_THAT(parse_duration_seconds("5x").error().message, Catch::Contains("'5x'"));
   // Found by fuzz/duration_fuzzer: the product overflowed int64 and came back negative.
-  CHECK_THAT(parse_duration_seconds("555555555555y50s").error().message, Catch::Contains("too large"));
+  CHECK_THAT(parse_duration_seconds("555555555555y50s").error().message,
+             Catch::Contains("too large"));
   CHECK_FALSE(parse_duration_seconds("99y99y").has_value());
 }
 

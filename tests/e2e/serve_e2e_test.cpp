@@ -9,18 +9,18 @@
 // external metric (404 for a target that did not opt in), GET /decisions
 // (refused without a client certificate), `prescale explain --server`, and
 // the decisions file holding what /decisions answered.
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "prescale/autoscaler/anomaly.hpp"
@@ -63,7 +63,8 @@ int stop_process(pid_t pid, int signal = SIGTERM) {
   ::kill(pid, signal);
   int status = 0;
   for (int i = 0; i < 300; ++i) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (::waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ::kill(-pid, SIGKILL);
@@ -121,7 +122,8 @@ struct Served {
   std::int64_t timestamp = 0;
 };
 
-std::optional<Served> kubectl_get(const std::filesystem::path& kubeconfig, const std::string& metric) {
+std::optional<Served> kubectl_get(const std::filesystem::path& kubeconfig,
+                                  const std::string& metric) {
   const auto result = run(fmt::format(
       "kubectl --kubeconfig {} get --raw "
       "'/apis/external.metrics.k8s.io/v1beta1/namespaces/payments/{}?labelSelector=app%3Dpayments'",
@@ -204,14 +206,16 @@ TEST_CASE("serve: Prometheus -> engine -> External Metrics API read by kubectl o
   test::PrometheusFixture::Options prometheus_options;
   prometheus_options.lookback_delta = "1h";
   auto prometheus = std::make_unique<test::PrometheusFixture>(
-      std::vector<test::MetricSeries>{{"payments_rps", {{"app", "payments"}}, *trace}}, prometheus_options);
+      std::vector<test::MetricSeries>{{"payments_rps", {{"app", "payments"}}, *trace}},
+      prometheus_options);
 
   const auto dir = prometheus->dir() / "prescale";
   auto certs = autoscaler::write_demo_certificates(dir, "e2e-user", "payments-team");
   REQUIRE(certs.has_value());
   const int port = test::PrometheusFixture::free_port();
   const auto config_path = dir / "prescale.yaml";
-  std::ofstream(config_path) << fmt::format(R"(prometheus:
+  std::ofstream(config_path) << fmt::format(
+      R"(prometheus:
   url: {url}
   timeout: 5s
 server:
@@ -248,26 +252,25 @@ targets:
     model: seasonal-naive
     leadTime: 5m
 )",
-                                           fmt::arg("url", prometheus->url()), fmt::arg("port", port),
-                                           fmt::arg("cert", certs->server_cert.string()),
-                                           fmt::arg("key", certs->server_key.string()),
-                                           fmt::arg("ca", certs->ca_cert.string()), fmt::arg("step", kStep),
-                                           fmt::arg("decisions", (dir / "decisions.jsonl").string()));
+      fmt::arg("url", prometheus->url()), fmt::arg("port", port),
+      fmt::arg("cert", certs->server_cert.string()), fmt::arg("key", certs->server_key.string()),
+      fmt::arg("ca", certs->ca_cert.string()), fmt::arg("step", kStep),
+      fmt::arg("decisions", (dir / "decisions.jsonl").string()));
   const auto kubeconfig = dir / "kubeconfig";
-  std::ofstream(kubeconfig) << fmt::format(R"(apiVersion: v1
+  std::ofstream(kubeconfig) << fmt::format(
+      R"(apiVersion: v1
 kind: Config
 clusters: [{{name: e2e, cluster: {{server: "https://127.0.0.1:{port}", certificate-authority: "{ca}"}}}}]
 users: [{{name: e2e, user: {{client-certificate: "{cert}", client-key: "{key}"}}}}]
 contexts: [{{name: e2e, context: {{cluster: e2e, user: e2e}}}}]
 current-context: e2e
 )",
-                                           fmt::arg("port", port), fmt::arg("ca", certs->ca_cert.string()),
-                                           fmt::arg("cert", certs->client_cert.string()),
-                                           fmt::arg("key", certs->client_key.string()));
+      fmt::arg("port", port), fmt::arg("ca", certs->ca_cert.string()),
+      fmt::arg("cert", certs->client_cert.string()), fmt::arg("key", certs->client_key.string()));
 
   const auto log = dir / "serve.log";
-  const pid_t serve = spawn({test::prescale_bin().string(), "serve", "--config", config_path.string(),
-                             "--log-format", "json"},
+  const pid_t serve = spawn({test::prescale_bin().string(), "serve", "--config",
+                             config_path.string(), "--log-format", "json"},
                             log);
   struct Guard {
     pid_t pid;
@@ -466,9 +469,11 @@ current-context: e2e
   ::kill(serve, SIGHUP);
   REQUIRE(eventually(
       [&] {
-        for (const auto& e : log_events(log, "config reload rejected; the running config keeps serving"))
+        for (const auto& e :
+             log_events(log, "config reload rejected; the running config keeps serving"))
           if (e.value("why", "") == "SIGHUP" &&
-              e.value("error", "").find("targets[0].leadTime: bad duration '5x'") != std::string::npos)
+              e.value("error", "").find("targets[0].leadTime: bad duration '5x'") !=
+                  std::string::npos)
             return true;
         return false;
       },
@@ -498,18 +503,22 @@ current-context: e2e
 
   // 4. Prometheus returns on the same address: forecasting resumes.
   const auto forecasting_before = log_events(log, "forecasting", "payments-rps-forecast").size();
-  const pid_t restarted = spawn({"/usr/bin/prometheus", "--config.file=" + (prometheus_dir / "prometheus.yml").string(),
-                                 "--storage.tsdb.path=" + (prometheus_dir / "data").string(),
-                                 "--storage.tsdb.retention.time=10y",
-                                 fmt::format("--web.listen-address=127.0.0.1:{}", prometheus_port),
-                                 "--query.lookback-delta=1h", "--log.level=warn"},
-                                prometheus_dir / "prometheus-restarted.log");
+  const pid_t restarted =
+      spawn({"/usr/bin/prometheus", "--config.file=" + (prometheus_dir / "prometheus.yml").string(),
+             "--storage.tsdb.path=" + (prometheus_dir / "data").string(),
+             "--storage.tsdb.retention.time=10y",
+             fmt::format("--web.listen-address=127.0.0.1:{}", prometheus_port),
+             "--query.lookback-delta=1h", "--log.level=warn"},
+            prometheus_dir / "prometheus-restarted.log");
   struct PrometheusGuard {
     pid_t pid;
     ~PrometheusGuard() { stop_process(pid); }
   } prometheus_guard{restarted};
-  REQUIRE(eventually([&] { return log_events(log, "forecasting", "payments-rps-forecast").size() > forecasting_before; },
-                     120));
+  REQUIRE(eventually(
+      [&] {
+        return log_events(log, "forecasting", "payments-rps-forecast").size() > forecasting_before;
+      },
+      120));
   served = kubectl_get(kubeconfig, "payments-rps-forecast");
   REQUIRE(served);
   CHECK(served->value >= last_observed - 0.001);

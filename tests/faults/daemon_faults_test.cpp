@@ -36,8 +36,13 @@ std::optional<double> parse_quantity(const std::string& q) {
     return std::nullopt;
   }
   const std::string suffix = q.substr(used);
-  const double scale = suffix.empty() ? 1 : suffix == "m" ? 1e-3 : suffix == "k" ? 1e3
-                     : suffix == "M" ? 1e6 : suffix == "G" ? 1e9 : suffix == "T" ? 1e12 : NAN;
+  const double scale = suffix.empty()  ? 1
+                       : suffix == "m" ? 1e-3
+                       : suffix == "k" ? 1e3
+                       : suffix == "M" ? 1e6
+                       : suffix == "G" ? 1e9
+                       : suffix == "T" ? 1e12
+                                       : NAN;
   return number * scale;
 }
 
@@ -73,24 +78,29 @@ targets:
     refitInterval: 10m
 )",
                        fmt::arg("url", prometheus_url), fmt::arg("port", port),
-                       fmt::arg("cert", certs.server_cert.string()), fmt::arg("key", certs.server_key.string()),
+                       fmt::arg("cert", certs.server_cert.string()),
+                       fmt::arg("key", certs.server_key.string()),
                        fmt::arg("ca", certs.ca_cert.string()), fmt::arg("step", kStep),
                        fmt::arg("quantile", quantile));
   }
 
   std::string curl(const std::string& path, const std::filesystem::path& ca) const {
-    return fmt::format("curl -sS --max-time 5 --cacert {} --cert {} --key {} 'https://127.0.0.1:{}{}'",
-                       ca.string(), certs.client_cert.string(), certs.client_key.string(), port, path);
+    return fmt::format(
+        "curl -sS --max-time 5 --cacert {} --cert {} --key {} 'https://127.0.0.1:{}{}'",
+        ca.string(), certs.client_cert.string(), certs.client_key.string(), port, path);
   }
 
   /// The value served to the HPA, read through the External Metrics API.
   /// nullopt when the request failed; FAILs on a negative or non-finite value.
   std::optional<double> served(const std::filesystem::path& ca) const {
-    const auto result = faults::run(
-        curl("/apis/external.metrics.k8s.io/v1beta1/namespaces/default/fault-forecast?labelSelector=app%3Dfault", ca));
+    const auto result =
+        faults::run(curl("/apis/external.metrics.k8s.io/v1beta1/namespaces/default/"
+                         "fault-forecast?labelSelector=app%3Dfault",
+                         ca));
     if (result.status != 0) return std::nullopt;
     const auto body = nlohmann::json::parse(result.output, nullptr, false);
-    if (body.is_discarded() || body.value("kind", "") != "ExternalMetricValueList") return std::nullopt;
+    if (body.is_discarded() || body.value("kind", "") != "ExternalMetricValueList")
+      return std::nullopt;
     REQUIRE(body.at("items").size() == 1);
     const auto quantity = body.at("items").at(0).at("value").get<std::string>();
     const auto value = parse_quantity(quantity);
@@ -106,7 +116,8 @@ targets:
     const auto result = faults::run(curl("/status", certs.ca_cert));
     if (result.status != 0) return nullptr;
     const auto body = nlohmann::json::parse(result.output, nullptr, false);
-    if (body.is_discarded() || !body.contains("targets") || body.at("targets").size() != 1) return nullptr;
+    if (body.is_discarded() || !body.contains("targets") || body.at("targets").size() != 1)
+      return nullptr;
     return body.at("targets").at(0);
   }
 
@@ -146,15 +157,16 @@ targets:
 bool forecasting(const Daemon& daemon) {
   const auto status = daemon.status();
   if (!status.is_object()) return false;
-  return status.at("has_forecast").get<bool>() && status.at("fallback_reason").get<std::string>().empty() &&
+  return status.at("has_forecast").get<bool>() &&
+         status.at("fallback_reason").get<std::string>().empty() &&
          daemon.served(daemon.certs.ca_cert).has_value();
 }
 
 // One fault: while it lasts the daemon keeps serving a sane value and comes
 // to say why it serves the observed value alone; when it ends, it recovers.
 // `cause`: a part of the reason that names the fault (empty: not checked).
-void survive(Daemon& daemon, FakePrometheus& prometheus, FakePrometheus::Mode mode, const std::string& name,
-             const std::string& cause = "") {
+void survive(Daemon& daemon, FakePrometheus& prometheus, FakePrometheus::Mode mode,
+             const std::string& name, const std::string& cause = "") {
   INFO("fault: " << name << "\nprescale serve log (tail):\n"
                  << [&] {
                       const auto text = faults::read_file(daemon.log);
@@ -175,7 +187,8 @@ void survive(Daemon& daemon, FakePrometheus& prometheus, FakePrometheus::Mode mo
   REQUIRE(fell_back);
   if (!cause.empty()) {
     // The cause shows once a failed fetch is in; the staleness may come first.
-    CHECK(faults::eventually([&] { return daemon.fallback_reason().find(cause) != std::string::npos; }, 15));
+    CHECK(faults::eventually(
+        [&] { return daemon.fallback_reason().find(cause) != std::string::npos; }, 15));
   }
   CHECK(prometheus.requests() > requests_before);  // the fault was met, not skipped
   CHECK(daemon.metrics_fallback().find("data stale") != std::string::npos);
@@ -185,22 +198,27 @@ void survive(Daemon& daemon, FakePrometheus& prometheus, FakePrometheus::Mode mo
 }
 
 std::string sha256_fingerprint_served(int port) {
-  return faults::run(fmt::format("openssl s_client -connect 127.0.0.1:{} -servername localhost </dev/null 2>/dev/null "
-                                 "| openssl x509 -noout -fingerprint -sha256",
-                                 port))
-      .output;
+  return faults::
+      run(fmt::format(
+              "openssl s_client -connect 127.0.0.1:{} -servername localhost </dev/null 2>/dev/null "
+              "| openssl x509 -noout -fingerprint -sha256",
+              port))
+          .output;
 }
 
 std::string sha256_fingerprint_file(const std::filesystem::path& cert) {
-  return faults::run(fmt::format("openssl x509 -in {} -noout -fingerprint -sha256", cert.string())).output;
+  return faults::run(fmt::format("openssl x509 -in {} -noout -fingerprint -sha256", cert.string()))
+      .output;
 }
 
 }  // namespace
 
-TEST_CASE("prescale serve survives a misbehaving Prometheus, config and certificate faults", "[faults]") {
+TEST_CASE("prescale serve survives a misbehaving Prometheus, config and certificate faults",
+          "[faults]") {
   FakePrometheus prometheus;
   Daemon daemon;
-  daemon.dir = std::filesystem::temp_directory_path() / fmt::format("prescale-faults-{}", ::getpid());
+  daemon.dir =
+      std::filesystem::temp_directory_path() / fmt::format("prescale-faults-{}", ::getpid());
   std::filesystem::remove_all(daemon.dir);
   std::filesystem::create_directories(daemon.dir);
   auto certs = autoscaler::write_demo_certificates(daemon.dir / "tls", "fault-user", "fault-team");
@@ -211,8 +229,8 @@ TEST_CASE("prescale serve survives a misbehaving Prometheus, config and certific
   daemon.log = daemon.dir / "serve.log";
   std::ofstream(daemon.config_path) << daemon.config(prometheus.url());
 
-  daemon.pid = faults::spawn({test::prescale_bin().string(), "serve", "--config", daemon.config_path.string(),
-                              "--log-format", "json"},
+  daemon.pid = faults::spawn({test::prescale_bin().string(), "serve", "--config",
+                              daemon.config_path.string(), "--log-format", "json"},
                              daemon.log);
   struct Guard {
     pid_t pid;
@@ -221,7 +239,8 @@ TEST_CASE("prescale serve survives a misbehaving Prometheus, config and certific
     }
   } guard{daemon.pid};
   INFO("prescale serve log: " << daemon.log);
-  REQUIRE(faults::eventually([&] { return faults::running(daemon.pid) && forecasting(daemon); }, 120));
+  REQUIRE(
+      faults::eventually([&] { return faults::running(daemon.pid) && forecasting(daemon); }, 120));
 
   SECTION("Prometheus faults: each one falls back to the observed value, then recovers") {
     survive(daemon, prometheus, FakePrometheus::Mode::error500, "HTTP 500");
@@ -242,7 +261,8 @@ TEST_CASE("prescale serve survives a misbehaving Prometheus, config and certific
           REQUIRE(faults::running(daemon.pid));
           REQUIRE(daemon.served(daemon.certs.ca_cert).has_value());
           reason = daemon.fallback_reason();
-          return reason.find("data stale") != std::string::npos && reason.find("onnect") != std::string::npos;
+          return reason.find("data stale") != std::string::npos &&
+                 reason.find("onnect") != std::string::npos;
         },
         40));
     INFO("fallback reason: " << reason);
@@ -254,7 +274,8 @@ TEST_CASE("prescale serve survives a misbehaving Prometheus, config and certific
 
   SECTION("the config file replaced with garbage, then deleted: the running config keeps serving") {
     const auto rejected = "config reload rejected; the running config keeps serving";
-    faults::replace_file(daemon.config_path, "targets: [ {metric: \x01\xff, query: ::: \n  - ]]]\n");
+    faults::replace_file(daemon.config_path,
+                         "targets: [ {metric: \x01\xff, query: ::: \n  - ]]]\n");
     REQUIRE(faults::eventually([&] { return daemon.log_count(rejected) >= 1; }, 15));
     REQUIRE(forecasting(daemon));
     std::filesystem::remove(daemon.config_path);
@@ -271,17 +292,20 @@ TEST_CASE("prescale serve survives a misbehaving Prometheus, config and certific
   SECTION("the serving certificate rotated in place is picked up without a restart") {
     const auto before = sha256_fingerprint_served(daemon.port);
     REQUIRE(before == sha256_fingerprint_file(daemon.certs.server_cert));
-    auto fresh = autoscaler::write_demo_certificates(daemon.dir / "tls-next", "fault-user", "fault-team");
+    auto fresh =
+        autoscaler::write_demo_certificates(daemon.dir / "tls-next", "fault-user", "fault-team");
     REQUIRE(fresh.has_value());
     // Key first, then certificate, as a secret volume's swap lands both.
     faults::replace_file(daemon.certs.server_key, faults::read_file(fresh->server_key));
     faults::replace_file(daemon.certs.server_cert, faults::read_file(fresh->server_cert));
     const auto expected = sha256_fingerprint_file(fresh->server_cert);
     REQUIRE(expected != before);
-    REQUIRE(faults::eventually([&] { return sha256_fingerprint_served(daemon.port) == expected; }, 30));
+    REQUIRE(
+        faults::eventually([&] { return sha256_fingerprint_served(daemon.port) == expected; }, 30));
     // Clients trusting the new CA read the metric; the client CA is unchanged.
     REQUIRE(faults::eventually([&] { return daemon.served(fresh->ca_cert).has_value(); }, 10));
-    REQUIRE_FALSE(daemon.served(daemon.certs.ca_cert).has_value());  // the old chain no longer verifies
+    REQUIRE_FALSE(
+        daemon.served(daemon.certs.ca_cert).has_value());  // the old chain no longer verifies
     REQUIRE(faults::running(daemon.pid));
   }
 

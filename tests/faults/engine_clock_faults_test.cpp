@@ -20,7 +20,9 @@ namespace {
 constexpr std::int64_t kStep = 60;
 constexpr std::int64_t kStart = 1767225600;  // 2026-01-01T00:00:00Z
 
-double load_at(std::int64_t t) { return 200 + 80 * std::sin(2 * M_PI * static_cast<double>(t) / 3600); }
+double load_at(std::int64_t t) {
+  return 200 + 80 * std::sin(2 * M_PI * static_cast<double>(t) / 3600);
+}
 
 /// The series up to the clock's now, NaN inside [gap_start, gap_end).
 class ClockedSource final : public source::Source {
@@ -28,7 +30,8 @@ class ClockedSource final : public source::Source {
   ClockedSource(const autoscaler::Clock& clock, std::int64_t gap_start, std::int64_t gap_end)
       : clock_(clock), gap_start_(gap_start), gap_end_(gap_end) {}
   [[nodiscard]] std::string describe() const override { return "clocked sine"; }
-  [[nodiscard]] Expected<forecast::Series> fetch(std::int64_t start, std::int64_t end, std::int64_t step) override {
+  [[nodiscard]] Expected<forecast::Series> fetch(std::int64_t start, std::int64_t end,
+                                                 std::int64_t step) override {
     forecast::Series out;
     out.start_unix = start;
     out.step_seconds = step;
@@ -68,8 +71,10 @@ struct Harness {
     autoscaler::EngineOptions options;
     options.tick_threads = 0;  // inline: each tick (and fit) completes before tick() returns
     autoscaler::SourceFactory sources =
-        [this, gap_start, gap_end](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
-      return std::unique_ptr<source::Source>(std::make_unique<ClockedSource>(clock, gap_start, gap_end));
+        [this, gap_start,
+         gap_end](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
+      return std::unique_ptr<source::Source>(
+          std::make_unique<ClockedSource>(clock, gap_start, gap_end));
     };
     engine = std::make_unique<autoscaler::Engine>(std::vector<config::TargetConfig>{target()},
                                                   calendar::CalendarSet(), sources, clock,
@@ -82,7 +87,8 @@ struct Harness {
     engine->tick();
     const auto report = engine->report("clock-forecast");
     REQUIRE(report.has_value());
-    INFO("at " << t << " (start + " << (t - kStart) << " s), fallback: " << report->status.fallback_reason);
+    INFO("at " << t << " (start + " << (t - kStart)
+               << " s), fallback: " << report->status.fallback_reason);
     REQUIRE(report->recommendation.servable);
     REQUIRE(std::isfinite(report->recommendation.served));
     REQUIRE(report->recommendation.served >= 0);
@@ -97,7 +103,8 @@ struct Harness {
 
 }  // namespace
 
-TEST_CASE("engine: a target whose query returns nothing for an hour falls back, then recovers", "[faults]") {
+TEST_CASE("engine: a target whose query returns nothing for an hour falls back, then recovers",
+          "[faults]") {
   const std::int64_t gap_start = kStart + 2 * 3600, gap_end = gap_start + 3600;
   Harness h(gap_start, gap_end);
   std::int64_t t = kStart;

@@ -2,7 +2,6 @@
 // What the fault tests share: a child process, a command's output, waiting
 // for a condition, and a misbehaving Prometheus (an in-process cpp-httplib
 // server answering query_range the way a broken store would).
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -10,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -140,10 +140,11 @@ class FakePrometheus {
   FakePrometheus() : port_(free_port()) {
     // Hung and slow replies hold a thread each while the client retries.
     server_.new_task_queue = [] { return new httplib::ThreadPool(48); };
-    server_.Get("/api/v1/query_range", [this](const httplib::Request& request, httplib::Response& response) {
-      ++requests_;
-      answer(request, response);
-    });
+    server_.Get("/api/v1/query_range",
+                [this](const httplib::Request& request, httplib::Response& response) {
+                  ++requests_;
+                  answer(request, response);
+                });
     revive();
   }
   ~FakePrometheus() {
@@ -174,11 +175,13 @@ class FakePrometheus {
     const double start = std::stod(request.get_param_value("start"));
     const double end = std::stod(request.get_param_value("end"));
     const double step = std::stod(request.get_param_value("step"));
-    std::string body = R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{"app":"fault"},"values":[)";
+    std::string body =
+        R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{"app":"fault"},"values":[)";
     char sample[96];
     bool first = true;
     for (double t = start; t <= end + 1e-9; t += step) {
-      std::snprintf(sample, sizeof sample, "%s[%.3f,\"%.6f\"]", first ? "" : ",", t, healthy_load(t));
+      std::snprintf(sample, sizeof sample, "%s[%.3f,\"%.6f\"]", first ? "" : ",", t,
+                    healthy_load(t));
       body += sample;
       first = false;
     }
@@ -211,7 +214,8 @@ class FakePrometheus {
                              "application/json");
         return;
       case Mode::garbage:
-        response.set_content("<html><body>502 Bad Gateway \x01\xff\xfe</body></html>", "application/json");
+        response.set_content("<html><body>502 Bad Gateway \x01\xff\xfe</body></html>",
+                             "application/json");
         return;
       case Mode::partial: {
         const std::string full = matrix(request);

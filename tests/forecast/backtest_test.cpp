@@ -70,7 +70,8 @@ TEST_CASE("coverage of the interval is near its nominal level on noise", "[forec
   std::normal_distribution<double> noise(0.0, 1.0);
   const std::size_t season = 24;
   std::vector<double> y(24 * 60);
-  for (std::size_t i = 0; i < y.size(); ++i) y[i] = 10 * std::sin(2 * M_PI * i / season) + noise(rng);
+  for (std::size_t i = 0; i < y.size(); ++i)
+    y[i] = 10 * std::sin(2 * M_PI * i / season) + noise(rng);
   const auto layout = SeasonLayout::modular({season}, y.size());
   FitInput input;
   input.y = y;
@@ -110,14 +111,16 @@ TEST_CASE("models backtested on several threads give the same report", "[forecas
   std::normal_distribution<double> noise(0, 2);
   std::vector<double> y(24 * 7 * 4);
   for (std::size_t i = 0; i < y.size(); ++i)
-    y[i] = 100 + 30 * std::sin(2 * M_PI * static_cast<double>(i % 24) / 24) + (i % 168 >= 120 ? -20 : 0) + noise(rng);
+    y[i] = 100 + 30 * std::sin(2 * M_PI * static_cast<double>(i % 24) / 24) +
+           (i % 168 >= 120 ? -20 : 0) + noise(rng);
   const auto layout = SeasonLayout::modular({24, 168}, y.size() + 24);
   FitInput input;
   input.y = y;
   input.layout = &layout;
   std::vector<std::unique_ptr<Model>> owned;
   owned.push_back(std::make_unique<SeasonalNaive>());
-  for (const HoltWintersSpec& spec : all_holt_winters_specs()) owned.push_back(std::make_unique<HoltWinters>(spec));
+  for (const HoltWintersSpec& spec : all_holt_winters_specs())
+    owned.push_back(std::make_unique<HoltWinters>(spec));
   std::vector<const Model*> models;
   for (const auto& m : owned) models.push_back(m.get());
   BacktestOptions options;
@@ -125,10 +128,11 @@ TEST_CASE("models backtested on several threads give the same report", "[forecas
   std::vector<std::size_t> progress_calls;
   const BacktestReport one = backtest(input, models, options);
   options.threads = 3;
-  const BacktestReport three = backtest(input, models, options, [&](std::size_t done, std::size_t total, const std::string&) {
-    CHECK(total == models.size());
-    progress_calls.push_back(done);
-  });
+  const BacktestReport three = backtest(
+      input, models, options, [&](std::size_t done, std::size_t total, const std::string&) {
+        CHECK(total == models.size());
+        progress_calls.push_back(done);
+      });
   REQUIRE(three.models.size() == one.models.size());
   for (std::size_t m = 0; m < one.models.size(); ++m) {
     INFO(one.models[m].model);

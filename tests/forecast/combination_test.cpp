@@ -76,7 +76,8 @@ std::unique_ptr<FittedModel> fit_on(const Model& model, const FitInput& input, s
 }
 }  // namespace
 
-TEST_CASE("a combination's backtest error is the mean of its members' errors", "[forecast][combination]") {
+TEST_CASE("a combination's backtest error is the mean of its members' errors",
+          "[forecast][combination]") {
   Fixture f(series(5, 4.0, 3, [](double t) { return 0.05 * t; }), 24);
   const HoltWinters level = hw(Trend::none), trend = hw(Trend::additive);
   const SeasonalNaive naive;
@@ -89,7 +90,8 @@ TEST_CASE("a combination's backtest error is the mean of its members' errors", "
   const std::vector<std::size_t> members = {1, 2};
   const ModelBacktest combined = combine_backtests(report, members, f.input.y, options);
   REQUIRE(combined.status == FitStatus::ok);
-  CHECK(combined.model == "combination(" + report.models[1].model + "+" + report.models[2].model + ")");
+  CHECK(combined.model ==
+        "combination(" + report.models[1].model + "+" + report.models[2].model + ")");
   std::map<std::pair<std::size_t, std::size_t>, double> second;
   for (const BacktestError& e : report.models[2].errors) second[{e.index, e.step}] = e.error;
   REQUIRE(combined.errors.size() == report.models[1].errors.size());
@@ -126,7 +128,8 @@ TEST_CASE("a combination's backtest error is the mean of its members' errors", "
   }
 }
 
-TEST_CASE("event origins are blended into a combination's MASE as into a model's", "[forecast][combination]") {
+TEST_CASE("event origins are blended into a combination's MASE as into a model's",
+          "[forecast][combination]") {
   Fixture f(series(6, 3.0, 5, [](double) { return 0.0; }), 24);
   f.add_payroll(24);
   const CalendarRegression calendar(std::make_shared<HoltWinters>(hw(Trend::none, 1)));
@@ -147,7 +150,8 @@ TEST_CASE("event origins are blended into a combination's MASE as into a model's
   CHECK(combined.origins_scored == report.models[2].origins_scored);
 }
 
-TEST_CASE("CombinedFitted follows the stream as the mean of its members", "[forecast][combination]") {
+TEST_CASE("CombinedFitted follows the stream as the mean of its members",
+          "[forecast][combination]") {
   Fixture f(series(4, 4.0, 7, [](double t) { return 0.03 * t; }), 48);
   const HoltWinters level = hw(Trend::none), damped = hw(Trend::damped);
   const std::size_t start = f.y.size() - 100;
@@ -158,7 +162,8 @@ TEST_CASE("CombinedFitted follows the stream as the mean of its members", "[fore
   auto alone_damped = fit_on(damped, f.input, start);
   CombinedFitted combined(std::move(members));
   CHECK(combined.name() == "combination(" + alone_level->name() + "+" + alone_damped->name() + ")");
-  CHECK(combined.parameters().size() == alone_level->parameters().size() + alone_damped->parameters().size());
+  CHECK(combined.parameters().size() ==
+        alone_level->parameters().size() + alone_damped->parameters().size());
   CHECK(combined.parameters().count(alone_level->name() + ".alpha") == 1);
 
   auto same_as_members = [&](const FittedModel& model, std::size_t horizon) {
@@ -169,12 +174,15 @@ TEST_CASE("CombinedFitted follows the stream as the mean of its members", "[fore
       CHECK(c.mean[h] == Approx((a.mean[h] + b.mean[h]) / 2).epsilon(1e-12));
       CHECK(c.sigma[h] == Approx((a.sigma[h] + b.sigma[h]) / 2).epsilon(1e-12));
     }
-    const double sd = (std::sqrt(alone_level->residual_variance()) + std::sqrt(alone_damped->residual_variance())) / 2;
+    const double sd = (std::sqrt(alone_level->residual_variance()) +
+                       std::sqrt(alone_damped->residual_variance())) /
+                      2;
     CHECK(model.residual_variance() == Approx(sd * sd));
   };
   same_as_members(combined, 24);
   for (std::size_t i = start; i < start + 60; ++i) {
-    const double y = i == start + 30 ? std::nan("") : f.y[i];  // a gap advances time for every member
+    const double y =
+        i == start + 30 ? std::nan("") : f.y[i];  // a gap advances time for every member
     combined.update(y);
     alone_level->update(y);
     alone_damped->update(y);
@@ -230,10 +238,13 @@ Picked pick(const FitInput& input) {
 }
 }  // namespace
 
-TEST_CASE("auto chooses a combination unless the best single beats it by more than one standard error",
-          "[forecast][combination][selection]") {
-  SECTION("a 60-hour wave the daily season cannot hold: the trend model overshoots its turns, the level "
-          "model lags them; their errors cancel in the mean") {
+TEST_CASE(
+    "auto chooses a combination unless the best single beats it by more than one standard error",
+    "[forecast][combination][selection]") {
+  SECTION(
+      "a 60-hour wave the daily season cannot hold: the trend model overshoots its turns, the "
+      "level "
+      "model lags them; their errors cancel in the mean") {
     Fixture f(series(4, 1.0, 9, [](double t) { return 30 * std::sin(2 * M_PI * t / 60); }), 12);
     const Picked p = pick(f.input);
     REQUIRE(p.selection.status == FitStatus::ok);
@@ -251,7 +262,7 @@ TEST_CASE("auto chooses a combination unless the best single beats it by more th
     Fixture f(series(4, 1.0, 9, [](double t) { return 0.5 * t; }), 12);
     const Picked p = pick(f.input);
     REQUIRE(p.selection.status == FitStatus::ok);
-    REQUIRE(std::isfinite(p.best_combination));  // scored and shown, though not chosen
+    REQUIRE(std::isfinite(p.best_combination));   // scored and shown, though not chosen
     REQUIRE(p.best_single < p.best_combination);  // the case this section is built for
     CHECK_THAT(p.selection.model, !Catch::StartsWith("combination("));
     REQUIRE(p.selection.selected_mase.has_value());
@@ -267,7 +278,8 @@ TEST_CASE("forced models are never combined", "[forecast][combination][selection
   const Selection s = select_and_fit(f.input, options);
   REQUIRE(s.status == FitStatus::ok);
   CHECK_THAT(s.model, Catch::StartsWith("holt-winters"));
-  for (const BacktestScore& score : s.scores) CHECK_THAT(score.model, !Catch::StartsWith("combination("));
+  for (const BacktestScore& score : s.scores)
+    CHECK_THAT(score.model, !Catch::StartsWith("combination("));
 }
 
 TEST_CASE("CombinedModel gives each member its own warm start, only when the fit asks for one",
@@ -276,7 +288,8 @@ TEST_CASE("CombinedModel gives each member its own warm start, only when the fit
   const HoltWinters damped = hw(Trend::damped), level = hw(Trend::none);
   // Hints as the backtest makes them: each member's parameters from a fit on an earlier prefix.
   const std::vector<std::map<std::string, double>> hints = {
-      fit_on(damped, f.input, kWeek * 3)->parameters(), fit_on(level, f.input, kWeek * 3)->parameters()};
+      fit_on(damped, f.input, kWeek * 3)->parameters(),
+      fit_on(level, f.input, kWeek * 3)->parameters()};
   const CombinedModel recipe({&damped, &level}, hints);
   auto member_fit = [&](const Model& model, const std::map<std::string, double>* hint) {
     FitInput input = f.input;
@@ -291,8 +304,10 @@ TEST_CASE("CombinedModel gives each member its own warm start, only when the fit
     REQUIRE(fit.status == FitStatus::ok);
     const auto combined = fit.fitted->parameters();
     const auto a = damped.fit(f.input).fitted->name(), b = level.fit(f.input).fitted->name();
-    for (const auto& [key, value] : member_fit(damped, damped_hint)) CHECK(combined.at(a + "." + key) == value);
-    for (const auto& [key, value] : member_fit(level, level_hint)) CHECK(combined.at(b + "." + key) == value);
+    for (const auto& [key, value] : member_fit(damped, damped_hint))
+      CHECK(combined.at(a + "." + key) == value);
+    for (const auto& [key, value] : member_fit(level, level_hint))
+      CHECK(combined.at(b + "." + key) == value);
   };
   SECTION("asked: each member starts from its own hint, never from the combination's map") {
     const std::map<std::string, double> combination_hint = {{"not a member parameter", 1.0}};
@@ -300,7 +315,9 @@ TEST_CASE("CombinedModel gives each member its own warm start, only when the fit
     input.warm_start = &combination_hint;
     check(input, &hints[0], &hints[1]);
   }
-  SECTION("not asked (a backtest fit): no member gets a hint") { check(f.input, nullptr, nullptr); }
+  SECTION("not asked (a backtest fit): no member gets a hint") {
+    check(f.input, nullptr, nullptr);
+  }
 }
 
 namespace {
@@ -340,7 +357,8 @@ TEST_CASE("the one-standard-error rule between a combination and the best single
   // Errors past the horizon are not scored: origin 1's step-1 error changes nothing.
   ModelBacktest later = scored({1.3, 2.3, 1.3, 2.3});
   later.errors.push_back({1, 201, 50.0, 1.0});
-  CHECK(mase_by_origin(later, report, 1) == mase_by_origin(scored({1.3, 2.3, 1.3, 2.3}), report, 1));
+  CHECK(mase_by_origin(later, report, 1) ==
+        mase_by_origin(scored({1.3, 2.3, 1.3, 2.3}), report, 1));
   // One origin scored by both: no standard error, the single stays.
   BacktestReport one = report;
   one.origins = {100};

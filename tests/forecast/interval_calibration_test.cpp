@@ -86,7 +86,8 @@ Coverage held_out_coverage(const std::vector<double>& y, bool calibrate) {
 
 }  // namespace
 
-TEST_CASE("each tail's scale is the empirical quantile of the standardised errors", "[forecast][calibration]") {
+TEST_CASE("each tail's scale is the empirical quantile of the standardised errors",
+          "[forecast][calibration]") {
   std::mt19937 rng(7);
   // Surges: exp(1) - 1 has mean 0 and variance 1 but a long upper tail and a
   // short lower one (q0.9 = ln 10 - 1, q0.1 = ln(10/9) - 1).
@@ -107,7 +108,8 @@ TEST_CASE("each tail's scale is the empirical quantile of the standardised error
   Forecast f{std::vector<double>(8, 10.0), std::vector<double>(8, 2.0)};
   c.apply(f);
   REQUIRE(f.sigma_lower.size() == 8);
-  CHECK(f.quantile(7, 0.9) == Approx(10 + 2 * c.upper[5] * z));  // beyond the horizon: the last scale
+  CHECK(f.quantile(7, 0.9) ==
+        Approx(10 + 2 * c.upper[5] * z));  // beyond the horizon: the last scale
   CHECK(f.quantile(0, 0.1) == Approx(10 - 2 * c.lower[0] * z));
   CHECK(f.quantile(0, 0.5) == Approx(10.0));
 }
@@ -137,11 +139,13 @@ TEST_CASE("a calm backtest cannot shrink the band below the floor", "[forecast][
   for (double s : c.lower) CHECK(s == CalibrationOptions{}.min_scale);
 }
 
-TEST_CASE("lead steps are pooled with their neighbours until the pool is full", "[forecast][calibration]") {
+TEST_CASE("lead steps are pooled with their neighbours until the pool is full",
+          "[forecast][calibration]") {
   // 8 origins x 12 steps; errors grow with the step (z = step + 1 at every origin).
   std::vector<BacktestError> errors;
   for (std::size_t origin = 0; origin < 8; ++origin)
-    for (std::size_t h = 0; h < 12; ++h) errors.push_back({h, origin * 12 + h, static_cast<double>(h + 1), 1.0});
+    for (std::size_t h = 0; h < 12; ++h)
+      errors.push_back({h, origin * 12 + h, static_cast<double>(h + 1), 1.0});
   CalibrationOptions options;
   options.min_scale = 0;
   const IntervalCalibration c = calibrate_intervals(errors, 12, options);
@@ -154,7 +158,8 @@ TEST_CASE("lead steps are pooled with their neighbours until the pool is full", 
   for (std::size_t h = 1; h < 12; ++h) CHECK(c.upper[h] >= c.upper[h - 1]);
 }
 
-TEST_CASE("the backtest keeps every scored error with its sigma", "[forecast][backtest][calibration]") {
+TEST_CASE("the backtest keeps every scored error with its sigma",
+          "[forecast][backtest][calibration]") {
   // y[i] = i and the naive model: from origin o the step-h (0-based) error is h + 1.
   std::vector<double> y(200);
   for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<double>(i);
@@ -177,7 +182,8 @@ TEST_CASE("the backtest keeps every scored error with its sigma", "[forecast][ba
   }
 }
 
-TEST_CASE("selection calibrates the fitted model and says from how many errors", "[forecast][selection][calibration]") {
+TEST_CASE("selection calibrates the fitted model and says from how many errors",
+          "[forecast][selection][calibration]") {
   const NoisyDaily f(11);
   const FitInput& input = f.input;
   SelectionOptions options;
@@ -186,9 +192,11 @@ TEST_CASE("selection calibrates the fitted model and says from how many errors",
   const Selection s = select_and_fit(input, options);
   REQUIRE(s.fitted != nullptr);
   REQUIRE(s.interval.calibrated());
-  CHECK(s.interval.errors == s.origins * 6);  // 8 origins x 6 steps fill a pool of 40: no extra steps
+  CHECK(s.interval.errors ==
+        s.origins * 6);  // 8 origins x 6 steps fill a pool of 40: no extra steps
   CHECK(std::find(s.notes.begin(), s.notes.end(), s.interval.why) != s.notes.end());
-  CHECK_THAT(s.interval.why, Catch::Contains("calibrated from " + std::to_string(s.interval.errors)));
+  CHECK_THAT(s.interval.why,
+             Catch::Contains("calibrated from " + std::to_string(s.interval.errors)));
   CHECK(s.model == s.fitted->name());  // the wrapper keeps the model's name
 
   options.calibrate = false;
@@ -215,12 +223,13 @@ TEST_CASE("selection calibrates the fitted model and says from how many errors",
   REQUIRE(few.fitted != nullptr);
   CHECK_FALSE(few.interval.calibrated());
   CHECK(std::find(few.notes.begin(), few.notes.end(),
-                  "interval: the model's sigma (20 backtest errors, fewer than the 30 a calibration needs)") !=
-        few.notes.end());
+                  "interval: the model's sigma (20 backtest errors, fewer than the 30 a "
+                  "calibration needs)") != few.notes.end());
   CHECK(few.fitted->forecast(4).sigma_lower.empty());
 }
 
-TEST_CASE("few origins keep errors past the horizon to fill a pool", "[forecast][backtest][calibration]") {
+TEST_CASE("few origins keep errors past the horizon to fill a pool",
+          "[forecast][backtest][calibration]") {
   // The engine's defaults at 5-minute steps: 4 origins, a 3-step lead window.
   const NoisyDaily f(2);
   const FitInput& input = f.input;
@@ -259,7 +268,8 @@ TEST_CASE("calibrated bands cover near the nominal quantile where the model's si
   SECTION("noise four times larger in six hours of the day") {
     std::mt19937 rng(9);
     std::normal_distribution<double> normal(0.0, 1.0);
-    const auto y = daily_series([&](std::size_t hour) { return (hour >= 8 && hour < 14 ? 4.0 : 1.0) * normal(rng); });
+    const auto y = daily_series(
+        [&](std::size_t hour) { return (hour >= 8 && hour < 14 ? 4.0 : 1.0) * normal(rng); });
     const Coverage raw = held_out_coverage(y, false);
     const Coverage calibrated = held_out_coverage(y, true);
     CAPTURE(raw.below_upper, raw.below_lower, calibrated.below_upper, calibrated.below_lower);

@@ -60,7 +60,8 @@ TEST_CASE("a seed near the minimum finds it with fewer evaluations", "[forecast]
   auto objective = [&](std::span<const double> points, std::span<double> values) {
     for (std::size_t i = 0; i < values.size(); ++i) {
       double f = 0;
-      for (std::size_t j = 0; j < 3; ++j) f += (j + 1.0) * std::pow(points[i * 3 + j] - target[j], 2);
+      for (std::size_t j = 0; j < 3; ++j)
+        f += (j + 1.0) * std::pow(points[i * 3 + j] - target[j], 2);
       values[i] = f;
     }
   };

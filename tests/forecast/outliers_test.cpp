@@ -118,8 +118,9 @@ TEST_CASE("selection replaces outliers by default and says so; the option turns 
 // for an hour where the other weeks have ~100. With four weekly cycles its
 // slot mean is a quarter of the burst; replaced by that, the weekly season
 // kept a ghost of it and forecast a burst a week later.
-TEST_CASE("outliers: a burst 20x the load in one of four weeks is replaced by the other weeks' level",
-          "[forecast][outliers]") {
+TEST_CASE(
+    "outliers: a burst 20x the load in one of four weeks is replaced by the other weeks' level",
+    "[forecast][outliers]") {
   Trace t = make_trace(false, false);
   const std::size_t burst_start = 2 * kWeek + 3 * kDay + 70, burst_length = 4;  // week 3, 17:30
   double others_max = 0;

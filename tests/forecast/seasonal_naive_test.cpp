@@ -31,13 +31,14 @@ TEST_CASE("seasonal naive repeats the last value of each slot", "[forecast][seas
   CHECK(fit.fitted->name() == "seasonal-naive(4)");
 }
 
-TEST_CASE("update is streaming and NaN advances time without learning", "[forecast][seasonal-naive]") {
+TEST_CASE("update is streaming and NaN advances time without learning",
+          "[forecast][seasonal-naive]") {
   const auto layout = SeasonLayout::modular({3}, 12);
   const std::vector<double> y = {1, 2, 3};
   auto fit = fit_naive(y, layout);
   REQUIRE(fit.status == FitStatus::ok);
   auto& model = *fit.fitted;
-  model.update(10);      // slot 0
+  model.update(10);        // slot 0
   model.update(kMissing);  // slot 1 keeps 2
   CHECK(model.next_index() == 5);
   const Forecast f = model.forecast(4);
@@ -68,13 +69,15 @@ TEST_CASE("unseen slots fall back to shorter seasons, then to the last value",
   CHECK(naive.fitted->forecast(2).mean == std::vector<double>{6, 6});
 }
 
-TEST_CASE("a 23-hour DST day: the slot is the local time, not the index", "[forecast][seasonal-naive]") {
+TEST_CASE("a 23-hour DST day: the slot is the local time, not the index",
+          "[forecast][seasonal-naive]") {
   // Hourly samples, daily season of 24 slots; day 2 skips local 02:00.
   SeasonLayout layout;
   layout.slots = {24};
   std::vector<std::uint32_t> pos;
   for (std::uint32_t h = 0; h < 24; ++h) pos.push_back(h);
-  for (std::uint32_t h = 0; h < 24; ++h) if (h != 2) pos.push_back(h);
+  for (std::uint32_t h = 0; h < 24; ++h)
+    if (h != 2) pos.push_back(h);
   for (std::uint32_t h = 0; h < 24; ++h) pos.push_back(h);
   layout.positions = {pos};
   std::vector<double> y;

@@ -53,7 +53,8 @@ TEST_CASE("auto picks a model no worse than seasonal naive and says why", "[fore
   CHECK(s.fitted->forecast(24).size() == 24);
   // Smooth seasonal data with noise: exponential smoothing must win here,
   // alone or as the mean of its best variants (within_one_standard_error).
-  CHECK_THAT(s.model, Catch::StartsWith("holt-winters") || Catch::StartsWith("combination(holt-winters"));
+  CHECK_THAT(s.model,
+             Catch::StartsWith("holt-winters") || Catch::StartsWith("combination(holt-winters"));
   CHECK(*s.selected_mase < s.seasonal_naive_mase);
 }
 
@@ -65,7 +66,8 @@ class MeanModel final : public Model {
   FitResult fit(const FitInput& input) const override {
     double sum = 0;
     std::size_t n = 0;
-    for (double v : input.y) if (!std::isnan(v)) sum += v, ++n;
+    for (double v : input.y)
+      if (!std::isnan(v)) sum += v, ++n;
     FitResult r;
     r.status = FitStatus::ok;
     r.fitted = std::make_unique<Fitted>(n ? sum / double(n) : 0.0, input.y.size());

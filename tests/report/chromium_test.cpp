@@ -42,8 +42,10 @@ fs::path screenshot(const fs::path& page, const fs::path& dir) {
       std::string("timeout 120 ") + kChromium +
       " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
       " --disable-background-networking --disable-component-update --disable-sync"
-      " --user-data-dir=" + (dir / "chromium-profile").string() + " --screenshot=" + png.string() +
-      " --window-size=1200,800 file://" + page.string() + " > " + (dir / "chromium.log").string() + " 2>&1";
+      " --user-data-dir=" +
+      (dir / "chromium-profile").string() + " --screenshot=" + png.string() +
+      " --window-size=1200,800 file://" + page.string() + " > " + (dir / "chromium.log").string() +
+      " 2>&1";
   const int status = std::system(command.c_str());
   INFO("chromium log: " << (dir / "chromium.log").string());
   REQUIRE(status == 0);
@@ -53,9 +55,9 @@ fs::path screenshot(const fs::path& page, const fs::path& dir) {
 
 struct Ink {
   std::size_t colours = 0;
-  double non_background = 0;  // fraction of pixels unlike the page background
-  std::size_t near_red = 0;   // reactive #dc2626
-  std::size_t near_green = 0; // oracle #16a34a
+  double non_background = 0;   // fraction of pixels unlike the page background
+  std::size_t near_red = 0;    // reactive #dc2626
+  std::size_t near_green = 0;  // oracle #16a34a
 };
 
 Ink measure(const fs::path& png) {
@@ -96,7 +98,8 @@ SimulationResult daily_surges() {
   ForecastBand band;
   for (std::size_t i = 0; i < steps; ++i) {
     const double hour = static_cast<double>(i % 288) / 12.0;
-    demand[i] = 400 + 300 * std::sin((hour - 6) / 24 * 2 * M_PI) + ((i % 288) >= 114 && (i % 288) < 126 ? 600 : 0);
+    demand[i] = 400 + 300 * std::sin((hour - 6) / 24 * 2 * M_PI) +
+                ((i % 288) >= 114 && (i % 288) < 126 ? 600 : 0);
     band.mean.push_back(demand[i] * 1.02);
     band.lower.push_back(demand[i] * 0.9);
     band.upper.push_back(demand[i] * 1.12);
@@ -161,16 +164,18 @@ TEST_CASE("prescale simulate on a real trace writes a report Chromium renders", 
     return;
   }
   const auto dir = scratch_dir("cli");
-  const std::string command = test::prescale_bin().string() + " simulate --input " + trace.string() +
-                              " --capacity-per-replica 10 --startup 4m --history 5d --refit-interval 1d"
-                              " --timezone America/New_York --report " + (dir / "report.html").string() +
-                              " --timeline " + (dir / "timeline.csv").string() +
-                              " --plot " + (dir / "plot.svg").string() + " --format json > " +
-                              (dir / "summary.json").string() + " 2> " + (dir / "stderr.txt").string();
+  const std::string command =
+      test::prescale_bin().string() + " simulate --input " + trace.string() +
+      " --capacity-per-replica 10 --startup 4m --history 5d --refit-interval 1d"
+      " --timezone America/New_York --report " +
+      (dir / "report.html").string() + " --timeline " + (dir / "timeline.csv").string() +
+      " --plot " + (dir / "plot.svg").string() + " --format json > " +
+      (dir / "summary.json").string() + " 2> " + (dir / "stderr.txt").string();
   INFO(command);
   REQUIRE(std::system(command.c_str()) == 0);
   std::ifstream json_file(dir / "summary.json");
-  const std::string json((std::istreambuf_iterator<char>(json_file)), std::istreambuf_iterator<char>());
+  const std::string json((std::istreambuf_iterator<char>(json_file)),
+                         std::istreambuf_iterator<char>());
   CHECK_THAT(json, Catch::Contains("\"name\": \"reactive\""));
   CHECK_THAT(json, Catch::Contains("\"name\": \"oracle\""));
   CHECK_THAT(json, Catch::Contains("\"slo_violation_minutes\""));
@@ -204,17 +209,19 @@ TEST_CASE("prescale simulate names a bad behavior file and a bad capacity", "[re
     std::ofstream(dir / "hpa.yaml") << "behavior:\n  scaleUp:\n    selectPolicy: Fastest\n";
   }
   auto run = [&](const std::string& extra) {
-    const std::string command = test::prescale_bin().string() + " simulate --no-predictive --input " +
-                                (dir / "load.csv").string() + " " + extra + " > " +
-                                (dir / "out.txt").string() + " 2>&1";
+    const std::string command = test::prescale_bin().string() +
+                                " simulate --no-predictive --input " + (dir / "load.csv").string() +
+                                " " + extra + " > " + (dir / "out.txt").string() + " 2>&1";
     const int status = std::system(command.c_str());
     std::ifstream in(dir / "out.txt");
-    return std::make_pair(status, std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    return std::make_pair(status, std::string((std::istreambuf_iterator<char>(in)),
+                                              std::istreambuf_iterator<char>()));
   };
   const auto [bad_yaml_status, bad_yaml] =
       run("--capacity-per-replica 10 --hpa-behavior " + (dir / "hpa.yaml").string());
   CHECK(bad_yaml_status != 0);
-  CHECK_THAT(bad_yaml, Catch::Contains("behavior.scaleUp.selectPolicy: 'Fastest' is not Max, Min or Disabled"));
+  CHECK_THAT(bad_yaml, Catch::Contains(
+                           "behavior.scaleUp.selectPolicy: 'Fastest' is not Max, Min or Disabled"));
   const auto [zero_status, zero] = run("--capacity-per-replica 0");
   CHECK(zero_status != 0);
   CHECK_THAT(zero, Catch::Contains("--capacity-per-replica"));

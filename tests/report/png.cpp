@@ -10,7 +10,8 @@ namespace prescale::test {
 namespace {
 
 std::uint32_t be32(const unsigned char* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         p[3];
 }
 
 int paeth(int a, int b, int c) {
@@ -24,7 +25,8 @@ int paeth(int a, int b, int c) {
 
 Image read_png(const std::filesystem::path& path, std::string& error) {
   std::ifstream in(path, std::ios::binary);
-  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                         std::istreambuf_iterator<char>());
   static const unsigned char kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   if (bytes.size() < 8 || !std::equal(kSignature, kSignature + 8, bytes.begin())) {
     error = "not a PNG file";
@@ -62,7 +64,8 @@ Image read_png(const std::filesystem::path& path, std::string& error) {
   const std::size_t stride = static_cast<std::size_t>(image.width) * channels;
   std::vector<unsigned char> raw((stride + 1) * image.height);
   uLongf raw_size = static_cast<uLongf>(raw.size());
-  if (uncompress(raw.data(), &raw_size, compressed.data(), static_cast<uLong>(compressed.size())) != Z_OK ||
+  if (uncompress(raw.data(), &raw_size, compressed.data(), static_cast<uLong>(compressed.size())) !=
+          Z_OK ||
       raw_size != raw.size()) {
     error = "IDAT does not inflate to the image size";
     return {};
@@ -78,12 +81,24 @@ Image read_png(const std::filesystem::path& path, std::string& error) {
       const int c = x >= static_cast<std::size_t>(channels) ? previous[x - channels] : 0;
       int predictor = 0;
       switch (filter) {
-        case 0: predictor = 0; break;
-        case 1: predictor = a; break;
-        case 2: predictor = b; break;
-        case 3: predictor = (a + b) / 2; break;
-        case 4: predictor = paeth(a, b, c); break;
-        default: error = "bad PNG row filter"; return {};
+        case 0:
+          predictor = 0;
+          break;
+        case 1:
+          predictor = a;
+          break;
+        case 2:
+          predictor = b;
+          break;
+        case 3:
+          predictor = (a + b) / 2;
+          break;
+        case 4:
+          predictor = paeth(a, b, c);
+          break;
+        default:
+          error = "bad PNG row filter";
+          return {};
       }
       current[x] = static_cast<unsigned char>(row[1 + x] + predictor);
     }

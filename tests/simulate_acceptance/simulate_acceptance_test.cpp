@@ -5,14 +5,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 #include <vector>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "test_support.hpp"
 
@@ -34,21 +34,28 @@ int run(const std::string& args, const fs::path& out) {
 
 }  // namespace
 
-TEST_CASE("simulate: predictive cuts violations >= 80% at <= 15% more replica-hours on the payments trace",
-          "[simulate][integration]") {
-  const fs::path dir = fs::temp_directory_path() / ("prescale_sim_accept_" + std::to_string(::getpid()));
+TEST_CASE(
+    "simulate: predictive cuts violations >= 80% at <= 15% more replica-hours on the payments "
+    "trace",
+    "[simulate][integration]") {
+  const fs::path dir =
+      fs::temp_directory_path() / ("prescale_sim_accept_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const fs::path trace = dir / "payments.csv", report = dir / "report.html", out = dir / "out.txt",
                  timeline = dir / "timeline.csv", plot = dir / "plot.svg";
 
-  REQUIRE(run("generate --kind payments --start 2026-01-05 --days 84 --step 1m --timezone America/New_York "
-              "--seed 1 --output " + trace.string(), out) == 0);
+  REQUIRE(run("generate --kind payments --start 2026-01-05 --days 84 --step 1m --timezone "
+              "America/New_York "
+              "--seed 1 --output " +
+                  trace.string(),
+              out) == 0);
   // Capacity: the --auto-capacity rule of `bench --suite` (p95 of the load / 10).
-  const int code = run("simulate --input " + trace.string() +
-                           " --timezone America/New_York --capacity-per-replica 120 --startup 3m"
-                           " --refit-interval 1d --format json --report " + report.string() +
-                           " --timeline " + timeline.string() + " --plot " + plot.string(),
-                       out);
+  const int code =
+      run("simulate --input " + trace.string() +
+              " --timezone America/New_York --capacity-per-replica 120 --startup 3m"
+              " --refit-interval 1d --format json --report " +
+              report.string() + " --timeline " + timeline.string() + " --plot " + plot.string(),
+          out);
   const std::string text = slurp(out);
   INFO(text);
   REQUIRE(code == 0);
@@ -80,7 +87,8 @@ TEST_CASE("simulate: predictive cuts violations >= 80% at <= 15% more replica-ho
   std::ifstream rows(timeline);
   std::string line;
   REQUIRE(std::getline(rows, line));
-  REQUIRE(line.rfind("timestamp,local_time,demand,forecast,forecast_lower,forecast_upper,", 0) == 0);
+  REQUIRE(line.rfind("timestamp,local_time,demand,forecast,forecast_lower,forecast_upper,", 0) ==
+          0);
   std::size_t banded = 0, below_upper = 0, total = 0;
   while (std::getline(rows, line)) {
     ++total;
@@ -93,7 +101,8 @@ TEST_CASE("simulate: predictive cuts violations >= 80% at <= 15% more replica-ho
     }
     if (cells[4].empty() || cells[5].empty() || cells[2].empty()) continue;
     ++banded;
-    const double demand = std::stod(cells[2]), lower = std::stod(cells[4]), upper = std::stod(cells[5]);
+    const double demand = std::stod(cells[2]), lower = std::stod(cells[4]),
+                 upper = std::stod(cells[5]);
     CHECK(lower <= upper);
     below_upper += demand <= upper ? 1 : 0;
   }

@@ -69,11 +69,15 @@ const Api& api() {
   return loaded;
 }
 
-bool usable() { return api().error.empty(); }
+bool usable() {
+  return api().error.empty();
+}
 
 }  // namespace
 
-const char* library_name() { return "libcurl.so.4"; }
+const char* library_name() {
+  return "libcurl.so.4";
+}
 
 std::optional<std::string> load_error() {
   if (usable()) return std::nullopt;
@@ -87,9 +91,13 @@ using prescale::curl_loader::usable;
 
 extern "C" {
 
-CURLcode curl_global_init(long flags) { return usable() ? api().global_init(flags) : CURLE_FAILED_INIT; }
+CURLcode curl_global_init(long flags) {
+  return usable() ? api().global_init(flags) : CURLE_FAILED_INIT;
+}
 
-CURL* curl_easy_init() { return usable() ? api().easy_init() : nullptr; }
+CURL* curl_easy_init() {
+  return usable() ? api().easy_init() : nullptr;
+}
 
 void curl_easy_cleanup(CURL* curl) {
   if (usable() && curl != nullptr) api().easy_cleanup(curl);

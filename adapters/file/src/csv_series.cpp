@@ -15,13 +15,17 @@ namespace {
 using forecast::Series;
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
   return s;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Howard Hinnant's days_from_civil: days since 1970-01-01 of a proleptic
 // Gregorian date.
@@ -119,10 +123,11 @@ Expected<double> parse_timestamp(std::string_view text,
       }
     }
     // 24:00 is not accepted; a leap second 60 is folded into the next minute.
-    if (hour > 23 || minute > 59 || second > 60) return bad_timestamp(text, "has a bad time of day");
+    if (hour > 23 || minute > 59 || second > 60)
+      return bad_timestamp(text, "has a bad time of day");
   }
-  const std::int64_t wall = days_from_civil(year, month, day) * 86400 + hour * 3600 +
-                            minute * 60 + second;
+  const std::int64_t wall =
+      days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
   if (pos == text.size()) {
     // No offset: local time in the input zone, UTC by default.
     const std::int64_t utc = zone ? zone->to_utc(wall) : wall;
@@ -137,7 +142,8 @@ Expected<double> parse_timestamp(std::string_view text,
       (offset.size() > 3 && !digits(offset, colon ? 4 : 3, 2, off_m)) || off_h > 23 || off_m > 59) {
     return bad_timestamp(text, "has a bad UTC offset");
   }
-  const std::int64_t off = (offset[0] == '-' ? -1 : 1) * static_cast<std::int64_t>(off_h * 3600 + off_m * 60);
+  const std::int64_t off =
+      (offset[0] == '-' ? -1 : 1) * static_cast<std::int64_t>(off_h * 3600 + off_m * 60);
   return static_cast<double>(wall - off) + fraction;
 }
 
@@ -176,7 +182,10 @@ Expected<Series> resample(std::span<Sample> samples, const CsvReadOptions& optio
   rep.duplicate_timestamps = 0;
   for (std::size_t i = 1; i < samples.size(); ++i) {
     const double gap = samples[i].unix_seconds - samples[i - 1].unix_seconds;
-    if (gap > 0) spacings.push_back(gap); else ++rep.duplicate_timestamps;
+    if (gap > 0)
+      spacings.push_back(gap);
+    else
+      ++rep.duplicate_timestamps;
   }
   std::int64_t step = 0;
   if (options.step_seconds) {
@@ -201,14 +210,14 @@ Expected<Series> resample(std::span<Sample> samples, const CsvReadOptions& optio
                   ? static_cast<std::int64_t>(offset) % step == 0
                   : std::fmod(offset, static_cast<double>(step)) == 0;
   }
-  const double origin = on_grid ? first : std::floor(first / static_cast<double>(step)) * static_cast<double>(step);
+  const double origin =
+      on_grid ? first : std::floor(first / static_cast<double>(step)) * static_cast<double>(step);
   rep.grid_realigned = !on_grid;
   const double span_steps = std::floor((last - origin) / static_cast<double>(step));
   if (span_steps + 1 > static_cast<double>(options.max_points)) {
     return make_error("a step of " + std::to_string(step) + " s over this time span makes " +
-                      std::to_string(static_cast<long long>(span_steps + 1)) +
-                      " points (limit " + std::to_string(options.max_points) +
-                      "); use a larger step");
+                      std::to_string(static_cast<long long>(span_steps + 1)) + " points (limit " +
+                      std::to_string(options.max_points) + "); use a larger step");
   }
   Series series;
   series.start_unix = static_cast<std::int64_t>(origin);
@@ -218,7 +227,8 @@ Expected<Series> resample(std::span<Sample> samples, const CsvReadOptions& optio
   std::vector<std::uint32_t> counts(count, 0);
   std::vector<std::uint32_t> rows(count, 0);
   for (const Sample& s : samples) {
-    const auto bucket = static_cast<std::size_t>((s.unix_seconds - origin) / static_cast<double>(step));
+    const auto bucket =
+        static_cast<std::size_t>((s.unix_seconds - origin) / static_cast<double>(step));
     ++rows[bucket];
     if (std::isnan(s.value)) continue;  // an explicit gap adds nothing to the mean
     sums[bucket] += s.value;
@@ -259,8 +269,8 @@ Expected<Series> parse_csv_series(std::string_view text, std::string_view name,
     const std::size_t comma = line.find(',');
     if (comma == std::string_view::npos || line.find(',', comma + 1) != std::string_view::npos) {
       const auto columns = 1 + std::count(line.begin(), line.end(), ',');
-      return fail("expected 2 columns (timestamp,value), found " + std::to_string(columns) +
-                  ": '" + std::string(line.substr(0, 80)) + "'");
+      return fail("expected 2 columns (timestamp,value), found " + std::to_string(columns) + ": '" +
+                  std::string(line.substr(0, 80)) + "'");
     }
     const std::string_view time_text = trim(line.substr(0, comma));
     const std::string_view value_text = trim(line.substr(comma + 1));
@@ -283,7 +293,8 @@ Expected<Series> parse_csv_series(std::string_view text, std::string_view name,
     samples.push_back(Sample{*when, value});
   }
   rep.rows = samples.size();
-  if (samples.empty()) return make_error(where + ": no data rows (expected lines 'timestamp,value')");
+  if (samples.empty())
+    return make_error(where + ": no data rows (expected lines 'timestamp,value')");
   auto series = resample(samples, options, &rep);
   if (!series) return make_error(where + ": " + series.error().message);
   return series;
@@ -296,7 +307,8 @@ Expected<Series> read_csv_series(const std::filesystem::path& path, const CsvRea
   // One read of the whole file (a character iterator costs more than parsing it).
   std::string text;
   char chunk[1 << 16];
-  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) text.append(chunk, static_cast<std::size_t>(in.gcount()));
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0)
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
   if (in.bad()) return make_error(path.string() + ": read error");
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     return make_error(path.string() + ": the file is empty (expected lines 'timestamp,value')");

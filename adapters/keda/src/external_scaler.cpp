@@ -178,7 +178,9 @@ struct ExternalScaler::Impl {
 ExternalScaler::ExternalScaler(ScalerOptions options, const SnapshotStore& store)
     : impl_(std::make_unique<Impl>(std::move(options), store)) {}
 
-ExternalScaler::~ExternalScaler() { stop(std::chrono::milliseconds(0)); }
+ExternalScaler::~ExternalScaler() {
+  stop(std::chrono::milliseconds(0));
+}
 
 Status ExternalScaler::start() {
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -218,7 +220,9 @@ Status ExternalScaler::start() {
   return Status::ok();
 }
 
-int ExternalScaler::port() const { return impl_->port; }
+int ExternalScaler::port() const {
+  return impl_->port;
+}
 
 void ExternalScaler::stop(std::chrono::milliseconds grace) {
   if (!impl_ || !impl_->server) return;

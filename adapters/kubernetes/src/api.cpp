@@ -249,7 +249,8 @@ ApiResponse serve_status(const Snapshot& snapshot) {
                {"served", target.served},
                {"fit_seconds", target.fit_seconds},
                {"last_fit_unix", target.last_fit_unix},
-               {"last_fit", target.last_fit_unix > 0 ? json(format_rfc3339(target.last_fit_unix)) : json()},
+               {"last_fit",
+                target.last_fit_unix > 0 ? json(format_rfc3339(target.last_fit_unix)) : json()},
                {"data_age_seconds", target.data_age_seconds},
                {"has_forecast", target.has_forecast},
                {"fallback_reason", target.fallback_reason}};

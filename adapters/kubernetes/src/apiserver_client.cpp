@@ -1,9 +1,9 @@
 #include "apiserver_client.hpp"
 
 #include <curl/curl.h>
-#include "prescale/curl_loader/curl_loader.hpp"
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
+#include "prescale/curl_loader/curl_loader.hpp"
 
 #include <cstdlib>
 #include <filesystem>

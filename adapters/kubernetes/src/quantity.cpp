@@ -104,8 +104,8 @@ Expected<Decimal> parse_decimal(std::string_view text) {
     const auto [ptr, ec] = std::from_chars(first, last, exponent);
     if (ec == std::errc() && ptr == last && first != last) {
       if (exponent <= -kMaxExponent) {
-        return make_error("quantity " + quoted + " is too small (exponent below -" + std::to_string(kMaxExponent) +
-                          ")");
+        return make_error("quantity " + quoted + " is too small (exponent below -" +
+                          std::to_string(kMaxExponent) + ")");
       }
       out.exponent += std::min(exponent, kMaxExponent);
       // The bound is on the value, not on the written exponent: 1e13e99999
@@ -113,8 +113,8 @@ Expected<Decimal> parse_decimal(std::string_view text) {
       const auto leading = out.digits.find_first_not_of('0');
       if (leading != std::string::npos &&
           out.exponent + static_cast<long>(out.digits.size() - leading) - 1 >= kMaxExponent) {
-        return make_error("quantity " + quoted + " is too large (10^" + std::to_string(kMaxExponent) +
-                          " or more)");
+        return make_error("quantity " + quoted + " is too large (10^" +
+                          std::to_string(kMaxExponent) + " or more)");
       }
       return out;
     }

@@ -13,9 +13,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <charconv>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
 #include <cstring>
 #include <future>
@@ -75,12 +75,14 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
   auto fallback =
       gauge_family("prescale_target_fallback",
                    "1 when the target serves its observed value alone; the reason is a label.");
-  auto anomaly = gauge_family("prescale_anomaly_score",
-                              "Standardised residual (observed - forecast) / sigma of the newest sample "
-                              "against its one-step forecast.");
-  auto outside = gauge_family("prescale_outside_interval",
-                              "1 when the newest sample lies outside the prediction interval at the "
-                              "target's quantile.");
+  auto anomaly =
+      gauge_family("prescale_anomaly_score",
+                   "Standardised residual (observed - forecast) / sigma of the newest sample "
+                   "against its one-step forecast.");
+  auto outside =
+      gauge_family("prescale_outside_interval",
+                   "1 when the newest sample lies outside the prediction interval at the "
+                   "target's quantile.");
   for (const auto& target : snapshot.targets) {
     const prometheus::ClientMetric::Label name{"target", target.target};
     observed.metric.push_back(gauge_metric({name}, target.observed));
@@ -103,8 +105,8 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
   auto generated = gauge_family("prescale_snapshot_generated_timestamp_seconds",
                                 "Unix time the served snapshot was computed.");
   generated.metric.push_back(gauge_metric({}, static_cast<double>(snapshot.generated_unix)));
-  return {observed, forecast, served,   replicas, fit,      last_fit,
-          backtest, age,      fallback, anomaly,  outside, ready, generated};
+  return {observed, forecast, served,  replicas, fit,   last_fit, backtest,
+          age,      fallback, anomaly, outside,  ready, generated};
 }
 
 // Debian's httplib 0.11 listens with a backlog of 5: a burst of connects
@@ -228,7 +230,8 @@ struct Server::Impl {
   // GET /decisions?target=<metric>&since=<unix seconds>: recent decision records.
   ApiResponse decisions_response(const RequestTarget& target) const {
     if (!options.decisions)
-      return ApiResponse{404, "application/json", status_json(404, "NotFound", "no decision records on this server"),
+      return ApiResponse{404, "application/json",
+                         status_json(404, "NotFound", "no decision records on this server"),
                          "/decisions"};
     std::string name;
     std::int64_t since = 0;
@@ -237,8 +240,10 @@ struct Server::Impl {
       const auto& text = it->second;
       const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), since);
       if (ec != std::errc() || end != text.data() + text.size())
-        return ApiResponse{400, "application/json",
-                           status_json(400, "BadRequest", "since: '" + text + "' is not unix seconds"), "/decisions"};
+        return ApiResponse{
+            400, "application/json",
+            status_json(400, "BadRequest", "since: '" + text + "' is not unix seconds"),
+            "/decisions"};
     }
     return ApiResponse{200, "application/json", options.decisions(name, since), "/decisions"};
   }

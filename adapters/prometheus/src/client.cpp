@@ -37,7 +37,9 @@ bool is_retryable(CURLcode code) {
   }
 }
 
-bool is_retryable(long status) { return status == 429 || status >= 500; }
+bool is_retryable(long status) {
+  return status == 429 || status >= 500;
+}
 
 std::string trim(std::string text) {
   const auto not_space = [](unsigned char c) { return !std::isspace(c); };
@@ -70,7 +72,8 @@ size_t read_header(char* data, size_t size, size_t count, void* user) {
   constexpr std::string_view name = "retry-after:";
   if (line.size() > name.size()) {
     std::string lower(line.substr(0, name.size()));
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (lower == name) received->retry_after = trim(std::string(line.substr(name.size())));
   }
   return size * count;
@@ -102,10 +105,11 @@ struct Client::Impl {
     if (options.bearer_token_file.empty()) return Status::ok();
     struct stat now {};
     if (::stat(options.bearer_token_file.c_str(), &now) != 0) {
-      return make_error(fmt::format("cannot read bearer token file {}: {}", options.bearer_token_file,
-                                    std::strerror(errno)));
+      return make_error(fmt::format("cannot read bearer token file {}: {}",
+                                    options.bearer_token_file, std::strerror(errno)));
     }
-    const bool changed = !token_loaded || now.st_ino != token_stat.st_ino || now.st_size != token_stat.st_size ||
+    const bool changed = !token_loaded || now.st_ino != token_stat.st_ino ||
+                         now.st_size != token_stat.st_size ||
                          now.st_mtim.tv_sec != token_stat.st_mtim.tv_sec ||
                          now.st_mtim.tv_nsec != token_stat.st_mtim.tv_nsec;
     if (!changed && !force) return Status::ok();
@@ -124,7 +128,8 @@ struct Client::Impl {
   std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
     const double jitter = std::clamp(options.retry.jitter, 0.0, 1.0);
     std::uniform_real_distribution<double> scale(1.0 - jitter, 1.0 + jitter);
-    return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(delay.count()) * scale(random)));
+    return std::chrono::milliseconds(
+        static_cast<std::int64_t>(static_cast<double>(delay.count()) * scale(random)));
   }
 
   void sleep(std::chrono::milliseconds delay) {
@@ -166,7 +171,8 @@ struct Client::Impl {
     curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
     curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM (threads)
-    curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+    curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options.connect_timeout.count()));
     curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(options.total_timeout.count()));
     curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
     curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &write_body);
@@ -175,24 +181,29 @@ struct Client::Impl {
     curl_easy_setopt(handle, CURLOPT_HEADERDATA, &received);
     curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(handle, CURLOPT_USERAGENT, "prescale");
-    if (options.gzip) curl_easy_setopt(handle, CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl decodes
+    if (options.gzip)
+      curl_easy_setopt(handle, CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl decodes
     if (!options.basic_auth_user.empty()) {
       curl_easy_setopt(handle, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
       curl_easy_setopt(handle, CURLOPT_USERNAME, options.basic_auth_user.c_str());
       curl_easy_setopt(handle, CURLOPT_PASSWORD, options.basic_auth_password.c_str());
     }
     if (!options.ca_file.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, options.ca_file.c_str());
-    if (!options.client_cert_file.empty()) curl_easy_setopt(handle, CURLOPT_SSLCERT, options.client_cert_file.c_str());
-    if (!options.client_key_file.empty()) curl_easy_setopt(handle, CURLOPT_SSLKEY, options.client_key_file.c_str());
+    if (!options.client_cert_file.empty())
+      curl_easy_setopt(handle, CURLOPT_SSLCERT, options.client_cert_file.c_str());
+    if (!options.client_key_file.empty())
+      curl_easy_setopt(handle, CURLOPT_SSLKEY, options.client_key_file.c_str());
     if (options.insecure_skip_verify) {
       curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, 0L);
     }
     const CURLcode code = curl_easy_perform(handle);
-    error_text = error_buffer[0] != 0 ? std::string(error_buffer) : std::string(curl_easy_strerror(code));
+    error_text =
+        error_buffer[0] != 0 ? std::string(error_buffer) : std::string(curl_easy_strerror(code));
     if (received.too_big)
-      error_text = fmt::format("reply larger than {} bytes, refused (narrow the query or aggregate it in PromQL)",
-                               options.max_reply_bytes);
+      error_text = fmt::format(
+          "reply larger than {} bytes, refused (narrow the query or aggregate it in PromQL)",
+          options.max_reply_bytes);
     retry_after = received.retry_after;
     if (code == CURLE_OK) {
       curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
@@ -210,7 +221,8 @@ struct Client::Impl {
   std::chrono::milliseconds delay_for(int retry, const std::string& retry_after) {
     if (!retry_after.empty() && std::all_of(retry_after.begin(), retry_after.end(), ::isdigit) &&
         retry_after.size() < 7) {
-      return std::min(std::chrono::milliseconds(std::stoll(retry_after) * 1000), options.retry.max_backoff);
+      return std::min(std::chrono::milliseconds(std::stoll(retry_after) * 1000),
+                      options.retry.max_backoff);
     }
     return jittered(backoff_delay(options.retry, retry));
   }
@@ -220,7 +232,9 @@ Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(o
 Client::~Client() = default;
 Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
-const ClientOptions& Client::options() const { return impl_->options; }
+const ClientOptions& Client::options() const {
+  return impl_->options;
+}
 
 Expected<HttpResponse> Client::get(std::string_view path, const std::vector<Header>& params) {
   Impl& impl = *impl_;
@@ -244,8 +258,8 @@ Expected<HttpResponse> Client::get(std::string_view path, const std::vector<Head
         impl.sleep(impl.delay_for(attempt, {}));
         continue;
       }
-      return make_error(fmt::format("GET {}: {} (attempt {} of {}{})", shown, error_text, attempt, max_attempts,
-                                    is_retryable(code) ? "" : ", not retried"));
+      return make_error(fmt::format("GET {}: {} (attempt {} of {}{})", shown, error_text, attempt,
+                                    max_attempts, is_retryable(code) ? "" : ", not retried"));
     }
     // A rotated token may have been written between our stat and the request.
     if (response.status == 401 && !impl.options.bearer_token_file.empty() && !token_forced) {

@@ -38,10 +38,11 @@ std::string name_series(const Items& items, LabelOf label_of) {
 }
 
 Error several_series_error(std::size_t count, const std::string& names) {
-  return make_error(fmt::format(
-      "the query returned {} series ({}) but one is needed: aggregate it in PromQL (e.g. sum by () (...)) "
-      "or set combine: sum|max|min",
-      count, names));
+  return make_error(
+      fmt::format("the query returned {} series ({}) but one is needed: aggregate it in PromQL "
+                  "(e.g. sum by () (...)) "
+                  "or set combine: sum|max|min",
+                  count, names));
 }
 
 }  // namespace
@@ -56,10 +57,14 @@ Expected<Combine> parse_combine(std::string_view text) {
 
 std::string_view to_string(Combine combine) {
   switch (combine) {
-    case Combine::sum: return "sum";
-    case Combine::max: return "max";
-    case Combine::min: return "min";
-    case Combine::none: break;
+    case Combine::sum:
+      return "sum";
+    case Combine::max:
+      return "max";
+    case Combine::min:
+      return "min";
+    case Combine::none:
+      break;
   }
   return "none";
 }
@@ -93,11 +98,13 @@ PrometheusSource::PrometheusSource(ClientOptions client, QueryOptions query)
 
 std::string PrometheusSource::describe() const {
   std::string text = fmt::format("prometheus {} query '{}'", client_.options().url, query_.query);
-  if (query_.combine != Combine::none) text += fmt::format(" (combine {})", to_string(query_.combine));
+  if (query_.combine != Combine::none)
+    text += fmt::format(" (combine {})", to_string(query_.combine));
   return text;
 }
 
-Error PrometheusSource::describe_failure(const HttpResponse& response, std::string_view what) const {
+Error PrometheusSource::describe_failure(const HttpResponse& response,
+                                         std::string_view what) const {
   std::string detail;
   // Prometheus explains 4xx/5xx in a JSON envelope; proxies answer in HTML.
   ReplyParser parser;
@@ -107,31 +114,38 @@ Error PrometheusSource::describe_failure(const HttpResponse& response, std::stri
   } else {
     std::string body = response.body.substr(0, 200);
     std::replace(body.begin(), body.end(), '\n', ' ');
-    detail = fmt::format("{}{}", body.empty() ? "(empty body)" : body, response.body.size() > 200 ? "..." : "");
+    detail = fmt::format("{}{}", body.empty() ? "(empty body)" : body,
+                         response.body.size() > 200 ? "..." : "");
   }
-  return make_error(fmt::format("{}: {}: HTTP {} after {} attempt{}: {}", describe(), what, response.status,
-                                response.attempts, response.attempts == 1 ? "" : "s", detail));
+  return make_error(fmt::format("{}: {}: HTTP {} after {} attempt{}: {}", describe(), what,
+                                response.status, response.attempts,
+                                response.attempts == 1 ? "" : "s", detail));
 }
 
 Expected<std::vector<double>> PrometheusSource::fetch_chunk(const Grid& grid) {
-  const std::int64_t last = grid.start_unix + static_cast<std::int64_t>(grid.count - 1) * grid.step_seconds;
-  const std::string what = fmt::format("query_range {} .. {} step {}s", utc(grid.start_unix), utc(last), grid.step_seconds);
+  const std::int64_t last =
+      grid.start_unix + static_cast<std::int64_t>(grid.count - 1) * grid.step_seconds;
+  const std::string what = fmt::format("query_range {} .. {} step {}s", utc(grid.start_unix),
+                                       utc(last), grid.step_seconds);
   auto response = client_.get("/api/v1/query_range", {{"query", query_.query},
                                                       {"start", std::to_string(grid.start_unix)},
                                                       {"end", std::to_string(last)},
                                                       {"step", std::to_string(grid.step_seconds)}});
   ++requests_;
-  if (!response) return make_error(fmt::format("{}: {}: {}", describe(), what, response.error().message));
+  if (!response)
+    return make_error(fmt::format("{}: {}: {}", describe(), what, response.error().message));
   requests_ += static_cast<std::size_t>(response->attempts - 1);
   if (response->status != 200) return describe_failure(*response, what);
   auto reply = parser_.parse_range(response->body, grid);
   if (!reply) return make_error(fmt::format("{}: {}: {}", describe(), what, reply.error().message));
   warnings_.insert(warnings_.end(), reply->warnings.begin(), reply->warnings.end());
-  if (reply->series.empty()) return std::vector<double>(grid.count, std::numeric_limits<double>::quiet_NaN());
+  if (reply->series.empty())
+    return std::vector<double>(grid.count, std::numeric_limits<double>::quiet_NaN());
   if (reply->series.size() == 1) return std::move(reply->series.front().values);
   if (query_.combine == Combine::none) {
     const Error error = several_series_error(
-        reply->series.size(), name_series(reply->series, [](const LabeledSeries& s) { return s.labels; }));
+        reply->series.size(),
+        name_series(reply->series, [](const LabeledSeries& s) { return s.labels; }));
     return make_error(fmt::format("{}: {}", describe(), error.message));
   }
   return combine_series(reply->series, query_.combine);
@@ -139,9 +153,11 @@ Expected<std::vector<double>> PrometheusSource::fetch_chunk(const Grid& grid) {
 
 Expected<forecast::Series> PrometheusSource::fetch(std::int64_t start_unix, std::int64_t end_unix,
                                                    std::int64_t step_seconds) {
-  if (step_seconds <= 0) return make_error(fmt::format("{}: step must be positive, got {}s", describe(), step_seconds));
+  if (step_seconds <= 0)
+    return make_error(fmt::format("{}: step must be positive, got {}s", describe(), step_seconds));
   if (end_unix < start_unix) {
-    return make_error(fmt::format("{}: end {} is before start {}", describe(), utc(end_unix), utc(start_unix)));
+    return make_error(
+        fmt::format("{}: end {} is before start {}", describe(), utc(end_unix), utc(start_unix)));
   }
   warnings_.clear();
   forecast::Series series;
@@ -157,7 +173,8 @@ Expected<forecast::Series> PrometheusSource::fetch(std::int64_t start_unix, std:
     const Grid grid{series.time_at(done), step_seconds, count};
     auto chunk = fetch_chunk(grid);
     if (!chunk) return chunk.error();
-    std::copy(chunk->begin(), chunk->end(), series.values.begin() + static_cast<std::ptrdiff_t>(done));
+    std::copy(chunk->begin(), chunk->end(),
+              series.values.begin() + static_cast<std::ptrdiff_t>(done));
     done += count;
     if (query_.progress) query_.progress(done, total);
   }
@@ -170,22 +187,27 @@ Expected<InstantSample> PrometheusSource::latest(std::optional<std::int64_t> at_
   if (at_unix) params.emplace_back("time", std::to_string(*at_unix));
   auto response = client_.get("/api/v1/query", params);
   ++requests_;
-  if (!response) return make_error(fmt::format("{}: query: {}", describe(), response.error().message));
+  if (!response)
+    return make_error(fmt::format("{}: query: {}", describe(), response.error().message));
   requests_ += static_cast<std::size_t>(response->attempts - 1);
   if (response->status != 200) return describe_failure(*response, "query");
   auto reply = parser_.parse_instant(response->body);
   if (!reply) return make_error(fmt::format("{}: query: {}", describe(), reply.error().message));
   warnings_ = reply->warnings;
-  if (reply->samples.empty()) return make_error(fmt::format("{}: query returned no sample (no data yet?)", describe()));
+  if (reply->samples.empty())
+    return make_error(fmt::format("{}: query returned no sample (no data yet?)", describe()));
   if (reply->samples.size() == 1) return reply->samples.front();
   if (query_.combine == Combine::none) {
     const Error error = several_series_error(
-        reply->samples.size(), name_series(reply->samples, [](const InstantSample& s) { return s.labels; }));
+        reply->samples.size(),
+        name_series(reply->samples, [](const InstantSample& s) { return s.labels; }));
     return make_error(fmt::format("{}: {}", describe(), error.message));
   }
   std::vector<LabeledSeries> as_series;
-  for (const InstantSample& sample : reply->samples) as_series.push_back({sample.labels, {sample.value}});
-  InstantSample folded{fmt::format("{}(...)", to_string(query_.combine)), reply->samples.front().time_unix,
+  for (const InstantSample& sample : reply->samples)
+    as_series.push_back({sample.labels, {sample.value}});
+  InstantSample folded{fmt::format("{}(...)", to_string(query_.combine)),
+                       reply->samples.front().time_unix,
                        combine_series(as_series, query_.combine).front()};
   return folded;
 }

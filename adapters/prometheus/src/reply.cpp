@@ -15,7 +15,8 @@ using simdjson::dom::element;
 using simdjson::dom::object;
 
 Error json_error(simdjson::error_code code, std::string_view where) {
-  return make_error(fmt::format("invalid reply from Prometheus: {} ({})", where, simdjson::error_message(code)));
+  return make_error(
+      fmt::format("invalid reply from Prometheus: {} ({})", where, simdjson::error_message(code)));
 }
 
 void append_escaped(std::string& out, std::string_view text) {
@@ -54,7 +55,8 @@ Expected<element> open_envelope(simdjson::dom::parser& parser, const std::string
                                 std::vector<std::string>& warnings) {
   element doc;
   const bool padded = json.capacity() - json.size() >= simdjson::SIMDJSON_PADDING;
-  if (auto code = parser.parse(json.data(), json.size(), !padded).get(doc); code != simdjson::SUCCESS) {
+  if (auto code = parser.parse(json.data(), json.size(), !padded).get(doc);
+      code != simdjson::SUCCESS) {
     std::string start(json.substr(0, 80));
     return make_error(fmt::format("invalid reply from Prometheus: not JSON ({}), starts with '{}'",
                                   simdjson::error_message(code), start));
@@ -78,15 +80,18 @@ Expected<element> open_envelope(simdjson::dom::parser& parser, const std::string
     if (doc["error"].get_string().get(message) != simdjson::SUCCESS) message = "(no message)";
     return make_error(fmt::format("Prometheus answered status error: {}: {}", type, message));
   }
-  if (status != "success") return make_error(fmt::format("invalid reply from Prometheus: status '{}'", status));
+  if (status != "success")
+    return make_error(fmt::format("invalid reply from Prometheus: status '{}'", status));
   element data;
-  if (auto code = doc["data"].get(data); code != simdjson::SUCCESS) return json_error(code, "no \"data\"");
+  if (auto code = doc["data"].get(data); code != simdjson::SUCCESS)
+    return json_error(code, "no \"data\"");
   return data;
 }
 
 Expected<std::pair<double, double>> read_point(element point) {
   array pair;
-  if (auto code = point.get_array().get(pair); code != simdjson::SUCCESS) return json_error(code, "point is not [t, \"v\"]");
+  if (auto code = point.get_array().get(pair); code != simdjson::SUCCESS)
+    return json_error(code, "point is not [t, \"v\"]");
   double time = 0;
   std::string_view text;
   // Iterators, not at(i): at() walks the array from its start each call.
@@ -114,7 +119,8 @@ Expected<double> parse_sample_value(std::string_view text) {
   double value = 0;
   const auto [end, code] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (code != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
-    return make_error(fmt::format("invalid reply from Prometheus: sample value '{}' is not a number", text));
+    return make_error(
+        fmt::format("invalid reply from Prometheus: sample value '{}' is not a number", text));
   }
   return value;
 }
@@ -137,7 +143,8 @@ Expected<RangeReply> ReplyParser::parse_range(const std::string& json, const Gri
     return json_error(code, "no data.resultType");
   }
   if (type != "matrix") {
-    return make_error(fmt::format("invalid reply from Prometheus: query_range gave resultType '{}', not matrix", type));
+    return make_error(fmt::format(
+        "invalid reply from Prometheus: query_range gave resultType '{}', not matrix", type));
   }
   array result;
   if (auto code = (*data)["result"].get_array().get(result); code != simdjson::SUCCESS) {
@@ -149,13 +156,15 @@ Expected<RangeReply> ReplyParser::parse_range(const std::string& json, const Gri
   for (element item : result) {
     object metric;
     LabeledSeries series;
-    if (item["metric"].get_object().get(metric) == simdjson::SUCCESS) series.labels = format_labels(metric);
+    if (item["metric"].get_object().get(metric) == simdjson::SUCCESS)
+      series.labels = format_labels(metric);
     series.values.assign(grid.count, std::numeric_limits<double>::quiet_NaN());
     array points;
     if (auto code = item["values"].get_array().get(points); code != simdjson::SUCCESS) {
       if (item["histograms"].error() == simdjson::SUCCESS) {
-        return make_error(fmt::format("series {} holds native histograms; query a rate or quantile of it instead",
-                                      series.labels));
+        return make_error(
+            fmt::format("series {} holds native histograms; query a rate or quantile of it instead",
+                        series.labels));
       }
       return json_error(code, "series without \"values\"");
     }
@@ -164,10 +173,12 @@ Expected<RangeReply> ReplyParser::parse_range(const std::string& json, const Gri
       if (!sample) return sample.error();
       const auto time_ms = static_cast<std::int64_t>(std::llround(sample->first * 1000.0));
       const std::int64_t offset = time_ms - start_ms;
-      if (offset < 0 || offset % step_ms != 0 || static_cast<std::uint64_t>(offset / step_ms) >= grid.count) {
-        return make_error(fmt::format(
-            "invalid reply from Prometheus: point at {:.3f} is off the grid asked for (start {}, step {}s, {} points)",
-            sample->first, grid.start_unix, grid.step_seconds, grid.count));
+      if (offset < 0 || offset % step_ms != 0 ||
+          static_cast<std::uint64_t>(offset / step_ms) >= grid.count) {
+        return make_error(
+            fmt::format("invalid reply from Prometheus: point at {:.3f} is off the grid asked for "
+                        "(start {}, step {}s, {} points)",
+                        sample->first, grid.start_unix, grid.step_seconds, grid.count));
       }
       series.values[static_cast<std::size_t>(offset / step_ms)] = sample->second;
     }
@@ -185,7 +196,8 @@ Expected<InstantReply> ReplyParser::parse_instant(const std::string& json) {
     return json_error(code, "no data.resultType");
   }
   element result;
-  if (auto code = (*data)["result"].get(result); code != simdjson::SUCCESS) return json_error(code, "no data.result");
+  if (auto code = (*data)["result"].get(result); code != simdjson::SUCCESS)
+    return json_error(code, "no data.result");
   if (type == "scalar") {
     auto sample = read_point(result);
     if (!sample) return sample.error();
@@ -193,14 +205,17 @@ Expected<InstantReply> ReplyParser::parse_instant(const std::string& json) {
     return reply;
   }
   if (type != "vector") {
-    return make_error(fmt::format("invalid reply from Prometheus: query gave resultType '{}', not vector", type));
+    return make_error(
+        fmt::format("invalid reply from Prometheus: query gave resultType '{}', not vector", type));
   }
   array items;
-  if (auto code = result.get_array().get(items); code != simdjson::SUCCESS) return json_error(code, "data.result is not an array");
+  if (auto code = result.get_array().get(items); code != simdjson::SUCCESS)
+    return json_error(code, "data.result is not an array");
   for (element item : items) {
     InstantSample sample;
     object metric;
-    if (item["metric"].get_object().get(metric) == simdjson::SUCCESS) sample.labels = format_labels(metric);
+    if (item["metric"].get_object().get(metric) == simdjson::SUCCESS)
+      sample.labels = format_labels(metric);
     element value;
     if (auto code = item["value"].get(value); code != simdjson::SUCCESS) {
       return json_error(code, "vector item without \"value\"");

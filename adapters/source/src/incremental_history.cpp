@@ -47,10 +47,11 @@ Status IncrementalHistory::refresh(std::int64_t now_unix) {
   auto fetched = source_.fetch(from, end, step);
   if (!fetched) return fail(fetched.error().message);
   const auto expected_points = static_cast<std::size_t>((end - from) / step);
-  if (fetched->start_unix != from || fetched->step_seconds != step || fetched->size() != expected_points) {
+  if (fetched->start_unix != from || fetched->step_seconds != step ||
+      fetched->size() != expected_points) {
     return fail(fmt::format("{} returned {} points from {} step {}s, asked for {} from {} step {}s",
-                            source_.describe(), fetched->size(), fetched->start_unix, fetched->step_seconds,
-                            expected_points, from, step));
+                            source_.describe(), fetched->size(), fetched->start_unix,
+                            fetched->step_seconds, expected_points, from, step));
   }
   if (series_.empty() || from <= series_.start_unix || from > series_.end_unix()) {
     series_ = std::move(*fetched);
@@ -69,8 +70,9 @@ Status IncrementalHistory::refresh(std::int64_t now_unix) {
   }
   if (series_.start_unix < window_start) {
     const auto drop = static_cast<std::size_t>((window_start - series_.start_unix) / step);
-    series_.values.erase(series_.values.begin(),
-                         series_.values.begin() + static_cast<std::ptrdiff_t>(std::min(drop, series_.size())));
+    series_.values.erase(
+        series_.values.begin(),
+        series_.values.begin() + static_cast<std::ptrdiff_t>(std::min(drop, series_.size())));
     series_.start_unix = window_start;
   }
   last_error_.clear();

@@ -74,9 +74,9 @@ TEST_CASE("a regular file with a header comes out unchanged", "[file]") {
 
 TEST_CASE("no header, unsorted rows, duplicates and gaps", "[file]") {
   CsvReadReport report;
-  auto s = parse_csv_series(
-      "1767571500,4\n1767571200,1\n1767571200,3\n1767572100,7\r\n1767571800,\n", "b.csv", {},
-      &report);
+  auto s =
+      parse_csv_series("1767571500,4\n1767571200,1\n1767571200,3\n1767572100,7\r\n1767571800,\n",
+                       "b.csv", {}, &report);
   REQUIRE(s.has_value());
   CHECK_FALSE(report.header);
   CHECK(report.unsorted);
@@ -111,7 +111,8 @@ TEST_CASE("irregular timestamps are averaged per bucket on an epoch-aligned grid
 }
 
 TEST_CASE("bad rows are errors naming the file and the line", "[file]") {
-  auto bad_value = parse_csv_series("timestamp,value\n1767571200,1\n\n1767571500,abc\n", "load.csv");
+  auto bad_value =
+      parse_csv_series("timestamp,value\n1767571200,1\n\n1767571500,abc\n", "load.csv");
   REQUIRE_FALSE(bad_value.has_value());
   CHECK_THAT(bad_value.error().message, Catch::StartsWith("load.csv:4: value 'abc'"));
 
@@ -205,8 +206,8 @@ TEST_CASE("NAB traces: regular files keep their grid, Twitter volumes align to 5
   CHECK(taxi->start_unix == parse_timestamp("2014-07-01 00:00:00", utc).value());
   CHECK(taxi->missing_count() == 0);
 
-  for (const char* name : {"Twitter_volume_AAPL.csv", "Twitter_volume_GOOG.csv",
-                           "Twitter_volume_IBM.csv"}) {
+  for (const char* name :
+       {"Twitter_volume_AAPL.csv", "Twitter_volume_GOOG.csv", "Twitter_volume_IBM.csv"}) {
     CAPTURE(name);
     CsvReadReport report;
     // The Twitter files are exactly 300 s apart but at hh:mm:53: read as is,
@@ -235,16 +236,19 @@ TEST_CASE("NAB traces: regular files keep their grid, Twitter volumes align to 5
 TEST_CASE("50k rows parse and resample quickly", "[file]") {
   std::string text = "timestamp,value\n";
   for (int i = 0; i < 50000; ++i) {
-    text += std::to_string(kJan5_2026 + i * 300 + (i % 7) * 11) + "," + std::to_string(i % 97 * 1.25) + "\n";
+    text += std::to_string(kJan5_2026 + i * 300 + (i % 7) * 11) + "," +
+            std::to_string(i % 97 * 1.25) + "\n";
   }
   const auto started = std::chrono::steady_clock::now();
   CsvReadOptions options;
   options.step_seconds = 300;
   auto s = parse_csv_series(text, "big.csv", options);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   REQUIRE(s.has_value());
   CHECK(s->step_seconds == 300);
   CHECK(s->size() == 50000);
   CHECK(s->missing_count() == 0);
-  WARN("50k irregular rows parsed and resampled in " << seconds * 1000 << " ms (measured, not asserted)");
+  WARN("50k irregular rows parsed and resampled in " << seconds * 1000
+                                                     << " ms (measured, not asserted)");
 }

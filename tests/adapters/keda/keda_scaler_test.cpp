@@ -39,7 +39,8 @@ std::unique_ptr<grpc::ClientContext> context_with_deadline() {
 TEST_CASE("GetMetricSpec gives KEDA the metric and its per-replica target", "[keda]") {
   Fixture f;
   externalscaler::GetMetricSpecResponse response;
-  auto ref = scaled_object("payments", {{"metricName", "payments-rps-forecast"}, {"targetValue", "120.5"}});
+  auto ref = scaled_object("payments",
+                           {{"metricName", "payments-rps-forecast"}, {"targetValue", "120.5"}});
   auto status = f.client->GetMetricSpec(context_with_deadline().get(), ref, &response);
   REQUIRE(status.ok());
   REQUIRE(response.metricspecs_size() == 1);
@@ -51,7 +52,8 @@ TEST_CASE("GetMetricSpec gives KEDA the metric and its per-replica target", "[ke
 TEST_CASE("GetMetrics serves the snapshot's value", "[keda]") {
   Fixture f;
   externalscaler::GetMetricsRequest request;
-  *request.mutable_scaledobjectref() = scaled_object("payments", {{"metricName", "payments-rps-forecast"}});
+  *request.mutable_scaledobjectref() =
+      scaled_object("payments", {{"metricName", "payments-rps-forecast"}});
   request.set_metricname("s0-payments-rps-forecast");
   externalscaler::GetMetricsResponse response;
   auto status = f.client->GetMetrics(context_with_deadline().get(), request, &response);
@@ -73,7 +75,8 @@ TEST_CASE("a target served in every namespace answers any ScaledObject", "[keda]
   Fixture f;
   f.store.publish(snapshot_with("batch-forecast", "*", 42));
   externalscaler::GetMetricsRequest request;
-  *request.mutable_scaledobjectref() = scaled_object("reporting", {{"metricName", "batch-forecast"}});
+  *request.mutable_scaledobjectref() =
+      scaled_object("reporting", {{"metricName", "batch-forecast"}});
   externalscaler::GetMetricsResponse response;
   REQUIRE(f.client->GetMetrics(context_with_deadline().get(), request, &response).ok());
   CHECK(response.metricvalues(0).metricvaluefloat() == 42);
@@ -89,7 +92,8 @@ TEST_CASE("bad triggers get errors that name the problem", "[keda]") {
   CHECK(unknown.error_code() == grpc::StatusCode::NOT_FOUND);
   CHECK_THAT(unknown.error_message(), Catch::Contains("'nope'") && Catch::Contains("'payments'"));
 
-  *request.mutable_scaledobjectref() = scaled_object("other-ns", {{"metricName", "payments-rps-forecast"}});
+  *request.mutable_scaledobjectref() =
+      scaled_object("other-ns", {{"metricName", "payments-rps-forecast"}});
   auto wrong_namespace = f.client->GetMetrics(context_with_deadline().get(), request, &metrics);
   CHECK(wrong_namespace.error_code() == grpc::StatusCode::NOT_FOUND);
 
@@ -100,13 +104,15 @@ TEST_CASE("bad triggers get errors that name the problem", "[keda]") {
 
   externalscaler::GetMetricSpecResponse spec;
   auto no_target = f.client->GetMetricSpec(
-      context_with_deadline().get(), scaled_object("payments", {{"metricName", "payments-rps-forecast"}}), &spec);
+      context_with_deadline().get(),
+      scaled_object("payments", {{"metricName", "payments-rps-forecast"}}), &spec);
   CHECK(no_target.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK_THAT(no_target.error_message(), Catch::Contains("targetValue"));
 
   auto bad_target = f.client->GetMetricSpec(
       context_with_deadline().get(),
-      scaled_object("payments", {{"metricName", "payments-rps-forecast"}, {"targetValue", "lots"}}), &spec);
+      scaled_object("payments", {{"metricName", "payments-rps-forecast"}, {"targetValue", "lots"}}),
+      &spec);
   CHECK(bad_target.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK_THAT(bad_target.error_message(), Catch::Contains("'lots'"));
 }
@@ -114,14 +120,17 @@ TEST_CASE("bad triggers get errors that name the problem", "[keda]") {
 TEST_CASE("IsActive compares the served value with activationValue", "[keda]") {
   Fixture f;
   externalscaler::IsActiveResponse response;
-  REQUIRE(f.client->IsActive(context_with_deadline().get(),
-                             scaled_object("payments", {{"metricName", "payments-rps-forecast"}}), &response)
+  REQUIRE(f.client
+              ->IsActive(context_with_deadline().get(),
+                         scaled_object("payments", {{"metricName", "payments-rps-forecast"}}),
+                         &response)
               .ok());
   CHECK(response.result());
-  REQUIRE(f.client->IsActive(context_with_deadline().get(),
-                             scaled_object("payments", {{"metricName", "payments-rps-forecast"},
-                                                        {"activationValue", "300"}}),
-                             &response)
+  REQUIRE(f.client
+              ->IsActive(context_with_deadline().get(),
+                         scaled_object("payments", {{"metricName", "payments-rps-forecast"},
+                                                    {"activationValue", "300"}}),
+                         &response)
               .ok());
   CHECK_FALSE(response.result());
 }
@@ -163,7 +172,8 @@ TEST_CASE("stop() ends open streams promptly", "[keda]") {
   REQUIRE(reader->Read(&response));
   const auto started = std::chrono::steady_clock::now();
   f.scaler->stop(2s);
-  CHECK(std::chrono::steady_clock::now() - started < 5s);  // the daemon must exit within 5 s of SIGTERM
+  CHECK(std::chrono::steady_clock::now() - started <
+        5s);  // the daemon must exit within 5 s of SIGTERM
   CHECK_FALSE(reader->Read(&response));
 }
 
@@ -179,17 +189,19 @@ TEST_CASE("a port in use is an error that names the address", "[keda]") {
 
 // The opt-in <metric>-anomaly metric is one more entry of the snapshot the
 // engine publishes, so a KEDA trigger names it like any other metric.
-TEST_CASE("a trigger on <metric>-anomaly gets the anomaly score and activates above its threshold", "[keda][anomaly]") {
+TEST_CASE("a trigger on <metric>-anomaly gets the anomaly score and activates above its threshold",
+          "[keda][anomaly]") {
   Fixture f;
-  auto snapshot = std::make_shared<prescale::Snapshot>(*snapshot_with("payments-rps-forecast", "payments", 250.5));
+  auto snapshot = std::make_shared<prescale::Snapshot>(
+      *snapshot_with("payments-rps-forecast", "payments", 250.5));
   prescale::MetricValue anomaly = snapshot->metrics[0];
   anomaly.metric = "payments-rps-forecast-anomaly";
   anomaly.value = 2.345;  // |z| of the newest sample
   snapshot->metrics.push_back(anomaly);
   f.store.publish(snapshot);
   externalscaler::GetMetricsRequest request;
-  *request.mutable_scaledobjectref() =
-      scaled_object("payments", {{"metricName", "payments-rps-forecast-anomaly"}, {"activationValue", "3"}});
+  *request.mutable_scaledobjectref() = scaled_object(
+      "payments", {{"metricName", "payments-rps-forecast-anomaly"}, {"activationValue", "3"}});
   externalscaler::GetMetricsResponse response;
   REQUIRE(f.client->GetMetrics(context_with_deadline().get(), request, &response).ok());
   REQUIRE(response.metricvalues_size() == 1);
@@ -197,11 +209,13 @@ TEST_CASE("a trigger on <metric>-anomaly gets the anomaly score and activates ab
   CHECK(response.metricvalues(0).metricvaluefloat() == 2.345);
   CHECK(response.metricvalues(0).metricvalue() == 3);
   externalscaler::IsActiveResponse active;
-  REQUIRE(f.client->IsActive(context_with_deadline().get(), request.scaledobjectref(), &active).ok());
+  REQUIRE(
+      f.client->IsActive(context_with_deadline().get(), request.scaledobjectref(), &active).ok());
   CHECK_FALSE(active.result());  // 2.345 sigma is below the 3-sigma activation
   snapshot = std::make_shared<prescale::Snapshot>(*snapshot);
   snapshot->metrics[1].value = 6.1;
   f.store.publish(snapshot);
-  REQUIRE(f.client->IsActive(context_with_deadline().get(), request.scaledobjectref(), &active).ok());
+  REQUIRE(
+      f.client->IsActive(context_with_deadline().get(), request.scaledobjectref(), &active).ok());
   CHECK(active.result());
 }

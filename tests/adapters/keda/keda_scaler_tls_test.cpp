@@ -36,20 +36,20 @@ struct Certificates {
     fs::create_directories(dir);
     const std::string d = dir.string();
     for (const char* ca : {"ca", "other-ca"}) {
-      run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=" + std::string(ca) + " -keyout " +
-          d + "/" + ca + ".key -out " + d + "/" + ca + ".crt");
+      run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=" + std::string(ca) +
+          " -keyout " + d + "/" + ca + ".key -out " + d + "/" + ca + ".crt");
     }
     std::ofstream(dir / "san.ext") << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
-    run("openssl req -newkey rsa:2048 -nodes -subj /CN=prescale -keyout " + d + "/server.key -out " + d +
-        "/server.csr");
+    run("openssl req -newkey rsa:2048 -nodes -subj /CN=prescale -keyout " + d +
+        "/server.key -out " + d + "/server.csr");
     run("openssl x509 -req -in " + d + "/server.csr -CA " + d + "/ca.crt -CAkey " + d +
         "/ca.key -CAcreateserial -days 2 -extfile " + d + "/san.ext -out " + d + "/server.crt");
     for (const char* ca : {"ca", "other-ca"}) {
       const std::string name = std::string("client-of-") + ca;
       run("openssl req -newkey rsa:2048 -nodes -subj /CN=keda-operator -keyout " + d + "/" + name +
           ".key -out " + d + "/" + name + ".csr");
-      run("openssl x509 -req -in " + d + "/" + name + ".csr -CA " + d + "/" + ca + ".crt -CAkey " + d + "/" +
-          ca + ".key -CAcreateserial -days 2 -out " + d + "/" + name + ".crt");
+      run("openssl x509 -req -in " + d + "/" + name + ".csr -CA " + d + "/" + ca + ".crt -CAkey " +
+          d + "/" + ca + ".key -CAcreateserial -days 2 -out " + d + "/" + name + ".crt");
     }
   }
   ~Certificates() { fs::remove_all(dir); }
@@ -63,7 +63,8 @@ std::unique_ptr<externalscaler::ExternalScaler::Stub> client(const Certificates&
     ssl.pem_private_key = slurp(certs.dir / (client_name + ".key"));
     ssl.pem_cert_chain = slurp(certs.dir / (client_name + ".crt"));
   }
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::SslCredentials(ssl));
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::SslCredentials(ssl));
   return externalscaler::ExternalScaler::NewStub(channel);
 }
 

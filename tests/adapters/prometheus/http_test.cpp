@@ -2,9 +2,9 @@
 // hangs, 503/429 then success, 4xx, invalid JSON, status error, several
 // series. The servers are cpp-httplib in this process on 127.0.0.1: they
 // play broken servers, real Prometheus is in real_prometheus_test.cpp.
-#include <catch2/catch.hpp>
 #include <fmt/core.h>
 #include <httplib.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -53,10 +53,12 @@ std::string clock_matrix(const httplib::Request& request, const std::string& lab
   const std::int64_t step = std::stoll(request.get_param_value("step"));
   std::string values;
   for (std::int64_t t = start; t <= end; t += step) {
-    values += fmt::format("{}[{},\"{}\"]", values.empty() ? "" : ",", t, static_cast<double>(t) / 60.0);
+    values +=
+        fmt::format("{}[{},\"{}\"]", values.empty() ? "" : ",", t, static_cast<double>(t) / 60.0);
   }
-  return fmt::format(R"({{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{},"values":[{}]}}]}}}})",
-                     labels, values);
+  return fmt::format(
+      R"({{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{},"values":[{}]}}]}}}})",
+      labels, values);
 }
 
 // Fast tests: retries sleep through this recorder, not the clock.
@@ -91,12 +93,14 @@ QueryOptions query(std::string promql) {
 TEST_CASE("Prometheus not running: retried, then a clear error", "[prometheus][http]") {
   SleepRecorder recorder;
   const int port = prescale::test::PrometheusFixture::free_port();  // nobody listens there
-  PrometheusSource source(client_for(fmt::format("http://127.0.0.1:{}", port), recorder), query("up"));
+  PrometheusSource source(client_for(fmt::format("http://127.0.0.1:{}", port), recorder),
+                          query("up"));
   auto series = source.fetch(1'699'999'980, 1'700'003'580, 60);
   REQUIRE_FALSE(series.has_value());
   const std::string& message = series.error().message;
   INFO(message);
-  CHECK(message.find(fmt::format("prometheus http://127.0.0.1:{} query 'up'", port)) != std::string::npos);
+  CHECK(message.find(fmt::format("prometheus http://127.0.0.1:{} query 'up'", port)) !=
+        std::string::npos);
   CHECK(message.find("Couldn't connect") != std::string::npos);
   CHECK(message.find("attempt 3 of 3") != std::string::npos);
   REQUIRE(recorder.sleeps.size() == 2);
@@ -154,14 +158,16 @@ TEST_CASE("503 then 200: retried and succeeds; Retry-After is honoured", "[prome
   CHECK(source.requests_made() == 2);
 }
 
-TEST_CASE("429 is retried; other 4xx are not, and Prometheus' message is shown", "[prometheus][http]") {
+TEST_CASE("429 is retried; other 4xx are not, and Prometheus' message is shown",
+          "[prometheus][http]") {
   std::atomic<int> calls{0};
   FakeServer server([&](httplib::Server& s) {
     s.Get("/api/v1/query_range", [&](const httplib::Request&, httplib::Response& response) {
       ++calls;
       response.status = 400;
-      response.set_content(R"({"status":"error","errorType":"bad_data","error":"1:5: parse error: unclosed left parenthesis"})",
-                           "application/json");
+      response.set_content(
+          R"({"status":"error","errorType":"bad_data","error":"1:5: parse error: unclosed left parenthesis"})",
+          "application/json");
     });
     s.Get("/api/v1/query", [&](const httplib::Request&, httplib::Response& response) {
       ++calls;
@@ -176,8 +182,8 @@ TEST_CASE("429 is retried; other 4xx are not, and Prometheus' message is shown",
   INFO(series.error().message);
   CHECK(calls == 1);
   CHECK(recorder.sleeps.empty());
-  CHECK(series.error().message.find("HTTP 400 after 1 attempt: Prometheus answered status error: bad_data: 1:5: parse error") !=
-        std::string::npos);
+  CHECK(series.error().message.find("HTTP 400 after 1 attempt: Prometheus answered status error: "
+                                    "bad_data: 1:5: parse error") != std::string::npos);
 
   calls = 0;
   auto latest = source.latest();
@@ -192,10 +198,11 @@ TEST_CASE("invalid JSON and status error are clear errors", "[prometheus][http]"
     s.Get("/html/api/v1/query_range", [](const httplib::Request&, httplib::Response& response) {
       response.set_content("<html><body>Login required</body></html>", "text/html");
     });
-    s.Get("/truncated/api/v1/query_range", [](const httplib::Request& request, httplib::Response& response) {
-      const std::string full = clock_matrix(request);
-      response.set_content(full.substr(0, full.size() / 2), "application/json");
-    });
+    s.Get("/truncated/api/v1/query_range",
+          [](const httplib::Request& request, httplib::Response& response) {
+            const std::string full = clock_matrix(request);
+            response.set_content(full.substr(0, full.size() / 2), "application/json");
+          });
     s.Get("/error/api/v1/query_range", [](const httplib::Request&, httplib::Response& response) {
       response.status = 422;
       response.set_content(
@@ -207,8 +214,10 @@ TEST_CASE("invalid JSON and status error are clear errors", "[prometheus][http]"
   for (const auto& [prefix, expected] : std::vector<std::pair<std::string, std::string>>{
            {"/html", "not JSON"},
            {"/truncated", "invalid reply from Prometheus"},
-           {"/error", "HTTP 422 after 1 attempt: Prometheus answered status error: execution: query processing would "
-                      "load too many samples"}}) {
+           {"/error",
+            "HTTP 422 after 1 attempt: Prometheus answered status error: execution: query "
+            "processing would "
+            "load too many samples"}}) {
     PrometheusSource source(client_for(server.url() + prefix, recorder), query("up"));
     auto series = source.fetch(1'699'999'980, 1'700'003'580, 60);
     REQUIRE_FALSE(series.has_value());
@@ -217,7 +226,8 @@ TEST_CASE("invalid JSON and status error are clear errors", "[prometheus][http]"
   }
 }
 
-TEST_CASE("several series: an error naming them, unless told how to combine", "[prometheus][http]") {
+TEST_CASE("several series: an error naming them, unless told how to combine",
+          "[prometheus][http]") {
   FakeServer server([&](httplib::Server& s) {
     s.Get("/api/v1/query_range", [](const httplib::Request& request, httplib::Response& response) {
       std::string body = clock_matrix(request, R"({"__name__":"load","pod":"a"})");
@@ -234,7 +244,8 @@ TEST_CASE("several series: an error naming them, unless told how to combine", "[
   auto error = plain.fetch(1'699'999'980, 1'700'000'600, 60);
   REQUIRE_FALSE(error.has_value());
   INFO(error.error().message);
-  CHECK(error.error().message.find(R"(returned 2 series (load{pod="a"}, load{pod="b"}))") != std::string::npos);
+  CHECK(error.error().message.find(R"(returned 2 series (load{pod="a"}, load{pod="b"}))") !=
+        std::string::npos);
   CHECK(error.error().message.find("combine: sum|max|min") != std::string::npos);
 
   QueryOptions summed = query("load");
@@ -252,7 +263,8 @@ TEST_CASE("long ranges are split in chunks that tile the grid exactly", "[promet
     s.Get("/api/v1/query_range", [&](const httplib::Request& request, httplib::Response& response) {
       {
         std::lock_guard lock(mutex);
-        asked.emplace_back(std::stoll(request.get_param_value("start")), std::stoll(request.get_param_value("end")),
+        asked.emplace_back(std::stoll(request.get_param_value("start")),
+                           std::stoll(request.get_param_value("end")),
                            std::stoll(request.get_param_value("step")));
       }
       response.set_content(clock_matrix(request), "application/json");
@@ -273,7 +285,8 @@ TEST_CASE("long ranges are split in chunks that tile the grid exactly", "[promet
   CHECK(series->start_unix == 1'699'999'980);
   CHECK(series->size() == 2500);
   for (std::size_t i = 0; i < series->size(); ++i) {
-    if (series->values[i] != static_cast<double>(series->time_at(i)) / 60.0) FAIL("step " << i << " differs");
+    if (series->values[i] != static_cast<double>(series->time_at(i)) / 60.0)
+      FAIL("step " << i << " differs");
   }
   REQUIRE(asked.size() == 3);
   std::int64_t next = series->start_unix;
@@ -287,7 +300,8 @@ TEST_CASE("long ranges are split in chunks that tile the grid exactly", "[promet
   CHECK(progress == std::vector<std::size_t>{1000, 2000, 2500});
 }
 
-TEST_CASE("auth and headers: rotating bearer token file, basic auth, tenant header, gzip", "[prometheus][http]") {
+TEST_CASE("auth and headers: rotating bearer token file, basic auth, tenant header, gzip",
+          "[prometheus][http]") {
   std::mutex mutex;
   std::vector<httplib::Headers> seen;
   FakeServer server([&](httplib::Server& s) {
@@ -299,7 +313,8 @@ TEST_CASE("auth and headers: rotating bearer token file, basic auth, tenant head
       response.set_content(clock_matrix(request), "application/json");
     });
   });
-  const auto token_file = std::filesystem::temp_directory_path() / fmt::format("prescale-token-{}", ::getpid());
+  const auto token_file =
+      std::filesystem::temp_directory_path() / fmt::format("prescale-token-{}", ::getpid());
   std::ofstream(token_file) << "first-token\n";
   SleepRecorder recorder;
   ClientOptions options = client_for(server.url(), recorder);
@@ -327,21 +342,24 @@ TEST_CASE("auth and headers: rotating bearer token file, basic auth, tenant head
   basic.basic_auth_password = "s3cret";
   PrometheusSource with_basic(basic, query("up"));
   REQUIRE(with_basic.fetch(1'699'999'980, 1'700'003'580, 60).has_value());
-  CHECK(seen.back().find("Authorization")->second == "Basic cHJlc2NhbGU6czNjcmV0");  // base64 of prescale:s3cret
+  CHECK(seen.back().find("Authorization")->second ==
+        "Basic cHJlc2NhbGU6czNjcmV0");  // base64 of prescale:s3cret
 
   ClientOptions missing = client_for(server.url(), recorder);
   missing.bearer_token_file = "/nonexistent/token";
   PrometheusSource without_token(missing, query("up"));
   auto error = without_token.fetch(1'699'999'980, 1'700'003'580, 60);
   REQUIRE_FALSE(error.has_value());
-  CHECK(error.error().message.find("cannot read bearer token file /nonexistent/token") != std::string::npos);
+  CHECK(error.error().message.find("cannot read bearer token file /nonexistent/token") !=
+        std::string::npos);
 }
 
 TEST_CASE("warnings from the server are kept", "[prometheus][http]") {
   FakeServer server([&](httplib::Server& s) {
     s.Get("/api/v1/query_range", [](const httplib::Request& request, httplib::Response& response) {
       std::string body = clock_matrix(request);
-      body.insert(body.size() - 1, R"(,"warnings":["partial response: store-gateway 2 unavailable"])");
+      body.insert(body.size() - 1,
+                  R"(,"warnings":["partial response: store-gateway 2 unavailable"])");
       response.set_content(body, "application/json");
     });
   });
@@ -352,7 +370,8 @@ TEST_CASE("warnings from the server are kept", "[prometheus][http]") {
   CHECK(source.last_warnings()[0] == "partial response: store-gateway 2 unavailable");
 }
 
-TEST_CASE("IncrementalHistory over HTTP: last good data and its age when the server breaks", "[prometheus][http][history]") {
+TEST_CASE("IncrementalHistory over HTTP: last good data and its age when the server breaks",
+          "[prometheus][http][history]") {
   std::atomic<bool> broken{false};
   std::atomic<int> calls{0};
   FakeServer server([&](httplib::Server& s) {
@@ -375,7 +394,8 @@ TEST_CASE("IncrementalHistory over HTTP: last good data and its age when the ser
   broken = true;
   const prescale::Status failed = history.refresh(now + 180);
   REQUIRE_FALSE(failed);
-  CHECK(history.last_error().find("HTTP 503 after 3 attempts: upstream connect error") != std::string::npos);
+  CHECK(history.last_error().find("HTTP 503 after 3 attempts: upstream connect error") !=
+        std::string::npos);
   CHECK(history.series().size() == 360);
   CHECK(*history.data_age_seconds(now + 180) == 180 + now % 60);
   broken = false;
@@ -383,6 +403,7 @@ TEST_CASE("IncrementalHistory over HTTP: last good data and its age when the ser
   CHECK(history.last_fetched_points() == 6);
   CHECK(*history.data_age_seconds(now + 240) == now % 60);
   for (std::size_t i = 0; i < history.series().size(); ++i) {
-    if (history.series().values[i] != static_cast<double>(history.series().time_at(i)) / 60.0) FAIL("step " << i);
+    if (history.series().values[i] != static_cast<double>(history.series().time_at(i)) / 60.0)
+      FAIL("step " << i);
   }
 }

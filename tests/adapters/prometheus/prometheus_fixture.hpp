@@ -9,6 +9,7 @@
 //
 // Link prescale::prometheus_source (readiness is polled with its Client).
 // Failures throw std::runtime_error with promtool's / prometheus' own log.
+#include <fcntl.h>
 #include <fmt/core.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -16,7 +17,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -55,7 +55,8 @@ inline std::string openmetrics_text(const std::vector<MetricSeries>& metrics) {
   }
   std::string out;
   for (const auto& family : families) {
-    out += fmt::format("# HELP {} Backfilled by prescale tests.\n# TYPE {} gauge\n", family, family);
+    out +=
+        fmt::format("# HELP {} Backfilled by prescale tests.\n# TYPE {} gauge\n", family, family);
     for (const auto& metric : metrics) {
       if (metric.name != family) continue;
       std::string labels;
@@ -67,7 +68,8 @@ inline std::string openmetrics_text(const std::vector<MetricSeries>& metrics) {
       for (std::size_t i = 0; i < series.size(); ++i) {
         const double value = series.values[i];
         if (std::isnan(value)) continue;
-        const std::string text = std::isinf(value) ? (value > 0 ? "+Inf" : "-Inf") : fmt::format("{}", value);
+        const std::string text =
+            std::isinf(value) ? (value > 0 ? "+Inf" : "-Inf") : fmt::format("{}", value);
         out += fmt::format("{}{} {} {}\n", family, labels, text, series.time_at(i));
       }
     }
@@ -90,10 +92,14 @@ class PrometheusFixture {
     std::string scheme = "http";
   };
 
-  explicit PrometheusFixture(const std::vector<MetricSeries>& metrics) : PrometheusFixture(metrics, Options{}) {}
-  PrometheusFixture(const std::vector<MetricSeries>& metrics, Options options) : options_(std::move(options)) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "prescale-prometheus-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
+  explicit PrometheusFixture(const std::vector<MetricSeries>& metrics)
+      : PrometheusFixture(metrics, Options{}) {}
+  PrometheusFixture(const std::vector<MetricSeries>& metrics, Options options)
+      : options_(std::move(options)) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "prescale-prometheus-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw std::runtime_error("mkdtemp failed for " + pattern);
     dir_ = pattern;
     try {
       write_file(dir_ / "input.om", openmetrics_text(metrics));
@@ -101,11 +107,12 @@ class PrometheusFixture {
       std::filesystem::create_directories(dir_ / "data");
       // The hidden --max-block-duration: with the default 2h blocks promtool
       // re-reads the whole input once per block (420 passes for five weeks).
-      const int status = run_and_wait({options_.promtool_bin, "tsdb", "create-blocks-from", "openmetrics",
-                                       "--quiet", "--max-block-duration=744h", (dir_ / "input.om").string(),
-                                       (dir_ / "data").string()},
-                                      dir_ / "promtool.log");
-      if (status != 0) throw std::runtime_error("promtool backfill failed:\n" + read_file(dir_ / "promtool.log"));
+      const int status = run_and_wait(
+          {options_.promtool_bin, "tsdb", "create-blocks-from", "openmetrics", "--quiet",
+           "--max-block-duration=744h", (dir_ / "input.om").string(), (dir_ / "data").string()},
+          dir_ / "promtool.log");
+      if (status != 0)
+        throw std::runtime_error("promtool backfill failed:\n" + read_file(dir_ / "promtool.log"));
       std::filesystem::remove(dir_ / "input.om");
       start();
     } catch (...) {
@@ -119,7 +126,8 @@ class PrometheusFixture {
   ~PrometheusFixture() {
     stop();
     std::error_code ignored;
-    if (!dir_.empty() && std::getenv("PRESCALE_KEEP_PROMETHEUS_DIR") == nullptr) std::filesystem::remove_all(dir_, ignored);
+    if (!dir_.empty() && std::getenv("PRESCALE_KEEP_PROMETHEUS_DIR") == nullptr)
+      std::filesystem::remove_all(dir_, ignored);
   }
   PrometheusFixture(const PrometheusFixture&) = delete;
   PrometheusFixture& operator=(const PrometheusFixture&) = delete;
@@ -138,7 +146,8 @@ class PrometheusFixture {
     // Wait without reaping: the unreaped leader keeps the group id ours, so
     // the final kill cannot hit a process that reused the id.
     siginfo_t info{};
-    while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0) {
+    while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid == 0) {
       if (std::chrono::steady_clock::now() > deadline) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

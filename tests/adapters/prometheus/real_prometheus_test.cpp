@@ -2,22 +2,22 @@
 // /usr/bin/prometheus) backfilled with five weeks of one-minute history: what
 // is read back must equal what was written, every step, across chunk edges,
 // gaps preserved.
-#include <catch2/catch.hpp>
 #include <fmt/core.h>
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <ctime>
-#include <memory>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <sstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "prescale/file/csv_series.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
@@ -54,18 +54,19 @@ Series written_load() {
     series.values.push_back(std::max(0.0, 400.0 + 250.0 * std::sin(day) + noise(random)));
   }
   const double gap = prescale::forecast::kMissing;
-  series.values[0] = gap;          // the very first step
-  series.values[10999] = gap;      // last point of chunk 1
-  series.values[11000] = gap;      // first point of chunk 2
+  series.values[0] = gap;                                              // the very first step
+  series.values[10999] = gap;                                          // last point of chunk 1
+  series.values[11000] = gap;                                          // first point of chunk 2
   for (std::size_t i = 21990; i < 22030; ++i) series.values[i] = gap;  // across the edge at 22000
-  series.values[kPoints - 1] = gap;  // the very last step
+  series.values[kPoints - 1] = gap;                                    // the very last step
   for (std::size_t i = 30000; i < 30010; ++i) series.values[i] = 0.0;  // x/x = NaN there
   return series;
 }
 
 prescale::test::PrometheusFixture& prometheus() {
   static const auto instance = [] {
-    std::vector<prescale::test::MetricSeries> metrics{{"prescale_test_load", {{"job", "api"}}, written_load()}};
+    std::vector<prescale::test::MetricSeries> metrics{
+        {"prescale_test_load", {{"job", "api"}}, written_load()}};
     Series small{history_start(), kStep, std::vector<double>(kPoints, 1.0)};
     metrics.push_back({"prescale_test_pods", {{"pod", "a"}}, small});
     for (double& value : small.values) value = 2.0;
@@ -97,7 +98,8 @@ void require_equal(const Series& read, const Series& written, std::size_t offset
     const double got = read.values[i];
     const bool same = (std::isnan(want) && std::isnan(got)) || want == got;
     if (!same && ++mismatches <= 5) {
-      UNSCOPED_INFO(fmt::format("step {} ({}): wrote {} read {}", offset + i, read.time_at(i), want, got));
+      UNSCOPED_INFO(
+          fmt::format("step {} ({}): wrote {} read {}", offset + i, read.time_at(i), want, got));
     }
   }
   REQUIRE(mismatches == 0);
@@ -105,7 +107,8 @@ void require_equal(const Series& read, const Series& written, std::size_t offset
 
 }  // namespace
 
-TEST_CASE("35 days at 1 minute read back exactly, across chunk edges, gaps kept", "[prometheus][real]") {
+TEST_CASE("35 days at 1 minute read back exactly, across chunk edges, gaps kept",
+          "[prometheus][real]") {
   const Series written = written_load();
   for (const std::size_t max_points : {std::size_t{11000}, std::size_t{997}}) {
     PrometheusSource source(client(), query(R"(prescale_test_load{job="api"})", max_points));
@@ -138,7 +141,8 @@ TEST_CASE("several series from real Prometheus: named, or combined", "[prometheu
   auto error = plain.fetch(start, start + 3600, kStep);
   REQUIRE_FALSE(error.has_value());
   INFO(error.error().message);
-  CHECK(error.error().message.find(R"(prescale_test_pods{pod="a"}, prescale_test_pods{pod="b"})") != std::string::npos);
+  CHECK(error.error().message.find(R"(prescale_test_pods{pod="a"}, prescale_test_pods{pod="b"})") !=
+        std::string::npos);
   QueryOptions summed = query("prescale_test_pods");
   summed.combine = Combine::max;
   PrometheusSource max(client(), summed);
@@ -152,7 +156,8 @@ TEST_CASE("a PromQL error from real Prometheus names its type", "[prometheus][re
   auto read = source.fetch(history_start(), history_start() + 3600, kStep);
   REQUIRE_FALSE(read.has_value());
   INFO(read.error().message);
-  CHECK(read.error().message.find("HTTP 400 after 1 attempt: Prometheus answered status error: bad_data:") !=
+  CHECK(read.error().message.find(
+            "HTTP 400 after 1 attempt: Prometheus answered status error: bad_data:") !=
         std::string::npos);
 }
 
@@ -165,7 +170,8 @@ TEST_CASE("latest value through /api/v1/query", "[prometheus][real]") {
   CHECK(sample->time_unix == static_cast<double>(written.time_at(12345)));
 }
 
-TEST_CASE("IncrementalHistory on real Prometheus: full load, then only the tail", "[prometheus][real][history]") {
+TEST_CASE("IncrementalHistory on real Prometheus: full load, then only the tail",
+          "[prometheus][real][history]") {
   const Series written = written_load();
   PrometheusSource source(client(), query(R"(prescale_test_load{job="api"})"));
   prescale::source::IncrementalHistory history(source, {kStep, 28 * 86400, 2});
@@ -175,13 +181,15 @@ TEST_CASE("IncrementalHistory on real Prometheus: full load, then only the tail"
   CHECK(history.series().size() == 28 * 1440);
   const std::size_t requests = source.requests_made();
   CHECK(requests == 4);
-  const auto offset = static_cast<std::size_t>((history.series().start_unix - written.start_unix) / kStep);
+  const auto offset =
+      static_cast<std::size_t>((history.series().start_unix - written.start_unix) / kStep);
   require_equal(history.series(), written, offset);
 
   REQUIRE(history.refresh(now + 3600));
   CHECK(source.requests_made() == requests + 1);
   CHECK(history.last_fetched_points() == 62);
-  const auto slid = static_cast<std::size_t>((history.series().start_unix - written.start_unix) / kStep);
+  const auto slid =
+      static_cast<std::size_t>((history.series().start_unix - written.start_unix) / kStep);
   require_equal(history.series(), written, slid);
   CHECK(*history.data_age_seconds(now + 3600) == 15);
 }
@@ -190,8 +198,8 @@ namespace {
 
 // Runs the prescale binary through the shell; returns its exit status.
 int run_prescale(const std::string& arguments, const std::filesystem::path& stderr_file) {
-  const std::string command =
-      fmt::format("'{}' {} 2>'{}'", prescale::test::prescale_bin().string(), arguments, stderr_file.string());
+  const std::string command = fmt::format("'{}' {} 2>'{}'", prescale::test::prescale_bin().string(),
+                                          arguments, stderr_file.string());
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -205,13 +213,15 @@ std::string slurp(const std::filesystem::path& path) {
 
 }  // namespace
 
-TEST_CASE("prescale fetch exports 35 days at 1 minute exactly as backfilled", "[prometheus][real][cli]") {
+TEST_CASE("prescale fetch exports 35 days at 1 minute exactly as backfilled",
+          "[prometheus][real][cli]") {
   const Series written = written_load();
   const auto dir = prometheus().dir();
   const auto csv = dir / "export.csv";
   const auto log = dir / "fetch.log";
   const int status = run_prescale(
-      fmt::format("fetch --prometheus {} --query 'prescale_test_load{{job=\"api\"}}' --start {} --end {} --step 1m "
+      fmt::format("fetch --prometheus {} --query 'prescale_test_load{{job=\"api\"}}' --start {} "
+                  "--end {} --step 1m "
                   "--output '{}'",
                   prometheus().url(), written.start_unix, written.end_unix(), csv.string()),
       log);
@@ -227,35 +237,43 @@ TEST_CASE("prescale fetch exports 35 days at 1 minute exactly as backfilled", "[
   require_equal(*read, written);
 }
 
-TEST_CASE("prescale fetch: a server that is down is a clear error, exit 1", "[prometheus][real][cli]") {
+TEST_CASE("prescale fetch: a server that is down is a clear error, exit 1",
+          "[prometheus][real][cli]") {
   const auto log = prometheus().dir() / "down.log";
   const int port = prescale::test::PrometheusFixture::free_port();
-  const int status = run_prescale(
-      fmt::format("fetch --prometheus http://127.0.0.1:{} --query up --history 1h --retries 1 --output /dev/null", port), log);
+  const int status = run_prescale(fmt::format("fetch --prometheus http://127.0.0.1:{} --query up "
+                                              "--history 1h --retries 1 --output /dev/null",
+                                              port),
+                                  log);
   CHECK(status == 1);
   const std::string message = slurp(log);
   INFO(message);
-  CHECK(message.find(fmt::format("prescale: prometheus http://127.0.0.1:{} query 'up': query_range", port)) !=
-        std::string::npos);
+  CHECK(message.find(fmt::format("prescale: prometheus http://127.0.0.1:{} query 'up': query_range",
+                                 port)) != std::string::npos);
   CHECK(message.find("Couldn't connect to server") != std::string::npos);
 }
 
-TEST_CASE("TLS: a real Prometheus behind a certificate from our own CA", "[prometheus][real][tls]") {
+TEST_CASE("TLS: a real Prometheus behind a certificate from our own CA",
+          "[prometheus][real][tls]") {
   // openssl (real) makes a CA and a server certificate for IP 127.0.0.1.
   std::string pattern = (std::filesystem::temp_directory_path() / "prescale-tls-XXXXXX").string();
   REQUIRE(::mkdtemp(pattern.data()) != nullptr);
   const std::filesystem::path dir = pattern;
   const std::string script = fmt::format(
-      "cd '{}' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key "
+      "cd '{}' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+      "-keyout ca.key "
       "-out ca.crt -days 2 -subj /CN=prescale-test-ca && "
-      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr "
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out "
+      "server.csr "
       "-subj /CN=127.0.0.1 && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
-      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 "
+      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt "
+      "-days 2 "
       "-extfile san.ext",
       dir.string());
   REQUIRE(std::system((script + " >openssl.log 2>&1").c_str()) == 0);
-  std::ofstream(dir / "web.yml") << fmt::format("tls_server_config:\n  cert_file: {}\n  key_file: {}\n",
-                                                (dir / "server.crt").string(), (dir / "server.key").string());
+  std::ofstream(dir / "web.yml") << fmt::format(
+      "tls_server_config:\n  cert_file: {}\n  key_file: {}\n", (dir / "server.crt").string(),
+      (dir / "server.key").string());
   Series hour{history_start(), kStep, {}};
   for (int i = 0; i < 60; ++i) hour.values.push_back(i * 1.5);
   prescale::test::PrometheusFixture::Options options;
@@ -284,25 +302,29 @@ TEST_CASE("TLS: a real Prometheus behind a certificate from our own CA", "[prome
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("prescale forecast --prometheus equals forecast --input on the exported CSV", "[prometheus][real][cli]") {
+TEST_CASE("prescale forecast --prometheus equals forecast --input on the exported CSV",
+          "[prometheus][real][cli]") {
   const Series written = written_load();
   const auto dir = prometheus().dir();
   // The last two weeks, so that the fit stays quick.
   const std::int64_t start = written.end_unix() - 14 * 86400;
   const std::string range = fmt::format("--start {} --end {} --step 1m", start, written.end_unix());
   const std::string promql = "--query 'prescale_test_load{job=\"api\"}'";
-  const std::string model = "--model holt-winters:additive-additive --seasonality 1d --horizon 2h --format json";
+  const std::string model =
+      "--model holt-winters:additive-additive --seasonality 1d --horizon 2h --format json";
   const auto csv = dir / "two-weeks.csv";
-  REQUIRE(run_prescale(fmt::format("fetch --prometheus {} {} {} --quiet --output '{}'", prometheus().url(), promql,
-                                   range, csv.string()),
+  REQUIRE(run_prescale(fmt::format("fetch --prometheus {} {} {} --quiet --output '{}'",
+                                   prometheus().url(), promql, range, csv.string()),
                        dir / "fetch2.log") == 0);
   const auto from_csv = dir / "from-csv.json";
   const auto from_prometheus = dir / "from-prometheus.json";
-  REQUIRE(run_prescale(fmt::format("forecast --input '{}' --step 1m {} > '{}'", csv.string(), model, from_csv.string()),
+  REQUIRE(run_prescale(fmt::format("forecast --input '{}' --step 1m {} > '{}'", csv.string(), model,
+                                   from_csv.string()),
                        dir / "forecast-csv.log") == 0);
-  const int status = run_prescale(fmt::format("forecast --prometheus {} {} {} {} > '{}'", prometheus().url(), promql,
-                                              range, model, from_prometheus.string()),
-                                  dir / "forecast-prometheus.log");
+  const int status =
+      run_prescale(fmt::format("forecast --prometheus {} {} {} {} > '{}'", prometheus().url(),
+                               promql, range, model, from_prometheus.string()),
+                   dir / "forecast-prometheus.log");
   INFO(slurp(dir / "forecast-prometheus.log"));
   REQUIRE(status == 0);
   const auto csv_json = nlohmann::json::parse(slurp(from_csv));
@@ -313,7 +335,8 @@ TEST_CASE("prescale forecast --prometheus equals forecast --input on the exporte
   CHECK(csv_json["points"] == prometheus_json["points"]);
 }
 
-TEST_CASE("Prometheus goes away: IncrementalHistory keeps the last good data and its age", "[prometheus][real][history]") {
+TEST_CASE("Prometheus goes away: IncrementalHistory keeps the last good data and its age",
+          "[prometheus][real][history]") {
   Series day{history_start(), kStep, {}};
   for (int i = 0; i < 1440; ++i) day.values.push_back(100.0 + i % 60);
   prescale::test::PrometheusFixture::Options options;

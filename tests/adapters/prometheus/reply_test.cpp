@@ -14,7 +14,8 @@ using namespace prescale::prometheus;
 namespace {
 // A reply exactly as Prometheus 2.x writes it (float seconds, string values).
 std::string matrix(const std::string& result, const std::string& extra = "") {
-  return R"({"status":"success","data":{"resultType":"matrix","result":[)" + result + "]}" + extra + "}";
+  return R"({"status":"success","data":{"resultType":"matrix","result":[)" + result + "]}" + extra +
+         "}";
 }
 }  // namespace
 
@@ -25,7 +26,8 @@ TEST_CASE("sample values as Prometheus formats them", "[prometheus][reply]") {
   CHECK(std::isnan(*parse_sample_value("NaN")));
   CHECK(*parse_sample_value("+Inf") == std::numeric_limits<double>::infinity());
   CHECK(*parse_sample_value("-Inf") == -std::numeric_limits<double>::infinity());
-  CHECK(*parse_sample_value("0.30000000000000004") == 0.30000000000000004);  // round trip, bit exact
+  CHECK(*parse_sample_value("0.30000000000000004") ==
+        0.30000000000000004);  // round trip, bit exact
   CHECK_FALSE(parse_sample_value("").has_value());
   CHECK_FALSE(parse_sample_value("12abc").has_value());
   CHECK(parse_sample_value("x").error().message.find("'x' is not a number") != std::string::npos);
@@ -51,12 +53,15 @@ TEST_CASE("a matrix reply lands on the grid, gaps as NaN", "[prometheus][reply]"
 
 TEST_CASE("a point off the grid is an error, not a shifted value", "[prometheus][reply]") {
   ReplyParser parser;
-  auto off_step = parser.parse_range(matrix(R"({"metric":{},"values":[[1030,"1"]]})"), Grid{1000, 60, 5});
+  auto off_step =
+      parser.parse_range(matrix(R"({"metric":{},"values":[[1030,"1"]]})"), Grid{1000, 60, 5});
   REQUIRE_FALSE(off_step.has_value());
   CHECK(off_step.error().message.find("off the grid") != std::string::npos);
-  auto past_end = parser.parse_range(matrix(R"({"metric":{},"values":[[1300,"1"]]})"), Grid{1000, 60, 5});
+  auto past_end =
+      parser.parse_range(matrix(R"({"metric":{},"values":[[1300,"1"]]})"), Grid{1000, 60, 5});
   CHECK_FALSE(past_end.has_value());
-  auto before = parser.parse_range(matrix(R"({"metric":{},"values":[[940,"1"]]})"), Grid{1000, 60, 5});
+  auto before =
+      parser.parse_range(matrix(R"({"metric":{},"values":[[940,"1"]]})"), Grid{1000, 60, 5});
   CHECK_FALSE(before.has_value());
 }
 
@@ -66,12 +71,14 @@ TEST_CASE("status error surfaces errorType and error", "[prometheus][reply]") {
       R"({"status":"error","errorType":"bad_data","error":"1:5: parse error: unclosed left parenthesis"})",
       Grid{0, 60, 1});
   REQUIRE_FALSE(reply.has_value());
-  CHECK(reply.error().message.find("bad_data: 1:5: parse error: unclosed left parenthesis") != std::string::npos);
+  CHECK(reply.error().message.find("bad_data: 1:5: parse error: unclosed left parenthesis") !=
+        std::string::npos);
 }
 
 TEST_CASE("warnings are kept", "[prometheus][reply]") {
   ReplyParser parser;
-  auto reply = parser.parse_range(matrix("", R"(,"warnings":["partial response: store 3 down"])"), Grid{0, 60, 1});
+  auto reply = parser.parse_range(matrix("", R"(,"warnings":["partial response: store 3 down"])"),
+                                  Grid{0, 60, 1});
   REQUIRE(reply.has_value());
   CHECK(reply->series.empty());
   REQUIRE(reply->warnings.size() == 1);
@@ -80,13 +87,13 @@ TEST_CASE("warnings are kept", "[prometheus][reply]") {
 
 TEST_CASE("invalid JSON and wrong shapes are clear errors", "[prometheus][reply]") {
   ReplyParser parser;
-  for (const std::string& json : {std::string("<html>502 Bad Gateway</html>"), std::string("{\"status\":"),
-                                  std::string("{}"), std::string(R"({"status":"success"})"),
-                                  std::string(R"({"status":"success","data":{"resultType":"vector","result":[]}})"),
-                                  matrix(R"({"metric":{},"values":[[1000]]})"),
-                                  matrix(R"({"metric":{},"values":[[1000,1.5]]})"),
-                                  matrix(R"({"metric":{},"values":[["1000","1"]]})"),
-                                  matrix(R"({"metric":{}})")}) {
+  for (const std::string& json :
+       {std::string("<html>502 Bad Gateway</html>"), std::string("{\"status\":"), std::string("{}"),
+        std::string(R"({"status":"success"})"),
+        std::string(R"({"status":"success","data":{"resultType":"vector","result":[]}})"),
+        matrix(R"({"metric":{},"values":[[1000]]})"),
+        matrix(R"({"metric":{},"values":[[1000,1.5]]})"),
+        matrix(R"({"metric":{},"values":[["1000","1"]]})"), matrix(R"({"metric":{}})")}) {
     auto reply = parser.parse_range(json, Grid{1000, 60, 2});
     INFO(json);
     REQUIRE_FALSE(reply.has_value());
@@ -103,14 +110,16 @@ TEST_CASE("instant replies: vector and scalar", "[prometheus][reply]") {
   CHECK(vector->samples[0].value == 42.0);
   CHECK(vector->samples[0].time_unix == 1700000000.5);
   CHECK(vector->samples[0].labels == R"({job="a"})");
-  auto scalar = parser.parse_instant(R"({"status":"success","data":{"resultType":"scalar","result":[5,"-Inf"]}})");
+  auto scalar = parser.parse_instant(
+      R"({"status":"success","data":{"resultType":"scalar","result":[5,"-Inf"]}})");
   REQUIRE(scalar.has_value());
   CHECK(scalar->samples[0].value == -std::numeric_limits<double>::infinity());
 }
 
 TEST_CASE("label values are escaped as PromQL writes them", "[prometheus][reply]") {
   ReplyParser parser;
-  auto reply = parser.parse_range(matrix(R"({"metric":{"path":"a\"b\\c"},"values":[]})"), Grid{0, 60, 1});
+  auto reply =
+      parser.parse_range(matrix(R"({"metric":{"path":"a\"b\\c"},"values":[]})"), Grid{0, 60, 1});
   REQUIRE(reply.has_value());
   CHECK(reply->series[0].labels == R"({path="a\"b\\c"})");
 }

@@ -29,7 +29,8 @@ class RecordingSource final : public prescale::source::Source {
     if (failing) return prescale::make_error("connection refused");
     Series series{start, step, {}};
     for (std::int64_t t = start; t < end; t += step) {
-      series.values.push_back(t < published_until ? static_cast<double>(t) / 60.0 : prescale::forecast::kMissing);
+      series.values.push_back(t < published_until ? static_cast<double>(t) / 60.0
+                                                  : prescale::forecast::kMissing);
     }
     return series;
   }

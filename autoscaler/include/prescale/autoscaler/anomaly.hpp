@@ -18,15 +18,15 @@ struct AnomalySettings {
 
 /// The latest sample's standing. Value type.
 struct AnomalyState {
-  double score = 0;             ///< (observed - mean) / sigma of the newest sample; 0 before any
-  bool outside = false;         ///< the newest sample lies outside the interval
+  double score = 0;                ///< (observed - mean) / sigma of the newest sample; 0 before any
+  bool outside = false;            ///< the newest sample lies outside the interval
   std::int64_t outside_steps = 0;  ///< consecutive samples outside (0 when the newest is inside)
   std::int64_t sample_unix = 0;    ///< time of the newest scored sample (0 = none yet)
-  double observed = 0;          ///< the newest scored sample
-  double expected = 0;          ///< its one-step forecast mean
-  double sigma = 0;             ///< its one-step forecast sigma
+  double observed = 0;             ///< the newest scored sample
+  double expected = 0;             ///< its one-step forecast mean
+  double sigma = 0;                ///< its one-step forecast sigma
   std::int64_t episode_start_unix = 0;  ///< first sample of the current run outside (0 = none)
-  bool shift = false;           ///< this run has reached shift_steps
+  bool shift = false;                   ///< this run has reached shift_steps
 };
 
 /// Not thread-safe: owned by one target worker.
@@ -40,7 +40,8 @@ class AnomalyTracker {
   /// A non-finite value, mean or sigma <= 0 scores nothing (a gap is no evidence).
   /// Returns true when this sample completes a run of shift_steps outside
   /// (and again after every further shift_steps): refit now.
-  bool observe(std::int64_t sample_unix, double observed, double mean, double sigma, double quantile);
+  bool observe(std::int64_t sample_unix, double observed, double mean, double sigma,
+               double quantile);
   [[nodiscard]] const AnomalyState& state() const { return state_; }
 
  private:

@@ -19,7 +19,9 @@ class PodPool {
 
   /// Creates or deletes pods so that `replicas` exist from `now` on.
   void scale_to(std::int32_t replicas, std::int64_t now);
-  [[nodiscard]] std::int32_t replicas() const { return static_cast<std::int32_t>(ready_at_.size()); }
+  [[nodiscard]] std::int32_t replicas() const {
+    return static_cast<std::int32_t>(ready_at_.size());
+  }
   /// Pods whose start-up has finished at `now`.
   [[nodiscard]] std::int32_t ready(std::int64_t now) const;
   /// The first instant after `now` at which another pod turns ready.
@@ -33,11 +35,11 @@ class PodPool {
 
 /// Totals of one run over the trace. Units: seconds, requests, replica-seconds.
 struct CapacityTotals {
-  double violation_seconds = 0;            ///< time with demand above ready capacity
-  double unserved_requests = 0;            ///< integral of (demand - capacity)+
-  double replica_seconds = 0;              ///< integral of pods (ready or starting): the bill
+  double violation_seconds = 0;                ///< time with demand above ready capacity
+  double unserved_requests = 0;                ///< integral of (demand - capacity)+
+  double replica_seconds = 0;                  ///< integral of pods (ready or starting): the bill
   double overprovisioned_replica_seconds = 0;  ///< integral of (capacity - demand)+ / per-replica
-  double observed_seconds = 0;             ///< time with a known demand
+  double observed_seconds = 0;                 ///< time with a known demand
 };
 
 /// Adds a stretch of `seconds` with constant demand (NaN = unknown: only the

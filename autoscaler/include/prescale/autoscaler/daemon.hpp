@@ -26,7 +26,7 @@ SourceFactory prometheus_sources(const config::PrometheusConfig& prometheus);
 
 struct DaemonOptions {
   std::filesystem::path config_path;
-  LogFunction log;                               ///< thread-safe; may be empty
+  LogFunction log;                                 ///< thread-safe; may be empty
   std::chrono::milliseconds watch_interval{2000};  ///< how often the file is checked for changes
   std::size_t tick_threads = 2;
   std::size_t fit_threads = 1;

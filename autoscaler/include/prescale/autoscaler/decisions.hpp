@@ -34,44 +34,46 @@ namespace prescale::autoscaler {
 
 /// What one record is about.
 enum class DecisionKind {
-  change,     ///< the served value moved by more than the threshold
-  fallback,   ///< entered fallback (serving the observed value alone)
-  recovered,  ///< left fallback: forecasting again
-  refit,      ///< a new fit took over (first fit, schedule, drift, shift)
-  anomaly,    ///< observed outside the prediction interval for N steps
+  change,       ///< the served value moved by more than the threshold
+  fallback,     ///< entered fallback (serving the observed value alone)
+  recovered,    ///< left fallback: forecasting again
+  refit,        ///< a new fit took over (first fit, schedule, drift, shift)
+  anomaly,      ///< observed outside the prediction interval for N steps
   anomaly_end,  ///< back inside the interval
-  shift,      ///< outside for M steps: a new normal, refit requested
+  shift,        ///< outside for M steps: a new normal, refit requested
 };
 std::string_view to_string(DecisionKind kind);
 Expected<DecisionKind> parse_decision_kind(std::string_view text);
 
 /// One decision. Value type. NaN numbers are written as JSON null.
 struct DecisionRecord {
-  std::int64_t time_unix = 0;     ///< decision time
-  std::string target;             ///< the target's metric name
+  std::int64_t time_unix = 0;  ///< decision time
+  std::string target;          ///< the target's metric name
   DecisionKind kind = DecisionKind::change;
-  std::string reason;             ///< human-readable, names the cause
-  std::string cause;              ///< machine-readable: calendar-event, calendar-session, seasonal-peak, observed, forecast-easing, fallback, recovered, refit, anomaly, anomaly-end, shift
-  std::string event;              ///< the calendar occurrence named (qualified), if any
-  double observed = 0;            ///< last observed value (NaN: none)
-  double forecast = 0;            ///< max quantile over the lead window (NaN: none)
-  double quantile = 0.9;          ///< the quantile the forecast is taken at
-  double served = 0;              ///< the value served from this decision on
-  double previous_served = 0;     ///< the value served by the previous record (NaN: first)
+  std::string reason;  ///< human-readable, names the cause
+  std::string
+      cause;  ///< machine-readable: calendar-event, calendar-session, seasonal-peak, observed,
+              ///< forecast-easing, fallback, recovered, refit, anomaly, anomaly-end, shift
+  std::string event;               ///< the calendar occurrence named (qualified), if any
+  double observed = 0;             ///< last observed value (NaN: none)
+  double forecast = 0;             ///< max quantile over the lead window (NaN: none)
+  double quantile = 0.9;           ///< the quantile the forecast is taken at
+  double served = 0;               ///< the value served from this decision on
+  double previous_served = 0;      ///< the value served by the previous record (NaN: first)
   std::optional<double> replicas;  ///< the -replicas metric, when configured
   std::int64_t lead_seconds = 0;
-  std::string timezone;           ///< the target's time zone (local times in words)
-  std::int64_t peak_unix = 0;     ///< when the forecast peaks in the lead window (0: no forecast)
-  std::string model;              ///< model in use ("" without one)
+  std::string timezone;        ///< the target's time zone (local times in words)
+  std::int64_t peak_unix = 0;  ///< when the forecast peaks in the lead window (0: no forecast)
+  std::string model;           ///< model in use ("" without one)
   std::map<std::string, double> parameters;
   std::string parameters_digest;  ///< FNV-1a of the model name and its parameters (16 hex)
   std::optional<double> backtest_mase;
   std::int64_t fitted_at_unix = 0;
   std::int64_t data_start_unix = 0;  ///< data window the model was fitted on [start, end)
   std::int64_t data_end_unix = 0;
-  std::string config_digest;      ///< FNV-1a of the target's forecasting config (16 hex)
-  std::string fallback_reason;    ///< empty unless serving the observed value alone
-  double anomaly_score = 0;       ///< (observed - mean) / sigma of the newest sample
+  std::string config_digest;    ///< FNV-1a of the target's forecasting config (16 hex)
+  std::string fallback_reason;  ///< empty unless serving the observed value alone
+  double anomaly_score = 0;     ///< (observed - mean) / sigma of the newest sample
   bool outside_interval = false;
   std::int64_t outside_steps = 0;
 };
@@ -86,7 +88,8 @@ struct DecisionRecord {
 [[nodiscard]] Expected<std::vector<DecisionRecord>> parse_decision_list(std::string_view body);
 /// Reads `path` and its rotations (path.N .. path.1, oldest first, then path):
 /// every record still on disk, in the order written. A missing file is an error.
-[[nodiscard]] Expected<std::vector<DecisionRecord>> read_decision_files(const std::filesystem::path& path);
+[[nodiscard]] Expected<std::vector<DecisionRecord>> read_decision_files(
+    const std::filesystem::path& path);
 
 /// 16 hex digits of FNV-1a 64 over the canonical text of the target's
 /// forecasting setup (what makes its decisions what they are).
@@ -101,8 +104,8 @@ struct DecisionInputs {
   const config::TargetConfig* config = nullptr;
   const calendar::CalendarSet* calendars = nullptr;  ///< the target's own; may be null
   const calendar::TimeZone* zone = nullptr;          ///< the target's time zone; may be null (UTC)
-  double observed = 0;         ///< NaN: none
-  double forecast = 0;         ///< NaN: none
+  double observed = 0;                               ///< NaN: none
+  double forecast = 0;                               ///< NaN: none
   double served = 0;
   bool servable = false;
   std::optional<double> replicas;
@@ -139,8 +142,8 @@ class DecisionTracker {
  private:
   DecisionSettings settings_;
   bool started_ = false;
-  double served_in_force_ = 0;    ///< served value of the latest record
-  std::string fallback_;          ///< fallback reason at the previous tick
+  double served_in_force_ = 0;  ///< served value of the latest record
+  std::string fallback_;        ///< fallback reason at the previous tick
   const void* fit_identity_ = nullptr;
   std::string model_;
   std::optional<double> mase_;
@@ -180,7 +183,8 @@ class DecisionRing {
   explicit DecisionRing(std::size_t capacity = 2000) : capacity_(capacity) {}
   void add(const std::vector<DecisionRecord>& records);
   /// Records of `target` (empty = all) with time >= since_unix, oldest first.
-  [[nodiscard]] std::vector<DecisionRecord> query(std::string_view target, std::int64_t since_unix) const;
+  [[nodiscard]] std::vector<DecisionRecord> query(std::string_view target,
+                                                  std::int64_t since_unix) const;
   /// {"kind":"DecisionList","items":[...]} for the server.
   [[nodiscard]] std::string query_json(std::string_view target, std::int64_t since_unix) const;
 

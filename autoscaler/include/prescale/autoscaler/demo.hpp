@@ -24,16 +24,16 @@ struct DemoCertificates {
 
 /// Writes the certificates into `dir` with OpenSSL (EC P-256, valid a day).
 /// An error names the step that failed.
-Expected<DemoCertificates> write_demo_certificates(const std::filesystem::path& dir,
-                                                   const std::string& client_user = "prescale-demo",
-                                                   const std::string& client_group = "system:masters");
+Expected<DemoCertificates> write_demo_certificates(
+    const std::filesystem::path& dir, const std::string& client_user = "prescale-demo",
+    const std::string& client_group = "system:masters");
 
 struct DemoOptions {
   std::filesystem::path work_dir;  ///< certificates, config and kubeconfig go here
   double speed = 600;              ///< simulated seconds per real second
   std::int64_t step_seconds = 300;
-  int history_days = 35;           ///< trace before the replay starts (five weeks)
-  int port = 0;                    ///< 0 = a free port
+  int history_days = 35;  ///< trace before the replay starts (five weeks)
+  int port = 0;           ///< 0 = a free port
   LogFunction log;
 };
 

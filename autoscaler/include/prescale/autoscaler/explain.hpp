@@ -14,15 +14,15 @@ namespace prescale::autoscaler {
 
 /// The record in force at a time and the one before it. Value type.
 struct DecisionInForce {
-  DecisionRecord record;                   ///< the latest record of the target at or before the time
+  DecisionRecord record;  ///< the latest record of the target at or before the time
   std::optional<DecisionRecord> previous;  ///< the record before it
 };
 
 /// Finds the decision in force for `target` at `at_unix` among `records`
 /// (any order). The error says why there is none: an unknown target (naming
 /// the known ones) or a time before its first record (naming that time).
-[[nodiscard]] Expected<DecisionInForce> decision_in_force(const std::vector<DecisionRecord>& records,
-                                                          std::string_view target, std::int64_t at_unix);
+[[nodiscard]] Expected<DecisionInForce> decision_in_force(
+    const std::vector<DecisionRecord>& records, std::string_view target, std::int64_t at_unix);
 
 /// The explanation as text: what was served and why, the model, observed vs
 /// forecast, the anomaly standing, and what changed since the previous record.

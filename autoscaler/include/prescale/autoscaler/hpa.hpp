@@ -25,9 +25,11 @@
 
 namespace prescale::autoscaler {
 
-inline constexpr std::int64_t kHpaSyncPeriodSeconds = 15;         // --horizontal-pod-autoscaler-sync-period
-inline constexpr std::int64_t kHpaDownscaleStabilizationSeconds = 300;  // ...-downscale-stabilization
-inline constexpr double kHpaTolerance = 0.1;                      // ...-tolerance
+inline constexpr std::int64_t kHpaSyncPeriodSeconds =
+    15;  // --horizontal-pod-autoscaler-sync-period
+inline constexpr std::int64_t kHpaDownscaleStabilizationSeconds =
+    300;                                      // ...-downscale-stabilization
+inline constexpr double kHpaTolerance = 0.1;  // ...-tolerance
 
 enum class ScalingPolicyType { pods, percent };
 enum class SelectPolicy { max, min, disabled };
@@ -64,9 +66,9 @@ struct ResolvedScalingRules {
 ResolvedScalingRules resolve_scale_up(const std::optional<ScalingRules>& rules);
 /// scaleDown defaults: window = the controller's downscale stabilization
 /// (300 s), policy Percent 100 per 15 s, Max.
-ResolvedScalingRules resolve_scale_down(const std::optional<ScalingRules>& rules,
-                                        std::int32_t downscale_stabilization_seconds =
-                                            kHpaDownscaleStabilizationSeconds);
+ResolvedScalingRules resolve_scale_down(
+    const std::optional<ScalingRules>& rules,
+    std::int32_t downscale_stabilization_seconds = kHpaDownscaleStabilizationSeconds);
 
 enum class MetricTargetType { average_value, value };
 
@@ -93,9 +95,9 @@ Status validate(const HpaSpec& spec);
 
 /// The scale subresource and pods as the controller sees them at a sync.
 struct ScaleObservation {
-  std::int32_t spec_replicas = 1;    ///< scale.Spec.Replicas
-  std::int32_t status_replicas = 1;  ///< scale.Status.Replicas (pods, ready or not)
-  std::int32_t ready_pods = 1;       ///< pods with condition Ready
+  std::int32_t spec_replicas = 1;         ///< scale.Spec.Replicas
+  std::int32_t status_replicas = 1;       ///< scale.Status.Replicas (pods, ready or not)
+  std::int32_t ready_pods = 1;            ///< pods with condition Ready
   std::span<const double> metric_values;  ///< one per spec metric; NaN = fetch failed
 };
 
@@ -174,8 +176,7 @@ class HpaController {
                                                        std::int32_t prenormalized,
                                                        std::int64_t now);
   /// convertDesiredReplicasWithBehaviorRate.
-  Normalized convert_desired_replicas_with_behavior_rate(std::int32_t current,
-                                                         std::int32_t desired,
+  Normalized convert_desired_replicas_with_behavior_rate(std::int32_t current, std::int32_t desired,
                                                          std::int64_t now) const;
 
   [[nodiscard]] const HpaSpec& spec() const { return spec_; }

@@ -14,24 +14,25 @@
 namespace prescale::autoscaler {
 
 struct PolicyInput {
-  double observed = 0;                         ///< last valid observation; NaN if none yet
-  const forecast::Forecast* forecast = nullptr;  ///< steps 0.. from the decision time; null in fallback
-  std::size_t window_steps = 1;                ///< forecast steps covering [t, t + lead]
+  double observed = 0;  ///< last valid observation; NaN if none yet
+  const forecast::Forecast* forecast =
+      nullptr;                   ///< steps 0.. from the decision time; null in fallback
+  std::size_t window_steps = 1;  ///< forecast steps covering [t, t + lead]
   double quantile = 0.9;
   std::optional<double> capacity_per_replica;
   std::int64_t min_replicas = 1;
   std::int64_t max_replicas = 100;
-  std::string fallback_reason;                 ///< set by the engine (stale data, failed fit, ...)
+  std::string fallback_reason;  ///< set by the engine (stale data, failed fit, ...)
 };
 
 /// Value type.
 struct Recommendation {
-  bool servable = false;         ///< false only before any observation: serve nothing
+  bool servable = false;  ///< false only before any observation: serve nothing
   double observed = 0;
-  double forecast = 0;           ///< max quantile over the window; NaN without a usable forecast
-  double served = 0;             ///< finite, >= 0
+  double forecast = 0;  ///< max quantile over the window; NaN without a usable forecast
+  double served = 0;    ///< finite, >= 0
   std::optional<double> replicas;
-  std::string fallback_reason;   ///< empty unless serving the observed value alone
+  std::string fallback_reason;  ///< empty unless serving the observed value alone
 };
 
 [[nodiscard]] Recommendation recommend(const PolicyInput& input);

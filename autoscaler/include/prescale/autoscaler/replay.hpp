@@ -34,7 +34,8 @@ class Clock;
 /// Not thread-safe (the Source contract); `series` and `clock` must outlive it.
 class RecordedSource final : public source::Source {
  public:
-  RecordedSource(const forecast::Series& series, const Clock& clock, std::string description = "recorded series")
+  RecordedSource(const forecast::Series& series, const Clock& clock,
+                 std::string description = "recorded series")
       : series_(series), clock_(clock), description_(std::move(description)) {}
   [[nodiscard]] std::string describe() const override { return description_; }
   [[nodiscard]] Expected<forecast::Series> fetch(std::int64_t start_unix, std::int64_t end_unix,
@@ -60,14 +61,14 @@ struct ReplayOptions {
 
 /// One decision. Value type.
 struct ReplayStep {
-  std::int64_t time_unix = 0;   ///< decision time t
-  double observed = 0;          ///< last sample before t (NaN if none was ever seen)
-  double forecast = 0;          ///< max over [t, t + lead] of the forecast quantile (NaN without a model)
-  double served = 0;            ///< what the External Metrics API served (>= 0, finite)
+  std::int64_t time_unix = 0;  ///< decision time t
+  double observed = 0;         ///< last sample before t (NaN if none was ever seen)
+  double forecast = 0;  ///< max over [t, t + lead] of the forecast quantile (NaN without a model)
+  double served = 0;    ///< what the External Metrics API served (>= 0, finite)
   std::optional<double> replicas;  ///< the -replicas metric when capacityPerReplica is set
-  std::string model;            ///< model in use ("" without one)
-  std::string fallback_reason;  ///< empty unless serving the observed value alone
-  bool refitted = false;        ///< a (re)fit finished at this step
+  std::string model;               ///< model in use ("" without one)
+  std::string fallback_reason;     ///< empty unless serving the observed value alone
+  bool refitted = false;           ///< a (re)fit finished at this step
   /// The interval this decision forecast for the last step of its lead
   /// window, t + lead: q_(1-p), mean, q_p (NaN without a forecast).
   double lead_lower = 0, lead_mean = 0, lead_upper = 0;

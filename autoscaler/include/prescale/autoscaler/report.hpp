@@ -17,12 +17,12 @@ namespace prescale::autoscaler {
 
 struct ReportOptions {
   std::string title = "Autoscaling simulation";
-  std::string trace_name;       ///< e.g. the input file
+  std::string trace_name;  ///< e.g. the input file
   calendar::TimeZone zone = calendar::TimeZone::utc();
-  std::string hpa_description;  ///< e.g. "no behavior (Kubernetes defaults)"
+  std::string hpa_description;     ///< e.g. "no behavior (Kubernetes defaults)"
   std::vector<std::string> notes;  ///< shown above the table (e.g. why a run is missing)
   std::size_t zoom_windows = 3;
-  std::string generator;        ///< e.g. "prescale 0.1.0"
+  std::string generator;  ///< e.g. "prescale 0.1.0"
 };
 
 /// A stretch of steps [begin, end) and the SLO-violation minutes of the run

@@ -20,9 +20,9 @@ namespace prescale::autoscaler {
 
 /// The deployment, its HPA and the trace grid.
 struct SimulationConfig {
-  std::int64_t start_unix = 0;     ///< UTC seconds of demand[0]
-  std::int64_t step_seconds = 60;  ///< grid spacing of demand and metric series
-  double capacity_per_replica = 1; ///< requests/s one ready pod serves
+  std::int64_t start_unix = 0;      ///< UTC seconds of demand[0]
+  std::int64_t step_seconds = 60;   ///< grid spacing of demand and metric series
+  double capacity_per_replica = 1;  ///< requests/s one ready pod serves
   /// The HPA's AverageValue target per pod; unset = capacity_per_replica. A
   /// lower target buys headroom: the HPA ignores ratios within its tolerance.
   std::optional<double> target_per_replica;
@@ -48,9 +48,9 @@ struct RunSpec {
 /// What a run cost and how it served, over the whole trace.
 struct RunSummary {
   std::string name;
-  double slo_violation_minutes = 0;   ///< demand above ready capacity
-  double unserved_requests = 0;       ///< requests above ready capacity (area)
-  double replica_hours = 0;           ///< every pod, ready or starting
+  double slo_violation_minutes = 0;          ///< demand above ready capacity
+  double unserved_requests = 0;              ///< requests above ready capacity (area)
+  double replica_hours = 0;                  ///< every pod, ready or starting
   double overprovisioned_replica_hours = 0;  ///< ready capacity above demand, in replicas
   std::size_t scale_events = 0;
   std::size_t scale_ups = 0;
@@ -68,8 +68,10 @@ struct RunTimeline {
 
 /// The forecast behind a predictive run, for plots and the timeline (optional).
 struct ForecastBand {
-  std::vector<double> mean;   ///< the forecast line (simulate: the served quantile, max over the lead window)
-  std::vector<double> lower;  ///< interval for the step (simulate: forecast one lead time earlier, lead_time_band)
+  std::vector<double>
+      mean;  ///< the forecast line (simulate: the served quantile, max over the lead window)
+  std::vector<double>
+      lower;  ///< interval for the step (simulate: forecast one lead time earlier, lead_time_band)
   std::vector<double> upper;
 };
 

@@ -54,18 +54,19 @@ struct TraceWindow {
 struct TraceOptions {
   TraceKind kind = TraceKind::payments;
   /// First sample; default 2026-02-02 00:00 New York (05:00Z).
-  std::int64_t start_unix = calendar::days_from_civil({2026, 2, 2}) * calendar::kSecondsPerDay + 5 * 3600;
+  std::int64_t start_unix =
+      calendar::days_from_civil({2026, 2, 2}) * calendar::kSecondsPerDay + 5 * 3600;
   int days = 28;
   std::int64_t step_seconds = 60;
   std::string time_zone = "America/New_York";  ///< daily rhythm and payroll; NYSE stays in New York
   std::uint64_t seed = 1;
-  double level = 1000;  ///< requests/s at a weekday's busy hours (payments) or the flat level
-  double noise = 0.05;  ///< standard deviation of the multiplicative log-noise
-  bool weekly = true;          ///< weekends and holidays lower
-  bool market_open = true;     ///< nyse.market-open burst
-  bool payroll = true;         ///< payroll surges and quad witching
-  bool month_end_batch = true; ///< settlement.month-end-batch
-  bool random_spikes = true;   ///< small unexplained spikes, ~2 a week
+  double level = 1000;      ///< requests/s at a weekday's busy hours (payments) or the flat level
+  double noise = 0.05;      ///< standard deviation of the multiplicative log-noise
+  bool weekly = true;       ///< weekends and holidays lower
+  bool market_open = true;  ///< nyse.market-open burst
+  bool payroll = true;      ///< payroll surges and quad witching
+  bool month_end_batch = true;  ///< settlement.month-end-batch
+  bool random_spikes = true;    ///< small unexplained spikes, ~2 a week
   std::vector<TraceWindow> outages;
   double outage_factor = 0.5;
   std::optional<TraceWindow> spike;  ///< the unannounced spike (flat-spike has a default)
@@ -76,8 +77,10 @@ struct TraceOptions {
 const std::vector<calendar::CivilDate>& nyse_holidays();
 /// The nyse, payroll and settlement calendars of config/calendars/payments.yaml;
 /// payroll and settlement in `time_zone` (the YAML's is America/New_York).
-std::vector<calendar::CalendarDefinition> payments_calendar_definitions(const std::string& time_zone);
-Expected<calendar::CalendarSet> payments_calendars(const std::string& time_zone = "America/New_York");
+std::vector<calendar::CalendarDefinition> payments_calendar_definitions(
+    const std::string& time_zone);
+Expected<calendar::CalendarSet> payments_calendars(
+    const std::string& time_zone = "America/New_York");
 
 /// The trace; an error names the bad option (unknown zone, days or step out
 /// of range, an outage or spike that ends before it starts).

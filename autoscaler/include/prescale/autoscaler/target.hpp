@@ -34,7 +34,7 @@ struct TargetReport {
   TargetStatus status;
   std::vector<MetricValue> metrics;  ///< empty before the first observation
   Recommendation recommendation;
-  bool fit_adopted = false;          ///< a new fit took over at this tick
+  bool fit_adopted = false;            ///< a new fit took over at this tick
   forecast::Forecast forecast_window;  ///< steps [t, t + lead] the policy read (empty in fallback)
   std::vector<DecisionRecord> decisions;  ///< records this tick made (decisions.hpp)
 };
@@ -82,14 +82,14 @@ class TargetWorker {
   std::int64_t last_valid_unix_ = 0;  ///< time of the newest valid sample (0 = none)
   double last_valid_value_ = 0;
   std::string fetch_error_;
-  std::unique_ptr<FitState> fit_;     ///< the model in use, following the samples
-  std::string fit_failure_;           ///< why there is no usable model
+  std::unique_ptr<FitState> fit_;  ///< the model in use, following the samples
+  std::string fit_failure_;        ///< why there is no usable model
   std::int64_t last_fit_attempt_unix_ = 0;
   bool drift_ = false;
   std::string drift_note_;
-  std::string logged_fallback_;      ///< the reason last logged, to log changes only
-  AnomalyTracker anomaly_;           ///< newest samples against their one-step forecasts
-  DecisionTracker decisions_;        ///< when a tick makes a decision record
+  std::string logged_fallback_;  ///< the reason last logged, to log changes only
+  AnomalyTracker anomaly_;       ///< newest samples against their one-step forecasts
+  DecisionTracker decisions_;    ///< when a tick makes a decision record
   std::shared_ptr<Mailbox> mailbox_;
 };
 

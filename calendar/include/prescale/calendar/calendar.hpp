@@ -127,7 +127,9 @@ class Calendar {
  private:
   friend class CalendarSet;
   Calendar(CalendarDefinition definition, TimeZone zone, std::vector<std::int64_t> holidays)
-      : definition_(std::move(definition)), zone_(std::move(zone)), holiday_days_(std::move(holidays)) {}
+      : definition_(std::move(definition)),
+        zone_(std::move(zone)),
+        holiday_days_(std::move(holidays)) {}
   [[nodiscard]] bool is_business_day_number(std::int64_t days) const;
   [[nodiscard]] std::int64_t step_to_business_day(std::int64_t days, int direction) const;
 
@@ -143,7 +145,9 @@ struct ActiveOccurrences {
   std::vector<std::uint32_t> row_offsets;  ///< size count + 1
   std::vector<std::uint32_t> indices;
 
-  [[nodiscard]] std::size_t rows() const { return row_offsets.empty() ? 0 : row_offsets.size() - 1; }
+  [[nodiscard]] std::size_t rows() const {
+    return row_offsets.empty() ? 0 : row_offsets.size() - 1;
+  }
   [[nodiscard]] std::span<const std::uint32_t> active(std::size_t row) const {
     return {indices.data() + row_offsets[row], indices.data() + row_offsets[row + 1]};
   }
@@ -164,7 +168,8 @@ class CalendarSet {
   [[nodiscard]] bool empty() const { return calendars_.empty(); }
 
   /// Occurrences of every calendar overlapping [from_unix, to_unix), by start.
-  [[nodiscard]] std::vector<Occurrence> occurrences(std::int64_t from_unix, std::int64_t to_unix) const;
+  [[nodiscard]] std::vector<Occurrence> occurrences(std::int64_t from_unix,
+                                                    std::int64_t to_unix) const;
   /// Occurrences containing the instant.
   [[nodiscard]] std::vector<Occurrence> active_at(std::int64_t unix_seconds) const;
   /// For each grid timestamp start + i*step (i < count), the active occurrences.

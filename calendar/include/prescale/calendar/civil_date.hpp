@@ -21,7 +21,15 @@ struct CivilDate {
 };
 
 /// Monday = 0 ... Sunday = 6 (ISO order).
-enum class Weekday : std::uint8_t { monday, tuesday, wednesday, thursday, friday, saturday, sunday };
+enum class Weekday : std::uint8_t {
+  monday,
+  tuesday,
+  wednesday,
+  thursday,
+  friday,
+  saturday,
+  sunday
+};
 
 /// A set of weekdays: bit i stands for Weekday(i).
 using WeekdaySet = std::uint8_t;
@@ -59,7 +67,9 @@ constexpr Weekday weekday_of_days(std::int64_t days) {
   const std::int64_t r = (days + 3) % 7;
   return static_cast<Weekday>(r < 0 ? r + 7 : r);
 }
-constexpr Weekday weekday_of(CivilDate date) { return weekday_of_days(days_from_civil(date)); }
+constexpr Weekday weekday_of(CivilDate date) {
+  return weekday_of_days(days_from_civil(date));
+}
 
 constexpr bool is_leap_year(int year) {
   return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;

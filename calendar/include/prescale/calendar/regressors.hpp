@@ -49,7 +49,9 @@ struct RegressorMatrix {
   std::vector<double> values;
 
   [[nodiscard]] std::size_t cols() const { return names.size(); }
-  [[nodiscard]] double at(std::size_t row, std::size_t col) const { return values[row * names.size() + col]; }
+  [[nodiscard]] double at(std::size_t row, std::size_t col) const {
+    return values[row * names.size() + col];
+  }
   /// Index of a named column, or cols() when absent.
   [[nodiscard]] std::size_t column(const std::string& name) const;
 };

@@ -13,7 +13,9 @@ struct Error {
   std::string message;
 };
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message) {
+  return Error{std::move(message)};
+}
 
 /// Either a T or an Error. Value type; thread-safety is that of T.
 template <class T>

@@ -14,34 +14,35 @@ namespace prescale {
 
 /// One served external metric (the forecast metric or its -replicas twin).
 struct MetricValue {
-  std::string metric;                        ///< external metric name
-  std::string namespace_name;                ///< namespace it is served in, or "*" for all
-  std::map<std::string, std::string> labels; ///< matched by the HPA's labelSelector
-  double value = 0;                          ///< finite, >= 0
-  std::int64_t timestamp_unix = 0;           ///< when the value was computed
-  std::int64_t window_seconds = 60;          ///< the step the value covers
-  std::string target;                        ///< the target it belongs to
+  std::string metric;                         ///< external metric name
+  std::string namespace_name;                 ///< namespace it is served in, or "*" for all
+  std::map<std::string, std::string> labels;  ///< matched by the HPA's labelSelector
+  double value = 0;                           ///< finite, >= 0
+  std::int64_t timestamp_unix = 0;            ///< when the value was computed
+  std::int64_t window_seconds = 60;           ///< the step the value covers
+  std::string target;                         ///< the target it belongs to
 };
 
 /// Per-target state for /status and /metrics.
 struct TargetStatus {
-  std::string target;                ///< the target's metric name
-  std::string model;                 ///< e.g. holt-winters(A,Ad,A;1440,10080) or seasonal-naive
+  std::string target;  ///< the target's metric name
+  std::string model;   ///< e.g. holt-winters(A,Ad,A;1440,10080) or seasonal-naive
   std::map<std::string, double> parameters;
-  double observed = 0;               ///< last observed value
-  double forecast = 0;               ///< forecast quantile over the lead window
-  double served = 0;                 ///< max(observed, forecast), or observed in fallback
-  std::optional<double> replicas;    ///< served / capacityPerReplica, clamped
-  double fit_seconds = 0;            ///< duration of the last fit
+  double observed = 0;             ///< last observed value
+  double forecast = 0;             ///< forecast quantile over the lead window
+  double served = 0;               ///< max(observed, forecast), or observed in fallback
+  std::optional<double> replicas;  ///< served / capacityPerReplica, clamped
+  double fit_seconds = 0;          ///< duration of the last fit
   std::optional<double> backtest_mase;
   std::int64_t last_fit_unix = 0;
-  std::int64_t data_age_seconds = 0; ///< now - time of the newest sample
-  bool has_forecast = false;         ///< a fitted model is in use
-  std::string fallback_reason;       ///< empty unless serving observed alone
+  std::int64_t data_age_seconds = 0;  ///< now - time of the newest sample
+  bool has_forecast = false;          ///< a fitted model is in use
+  std::string fallback_reason;        ///< empty unless serving observed alone
   /// (observed - mean) / sigma of the newest sample against its one-step forecast.
   double anomaly_score = 0;
-  bool outside_interval = false;     ///< that sample lies outside the interval at the target's quantile
-  std::int64_t outside_steps = 0;    ///< consecutive samples outside the interval
+  bool outside_interval =
+      false;  ///< that sample lies outside the interval at the target's quantile
+  std::int64_t outside_steps = 0;  ///< consecutive samples outside the interval
   [[nodiscard]] bool in_fallback() const { return !fallback_reason.empty(); }
 };
 

@@ -49,7 +49,8 @@ struct CalendarsConfigError : std::invalid_argument {
 /// Parses the mapping under `calendars:` (the node itself, not its parent).
 /// `yaml_path` prefixes error paths ("calendars"); `base_dir` resolves
 /// holidaysFile. Throws CalendarsConfigError.
-calendar::CalendarSet parse_calendars(const YAML::Node& calendars, const std::filesystem::path& base_dir,
+calendar::CalendarSet parse_calendars(const YAML::Node& calendars,
+                                      const std::filesystem::path& base_dir,
                                       std::string_view yaml_path = "calendars");
 
 /// Parses a YAML document whose top level holds `calendars:` (other top-level

@@ -28,11 +28,11 @@ struct ConfigError : std::runtime_error {
 struct PrometheusConfig {
   std::string url = "http://127.0.0.1:9090";
   std::int64_t timeout_seconds = 30;
-  std::string bearer_token_file;          ///< read at each request (token rotation)
+  std::string bearer_token_file;  ///< read at each request (token rotation)
   std::string basic_auth_username;
   std::string basic_auth_password_file;
   std::map<std::string, std::string> headers;  ///< extra HTTP headers, e.g. X-Scope-OrgID
-  std::string ca_file;                    ///< verifies an https:// server; empty = system CAs
+  std::string ca_file;                         ///< verifies an https:// server; empty = system CAs
   bool insecure_skip_verify = false;
 
   bool operator==(const PrometheusConfig&) const = default;
@@ -43,8 +43,8 @@ std::string_view to_string(AuthorizationMode mode);
 
 /// The External Metrics API server (`server:`). Value type.
 struct ServerConfig {
-  std::string address = "0.0.0.0:6443";   ///< host:port to listen on
-  std::string tls_cert_file;              ///< serving certificate (PEM); required by `serve`
+  std::string address = "0.0.0.0:6443";  ///< host:port to listen on
+  std::string tls_cert_file;             ///< serving certificate (PEM); required by `serve`
   std::string tls_key_file;
   /// Clients whose certificate verifies against this CA authenticate as their
   /// CN (kubectl with a client certificate). Empty = none.
@@ -74,7 +74,7 @@ struct ServerConfig {
   struct Keda {
     bool enabled = false;
     std::string address = "0.0.0.0:9443";
-    std::string cert_file;       ///< TLS when cert and key are set
+    std::string cert_file;  ///< TLS when cert and key are set
     std::string key_file;
     std::string client_ca_file;  ///< with TLS: require client certificates it signed
     bool operator==(const Keda&) const = default;
@@ -85,32 +85,32 @@ struct ServerConfig {
 
 /// One forecast metric (`targets[i]`), defaults applied. Value type.
 struct TargetConfig {
-  std::string metric;                        ///< served external metric name (DNS-1123 subdomain)
-  std::string namespace_name = "*";          ///< namespace it is served in, "*" = all
-  std::map<std::string, std::string> labels; ///< matched by the HPA's labelSelector
-  std::string query;                         ///< PromQL giving one series
+  std::string metric;                         ///< served external metric name (DNS-1123 subdomain)
+  std::string namespace_name = "*";           ///< namespace it is served in, "*" = all
+  std::map<std::string, std::string> labels;  ///< matched by the HPA's labelSelector
+  std::string query;                          ///< PromQL giving one series
   std::int64_t step_seconds = 60;
   std::int64_t history_seconds = 35 * 86400;
   std::string timezone = "UTC";
   std::vector<std::int64_t> seasonality_seconds = {86400, 7 * 86400};
-  std::vector<std::string> calendars;        ///< names from the `calendars:` section
+  std::vector<std::string> calendars;  ///< names from the `calendars:` section
   std::string model = "auto";
-  std::int64_t lead_time_seconds = 300;      ///< pod start-up + HPA sync + margin
+  std::int64_t lead_time_seconds = 300;  ///< pod start-up + HPA sync + margin
   double quantile = 0.9;
-  std::optional<double> capacity_per_replica; ///< also serve <metric>-replicas
+  std::optional<double> capacity_per_replica;  ///< also serve <metric>-replicas
   std::int64_t min_replicas = 1;
   std::int64_t max_replicas = 100;
   std::int64_t refit_interval_seconds = 3600;
-  std::int64_t backtest_origins = 4;         ///< rolling-origin backtest windows
+  std::int64_t backtest_origins = 4;  ///< rolling-origin backtest windows
   // From the `decisions:` section (the same for every target).
-  double decision_change_threshold = 0.1;    ///< record a decision when served moves by this fraction
-  std::int64_t anomaly_steps = 3;            ///< steps outside the interval that make an anomaly record
-  std::int64_t shift_steps = 15;             ///< steps outside that make a new normal: refit
+  double decision_change_threshold = 0.1;  ///< record a decision when served moves by this fraction
+  std::int64_t anomaly_steps = 3;  ///< steps outside the interval that make an anomaly record
+  std::int64_t shift_steps = 15;   ///< steps outside that make a new normal: refit
   /// `anomaly: {externalMetric: true}`: also serve <metric>-anomaly, the
   /// newest sample's |standardised residual| (opt-in: an HPA or KEDA trigger
   /// on it is a deliberate choice, not a default).
   bool anomaly_external_metric = false;
-  std::int64_t line = 0;                     ///< 1-based line of the entry in the file
+  std::int64_t line = 0;  ///< 1-based line of the entry in the file
 
   /// Samples in the lead window, at least one.
   [[nodiscard]] std::int64_t lead_steps() const {
@@ -129,10 +129,10 @@ struct DecisionsConfig {
   double change_threshold = 0.1;  ///< fraction of the served value in force
   std::int64_t anomaly_steps = 3;
   std::int64_t shift_steps = 15;
-  std::string file;               ///< JSON-lines file; empty = stdout and memory only
+  std::string file;                           ///< JSON-lines file; empty = stdout and memory only
   std::int64_t max_bytes = 10 * 1024 * 1024;  ///< per file; rotated to file.1 .. file.N
-  std::int64_t max_files = 5;     ///< N
-  std::int64_t keep = 2000;       ///< records kept in memory for GET /decisions
+  std::int64_t max_files = 5;                 ///< N
+  std::int64_t keep = 2000;                   ///< records kept in memory for GET /decisions
   bool operator==(const DecisionsConfig&) const = default;
 };
 

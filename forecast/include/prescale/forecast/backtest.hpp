@@ -105,11 +105,12 @@ struct BacktestError {
 struct ModelBacktest {
   std::string model;  ///< fitted name, e.g. holt-winters(A,Ad,A;288,2016)
   FitStatus status = FitStatus::invalid_input;
-  std::string message;        ///< why a fit failed or fell back
-  double mase = 0;            ///< mean over origins of MASE (NaN-safe), event origins blended in by event_weight
-  double event_mase = 0;      ///< mean MASE over the event origins alone (NaN when none)
-  double smape = 0;           ///< mean over origins, percent
-  double coverage = 0;        ///< share of actuals inside [q_{1-p}, q_p], all origins pooled
+  std::string message;  ///< why a fit failed or fell back
+  double mase =
+      0;  ///< mean over origins of MASE (NaN-safe), event origins blended in by event_weight
+  double event_mase = 0;  ///< mean MASE over the event origins alone (NaN when none)
+  double smape = 0;       ///< mean over origins, percent
+  double coverage = 0;    ///< share of actuals inside [q_{1-p}, q_p], all origins pooled
   double fit_seconds_mean = 0;
   std::size_t origins_scored = 0;  ///< rolling and event origins
   /// Every scored error, origin by origin (missing actuals left out).
@@ -124,7 +125,7 @@ struct ModelBacktest {
 };
 
 struct BacktestReport {
-  std::vector<std::size_t> origins;  ///< the rolling origins
+  std::vector<std::size_t> origins;        ///< the rolling origins
   std::vector<std::size_t> event_origins;  ///< before past calendar events (event_backtest_origins)
   std::size_t horizon = 0;
   std::vector<ModelBacktest> models;  ///< in the order given

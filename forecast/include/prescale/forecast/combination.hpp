@@ -89,8 +89,10 @@ class CombinedModel final : public Model {
 /// fits them all); origin_parameters are the members', named as
 /// CombinedFitted::parameters() names them. status is not ok when `members` is empty or a member's
 /// is not. `y` is the history the backtest ran on. Pure function.
-[[nodiscard]] ModelBacktest combine_backtests(const BacktestReport& report, std::span<const std::size_t> members,
-                                              std::span<const double> y, const BacktestOptions& options);
+[[nodiscard]] ModelBacktest combine_backtests(const BacktestReport& report,
+                                              std::span<const std::size_t> members,
+                                              std::span<const double> y,
+                                              const BacktestOptions& options);
 
 /// A combination select_and_fit may choose: recipe and backtest.
 struct CombinationCandidate {
@@ -104,19 +106,17 @@ struct CombinationCandidate {
 /// one: the same forecast) by backtest MASE, the 2-member one first; `recipes` is parallel to
 /// report.models and must outlive the returned recipes. Fewer (or none)
 /// when fewer candidates qualify.
-[[nodiscard]] std::vector<CombinationCandidate> best_combinations(const BacktestReport& report,
-                                                                  std::span<const std::size_t> candidates,
-                                                                  std::span<const Model* const> recipes,
-                                                                  std::span<const double> y,
-                                                                  const BacktestOptions& options,
-                                                                  std::size_t max_members = 3);
+[[nodiscard]] std::vector<CombinationCandidate> best_combinations(
+    const BacktestReport& report, std::span<const std::size_t> candidates,
+    std::span<const Model* const> recipes, std::span<const double> y,
+    const BacktestOptions& options, std::size_t max_members = 3);
 
 /// MASE of `model` at each rolling origin of `report` (report.origins,
 /// scaled by report.origin_scales), from its errors over the first
 /// `horizon` lead steps; NaN where it has none. The paired differences of
 /// two models' values give the standard error of their MASE difference.
-[[nodiscard]] std::vector<double> mase_by_origin(const ModelBacktest& model, const BacktestReport& report,
-                                                 std::size_t horizon);
+[[nodiscard]] std::vector<double> mase_by_origin(const ModelBacktest& model,
+                                                 const BacktestReport& report, std::size_t horizon);
 
 /// The one-standard-error rule (Breiman et al., 1984), turned towards
 /// robustness: a combination is preferred to the best single model unless
@@ -126,7 +126,8 @@ struct CombinationCandidate {
 /// candidates forecasts better than the pick more often than not (M4).
 /// True when `combination` should be chosen over `single`; false without
 /// two origins where both are scored.
-[[nodiscard]] bool within_one_standard_error(const ModelBacktest& combination, const ModelBacktest& single,
+[[nodiscard]] bool within_one_standard_error(const ModelBacktest& combination,
+                                             const ModelBacktest& single,
                                              const BacktestReport& report, std::size_t horizon);
 
 }  // namespace prescale::forecast

@@ -40,7 +40,8 @@ struct CalibrationOptions {
 /// Per lead step scales on a model's sigma. Value type. Empty = not
 /// calibrated (then `why` says why the model's sigma is kept).
 struct IntervalCalibration {
-  std::vector<double> upper;  ///< scale of the upper tail per lead step; the last serves longer leads
+  std::vector<double>
+      upper;  ///< scale of the upper tail per lead step; the last serves longer leads
   std::vector<double> lower;  ///< same for the lower tail
   std::size_t errors = 0;     ///< usable backtest errors
   std::string why;            ///< for a person: what was done, from how many errors
@@ -60,7 +61,7 @@ struct IntervalCalibration {
 /// `model` with every forecast rescaled by `calibration`; name, parameters,
 /// update() and residual_variance() are the model's own. Returns `model`
 /// itself when the calibration is empty.
-[[nodiscard]] std::unique_ptr<FittedModel> with_calibrated_intervals(std::unique_ptr<FittedModel> model,
-                                                                     IntervalCalibration calibration);
+[[nodiscard]] std::unique_ptr<FittedModel> with_calibrated_intervals(
+    std::unique_ptr<FittedModel> model, IntervalCalibration calibration);
 
 }  // namespace prescale::forecast

@@ -60,7 +60,8 @@ struct FitInput {
 struct Forecast {
   std::vector<double> mean;
   std::vector<double> sigma;
-  std::vector<double> sigma_lower = {};  ///< empty: the lower tail uses sigma too (= {}: Forecast{mean, sigma} stays warning-free)
+  std::vector<double> sigma_lower = {};  ///< empty: the lower tail uses sigma too (= {}:
+                                         ///< Forecast{mean, sigma} stays warning-free)
 
   [[nodiscard]] std::size_t size() const { return mean.size(); }
   /// The p-quantile of step h, assuming normal errors on each side:

@@ -45,8 +45,9 @@
 namespace prescale::forecast {
 
 struct SelectionOptions {
-  std::string model = "auto";  ///< auto | seasonal-naive | holt-winters | holt-winters:<variant> | arima
-  std::size_t horizon = 12;    ///< backtest horizon, steps
+  std::string model =
+      "auto";  ///< auto | seasonal-naive | holt-winters | holt-winters:<variant> | arima
+  std::size_t horizon = 12;  ///< backtest horizon, steps
   std::size_t origins = 8;
   /// Extra origins before past calendar events (BacktestOptions::event_origins; 0 = none).
   std::size_t event_origins = 3;
@@ -76,8 +77,8 @@ struct Selection {
   std::string model;   ///< fitted name of the chosen model ("" when nothing fitted)
   std::string reason;  ///< for a person: why this model, with the MASE figures
   std::unique_ptr<FittedModel> fitted;
-  std::vector<BacktestScore> scores;  ///< every model backtested (NaN when its fit failed)
-  double fit_seconds = 0;             ///< the final fit on the whole history
+  std::vector<BacktestScore> scores;    ///< every model backtested (NaN when its fit failed)
+  double fit_seconds = 0;               ///< the final fit on the whole history
   std::optional<double> selected_mase;  ///< backtest MASE of the chosen model, if measured
   double seasonal_naive_mase = 0;       ///< NaN when not measured
   std::size_t origins = 0;              ///< origins the backtest used
@@ -89,7 +90,8 @@ struct Selection {
 
 /// The recipes a SelectionOptions::model value names; an error lists the
 /// accepted values. Adding a family is one entry in selection.cpp.
-[[nodiscard]] Expected<std::vector<std::unique_ptr<Model>>> candidate_models(std::string_view model);
+[[nodiscard]] Expected<std::vector<std::unique_ptr<Model>>> candidate_models(
+    std::string_view model);
 /// Accepted model values, for --help and errors.
 [[nodiscard]] std::vector<std::string> model_choices();
 

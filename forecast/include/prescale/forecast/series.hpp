@@ -11,9 +11,9 @@ namespace prescale::forecast {
 
 /// Value type; not synchronised (copy it to share across threads).
 struct Series {
-  std::int64_t start_unix = 0;    ///< UTC seconds of values[0]
-  std::int64_t step_seconds = 60; ///< grid spacing, > 0
-  std::vector<double> values;     ///< NaN marks a missing sample
+  std::int64_t start_unix = 0;     ///< UTC seconds of values[0]
+  std::int64_t step_seconds = 60;  ///< grid spacing, > 0
+  std::vector<double> values;      ///< NaN marks a missing sample
 
   [[nodiscard]] std::size_t size() const { return values.size(); }
   [[nodiscard]] bool empty() const { return values.empty(); }

@@ -45,7 +45,7 @@ struct CsvReadOptions {
 
 /// What the reader did, for the CLI's notes.
 struct CsvReadReport {
-  std::size_t rows = 0;                  ///< data rows read (header excluded)
+  std::size_t rows = 0;  ///< data rows read (header excluded)
   bool header = false;
   bool unsorted = false;                 ///< rows were not in time order
   std::size_t duplicate_timestamps = 0;  ///< rows repeating an earlier timestamp

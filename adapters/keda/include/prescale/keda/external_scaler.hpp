@@ -25,9 +25,9 @@ namespace prescale::keda {
 
 struct ScalerOptions {
   std::string address = "0.0.0.0:9443";  ///< host:port; port 0 picks a free one
-  std::string cert_file;                  ///< TLS when cert_file and key_file are set
+  std::string cert_file;                 ///< TLS when cert_file and key_file are set
   std::string key_file;
-  std::string client_ca_file;             ///< with TLS: require client certificates it signed
+  std::string client_ca_file;  ///< with TLS: require client certificates it signed
   /// How often StreamIsActive looks at the snapshot for a change.
   std::chrono::milliseconds stream_poll{1000};
   /// Where the scaler reports (level: "info", "warn", "error"); optional.

@@ -18,10 +18,10 @@ namespace prescale::prometheus {
 /// Retries on connection errors, timeouts, HTTP 429 and 5xx; never on other
 /// 4xx (the request itself is wrong, asking again cannot help).
 struct RetryPolicy {
-  int max_attempts = 4;                           ///< including the first try
-  std::chrono::milliseconds initial_backoff{250}; ///< doubled after each failure
-  std::chrono::milliseconds max_backoff{8000};    ///< also caps Retry-After
-  double jitter = 0.2;                            ///< each delay is scaled by 1 +- jitter
+  int max_attempts = 4;                            ///< including the first try
+  std::chrono::milliseconds initial_backoff{250};  ///< doubled after each failure
+  std::chrono::milliseconds max_backoff{8000};     ///< also caps Retry-After
+  double jitter = 0.2;                             ///< each delay is scaled by 1 +- jitter
 };
 
 using Header = std::pair<std::string, std::string>;
@@ -37,9 +37,9 @@ struct ClientOptions {
   std::string bearer_token_file;
   std::string basic_auth_user;
   std::string basic_auth_password;
-  std::vector<Header> headers;  ///< e.g. {"X-Scope-OrgID", "tenant-1"} for Mimir
-  std::string ca_file;          ///< PEM bundle that verifies the server
-  std::string client_cert_file; ///< PEM client certificate (mutual TLS)
+  std::vector<Header> headers;   ///< e.g. {"X-Scope-OrgID", "tenant-1"} for Mimir
+  std::string ca_file;           ///< PEM bundle that verifies the server
+  std::string client_cert_file;  ///< PEM client certificate (mutual TLS)
   std::string client_key_file;
   bool insecure_skip_verify = false;
   bool gzip = true;  ///< Accept-Encoding: gzip, deflate
@@ -70,7 +70,8 @@ class Client {
   /// GET url + path?params. Retries as the policy says; returns the last
   /// HTTP response whatever its status, or an Error when no response came
   /// (connection refused, timeout, TLS failure) after the last attempt.
-  [[nodiscard]] Expected<HttpResponse> get(std::string_view path, const std::vector<Header>& params);
+  [[nodiscard]] Expected<HttpResponse> get(std::string_view path,
+                                           const std::vector<Header>& params);
   [[nodiscard]] const ClientOptions& options() const;
 
  private:
