@@ -2,6 +2,6 @@
 
 namespace prescale::autoscaler {
 std::string_view version() {
-  return "0.1.0";
+  return "0.2.0";
 }
 }  // namespace prescale::autoscaler

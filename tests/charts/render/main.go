@@ -1,16 +1,26 @@
 // render: a minimal Helm template renderer for the chart test. Helm itself
 // is not packaged in Debian; this uses Go's text/template with sprig (the
 // same function library Helm uses) and implements the few Helm functions the
-// chart needs: include, tpl, required, toYaml, and the .Release/.Chart/
-// .Values objects. Values: values.yaml deep-merged with -f files, then --set.
+// chart needs: include, tpl, required, toYaml, lookup, and the .Release/
+// .Chart/.Values objects. Values: values.yaml deep-merged with -f files, then
+// --set.
 //
-// Usage: render -chart DIR [-f values.yaml ...] [--set a.b=c ...] [-namespace NS] [-name RELEASE] [-notes]
+// lookup answers as Helm's does against a cluster: -lookup FILE gives the
+// objects that exist (multi-document YAML, e.g. the output of a previous
+// render, as an upgrade would find them); an object not there is an empty
+// map, and a list query (name "") is a <Kind>List of the matches. With
+// -lookup the release is an upgrade (.Release.IsUpgrade), else an install.
+//
+// Usage: render -chart DIR [-f values.yaml ...] [--set a.b=c ...] [-namespace NS] [-name RELEASE]
+//
+//	[-lookup existing.yaml ...] [-notes]
 package main
 
 import (
 	"bytes"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -102,6 +112,56 @@ func setPath(values map[string]interface{}, assignment string) {
 	node[keys[len(keys)-1]] = parseSetValue(assignment[eq+1:])
 }
 
+// readObjects reads every document of a multi-document YAML file.
+func readObjects(path string) []map[string]interface{} {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fail("%v", err)
+	}
+	var objects []map[string]interface{}
+	decoder := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc map[string]interface{}
+		if err := decoder.Decode(&doc); err != nil {
+			if err == io.EOF {
+				break
+			}
+			fail("%s: %v", path, err)
+		}
+		if doc != nil {
+			objects = append(objects, doc)
+		}
+	}
+	return objects
+}
+
+// lookupIn is Helm's lookup over a fixed set of objects.
+func lookupIn(objects []map[string]interface{}) func(apiVersion, kind, namespace, name string) (map[string]interface{}, error) {
+	return func(apiVersion, kind, namespace, name string) (map[string]interface{}, error) {
+		var items []interface{}
+		for _, obj := range objects {
+			meta, _ := obj["metadata"].(map[string]interface{})
+			if obj["apiVersion"] != apiVersion || obj["kind"] != kind {
+				continue
+			}
+			if namespace != "" && meta["namespace"] != namespace {
+				continue
+			}
+			if name != "" && meta["name"] != name {
+				continue
+			}
+			if name != "" {
+				return obj, nil
+			}
+			items = append(items, obj)
+		}
+		if name != "" {
+			return map[string]interface{}{}, nil
+		}
+		return map[string]interface{}{"apiVersion": apiVersion, "kind": kind + "List", "items": items}, nil
+	}
+}
+
 func toYAML(v interface{}) string {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
@@ -117,8 +177,9 @@ func main() {
 	namespace := flag.String("namespace", "prescale", "release namespace")
 	name := flag.String("name", "prescale", "release name")
 	notes := flag.Bool("notes", false, "render NOTES.txt instead of the manifests")
-	var valueFiles, sets multiFlag
+	var valueFiles, sets, lookups multiFlag
 	flag.Var(&valueFiles, "f", "values file (repeatable)")
+	flag.Var(&lookups, "lookup", "YAML file of objects that exist in the cluster, for lookup (repeatable)")
 	flag.Var(&sets, "set", "key=value (repeatable)")
 	flag.Parse()
 	if *chartDir == "" {
@@ -134,10 +195,16 @@ func main() {
 		setPath(values, s)
 	}
 
+	var existing []map[string]interface{}
+	for _, f := range lookups {
+		existing = append(existing, readObjects(f)...)
+	}
+	upgrade := len(lookups) > 0
+
 	root := map[string]interface{}{
 		"Values": values,
 		"Release": map[string]interface{}{
-			"Name": *name, "Namespace": *namespace, "Service": "Helm", "IsInstall": true,
+			"Name": *name, "Namespace": *namespace, "Service": "Helm", "IsInstall": !upgrade, "IsUpgrade": upgrade,
 		},
 		"Chart": map[string]interface{}{
 			"Name": chartMeta["name"], "Version": chartMeta["version"], "AppVersion": chartMeta["appVersion"],
@@ -147,6 +214,7 @@ func main() {
 	tmpl := template.New("chart").Option("missingkey=zero")
 	funcs := sprig.TxtFuncMap()
 	funcs["toYaml"] = toYAML
+	funcs["lookup"] = lookupIn(existing)
 	funcs["required"] = func(msg string, v interface{}) (interface{}, error) {
 		if v == nil {
 			return nil, fmt.Errorf("%s", msg)
