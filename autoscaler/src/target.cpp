@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <deque>
 #include <set>
 
 #include "prescale/calendar/regressors.hpp"
@@ -49,9 +48,6 @@ struct FitState {
   std::int64_t anomaly_reference_unix = 0;  ///< the run's first sample
   std::int64_t data_start_unix = 0;         ///< the history it was fitted on [start, end)
   std::int64_t data_end_unix = 0;
-  // Drift: recent one-step absolute errors against what the fit expects.
-  std::deque<double> recent_errors;
-  double recent_error_sum = 0;
 
   /// Time of the next sample the model expects.
   [[nodiscard]] std::int64_t next_unix() const {
@@ -81,7 +77,6 @@ void extend(FitState& state, const config::TargetConfig& config, const calendar:
             const calendar::CalendarSet* calendars, std::size_t count) {
   auto& layout = *state.layout;
   const std::size_t have = layout.size();
-  if (count <= have && !layout.slots.empty()) return;
   if (count <= have) return;
   const std::size_t add = count - have + kLayoutSlack;
   const std::int64_t from = state.start_unix + static_cast<std::int64_t>(have) * state.step;
@@ -230,6 +225,7 @@ TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::
       calendars_(std::move(calendars)),
       log_(std::move(log)),
       anomaly_(AnomalySettings{config_.anomaly_steps, config_.shift_steps}),
+      drift_(config_.step_seconds),
       decisions_(DecisionSettings{config_.decision_change_threshold,
                                   AnomalySettings{config_.anomaly_steps, config_.shift_steps}}),
       mailbox_(std::make_shared<Mailbox>()) {
@@ -274,66 +270,50 @@ void TargetWorker::follow_samples() {
   const auto& s = incremental_->series();
   auto& state = *fit_;
   const std::size_t window = static_cast<std::size_t>(config_.lead_steps()) + 1;
-  const std::size_t drift_window =
-      static_cast<std::size_t>(std::clamp<std::int64_t>(86400 / config_.step_seconds / 4, 30, 720));
   while (state.next_unix() < s.end_unix()) {
     const std::int64_t t = state.next_unix();
     const double y = t >= s.start_unix
                          ? s.values[static_cast<std::size_t>((t - s.start_unix) / s.step_seconds)]
                          : forecast::kMissing;
     extend(state, config_, zone_, calendars_.get(), state.model->next_index() + window + 1);
-    if (!std::isnan(y)) {
-      // One-step error of the model in use: a sustained rise means the load
-      // changed shape and the fitted parameters no longer describe it.
-      const auto one_step = state.model->forecast(1);
-      if (one_step.size() == 1 && std::isfinite(one_step.mean[0])) {
-        // During a run outside the interval, judge each sample against the forecast
-        // made before the run began: a model that follows the level would
-        // otherwise absorb an outage within a few steps and never call it a shift.
-        double mean = one_step.mean[0], sigma = one_step.sigma[0];
-        if (state.anomaly_reference) {
-          const auto ahead =
-              static_cast<std::size_t>((t - state.anomaly_reference_unix) / state.step) + 1;
-          const auto reference = state.anomaly_reference->forecast(ahead);
-          if (reference.size() == ahead && std::isfinite(reference.mean.back())) {
-            mean = reference.mean.back();
-            sigma = reference.sigma.back();
-          }
-        }
-        const bool was_outside = anomaly_.state().outside_steps > 0;
-        // A persistent run outside the interval is a new normal: refit now.
-        if (anomaly_.observe(t, y, mean, sigma, config_.quantile) && !drift_) {
-          drift_ = true;
-          drift_note_ = fmt::format("persistent shift: {} steps outside the prediction interval",
-                                    anomaly_.state().outside_steps);
-        }
-        if (anomaly_.state().outside_steps == 0 || t - state.anomaly_reference_unix > 86400) {
-          state.anomaly_reference.reset();
-        } else if (!was_outside) {
-          state.anomaly_reference = state.model->clone();  // before it learns this sample
-          state.anomaly_reference_unix = t;
-        }
-        const double error = std::abs(y - one_step.mean[0]);
-        state.recent_errors.push_back(error);
-        state.recent_error_sum += error;
-        if (state.recent_errors.size() > drift_window) {
-          state.recent_error_sum -= state.recent_errors.front();
-          state.recent_errors.pop_front();
-        }
-      }
-    }
+    if (!std::isnan(y)) score_sample(t, y);
     state.model->update(y);
   }
-  // E|e| of a normal error is 0.8 sigma; 2.5x that over a quarter day is drift, not noise.
-  const double expected = 0.8 * std::sqrt(std::max(0.0, state.model->residual_variance()));
-  if (!drift_ && state.recent_errors.size() >= drift_window && expected > 0) {
-    const double ratio =
-        state.recent_error_sum / static_cast<double>(state.recent_errors.size()) / expected;
-    if (ratio > 2.5) {
-      drift_ = true;
-      drift_note_ = fmt::format("one-step error drifted to {:.1f}x the fitted model's", ratio);
+  drift_.check(state.model->residual_variance());
+}
+
+void TargetWorker::score_sample(std::int64_t t, double y) {
+  auto& state = *fit_;
+  // One-step error of the model in use: a sustained rise means the load
+  // changed shape and the fitted parameters no longer describe it.
+  const auto one_step = state.model->forecast(1);
+  if (one_step.size() != 1 || !std::isfinite(one_step.mean[0])) return;
+  // During a run outside the interval, judge each sample against the forecast
+  // made before the run began: a model that follows the level would
+  // otherwise absorb an outage within a few steps and never call it a shift.
+  double mean = one_step.mean[0], sigma = one_step.sigma[0];
+  if (state.anomaly_reference) {
+    const auto ahead =
+        static_cast<std::size_t>((t - state.anomaly_reference_unix) / state.step) + 1;
+    const auto reference = state.anomaly_reference->forecast(ahead);
+    if (reference.size() == ahead && std::isfinite(reference.mean.back())) {
+      mean = reference.mean.back();
+      sigma = reference.sigma.back();
     }
   }
+  const bool was_outside = anomaly_.state().outside_steps > 0;
+  // A persistent run outside the interval is a new normal: refit now.
+  if (anomaly_.observe(t, y, mean, sigma, config_.quantile)) {
+    drift_.request_refit(fmt::format("persistent shift: {} steps outside the prediction interval",
+                                     anomaly_.state().outside_steps));
+  }
+  if (anomaly_.state().outside_steps == 0 || t - state.anomaly_reference_unix > 86400) {
+    state.anomaly_reference.reset();
+  } else if (!was_outside) {
+    state.anomaly_reference = state.model->clone();  // before it learns this sample
+    state.anomaly_reference_unix = t;
+  }
+  drift_.add_error(std::abs(y - one_step.mean[0]));
 }
 
 std::string TargetWorker::refit_due(std::int64_t now_unix) const {
@@ -346,7 +326,7 @@ std::string TargetWorker::refit_due(std::int64_t now_unix) const {
     if (now_unix - last_fit_attempt_unix_ >= retry) return "retry after: " + fit_failure_;
     return "";
   }
-  if (drift_) return drift_note_;
+  if (drift_.drifted()) return drift_.reason();
   if (now_unix - fit_->fitted_at_unix >= config_.refit_interval_seconds) return "scheduled";
   return "";
 }
@@ -407,8 +387,7 @@ bool TargetWorker::adopt_fit() {
   if (outcome->state) {
     fit_ = std::move(outcome->state);
     fit_failure_.clear();
-    drift_ = false;
-    drift_note_.clear();
+    drift_.reset();
   } else {
     // A failed refit keeps the model in use, if any: it still forecasts.
     fit_failure_ = outcome->failure;
@@ -417,80 +396,74 @@ bool TargetWorker::adopt_fit() {
   return true;
 }
 
-TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch) {
-  const std::int64_t step = config_.step_seconds;
-  const std::int64_t end = floor_to(now_unix, step);  // samples t < end have completed
-  fetch(end);
-
-  TargetReport report;
-  report.fit_adopted = adopt_fit();
+bool TargetWorker::update_model(std::int64_t now_unix, const FitLauncher& launch) {
+  bool adopted = adopt_fit();
   follow_samples();
   if (const auto why = refit_due(now_unix); !why.empty()) {
     start_fit(now_unix, why, launch);
     if (!launch) {  // inline: the fit is done, use it at once
-      report.fit_adopted = adopt_fit() || report.fit_adopted;
+      adopted = adopt_fit() || adopted;
       follow_samples();
     }
   }
+  return adopted;
+}
 
-  // Why serve the observed value alone, if we must.
-  std::string fallback;
-  const std::int64_t data_age = last_valid_unix_ ? now_unix - (last_valid_unix_ + step) : 0;
-  if (!last_valid_unix_) {
-    fallback = fetch_error_.empty() ? "no data yet" : "no data yet: " + fetch_error_;
-  } else if (data_age > 3 * step) {
-    fallback = fmt::format("data stale: newest sample is {}s old (more than 3 steps){}", data_age,
-                           fetch_error_.empty() ? std::string() : ": " + fetch_error_);
-  } else if (!fit_) {
-    fallback = fit_failure_.empty() ? "first fit in progress" : fit_failure_;
-  } else if (!fit_->forced_loses.empty()) {
-    fallback = fit_->forced_loses;
+std::string TargetWorker::fallback_reason(std::int64_t now_unix) const {
+  const std::int64_t step = config_.step_seconds;
+  if (!last_valid_unix_)
+    return fetch_error_.empty() ? "no data yet" : "no data yet: " + fetch_error_;
+  if (const std::int64_t age = data_age(now_unix); age > 3 * step) {
+    return fmt::format("data stale: newest sample is {}s old (more than 3 steps){}", age,
+                       fetch_error_.empty() ? std::string() : ": " + fetch_error_);
   }
+  if (!fit_) return fit_failure_.empty() ? "first fit in progress" : fit_failure_;
+  return fit_->forced_loses;  // empty when the model in use may serve
+}
 
-  // The forecast from the decision time t = end: steps [t, t + lead].
+std::int64_t TargetWorker::data_age(std::int64_t now_unix) const {
+  return last_valid_unix_ ? now_unix - (last_valid_unix_ + config_.step_seconds) : 0;
+}
+
+forecast::Forecast TargetWorker::lead_window_forecast(std::int64_t decision_unix,
+                                                      const std::string& fallback) {
   forecast::Forecast window_forecast;
+  if (!fit_ || !fallback.empty()) return window_forecast;
+  const std::int64_t step = config_.step_seconds;
   const std::size_t window = static_cast<std::size_t>(config_.lead_steps()) + 1;
-  if (fit_ && fallback.empty()) {
-    const std::int64_t offset_steps = std::max<std::int64_t>(0, (end - fit_->next_unix()) / step);
-    const std::size_t horizon = static_cast<std::size_t>(offset_steps) + window;
-    extend(*fit_, config_, zone_, calendars_.get(), fit_->model->next_index() + horizon + 1);
-    const auto full = fit_->model->forecast(horizon);
-    if (full.size() == horizon) window_forecast = full.tail(static_cast<std::size_t>(offset_steps));
-  }
+  // Steps from the model's next sample up to the decision time are forecast and dropped.
+  const std::int64_t offset_steps =
+      std::max<std::int64_t>(0, (decision_unix - fit_->next_unix()) / step);
+  const std::size_t horizon = static_cast<std::size_t>(offset_steps) + window;
+  extend(*fit_, config_, zone_, calendars_.get(), fit_->model->next_index() + horizon + 1);
+  const auto full = fit_->model->forecast(horizon);
+  if (full.size() == horizon) window_forecast = full.tail(static_cast<std::size_t>(offset_steps));
+  return window_forecast;
+}
 
-  report.forecast_window = window_forecast;
-  PolicyInput input;
-  input.observed = last_valid_unix_ ? last_valid_value_ : std::nan("");
-  input.forecast = fit_ && fallback.empty() ? &window_forecast : nullptr;
-  input.window_steps = window;
-  input.quantile = config_.quantile;
-  input.capacity_per_replica = config_.capacity_per_replica;
-  input.min_replicas = config_.min_replicas;
-  input.max_replicas = config_.max_replicas;
-  input.fallback_reason = fallback;
-  report.recommendation = recommend(input);
-  const auto& rec = report.recommendation;
-
-  if (rec.fallback_reason != logged_fallback_ && log_) {
-    if (rec.fallback_reason.empty()) {
+void TargetWorker::log_fallback_change(const std::string& fallback) {
+  if (fallback != logged_fallback_ && log_) {
+    if (fallback.empty()) {
       log_(LogRecord{LogLevel::info, "forecasting", {}}
                .with("target", config_.metric)
                .with("model", fit_ ? fit_->model_name : std::string()));
     } else {
       log_(LogRecord{LogLevel::warning, "fallback: serving the observed value", {}}
                .with("target", config_.metric)
-               .with("reason", rec.fallback_reason));
+               .with("reason", fallback));
     }
   }
-  logged_fallback_ = rec.fallback_reason;
+  logged_fallback_ = fallback;
+}
 
-  auto& status = report.status;
+TargetStatus TargetWorker::make_status(std::int64_t now_unix, const Recommendation& rec) const {
+  TargetStatus status;
   status.target = config_.metric;
   status.observed = std::isfinite(rec.observed) ? rec.observed : 0;
   status.forecast = std::isfinite(rec.forecast) ? rec.forecast : 0;
   status.served = rec.served;
   status.replicas = rec.replicas;
-  status.data_age_seconds = data_age;
+  status.data_age_seconds = data_age(now_unix);
   status.fallback_reason = rec.fallback_reason;
   status.has_forecast = rec.fallback_reason.empty();
   if (fit_) {
@@ -503,7 +476,12 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
   status.anomaly_score = anomaly_.state().score;
   status.outside_interval = anomaly_.state().outside;
   status.outside_steps = anomaly_.state().outside_steps;
+  return status;
+}
 
+DecisionInputs TargetWorker::make_decision_inputs(std::int64_t now_unix,
+                                                  const TargetReport& report) const {
+  const auto& rec = report.recommendation;
   DecisionInputs decision;
   decision.now_unix = now_unix;
   decision.config = &config_;
@@ -515,10 +493,11 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
   decision.servable = rec.servable;
   decision.replicas = rec.replicas;
   decision.fallback_reason = rec.fallback_reason;
-  decision.step_seconds = step;
+  decision.step_seconds = config_.step_seconds;
+  const std::size_t window = static_cast<std::size_t>(config_.lead_steps()) + 1;
   if (rec.fallback_reason.empty())
-    for (std::size_t h = 0; h < window && h < window_forecast.size(); ++h)
-      decision.window_quantiles.push_back(window_forecast.quantile(h, config_.quantile));
+    for (std::size_t h = 0; h < window && h < report.forecast_window.size(); ++h)
+      decision.window_quantiles.push_back(report.forecast_window.quantile(h, config_.quantile));
   if (fit_) {
     decision.model = fit_->model_name;
     decision.parameters = fit_->parameters;
@@ -530,28 +509,62 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
     decision.fit_why = fit_->why;
   }
   decision.anomaly = anomaly_.state();
-  report.decisions = decisions_.decide(decision);
-  if (rec.servable) {
-    MetricValue value;
-    value.metric = config_.metric;
-    value.namespace_name = config_.namespace_name;
-    value.labels = config_.labels;
-    value.value = rec.served;
-    value.timestamp_unix = now_unix;
-    value.window_seconds = step;
-    value.target = config_.metric;
-    report.metrics.push_back(value);
-    if (rec.replicas) {
-      value.metric = config_.replicas_metric();
-      value.value = *rec.replicas;
-      report.metrics.push_back(value);
-    }
-    if (config_.anomaly_external_metric) {
-      value.metric = config_.anomaly_metric();
-      value.value = served_anomaly_score(anomaly_.state(), status.has_forecast);
-      report.metrics.push_back(value);
-    }
+  return decision;
+}
+
+std::vector<MetricValue> TargetWorker::make_metrics(std::int64_t now_unix,
+                                                    const Recommendation& rec,
+                                                    bool forecasting) const {
+  std::vector<MetricValue> metrics;
+  if (!rec.servable) return metrics;
+  MetricValue value;
+  value.metric = config_.metric;
+  value.namespace_name = config_.namespace_name;
+  value.labels = config_.labels;
+  value.value = rec.served;
+  value.timestamp_unix = now_unix;
+  value.window_seconds = config_.step_seconds;
+  value.target = config_.metric;
+  metrics.push_back(value);
+  if (rec.replicas) {
+    value.metric = config_.replicas_metric();
+    value.value = *rec.replicas;
+    metrics.push_back(value);
   }
+  if (config_.anomaly_external_metric) {
+    value.metric = config_.anomaly_metric();
+    value.value = served_anomaly_score(anomaly_.state(), forecasting);
+    metrics.push_back(value);
+  }
+  return metrics;
+}
+
+// One step of a target: new samples in, then status -> decision inputs -> metrics out.
+TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch) {
+  const std::int64_t end = floor_to(now_unix, config_.step_seconds);  // samples t < end are in
+  fetch(end);
+
+  TargetReport report;
+  report.fit_adopted = update_model(now_unix, launch);
+  const std::string fallback = fallback_reason(now_unix);
+  // The forecast from the decision time t = end: steps [t, t + lead].
+  report.forecast_window = lead_window_forecast(end, fallback);
+
+  PolicyInput input;
+  input.observed = last_valid_unix_ ? last_valid_value_ : std::nan("");
+  input.forecast = fit_ && fallback.empty() ? &report.forecast_window : nullptr;
+  input.window_steps = static_cast<std::size_t>(config_.lead_steps()) + 1;
+  input.quantile = config_.quantile;
+  input.capacity_per_replica = config_.capacity_per_replica;
+  input.min_replicas = config_.min_replicas;
+  input.max_replicas = config_.max_replicas;
+  input.fallback_reason = fallback;
+  report.recommendation = recommend(input);
+  log_fallback_change(report.recommendation.fallback_reason);
+
+  report.status = make_status(now_unix, report.recommendation);
+  report.decisions = decisions_.decide(make_decision_inputs(now_unix, report));
+  report.metrics = make_metrics(now_unix, report.recommendation, report.status.has_forecast);
   return report;
 }
 

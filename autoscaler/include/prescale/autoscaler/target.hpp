@@ -11,6 +11,7 @@
 
 #include "prescale/autoscaler/anomaly.hpp"
 #include "prescale/autoscaler/decisions.hpp"
+#include "prescale/autoscaler/drift.hpp"
 #include "prescale/autoscaler/logging.hpp"
 #include "prescale/autoscaler/policy.hpp"
 #include "prescale/calendar/calendar.hpp"
@@ -66,11 +67,31 @@ class TargetWorker {
 
  private:
   struct Mailbox;
+  // New samples and the model that follows them.
   void fetch(std::int64_t end_unix);
+  /// Adopts a finished fit, follows the new samples, starts a refit when due;
+  /// true when a new fit took over.
+  bool update_model(std::int64_t now_unix, const FitLauncher& launch);
   void follow_samples();
+  /// Scores the sample at `t` against the model before it learns it (anomaly, drift).
+  void score_sample(std::int64_t t, double y);
   [[nodiscard]] std::string refit_due(std::int64_t now_unix) const;
   void start_fit(std::int64_t now_unix, const std::string& why, const FitLauncher& launch);
   bool adopt_fit();
+  // What the tick reports, in order: why serve the observed value alone (if
+  // so), the lead-window forecast, then the status, the decision tracker's
+  // inputs and the served metrics built from the recommendation.
+  [[nodiscard]] std::string fallback_reason(std::int64_t now_unix) const;
+  [[nodiscard]] std::int64_t data_age(std::int64_t now_unix) const;
+  [[nodiscard]] forecast::Forecast lead_window_forecast(std::int64_t decision_unix,
+                                                        const std::string& fallback);
+  void log_fallback_change(const std::string& fallback);
+  [[nodiscard]] TargetStatus make_status(std::int64_t now_unix, const Recommendation& rec) const;
+  [[nodiscard]] DecisionInputs make_decision_inputs(std::int64_t now_unix,
+                                                    const TargetReport& report) const;
+  [[nodiscard]] std::vector<MetricValue> make_metrics(std::int64_t now_unix,
+                                                      const Recommendation& rec,
+                                                      bool forecasting) const;
 
   config::TargetConfig config_;
   calendar::TimeZone zone_;
@@ -85,10 +106,9 @@ class TargetWorker {
   std::unique_ptr<FitState> fit_;  ///< the model in use, following the samples
   std::string fit_failure_;        ///< why there is no usable model
   std::int64_t last_fit_attempt_unix_ = 0;
-  bool drift_ = false;
-  std::string drift_note_;
   std::string logged_fallback_;  ///< the reason last logged, to log changes only
   AnomalyTracker anomaly_;       ///< newest samples against their one-step forecasts
+  DriftDetector drift_;          ///< when the model in use no longer describes the load
   DecisionTracker decisions_;    ///< when a tick makes a decision record
   std::shared_ptr<Mailbox> mailbox_;
 };
