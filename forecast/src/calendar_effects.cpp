@@ -250,6 +250,8 @@ std::string CalendarRegression::name() const {
 }
 
 FitResult CalendarRegression::fit(const FitInput& input) const {
+  if (const Expected<InputFacts> facts = validate(input); !facts)
+    return invalid_fit_input(facts.error());
   FitResult result;
   result.status = FitStatus::invalid_input;
   if (input.regressors == nullptr || input.regressors->cols() == 0) {

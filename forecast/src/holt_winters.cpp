@@ -311,6 +311,8 @@ Prepared prepare(const FitInput& input, const HoltWintersSpec& spec) {
     prepared.failure.message = std::move(why);
     return std::move(prepared);
   };
+  const Expected<InputFacts> facts = validate(input);
+  if (!facts) return fail(FitStatus::invalid_input, facts.error().message);
   const std::span<const double> y = input.y;
   const std::size_t n = y.size();
   const SeasonLayout* layout = input.layout;
@@ -320,45 +322,18 @@ Prepared prepare(const FitInput& input, const HoltWintersSpec& spec) {
                                               " periods; Holt-Winters takes at most 3");
   // The spec may ask for fewer periods (e.g. daily only): the shortest ones.
   std::size_t periods = std::min(layout_periods, spec.max_periods);
-  for (std::size_t k = 0; k < periods; ++k) {
-    if (layout->slots[k] == 0)
-      return fail(FitStatus::invalid_input,
-                  "seasonal period " + std::to_string(k + 1) + " has 0 slots");
-    if (k >= layout->positions.size() || layout->positions[k].size() < n)
-      return fail(FitStatus::invalid_input, "seasonal layout covers fewer samples than the " +
-                                                std::to_string(n) + " of the history");
-    for (std::size_t i = 0; i < n; ++i)
-      if (layout->positions[k][i] >= layout->slots[k])
-        return fail(FitStatus::invalid_input,
-                    "seasonal position " + std::to_string(layout->positions[k][i]) + " of sample " +
-                        std::to_string(i) + " is outside period " + std::to_string(k + 1) + " (" +
-                        std::to_string(layout->slots[k]) + " slots)");
-  }
-  std::size_t observed = 0;
-  double smallest = std::numeric_limits<double>::infinity();
-  std::size_t smallest_at = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (std::isnan(y[i])) continue;
-    if (!std::isfinite(y[i]))
-      return fail(FitStatus::invalid_input, "sample " + std::to_string(i) + " is infinite");
-    ++observed;
-    if (y[i] < smallest) {
-      smallest = y[i];
-      smallest_at = i;
-    }
-  }
-  if (observed < 4)
-    return fail(FitStatus::too_short, "only " + std::to_string(observed) +
+  if (facts->observed < 4)
+    return fail(FitStatus::too_short, "only " + std::to_string(facts->observed) +
                                           " valid samples; Holt-Winters needs at least 4");
 
   Shape& shape = prepared.shape;
   shape.trend = spec.trend;
   shape.multiplicative = spec.seasonality == Seasonality::multiplicative;
-  if (shape.multiplicative && periods > 0 && smallest <= 0) {
+  if (shape.multiplicative && periods > 0 && facts->smallest <= 0) {
     shape.multiplicative = false;
     append(prepared.message, "multiplicative seasonality needs positive data but sample " +
-                                 std::to_string(smallest_at) + " is " + std::to_string(smallest) +
-                                 ": fitted additive seasonality");
+                                 std::to_string(facts->smallest_at) + " is " +
+                                 std::to_string(facts->smallest) + ": fitted additive seasonality");
   }
   // Drop periods (longest first) until two cycles fit in the history and decompose.
   for (;;) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
 namespace prescale::forecast {
 
@@ -17,6 +18,79 @@ std::string_view to_string(FitStatus status) {
       return "invalid_input";
   }
   return "unknown";
+}
+
+namespace {
+
+Status validate_layout(const SeasonLayout& layout, std::size_t n) {
+  if (layout.positions.size() != layout.slots.size())
+    return make_error("season layout has " + std::to_string(layout.slots.size()) +
+                      " periods but positions for " + std::to_string(layout.positions.size()));
+  for (std::size_t k = 0; k < layout.periods(); ++k) {
+    const std::string period = "seasonal period " + std::to_string(k + 1);
+    if (layout.slots[k] == 0) return make_error(period + " has 0 slots");
+    const std::vector<std::uint32_t>& positions = layout.positions[k];
+    if (positions.size() < n)
+      return make_error("season layout covers " + std::to_string(positions.size()) +
+                        " samples of " + period + ", the history has " + std::to_string(n));
+    for (std::size_t i = 0; i < positions.size(); ++i)
+      if (positions[i] >= layout.slots[k])
+        return make_error("seasonal position " + std::to_string(positions[i]) + " of sample " +
+                          std::to_string(i) + " is outside " + period + " (" +
+                          std::to_string(layout.slots[k]) + " slots)");
+  }
+  return Status::ok();
+}
+
+Status validate_regressors(const FitInput& input) {
+  const Eigen::MatrixXd& regressors = *input.regressors;
+  const std::size_t n = input.y.size();
+  if (static_cast<std::size_t>(regressors.rows()) < n)
+    return make_error("regressors have " + std::to_string(regressors.rows()) +
+                      " rows, the history has " + std::to_string(n));
+  for (Eigen::Index c = 0; c < regressors.cols(); ++c) {
+    const std::size_t column = static_cast<std::size_t>(c);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (std::isfinite(regressors(static_cast<Eigen::Index>(i), c))) continue;
+      const std::string name = column < input.regressor_names.size()
+                                   ? input.regressor_names[column]
+                                   : "xreg" + std::to_string(c + 1);
+      return make_error("regressor '" + name + "' is not finite at sample " + std::to_string(i));
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Expected<InputFacts> validate(const FitInput& input) {
+  InputFacts facts;
+  const std::span<const double> y = input.y;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    if (std::isnan(y[i])) continue;
+    if (!std::isfinite(y[i])) return make_error("sample " + std::to_string(i) + " is infinite");
+    if (facts.observed == 0) facts.first = y[i];
+    facts.constant = facts.constant && y[i] == facts.first;
+    if (y[i] < facts.smallest) {
+      facts.smallest = y[i];
+      facts.smallest_at = i;
+    }
+    ++facts.observed;
+  }
+  if (input.layout != nullptr) {
+    if (Status layout = validate_layout(*input.layout, y.size()); !layout) return layout.error();
+  }
+  if (input.regressors != nullptr && input.regressors->cols() > 0) {
+    if (Status regressors = validate_regressors(input); !regressors) return regressors.error();
+  }
+  return facts;
+}
+
+FitResult invalid_fit_input(const Error& error) {
+  FitResult result;
+  result.status = FitStatus::invalid_input;
+  result.message = error.message;
+  return result;
 }
 
 SeasonLayout SeasonLayout::modular(std::vector<std::uint32_t> slots, std::size_t count) {

@@ -104,31 +104,14 @@ class FittedSeasonalNaive final : public FittedModel {
 }  // namespace
 
 FitResult SeasonalNaive::fit(const FitInput& input) const {
+  const Expected<InputFacts> facts = validate(input);
+  if (!facts) return invalid_fit_input(facts.error());
   FitResult result;
-  const SeasonLayout* layout = input.layout;
-  if (layout != nullptr && layout->periods() > 0) {
-    if (layout->size() < input.y.size() || layout->positions.size() != layout->slots.size()) {
-      result.status = FitStatus::invalid_input;
-      result.message = "the season layout covers fewer samples than the history";
-      return result;
-    }
-    for (std::uint32_t slots : layout->slots) {
-      if (slots == 0) {
-        result.status = FitStatus::invalid_input;
-        result.message = "a seasonal period has no slot";
-        return result;
-      }
-    }
-  } else {
-    layout = nullptr;
-  }
+  const SeasonLayout* layout =
+      input.layout != nullptr && input.layout->periods() > 0 ? input.layout : nullptr;
   auto fitted = std::make_unique<FittedSeasonalNaive>(layout);
-  std::size_t valid = 0;
-  for (double y : input.y) {
-    fitted->update(y);
-    valid += std::isnan(y) ? 0 : 1;
-  }
-  if (valid == 0) {
+  for (double y : input.y) fitted->update(y);
+  if (facts->observed == 0) {
     result.status = FitStatus::too_short;
     result.message = "no valid sample in the history";
     return result;

@@ -246,7 +246,7 @@ TEST_CASE("ARIMA says why on short or invalid input", "[forecast][arima]") {
   input.y = bad;
   fit = ArimaModel().fit(input);
   CHECK(fit.status == FitStatus::invalid_input);
-  CHECK(fit.message.find("y[3]") != std::string::npos);
+  CHECK(fit.message.find("sample 3 is infinite") != std::string::npos);
 
   // Three days of hourly data cannot carry a weekly season: it is left out, said so.
   const auto y = simulate({0.5}, {}, 72, 9);
@@ -265,6 +265,38 @@ TEST_CASE("ARIMA says why on short or invalid input", "[forecast][arima]") {
   fit = ArimaModel(options).fit(input);
   CHECK(fit.status == FitStatus::invalid_input);
   CHECK(fit.message.find("regressors have 10 rows") != std::string::npos);
+}
+
+TEST_CASE("ARIMA fits on a layout whose seasons were all dropped", "[forecast][arima]") {
+  // A history shorter than two cycles of every season reaches the models as
+  // a layout without periods; ARIMA refused it ("layout covers 0 samples").
+  const auto y = simulate({0.6}, {}, 300, 5);
+  const SeasonLayout no_seasons;
+  FitInput input;
+  input.y = y;
+  input.layout = &no_seasons;
+  const FitResult fit = ArimaModel().fit(input);
+  REQUIRE(fit.status == FitStatus::ok);
+  CHECK(fit.fitted->forecast(12).size() == 12);
+}
+
+TEST_CASE("ARIMA names a fractional cycle requirement as written", "[forecast][arima]") {
+  // 12.5 used to read "12." (the first three characters of "12.500000").
+  const auto y = simulate({0.5}, {}, 240, 4);
+  const SeasonLayout layout = SeasonLayout::modular({24}, 300);
+  FitInput input;
+  input.y = y;
+  input.layout = &layout;
+  ArimaOptions options;
+  options.min_cycles = 12.5;
+  options.step_seconds = 3600;
+  FitResult fit = ArimaModel(options).fit(input);
+  REQUIRE(fit.status == FitStatus::ok);
+  CHECK_THAT(fit.message, Catch::Contains("season 1d left out: history 240 samples < 300 "
+                                          "(12.5 cycles)"));
+  options.min_cycles = 20;
+  fit = ArimaModel(options).fit(input);
+  CHECK_THAT(fit.message, Catch::Contains("(20 cycles)"));
 }
 
 TEST_CASE("season labels name durations", "[forecast][arima]") {

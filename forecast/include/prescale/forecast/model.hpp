@@ -8,12 +8,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "prescale/common/expected.hpp"
 
 namespace prescale::forecast {
 
@@ -51,6 +54,25 @@ struct FitInput {
   /// from data after the history's end (a backtest fit would see the future).
   const std::map<std::string, double>* warm_start = nullptr;
 };
+
+/// What validate() learnt about a valid FitInput, for a model's own checks.
+struct InputFacts {
+  std::size_t observed = 0;  ///< samples that are not missing
+  bool constant = true;      ///< every observed sample has one value (true when none)
+  double first = std::numeric_limits<double>::quiet_NaN();    ///< first observed sample
+  double smallest = std::numeric_limits<double>::infinity();  ///< smallest observed sample
+  std::size_t smallest_at = 0;                                ///< its index
+};
+
+/// The checks every model makes of its input, with one wording: each sample
+/// is finite or NaN (missing); a layout has positions for every period,
+/// covering at least the history, each period with slots and every position
+/// (history and horizon) inside them; regressors (when they have columns)
+/// have a row per history sample with finite values there. The error names
+/// the sample, period or column; a fit reports it as FitStatus::invalid_input
+/// (invalid_fit_input). Too short a history is each model's own judgement,
+/// from InputFacts::observed. Pure function.
+[[nodiscard]] Expected<InputFacts> validate(const FitInput& input);
 
 /// A forecast for steps 1..h after the last sample the model has seen.
 /// sigma[h] is the standard deviation of the h-step error (model-based, or
@@ -101,6 +123,9 @@ struct FitResult {
   std::unique_ptr<FittedModel> fitted;
   double fit_seconds = 0;  ///< filled by callers that time the fit
 };
+
+/// The failed fit for an input validate() refused: status invalid_input, its message.
+[[nodiscard]] FitResult invalid_fit_input(const Error& error);
 
 /// A model recipe. Immutable; fit() may be called from several threads.
 /// The layout and regressors passed to fit() must outlive the FittedModel,
