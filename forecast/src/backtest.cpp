@@ -265,6 +265,105 @@ void blend_event_scores(BacktestReport& report, const std::vector<Scores>& rolli
   report.event_scales = std::move(kept_scales);
 }
 
+// ---- The steps of backtest(), per model.
+
+// The MASE scale of each origin depends on its training window only.
+std::vector<double> mase_scales(const FitInput& input, std::span<const std::size_t> origins) {
+  std::vector<double> scales;
+  for (std::size_t origin : origins) {
+    const std::size_t lag =
+        input.layout != nullptr ? mase_lag(input.layout->slots, origin) : std::size_t{1};
+    scales.push_back(seasonal_naive_scale(input.y.first(origin), lag));
+  }
+  return scales;
+}
+
+/// Fits made for one model's backtest and their total duration.
+struct FitTimes {
+  double seconds = 0;
+  std::size_t fits = 0;
+
+  FitResult fit(const Model& model, const FitInput& input, std::size_t origin) {
+    const auto started = std::chrono::steady_clock::now();
+    FitResult result = model.fit(prefix(input, origin));
+    seconds += seconds_since(started);
+    ++fits;
+    return result;
+  }
+};
+
+// Rolling origins: one fit at the first (at every one with
+// refit_each_origin), carried to the next with update(). A failed fit ends
+// the model's backtest (result.status says why).
+Scores score_rolling_origins(const Model& model, const FitInput& input,
+                             const BacktestReport& report, const BacktestOptions& options,
+                             ModelBacktest& result, FitTimes& times) {
+  Scores scores;
+  std::unique_ptr<FittedModel> fitted;
+  for (std::size_t j = 0; j < report.origins.size(); ++j) {
+    const std::size_t origin = report.origins[j];
+    if (!fitted || options.refit_each_origin) {
+      FitResult fit = times.fit(model, input, origin);
+      if (fit.status != FitStatus::ok || !fit.fitted) {
+        result.status = fit.status == FitStatus::ok ? FitStatus::invalid_input : fit.status;
+        result.message = fit.message.empty() ? "fit failed" : fit.message;
+        break;
+      }
+      if (result.message.empty()) result.message = fit.message;
+      if (result.origin_parameters.empty()) result.origin_parameters = fit.fitted->parameters();
+      fitted = std::move(fit.fitted);
+      result.model = fitted->name();
+    }
+    while (fitted->next_index() < origin) fitted->update(input.y[fitted->next_index()]);
+    const Forecast forecast = fitted->forecast(options.horizon);
+    scores.add(input.y.subspan(origin, options.horizon), forecast, report.origin_scales[j],
+               options.quantile);
+    // Errors past the horizon need their own, longer forecast (never past the data).
+    const std::size_t kept =
+        std::min(std::max(options.horizon, options.error_horizon), input.y.size() - origin);
+    collect_errors(input.y.subspan(origin, kept), origin,
+                   kept > forecast.size() ? fitted->forecast(kept) : forecast, result.errors);
+    result.status = FitStatus::ok;
+    ++result.origins_scored;
+  }
+  return scores;
+}
+
+// Event origins: each fitted afresh on the data before it (see backtest.hpp);
+// unscored where the model cannot be fitted.
+void score_event_origins(const Model& model, const FitInput& input, const BacktestReport& report,
+                         const BacktestOptions& options, ModelBacktest& result,
+                         std::vector<Scores>& event_scores, FitTimes& times) {
+  for (std::size_t e = 0; e < report.event_origins.size() && result.status == FitStatus::ok; ++e) {
+    const std::size_t origin = report.event_origins[e];
+    FitResult fit = times.fit(model, input, origin);
+    if (fit.status != FitStatus::ok || !fit.fitted) continue;
+    const Forecast forecast = fit.fitted->forecast(options.horizon);
+    event_scores[e].add(input.y.subspan(origin, options.horizon), forecast, report.event_scales[e],
+                        options.quantile);
+    collect_errors(input.y.subspan(origin, options.horizon), origin, forecast, result.event_errors);
+  }
+}
+
+// The rolling origins' means; a model that failed keeps no score.
+void summarise(const Scores& scores, const FitTimes& times, bool no_origins,
+               ModelBacktest& result) {
+  if (result.origins_scored == 0 && no_origins) {
+    result.status = FitStatus::too_short;
+    result.message = "history too short for a backtest";
+  }
+  result.mase = scores.mase_count ? scores.mase_sum / double(scores.mase_count) : kNaN;
+  result.smape = scores.smape_count ? scores.smape_sum / double(scores.smape_count) : kNaN;
+  result.coverage = scores.covered ? double(scores.inside) / double(scores.covered) : kNaN;
+  result.fit_seconds_mean = times.fits ? times.seconds / double(times.fits) : kNaN;
+  if (result.status != FitStatus::ok) {
+    result.mase = result.smape = result.coverage = kNaN;
+    result.origins_scored = 0;
+    result.errors.clear();
+    result.event_errors.clear();
+  }
+}
+
 }  // namespace
 
 std::vector<std::size_t> event_backtest_origins(const FitInput& input,
@@ -333,22 +432,9 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
   BacktestReport report;
   report.horizon = options.horizon;
   report.origins = backtest_origins(input.y.size(), input.layout, options);
-  // The MASE scale of each origin depends on its training window only.
-  std::vector<double> scales;
-  for (std::size_t origin : report.origins) {
-    const std::size_t lag =
-        input.layout != nullptr ? mase_lag(input.layout->slots, origin) : std::size_t{1};
-    scales.push_back(seasonal_naive_scale(input.y.first(origin), lag));
-  }
   if (!report.origins.empty()) report.event_origins = event_backtest_origins(input, options);
-  std::vector<double> event_scales;
-  for (std::size_t origin : report.event_origins) {
-    const std::size_t lag =
-        input.layout != nullptr ? mase_lag(input.layout->slots, origin) : std::size_t{1};
-    event_scales.push_back(seasonal_naive_scale(input.y.first(origin), lag));
-  }
-  report.origin_scales = scales;
-  report.event_scales = event_scales;
+  report.origin_scales = mase_scales(input, report.origins);
+  report.event_scales = mase_scales(input, report.event_origins);
   // Per model: the rolling origins' running sums, and each event origin's
   // own (unscored when the model could not be fitted there).
   std::vector<Scores> rolling_scores(models.size());
@@ -362,69 +448,10 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
     const Model& model = *models[m];
     ModelBacktest& result = results[m];
     result.model = model.name();
-    Scores scores;
-    double fit_seconds = 0;
-    std::size_t fits = 0;
-    std::unique_ptr<FittedModel> fitted;
-    for (std::size_t j = 0; j < report.origins.size(); ++j) {
-      const std::size_t origin = report.origins[j];
-      if (!fitted || options.refit_each_origin) {
-        const auto started = std::chrono::steady_clock::now();
-        FitResult fit = model.fit(prefix(input, origin));
-        fit_seconds += seconds_since(started);
-        ++fits;
-        if (fit.status != FitStatus::ok || !fit.fitted) {
-          result.status = fit.status == FitStatus::ok ? FitStatus::invalid_input : fit.status;
-          result.message = fit.message.empty() ? "fit failed" : fit.message;
-          fitted.reset();
-          break;
-        }
-        if (result.message.empty()) result.message = fit.message;
-        if (result.origin_parameters.empty()) result.origin_parameters = fit.fitted->parameters();
-        fitted = std::move(fit.fitted);
-        result.model = fitted->name();
-      }
-      while (fitted->next_index() < origin) fitted->update(input.y[fitted->next_index()]);
-      const Forecast forecast = fitted->forecast(options.horizon);
-      scores.add(input.y.subspan(origin, options.horizon), forecast, scales[j], options.quantile);
-      // Errors past the horizon need their own, longer forecast (never past the data).
-      const std::size_t kept =
-          std::min(std::max(options.horizon, options.error_horizon), input.y.size() - origin);
-      collect_errors(input.y.subspan(origin, kept), origin,
-                     kept > forecast.size() ? fitted->forecast(kept) : forecast, result.errors);
-      result.status = FitStatus::ok;
-      ++result.origins_scored;
-    }
-    // Event origins: each fitted afresh on the data before it (see backtest.hpp).
-    for (std::size_t e = 0; e < report.event_origins.size() && result.status == FitStatus::ok;
-         ++e) {
-      const std::size_t origin = report.event_origins[e];
-      const auto started = std::chrono::steady_clock::now();
-      FitResult fit = model.fit(prefix(input, origin));
-      fit_seconds += seconds_since(started);
-      ++fits;
-      if (fit.status != FitStatus::ok || !fit.fitted) continue;
-      const Forecast forecast = fit.fitted->forecast(options.horizon);
-      event_scores[m][e].add(input.y.subspan(origin, options.horizon), forecast, event_scales[e],
-                             options.quantile);
-      collect_errors(input.y.subspan(origin, options.horizon), origin, forecast,
-                     result.event_errors);
-    }
-    rolling_scores[m] = scores;
-    if (result.origins_scored == 0 && report.origins.empty()) {
-      result.status = FitStatus::too_short;
-      result.message = "history too short for a backtest";
-    }
-    result.mase = scores.mase_count ? scores.mase_sum / double(scores.mase_count) : kNaN;
-    result.smape = scores.smape_count ? scores.smape_sum / double(scores.smape_count) : kNaN;
-    result.coverage = scores.covered ? double(scores.inside) / double(scores.covered) : kNaN;
-    result.fit_seconds_mean = fits ? fit_seconds / double(fits) : kNaN;
-    if (result.status != FitStatus::ok) {
-      result.mase = result.smape = result.coverage = kNaN;
-      result.origins_scored = 0;
-      result.errors.clear();
-      result.event_errors.clear();
-    }
+    FitTimes times;
+    rolling_scores[m] = score_rolling_origins(model, input, report, options, result, times);
+    score_event_origins(model, input, report, options, result, event_scores[m], times);
+    summarise(rolling_scores[m], times, report.origins.empty(), result);
     if (progress) {
       std::lock_guard lock(progress_mutex);
       progress(++done, models.size(), result.model);

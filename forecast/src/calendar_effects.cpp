@@ -67,6 +67,151 @@ class CalendarFitted final : public FittedModel {
   std::size_t active_;
 };
 
+// ---- The steps of estimate_calendar_effects_in_groups.
+
+/// The history's samples and the slot (group) of each.
+struct Slots {
+  std::span<const double> y;
+  std::span<const std::uint32_t> groups;  ///< empty: one slot
+  std::size_t count = 1;
+  std::span<const std::uint8_t> ignore;
+
+  [[nodiscard]] std::uint32_t of(std::size_t t) const { return groups.empty() ? 0 : groups[t]; }
+  [[nodiscard]] bool used(std::size_t t) const {
+    return !std::isnan(y[t]) && std::isfinite(y[t]) && (ignore.empty() || ignore[t] == 0);
+  }
+};
+
+/// Slot means of y and X over the used rows (Frisch-Waugh-Lovell).
+struct SlotMeans {
+  std::vector<double> y;
+  Eigen::MatrixXd x;  ///< column s: slot s's mean regressor row
+  std::size_t rows_used = 0;
+};
+
+SlotMeans slot_means(const Slots& slots, const Eigen::MatrixXd& regressors) {
+  SlotMeans means;
+  means.y.assign(slots.count, 0.0);
+  std::vector<double> count(slots.count, 0.0);
+  means.x = Eigen::MatrixXd::Zero(regressors.cols(), static_cast<Index>(slots.count));
+  for (std::size_t t = 0; t < slots.y.size(); ++t) {
+    if (!slots.used(t)) continue;
+    const std::uint32_t s = slots.of(t);
+    means.y[s] += slots.y[t];
+    count[s] += 1;
+    means.x.col(s) += regressors.row(static_cast<Index>(t)).transpose();
+    ++means.rows_used;
+  }
+  for (std::size_t s = 0; s < slots.count; ++s) {
+    if (count[s] > 0) {
+      means.y[s] /= count[s];
+      means.x.col(static_cast<Index>(s)) /= count[s];
+    }
+  }
+  return means;
+}
+
+// Columns holding only 0 and 1 (events), as opposed to counts.
+std::vector<bool> indicator_columns(const Eigen::MatrixXd& regressors) {
+  std::vector<bool> indicator(static_cast<std::size_t>(regressors.cols()), true);
+  for (Index j = 0; j < regressors.cols(); ++j) {
+    for (Index r = 0; r < regressors.rows() && indicator[static_cast<std::size_t>(j)]; ++r) {
+      const double v = regressors(r, j);
+      indicator[static_cast<std::size_t>(j)] = v == 0.0 || v == 1.0;
+    }
+  }
+  return indicator;
+}
+
+// Rows whose events differ from their slot's usual ones; slots never
+// observed compare against zero (every column off). Count columns change
+// every day and say nothing about a single row.
+std::vector<std::uint8_t> unusual_rows(const Slots& slots, const Eigen::MatrixXd& regressors,
+                                       const SlotMeans& means, const std::vector<bool>& indicator) {
+  std::vector<std::uint8_t> unusual(slots.y.size(), 0);
+  for (std::size_t t = 0; t < slots.y.size(); ++t) {
+    const std::uint32_t s = slots.of(t);
+    for (Index j = 0; j < regressors.cols(); ++j) {
+      if (indicator[static_cast<std::size_t>(j)] &&
+          std::abs(regressors(static_cast<Index>(t), j) - means.x(j, s)) >= 0.5) {
+        unusual[t] = 1;
+        break;
+      }
+    }
+  }
+  return unusual;
+}
+
+/// The used rows with their slot's means taken out, and each column's
+/// support (rows where it differs from its slot's mean).
+struct WithinSlots {
+  Eigen::MatrixXd x;
+  Eigen::VectorXd y;
+  std::vector<std::size_t> support;
+};
+
+WithinSlots within_slots(const Slots& slots, const Eigen::MatrixXd& regressors,
+                         const SlotMeans& means) {
+  const Index p = regressors.cols();
+  WithinSlots within{Eigen::MatrixXd(static_cast<Index>(means.rows_used), p),
+                     Eigen::VectorXd(static_cast<Index>(means.rows_used)),
+                     std::vector<std::size_t>(static_cast<std::size_t>(p), 0)};
+  Index row = 0;
+  for (std::size_t t = 0; t < slots.y.size(); ++t) {
+    if (!slots.used(t)) continue;
+    const std::uint32_t s = slots.of(t);
+    within.x.row(row) = regressors.row(static_cast<Index>(t)) - means.x.col(s).transpose();
+    within.y(row) = slots.y[t] - means.y[s];
+    for (Index j = 0; j < p; ++j)
+      within.support[static_cast<std::size_t>(j)] += std::abs(within.x(row, j)) > 1e-9 ? 1 : 0;
+    ++row;
+  }
+  return within;
+}
+
+// Columns with an effect to estimate: enough support, not on most of the
+// history (that is a level, not an event), indicators only when asked.
+std::vector<Index> estimable_columns(const Eigen::MatrixXd& regressors, std::size_t n,
+                                     const WithinSlots& within, const std::vector<bool>& indicator,
+                                     const CalendarEffectsOptions& options) {
+  std::vector<Index> active;
+  for (Index j = 0; j < regressors.cols(); ++j) {
+    if (options.indicators_only && !indicator[static_cast<std::size_t>(j)]) continue;
+    if (regressors.col(j).head(static_cast<Index>(n)).sum() >
+        options.max_share * static_cast<double>(n))
+      continue;
+    if (within.support[static_cast<std::size_t>(j)] >=
+        std::max<std::size_t>(1, options.min_support))
+      active.push_back(j);
+  }
+  return active;
+}
+
+// Ridge least squares of the within-slot rows on the active columns.
+Expected<Eigen::VectorXd> ridge_solution(const WithinSlots& within,
+                                         const std::vector<Index>& active,
+                                         const CalendarEffectsOptions& options) {
+  const Index a = static_cast<Index>(active.size());
+  Eigen::MatrixXd x_active(within.x.rows(), a);
+  for (Index k = 0; k < a; ++k) x_active.col(k) = within.x.col(active[static_cast<std::size_t>(k)]);
+  Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(a, a);
+  gram.selfadjointView<Eigen::Lower>().rankUpdate(x_active.transpose());
+  gram = gram.selfadjointView<Eigen::Lower>();
+  const Eigen::VectorXd rhs = x_active.transpose() * within.y;
+  const double scale = gram.diagonal().mean();
+  for (Index k = 0; k < a; ++k) {
+    const auto column = static_cast<std::size_t>(active[static_cast<std::size_t>(k)]);
+    const double ridge =
+        column < options.column_ridge.size() ? options.column_ridge[column] : options.ridge;
+    gram(k, k) += ridge * gram(k, k) + 1e-9 * scale + 1e-12;
+  }
+  const Eigen::LDLT<Eigen::MatrixXd> solver(gram);
+  if (solver.info() != Eigen::Success) return make_error("calendar regression is ill-conditioned");
+  Eigen::VectorXd solution = solver.solve(rhs);
+  if (!solution.allFinite()) return make_error("calendar regression gave non-finite coefficients");
+  return solution;
+}
+
 }  // namespace
 
 std::size_t longest_period_with_cycles(const SeasonLayout* layout, std::size_t n,
@@ -104,105 +249,24 @@ Expected<CalendarEffects> estimate_calendar_effects_in_groups(
   }
   if (!regressors.allFinite()) return make_error("calendar regressors hold NaN or infinite values");
   const Index p = regressors.cols();
+  const Slots slots{y, groups, groups.empty() ? 1 : std::max<std::size_t>(1, group_count), ignore};
   CalendarEffects effects;
   effects.beta = Eigen::VectorXd::Zero(p);
-  effects.unusual.assign(n, 0);
-  const std::size_t slots = groups.empty() ? 1 : std::max<std::size_t>(1, group_count);
-  effects.slot_period = groups.empty() ? 0 : slots;
-  auto slot_of = [&](std::size_t t) -> std::uint32_t { return groups.empty() ? 0 : groups[t]; };
-
-  auto used = [&](std::size_t t) {
-    return !std::isnan(y[t]) && std::isfinite(y[t]) && (ignore.empty() || ignore[t] == 0);
-  };
-  // Slot means of y and X over the used rows (Frisch-Waugh-Lovell).
-  std::vector<double> y_mean(slots, 0.0);
-  std::vector<double> count(slots, 0.0);
-  Eigen::MatrixXd x_mean = Eigen::MatrixXd::Zero(p, static_cast<Index>(slots));
-  std::size_t rows_used = 0;
-  for (std::size_t t = 0; t < n; ++t) {
-    if (!used(t)) continue;
-    const std::uint32_t s = slot_of(t);
-    y_mean[s] += y[t];
-    count[s] += 1;
-    x_mean.col(s) += regressors.row(static_cast<Index>(t)).transpose();
-    ++rows_used;
-  }
-  for (std::size_t s = 0; s < slots; ++s) {
-    if (count[s] > 0) {
-      y_mean[s] /= count[s];
-      x_mean.col(static_cast<Index>(s)) /= count[s];
-    }
-  }
-  std::vector<bool> indicator(static_cast<std::size_t>(p), true);
-  for (Index j = 0; j < p; ++j) {
-    for (Index r = 0; r < regressors.rows() && indicator[static_cast<std::size_t>(j)]; ++r) {
-      const double v = regressors(r, j);
-      indicator[static_cast<std::size_t>(j)] = v == 0.0 || v == 1.0;
-    }
-  }
-  // Rows whose events differ from their slot's usual ones; slots never
-  // observed compare against zero (every column off). Count columns change
-  // every day and say nothing about a single row.
-  for (std::size_t t = 0; t < n; ++t) {
-    const std::uint32_t s = slot_of(t);
-    for (Index j = 0; j < p; ++j) {
-      if (indicator[static_cast<std::size_t>(j)] &&
-          std::abs(regressors(static_cast<Index>(t), j) - x_mean(j, s)) >= 0.5) {
-        effects.unusual[t] = 1;
-        break;
-      }
-    }
-  }
-  if (p == 0 || rows_used == 0) {
+  effects.slot_period = groups.empty() ? 0 : slots.count;
+  const SlotMeans means = slot_means(slots, regressors);
+  const std::vector<bool> indicator = indicator_columns(regressors);
+  effects.unusual = unusual_rows(slots, regressors, means, indicator);
+  if (p == 0 || means.rows_used == 0) {
     effects.effect.assign(static_cast<std::size_t>(regressors.rows()), 0.0);
     return effects;
   }
-
-  Eigen::MatrixXd x_within(static_cast<Index>(rows_used), p);
-  Eigen::VectorXd y_within(static_cast<Index>(rows_used));
-  std::vector<std::size_t> support(static_cast<std::size_t>(p), 0);
-  Index row = 0;
-  for (std::size_t t = 0; t < n; ++t) {
-    if (!used(t)) continue;
-    const std::uint32_t s = slot_of(t);
-    x_within.row(row) = regressors.row(static_cast<Index>(t)) - x_mean.col(s).transpose();
-    y_within(row) = y[t] - y_mean[s];
-    for (Index j = 0; j < p; ++j)
-      support[static_cast<std::size_t>(j)] += std::abs(x_within(row, j)) > 1e-9 ? 1 : 0;
-    ++row;
-  }
-  std::vector<Index> active;
-  for (Index j = 0; j < p; ++j) {
-    if (options.indicators_only && !indicator[static_cast<std::size_t>(j)]) continue;
-    if (regressors.col(j).head(static_cast<Index>(n)).sum() >
-        options.max_share * static_cast<double>(n))
-      continue;
-    if (support[static_cast<std::size_t>(j)] >= std::max<std::size_t>(1, options.min_support))
-      active.push_back(j);
-  }
+  const WithinSlots within = within_slots(slots, regressors, means);
+  const std::vector<Index> active = estimable_columns(regressors, n, within, indicator, options);
   if (!active.empty()) {
-    const Index a = static_cast<Index>(active.size());
-    Eigen::MatrixXd x_active(x_within.rows(), a);
-    for (Index k = 0; k < a; ++k)
-      x_active.col(k) = x_within.col(active[static_cast<std::size_t>(k)]);
-    Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(a, a);
-    gram.selfadjointView<Eigen::Lower>().rankUpdate(x_active.transpose());
-    gram = gram.selfadjointView<Eigen::Lower>();
-    const Eigen::VectorXd rhs = x_active.transpose() * y_within;
-    const double scale = gram.diagonal().mean();
-    for (Index k = 0; k < a; ++k) {
-      const auto column = static_cast<std::size_t>(active[static_cast<std::size_t>(k)]);
-      const double ridge =
-          column < options.column_ridge.size() ? options.column_ridge[column] : options.ridge;
-      gram(k, k) += ridge * gram(k, k) + 1e-9 * scale + 1e-12;
-    }
-    const Eigen::LDLT<Eigen::MatrixXd> solver(gram);
-    if (solver.info() != Eigen::Success)
-      return make_error("calendar regression is ill-conditioned");
-    const Eigen::VectorXd solution = solver.solve(rhs);
-    if (!solution.allFinite())
-      return make_error("calendar regression gave non-finite coefficients");
-    for (Index k = 0; k < a; ++k) effects.beta(active[static_cast<std::size_t>(k)]) = solution(k);
+    Expected<Eigen::VectorXd> solution = ridge_solution(within, active, options);
+    if (!solution) return solution.error();
+    for (std::size_t k = 0; k < active.size(); ++k)
+      effects.beta(active[k]) = (*solution)(static_cast<Index>(k));
   }
   for (Index j = 0; j < p; ++j) effects.active_columns += effects.beta(j) != 0.0 ? 1 : 0;
   const Eigen::VectorXd effect = regressors * effects.beta;

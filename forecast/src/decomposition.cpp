@@ -29,6 +29,44 @@ CycleMean cycle_mean(std::span<const double> y, std::size_t begin, std::size_t e
   return mean;
 }
 
+// One period's seasonal indices from the detrended window: each slot's mean,
+// the observed slots normalised (mean 0, or mean 1 for factors); unseen
+// slots stay neutral.
+Expected<std::vector<double>> seasonal_indices(std::span<const double> rest,
+                                               std::span<const std::uint32_t> positions,
+                                               std::uint32_t slots, bool multiplicative) {
+  std::vector<double> sum(slots, 0.0);
+  std::vector<std::size_t> count(slots, 0);
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (std::isnan(rest[i])) continue;
+    const std::uint32_t slot = positions[i];
+    if (slot >= slots)
+      return make_error("seasonal position out of range at sample " + std::to_string(i));
+    sum[slot] += rest[i];
+    ++count[slot];
+  }
+  std::vector<double> season(slots, multiplicative ? 1.0 : 0.0);
+  double total = 0;
+  std::size_t filled = 0;
+  for (std::uint32_t s = 0; s < slots; ++s) {
+    if (count[s] == 0) continue;
+    season[s] = sum[s] / static_cast<double>(count[s]);
+    total += season[s];
+    ++filled;
+  }
+  if (filled == 0) return season;
+  const double mean = total / static_cast<double>(filled);
+  for (std::uint32_t s = 0; s < slots; ++s) {
+    if (count[s] == 0) continue;
+    if (multiplicative) {
+      season[s] = mean > 0 ? season[s] / mean : 1.0;
+    } else {
+      season[s] -= mean;
+    }
+  }
+  return season;
+}
+
 }  // namespace
 
 Expected<InitialState> decompose_initial_state(std::span<const double> y,
@@ -77,45 +115,15 @@ Expected<InitialState> decompose_initial_state(std::span<const double> y,
     const double line = level_at_zero + slope * static_cast<double>(i);
     rest[i] = multiplicative ? y[i] / line : y[i] - line;
   }
-  const double neutral = multiplicative ? 1.0 : 0.0;
   for (std::size_t k = 0; k < periods; ++k) {
-    const std::uint32_t slots = layout->slots[k];
-    std::vector<double> sum(slots, 0.0);
-    std::vector<std::size_t> count(slots, 0);
+    Expected<std::vector<double>> season =
+        seasonal_indices(rest, layout->positions[k], layout->slots[k], multiplicative);
+    if (!season) return season.error();
     for (std::size_t i = 0; i < window; ++i) {
-      if (std::isnan(rest[i])) continue;
-      const std::uint32_t slot = layout->positions[k][i];
-      if (slot >= slots)
-        return make_error("seasonal position out of range at sample " + std::to_string(i));
-      sum[slot] += rest[i];
-      ++count[slot];
-    }
-    std::vector<double> season(slots, neutral);
-    double total = 0;
-    std::size_t filled = 0;
-    for (std::uint32_t s = 0; s < slots; ++s) {
-      if (count[s] == 0) continue;
-      season[s] = sum[s] / static_cast<double>(count[s]);
-      total += season[s];
-      ++filled;
-    }
-    // Normalise the observed slots (mean 0, or mean 1 for factors); unseen slots stay neutral.
-    if (filled > 0) {
-      const double mean = total / static_cast<double>(filled);
-      for (std::uint32_t s = 0; s < slots; ++s) {
-        if (count[s] == 0) continue;
-        if (multiplicative) {
-          season[s] = mean > 0 ? season[s] / mean : 1.0;
-        } else {
-          season[s] -= mean;
-        }
-      }
-    }
-    for (std::size_t i = 0; i < window; ++i) {
-      const double s = season[layout->positions[k][i]];
+      const double s = (*season)[layout->positions[k][i]];
       rest[i] = multiplicative ? rest[i] / s : rest[i] - s;
     }
-    state.seasonal.push_back(std::move(season));
+    state.seasonal.push_back(std::move(*season));
   }
   return state;
 }
