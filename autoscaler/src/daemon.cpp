@@ -170,26 +170,12 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
       *impl_->clock,
       [impl](std::shared_ptr<const Snapshot> s) { impl->store.publish(std::move(s)); },
       engine_options);
-  auto serving = server_options(impl_->config.server, impl_->options.log);
-  serving.decisions = [ring = impl_->decision_ring](std::string_view target, std::int64_t since) {
-    return ring->query_json(target, since);
-  };
-  impl_->server = std::make_unique<kubernetes::Server>(std::move(serving), impl_->store);
-}
-
-Daemon::~Daemon() {
-  stop();
-}
-
-Status Daemon::start() {
-  if (auto started = impl_->server->start(); !started) return started;
   if (const auto& k = impl_->config.server.keda; k.enabled) {
     keda::ScalerOptions keda_options;
     keda_options.address = k.address;
     keda_options.cert_file = k.cert_file;
     keda_options.key_file = k.key_file;
     keda_options.client_ca_file = k.client_ca_file;
-    Impl* impl = impl_.get();
     keda_options.log = [impl](std::string_view level, std::string_view message) {
       impl->log(LogRecord{
           level == "error"  ? LogLevel::error
@@ -199,6 +185,24 @@ Status Daemon::start() {
           {}}.with("component", "keda"));
     };
     impl_->keda = std::make_unique<keda::ExternalScaler>(keda_options, impl_->store);
+  }
+  auto serving = server_options(impl_->config.server, impl_->options.log);
+  serving.decisions = [ring = impl_->decision_ring](std::string_view target, std::int64_t since) {
+    return ring->query_json(target, since);
+  };
+  // The KEDA port's certificates beside the HTTPS port's in /metrics.
+  if (impl_->keda)
+    serving.more_certificates = [keda = impl_->keda.get()] { return keda->certificate_expiry(); };
+  impl_->server = std::make_unique<kubernetes::Server>(std::move(serving), impl_->store);
+}
+
+Daemon::~Daemon() {
+  stop();
+}
+
+Status Daemon::start() {
+  if (auto started = impl_->server->start(); !started) return started;
+  if (impl_->keda) {
     if (auto started = impl_->keda->start(); !started) {
       impl_->server->stop();
       return make_error("server.keda: " + started.error().message);

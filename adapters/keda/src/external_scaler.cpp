@@ -1,14 +1,21 @@
 #include "prescale/keda/external_scaler.hpp"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <atomic>
 #include <cmath>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "externalscaler.grpc.pb.h"
+#include "prescale/kubernetes/label_selector.hpp"
 
 namespace prescale::keda {
 namespace {
@@ -25,6 +32,76 @@ Expected<std::string> read_file(const std::string& path, std::string_view what) 
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Deleter {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using Certificates = std::vector<std::unique_ptr<X509, X509Deleter>>;
+
+// Every certificate in PEM text, in order; the error names `what`.
+Expected<Certificates> parse_certificates(const std::string& pem, const std::string& what) {
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  Certificates out;
+  while (X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
+    out.emplace_back(certificate);
+  ERR_clear_error();  // the loop ends on "no start line"
+  if (out.empty()) return make_error(what + ": no PEM certificate found");
+  return out;
+}
+
+std::int64_t not_after_unix(const X509* certificate) {
+  std::tm when{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(certificate), &when) != 1) return 0;
+  return static_cast<std::int64_t>(timegm(&when));
+}
+
+// The earliest notAfter among the certificates of a PEM file.
+Expected<std::int64_t> earliest_expiry(const std::string& path, const std::string& what) {
+  auto text = read_file(path, what);
+  if (!text) return text.error();
+  auto certificates = parse_certificates(*text, what + " '" + path + "'");
+  if (!certificates) return certificates.error();
+  std::int64_t earliest = not_after_unix(certificates->front().get());
+  for (const auto& certificate : *certificates)
+    earliest = std::min(earliest, not_after_unix(certificate.get()));
+  return earliest;
+}
+
+// The files must hold a certificate, its own key, and (when given) a CA:
+// checked at start so a wrong mount fails with a message, not at the first
+// handshake.
+Status check_tls_files(const ScalerOptions& options) {
+  auto cert = read_file(options.cert_file, "keda certFile");
+  if (!cert) return cert.error();
+  auto key = read_file(options.key_file, "keda keyFile");
+  if (!key) return key.error();
+  auto certificates = parse_certificates(*cert, "keda certFile '" + options.cert_file + "'");
+  if (!certificates) return certificates.error();
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(key->data(), static_cast<int>(key->size())));
+  std::unique_ptr<EVP_PKEY, KeyDeleter> private_key(
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  ERR_clear_error();
+  if (!private_key)
+    return make_error("keda keyFile '" + options.key_file + "': no PEM private key found");
+  if (X509_check_private_key(certificates->front().get(), private_key.get()) != 1) {
+    ERR_clear_error();
+    return make_error("keda keyFile '" + options.key_file + "' is not the key of certFile '" +
+                      options.cert_file + "'");
+  }
+  if (!options.client_ca_file.empty()) {
+    auto ca = read_file(options.client_ca_file, "keda clientCAFile");
+    if (!ca) return ca.error();
+    auto cas = parse_certificates(*ca, "keda clientCAFile '" + options.client_ca_file + "'");
+    if (!cas) return cas.error();
+  }
+  return Status::ok();
 }
 
 // A metadata value that must be present; the error names the key.
@@ -54,17 +131,34 @@ Expected<double> number_metadata(const ScaledObjectRef& ref, const std::string& 
   return value;
 }
 
-// The served value of `metric` in `namespace_name`: an exact namespace
-// match wins over a target served in every namespace ("*").
+// The served value of `metric` in `namespace_name` whose labels match the
+// selector: an exact namespace match wins over a target served in every
+// namespace ("*"); among several matches the largest, which never
+// under-provisions (as the External Metrics API answers the HPA).
 const MetricValue* find_metric(const Snapshot& snapshot, const std::string& metric,
-                               const std::string& namespace_name) {
+                               const std::string& namespace_name,
+                               const kubernetes::LabelSelector& selector) {
+  const MetricValue* exact = nullptr;
   const MetricValue* wildcard = nullptr;
   for (const MetricValue& value : snapshot.metrics) {
-    if (value.metric != metric) continue;
-    if (value.namespace_name == namespace_name) return &value;
-    if (value.namespace_name == "*" && wildcard == nullptr) wildcard = &value;
+    if (value.metric != metric || !selector.matches(value.labels)) continue;
+    const MetricValue** slot = value.namespace_name == namespace_name ? &exact
+                               : value.namespace_name == "*"          ? &wildcard
+                                                                      : nullptr;
+    if (slot != nullptr && (*slot == nullptr || value.value > (*slot)->value)) *slot = &value;
   }
-  return wildcard;
+  return exact != nullptr ? exact : wildcard;
+}
+
+// The trigger's optional labelSelector, in the HPA's selector grammar.
+Expected<kubernetes::LabelSelector> selector_metadata(const ScaledObjectRef& ref) {
+  const auto& metadata = ref.scalermetadata();
+  auto it = metadata.find("labelSelector");
+  auto selector = kubernetes::LabelSelector::parse(it == metadata.end() ? "" : it->second);
+  if (!selector)
+    return make_error("trigger metadata 'labelSelector': '" + it->second +
+                      "': " + selector.error().message);
+  return selector;
 }
 
 grpc::Status to_status(const Error& error, grpc::StatusCode code) {
@@ -125,6 +219,8 @@ class ScalerService final : public externalscaler::ExternalScaler::Service {
     const ScaledObjectRef& ref = request->scaledobjectref();
     auto metric = required_metadata(ref, "metricName");
     if (!metric) return to_status(metric.error(), grpc::StatusCode::INVALID_ARGUMENT);
+    if (auto selector = selector_metadata(ref); !selector)
+      return to_status(selector.error(), grpc::StatusCode::INVALID_ARGUMENT);
     auto value = served_value(ref, *metric);
     if (!value) return to_status(value.error(), grpc::StatusCode::NOT_FOUND);
     auto* out = response->add_metricvalues();
@@ -137,11 +233,16 @@ class ScalerService final : public externalscaler::ExternalScaler::Service {
 
  private:
   Expected<double> served_value(const ScaledObjectRef& ref, const std::string& metric) const {
+    auto selector = selector_metadata(ref);
+    if (!selector) return selector.error();
     const std::shared_ptr<const Snapshot> snapshot = store_.current();
-    const MetricValue* value = find_metric(*snapshot, metric, ref.namespace_());
-    if (value == nullptr)
-      return make_error("prescale serves no metric '" + metric + "' in namespace '" +
-                        ref.namespace_() + "'");
+    const MetricValue* value = find_metric(*snapshot, metric, ref.namespace_(), *selector);
+    if (value == nullptr) {
+      std::string message =
+          "prescale serves no metric '" + metric + "' in namespace '" + ref.namespace_() + "'";
+      if (!selector->empty()) message += " matching labelSelector '" + selector->to_string() + "'";
+      return make_error(message);
+    }
     return value->value;
   }
 
@@ -165,6 +266,9 @@ struct ExternalScaler::Impl {
   const SnapshotStore& store;
   std::atomic<bool> stopping{false};
   ScalerService service{store, options, stopping};
+  // Re-reads the certificate, key and client CA every reload interval; must
+  // outlive the server.
+  std::shared_ptr<grpc::experimental::CertificateProviderInterface> certificates;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
 
@@ -188,19 +292,28 @@ Status ExternalScaler::start() {
   if (options.cert_file.empty() != options.key_file.empty())
     return make_error("keda: set both certFile and keyFile for TLS, or neither");
   if (!options.cert_file.empty()) {
-    auto cert = read_file(options.cert_file, "keda certFile");
-    if (!cert) return cert.error();
-    auto key = read_file(options.key_file, "keda keyFile");
-    if (!key) return key.error();
-    grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-    if (!options.client_ca_file.empty()) {
-      auto ca = read_file(options.client_ca_file, "keda clientCAFile");
-      if (!ca) return ca.error();
-      ssl.pem_root_certs = *ca;
-      ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    if (auto checked = check_tls_files(options); !checked) return checked;
+    // gRPC's file watcher re-reads the files on its own thread and hands
+    // new connections the new pair: rotation without a restart, as the
+    // HTTPS server does it.
+    const auto interval = static_cast<unsigned>(
+        std::max<std::int64_t>(1, options.certificate_reload_interval.count()));
+    using grpc::experimental::FileWatcherCertificateProvider;
+    impl_->certificates =
+        options.client_ca_file.empty()
+            ? std::make_shared<FileWatcherCertificateProvider>(options.key_file, options.cert_file,
+                                                               interval)
+            : std::make_shared<FileWatcherCertificateProvider>(options.key_file, options.cert_file,
+                                                               options.client_ca_file, interval);
+    grpc::experimental::TlsServerCredentialsOptions tls(impl_->certificates);
+    tls.watch_identity_key_cert_pairs();
+    if (options.client_ca_file.empty()) {
+      tls.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    } else {
+      tls.watch_root_certs();
+      tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     }
-    ssl.pem_key_cert_pairs.push_back({*key, *cert});
-    credentials = grpc::SslServerCredentials(ssl);
+    credentials = grpc::experimental::TlsServerCredentials(tls);
   } else {
     credentials = grpc::InsecureServerCredentials();
   }
@@ -222,6 +335,19 @@ Status ExternalScaler::start() {
 
 int ExternalScaler::port() const {
   return impl_->port;
+}
+
+std::vector<CertificateExpiry> ExternalScaler::certificate_expiry() const {
+  std::vector<CertificateExpiry> out;
+  const ScalerOptions& options = impl_->options;
+  if (options.cert_file.empty()) return out;
+  if (auto serving = earliest_expiry(options.cert_file, "keda certFile"))
+    out.push_back({"keda-serving", options.cert_file, *serving});
+  if (!options.client_ca_file.empty()) {
+    if (auto ca = earliest_expiry(options.client_ca_file, "keda clientCAFile"))
+      out.push_back({"keda-client-ca", options.client_ca_file, *ca});
+  }
+  return out;
 }
 
 void ExternalScaler::stop(std::chrono::milliseconds grace) {

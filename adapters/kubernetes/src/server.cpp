@@ -18,6 +18,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
+#include <ctime>
 #include <future>
 #include <map>
 #include <mutex>
@@ -107,6 +108,25 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
   generated.metric.push_back(gauge_metric({}, static_cast<double>(snapshot.generated_unix)));
   return {observed, forecast, served,  replicas, fit,   last_fit, backtest,
           age,      fallback, anomaly, outside,  ready, generated};
+}
+
+std::int64_t not_after_unix(const X509* certificate) {
+  std::tm when{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(certificate), &when) != 1) return 0;
+  return static_cast<std::int64_t>(timegm(&when));
+}
+
+// The earliest expiry among a trust store's certificates (0 when empty).
+std::int64_t earliest_not_after(X509_STORE* store) {
+  std::int64_t earliest = 0;
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+    const X509* certificate = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i));
+    if (certificate == nullptr) continue;
+    const std::int64_t when = not_after_unix(certificate);
+    if (earliest == 0 || when < earliest) earliest = when;
+  }
+  return earliest;
 }
 
 // Debian's httplib 0.11 listens with a backlog of 5: a burst of connects
@@ -217,8 +237,42 @@ struct Server::Impl {
     return ApiResponse{status, "text/plain; charset=utf-8", std::move(body), std::move(route)};
   }
 
+  // What the current material presents and trusts, and what the daemon adds.
+  prometheus::MetricFamily certificate_family() const {
+    auto family = gauge_family(
+        "prescale_certificate_expiry_seconds",
+        "Unix time at which a certificate prescale serves or trusts expires (for a CA bundle, "
+        "its first to expire). Alert on prescale_certificate_expiry_seconds - time().");
+    std::vector<CertificateExpiry> certificates;
+    if (const auto current = material()) {
+      const std::string from_cluster = "kube-system/extension-apiserver-authentication";
+      if (current->certificate)
+        certificates.push_back(
+            {"serving", options.cert_file, not_after_unix(current->certificate.get())});
+      if (current->client_store)
+        certificates.push_back(
+            {"client-ca", options.client_ca_file.empty() ? from_cluster : options.client_ca_file,
+             earliest_not_after(current->client_store.get())});
+      if (current->requestheader_store)
+        certificates.push_back({"requestheader-ca",
+                                options.requestheader_client_ca_file.empty()
+                                    ? from_cluster
+                                    : options.requestheader_client_ca_file,
+                                earliest_not_after(current->requestheader_store.get())});
+    }
+    if (options.more_certificates) {
+      auto more = options.more_certificates();
+      certificates.insert(certificates.end(), more.begin(), more.end());
+    }
+    for (const auto& c : certificates)
+      family.metric.push_back(gauge_metric({{"certificate", c.certificate}, {"source", c.source}},
+                                           static_cast<double>(c.not_after_unix)));
+    return family;
+  }
+
   ApiResponse prometheus_response() const {
     auto families = registry->Collect();
+    families.push_back(certificate_family());
     const auto snapshot = snapshots.current();
     auto from_snapshot = snapshot_families(*snapshot);
     families.insert(families.end(), std::make_move_iterator(from_snapshot.begin()),

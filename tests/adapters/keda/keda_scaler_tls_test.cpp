@@ -3,56 +3,30 @@
 // by the real openssl CLI.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "keda_client.hpp"
 #include "prescale/keda/external_scaler.hpp"
+#include "test_pki.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void run(const std::string& command) {
-  INFO(command);
-  REQUIRE(std::system((command + " >/dev/null 2>&1").c_str()) == 0);
-}
+using prescale::test::slurp;
 
 // A CA, a serving certificate for 127.0.0.1 and a client certificate, and a
 // second CA whose client certificate must be refused.
 struct Certificates {
-  fs::path dir;
+  prescale::test::TestPki pki{"prescale-keda-tls"};
+  fs::path dir = pki.dir();
   Certificates() {
-    dir = fs::temp_directory_path() / ("prescale-keda-tls-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    const std::string d = dir.string();
-    for (const char* ca : {"ca", "other-ca"}) {
-      run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=" + std::string(ca) +
-          " -keyout " + d + "/" + ca + ".key -out " + d + "/" + ca + ".crt");
-    }
-    std::ofstream(dir / "san.ext") << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
-    run("openssl req -newkey rsa:2048 -nodes -subj /CN=prescale -keyout " + d +
-        "/server.key -out " + d + "/server.csr");
-    run("openssl x509 -req -in " + d + "/server.csr -CA " + d + "/ca.crt -CAkey " + d +
-        "/ca.key -CAcreateserial -days 2 -extfile " + d + "/san.ext -out " + d + "/server.crt");
-    for (const char* ca : {"ca", "other-ca"}) {
-      const std::string name = std::string("client-of-") + ca;
-      run("openssl req -newkey rsa:2048 -nodes -subj /CN=keda-operator -keyout " + d + "/" + name +
-          ".key -out " + d + "/" + name + ".csr");
-      run("openssl x509 -req -in " + d + "/" + name + ".csr -CA " + d + "/" + ca + ".crt -CAkey " +
-          d + "/" + ca + ".key -CAcreateserial -days 2 -out " + d + "/" + name + ".crt");
-    }
+    pki.make_ca("ca");
+    pki.make_ca("other-ca");
+    pki.make_server("server", "ca", "IP:127.0.0.1,DNS:localhost");
+    pki.make_client("client-of-ca", "ca");
+    pki.make_client("client-of-other-ca", "other-ca");
   }
-  ~Certificates() { fs::remove_all(dir); }
 };
 
 std::unique_ptr<externalscaler::ExternalScaler::Stub> client(const Certificates& certs, int port,
@@ -120,4 +94,18 @@ TEST_CASE("missing TLS files are errors that name the file", "[keda][tls]") {
   auto half_started = half.start();
   REQUIRE_FALSE(half_started.has_value());
   CHECK_THAT(half_started.error().message, Catch::Contains("keyFile"));
+}
+
+TEST_CASE("a key that is not the certificate's is refused, naming both files", "[keda][tls]") {
+  Certificates certs;
+  prescale::SnapshotStore store;
+  prescale::keda::ScalerOptions options;
+  options.address = "127.0.0.1:0";
+  options.cert_file = (certs.dir / "server.crt").string();
+  options.key_file = (certs.dir / "client-of-ca.key").string();
+  prescale::keda::ExternalScaler scaler(options, store);
+  auto started = scaler.start();
+  REQUIRE_FALSE(started.has_value());
+  CHECK_THAT(started.error().message,
+             Catch::Contains("client-of-ca.key") && Catch::Contains("is not the key of certFile"));
 }

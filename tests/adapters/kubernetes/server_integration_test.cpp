@@ -668,3 +668,34 @@ TEST_CASE(
   CHECK_THAT(refused.error().message,
              Catch::Contains("extension-apiserver-authentication") && Catch::Contains("404"));
 }
+
+TEST_CASE("/metrics says when each certificate expires", "[server][integration]") {
+  Fixture fixture;
+  auto options = fixture.options();
+  options.more_certificates = [] {
+    return std::vector<CertificateExpiry>{
+        {"keda-serving", "/etc/prescale/tls/tls.crt", 1900000000}};
+  };
+  Server server(options, fixture.store);
+  REQUIRE(server.start().has_value());
+  const auto metrics = fixture.curl(server.port(), "/metrics", "");
+  REQUIRE(metrics.exit_code == 200);
+  // The gauge's value for one certificate label, as Prometheus would read it.
+  const auto gauge = [&](const std::string& certificate, const std::string& source) {
+    const std::string prefix = "prescale_certificate_expiry_seconds{certificate=\"" + certificate +
+                               "\",source=\"" + source + "\"} ";
+    const auto at = metrics.output.find(prefix);
+    return at == std::string::npos ? -1.0 : std::stod(metrics.output.substr(at + prefix.size()));
+  };
+  // openssl's own reading of each file's notAfter.
+  const auto not_after = [](const std::string& file) {
+    const auto result =
+        run("date -u -d \"$(openssl x509 -noout -enddate -in " + file + " | cut -d= -f2)\" +%s");
+    return std::stod(result.output);
+  };
+  CHECK(gauge("serving", fixture.pki->cert("server")) == not_after(fixture.pki->cert("server")));
+  CHECK(gauge("client-ca", fixture.pki->cert("client")) == not_after(fixture.pki->cert("client")));
+  CHECK(gauge("requestheader-ca", fixture.pki->cert("front-proxy")) ==
+        not_after(fixture.pki->cert("front-proxy")));
+  CHECK(gauge("keda-serving", "/etc/prescale/tls/tls.crt") == 1900000000);
+}

@@ -12,12 +12,19 @@
 //         metricName: payments-rps-forecast   # a metric prescale serves
 //         targetValue: "120"                  # per-replica capacity (AverageValue)
 //         activationValue: "0"                # optional: active above this value
+//         labelSelector: "app=payments"       # optional: among targets serving the
+//                                             # same metric, those whose labels match
+//       authenticationRef:                    # caCert (and tlsClientCert/Key for mTLS)
+//         name: prescale
+//         kind: ClusterTriggerAuthentication
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "prescale/common/certificate_expiry.hpp"
 #include "prescale/common/expected.hpp"
 #include "prescale/common/snapshot.hpp"
 
@@ -28,6 +35,10 @@ struct ScalerOptions {
   std::string cert_file;                 ///< TLS when cert_file and key_file are set
   std::string key_file;
   std::string client_ca_file;  ///< with TLS: require client certificates it signed
+  /// How often the certificate, key and client CA files are re-read: a
+  /// rotated Secret is served to new connections without a restart. Replace
+  /// the files atomically (Kubernetes Secret volumes swap a symlink).
+  std::chrono::seconds certificate_reload_interval{2};
   /// How often StreamIsActive looks at the snapshot for a change.
   std::chrono::milliseconds stream_poll{1000};
   /// Where the scaler reports (level: "info", "warn", "error"); optional.
@@ -47,6 +58,10 @@ class ExternalScaler {
   [[nodiscard]] Status start();
   /// The bound port (after start()).
   [[nodiscard]] int port() const;
+  /// Expiry of the serving certificate ("keda-serving") and of the client CA
+  /// ("keda-client-ca"), read from the files now (what the next connection
+  /// gets); empty without TLS, an unreadable file is left out. Thread-safe.
+  [[nodiscard]] std::vector<CertificateExpiry> certificate_expiry() const;
   /// Ends open streams, waits up to `grace` for calls in flight, stops.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
 

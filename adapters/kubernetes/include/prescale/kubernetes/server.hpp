@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "prescale/common/certificate_expiry.hpp"
 #include "prescale/common/expected.hpp"
 #include "prescale/common/snapshot.hpp"
 
@@ -88,6 +89,10 @@ struct ServerOptions {
   /// body of recent decision records of `target` (empty = all) at or after
   /// `since_unix`. Empty function = 404. Called from request threads.
   std::function<std::string(std::string_view target, std::int64_t since_unix)> decisions;
+  /// More certificates for the prescale_certificate_expiry_seconds gauge
+  /// beside the server's own (serving, client-ca, requestheader-ca), e.g.
+  /// the KEDA scaler's. Called at scrape time from request threads; may be empty.
+  std::function<std::vector<CertificateExpiry>()> more_certificates;
 };
 
 /// The HTTPS server. start() binds and serves on background threads;
