@@ -1,7 +1,12 @@
-# prescale container image: a build stage with the toolchain, and a final
-# stage with only the runtime libraries, a non-root user and the binaries in
-# /usr/local/bin: prescale (every command) and prescale-server (the daemon,
-# which `prescale serve` runs). Build: docker build -t prescale:0.1.0 .
+# prescale container image with a container engine: a build stage with the
+# toolchain, and a final stage with only the runtime libraries, a non-root
+# user and the binaries in /usr/local/bin: prescale (every command) and
+# prescale-server (the daemon, which `prescale serve` runs).
+#   docker build -t prescale:0.2.0 .
+# deploy/image/build makes the image CI builds and runs, without an engine
+# and without a shell in it (docs/deploy.md); tests/deploy checks that this
+# file keeps its user, entrypoint, command and ports, and installs every
+# library the binaries load.
 FROM debian:bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       cmake ninja-build g++ make pkg-config libeigen3-dev prometheus-cpp-dev \
@@ -30,6 +35,6 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
          --home-dir /nonexistent --shell /usr/sbin/nologin prescale
 COPY --from=build /build/prescale /build/prescale-server /usr/local/bin/
 USER 65532:65532
-EXPOSE 6443
+EXPOSE 6443 9443
 ENTRYPOINT ["/usr/local/bin/prescale"]
-CMD ["serve", "--config", "/etc/prescale/config/config.yaml"]
+CMD ["serve", "--config=/etc/prescale/config/config.yaml"]
