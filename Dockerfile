@@ -10,7 +10,7 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       cmake ninja-build g++ make pkg-config libeigen3-dev prometheus-cpp-dev \
-      libcpp-httplib-dev libyaml-cpp-dev libfmt-dev catch2 libcurl4-openssl-dev libssl-dev \
+      libcpp-httplib-dev libboost-dev libyaml-cpp-dev libfmt-dev catch2 libcurl4-openssl-dev libssl-dev \
       zlib1g-dev libhowardhinnant-date-dev tzdata libcli11-dev libspdlog-dev nlohmann-json3-dev \
       libsimdjson-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc \
     && rm -rf /var/lib/apt/lists/*
@@ -29,7 +29,7 @@ FROM debian:bookworm-slim
 # although ldd does not show it.
 RUN apt-get update && apt-get install -y --no-install-recommends \
       ca-certificates tzdata libyaml-cpp0.7 libfmt9 libcurl4 libssl3 zlib1g \
-      libprometheus-cpp-core1.0 libcpp-httplib0.11 libdate-tz3 libsimdjson14 \
+      libprometheus-cpp-core1.0 libdate-tz3 libsimdjson14 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 65532 prescale && useradd --uid 65532 --gid 65532 --no-create-home \
          --home-dir /nonexistent --shell /usr/sbin/nologin prescale

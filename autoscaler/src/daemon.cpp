@@ -28,6 +28,12 @@ kubernetes::ServerOptions server_options(const config::ServerConfig& s, const Lo
   o.address = s.address.substr(0, colon);
   if (o.address.empty()) o.address = "0.0.0.0";
   o.port = std::stoi(s.address.substr(colon + 1));
+  if (!s.probe_address.empty()) {  // validated host:port
+    const auto probe_colon = s.probe_address.rfind(':');
+    o.probe_address = s.probe_address.substr(0, probe_colon);
+    if (o.probe_address.empty()) o.probe_address = "0.0.0.0";
+    o.probe_port = std::stoi(s.probe_address.substr(probe_colon + 1));
+  }
   o.cert_file = s.tls_cert_file;
   o.key_file = s.tls_key_file;
   o.client_ca_file = s.client_ca_file;

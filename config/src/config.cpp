@@ -259,8 +259,8 @@ void parse_prometheus(const Node& node, PrometheusConfig& p) {
 
 void parse_server(const Node& node, ServerConfig& s) {
   node.require_map();
-  node.check_keys({"address", "tlsCertFile", "tlsKeyFile", "clientCAFile", "requestHeader",
-                   "authorization", "keda"});
+  node.check_keys({"address", "probeAddress", "tlsCertFile", "tlsKeyFile", "clientCAFile",
+                   "requestHeader", "authorization", "keda"});
   if (auto n = node.get("address")) {
     s.address = n->as_string();
     const auto colon = s.address.rfind(':');
@@ -268,6 +268,18 @@ void parse_server(const Node& node, ServerConfig& s) {
     if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
         std::stol(port) > 65535)
       n->fail(fmt::format("'{}' is not host:port (e.g. 0.0.0.0:6443)", s.address));
+  }
+  if (auto n = node.get("probeAddress")) {
+    s.probe_address = n->as_string();
+    const auto colon = s.probe_address.rfind(':');
+    const auto port =
+        colon == std::string::npos ? std::string() : s.probe_address.substr(colon + 1);
+    if (!s.probe_address.empty() &&
+        (port.empty() || port.size() > 5 ||
+         port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535)) {
+      n->fail(fmt::format("'{}' is not host:port (e.g. 0.0.0.0:8081), or empty for no probe port",
+                          s.probe_address));
+    }
   }
   if (auto n = node.get("tlsCertFile")) s.tls_cert_file = n->as_string();
   if (auto n = node.get("tlsKeyFile")) s.tls_key_file = n->as_string();
@@ -467,6 +479,7 @@ std::string to_yaml(const Config& c) {
   const auto& s = c.server;
   out << YAML::Key << "server" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "address" << YAML::Value << s.address;
+  out << YAML::Key << "probeAddress" << YAML::Value << s.probe_address;
   out << YAML::Key << "tlsCertFile" << YAML::Value << s.tls_cert_file;
   out << YAML::Key << "tlsKeyFile" << YAML::Value << s.tls_key_file;
   out << YAML::Key << "clientCAFile" << YAML::Value << s.client_ca_file;

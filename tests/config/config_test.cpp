@@ -211,6 +211,20 @@ TEST_CASE("model names follow the forecast library's vocabulary", "[config]") {
   }
 }
 
+TEST_CASE("server.probeAddress: a plain-HTTP probe port, off by default", "[config]") {
+  CHECK(parse_config(kMinimal).server.probe_address.empty());
+  const auto config =
+      parse_config(std::string("server:\n  probeAddress: 0.0.0.0:8081\n") + kMinimal);
+  CHECK(config.server.probe_address == "0.0.0.0:8081");
+  CHECK(parse_config(prescale::config::to_yaml(config)).server == config.server);
+  for (const char* bad :
+       {"8081", "host:", "host:80a", "host:70000", "host:123456789012345678901"}) {
+    INFO(bad);
+    CHECK_THAT(error_of(std::string("server:\n  probeAddress: '") + bad + "'\n" + kMinimal),
+               Catch::Contains("server.probeAddress") && Catch::Contains("is not host:port"));
+  }
+}
+
 TEST_CASE("server.keda and requestHeader.fromCluster, as the Helm chart writes them", "[config]") {
   const auto config = parse_config(std::string(R"(server:
   address: 0.0.0.0:6443

@@ -1,6 +1,5 @@
 #include "prescale/kubernetes/server.hpp"
 
-#include <httplib.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <prometheus/counter.h>
@@ -9,8 +8,6 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
-
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,7 +25,7 @@
 
 #include "apiserver_client.hpp"
 #include "authorizer.hpp"
-#include "connection_pool.hpp"
+#include "listener.hpp"
 #include "prescale/kubernetes/api.hpp"
 #include "tls.hpp"
 
@@ -129,15 +126,6 @@ std::int64_t earliest_not_after(X509_STORE* store) {
   return earliest;
 }
 
-// Debian's httplib 0.11 listens with a backlog of 5: a burst of connects
-// (aggregator, probes, scrapes) overflows it and waits a 1 s SYN retry.
-// The listening socket is a protected member; re-listen with a real backlog.
-class SslServer final : public httplib::SSLServer {
- public:
-  using httplib::SSLServer::SSLServer;
-  bool raise_backlog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
-};
-
 void check_options(const ServerOptions& options) {
   if (options.cert_file.empty())
     throw std::invalid_argument("server: cert_file is required (the serving certificate)");
@@ -151,6 +139,16 @@ void check_options(const ServerOptions& options) {
     throw std::invalid_argument("server: limits.max_connections must be >= 1");
   if (options.limits.keep_alive_max_requests < 1) {
     throw std::invalid_argument("server: limits.keep_alive_max_requests must be >= 1");
+  }
+  if (options.limits.max_unverified_connections_per_address < 1) {
+    throw std::invalid_argument(
+        "server: limits.max_unverified_connections_per_address must be >= 1");
+  }
+  if (options.limits.io_threads < 1 || options.limits.request_threads < 1)
+    throw std::invalid_argument("server: limits.io_threads and request_threads must be >= 1");
+  if (options.probe_port < -1 || options.probe_port > 65535) {
+    throw std::invalid_argument("server: probe_port " + std::to_string(options.probe_port) +
+                                " is out of range 0-65535 (-1: off)");
   }
 }
 
@@ -181,9 +179,17 @@ struct Server::Impl {
                         .Add({})),
         refused(prometheus::BuildGauge()
                     .Name("prescale_api_refused_connections")
-                    .Help("Connections refused since start because max_connections were open.")
+                    .Help("Connections closed at accept since start: max_connections open, or "
+                          "max_unverified_connections_per_address from that address.")
                     .Register(*registry)
                     .Add({})),
+        connection_events(prometheus::BuildCounter()
+                              .Name("prescale_api_connection_limits_total")
+                              .Help("HTTPS connections refused or closed by a limit, by limit: "
+                                    "connection_limit, address_limit, handshake_timeout, "
+                                    "handshake_failed, request_timeout, uri_too_long, "
+                                    "headers_too_large, body_too_large, malformed.")
+                              .Register(*registry)),
         reloads(prometheus::BuildCounter()
                     .Name("prescale_api_certificate_reloads_total")
                     .Help("Certificate and CA reloads after their files changed, by result.")
@@ -203,8 +209,6 @@ struct Server::Impl {
   // connection, so rotation needs no new SSL_CTX.
   static int on_certificate(SSL* ssl, void* arg) {
     auto* self = static_cast<Impl*>(arg);
-    if (detail::ConnectionPool::current_connection_refused()) return 0;
-    if (self->pool) self->pool->set_current_socket(SSL_get_fd(ssl));
     const auto material = self->material();
     if (!material) return 0;
     if (SSL_use_cert_and_key(ssl, material->certificate.get(), material->key.get(),
@@ -271,6 +275,8 @@ struct Server::Impl {
   }
 
   ApiResponse prometheus_response() const {
+    connections.Set(https->open_connections());
+    refused.Set(static_cast<double>(https->refused_connections()));
     auto families = registry->Collect();
     families.push_back(certificate_family());
     const auto snapshot = snapshots.current();
@@ -302,43 +308,32 @@ struct Server::Impl {
     return ApiResponse{200, "application/json", options.decisions(name, since), "/decisions"};
   }
 
-  ApiResponse route(const httplib::Request& request) const {
-    if (request.target.size() > options.limits.max_uri_length) {
-      return ApiResponse{414, "application/json",
-                         status_json(414, "RequestURITooLong",
-                                     "request URI of " + std::to_string(request.target.size()) +
-                                         " bytes exceeds the limit of " +
-                                         std::to_string(options.limits.max_uri_length)),
-                         "limits"};
-    }
-    std::size_t header_bytes = 0;
-    for (const auto& [name, value] : request.headers)
-      header_bytes += name.size() + value.size() + 4;
-    if (header_bytes > options.limits.max_header_bytes) {
-      return ApiResponse{431, "application/json",
-                         status_json(431, "RequestHeaderFieldsTooLarge",
-                                     "request headers of " + std::to_string(header_bytes) +
-                                         " bytes exceed the limit of " +
-                                         std::to_string(options.limits.max_header_bytes)),
-                         "limits"};
-    }
-    const RequestTarget target = parse_target(request.target);
-    // Probes need no client certificate (kubelet has none).
-    if (target.path == "/healthz" || target.path == "/livez")
-      return text_response(200, "ok", target.path);
-    if (target.path == "/readyz") {
+  // Kubelet probes: no client certificate, no data beyond which check fails.
+  std::optional<ApiResponse> probe_response(const std::string& path) const {
+    if (path == "/healthz" || path == "/livez") return text_response(200, "ok", path);
+    if (path == "/readyz") {
       if (snapshots.current()->ready) return text_response(200, "ok", "/readyz");
       return text_response(
           500,
           "[-]snapshot: no forecast or declared fallback yet for every target\nreadyz check failed",
           "/readyz");
     }
+    return std::nullopt;
+  }
+
+  // Limits on the URI and headers were enforced while the request was read
+  // (RequestReader); a request here is complete and within them.
+  ApiResponse route(const detail::IncomingRequest& incoming) const {
+    const HttpRequest& request = incoming.http;
+    const RequestTarget target = parse_target(request.target);
+    // Probes need no client certificate (kubelet has none).
+    if (auto probe = probe_response(target.path)) return std::move(*probe);
     if (target.path == "/metrics" && options.public_prometheus_metrics)
       return prometheus_response();
 
     const auto tls = material();
     detail::HeaderList headers(request.headers.begin(), request.headers.end());
-    const auto identity = detail::authenticate(request.ssl, *tls, headers);
+    const auto identity = detail::authenticate(incoming.ssl, *tls, headers);
     if (!identity) return unauthorized_response();
     const RequestAttributes attributes = request_attributes(request.method, target.path);
     const detail::Decision decision = authorizer->authorize(*identity, attributes);
@@ -355,21 +350,34 @@ struct Server::Impl {
     return serve_api(*snapshots.current(), request.method, target);
   }
 
-  void handle(const httplib::Request& request, httplib::Response& response) {
+  detail::Reply handle(const detail::IncomingRequest& request) {
     const auto start = Clock::now();
-    pool->set_current_in_request(true);
     ApiResponse out;
     try {
       out = route(request);
-    } catch (
-        const std::exception& error) {  // a bug, not a client error: answer as Kubernetes would
-      log(LogLevel::error, std::string("request ") + request.target + " failed: " + error.what());
-      out = internal_error_response(request.target, error.what());
+    } catch (const std::exception& error) {
+      // a bug, not a client error: answer as Kubernetes would
+      log(LogLevel::error,
+          std::string("request ") + request.http.target + " failed: " + error.what());
+      out = internal_error_response(request.http.target, error.what());
     }
-    response.status = out.status;
-    response.set_content(std::move(out.body), out.content_type.c_str());
     record(out.route, out.status, std::chrono::duration<double>(Clock::now() - start).count());
-    pool->set_current_in_request(false);
+    return detail::Reply{out.status, std::move(out.content_type), std::move(out.body)};
+  }
+
+  // The probe port: probes only; anything else is 404 (no data there).
+  detail::Reply handle_probe(const detail::IncomingRequest& request) const {
+    const RequestTarget target = parse_target(request.http.target);
+    if (auto probe = probe_response(target.path))
+      return detail::Reply{probe->status, std::move(probe->content_type), std::move(probe->body)};
+    return detail::Reply{
+        404, "application/json",
+        status_json(404, "NotFound", "the probe port serves only /healthz, /livez and /readyz")};
+  }
+
+  void count_event(detail::ConnectionEvent event) {
+    const auto index = static_cast<std::size_t>(event);
+    if (index < event_counters.size() && event_counters[index]) event_counters[index]->Increment();
   }
 
   void record(const std::string& route_name, int status, double seconds) {
@@ -390,8 +398,8 @@ struct Server::Impl {
                                                     0.1, 0.25, 0.5, 1, 2.5, 5});
       }
       histogram = histogram_slot;
-      connections.Set(pool->open_connections());
-      refused.Set(static_cast<double>(pool->refused_connections()));
+      connections.Set(https->open_connections());
+      refused.Set(static_cast<double>(https->refused_connections()));
     }
     counter->Increment();
     histogram->Observe(seconds);
@@ -495,11 +503,8 @@ struct Server::Impl {
   mutable std::mutex material_mutex;
   std::shared_ptr<const detail::TlsMaterial> current_material;
   std::unique_ptr<detail::Authorizer> authorizer;
-  std::shared_ptr<detail::ConnectionPool> pool;
-  std::unique_ptr<SslServer> http;
-  std::thread listener;
-  std::promise<void> listener_done;
-  std::future<void> listener_finished;
+  std::unique_ptr<detail::Listener> https;
+  std::unique_ptr<detail::Listener> probes;
   std::thread watcher;
   std::mutex stop_mutex;
   std::condition_variable stop_cv;
@@ -512,6 +517,8 @@ struct Server::Impl {
   prometheus::Family<prometheus::Histogram>& latency;
   prometheus::Gauge& connections;
   prometheus::Gauge& refused;
+  prometheus::Family<prometheus::Counter>& connection_events;
+  std::vector<prometheus::Counter*> event_counters;  // by detail::ConnectionEvent
   prometheus::Family<prometheus::Counter>& reloads;
   std::mutex metrics_mutex;
   std::map<std::pair<std::string, int>, prometheus::Counter*> request_counters;
@@ -525,14 +532,47 @@ Server::Server(ServerOptions options, const SnapshotStore& snapshots) {
 
 Server::~Server() {
   stop();
-  if (impl_->listener.joinable()) impl_->listener.join();
   if (impl_->watcher.joinable()) impl_->watcher.join();
 }
+
+namespace {
+
+detail::ListenerLimits https_limits(const ServerLimits& limits) {
+  detail::ListenerLimits out;
+  out.max_connections = limits.max_connections;
+  out.max_unverified_per_address = limits.max_unverified_connections_per_address;
+  out.handshake_timeout = limits.handshake_timeout;
+  out.request_timeout = limits.request_timeout;
+  out.keep_alive_timeout = limits.keep_alive_timeout;
+  out.write_timeout = limits.write_timeout;
+  out.keep_alive_max_requests = limits.keep_alive_max_requests;
+  out.request.max_uri_length = limits.max_uri_length;
+  out.request.max_header_bytes = limits.max_header_bytes;
+  out.request.max_header_fields = limits.max_header_fields;
+  out.request.max_body_bytes = limits.max_body_bytes;
+  return out;
+}
+
+// Probes are small and frequent: a small budget of its own, short deadlines,
+// answered on the I/O thread (they never block).
+detail::ListenerLimits probe_limits(const ServerLimits& limits) {
+  detail::ListenerLimits out = https_limits(limits);
+  out.max_connections = 64;
+  out.max_unverified_per_address = 16;
+  out.request_timeout = std::min(limits.request_timeout, std::chrono::milliseconds(5000));
+  out.keep_alive_timeout = std::min(limits.keep_alive_timeout, std::chrono::milliseconds(5000));
+  out.write_timeout = std::min(limits.write_timeout, std::chrono::milliseconds(5000));
+  out.request.max_header_bytes = std::min<std::size_t>(limits.max_header_bytes, 8192);
+  out.request.max_body_bytes = 0;
+  return out;
+}
+
+}  // namespace
 
 Status Server::start() {
   auto& self = *impl_;
   if (self.started) return make_error("server: already started");
-  if (self.listener.joinable() || self.watcher.joinable())
+  if (self.https || self.watcher.joinable())
     return make_error("server: cannot restart a stopped server");
   if (self.cluster_authentication_used()) {
     auto target = detail::resolve_apiserver(self.options.authentication_apiserver);
@@ -550,71 +590,62 @@ Status Server::start() {
   if (!authorizer) return make_error("server: " + authorizer.error().message);
   self.authorizer = std::move(*authorizer);
 
-  const auto& limits = self.options.limits;
-  self.pool = std::make_shared<detail::ConnectionPool>(limits.min_threads, limits.max_connections);
-  self.http = std::make_unique<SslServer>(
-      [&self](SSL_CTX& context) { return self.setup_ssl_context(context); });
-  if (!self.http->is_valid()) return make_error("server: cannot create the TLS context");
-  auto pool = self.pool;
-  self.http->new_task_queue = [pool] { return new detail::PoolHandle(pool); };
-  self.http->set_keep_alive_max_count(static_cast<std::size_t>(limits.keep_alive_max_requests));
-  self.http->set_keep_alive_timeout(limits.keep_alive_timeout.count());
-  self.http->set_read_timeout(limits.read_timeout.count(), 0);
-  self.http->set_write_timeout(limits.write_timeout.count(), 0);
-  self.http->set_payload_max_length(64 * 1024);  // requests here carry no body worth more
-  // Responses go out as several TLS records; without TCP_NODELAY Nagle holds
-  // the last one for the client's delayed ACK (~40 ms per request).
-  self.http->set_tcp_nodelay(true);
-  // httplib's default adds SO_REUSEPORT, which would let a second instance
-  // share the port silently; keep SO_REUSEADDR only (fast restarts).
-  self.http->set_socket_options([](socket_t socket) {
-    int yes = 1;
-    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  const httplib::Server::Handler handler = [&self](const httplib::Request& request,
-                                                   httplib::Response& response) {
-    self.handle(request, response);
+  for (int event = 0; event <= static_cast<int>(detail::ConnectionEvent::rejected_malformed);
+       ++event) {
+    self.event_counters.push_back(&self.connection_events.Add(
+        {{"limit", std::string(detail::to_string(static_cast<detail::ConnectionEvent>(event)))}}));
+  }
+  const auto warn = [&self](std::string_view message) {
+    self.log(LogLevel::warning, std::string(message));
   };
-  self.http->Get(".*", handler);
-  self.http->Post(".*", handler);
-  self.http->Put(".*", handler);
-  self.http->Patch(".*", handler);
-  self.http->Delete(".*", handler);
-  self.http->Options(".*", handler);
+  const auto& limits = self.options.limits;
+  detail::ListenerOptions https;
+  https.name = "https";
+  https.address = self.options.address;
+  https.port = self.options.port;
+  https.tls = true;
+  https.setup_tls = [&self](SSL_CTX& context) { return self.setup_ssl_context(context); };
+  https.trusted_peer = [&self](const SSL* ssl) {
+    return detail::peer_certificate_verified(ssl, *self.material());
+  };
+  https.limits = https_limits(limits);
+  https.io_threads = limits.io_threads;
+  https.request_threads = limits.request_threads;
+  https.handler = [&self](const detail::IncomingRequest& request) { return self.handle(request); };
+  https.on_event = [&self](detail::ConnectionEvent event) { self.count_event(event); };
+  https.log_warning = warn;
+  self.https = std::make_unique<detail::Listener>(std::move(https));
+  if (auto started = self.https->start(); !started)
+    return make_error("server: " + started.error().message);
+  self.bound_port = self.https->port();
 
-  const auto& address = self.options.address;
-  errno = 0;
-  if (self.options.port == 0) {
-    self.bound_port = self.http->bind_to_any_port(address);
-    if (self.bound_port <= 0) {
-      return make_error("server: cannot listen on " + address +
-                        ":0: " + std::strerror(errno ? errno : EADDRNOTAVAIL));
+  if (self.options.probe_port >= 0) {
+    detail::ListenerOptions probes;
+    probes.name = "probes";
+    probes.address =
+        self.options.probe_address.empty() ? self.options.address : self.options.probe_address;
+    probes.port = self.options.probe_port;
+    probes.limits = probe_limits(limits);
+    probes.handler = [&self](const detail::IncomingRequest& request) {
+      return self.handle_probe(request);
+    };
+    probes.log_warning = warn;
+    self.probes = std::make_unique<detail::Listener>(std::move(probes));
+    if (auto started = self.probes->start(); !started) {
+      self.https->stop(std::chrono::milliseconds(0));
+      return make_error("server: " + started.error().message);
     }
-  } else {
-    if (!self.http->bind_to_port(address, self.options.port)) {
-      return make_error("server: cannot listen on " + address + ":" +
-                        std::to_string(self.options.port) + ": " +
-                        std::strerror(errno ? errno : EADDRINUSE));
-    }
-    self.bound_port = self.options.port;
-  }
-  if (!self.http->raise_backlog(std::max(64, limits.max_connections))) {
-    self.log(LogLevel::warning,
-             std::string("cannot raise the listen backlog: ") + std::strerror(errno));
-  }
-  self.listener_finished = self.listener_done.get_future();
-  self.listener = std::thread([&self] {
-    self.http->listen_after_bind();
-    self.listener_done.set_value();
-  });
-  // stop() only acts once the accept loop runs; wait for it.
-  while (!self.http->is_running() && self.listener_finished.wait_for(std::chrono::milliseconds(
-                                         1)) != std::future_status::ready) {
   }
   self.watcher = std::thread([&self] { self.watch_files(); });
   self.started = true;
-  self.log(LogLevel::info, "serving external.metrics.k8s.io on https://" + address + ":" +
-                               std::to_string(self.bound_port));
+  self.log(LogLevel::info, "serving external.metrics.k8s.io on https://" + self.options.address +
+                               ":" + std::to_string(self.bound_port));
+  if (self.probes) {
+    self.log(LogLevel::info, "serving /healthz, /livez, /readyz on http://" +
+                                 (self.options.probe_address.empty() ? self.options.address
+                                                                     : self.options.probe_address) +
+                                 ":" + std::to_string(self.probes->port()));
+  }
   return Status::ok();
 }
 
@@ -622,28 +653,22 @@ int Server::port() const {
   return impl_->bound_port;
 }
 
+int Server::probe_port() const {
+  return impl_->probes ? impl_->probes->port() : 0;
+}
+
 void Server::stop(std::chrono::milliseconds grace) {
   auto& self = *impl_;
   if (!self.started) return;
   self.started = false;
-  const auto deadline = Clock::now() + grace;
   {
     std::lock_guard lock(self.stop_mutex);
     self.stopping = true;
   }
   self.stop_cv.notify_all();  // the watcher ends after its current check; joined in the destructor
-  self.http->stop();          // no new connections
-  self.pool->close_connections(
-      false);  // idle keep-alive connections end now; in-flight requests finish
-  if (self.listener_finished.wait_until(deadline) != std::future_status::ready) {
-    self.log(LogLevel::warning,
-             "stop: requests still running after the grace period; closing their connections");
-    self.pool->close_connections(true);
-    if (self.listener_finished.wait_for(std::chrono::milliseconds(500)) !=
-        std::future_status::ready)
-      return;
-  }
-  if (self.listener.joinable()) self.listener.join();
+  // Probes keep answering while the API drains.
+  self.https->stop(grace);
+  if (self.probes) self.probes->stop(std::chrono::milliseconds(0));
   self.log(LogLevel::info, "stopped serving external.metrics.k8s.io");
 }
 

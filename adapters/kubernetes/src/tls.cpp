@@ -255,17 +255,17 @@ bool tls_files_changed(const TlsFiles& files, const TlsMaterial& material) {
   return tls_file_mtimes(files) != material.mtimes;
 }
 
-std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material,
-                                     const HeaderList& headers) {
-  const RequestHeaderOptions& options = material.request_headers;
-  if (!ssl) return std::nullopt;
+namespace {
+
+// Which CAs verified the peer's chain under `material`. Verifying a chain
+// costs a signature check per certificate; do it once per connection and
+// material generation, re-checking only expiry. Null without a certificate.
+const VerifiedChain* verified_chain(const SSL* ssl, const TlsMaterial& material) {
+  if (!ssl) return nullptr;
   // Borrowed pointers: the SSL owns both (get0 semantics for the leaf).
   X509* leaf = SSL_get0_peer_certificate(ssl);
-  if (!leaf) return std::nullopt;
+  if (!leaf) return nullptr;
   STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
-
-  // Verifying a chain costs a signature check per certificate; do it once
-  // per connection and material generation, re-checking only expiry.
   auto* cached = static_cast<VerifiedChain*>(SSL_get_ex_data(ssl, verified_chain_index()));
   const bool expired = X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0;
   if (!cached || cached->generation != material.generation || expired) {
@@ -276,9 +276,25 @@ std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material
     fresh->by_client_ca = !expired && verifies(material.client_store.get(), leaf, chain);
     delete cached;
     cached = fresh.release();
-    // ex_data is per connection and only this thread serves it.
+    // ex_data is per connection and one thread at a time serves it.
     SSL_set_ex_data(const_cast<SSL*>(ssl), verified_chain_index(), cached);
   }
+  return cached;
+}
+
+}  // namespace
+
+bool peer_certificate_verified(const SSL* ssl, const TlsMaterial& material) {
+  const VerifiedChain* verified = verified_chain(ssl, material);
+  return verified && (verified->by_requestheader_ca || verified->by_client_ca);
+}
+
+std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material,
+                                     const HeaderList& headers) {
+  const RequestHeaderOptions& options = material.request_headers;
+  const VerifiedChain* cached = verified_chain(ssl, material);
+  if (!cached) return std::nullopt;
+  X509* leaf = SSL_get0_peer_certificate(ssl);
 
   std::optional<Identity> identity;
   if (cached->by_requestheader_ca) {

@@ -100,6 +100,12 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 std::optional<Identity> authenticate(const SSL* ssl, const TlsMaterial& material,
                                      const HeaderList& headers);
 
+/// True when the peer presented a certificate that verifies against the
+/// request-header CA or the client CA (whatever its CN): the connection
+/// belongs to a known client, not to an anonymous one. Same cache and
+/// threading rules as authenticate().
+bool peer_certificate_verified(const SSL* ssl, const TlsMaterial& material);
+
 /// The subject CN and O values of a certificate.
 std::string common_name(X509* certificate);
 std::vector<std::string> organizations(X509* certificate);

@@ -44,7 +44,11 @@ std::string_view to_string(AuthorizationMode mode);
 /// The External Metrics API server (`server:`). Value type.
 struct ServerConfig {
   std::string address = "0.0.0.0:6443";  ///< host:port to listen on
-  std::string tls_cert_file;             ///< serving certificate (PEM); required by `serve`
+  /// host:port of the plain-HTTP port that serves only /healthz, /livez and
+  /// /readyz (kubelet probes, answered whatever load the HTTPS port is
+  /// under); empty = none.
+  std::string probe_address;
+  std::string tls_cert_file;  ///< serving certificate (PEM); required by `serve`
   std::string tls_key_file;
   /// Clients whose certificate verifies against this CA authenticate as their
   /// CN (kubectl with a client certificate). Empty = none.

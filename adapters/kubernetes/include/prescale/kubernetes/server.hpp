@@ -1,6 +1,7 @@
 #pragma once
 // The External Metrics API server (external.metrics.k8s.io/v1beta1) that the
-// kube-apiserver aggregator and the HPA talk to. HTTPS only; it serves from
+// kube-apiserver aggregator and the HPA talk to. HTTPS (plus an optional
+// plain-HTTP probe port); it serves from
 // the latest immutable Snapshot and never fits or fetches inside a request.
 #include <chrono>
 #include <functional>
@@ -42,22 +43,43 @@ struct AuthorizationOptions {
   std::vector<std::string> always_allow_groups{"system:masters"};
 };
 
-/// Request limits. The worker pool grows on demand up to max_connections
-/// (one thread per open connection); beyond it new connections are refused.
+/// Connection and request limits. Connections are served asynchronously (an
+/// idle one costs a few kilobytes, no thread); handlers run on
+/// request_threads. Every timeout is a total deadline for its phase, not a
+/// per-read timeout, so a client sending a byte now and then is cut as well.
 struct ServerLimits {
-  int min_threads = 4;
-  int max_connections = 256;
-  std::chrono::seconds keep_alive_timeout{5};
+  /// Open HTTPS connections; beyond it new ones are closed at accept.
+  int max_connections = 1024;
+  /// Open HTTPS connections from one client address without a client
+  /// certificate verified by the request-header or client CA (in handshake,
+  /// or authenticated by nothing); beyond it new ones from that address are
+  /// closed at accept. The aggregator's connections carry its certificate.
+  int max_unverified_connections_per_address = 32;
+  std::chrono::milliseconds handshake_timeout{10000};
+  /// A request's head and body, from the end of the handshake (first
+  /// request) or from its first byte (later ones) to its last byte.
+  std::chrono::milliseconds request_timeout{10000};
+  std::chrono::milliseconds keep_alive_timeout{5000};  ///< idle between requests
   int keep_alive_max_requests = 1000;
-  std::chrono::seconds read_timeout{5};
-  std::chrono::seconds write_timeout{5};
-  std::size_t max_uri_length = 4096;
-  std::size_t max_header_bytes = 16384;
+  std::chrono::milliseconds write_timeout{10000};  ///< one whole response
+  std::size_t max_uri_length = 4096;               ///< 414 beyond
+  std::size_t max_header_bytes = 16384;            ///< header lines, CRLF included; 431 beyond
+  std::size_t max_header_fields = 512;             ///< 431 beyond
+  std::size_t max_body_bytes = 65536;              ///< 413 beyond (no route reads a body)
+  int io_threads = 2;                              ///< TLS handshakes and socket I/O
+  int request_threads = 16;  ///< handlers (a SubjectAccessReview may block one)
 };
 
 struct ServerOptions {
   std::string address = "0.0.0.0";
-  int port = 6443;        ///< 0 picks a free port (see Server::port())
+  int port = 6443;  ///< 0 picks a free port (see Server::port())
+  /// Plain-HTTP port serving only /healthz, /livez and /readyz, on its own
+  /// thread and connection budget, so kubelet probes are answered whatever
+  /// happens on the HTTPS port (as kube components serve healthz). -1: off;
+  /// 0 picks a free port (see Server::probe_port()). Address: probe_address,
+  /// or `address` when empty.
+  int probe_port = -1;
+  std::string probe_address;
   std::string cert_file;  ///< serving certificate (PEM, may hold the chain)
   std::string key_file;
   /// Front proxy (aggregator) trust, from kube-system/extension-apiserver-authentication.
@@ -111,8 +133,11 @@ class Server {
   Status start();
   /// The bound port (useful with port 0); 0 before start().
   [[nodiscard]] int port() const;
+  /// The bound probe port; 0 when off or before start().
+  [[nodiscard]] int probe_port() const;
   /// Stops accepting, lets in-flight requests finish, closes idle
-  /// connections; returns within `grace` (then open connections are cut).
+  /// connections; cuts open connections at `grace`, then waits for handlers
+  /// still running (at most the apiserver timeout of a SubjectAccessReview).
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
 
  private:
