@@ -56,7 +56,8 @@ Outcome read_all(std::string_view bytes, std::size_t read_size) {
     }
     if (reader.state() == RequestReader::State::rejected) {
       const int status = reader.rejection().status;
-      if (status != 400 && status != 413 && status != 414 && status != 431) std::abort();
+      if (status != 400 && status != 411 && status != 413 && status != 414 && status != 431)
+        std::abort();
       out.refused_with = status;
       break;
     }

@@ -176,10 +176,12 @@ def check_policy(obj, scenario):
         image = container.get("image", "")
         if "@sha256:" not in image and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")):
             fail(scenario, f"{cname}: image {image!r} must be pinned to a version or digest")
+        # Probes go to the plain-HTTP probe port (its own thread and
+        # connection budget), so a flood of the HTTPS port cannot fail them.
         for probe in ("readinessProbe", "livenessProbe"):
             http = container.get(probe, {}).get("httpGet", {})
-            if http.get("scheme") != "HTTPS":
-                fail(scenario, f"{cname}: {probe} must use HTTPS")
+            if http.get("port") != "probes" or http.get("scheme") != "HTTP":
+                fail(scenario, f"{cname}: {probe} must use the plain-HTTP probe port")
 
 
 # ---- scenarios ---------------------------------------------------------------
@@ -491,6 +493,13 @@ def check_rendered(name, rendered):
     for doc in docs:
         check_object(doc, name)
         check_policy(doc, name)
+    configmaps = [d for d in docs if d["kind"] == "ConfigMap" and "config.yaml" in d.get("data", {})]
+    if configmaps and "Deployment" in kinds:
+        ports = {p["name"]: p["containerPort"] for p in pod_spec(docs)["containers"][0].get("ports", [])}
+        config = yaml.safe_load(configmaps[0]["data"]["config.yaml"])
+        probe_address = (config.get("server") or {}).get("probeAddress")
+        expect(probe_address == f"0.0.0.0:{ports.get('probes')}", name,
+               f"config server.probeAddress {probe_address!r} must open the probes port {ports.get('probes')}")
     lint = subprocess.run(["yamllint", "-d", YAMLLINT_CONFIG, "-"], input=rendered,
                           capture_output=True, text=True)
     if lint.returncode != 0:

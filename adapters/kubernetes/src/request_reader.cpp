@@ -56,8 +56,16 @@ class Parser final : public http::basic_parser<true> {
   void on_response_impl(int, boost::beast::string_view, int, error_code& ec) override {
     ec = http::error::bad_method;
   }
-  void on_field_impl(http::field, boost::beast::string_view name, boost::beast::string_view value,
-                     error_code&) override {
+  void on_field_impl(http::field field, boost::beast::string_view name,
+                     boost::beast::string_view value, error_code& ec) override {
+    if (field == http::field::transfer_encoding) {
+      // No route reads a body: a chunked one (its size lines, extensions and
+      // trailers, each unbounded) is refused rather than parsed.
+      rejection = RequestRejection{411, "LengthRequired",
+                                   "Transfer-Encoding is not accepted: send a Content-Length"};
+      ec = http::error::bad_transfer_encoding;
+      return;
+    }
     out_.headers.emplace_back(std::string(name.data(), name.size()),
                               std::string(value.data(), value.size()));
   }
@@ -69,6 +77,7 @@ class Parser final : public http::basic_parser<true> {
     out_.body.append(body.data(), body.size());
     return body.size();
   }
+  // Unreachable: Transfer-Encoding is refused in on_field_impl.
   void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
   std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body,
                                  error_code&) override {
@@ -125,26 +134,26 @@ struct RequestReader::Impl {
         break;
       }
       const std::size_t line_length = newline + 1 - line_start;
-      if (newline == line_start || buffer[newline - 1] != '\r') {
-        // RFC 9112 allows a recipient to accept a bare LF; refusing it keeps
-        // one framing for every cut of the bytes (Beast wants CRLF too).
-        reject({400, "BadRequest", "malformed HTTP request: line ends without CR"});
-        return false;
-      }
+      // RFC 9112 allows a recipient to accept a bare LF; refusing it keeps
+      // one framing for every cut of the bytes (Beast wants CRLF too). Sizes
+      // are checked first, as they are while a line is still arriving.
+      const bool crlf = newline > line_start && buffer[newline - 1] == '\r';
       if (!request_line_seen) {
         if (line_length > limits.max_uri_length + kRequestLineSlack) {
           reject(uri_too_long(line_length, limits.max_uri_length, false));
           return false;
         }
+        if (!crlf) return reject_bare_lf();
         request_line_seen = true;
-      } else if (line_length == 2) {
+      } else if (line_length == 2 && crlf) {
         head_end_seen = true;  // the empty line: the head is complete
       } else {
         ++field_lines;
         field_bytes += line_length;
+        if (!check_fields()) return false;
+        if (!crlf) return reject_bare_lf();
       }
       line_start = scanned = newline + 1;
-      if (!check_fields()) return false;
     }
     if (head_end_seen) return true;
     const std::size_t pending = buffer.size() - line_start;  // the line still arriving
@@ -161,6 +170,11 @@ struct RequestReader::Impl {
       return false;
     }
     return true;
+  }
+
+  bool reject_bare_lf() {
+    reject({400, "BadRequest", "malformed HTTP request: line ends without CR"});
+    return false;
   }
 
   bool check_fields() {
@@ -188,9 +202,23 @@ struct RequestReader::Impl {
         scanned = line_start = 0;
       }
     }
-    // Beast sees a head only once it is complete, so that the outcome does
-    // not depend on how the bytes were cut (it parses a start line early).
-    if (!parser->is_header_done() && (!scan_head() || !head_end_seen)) return;
+    if (!parser->is_header_done()) {
+      if (!scan_head() || !head_end_seen) return;
+      // Beast sees exactly the head, once it is complete: what it makes of
+      // it must not depend on how the bytes were cut or what follows (it
+      // asks for more bytes on a short version, for one).
+      error_code ec;
+      const std::size_t used = parser->put(boost::asio::buffer(buffer.data(), line_start), ec);
+      if (ec && ec != http::error::need_more) {
+        fail(ec);
+        return;
+      }
+      if (!parser->is_header_done()) {  // terminated, yet not a head Beast can read
+        reject({400, "BadRequest", "malformed HTTP request head"});
+        return;
+      }
+      buffer.erase(0, used);
+    }
     while (!buffer.empty() && !parser->is_done()) {
       error_code ec;
       const std::size_t used = parser->put(boost::asio::buffer(buffer.data(), buffer.size()), ec);

@@ -80,6 +80,7 @@ clientCAFile only for keda.mutualTLS: any other key the user wrote there
 {{- $config := deepCopy .Values.config -}}
 {{- $server := default (dict) $config.server -}}
 {{- $_ := set $server "address" (printf "0.0.0.0:%d" (int .Values.containerPort)) -}}
+{{- $_ := set $server "probeAddress" (printf "0.0.0.0:%d" (int .Values.probePort)) -}}
 {{- $_ := set $server "tlsCertFile" (printf "%s/tls.crt" $tlsDir) -}}
 {{- $_ := set $server "tlsKeyFile" (printf "%s/tls.key" $tlsDir) -}}
 {{- $_ := set $server "requestHeader" (dict "fromCluster" true) -}}

@@ -4,7 +4,10 @@
 // URI limit before its end is seen, header lines and bytes line by line, the
 // body against its limit. One request at a time; bytes after it (pipelined
 // requests, RFC 9112 section 9.3.2) stay buffered for the next one.
-// The grammar is Boost.Beast's parser; this adds the limits and the answer.
+// Bodies are framed by Content-Length only: no route reads a body, so a
+// Transfer-Encoding (chunked size lines, extensions, trailers) is refused
+// with 411 rather than parsed. The grammar is Boost.Beast's parser; this adds
+// the limits and the answer.
 #include <cstddef>
 #include <memory>
 #include <string>
