@@ -7,7 +7,9 @@ connection would make them):
   - an authenticated external-metric GET over HTTPS with a client-CA
     certificate, every 250 ms.
 A probe that fails or takes longer than 5 s counts as failed. Prints a
-summary: RSS over time and p50/p99/max latency and failures of each probe.
+summary: RSS over time and, per probe, p50/p99/max latency of the answered
+ones, failures, and the longest time without an answer (kubelet fails a
+liveness probe after 3 x 20 s in the chart).
 Usage: monitor.py STOP_FILE [--max-seconds N]
 """
 import sys
@@ -45,8 +47,10 @@ class Probe(threading.Thread):
         super().__init__(daemon=True)
         self.name, self.check, self.period, self.stop = name, check, period, stop
         self.latencies, self.failures = [], 0
+        self.longest_outage, self.last_success = 0.0, time.monotonic()
 
     def run(self):
+        self.last_success = time.monotonic()
         while not self.stop.is_set():
             start = time.monotonic()
             try:
@@ -54,10 +58,14 @@ class Probe(threading.Thread):
             except (OSError, ValueError):
                 ok = False
             elapsed = time.monotonic() - start
+            now = time.monotonic()
             if ok and elapsed <= PROBE_TIMEOUT:
                 self.latencies.append(elapsed * 1000.0)
+                self.longest_outage = max(self.longest_outage, now - self.last_success)
+                self.last_success = now
             else:
                 self.failures += 1
+                self.longest_outage = max(self.longest_outage, now - self.last_success)
             self.stop.wait(max(0.0, self.period - elapsed))
 
     def summary(self) -> str:
@@ -65,7 +73,8 @@ class Probe(threading.Thread):
         lat = self.latencies
         return (f"{self.name:<34} n={n:<4} failed={self.failures:<4} "
                 f"p50={hostile.percentile(lat, 0.5):8.2f} ms  p99={hostile.percentile(lat, 0.99):8.2f} ms  "
-                f"max={max(lat) if lat else float('nan'):8.2f} ms")
+                f"max={max(lat) if lat else float('nan'):8.2f} ms  "
+                f"longest without an answer {self.longest_outage:5.1f} s")
 
 
 def main():

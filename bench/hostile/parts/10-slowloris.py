@@ -1,9 +1,10 @@
 """Slowloris: 300 connections from 10 client addresses (127.0.0.10-19), none
-with a certificate. Half never start the TLS handshake; half finish it and
-send their request head one byte every 2 s (each read is quick, the request
-never completes). A connection the server closes is opened again at once, as
-an attacker would. Reports how long the server let each connection live."""
-import sys
+with a certificate, each sending one byte every 2 s (every read is quick,
+nothing ever completes): half send their TLS ClientHello that way, half
+finish the handshake and send their request head that way. A connection the
+server closes is opened again at once, as an attacker would. Reports how
+long the server let each connection live."""
+import ssl
 import threading
 import time
 
@@ -15,6 +16,19 @@ duration = 30.0 * hostile.scale()
 deadline = time.monotonic() + duration
 context = hostile.tls_context(t)
 head = b"GET /healthz HTTP/1.1\r\nHost: prescale\r\nX-Slow: " + b"a" * 4000
+
+
+def client_hello() -> bytes:
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = hostile.tls_context(t).wrap_bio(incoming, outgoing, server_hostname=t.host)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+hello = client_hello()
 lock = threading.Lock()
 stats = {"opened": 0, "cut": 0, "refused": 0, "held": []}
 
@@ -37,10 +51,11 @@ def attacker(index: int):
             stats["opened"] += 1
         sent = 0
         closed = False
+        payload = head if with_tls else hello
         while time.monotonic() < deadline:
             try:
-                if with_tls and sent < len(head):
-                    sock.send(head[sent:sent + 1])
+                if sent < len(payload):
+                    sock.send(payload[sent:sent + 1])
                     sent += 1
                 sock.settimeout(2.0)
                 if sock.recv(1) == b"":
