@@ -66,7 +66,7 @@ $(TSAN_BUILD)/CMakeCache.txt:
 test-tsan: deps-test $(TSAN_BUILD)/CMakeCache.txt
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/scripts/tsan-suppressions.txt \
-	  ctest --output-on-failure -R 'autoscaler|kubernetes|forecast' -j 2
+	  ctest --output-on-failure -R 'autoscaler|daemon|kubernetes|forecast' -j 2
 
 # libFuzzer targets (clang-14), FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60

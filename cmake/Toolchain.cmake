@@ -23,28 +23,14 @@ if(CCACHE_PROGRAM)
   set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
 endif()
 
-# Directory holding every subfolder's CMakeLists.txt that exists; lets a
-# folder be added without touching its parent.
-function(prescale_add_subdirectories parent)
-  file(GLOB children RELATIVE ${parent} ${parent}/*)
-  list(SORT children)
-  foreach(child ${children})
-    if(IS_DIRECTORY ${parent}/${child} AND EXISTS ${parent}/${child}/CMakeLists.txt)
-      add_subdirectory(${parent}/${child})
-    endif()
-  endforeach()
-endfunction()
-
-# A library made of every .cpp below <folder>/src (recursively), with public
-# headers under <folder>/include. Usage:
-#   prescale_library(NAME forecast PUBLIC_LIBS ... PRIVATE_LIBS ...)
+# A library from its listed sources, with public headers under
+# <folder>/include/prescale/<name>/. Usage:
+#   prescale_library(NAME forecast SOURCES src/a.cpp src/b.cpp
+#                    PUBLIC_LIBS ... PRIVATE_LIBS ...)
+# PUBLIC_LIBS are what the public headers include; everything else is PRIVATE.
 function(prescale_library)
-  cmake_parse_arguments(ARG "" "NAME" "PUBLIC_LIBS;PRIVATE_LIBS;EXCLUDE_REGEX" ${ARGN})
-  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/*.cpp)
-  foreach(pattern ${ARG_EXCLUDE_REGEX})
-    list(FILTER sources EXCLUDE REGEX "${pattern}")
-  endforeach()
-  add_library(prescale_${ARG_NAME} ${sources})
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;PUBLIC_LIBS;PRIVATE_LIBS" ${ARGN})
+  add_library(prescale_${ARG_NAME} ${ARG_SOURCES})
   add_library(prescale::${ARG_NAME} ALIAS prescale_${ARG_NAME})
   target_include_directories(prescale_${ARG_NAME} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
   target_link_libraries(prescale_${ARG_NAME} PUBLIC ${ARG_PUBLIC_LIBS} PRIVATE ${ARG_PRIVATE_LIBS} prescale_warnings)

@@ -23,9 +23,9 @@
 
 #include "prescale/autoscaler/clock.hpp"
 #include "prescale/autoscaler/engine.hpp"
-#include "prescale/autoscaler/replay.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
 #include "prescale/kubernetes/server.hpp"
+#include "prescale/simulate/replay.hpp"
 
 using namespace prescale;
 
@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
       [&](const config::TargetConfig& t) -> Expected<std::unique_ptr<source::Source>> {
     const auto index = static_cast<std::size_t>(std::atoi(t.metric.c_str() + 7));
     return std::unique_ptr<source::Source>(
-        std::make_unique<autoscaler::RecordedSource>(series[index], clock, t.metric));
+        std::make_unique<simulate::RecordedSource>(series[index], clock, t.metric));
   };
   std::atomic<long> fits{0}, engine_errors{0};
   std::atomic<double> fit_cpu_seconds{0};
@@ -135,13 +135,13 @@ int main(int argc, char** argv) {
   autoscaler::EngineOptions engine_options;
   engine_options.tick_threads = tick_threads;
   engine_options.fit_threads = fit_threads;
-  engine_options.log = [&](const autoscaler::LogRecord& record) {
+  engine_options.log = [&](const LogRecord& record) {
     if (record.message == "refit") {
       ++fits;
       for (const auto& [key, value] : record.fields)
         if (key == "fit_seconds" && std::holds_alternative<double>(value))
           fit_cpu_seconds.fetch_add(std::get<double>(value));
-    } else if (record.level == autoscaler::LogLevel::error) {
+    } else if (record.level == LogLevel::error) {
       ++engine_errors;
       std::lock_guard lock(log_mutex);
       if (engine_errors < 5) std::cerr << "engine error: " << record.message << "\n";

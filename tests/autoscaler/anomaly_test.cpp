@@ -12,14 +12,15 @@
 #include "prescale/autoscaler/anomaly.hpp"
 #include "prescale/autoscaler/clock.hpp"
 #include "prescale/autoscaler/engine.hpp"
-#include "prescale/autoscaler/replay.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
 #include "prescale/kubernetes/api.hpp"
 #include "prescale/kubernetes/quantity.hpp"
+#include "prescale/simulate/replay.hpp"
 #include "recorded_source.hpp"
 
 using namespace prescale;
 using namespace prescale::autoscaler;
+using namespace prescale::simulate;
 
 TEST_CASE("the anomaly score is the standardised residual; the interval follows the quantile",
           "[anomaly]") {

@@ -11,12 +11,13 @@
 #include <limits>
 
 #include "prescale/autoscaler/decisions.hpp"
-#include "prescale/autoscaler/replay.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
 #include "prescale/config/config.hpp"
+#include "prescale/simulate/replay.hpp"
 
 using namespace prescale;
 using namespace prescale::autoscaler;
+using namespace prescale::simulate;
 
 namespace {
 

@@ -6,12 +6,13 @@
 #include "prescale/autoscaler/clock.hpp"
 #include "prescale/autoscaler/engine.hpp"
 #include "prescale/autoscaler/policy.hpp"
-#include "prescale/autoscaler/replay.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
+#include "prescale/simulate/replay.hpp"
 #include "recorded_source.hpp"
 
 using namespace prescale;
 using namespace prescale::autoscaler;
+using namespace prescale::simulate;
 
 namespace {
 

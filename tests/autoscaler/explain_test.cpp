@@ -7,12 +7,13 @@
 #include <fstream>
 
 #include "prescale/autoscaler/explain.hpp"
-#include "prescale/autoscaler/replay.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
+#include "prescale/simulate/replay.hpp"
 #include "test_support.hpp"
 
 using namespace prescale;
 using namespace prescale::autoscaler;
+using namespace prescale::simulate;
 
 namespace {
 

@@ -25,12 +25,12 @@
 
 #include "prescale/autoscaler/anomaly.hpp"
 #include "prescale/autoscaler/decisions.hpp"
-#include "prescale/autoscaler/demo.hpp"
 #include "prescale/autoscaler/policy.hpp"
-#include "prescale/autoscaler/replay.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
+#include "prescale/daemon/demo.hpp"
 #include "prescale/kubernetes/quantity.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
+#include "prescale/simulate/replay.hpp"
 #include "prometheus_fixture.hpp"
 #include "test_support.hpp"
 
@@ -210,7 +210,7 @@ TEST_CASE("serve: Prometheus -> engine -> External Metrics API read by kubectl o
       prometheus_options);
 
   const auto dir = prometheus->dir() / "prescale";
-  auto certs = autoscaler::write_demo_certificates(dir, "e2e-user", "payments-team");
+  auto certs = daemon::write_demo_certificates(dir, "e2e-user", "payments-team");
   REQUIRE(certs.has_value());
   const int port = test::PrometheusFixture::free_port();
   const auto config_path = dir / "prescale.yaml";
@@ -312,10 +312,10 @@ current-context: e2e
   auto seen = source.fetch(fit_end - 35 * 86400, decision, kStep);
   REQUIRE(seen.has_value());
   auto target = config::parse_config(read_file(config_path)).targets.at(0);
-  autoscaler::ReplayOptions replay_options;
+  simulate::ReplayOptions replay_options;
   replay_options.start_unix = fit_end;
   replay_options.end_unix = decision + kStep;
-  auto replayed = autoscaler::replay(*seen, target, replay_options);
+  auto replayed = simulate::replay(*seen, target, replay_options);
   REQUIRE(replayed.has_value());
   REQUIRE_FALSE(replayed->steps.empty());
   const auto& expected = replayed->steps.back();

@@ -12,7 +12,7 @@
 
 // Before httplib.h (in fault_support.hpp): its <resolv.h> defines a macro
 // `_res` that Eigen, pulled in by demo.hpp, uses as a parameter name.
-#include "prescale/autoscaler/demo.hpp"
+#include "prescale/daemon/demo.hpp"
 #include "test_support.hpp"
 // clang-format off
 #include "fault_support.hpp"
@@ -48,7 +48,7 @@ std::optional<double> parse_quantity(const std::string& q) {
 
 struct Daemon {
   std::filesystem::path dir;
-  autoscaler::DemoCertificates certs;
+  daemon::DemoCertificates certs;
   std::filesystem::path config_path, log;
   int port = 0;
   pid_t pid = -1;
@@ -221,7 +221,7 @@ TEST_CASE("prescale serve survives a misbehaving Prometheus, config and certific
       std::filesystem::temp_directory_path() / fmt::format("prescale-faults-{}", ::getpid());
   std::filesystem::remove_all(daemon.dir);
   std::filesystem::create_directories(daemon.dir);
-  auto certs = autoscaler::write_demo_certificates(daemon.dir / "tls", "fault-user", "fault-team");
+  auto certs = daemon::write_demo_certificates(daemon.dir / "tls", "fault-user", "fault-team");
   REQUIRE(certs.has_value());
   daemon.certs = *certs;
   daemon.port = faults::free_port();
@@ -293,7 +293,7 @@ TEST_CASE("prescale serve survives a misbehaving Prometheus, config and certific
     const auto before = sha256_fingerprint_served(daemon.port);
     REQUIRE(before == sha256_fingerprint_file(daemon.certs.server_cert));
     auto fresh =
-        autoscaler::write_demo_certificates(daemon.dir / "tls-next", "fault-user", "fault-team");
+        daemon::write_demo_certificates(daemon.dir / "tls-next", "fault-user", "fault-team");
     REQUIRE(fresh.has_value());
     // Key first, then certificate, as a secret volume's swap lands both.
     faults::replace_file(daemon.certs.server_key, faults::read_file(fresh->server_key));

@@ -15,12 +15,13 @@
 #include <string>
 
 #include "png.hpp"
-#include "prescale/autoscaler/report.hpp"
+#include "prescale/report/report.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace prescale;
-using namespace prescale::autoscaler;
+using namespace prescale::report;
+using namespace prescale::simulate;
 
 namespace {
 
@@ -105,7 +106,7 @@ SimulationResult daily_surges() {
     band.upper.push_back(demand[i] * 1.12);
   }
   const std::vector<RunSpec> runs = {reactive_run(demand), oracle_run(demand, config)};
-  auto result = simulate(config, demand, runs, band);
+  auto result = simulate::simulate(config, demand, runs, band);
   REQUIRE(result.has_value());
   return *result;
 }

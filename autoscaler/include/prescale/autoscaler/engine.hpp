@@ -16,9 +16,9 @@
 
 #include "prescale/autoscaler/clock.hpp"
 #include "prescale/autoscaler/decisions.hpp"
-#include "prescale/autoscaler/logging.hpp"
 #include "prescale/autoscaler/target.hpp"
 #include "prescale/calendar/calendar.hpp"
+#include "prescale/common/logging.hpp"
 #include "prescale/common/snapshot.hpp"
 #include "prescale/config/config.hpp"
 

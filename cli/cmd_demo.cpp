@@ -1,0 +1,134 @@
+// `prescale demo` (what `make demo` runs): no cluster, no Prometheus. The
+// bundled payments trace is replayed on an accelerated clock through the
+// daemon, and the External Metrics API is served on localhost over TLS.
+#include <fmt/core.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "commands.hpp"
+#include "prescale/calendar/time_zone.hpp"
+#include "prescale/daemon/demo.hpp"
+
+namespace prescale::cli {
+
+sigset_t block_control_signals();
+LogFunction make_log_function(const std::string& format, std::FILE* out, LogLevel min_level);
+
+namespace {
+
+std::string local_time(std::int64_t unix_seconds) {
+  static const auto zone = calendar::TimeZone::find("America/New_York");
+  const std::int64_t local = zone ? zone->to_local(unix_seconds) : unix_seconds;
+  const std::time_t t = local;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[40];
+  std::strftime(text, sizeof text, "%a %Y-%m-%d %H:%M", &tm);
+  return text;
+}
+
+}  // namespace
+
+void add_demo_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("demo", std::string(kDemoDescription));
+  struct Options {
+    double duration = 0;
+    double speed = 600;
+    int port = 0;
+    std::string dir;
+    std::string log_format = "text";
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("--duration", o->duration, "Real seconds to run, 0 = until Ctrl-C")
+      ->capture_default_str();
+  cmd->add_option("--speed", o->speed, "Simulated seconds per real second")
+      ->check(CLI::Range(1.0, 100000.0))
+      ->capture_default_str();
+  cmd->add_option("--port", o->port, "HTTPS port on 127.0.0.1, 0 = any free port")
+      ->capture_default_str();
+  cmd->add_option("--dir", o->dir,
+                  "Where certificates, config and kubeconfig go (default: a new temp dir)");
+  cmd->add_option("--log-format", o->log_format,
+                  "text or json, for the engine's log lines (stderr)")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->callback([o] {
+    const sigset_t signals = block_control_signals();
+    std::filesystem::path dir = o->dir;
+    if (dir.empty()) {
+      std::string pattern =
+          (std::filesystem::temp_directory_path() / "prescale-demo-XXXXXX").string();
+      if (::mkdtemp(pattern.data()) == nullptr)
+        throw Failure("cannot create a temp dir for the demo");
+      dir = pattern;
+    }
+    daemon::DemoOptions options;
+    options.work_dir = dir;
+    options.speed = o->speed;
+    options.port = o->port;
+    // Engine events (refits, fallbacks) go to stderr; stdout carries the status lines.
+    options.log = make_log_function(o->log_format, stderr, LogLevel::info);
+    std::unique_ptr<daemon::Demo> demo;
+    try {
+      demo = std::make_unique<daemon::Demo>(options);
+    } catch (const std::exception& e) {
+      throw Failure(e.what());
+    }
+    if (auto started = demo->start(); !started) throw Failure(started.error().message);
+    const auto& certs = demo->certificates();
+    const std::string base = fmt::format("https://127.0.0.1:{}", demo->port());
+    fmt::print(
+        "prescale demo: serving the External Metrics API on {base} (TLS, client certificates, "
+        "always-allow)\n"
+        "  clock: {speed:g}x real time, starting {start} New York, step {step}s; config "
+        "{config}\n\n"
+        "Read the forecast (and its replica count) with curl:\n"
+        "  curl --cacert {ca} --cert {cert} --key {key} {base}{path}\n"
+        "  curl --cacert {ca} --cert {cert} --key {key} {base}{rpath}\n"
+        "or with kubectl:\n"
+        "  kubectl --kubeconfig {kubeconfig} get --raw {path}\n"
+        "Status (model, backtest MASE, fallback): prescale status --server {base} --cacert {ca} "
+        "--cert {cert} --key {key}\n\n",
+        fmt::arg("base", base), fmt::arg("speed", o->speed),
+        fmt::arg("start", local_time(static_cast<std::int64_t>(demo->clock().now()))),
+        fmt::arg("step", demo->step_seconds()), fmt::arg("config", demo->config_path().string()),
+        fmt::arg("ca", certs.ca_cert.string()), fmt::arg("cert", certs.client_cert.string()),
+        fmt::arg("key", certs.client_key.string()), fmt::arg("path", demo->metric_path()),
+        fmt::arg("rpath", demo->metric_path(true)),
+        fmt::arg("kubeconfig", demo->kubeconfig_path().string()));
+    std::fflush(stdout);
+
+    const auto started_at = std::chrono::steady_clock::now();
+    std::int64_t printed = 0;
+    // Check for a new snapshot a few times per simulated step.
+    const double poll =
+        std::clamp(static_cast<double>(demo->step_seconds()) / o->speed / 4, 0.02, 1.0);
+    for (;;) {
+      timespec wait{static_cast<time_t>(poll), static_cast<long>((poll - std::floor(poll)) * 1e9)};
+      const int signal = sigtimedwait(&signals, nullptr, &wait);
+      if (signal == SIGINT || signal == SIGTERM) break;
+      if (o->duration > 0 &&
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count() >=
+              o->duration)
+        break;
+      const auto snapshot = demo->snapshots().current();
+      if (snapshot->targets.empty() || snapshot->generated_unix == printed) continue;
+      printed = snapshot->generated_unix;
+      const auto& t = snapshot->targets.front();
+      std::string tail = t.in_fallback() ? "fallback: " + t.fallback_reason : t.model;
+      fmt::print("{}  observed {:8.1f}  forecast {:8.1f}  served {:8.1f}  replicas {:>3}  {}\n",
+                 local_time(snapshot->generated_unix), t.observed, t.forecast, t.served,
+                 t.replicas ? fmt::format("{:.0f}", *t.replicas) : "-", tail);
+      std::fflush(stdout);
+    }
+    demo->stop();
+    fmt::print("prescale demo: stopped; files kept in {}\n", dir.string());
+  });
+}
+
+}  // namespace prescale::cli

@@ -1,0 +1,404 @@
+// `prescale simulate`: replays a load trace through the Kubernetes HPA model
+// and reports what each autoscaling strategy would have cost and missed.
+#include <fmt/core.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "commands.hpp"
+#include "input_options.hpp"
+#include "prescale/calendar/time_zone.hpp"
+#include "prescale/common/version.hpp"
+#include "prescale/config/duration.hpp"
+#include "prescale/report/report.hpp"
+#include "prescale/simulate/hpa.hpp"
+#include "prescale/simulate/replay.hpp"
+#include "prescale/simulate/simulation.hpp"
+
+namespace prescale::cli {
+namespace {
+
+struct SimulateArgs {
+  InputOptions input;
+  double capacity_per_replica = 0;
+  double target_per_replica = 0;  // 0 = the capacity
+  std::string startup = "3m";
+  int min_replicas = 1;
+  int max_replicas = 100;
+  int initial_replicas = 0;
+  std::string hpa_behavior;
+  std::size_t observation_lag = 0;
+  std::string timeline;
+  std::string plot;
+  std::string decisions;  // "" = none: the engine's decision records as JSON lines
+  std::string report;
+  std::string format = "table";
+  bool no_predictive = false;
+  std::string history = "28d";
+  std::string refit_interval = "6h";
+  std::string lead_time;  // "" = start-up + 15 s sync + one step
+  std::string model = "auto";
+  double quantile = 0.9;
+};
+
+void write_file(const std::string& path, const std::string& what, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw Failure(fmt::format("{}: cannot open for writing the {}", path, what));
+  out << text;
+  out.close();
+  if (!out) throw Failure(fmt::format("{}: writing the {} failed", path, what));
+}
+
+std::string describe_behavior(const std::optional<simulate::HpaBehavior>& behavior,
+                              const std::string& file) {
+  if (!behavior) return "no behavior: scale-down window 300 s, scale-up ≤ max(2×, 4) per sync";
+  auto rules = [](const simulate::ResolvedScalingRules& r) {
+    std::string text = fmt::format("window {} s, {}", r.stabilization_window_seconds,
+                                   simulate::to_string(r.select_policy));
+    for (const auto& p : r.policies) {
+      text +=
+          fmt::format(", {} {}/{}s", p.value,
+                      p.type == simulate::ScalingPolicyType::pods ? "pods" : "%", p.period_seconds);
+    }
+    return text;
+  };
+  return fmt::format("behavior from {}: up ({}); down ({})", file,
+                     rules(simulate::resolve_scale_up(behavior->scale_up)),
+                     rules(simulate::resolve_scale_down(behavior->scale_down)));
+}
+
+nlohmann::json to_json(const simulate::SimulationResult& result,
+                       const std::vector<std::string>& notes, bool predictive_available) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (const auto& s : result.summaries) {
+    runs.push_back({{"name", s.name},
+                    {"slo_violation_minutes", s.slo_violation_minutes},
+                    {"unserved_requests", s.unserved_requests},
+                    {"replica_hours", s.replica_hours},
+                    {"overprovisioned_replica_hours", s.overprovisioned_replica_hours},
+                    {"scale_events", s.scale_events},
+                    {"scale_ups", s.scale_ups},
+                    {"scale_downs", s.scale_downs},
+                    {"peak_replicas", s.peak_replicas}});
+  }
+  const auto& c = result.config;
+  return {{"steps", result.steps()},
+          {"step_seconds", c.step_seconds},
+          {"start_unix", c.start_unix},
+          {"missing_steps", result.missing_steps},
+          {"capacity_per_replica", c.capacity_per_replica},
+          {"target_per_replica", c.target_per_replica.value_or(c.capacity_per_replica)},
+          {"startup_seconds", c.startup_seconds},
+          {"min_replicas", c.min_replicas},
+          {"max_replicas", c.max_replicas},
+          {"predictive_available", predictive_available},
+          {"notes", notes},
+          {"runs", runs}};
+}
+
+struct PredictiveSeries {
+  std::string error;             // why there is no predictive run ("" = there is)
+  std::int64_t start_unix = 0;   // first decision: the simulated stretch starts here
+  std::vector<double> served;    // per step from start_unix: the served metric
+  std::vector<double> forecast;  // per step: the forecast quantile, max over the lead window
+  simulate::ForecastBand band;   // per step: its interval as forecast one lead time earlier
+  std::vector<std::string> notes;
+};
+
+std::int64_t duration_option(const std::string& option, const std::string& text) {
+  auto seconds = config::parse_duration_seconds(text);
+  if (!seconds) throw Failure(option + ": " + seconds.error().message);
+  if (*seconds <= 0) throw Failure(option + ": must be positive");
+  return *seconds;
+}
+
+// Runs the forecasting engine on a replay clock over the trace, as `serve`
+// would have run it, and returns what it served at each step.
+PredictiveSeries replay_predictive(const SimulateArgs& args, const forecast::Series& series,
+                                   std::int64_t startup_seconds) {
+  PredictiveSeries out;
+  const std::int64_t step = series.step_seconds;
+  const std::int64_t trace_seconds = static_cast<std::int64_t>(series.size()) * step;
+  std::int64_t history = duration_option("--history", args.history);
+  if (history > trace_seconds / 2) {
+    // Keep at least half the trace to simulate on; whole days when possible.
+    const std::int64_t half = trace_seconds / 2;
+    history = half >= 86400 ? half / 86400 * 86400 : half;
+    history = std::max<std::int64_t>(step, history / step * step);
+    out.notes.push_back(fmt::format("--history shortened to {} (half of the trace)",
+                                    config::format_duration(history)));
+  }
+  config::TargetConfig target;
+  target.metric = "simulated-load";
+  target.query = "trace";
+  target.step_seconds = step;
+  target.history_seconds = history;
+  target.timezone = args.input.timezone;
+  target.seasonality_seconds.clear();
+  if (args.input.seasonality != "none" && !args.input.seasonality.empty()) {
+    std::string_view rest = args.input.seasonality;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      target.seasonality_seconds.push_back(
+          duration_option("--seasonality", std::string(rest.substr(0, comma))));
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+  target.model = args.model;
+  target.lead_time_seconds = args.lead_time.empty()
+                                 ? startup_seconds + simulate::kHpaSyncPeriodSeconds + step
+                                 : duration_option("--lead-time", args.lead_time);
+  target.quantile = args.quantile;
+  target.capacity_per_replica = args.capacity_per_replica;
+  target.min_replicas = args.min_replicas;
+  target.max_replicas = args.max_replicas;
+  target.refit_interval_seconds = duration_option("--refit-interval", args.refit_interval);
+
+  simulate::ReplayOptions options;
+  options.end_unix = series.end_unix();  // decisions for the trace's own steps only
+  auto replayed = simulate::replay(series, target, options);
+  if (!replayed) {
+    out.error = replayed.error().message;
+    return out;
+  }
+  if (replayed->steps.empty()) {
+    out.error = "the engine made no decision over the trace";
+    return out;
+  }
+  if (!args.decisions.empty()) {
+    std::ofstream file(args.decisions, std::ios::binary | std::ios::trunc);
+    for (const auto& record : replayed->decisions) file << autoscaler::to_json(record) << "\n";
+    if (!file) {
+      out.error = fmt::format("--decisions {}: cannot write the file", args.decisions);
+      return out;
+    }
+    out.notes.push_back(fmt::format(
+        "predictive: {} decision records written to {} (read them with prescale explain)",
+        replayed->decisions.size(), args.decisions));
+  }
+  out.start_unix = replayed->steps.front().time_unix;
+  const auto count = static_cast<std::size_t>((series.end_unix() - out.start_unix) / step);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  out.served.assign(count, nan);
+  out.forecast.assign(count, nan);
+  std::size_t fallbacks = 0;
+  std::string last_model, last_fallback;
+  out.band = simulate::lead_time_band(*replayed, out.start_unix, step, count);
+  for (const auto& decision : replayed->steps) {
+    const auto i = static_cast<std::size_t>((decision.time_unix - out.start_unix) / step);
+    if (i >= count) continue;
+    out.served[i] = decision.served;
+    out.forecast[i] = decision.forecast;
+    if (!decision.model.empty()) last_model = decision.model;
+    if (!decision.fallback_reason.empty()) {
+      ++fallbacks;
+      last_fallback = decision.fallback_reason;
+    }
+  }
+  out.notes.push_back(fmt::format(
+      "predictive: the engine replayed over {} steps after {} of history (lead {}, quantile {:g}); "
+      "{} fits ({:.1f} s CPU); last model {}",
+      count, config::format_duration(history), config::format_duration(target.lead_time_seconds),
+      target.quantile, replayed->fits, replayed->fit_seconds_total,
+      last_model.empty() ? "none" : last_model));
+  if (fallbacks > 0) {
+    out.notes.push_back(fmt::format(
+        "predictive: served the observed load alone on {} of {} steps (last reason: {})", fallbacks,
+        count, last_fallback));
+  }
+  return out;
+}
+
+void run_simulate(const SimulateArgs& args) {
+  if (args.format != "table" && args.format != "json") {
+    throw Failure(fmt::format("--format: '{}' is not table or json", args.format));
+  }
+  if (!(args.capacity_per_replica > 0) || !std::isfinite(args.capacity_per_replica)) {
+    throw Failure("--capacity-per-replica: must be a positive number of requests/s one pod serves");
+  }
+  auto startup = config::parse_duration_seconds(args.startup);
+  if (!startup) throw Failure("--startup: " + startup.error().message);
+  auto zone = calendar::TimeZone::find(args.input.timezone);
+  if (!zone) throw Failure("--timezone: " + zone.error().message);
+
+  std::vector<std::string> notes;
+  forecast::Series series = load_series(args.input, &notes);
+  // The engine reads its source on multiples of the step since the epoch (as
+  // Prometheus query_range steps are); move an offset grid onto it.
+  if (const std::int64_t offset =
+          ((series.start_unix % series.step_seconds) + series.step_seconds) % series.step_seconds;
+      offset != 0) {
+    series.start_unix -= offset;
+    notes.push_back(fmt::format("timestamps moved {} s earlier onto the {} grid the engine uses",
+                                offset, config::format_duration(series.step_seconds)));
+  }
+
+  simulate::SimulationConfig config;
+  config.start_unix = series.start_unix;
+  config.step_seconds = series.step_seconds;
+  config.capacity_per_replica = args.capacity_per_replica;
+  if (args.target_per_replica > 0) config.target_per_replica = args.target_per_replica;
+  config.startup_seconds = *startup;
+  config.min_replicas = args.min_replicas;
+  config.max_replicas = args.max_replicas;
+  config.initial_replicas = args.initial_replicas;
+  if (!args.hpa_behavior.empty()) {
+    auto behavior = simulate::read_hpa_behavior_file(args.hpa_behavior);
+    if (!behavior) throw Failure("--hpa-behavior: " + behavior.error().message);
+    config.behavior = *behavior;
+  }
+
+  // The predictive run replays the engine `serve` runs over the trace: each
+  // decision at t sees only samples before t. All runs are compared over the
+  // replayed stretch (after the first history window).
+  std::vector<double> demand = series.values;
+  std::vector<double> served;
+  simulate::ForecastBand band;
+  bool predictive_available = false;
+  if (args.no_predictive) {
+    notes.insert(notes.begin(), "predictive run skipped (--no-predictive)");
+  } else {
+    const auto predictive = replay_predictive(args, series, *startup);
+    if (!predictive.error.empty()) {
+      notes.insert(notes.begin(), "predictive run not simulated: " + predictive.error);
+    } else {
+      predictive_available = true;
+      const auto skip = static_cast<std::size_t>((predictive.start_unix - series.start_unix) /
+                                                 series.step_seconds);
+      demand.erase(demand.begin(), demand.begin() + static_cast<std::ptrdiff_t>(skip));
+      config.start_unix = predictive.start_unix;
+      served = predictive.served;
+      band = predictive.band;
+      band.mean = predictive.forecast;
+      notes.insert(notes.end(), predictive.notes.begin(), predictive.notes.end());
+    }
+  }
+  std::vector<simulate::RunSpec> runs = {simulate::reactive_run(demand, args.observation_lag)};
+  if (predictive_available)
+    runs.push_back(simulate::predictive_run(demand, served, args.observation_lag));
+  runs.push_back(simulate::oracle_run(demand, config));
+
+  auto result = simulate::simulate(config, demand, runs, std::move(band));
+  if (!result) throw Failure(result.error().message);
+
+  if (!args.timeline.empty()) {
+    std::ofstream out(args.timeline, std::ios::binary);
+    if (!out) throw Failure(fmt::format("{}: cannot open for writing the timeline", args.timeline));
+    report::write_timeline_csv(out, *result, *zone);
+    out.close();
+    if (!out) throw Failure(fmt::format("{}: writing the timeline failed", args.timeline));
+  }
+  const std::string trace_name = std::filesystem::path(args.input.input).filename().string();
+  if (!args.plot.empty()) {
+    write_file(
+        args.plot, "plot",
+        report::render_trace_svg(*result, *zone, "Demand and ready capacity · " + trace_name));
+  }
+  if (!args.report.empty()) {
+    report::ReportOptions options;
+    options.trace_name = trace_name;
+    options.zone = *zone;
+    options.notes = notes;
+    options.hpa_description = describe_behavior(config.behavior, args.hpa_behavior);
+    if (config.target_per_replica) {
+      options.hpa_description +=
+          fmt::format("; target {} requests/s per pod", *config.target_per_replica);
+    }
+    options.generator = fmt::format("prescale {}", version());
+    write_file(args.report, "report", report::render_report_html(*result, options));
+  }
+
+  if (args.format == "json") {
+    fmt::print("{}\n", to_json(*result, notes, predictive_available).dump(2));
+    return;
+  }
+  fmt::print("{} · {} steps of {} · capacity {} requests/s per pod · start-up {}\n", trace_name,
+             result->steps(), config::format_duration(config.step_seconds),
+             args.capacity_per_replica, config::format_duration(config.startup_seconds));
+  for (const auto& note : notes) fmt::print("note: {}\n", note);
+  fmt::print("\n{}", report::format_summary_table(*result));
+  for (const auto& [path, what] :
+       {std::pair{args.timeline, "timeline"}, std::pair{args.plot, "plot"},
+        std::pair{args.report, "report"}}) {
+    if (!path.empty()) fmt::print("wrote {} {}\n", what, path);
+  }
+}
+
+}  // namespace
+
+void add_simulate_command(CLI::App& app) {
+  auto args = std::make_shared<SimulateArgs>();
+  auto* cmd = app.add_subcommand(
+      "simulate",
+      "Replay a load trace through the Kubernetes HPA model (autoscaling/v2: 15 s sync,\n"
+      "0.1 tolerance, stabilization, behavior policies; pods serve only once started)\n"
+      "and compare autoscaling runs: SLO-violation minutes (demand above ready capacity),\n"
+      "unserved requests, replica-hours, over-provisioning, scale events.\n"
+      "Runs: reactive (the HPA on the observed load), predictive (the HPA on the observed\n"
+      "load and prescale's served forecast, the engine replayed with only data before\n"
+      "each decision), and oracle (the HPA fed the true peak of the next start-up + sync\n"
+      "period: the best any forecast can do with this HPA).\n\n"
+      "Example:\n"
+      "  prescale simulate --input load.csv --capacity-per-replica 250 --startup 2m \\\n"
+      "      --timezone America/New_York --report sim.html --timeline sim.csv");
+  add_input_options(*cmd, args->input);
+  cmd->add_option("--capacity-per-replica", args->capacity_per_replica,
+                  "Requests/s one ready pod serves (the HPA's AverageValue target unless\n"
+                  "--target-per-replica is given)")
+      ->required();
+  cmd->add_option("--target-per-replica", args->target_per_replica,
+                  "The HPA's AverageValue target per pod (default: the capacity); set it lower\n"
+                  "for headroom, since the HPA ignores ratios within 10 % of its target");
+  cmd->add_option("--startup", args->startup, "Pod start-up time: created -> ready (e.g. 90s, 3m)")
+      ->capture_default_str();
+  cmd->add_option("--min-replicas", args->min_replicas, "HPA minReplicas")->capture_default_str();
+  cmd->add_option("--max-replicas", args->max_replicas, "HPA maxReplicas")->capture_default_str();
+  cmd->add_option("--initial-replicas", args->initial_replicas,
+                  "Replicas at the start of the trace (default: enough for the first sample)");
+  cmd->add_option("--hpa-behavior", args->hpa_behavior,
+                  "YAML file with the HPA's `behavior` (autoscaling/v2 shape: a whole HPA\n"
+                  "manifest, a `behavior:` block, or {scaleUp, scaleDown}); default: none")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--observation-lag", args->observation_lag,
+                  "Steps by which the observed-load metric trails demand (0 = the HPA sees\n"
+                  "each step's load at once: the kindest assumption for reactive)")
+      ->capture_default_str();
+  cmd->add_option("--timeline", args->timeline,
+                  "Write the per-step timeline CSV (demand, served metric, replicas, ready pods,\n"
+                  "violation seconds per run)");
+  cmd->add_option("--plot", args->plot, "Write an SVG plot of demand and ready capacity");
+  cmd->add_option(
+      "--decisions", args->decisions,
+      "Predictive: write the engine's decision records (JSON lines, as serve logs them) for "
+      "prescale explain");
+  cmd->add_option("--report", args->report,
+                  "Write a self-contained HTML report (summary, full trace, worst surges)");
+  cmd->add_option("--format", args->format, "Summary on stdout: table or json")
+      ->capture_default_str();
+  cmd->add_flag("--no-predictive", args->no_predictive,
+                "Skip the predictive run (replaying the forecasting engine costs model fits)");
+  cmd->add_option("--history", args->history,
+                  "Predictive: history each fit uses; the simulation starts after the first one\n"
+                  "(shortened to half the trace when longer)")
+      ->capture_default_str();
+  cmd->add_option("--refit-interval", args->refit_interval,
+                  "Predictive: how often the engine refits")
+      ->capture_default_str();
+  cmd->add_option("--lead-time", args->lead_time,
+                  "Predictive: how far ahead the served forecast looks (default: start-up +\n"
+                  "15 s sync + one step)");
+  cmd->add_option("--model", args->model, "Predictive: forecasting model (auto picks by backtest)")
+      ->capture_default_str();
+  cmd->add_option("--quantile", args->quantile, "Predictive: forecast quantile served")
+      ->capture_default_str();
+  cmd->callback([args] { run_simulate(*args); });
+}
+
+}  // namespace prescale::cli

@@ -1,0 +1,111 @@
+#include "prescale/common/logging.hpp"
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <ctime>
+
+namespace prescale {
+
+std::string_view to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::error:
+      return "error";
+  }
+  return "info";
+}
+
+namespace {
+
+std::string iso_time(std::int64_t unix_millis) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_millis / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                     unix_millis % 1000);
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string number(double v) {
+  if (!std::isfinite(v)) return "null";  // JSON has no NaN
+  return fmt::format("{}", v);
+}
+
+// Text values are quoted only when they would not read as one token.
+std::string text_value(const LogRecord::Value& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) {
+    if (!s->empty() && s->find_first_of(" \t\"=") == std::string::npos) return *s;
+    return json_string(*s);
+  }
+  if (const auto* d = std::get_if<double>(&value)) return fmt::format("{:.6g}", *d);
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return std::to_string(*i);
+  return std::get<bool>(value) ? "true" : "false";
+}
+
+}  // namespace
+
+std::string format_text(const LogRecord& record, std::int64_t unix_millis) {
+  std::string line =
+      fmt::format("{} {:<7} {}", iso_time(unix_millis), to_string(record.level), record.message);
+  for (const auto& [key, value] : record.fields)
+    line += fmt::format(" {}={}", key, text_value(value));
+  return line;
+}
+
+std::string format_json(const LogRecord& record, std::int64_t unix_millis) {
+  std::string line =
+      fmt::format("{{\"ts\":\"{}\",\"level\":\"{}\",\"msg\":{}", iso_time(unix_millis),
+                  to_string(record.level), json_string(record.message));
+  for (const auto& [key, value] : record.fields) {
+    line += "," + json_string(key) + ":";
+    if (const auto* s = std::get_if<std::string>(&value)) {
+      line += json_string(*s);
+    } else if (const auto* d = std::get_if<double>(&value)) {
+      line += number(*d);
+    } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
+      line += std::to_string(*i);
+    } else {
+      line += std::get<bool>(value) ? "true" : "false";
+    }
+  }
+  return line + "}";
+}
+
+}  // namespace prescale

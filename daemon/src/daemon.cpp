@@ -1,0 +1,316 @@
+#include "prescale/daemon/daemon.hpp"
+
+#include <fmt/core.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "prescale/keda/external_scaler.hpp"
+#include "prescale/kubernetes/server.hpp"
+#include "prescale/prometheus/prometheus_source.hpp"
+
+namespace prescale::daemon {
+
+using namespace autoscaler;
+
+namespace {
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+kubernetes::ServerOptions server_options(const config::ServerConfig& s, const LogFunction& log) {
+  kubernetes::ServerOptions o;
+  const auto colon = s.address.rfind(':');
+  o.address = s.address.substr(0, colon);
+  if (o.address.empty()) o.address = "0.0.0.0";
+  o.port = std::stoi(s.address.substr(colon + 1));
+  if (!s.probe_address.empty()) {  // validated host:port
+    const auto probe_colon = s.probe_address.rfind(':');
+    o.probe_address = s.probe_address.substr(0, probe_colon);
+    if (o.probe_address.empty()) o.probe_address = "0.0.0.0";
+    o.probe_port = std::stoi(s.probe_address.substr(probe_colon + 1));
+  }
+  o.cert_file = s.tls_cert_file;
+  o.key_file = s.tls_key_file;
+  o.client_ca_file = s.client_ca_file;
+  o.requestheader_client_ca_file = s.request_header.client_ca_file;
+  o.requestheader_allowed_names = s.request_header.allowed_names;
+  o.requestheader_username_headers = s.request_header.username_headers;
+  o.requestheader_group_headers = s.request_header.group_headers;
+  o.requestheader_extra_headers_prefix = s.request_header.extra_headers_prefix;
+  o.authentication_from_cluster = s.request_header.from_cluster;
+  o.authorization.mode = s.authorization_mode == config::AuthorizationMode::webhook
+                             ? kubernetes::AuthorizationOptions::Mode::webhook
+                             : kubernetes::AuthorizationOptions::Mode::always_allow;
+  o.authorization.apiserver.kubeconfig_file = s.authorization_kubeconfig;
+  o.authorization.allow_ttl = std::chrono::seconds(s.authorization_cache_ttl_seconds);
+  o.authorization.deny_ttl = std::chrono::seconds(s.authorization_cache_ttl_seconds);
+  if (log) {
+    o.log = [log](kubernetes::LogLevel level, std::string_view message) {
+      const LogLevel mapped = level == kubernetes::LogLevel::error     ? LogLevel::error
+                              : level == kubernetes::LogLevel::warning ? LogLevel::warning
+                              : level == kubernetes::LogLevel::debug   ? LogLevel::debug
+                                                                       : LogLevel::info;
+      log(LogRecord{mapped, std::string(message), {}}.with("component", "server"));
+    };
+  }
+  return o;
+}
+
+}  // namespace
+
+SourceFactory prometheus_sources(const config::PrometheusConfig& p) {
+  return [p](const config::TargetConfig& target) -> Expected<std::unique_ptr<source::Source>> {
+    prometheus::ClientOptions client;
+    client.url = p.url;
+    client.total_timeout = std::chrono::seconds(p.timeout_seconds);
+    client.connect_timeout =
+        std::chrono::milliseconds(std::min<std::int64_t>(5000, p.timeout_seconds * 1000));
+    // The engine ticks again next step: a short retry budget keeps one
+    // failing Prometheus from holding a tick thread for long.
+    client.retry.max_attempts = 2;
+    client.bearer_token_file = p.bearer_token_file;
+    if (!p.basic_auth_username.empty()) {
+      client.basic_auth_user = p.basic_auth_username;
+      if (!p.basic_auth_password_file.empty()) {
+        std::ifstream in(p.basic_auth_password_file);
+        if (!in)
+          return make_error(fmt::format("prometheus.basicAuth.passwordFile: cannot read {}",
+                                        p.basic_auth_password_file));
+        std::getline(in, client.basic_auth_password);
+      }
+    }
+    for (const auto& [k, v] : p.headers) client.headers.emplace_back(k, v);
+    client.ca_file = p.ca_file;
+    client.insecure_skip_verify = p.insecure_skip_verify;
+    prometheus::QueryOptions query;
+    query.query = target.query;
+    return std::unique_ptr<source::Source>(
+        std::make_unique<prometheus::PrometheusSource>(std::move(client), std::move(query)));
+  };
+}
+
+struct Daemon::Impl {
+  DaemonOptions options;
+  SystemClock system_clock;
+  const Clock* clock = nullptr;
+  SnapshotStore store;
+  mutable std::mutex config_mutex;
+  config::Config config;
+  std::string config_text;  // what the watcher compares against
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<kubernetes::Server> server;
+  std::unique_ptr<keda::ExternalScaler> keda;  ///< null unless server.keda.enabled
+  std::thread engine_thread, watcher_thread;
+  Interrupt watcher_stop;
+  std::mutex reload_mutex;
+  std::shared_ptr<DecisionRing> decision_ring;
+  std::unique_ptr<DecisionLog> decision_log;  ///< null without decisions.file
+
+  // Each record: a JSON log line (the cluster's log pipeline keeps it), the
+  // ring GET /decisions reads, and the rotating file where a volume is mounted.
+  void record_decisions(const std::vector<DecisionRecord>& records) {
+    for (const auto& r : records) {
+      log(LogRecord{LogLevel::info, "decision", {}}
+              .with("target", r.target)
+              .with("kind", std::string(to_string(r.kind)))
+              .with("reason", r.reason)
+              .with("observed", r.observed)
+              .with("forecast", r.forecast)
+              .with("served", r.served)
+              .with("model", r.model)
+              .with("decision_unix", r.time_unix));
+    }
+    decision_ring->add(records);
+    if (decision_log) {
+      if (auto written = decision_log->append(records); !written)
+        log(LogRecord{LogLevel::error, "decision records not written to the file", {}}.with(
+            "error", written.error().message));
+    }
+  }
+
+  void log(LogRecord record) const {
+    if (options.log) options.log(record);
+  }
+  SourceFactory sources_for(const config::Config& c) const {
+    return options.sources ? options.sources : prometheus_sources(c.prometheus);
+  }
+};
+
+Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->clock = impl_->options.clock ? impl_->options.clock : &impl_->system_clock;
+  impl_->config_text = read_text(impl_->options.config_path);
+  impl_->config = config::parse_config(impl_->config_text, impl_->options.config_path.string());
+  if (impl_->config.server.tls_cert_file.empty())
+    throw std::invalid_argument(fmt::format(
+        "{}: server.tlsCertFile and server.tlsKeyFile are required: the External Metrics API is "
+        "served over HTTPS only",
+        impl_->options.config_path.string()));
+  EngineOptions engine_options;
+  engine_options.tick_threads = std::max<std::size_t>(1, impl_->options.tick_threads);
+  engine_options.fit_threads = impl_->options.fit_threads;
+  engine_options.log = impl_->options.log;
+  const auto& decisions = impl_->config.decisions;
+  impl_->decision_ring = std::make_shared<DecisionRing>(static_cast<std::size_t>(decisions.keep));
+  if (!decisions.file.empty()) {
+    DecisionLog::Options log_options;
+    log_options.path = decisions.file;
+    log_options.max_bytes = static_cast<std::uint64_t>(decisions.max_bytes);
+    log_options.max_files = static_cast<std::size_t>(decisions.max_files);
+    auto opened = DecisionLog::open(log_options);
+    if (!opened)
+      throw std::invalid_argument(fmt::format("decisions.file: {}", opened.error().message));
+    impl_->decision_log = std::move(*opened);
+  }
+  Impl* impl = impl_.get();
+  engine_options.decisions = [impl](const std::vector<DecisionRecord>& records) {
+    impl->record_decisions(records);
+  };
+  impl_->engine = std::make_unique<Engine>(
+      impl_->config.targets, impl_->config.calendars, impl_->sources_for(impl_->config),
+      *impl_->clock,
+      [impl](std::shared_ptr<const Snapshot> s) { impl->store.publish(std::move(s)); },
+      engine_options);
+  if (const auto& k = impl_->config.server.keda; k.enabled) {
+    keda::ScalerOptions keda_options;
+    keda_options.address = k.address;
+    keda_options.cert_file = k.cert_file;
+    keda_options.key_file = k.key_file;
+    keda_options.client_ca_file = k.client_ca_file;
+    keda_options.log = [impl](std::string_view level, std::string_view message) {
+      impl->log(LogRecord{
+          level == "error"  ? LogLevel::error
+          : level == "warn" ? LogLevel::warning
+                            : LogLevel::info,
+          std::string(message),
+          {}}.with("component", "keda"));
+    };
+    impl_->keda = std::make_unique<keda::ExternalScaler>(keda_options, impl_->store);
+  }
+  auto serving = server_options(impl_->config.server, impl_->options.log);
+  serving.decisions = [ring = impl_->decision_ring](std::string_view target, std::int64_t since) {
+    return ring->query_json(target, since);
+  };
+  // The KEDA port's certificates beside the HTTPS port's in /metrics.
+  if (impl_->keda)
+    serving.more_certificates = [keda = impl_->keda.get()] { return keda->certificate_expiry(); };
+  impl_->server = std::make_unique<kubernetes::Server>(std::move(serving), impl_->store);
+}
+
+Daemon::~Daemon() {
+  stop();
+}
+
+Status Daemon::start() {
+  if (auto started = impl_->server->start(); !started) return started;
+  if (impl_->keda) {
+    if (auto started = impl_->keda->start(); !started) {
+      impl_->server->stop();
+      return make_error("server.keda: " + started.error().message);
+    }
+  }
+  impl_->log(LogRecord{LogLevel::info, "serving", {}}
+                 .with("address", impl_->config.server.address)
+                 .with("port", static_cast<std::int64_t>(impl_->server->port()))
+                 .with("targets", static_cast<std::int64_t>(impl_->config.targets.size()))
+                 .with("config", impl_->options.config_path.string()));
+  Impl* impl = impl_.get();
+  impl_->engine_thread = std::thread([impl] { impl->engine->run(); });
+  impl_->watcher_thread = std::thread([this, impl] {
+    while (!impl->watcher_stop.wait_until(std::chrono::steady_clock::now() +
+                                          impl->options.watch_interval)) {
+      std::string text = read_text(impl->options.config_path);
+      bool changed;
+      {
+        std::lock_guard lock(impl->config_mutex);
+        changed = text != impl->config_text;
+      }
+      if (changed) reload("file changed");
+    }
+  });
+  return Status::ok();
+}
+
+bool Daemon::reload(std::string_view why) {
+  std::lock_guard reload_lock(impl_->reload_mutex);
+  const auto& path = impl_->options.config_path;
+  const std::string text = read_text(path);
+  config::Config next;
+  try {
+    next = config::parse_config(text, path.string());
+  } catch (const config::ConfigError& e) {
+    {
+      std::lock_guard lock(impl_->config_mutex);
+      impl_->config_text = text;  // do not retry the same bad file every few seconds
+    }
+    ++reloads_rejected_;
+    impl_->log(
+        LogRecord{LogLevel::error, "config reload rejected; the running config keeps serving", {}}
+            .with("why", std::string(why))
+            .with("error", e.what()));
+    return false;
+  }
+  config::Config current = current_config();
+  const bool rebuild = !(next.prometheus == current.prometheus);
+  if (auto status = impl_->engine->reconfigure(next.targets, next.calendars,
+                                               impl_->sources_for(next), rebuild);
+      !status) {
+    std::lock_guard lock(impl_->config_mutex);
+    impl_->config_text = text;
+    ++reloads_rejected_;
+    impl_->log(
+        LogRecord{LogLevel::error, "config reload rejected; the running config keeps serving", {}}
+            .with("why", std::string(why))
+            .with("error", status.error().message));
+    return false;
+  }
+  if (!(next.server == current.server)) {
+    impl_->log(LogRecord{LogLevel::warning, "server section changed: restart to apply it", {}}.with(
+        "why", std::string(why)));
+    next.server = current.server;
+  }
+  {
+    std::lock_guard lock(impl_->config_mutex);
+    impl_->config = std::move(next);
+    impl_->config_text = text;
+  }
+  ++reloads_applied_;
+  impl_->log(LogRecord{LogLevel::info, "config reloaded", {}}
+                 .with("why", std::string(why))
+                 .with("targets", static_cast<std::int64_t>(current_config().targets.size()))
+                 .with("prometheus_changed", rebuild));
+  return true;
+}
+
+void Daemon::stop() {
+  if (!impl_) return;
+  impl_->watcher_stop.trigger();
+  if (impl_->watcher_thread.joinable()) impl_->watcher_thread.join();
+  if (impl_->engine) impl_->engine->stop();
+  if (impl_->engine_thread.joinable()) impl_->engine_thread.join();
+  if (impl_->keda) impl_->keda->stop();
+  if (impl_->server) impl_->server->stop();
+}
+
+const DecisionRing& Daemon::decisions() const {
+  return *impl_->decision_ring;
+}
+int Daemon::port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
+const SnapshotStore& Daemon::snapshots() const {
+  return impl_->store;
+}
+config::Config Daemon::current_config() const {
+  std::lock_guard lock(impl_->config_mutex);
+  return impl_->config;
+}
+
+}  // namespace prescale::daemon

@@ -1,0 +1,164 @@
+// Reports: worst-surge windows, the timeline CSV, SVG axes in local time,
+// and a self-contained HTML page.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "prescale/report/report.hpp"
+#include "prescale/report/svg.hpp"
+
+using namespace prescale;
+using namespace prescale::report;
+using namespace prescale::simulate;
+
+namespace {
+
+// 2026-03-07 00:00 America/New_York (EST, UTC-5): the next day is the 23-hour
+// spring-forward day.
+constexpr std::int64_t kSaturdayNewYork = 1772859600;
+
+calendar::TimeZone new_york() {
+  auto zone = calendar::TimeZone::find("America/New_York");
+  REQUIRE(zone.has_value());
+  return *zone;
+}
+
+SimulationResult surge_result() {
+  SimulationConfig config;
+  config.start_unix = kSaturdayNewYork;
+  config.step_seconds = 300;
+  config.capacity_per_replica = 100;
+  config.startup_seconds = 300;
+  std::vector<double> demand(3 * 288, 400.0);               // three days of 5-minute steps
+  for (std::size_t i = 100; i < 130; ++i) demand[i] = 900;  // small surge
+  // A staircase the HPA keeps chasing: every step is another 5-minute start-up.
+  for (std::size_t i = 400; i < 460; ++i) demand[i] = 900.0 + 100.0 * static_cast<double>(i - 400);
+  const std::vector<RunSpec> runs = {reactive_run(demand), oracle_run(demand, config)};
+  auto result = simulate::simulate(config, demand, runs);
+  REQUIRE(result.has_value());
+  return *result;
+}
+
+}  // namespace
+
+TEST_CASE("worst_windows: worst first, non-overlapping, none without violation", "[report]") {
+  const auto result = surge_result();
+  const auto windows = worst_windows(result, 0, 3, 72);
+  REQUIRE(windows.size() == 2);  // only two surges violate
+  CHECK(windows[0].begin <= 400);
+  CHECK(windows[0].end > 400);
+  CHECK(windows[1].begin <= 100);
+  CHECK(windows[1].end > 100);
+  CHECK(windows[0].violation_minutes > windows[1].violation_minutes);
+  CHECK(windows[0].violation_minutes ==
+        Approx(result.summaries[0].slo_violation_minutes - windows[1].violation_minutes));
+  // The oracle never misses the small surge (within the 10 % tolerance it can
+  // still trail the staircase).
+  for (const auto& w : worst_windows(result, 1, 3, 72)) CHECK(w.begin > 130);
+  CHECK(worst_windows(result, 0, 0, 72).empty());
+  CHECK(default_zoom_steps(result) == 72);  // 6 hours of 5 minutes
+}
+
+TEST_CASE("Timeline CSV: one row per step, UTC and local time, per-run columns", "[report]") {
+  const auto result = surge_result();
+  std::ostringstream out;
+  write_timeline_csv(out, result, new_york());
+  std::istringstream in(out.str());
+  std::string header, first;
+  std::getline(in, header);
+  std::getline(in, first);
+  CHECK(header ==
+        "timestamp,local_time,demand,forecast,forecast_lower,forecast_upper,reactive_served,"
+        "reactive_replicas,reactive_ready,reactive_violation_seconds,oracle_served,oracle_replicas,"
+        "oracle_ready,oracle_violation_seconds");
+  CHECK(first == "2026-03-07T05:00:00Z,2026-03-07T00:00:00-05:00,400,,,,400,4,4,0,400,4,4,0");
+  std::size_t rows = 1;
+  std::string line, last;
+  while (std::getline(in, line)) {
+    ++rows;
+    last = line;
+  }
+  CHECK(rows == result.steps());
+  // Three days from Saturday 00:00 EST end on Tuesday 01:00 EDT (Sunday has 23 hours).
+  CHECK_THAT(last, Catch::StartsWith("2026-03-10T04:55:00Z,2026-03-10T00:55:00-04:00,"));
+}
+
+TEST_CASE("SVG time axis: local wall-clock ticks, DST gap skipped", "[report][svg]") {
+  TimePlot plot;
+  plot.title = "DST <day> & co";
+  plot.start_unix = kSaturdayNewYork + 86400;  // Sunday 2026-03-08, 23 hours long
+  plot.step_seconds = 300;
+  plot.lines.push_back({"demand", "#111827", std::vector<double>(276, 5.0), LineStyle::line, 1.5});
+  const std::string svg = render_time_plot_svg(plot, new_york());
+  CHECK_THAT(svg, Catch::StartsWith("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  CHECK_THAT(svg, Catch::Contains(">00:00<"));
+  CHECK_THAT(svg, Catch::Contains(">03:00<"));
+  CHECK_THAT(svg, Catch::Contains(">21:00<"));
+  CHECK_THAT(svg, Catch::Contains(">Sun 08 Mar<"));
+  CHECK_FALSE(svg.find(">02:00<") != std::string::npos);  // 02:00 does not exist that day
+  CHECK_THAT(svg, Catch::Contains("local time (America/New_York)"));
+  CHECK_THAT(svg, Catch::Contains("DST &lt;day&gt; &amp; co"));
+  CHECK(svg.find("<day>") == std::string::npos);
+}
+
+TEST_CASE("Long traces are decimated but keep their peaks", "[report][svg]") {
+  TimePlot plot;
+  plot.start_unix = 0;
+  plot.step_seconds = 60;
+  std::vector<double> values(200000, 10.0);
+  values[123457] = 1000.0;
+  plot.lines.push_back({"load", "#000", values, LineStyle::line, 1.0});
+  const std::string svg = render_time_plot_svg(plot, calendar::TimeZone::utc());
+  CHECK(svg.size() < 200000);                  // not one point per sample
+  CHECK_THAT(svg, Catch::Contains(">1250<"));  // the y axis reaches the peak
+}
+
+TEST_CASE("Number formatting for axes and local times", "[report][svg]") {
+  CHECK(format_axis_number(0) == "0");
+  CHECK(format_axis_number(250) == "250");
+  CHECK(format_axis_number(12500) == "12.5k");
+  CHECK(format_axis_number(2000000) == "2M");
+  CHECK(format_axis_number(0.25) == "0.25");
+  CHECK(format_local_minute(kSaturdayNewYork, new_york()) == "2026-03-07 00:00");
+  CHECK(format_local_iso(kSaturdayNewYork, calendar::TimeZone::utc()) ==
+        "2026-03-07T05:00:00+00:00");
+  CHECK(xml_escape("a<b>&\"c\"") == "a&lt;b&gt;&amp;&quot;c&quot;");
+}
+
+TEST_CASE("HTML report: self-contained, summary table, zoomed surges", "[report]") {
+  const auto result = surge_result();
+  ReportOptions options;
+  options.trace_name = "surges.csv";
+  options.zone = new_york();
+  options.notes = {"predictive run not simulated: <why>"};
+  const std::string html = render_report_html(result, options);
+  CHECK_THAT(html, Catch::StartsWith("<!DOCTYPE html>"));
+  CHECK_THAT(html, Catch::Contains("surges.csv"));
+  CHECK_THAT(html, Catch::Contains("predictive run not simulated: &lt;why&gt;"));
+  CHECK_THAT(html,
+             Catch::Contains(
+                 "<td><span class=\"swatch\" style=\"background:#dc2626\"></span>reactive</td>"));
+  CHECK_THAT(html, Catch::Contains("Surge 1 · 2026-03-08"));
+  CHECK_THAT(html, Catch::Contains("Surge 2 · 2026-03-07"));
+  CHECK(html.find("Surge 3") == std::string::npos);
+  // Four inline plots with distinct clip ids; nothing fetched from a network.
+  std::size_t plots = 0;
+  for (auto at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1))
+    ++plots;
+  CHECK(plots == 3);
+  CHECK_THAT(html, Catch::Contains("id=\"full-frame\""));
+  CHECK_THAT(html, Catch::Contains("id=\"zoom2-frame\""));
+  CHECK(html.find("<script") == std::string::npos);
+  CHECK(html.find("src=") == std::string::npos);
+  CHECK(html.find("href=\"http") == std::string::npos);
+  CHECK(html.find("@import") == std::string::npos);
+}
+
+TEST_CASE("Text summary table", "[report]") {
+  const auto table = format_summary_table(surge_result());
+  CHECK_THAT(table, Catch::StartsWith("run       SLO violation min"));
+  CHECK_THAT(table, Catch::Contains("\nreactive "));
+  CHECK_THAT(table, Catch::Contains("\noracle "));
+}
