@@ -14,12 +14,13 @@
 
 #include "commands.hpp"
 #include "input_options.hpp"
+#include "prescale/autoscaler/decisions.hpp"
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/common/version.hpp"
 #include "prescale/config/duration.hpp"
 #include "prescale/report/report.hpp"
 #include "prescale/simulate/hpa.hpp"
-#include "prescale/simulate/replay.hpp"
+#include "prescale/simulate/predictive.hpp"
 #include "prescale/simulate/simulation.hpp"
 
 namespace prescale::cli {
@@ -103,15 +104,6 @@ nlohmann::json to_json(const simulate::SimulationResult& result,
           {"runs", runs}};
 }
 
-struct PredictiveSeries {
-  std::string error;             // why there is no predictive run ("" = there is)
-  std::int64_t start_unix = 0;   // first decision: the simulated stretch starts here
-  std::vector<double> served;    // per step from start_unix: the served metric
-  std::vector<double> forecast;  // per step: the forecast quantile, max over the lead window
-  simulate::ForecastBand band;   // per step: its interval as forecast one lead time earlier
-  std::vector<std::string> notes;
-};
-
 std::int64_t duration_option(const std::string& option, const std::string& text) {
   auto seconds = config::parse_duration_seconds(text);
   if (!seconds) throw Failure(option + ": " + seconds.error().message);
@@ -119,19 +111,22 @@ std::int64_t duration_option(const std::string& option, const std::string& text)
   return *seconds;
 }
 
-// Runs the forecasting engine on a replay clock over the trace, as `serve`
-// would have run it, and returns what it served at each step.
-PredictiveSeries replay_predictive(const SimulateArgs& args, const forecast::Series& series,
-                                   std::int64_t startup_seconds) {
-  PredictiveSeries out;
+// What `serve` would have served over the trace: the target the flags
+// describe, replayed by the engine (prescale::simulate::replay_predictive).
+struct PredictiveRun {
+  std::string error;  // why there is no predictive run ("" = there is)
+  simulate::PredictiveSeries series;
+  std::vector<std::string> notes;
+};
+
+PredictiveRun replay_predictive(const SimulateArgs& args, const forecast::Series& series,
+                                std::int64_t startup_seconds) {
+  PredictiveRun out;
   const std::int64_t step = series.step_seconds;
   const std::int64_t trace_seconds = static_cast<std::int64_t>(series.size()) * step;
-  std::int64_t history = duration_option("--history", args.history);
-  if (history > trace_seconds / 2) {
-    // Keep at least half the trace to simulate on; whole days when possible.
-    const std::int64_t half = trace_seconds / 2;
-    history = half >= 86400 ? half / 86400 * 86400 : half;
-    history = std::max<std::int64_t>(step, history / step * step);
+  const std::int64_t requested_history = duration_option("--history", args.history);
+  const std::int64_t history = simulate::history_for_trace(requested_history, trace_seconds, step);
+  if (history != requested_history) {
     out.notes.push_back(fmt::format("--history shortened to {} (half of the trace)",
                                     config::format_duration(history)));
   }
@@ -161,15 +156,9 @@ PredictiveSeries replay_predictive(const SimulateArgs& args, const forecast::Ser
   target.max_replicas = args.max_replicas;
   target.refit_interval_seconds = duration_option("--refit-interval", args.refit_interval);
 
-  simulate::ReplayOptions options;
-  options.end_unix = series.end_unix();  // decisions for the trace's own steps only
-  auto replayed = simulate::replay(series, target, options);
+  auto replayed = simulate::replay_predictive(series, target);
   if (!replayed) {
     out.error = replayed.error().message;
-    return out;
-  }
-  if (replayed->steps.empty()) {
-    out.error = "the engine made no decision over the trace";
     return out;
   }
   if (!args.decisions.empty()) {
@@ -183,36 +172,8 @@ PredictiveSeries replay_predictive(const SimulateArgs& args, const forecast::Ser
         "predictive: {} decision records written to {} (read them with prescale explain)",
         replayed->decisions.size(), args.decisions));
   }
-  out.start_unix = replayed->steps.front().time_unix;
-  const auto count = static_cast<std::size_t>((series.end_unix() - out.start_unix) / step);
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  out.served.assign(count, nan);
-  out.forecast.assign(count, nan);
-  std::size_t fallbacks = 0;
-  std::string last_model, last_fallback;
-  out.band = simulate::lead_time_band(*replayed, out.start_unix, step, count);
-  for (const auto& decision : replayed->steps) {
-    const auto i = static_cast<std::size_t>((decision.time_unix - out.start_unix) / step);
-    if (i >= count) continue;
-    out.served[i] = decision.served;
-    out.forecast[i] = decision.forecast;
-    if (!decision.model.empty()) last_model = decision.model;
-    if (!decision.fallback_reason.empty()) {
-      ++fallbacks;
-      last_fallback = decision.fallback_reason;
-    }
-  }
-  out.notes.push_back(fmt::format(
-      "predictive: the engine replayed over {} steps after {} of history (lead {}, quantile {:g}); "
-      "{} fits ({:.1f} s CPU); last model {}",
-      count, config::format_duration(history), config::format_duration(target.lead_time_seconds),
-      target.quantile, replayed->fits, replayed->fit_seconds_total,
-      last_model.empty() ? "none" : last_model));
-  if (fallbacks > 0) {
-    out.notes.push_back(fmt::format(
-        "predictive: served the observed load alone on {} of {} steps (last reason: {})", fallbacks,
-        count, last_fallback));
-  }
+  out.notes.insert(out.notes.end(), replayed->notes.begin(), replayed->notes.end());
+  out.series = std::move(*replayed);
   return out;
 }
 
@@ -270,13 +231,14 @@ void run_simulate(const SimulateArgs& args) {
       notes.insert(notes.begin(), "predictive run not simulated: " + predictive.error);
     } else {
       predictive_available = true;
-      const auto skip = static_cast<std::size_t>((predictive.start_unix - series.start_unix) /
-                                                 series.step_seconds);
+      const auto& replayed = predictive.series;
+      const auto skip =
+          static_cast<std::size_t>((replayed.start_unix - series.start_unix) / series.step_seconds);
       demand.erase(demand.begin(), demand.begin() + static_cast<std::ptrdiff_t>(skip));
-      config.start_unix = predictive.start_unix;
-      served = predictive.served;
-      band = predictive.band;
-      band.mean = predictive.forecast;
+      config.start_unix = replayed.start_unix;
+      served = replayed.served;
+      band = replayed.band;
+      band.mean = replayed.forecast;
       notes.insert(notes.end(), predictive.notes.begin(), predictive.notes.end());
     }
   }

@@ -1,0 +1,42 @@
+#pragma once
+// The predictive run of a simulation: the engine replayed over a trace as
+// `serve` would have run it (replay.hpp), turned into what the simulator
+// reads per step -- the served metric, the forecast and its band -- with
+// notes on what the replay did.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "prescale/autoscaler/decisions.hpp"
+#include "prescale/common/expected.hpp"
+#include "prescale/config/config.hpp"
+#include "prescale/forecast/series.hpp"
+#include "prescale/simulate/simulation.hpp"
+
+namespace prescale::simulate {
+
+/// The history a fit may use on a trace of `trace_seconds`: `requested_seconds`
+/// when it leaves at least half the trace to simulate on, else half the trace
+/// (whole days when that is at least a day), on the step grid.
+[[nodiscard]] std::int64_t history_for_trace(std::int64_t requested_seconds,
+                                             std::int64_t trace_seconds, std::int64_t step_seconds);
+
+/// What the engine served over a trace, per step from its first decision. Value type.
+struct PredictiveSeries {
+  std::int64_t start_unix = 0;   ///< first decision: the simulated stretch starts here
+  std::vector<double> served;    ///< per step from start_unix: the served metric
+  std::vector<double> forecast;  ///< per step: the forecast quantile, max over the lead window
+  ForecastBand band;             ///< per step: its interval as forecast one lead time earlier
+  /// The engine's decision records, in time order (what `serve` would log).
+  std::vector<autoscaler::DecisionRecord> decisions;
+  /// What the replay did: steps, fits and CPU, the last model, fallbacks.
+  std::vector<std::string> notes;
+};
+
+/// Replays `target` (its step must be the series') over `series`, deciding
+/// for the trace's own steps only. An error says why there is no predictive
+/// run. Deterministic; the cost is the target's fits.
+[[nodiscard]] Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
+                                                           const config::TargetConfig& target);
+
+}  // namespace prescale::simulate

@@ -1,0 +1,66 @@
+#include "prescale/simulate/predictive.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "prescale/config/duration.hpp"
+#include "prescale/simulate/replay.hpp"
+
+namespace prescale::simulate {
+
+std::int64_t history_for_trace(std::int64_t requested_seconds, std::int64_t trace_seconds,
+                               std::int64_t step_seconds) {
+  if (requested_seconds <= trace_seconds / 2) return requested_seconds;
+  // Keep at least half the trace to simulate on; whole days when possible.
+  const std::int64_t half = trace_seconds / 2;
+  const std::int64_t history = half >= 86400 ? half / 86400 * 86400 : half;
+  return std::max<std::int64_t>(step_seconds, history / step_seconds * step_seconds);
+}
+
+Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
+                                             const config::TargetConfig& target) {
+  ReplayOptions options;
+  options.end_unix = series.end_unix();  // decisions for the trace's own steps only
+  auto replayed = replay(series, target, options);
+  if (!replayed) return make_error(replayed.error().message);
+  if (replayed->steps.empty()) return make_error("the engine made no decision over the trace");
+
+  const std::int64_t step = series.step_seconds;
+  PredictiveSeries out;
+  out.start_unix = replayed->steps.front().time_unix;
+  const auto count = static_cast<std::size_t>((series.end_unix() - out.start_unix) / step);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  out.served.assign(count, nan);
+  out.forecast.assign(count, nan);
+  std::size_t fallbacks = 0;
+  std::string last_model, last_fallback;
+  out.band = lead_time_band(*replayed, out.start_unix, step, count);
+  for (const auto& decision : replayed->steps) {
+    const auto i = static_cast<std::size_t>((decision.time_unix - out.start_unix) / step);
+    if (i >= count) continue;
+    out.served[i] = decision.served;
+    out.forecast[i] = decision.forecast;
+    if (!decision.model.empty()) last_model = decision.model;
+    if (!decision.fallback_reason.empty()) {
+      ++fallbacks;
+      last_fallback = decision.fallback_reason;
+    }
+  }
+  out.notes.push_back(fmt::format(
+      "predictive: the engine replayed over {} steps after {} of history (lead {}, quantile {:g}); "
+      "{} fits ({:.1f} s CPU); last model {}",
+      count, config::format_duration(target.history_seconds),
+      config::format_duration(target.lead_time_seconds), target.quantile, replayed->fits,
+      replayed->fit_seconds_total, last_model.empty() ? "none" : last_model));
+  if (fallbacks > 0) {
+    out.notes.push_back(fmt::format(
+        "predictive: served the observed load alone on {} of {} steps (last reason: {})", fallbacks,
+        count, last_fallback));
+  }
+  out.decisions = std::move(replayed->decisions);
+  return out;
+}
+
+}  // namespace prescale::simulate
