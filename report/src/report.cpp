@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string_view>
 
 #include "prescale/config/duration.hpp"
 
@@ -13,6 +14,10 @@ namespace prescale::report {
 using simulate::ForecastBand;
 using simulate::RunSummary;
 using simulate::SimulationResult;
+
+// report/resources/report.css, embedded at build time (report_css.cpp.in).
+extern const std::string_view kReportCss;
+
 namespace {
 
 struct RunStyle {
@@ -241,33 +246,7 @@ std::string render_report_html(const SimulationResult& result, const ReportOptio
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} — {trace}</title>
 <style>
-  :root {{ color-scheme: light; }}
-  body {{ margin: 0; background: #f8fafc; color: #0f172a;
-         font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }}
-  main {{ max-width: 1160px; margin: 0 auto; padding: 28px 24px 48px; }}
-  h1 {{ font-size: 24px; margin: 0 0 4px; letter-spacing: -0.01em; }}
-  h2 {{ font-size: 17px; margin: 32px 0 10px; }}
-  h3 {{ font-size: 14px; margin: 0 0 6px; color: #334155; }}
-  .subtitle {{ color: #475569; margin: 0 0 18px; }}
-  .facts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 10px; margin: 0 0 8px; }}
-  .fact {{ background: #fff; border: 1px solid #e2e8f0; border-radius: 8px; padding: 10px 12px; }}
-  .fact b {{ display: block; font-size: 11px; font-weight: 600; color: #64748b; text-transform: uppercase; letter-spacing: .04em; }}
-  .note {{ background: #fffbeb; border: 1px solid #fcd34d; border-radius: 8px; padding: 10px 14px; margin: 12px 0; color: #78350f; }}
-  table {{ border-collapse: collapse; width: 100%; background: #fff; border: 1px solid #e2e8f0; border-radius: 8px; overflow: hidden; }}
-  th, td {{ padding: 8px 12px; border-bottom: 1px solid #eef2f7; text-align: right; white-space: nowrap; }}
-  th {{ background: #f1f5f9; font-size: 12px; color: #334155; font-weight: 600; }}
-  th:first-child, td:first-child {{ text-align: left; }}
-  tr:last-child td {{ border-bottom: none; }}
-  td .delta {{ display: block; font-size: 11px; color: #64748b; }}
-  .swatch {{ display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 8px; vertical-align: baseline; }}
-  .best {{ font-weight: 700; color: #166534; }}
-  figure {{ margin: 0 0 18px; background: #fff; border: 1px solid #e2e8f0; border-radius: 8px; padding: 10px; }}
-  figure svg {{ display: block; width: 100%; height: auto; }}
-  figcaption {{ font-size: 12px; color: #64748b; padding: 4px 6px 0; }}
-  footer {{ margin-top: 36px; font-size: 12px; color: #64748b; }}
-  dl {{ display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; font-size: 13px; }}
-  dt {{ font-weight: 600; color: #334155; }} dd {{ margin: 0; color: #475569; }}
-</style>
+{css}</style>
 </head>
 <body>
 <main>
@@ -281,7 +260,7 @@ std::string render_report_html(const SimulationResult& result, const ReportOptio
   <div class="fact"><b>HPA</b>{hpa}</div>
 </div>
 )",
-      fmt::arg("title", xml_escape(options.title)),
+      fmt::arg("css", kReportCss), fmt::arg("title", xml_escape(options.title)),
       fmt::arg("trace", xml_escape(options.trace_name)),
       fmt::arg("from", format_local_minute(config.start_unix, zone)),
       fmt::arg("to", format_local_minute(end_unix, zone)),
