@@ -154,6 +154,7 @@ def deb_for(package, debs):
 def extract_deb(package, debs, out, triplet, scratch):
     deb = deb_for(package, debs)
     tree = os.path.join(scratch, package)
+    os.makedirs(tree, exist_ok=True)
     subprocess.run(["dpkg-deb", "-x", deb, tree], check=True)
     for dirpath, dirnames, filenames in os.walk(tree):
         for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
