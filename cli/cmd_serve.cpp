@@ -1,11 +1,14 @@
 // `prescale serve --config FILE`: the daemon. Logs go to stdout (text or
-// JSON lines); SIGHUP reloads the config, SIGTERM/SIGINT stop gracefully.
+// JSON lines); SIGHUP reloads the config, SIGTERM/SIGINT stop gracefully
+// (within 8 s, whatever is in flight).
 #include <fmt/core.h>
 #include <signal.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
+#include <thread>
 
 #include "commands.hpp"
 #include "prescale/config/config.hpp"
@@ -27,6 +30,9 @@ LogFunction make_log_function(const std::string& format, std::FILE* out, LogLeve
     std::fflush(out);
   };
 }
+
+// How long SIGTERM may take before the process exits regardless.
+constexpr std::chrono::seconds kShutdownDeadline{8};
 
 sigset_t block_control_signals() {
   // Blocked before any thread starts, so every thread inherits the mask and
@@ -84,7 +90,9 @@ void add_serve_command(CLI::App& app) {
       daemon = std::make_unique<daemon::Daemon>(daemon_options);
     } catch (const config::ConfigError& e) {
       throw Failure(e.what());
-    } catch (const std::invalid_argument& e) {
+    } catch (const std::exception& e) {
+      // A server option that cannot work (std::invalid_argument) or a file
+      // that cannot be read: a refused config, not an internal error.
       throw Failure(e.what());
     }
     if (auto started = daemon->start(); !started) throw Failure(started.error().message);
@@ -97,6 +105,18 @@ void add_serve_command(CLI::App& app) {
       }
       daemon_options.log(LogRecord{LogLevel::info, "stopping", {}}.with(
           "signal", std::string(signal == SIGTERM ? "SIGTERM" : "SIGINT")));
+      // stop() cancels fetches in flight and drops queued work, so it takes
+      // about a second; a fit already running or a client connection that
+      // will not drain could still hold it. Kubernetes kills the pod 30 s
+      // after SIGTERM by default: leave well before, whatever is left.
+      std::thread([log = daemon_options.log] {
+        std::this_thread::sleep_for(kShutdownDeadline);
+        log(LogRecord{
+            LogLevel::warning,
+            "shutdown deadline passed; exiting without waiting further",
+            {}}.with("deadline_seconds", static_cast<std::int64_t>(kShutdownDeadline.count())));
+        std::_Exit(0);
+      }).detach();
       daemon->stop();
       daemon_options.log(LogRecord{LogLevel::info, "stopped", {}});
       return;

@@ -22,7 +22,8 @@ inline constexpr std::string_view kServeDescription =
     "Run the daemon: forecast every target of the config from Prometheus and serve the\n"
     "forecasts as Kubernetes external metrics (external.metrics.k8s.io/v1beta1) over HTTPS.\n"
     "Reloads the config on SIGHUP and when the file changes (a bad file is rejected and the\n"
-    "running config keeps serving); stops gracefully on SIGTERM or SIGINT.\n"
+    "running config keeps serving); stops on SIGTERM or SIGINT within 8 s (fetches in flight\n"
+    "are cancelled; after 8 s it exits whatever is left).\n"
     "Example: prescale serve --config /etc/prescale/config.yaml --log-format json";
 inline constexpr std::string_view kDemoDescription =
     "Run prescale end to end on this machine, no cluster or Prometheus needed: five weeks of a\n"

@@ -65,6 +65,15 @@ class ThreadPool {
     std::unique_lock lock(mutex_);
     idle_.wait(lock, [this] { return pending_ == 0; });
   }
+  /// Forgets the jobs not started yet (shutdown: nobody waits for their result).
+  void drop_queued() {
+    {
+      std::lock_guard lock(mutex_);
+      pending_ -= jobs_.size();
+      jobs_.clear();
+    }
+    idle_.notify_all();
+  }
 
  private:
   void work() {
@@ -215,14 +224,32 @@ struct Engine::Impl {
     FitLauncher launch;
     if (fit_pool) {
       ThreadPool* pool = fit_pool.get();
-      launch = [this, pool, metric](std::function<void()> job) {
+      launch = [this, pool, metric, worker](std::function<void()> job) {
+        // Shutting down, or the target is gone: nobody will read this fit.
+        if (stop_signal.triggered() || worker->cancelled()) return;
         pool->submit([this, metric, job = std::move(job)] {
           job();
           fit_done(metric);
         });
       };
     }
-    TargetReport report = worker->tick(now, launch);
+    // A removed target's tick still queued does nothing (its worker is
+    // cancelled): a reload from thousands of targets frees the threads at once.
+    TargetReport report;
+    bool ticked = false;
+    if (!worker->cancelled()) {
+      try {
+        report = worker->tick(now, launch);
+        ticked = !worker->cancelled();
+      } catch (const std::exception& e) {
+        // Out of memory, most likely: the target keeps its last report and
+        // ticks again next step; the thread and the other targets go on.
+        if (options.log)
+          options.log(LogRecord{LogLevel::error, "tick failed; the last report stays", {}}
+                          .with("target", metric)
+                          .with("error", e.what()));
+      }
+    }
     std::vector<DecisionRecord> decisions = report.decisions;
     bool publish_now = false;
     {
@@ -237,7 +264,11 @@ struct Engine::Impl {
       // A reload may have replaced or removed the target meanwhile: drop the stale report.
       if (it != slots.end() && it->second.worker == worker) {
         it->second.busy = false;
-        reports[metric] = std::move(report);
+        if (ticked) {
+          reports[metric] = std::move(report);
+        } else {
+          decisions.clear();
+        }
       } else {
         decisions.clear();
       }
@@ -267,6 +298,17 @@ Engine::~Engine() {
 void Engine::stop() {
   impl_->stop_signal.trigger();
   impl_->wake.trigger();
+  // Nothing queued is worth waiting for, and a fetch in flight may be stuck
+  // on a hung server for its whole timeout: cancel them, so that shutdown
+  // takes about a second whatever the load (a fit already running finishes).
+  std::vector<std::shared_ptr<TargetWorker>> workers;
+  {
+    std::lock_guard lock(impl_->mutex);
+    for (const auto& [metric, slot] : impl_->slots) workers.push_back(slot.worker);
+  }
+  for (const auto& worker : workers) worker->cancel();
+  if (impl_->tick_pool) impl_->tick_pool->drop_queued();
+  if (impl_->fit_pool) impl_->fit_pool->drop_queued();
 }
 
 void Engine::tick() {
@@ -336,12 +378,17 @@ Status Engine::reconfigure(std::vector<config::TargetConfig> targets,
   } catch (const std::invalid_argument& e) {
     return make_error(e.what());
   }
+  std::vector<std::shared_ptr<TargetWorker>> dropped;  // removed or replaced
   {
     std::lock_guard lock(impl_->mutex);
     for (auto& [metric, slot] : made) {
       auto it = impl_->slots.find(metric);
       if (it != impl_->slots.end() && it->second.worker == slot.worker)
         slot = it->second;  // keep busy/next_due
+    }
+    for (const auto& [metric, slot] : impl_->slots) {
+      auto it = made.find(metric);
+      if (it == made.end() || it->second.worker != slot.worker) dropped.push_back(slot.worker);
     }
     impl_->slots = std::move(made);
     impl_->order.clear();
@@ -353,6 +400,9 @@ Status Engine::reconfigure(std::vector<config::TargetConfig> targets,
       it = kept ? std::next(it) : impl_->reports.erase(it);
     }
   }
+  // Their fetches in flight end now and their queued ticks do nothing, so
+  // the targets that remain are not stuck behind them.
+  for (const auto& worker : dropped) worker->cancel();
   impl_->publish();
   impl_->wake.trigger();  // new targets tick now
   return Status::ok();

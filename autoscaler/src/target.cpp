@@ -68,7 +68,8 @@ struct FitJob {
 
 struct FitOutcome {
   std::unique_ptr<FitState> state;
-  std::string failure;  ///< why no model, when state is null
+  std::string failure;     ///< why no model, when state is null
+  bool too_short = false;  ///< the failure is a history too short to fit or prove a model
   std::int64_t now_unix = 0;
 };
 
@@ -110,6 +111,7 @@ FitOutcome run_fit(const FitJob& job) {
   while (first < values.size() && std::isnan(values[first])) ++first;
   if (first == values.size()) {
     outcome.failure = "no samples with a value in the history window";
+    outcome.too_short = true;
     return outcome;
   }
   auto state = std::make_unique<FitState>();
@@ -150,6 +152,7 @@ FitOutcome run_fit(const FitJob& job) {
   state->fit_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (selection.status != forecast::FitStatus::ok || !selection.fitted) {
+    outcome.too_short = selection.status == forecast::FitStatus::too_short;
     outcome.failure = selection.status == forecast::FitStatus::too_short
                           ? fmt::format("history too short: {}", selection.reason)
                           : fmt::format("fit failed ({}): {}",
@@ -158,6 +161,7 @@ FitOutcome run_fit(const FitJob& job) {
   }
   if (selection.origins == 0 || !selection.selected_mase) {
     // Unproven: without one backtest origin nothing shows it beats seasonal naive.
+    outcome.too_short = true;
     outcome.failure = fmt::format(
         "history too short: {} samples since the first value, a backtest needs two cycles of the "
         "shortest season plus the {}-step horizon",
@@ -233,6 +237,11 @@ TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::
 }
 
 TargetWorker::~TargetWorker() = default;
+
+void TargetWorker::cancel() {
+  cancelled_ = true;
+  source_->cancel();
+}
 
 void TargetWorker::fetch(std::int64_t end_unix) {
   // Reuse the incremental fetcher on our own series: load the window once,
@@ -344,7 +353,15 @@ void TargetWorker::start_fit(std::int64_t now_unix, const std::string& why,
   auto mailbox = mailbox_;
   auto log = log_;
   auto work = [job, mailbox, log] {
-    FitOutcome outcome = run_fit(*job);
+    FitOutcome outcome;
+    try {
+      outcome = run_fit(*job);
+    } catch (const std::exception& e) {
+      // Out of memory, most likely: a failed fit, never a dead fit thread.
+      outcome = FitOutcome{};
+      outcome.now_unix = job->now_unix;
+      outcome.failure = fmt::format("fit failed: {}", e.what());
+    }
     if (log) {
       if (outcome.state) {
         const auto& s = *outcome.state;
@@ -387,10 +404,12 @@ bool TargetWorker::adopt_fit() {
   if (outcome->state) {
     fit_ = std::move(outcome->state);
     fit_failure_.clear();
+    fit_failure_too_short_ = false;
     drift_.reset();
   } else {
     // A failed refit keeps the model in use, if any: it still forecasts.
     fit_failure_ = outcome->failure;
+    fit_failure_too_short_ = outcome->too_short;
     if (fit_) fit_->fitted_at_unix = outcome->now_unix;  // next try on the schedule
   }
   return true;
@@ -409,16 +428,21 @@ bool TargetWorker::update_model(std::int64_t now_unix, const FitLauncher& launch
   return adopted;
 }
 
-std::string TargetWorker::fallback_reason(std::int64_t now_unix) const {
+TargetWorker::Fallback TargetWorker::fallback(std::int64_t now_unix) const {
   const std::int64_t step = config_.step_seconds;
   if (!last_valid_unix_)
-    return fetch_error_.empty() ? "no data yet" : "no data yet: " + fetch_error_;
+    return {fetch_error_.empty() ? "no data yet" : "no data yet: " + fetch_error_, "no_data"};
   if (const std::int64_t age = data_age(now_unix); age > 3 * step) {
-    return fmt::format("data stale: newest sample is {}s old (more than 3 steps){}", age,
-                       fetch_error_.empty() ? std::string() : ": " + fetch_error_);
+    return {fmt::format("data stale: newest sample is {}s old (more than 3 steps){}", age,
+                        fetch_error_.empty() ? std::string() : ": " + fetch_error_),
+            "data_stale"};
   }
-  if (!fit_) return fit_failure_.empty() ? "first fit in progress" : fit_failure_;
-  return fit_->forced_loses;  // empty when the model in use may serve
+  if (!fit_) {
+    if (fit_failure_.empty()) return {"first fit in progress", "fit_pending"};
+    return {fit_failure_, fit_failure_too_short_ ? "history_too_short" : "fit_failed"};
+  }
+  if (!fit_->forced_loses.empty()) return {fit_->forced_loses, "forced_model_loses"};
+  return {};  // the model in use may serve
 }
 
 std::int64_t TargetWorker::data_age(std::int64_t now_unix) const {
@@ -456,7 +480,8 @@ void TargetWorker::log_fallback_change(const std::string& fallback) {
   logged_fallback_ = fallback;
 }
 
-TargetStatus TargetWorker::make_status(std::int64_t now_unix, const Recommendation& rec) const {
+TargetStatus TargetWorker::make_status(std::int64_t now_unix, const Recommendation& rec,
+                                       const Fallback& fallback) const {
   TargetStatus status;
   status.target = config_.metric;
   status.observed = std::isfinite(rec.observed) ? rec.observed : 0;
@@ -465,6 +490,10 @@ TargetStatus TargetWorker::make_status(std::int64_t now_unix, const Recommendati
   status.replicas = rec.replicas;
   status.data_age_seconds = data_age(now_unix);
   status.fallback_reason = rec.fallback_reason;
+  // The policy may fall back on its own (a forecast that is not finite).
+  status.fallback_kind = rec.fallback_reason.empty() ? std::string()
+                         : fallback.reason.empty()   ? std::string("forecast_unusable")
+                                                     : fallback.kind;
   status.has_forecast = rec.fallback_reason.empty();
   if (fit_) {
     status.model = fit_->model_name;
@@ -542,27 +571,29 @@ std::vector<MetricValue> TargetWorker::make_metrics(std::int64_t now_unix,
 // One step of a target: new samples in, then status -> decision inputs -> metrics out.
 TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch) {
   const std::int64_t end = floor_to(now_unix, config_.step_seconds);  // samples t < end are in
+  if (cancelled_) return {};
   fetch(end);
+  if (cancelled_) return {};  // removed meanwhile: no fit, no report
 
   TargetReport report;
   report.fit_adopted = update_model(now_unix, launch);
-  const std::string fallback = fallback_reason(now_unix);
+  const Fallback fallback = this->fallback(now_unix);
   // The forecast from the decision time t = end: steps [t, t + lead].
-  report.forecast_window = lead_window_forecast(end, fallback);
+  report.forecast_window = lead_window_forecast(end, fallback.reason);
 
   PolicyInput input;
   input.observed = last_valid_unix_ ? last_valid_value_ : std::nan("");
-  input.forecast = fit_ && fallback.empty() ? &report.forecast_window : nullptr;
+  input.forecast = fit_ && fallback.reason.empty() ? &report.forecast_window : nullptr;
   input.window_steps = static_cast<std::size_t>(config_.lead_steps()) + 1;
   input.quantile = config_.quantile;
   input.capacity_per_replica = config_.capacity_per_replica;
   input.min_replicas = config_.min_replicas;
   input.max_replicas = config_.max_replicas;
-  input.fallback_reason = fallback;
+  input.fallback_reason = fallback.reason;
   report.recommendation = recommend(input);
   log_fallback_change(report.recommendation.fallback_reason);
 
-  report.status = make_status(now_unix, report.recommendation);
+  report.status = make_status(now_unix, report.recommendation, fallback);
   report.decisions = decisions_.decide(make_decision_inputs(now_unix, report));
   report.metrics = make_metrics(now_unix, report.recommendation, report.status.has_forecast);
   return report;

@@ -8,7 +8,6 @@
 #include <fstream>
 #include <functional>
 #include <set>
-#include <sstream>
 
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/config/duration.hpp"
@@ -132,6 +131,11 @@ void apply_target_keys(const Node& node, TargetConfig& target, const Config& con
   if (auto n = node.get("query")) {
     target.query = n->as_string();
     if (target.query.find_first_not_of(" \t\r\n") == std::string::npos) n->fail("empty query");
+    if (target.query.size() > limits::kMaxQueryBytes)
+      n->fail(
+          fmt::format("query is {} bytes, longer than the {} KiB a query may be (it travels "
+                      "in the URL of every request; use a recording rule)",
+                      target.query.size(), limits::kMaxQueryBytes / 1024));
   }
   if (auto n = node.get("step")) target.step_seconds = n->as_duration(1);
   if (auto n = node.get("history")) target.history_seconds = n->as_duration(1);
@@ -169,7 +173,8 @@ void apply_target_keys(const Node& node, TargetConfig& target, const Config& con
       n->fail(fmt::format("unknown model '{}' (one of: {})", target.model, list));
     }
   }
-  if (auto n = node.get("leadTime")) target.lead_time_seconds = n->as_duration(0);
+  if (auto n = node.get("leadTime"))
+    target.lead_time_seconds = n->as_duration(0, limits::kMaxLeadTimeSeconds);
   if (auto n = node.get("quantile")) {
     target.quantile = n->as_double();
     if (!(target.quantile > 0 && target.quantile < 1))
@@ -184,20 +189,10 @@ void apply_target_keys(const Node& node, TargetConfig& target, const Config& con
       target.capacity_per_replica = capacity;
     }
   }
-  if (auto n = node.get("minReplicas")) {
-    target.min_replicas = n->as_int();
-    if (target.min_replicas < 1) n->fail("minReplicas must be >= 1");
-  }
-  if (auto n = node.get("maxReplicas")) {
-    target.max_replicas = n->as_int();
-    if (target.max_replicas < 1) n->fail("maxReplicas must be >= 1");
-  }
+  if (auto n = node.get("minReplicas")) target.min_replicas = n->as_int(1, limits::kMaxReplicas);
+  if (auto n = node.get("maxReplicas")) target.max_replicas = n->as_int(1, limits::kMaxReplicas);
   if (auto n = node.get("refitInterval")) target.refit_interval_seconds = n->as_duration(1);
-  if (auto n = node.get("backtestOrigins")) {
-    target.backtest_origins = n->as_int();
-    if (target.backtest_origins < 1 || target.backtest_origins > 50)
-      n->fail("backtestOrigins must be between 1 and 50");
-  }
+  if (auto n = node.get("backtestOrigins")) target.backtest_origins = n->as_int(1, 50);
   if (auto n = node.get("anomaly")) {
     if (!n->raw().IsMap()) n->fail("expected a map such as {externalMetric: true}");
     n->check_keys({"externalMetric"});
@@ -221,6 +216,20 @@ void check_target(const Node& node, const TargetConfig& t) {
     at("history").fail(fmt::format("history {} is shorter than two steps of {}",
                                    format_duration(t.history_seconds),
                                    format_duration(t.step_seconds)));
+  // Every sample is memory and fitting time: bound history / step, and each
+  // season's slots (season / step), whatever mix of keys got there.
+  if (t.history_seconds / t.step_seconds > limits::kMaxSamples)
+    at("history").fail(fmt::format(
+        "history {} at step {} is {} samples, more than the {} a target may hold (a longer step "
+        "or a shorter history)",
+        format_duration(t.history_seconds), format_duration(t.step_seconds),
+        t.history_seconds / t.step_seconds, limits::kMaxSamples));
+  for (const auto period : t.seasonality_seconds)
+    if (period / t.step_seconds > limits::kMaxSamples)
+      at("seasonality")
+          .fail(fmt::format("season {} at step {} is {} steps, more than {}",
+                            format_duration(period), format_duration(t.step_seconds),
+                            period / t.step_seconds, limits::kMaxSamples));
   if (t.max_replicas < t.min_replicas)
     at("maxReplicas")
         .fail(
@@ -232,14 +241,32 @@ void check_target(const Node& node, const TargetConfig& t) {
 void parse_prometheus(const Node& node, PrometheusConfig& p) {
   node.require_map();
   node.check_keys({"url", "timeout", "bearerTokenFile", "basicAuth", "headers", "caFile",
-                   "insecureSkipVerify"});
+                   "insecureSkipVerify", "maxReplySize"});
   if (auto n = node.get("url")) {
     p.url = n->as_string();
+    // Messages show the URL without user-info: a password never reaches a log.
+    const std::string shown = redact_url(p.url);
     if (p.url.rfind("http://", 0) != 0 && p.url.rfind("https://", 0) != 0)
-      n->fail(fmt::format("'{}' is not an http:// or https:// URL", p.url));
+      n->fail(fmt::format("'{}' is not an http:// or https:// URL", shown));
+    const auto authority_end = p.url.find_first_of("/?#", p.url.find("://") + 3);
+    const auto authority = p.url.substr(0, authority_end);
+    // Credentials in the URL would sit in a ConfigMap (readable by many) and
+    // travel into every message that names the URL: the password belongs
+    // in a Secret, mounted as a file.
+    if (authority.find('@') != std::string::npos)
+      n->fail(
+          fmt::format("'{}': credentials in the URL are not accepted; set basicAuth.username and "
+                      "basicAuth.passwordFile (a file from a Secret) instead",
+                      shown));
+    if (p.url.find_first_of("?#") != std::string::npos)
+      n->fail(
+          fmt::format("'{}': a query string or fragment is not accepted (prescale appends "
+                      "/api/v1/... to the URL)",
+                      shown));
     while (!p.url.empty() && p.url.back() == '/') p.url.pop_back();
   }
-  if (auto n = node.get("timeout")) p.timeout_seconds = n->as_duration(1);
+  if (auto n = node.get("timeout"))
+    p.timeout_seconds = n->as_duration(1, limits::kMaxTimeoutSeconds);
   if (auto n = node.get("bearerTokenFile")) p.bearer_token_file = n->as_string();
   if (auto n = node.get("basicAuth")) {
     n->require_map();
@@ -253,6 +280,8 @@ void parse_prometheus(const Node& node, PrometheusConfig& p) {
   }
   if (auto n = node.get("caFile")) p.ca_file = n->as_string();
   if (auto n = node.get("insecureSkipVerify")) p.insecure_skip_verify = n->as_bool();
+  if (auto n = node.get("maxReplySize"))
+    p.max_reply_bytes = n->as_byte_size(limits::kMinReplyBytes, limits::kMaxReplyBytes);
   if (!p.bearer_token_file.empty() && !p.basic_auth_username.empty())
     node.fail("set bearerTokenFile or basicAuth, not both");
 }
@@ -263,23 +292,11 @@ void parse_server(const Node& node, ServerConfig& s) {
                    "requestHeader", "authorization", "keda"});
   if (auto n = node.get("address")) {
     s.address = n->as_string();
-    const auto colon = s.address.rfind(':');
-    const auto port = colon == std::string::npos ? std::string() : s.address.substr(colon + 1);
-    if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
-        std::stol(port) > 65535)
-      n->fail(fmt::format("'{}' is not host:port (e.g. 0.0.0.0:6443)", s.address));
+    (void)n->as_host_port("0.0.0.0:6443");
   }
   if (auto n = node.get("probeAddress")) {
     s.probe_address = n->as_string();
-    const auto colon = s.probe_address.rfind(':');
-    const auto port =
-        colon == std::string::npos ? std::string() : s.probe_address.substr(colon + 1);
-    if (!s.probe_address.empty() &&
-        (port.empty() || port.size() > 5 ||
-         port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535)) {
-      n->fail(fmt::format("'{}' is not host:port (e.g. 0.0.0.0:8081), or empty for no probe port",
-                          s.probe_address));
-    }
+    if (!s.probe_address.empty()) (void)n->as_host_port("0.0.0.0:8081, or empty for no probe port");
   }
   if (auto n = node.get("tlsCertFile")) s.tls_cert_file = n->as_string();
   if (auto n = node.get("tlsKeyFile")) s.tls_key_file = n->as_string();
@@ -316,7 +333,8 @@ void parse_server(const Node& node, ServerConfig& s) {
       }
     }
     if (auto k = n->get("kubeconfig")) s.authorization_kubeconfig = k->as_string();
-    if (auto t = n->get("cacheTTL")) s.authorization_cache_ttl_seconds = t->as_duration(0);
+    if (auto t = n->get("cacheTTL"))
+      s.authorization_cache_ttl_seconds = t->as_duration(0, limits::kMaxCacheTtlSeconds);
   }
   if (auto n = node.get("keda")) {
     n->require_map();
@@ -325,11 +343,7 @@ void parse_server(const Node& node, ServerConfig& s) {
     if (auto e = n->get("enabled")) k.enabled = e->as_bool();
     if (auto a = n->get("address")) {
       k.address = a->as_string();
-      const auto colon = k.address.rfind(':');
-      const auto port = colon == std::string::npos ? std::string() : k.address.substr(colon + 1);
-      if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
-          std::stol(port) > 65535)
-        a->fail(fmt::format("'{}' is not host:port (e.g. 0.0.0.0:9443)", k.address));
+      (void)a->as_host_port("0.0.0.0:9443");
     }
     if (auto f = n->get("certFile")) k.cert_file = f->as_string();
     if (auto f = n->get("keyFile")) k.key_file = f->as_string();
@@ -351,14 +365,8 @@ void parse_decisions(const Node& node, DecisionsConfig& d) {
       n->fail(fmt::format("changeThreshold {} is not a fraction between 0 and 10 (e.g. 0.1 = 10%)",
                           n->text()));
   }
-  if (auto n = node.get("anomalySteps")) {
-    d.anomaly_steps = n->as_int();
-    if (d.anomaly_steps < 1) n->fail("anomalySteps must be >= 1");
-  }
-  if (auto n = node.get("shiftSteps")) {
-    d.shift_steps = n->as_int();
-    if (d.shift_steps < 1) n->fail("shiftSteps must be >= 1");
-  }
+  if (auto n = node.get("anomalySteps")) d.anomaly_steps = n->as_int(1, limits::kMaxAnomalySteps);
+  if (auto n = node.get("shiftSteps")) d.shift_steps = n->as_int(1, limits::kMaxAnomalySteps);
   if (d.shift_steps <= d.anomaly_steps)
     node.get("shiftSteps")
         .value_or(node)
@@ -366,23 +374,13 @@ void parse_decisions(const Node& node, DecisionsConfig& d) {
                           "anomaly that persists)",
                           d.shift_steps, d.anomaly_steps));
   if (auto n = node.get("file")) d.file = n->as_string();
-  if (auto n = node.get("maxBytes")) {
-    d.max_bytes = n->as_int();
-    if (d.max_bytes < 1024) n->fail("maxBytes must be >= 1024");
-  }
-  if (auto n = node.get("maxFiles")) {
-    d.max_files = n->as_int();
-    if (d.max_files < 0 || d.max_files > 100) n->fail("maxFiles must be between 0 and 100");
-  }
-  if (auto n = node.get("keep")) {
-    d.keep = n->as_int();
-    if (d.keep < 0 || d.keep > 1000000) n->fail("keep must be between 0 and 1000000");
-  }
+  if (auto n = node.get("maxBytes"))
+    d.max_bytes = n->as_byte_size(limits::kMinDecisionFileBytes, limits::kMaxDecisionFileBytes);
+  if (auto n = node.get("maxFiles")) d.max_files = n->as_int(0, 100);
+  if (auto n = node.get("keep")) d.keep = n->as_int(0, 1000000);
 }
 
-}  // namespace
-
-Config parse_config(std::string_view yaml, std::string_view source) {
+Config parse_checked(std::string_view yaml, std::string_view source) {
   // holidaysFile and other relative paths are relative to the config file.
   const std::filesystem::path base_dir = source == "<string>"
                                              ? std::filesystem::current_path()
@@ -436,18 +434,48 @@ Config parse_config(std::string_view yaml, std::string_view source) {
   return config;
 }
 
-Config load_config_file(const std::filesystem::path& path) {
+}  // namespace
+
+Config parse_config(std::string_view yaml, std::string_view source) {
+  if (yaml.size() > limits::kMaxFileBytes)
+    throw ConfigError(fmt::format("{}: the file is {} bytes, more than the {} MiB a config may be",
+                                  source, yaml.size(), limits::kMaxFileBytes / (1024 * 1024)));
+  // Callers (a hot reload above all) rely on ConfigError being the only way
+  // this fails: anything else escaping a parser is still a refused config.
+  try {
+    return parse_checked(yaml, source);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ConfigError(fmt::format("{}: cannot read the config ({})", source, e.what()));
+  }
+}
+
+std::string read_config_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(fmt::format("{}: cannot read the file", path.string()));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path.string());
+  // Read in blocks and stop one block past the limit: a huge file (or
+  // /dev/zero) is refused without being read whole.
+  std::string text;
+  char block[64 * 1024];
+  while (in.read(block, sizeof block) || in.gcount() > 0) {
+    text.append(block, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > limits::kMaxFileBytes)
+      throw ConfigError(fmt::format("{}: the file is larger than the {} MiB a config may be",
+                                    path.string(), limits::kMaxFileBytes / (1024 * 1024)));
+  }
+  if (in.bad()) throw ConfigError(fmt::format("{}: cannot read the file", path.string()));
+  return text;
+}
+
+Config load_config_file(const std::filesystem::path& path) {
+  return parse_config(read_config_text(path), path.string());
 }
 
 Expected<Config> try_load_config_file(const std::filesystem::path& path) {
   try {
     return load_config_file(path);
-  } catch (const ConfigError& e) {
+  } catch (const std::exception& e) {
     return make_error(e.what());
   }
 }
@@ -474,6 +502,8 @@ std::string to_yaml(const Config& c) {
   }
   out << YAML::Key << "caFile" << YAML::Value << c.prometheus.ca_file;
   out << YAML::Key << "insecureSkipVerify" << YAML::Value << c.prometheus.insecure_skip_verify;
+  out << YAML::Key << "maxReplySize" << YAML::Value
+      << format_byte_size(c.prometheus.max_reply_bytes);
   out << YAML::EndMap;
 
   const auto& s = c.server;

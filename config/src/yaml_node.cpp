@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -110,27 +111,25 @@ std::string Node::as_string() const {
 
 double Node::as_double() const {
   const auto s = as_string();
-  std::size_t used = 0;
+  // from_chars: no locale, no hex floats, no leading '+' or spaces; inf and
+  // nan parse and are refused below, 1e999 is out of range.
   double value = 0;
-  try {
-    value = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != s.size() || !std::isfinite(value)) fail("expected a number, got '" + s + "'");
+  const auto [end, code] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (s.empty() || code != std::errc() || end != s.data() + s.size() || !std::isfinite(value))
+    fail("expected a number, got '" + s + "'");
   return value;
 }
 
-std::int64_t Node::as_int() const {
+std::int64_t Node::as_int(std::int64_t min, std::int64_t max) const {
   const auto s = as_string();
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != s.size() || s.empty()) fail("expected a whole number, got '" + s + "'");
+  std::int64_t value = 0;
+  const auto [end, code] = std::from_chars(s.data(), s.data() + s.size(), value);
+  const bool digits = !s.empty() && end == s.data() + s.size();
+  if (code == std::errc::result_out_of_range && digits)
+    fail(fmt::format("'{}' is out of range (between {} and {})", s, min, max));
+  if (code != std::errc() || !digits) fail("expected a whole number, got '" + s + "'");
+  if (value < min || value > max)
+    fail(fmt::format("{} is out of range (between {} and {})", value, min, max));
   return value;
 }
 
@@ -141,12 +140,26 @@ bool Node::as_bool() const {
   fail("expected true or false, got '" + s + "'");
 }
 
-std::int64_t Node::as_duration(std::int64_t min_seconds) const {
+std::int64_t Node::as_duration(std::int64_t min_seconds, std::int64_t max_seconds) const {
   const auto s = as_string();
   auto parsed = parse_duration_seconds(s);
   if (!parsed) fail(parsed.error().message);
   if (*parsed < min_seconds)
     fail(fmt::format("duration '{}' must be at least {}", s, format_duration(min_seconds)));
+  if (*parsed > max_seconds)
+    fail(fmt::format("duration '{}' must be at most {}", s, format_duration(max_seconds)));
+  return *parsed;
+}
+
+std::int64_t Node::as_byte_size(std::int64_t min, std::int64_t max) const {
+  auto parsed = parse_byte_size(as_string(), min, max);
+  if (!parsed) fail(parsed.error().message);
+  return *parsed;
+}
+
+HostPort Node::as_host_port(std::string_view example) const {
+  auto parsed = parse_host_port(as_string());
+  if (!parsed) fail(fmt::format("{} (e.g. {})", parsed.error().message, example));
   return *parsed;
 }
 

@@ -39,11 +39,22 @@ class Node {
   [[nodiscard]] std::optional<Node> get(const std::string& key) const;
 
   [[nodiscard]] std::string as_string() const;
+  /// A finite decimal number (no hex, no inf/nan).
   [[nodiscard]] double as_double() const;
-  [[nodiscard]] std::int64_t as_int() const;
+  /// A whole number in [min, max]; out of range names both bounds (a 25-digit
+  /// number is out of range, never an overflow).
+  [[nodiscard]] std::int64_t as_int(std::int64_t min, std::int64_t max) const;
   [[nodiscard]] bool as_bool() const;
-  /// A duration (30s, 5m, 1h30m, 1d, 1w) of at least min_seconds.
-  [[nodiscard]] std::int64_t as_duration(std::int64_t min_seconds) const;
+  /// A duration (30s, 5m, 1h30m, 1d, 1w) in [min_seconds, max_seconds].
+  [[nodiscard]] std::int64_t as_duration(std::int64_t min_seconds,
+                                         std::int64_t max_seconds = kMaxDurationSeconds) const;
+  /// A byte size (1048576, 64Mi, 1Gi) in [min, max].
+  [[nodiscard]] std::int64_t as_byte_size(std::int64_t min, std::int64_t max) const;
+  /// host:port with a port 1-65535.
+  [[nodiscard]] HostPort as_host_port(std::string_view example) const;
+
+  /// What parse_duration_seconds accepts at most (100 years).
+  static constexpr std::int64_t kMaxDurationSeconds = 100LL * 365 * 86400;
   [[nodiscard]] std::vector<Node> as_list() const;
   /// A map of scalars to scalars (labels, headers).
   [[nodiscard]] std::vector<std::pair<struct NodeText, struct NodeText>> as_string_map() const;

@@ -3,7 +3,6 @@
 #include <fmt/core.h>
 
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -17,24 +16,29 @@ using namespace autoscaler;
 
 namespace {
 
+// The file's text, or an error text the watcher compares like any other:
+// a deleted or oversized file is a change (rejected once), not a throw.
 std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  try {
+    return config::read_config_text(path);
+  } catch (const std::exception& e) {
+    return std::string("\0unreadable: ", 14) + e.what();
+  }
 }
 
-kubernetes::ServerOptions server_options(const config::ServerConfig& s, const LogFunction& log) {
+kubernetes::ServerOptions server_options(const config::ServerConfig& s,
+                                         std::optional<int> listen_port, const LogFunction& log) {
   kubernetes::ServerOptions o;
-  const auto colon = s.address.rfind(':');
-  o.address = s.address.substr(0, colon);
-  if (o.address.empty()) o.address = "0.0.0.0";
-  o.port = std::stoi(s.address.substr(colon + 1));
-  if (!s.probe_address.empty()) {  // validated host:port
-    const auto probe_colon = s.probe_address.rfind(':');
-    o.probe_address = s.probe_address.substr(0, probe_colon);
-    if (o.probe_address.empty()) o.probe_address = "0.0.0.0";
-    o.probe_port = std::stoi(s.probe_address.substr(probe_colon + 1));
+  // Both validated with the config; parsed again here without a throwing stoi.
+  auto address = config::parse_host_port(s.address);
+  if (!address) throw std::invalid_argument("server.address: " + address.error().message);
+  o.address = address->host.empty() ? "0.0.0.0" : address->host;
+  o.port = listen_port.value_or(address->port);
+  if (!s.probe_address.empty()) {
+    auto probe = config::parse_host_port(s.probe_address);
+    if (!probe) throw std::invalid_argument("server.probeAddress: " + probe.error().message);
+    o.probe_address = probe->host.empty() ? "0.0.0.0" : probe->host;
+    o.probe_port = probe->port;
   }
   o.cert_file = s.tls_cert_file;
   o.key_file = s.tls_key_file;
@@ -89,6 +93,7 @@ SourceFactory prometheus_sources(const config::PrometheusConfig& p) {
     for (const auto& [k, v] : p.headers) client.headers.emplace_back(k, v);
     client.ca_file = p.ca_file;
     client.insecure_skip_verify = p.insecure_skip_verify;
+    client.max_reply_bytes = static_cast<std::size_t>(p.max_reply_bytes);
     prometheus::QueryOptions query;
     query.query = target.query;
     return std::unique_ptr<source::Source>(
@@ -146,7 +151,7 @@ struct Daemon::Impl {
 Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->clock = impl_->options.clock ? impl_->options.clock : &impl_->system_clock;
-  impl_->config_text = read_text(impl_->options.config_path);
+  impl_->config_text = config::read_config_text(impl_->options.config_path);
   impl_->config = config::parse_config(impl_->config_text, impl_->options.config_path.string());
   if (impl_->config.server.tls_cert_file.empty())
     throw std::invalid_argument(fmt::format(
@@ -194,7 +199,8 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
     };
     impl_->keda = std::make_unique<keda::ExternalScaler>(keda_options, impl_->store);
   }
-  auto serving = server_options(impl_->config.server, impl_->options.log);
+  auto serving =
+      server_options(impl_->config.server, impl_->options.listen_port, impl_->options.log);
   serving.decisions = [ring = impl_->decision_ring](std::string_view target, std::int64_t since) {
     return ring->query_json(target, since);
   };
@@ -226,13 +232,21 @@ Status Daemon::start() {
   impl_->watcher_thread = std::thread([this, impl] {
     while (!impl->watcher_stop.wait_until(std::chrono::steady_clock::now() +
                                           impl->options.watch_interval)) {
-      std::string text = read_text(impl->options.config_path);
-      bool changed;
-      {
-        std::lock_guard lock(impl->config_mutex);
-        changed = text != impl->config_text;
+      // Nothing may end this thread but stop(): an exception here would
+      // terminate the process (reload() catches its own; this is the net).
+      try {
+        std::string text = read_text(impl->options.config_path);
+        bool changed;
+        {
+          std::lock_guard lock(impl->config_mutex);
+          changed = text != impl->config_text;
+        }
+        if (changed) reload("file changed");
+      } catch (const std::exception& e) {
+        impl->log(
+            LogRecord{LogLevel::error, "config watcher: unexpected error; still watching", {}}.with(
+                "error", e.what()));
       }
-      if (changed) reload("file changed");
     }
   });
   return Status::ok();
@@ -241,11 +255,8 @@ Status Daemon::start() {
 bool Daemon::reload(std::string_view why) {
   std::lock_guard reload_lock(impl_->reload_mutex);
   const auto& path = impl_->options.config_path;
-  const std::string text = read_text(path);
-  config::Config next;
-  try {
-    next = config::parse_config(text, path.string());
-  } catch (const config::ConfigError& e) {
+  std::string text;
+  auto reject = [&](const std::string& error) {
     {
       std::lock_guard lock(impl_->config_mutex);
       impl_->config_text = text;  // do not retry the same bad file every few seconds
@@ -254,23 +265,31 @@ bool Daemon::reload(std::string_view why) {
     impl_->log(
         LogRecord{LogLevel::error, "config reload rejected; the running config keeps serving", {}}
             .with("why", std::string(why))
-            .with("error", e.what()));
+            .with("error", error));
     return false;
+  };
+  config::Config next;
+  // Whatever a new file does to the parser, the running config keeps
+  // serving: only ConfigError is expected, anything else is refused too.
+  bool read = false;
+  try {
+    text = config::read_config_text(path);
+    read = true;
+    next = config::parse_config(text, path.string());
+  } catch (const std::exception& e) {
+    if (!read) text = read_text(path);  // what the watcher will compare against
+    return reject(e.what());
   }
   config::Config current = current_config();
   const bool rebuild = !(next.prometheus == current.prometheus);
-  if (auto status = impl_->engine->reconfigure(next.targets, next.calendars,
-                                               impl_->sources_for(next), rebuild);
-      !status) {
-    std::lock_guard lock(impl_->config_mutex);
-    impl_->config_text = text;
-    ++reloads_rejected_;
-    impl_->log(
-        LogRecord{LogLevel::error, "config reload rejected; the running config keeps serving", {}}
-            .with("why", std::string(why))
-            .with("error", status.error().message));
-    return false;
+  Status reconfigured = Status::ok();
+  try {
+    reconfigured =
+        impl_->engine->reconfigure(next.targets, next.calendars, impl_->sources_for(next), rebuild);
+  } catch (const std::exception& e) {
+    reconfigured = make_error(e.what());
   }
+  if (!reconfigured) return reject(reconfigured.error().message);
   if (!(next.server == current.server)) {
     impl_->log(LogRecord{LogLevel::warning, "server section changed: restart to apply it", {}}.with(
         "why", std::string(why)));

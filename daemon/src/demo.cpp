@@ -151,6 +151,7 @@ Demo::Demo(DemoOptions options) : options_(std::move(options)) {
   config_path_ = options_.work_dir / "prescale-demo.yaml";
   write_file(config_path_,
              fmt::format(R"(# Written by `prescale demo`: the same schema as config/example.yaml.
+# With --port 0 the demo listens on a free port (it prints which), not this one.
 server:
   address: 127.0.0.1:{port}
   tlsCertFile: {cert}
@@ -174,7 +175,7 @@ targets:
     maxReplicas: 200
     refitInterval: 6h
 )",
-                         fmt::arg("port", options_.port),
+                         fmt::arg("port", options_.port != 0 ? options_.port : 6443),
                          fmt::arg("cert", certificates_.server_cert.string()),
                          fmt::arg("key", certificates_.server_key.string()),
                          fmt::arg("ca", certificates_.ca_cert.string()),
@@ -183,6 +184,7 @@ targets:
 
   DaemonOptions daemon;
   daemon.config_path = config_path_;
+  daemon.listen_port = options_.port;
   daemon.log = options_.log;
   daemon.clock = clock_.get();
   const forecast::Series* series = &trace_;

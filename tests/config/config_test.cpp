@@ -254,3 +254,130 @@ TEST_CASE("server.keda and requestHeader.fromCluster, as the Helm chart writes t
   CHECK_THAT(error_of(std::string("server:\n  keda:\n    enable: true\n") + kMinimal),
              Catch::Contains("enable"));
 }
+
+// Every number in the file is range-checked where it is read: a value too
+// large for its type is an error naming its key, never an exception from
+// deep inside (a 25-digit port used to throw std::out_of_range out of
+// std::stol, which killed the daemon on reload).
+TEST_CASE("numbers out of range name their key instead of throwing", "[config]") {
+  struct Case {
+    std::string yaml;
+    std::string expected;
+  };
+  const std::string huge = "9999999999999999999999999";  // 25 digits
+  const auto target = [](const std::string& key_value) {
+    return "targets:\n  - metric: a\n    query: up\n    " + key_value + "\n";
+  };
+  const Case cases[] = {
+      {"server:\n  address: 127.0.0.1:" + huge + "\n" + target("step: 1m"),
+       "server.address: '127.0.0.1:9999999999999999999999999' is not host:port: port "
+       "9999999999999999999999999 is out of range (1 to 65535) (e.g. 0.0.0.0:6443) (line 2)"},
+      {"server:\n  keda:\n    address: 0.0.0.0:" + huge + "\n" + target("step: 1m"),
+       "server.keda.address: '0.0.0.0:9999999999999999999999999' is not host:port: port "
+       "9999999999999999999999999 is out of range"},
+      {"server:\n  address: 127.0.0.1:65536\n" + target("step: 1m"),
+       "server.address: '127.0.0.1:65536' is not host:port: port 65536 is out of range"},
+      {"server:\n  address: 127.0.0.1:0\n" + target("step: 1m"),
+       "server.address: '127.0.0.1:0' is not host:port: port 0 is not an address clients can "
+       "reach"},
+      {"server:\n  keda:\n    address: 0.0.0.0:0\n" + target("step: 1m"),
+       "server.keda.address: '0.0.0.0:0' is not host:port: port 0"},
+      {"server:\n  address: 127.0.0.1:-1\n" + target("step: 1m"),
+       "server.address: '127.0.0.1:-1' is not host:port"},
+      {target("minReplicas: " + huge),
+       "targets[0].minReplicas: '9999999999999999999999999' is out of range (between 1 and "
+       "2147483647)"},
+      {target("maxReplicas: 2147483648"),
+       "targets[0].maxReplicas: 2147483648 is out of range (between 1 and 2147483647)"},
+      {target("backtestOrigins: -" + huge),
+       "targets[0].backtestOrigins: '-9999999999999999999999999' is out of range"},
+      {target("quantile: 1e999"), "targets[0].quantile: expected a number, got '1e999'"},
+      {target("quantile: 0x1p-1"), "targets[0].quantile: expected a number, got '0x1p-1'"},
+      {target("capacityPerReplica: inf"), "targets[0].capacityPerReplica: expected a number"},
+      {target("step: " + huge + "s"), "targets[0].step: duration '" + huge + "s' is too large"},
+      {target("leadTime: 2d"), "targets[0].leadTime: duration '2d' must be at most 1d"},
+      {target("history: 100y\n    step: 1s"),
+       "at step 1s is 3153600000 samples, more than the 1000000 a target may hold"},
+      {target("seasonality: [52w]\n    step: 1s\n    history: 1d"),
+       "targets[0].seasonality: season 52w at step 1s is 31449600 steps, more than 1000000"},
+      {"prometheus:\n  timeout: 2h\n" + target("step: 1m"),
+       "prometheus.timeout: duration '2h' must be at most 1h"},
+      {"prometheus:\n  maxReplySize: " + huge + "\n" + target("step: 1m"),
+       "prometheus.maxReplySize: size '9999999999999999999999999' is out of range (between 64Ki "
+       "and 1Gi)"},
+      {"prometheus:\n  maxReplySize: 1Ti\n" + target("step: 1m"),
+       "prometheus.maxReplySize: size '1Ti' is out of range"},
+      {"prometheus:\n  maxReplySize: 64MB\n" + target("step: 1m"),
+       "prometheus.maxReplySize: bad size '64MB'"},
+      {"server:\n  authorization:\n    cacheTTL: 1d\n" + target("step: 1m"),
+       "server.authorization.cacheTTL: duration '1d' must be at most 1h"},
+      {"decisions:\n  anomalySteps: " + huge + "\n" + target("step: 1m"),
+       "decisions.anomalySteps: '9999999999999999999999999' is out of range"},
+      {"decisions:\n  maxBytes: " + huge + "\n" + target("step: 1m"),
+       "decisions.maxBytes: size '9999999999999999999999999' is out of range"},
+      {"decisions:\n  maxFiles: " + huge + "\n" + target("step: 1m"),
+       "decisions.maxFiles: '9999999999999999999999999' is out of range (between 0 and 100)"},
+      {"decisions:\n  keep: -1\n" + target("step: 1m"),
+       "decisions.keep: -1 is out of range (between 0 and 1000000)"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.yaml);
+    std::string message;
+    try {
+      (void)parse_config(c.yaml);
+    } catch (const ConfigError& e) {
+      message = e.what();
+    }  // anything else escapes and fails the test
+    CHECK_THAT(message, Catch::Contains(c.expected));
+  }
+  // Sizes as Kubernetes writes them, and plain bytes as before.
+  const auto sized = parse_config(
+      "prometheus:\n  maxReplySize: 8Mi\ndecisions:\n  maxBytes: "
+      "1048576\n" +
+      target("step: 1m"));
+  CHECK(sized.prometheus.max_reply_bytes == 8 * 1024 * 1024);
+  CHECK(sized.decisions.max_bytes == 1048576);
+  CHECK_THAT(prescale::config::to_yaml(sized), Catch::Contains("maxReplySize: 8Mi"));
+}
+
+TEST_CASE("a query and a file have a size limit, named in the error", "[config]") {
+  namespace limits = prescale::config::limits;
+  const std::string long_query(limits::kMaxQueryBytes + 1, 'x');
+  CHECK_THAT(error_of("targets:\n  - metric: a\n    query: " + long_query + "\n"),
+             Catch::StartsWith("targets[0].query: query is 16385 bytes, longer than the 16 KiB"));
+  const std::string at_limit(limits::kMaxQueryBytes, 'x');
+  CHECK(error_of("targets:\n  - metric: a\n    query: " + at_limit + "\n").empty());
+
+  // 50 MB of YAML is refused before yaml-cpp reads it (it took 8 s and 400 MB).
+  std::string big = "targets:\n  - metric: a\n    query: up\n#";
+  big.append(limits::kMaxFileBytes, 'x');
+  CHECK_THAT(error_of(big), Catch::Contains("more than the 4 MiB a config may be"));
+  prescale::test::TempDir dir("prescale-config-size");
+  const auto path = dir.path / "big.yaml";
+  std::ofstream(path) << big;
+  auto loaded = prescale::config::try_load_config_file(path);
+  REQUIRE_FALSE(loaded.has_value());
+  CHECK_THAT(loaded.error().message, Catch::Contains("larger than the 4 MiB a config may be"));
+}
+
+TEST_CASE("URLs with credentials are refused without echoing the password", "[config]") {
+  const auto url_error = [](const std::string& url) {
+    return error_of("prometheus:\n  url: " + url + "\ntargets:\n  - metric: a\n    query: up\n");
+  };
+  const auto message = url_error("http://admin:S3cretPw@prometheus:9090");
+  CHECK_THAT(message, Catch::StartsWith("prometheus.url: 'http://prometheus:9090': credentials in "
+                                        "the URL are not accepted; set basicAuth.username and "
+                                        "basicAuth.passwordFile"));
+  CHECK_THAT(message, !Catch::Contains("S3cretPw") && !Catch::Contains("admin"));
+  CHECK_THAT(url_error("https://token@mimir.example/prometheus"),
+             Catch::Contains("credentials in the URL") && !Catch::Contains("token"));
+  CHECK_THAT(url_error("ftp://admin:S3cretPw@host"),
+             Catch::Contains("'ftp://host' is not an http:// or https:// URL") &&
+                 !Catch::Contains("S3cretPw"));
+  CHECK_THAT(url_error("http://prometheus:9090/?x=1"),
+             Catch::Contains("a query string or fragment is not accepted"));
+  // An '@' in the path is no user-info.
+  CHECK(url_error("http://prometheus:9090/tenant@a").empty());
+  CHECK(prescale::redact_url("https://u:p@h:1/x@y?z") == "https://h:1/x@y?z");
+  CHECK(prescale::redact_url("http://h:9090") == "http://h:9090");
+}

@@ -34,7 +34,7 @@ void write(const std::filesystem::path& path, const std::string& text) {
 }
 
 std::string config_text(const DemoCertificates& certs, const std::string& targets) {
-  return "server:\n  address: 127.0.0.1:0\n  tlsCertFile: " + certs.server_cert.string() +
+  return "server:\n  address: 127.0.0.1:6443\n  tlsCertFile: " + certs.server_cert.string() +
          "\n  tlsKeyFile: " + certs.server_key.string() +
          "\n  clientCAFile: " + certs.ca_cert.string() +
          "\n  authorization: {mode: always-allow}\n"
@@ -78,6 +78,7 @@ TEST_CASE("a bad config reload is rejected and the old config keeps serving", "[
   DaemonOptions options;
   options.config_path = dir.path / "prescale.yaml";
   options.watch_interval = std::chrono::milliseconds(50);
+  options.listen_port = 0;  // any free port
   options.clock = &clock;
   options.sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
     return std::unique_ptr<source::Source>(std::make_unique<RecordedSource>(*trace, clock));
@@ -106,28 +107,42 @@ TEST_CASE("a bad config reload is rejected and the old config keeps serving", "[
   };
   CHECK(get_a() == 200);
 
+  // A bad duration, and ports too large for any integer type (a 25-digit
+  // port once threw std::out_of_range out of the parser: SIGHUP ended the
+  // process, the file watcher aborted it).
+  std::string huge_port = config_text(*certs, kTargetA);
+  huge_port.replace(huge_port.find("127.0.0.1:6443"), 14, "127.0.0.1:9999999999999999999999999");
+  const std::vector<std::pair<std::string, std::string>> bad_files = {
+      {config_text(*certs, "  - metric: payments-a\n    query: a\n    leadTime: 5x\n"),
+       "targets[0].leadTime: bad duration '5x'"},
+      {huge_port, "server.address: '127.0.0.1:9999999999999999999999999' is not host:port"},
+      {config_text(*certs, std::string(kTargetA) + "  - metric: b\n    query: b\n    minReplicas: "
+                                                   "99999999999999999999\n"),
+       "targets[1].minReplicas: '99999999999999999999' is out of range"},
+  };
   SECTION("by SIGHUP (reload called directly)") {
-    write(options.config_path,
-          config_text(*certs, "  - metric: payments-a\n    query: a\n    leadTime: 5x\n"));
-    CHECK_FALSE(daemon.reload("SIGHUP"));
-    CHECK(daemon.reloads_rejected() >= 1);
+    for (const auto& [text, error] : bad_files) {
+      write(options.config_path, text);
+      CHECK_FALSE(daemon.reload("SIGHUP"));
+    }
+    CHECK(daemon.reloads_rejected() >= bad_files.size());  // the watcher may see them too
   }
   SECTION("by the file changing on disk") {
-    write(options.config_path,
-          config_text(*certs, "  - metric: payments-a\n    query: a\n    leadTime: 5x\n"));
-    REQUIRE(wait_for([&] { return daemon.reloads_rejected() >= 1; }));
+    for (std::size_t i = 0; i < bad_files.size(); ++i) {
+      write(options.config_path, bad_files[i].first);
+      REQUIRE(wait_for([&] { return daemon.reloads_rejected() >= i + 1; }));
+    }
   }
-  // The rejection is logged with the YAML path and line...
-  {
+  // Each rejection is logged with the YAML path and line...
+  for (const auto& [text, error] : bad_files) {
     std::lock_guard lock(log_mutex);
     bool found = false;
     for (const auto& r : logs) {
       if (r.level != LogLevel::error) continue;
       for (const auto& [k, v] : r.fields)
-        if (k == "error" && std::get<std::string>(v).find(
-                                "targets[0].leadTime: bad duration '5x'") != std::string::npos)
-          found = true;
+        if (k == "error" && std::get<std::string>(v).find(error) != std::string::npos) found = true;
     }
+    INFO(error);
     CHECK(found);
   }
   // ...and the old config keeps serving.

@@ -34,6 +34,7 @@ std::vector<DecisionRecord> run_until_refit(const std::filesystem::path& config,
   AcceleratedClock clock(start_unix, 60);
   DaemonOptions options;
   options.config_path = config;
+  options.listen_port = 0;  // any free port
   options.clock = &clock;
   options.sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
     return std::unique_ptr<source::Source>(std::make_unique<RecordedSource>(trace, clock));
@@ -64,7 +65,7 @@ TEST_CASE("the daemon's decisions file survives a restart: the second run append
   const auto file = dir.path / "state" / "decisions.jsonl";
   const auto config = dir.path / "prescale.yaml";
   std::ofstream(config)
-      << "server:\n  address: 127.0.0.1:0\n  tlsCertFile: " << certs->server_cert.string()
+      << "server:\n  address: 127.0.0.1:6443\n  tlsCertFile: " << certs->server_cert.string()
       << "\n  tlsKeyFile: " << certs->server_key.string()
       << "\ndecisions:\n  file: " << file.string()
       << "\ndefaults:\n  step: 10m\n  history: 14d\n  timezone: America/New_York\n  leadTime: 30m\n"

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -143,6 +144,17 @@ class FakePrometheus {
     server_.Get("/api/v1/query_range",
                 [this](const httplib::Request& request, httplib::Response& response) {
                   ++requests_;
+                  const auto query = request.get_param_value("query");
+                  std::function<bool(const std::string&)> hang_if;
+                  {
+                    std::lock_guard lock(queries_mutex_);
+                    queries_.push_back(query);
+                    hang_if = hang_if_;
+                  }
+                  if (hang_if && hang_if(query)) {
+                    hang_query();
+                    return;
+                  }
                   answer(request, response);
                 });
     revive();
@@ -166,6 +178,23 @@ class FakePrometheus {
   FakePrometheus& operator=(const FakePrometheus&) = delete;
 
   void set_mode(Mode mode) { mode_ = mode; }
+  /// Queries it hangs on whatever the mode: it accepts and reads the request
+  /// and never answers (until this is cleared, 120 s pass, or it stops).
+  void set_hang_if(std::function<bool(const std::string& query)> predicate) {
+    std::lock_guard lock(queries_mutex_);
+    hang_if_ = std::move(predicate);
+    ++hang_generation_;
+  }
+  /// Requests that hung so far, and those hanging now.
+  [[nodiscard]] int hung_requests() const { return hung_; }
+  [[nodiscard]] int hanging_now() const { return hanging_; }
+  /// query_range requests whose query contains `needle`.
+  [[nodiscard]] int requests_for(const std::string& needle) const {
+    std::lock_guard lock(queries_mutex_);
+    int n = 0;
+    for (const auto& q : queries_) n += q.find(needle) != std::string::npos ? 1 : 0;
+    return n;
+  }
   [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   [[nodiscard]] int requests() const { return requests_; }
   [[nodiscard]] std::int64_t huge_bytes_sent() const { return huge_bytes_; }
@@ -186,6 +215,26 @@ class FakePrometheus {
       first = false;
     }
     return body + "]}]}}";
+  }
+
+  void hang_query() {
+    ++hung_;
+    ++hanging_;
+    int generation;
+    {
+      std::lock_guard lock(queries_mutex_);
+      generation = hang_generation_;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    for (;;) {
+      {
+        std::lock_guard lock(queries_mutex_);
+        if (hang_generation_ != generation) break;
+      }
+      if (stopping_ || std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    --hanging_;
   }
 
   bool wait_while(Mode mode, std::chrono::seconds at_most) const {
@@ -255,6 +304,12 @@ class FakePrometheus {
   std::atomic<bool> stopping_{false};
   std::atomic<int> requests_{0};
   std::atomic<std::int64_t> huge_bytes_{0};
+  mutable std::mutex queries_mutex_;
+  std::vector<std::string> queries_;
+  std::function<bool(const std::string&)> hang_if_;
+  int hang_generation_ = 0;
+  std::atomic<int> hung_{0};
+  std::atomic<int> hanging_{0};
 };
 
 }  // namespace prescale::faults

@@ -70,9 +70,11 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
                                "Backtest error (MASE against seasonal naive) of the model in use.");
   auto age =
       gauge_family("prescale_target_data_age_seconds", "Age of the newest sample of the target.");
-  auto fallback =
-      gauge_family("prescale_target_fallback",
-                   "1 when the target serves its observed value alone; the reason is a label.");
+  auto fallback = gauge_family(
+      "prescale_target_fallback",
+      "1 when the target serves its observed value alone; the reason's kind is a label "
+      "(no_data, data_stale, fit_pending, fit_failed, history_too_short, "
+      "forced_model_loses, forecast_unusable; the full reason is in /status).");
   auto anomaly =
       gauge_family("prescale_anomaly_score",
                    "Standardised residual (observed - forecast) / sigma of the newest sample "
@@ -93,7 +95,13 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
       backtest.metric.push_back(gauge_metric({name}, *target.backtest_mase));
     age.metric.push_back(gauge_metric({name}, static_cast<double>(target.data_age_seconds)));
     fallback.metric.push_back(
-        gauge_metric({name, {"reason", target.fallback_reason}}, target.in_fallback() ? 1.0 : 0.0));
+        // The kind, never the reason's text: that names servers and carries
+        // their error messages, and /metrics is unauthenticated by default.
+        gauge_metric({name,
+                      {"reason", target.in_fallback() && target.fallback_kind.empty()
+                                     ? std::string("other")
+                                     : target.fallback_kind}},
+                     target.in_fallback() ? 1.0 : 0.0));
     anomaly.metric.push_back(gauge_metric({name}, target.anomaly_score));
     outside.metric.push_back(gauge_metric({name}, target.outside_interval ? 1.0 : 0.0));
   }

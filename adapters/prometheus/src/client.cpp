@@ -5,14 +5,20 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <charconv>
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
 
 #include "detail/curl.hpp"
+#include "prescale/common/url.hpp"
 #include "prescale/curl_loader/curl_loader.hpp"
 
 namespace prescale::prometheus {
@@ -53,10 +59,12 @@ struct Received {
   std::string retry_after;
   std::size_t max_body = 0;  // 0 = no limit
   bool too_big = false;
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 size_t write_body(char* data, size_t size, size_t count, void* user) {
   auto* received = static_cast<Received*>(user);
+  if (received->cancelled->load(std::memory_order_relaxed)) return 0;
   // Refused as it arrives (decompressed), so a runaway reply never sits in memory.
   if (received->max_body != 0 && received->body->size() + size * count > received->max_body) {
     received->too_big = true;
@@ -66,15 +74,35 @@ size_t write_body(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// libcurl calls this about once a second even while nothing arrives (and
+// while connecting): a non-zero return aborts the transfer with
+// CURLE_ABORTED_BY_CALLBACK. This is how cancel() reaches a hung request.
+int abort_if_cancelled(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(user)->load(std::memory_order_relaxed) ? 1 : 0;
+}
+
 size_t read_header(char* data, size_t size, size_t count, void* user) {
   auto* received = static_cast<Received*>(user);
   const std::string_view line(data, size * count);
-  constexpr std::string_view name = "retry-after:";
-  if (line.size() > name.size()) {
+  const auto value_of = [&](std::string_view name) -> std::optional<std::string> {
+    if (line.size() <= name.size()) return std::nullopt;
     std::string lower(line.substr(0, name.size()));
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return std::tolower(c); });
-    if (lower == name) received->retry_after = trim(std::string(line.substr(name.size())));
+    if (lower != name) return std::nullopt;
+    return trim(std::string(line.substr(name.size())));
+  };
+  if (auto value = value_of("retry-after:")) received->retry_after = *value;
+  // The body's size when the server says it (before decompression, so a
+  // lower bound): reserved at once instead of growing by doubling, which
+  // briefly holds both the old and the new buffer.
+  if (auto value = value_of("content-length:")) {
+    std::size_t length = 0;
+    const auto [end, code] = std::from_chars(value->data(), value->data() + value->size(), length);
+    if (code == std::errc() && end == value->data() + value->size()) {
+      if (received->max_body != 0) length = std::min(length, received->max_body);
+      received->body->reserve(length + simdjson::SIMDJSON_PADDING);
+    }
   }
   return size * count;
 }
@@ -95,6 +123,10 @@ struct Client::Impl {
   std::string token;
   struct stat token_stat {};
   bool token_loaded = false;
+  // cancel(): set from any thread, read by curl's callbacks and the retry sleep.
+  std::atomic<bool> cancelled{false};
+  std::mutex cancel_mutex;
+  std::condition_variable cancel_cv;
 
   explicit Impl(ClientOptions opts) : options(std::move(opts)) {
     random.seed(options.jitter_seed != 0 ? options.jitter_seed : std::random_device{}());
@@ -136,7 +168,8 @@ struct Client::Impl {
     if (options.sleep) {
       options.sleep(delay);
     } else {
-      std::this_thread::sleep_for(delay);
+      std::unique_lock lock(cancel_mutex);
+      cancel_cv.wait_for(lock, delay, [this] { return cancelled.load(); });
     }
   }
 
@@ -160,7 +193,7 @@ struct Client::Impl {
     CURL* handle = easy.get();
     curl_easy_reset(handle);
     response.body.clear();
-    Received received{&response.body, {}, options.max_reply_bytes};
+    Received received{&response.body, {}, options.max_reply_bytes, false, &cancelled};
     char error_buffer[CURL_ERROR_SIZE] = {0};
     detail::CurlHeaderList headers;
     headers.append("Accept: application/json");
@@ -179,6 +212,9 @@ struct Client::Impl {
     curl_easy_setopt(handle, CURLOPT_WRITEDATA, &received);
     curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, &read_header);
     curl_easy_setopt(handle, CURLOPT_HEADERDATA, &received);
+    curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, &abort_if_cancelled);
+    curl_easy_setopt(handle, CURLOPT_XFERINFODATA, &cancelled);
     curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(handle, CURLOPT_USERAGENT, "prescale");
     if (options.gzip)
@@ -200,9 +236,11 @@ struct Client::Impl {
     const CURLcode code = curl_easy_perform(handle);
     error_text =
         error_buffer[0] != 0 ? std::string(error_buffer) : std::string(curl_easy_strerror(code));
+    if (cancelled) error_text = "cancelled";
     if (received.too_big)
       error_text = fmt::format(
-          "reply larger than {} bytes, refused (narrow the query or aggregate it in PromQL)",
+          "reply larger than {} bytes (the maximum reply size), refused as it arrived (narrow the "
+          "query or aggregate it in PromQL)",
           options.max_reply_bytes);
     retry_after = received.retry_after;
     if (code == CURLE_OK) {
@@ -236,6 +274,14 @@ const ClientOptions& Client::options() const {
   return impl_->options;
 }
 
+void Client::cancel() {
+  {
+    std::lock_guard lock(impl_->cancel_mutex);
+    impl_->cancelled = true;
+  }
+  impl_->cancel_cv.notify_all();
+}
+
 Expected<HttpResponse> Client::get(std::string_view path, const std::vector<Header>& params) {
   Impl& impl = *impl_;
   if (!impl.easy) {
@@ -243,17 +289,19 @@ Expected<HttpResponse> Client::get(std::string_view path, const std::vector<Head
     return make_error("libcurl could not create a handle (out of memory?)");
   }
   const std::string url = impl.build_url(path, params);
-  const std::string shown = impl.options.url + std::string(path);
+  const std::string shown = redact_url(impl.options.url) + std::string(path);
   const int max_attempts = std::max(1, impl.options.retry.max_attempts);
   bool token_forced = false;
   HttpResponse response;
   for (int attempt = 1;; ++attempt) {
+    if (impl.cancelled) return make_error(fmt::format("GET {}: cancelled", shown));
     if (Status token = impl.refresh_token(false); !token) return token.error();
     std::string retry_after;
     std::string error_text;
     const CURLcode code = impl.perform(url, response, retry_after, error_text);
     response.attempts = attempt;
     if (code != CURLE_OK) {
+      if (impl.cancelled) return make_error(fmt::format("GET {}: cancelled", shown));
       if (is_retryable(code) && attempt < max_attempts) {
         impl.sleep(impl.delay_for(attempt, {}));
         continue;

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include "prescale/common/url.hpp"
+
 namespace prescale::prometheus {
 namespace {
 
@@ -97,10 +99,15 @@ PrometheusSource::PrometheusSource(ClientOptions client, QueryOptions query)
 }
 
 std::string PrometheusSource::describe() const {
-  std::string text = fmt::format("prometheus {} query '{}'", client_.options().url, query_.query);
+  std::string text =
+      fmt::format("prometheus {} query '{}'", redact_url(client_.options().url), query_.query);
   if (query_.combine != Combine::none)
     text += fmt::format(" (combine {})", to_string(query_.combine));
   return text;
+}
+
+std::string PrometheusSource::where() const {
+  return fmt::format("prometheus {}", redact_url(client_.options().url));
 }
 
 Error PrometheusSource::describe_failure(const HttpResponse& response,
@@ -117,7 +124,7 @@ Error PrometheusSource::describe_failure(const HttpResponse& response,
     detail = fmt::format("{}{}", body.empty() ? "(empty body)" : body,
                          response.body.size() > 200 ? "..." : "");
   }
-  return make_error(fmt::format("{}: {}: HTTP {} after {} attempt{}: {}", describe(), what,
+  return make_error(fmt::format("{}: {}: HTTP {} after {} attempt{}: {}", where(), what,
                                 response.status, response.attempts,
                                 response.attempts == 1 ? "" : "s", detail));
 }
@@ -133,11 +140,11 @@ Expected<std::vector<double>> PrometheusSource::fetch_chunk(const Grid& grid) {
                                                       {"step", std::to_string(grid.step_seconds)}});
   ++requests_;
   if (!response)
-    return make_error(fmt::format("{}: {}: {}", describe(), what, response.error().message));
+    return make_error(fmt::format("{}: {}: {}", where(), what, response.error().message));
   requests_ += static_cast<std::size_t>(response->attempts - 1);
   if (response->status != 200) return describe_failure(*response, what);
   auto reply = parser_.parse_range(response->body, grid);
-  if (!reply) return make_error(fmt::format("{}: {}: {}", describe(), what, reply.error().message));
+  if (!reply) return make_error(fmt::format("{}: {}: {}", where(), what, reply.error().message));
   warnings_.insert(warnings_.end(), reply->warnings.begin(), reply->warnings.end());
   if (reply->series.empty())
     return std::vector<double>(grid.count, std::numeric_limits<double>::quiet_NaN());
@@ -146,7 +153,7 @@ Expected<std::vector<double>> PrometheusSource::fetch_chunk(const Grid& grid) {
     const Error error = several_series_error(
         reply->series.size(),
         name_series(reply->series, [](const LabeledSeries& s) { return s.labels; }));
-    return make_error(fmt::format("{}: {}", describe(), error.message));
+    return make_error(fmt::format("{}: {}", where(), error.message));
   }
   return combine_series(reply->series, query_.combine);
 }
@@ -154,10 +161,10 @@ Expected<std::vector<double>> PrometheusSource::fetch_chunk(const Grid& grid) {
 Expected<forecast::Series> PrometheusSource::fetch(std::int64_t start_unix, std::int64_t end_unix,
                                                    std::int64_t step_seconds) {
   if (step_seconds <= 0)
-    return make_error(fmt::format("{}: step must be positive, got {}s", describe(), step_seconds));
+    return make_error(fmt::format("{}: step must be positive, got {}s", where(), step_seconds));
   if (end_unix < start_unix) {
     return make_error(
-        fmt::format("{}: end {} is before start {}", describe(), utc(end_unix), utc(start_unix)));
+        fmt::format("{}: end {} is before start {}", where(), utc(end_unix), utc(start_unix)));
   }
   warnings_.clear();
   forecast::Series series;
@@ -187,21 +194,20 @@ Expected<InstantSample> PrometheusSource::latest(std::optional<std::int64_t> at_
   if (at_unix) params.emplace_back("time", std::to_string(*at_unix));
   auto response = client_.get("/api/v1/query", params);
   ++requests_;
-  if (!response)
-    return make_error(fmt::format("{}: query: {}", describe(), response.error().message));
+  if (!response) return make_error(fmt::format("{}: query: {}", where(), response.error().message));
   requests_ += static_cast<std::size_t>(response->attempts - 1);
   if (response->status != 200) return describe_failure(*response, "query");
   auto reply = parser_.parse_instant(response->body);
-  if (!reply) return make_error(fmt::format("{}: query: {}", describe(), reply.error().message));
+  if (!reply) return make_error(fmt::format("{}: query: {}", where(), reply.error().message));
   warnings_ = reply->warnings;
   if (reply->samples.empty())
-    return make_error(fmt::format("{}: query returned no sample (no data yet?)", describe()));
+    return make_error(fmt::format("{}: query returned no sample (no data yet?)", where()));
   if (reply->samples.size() == 1) return reply->samples.front();
   if (query_.combine == Combine::none) {
     const Error error = several_series_error(
         reply->samples.size(),
         name_series(reply->samples, [](const InstantSample& s) { return s.labels; }));
-    return make_error(fmt::format("{}: {}", describe(), error.message));
+    return make_error(fmt::format("{}: {}", where(), error.message));
   }
   std::vector<LabeledSeries> as_series;
   for (const InstantSample& sample : reply->samples)

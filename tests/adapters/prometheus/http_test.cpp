@@ -99,8 +99,10 @@ TEST_CASE("Prometheus not running: retried, then a clear error", "[prometheus][h
   REQUIRE_FALSE(series.has_value());
   const std::string& message = series.error().message;
   INFO(message);
-  CHECK(message.find(fmt::format("prometheus http://127.0.0.1:{} query 'up'", port)) !=
+  // Errors name the server, not the query: they reach /status and decision records.
+  CHECK(message.find(fmt::format("prometheus http://127.0.0.1:{}: query_range", port)) !=
         std::string::npos);
+  CHECK(message.find("'up'") == std::string::npos);
   CHECK(message.find("Couldn't connect") != std::string::npos);
   CHECK(message.find("attempt 3 of 3") != std::string::npos);
   REQUIRE(recorder.sleeps.size() == 2);
@@ -131,6 +133,46 @@ TEST_CASE("a server that hangs times out with a clear error", "[prometheus][http
   CHECK(series.error().message.find("timed out") != std::string::npos);
   CHECK(series.error().message.find("attempt 2 of 2") != std::string::npos);
   CHECK(recorder.sleeps.size() == 1);
+}
+
+TEST_CASE("cancel() ends a fetch stuck on a hung server, and every later one",
+          "[prometheus][http]") {
+  // A reload that removes a target, or SIGTERM, must not wait for a hung
+  // server's timeout (here 60 s a try, 4 tries with real backoff sleeps).
+  std::atomic<bool> release{false};
+  std::atomic<int> requests{0};
+  FakeServer server([&](httplib::Server& s) {
+    s.Get("/api/v1/query_range", [&](const httplib::Request&, httplib::Response& response) {
+      ++requests;
+      for (int i = 0; i < 6000 && !release; ++i) std::this_thread::sleep_for(10ms);
+      response.status = 503;
+    });
+  });
+  ClientOptions options;
+  options.url = server.url();
+  options.total_timeout = 60s;
+  options.retry.max_attempts = 4;
+  PrometheusSource source(options, query("up"));
+  const auto started = std::chrono::steady_clock::now();
+  std::thread canceller([&] {
+    while (requests == 0) std::this_thread::sleep_for(10ms);
+    std::this_thread::sleep_for(200ms);
+    source.cancel();
+  });
+  auto series = source.fetch(1'699'999'980, 1'700'003'580, 60);
+  const auto took = std::chrono::steady_clock::now() - started;
+  canceller.join();
+  release = true;
+  REQUIRE_FALSE(series.has_value());
+  INFO(series.error().message);
+  CHECK(series.error().message.find("cancelled") != std::string::npos);
+  CHECK(requests == 1);  // not retried
+  CHECK(took < 30s);     // functional: far below one try's 60 s timeout
+  // Later fetches fail at once, without a request.
+  auto again = source.fetch(1'699'999'980, 1'700'003'580, 60);
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().message.find("cancelled") != std::string::npos);
+  CHECK(requests == 1);
 }
 
 TEST_CASE("503 then 200: retried and succeeds; Retry-After is honoured", "[prometheus][http]") {

@@ -90,6 +90,9 @@ class PrometheusFixture {
     std::string promtool_bin = "/usr/bin/promtool";
     std::vector<std::string> extra_args;  ///< e.g. --web.config.file=... (TLS: set scheme "https")
     std::string scheme = "http";
+    /// When that web config asks for basic auth: how the readiness probe logs in.
+    std::string basic_auth_user;
+    std::string basic_auth_password;
   };
 
   explicit PrometheusFixture(const std::vector<MetricSeries>& metrics)
@@ -249,6 +252,8 @@ class PrometheusFixture {
     client_options.total_timeout = std::chrono::milliseconds(2000);
     // A TLS-serving instance (extra_args web config) is probed without verification.
     client_options.insecure_skip_verify = true;
+    client_options.basic_auth_user = options_.basic_auth_user;
+    client_options.basic_auth_password = options_.basic_auth_password;
     prometheus::Client client(client_options);
     const auto deadline = std::chrono::steady_clock::now() + options_.ready_timeout;
     while (std::chrono::steady_clock::now() < deadline) {

@@ -248,8 +248,8 @@ TEST_CASE("prescale fetch: a server that is down is a clear error, exit 1",
   CHECK(status == 1);
   const std::string message = slurp(log);
   INFO(message);
-  CHECK(message.find(fmt::format("prescale: prometheus http://127.0.0.1:{} query 'up': query_range",
-                                 port)) != std::string::npos);
+  CHECK(message.find(fmt::format("prescale: prometheus http://127.0.0.1:{}: query_range", port)) !=
+        std::string::npos);
   CHECK(message.find("Couldn't connect to server") != std::string::npos);
 }
 

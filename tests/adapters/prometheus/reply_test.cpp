@@ -151,3 +151,30 @@ TEST_CASE("backoff doubles up to its cap", "[prometheus][retry]") {
   CHECK(backoff_delay(policy, 4).count() == 500);
   CHECK(backoff_delay(policy, 30).count() == 500);
 }
+
+TEST_CASE("a large reply's parse buffers are freed, small ones reused", "[prometheus][reply]") {
+  // One parser per target used to keep the buffers of its largest reply
+  // (several times its size): six targets with 66 MB replies held 1.55 GB.
+  ReplyParser parser;
+  const Grid grid{1'700'000'000, 60, 3};
+  const std::string small = matrix(R"({"metric":{},"values":[[1700000000,"1"],[1700000060,"2"]]})");
+  REQUIRE(parser.parse_range(small, grid).has_value());
+  const auto small_capacity = parser.kept_capacity();
+  CHECK(small_capacity >= small.size());  // kept for the next tick's few points
+  CHECK(small_capacity <= 1024 * 1024);
+
+  std::string series;
+  for (int i = 0; i < 40'000; ++i)
+    series += (i ? "," : "") + std::string(R"({"metric":{"i":")") + std::to_string(i) +
+              R"("},"values":[[1700000000,"1"]]})";
+  const std::string large = matrix(series);
+  REQUIRE(large.size() > 2 * 1024 * 1024);
+  auto reply = parser.parse_range(large, grid);
+  REQUIRE(reply.has_value());
+  CHECK(reply->series.size() == 40'000);  // parsed in full, then let go
+  CHECK(parser.kept_capacity() <= 1024 * 1024);
+  // An error on a large reply lets go too.
+  CHECK_FALSE(parser.parse_range(large.substr(0, large.size() - 3), grid).has_value());
+  CHECK(parser.kept_capacity() <= 1024 * 1024);
+  REQUIRE(parser.parse_range(small, grid).has_value());
+}

@@ -1,6 +1,7 @@
 #pragma once
 // One target's life in the engine: its history, its fitted model following
 // every new sample in O(1), its refits, and its recommendation each step.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -62,8 +63,13 @@ class TargetWorker {
   [[nodiscard]] const config::TargetConfig& config() const { return config_; }
   /// Fetches the samples that became visible up to `now_unix`, follows them,
   /// starts a refit when due (through `launch`, or inline when it is empty),
-  /// and recommends the value to serve.
+  /// and recommends the value to serve. After cancel(): does nothing and
+  /// returns an empty report.
   TargetReport tick(std::int64_t now_unix, const FitLauncher& launch);
+  /// Thread-safe: ends a fetch in flight (Source::cancel) and makes every
+  /// later tick a no-op. For a target a reload removed, and shutdown.
+  void cancel();
+  [[nodiscard]] bool cancelled() const { return cancelled_; }
 
  private:
   struct Mailbox;
@@ -81,12 +87,19 @@ class TargetWorker {
   // What the tick reports, in order: why serve the observed value alone (if
   // so), the lead-window forecast, then the status, the decision tracker's
   // inputs and the served metrics built from the recommendation.
-  [[nodiscard]] std::string fallback_reason(std::int64_t now_unix) const;
+  /// Why serve the observed value alone (empty reason: no need), and the
+  /// reason's kind, the one word /metrics shows (TargetStatus::fallback_kind).
+  struct Fallback {
+    std::string reason;
+    std::string kind;
+  };
+  [[nodiscard]] Fallback fallback(std::int64_t now_unix) const;
   [[nodiscard]] std::int64_t data_age(std::int64_t now_unix) const;
   [[nodiscard]] forecast::Forecast lead_window_forecast(std::int64_t decision_unix,
                                                         const std::string& fallback);
   void log_fallback_change(const std::string& fallback);
-  [[nodiscard]] TargetStatus make_status(std::int64_t now_unix, const Recommendation& rec) const;
+  [[nodiscard]] TargetStatus make_status(std::int64_t now_unix, const Recommendation& rec,
+                                         const Fallback& fallback) const;
   [[nodiscard]] DecisionInputs make_decision_inputs(std::int64_t now_unix,
                                                     const TargetReport& report) const;
   [[nodiscard]] std::vector<MetricValue> make_metrics(std::int64_t now_unix,
@@ -105,12 +118,14 @@ class TargetWorker {
   std::string fetch_error_;
   std::unique_ptr<FitState> fit_;  ///< the model in use, following the samples
   std::string fit_failure_;        ///< why there is no usable model
+  bool fit_failure_too_short_ = false;
   std::int64_t last_fit_attempt_unix_ = 0;
   std::string logged_fallback_;  ///< the reason last logged, to log changes only
   AnomalyTracker anomaly_;       ///< newest samples against their one-step forecasts
   DriftDetector drift_;          ///< when the model in use no longer describes the load
   DecisionTracker decisions_;    ///< when a tick makes a decision record
   std::shared_ptr<Mailbox> mailbox_;
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace prescale::autoscaler

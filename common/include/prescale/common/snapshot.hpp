@@ -38,6 +38,12 @@ struct TargetStatus {
   std::int64_t data_age_seconds = 0;  ///< now - time of the newest sample
   bool has_forecast = false;          ///< a fitted model is in use
   std::string fallback_reason;        ///< empty unless serving observed alone
+  /// The reason as one word from a fixed list (no_data, data_stale,
+  /// fit_pending, fit_failed, history_too_short, forced_model_loses,
+  /// forecast_unusable): the /metrics label. It carries no URL, query or
+  /// server message (/metrics is unauthenticated by default) and keeps the
+  /// label's values few. Empty unless in fallback.
+  std::string fallback_kind;
   /// (observed - mean) / sigma of the newest sample against its one-step forecast.
   double anomaly_score = 0;
   bool outside_interval =

@@ -5,6 +5,7 @@
 //   targets[2].leadTime: bad duration '5x' (line 31)
 // Values are resolved: `defaults:` applied, durations in seconds.
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -16,6 +17,7 @@
 
 #include "prescale/calendar/calendar.hpp"
 #include "prescale/common/expected.hpp"
+#include "prescale/common/url.hpp"
 
 namespace prescale::config {
 
@@ -23,6 +25,50 @@ namespace prescale::config {
 struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+/// Bounds a config may not exceed. Each keeps one mistyped value from costing
+/// unbounded memory or time (history: 100y at step: 1s would be 3e9 samples
+/// a target) or from reaching arithmetic that overflows.
+namespace limits {
+/// The whole file. A ConfigMap holds at most 1 MiB; a 50 MB file took 8 s
+/// and 400 MB to parse.
+inline constexpr std::size_t kMaxFileBytes = 4 * 1024 * 1024;
+/// One target's PromQL. It travels in the URL of every query_range GET.
+inline constexpr std::size_t kMaxQueryBytes = 16 * 1024;
+/// Samples a target holds (history / step) and slots in one season (season / step).
+inline constexpr std::int64_t kMaxSamples = 1'000'000;
+/// leadTime: pod start-up plus margin; a forecast window of more than a day is a typo.
+inline constexpr std::int64_t kMaxLeadTimeSeconds = 86400;
+/// prometheus.timeout: one attempt of one request.
+inline constexpr std::int64_t kMaxTimeoutSeconds = 3600;
+/// server.authorization.cacheTTL: a revoked permission lasts this long at most.
+inline constexpr std::int64_t kMaxCacheTtlSeconds = 3600;
+/// minReplicas, maxReplicas: int32 in autoscaling/v2, as the HPA reads them.
+inline constexpr std::int64_t kMaxReplicas = 2147483647;
+/// decisions.anomalySteps and shiftSteps.
+inline constexpr std::int64_t kMaxAnomalySteps = 100'000;
+/// prometheus.maxReplySize bounds.
+inline constexpr std::int64_t kMinReplyBytes = 64 * 1024;
+inline constexpr std::int64_t kMaxReplyBytes = 1024LL * 1024 * 1024;
+/// decisions.maxBytes bounds.
+inline constexpr std::int64_t kMinDecisionFileBytes = 1024;
+inline constexpr std::int64_t kMaxDecisionFileBytes = 1024LL * 1024 * 1024 * 1024;
+}  // namespace limits
+
+/// A listening address, `host:port` (host may be empty: every interface).
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+/// Port 1-65535 (0, "any free port", is no address a Service can reach);
+/// the error says what is wrong without a YAML path (callers add it).
+Expected<HostPort> parse_host_port(std::string_view text);
+
+/// Byte sizes as Kubernetes writes them: 1048576, 64Mi, 1Gi, 512Ki, 100M, 1G.
+/// Whole bytes in [min, max]; the error names the text and the bounds.
+Expected<std::int64_t> parse_byte_size(std::string_view text, std::int64_t min, std::int64_t max);
+/// The shortest exact form: 67108864 -> "64Mi", 1000 -> "1000".
+std::string format_byte_size(std::int64_t bytes);
 
 /// Where load history comes from (`prometheus:`). Value type.
 struct PrometheusConfig {
@@ -34,6 +80,13 @@ struct PrometheusConfig {
   std::map<std::string, std::string> headers;  ///< extra HTTP headers, e.g. X-Scope-OrgID
   std::string ca_file;                         ///< verifies an https:// server; empty = system CAs
   bool insecure_skip_verify = false;
+  /// A longer reply (after decompression) is refused as it arrives, with an
+  /// error naming the target: bounds the memory one fetch can take (parsing
+  /// takes about 3.5 times the reply on top). A target's query gives one
+  /// series, at most 11,000 points (about 350 KB) a request: 16 MiB leaves
+  /// room for a query that wrongly returns dozens of series to be parsed and
+  /// named in the error.
+  std::int64_t max_reply_bytes = 16 * 1024 * 1024;
 
   bool operator==(const PrometheusConfig&) const = default;
 };
@@ -158,13 +211,17 @@ struct Config {
 /// The model names `model:` accepts.
 const std::vector<std::string>& known_models();
 
-/// Parses and validates; throws ConfigError naming the YAML path and line.
+/// Parses and validates; throws ConfigError naming the YAML path and line
+/// (and nothing else: any other failure inside becomes a ConfigError too).
 /// `source` names the text in messages (a file name).
 Config parse_config(std::string_view yaml, std::string_view source = "<string>");
-/// Reads and parses a file; throws ConfigError (also when unreadable).
+/// Reads and parses a file; throws ConfigError (also when unreadable or
+/// larger than limits::kMaxFileBytes).
 Config load_config_file(const std::filesystem::path& path);
 /// load_config_file as a value: for hot reload, where a bad file must not throw.
 Expected<Config> try_load_config_file(const std::filesystem::path& path);
+/// The file's text, as load_config_file reads it (size-checked); throws ConfigError.
+std::string read_config_text(const std::filesystem::path& path);
 /// The resolved configuration as YAML (every default spelled out), for
 /// `prescale check-config`.
 std::string to_yaml(const Config& config);

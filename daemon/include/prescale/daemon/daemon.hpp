@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,9 @@ struct DaemonOptions {
   autoscaler::SourceFactory sources;
   /// Null = the wall clock.
   const autoscaler::Clock* clock = nullptr;
+  /// Listen on this port instead of server.address's (the config refuses
+  /// port 0); 0 = any free port, read back with port(). Tests and the demo.
+  std::optional<int> listen_port;
 };
 
 /// Thread-safety: start() and stop() from the controlling thread; reload()
@@ -50,7 +54,7 @@ class Daemon {
   /// Binds the server and starts the engine and the file watcher.
   Status start();
   /// Re-reads the config file. False (with an error logged) when the new
-  /// file is rejected; the running config keeps serving.
+  /// file is rejected; the running config keeps serving. Never throws.
   bool reload(std::string_view why);
   /// Stops the watcher, the engine and the server (draining requests).
   void stop();

@@ -59,7 +59,8 @@ struct HttpResponse {
 };
 
 /// One connection to one server. Not thread-safe: one owner at a time
-/// (the engine gives each target's Source to one worker).
+/// (the engine gives each target's Source to one worker); cancel() alone may
+/// be called from any thread.
 class Client {
  public:
   explicit Client(ClientOptions options);
@@ -73,6 +74,10 @@ class Client {
   [[nodiscard]] Expected<HttpResponse> get(std::string_view path,
                                            const std::vector<Header>& params);
   [[nodiscard]] const ClientOptions& options() const;
+  /// Thread-safe. Ends a get() in flight within about a second (libcurl's
+  /// progress callback; a retry sleep at once) and makes every later get()
+  /// fail: "GET <url>: cancelled". For a target a reload removed, and shutdown.
+  void cancel();
 
  private:
   struct Impl;

@@ -36,11 +36,15 @@ class PrometheusSource final : public source::Source {
  public:
   PrometheusSource(ClientOptions client, QueryOptions query);
 
+  /// The URL (without user-info) and the query: for logs, never for errors
+  /// (those reach /status and decision records; they name the URL only).
   [[nodiscard]] std::string describe() const override;
   /// start is aligned down and end up to multiples of step (the grid
   /// Prometheus results are stable on), then fetched chunk by chunk.
   [[nodiscard]] Expected<forecast::Series> fetch(std::int64_t start_unix, std::int64_t end_unix,
                                                  std::int64_t step_seconds) override;
+  /// Thread-safe: aborts the request in flight (Client::cancel).
+  void cancel() override { client_.cancel(); }
   /// The latest value through /api/v1/query (evaluated at `at_unix`, or now).
   [[nodiscard]] Expected<InstantSample> latest(std::optional<std::int64_t> at_unix = std::nullopt);
   /// Warnings the server attached to the last fetch() or latest().
@@ -51,6 +55,8 @@ class PrometheusSource final : public source::Source {
  private:
   Expected<std::vector<double>> fetch_chunk(const Grid& grid);
   Error describe_failure(const HttpResponse& response, std::string_view what) const;
+  /// "prometheus <url>": what errors start with.
+  [[nodiscard]] std::string where() const;
 
   Client client_;
   QueryOptions query_;

@@ -22,6 +22,11 @@ class Source {
   [[nodiscard]] virtual Expected<forecast::Series> fetch(std::int64_t start_unix,
                                                          std::int64_t end_unix,
                                                          std::int64_t step_seconds) = 0;
+  /// Thread-safe, unlike the rest: a fetch in flight ends soon with an error
+  /// and every later one fails at once. The engine calls it for a target a
+  /// reload removed and at shutdown, so neither waits on a hung server.
+  /// Sources that never block have nothing to do.
+  virtual void cancel() {}
 };
 
 }  // namespace prescale::source
