@@ -3,7 +3,8 @@
 // `prometheus.url` (refused at start-up, by check-config and by a reload),
 // and a marker planted in every query. Every unauthenticated response of the
 // real `prescale serve` (/metrics, /healthz, /livez, /readyz, discovery,
-// error Statuses) and every line it logs is searched for the password;
+// error Statuses, the plain-HTTP probe port) and every line it logs is
+// searched for the password;
 // unauthenticated responses also for the query marker and the Prometheus
 // URL (a fallback reason used to carry both onto /metrics).
 #include <fmt/core.h>
@@ -32,9 +33,11 @@ constexpr const char* kUser = "prescale";
 constexpr const char* kQueryMarker = "qmark7f3a";
 constexpr std::int64_t kStep = 15;
 
-std::string config_text(const std::string& url, int port, const daemon::DemoCertificates& certs,
+std::string config_text(const std::string& url, int port, int probe_port,
+                        const daemon::DemoCertificates& certs,
                         const std::filesystem::path& password_file) {
-  return fmt::format(R"(prometheus:
+  return fmt::format(
+      R"(prometheus:
   url: {url}
   timeout: 5s
   basicAuth:
@@ -42,6 +45,7 @@ std::string config_text(const std::string& url, int port, const daemon::DemoCert
     passwordFile: {password_file}
 server:
   address: 127.0.0.1:{port}
+  probeAddress: 127.0.0.1:{probe_port}
   tlsCertFile: {cert}
   tlsKeyFile: {key}
   clientCAFile: {ca}
@@ -70,12 +74,11 @@ targets:
     labels: {{app: secret}}
     query: load{{token=~"{marker}|{marker}-b"}}
 )",
-                     fmt::arg("url", url), fmt::arg("user", kUser),
-                     fmt::arg("password_file", password_file.string()), fmt::arg("port", port),
-                     fmt::arg("cert", certs.server_cert.string()),
-                     fmt::arg("key", certs.server_key.string()),
-                     fmt::arg("ca", certs.ca_cert.string()), fmt::arg("step", kStep),
-                     fmt::arg("marker", kQueryMarker));
+      fmt::arg("url", url), fmt::arg("user", kUser),
+      fmt::arg("password_file", password_file.string()), fmt::arg("port", port),
+      fmt::arg("probe_port", probe_port), fmt::arg("cert", certs.server_cert.string()),
+      fmt::arg("key", certs.server_key.string()), fmt::arg("ca", certs.ca_cert.string()),
+      fmt::arg("step", kStep), fmt::arg("marker", kQueryMarker));
 }
 
 struct Http {
@@ -133,13 +136,14 @@ TEST_CASE("no password, query or Prometheus URL on unauthenticated endpoints or 
   const auto password_file = dir.path / "prometheus-password";
   std::ofstream(password_file) << kSecret << "\n";
   const int port = faults::free_port();
+  const int probe_port = faults::free_port();
   const auto config_path = dir.path / "prescale.yaml";
-  const auto good = config_text(prometheus.url(), port, *certs, password_file);
+  const auto good = config_text(prometheus.url(), port, probe_port, *certs, password_file);
   // The same password written into the URL, as the probe found it accepted.
   std::string with_credentials_url = prometheus.url();
   with_credentials_url.insert(with_credentials_url.find("://") + 3,
                               fmt::format("{}:{}@", kUser, kSecret));
-  const auto bad = config_text(with_credentials_url, port, *certs, password_file);
+  const auto bad = config_text(with_credentials_url, port, probe_port, *certs, password_file);
   const auto bad_path = dir.path / "with-credentials.yaml";
   std::ofstream(bad_path) << bad;
 
@@ -263,6 +267,13 @@ TEST_CASE("no password, query or Prometheus URL on unauthenticated endpoints or 
     }
   }
   CHECK(metrics_seen);
+  // The plain-HTTP probe port (kubelet's), every path it answers and one it does not.
+  for (const auto& path : {"/healthz", "/livez", "/readyz", "/readyz?verbose", "/metrics"}) {
+    const auto got = curl("", fmt::format("http://127.0.0.1:{}{}", probe_port, path));
+    INFO(path << " on the probe port -> " << got.code << "\n" << got.text);
+    CHECK(got.code != 0);
+    CHECK(leaks(got.text, planted_unauthenticated).empty());
+  }
   // Authenticated answers may name the query's server, never the password.
   for (const auto& path : {std::string("/status"), std::string("/decisions"), metric_path}) {
     const auto got = curl(authenticated, base + path);
