@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,10 +19,13 @@
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/common/version.hpp"
 #include "prescale/config/duration.hpp"
+#include "prescale/report/frontier.hpp"
 #include "prescale/report/report.hpp"
+#include "prescale/simulate/frontier.hpp"
 #include "prescale/simulate/hpa.hpp"
 #include "prescale/simulate/predictive.hpp"
 #include "prescale/simulate/simulation.hpp"
+#include "simulate_frontier.hpp"
 
 namespace prescale::cli {
 namespace {
@@ -47,6 +51,7 @@ struct SimulateArgs {
   std::string lead_time;  // "" = start-up + 15 s sync + one step
   std::string model = "auto";
   double quantile = 0.9;
+  FrontierArgs frontier;
 };
 
 void write_file(const std::string& path, const std::string& what, const std::string& text) {
@@ -190,6 +195,9 @@ void run_simulate(const SimulateArgs& args) {
   if (!zone) throw Failure("--timezone: " + zone.error().message);
 
   std::vector<std::string> notes;
+  const auto frontier_sweep =
+      args.frontier.wanted() ? std::optional(frontier_options(args.frontier, args.observation_lag))
+                             : std::nullopt;
   forecast::Series series = load_series(args.input, &notes);
   // The engine reads its source on multiples of the step since the epoch (as
   // Prometheus query_range steps are); move an offset grid onto it.
@@ -223,10 +231,11 @@ void run_simulate(const SimulateArgs& args) {
   std::vector<double> served;
   simulate::ForecastBand band;
   bool predictive_available = false;
+  PredictiveRun predictive;
   if (args.no_predictive) {
     notes.insert(notes.begin(), "predictive run skipped (--no-predictive)");
   } else {
-    const auto predictive = replay_predictive(args, series, *startup);
+    predictive = replay_predictive(args, series, *startup);
     if (!predictive.error.empty()) {
       notes.insert(notes.begin(), "predictive run not simulated: " + predictive.error);
     } else {
@@ -249,6 +258,18 @@ void run_simulate(const SimulateArgs& args) {
 
   auto result = simulate::simulate(config, demand, runs, std::move(band));
   if (!result) throw Failure(result.error().message);
+  std::optional<simulate::FrontierResult> frontier;
+  if (frontier_sweep) {
+    auto swept = simulate::sweep_frontier(
+        config, demand, predictive_available ? &predictive.series : nullptr, *frontier_sweep);
+    if (!swept) throw Failure("--frontier: " + swept.error().message);
+    frontier = std::move(*swept);
+  }
+  RecommendContext recommend_context;
+  recommend_context.capacity_per_replica = args.capacity_per_replica;
+  recommend_context.lead_seconds =
+      args.lead_time.empty() ? *startup + simulate::kHpaSyncPeriodSeconds + series.step_seconds
+                             : duration_option("--lead-time", args.lead_time);
 
   if (!args.timeline.empty()) {
     std::ofstream out(args.timeline, std::ios::binary);
@@ -274,11 +295,16 @@ void run_simulate(const SimulateArgs& args) {
           fmt::format("; target {} requests/s per pod", *config.target_per_replica);
     }
     options.generator = fmt::format("prescale {}", version());
+    if (frontier) options.frontier = &*frontier;
     write_file(args.report, "report", report::render_report_html(*result, options));
   }
 
   if (args.format == "json") {
-    fmt::print("{}\n", to_json(*result, notes, predictive_available).dump(2));
+    auto json = to_json(*result, notes, predictive_available);
+    if (frontier) json["frontier"] = frontier_json(*frontier);
+    if (frontier && args.frontier.recommend)
+      json["recommendation"] = recommendation_json(*frontier, recommend_context);
+    fmt::print("{}\n", json.dump(2));
     return;
   }
   fmt::print("{} · {} steps of {} · capacity {} requests/s per pod · start-up {}\n", trace_name,
@@ -286,6 +312,9 @@ void run_simulate(const SimulateArgs& args) {
              args.capacity_per_replica, config::format_duration(config.startup_seconds));
   for (const auto& note : notes) fmt::print("note: {}\n", note);
   fmt::print("\n{}", report::format_summary_table(*result));
+  if (frontier) fmt::print("\nfrontier\n{}", report::format_frontier_table(*frontier));
+  if (frontier && args.frontier.recommend)
+    fmt::print("\n{}", format_recommendation(*frontier, recommend_context));
   for (const auto& [path, what] :
        {std::pair{args.timeline, "timeline"}, std::pair{args.plot, "plot"},
         std::pair{args.report, "report"}}) {
@@ -360,6 +389,7 @@ void add_simulate_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--quantile", args->quantile, "Predictive: forecast quantile served")
       ->capture_default_str();
+  add_frontier_options(*cmd, args->frontier);
   cmd->callback([args] { run_simulate(*args); });
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "prescale/config/duration.hpp"
+#include "prescale/report/frontier.hpp"
 
 namespace prescale::report {
 
@@ -310,6 +311,7 @@ std::string render_report_html(const SimulationResult& result, const ReportOptio
         s.scale_events, s.scale_ups, s.scale_downs, s.peak_replicas);
   }
   html += "</tbody>\n</table>\n";
+  if (options.frontier != nullptr) html += render_frontier_html(*options.frontier);
 
   html += "<h2>Full trace</h2>\n<figure>\n";
   html += render_time_plot_svg(

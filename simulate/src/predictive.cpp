@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "prescale/config/duration.hpp"
 #include "prescale/simulate/replay.hpp"
@@ -34,14 +35,19 @@ Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
   const double nan = std::numeric_limits<double>::quiet_NaN();
   out.served.assign(count, nan);
   out.forecast.assign(count, nan);
+  out.observed.assign(count, nan);
+  out.windows.assign(count, forecast::Forecast{});
+  out.quantile = target.quantile;
   std::size_t fallbacks = 0;
   std::string last_model, last_fallback;
   out.band = lead_time_band(*replayed, out.start_unix, step, count);
-  for (const auto& decision : replayed->steps) {
+  for (auto& decision : replayed->steps) {
     const auto i = static_cast<std::size_t>((decision.time_unix - out.start_unix) / step);
     if (i >= count) continue;
     out.served[i] = decision.served;
     out.forecast[i] = decision.forecast;
+    out.observed[i] = decision.observed;
+    out.windows[i] = std::move(decision.window);
     if (!decision.model.empty()) last_model = decision.model;
     if (!decision.fallback_reason.empty()) {
       ++fallbacks;

@@ -97,6 +97,12 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
     out.lead_lower = banded ? window.quantile(last, 1 - p) : nan;
     out.lead_mean = banded ? window.mean[last] : nan;
     out.lead_upper = banded ? window.quantile(last, p) : nan;
+    if (rec.fallback_reason.empty() && banded) {
+      out.window = window;
+      out.window.mean.resize(last + 1);
+      out.window.sigma.resize(last + 1);
+      if (!out.window.sigma_lower.empty()) out.window.sigma_lower.resize(last + 1);
+    }
     // A report not renewed at t (no tick was due) must not repeat its records.
     if (!report->decisions.empty() && report->decisions.front().time_unix == t)
       result.decisions.insert(result.decisions.end(), report->decisions.begin(),

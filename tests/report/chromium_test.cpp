@@ -10,11 +10,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 
 #include "png.hpp"
+#include "prescale/report/frontier.hpp"
 #include "prescale/report/report.hpp"
 #include "test_support.hpp"
 
@@ -143,6 +145,38 @@ TEST_CASE("The SVG plot and the HTML report render in headless Chromium", "[repo
   fs::remove_all(dir);
 }
 
+TEST_CASE("The frontier plot renders in headless Chromium, alone and in the report",
+          "[report][chromium][frontier]") {
+  if (!fs::exists(kChromium)) {
+    WARN("skipped: /usr/bin/chromium is not installed (Debian package chromium)");
+    return;
+  }
+  const auto dir = scratch_dir("frontier");
+  const auto result = daily_surges();
+  FrontierOptions options;
+  options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5};
+  const auto frontier = sweep_frontier(result.config, result.demand, nullptr, options);
+  REQUIRE(frontier.has_value());
+
+  const fs::path svg = dir / "frontier.svg";
+  std::ofstream(svg) << render_frontier_svg(*frontier, "Violation minutes against replica-hours");
+  const Ink ink = measure(screenshot(svg, dir));
+  CHECK(ink.colours > 30);
+  CHECK(ink.non_background > 0.01);
+  CHECK(ink.near_red > 50);    // the reactive frontier and its points
+  CHECK(ink.near_green > 50);  // the oracle's
+
+  ReportOptions report_options;
+  report_options.trace_name = "daily-surges.csv";
+  report_options.frontier = &*frontier;
+  const fs::path html = dir / "report.html";
+  std::ofstream(html) << render_report_html(result, report_options);
+  const Ink html_ink = measure(screenshot(html, dir));
+  CHECK(html_ink.colours > 50);
+  CHECK(html_ink.non_background > 0.05);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("The screenshot check fails on a blank page", "[report][chromium]") {
   if (!fs::exists(kChromium)) {
     WARN("skipped: /usr/bin/chromium is not installed (Debian package chromium)");
@@ -198,6 +232,55 @@ TEST_CASE("prescale simulate on a real trace writes a report Chromium renders", 
     CHECK(ink.colours > 50);
     CHECK(ink.non_background > 0.05);
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("prescale simulate --frontier --recommend sweeps, recommends and reports",
+          "[report][cli][frontier]") {
+  const auto dir = scratch_dir("frontier-cli");
+  const std::string trace = (dir / "payments.csv").string();
+  const std::string generate = test::prescale_bin().string() +
+                               " generate --kind payments --start 2026-01-05 --days 6 --step 10m"
+                               " --timezone America/New_York --seed 3 --output " +
+                               trace + " > /dev/null 2>&1";
+  REQUIRE(std::system(generate.c_str()) == 0);
+  const std::string command =
+      test::prescale_bin().string() + " simulate --input " + trace +
+      " --timezone America/New_York --seasonality 1d --capacity-per-replica 100 --startup 5m"
+      " --history 3d --refit-interval 1d --frontier --recommend --frontier-quantiles 0.5,0.9"
+      " --frontier-predictive-targets 100,90 --frontier-targets 100,90,80,70,60,50 --report " +
+      (dir / "report.html").string() + " --format json > " + (dir / "out.json").string() + " 2> " +
+      (dir / "stderr.txt").string();
+  INFO(command);
+  REQUIRE(std::system(command.c_str()) == 0);
+  std::ifstream json_file(dir / "out.json");
+  const std::string json((std::istreambuf_iterator<char>(json_file)),
+                         std::istreambuf_iterator<char>());
+  CHECK_THAT(json, Catch::Contains("\"frontier\""));
+  CHECK_THAT(json, Catch::Contains("\"replica_hours_saved_percent\""));
+  CHECK_THAT(json, Catch::Contains("\"recommendation\""));
+  const auto parsed = nlohmann::json::parse(json);
+  const auto& frontier = parsed.at("frontier");
+  // 6 reactive + 6 oracle + 2 x 2 predictive settings.
+  CHECK(frontier.at("points").size() == 16);
+  CHECK(frontier.at("slo_minutes").get<double>() ==
+        Approx(0.001 * frontier.at("observed_minutes").get<double>()));
+  CHECK(frontier.at("replayed_quantile").get<double>() == 0.9);
+  std::ifstream html_file(dir / "report.html");
+  const std::string html((std::istreambuf_iterator<char>(html_file)),
+                         std::istreambuf_iterator<char>());
+  CHECK_THAT(html, Catch::Contains("Cost against SLO: the frontier"));
+
+  // A bad sweep flag is named.
+  const std::string bad = test::prescale_bin().string() + " simulate --input " + trace +
+                          " --capacity-per-replica 100 --no-predictive --frontier"
+                          " --frontier-quantiles 0.9,1.2 > " +
+                          (dir / "bad.txt").string() + " 2>&1";
+  CHECK(std::system(bad.c_str()) != 0);
+  std::ifstream bad_file(dir / "bad.txt");
+  const std::string bad_text((std::istreambuf_iterator<char>(bad_file)),
+                             std::istreambuf_iterator<char>());
+  CHECK_THAT(bad_text, Catch::Contains("--frontier-quantiles: 1.2 is not in (0, 1)"));
   fs::remove_all(dir);
 }
 

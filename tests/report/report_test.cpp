@@ -2,10 +2,12 @@
 // and a self-contained HTML page.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "prescale/report/frontier.hpp"
 #include "prescale/report/report.hpp"
 #include "prescale/report/svg.hpp"
 
@@ -161,4 +163,78 @@ TEST_CASE("Text summary table", "[report]") {
   CHECK_THAT(table, Catch::StartsWith("run       SLO violation min"));
   CHECK_THAT(table, Catch::Contains("\nreactive "));
   CHECK_THAT(table, Catch::Contains("\noracle "));
+}
+
+namespace {
+
+FrontierResult small_frontier() {
+  FrontierResult f;
+  auto add = [&](const char* run, double target, double q, double minutes, double rh) {
+    FrontierPoint p;
+    p.run = run;
+    p.target_fraction = target;
+    p.quantile = q;
+    p.violation_minutes = minutes;
+    p.replica_hours = rh;
+    f.points.push_back(p);
+  };
+  add("reactive", 1.0, 0, 800, 1000);
+  add("reactive", 0.8, 0, 60, 1300);
+  add("reactive", 0.6, 0, 5, 1700);
+  add("predictive", 1.0, 0.9, 300, 1050);
+  add("predictive", 0.9, 0.9, 6, 1200);
+  add("oracle", 1.0, 0, 90, 1020);
+  add("oracle", 0.9, 0, 0, 1100);
+  for (const char* run : {"reactive", "predictive", "oracle"})
+    for (auto i : frontier_of(f.points, run)) f.points[i].on_frontier = true;
+  f.replayed_quantile = 0.9;
+  auto& h = f.headline;
+  h.observed_minutes = 10000;
+  h.slo_minutes = 10;
+  h.reactive_at_slo = 2;
+  h.predictive_at_slo = 4;
+  h.oracle_at_slo = 6;
+  h.saved_percent = 100 * (1 - 1200.0 / 1700.0);
+  h.operating_point = 4;
+  h.reactive_minutes_at_equal_cost = frontier_minutes_at(f.points, "reactive", 1200);
+  h.violation_ratio = 6 / *h.reactive_minutes_at_equal_cost;
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("The frontier table lists every setting and says the headline in words",
+          "[report][frontier]") {
+  const auto f = small_frontier();
+  const std::string table = format_frontier_table(f);
+  CHECK_THAT(table, Catch::Contains("reactive        60%"));
+  CHECK_THAT(table, Catch::Contains("predictive      90%       0.9"));
+  CHECK_THAT(table, Catch::Contains("SLO: at most 10 violation minutes (0.1 % of 10,000 minutes)"));
+  CHECK_THAT(table,
+             Catch::Contains("predictive  meets it with 1,200 replica-hours (target 90 %, q0.9"));
+  CHECK_THAT(table, Catch::Contains("predictive needs 29.4 % fewer replica-hours than reactive"));
+  // 1200 rh on the reactive frontier: between (1000, 800) and (1300, 60) -> 306.7.
+  CHECK_THAT(table, Catch::Contains("predictive 6.0 violation minutes, reactive frontier 306.7: "
+                                    "0.02x"));
+}
+
+TEST_CASE("The frontier plot draws each run's frontier and the SLO; the report includes it",
+          "[report][frontier]") {
+  const auto f = small_frontier();
+  const std::string svg = render_frontier_svg(f, "Frontier");
+  CHECK_THAT(svg, Catch::StartsWith("<svg"));
+  CHECK_THAT(svg, Catch::Contains("SLO: 10 violation minutes"));
+  for (const char* color : {"#dc2626", "#2563eb", "#16a34a"}) {
+    CHECK_THAT(svg, Catch::Contains(std::string("<path d=\"M")));
+    CHECK_THAT(svg, Catch::Contains(std::string("fill=\"") + color));
+  }
+  CHECK(std::count(svg.begin(), svg.end(), '\n') > 20);
+  const auto result = surge_result();
+  ReportOptions options;
+  const std::string without = render_report_html(result, options);
+  CHECK_THAT(without, !Catch::Contains("the frontier"));
+  options.frontier = &f;
+  const std::string with = render_report_html(result, options);
+  CHECK_THAT(with, Catch::Contains("Cost against SLO: the frontier"));
+  CHECK_THAT(with, Catch::Contains("Violation minutes against replica-hours"));
 }

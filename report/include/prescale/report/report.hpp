@@ -11,6 +11,7 @@
 
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/report/svg.hpp"
+#include "prescale/simulate/frontier.hpp"
 #include "prescale/simulate/simulation.hpp"
 
 namespace prescale::report {
@@ -23,6 +24,8 @@ struct ReportOptions {
   std::vector<std::string> notes;  ///< shown above the table (e.g. why a run is missing)
   std::size_t zoom_windows = 3;
   std::string generator;  ///< e.g. "prescale 0.1.0"
+  /// The cost/SLO frontier (simulate --frontier): drawn after the summary when set.
+  const simulate::FrontierResult* frontier = nullptr;
 };
 
 /// A stretch of steps [begin, end) and the SLO-violation minutes of the run

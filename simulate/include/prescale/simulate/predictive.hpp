@@ -10,6 +10,7 @@
 #include "prescale/autoscaler/decisions.hpp"
 #include "prescale/common/expected.hpp"
 #include "prescale/config/config.hpp"
+#include "prescale/forecast/model.hpp"
 #include "prescale/forecast/series.hpp"
 #include "prescale/simulate/simulation.hpp"
 
@@ -31,6 +32,13 @@ struct PredictiveSeries {
   std::vector<autoscaler::DecisionRecord> decisions;
   /// What the replay did: steps, fits and CPU, the last model, fallbacks.
   std::vector<std::string> notes;
+  /// What each decision's policy read, per step from start_unix, so that
+  /// other policy settings can be applied to the same fits (frontier.hpp):
+  /// the observed value (NaN: none) and the lead-window forecast (empty:
+  /// the decision served the observed value alone).
+  std::vector<double> observed;
+  std::vector<forecast::Forecast> windows;
+  double quantile = 0.9;  ///< the quantile the replay served
 };
 
 /// Replays `target` (its step must be the series') over `series`, deciding

@@ -20,6 +20,7 @@
 #include "prescale/common/expected.hpp"
 #include "prescale/common/logging.hpp"
 #include "prescale/config/config.hpp"
+#include "prescale/forecast/model.hpp"
 #include "prescale/forecast/series.hpp"
 #include "prescale/simulate/simulation.hpp"
 #include "prescale/source/source.hpp"
@@ -74,6 +75,11 @@ struct ReplayStep {
   /// The interval this decision forecast for the last step of its lead
   /// window, t + lead: q_(1-p), mean, q_p (NaN without a forecast).
   double lead_lower = 0, lead_mean = 0, lead_upper = 0;
+  /// The forecast over the lead window [t, t + lead] the policy read (steps
+  /// 0 .. lead_steps); empty when the decision served the observed value
+  /// alone. Kept so that other policy settings can be applied to the same
+  /// fits (frontier.hpp) without replaying the engine again.
+  forecast::Forecast window;
 };
 
 struct ReplayResult {

@@ -1,0 +1,189 @@
+#include "simulate_frontier.hpp"
+
+#include <fmt/core.h>
+
+#include <cmath>
+
+#include "commands.hpp"
+#include "prescale/config/duration.hpp"
+
+namespace prescale::cli {
+namespace {
+
+std::vector<double> fractions(const std::vector<double>& percents, const char* option) {
+  std::vector<double> out;
+  for (double p : percents) {
+    if (!(p > 0) || !(p <= 1000))
+      throw Failure(fmt::format("{}: {} is not a percentage of capacity in (0, 1000]", option, p));
+    out.push_back(p / 100);
+  }
+  return out;
+}
+
+nlohmann::json optional_json(const std::optional<double>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json point_json(const simulate::FrontierPoint& p) {
+  nlohmann::json j = {{"run", p.run},
+                      {"target_percent", 100 * p.target_fraction},
+                      {"violation_minutes", p.violation_minutes},
+                      {"replica_hours", p.replica_hours},
+                      {"on_frontier", p.on_frontier}};
+  if (p.run == "predictive") j["quantile"] = p.quantile;
+  return j;
+}
+
+nlohmann::json index_json(const simulate::FrontierResult& f, const std::optional<std::size_t>& i) {
+  return i ? point_json(f.points[*i]) : nlohmann::json(nullptr);
+}
+
+std::string quantity(double value) {
+  // An HPA averageValue: whole units when whole, else milli-units.
+  const double milli = std::ceil(value * 1000 - 1e-6);
+  if (std::fmod(milli, 1000) == 0) return fmt::format("{:.0f}", milli / 1000);
+  return fmt::format("{:.0f}m", milli);
+}
+
+}  // namespace
+
+void add_frontier_options(CLI::App& command, FrontierArgs& args) {
+  command.add_flag(
+      "--frontier", args.frontier,
+      "Also sweep the reactive HPA's per-pod target and the predictive run's target and\n"
+      "quantile over the same stretch: violation minutes against replica-hours for each,\n"
+      "each run's frontier, the replica-hours each needs to meet the SLO and the\n"
+      "violation minutes at equal replica-hours (the engine is replayed once; every\n"
+      "setting is applied to its forecasts)");
+  command.add_flag("--recommend", args.recommend,
+                   "--frontier, then print the cheapest reactive and predictive settings that "
+                   "meet\nthe SLO on this trace and the YAML to apply them");
+  command
+      .add_option("--slo-percent", args.slo_percent,
+                  "--frontier: the SLO, as the largest share of minutes with demand above\n"
+                  "ready capacity (0.1 = at most 0.1 % of minutes short)")
+      ->capture_default_str();
+  command
+      .add_option("--frontier-targets", args.reactive_targets,
+                  "--frontier: reactive (and oracle) per-pod targets, percent of capacity\n"
+                  "(default 110,100,95,...,45)")
+      ->delimiter(',');
+  command
+      .add_option("--frontier-predictive-targets", args.predictive_targets,
+                  "--frontier: predictive per-pod targets, percent of capacity "
+                  "(default 100,95,...,70)")
+      ->delimiter(',');
+  command
+      .add_option("--frontier-quantiles", args.quantiles,
+                  "--frontier: predictive served quantiles (default 0.5,0.75,0.9,0.95,0.99)")
+      ->delimiter(',');
+}
+
+simulate::FrontierOptions frontier_options(const FrontierArgs& args, std::size_t observation_lag) {
+  simulate::FrontierOptions options;
+  if (!args.reactive_targets.empty())
+    options.reactive_targets = fractions(args.reactive_targets, "--frontier-targets");
+  if (!args.predictive_targets.empty())
+    options.predictive_targets =
+        fractions(args.predictive_targets, "--frontier-predictive-targets");
+  if (!args.quantiles.empty()) {
+    for (double q : args.quantiles) {
+      if (!(q > 0 && q < 1))
+        throw Failure(fmt::format("--frontier-quantiles: {} is not in (0, 1)", q));
+    }
+    options.quantiles = args.quantiles;
+  }
+  if (!(args.slo_percent >= 0 && args.slo_percent < 100))
+    throw Failure(fmt::format("--slo-percent: {} is not a percentage of minutes in [0, 100)",
+                              args.slo_percent));
+  options.slo_short_fraction = args.slo_percent / 100;
+  options.observation_lag = observation_lag;
+  return options;
+}
+
+nlohmann::json frontier_json(const simulate::FrontierResult& f) {
+  const auto& h = f.headline;
+  nlohmann::json points = nlohmann::json::array();
+  for (const auto& p : f.points) points.push_back(point_json(p));
+  return {{"observed_minutes", h.observed_minutes},
+          {"slo_minutes", h.slo_minutes},
+          {"replayed_quantile", f.replayed_quantile},
+          {"reactive_at_slo", index_json(f, h.reactive_at_slo)},
+          {"predictive_at_slo", index_json(f, h.predictive_at_slo)},
+          {"oracle_at_slo", index_json(f, h.oracle_at_slo)},
+          {"replica_hours_saved_percent", optional_json(h.saved_percent)},
+          {"oracle_replica_hours_saved_percent", optional_json(h.oracle_saved_percent)},
+          {"operating_point", index_json(f, h.operating_point)},
+          {"reactive_minutes_at_equal_cost", optional_json(h.reactive_minutes_at_equal_cost)},
+          {"violation_ratio_at_equal_cost", optional_json(h.violation_ratio)},
+          {"worst_excess_minutes", optional_json(h.worst_excess_minutes)},
+          {"points", points}};
+}
+
+nlohmann::json recommendation_json(const simulate::FrontierResult& f,
+                                   const RecommendContext& context) {
+  const auto& h = f.headline;
+  nlohmann::json out = {{"slo_minutes", h.slo_minutes}};
+  auto setting = [&](const std::optional<std::size_t>& at) -> nlohmann::json {
+    if (!at) return nullptr;
+    const auto& p = f.points[*at];
+    nlohmann::json j = point_json(p);
+    j["average_value"] = quantity(p.target_fraction * context.capacity_per_replica);
+    return j;
+  };
+  out["reactive"] = setting(h.reactive_at_slo);
+  out["predictive"] = setting(h.predictive_at_slo);
+  return out;
+}
+
+std::string format_recommendation(const simulate::FrontierResult& f,
+                                  const RecommendContext& context) {
+  const auto& h = f.headline;
+  std::string out = fmt::format(
+      "recommendation for at most {:.0f} violation minutes on this trace:\n", h.slo_minutes);
+  if (h.reactive_at_slo) {
+    const auto& p = f.points[*h.reactive_at_slo];
+    out += fmt::format(
+        "  reactive: per-pod target {:.0f} % of capacity ({} replica-hours)\n"
+        "    # HPA (autoscaling/v2) spec.metrics\n"
+        "    - type: External\n"
+        "      external:\n"
+        "        metric: {{name: <observed load metric>}}\n"
+        "        target: {{type: AverageValue, averageValue: \"{}\"}}\n",
+        100 * p.target_fraction, fmt::format("{:.0f}", p.replica_hours),
+        quantity(p.target_fraction * context.capacity_per_replica));
+  } else {
+    out += "  reactive: no swept per-pod target meets it (add lower --frontier-targets)\n";
+  }
+  if (!h.predictive_at_slo) {
+    out += f.replayed_quantile > 0
+               ? "  predictive: no swept setting meets it (add quantiles or lower targets)\n"
+               : "  predictive: not simulated\n";
+    return out;
+  }
+  const auto& p = f.points[*h.predictive_at_slo];
+  const std::string average = quantity(p.target_fraction * context.capacity_per_replica);
+  out += fmt::format(
+      "  predictive: quantile {:g}, per-pod target {:.0f} % of capacity ({} replica-hours{})\n"
+      "    # prescale config: the target\n"
+      "    - metric: {}\n"
+      "      quantile: {:g}\n"
+      "      leadTime: {}\n"
+      "      capacityPerReplica: {:g}\n"
+      "    # HPA (autoscaling/v2) spec.metrics: the observed load and the forecast, one target\n"
+      "    - type: External\n"
+      "      external:\n"
+      "        metric: {{name: <observed load metric>}}\n"
+      "        target: {{type: AverageValue, averageValue: \"{}\"}}\n"
+      "    - type: External\n"
+      "      external:\n"
+      "        metric: {{name: {}}}\n"
+      "        target: {{type: AverageValue, averageValue: \"{}\"}}\n",
+      p.quantile, 100 * p.target_fraction, fmt::format("{:.0f}", p.replica_hours),
+      h.saved_percent ? fmt::format(", {:.1f} % fewer than reactive", *h.saved_percent) : "",
+      context.metric, p.quantile, config::format_duration(context.lead_seconds),
+      context.capacity_per_replica, average, context.metric, average);
+  return out;
+}
+
+}  // namespace prescale::cli

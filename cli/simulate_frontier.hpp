@@ -1,0 +1,52 @@
+#pragma once
+// `prescale simulate --frontier` and `--recommend`: the options that sweep
+// the reactive HPA's per-pod target and the predictive run's settings over
+// the simulated stretch (prescale::simulate::sweep_frontier), the frontier
+// as JSON, and the recommendation: the cheapest reactive and predictive
+// settings that meet the SLO, with the YAML to apply them.
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "prescale/simulate/frontier.hpp"
+
+namespace prescale::cli {
+
+struct FrontierArgs {
+  bool frontier = false;
+  bool recommend = false;
+  double slo_percent = 0.1;                ///< at most this % of minutes short of capacity
+  std::vector<double> reactive_targets;    ///< percent of capacity; empty = the defaults
+  std::vector<double> predictive_targets;  ///< percent of capacity; empty = the defaults
+  std::vector<double> quantiles;           ///< empty = the defaults
+
+  [[nodiscard]] bool wanted() const { return frontier || recommend; }
+};
+
+/// Adds --frontier, --recommend, --slo-percent, --frontier-targets,
+/// --frontier-predictive-targets, --frontier-quantiles.
+void add_frontier_options(CLI::App& command, FrontierArgs& args);
+
+/// The sweep the flags ask for; throws Failure naming a bad flag.
+[[nodiscard]] simulate::FrontierOptions frontier_options(const FrontierArgs& args,
+                                                         std::size_t observation_lag);
+
+[[nodiscard]] nlohmann::json frontier_json(const simulate::FrontierResult& frontier);
+
+/// What the user applies for the cheapest settings meeting the SLO.
+struct RecommendContext {
+  double capacity_per_replica = 1;
+  std::int64_t lead_seconds = 0;
+  std::string metric = "simulated-load";
+};
+/// The recommendation in words and YAML (prescale target + HPA metrics).
+[[nodiscard]] std::string format_recommendation(const simulate::FrontierResult& frontier,
+                                                const RecommendContext& context);
+/// The same as JSON fields (reactive / predictive: target, quantile, averageValue).
+[[nodiscard]] nlohmann::json recommendation_json(const simulate::FrontierResult& frontier,
+                                                 const RecommendContext& context);
+
+}  // namespace prescale::cli

@@ -1,0 +1,242 @@
+#include "prescale/report/frontier.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "prescale/report/svg.hpp"
+
+namespace prescale::report {
+namespace {
+
+using simulate::FrontierPoint;
+using simulate::FrontierResult;
+
+struct RunLook {
+  const char* run;
+  const char* color;
+  const char* label;
+};
+constexpr RunLook kRuns[] = {{"reactive", "#dc2626", "reactive HPA, per-pod target swept"},
+                             {"predictive", "#2563eb", "predictive, target and quantile swept"},
+                             {"oracle", "#16a34a", "oracle (perfect foresight): the limit"}};
+
+std::string num(double v) {
+  return fmt::format("{:.1f}", v);
+}
+
+std::string setting(const FrontierPoint& p) {
+  if (p.run == "predictive")
+    return fmt::format("target {:.0f} %, q{:g}", 100 * p.target_fraction, p.quantile);
+  return fmt::format("target {:.0f} %", 100 * p.target_fraction);
+}
+
+std::string thousands(double value) {
+  if (!std::isfinite(value)) return "–";
+  std::string digits = fmt::format("{:.0f}", std::abs(value));
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return value < 0 ? "-" + out : out;
+}
+
+}  // namespace
+
+std::string render_frontier_svg(const FrontierResult& frontier, const std::string& title) {
+  const int width = 1100, height = 460;
+  const double left = 76, right = 24, top = 64, bottom = 52;
+  const double plot_w = width - left - right, plot_h = height - top - bottom;
+  const auto& points = frontier.points;
+  double x_min = std::numeric_limits<double>::infinity(), x_max = 0, y_max = 1;
+  for (const auto& p : points) {
+    x_min = std::min(x_min, p.replica_hours);
+    x_max = std::max(x_max, p.replica_hours);
+    y_max = std::max(y_max, p.violation_minutes);
+  }
+  if (!std::isfinite(x_min)) x_min = 0;
+  if (!(x_max > x_min)) x_max = x_min + 1;
+  const double pad = (x_max - x_min) * 0.04;
+  x_min = std::max(0.0, x_min - pad);
+  x_max += pad;
+  // log10(1 + minutes): zero sits on the axis, thousands stay readable.
+  const double y_top = std::ceil(std::log10(1 + y_max * 1.2));
+  auto x_of = [&](double rh) { return left + (rh - x_min) / (x_max - x_min) * plot_w; };
+  auto y_of = [&](double minutes) {
+    return top + plot_h - std::log10(1 + std::max(0.0, minutes)) / std::max(1.0, y_top) * plot_h;
+  };
+
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} "
+      "{1}\" role=\"img\" aria-label=\"{2}\" font-family=\"system-ui, sans-serif\">\n"
+      "<style>.tick{{font-size:11px;fill:#475569}} .axis{{font-size:11px;fill:#64748b}} "
+      ".title{{font-size:15px;font-weight:600;fill:#0f172a}} "
+      ".legend{{font-size:12px;fill:#334155}}</style>\n"
+      "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
+      "<text x=\"{3}\" y=\"22\" class=\"title\">{2}</text>\n",
+      width, height, xml_escape(title), num(left));
+  // Legend.
+  double lx = left;
+  for (const auto& look : kRuns) {
+    svg += fmt::format(
+        "<line x1=\"{0}\" y1=\"42\" x2=\"{1}\" y2=\"42\" stroke=\"{2}\" stroke-width=\"2.5\"/>"
+        "<circle cx=\"{3}\" cy=\"42\" r=\"3.5\" fill=\"{2}\"/>"
+        "<text x=\"{4}\" y=\"46\" class=\"legend\">{5}</text>\n",
+        num(lx), num(lx + 22), look.color, num(lx + 11), num(lx + 28), xml_escape(look.label));
+    lx += 28 + 7.0 * static_cast<double>(std::string(look.label).size()) + 22;
+  }
+  // Grid: decades of minutes; a 1-2-5 step of replica-hours.
+  for (int d = 0; d <= static_cast<int>(y_top); ++d) {
+    const double minutes = std::pow(10.0, d) - 1;
+    const double y = y_of(minutes);
+    svg += fmt::format(
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\"/>"
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"tick\">{}</text>\n",
+        num(left), num(y), num(left + plot_w), num(y), d == 0 ? "#94a3b8" : "#eef2f7",
+        num(left - 8), num(y + 4), format_axis_number(d == 0 ? 0 : std::pow(10.0, d)));
+  }
+  const double raw = (x_max - x_min) / 6;
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  double x_step = 10 * magnitude;
+  for (double f : {1.0, 2.0, 2.5, 5.0}) {
+    if (f * magnitude >= raw) {
+      x_step = f * magnitude;
+      break;
+    }
+  }
+  for (double v = std::ceil(x_min / x_step) * x_step; v <= x_max; v += x_step) {
+    const double x = x_of(v);
+    svg += fmt::format(
+        "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#eef2f7\"/>"
+        "<text x=\"{0}\" y=\"{3}\" text-anchor=\"middle\" class=\"tick\">{4}</text>\n",
+        num(x), num(top), num(top + plot_h), num(top + plot_h + 16), format_axis_number(v));
+  }
+  svg += fmt::format(
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"axis\">replica-hours (the "
+      "bill)</text>\n"
+      "<text transform=\"translate(16 {}) rotate(-90)\" text-anchor=\"middle\" "
+      "class=\"axis\">SLO-violation minutes (log scale)</text>\n",
+      num(left + plot_w / 2), num(height - 12), num(top + plot_h / 2));
+  // The SLO line.
+  const auto& h = frontier.headline;
+  const double slo_y = y_of(h.slo_minutes);
+  svg += fmt::format(
+      "<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"#0f172a\" "
+      "stroke-dasharray=\"6 4\"/><text x=\"{3}\" y=\"{4}\" text-anchor=\"end\" "
+      "class=\"axis\">SLO: {5} violation minutes</text>\n",
+      num(left), num(slo_y), num(left + plot_w), num(left + plot_w - 4), num(slo_y - 5),
+      format_axis_number(h.slo_minutes));
+  // Points, then each run's frontier as a line, then the settings meeting the SLO ringed.
+  for (const auto& look : kRuns) {
+    for (const auto& p : points) {
+      if (p.run != look.run) continue;
+      svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\" fill-opacity=\"{}\"/>\n",
+                         num(x_of(p.replica_hours)), num(y_of(p.violation_minutes)),
+                         p.on_frontier ? 4 : 2.5, look.color, p.on_frontier ? 0.95 : 0.35);
+    }
+    std::string path;
+    for (std::size_t i : simulate::frontier_of(points, look.run)) {
+      path += fmt::format("{}{} {}", path.empty() ? "M" : " L", num(x_of(points[i].replica_hours)),
+                          num(y_of(points[i].violation_minutes)));
+    }
+    if (!path.empty())
+      svg += fmt::format(
+          "<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" "
+          "stroke-linejoin=\"round\"{}/>\n",
+          path, look.color, std::string(look.run) == "oracle" ? " stroke-dasharray=\"6 4\"" : "");
+  }
+  for (const auto& at : {h.reactive_at_slo, h.predictive_at_slo, h.oracle_at_slo}) {
+    if (!at) continue;
+    const auto& p = points[*at];
+    const char* color = p.run == "reactive" ? "#dc2626" : p.run == "oracle" ? "#16a34a" : "#2563eb";
+    svg += fmt::format(
+        "<circle cx=\"{}\" cy=\"{}\" r=\"9\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n",
+        num(x_of(p.replica_hours)), num(y_of(p.violation_minutes)), color);
+  }
+  svg += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#cbd5e1\"/>\n",
+      num(left), num(top), num(plot_w), num(plot_h));
+  svg += "</svg>\n";
+  return svg;
+}
+
+std::string format_frontier_headline(const FrontierResult& frontier) {
+  const auto& h = frontier.headline;
+  const auto& points = frontier.points;
+  std::string out =
+      fmt::format("SLO: at most {:.0f} violation minutes ({:g} % of {} minutes)\n", h.slo_minutes,
+                  h.observed_minutes > 0 ? 100 * h.slo_minutes / h.observed_minutes : 0,
+                  thousands(h.observed_minutes));
+  auto at_slo = [&](const char* run, const std::optional<std::size_t>& at) {
+    if (!at) return fmt::format("  {:<11} does not meet it at any swept setting\n", run);
+    const auto& p = points[*at];
+    return fmt::format("  {:<11} meets it with {} replica-hours ({}, {:.1f} violation minutes)\n",
+                       run, thousands(p.replica_hours), setting(p), p.violation_minutes);
+  };
+  out += "replica-hours to meet the SLO (cheapest swept setting):\n";
+  out += at_slo("reactive", h.reactive_at_slo);
+  if (frontier.replayed_quantile > 0) out += at_slo("predictive", h.predictive_at_slo);
+  out += at_slo("oracle", h.oracle_at_slo);
+  if (h.saved_percent)
+    out += fmt::format("  predictive needs {:.1f} % fewer replica-hours than reactive\n",
+                       *h.saved_percent);
+  if (h.oracle_saved_percent)
+    out += fmt::format("  the oracle needs {:.1f} % fewer (the limit with this HPA)\n",
+                       *h.oracle_saved_percent);
+  if (h.operating_point) {
+    const auto& op = points[*h.operating_point];
+    out += fmt::format("at equal replica-hours ({}, predictive {}):\n", thousands(op.replica_hours),
+                       setting(op));
+    if (h.reactive_minutes_at_equal_cost) {
+      out += fmt::format(
+          "  predictive {:.1f} violation minutes, reactive frontier {:.1f}{}\n",
+          op.violation_minutes, *h.reactive_minutes_at_equal_cost,
+          h.violation_ratio ? fmt::format(": {:.2f}x", *h.violation_ratio) : std::string());
+    } else {
+      out += "  outside the reactive sweep's range of replica-hours: no comparison\n";
+    }
+  }
+  if (h.worst_excess_minutes && h.worst_excess_point) {
+    const auto& p = points[*h.worst_excess_point];
+    out += *h.worst_excess_minutes > 0
+               ? fmt::format(
+                     "predictive frontier above the reactive one by at most {:.1f} minutes "
+                     "({})\n",
+                     *h.worst_excess_minutes, setting(p))
+               : "predictive frontier nowhere above the reactive one\n";
+  }
+  return out;
+}
+
+std::string format_frontier_table(const FrontierResult& frontier) {
+  std::string out = fmt::format("{:<11} {:>7} {:>9} {:>14} {:>14}  {}\n", "run", "target",
+                                "quantile", "violation min", "replica-hours", "frontier");
+  for (const char* run : {"reactive", "predictive", "oracle"}) {
+    for (const auto& p : frontier.points) {
+      if (p.run != run) continue;
+      out += fmt::format("{:<11} {:>6.0f}% {:>9} {:>14.1f} {:>14.1f}  {}\n", p.run,
+                         100 * p.target_fraction,
+                         p.run == "predictive" ? fmt::format("{:g}", p.quantile) : "",
+                         p.violation_minutes, p.replica_hours, p.on_frontier ? "*" : "");
+    }
+  }
+  return out + "\n" + format_frontier_headline(frontier);
+}
+
+std::string render_frontier_html(const FrontierResult& frontier) {
+  std::string html = "<h2>Cost against SLO: the frontier</h2>\n<figure>\n";
+  html += render_frontier_svg(frontier, "Violation minutes against replica-hours");
+  html +=
+      "<figcaption>Each dot is one setting simulated over the same stretch; lines join each "
+      "run's frontier (no other setting of that run is both cheaper and better). Ringed: the "
+      "cheapest setting of each run that meets the SLO (dashed line). Lower and further left is "
+      "better.</figcaption>\n</figure>\n<pre class=\"headline\">";
+  html += xml_escape(format_frontier_headline(frontier));
+  html += "</pre>\n";
+  return html;
+}
+
+}  // namespace prescale::report

@@ -1,0 +1,109 @@
+#pragma once
+// The cost/SLO frontier: violation minutes (demand above ready capacity)
+// against replica-hours, for the reactive HPA swept over its per-pod target,
+// the predictive run swept over its own settings (served quantile, per-pod
+// target) and the oracle as the limit, all on the same stretch of a trace.
+//
+// A lower reactive target buys fewer violations with more replicas, so a
+// predictive run is judged against the reactive frontier, never against one
+// reactive setting: the replica-hours each needs to meet an SLO (at most a
+// fraction of minutes short) and the violation minutes the reactive frontier
+// has at the predictive run's cost.
+//
+// The engine is replayed once (its fits are the expensive part); every
+// predictive setting is then applied to the forecasts that replay recorded
+// (PredictiveSeries::windows), through the same policy function `serve`
+// uses. A quantile other than the replayed one reads the same fitted models
+// and the interval calibrated at the replayed quantile, rescaled by z_p.
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "prescale/common/expected.hpp"
+#include "prescale/simulate/predictive.hpp"
+#include "prescale/simulate/simulation.hpp"
+
+namespace prescale::simulate {
+
+/// One simulated setting and what it cost. Value type.
+struct FrontierPoint {
+  std::string run;             ///< reactive | predictive | oracle
+  double target_fraction = 1;  ///< the HPA's per-pod target as a fraction of capacity
+  double quantile = 0;         ///< predictive: the served quantile (0 for the others)
+  double violation_minutes = 0;
+  double replica_hours = 0;
+  bool on_frontier = false;  ///< no other point of its run is as cheap and as good
+};
+
+struct FrontierOptions {
+  /// Per-pod targets (fractions of capacity) for the reactive HPA and the oracle.
+  std::vector<double> reactive_targets = {1.1,  1.0,  0.95, 0.9,  0.85, 0.8, 0.75,
+                                          0.70, 0.65, 0.6,  0.55, 0.5,  0.45};
+  /// Per-pod targets and served quantiles for the predictive run (every pair).
+  std::vector<double> predictive_targets = {1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7};
+  std::vector<double> quantiles = {0.5, 0.75, 0.9, 0.95, 0.99};
+  /// The SLO: at most this fraction of the observed minutes short of capacity.
+  double slo_short_fraction = 0.001;
+  std::size_t observation_lag = 0;  ///< as simulate's --observation-lag
+};
+
+/// Where the predictive run stands against the reactive frontier. Value type.
+struct FrontierHeadline {
+  double observed_minutes = 0;  ///< minutes with a known demand
+  double slo_minutes = 0;       ///< violation minutes the SLO allows
+  /// The cheapest setting of each run that meets the SLO (index into points).
+  std::optional<std::size_t> reactive_at_slo, predictive_at_slo, oracle_at_slo;
+  /// 100 x (1 - predictive / reactive replica-hours at the SLO).
+  std::optional<double> saved_percent;
+  std::optional<double> oracle_saved_percent;
+  /// The predictive operating point: the cheapest setting meeting the SLO,
+  /// else the replayed setting at target 1.
+  std::optional<std::size_t> operating_point;
+  /// The reactive frontier's violation minutes at the operating point's
+  /// replica-hours (linear between its points; unset outside its range),
+  /// and the operating point's violation minutes over it.
+  std::optional<double> reactive_minutes_at_equal_cost;
+  std::optional<double> violation_ratio;
+  /// The largest amount by which a predictive frontier point has more
+  /// violation minutes than the reactive frontier at its cost (<= 0: never
+  /// above), in minutes, and that point.
+  std::optional<double> worst_excess_minutes;
+  std::optional<std::size_t> worst_excess_point;
+};
+
+struct FrontierResult {
+  std::vector<FrontierPoint> points;
+  FrontierHeadline headline;
+  double replayed_quantile = 0;  ///< 0 without a predictive run
+};
+
+/// What the predictive run serves at `quantile` on the recorded replay: the
+/// policy (autoscaler::recommend) applied to each decision's observed value
+/// and lead-window forecast. At the replayed quantile this is exactly the
+/// replay's own served series.
+[[nodiscard]] std::vector<double> served_at_quantile(const PredictiveSeries& replayed,
+                                                     double quantile);
+
+/// Indices of the points of `run` on its frontier (lower-left envelope),
+/// by increasing replica-hours.
+[[nodiscard]] std::vector<std::size_t> frontier_of(std::span<const FrontierPoint> points,
+                                                   const std::string& run);
+
+/// Violation minutes of the `run` frontier at `replica_hours`, linear between
+/// its neighbouring points; unset outside the frontier's range.
+[[nodiscard]] std::optional<double> frontier_minutes_at(std::span<const FrontierPoint> points,
+                                                        const std::string& run,
+                                                        double replica_hours);
+
+/// Sweeps every run over `demand` (the simulated stretch; `config` is its
+/// grid, pods and HPA). `predictive` may be null (then only reactive and
+/// oracle); its series must cover the same steps as `demand`. Errors name
+/// the bad option. Deterministic.
+[[nodiscard]] Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
+                                                      std::span<const double> demand,
+                                                      const PredictiveSeries* predictive,
+                                                      const FrontierOptions& options = {});
+
+}  // namespace prescale::simulate

@@ -1,0 +1,216 @@
+#include "prescale/simulate/frontier.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "prescale/autoscaler/policy.hpp"
+
+namespace prescale::simulate {
+namespace {
+
+Status check_options(const FrontierOptions& options) {
+  auto check_targets = [](const std::vector<double>& targets, const char* what) -> Status {
+    if (targets.empty()) return make_error(fmt::format("{}: no target to sweep", what));
+    for (double t : targets) {
+      if (!(t > 0) || !std::isfinite(t) || t > 10)
+        return make_error(fmt::format("{}: {} is not a fraction of capacity in (0, 10]", what, t));
+    }
+    return Status::ok();
+  };
+  if (auto s = check_targets(options.reactive_targets, "reactive targets"); !s) return s;
+  if (auto s = check_targets(options.predictive_targets, "predictive targets"); !s) return s;
+  if (options.quantiles.empty()) return make_error("quantiles: no quantile to sweep");
+  for (double q : options.quantiles) {
+    if (!(q > 0 && q < 1)) return make_error(fmt::format("quantiles: {} is not in (0, 1)", q));
+  }
+  if (!(options.slo_short_fraction >= 0 && options.slo_short_fraction < 1))
+    return make_error(
+        fmt::format("SLO: {} is not a fraction of minutes in [0, 1)", options.slo_short_fraction));
+  return Status::ok();
+}
+
+// The cheapest point of `run` within the SLO.
+std::optional<std::size_t> cheapest_within(std::span<const FrontierPoint> points,
+                                           const std::string& run, double slo_minutes) {
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const auto& p = points[i];
+    if (p.run != run || p.violation_minutes > slo_minutes) continue;
+    if (!best || p.replica_hours < points[*best].replica_hours) best = i;
+  }
+  return best;
+}
+
+}  // namespace
+
+std::vector<double> served_at_quantile(const PredictiveSeries& replayed, double quantile) {
+  std::vector<double> served(replayed.windows.size(), std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t i = 0; i < served.size(); ++i) {
+    const auto& window = replayed.windows[i];
+    const double observed = i < replayed.observed.size() ? replayed.observed[i] : NAN;
+    // A step the engine made no decision for keeps NaN, as in the replay.
+    if (i < replayed.served.size() && std::isnan(replayed.served[i])) continue;
+    autoscaler::PolicyInput input;
+    input.observed = observed;
+    input.forecast = window.size() == 0 ? nullptr : &window;
+    input.window_steps = std::max<std::size_t>(1, window.size());
+    input.quantile = quantile;
+    // A decision without a forecast served the observed value alone (its
+    // reason is in the replay's notes and decision records).
+    if (window.size() == 0) input.fallback_reason = "no forecast";
+    served[i] = autoscaler::recommend(input).served;
+  }
+  return served;
+}
+
+std::vector<std::size_t> frontier_of(std::span<const FrontierPoint> points,
+                                     const std::string& run) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < points.size(); ++i)
+    if (points[i].run == run) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (points[a].replica_hours != points[b].replica_hours)
+      return points[a].replica_hours < points[b].replica_hours;
+    return points[a].violation_minutes < points[b].violation_minutes;
+  });
+  std::vector<std::size_t> frontier;
+  double best = std::numeric_limits<double>::infinity();
+  for (std::size_t i : order) {
+    if (points[i].violation_minutes < best) {
+      frontier.push_back(i);
+      best = points[i].violation_minutes;
+    }
+  }
+  return frontier;
+}
+
+std::optional<double> frontier_minutes_at(std::span<const FrontierPoint> points,
+                                          const std::string& run, double replica_hours) {
+  const auto frontier = frontier_of(points, run);
+  if (frontier.empty()) return std::nullopt;
+  const auto& first = points[frontier.front()];
+  const auto& last = points[frontier.back()];
+  if (replica_hours < first.replica_hours) return std::nullopt;
+  // Past the most expensive point the frontier stays at its minimum: more
+  // replicas never add violations.
+  if (replica_hours >= last.replica_hours) return last.violation_minutes;
+  for (std::size_t k = 1; k < frontier.size(); ++k) {
+    const auto& a = points[frontier[k - 1]];
+    const auto& b = points[frontier[k]];
+    if (replica_hours > b.replica_hours) continue;
+    const double span = b.replica_hours - a.replica_hours;
+    const double w = span > 0 ? (replica_hours - a.replica_hours) / span : 0;
+    return a.violation_minutes + w * (b.violation_minutes - a.violation_minutes);
+  }
+  return last.violation_minutes;
+}
+
+Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
+                                        std::span<const double> demand,
+                                        const PredictiveSeries* predictive,
+                                        const FrontierOptions& options) {
+  if (auto status = check_options(options); !status) return status.error();
+  if (predictive && predictive->windows.size() != demand.size())
+    return make_error(fmt::format("predictive run: {} decisions for {} demand steps",
+                                  predictive->windows.size(), demand.size()));
+
+  FrontierResult result;
+  // One simulation per per-pod target, every run at that target in it.
+  std::vector<double> targets = options.reactive_targets;
+  if (predictive)
+    targets.insert(targets.end(), options.predictive_targets.begin(),
+                   options.predictive_targets.end());
+  std::sort(targets.begin(), targets.end(), std::greater<>());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+
+  std::vector<std::vector<double>> served_by_quantile;
+  if (predictive) {
+    for (double q : options.quantiles)
+      served_by_quantile.push_back(served_at_quantile(*predictive, q));
+    result.replayed_quantile = predictive->quantile;
+  }
+  auto contains = [](const std::vector<double>& values, double v) {
+    return std::find(values.begin(), values.end(), v) != values.end();
+  };
+  for (double fraction : targets) {
+    SimulationConfig at = config;
+    at.target_per_replica = fraction * config.capacity_per_replica;
+    std::vector<RunSpec> runs;
+    std::vector<FrontierPoint> labels;
+    if (contains(options.reactive_targets, fraction)) {
+      runs.push_back(reactive_run(demand, options.observation_lag));
+      labels.push_back({"reactive", fraction, 0});
+      runs.push_back(oracle_run(demand, at));
+      labels.push_back({"oracle", fraction, 0});
+    }
+    if (predictive && contains(options.predictive_targets, fraction)) {
+      for (std::size_t k = 0; k < options.quantiles.size(); ++k) {
+        runs.push_back(predictive_run(demand, served_by_quantile[k], options.observation_lag));
+        labels.push_back({"predictive", fraction, options.quantiles[k]});
+      }
+    }
+    auto simulated = simulate(at, demand, runs);
+    if (!simulated)
+      return make_error(
+          fmt::format("target {:g} x capacity: {}", fraction, simulated.error().message));
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      FrontierPoint point = labels[r];
+      point.violation_minutes = simulated->summaries[r].slo_violation_minutes;
+      point.replica_hours = simulated->summaries[r].replica_hours;
+      result.points.push_back(point);
+    }
+  }
+  for (const char* run : {"reactive", "predictive", "oracle"}) {
+    for (std::size_t i : frontier_of(result.points, run)) result.points[i].on_frontier = true;
+  }
+
+  auto& h = result.headline;
+  std::size_t known = 0;
+  for (double d : demand) known += std::isfinite(d) ? 1 : 0;
+  h.observed_minutes = static_cast<double>(known) * static_cast<double>(config.step_seconds) / 60;
+  h.slo_minutes = options.slo_short_fraction * h.observed_minutes;
+  h.reactive_at_slo = cheapest_within(result.points, "reactive", h.slo_minutes);
+  h.predictive_at_slo = cheapest_within(result.points, "predictive", h.slo_minutes);
+  h.oracle_at_slo = cheapest_within(result.points, "oracle", h.slo_minutes);
+  auto saved = [&](std::optional<std::size_t> point) -> std::optional<double> {
+    if (!point || !h.reactive_at_slo) return std::nullopt;
+    const double base = result.points[*h.reactive_at_slo].replica_hours;
+    if (!(base > 0)) return std::nullopt;
+    return 100 * (1 - result.points[*point].replica_hours / base);
+  };
+  h.saved_percent = saved(h.predictive_at_slo);
+  h.oracle_saved_percent = saved(h.oracle_at_slo);
+
+  if (!predictive) return result;
+  h.operating_point = h.predictive_at_slo;
+  if (!h.operating_point) {
+    for (std::size_t i = 0; i < result.points.size(); ++i) {
+      const auto& p = result.points[i];
+      if (p.run == "predictive" && p.target_fraction == 1.0 && p.quantile == predictive->quantile)
+        h.operating_point = i;
+    }
+  }
+  if (h.operating_point) {
+    const auto& op = result.points[*h.operating_point];
+    h.reactive_minutes_at_equal_cost =
+        frontier_minutes_at(result.points, "reactive", op.replica_hours);
+    if (h.reactive_minutes_at_equal_cost && *h.reactive_minutes_at_equal_cost > 0)
+      h.violation_ratio = op.violation_minutes / *h.reactive_minutes_at_equal_cost;
+  }
+  for (std::size_t i : frontier_of(result.points, "predictive")) {
+    const auto& p = result.points[i];
+    const auto reactive = frontier_minutes_at(result.points, "reactive", p.replica_hours);
+    if (!reactive) continue;
+    const double excess = p.violation_minutes - *reactive;
+    if (!h.worst_excess_minutes || excess > *h.worst_excess_minutes) {
+      h.worst_excess_minutes = excess;
+      h.worst_excess_point = i;
+    }
+  }
+  return result;
+}
+
+}  // namespace prescale::simulate

@@ -1,0 +1,227 @@
+// The cost/SLO frontier: each run's lower-left envelope, interpolation on
+// it, the sweep and its headline numbers, and the shared replay (one replay
+// of the engine, many policy settings applied to its forecasts).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "prescale/simulate/frontier.hpp"
+#include "prescale/simulate/predictive.hpp"
+#include "prescale/simulate/replay.hpp"
+
+using namespace prescale::simulate;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+FrontierPoint point(const char* run, double rh, double minutes) {
+  FrontierPoint p;
+  p.run = run;
+  p.replica_hours = rh;
+  p.violation_minutes = minutes;
+  return p;
+}
+
+// A day of 5-minute steps, repeated: a night floor, a morning ramp and a
+// short surge at 09:30 that a reactive HPA with 5-minute start-up misses.
+std::vector<double> surging_days(std::size_t days) {
+  std::vector<double> demand;
+  for (std::size_t i = 0; i < days * 288; ++i) {
+    const std::size_t slot = i % 288;
+    double load = 300 + 500 * std::sin(M_PI * static_cast<double>(slot) / 288.0);
+    if (slot >= 114 && slot < 120) load += 900;  // 09:30 - 10:00
+    // Deterministic jitter inside the HPA's tolerance band.
+    load *= 1 + 0.04 * std::sin(static_cast<double>(i) * 1.3);
+    demand.push_back(load);
+  }
+  return demand;
+}
+
+SimulationConfig five_minute_config() {
+  SimulationConfig config;
+  config.start_unix = 1767225600;
+  config.step_seconds = 300;
+  config.capacity_per_replica = 100;
+  config.startup_seconds = 300;
+  config.max_replicas = 200;
+  return config;
+}
+
+// A forecast that knows each day's shape from the previous day only (causal:
+// step i reads demand[i - 288 ...]): the lead window of decision i is the
+// same minutes one day earlier, with a band of +-8 %.
+PredictiveSeries yesterday_forecast(const std::vector<double>& demand, std::size_t lead_steps) {
+  PredictiveSeries out;
+  out.quantile = 0.9;
+  out.served.assign(demand.size(), kNaN);
+  out.observed.assign(demand.size(), kNaN);
+  out.windows.assign(demand.size(), {});
+  for (std::size_t i = 0; i < demand.size(); ++i) {
+    out.observed[i] = i > 0 ? demand[i - 1] : kNaN;
+    if (i >= 288) {
+      prescale::forecast::Forecast window;
+      for (std::size_t h = 0; h <= lead_steps; ++h) {
+        window.mean.push_back(demand[i - 288 + h]);
+        window.sigma.push_back(0.08 * demand[i - 288 + h] / 1.2816);
+      }
+      out.windows[i] = window;
+    }
+    out.served[i] = 0;  // a decision was made at every step
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("frontier_of keeps the settings no other one beats on cost and violations",
+          "[frontier]") {
+  const std::vector<FrontierPoint> points = {
+      point("reactive", 100, 500), point("reactive", 120, 200), point("reactive", 130, 250),
+      point("reactive", 150, 20),  point("reactive", 200, 20),  point("oracle", 90, 0)};
+  const auto frontier = frontier_of(points, "reactive");
+  REQUIRE(frontier == std::vector<std::size_t>{0, 1, 3});
+  // Linear between neighbours; past the costliest point, its minimum; before the cheapest, unknown.
+  CHECK(*frontier_minutes_at(points, "reactive", 110) == Approx(350));
+  CHECK(*frontier_minutes_at(points, "reactive", 135) == Approx(110));
+  CHECK(*frontier_minutes_at(points, "reactive", 400) == Approx(20));
+  CHECK_FALSE(frontier_minutes_at(points, "reactive", 99).has_value());
+  CHECK_FALSE(frontier_minutes_at(points, "predictive", 150).has_value());
+}
+
+TEST_CASE("The sweep: lower reactive targets buy fewer violations with more replica-hours",
+          "[frontier]") {
+  const auto demand = surging_days(3);
+  const auto config = five_minute_config();
+  FrontierOptions options;
+  options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
+  const auto swept = sweep_frontier(config, demand, nullptr, options);
+  REQUIRE(swept.has_value());
+  std::vector<FrontierPoint> reactive, oracle;
+  for (const auto& p : swept->points) (p.run == "reactive" ? reactive : oracle).push_back(p);
+  REQUIRE(reactive.size() == 7);
+  REQUIRE(oracle.size() == 7);
+  for (std::size_t k = 1; k < reactive.size(); ++k) {
+    INFO("target " << reactive[k].target_fraction);
+    CHECK(reactive[k].replica_hours > reactive[k - 1].replica_hours);
+    CHECK(reactive[k].violation_minutes <= reactive[k - 1].violation_minutes);
+  }
+  CHECK(reactive.front().violation_minutes > 60);  // the surges, every day
+  // The oracle at the same target is never short where the reactive HPA is not.
+  for (std::size_t k = 0; k < reactive.size(); ++k)
+    CHECK(oracle[k].violation_minutes <= reactive[k].violation_minutes);
+
+  const auto& h = swept->headline;
+  CHECK(h.observed_minutes == Approx(3 * 24 * 60));
+  CHECK(h.slo_minutes == Approx(0.001 * 3 * 24 * 60));
+  REQUIRE(h.oracle_at_slo.has_value());
+  const auto& oracle_at = swept->points[*h.oracle_at_slo];
+  CHECK(oracle_at.violation_minutes <= h.slo_minutes);
+  // No cheaper oracle setting meets the SLO.
+  for (const auto& p : oracle)
+    if (p.replica_hours < oracle_at.replica_hours) CHECK(p.violation_minutes > h.slo_minutes);
+  if (h.reactive_at_slo) {
+    CHECK(swept->points[*h.reactive_at_slo].replica_hours >= oracle_at.replica_hours);
+    REQUIRE(h.oracle_saved_percent.has_value());
+    CHECK(*h.oracle_saved_percent >= 0);
+  }
+  CHECK_FALSE(h.saved_percent.has_value());  // no predictive run
+  CHECK_FALSE(h.operating_point.has_value());
+}
+
+TEST_CASE("The predictive sweep applies each quantile and target to one set of forecasts",
+          "[frontier]") {
+  const auto demand = surging_days(4);
+  const auto config = five_minute_config();
+  const auto predictive = yesterday_forecast(demand, 2);
+  FrontierOptions options;
+  options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
+  options.predictive_targets = {1.0, 0.9, 0.8};
+  options.quantiles = {0.5, 0.9, 0.99};
+  const auto swept = sweep_frontier(config, demand, &predictive, options);
+  REQUIRE(swept.has_value());
+  std::size_t predictive_points = 0;
+  for (const auto& p : swept->points) predictive_points += p.run == "predictive" ? 1 : 0;
+  CHECK(predictive_points == 9);
+  // A higher quantile serves at least as much at every step.
+  const auto low = served_at_quantile(predictive, 0.5);
+  const auto high = served_at_quantile(predictive, 0.99);
+  for (std::size_t i = 0; i < demand.size(); ++i) CHECK(high[i] >= low[i]);
+  // Served never below the observed load (the policy's floor).
+  for (std::size_t i = 1; i < demand.size(); ++i) CHECK(low[i] >= demand[i - 1]);
+
+  const auto& h = swept->headline;
+  // Yesterday's shape announces the 09:30 surge: at the SLO the predictive
+  // run needs fewer replica-hours than the cheapest reactive target.
+  REQUIRE(h.predictive_at_slo.has_value());
+  REQUIRE(h.reactive_at_slo.has_value());
+  CHECK(*h.saved_percent > 10);
+  REQUIRE(h.operating_point == h.predictive_at_slo);
+  REQUIRE(h.reactive_minutes_at_equal_cost.has_value());
+  const auto& op = swept->points[*h.operating_point];
+  CHECK(*h.reactive_minutes_at_equal_cost ==
+        Approx(*frontier_minutes_at(swept->points, "reactive", op.replica_hours)));
+}
+
+TEST_CASE("The sweep names a bad option and a predictive run of the wrong length", "[frontier]") {
+  const auto demand = surging_days(1);
+  const auto config = five_minute_config();
+  FrontierOptions options;
+  options.quantiles = {0.9, 1.5};
+  auto bad = sweep_frontier(config, demand, nullptr, options);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK_THAT(bad.error().message, Catch::Contains("quantiles: 1.5"));
+  options = {};
+  options.reactive_targets = {0.9, 0};
+  bad = sweep_frontier(config, demand, nullptr, options);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK_THAT(bad.error().message, Catch::Contains("reactive targets: 0"));
+  const auto predictive = yesterday_forecast(surging_days(2), 2);
+  bad = sweep_frontier(config, demand, &predictive, FrontierOptions{});
+  REQUIRE_FALSE(bad.has_value());
+  CHECK_THAT(bad.error().message, Catch::Contains("576 decisions for 288 demand steps"));
+}
+
+TEST_CASE("One replay serves every quantile: at the replayed one it is the replay itself",
+          "[frontier][engine]") {
+  prescale::forecast::Series series;
+  series.start_unix = 1767225600;  // 2026-01-01T00:00Z
+  series.step_seconds = 600;
+  for (std::size_t i = 0; i < 5 * 144; ++i) {
+    const double phase = 2 * M_PI * static_cast<double>(i % 144) / 144.0;
+    series.values.push_back(1000 + 300 * std::sin(phase) +
+                            20 * std::sin(static_cast<double>(i) * 1.7));
+  }
+  prescale::config::TargetConfig target;
+  target.metric = "frontier-test";
+  target.query = "trace";
+  target.step_seconds = 600;
+  target.history_seconds = 3 * 86400;
+  target.timezone = "UTC";
+  target.seasonality_seconds = {86400};
+  target.lead_time_seconds = 1800;
+  target.refit_interval_seconds = 86400;
+  target.backtest_origins = 8;
+  target.quantile = 0.9;
+  const auto replayed = replay_predictive(series, target);
+  REQUIRE(replayed.has_value());
+  REQUIRE(replayed->windows.size() == replayed->served.size());
+  std::size_t forecasting = 0;
+  for (const auto& w : replayed->windows) forecasting += w.size() == 4 ? 1 : 0;
+  CHECK(forecasting > replayed->windows.size() / 2);
+
+  const auto same = served_at_quantile(*replayed, 0.9);
+  REQUIRE(same.size() == replayed->served.size());
+  for (std::size_t i = 0; i < same.size(); ++i) {
+    INFO("step " << i);
+    CHECK(same[i] == replayed->served[i]);  // bit for bit: the same policy on the same forecast
+  }
+  const auto lower = served_at_quantile(*replayed, 0.6);
+  std::size_t below = 0;
+  for (std::size_t i = 0; i < same.size(); ++i) {
+    CHECK(lower[i] <= same[i]);
+    below += lower[i] < same[i] ? 1 : 0;
+  }
+  CHECK(below > 0);
+}
