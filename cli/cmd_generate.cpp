@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
+#include "prescale/calendar/civil_date.hpp"
 #include "prescale/config/duration.hpp"
 #if __has_include("prescale/file/csv_series.hpp")
 #include "prescale/file/csv_series.hpp"
@@ -62,14 +63,46 @@ struct GenerateArgs {
   double outage_factor = 0.5;
   std::string spike;
   double spike_factor = 3.0;
+  std::string payroll_effect = "multiplicative";
+  std::string payroll_shape = "plateau";
+  double payroll_mid_size = 0, payroll_end_size = 0;  // 0 = a size drawn per day
+  double payroll_jitter = 0.05;
+  std::vector<std::string> holidays;
+  std::string calendar_out;
   std::string output = "-";
 };
 
-void run_generate(const GenerateArgs& args) {
+// Options that shape what only the payments kind has.
+constexpr const char* kPaymentsOnly[] = {
+    "--no-weekly",        "--no-market-open", "--no-payroll",    "--no-month-end",
+    "--no-random-spikes", "--payroll-effect", "--payroll-shape", "--payroll-mid-size",
+    "--payroll-end-size", "--payroll-jitter", "--holiday",       "--calendar-out"};
+
+void run_generate(const GenerateArgs& args, const CLI::App& cmd) {
   autoscaler::TraceOptions options;
   auto kind = autoscaler::parse_trace_kind(args.kind);
   if (!kind) throw Failure("--kind: " + kind.error().message);
   options.kind = *kind;
+  if (options.kind != autoscaler::TraceKind::payments) {
+    for (const char* name : kPaymentsOnly)
+      if (cmd.count(name) > 0)
+        throw Failure(
+            fmt::format("{}: only the payments kind has it (--kind {})", name, args.kind));
+  }
+  auto effect = autoscaler::parse_event_effect(args.payroll_effect);
+  if (!effect) throw Failure("--payroll-effect: " + effect.error().message);
+  options.payroll_effect = *effect;
+  auto shape = autoscaler::parse_event_shape(args.payroll_shape);
+  if (!shape) throw Failure("--payroll-shape: " + shape.error().message);
+  options.payroll_shape = *shape;
+  if (args.payroll_mid_size > 0) options.payroll_mid_size = args.payroll_mid_size;
+  if (args.payroll_end_size > 0) options.payroll_end_size = args.payroll_end_size;
+  options.payroll_jitter = args.payroll_jitter;
+  for (const std::string& text : args.holidays) {
+    auto day = calendar::parse_civil_date(text);
+    if (!day) throw Failure("--holiday: " + day.error().message);
+    options.extra_holidays.push_back(*day);
+  }
   auto zone = calendar::TimeZone::find(args.time_zone);
   if (!zone) throw Failure("--timezone: " + zone.error().message);
   options.time_zone = args.time_zone;
@@ -103,6 +136,15 @@ void run_generate(const GenerateArgs& args) {
 
   auto series = autoscaler::generate_trace(options);
   if (!series) throw Failure(series.error().message);
+  if (!args.calendar_out.empty()) {
+    std::FILE* out = std::fopen(args.calendar_out.c_str(), "wb");
+    const std::string yaml =
+        "# The calendars of a `prescale generate --kind payments` trace.\n" +
+        autoscaler::payments_calendars_yaml(args.time_zone, options.extra_holidays);
+    const bool ok = out != nullptr && std::fwrite(yaml.data(), 1, yaml.size(), out) == yaml.size();
+    if (out == nullptr || std::fclose(out) != 0 || !ok)
+      throw Failure(args.calendar_out + ": cannot write the calendars");
+  }
   if (args.output == "-") {
     const std::string text = format_csv_series(*series);
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -157,12 +199,41 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--outage", args->outages,
                   "window with traffic times --outage-factor (repeatable)");
   cmd->add_option("--outage-factor", args->outage_factor, "traffic factor during outages")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(cmd->get_option("--outage"));
   cmd->add_option("--spike", args->spike, "window of an unannounced spike");
   cmd->add_option("--spike-factor", args->spike_factor, "traffic factor at the spike's peak")
       ->capture_default_str();
+  auto* no_payroll = cmd->get_option("--no-payroll");
+  cmd->add_option("--payroll-effect", args->payroll_effect,
+                  "how a payroll surge changes the load: multiplicative (scales the day's\n"
+                  "rhythm), additive (adds a fixed amount), interacting (scales the rhythm and\n"
+                  "the 09:30 open burst, so the peak is where they meet)")
+      ->capture_default_str()
+      ->excludes(no_payroll);
+  cmd->add_option("--payroll-shape", args->payroll_shape,
+                  "profile over 06:00-11:00: plateau, ramp (climbs to 10:30) or spike (peaks at\n"
+                  "07:00, decays over ~40 min)")
+      ->capture_default_str()
+      ->excludes(no_payroll);
+  cmd->add_option("--payroll-mid-size", args->payroll_mid_size,
+                  "payroll-mid peak as a multiple of the usual load (default: 2.5-3.5 per day)")
+      ->excludes(no_payroll);
+  cmd->add_option("--payroll-end-size", args->payroll_end_size,
+                  "payroll-end peak as a multiple of the usual load (default: 2.5-3.5 per day)")
+      ->excludes(no_payroll);
+  cmd->add_option("--payroll-jitter", args->payroll_jitter,
+                  "with a size: each day's (size - 1) varies by up to this fraction")
+      ->capture_default_str()
+      ->excludes(no_payroll);
+  cmd->add_option("--holiday", args->holidays,
+                  "an NYSE closure beyond the built-in list, YYYY-MM-DD (repeatable); payroll on\n"
+                  "that day moves to the business day before");
+  cmd->add_option("--calendar-out", args->calendar_out,
+                  "also write the calendars the trace follows (YAML for --calendar; holidays\n"
+                  "written out, --holiday included)");
   cmd->add_option("-o,--output", args->output, "CSV file, or - for stdout")->capture_default_str();
-  cmd->callback([args] { run_generate(*args); });
+  cmd->callback([args, cmd] { run_generate(*args, *cmd); });
 }
 
 }  // namespace prescale::cli

@@ -1,6 +1,7 @@
 // `prescale simulate`: replays a load trace through the Kubernetes HPA model
 // and reports what each autoscaling strategy would have cost and missed.
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <filesystem>
@@ -160,8 +161,14 @@ PredictiveRun replay_predictive(const SimulateArgs& args, const forecast::Series
   target.min_replicas = args.min_replicas;
   target.max_replicas = args.max_replicas;
   target.refit_interval_seconds = duration_option("--refit-interval", args.refit_interval);
+  // The calendars forecast and backtest would use with the same options.
+  const CalendarChoice calendars = load_calendar_choice(args.input);
+  target.calendars = calendars.names;
+  if (calendars.set) {
+    out.notes.push_back(fmt::format("predictive: calendars {}", fmt::join(calendars.names, ", ")));
+  }
 
-  auto replayed = simulate::replay_predictive(series, target);
+  auto replayed = simulate::replay_predictive(series, target, calendars.set.get());
   if (!replayed) {
     out.error = replayed.error().message;
     return out;
@@ -373,8 +380,9 @@ void add_simulate_command(CLI::App& app) {
                   "Write a self-contained HTML report (summary, full trace, worst surges)");
   cmd->add_option("--format", args->format, "Summary on stdout: table or json")
       ->capture_default_str();
-  cmd->add_flag("--no-predictive", args->no_predictive,
-                "Skip the predictive run (replaying the forecasting engine costs model fits)");
+  auto* no_predictive =
+      cmd->add_flag("--no-predictive", args->no_predictive,
+                    "Skip the predictive run (replaying the forecasting engine costs model fits)");
   cmd->add_option("--history", args->history,
                   "Predictive: history each fit uses; the simulation starts after the first one\n"
                   "(shortened to half the trace when longer)")
@@ -390,6 +398,10 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--quantile", args->quantile, "Predictive: forecast quantile served")
       ->capture_default_str();
   add_frontier_options(*cmd, args->frontier);
+  // What only the predictive run reads is refused with --no-predictive, not ignored.
+  for (const char* name : {"--decisions", "--history", "--refit-interval", "--lead-time", "--model",
+                           "--quantile", "--seasonality", "--calendar", "--calendar-use"})
+    cmd->get_option(name)->excludes(no_predictive);
   cmd->callback([args] { run_simulate(*args); });
 }
 

@@ -44,66 +44,80 @@ void add_input_options(CLI::App& command, InputOptions& options) {
           "its sessions and events become regressors of the Holt-Winters+calendar and ARIMA\n"
           "models (repeatable)")
       ->check(CLI::ExistingFile);
-  command.add_option(
-      "--calendar-use", options.calendar_use,
-      "Calendars of --calendar to use, comma-separated, e.g. nyse,payroll (default: all)");
+  auto* calendar_option = command.get_option("--calendar");
+  command
+      .add_option(
+          "--calendar-use", options.calendar_use,
+          "Calendars of --calendar to use, comma-separated, e.g. nyse,payroll (default: all)")
+      ->needs(calendar_option);
 }
 
 namespace {
 
-// Columns of every --calendar file over the history and the horizon.
+// Columns of the calendars in use over the history and the horizon.
 void build_calendar_regressors(const InputOptions& options, const forecast::Series& series,
                                std::size_t horizon, PreparedFit& prepared) {
-  if (options.calendars.empty()) return;
+  const CalendarChoice choice = load_calendar_choice(options);
+  if (!choice.set) return;
   calendar::RegressorOptions regressor_options;
-  std::string_view rest = options.calendar_use;
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    regressor_options.calendars.emplace_back(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-  }
+  regressor_options.calendars = choice.names;
   const std::size_t rows = series.size() + horizon;
-  std::vector<calendar::CalendarSet> sets;
-  for (const std::string& file : options.calendars) {
-    try {
-      sets.push_back(config::load_calendars_file(file));
-    } catch (const config::CalendarsConfigError& error) {
-      throw Failure("--calendar " + file + ": " + error.what());
-    }
-  }
-  for (const std::string& name : regressor_options.calendars) {
-    const bool known = std::any_of(sets.begin(), sets.end(), [&](const calendar::CalendarSet& set) {
-      return set.find(name) != nullptr;
-    });
-    if (!known) throw Failure("--calendar-use: no calendar '" + name + "' in the --calendar files");
-  }
-  std::vector<calendar::RegressorMatrix> parts;
-  std::size_t columns = 0;
-  for (const calendar::CalendarSet& set : sets) {
-    parts.push_back(calendar::calendar_regressors(set, series.start_unix, series.step_seconds, rows,
-                                                  regressor_options));
-    columns += parts.back().cols();
-  }
-  if (columns == 0) return;
+  const calendar::RegressorMatrix part = calendar::calendar_regressors(
+      *choice.set, series.start_unix, series.step_seconds, rows, regressor_options);
+  if (part.cols() == 0) return;
   auto matrix = std::make_shared<Eigen::MatrixXd>(static_cast<Eigen::Index>(rows),
-                                                  static_cast<Eigen::Index>(columns));
-  Eigen::Index offset = 0;
-  for (const calendar::RegressorMatrix& part : parts) {
-    for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t c = 0; c < part.cols(); ++c) {
-        (*matrix)(static_cast<Eigen::Index>(r), offset + static_cast<Eigen::Index>(c)) =
-            part.at(r, c);
-      }
-    }
-    offset += static_cast<Eigen::Index>(part.cols());
-    for (const std::string& name : part.names) prepared.regressor_names.push_back(name);
-  }
+                                                  static_cast<Eigen::Index>(part.cols()));
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < part.cols(); ++c)
+      (*matrix)(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = part.at(r, c);
+  prepared.regressor_names = part.names;
   prepared.regressors = std::move(matrix);
-  prepared.notes.push_back(fmt::format("calendar regressors: {} columns from {} file(s)", columns,
-                                       options.calendars.size()));
+  prepared.notes.push_back(fmt::format("calendar regressors: {} columns from {} file(s)",
+                                       part.cols(), options.calendars.size()));
 }
 
 }  // namespace
+
+CalendarChoice load_calendar_choice(const InputOptions& options) {
+  CalendarChoice choice;
+  if (options.calendars.empty()) return choice;
+  std::vector<calendar::CalendarDefinition> definitions;
+  std::vector<std::string> defined_in;  // the file of each definition, for messages
+  for (const std::string& file : options.calendars) {
+    calendar::CalendarSet set;
+    try {
+      set = config::load_calendars_file(file);
+    } catch (const config::CalendarsConfigError& error) {
+      throw Failure("--calendar " + file + ": " + error.what());
+    }
+    for (const calendar::Calendar& one : set.calendars()) {
+      for (std::size_t k = 0; k < definitions.size(); ++k) {
+        if (definitions[k].name == one.name())
+          throw Failure(fmt::format("--calendar: calendar '{}' is defined in both {} and {}",
+                                    one.name(), defined_in[k], file));
+      }
+      definitions.push_back(one.definition());
+      defined_in.push_back(file);
+    }
+  }
+  auto built = calendar::CalendarSet::build(definitions);
+  if (!built) throw Failure("--calendar: " + built.error().message);
+  choice.set = std::make_shared<const calendar::CalendarSet>(std::move(*built));
+  std::string_view rest = options.calendar_use;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string name(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    if (choice.set->find(name) == nullptr)
+      throw Failure("--calendar-use: no calendar '" + name + "' in the --calendar files");
+    if (std::find(choice.names.begin(), choice.names.end(), name) == choice.names.end())
+      choice.names.push_back(name);
+  }
+  if (choice.names.empty())
+    for (const calendar::Calendar& one : choice.set->calendars())
+      choice.names.push_back(one.name());
+  return choice;
+}
 
 forecast::Series load_series(const InputOptions& options, std::vector<std::string>* notes) {
   if (options.prometheus.requested()) {
@@ -262,7 +276,9 @@ void add_model_options(CLI::App& cmd, forecast::SelectionOptions& selection, std
                  "With --calendar: at most this many more origins placed before past calendar\n"
                  "events (payroll days, holidays), each refitting every model; 0 = none")
       ->capture_default_str()
-      ->check(CLI::Range(0, 100));
+      ->check(CLI::Range(0, 100))
+      ->needs(cmd.get_option("--calendar"));
+  // (--event-origins needs --calendar: add_input_options comes first.)
   // The daemon keeps 1 (its fit threads share the CPUs); a command has the machine.
   selection.threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
   cmd.add_option("--threads", selection.threads,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "prescale/calendar/calendar.hpp"
 #include "prescale/forecast/model.hpp"
 #include "prescale/forecast/selection.hpp"
 #include "prescale/forecast/series.hpp"
@@ -28,8 +29,19 @@ struct InputOptions {
 };
 
 /// Adds --input, --input-timezone, --step, --timezone, --seasonality,
-/// --calendar, --calendar-use.
+/// --calendar, --calendar-use (which needs --calendar: an option that would
+/// change nothing is refused, not ignored).
 void add_input_options(CLI::App& command, InputOptions& options);
+
+/// The calendars of --calendar/--calendar-use as one target sees them, the
+/// same for forecast, backtest and simulate: every file's calendars in one
+/// set (a name defined twice is an error) and the names in use (--calendar-use,
+/// else all). Empty without --calendar. Throws Failure naming the file or name.
+struct CalendarChoice {
+  std::shared_ptr<const calendar::CalendarSet> set;  ///< null without --calendar
+  std::vector<std::string> names;                    ///< calendars whose regressors are used
+};
+[[nodiscard]] CalendarChoice load_calendar_choice(const InputOptions& options);
 
 /// The history the options name, on a regular grid. Throws Failure with a
 /// message naming the bad input; appends what was done to it to `notes`.

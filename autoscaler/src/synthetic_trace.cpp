@@ -110,6 +110,26 @@ double plateau(double elapsed, double length, double rise, double fall) {
   return std::min(smoothstep(elapsed / rise), smoothstep((length - elapsed) / fall));
 }
 
+// 0..1 over a payroll window of `length` seconds, `elapsed` into it.
+double payroll_profile(EventShape shape, double elapsed, double length) {
+  switch (shape) {
+    case EventShape::plateau:
+      break;
+    case EventShape::ramp: {
+      const double top = length - 30 * 60;  // climb until the last half hour, then fall
+      return elapsed < top ? std::clamp(elapsed / top, 0.0, 1.0)
+                           : smoothstep((length - elapsed) / (30 * 60));
+    }
+    case EventShape::spike: {
+      const double peak_at = 60 * 60;
+      if (elapsed < peak_at - 10 * 60) return 0;
+      if (elapsed < peak_at) return smoothstep((elapsed - (peak_at - 10 * 60)) / (10 * 60));
+      return std::exp(-(elapsed - peak_at) / (40 * 60)) * smoothstep((length - elapsed) / 600);
+    }
+  }
+  return plateau(elapsed, length, 45 * 60, 30 * 60);
+}
+
 struct LocalClock {
   const calendar::TimeZone& zone;
   calendar::TimeZone::OffsetSpan span{0, 1, 0};
@@ -143,6 +163,45 @@ Expected<TraceKind> parse_trace_kind(std::string_view text) {
                     " (expected payments, flat or flat-spike)");
 }
 
+Expected<EventEffect> parse_event_effect(std::string_view text) {
+  if (text == "multiplicative") return EventEffect::multiplicative;
+  if (text == "additive") return EventEffect::additive;
+  if (text == "interacting") return EventEffect::interacting;
+  return make_error("unknown event effect " + quote(text) +
+                    " (expected multiplicative, additive or interacting)");
+}
+
+Expected<EventShape> parse_event_shape(std::string_view text) {
+  if (text == "plateau") return EventShape::plateau;
+  if (text == "ramp") return EventShape::ramp;
+  if (text == "spike") return EventShape::spike;
+  return make_error("unknown event shape " + quote(text) + " (expected plateau, ramp or spike)");
+}
+
+std::string_view to_string(EventEffect effect) {
+  switch (effect) {
+    case EventEffect::multiplicative:
+      return "multiplicative";
+    case EventEffect::additive:
+      return "additive";
+    case EventEffect::interacting:
+      return "interacting";
+  }
+  return "multiplicative";
+}
+
+std::string_view to_string(EventShape shape) {
+  switch (shape) {
+    case EventShape::plateau:
+      return "plateau";
+    case EventShape::ramp:
+      return "ramp";
+    case EventShape::spike:
+      return "spike";
+  }
+  return "plateau";
+}
+
 std::string_view to_string(TraceKind kind) {
   switch (kind) {
     case TraceKind::payments:
@@ -166,11 +225,13 @@ const std::vector<CivilDate>& nyse_holidays() {
   return holidays;
 }
 
-std::vector<CalendarDefinition> payments_calendar_definitions(const std::string& time_zone) {
+std::vector<CalendarDefinition> payments_calendar_definitions(
+    const std::string& time_zone, const std::vector<CivilDate>& extra_holidays) {
   CalendarDefinition nyse;
   nyse.name = "nyse";
   nyse.time_zone = "America/New_York";
   nyse.holidays = nyse_holidays();
+  nyse.holidays.insert(nyse.holidays.end(), extra_holidays.begin(), extra_holidays.end());
   nyse.sessions.push_back({"market-open", calendar::kMondayToFriday, hours(9, 30, 16, 0)});
 
   CalendarDefinition payroll;
@@ -199,8 +260,33 @@ std::vector<CalendarDefinition> payments_calendar_definitions(const std::string&
   return {nyse, payroll, settlement};
 }
 
-Expected<calendar::CalendarSet> payments_calendars(const std::string& time_zone) {
-  return calendar::CalendarSet::build(payments_calendar_definitions(time_zone));
+Expected<calendar::CalendarSet> payments_calendars(const std::string& time_zone,
+                                                   const std::vector<CivilDate>& extra_holidays) {
+  return calendar::CalendarSet::build(payments_calendar_definitions(time_zone, extra_holidays));
+}
+
+std::string payments_calendars_yaml(const std::string& time_zone,
+                                    const std::vector<CivilDate>& extra_holidays) {
+  std::string holidays;
+  for (const auto* list : {&nyse_holidays(), &extra_holidays})
+    for (const CivilDate& day : *list)
+      holidays += (holidays.empty() ? "" : ", ") + calendar::to_string(day);
+  std::string yaml = "calendars:\n";
+  yaml += "  nyse:\n    timezone: America/New_York\n    holidays: [" + holidays + "]\n";
+  yaml +=
+      "    sessions:\n"
+      "      - {name: market-open, days: [mon, tue, wed, thu, fri], start: \"09:30\", end: "
+      "\"16:00\"}\n";
+  yaml += "  payroll:\n    timezone: " + time_zone + "\n    businessDays: nyse\n    events:\n";
+  yaml +=
+      "      - {name: payroll-mid, dayOfMonth: 15, adjust: previous-business-day, start: "
+      "\"06:00\", end: \"11:00\"}\n"
+      "      - {name: payroll-end, dayOfMonth: last-business-day, start: \"06:00\", end: "
+      "\"11:00\"}\n"
+      "      - {name: quad-witching, date: 2026-03-20, start: \"09:30\", end: \"16:00\"}\n";
+  yaml += "  settlement:\n    timezone: " + time_zone + "\n    businessDays: nyse\n    events:\n";
+  yaml += "      - {name: month-end-batch, dayOfMonth: last, start: \"20:00\", end: \"23:00\"}\n";
+  return yaml;
 }
 
 Expected<forecast::Series> generate_trace(const TraceOptions& options) {
@@ -225,7 +311,12 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
 
   auto zone = calendar::TimeZone::find(options.time_zone);
   if (!zone) return make_error("--timezone: " + zone.error().message);
-  auto calendars = payments_calendars(options.time_zone);
+  for (const auto& size : {options.payroll_mid_size, options.payroll_end_size})
+    if (size && !(*size >= 1 && *size <= 100))
+      return make_error("payroll sizes must be 1 to 100 (times the usual load at the peak)");
+  if (!(options.payroll_jitter >= 0 && options.payroll_jitter < 1))
+    return make_error("--payroll-jitter must be 0 to below 1");
+  auto calendars = payments_calendars(options.time_zone, options.extra_holidays);
   if (!calendars) return calendars.error();
   const calendar::Calendar& business = *calendars->find("payroll");
 
@@ -244,8 +335,9 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
   };
 
   // (level x rhythm x payroll + additions) x spikes and outages x noise.
+  // The open burst apart from the other additions: an interacting payroll scales it.
   std::vector<double> base(count, level), payroll_factor(count, 1.0), addition(count, 0.0),
-      multiplier(count, 1.0);
+      open_addition(count, 0.0), multiplier(count, 1.0);
   if (options.kind == TraceKind::payments) {
     LocalClock clock{*zone};
     std::int64_t cached_day = std::numeric_limits<std::int64_t>::min();
@@ -290,11 +382,20 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
         const double elapsed = static_cast<double>(series.time_at(i) - o.start_unix);
         if (name == "nyse.market-open" && options.market_open) {
           const double size = 1.1 + 0.4 * draw_for_day(options.seed, day, 1);
-          addition[i] += level * (0.08 + size * open_burst(elapsed / 60));
+          open_addition[i] += level * (0.08 + size * open_burst(elapsed / 60));
         } else if ((name == "payroll.payroll-mid" || name == "payroll.payroll-end") &&
                    options.payroll) {
-          const double peak = 2.5 + draw_for_day(options.seed, day, 2);
-          payroll_factor[i] *= 1 + (peak - 1) * plateau(elapsed, length, 45 * 60, 30 * 60);
+          const auto& size =
+              name == "payroll.payroll-mid" ? options.payroll_mid_size : options.payroll_end_size;
+          const double jitter =
+              options.payroll_jitter * (2 * draw_for_day(options.seed, day, 2) - 1);
+          const double peak =
+              size ? 1 + (*size - 1) * (1 + jitter) : 2.5 + draw_for_day(options.seed, day, 2);
+          const double profile = payroll_profile(options.payroll_shape, elapsed, length);
+          if (options.payroll_effect == EventEffect::additive)
+            addition[i] += level * (peak - 1) * profile;
+          else
+            payroll_factor[i] *= 1 + (peak - 1) * profile;
         } else if (name == "payroll.quad-witching" && options.payroll) {
           addition[i] += level * (0.25 + 0.6 * open_burst(elapsed / 60));
         } else if (name == "settlement.month-end-batch" && options.month_end_batch) {
@@ -349,8 +450,11 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
   for (std::size_t i = 0; i < count; ++i) {
     ar = phi * ar + std::sqrt(1 - phi * phi) * ar_sd * noise.normal();
     const double log_noise = ar + white_sd * noise.normal() - options.noise * options.noise / 2;
+    const double open = options.payroll_effect == EventEffect::interacting
+                            ? open_addition[i] * payroll_factor[i]
+                            : open_addition[i];
     const double value =
-        (base[i] * payroll_factor[i] + addition[i]) * multiplier[i] * std::exp(log_noise);
+        (base[i] * payroll_factor[i] + (open + addition[i])) * multiplier[i] * std::exp(log_noise);
     series.values[i] = std::round(std::max(value, 0.0) * 1000) /
                        1000;  // millisecond-request precision keeps the CSV short
   }

@@ -73,6 +73,15 @@ struct FitOutcome {
   std::int64_t now_unix = 0;
 };
 
+// Regressors of the calendars the target names only: one it borrows business
+// days from (nyse for payroll) gives none, as for `prescale forecast
+// --calendar-use payroll`.
+calendar::RegressorOptions regressor_options(const config::TargetConfig& config) {
+  calendar::RegressorOptions options;
+  options.calendars = config.calendars;
+  return options;
+}
+
 // Makes the layout (and regressor rows) cover `count` samples from the state's start.
 void extend(FitState& state, const config::TargetConfig& config, const calendar::TimeZone& zone,
             const calendar::CalendarSet* calendars, std::size_t count) {
@@ -88,7 +97,8 @@ void extend(FitState& state, const config::TargetConfig& config, const calendar:
     layout.positions[k].insert(layout.positions[k].end(), more.begin(), more.end());
   }
   if (state.regressors && calendars) {
-    const auto rows = calendar::calendar_regressors(*calendars, from, state.step, add);
+    const auto rows =
+        calendar::calendar_regressors(*calendars, from, state.step, add, regressor_options(config));
     auto& matrix = *state.regressors;
     const auto old_rows = matrix.rows();
     matrix.conservativeResize(old_rows + static_cast<Eigen::Index>(add), matrix.cols());
@@ -127,8 +137,8 @@ FitOutcome run_fit(const FitJob& job) {
     state->layout->positions.emplace_back();
   }
   if (job.calendars && !job.calendars->empty()) {
-    const auto probe =
-        calendar::calendar_regressors(*job.calendars, state->start_unix, t.step_seconds, 1);
+    const auto probe = calendar::calendar_regressors(*job.calendars, state->start_unix,
+                                                     t.step_seconds, 1, regressor_options(t));
     state->regressor_names = probe.names;
     state->regressors =
         std::make_unique<Eigen::MatrixXd>(0, static_cast<Eigen::Index>(probe.cols()));

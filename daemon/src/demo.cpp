@@ -174,13 +174,15 @@ targets:
     minReplicas: 2
     maxReplicas: 200
     refitInterval: 6h
-)",
+    calendars: [nyse, payroll, settlement]   # the trace's events, as config/calendars/payments.yaml
+{calendars})",
                          fmt::arg("port", options_.port != 0 ? options_.port : 6443),
                          fmt::arg("cert", certificates_.server_cert.string()),
                          fmt::arg("key", certificates_.server_key.string()),
                          fmt::arg("ca", certificates_.ca_cert.string()),
                          fmt::arg("step", fmt::format("{}s", options_.step_seconds)),
-                         fmt::arg("history", options_.history_days)));
+                         fmt::arg("history", options_.history_days),
+                         fmt::arg("calendars", payments_calendars_yaml())));
 
   DaemonOptions daemon;
   daemon.config_path = config_path_;

@@ -21,9 +21,11 @@ std::int64_t history_for_trace(std::int64_t requested_seconds, std::int64_t trac
 }
 
 Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
-                                             const config::TargetConfig& target) {
+                                             const config::TargetConfig& target,
+                                             const calendar::CalendarSet* calendars) {
   ReplayOptions options;
   options.end_unix = series.end_unix();  // decisions for the trace's own steps only
+  options.calendars = calendars;
   auto replayed = replay(series, target, options);
   if (!replayed) return make_error(replayed.error().message);
   if (replayed->steps.empty()) return make_error("the engine made no decision over the trace");

@@ -295,3 +295,78 @@ TEST_CASE("prescale generate writes the CSV the issue shows", "[autoscaler][trac
   std::filesystem::remove(out);
   CHECK(std::system((bin.string() + " generate --kind sine 2>/dev/null").c_str()) != 0);
 }
+
+TEST_CASE("payroll effects: additive, multiplicative, interacting with the open; shapes; sizes",
+          "[autoscaler][trace][events]") {
+  // Noise-free so the shapes can be read off exactly; Tue 2026-03-31 is payroll-end.
+  TraceOptions base = twelve_weeks();
+  base.noise = 0;
+  base.random_spikes = false;
+  base.payroll_mid_size = 2.0;
+  base.payroll_end_size = 3.0;
+  base.payroll_jitter = 0;
+  auto make = [&](autoscaler::EventEffect effect, autoscaler::EventShape shape) {
+    TraceOptions options = base;
+    options.payroll_effect = effect;
+    options.payroll_shape = shape;
+    auto trace = generate_trace(options);
+    REQUIRE(trace.has_value());
+    return std::move(*trace);
+  };
+  using autoscaler::EventEffect;
+  using autoscaler::EventShape;
+  const auto mult = make(EventEffect::multiplicative, EventShape::plateau);
+  const auto add = make(EventEffect::additive, EventShape::plateau);
+  const auto interacting = make(EventEffect::interacting, EventShape::plateau);
+  const auto ramp = make(EventEffect::multiplicative, EventShape::ramp);
+  const auto spike = make(EventEffect::multiplicative, EventShape::spike);
+  auto at = [](const forecast::Series& s, std::int64_t t) {
+    return s.values[static_cast<std::size_t>((t - s.start_unix) / s.step_seconds)];
+  };
+  auto ratio = [&](const forecast::Series& s, int hour, int minute) {
+    return at(s, ny(2026, 3, 31, hour, minute)) / at(s, ny(2026, 3, 24, hour, minute));
+  };
+  // Multiplicative: the rhythm times 3 on the plateau (08:00), the open burst added on top.
+  CHECK(ratio(mult, 8, 0) == Approx(3.0).epsilon(0.03));
+  // Additive: +2 x the busy-hour level (1000) whatever the hour's rhythm.
+  CHECK(at(add, ny(2026, 3, 31, 8, 0)) - at(add, ny(2026, 3, 24, 8, 0)) ==
+        Approx(2000).epsilon(0.03));
+  // Interacting: the 09:35 open burst is scaled too, so it stands higher than multiplicative's.
+  // (The ordinary day's burst had its own size: the ratio is near 3, not exactly.)
+  CHECK(ratio(interacting, 9, 35) > 2.7);
+  CHECK(ratio(mult, 9, 35) < 2.6);
+  CHECK(ratio(interacting, 9, 35) > ratio(mult, 9, 35) + 0.5);
+  // Ramp: climbing through the morning; spike: peaks at 07:00, mostly gone by 09:00.
+  CHECK(ratio(ramp, 7, 0) < ratio(ramp, 9, 0));
+  // 08:00 is 120 of the 270 climbing minutes: 1 + 2 x 120/270.
+  CHECK(ratio(ramp, 8, 0) == Approx(1 + 2.0 * 120 / 270).epsilon(0.03));
+  CHECK(ratio(spike, 7, 0) == Approx(3.0).epsilon(0.03));
+  CHECK(ratio(spike, 6, 30) < 1.05);
+  CHECK(ratio(spike, 9, 0) < 1.2);
+  // Sizes per event: payroll-mid (Fri Mar 13) peaks at 2x.
+  CHECK(at(mult, ny(2026, 3, 13, 8, 0)) / at(mult, ny(2026, 3, 6, 8, 0)) ==
+        Approx(2.0).epsilon(0.03));
+}
+
+TEST_CASE("an extra holiday moves payroll-mid to the business day before, calendars included",
+          "[autoscaler][trace][events]") {
+  TraceOptions options = twelve_weeks();
+  options.noise = 0;
+  options.random_spikes = false;
+  options.extra_holidays = {{2026, 4, 15}};
+  const auto trace = generate_trace(options);
+  REQUIRE(trace.has_value());
+  auto morning = [&](unsigned day) {
+    return mean(*trace, ny(2026, 4, day, 7, 30), ny(2026, 4, day, 9, 15));
+  };
+  CHECK(morning(14) > 2 * mean(*trace, ny(2026, 4, 7, 7, 30), ny(2026, 4, 7, 9, 15)));
+  CHECK(morning(15) < morning(14) / 2);  // a closed day, not a payday
+  // The YAML the generator writes for --calendar says the same.
+  const std::string yaml = autoscaler::payments_calendars_yaml("America/New_York", {{2026, 4, 15}});
+  const auto parsed = config::parse_calendars_document(yaml, std::filesystem::path());
+  const auto days = parsed.occurrences(ny(2026, 4, 13, 0), ny(2026, 4, 17, 0));
+  bool mid_on_14th = false;
+  for (const auto& o : days)
+    if (o.qualified_name() == "payroll.payroll-mid") mid_on_14th = o.local_date.day == 14;
+  CHECK(mid_on_14th);
+}

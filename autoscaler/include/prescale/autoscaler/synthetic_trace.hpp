@@ -40,6 +40,23 @@
 namespace prescale::autoscaler {
 
 enum class TraceKind { payments, flat, flat_spike };
+
+/// How a payroll surge changes the load (payments traces).
+enum class EventEffect {
+  multiplicative,  ///< scales the day's rhythm (the open burst stays as it is)
+  additive,        ///< adds (size - 1) x the busy-hour level, whatever the hour's rhythm
+  interacting,     ///< scales the rhythm and the market-open burst: the peak is where they meet
+};
+/// Profile of a payroll surge over its 06:00-11:00 window.
+enum class EventShape {
+  plateau,  ///< 45-minute rise, hold, 30-minute ease (the default)
+  ramp,     ///< a steady climb to the last half hour, then a fall
+  spike,    ///< a sharp peak 60 minutes in (10-minute rise), then a 40-minute decay
+};
+Expected<EventEffect> parse_event_effect(std::string_view text);
+Expected<EventShape> parse_event_shape(std::string_view text);
+std::string_view to_string(EventEffect effect);
+std::string_view to_string(EventShape shape);
 /// "payments", "flat", "flat-spike".
 Expected<TraceKind> parse_trace_kind(std::string_view text);
 std::string_view to_string(TraceKind kind);
@@ -71,6 +88,18 @@ struct TraceOptions {
   double outage_factor = 0.5;
   std::optional<TraceWindow> spike;  ///< the unannounced spike (flat-spike has a default)
   double spike_factor = 3.0;
+  // Payroll surges (payments): effect, profile and peak size (the load at
+  // the peak over the usual: 3 = three times). Without a size, each day
+  // draws 2.5-3.5; with one, the size varies by +-payroll_jitter around it.
+  EventEffect payroll_effect = EventEffect::multiplicative;
+  EventShape payroll_shape = EventShape::plateau;
+  std::optional<double> payroll_mid_size;  ///< payroll-mid (15th)
+  std::optional<double> payroll_end_size;  ///< payroll-end (last business day)
+  double payroll_jitter = 0.05;            ///< relative, of (size - 1)
+  /// NYSE closures beyond nyse_holidays() (a holiday on the 15th moves
+  /// payroll-mid to the business day before); the calendars of
+  /// payments_calendars_yaml() list them too.
+  std::vector<calendar::CivilDate> extra_holidays;
 };
 
 /// NYSE full-day closures 2025-2027, as in config/calendars/nyse-holidays.txt.
@@ -78,9 +107,14 @@ const std::vector<calendar::CivilDate>& nyse_holidays();
 /// The nyse, payroll and settlement calendars of config/calendars/payments.yaml;
 /// payroll and settlement in `time_zone` (the YAML's is America/New_York).
 std::vector<calendar::CalendarDefinition> payments_calendar_definitions(
-    const std::string& time_zone);
+    const std::string& time_zone, const std::vector<calendar::CivilDate>& extra_holidays = {});
 Expected<calendar::CalendarSet> payments_calendars(
-    const std::string& time_zone = "America/New_York");
+    const std::string& time_zone = "America/New_York",
+    const std::vector<calendar::CivilDate>& extra_holidays = {});
+/// The same calendars as a `calendars:` YAML section (holidays written out),
+/// for --calendar and config files: what a trace from these options follows.
+std::string payments_calendars_yaml(const std::string& time_zone = "America/New_York",
+                                    const std::vector<calendar::CivilDate>& extra_holidays = {});
 
 /// The trace; an error names the bad option (unknown zone, days or step out
 /// of range, an outage or spike that ends before it starts).

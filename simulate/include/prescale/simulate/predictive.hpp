@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "prescale/autoscaler/decisions.hpp"
+#include "prescale/calendar/calendar.hpp"
 #include "prescale/common/expected.hpp"
 #include "prescale/config/config.hpp"
 #include "prescale/forecast/model.hpp"
@@ -42,9 +43,11 @@ struct PredictiveSeries {
 };
 
 /// Replays `target` (its step must be the series') over `series`, deciding
-/// for the trace's own steps only. An error says why there is no predictive
-/// run. Deterministic; the cost is the target's fits.
-[[nodiscard]] Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
-                                                           const config::TargetConfig& target);
+/// for the trace's own steps only; `calendars` holds those the target's
+/// `calendars` name (null when it names none). An error says why there is no
+/// predictive run. Deterministic; the cost is the target's fits.
+[[nodiscard]] Expected<PredictiveSeries> replay_predictive(
+    const forecast::Series& series, const config::TargetConfig& target,
+    const calendar::CalendarSet* calendars = nullptr);
 
 }  // namespace prescale::simulate

@@ -1,0 +1,186 @@
+// The calendar options, run as a user would: every command that takes
+// --calendar uses it the same way, and an option a command would not use is
+// refused with a message instead of being ignored.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("prescale_calendar_cli_" + std::to_string(::getpid()));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+Run run_prescale(const TempDir& dir, const std::string& args) {
+  static int counter = 0;
+  const fs::path out = dir.path / ("out_" + std::to_string(counter));
+  const fs::path err = dir.path / ("err_" + std::to_string(counter++));
+  const std::string command = prescale::test::prescale_bin().string() + " " + args + " >" +
+                              out.string() + " 2>" + err.string();
+  const int status = std::system(command.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+std::string calendars_file() {
+  return (prescale::test::source_dir() / "config" / "calendars" / "payments.yaml").string();
+}
+
+}  // namespace
+
+TEST_CASE("simulate --calendar: decision records pre-scale for each payroll window",
+          "[cli][simulate][calendar]") {
+  TempDir dir;
+  const std::string trace = (dir.path / "payments.csv").string();
+  // Six weeks at 5 minutes; the replay starts after three (half the trace),
+  // so it decides through payroll-mid (Fri Feb 13: the 15th is a Sunday) and
+  // payroll-end (Fri Feb 27), 06:00-11:00 New York.
+  const Run generated =
+      run_prescale(dir,
+                   "generate --kind payments --start 2026-01-19 --days 42 --step 5m --seed 3 "
+                   "--output " +
+                       trace);
+  REQUIRE(generated.exit_code == 0);
+  const std::string decisions = (dir.path / "decisions.jsonl").string();
+  const Run run = run_prescale(
+      dir, "simulate --input " + trace + " --timezone America/New_York --calendar " +
+               calendars_file() +
+               " --capacity-per-replica 120 --startup 3m --lead-time 30m --refit-interval 1d"
+               " --model holt-winters+calendar --format json --decisions " +
+               decisions);
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const auto summary = nlohmann::json::parse(run.out);
+  INFO(summary.dump(2));
+  REQUIRE(summary.at("predictive_available").get<bool>());
+  bool calendars_noted = false;
+  for (const auto& note : summary.at("notes"))
+    if (note.get<std::string>().find("calendars nyse, payroll, settlement") != std::string::npos)
+      calendars_noted = true;
+  CHECK(calendars_noted);
+
+  // 06:00 New York = 11:00Z in February.
+  const std::vector<std::pair<std::string, std::int64_t>> windows = {
+      {"payroll.payroll-mid", 1770980400},  // 2026-02-13T11:00:00Z
+      {"payroll.payroll-end", 1772190000},  // 2026-02-27T11:00:00Z
+  };
+  std::ifstream lines(decisions);
+  std::string line;
+  std::set<std::string> prescaled;
+  std::size_t records = 0;
+  while (std::getline(lines, line)) {
+    ++records;
+    const auto record = nlohmann::json::parse(line);
+    if (record.at("cause") != "calendar-event") continue;
+    const auto time = record.at("time_unix").get<std::int64_t>();
+    for (const auto& [event, start] : windows) {
+      if (record.at("event") == event && time < start && time >= start - 1800 &&
+          record.at("reason").get<std::string>().rfind("pre-scaling for calendar event " + event,
+                                                       0) == 0)
+        prescaled.insert(event);
+    }
+  }
+  INFO(records << " decision records");
+  CHECK(prescaled.count("payroll.payroll-mid") == 1);
+  CHECK(prescaled.count("payroll.payroll-end") == 1);
+}
+
+TEST_CASE("an option a command would not use is refused", "[cli][calendar]") {
+  TempDir dir;
+  const std::string trace = (dir.path / "flat.csv").string();
+  REQUIRE(
+      run_prescale(dir, "generate --kind flat --days 3 --step 5m --output " + trace).exit_code ==
+      0);
+  const std::string input = " --input " + trace;
+
+  struct Case {
+    std::string args;
+    std::vector<std::string> said;  // parts of what stderr must say
+  };
+  const std::vector<Case> cases = {
+      {"forecast" + input + " --calendar-use nyse", {"--calendar-use requires --calendar"}},
+      {"backtest" + input + " --calendar-use payroll", {"--calendar-use requires --calendar"}},
+      {"forecast" + input + " --event-origins 2", {"--event-origins requires --calendar"}},
+      {"backtest" + input + " --event-origins 0", {"--event-origins requires --calendar"}},
+      {"simulate" + input + " --capacity-per-replica 100 --calendar-use nyse",
+       {"--calendar-use requires --calendar"}},
+      {"simulate" + input + " --capacity-per-replica 100 --no-predictive --calendar " +
+           calendars_file(),
+       {"--calendar", "excludes", "--no-predictive"}},
+      {"simulate" + input + " --capacity-per-replica 100 --no-predictive --model arima",
+       {"--model", "excludes", "--no-predictive"}},
+      {"simulate" + input + " --capacity-per-replica 100 --no-predictive --decisions x.jsonl",
+       {"--decisions", "excludes", "--no-predictive"}},
+      {"forecast" + input + " --calendar " + calendars_file() + " --calendar-use nyse,nasdaq",
+       {"--calendar-use: no calendar 'nasdaq' in the --calendar files"}},
+      {"forecast" + input + " --calendar " + calendars_file() + " --calendar " + calendars_file(),
+       {"calendar 'nyse' is defined in both"}},
+      {"generate --kind flat --payroll-shape spike", {"--payroll-shape: only the payments kind"}},
+      {"generate --kind payments --no-payroll --payroll-effect additive",
+       {"--payroll-effect", "excludes", "--no-payroll"}},
+      {"generate --kind payments --outage-factor 0.2", {"--outage-factor requires --outage"}},
+  };
+  for (const Case& c : cases) {
+    INFO("prescale " << c.args);
+    const Run run = run_prescale(dir, c.args);
+    INFO(run.err);
+    CHECK(run.exit_code != 0);
+    for (const std::string& part : c.said) CHECK(run.err.find(part) != std::string::npos);
+  }
+}
+
+TEST_CASE("forecast and backtest take --calendar-use and say which columns they built",
+          "[cli][calendar]") {
+  TempDir dir;
+  const std::string trace = (dir.path / "payments.csv").string();
+  REQUIRE(run_prescale(dir,
+                       "generate --kind payments --start 2026-02-02 --days 15 --step 15m "
+                       "--output " +
+                           trace)
+              .exit_code == 0);
+  const std::string common = " --input " + trace + " --timezone America/New_York --calendar " +
+                             calendars_file() + " --model seasonal-naive --horizon 1h";
+  const Run all = run_prescale(dir, "forecast" + common);
+  const Run payroll =
+      run_prescale(dir, "backtest" + common + " --calendar-use payroll --format json");
+  INFO(all.err << payroll.err);
+  REQUIRE(all.exit_code == 0);
+  REQUIRE(payroll.exit_code == 0);
+  // payroll alone: its events and business-day columns, not nyse's session
+  // or settlement's batch.
+  auto columns = [](const std::string& text) {
+    const auto at = text.find("calendar regressors: ");
+    return at == std::string::npos ? -1 : std::atoi(text.c_str() + at + 21);
+  };
+  CHECK(columns(payroll.out) > 0);
+  CHECK(columns(payroll.out) < columns(all.out));
+}
