@@ -27,28 +27,51 @@ struct Sums {
 
 using ErrorKey = std::pair<std::size_t, std::size_t>;  // (index, step): one origin's lead step
 
-// The mean of the members' errors where every member has one, in the first
-// member's order (origin by origin, lead step ascending).
-std::vector<BacktestError> mean_errors(
-    const std::vector<const std::vector<BacktestError>*>& lists) {
+// The mean or median of values (reordered).
+double aggregate_of(std::vector<double>& values, Aggregate aggregate) {
+  if (values.empty()) return kNaN;
+  if (aggregate == Aggregate::mean) {
+    double sum = 0;
+    for (double v : values) sum += v;
+    return sum / double(values.size());
+  }
+  const std::size_t half = values.size() / 2;
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(half),
+                   values.end());
+  const double upper = values[half];
+  if (values.size() % 2 == 1) return upper;
+  const double lower =
+      *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(half));
+  return 0.5 * (lower + upper);
+}
+
+// The members' errors combined (mean or median, and the same of their
+// sigmas) where every member has one, in the first member's order (origin
+// by origin, lead step ascending). At one origin and step the actual is the
+// same, so the median of the errors is the error of the median forecast.
+std::vector<BacktestError> combined_errors(
+    const std::vector<const std::vector<BacktestError>*>& lists, Aggregate aggregate) {
   std::vector<BacktestError> combined;
   if (lists.empty()) return combined;
   std::vector<std::map<ErrorKey, const BacktestError*>> others(lists.size());
   for (std::size_t m = 1; m < lists.size(); ++m) {
     for (const BacktestError& e : *lists[m]) others[m].emplace(ErrorKey{e.index, e.step}, &e);
   }
-  const double n = double(lists.size());
+  std::vector<double> errors, sigmas;
   for (const BacktestError& first : *lists[0]) {
-    double error = first.error, sigma = first.sigma;
+    errors.assign(1, first.error);
+    sigmas.assign(1, first.sigma);
     bool everywhere = true;
     for (std::size_t m = 1; m < lists.size() && everywhere; ++m) {
       const auto found = others[m].find({first.index, first.step});
       everywhere = found != others[m].end();
       if (!everywhere) break;
-      error += found->second->error;
-      sigma += found->second->sigma;
+      errors.push_back(found->second->error);
+      sigmas.push_back(found->second->sigma);
     }
-    if (everywhere) combined.push_back({first.step, first.index, error / n, sigma / n});
+    if (everywhere)
+      combined.push_back({first.step, first.index, aggregate_of(errors, aggregate),
+                          aggregate_of(sigmas, aggregate)});
   }
   return combined;
 }
@@ -105,8 +128,8 @@ void score(const std::vector<BacktestError>& errors, std::span<const std::size_t
 
 }  // namespace
 
-std::string combination_name(std::span<const std::string> member_names) {
-  std::string name = "combination(";
+std::string combination_name(std::span<const std::string> member_names, Aggregate aggregate) {
+  std::string name = aggregate == Aggregate::mean ? "combination(" : "median(";
   for (std::size_t i = 0; i < member_names.size(); ++i) {
     if (i > 0) name += '+';
     name += member_names[i];
@@ -115,15 +138,16 @@ std::string combination_name(std::span<const std::string> member_names) {
   return name;
 }
 
-CombinedFitted::CombinedFitted(std::vector<std::unique_ptr<FittedModel>> members)
-    : members_(std::move(members)) {
+CombinedFitted::CombinedFitted(std::vector<std::unique_ptr<FittedModel>> members,
+                               Aggregate aggregate)
+    : members_(std::move(members)), aggregate_(aggregate) {
   members_.erase(std::remove(members_.begin(), members_.end(), nullptr), members_.end());
 }
 
 std::string CombinedFitted::name() const {
   std::vector<std::string> names;
   for (const auto& m : members_) names.push_back(m->name());
-  return combination_name(names);
+  return combination_name(names, aggregate_);
 }
 
 std::map<std::string, double> CombinedFitted::parameters() const {
@@ -156,18 +180,23 @@ Forecast CombinedFitted::forecast(std::size_t horizon) const {
     parts.push_back(m->forecast(horizon));
     asymmetric |= !parts.back().sigma_lower.empty();
   }
-  const double n = double(parts.size());
   auto at = [](const std::vector<double>& v, std::size_t h) { return h < v.size() ? v[h] : kNaN; };
   out.mean.assign(horizon, 0.0);
   out.sigma.assign(horizon, 0.0);
   if (asymmetric) out.sigma_lower.assign(horizon, 0.0);
-  for (const Forecast& part : parts) {
-    for (std::size_t h = 0; h < horizon; ++h) {
-      out.mean[h] += at(part.mean, h) / n;
-      out.sigma[h] += at(part.sigma, h) / n;
-      if (asymmetric)
-        out.sigma_lower[h] += at(part.sigma_lower.empty() ? part.sigma : part.sigma_lower, h) / n;
-    }
+  std::vector<double> values;
+  auto combine = [&](std::size_t h, auto&& pick) {
+    values.clear();
+    for (const Forecast& part : parts) values.push_back(pick(part, h));
+    return aggregate_of(values, aggregate_);
+  };
+  for (std::size_t h = 0; h < horizon; ++h) {
+    out.mean[h] = combine(h, [&](const Forecast& f, std::size_t k) { return at(f.mean, k); });
+    out.sigma[h] = combine(h, [&](const Forecast& f, std::size_t k) { return at(f.sigma, k); });
+    if (asymmetric)
+      out.sigma_lower[h] = combine(h, [&](const Forecast& f, std::size_t k) {
+        return at(f.sigma_lower.empty() ? f.sigma : f.sigma_lower, k);
+      });
   }
   return out;
 }
@@ -183,12 +212,12 @@ double CombinedFitted::residual_variance() const {
 std::unique_ptr<FittedModel> CombinedFitted::clone() const {
   std::vector<std::unique_ptr<FittedModel>> copies;
   for (const auto& m : members_) copies.push_back(m->clone());
-  return std::make_unique<CombinedFitted>(std::move(copies));
+  return std::make_unique<CombinedFitted>(std::move(copies), aggregate_);
 }
 
 CombinedModel::CombinedModel(std::vector<const Model*> members,
-                             std::vector<std::map<std::string, double>> hints)
-    : members_(std::move(members)), hints_(std::move(hints)) {
+                             std::vector<std::map<std::string, double>> hints, Aggregate aggregate)
+    : members_(std::move(members)), hints_(std::move(hints)), aggregate_(aggregate) {
   if (hints_.size() != members_.size()) hints_.clear();
   for (std::size_t i = members_.size(); i-- > 0;) {
     if (members_[i] != nullptr) continue;
@@ -200,7 +229,7 @@ CombinedModel::CombinedModel(std::vector<const Model*> members,
 std::string CombinedModel::name() const {
   std::vector<std::string> names;
   for (const Model* m : members_) names.push_back(m->name());
-  return combination_name(names);
+  return combination_name(names, aggregate_);
 }
 
 FitResult CombinedModel::fit(const FitInput& input) const {
@@ -231,12 +260,13 @@ FitResult CombinedModel::fit(const FitInput& input) const {
   }
   result.status = FitStatus::ok;
   result.message = std::move(messages);
-  result.fitted = std::make_unique<CombinedFitted>(std::move(fitted));
+  result.fitted = std::make_unique<CombinedFitted>(std::move(fitted), aggregate_);
   return result;
 }
 
 ModelBacktest combine_backtests(const BacktestReport& report, std::span<const std::size_t> members,
-                                std::span<const double> y, const BacktestOptions& options) {
+                                std::span<const double> y, const BacktestOptions& options,
+                                Aggregate aggregate) {
   ModelBacktest out;
   out.mase = out.event_mase = out.smape = out.coverage = out.fit_seconds_mean = kNaN;
   std::vector<std::string> names;
@@ -262,7 +292,7 @@ ModelBacktest combine_backtests(const BacktestReport& report, std::span<const st
     for (const auto& [key, value] : m.origin_parameters)
       out.origin_parameters[m.model + "." + key] = value;
   }
-  out.model = combination_name(names);
+  out.model = combination_name(names, aggregate);
   if (members.empty()) {
     out.status = FitStatus::invalid_input;
     out.message = "a combination needs at least one model";
@@ -271,8 +301,8 @@ ModelBacktest combine_backtests(const BacktestReport& report, std::span<const st
   out.status = FitStatus::ok;
   out.fit_seconds_mean = fit_seconds;
   out.origins_scored = report.models[members.front()].origins_scored;
-  out.errors = mean_errors(rolling);
-  out.event_errors = mean_errors(events);
+  out.errors = combined_errors(rolling, aggregate);
+  out.event_errors = combined_errors(events, aggregate);
 
   const double p = std::max(options.quantile, 1 - options.quantile);
   const double z = normal_quantile(p);
@@ -296,82 +326,6 @@ ModelBacktest combine_backtests(const BacktestReport& report, std::span<const st
   const std::size_t inside = sums.inside + event.inside, covered = sums.covered + event.covered;
   out.coverage = covered ? double(inside) / double(covered) : kNaN;
   return out;
-}
-
-std::vector<CombinationCandidate> best_combinations(const BacktestReport& report,
-                                                    std::span<const std::size_t> candidates,
-                                                    std::span<const Model* const> recipes,
-                                                    std::span<const double> y,
-                                                    const BacktestOptions& options,
-                                                    std::size_t max_members) {
-  std::vector<std::size_t> ranked;
-  for (std::size_t c : candidates) {
-    if (c < report.models.size() && c < recipes.size() && recipes[c] != nullptr &&
-        report.models[c].status == FitStatus::ok && std::isfinite(report.models[c].mase)) {
-      ranked.push_back(c);
-    }
-  }
-  std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) {
-    return report.models[a].mase < report.models[b].mase;
-  });
-  // Two recipes that backtested as the same fitted model (a weekly season
-  // the first origin's history could not hold) are one forecast: a
-  // combination of both would weight it twice.
-  std::vector<std::size_t> distinct;
-  for (std::size_t c : ranked) {
-    const bool seen = std::any_of(distinct.begin(), distinct.end(), [&](std::size_t d) {
-      return report.models[d].model == report.models[c].model;
-    });
-    if (!seen) distinct.push_back(c);
-  }
-  ranked = std::move(distinct);
-  std::vector<CombinationCandidate> out;
-  for (std::size_t k = 2; k <= max_members && k <= ranked.size(); ++k) {
-    const std::span<const std::size_t> members(ranked.data(), k);
-    std::vector<const Model*> member_recipes;
-    std::vector<std::map<std::string, double>> hints;
-    for (std::size_t index : members) {
-      member_recipes.push_back(recipes[index]);
-      hints.push_back(report.models[index].origin_parameters);
-    }
-    out.push_back({std::make_unique<CombinedModel>(std::move(member_recipes), std::move(hints)),
-                   combine_backtests(report, members, y, options)});
-  }
-  return out;
-}
-
-std::vector<double> mase_by_origin(const ModelBacktest& model, const BacktestReport& report,
-                                   std::size_t horizon) {
-  const auto by_origin = errors_by_origin(model.errors, horizon);
-  std::vector<double> out(report.origins.size(), kNaN);
-  for (std::size_t j = 0; j < out.size() && j < report.origin_scales.size(); ++j) {
-    const auto found = by_origin.find(report.origins[j]);
-    if (found == by_origin.end()) continue;
-    double absolute = 0;
-    for (const BacktestError* e : found->second) absolute += std::abs(e->error);
-    out[j] = origin_mase(absolute / double(found->second.size()), report.origin_scales[j]);
-  }
-  return out;
-}
-
-bool within_one_standard_error(const ModelBacktest& combination, const ModelBacktest& single,
-                               const BacktestReport& report, std::size_t horizon) {
-  if (!std::isfinite(combination.mase) || !std::isfinite(single.mase)) return false;
-  if (combination.mase <= single.mase) return true;
-  const std::vector<double> a = mase_by_origin(combination, report, horizon);
-  const std::vector<double> b = mase_by_origin(single, report, horizon);
-  std::vector<double> d;
-  for (std::size_t j = 0; j < a.size() && j < b.size(); ++j)
-    if (std::isfinite(a[j]) && std::isfinite(b[j])) d.push_back(a[j] - b[j]);
-  if (d.size() < 2) return false;
-  double mean = 0;
-  for (double x : d) mean += x;
-  mean /= static_cast<double>(d.size());
-  double ss = 0;
-  for (double x : d) ss += (x - mean) * (x - mean);
-  const double standard_error =
-      std::sqrt(ss / static_cast<double>(d.size() - 1) / static_cast<double>(d.size()));
-  return combination.mase - single.mase <= standard_error;
 }
 
 }  // namespace prescale::forecast

@@ -1,5 +1,6 @@
 #include "prescale/forecast/seasonal_naive.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -9,17 +10,17 @@ namespace {
 /// Not thread-safe (FittedModel contract); clone() to share.
 class FittedSeasonalNaive final : public FittedModel {
  public:
-  explicit FittedSeasonalNaive(const SeasonLayout* layout) : layout_(layout) {
-    if (layout_ != nullptr) {
-      for (std::uint32_t slots : layout_->slots) last_by_slot_.emplace_back(slots, kMissing);
-    }
+  /// Uses the first `periods` periods of the layout.
+  FittedSeasonalNaive(const SeasonLayout* layout, std::size_t periods) : layout_(layout) {
+    for (std::size_t k = 0; k < periods; ++k)
+      last_by_slot_.emplace_back(layout_->slots[k], kMissing);
   }
 
   [[nodiscard]] std::string name() const override {
     std::string name = "seasonal-naive";
-    if (layout_ != nullptr && layout_->periods() > 0) {
+    if (!last_by_slot_.empty()) {
       name += "(";
-      for (std::size_t k = 0; k < layout_->periods(); ++k) {
+      for (std::size_t k = 0; k < last_by_slot_.size(); ++k) {
         if (k > 0) name += ',';
         name += std::to_string(layout_->slots[k]);
       }
@@ -28,7 +29,7 @@ class FittedSeasonalNaive final : public FittedModel {
     return name;
   }
   [[nodiscard]] std::map<std::string, double> parameters() const override {
-    return {{"season_slots", layout_ && layout_->periods() ? double(layout_->slots.back()) : 1.0}};
+    return {{"season_slots", double(longest_slots())}};
   }
   [[nodiscard]] std::size_t next_index() const override { return next_; }
 
@@ -43,9 +44,8 @@ class FittedSeasonalNaive final : public FittedModel {
         errors.squared_sum += (y - predicted) * (y - predicted);
         ++errors.count;
       }
-      for (std::size_t k = 0; k < last_by_slot_.size(); ++k) {
-        last_by_slot_[k][layout_->positions[k][next_]] = y;
-      }
+      for (std::size_t k = 0; k < last_by_slot_.size(); ++k)
+        last_by_slot_[k][position(k, next_)] = y;
       last_value_ = y;
     }
     ++next_;
@@ -75,12 +75,21 @@ class FittedSeasonalNaive final : public FittedModel {
 
  private:
   [[nodiscard]] std::size_t longest_slots() const {
-    return last_by_slot_.empty() ? 1 : layout_->slots.back();
+    return last_by_slot_.empty() ? 1 : last_by_slot_.back().size();
+  }
+  /// Slot of sample `index` in period k; past the layout's end, slots
+  /// continue modularly (as Holt-Winters' do).
+  [[nodiscard]] std::uint32_t position(std::size_t k, std::size_t index) const {
+    const std::vector<std::uint32_t>& positions = layout_->positions[k];
+    if (index < positions.size()) return positions[index];
+    const std::uint32_t slots = layout_->slots[k];
+    if (positions.empty()) return static_cast<std::uint32_t>(index % slots);
+    return static_cast<std::uint32_t>((positions.back() + (index - positions.size() + 1)) % slots);
   }
   // Value of the longest season that has seen this slot, else the last value.
   [[nodiscard]] double predict(std::size_t index, bool* seasonal = nullptr) const {
     for (std::size_t k = last_by_slot_.size(); k-- > 0;) {
-      const double v = last_by_slot_[k][layout_->positions[k][index]];
+      const double v = last_by_slot_[k][position(k, index)];
       if (!std::isnan(v)) {
         if (seasonal) *seasonal = true;
         return v;
@@ -109,17 +118,18 @@ FitResult SeasonalNaive::fit(const FitInput& input) const {
   FitResult result;
   const SeasonLayout* layout =
       input.layout != nullptr && input.layout->periods() > 0 ? input.layout : nullptr;
-  auto fitted = std::make_unique<FittedSeasonalNaive>(layout);
+  const std::size_t periods = layout != nullptr ? std::min(layout->periods(), max_periods_) : 0;
+  auto fitted = std::make_unique<FittedSeasonalNaive>(layout, periods);
   for (double y : input.y) fitted->update(y);
   if (facts->observed == 0) {
     result.status = FitStatus::too_short;
     result.message = "no valid sample in the history";
     return result;
   }
-  if (layout != nullptr && input.y.size() < layout->slots.back()) {
+  if (periods > 0 && input.y.size() < layout->slots[periods - 1]) {
     result.message = "history (" + std::to_string(input.y.size()) +
                      " samples) is shorter than the longest season (" +
-                     std::to_string(layout->slots.back()) +
+                     std::to_string(layout->slots[periods - 1]) +
                      " slots): unseen slots use a shorter season or the last value";
   }
   result.status = FitStatus::ok;

@@ -9,10 +9,13 @@
 #include "prescale/forecast/arima.hpp"
 #include "prescale/forecast/calendar_effects.hpp"
 #include "prescale/forecast/combination.hpp"
+#include "prescale/forecast/found_period.hpp"
 #include "prescale/forecast/holt_winters.hpp"
 #include "prescale/forecast/interval_calibration.hpp"
+#include "prescale/forecast/log_transform.hpp"
 #include "prescale/forecast/outliers.hpp"
 #include "prescale/forecast/seasonal_naive.hpp"
+#include "prescale/forecast/theta.hpp"
 
 namespace prescale::forecast {
 namespace {
@@ -75,16 +78,37 @@ Models holt_winters_calendar_family() {
   return models;
 }
 
+// The additive Holt-Winters variants on log(y) (log_transform.hpp): the
+// multiplicative ones' growth by factors with the additive ones' stable fit.
+Models holt_winters_log_family() {
+  Models models;
+  for (auto& base : holt_winters_family()) {
+    const auto* hw = dynamic_cast<const HoltWinters*>(base.get());
+    if (hw == nullptr || hw->spec().seasonality != Seasonality::additive) continue;
+    models.push_back(
+        std::make_unique<LogTransformed>(std::shared_ptr<const Model>(std::move(base))));
+  }
+  return models;
+}
+
+bool is_log(const Model& model) {
+  return dynamic_cast<const LogTransformed*>(&model) != nullptr;
+}
+
 bool is_calendar(const Model& model) {
   return dynamic_cast<const CalendarRegression*>(&model) != nullptr;
 }
 
 // A shortest-season-only variant is the full model again without a second season.
 bool redundant_for(const Model& model, const SeasonLayout* layout) {
-  const auto* calendar = dynamic_cast<const CalendarRegression*>(&model);
-  const auto* hw =
-      dynamic_cast<const HoltWinters*>(calendar != nullptr ? &calendar->base() : &model);
+  const Model* inner = &model;
+  if (const auto* calendar = dynamic_cast<const CalendarRegression*>(inner))
+    inner = &calendar->base();
+  if (const auto* logged = dynamic_cast<const LogTransformed*>(inner)) inner = &logged->base();
   const std::size_t periods = layout != nullptr ? layout->periods() : 0;
+  if (const auto* naive = dynamic_cast<const SeasonalNaive*>(inner))
+    return naive->max_periods() != SeasonalNaive::kAllPeriods && periods <= naive->max_periods();
+  const auto* hw = dynamic_cast<const HoltWinters*>(inner);
   return hw != nullptr && hw->spec().max_periods < 3 && periods <= hw->spec().max_periods;
 }
 
@@ -104,6 +128,12 @@ const std::vector<Family>& families() {
          return m;
        }},
       {"holt-winters", holt_winters_family},
+      {"theta",
+       [] {
+         Models m;
+         m.push_back(std::make_unique<Theta>());
+         return m;
+       }},
       {"arima",
        [] {
          Models m;
@@ -111,6 +141,7 @@ const std::vector<Family>& families() {
          return m;
        }},
       {"holt-winters+calendar", holt_winters_calendar_family},
+      {"holt-winters-log", holt_winters_log_family},
   };
   return registry;
 }
@@ -121,8 +152,8 @@ std::string format_number(double x) {
   return buffer;
 }
 
-bool is_seasonal_naive(const std::string& name) {
-  return name.rfind("seasonal-naive", 0) == 0;
+bool is_seasonal_naive(const std::string& recipe_name) {
+  return recipe_name == "seasonal-naive";
 }
 
 bool has_non_positive(std::span<const double> y) {
@@ -160,15 +191,25 @@ struct Candidates {
 /// parallel) and its backtest MASE.
 struct Choice {
   std::size_t index = kNone;
+  double score = kNaN;  ///< relative_score of the chosen entry
   double mase = kNaN;
+  double naive_score = kNaN;
   double naive_mase = kNaN;
 };
 
 // One-off incidents replaced before any model sees the history (outliers.hpp).
+// Not when the history repeats with another cycle than its declared seasons
+// (found): their slot baselines would call the pattern itself an incident.
 FitInput without_outliers(const FitInput& original, const SelectionOptions& options,
-                          std::vector<double>& cleaned, std::vector<std::string>& notes) {
+                          std::optional<std::uint32_t> found, std::vector<double>& cleaned,
+                          std::vector<std::string>& notes) {
   FitInput input = original;
   if (!options.replace_outliers) return input;
+  if (found) {
+    notes.push_back("outliers: not checked (the recent history repeats every " +
+                    std::to_string(*found) + " steps, not with its declared seasons)");
+    return input;
+  }
   OutlierReport outliers = replace_outliers(original);
   if (outliers.points > 0) {
     cleaned = std::move(outliers.cleaned);
@@ -204,9 +245,11 @@ Candidates prune(Models models, const FitInput& input, bool automatic,
     erase_if(models, [&](const Model& m) { return redundant_for(m, input.layout); });
   if (models.size() > 1 && has_non_positive(input.y)) {
     const auto before = models.size();
-    erase_if(models, is_multiplicative);
+    erase_if(models, [](const Model& m) { return is_multiplicative(m) || is_log(m); });
     if (models.size() != before)
-      notes.push_back("multiplicative seasonality not tried: the history has zeros or negatives");
+      notes.push_back(
+          "multiplicative seasonality and log transforms not tried: the history has zeros or "
+          "negatives");
   }
   std::size_t naive = models.size();
   for (std::size_t i = 0; i < models.size(); ++i)
@@ -222,6 +265,32 @@ Candidates prune(Models models, const FitInput& input, bool automatic,
   if (automatic || yardstick_added) candidates.contends[naive] = false;
   candidates.fallback = automatic ? naive : (yardstick_added ? 1 : 0);
   return candidates;
+}
+
+// Auto: when the recent history repeats with another cycle than its
+// shortest declared season (found_period.hpp), the simple models of that
+// cycle compete too.
+std::optional<std::uint32_t> found_period(const FitInput& input, bool automatic) {
+  if (!automatic || input.layout == nullptr || input.layout->periods() == 0) return std::nullopt;
+  return recent_period(input.y, input.layout->slots[0]);
+}
+
+void add_found_period(Candidates& candidates, std::optional<std::uint32_t> period,
+                      std::uint32_t declared, std::vector<std::string>& notes) {
+  if (!period) return;
+  Models found;
+  found.push_back(std::make_unique<FoundPeriod>(std::make_shared<SeasonalNaive>()));
+  for (Trend trend : {Trend::none, Trend::damped}) {
+    found.push_back(std::make_unique<FoundPeriod>(
+        std::make_shared<HoltWinters>(HoltWintersSpec{trend, Seasonality::additive, 1})));
+  }
+  for (auto& model : found) {
+    candidates.recipes.push_back(std::move(model));
+    candidates.contends.push_back(true);
+  }
+  notes.push_back("the recent history repeats every " + std::to_string(*period) +
+                  " steps rather than " + std::to_string(declared) +
+                  ": seasonal naive and Holt-Winters on that cycle tried too");
 }
 
 BacktestOptions backtest_options_for(const SelectionOptions& options) {
@@ -243,8 +312,21 @@ void add_score(const ModelBacktest& r, Selection& selection) {
   selection.scores.push_back({r.model, r.mase, r.smape, r.coverage, r.fit_seconds_mean});
 }
 
-// Rank: every backtest becomes a score; the best contender by MASE (the
-// first of equals) is the choice so far.
+// A backtest's score, lower is better: its MASE and its sMAPE, each over
+// seasonal naive's, averaged (the M4 competition's OWA). MASE weighs the
+// errors in the series' own units, which the busy hours dominate; sMAPE
+// weighs them relative to the load, so a forecast of 2 for a quiet hour of
+// 10 counts as the miss it is. Seasonal naive scores 1. MASE alone when
+// seasonal naive has no sMAPE; the raw MASE when it has no MASE either.
+double relative_score(const ModelBacktest& model, const ModelBacktest& naive) {
+  if (!(std::isfinite(naive.mase) && naive.mase > 0)) return model.mase;
+  if (!(std::isfinite(naive.smape) && naive.smape > 0 && std::isfinite(model.smape)))
+    return model.mase / naive.mase;
+  return 0.5 * (model.mase / naive.mase + model.smape / naive.smape);
+}
+
+// Rank: every backtest becomes a row of scores; the best contender by
+// relative_score (the first of equals) is the choice so far.
 Choice rank(const BacktestReport& report, const Candidates& candidates, Selection& selection) {
   Choice choice;
   for (std::size_t i = 0; i < candidates.recipes.size(); ++i) {
@@ -253,48 +335,97 @@ Choice rank(const BacktestReport& report, const Candidates& candidates, Selectio
     if (r.status != FitStatus::ok && !report.origins.empty())
       selection.notes.push_back(r.model + " failed in the backtest: " + r.message);
   }
-  choice.naive_mase = report.models[candidates.naive].mase;
+  const ModelBacktest& naive = report.models[candidates.naive];
+  choice.naive_mase = naive.mase;
+  choice.naive_score = relative_score(naive, naive);
   selection.seasonal_naive_mase = choice.naive_mase;
   for (std::size_t i = 0; i < candidates.recipes.size(); ++i) {
-    const double m = report.models[i].mase;
-    if (!candidates.contends[i] || std::isnan(m)) continue;
-    if (std::isnan(choice.mase) || m < choice.mase) {
+    const double score = relative_score(report.models[i], naive);
+    if (!candidates.contends[i] || std::isnan(score)) continue;
+    if (std::isnan(choice.score) || score < choice.score) {
       choice.index = i;
-      choice.mase = m;
+      choice.score = score;
+      choice.mase = report.models[i].mase;
     }
   }
   return choice;
 }
 
-// Combine (auto): the means of the best 2 and 3 contenders (combination.hpp),
-// scored from their backtest errors, join the report. The better of them is
-// chosen unless the best single model beats it by more than one standard
-// error of their paired per-origin MASE differences (within_one_standard_error).
+// Candidates whose score is within this share of the best one's join the
+// median, at most kMaxMembers of them (the best first).
+constexpr double kBand = 0.10;
+constexpr std::size_t kMaxMembers = 12;
+
+// The band: every backtested entry (seasonal naive included) scoring within
+// kBand of the best, one per fitted name (two recipes that backtested as
+// the same model are one forecast), best first. When the backtest had
+// origins before past calendar events, a member must also be within kBand
+// of the best MASE on those: the rolling origins seldom hold an event, so
+// on them a model blind to the calendar looks as good as one that knows
+// it, and a median with a majority of such members would forecast the
+// next payroll surge as an ordinary day.
+std::vector<std::size_t> band_members(const BacktestReport& report, std::size_t naive) {
+  std::vector<std::pair<double, std::size_t>> scored;
+  double best_event = kNaN;
+  for (std::size_t i = 0; i < report.models.size(); ++i) {
+    const ModelBacktest& model = report.models[i];
+    const double score = relative_score(model, report.models[naive]);
+    if (model.status != FitStatus::ok || !std::isfinite(score)) continue;
+    scored.emplace_back(score, i);
+    if (std::isfinite(model.event_mase) && !(model.event_mase >= best_event))
+      best_event = model.event_mase;
+  }
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  const bool events = !report.event_origins.empty() && std::isfinite(best_event);
+  std::vector<std::size_t> members;
+  for (const auto& [score, i] : scored) {
+    if (score > scored.front().first * (1 + kBand) || members.size() == kMaxMembers) break;
+    const ModelBacktest& model = report.models[i];
+    if (events && !(model.event_mase <= best_event * (1 + kBand))) continue;
+    const bool seen = std::any_of(members.begin(), members.end(), [&](std::size_t m) {
+      return report.models[m].model == model.model;
+    });
+    if (!seen) members.push_back(i);
+  }
+  return members;
+}
+
+// Combine (auto): the median of the band (combination.hpp), scored from
+// its members' backtest errors, joins the report; it is chosen when it
+// beats seasonal naive's score (a median of near-equal candidates
+// forecasts better than the one the backtest happened to rank first more
+// often than not, M4; and it ignores a member that goes astray).
 void combine(BacktestReport& report, Candidates& candidates, std::span<const double> y,
              const BacktestOptions& backtest_options, Choice& choice, Selection& selection) {
-  std::vector<std::size_t> members;
-  for (std::size_t i = 0; i < candidates.recipes.size(); ++i)
-    if (i != candidates.naive) members.push_back(i);
-  const std::vector<const Model*> recipes = candidates.tested();
-  std::size_t best = kNone;
-  for (CombinationCandidate& c : best_combinations(report, members, recipes, y, backtest_options)) {
-    add_score(c.backtest, selection);
-    if (best == kNone || c.backtest.mase < report.models[best].mase) best = report.models.size();
-    candidates.recipes.push_back(std::move(c.recipe));
-    candidates.contends.push_back(true);
-    report.models.push_back(std::move(c.backtest));
+  const std::vector<std::size_t> members = band_members(report, candidates.naive);
+  if (members.size() < 2) return;
+  ModelBacktest backtest =
+      combine_backtests(report, members, y, backtest_options, Aggregate::median);
+  std::vector<const Model*> recipes;
+  std::vector<std::map<std::string, double>> hints;
+  for (std::size_t i : members) {
+    recipes.push_back(candidates.recipes[i].get());
+    hints.push_back(report.models[i].origin_parameters);
   }
+  const double score = relative_score(backtest, report.models[candidates.naive]);
+  add_score(backtest, selection);
+  candidates.recipes.push_back(
+      std::make_unique<CombinedModel>(std::move(recipes), std::move(hints), Aggregate::median));
+  candidates.contends.push_back(true);
+  report.models.push_back(std::move(backtest));
+  if (!(score < choice.naive_score)) return;
   const std::size_t single = choice.index;
-  if (best == kNone || !within_one_standard_error(report.models[best], report.models[single],
-                                                  report, backtest_options.horizon))
-    return;
-  choice.index = best;
-  choice.mase = report.models[best].mase;
-  const double single_mase = report.models[single].mase;
   selection.notes.push_back(
-      "auto: the mean of the best candidates, backtest MASE " + format_number(choice.mase) +
-      (choice.mase <= single_mase ? ", beats" : ", is within one standard error of") +
-      " the best single, " + report.models[single].model + " " + format_number(single_mase));
+      "auto: the median of the " + std::to_string(members.size()) + " candidates within " +
+      format_number(100 * kBand) + " % of the best backtest score" +
+      (report.event_origins.empty() ? "" : " (and of the best on past calendar events)") +
+      ", score " + format_number(score) + " (the best single, " + report.models[single].model +
+      ", " + format_number(choice.score) + "; seasonal naive " + format_number(choice.naive_score) +
+      ")");
+  choice.index = report.models.size() - 1;
+  choice.score = score;
+  choice.mase = report.models[choice.index].mase;
 }
 
 // Decide: the reason, and the fallbacks when nothing could be scored or (in
@@ -314,20 +445,25 @@ void decide(const BacktestReport& report, const Candidates& candidates, std::siz
     choice.index = candidates.fallback;
     choice.mase = kNaN;
   } else if (choice.index == kNone) {
-    selection.reason = automatic ? "no other model gave a finite backtest MASE; seasonal naive used"
-                                 : "no finite backtest MASE (constant or gappy history?)";
+    selection.reason = automatic
+                           ? "no other model gave a finite backtest score; seasonal naive used"
+                           : "no finite backtest MASE (constant or gappy history?)";
     choice.index = candidates.fallback;
     choice.mase = automatic ? choice.naive_mase : kNaN;
-  } else if (automatic && !(choice.mase < choice.naive_mase)) {
+  } else if (automatic && !(choice.score < choice.naive_score)) {
     selection.reason = "no model beat seasonal naive (backtest MASE " +
                        format_number(choice.naive_mase) + "; best other " +
-                       report.models[choice.index].model + " " + format_number(choice.mase) + over +
-                       ")";
+                       report.models[choice.index].model + ", score " +
+                       format_number(choice.score) + " of seasonal naive's 1" + over + ")";
     choice.index = candidates.naive;
     choice.mase = choice.naive_mase;
   } else {
-    selection.reason = "backtest MASE " + format_number(choice.mase) + " vs seasonal naive " +
-                       format_number(choice.naive_mase) + over;
+    const ModelBacktest& chosen = report.models[choice.index];
+    const ModelBacktest& naive = report.models[candidates.naive];
+    selection.reason = "backtest MASE " + format_number(choice.mase) + ", sMAPE " +
+                       format_number(chosen.smape) + " % vs seasonal naive " +
+                       format_number(choice.naive_mase) + ", " + format_number(naive.smape) + " %" +
+                       over;
   }
   if (!report.origins.empty() && !std::isnan(choice.mase)) selection.selected_mase = choice.mase;
   if (report.event_origins.empty()) return;
@@ -411,6 +547,9 @@ Expected<Models> candidate_models(std::string_view model) {
     for (const Family& family : families()) {
       for (auto& m : family.make()) models.push_back(std::move(m));
     }
+    // Same time yesterday beside same time last week: a diverse member for
+    // the median when the weekly pattern has moved.
+    models.push_back(std::make_unique<SeasonalNaive>(1));
     return models;
   }
   for (const Family& family : families()) {
@@ -453,14 +592,17 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
   Selection selection;
   selection.seasonal_naive_mase = kNaN;
   std::vector<double> cleaned;
-  const FitInput input = without_outliers(original_input, options, cleaned, selection.notes);
   const bool automatic = options.model == "auto";
+  const std::optional<std::uint32_t> period = found_period(original_input, automatic);
+  const FitInput input =
+      without_outliers(original_input, options, period, cleaned, selection.notes);
   Candidates candidates = prune(std::move(models), input, automatic, selection.notes);
   if (candidates.recipes.empty()) {
     selection.status = FitStatus::invalid_input;
     selection.reason = "no candidate model";
     return selection;
   }
+  if (period) add_found_period(candidates, period, input.layout->slots[0], selection.notes);
   const BacktestOptions backtest_options = backtest_options_for(options);
   BacktestReport report = backtest(input, candidates.tested(), backtest_options, progress);
   selection.origins = report.origins.size() + report.event_origins.size();

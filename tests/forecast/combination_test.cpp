@@ -1,7 +1,9 @@
 // Forecast combination (combination.hpp): the backtest of a mean of models
-// from their errors, the combined fitted model, and when auto chooses one.
+// from their errors, the combined fitted model (mean or median), and when
+// auto chooses one.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -210,63 +212,106 @@ TEST_CASE("CombinedFitted follows the stream as the mean of its members",
 }
 
 namespace {
-// Auto over two Holt-Winters recipes; the score rows say what each scored.
-struct Picked {
-  Selection selection;
-  double best_single = NAN, best_combination = NAN;
-  std::string best_combination_name;
-};
-
-Picked pick(const FitInput& input) {
+// Auto over two Holt-Winters recipes (seasonal naive joins as the yardstick).
+Selection pick(const FitInput& input, Trend first, Trend second) {
   SelectionOptions options;
   options.horizon = 12;
   std::vector<std::unique_ptr<Model>> candidates;
-  candidates.push_back(std::make_unique<HoltWinters>(hw(Trend::none, 1)));
-  candidates.push_back(std::make_unique<HoltWinters>(hw(Trend::additive, 1)));
-  Picked out;
-  out.selection = select_and_fit(input, options, std::move(candidates));
-  for (const BacktestScore& s : out.selection.scores) {
-    if (s.model.rfind("seasonal-naive", 0) == 0) continue;
-    const bool combination = s.model.rfind("combination(", 0) == 0;
-    double& best = combination ? out.best_combination : out.best_single;
-    if (std::isnan(best) || s.mase < best) {
-      best = s.mase;
-      if (combination) out.best_combination_name = s.model;
-    }
-  }
+  candidates.push_back(std::make_unique<HoltWinters>(hw(first, 1)));
+  candidates.push_back(std::make_unique<HoltWinters>(hw(second, 1)));
+  return select_and_fit(input, options, std::move(candidates));
+}
+
+// The score select_and_fit ranks by: MASE and sMAPE over seasonal naive's.
+std::map<std::string, double> relative_scores(const Selection& s) {
+  const BacktestScore* naive = nullptr;
+  for (const BacktestScore& row : s.scores)
+    if (row.model.rfind("seasonal-naive", 0) == 0) naive = &row;
+  REQUIRE(naive != nullptr);
+  std::map<std::string, double> out;
+  for (const BacktestScore& row : s.scores)
+    out[row.model] = 0.5 * (row.mase / naive->mase + row.smape / naive->smape);
   return out;
 }
 }  // namespace
 
-TEST_CASE(
-    "auto chooses a combination unless the best single beats it by more than one standard error",
-    "[forecast][combination][selection]") {
+TEST_CASE("auto takes the median of the candidates within 10 % of the best score",
+          "[forecast][combination][selection]") {
   SECTION(
-      "a 60-hour wave the daily season cannot hold: the trend model overshoots its turns, the "
-      "level "
-      "model lags them; their errors cancel in the mean") {
-    Fixture f(series(4, 1.0, 9, [](double t) { return 30 * std::sin(2 * M_PI * t / 60); }), 12);
-    const Picked p = pick(f.input);
-    REQUIRE(p.selection.status == FitStatus::ok);
-    REQUIRE(std::isfinite(p.best_combination));
-    REQUIRE(p.best_combination < p.best_single);  // the case this section is built for
-    CHECK_THAT(p.selection.model, Catch::StartsWith("combination("));
-    REQUIRE(p.selection.selected_mase.has_value());
-    CHECK(*p.selection.selected_mase == p.best_combination);
-    CHECK(*p.selection.selected_mase < p.selection.seasonal_naive_mase);
-    const auto forecast = p.selection.fitted->forecast(12);
+      "a daily cycle with noise and no trend: the level and the damped-trend models forecast "
+      "alike; their median (of two, the mean) is taken") {
+    Fixture f(series(4, 6.0, 9, [](double) { return 0.0; }), 12);
+    const Selection s = pick(f.input, Trend::none, Trend::damped);
+    REQUIRE(s.status == FitStatus::ok);
+    const auto scores = relative_scores(s);
+    double best = INFINITY;
+    for (const auto& [model, score] : scores)
+      if (model.rfind("median(", 0) != 0) best = std::min(best, score);
+    std::size_t in_band = 0;
+    for (const auto& [model, score] : scores)
+      if (model.rfind("median(", 0) != 0 && score <= best * 1.1) ++in_band;
+    REQUIRE(in_band >= 2);  // the case this section is built for
+    CHECK_THAT(s.model, Catch::StartsWith("median("));
+    for (const auto& [model, score] : scores) {
+      if (model.rfind("median(", 0) == 0 || model.rfind("seasonal-naive", 0) == 0) continue;
+      // Every member is in the band; every candidate in the band is a member.
+      CHECK((s.model.find(model) != std::string::npos) == (score <= best * 1.1));
+    }
+    REQUIRE(s.selected_mase.has_value());
+    CHECK(scores.at(s.model) < scores.at(s.scores.front().model));  // beats seasonal naive
+    const auto forecast = s.fitted->forecast(12);
     CHECK(forecast.size() == 12);
     CHECK(std::isfinite(forecast.mean[0]));
   }
-  SECTION("a straight trend: the trend model is right, the level model's lag spoils the mean") {
+  SECTION("a straight trend: the level model lags far out of the band, the trend model is alone") {
     Fixture f(series(4, 1.0, 9, [](double t) { return 0.5 * t; }), 12);
-    const Picked p = pick(f.input);
-    REQUIRE(p.selection.status == FitStatus::ok);
-    REQUIRE(std::isfinite(p.best_combination));   // scored and shown, though not chosen
-    REQUIRE(p.best_single < p.best_combination);  // the case this section is built for
-    CHECK_THAT(p.selection.model, !Catch::StartsWith("combination("));
-    REQUIRE(p.selection.selected_mase.has_value());
-    CHECK(*p.selection.selected_mase == p.best_single);
+    const Selection s = pick(f.input, Trend::none, Trend::additive);
+    REQUIRE(s.status == FitStatus::ok);
+    CHECK_THAT(s.model, Catch::StartsWith("holt-winters(A,A,A"));
+    CHECK_THAT(s.model, !Catch::StartsWith("median("));
+  }
+}
+
+TEST_CASE("a median combination's error and forecast are its members' medians",
+          "[forecast][combination]") {
+  Fixture f(series(5, 4.0, 3, [](double t) { return 0.05 * t; }), 24);
+  const HoltWinters level = hw(Trend::none), trend = hw(Trend::additive),
+                    damped = hw(Trend::damped);
+  const SeasonalNaive naive;
+  const std::vector<const Model*> models = {&naive, &level, &trend, &damped};
+  BacktestOptions options;
+  options.horizon = 6;
+  const BacktestReport report = backtest(f.input, models, options);
+  const std::vector<std::size_t> members = {1, 2, 3};
+  const ModelBacktest combined =
+      combine_backtests(report, members, f.input.y, options, Aggregate::median);
+  REQUIRE(combined.status == FitStatus::ok);
+  CHECK_THAT(combined.model, Catch::StartsWith("median("));
+  std::map<std::pair<std::size_t, std::size_t>, std::vector<double>> by_key;
+  for (std::size_t m : members)
+    for (const BacktestError& e : report.models[m].errors)
+      by_key[{e.index, e.step}].push_back(e.error);
+  for (const BacktestError& c : combined.errors) {
+    std::vector<double> v = by_key.at({c.index, c.step});
+    std::sort(v.begin(), v.end());
+    CHECK(c.error == v[1]);
+  }
+  const CombinedModel recipe({&level, &trend, &damped}, {}, Aggregate::median);
+  const FitResult fit = recipe.fit(f.input);
+  REQUIRE(fit.status == FitStatus::ok);
+  const Forecast c = fit.fitted->forecast(24);
+  const Forecast a = level.fit(f.input).fitted->forecast(24),
+                 b = trend.fit(f.input).fitted->forecast(24),
+                 d = damped.fit(f.input).fitted->forecast(24);
+  for (std::size_t h = 0; h < 24; ++h) {
+    std::vector<double> v = {a.mean[h], b.mean[h], d.mean[h]};
+    std::sort(v.begin(), v.end());
+    CHECK(c.mean[h] == v[1]);
+  }
+  SECTION("the backtest of the median recipe itself scores the same") {
+    const std::vector<const Model*> just = {&recipe};
+    const BacktestReport direct = backtest(f.input, just, options);
+    CHECK(combined.mase == Approx(direct.models[0].mase).epsilon(1e-9));
   }
 }
 
@@ -318,50 +363,4 @@ TEST_CASE("CombinedModel gives each member its own warm start, only when the fit
   SECTION("not asked (a backtest fit): no member gets a hint") {
     check(f.input, nullptr, nullptr);
   }
-}
-
-namespace {
-// A report with four rolling origins (scale 1) and a model whose one-step
-// error at origin j is errors[j].
-BacktestReport four_origins() {
-  BacktestReport report;
-  report.origins = {100, 200, 300, 400};
-  report.origin_scales = {1, 1, 1, 1};
-  return report;
-}
-ModelBacktest scored(const std::vector<double>& errors) {
-  ModelBacktest m;
-  m.status = FitStatus::ok;
-  double sum = 0;
-  for (std::size_t j = 0; j < errors.size(); ++j) {
-    m.errors.push_back({0, 100 * (j + 1), errors[j], 1.0});
-    sum += std::abs(errors[j]);
-  }
-  m.mase = sum / static_cast<double>(errors.size());
-  return m;
-}
-}  // namespace
-
-TEST_CASE("the one-standard-error rule between a combination and the best single",
-          "[forecast][combination]") {
-  const BacktestReport report = four_origins();
-  const ModelBacktest single = scored({1.0, 2.0, 1.0, 2.0});
-  CHECK(mase_by_origin(single, report, 1) == std::vector<double>{1.0, 2.0, 1.0, 2.0});
-  // Lower MASE: chosen.
-  CHECK(within_one_standard_error(scored({0.9, 1.9, 1.0, 1.9}), single, report, 1));
-  // Worse by 0.05 on average, but the per-origin differences (+0.6, -0.5,
-  // +0.6, -0.5) spread far wider: within one standard error, chosen.
-  CHECK(within_one_standard_error(scored({1.6, 1.5, 1.6, 1.5}), single, report, 1));
-  // Worse by 0.3 at every origin: a clear loss, not chosen.
-  CHECK_FALSE(within_one_standard_error(scored({1.3, 2.3, 1.3, 2.3}), single, report, 1));
-  // Errors past the horizon are not scored: origin 1's step-1 error changes nothing.
-  ModelBacktest later = scored({1.3, 2.3, 1.3, 2.3});
-  later.errors.push_back({1, 201, 50.0, 1.0});
-  CHECK(mase_by_origin(later, report, 1) ==
-        mase_by_origin(scored({1.3, 2.3, 1.3, 2.3}), report, 1));
-  // One origin scored by both: no standard error, the single stays.
-  BacktestReport one = report;
-  one.origins = {100};
-  one.origin_scales = {1};
-  CHECK_FALSE(within_one_standard_error(scored({1.1}), scored({1.0}), one, 1));
 }

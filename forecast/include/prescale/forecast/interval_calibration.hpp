@@ -5,20 +5,31 @@
 // (surges), so a q0.9 band may cover 99% of the actuals and buy capacity for
 // nothing, or 80% and miss surges.
 //
-// Method: every backtest error is standardised by the sigma the model gave
-// it (z = error / sigma). For each lead step h, the z of the nearest lead
-// steps are pooled until they hold at least `pool` errors (few origins per
-// step would make a per-step quantile noise), and each tail gets its own
-// scale on the model's sigma:
-//   upper[h] = Q_p(z) / z_p        lower[h] = Q_(1-p)(z) / z_(1-p)
-// so that mean + z_p * upper[h] * sigma[h] is the empirical p-quantile of
-// the errors (bias included). A scale is never below `min_scale`: a calm
-// backtest week must not make the band collapse. With fewer than
-// `min_errors` errors the model's sigma is kept. select_and_fit calibrates
-// from the errors on the history with one-off incidents replaced (as the
-// model is fitted): with a few dozen errors, one outage in the backtest
-// window would otherwise set the upper tail (nyc_taxi's January blizzard
-// floored it at 0.5 and made the lower 7.5x).
+// Method (conformal prediction on the backtest's errors, Vovk et al. 2005):
+// for each lead step h, the errors (actual - forecast) of the nearest lead
+// steps are pooled until they hold at least `pool` errors (and at least 4
+// beyond the tail: 160 for q0.975), and each tail's bound is a
+// finite-sample quantile of the pool, the ceil((n+1) q)-th of n errors:
+//   upper[h] = Q_q(e) / z_p        lower[h] = -Q_(1-q)(e) / z_p
+// as sigmas, so that mean + z_p * upper[h] is that quantile (bias
+// included). The level q starts at p and rises (towards the largest error)
+// until the bound, computed without one origin's errors, holds that
+// origin's errors p of the time, every origin held out in turn: errors
+// within one backtest window are alike and windows differ (a calm week, a
+// stormy one), so the spread of one window understates the next's. The
+// errors are the backtest's own, not divided by the model's sigma: a
+// model's sigma can be far off the real spread (a median of several
+// models, a fit across a regime change), and then its ratios are too. A
+// sigma is never below `min_scale` of the model's own: a calm backtest
+// must not make the band collapse; nor above `max_scale` times it: a few
+// dozen errors from a window that held a burst (a refit in the middle of
+// one) would otherwise keep the band, and the replicas bought with it,
+// at the burst's size until the next refit. Past the calibrated steps the band
+// grows as the model's does. With fewer than `min_errors` errors the
+// model's sigma is kept. select_and_fit calibrates from the errors on the
+// history with one-off incidents replaced (as the model is fitted): with a
+// few dozen errors, one outage in the backtest window would otherwise set
+// the upper tail.
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -33,21 +44,25 @@ namespace prescale::forecast {
 struct CalibrationOptions {
   double quantile = 0.9;        ///< p: the upper tail matched at Q_p, the lower at Q_(1-p)
   std::size_t min_errors = 30;  ///< fewer usable errors: keep the model's sigma
-  std::size_t pool = 40;        ///< errors pooled per lead step (nearest steps first)
-  double min_scale = 0.5;       ///< floor of each tail's scale on the model's sigma
+  std::size_t pool = 40;        ///< errors pooled per lead step (nearest steps first), at least
+  double min_scale = 0.5;       ///< floor of each tail's sigma, as a share of the model's
+  double max_scale = 2.0;       ///< ceiling of each tail's sigma, as a multiple of the model's
 };
 
 /// Per lead step scales on a model's sigma. Value type. Empty = not
 /// calibrated (then `why` says why the model's sigma is kept).
 struct IntervalCalibration {
-  std::vector<double>
-      upper;  ///< scale of the upper tail per lead step; the last serves longer leads
+  /// The upper tail's sigma per lead step (mean + z_p * sigma is the
+  /// errors' p-quantile); past the last step it grows as the model's does.
+  std::vector<double> upper;
   std::vector<double> lower;  ///< same for the lower tail
+  double min_scale = 0.5;     ///< floor: this share of the model's own sigma
+  double max_scale = 2.0;     ///< ceiling: this multiple of the model's own sigma
   std::size_t errors = 0;     ///< usable backtest errors
   std::string why;            ///< for a person: what was done, from how many errors
 
   [[nodiscard]] bool calibrated() const { return !upper.empty(); }
-  /// Rescales forecast.sigma (upper tail) and sets forecast.sigma_lower.
+  /// Replaces forecast.sigma (upper tail) and sets forecast.sigma_lower.
   void apply(Forecast& forecast) const;
 };
 

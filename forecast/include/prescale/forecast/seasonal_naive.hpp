@@ -22,10 +22,22 @@ namespace prescale::forecast {
 /// Immutable recipe; fit() is thread-safe.
 class SeasonalNaive final : public Model {
  public:
-  [[nodiscard]] std::string name() const override { return "seasonal-naive"; }
+  /// max_periods: use only the layout's first (shortest) periods, e.g. 1 =
+  /// same time yesterday; the recipe is then "seasonal-naive:<max_periods>".
+  explicit SeasonalNaive(std::size_t max_periods = kAllPeriods) : max_periods_(max_periods) {}
+  [[nodiscard]] std::string name() const override {
+    return max_periods_ == kAllPeriods ? "seasonal-naive"
+                                       : "seasonal-naive:" + std::to_string(max_periods_);
+  }
   /// too_short without one valid sample; invalid_input when the layout does
   /// not cover y. With no layout (or no period) it is the naive model.
   [[nodiscard]] FitResult fit(const FitInput& input) const override;
+  [[nodiscard]] std::size_t max_periods() const { return max_periods_; }
+
+  static constexpr std::size_t kAllPeriods = static_cast<std::size_t>(-1);
+
+ private:
+  std::size_t max_periods_;
 };
 
 }  // namespace prescale::forecast
