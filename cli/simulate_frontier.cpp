@@ -45,6 +45,22 @@ std::string quantity(double value) {
   return fmt::format("{:.0f}m", milli);
 }
 
+nlohmann::json holdout_json(const simulate::FrontierResult& f) {
+  if (!f.holdout) return nullptr;
+  const auto& c = *f.holdout;
+  auto judged = [&](const std::optional<simulate::FrontierPoint>& p) -> nlohmann::json {
+    if (!p) return nullptr;
+    nlohmann::json j = point_json(*p);
+    j.erase("on_frontier");
+    j["meets_slo"] = p->violation_minutes <= c.slo_minutes;
+    return j;
+  };
+  return {{"slo_minutes", c.slo_minutes},
+          {"reactive", judged(c.reactive)},
+          {"predictive", judged(c.predictive)},
+          {"replica_hours_saved_percent", optional_json(c.saved_percent)}};
+}
+
 }  // namespace
 
 void add_frontier_options(CLI::App& command, FrontierArgs& args) {
@@ -58,6 +74,10 @@ void add_frontier_options(CLI::App& command, FrontierArgs& args) {
   command.add_flag("--recommend", args.recommend,
                    "--frontier, then print the cheapest reactive and predictive settings that "
                    "meet\nthe SLO on this trace and the YAML to apply them");
+  command.add_flag("--frontier-holdout", args.holdout,
+                   "--frontier: also pick each run's cheapest setting meeting the SLO on the\n"
+                   "first half of the stretch and simulate it on the second (an honest check of\n"
+                   "a setting tuned on history)");
   command
       .add_option("--slo-percent", args.slo_percent,
                   "--frontier: the SLO, as the largest share of minutes with demand above\n"
@@ -98,6 +118,7 @@ simulate::FrontierOptions frontier_options(const FrontierArgs& args, std::size_t
                               args.slo_percent));
   options.slo_short_fraction = args.slo_percent / 100;
   options.observation_lag = observation_lag;
+  options.holdout = args.holdout;
   return options;
 }
 
@@ -117,6 +138,7 @@ nlohmann::json frontier_json(const simulate::FrontierResult& f) {
           {"reactive_minutes_at_equal_cost", optional_json(h.reactive_minutes_at_equal_cost)},
           {"violation_ratio_at_equal_cost", optional_json(h.violation_ratio)},
           {"worst_excess_minutes", optional_json(h.worst_excess_minutes)},
+          {"holdout", holdout_json(f)},
           {"points", points}};
 }
 

@@ -18,6 +18,7 @@ namespace prescale::cli {
 struct FrontierArgs {
   bool frontier = false;
   bool recommend = false;
+  bool holdout = false;                    ///< also tune on the first half, judge on the second
   double slo_percent = 0.1;                ///< at most this % of minutes short of capacity
   std::vector<double> reactive_targets;    ///< percent of capacity; empty = the defaults
   std::vector<double> predictive_targets;  ///< percent of capacity; empty = the defaults

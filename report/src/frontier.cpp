@@ -208,6 +208,23 @@ std::string format_frontier_headline(const FrontierResult& frontier) {
                      *h.worst_excess_minutes, setting(p))
                : "predictive frontier nowhere above the reactive one\n";
   }
+  if (frontier.holdout) {
+    const auto& c = *frontier.holdout;
+    out +=
+        fmt::format("tuned on the first half, judged on the second (SLO there: {:.0f} minutes):\n",
+                    c.slo_minutes);
+    auto judged = [&](const char* run, const std::optional<FrontierPoint>& p) {
+      if (!p) return fmt::format("  {:<11} no setting met the SLO on the first half\n", run);
+      return fmt::format("  {:<11} {}: {} replica-hours, {:.1f} violation minutes ({})\n", run,
+                         setting(*p), thousands(p->replica_hours), p->violation_minutes,
+                         p->violation_minutes <= c.slo_minutes ? "meets the SLO" : "misses it");
+    };
+    out += judged("reactive", c.reactive);
+    if (frontier.replayed_quantile > 0) out += judged("predictive", c.predictive);
+    if (c.saved_percent)
+      out += fmt::format("  predictive spends {:.1f} % fewer replica-hours than reactive\n",
+                         *c.saved_percent);
+  }
   return out;
 }
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
+#include <utility>
 
 #include "prescale/autoscaler/policy.hpp"
 
@@ -108,6 +110,46 @@ std::optional<double> frontier_minutes_at(std::span<const FrontierPoint> points,
   return last.violation_minutes;
 }
 
+namespace {
+
+// The first `count` steps from `from` of a recorded replay.
+PredictiveSeries slice(const PredictiveSeries& replayed, std::size_t from, std::size_t count) {
+  PredictiveSeries out;
+  out.start_unix = replayed.start_unix;
+  out.quantile = replayed.quantile;
+  auto cut = [&](const auto& values) {
+    using Vector = std::decay_t<decltype(values)>;
+    return Vector(values.begin() + static_cast<std::ptrdiff_t>(from),
+                  values.begin() + static_cast<std::ptrdiff_t>(from + count));
+  };
+  out.served = cut(replayed.served);
+  out.observed = cut(replayed.observed);
+  out.windows = cut(replayed.windows);
+  return out;
+}
+
+// One setting simulated on its own.
+Expected<FrontierPoint> simulate_setting(const SimulationConfig& config,
+                                         std::span<const double> demand,
+                                         const PredictiveSeries* predictive,
+                                         const FrontierPoint& setting, std::size_t lag) {
+  SimulationConfig at = config;
+  at.target_per_replica = setting.target_fraction * config.capacity_per_replica;
+  const std::vector<RunSpec> runs = {
+      setting.run == "predictive"
+          ? predictive_run(demand, served_at_quantile(*predictive, setting.quantile), lag)
+          : reactive_run(demand, lag)};
+  auto simulated = simulate(at, demand, runs);
+  if (!simulated) return make_error(simulated.error().message);
+  FrontierPoint out = setting;
+  out.violation_minutes = simulated->summaries[0].slo_violation_minutes;
+  out.replica_hours = simulated->summaries[0].replica_hours;
+  out.on_frontier = false;
+  return out;
+}
+
+}  // namespace
+
 Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
                                         std::span<const double> demand,
                                         const PredictiveSeries* predictive,
@@ -118,6 +160,42 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
                                   predictive->windows.size(), demand.size()));
 
   FrontierResult result;
+  if (options.holdout && demand.size() >= 4) {
+    // Tune on the first half, judge on the second.
+    const std::size_t half = demand.size() / 2;
+    FrontierOptions tuning = options;
+    tuning.holdout = false;
+    std::optional<PredictiveSeries> first, second;
+    if (predictive) {
+      first = slice(*predictive, 0, half);
+      second = slice(*predictive, half, demand.size() - half);
+    }
+    auto tuned = sweep_frontier(config, demand.subspan(0, half), first ? &*first : nullptr, tuning);
+    if (!tuned) return make_error("holdout, first half: " + tuned.error().message);
+    SimulationConfig later = config;
+    later.start_unix += static_cast<std::int64_t>(half) * config.step_seconds;
+    const auto rest = demand.subspan(half);
+    HoldoutCheck check;
+    std::size_t known = 0;
+    for (double d : rest) known += std::isfinite(d) ? 1 : 0;
+    check.slo_minutes = options.slo_short_fraction * static_cast<double>(known) *
+                        static_cast<double>(config.step_seconds) / 60;
+    const auto& th = tuned->headline;
+    for (auto [chosen, into] : {std::pair{th.reactive_at_slo, &check.reactive},
+                                std::pair{th.predictive_at_slo, &check.predictive}}) {
+      if (!chosen) continue;
+      auto judged = simulate_setting(later, rest, second ? &*second : nullptr,
+                                     tuned->points[*chosen], options.observation_lag);
+      if (!judged) return make_error("holdout, second half: " + judged.error().message);
+      *into = *judged;
+    }
+    if (check.reactive && check.predictive && check.reactive->replica_hours > 0 &&
+        check.reactive->violation_minutes <= check.slo_minutes &&
+        check.predictive->violation_minutes <= check.slo_minutes)
+      check.saved_percent =
+          100 * (1 - check.predictive->replica_hours / check.reactive->replica_hours);
+    result.holdout = check;
+  }
   // One simulation per per-pod target, every run at that target in it.
   std::vector<double> targets = options.reactive_targets;
   if (predictive)

@@ -164,6 +164,48 @@ TEST_CASE("The predictive sweep applies each quantile and target to one set of f
         Approx(*frontier_minutes_at(swept->points, "reactive", op.replica_hours)));
 }
 
+TEST_CASE("Holdout: settings tuned on the first half are judged on the second", "[frontier]") {
+  const auto demand = surging_days(6);
+  const auto config = five_minute_config();
+  const auto predictive = yesterday_forecast(demand, 2);
+  FrontierOptions options;
+  options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
+  options.predictive_targets = {1.0, 0.9, 0.8};
+  options.quantiles = {0.5, 0.9, 0.99};
+  options.holdout = true;
+  const auto swept = sweep_frontier(config, demand, &predictive, options);
+  REQUIRE(swept.has_value());
+  REQUIRE(swept->holdout.has_value());
+  const auto& check = *swept->holdout;
+  CHECK(check.slo_minutes == Approx(0.001 * 3 * 24 * 60));
+
+  // The same choice as a sweep of the first half alone.
+  const std::size_t half = demand.size() / 2;
+  PredictiveSeries first = predictive;
+  first.served.resize(half);
+  first.observed.resize(half);
+  first.windows.resize(half);
+  options.holdout = false;
+  const auto tuned =
+      sweep_frontier(config, std::span<const double>(demand.data(), half), &first, options);
+  REQUIRE(tuned.has_value());
+  REQUIRE(tuned->headline.reactive_at_slo.has_value());
+  REQUIRE(check.reactive.has_value());
+  CHECK(check.reactive->target_fraction ==
+        tuned->points[*tuned->headline.reactive_at_slo].target_fraction);
+  // The first day has no forecast (nothing to repeat yet): the predictive
+  // run is judged only if a setting met the SLO on the first half.
+  CHECK(check.predictive.has_value() == tuned->headline.predictive_at_slo.has_value());
+  if (check.predictive)
+    CHECK(check.predictive->quantile == tuned->points[*tuned->headline.predictive_at_slo].quantile);
+  // Judged on the second half: its own replica-hours, not the first half's.
+  CHECK(check.reactive->replica_hours > 0);
+  CHECK(check.reactive->replica_hours <
+        0.75 * swept->points[*swept->headline.reactive_at_slo].replica_hours);
+  // Without the option there is no check.
+  CHECK_FALSE(tuned->holdout.has_value());
+}
+
 TEST_CASE("The sweep names a bad option and a predictive run of the wrong length", "[frontier]") {
   const auto demand = surging_days(1);
   const auto config = five_minute_config();

@@ -47,6 +47,21 @@ struct FrontierOptions {
   /// The SLO: at most this fraction of the observed minutes short of capacity.
   double slo_short_fraction = 0.001;
   std::size_t observation_lag = 0;  ///< as simulate's --observation-lag
+  /// Also tune on the first half of the stretch and judge the chosen
+  /// settings on the second (FrontierResult::holdout): the settings picked on
+  /// the same minutes they are judged on flatter themselves.
+  bool holdout = false;
+};
+
+/// Settings chosen on the first half of the stretch (cheapest meeting the
+/// SLO there) and what they did on the second half. Value type.
+struct HoldoutCheck {
+  double slo_minutes = 0;  ///< the SLO on the second half
+  /// Chosen on the first half (unset: no swept setting met the SLO there),
+  /// then simulated on the second.
+  std::optional<FrontierPoint> reactive, predictive;
+  /// 100 x (1 - predictive / reactive replica-hours), when both met the SLO on the second half.
+  std::optional<double> saved_percent;
 };
 
 /// Where the predictive run stands against the reactive frontier. Value type.
@@ -76,7 +91,8 @@ struct FrontierHeadline {
 struct FrontierResult {
   std::vector<FrontierPoint> points;
   FrontierHeadline headline;
-  double replayed_quantile = 0;  ///< 0 without a predictive run
+  double replayed_quantile = 0;         ///< 0 without a predictive run
+  std::optional<HoldoutCheck> holdout;  ///< with FrontierOptions::holdout
 };
 
 /// What the predictive run serves at `quantile` on the recorded replay: the
