@@ -244,6 +244,8 @@ PreparedFit prepare_and_select(const InputOptions& input,
   };
   prepared.selection = forecast::select_and_fit(fit_input, options, progress);
   for (const std::string& note : prepared.selection.notes) prepared.notes.push_back(note);
+  if (!prepared.selection.event_choice.empty())
+    prepared.notes.push_back(prepared.selection.event_choice);
   if (prepared.selection.status != forecast::FitStatus::ok || !prepared.selection.fitted) {
     throw Failure(fmt::format("model {}: {} ({})", options.model, prepared.selection.reason,
                               forecast::to_string(prepared.selection.status)));

@@ -91,6 +91,8 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
     }
     out.reason +=
         fmt::format(", forecast peaks at {}: {}", local_clock(out.peak_unix, in.zone), amounts);
+    if (out.cause == "calendar-event" && !in.event_choice.empty())
+      out.reason += "; " + in.event_choice;
     return out;
   }
   if (rising) {
@@ -190,6 +192,7 @@ std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
       if (in.model != model_)
         reason += fmt::format(", model {} -> {}", model_.empty() ? "none" : model_, in.model);
     }
+    if (!in.event_choice.empty()) reason += "; " + in.event_choice;
     emit(DecisionKind::refit, "refit", reason);
     fit_identity_ = in.fit_identity;
     model_ = in.model;

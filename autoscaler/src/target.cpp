@@ -41,6 +41,7 @@ struct FitState {
   double fit_seconds = 0;
   std::int64_t fitted_at_unix = 0;
   std::string reason;        ///< the selection's explanation
+  std::string event_choice;  ///< which model serves event windows, and why (may be empty)
   std::string forced_loses;  ///< non-empty: a forced model that loses to seasonal naive
   std::string why;           ///< why this fit ran (decision records)
   /// The model as it was before the current run outside the interval began (null: none).
@@ -185,6 +186,7 @@ FitOutcome run_fit(const FitJob& job) {
   state->seasonal_naive_mase = selection.seasonal_naive_mase;
   state->fitted_at_unix = job.now_unix;
   state->reason = selection.reason;
+  state->event_choice = selection.event_choice;
   state->why = job.why;
   state->data_start_unix = state->start_unix;
   state->data_end_unix = job.history.end_unix();
@@ -546,6 +548,7 @@ DecisionInputs TargetWorker::make_decision_inputs(std::int64_t now_unix,
     decision.data_end_unix = fit_->data_end_unix;
     decision.fit_identity = fit_.get();  // a new fit is a new object while the old one is alive
     decision.fit_why = fit_->why;
+    decision.event_choice = fit_->event_choice;
   }
   decision.anomaly = anomaly_.state();
   return decision;

@@ -9,6 +9,8 @@
 #include "prescale/forecast/arima.hpp"
 #include "prescale/forecast/calendar_effects.hpp"
 #include "prescale/forecast/combination.hpp"
+#include "prescale/forecast/event_choice.hpp"
+#include "prescale/forecast/event_effects.hpp"
 #include "prescale/forecast/found_period.hpp"
 #include "prescale/forecast/holt_winters.hpp"
 #include "prescale/forecast/interval_calibration.hpp"
@@ -142,6 +144,13 @@ const std::vector<Family>& families() {
        }},
       {"holt-winters+calendar", holt_winters_calendar_family},
       {"holt-winters-log", holt_winters_log_family},
+      {"events",  // per-step event effects on Holt-Winters (event_effects.hpp)
+       [] {
+         Models m;
+         m.push_back(
+             std::make_unique<EventProfileModel>(std::make_shared<HoltWinters>(HoltWintersSpec{})));
+         return m;
+       }},
   };
   return registry;
 }
@@ -238,7 +247,8 @@ bool is_multiplicative(const Model& model) {
 Candidates prune(Models models, const FitInput& input, bool automatic,
                  std::vector<std::string>& notes) {
   const bool has_regressors = input.regressors != nullptr && input.regressors->cols() > 0;
-  if (!has_regressors && models.size() > 1) erase_if(models, is_calendar);
+  if (!has_regressors && models.size() > 1)
+    erase_if(models, [](const Model& m) { return is_calendar(m) || is_event_profile(m); });
   Candidates candidates;
   if (models.empty()) return candidates;
   if (models.size() > 1)
@@ -477,6 +487,24 @@ void decide(const BacktestReport& report, const Candidates& candidates, std::siz
       format_number(report.models[candidates.naive].event_mase) + " on them)");
 }
 
+// Event windows (auto): served by the candidate with the best skill on the
+// event origins when it beats the choice and seasonal naive there
+// (event_choice.hpp); the choice keeps the ordinary hours.
+void serve_event_windows(const FitInput& input, BacktestReport& report, Candidates& candidates,
+                         Choice& choice, Selection& selection) {
+  const EventWindowChoice events =
+      choose_event_model(report, choice.index, candidates.naive, event_names(input));
+  if (!events.reason.empty()) selection.event_choice = events.reason;
+  if (events.index == EventWindowChoice::kNone) return;
+  ModelBacktest switched = report.models[choice.index];  // its errors calibrate ordinary hours
+  switched.event_mase = report.models[events.index].event_mase;
+  candidates.recipes.push_back(std::make_unique<EventSwitchModel>(
+      *candidates.recipes[choice.index], *candidates.recipes[events.index]));
+  candidates.contends.push_back(true);
+  report.models.push_back(std::move(switched));
+  choice.index = report.models.size() - 1;
+}
+
 // Refit: the chosen recipe on the whole history, its search started from
 // the parameters the backtest fitted at its first origin (same recipe, most
 // of the same history); in auto mode seasonal naive when that fit fails.
@@ -611,6 +639,8 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
   if (automatic && choice.index != kNone)
     combine(report, candidates, input.y, backtest_options, choice, selection);
   decide(report, candidates, input.y.size(), backtest_options, automatic, choice, selection);
+  if (automatic && choice.index != kNone)
+    serve_event_windows(input, report, candidates, choice, selection);
   const std::size_t fitted = refit(input, report, candidates, automatic, choice, selection);
   if (fitted != kNone && options.calibrate && !report.origins.empty())
     calibrate(report.models[fitted].errors, backtest_options, options.quantile, selection);

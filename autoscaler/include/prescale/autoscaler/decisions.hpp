@@ -122,6 +122,9 @@ struct DecisionInputs {
   std::int64_t data_end_unix = 0;
   const void* fit_identity = nullptr;  ///< changes when a new fit takes over
   std::string fit_why;                 ///< why that fit ran ("first fit", "scheduled", ...)
+  /// Which model serves calendar event windows and its skill on past
+  /// occurrences (forecast::Selection::event_choice); may be empty.
+  std::string event_choice;
   AnomalyState anomaly;
 };
 

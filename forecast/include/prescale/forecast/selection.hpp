@@ -84,6 +84,9 @@ struct Selection {
   std::size_t origins = 0;              ///< origins the backtest used
   std::size_t event_origins = 0;        ///< of which placed before past calendar events
   std::vector<std::string> notes;       ///< fallbacks said by fits and the selection
+  /// Which model serves calendar event windows and why (event_choice.hpp);
+  /// "" without event origins.
+  std::string event_choice;
   /// The interval calibration `fitted` applies (empty: the model's own sigma).
   IntervalCalibration interval;
 };

@@ -1,0 +1,54 @@
+#pragma once
+// Event-aware model choice: the model that serves a calendar event window is
+// the one with skill on past occurrences of events (the backtest's event
+// origins, backtest.hpp), not the one with the best average over ordinary
+// days. select_and_fit (auto) keeps its choice for ordinary hours and, when
+// another candidate forecast the past event windows better than both the
+// choice and seasonal naive, serves the event rows from that candidate
+// (EventSwitchModel). So seasonal naive, chosen because nothing beat it on
+// ordinary days, never serves a payroll morning that an event model
+// forecasts better.
+#include <cstddef>
+#include <string>
+
+#include "prescale/forecast/backtest.hpp"
+#include "prescale/forecast/model.hpp"
+
+namespace prescale::forecast {
+
+/// Which backtested model should serve event windows. Value type.
+struct EventWindowChoice {
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t index = kNone;  ///< into report.models; kNone: keep the ordinary choice
+  /// For a person and the decision records: the events, the model and the
+  /// event-origin MASE figures behind it ("" when there are no event origins).
+  std::string reason;
+};
+
+/// The model with the lowest event-origin MASE when it beats both the
+/// ordinary choice (`chosen`) and seasonal naive (`naive`) there; kNone when
+/// the choice is already the best there or nothing beats seasonal naive.
+/// `events` names the events in the regressors, for the reason.
+[[nodiscard]] EventWindowChoice choose_event_model(const BacktestReport& report, std::size_t chosen,
+                                                   std::size_t naive, const std::string& events);
+
+/// The event names of a fit input ("payroll.payroll-mid, payroll.payroll-end"),
+/// "" without event columns (event_effects.hpp: find_event_windows).
+[[nodiscard]] std::string event_names(const FitInput& input);
+
+/// Ordinary rows from one recipe, event rows (find_event_windows on the
+/// regressors) from another. The recipes are borrowed: they must outlive
+/// fit() (not the fitted model).
+class EventSwitchModel final : public Model {
+ public:
+  EventSwitchModel(const Model& ordinary, const Model& events)
+      : ordinary_(ordinary), events_(events) {}
+  [[nodiscard]] std::string name() const override;
+  [[nodiscard]] FitResult fit(const FitInput& input) const override;
+
+ private:
+  const Model& ordinary_;
+  const Model& events_;
+};
+
+}  // namespace prescale::forecast

@@ -1,0 +1,88 @@
+#pragma once
+// Calendar events (payroll days, month ends, one-off dates) as effects on an
+// ordinary day, learnt per step of the event window from past occurrences.
+//
+// A regression with a few columns per event (calendar_effects.hpp) draws a
+// smooth bump; a payroll morning can be a plateau, a ramp, a sharp spike, or
+// a factor on the whole rhythm that multiplies the 09:30 open burst too. So
+// EventProfileModel keeps one number per step of the window:
+//
+//   1. event rows are found from the regressor columns "<c>.<e>.on" whose
+//      runs are rarer than weekly (sessions such as the market open recur
+//      daily and belong to the seasons); each run is an occurrence;
+//   2. the base model (a seasonal model without regressors) is fitted with
+//      the event rows missing, so it learns ordinary days only;
+//   3. each past occurrence is compared with its ordinary baseline: the
+//      median of the nearest (up to 4) same-slot, non-event samples of the
+//      longest season (same weekday and local time for a weekly season);
+//   4. per step k of the window, the effect of event e is the mean over its
+//      occurrences of y - baseline (additive) or log(y / baseline)
+//      (multiplicative: the event scales the rhythm, bursts included);
+//   5. sibling events (one calendar, windows of the same length: payroll-mid
+//      and payroll-end) share a shape but keep their own size: the effect is
+//      w * own + (1 - w) * size_e * pooled_shape with w = n_e / (n_e + 2), so
+//      an event seen once leans on its siblings and one seen often on itself;
+//   6. additive or multiplicative is chosen per sibling group by its skill
+//      on past occurrences (each predicted from the others: mean absolute
+//      error over the window plus the peak's error); neither is used when
+//      the baseline alone does better;
+//   7. forecasts are the base model's, with the effect applied on event rows
+//      of the horizon; the spread of those leave-one-out errors widens the
+//      interval there.
+//
+// Fewer than one past occurrence in a group: no effect for it (said in
+// parameters(): events.<c>.<e>.occurrences = 0).
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "prescale/forecast/model.hpp"
+
+namespace prescale::forecast {
+
+/// One occurrence of an event: rows [start, start + length) of the regressors.
+struct EventRun {
+  std::size_t event = 0;  ///< index into EventWindows::names
+  std::size_t start = 0;
+  std::size_t length = 0;
+};
+
+/// The event occurrences of a regressor matrix (history and horizon).
+struct EventWindows {
+  std::vector<std::string> names;     ///< "<c>.<e>", one per event column
+  std::vector<std::string> groups;    ///< sibling group of each event ("<c>/<length>")
+  std::vector<Eigen::Index> columns;  ///< the ".on" column of each event
+  std::vector<EventRun> runs;         ///< by start row
+  /// Event (index into names) active at each row, -1 where none; rows of the
+  /// matrix. Where events overlap, the first column's.
+  std::vector<int> event_at;
+  [[nodiscard]] bool empty() const { return names.empty(); }
+};
+
+/// Event columns and their runs: ".on" columns with at least one run, of
+/// which the first `history` rows hold fewer than one per two cycles of
+/// `cycle_rows` (the shortest season: a daily session is no event, a
+/// monthly payroll is); cycle_rows = 0 makes every ".on" column an event.
+/// Sibling group: the calendar (<c>) and the run length. Pure function.
+[[nodiscard]] EventWindows find_event_windows(const Eigen::MatrixXd& regressors,
+                                              const std::vector<std::string>& names,
+                                              std::size_t history, std::size_t cycle_rows);
+
+/// The model described at the top of this file, around `base` (fitted
+/// without regressors). Immutable; fit() is thread-safe when the base's is.
+class EventProfileModel final : public Model {
+ public:
+  explicit EventProfileModel(std::shared_ptr<const Model> base) : base_(std::move(base)) {}
+  [[nodiscard]] std::string name() const override { return "events+" + base_->name(); }
+  [[nodiscard]] FitResult fit(const FitInput& input) const override;
+  [[nodiscard]] const Model& base() const { return *base_; }
+
+ private:
+  std::shared_ptr<const Model> base_;
+};
+
+/// True for an EventProfileModel recipe.
+[[nodiscard]] bool is_event_profile(const Model& model);
+
+}  // namespace prescale::forecast

@@ -1,0 +1,470 @@
+#include "prescale/forecast/event_effects.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+
+namespace prescale::forecast {
+namespace {
+
+// The first event whose column is on at `row`; -1 for none or past the matrix.
+int event_at_row(const Eigen::MatrixXd& regressors, const std::vector<Eigen::Index>& columns,
+                 std::size_t row) {
+  if (static_cast<Eigen::Index>(row) >= regressors.rows()) return -1;
+  for (std::size_t e = 0; e < columns.size(); ++e)
+    if (regressors(static_cast<Eigen::Index>(row), columns[e]) > 0.5) return static_cast<int>(e);
+  return -1;
+}
+
+bool ends_with(const std::string& text, std::string_view suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::size_t kBaselineNeighbours = 4;
+constexpr double kPoolingPrior = 2.0;  // occurrences: w = n / (n + 2)
+
+enum class Variant { none, additive, multiplicative };
+
+std::string_view variant_name(Variant v) {
+  switch (v) {
+    case Variant::additive:
+      return "additive";
+    case Variant::multiplicative:
+      return "multiplicative";
+    case Variant::none:
+      break;
+  }
+  return "none";
+}
+
+// Effect of one occurrence at step k in the variant's space (NaN when missing).
+double effect_of(Variant v, double y, double baseline) {
+  if (std::isnan(y) || std::isnan(baseline)) return kNaN;
+  if (v == Variant::additive) return y - baseline;
+  if (y <= 0 || baseline <= 0) return kNaN;
+  return std::log(y / baseline);
+}
+
+double apply(Variant v, double baseline, double effect) {
+  if (v == Variant::additive) return baseline + effect;
+  if (v == Variant::multiplicative) return baseline * std::exp(effect);
+  return baseline;
+}
+
+// One past occurrence, compared with its ordinary baseline.
+struct Occurrence {
+  std::size_t event = 0;
+  std::vector<double> y, baseline;
+};
+
+// Per-step effects of every event of one sibling group, in one variant.
+struct GroupEffects {
+  std::map<std::size_t, std::vector<double>> effect;  // by event
+  std::map<std::size_t, std::size_t> occurrences;     // own past occurrences, by event
+};
+
+double mean_of(const std::vector<double>& values) {
+  double sum = 0;
+  std::size_t n = 0;
+  for (double v : values)
+    if (!std::isnan(v)) sum += v, ++n;
+  return n == 0 ? kNaN : sum / static_cast<double>(n);
+}
+
+// The effects of `events` learnt from `past` (skipping index `leave_out`):
+// own per-step means pooled with the group's shared shape (top of the header).
+GroupEffects estimate(const std::vector<Occurrence>& past, const std::vector<std::size_t>& events,
+                      std::size_t length, Variant v, std::size_t leave_out) {
+  GroupEffects out;
+  std::map<std::size_t, std::vector<double>> sum, count;
+  std::map<std::size_t, double> size_sum;
+  std::vector<double> shape_sum(length, 0), shape_count(length, 0);
+  double total_size = 0;
+  std::size_t total = 0;
+  for (std::size_t j = 0; j < past.size(); ++j) {
+    if (j == leave_out) continue;
+    const Occurrence& o = past[j];
+    auto& s = sum[o.event];
+    auto& c = count[o.event];
+    s.resize(length, 0), c.resize(length, 0);
+    std::vector<double> d(length, kNaN);
+    for (std::size_t k = 0; k < length && k < o.y.size(); ++k) {
+      d[k] = effect_of(v, o.y[k], o.baseline[k]);
+      if (std::isnan(d[k])) continue;
+      s[k] += d[k], c[k] += 1;
+      shape_sum[k] += d[k], shape_count[k] += 1;
+    }
+    const double size = mean_of(d);
+    if (std::isnan(size)) continue;
+    size_sum[o.event] += size;
+    ++out.occurrences[o.event];
+    total_size += size;
+    ++total;
+  }
+  if (total == 0) return out;
+  // Pooled shape, as a ratio of sums: per step mean over mean size.
+  const double mean_size = total_size / static_cast<double>(total);
+  std::vector<double> shape(length, 0);
+  for (std::size_t k = 0; k < length; ++k)
+    shape[k] = shape_count[k] > 0 && mean_size != 0 ? shape_sum[k] / shape_count[k] / mean_size : 0;
+  for (std::size_t e : events) {
+    const std::size_t n = out.occurrences.count(e) ? out.occurrences[e] : 0;
+    const double size = n > 0 ? size_sum[e] / static_cast<double>(n) : mean_size;
+    const double w = static_cast<double>(n) / (static_cast<double>(n) + kPoolingPrior);
+    std::vector<double> effect(length, 0);
+    for (std::size_t k = 0; k < length; ++k) {
+      const double own = n > 0 && count[e][k] > 0 ? sum[e][k] / count[e][k] : size * shape[k];
+      effect[k] = w * own + (1 - w) * size * shape[k];
+    }
+    // Few occurrences: a light [1 2 1]/4 smoothing over the window.
+    if (total < 3 && length >= 3) {
+      std::vector<double> smooth = effect;
+      for (std::size_t k = 1; k + 1 < length; ++k)
+        smooth[k] = 0.25 * effect[k - 1] + 0.5 * effect[k] + 0.25 * effect[k + 1];
+      effect = std::move(smooth);
+    }
+    out.effect[e] = std::move(effect);
+  }
+  return out;
+}
+
+// Leave-one-out skill of a variant on the group's past occurrences: the sum
+// over occurrences of (mean |error| over the window + |peak error|), and the
+// errors' spread in the variant's space (for the interval).
+struct Skill {
+  double loss = 0;
+  double spread = kNaN;
+  std::size_t scored = 0;
+};
+
+Skill leave_one_out(const std::vector<Occurrence>& past, const std::vector<std::size_t>& events,
+                    std::size_t length, Variant v) {
+  Skill skill;
+  double squares = 0;
+  std::size_t residuals = 0;
+  for (std::size_t j = 0; j < past.size(); ++j) {
+    GroupEffects others;
+    if (v != Variant::none) {
+      others = estimate(past, events, length, v, j);
+      if (!others.effect.count(past[j].event)) continue;  // nothing to learn from
+    } else if (past.size() < 2) {
+      continue;
+    }
+    const Occurrence& o = past[j];
+    double abs_sum = 0, peak_true = -std::numeric_limits<double>::infinity(),
+           peak_forecast = peak_true;
+    std::size_t n = 0;
+    for (std::size_t k = 0; k < length && k < o.y.size(); ++k) {
+      if (std::isnan(o.y[k]) || std::isnan(o.baseline[k])) continue;
+      const double effect = v == Variant::none ? 0 : others.effect[o.event][k];
+      const double predicted = apply(v, o.baseline[k], effect);
+      abs_sum += std::abs(o.y[k] - predicted);
+      peak_true = std::max(peak_true, o.y[k]);
+      peak_forecast = std::max(peak_forecast, predicted);
+      ++n;
+      const double r = v == Variant::multiplicative
+                           ? (o.y[k] > 0 && predicted > 0 ? std::log(o.y[k] / predicted) : kNaN)
+                           : o.y[k] - predicted;
+      if (!std::isnan(r)) squares += r * r, ++residuals;
+    }
+    if (n == 0) continue;
+    skill.loss += abs_sum / static_cast<double>(n) + std::abs(peak_true - peak_forecast);
+    ++skill.scored;
+  }
+  if (residuals > 1) skill.spread = std::sqrt(squares / static_cast<double>(residuals - 1));
+  return skill;
+}
+
+// The ordinary baseline of history rows: the median of the nearest same-slot
+// samples (longest season) that are neither missing nor in an event.
+class Baseline {
+ public:
+  Baseline(std::span<const double> y, const SeasonLayout* layout, const std::vector<int>& event_at)
+      : y_(y) {
+    if (layout == nullptr || layout->periods() == 0) return;
+    period_ = layout->periods() - 1;
+    positions_ = &layout->positions[period_];
+    rows_.resize(layout->slots[period_]);
+    for (std::size_t i = 0; i < y.size(); ++i)
+      if (!std::isnan(y[i]) && event_at[i] < 0) rows_[(*positions_)[i]].push_back(i);
+  }
+  [[nodiscard]] double at(std::size_t i) const {
+    if (positions_ == nullptr || i >= positions_->size()) return kNaN;
+    const auto& rows = rows_[(*positions_)[i]];
+    if (rows.empty()) return kNaN;
+    // The nearest ones on either side, closest first.
+    auto right = std::lower_bound(rows.begin(), rows.end(), i);
+    auto left = right;
+    std::vector<double> values;
+    while (values.size() < kBaselineNeighbours && (left != rows.begin() || right != rows.end())) {
+      const bool take_left =
+          left != rows.begin() && (right == rows.end() || i - *(left - 1) <= *right - i);
+      if (take_left) {
+        --left;
+        values.push_back(y_[*left]);
+      } else {
+        values.push_back(y_[*right]);
+        ++right;
+      }
+    }
+    std::sort(values.begin(), values.end());
+    const std::size_t m = values.size();
+    return m % 2 == 1 ? values[m / 2] : 0.5 * (values[m / 2 - 1] + values[m / 2]);
+  }
+
+ private:
+  std::span<const double> y_;
+  std::size_t period_ = 0;
+  const std::vector<std::uint32_t>* positions_ = nullptr;
+  std::vector<std::vector<std::size_t>> rows_;
+};
+
+// A fitted group: its variant, effects per event and the interval's spread.
+struct FittedGroup {
+  Variant variant = Variant::none;
+  std::size_t length = 0;
+  std::map<std::size_t, std::vector<double>> effect;
+  std::map<std::size_t, std::size_t> occurrences;
+  double spread = 0;
+  double loss_none = kNaN, loss_chosen = kNaN;
+};
+
+class EventProfileFitted final : public FittedModel {
+ public:
+  EventProfileFitted(std::unique_ptr<FittedModel> base, const Eigen::MatrixXd* regressors,
+                     std::shared_ptr<const EventWindows> windows,
+                     std::shared_ptr<const std::vector<FittedGroup>> groups,
+                     std::shared_ptr<const std::vector<std::size_t>> group_of)
+      : base_(std::move(base)),
+        regressors_(regressors),
+        windows_(std::move(windows)),
+        groups_(std::move(groups)),
+        group_of_(std::move(group_of)) {}
+
+  [[nodiscard]] std::string name() const override { return "events+" + base_->name(); }
+  [[nodiscard]] std::map<std::string, double> parameters() const override {
+    auto parameters = base_->parameters();
+    for (std::size_t e = 0; e < windows_->names.size(); ++e) {
+      const FittedGroup& g = (*groups_)[(*group_of_)[e]];
+      const std::string key = "events." + windows_->names[e];
+      parameters[key + ".occurrences"] =
+          static_cast<double>(g.occurrences.count(e) ? g.occurrences.at(e) : 0);
+      parameters[key + ".multiplicative"] = g.variant == Variant::multiplicative ? 1 : 0;
+      parameters[key + ".additive"] = g.variant == Variant::additive ? 1 : 0;
+      if (g.effect.count(e)) {
+        const auto& effect = g.effect.at(e);
+        parameters[key + ".peak_effect"] = *std::max_element(effect.begin(), effect.end());
+      }
+    }
+    return parameters;
+  }
+  [[nodiscard]] std::size_t next_index() const override { return base_->next_index(); }
+  // Event rows reach the base as missing: it keeps learning ordinary days only.
+  void update(double y) override { base_->update(event_at(base_->next_index()) >= 0 ? kNaN : y); }
+  [[nodiscard]] Forecast forecast(std::size_t horizon) const override {
+    Forecast f = base_->forecast(horizon);
+    const std::size_t next = base_->next_index();
+    // Where each event run of the horizon started (a run may have begun before `next`).
+    for (std::size_t h = 0; h < f.mean.size(); ++h) {
+      const std::size_t row = next + h;
+      const int at = event_at(row);
+      if (at < 0) continue;
+      const auto e = static_cast<std::size_t>(at);
+      const FittedGroup& g = (*groups_)[(*group_of_)[e]];
+      if (g.variant == Variant::none || !g.effect.count(e)) continue;
+      std::size_t start = row;
+      while (start > 0 && row - start < g.length && event_at(start - 1) == at) --start;
+      const std::size_t k = row - start;
+      const auto& effect = g.effect.at(e);
+      if (k >= effect.size()) continue;
+      const double base_mean = f.mean[h];
+      f.mean[h] = apply(g.variant, base_mean, effect[k]);
+      const double scale = g.variant == Variant::multiplicative ? std::exp(effect[k]) : 1.0;
+      const double extra = g.variant == Variant::multiplicative ? f.mean[h] * g.spread : g.spread;
+      f.sigma[h] = std::hypot(f.sigma[h] * scale, extra);
+      if (!f.sigma_lower.empty()) f.sigma_lower[h] = std::hypot(f.sigma_lower[h] * scale, extra);
+    }
+    return f;
+  }
+  [[nodiscard]] double residual_variance() const override { return base_->residual_variance(); }
+  [[nodiscard]] std::unique_ptr<FittedModel> clone() const override {
+    return std::make_unique<EventProfileFitted>(base_->clone(), regressors_, windows_, groups_,
+                                                group_of_);
+  }
+
+ private:
+  // Read from the matrix itself: a streaming caller appends rows after the fit.
+  [[nodiscard]] int event_at(std::size_t row) const {
+    return event_at_row(*regressors_, windows_->columns, row);
+  }
+
+  std::unique_ptr<FittedModel> base_;
+  const Eigen::MatrixXd* regressors_;
+  std::shared_ptr<const EventWindows> windows_;
+  std::shared_ptr<const std::vector<FittedGroup>> groups_;
+  std::shared_ptr<const std::vector<std::size_t>> group_of_;  // group of each event
+};
+
+FittedGroup fit_group(const std::vector<Occurrence>& past, const std::vector<std::size_t>& events,
+                      std::size_t length) {
+  FittedGroup group;
+  group.length = length;
+  if (past.empty()) return group;
+  const Skill none = leave_one_out(past, events, length, Variant::none);
+  group.loss_none = none.scored > 0 ? none.loss : kNaN;
+  Variant best = Variant::none;
+  Skill best_skill;
+  for (Variant v : {Variant::additive, Variant::multiplicative}) {
+    const Skill s = leave_one_out(past, events, length, v);
+    if (s.scored == 0) continue;
+    if (best == Variant::none || s.loss < best_skill.loss) best = v, best_skill = s;
+  }
+  if (best == Variant::none) {
+    // One occurrence in the group: nothing to score a variant on. An event
+    // scaling the rhythm is the common case (a payroll batch); its size
+    // known once, its spread taken as a third of it.
+    best = Variant::multiplicative;
+    best_skill.scored = 0;
+  } else if (none.scored > 0 && !(best_skill.loss < none.loss)) {
+    group.loss_chosen = best_skill.loss;
+    return group;  // the baseline alone does better: no effect
+  }
+  group.variant = best;
+  group.loss_chosen = best_skill.scored > 0 ? best_skill.loss : kNaN;
+  GroupEffects all = estimate(past, events, length, best, past.size());
+  group.effect = std::move(all.effect);
+  group.occurrences = std::move(all.occurrences);
+  if (!std::isnan(best_skill.spread)) {
+    group.spread = best_skill.spread;
+  } else {
+    double peak = 0;
+    for (const auto& [e, effect] : group.effect)
+      for (double x : effect) peak = std::max(peak, std::abs(x));
+    group.spread = peak / 3;
+  }
+  return group;
+}
+
+}  // namespace
+
+EventWindows find_event_windows(const Eigen::MatrixXd& regressors,
+                                const std::vector<std::string>& names, std::size_t history,
+                                std::size_t cycle_rows) {
+  EventWindows out;
+  const auto rows = static_cast<std::size_t>(regressors.rows());
+  out.event_at.assign(rows, -1);
+  const std::size_t columns =
+      std::min<std::size_t>(names.size(), static_cast<std::size_t>(regressors.cols()));
+  std::vector<EventRun> runs;
+  for (std::size_t c = 0; c < columns; ++c) {
+    if (!ends_with(names[c], ".on")) continue;
+    std::vector<EventRun> column_runs;
+    std::size_t in_history = 0;
+    for (std::size_t r = 0; r < rows;) {
+      if (!(regressors(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) > 0.5)) {
+        ++r;
+        continue;
+      }
+      std::size_t end = r;
+      while (end < rows &&
+             regressors(static_cast<Eigen::Index>(end), static_cast<Eigen::Index>(c)) > 0.5)
+        ++end;
+      column_runs.push_back({0, r, end - r});
+      if (r < history) ++in_history;
+      r = end;
+    }
+    if (column_runs.empty()) continue;
+    // Rarer than one run per two cycles of the shortest season: an event.
+    if (cycle_rows > 0 && in_history * 2 * cycle_rows > history) continue;
+    const std::size_t event = out.names.size();
+    const std::string name = names[c].substr(0, names[c].size() - 3);
+    out.names.push_back(name);
+    out.columns.push_back(static_cast<Eigen::Index>(c));
+    const std::string calendar = name.substr(0, name.find('.'));
+    // Siblings: one calendar, runs of one length (the most common one).
+    std::map<std::size_t, std::size_t> lengths;
+    for (const EventRun& run : column_runs) ++lengths[run.length];
+    const auto common = std::max_element(lengths.begin(), lengths.end(),
+                                         [](auto& a, auto& b) { return a.second < b.second; });
+    out.groups.push_back(calendar + "/" + std::to_string(common->first));
+    for (EventRun run : column_runs) {
+      run.event = event;
+      runs.push_back(run);
+    }
+  }
+  std::sort(runs.begin(), runs.end(),
+            [](const EventRun& a, const EventRun& b) { return a.start < b.start; });
+  for (std::size_t r = 0; r < rows; ++r) out.event_at[r] = event_at_row(regressors, out.columns, r);
+  out.runs = std::move(runs);
+  return out;
+}
+
+bool is_event_profile(const Model& model) {
+  return dynamic_cast<const EventProfileModel*>(&model) != nullptr;
+}
+
+FitResult EventProfileModel::fit(const FitInput& input) const {
+  auto facts = validate(input);
+  if (!facts) return invalid_fit_input(facts.error());
+  if (input.regressors == nullptr || input.regressors->cols() == 0)
+    return {FitStatus::invalid_input, "event effects need calendar regressors", nullptr, 0};
+  const std::size_t n = input.y.size();
+  const std::size_t cycle =
+      input.layout != nullptr && input.layout->periods() > 0 ? input.layout->slots[0] : 0;
+  auto windows = std::make_shared<EventWindows>(
+      find_event_windows(*input.regressors, input.regressor_names, n, cycle));
+  if (windows->empty())
+    return {FitStatus::invalid_input, "no calendar event among the regressors", nullptr, 0};
+
+  // The base learns ordinary days: event rows missing, no regressors.
+  std::vector<double> ordinary(input.y.begin(), input.y.end());
+  for (std::size_t i = 0; i < n; ++i)
+    if (windows->event_at[i] >= 0) ordinary[i] = kNaN;
+  FitInput base_input;
+  base_input.y = ordinary;
+  base_input.layout = input.layout;
+  base_input.warm_start = input.warm_start;
+  FitResult base = base_->fit(base_input);
+  if (base.status != FitStatus::ok || !base.fitted) return base;
+
+  // Past occurrences against their baselines, by sibling group.
+  const Baseline baseline(input.y, input.layout, windows->event_at);
+  std::map<std::string, std::vector<std::size_t>> group_events;
+  for (std::size_t e = 0; e < windows->names.size(); ++e)
+    group_events[windows->groups[e]].push_back(e);
+  std::map<std::string, std::vector<Occurrence>> past;
+  for (const EventRun& run : windows->runs) {
+    if (run.start + run.length > n) continue;  // not over yet: nothing to learn
+    Occurrence o;
+    o.event = run.event;
+    for (std::size_t k = 0; k < run.length; ++k) {
+      const std::size_t row = run.start + k;
+      const bool own = windows->event_at[row] == static_cast<int>(run.event);
+      o.y.push_back(own ? input.y[row] : kNaN);
+      o.baseline.push_back(baseline.at(row));
+    }
+    past[windows->groups[run.event]].push_back(std::move(o));
+  }
+  auto groups = std::make_shared<std::vector<FittedGroup>>();
+  auto group_of = std::make_shared<std::vector<std::size_t>>(windows->names.size(), 0);
+  for (const auto& [group, events] : group_events) {
+    std::size_t length = 0;
+    for (const EventRun& run : windows->runs)
+      if (windows->groups[run.event] == group) length = std::max(length, run.length);
+    for (std::size_t e : events) (*group_of)[e] = groups->size();
+    groups->push_back(fit_group(past[group], events, length));
+  }
+  FitResult out;
+  out.status = FitStatus::ok;
+  out.message = base.message;
+  out.fitted = std::make_unique<EventProfileFitted>(std::move(base.fitted), input.regressors,
+                                                    std::move(windows), std::move(groups),
+                                                    std::move(group_of));
+  return out;
+}
+
+}  // namespace prescale::forecast

@@ -1,0 +1,214 @@
+// Event effects per step of the window (event_effects.hpp) and the
+// event-aware choice (event_choice.hpp), on generated 15-minute payments
+// traces whose payroll surges interact with the market open: each payroll
+// day is forecast from its local midnight with the data before it only.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "prescale/autoscaler/synthetic_trace.hpp"
+#include "prescale/calendar/regressors.hpp"
+#include "prescale/calendar/time_zone.hpp"
+#include "prescale/forecast/event_choice.hpp"
+#include "prescale/forecast/event_effects.hpp"
+#include "prescale/forecast/holt_winters.hpp"
+#include "prescale/forecast/selection.hpp"
+
+namespace fc = prescale::forecast;
+namespace cal = prescale::calendar;
+using prescale::autoscaler::EventEffect;
+using prescale::autoscaler::EventShape;
+using prescale::autoscaler::TraceOptions;
+
+namespace {
+
+constexpr std::int64_t kStep = 900;
+
+std::int64_t local(const cal::TimeZone& zone, const char* text) {
+  auto t = prescale::autoscaler::parse_trace_time(text, zone);
+  REQUIRE(t);
+  return *t;
+}
+
+// History from 2026-01-05 to local midnight of `day`, the horizon to 11:00.
+struct Problem {
+  fc::Series truth;
+  std::size_t history = 0, horizon = 0;
+  fc::SeasonLayout layout;
+  Eigen::MatrixXd regressors;
+  std::vector<std::string> names;
+  std::size_t window_start = 0;  // 06:00 of the day, in horizon steps
+};
+
+Problem make_problem(EventEffect effect, EventShape shape, std::uint64_t seed, const char* day) {
+  const auto zone = cal::TimeZone::find("America/New_York");
+  REQUIRE(zone);
+  Problem p;
+  TraceOptions options;
+  options.start_unix = local(*zone, "2026-01-05");
+  options.days = 110;
+  options.step_seconds = kStep;
+  options.seed = seed;
+  options.payroll_effect = effect;
+  options.payroll_shape = shape;
+  options.payroll_mid_size = 2.2;
+  options.payroll_end_size = 3.0;
+  auto trace = prescale::autoscaler::generate_trace(options);
+  REQUIRE(trace);
+  const std::int64_t midnight = local(*zone, day);
+  p.history = static_cast<std::size_t>((midnight - options.start_unix) / kStep);
+  p.horizon = 11 * 3600 / kStep;
+  p.window_start = 6 * 3600 / kStep;
+  trace->values.resize(p.history + p.horizon);
+  p.truth = std::move(*trace);
+  const std::size_t rows = p.history + p.horizon;
+  p.layout.slots = {96, 672};
+  p.layout.positions.push_back(
+      cal::seasonal_positions(*zone, options.start_unix, kStep, rows, 86400));
+  p.layout.positions.push_back(
+      cal::seasonal_positions(*zone, options.start_unix, kStep, rows, 7 * 86400));
+  auto calendars = prescale::autoscaler::payments_calendars();
+  REQUIRE(calendars);
+  const auto matrix = cal::calendar_regressors(*calendars, options.start_unix, kStep, rows);
+  p.names = matrix.names;
+  p.regressors.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(matrix.cols()));
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < matrix.cols(); ++c)
+      p.regressors(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = matrix.at(r, c);
+  return p;
+}
+
+fc::FitInput input_of(const Problem& p) {
+  fc::FitInput input;
+  input.y = std::span<const double>(p.truth.values.data(), p.history);
+  input.layout = &p.layout;
+  input.regressors = &p.regressors;
+  input.regressor_names = p.names;
+  return input;
+}
+
+// Peaks over 06:00-11:00: the truth, the forecast mean and its q0.9.
+struct Peaks {
+  double truth = 0, mean = 0, upper = 0;
+};
+Peaks peaks(const Problem& p, const fc::Forecast& f) {
+  Peaks out;
+  for (std::size_t h = p.window_start; h < p.horizon; ++h) {
+    out.truth = std::max(out.truth, p.truth.values[p.history + h]);
+    out.mean = std::max(out.mean, f.mean[h]);
+    out.upper = std::max(out.upper, f.quantile(h, 0.9));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("event windows: payroll days are events, the daily market session is not",
+          "[forecast][events]") {
+  const Problem p = make_problem(EventEffect::multiplicative, EventShape::plateau, 1, "2026-03-31");
+  const auto windows = fc::find_event_windows(p.regressors, p.names, p.history, 96);
+  CHECK(std::find(windows.names.begin(), windows.names.end(), "payroll.payroll-mid") !=
+        windows.names.end());
+  CHECK(std::find(windows.names.begin(), windows.names.end(), "payroll.payroll-end") !=
+        windows.names.end());
+  CHECK(std::find(windows.names.begin(), windows.names.end(), "nyse.market-open") ==
+        windows.names.end());
+  // payroll-mid and payroll-end are siblings: one calendar, 06:00-11:00 windows.
+  std::string mid_group, end_group;
+  for (std::size_t e = 0; e < windows.names.size(); ++e) {
+    if (windows.names[e] == "payroll.payroll-mid") mid_group = windows.groups[e];
+    if (windows.names[e] == "payroll.payroll-end") end_group = windows.groups[e];
+  }
+  CHECK(mid_group == end_group);
+  // The forecast day's window (row history + 24 = 06:00) is an event row.
+  CHECK(windows.event_at[p.history + p.window_start] >= 0);
+  CHECK(windows.event_at[p.history + p.window_start - 1] < 0);
+}
+
+TEST_CASE("event profiles forecast payroll mornings of any shape from past occurrences",
+          "[forecast][events]") {
+  struct Case {
+    EventEffect effect;
+    EventShape shape;
+    const char* day;
+  };
+  for (const Case& c : {Case{EventEffect::interacting, EventShape::spike, "2026-03-31"},
+                        Case{EventEffect::additive, EventShape::plateau, "2026-04-15"},
+                        Case{EventEffect::multiplicative, EventShape::ramp, "2026-03-13"}}) {
+    const Problem p = make_problem(c.effect, c.shape, 2, c.day);
+    INFO(prescale::autoscaler::to_string(c.effect)
+         << " " << prescale::autoscaler::to_string(c.shape) << " " << c.day);
+    const fc::EventProfileModel events(std::make_shared<fc::HoltWinters>(fc::HoltWintersSpec{}));
+    fc::FitResult fit = events.fit(input_of(p));
+    REQUIRE(fit.status == fc::FitStatus::ok);
+    const Peaks ours = peaks(p, fit.fitted->forecast(p.horizon));
+    // The same base without event effects, for contrast.
+    fc::FitResult plain = fc::HoltWinters(fc::HoltWintersSpec{}).fit(input_of(p));
+    REQUIRE(plain.status == fc::FitStatus::ok);
+    const Peaks base = peaks(p, plain.fitted->forecast(p.horizon));
+    INFO("true peak " << ours.truth << ", forecast " << ours.mean << ", q0.9 " << ours.upper
+                      << ", without events " << base.mean);
+    CHECK(std::abs(ours.mean / ours.truth - 1) < 0.15);
+    CHECK(std::abs(ours.mean / ours.truth - 1) < std::abs(base.mean / base.truth - 1));
+    CHECK(ours.upper >= ours.mean);
+    const auto parameters = fit.fitted->parameters();
+    CHECK(parameters.at("events.payroll.payroll-end.occurrences") >= 2);
+  }
+}
+
+TEST_CASE("event-aware choice: the best model on past event windows serves them",
+          "[forecast][events]") {
+  fc::BacktestReport report;
+  report.event_origins = {100, 200, 300};
+  auto model = [](const char* name, double mase, double event_mase) {
+    fc::ModelBacktest m;
+    m.model = name;
+    m.status = fc::FitStatus::ok;
+    m.mase = mase;
+    m.event_mase = event_mase;
+    return m;
+  };
+  report.models = {model("seasonal-naive", 1.0, 3.1), model("holt-winters", 1.05, 2.9),
+                   model("events+holt-winters", 1.06, 0.8)};
+  // Seasonal naive chose (nothing beat it on average): the event model serves event windows.
+  const auto naive = fc::choose_event_model(report, 0, 0, "payroll.payroll-end");
+  CHECK(naive.index == 2);
+  CHECK(naive.reason.find("events+holt-winters, event-origin MASE 0.8 vs 3.1 for seasonal-naive") !=
+        std::string::npos);
+  CHECK(naive.reason.find("payroll.payroll-end") != std::string::npos);
+  // Already the best there: kept, and the reason says so.
+  const auto kept = fc::choose_event_model(report, 2, 0, "payroll.payroll-end");
+  CHECK(kept.index == fc::EventWindowChoice::kNone);
+  CHECK(kept.reason.find("event windows: events+holt-winters") == 0);
+  // Nothing beats seasonal naive on the event windows: no switch.
+  report.models[2].event_mase = 3.5;
+  report.models[1].event_mase = 3.3;
+  CHECK(fc::choose_event_model(report, 1, 0, "").index == fc::EventWindowChoice::kNone);
+  // No event origins: nothing to say.
+  report.event_origins.clear();
+  CHECK(fc::choose_event_model(report, 0, 0, "").reason.empty());
+}
+
+TEST_CASE("auto serves the payroll window from the model with skill on past occurrences",
+          "[forecast][events]") {
+  const Problem p = make_problem(EventEffect::interacting, EventShape::plateau, 3, "2026-03-31");
+  fc::SelectionOptions options;
+  options.horizon = p.horizon;
+  options.origins = 4;
+  fc::Selection selection = fc::select_and_fit(input_of(p), options);
+  REQUIRE(selection.status == fc::FitStatus::ok);
+  INFO(selection.reason << "\n" << selection.event_choice);
+  CHECK(selection.event_choice.find("event windows: ") == 0);
+  CHECK(selection.event_choice.find("events+") != std::string::npos);
+  const Peaks ours = peaks(p, selection.fitted->forecast(p.horizon));
+  // Calendar regression alone (the choice before event profiles existed).
+  options.model = "holt-winters+calendar";
+  fc::Selection regression = fc::select_and_fit(input_of(p), options);
+  REQUIRE(regression.status == fc::FitStatus::ok);
+  const Peaks before = peaks(p, regression.fitted->forecast(p.horizon));
+  INFO("true peak " << ours.truth << ", forecast " << ours.mean << ", q0.9 " << ours.upper
+                    << "; holt-winters+calendar " << before.mean);
+  CHECK(std::abs(ours.mean / ours.truth - 1) < 0.2);
+  CHECK(std::abs(ours.mean / ours.truth - 1) < std::abs(before.mean / before.truth - 1));
+}
