@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/daemon/demo.hpp"
+#include "prescale/daemon/demo_run.hpp"
 
 namespace prescale::cli {
 
@@ -31,6 +32,44 @@ std::string local_time(std::int64_t unix_seconds) {
   char text[40];
   std::strftime(text, sizeof text, "%a %Y-%m-%d %H:%M", &tm);
   return text;
+}
+
+// What the run adds up to, and where its report is.
+void print_summary(const daemon::Demo& demo, const daemon::DemoRecorder& recorder,
+                   const std::filesystem::path& dir, const std::string& stopped_by) {
+  fmt::print("\nprescale demo: stopped by {}.\n", stopped_by);
+  const auto& trace = demo.trace();
+  auto summary = daemon::summarise_demo(recorder.steps(), trace.values, trace.start_unix,
+                                        demo.deployment(), dir / "demo-report.html");
+  if (!summary) {
+    fmt::print("  no summary: {}\n  files kept in {}\n", summary.error().message, dir.string());
+    return;
+  }
+  const auto& s = *summary;
+  fmt::print("  steps served        {} ({} from a forecast, {} in fallback)\n", s.steps,
+             s.forecast_steps, s.steps - s.forecast_steps);
+  if (s.grid_steps > s.steps)
+    fmt::print(
+        "                      {} of the {} steps went by between two looks (the clock ran faster "
+        "than the engine); a lower --speed gives a faithful summary\n",
+        s.grid_steps - s.steps, s.grid_steps);
+  for (const auto& [reason, steps] : s.fallbacks) {
+    const bool first_fit = reason == "first fit in progress";
+    fmt::print("    fallback: {} for {} steps{}\n", reason, steps,
+               first_fit ? " (the observed value is served while the first model is fitted)" : "");
+  }
+  fmt::print(
+      "  surges              {} where an HPA on the observed load ran short of ready pods; "
+      "pre-scaled in time by prescale: {}\n",
+      s.surges, s.surges_in_time);
+  fmt::print(
+      "  minutes short       reactive {:.0f}, with prescale {:.0f} (pods need {} min to start)\n",
+      s.reactive_violation_minutes, s.predictive_violation_minutes,
+      demo.deployment().startup_seconds / 60);
+  fmt::print("  replica-hours       reactive {:.1f}, with prescale {:.1f}\n",
+             s.reactive_replica_hours, s.predictive_replica_hours);
+  fmt::print("  report              {} (open it in a browser)\n  files kept in {}\n",
+             s.report.string(), dir.string());
 }
 
 }  // namespace
@@ -104,21 +143,35 @@ void add_demo_command(CLI::App& app) {
     std::fflush(stdout);
 
     const auto started_at = std::chrono::steady_clock::now();
+    daemon::DemoRecorder recorder;
     std::int64_t printed = 0;
+    std::string stopped_by = "Ctrl-C";
     // Check for a new snapshot a few times per simulated step.
     const double poll =
         std::clamp(static_cast<double>(demo->step_seconds()) / o->speed / 4, 0.02, 1.0);
     for (;;) {
       timespec wait{static_cast<time_t>(poll), static_cast<long>((poll - std::floor(poll)) * 1e9)};
       const int signal = sigtimedwait(&signals, nullptr, &wait);
-      if (signal == SIGINT || signal == SIGTERM) break;
+      if (signal == SIGINT || signal == SIGTERM) {
+        stopped_by = signal == SIGINT ? "Ctrl-C" : "SIGTERM";
+        break;
+      }
       if (o->duration > 0 &&
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count() >=
-              o->duration)
+              o->duration) {
+        stopped_by = fmt::format("--duration {:g}", o->duration);
         break;
+      }
+      // Past its last sample the trace has nothing more to say: the data
+      // would only grow stale and the target fall back.
+      if (demo->clock().now() >= static_cast<double>(demo->trace_end_unix())) {
+        stopped_by = "the end of the trace";
+        break;
+      }
       const auto snapshot = demo->snapshots().current();
       if (snapshot->targets.empty() || snapshot->generated_unix == printed) continue;
       printed = snapshot->generated_unix;
+      recorder.add(*snapshot);
       const auto& t = snapshot->targets.front();
       std::string tail = t.in_fallback() ? "fallback: " + t.fallback_reason : t.model;
       fmt::print("{}  observed {:8.1f}  forecast {:8.1f}  served {:8.1f}  replicas {:>3}  {}\n",
@@ -127,7 +180,7 @@ void add_demo_command(CLI::App& app) {
       std::fflush(stdout);
     }
     demo->stop();
-    fmt::print("prescale demo: stopped; files kept in {}\n", dir.string());
+    print_summary(*demo, recorder, dir, stopped_by);
   });
 }
 

@@ -30,7 +30,9 @@ inline constexpr std::string_view kDemoDescription =
     "synthetic payments trace (NYSE open at 09:30 New York, payroll days) feed the engine on an\n"
     "accelerated clock, and the forecast is served as an external metric over HTTPS on\n"
     "localhost. Prints the curl and kubectl commands that read it, then one status line per\n"
-    "simulated step. Stops on Ctrl-C or after --duration.";
+    "simulated step. Ends by itself when the trace does (two simulated days, about 5 minutes)\n"
+    "with a summary: forecasts served, surges pre-scaled in time against a reactive HPA,\n"
+    "fallbacks and why, and an HTML report of the run. Ctrl-C or --duration end it earlier.";
 
 void add_version_command(CLI::App& app);
 void add_serve_command(CLI::App& app);

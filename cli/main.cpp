@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "commands.hpp"
+#include "prescale/common/version.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -15,6 +16,8 @@ int main(int argc, char** argv) {
       "Start with `prescale demo`, or `prescale forecast --input load.csv`.",
       "prescale"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "prescale " + std::string(prescale::version()),
+                       "Print the version and exit (as `prescale version`)");
   app.fallthrough();
   prescale::cli::add_version_command(app);
   prescale::cli::add_demo_command(app);

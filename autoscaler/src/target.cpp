@@ -422,6 +422,7 @@ bool TargetWorker::adopt_fit() {
     // A failed refit keeps the model in use, if any: it still forecasts.
     fit_failure_ = outcome->failure;
     fit_failure_too_short_ = outcome->too_short;
+    ++fit_failures_;
     if (fit_) fit_->fitted_at_unix = outcome->now_unix;  // next try on the schedule
   }
   return true;
@@ -517,6 +518,17 @@ TargetStatus TargetWorker::make_status(std::int64_t now_unix, const Recommendati
   status.anomaly_score = anomaly_.state().score;
   status.outside_interval = anomaly_.state().outside;
   status.outside_steps = anomaly_.state().outside_steps;
+  status.quantile = config_.quantile;
+  status.step_seconds = config_.step_seconds;
+  status.fit_failures = fit_failures_;
+  const auto& scored = anomaly_.state();
+  if (scored.sample_unix > 0 && scored.sigma > 0) {
+    // The interval the anomaly tracker held the sample to: [q_(1-p), q_p].
+    const double p = std::max(config_.quantile, 1 - config_.quantile);
+    const double half_width = p > 0.5 && p < 1 ? forecast::normal_quantile(p) * scored.sigma : 0;
+    status.interval_lower = scored.expected - half_width;
+    status.interval_upper = scored.expected + half_width;
+  }
   return status;
 }
 

@@ -231,6 +231,18 @@ void Demo::stop() {
   if (daemon_) daemon_->stop();
 }
 
+DemoDeployment Demo::deployment() const {
+  // As the config written above: capacityPerReplica 120, replicas 2-200,
+  // leadTime 15m = pod start-up + the HPA's 15 s sync + one step.
+  DemoDeployment out;
+  out.step_seconds = options_.step_seconds;
+  out.capacity_per_replica = 120;
+  out.min_replicas = 2;
+  out.max_replicas = 200;
+  out.startup_seconds = 15 * 60 - 15 - options_.step_seconds;
+  return out;
+}
+
 int Demo::port() const {
   return daemon_->port();
 }

@@ -305,6 +305,15 @@ TEST_CASE(
   REQUIRE(status.fallback_reason.empty());
   CHECK(status.outside_interval);
   CHECK(status.anomaly_score > 3);
+  // The interval the sample was held to, as /metrics exports it
+  // (prescale_target_interval): the observed value lies above it.
+  CHECK(status.quantile == opted.quantile);
+  CHECK(status.step_seconds == 600);
+  REQUIRE(std::isfinite(status.interval_lower));
+  REQUIRE(std::isfinite(status.interval_upper));
+  CHECK(status.interval_lower < status.interval_upper);
+  CHECK(status.observed > status.interval_upper);
+  CHECK(snapshot->targets[1].step_seconds == 600);
 
   std::vector<std::string> names;
   for (const auto& m : snapshot->metrics) names.push_back(m.metric);

@@ -72,6 +72,7 @@ CRD_SPEC_FIELDS = {
     ("keda.sh/v1alpha1", "TriggerAuthentication"): {"secretTargetRef"},
     ("keda.sh/v1alpha1", "ClusterTriggerAuthentication"): {"secretTargetRef"},
     ("monitoring.coreos.com/v1", "ServiceMonitor"): {"selector", "endpoints"},
+    ("monitoring.coreos.com/v1", "PrometheusRule"): {"groups"},
 }
 
 
@@ -207,6 +208,8 @@ SCENARIOS = {
     "insecure-apiservice": {"apiService": {"insecureSkipTLSVerify": True}},
     "no-apiservice": {"apiService": {"create": False}},
     "service-monitor": {"serviceMonitor": {"enabled": True, "labels": {"release": "kps"}}},
+    "prometheus-rule": {"prometheusRule": {"enabled": True, "labels": {"release": "kps"},
+                                           "runbookBaseURL": "https://git.example.com/prescale/-/blob/main/"}},
     "network-policy": {"networkPolicy": {"enabled": True, "apiServerCIDRs": ["10.0.0.1/32"],
                                          "prometheusPeers": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}]}},
     "no-pdb-no-spread": {"podDisruptionBudget": {"enabled": False},
@@ -471,7 +474,30 @@ def check_keda_user_keys_kept(name, docs):
            "the chart must merge into server.keda, keeping the user's clientCAFile")
 
 
+def check_prometheus_rule(name, docs):
+    """The PrometheusRule carries files/prometheus-rules.yaml (promtool-tested in
+    tests/monitoring) unchanged but for the runbook URLs, made absolute."""
+    rule = one(docs, "PrometheusRule")
+    with open(os.path.join(CHART, "files", "prometheus-rules.yaml")) as f:
+        shipped = yaml.safe_load(f)["groups"]
+    base = "https://git.example.com/prescale/-/blob/main/"
+    expected = copy.deepcopy(shipped)
+    for group in expected:
+        for r in group["rules"]:
+            r["annotations"]["runbook_url"] = base + r["annotations"]["runbook_url"]
+    expect(rule["spec"]["groups"] == expected, name,
+           "the PrometheusRule's groups must be files/prometheus-rules.yaml with runbook URLs prefixed")
+    expect(rule["metadata"]["labels"].get("release") == "kps", name,
+           "prometheusRule.labels must reach the PrometheusRule (Prometheus selects rules by them)")
+    alerts = sorted({r["alert"] for g in shipped for r in g["rules"]})
+    with open(os.path.join(CHART, "..", "..", "docs", "operate.md")) as f:
+        runbooks = f.read()
+    for alert in alerts:
+        expect(f"### {alert}" in runbooks, name, f"docs/operate.md has no runbook section '### {alert}'")
+
+
 TOGGLE_CHECKS = {
+    "prometheus-rule": [check_prometheus_rule],
     "defaults": [check_self_signed, check_defaults_priority],
     "cert-manager": [check_cert_manager_chain],
     "cert-manager-issuer": [check_cert_manager_issuer],
@@ -526,6 +552,8 @@ def check_rendered(name, rendered):
         deployment = next(d for d in docs if d["kind"] == "Deployment")
         if deployment["spec"]["replicas"] != 2:
             fail(name, "two replicas by default")
+    if name == "defaults" and has("PrometheusRule"):
+        fail(name, "the PrometheusRule needs prometheus-operator's CRD: only with prometheusRule.enabled")
     if name == "no-apiservice" and has("APIService"):
         fail(name, "apiService.create=false still renders an APIService")
     if name == "insecure-apiservice":

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <ctime>
@@ -83,8 +84,28 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
       gauge_family("prescale_outside_interval",
                    "1 when the newest sample lies outside the prediction interval at the "
                    "target's quantile.");
+  auto interval = gauge_family(
+      "prescale_target_interval",
+      "Central prediction interval [q(1-p), q(p)] of the newest sample's one-step forecast, "
+      "bound=lower|upper (absent before a model scores a sample).");
+  auto quantile = gauge_family("prescale_target_quantile", "The target's served quantile p.");
+  auto step = gauge_family("prescale_target_step_seconds", "The target's sampling step.");
+  prometheus::MetricFamily fit_failures;
+  fit_failures.name = "prescale_target_fit_failures_total";
+  fit_failures.help = "Model fits of the target that failed since the process started.";
+  fit_failures.type = prometheus::MetricType::Counter;
   for (const auto& target : snapshot.targets) {
     const prometheus::ClientMetric::Label name{"target", target.target};
+    if (std::isfinite(target.interval_lower) && std::isfinite(target.interval_upper)) {
+      interval.metric.push_back(gauge_metric({name, {"bound", "lower"}}, target.interval_lower));
+      interval.metric.push_back(gauge_metric({name, {"bound", "upper"}}, target.interval_upper));
+    }
+    quantile.metric.push_back(gauge_metric({name}, target.quantile));
+    step.metric.push_back(gauge_metric({name}, static_cast<double>(target.step_seconds)));
+    prometheus::ClientMetric failures;
+    failures.label = {name};
+    failures.counter.value = static_cast<double>(target.fit_failures);
+    fit_failures.metric.push_back(std::move(failures));
     observed.metric.push_back(gauge_metric({name}, target.observed));
     forecast.metric.push_back(gauge_metric({name}, target.forecast));
     served.metric.push_back(gauge_metric({name}, target.served));
@@ -111,8 +132,8 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
   auto generated = gauge_family("prescale_snapshot_generated_timestamp_seconds",
                                 "Unix time the served snapshot was computed.");
   generated.metric.push_back(gauge_metric({}, static_cast<double>(snapshot.generated_unix)));
-  return {observed, forecast, served,  replicas, fit,   last_fit, backtest,
-          age,      fallback, anomaly, outside,  ready, generated};
+  return {observed, forecast, served,   replicas, fit,  last_fit,     backtest, age,      fallback,
+          anomaly,  outside,  interval, quantile, step, fit_failures, ready,    generated};
 }
 
 std::int64_t not_after_unix(const X509* certificate) {

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -116,6 +117,49 @@ TEST_CASE("probes need no certificate; /metrics is Prometheus text", "[server][i
   CHECK(fixture.curl(port, "/readyz", "").exit_code == 500);
   CHECK(fixture.curl(port, "/healthz", "").exit_code == 200);
   CHECK(fixture.curl(port, "/openapi/v2", "alice").exit_code == 404);
+}
+
+TEST_CASE("/metrics carries what the shipped dashboard and alerts read", "[server][integration]") {
+  // charts/prescale/files/prometheus-rules.yaml divides the data age by the
+  // step, compares the share of samples outside the band with the quantile
+  // and counts failed fits; the dashboard draws the band.
+  Fixture fixture;
+  auto snapshot = std::make_shared<Snapshot>(*fixture.store.current());
+  TargetStatus stale;
+  stale.target = "payments";
+  stale.fallback_reason = "data stale: newest sample is 900s old (more than 3 steps)";
+  stale.fallback_kind = "data_stale";
+  stale.data_age_seconds = 900;
+  stale.step_seconds = 60;
+  stale.quantile = 0.95;
+  stale.fit_failures = 3;
+  stale.interval_lower = 80.5;
+  stale.interval_upper = 120.25;
+  snapshot->targets.push_back(stale);
+  TargetStatus unscored = stale;
+  unscored.target = "refunds";
+  unscored.interval_lower = std::numeric_limits<double>::quiet_NaN();
+  snapshot->targets.push_back(unscored);
+  fixture.store.publish(snapshot);
+  Server server(fixture.options(), fixture.store);
+  REQUIRE(server.start().has_value());
+  const auto metrics = fixture.curl(server.port(), "/metrics", "");
+  REQUIRE(metrics.exit_code == 200);
+  const auto& text = metrics.output;
+  CHECK_THAT(text, Catch::Contains(
+                       "prescale_target_fallback{target=\"payments\",reason=\"data_stale\"} 1"));
+  CHECK_THAT(text, Catch::Contains("prescale_target_step_seconds{target=\"payments\"} 60"));
+  CHECK_THAT(text, Catch::Contains("prescale_target_quantile{target=\"payments\"} 0.95"));
+  CHECK_THAT(text, Catch::Contains("# TYPE prescale_target_fit_failures_total counter"));
+  CHECK_THAT(text, Catch::Contains("prescale_target_fit_failures_total{target=\"payments\"} 3"));
+  CHECK_THAT(text,
+             Catch::Contains("prescale_target_interval{target=\"payments\",bound=\"lower\"} 80.5"));
+  CHECK_THAT(text, Catch::Contains(
+                       "prescale_target_interval{target=\"payments\",bound=\"upper\"} 120.25"));
+  // No interval before a model has scored a sample (an absent series, not a
+  // NaN one, is what PromQL's `and` and the dashboard's band expect).
+  CHECK_THAT(text, !Catch::Contains("prescale_target_interval{target=\"refunds\""));
+  CHECK_THAT(text, !Catch::Contains("prescale_target_interval{target=\"orders\""));
 }
 
 TEST_CASE("rotated certificates and CAs are picked up without a restart", "[server][integration]") {

@@ -1,8 +1,8 @@
 // render: a minimal Helm template renderer for the chart test. Helm itself
 // is not packaged in Debian; this uses Go's text/template with sprig (the
 // same function library Helm uses) and implements the few Helm functions the
-// chart needs: include, tpl, required, toYaml, lookup, and the .Release/
-// .Chart/.Values objects. Values: values.yaml deep-merged with -f files, then
+// chart needs: include, tpl, required, toYaml, fromYaml, lookup, and the
+// .Release/.Chart/.Values/.Files objects (.Files.Get reads a file of the chart). Values: values.yaml deep-merged with -f files, then
 // --set.
 //
 // lookup answers as Helm's does against a cluster: -lookup FILE gives the
@@ -45,6 +45,26 @@ func readYAML(path string) map[string]interface{} {
 	out := map[string]interface{}{}
 	if err := yaml.Unmarshal(data, &out); err != nil {
 		fail("%s: %v", path, err)
+	}
+	return out
+}
+
+// chartFiles is .Files: Get returns a chart file's text ("" when absent, as Helm).
+type chartFiles struct{ dir string }
+
+func (f chartFiles) Get(name string) string {
+	data, err := os.ReadFile(filepath.Join(f.dir, filepath.Clean("/"+name)))
+	if err != nil {
+		return ""
+	}
+	return string(data)
+}
+
+// fromYAML is Helm's fromYaml: a map, or {"Error": ...} when the text does not parse.
+func fromYAML(text string) map[string]interface{} {
+	out := map[string]interface{}{}
+	if err := yaml.Unmarshal([]byte(text), &out); err != nil {
+		return map[string]interface{}{"Error": err.Error()}
 	}
 	return out
 }
@@ -209,11 +229,13 @@ func main() {
 		"Chart": map[string]interface{}{
 			"Name": chartMeta["name"], "Version": chartMeta["version"], "AppVersion": chartMeta["appVersion"],
 		},
+		"Files": chartFiles{dir: *chartDir},
 	}
 
 	tmpl := template.New("chart").Option("missingkey=zero")
 	funcs := sprig.TxtFuncMap()
 	funcs["toYaml"] = toYAML
+	funcs["fromYaml"] = fromYAML
 	funcs["lookup"] = lookupIn(existing)
 	funcs["required"] = func(msg string, v interface{}) (interface{}, error) {
 		if v == nil {

@@ -119,6 +119,8 @@ class TargetWorker {
   std::unique_ptr<FitState> fit_;  ///< the model in use, following the samples
   std::string fit_failure_;        ///< why there is no usable model
   bool fit_failure_too_short_ = false;
+  std::uint64_t fit_failures_ =
+      0;  ///< failed fits since start (prescale_target_fit_failures_total)
   std::int64_t last_fit_attempt_unix_ = 0;
   std::string logged_fallback_;  ///< the reason last logged, to log changes only
   AnomalyTracker anomaly_;       ///< newest samples against their one-step forecasts

@@ -3,6 +3,7 @@
 // every target's recommendation, swapped atomically. Requests never fit or
 // fetch; they read the latest snapshot.
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,6 +50,13 @@ struct TargetStatus {
   bool outside_interval =
       false;  ///< that sample lies outside the interval at the target's quantile
   std::int64_t outside_steps = 0;  ///< consecutive samples outside the interval
+  /// The central prediction interval [q_(1-p), q_p] the newest sample was
+  /// scored against (its one-step forecast; NaN before a model scores one).
+  double interval_lower = std::numeric_limits<double>::quiet_NaN();
+  double interval_upper = std::numeric_limits<double>::quiet_NaN();
+  double quantile = 0;             ///< the served quantile p
+  std::int64_t step_seconds = 0;   ///< the target's sampling step
+  std::uint64_t fit_failures = 0;  ///< fits that failed since the target started
   [[nodiscard]] bool in_fallback() const { return !fallback_reason.empty(); }
 };
 

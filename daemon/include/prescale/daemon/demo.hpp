@@ -9,6 +9,7 @@
 
 #include "prescale/common/expected.hpp"
 #include "prescale/daemon/daemon.hpp"
+#include "prescale/daemon/demo_run.hpp"
 #include "prescale/forecast/series.hpp"
 
 namespace prescale::daemon {
@@ -55,6 +56,11 @@ class Demo {
   [[nodiscard]] const std::filesystem::path& kubeconfig_path() const { return kubeconfig_path_; }
   [[nodiscard]] const forecast::Series& trace() const { return trace_; }
   [[nodiscard]] std::int64_t step_seconds() const { return options_.step_seconds; }
+  /// Unix time just past the trace's last sample: from then on the data
+  /// would only grow stale, so the demo ends there.
+  [[nodiscard]] std::int64_t trace_end_unix() const { return trace_.end_unix(); }
+  /// The deployment the demo config describes, for the run's summary.
+  [[nodiscard]] DemoDeployment deployment() const;
   /// The path of the forecast metric on the External Metrics API.
   [[nodiscard]] std::string metric_path(bool replicas = false) const;
 

@@ -1,0 +1,77 @@
+// `prescale demo` and `prescale --version` run as a newcomer would: the demo
+// ends by itself when its trace does, with a summary and a report, exit 0.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+Run run_prescale(const std::string& args, const fs::path& dir) {
+  const fs::path out = dir / "stdout";
+  const fs::path err = dir / "stderr";
+  const std::string command = prescale::test::prescale_bin().string() + " " + args + " >" +
+                              out.string() + " 2>" + err.string() + " </dev/null";
+  const int status = std::system(command.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+}  // namespace
+
+TEST_CASE("prescale --version and prescale version print the version", "[cli][version]") {
+  prescale::test::TempDir dir("prescale-version");
+  const auto flag = run_prescale("--version", dir.path);
+  const auto command = run_prescale("version", dir.path);
+  REQUIRE(flag.exit_code == 0);
+  REQUIRE(command.exit_code == 0);
+  CHECK(std::regex_search(flag.out, std::regex(R"(^prescale [0-9]+\.[0-9]+\.[0-9]+)")));
+  CHECK(command.out.rfind(flag.out.substr(0, flag.out.find('\n')), 0) == 0);
+}
+
+TEST_CASE("prescale demo ends by itself when its trace does, with a summary and a report",
+          "[cli][demo]") {
+  prescale::test::TempDir dir("prescale-demo");
+  // Two simulated days at 20000x: about 8 s. The default (600x) takes 4 min.
+  const auto run = run_prescale("demo --speed 20000 --dir " + dir.path.string(), dir.path);
+  INFO(run.out.substr(run.out.size() > 1500 ? run.out.size() - 1500 : 0));
+  INFO(run.err.substr(run.err.size() > 1500 ? run.err.size() - 1500 : 0));
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.out.find("prescale demo: stopped by the end of the trace.") != std::string::npos);
+  std::smatch steps;
+  REQUIRE(std::regex_search(run.out, steps,
+                            std::regex(R"(steps served +([0-9]+) \(([0-9]+) from a forecast, )"
+                                       R"(([0-9]+) in fallback\))")));
+  CHECK(std::stoi(steps[1]) > 100);  // 2 days less the 6 hours skipped = 504 steps of 5 min
+  CHECK(std::stoi(steps[1]) == std::stoi(steps[2]) + std::stoi(steps[3]));
+  CHECK(std::regex_search(run.out, std::regex(R"(surges +[0-9]+ where an HPA on the observed )"
+                                              R"(load ran short of ready pods; pre-scaled in )"
+                                              R"(time by prescale: [0-9]+)")));
+  const fs::path report = dir.path / "demo-report.html";
+  CHECK(run.out.find("report              " + report.string() + " ") != std::string::npos);
+  REQUIRE(fs::exists(report));
+  const std::string html = slurp(report);
+  CHECK(html.find("<svg") != std::string::npos);
+  CHECK(html.find("predictive") != std::string::npos);
+  // No fallback for stale data: the demo stops before its trace runs out.
+  CHECK(run.out.find("data stale") == std::string::npos);
+}
