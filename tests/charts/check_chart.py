@@ -208,6 +208,7 @@ SCENARIOS = {
     "insecure-apiservice": {"apiService": {"insecureSkipTLSVerify": True}},
     "no-apiservice": {"apiService": {"create": False}},
     "service-monitor": {"serviceMonitor": {"enabled": True, "labels": {"release": "kps"}}},
+    "grafana-dashboard": {"grafanaDashboard": {"enabled": True, "namespace": "monitoring", "folder": "Platform"}},
     "prometheus-rule": {"prometheusRule": {"enabled": True, "labels": {"release": "kps"},
                                            "runbookBaseURL": "https://git.example.com/prescale/-/blob/main/"}},
     "network-policy": {"networkPolicy": {"enabled": True, "apiServerCIDRs": ["10.0.0.1/32"],
@@ -300,12 +301,20 @@ def one(docs, kind, name=None):
     return found[0]
 
 
+def config_map(docs):
+    """The daemon's ConfigMap (the dashboard's is another)."""
+    found = [d for d in docs if d["kind"] == "ConfigMap" and "config.yaml" in d.get("data", {})]
+    if len(found) != 1:
+        raise AssertionError(f"expected one ConfigMap with config.yaml, found {len(found)}")
+    return found[0]
+
+
 def pod_spec(docs):
     return one(docs, "Deployment")["spec"]["template"]["spec"]
 
 
 def daemon_config(docs):
-    return yaml.safe_load(one(docs, "ConfigMap")["data"]["config.yaml"])
+    return yaml.safe_load(config_map(docs)["data"]["config.yaml"])
 
 
 def b64(text):
@@ -496,7 +505,24 @@ def check_prometheus_rule(name, docs):
         expect(f"### {alert}" in runbooks, name, f"docs/operate.md has no runbook section '### {alert}'")
 
 
+def check_grafana_dashboard(name, docs):
+    """A ConfigMap Grafana's sidecar picks up: its label, the folder annotation,
+    the namespace the sidecar watches, and the dashboard JSON unchanged."""
+    dashboard = one(docs, "ConfigMap", "prescale-dashboard")
+    meta = dashboard["metadata"]
+    expect(meta["labels"].get("grafana_dashboard") == "1", name, "the sidecar's label grafana_dashboard: \"1\"")
+    expect(meta.get("namespace") == "monitoring", name, "grafanaDashboard.namespace must place the ConfigMap")
+    expect(meta.get("annotations", {}).get("grafana_folder") == "Platform", name,
+           "grafanaDashboard.folder must become the grafana_folder annotation")
+    with open(os.path.join(CHART, "files", "grafana-dashboard.json")) as f:
+        shipped = json.load(f)
+    expect(json.loads(dashboard["data"]["prescale.json"]) == shipped, name,
+           "the ConfigMap must carry files/grafana-dashboard.json unchanged")
+    expect(shipped.get("uid") and shipped.get("panels"), name, "the dashboard needs a uid and panels")
+
+
 TOGGLE_CHECKS = {
+    "grafana-dashboard": [check_grafana_dashboard],
     "prometheus-rule": [check_prometheus_rule],
     "defaults": [check_self_signed, check_defaults_priority],
     "cert-manager": [check_cert_manager_chain],
@@ -530,8 +556,8 @@ def check_rendered(name, rendered):
                           capture_output=True, text=True)
     if lint.returncode != 0:
         fail(name, "yamllint:\n" + lint.stdout)
-    if PRESCALE and "ConfigMap" in kinds:
-        config_text = next(d for d in docs if d["kind"] == "ConfigMap")["data"]["config.yaml"]
+    if PRESCALE and configmaps:
+        config_text = configmaps[0]["data"]["config.yaml"]
         with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
             f.write(config_text)
             config_file = f.name
@@ -554,6 +580,8 @@ def check_rendered(name, rendered):
             fail(name, "two replicas by default")
     if name == "defaults" and has("PrometheusRule"):
         fail(name, "the PrometheusRule needs prometheus-operator's CRD: only with prometheusRule.enabled")
+    if name == "defaults" and len([d for d in docs if d["kind"] == "ConfigMap"]) != 1:
+        fail(name, "the dashboard's ConfigMap only with grafanaDashboard.enabled")
     if name == "no-apiservice" and has("APIService"):
         fail(name, "apiService.create=false still renders an APIService")
     if name == "insecure-apiservice":
@@ -578,14 +606,14 @@ def check_rendered(name, rendered):
         if has("ServiceAccount") or deployment["spec"]["template"]["spec"]["serviceAccountName"] != "platform-sa":
             fail(name, "must use the given ServiceAccount and not create one")
     if name == "keda":
-        config = yaml.safe_load(next(d for d in docs if d["kind"] == "ConfigMap")["data"]["config.yaml"])
+        config = yaml.safe_load(config_map(docs)["data"]["config.yaml"])
         service = next(d for d in docs if d["kind"] == "Service")
         if config["server"].get("keda", {}).get("address") != "0.0.0.0:9443" or has("APIService"):
             fail(name, "keda.enabled must configure server.keda, and no APIService is wanted here")
         if 9443 not in [p["port"] for p in service["spec"]["ports"]]:
             fail(name, "the Service must expose the KEDA gRPC port")
     if name == "defaults":
-        config = yaml.safe_load(next(d for d in docs if d["kind"] == "ConfigMap")["data"]["config.yaml"])
+        config = yaml.safe_load(config_map(docs)["data"]["config.yaml"])
         if config["targets"][0]["metric"] != "payments-rps-forecast" or "tlsCertFile" not in config["server"]:
             fail(name, "the daemon config must carry the targets and the chart's server section")
     for check in TOGGLE_CHECKS.get(name, []):

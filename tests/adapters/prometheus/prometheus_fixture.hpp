@@ -93,6 +93,10 @@ class PrometheusFixture {
     /// When that web config asks for basic auth: how the readiness probe logs in.
     std::string basic_auth_user;
     std::string basic_auth_password;
+    /// Live scraping besides the backfill: prometheus.yml's scrape_configs
+    /// (a YAML list) and the global scrape interval.
+    std::string scrape_configs = "[]";
+    std::string scrape_interval = "1m";
   };
 
   explicit PrometheusFixture(const std::vector<MetricSeries>& metrics)
@@ -105,18 +109,22 @@ class PrometheusFixture {
       throw std::runtime_error("mkdtemp failed for " + pattern);
     dir_ = pattern;
     try {
-      write_file(dir_ / "input.om", openmetrics_text(metrics));
-      write_file(dir_ / "prometheus.yml", "global:\n  scrape_interval: 1m\nscrape_configs: []\n");
+      write_file(dir_ / "prometheus.yml",
+                 fmt::format("global:\n  scrape_interval: {}\nscrape_configs: {}\n",
+                             options_.scrape_interval, options_.scrape_configs));
       std::filesystem::create_directories(dir_ / "data");
-      // The hidden --max-block-duration: with the default 2h blocks promtool
-      // re-reads the whole input once per block (420 passes for five weeks).
-      const int status = run_and_wait(
-          {options_.promtool_bin, "tsdb", "create-blocks-from", "openmetrics", "--quiet",
-           "--max-block-duration=744h", (dir_ / "input.om").string(), (dir_ / "data").string()},
-          dir_ / "promtool.log");
-      if (status != 0)
-        throw std::runtime_error("promtool backfill failed:\n" + read_file(dir_ / "promtool.log"));
-      std::filesystem::remove(dir_ / "input.om");
+      if (!metrics.empty()) {
+        write_file(dir_ / "input.om", openmetrics_text(metrics));
+        // The hidden --max-block-duration: with the default 2h blocks promtool
+        // re-reads the whole input once per block (420 passes for five weeks).
+        const int status = run_and_wait(
+            {options_.promtool_bin, "tsdb", "create-blocks-from", "openmetrics", "--quiet",
+             "--max-block-duration=744h", (dir_ / "input.om").string(), (dir_ / "data").string()},
+            dir_ / "promtool.log");
+        if (status != 0)
+          throw std::runtime_error("promtool backfill failed:\n" + read_file(dir_ / "promtool.log"));
+        std::filesystem::remove(dir_ / "input.om");
+      }
       start();
     } catch (...) {
       stop();
