@@ -122,7 +122,8 @@ class PrometheusFixture {
              "--max-block-duration=744h", (dir_ / "input.om").string(), (dir_ / "data").string()},
             dir_ / "promtool.log");
         if (status != 0)
-          throw std::runtime_error("promtool backfill failed:\n" + read_file(dir_ / "promtool.log"));
+          throw std::runtime_error("promtool backfill failed:\n" +
+                                   read_file(dir_ / "promtool.log"));
         std::filesystem::remove(dir_ / "input.om");
       }
       start();
