@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <set>
+#include <string_view>
 
 #include "prescale/calendar/regressors.hpp"
 #include "prescale/forecast/selection.hpp"
@@ -23,6 +24,37 @@ std::int64_t floor_to(std::int64_t value, std::int64_t step) {
 // Layout and regressor rows kept ahead of the newest sample, so most ticks
 // extend nothing.
 constexpr std::size_t kLayoutSlack = 64;
+
+// Newest steps fetched again on each refresh (scrapes land late); a fit
+// leaves them out, so every replica fits on samples that no longer change.
+constexpr std::int64_t kRefetchSteps = 2;
+
+// FNV-1a: the same number in every process and build (std::hash is not).
+std::uint64_t stable_hash(std::string_view text) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (const unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+// The samples [cutoff - window, cutoff) of `series` (NaN where it has none).
+forecast::Series slice(const forecast::Series& series, std::int64_t cutoff, std::int64_t window) {
+  forecast::Series out;
+  out.step_seconds = series.step_seconds;
+  const std::int64_t step = series.step_seconds;
+  out.start_unix = floor_to(cutoff - window, step);
+  const std::int64_t count = std::max<std::int64_t>(0, (cutoff - out.start_unix) / step);
+  out.values.assign(static_cast<std::size_t>(count), forecast::kMissing);
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::int64_t t = out.start_unix + i * step;
+    if (t < series.start_unix || t >= series.end_unix()) continue;
+    out.values[static_cast<std::size_t>(i)] =
+        series.values[static_cast<std::size_t>((t - series.start_unix) / step)];
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -62,7 +94,7 @@ struct FitJob {
   config::TargetConfig config;
   calendar::TimeZone zone;
   std::shared_ptr<const calendar::CalendarSet> calendars;
-  forecast::Series history;
+  forecast::Series history;  ///< ends at the fit's cutoff
   std::int64_t now_unix = 0;
   std::string why;
 };
@@ -260,7 +292,11 @@ void TargetWorker::fetch(std::int64_t end_unix) {
   // then only the new tail (and re-read the last steps, which land late).
   source::HistoryOptions options;
   options.step_seconds = config_.step_seconds;
-  options.window_seconds = config_.history_seconds;
+  // Beyond the history a fit reads: the fit's cutoff trails the newest
+  // sample by up to one refit interval and the settling steps.
+  options.window_seconds = config_.history_seconds + config_.refit_interval_seconds +
+                           (kRefetchSteps + 1) * config_.step_seconds;
+  options.refetch_steps = kRefetchSteps;
   if (!incremental_) incremental_ = std::make_unique<source::IncrementalHistory>(*source_, options);
   // refresh(now) covers the step containing now; ours ends at end_unix (exclusive).
   const auto status = incremental_->refresh(end_unix - config_.step_seconds);
@@ -299,8 +335,10 @@ void TargetWorker::follow_samples() {
     extend(state, config_, zone_, calendars_.get(), state.model->next_index() + window + 1);
     if (!std::isnan(y)) score_sample(t, y);
     state.model->update(y);
+    // Per sample, not per tick: a replica that follows a day at once and one
+    // that followed it tick by tick see drift at the same sample.
+    drift_.check(state.model->residual_variance());
   }
-  drift_.check(state.model->residual_variance());
 }
 
 void TargetWorker::score_sample(std::int64_t t, double y) {
@@ -337,22 +375,39 @@ void TargetWorker::score_sample(std::int64_t t, double y) {
   drift_.add_error(std::abs(y - one_step.mean[0]));
 }
 
-std::string TargetWorker::refit_due(std::int64_t now_unix) const {
-  if (!incremental_ || !incremental_->has_data()) return "";
-  if (!fit_) {
-    // Retry a failed first fit at most every few steps (a short history grows).
-    const std::int64_t retry =
-        std::clamp<std::int64_t>(config_.refit_interval_seconds / 6, config_.step_seconds, 600);
-    if (last_fit_attempt_unix_ == 0) return "first fit";
-    if (now_unix - last_fit_attempt_unix_ >= retry) return "retry after: " + fit_failure_;
-    return "";
-  }
-  if (drift_.drifted()) return drift_.reason();
-  if (now_unix - fit_->fitted_at_unix >= config_.refit_interval_seconds) return "scheduled";
-  return "";
+std::int64_t TargetWorker::schedule_cutoff(std::int64_t end_unix, std::int64_t period) const {
+  const std::int64_t step = config_.step_seconds;
+  period = std::max(period, step);
+  // Targets refit at their own phase of the period (the same in every
+  // replica), so a thousand targets do not all refit on the hour.
+  const auto phase = floor_to(
+      static_cast<std::int64_t>(stable_hash(config_.namespace_name + "/" + config_.metric) %
+                                static_cast<std::uint64_t>(period)),
+      step);
+  const std::int64_t settled = end_unix - kRefetchSteps * step;
+  return floor_to(floor_to(settled - phase, period) + phase, step);
 }
 
-void TargetWorker::start_fit(std::int64_t now_unix, const std::string& why,
+TargetWorker::RefitPlan TargetWorker::refit_due(std::int64_t now_unix) const {
+  if (!incremental_ || !incremental_->has_data()) return {};
+  const std::int64_t end = floor_to(now_unix, config_.step_seconds);
+  const std::int64_t scheduled = schedule_cutoff(end, config_.refit_interval_seconds);
+  if (!fit_) {
+    // The first fit on the schedule's data, as the replicas running already
+    // did; a failed one is retried every few steps (a short history grows).
+    if (last_fit_attempt_unix_ == 0) return {"first fit", scheduled};
+    const std::int64_t retry =
+        std::clamp<std::int64_t>(config_.refit_interval_seconds / 6, config_.step_seconds, 600);
+    const std::int64_t cutoff = schedule_cutoff(end, retry);
+    if (cutoff > attempted_cutoff_unix_) return {"retry after: " + fit_failure_, cutoff};
+    return {};
+  }
+  if (drift_.drifted()) return {drift_.reason(), end - kRefetchSteps * config_.step_seconds};
+  if (scheduled > attempted_cutoff_unix_) return {"scheduled", scheduled};
+  return {};
+}
+
+void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
                              const FitLauncher& launch) {
   {
     std::lock_guard lock(mailbox_->mutex);
@@ -360,8 +415,11 @@ void TargetWorker::start_fit(std::int64_t now_unix, const std::string& why,
     mailbox_->running = true;
   }
   last_fit_attempt_unix_ = now_unix;
+  attempted_cutoff_unix_ = plan.cutoff_unix;
   auto job = std::make_shared<FitJob>(
-      FitJob{config_, zone_, calendars_, incremental_->series(), now_unix, why});
+      FitJob{config_, zone_, calendars_,
+             slice(incremental_->series(), plan.cutoff_unix, config_.history_seconds), now_unix,
+             plan.why});
   auto mailbox = mailbox_;
   auto log = log_;
   auto work = [job, mailbox, log] {
@@ -423,7 +481,6 @@ bool TargetWorker::adopt_fit() {
     fit_failure_ = outcome->failure;
     fit_failure_too_short_ = outcome->too_short;
     ++fit_failures_;
-    if (fit_) fit_->fitted_at_unix = outcome->now_unix;  // next try on the schedule
   }
   return true;
 }
@@ -431,8 +488,8 @@ bool TargetWorker::adopt_fit() {
 bool TargetWorker::update_model(std::int64_t now_unix, const FitLauncher& launch) {
   bool adopted = adopt_fit();
   follow_samples();
-  if (const auto why = refit_due(now_unix); !why.empty()) {
-    start_fit(now_unix, why, launch);
+  if (const auto plan = refit_due(now_unix); !plan.why.empty()) {
+    start_fit(now_unix, plan, launch);
     if (!launch) {  // inline: the fit is done, use it at once
       adopted = adopt_fit() || adopted;
       follow_samples();
@@ -514,6 +571,7 @@ TargetStatus TargetWorker::make_status(std::int64_t now_unix, const Recommendati
     status.fit_seconds = fit_->fit_seconds;
     status.backtest_mase = fit_->backtest_mase;
     status.last_fit_unix = fit_->fitted_at_unix;
+    status.fit_data_end_unix = fit_->data_end_unix;
   }
   status.anomaly_score = anomaly_.state().score;
   status.outside_interval = anomaly_.state().outside;

@@ -295,6 +295,19 @@ bool Daemon::reload(std::string_view why) {
         "why", std::string(why)));
     next.server = current.server;
   }
+  const auto& kept = current.decisions;
+  if (next.decisions.file != kept.file || next.decisions.max_bytes != kept.max_bytes ||
+      next.decisions.max_files != kept.max_files || next.decisions.keep != kept.keep) {
+    // The record log and ring are opened once; the thresholds reach targets.
+    impl_->log(LogRecord{
+        LogLevel::warning,
+        "decisions.file, maxBytes, maxFiles or keep changed: restart to apply them",
+        {}}.with("why", std::string(why)));
+    next.decisions.file = kept.file;
+    next.decisions.max_bytes = kept.max_bytes;
+    next.decisions.max_files = kept.max_files;
+    next.decisions.keep = kept.keep;
+  }
   {
     std::lock_guard lock(impl_->config_mutex);
     impl_->config = std::move(next);

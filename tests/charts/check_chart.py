@@ -468,8 +468,8 @@ def check_existing_configmap(name, docs):
     spec = pod_spec(docs)
     volumes = {v["name"]: v for v in spec["volumes"]}
     expect(volumes["config"]["configMap"]["name"] == "prescale-config", name, "the pods must mount existingConfigMap")
-    expect("checksum/config" not in one(docs, "Deployment")["spec"]["template"]["metadata"]["annotations"], name,
-           "no config checksum for a ConfigMap the chart does not render")
+    expect("checksum/config-restart" not in one(docs, "Deployment")["spec"]["template"]["metadata"]["annotations"],
+           name, "no config checksum for a ConfigMap the chart does not render")
 
 
 def check_defaults_priority(name, docs):
@@ -744,6 +744,55 @@ def check_upgrades():
 
 
 check_upgrades()
+
+
+# ---- config edits: hot-reloaded, not rolled ------------------------------------
+
+def check_config_rollout():
+    """A config edit the daemon hot-reloads (targets, prometheus, calendars)
+    leaves the pod template as it was, so `helm upgrade` rolls no pod (each
+    would re-read its history and refit); a server or decisions edit, which
+    the daemon applies only at start-up, changes it."""
+    def template(overlay):
+        rendered, error = validate_and_render("config-rollout", overlay)
+        if error:
+            fail("config-rollout", f"render failed: {error}")
+            return None, None
+        docs = [d for d in yaml.safe_load_all(rendered) if d]
+        configmap = one(docs, "ConfigMap")["data"]["config.yaml"]
+        pod = one(docs, "Deployment")["spec"]["template"]
+        # A render without the cluster's Secrets makes new certificates each
+        # time (the upgrade checks above cover keeping them).
+        pod["metadata"]["annotations"].pop("checksum/tls", None)
+        return pod, configmap
+    base, base_config = template({})
+    if base is None:
+        return
+    expect("checksum/config-restart" in base["metadata"]["annotations"], "config-rollout",
+           "the pod template must carry checksum/config-restart")
+    second = dict(TARGET, metric="orders-rps-forecast", query="sum(rate(orders_total[1m]))")
+    reloaded = {
+        "a target added": {"config": {"targets": [TARGET, second]}},
+        "prometheus changed": {"config": {"prometheus": {"url": "http://thanos-query.monitoring.svc:9090",
+                                                         "timeout": "20s"}}},
+    }
+    for what, overlay in reloaded.items():
+        pod, config = template(overlay)
+        expect(config != base_config, "config-rollout", f"{what}: the ConfigMap must change")
+        expect(pod == base, "config-rollout", f"{what}: the pod template changed, so every pod would restart "
+                                              "for an edit the daemon hot-reloads")
+    restarted = {
+        "server.authorization changed": {"config": {"server": {"authorization": {"mode": "always-allow"}}}},
+        "decisions changed": {"config": {"decisions": {"keep": 500}}},
+    }
+    for what, overlay in restarted.items():
+        pod, _ = template(overlay)
+        expect(pod is not None and pod != base, "config-rollout",
+               f"{what}: the daemon applies it only at start-up, so the pods must roll")
+    print("ok   config-rollout: target and prometheus edits keep the pod template; server and decisions edits roll it")
+
+
+check_config_rollout()
 
 
 # ---- the chart's version follows the changelog and the daemon ------------------

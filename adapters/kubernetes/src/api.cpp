@@ -241,19 +241,22 @@ std::string status_json(int code, std::string_view reason, std::string_view mess
 ApiResponse serve_status(const Snapshot& snapshot) {
   json targets = json::array();
   for (const TargetStatus& target : snapshot.targets) {
-    json entry{{"target", target.target},
-               {"model", target.model},
-               {"parameters", target.parameters},
-               {"observed", target.observed},
-               {"forecast", target.forecast},
-               {"served", target.served},
-               {"fit_seconds", target.fit_seconds},
-               {"last_fit_unix", target.last_fit_unix},
-               {"last_fit",
-                target.last_fit_unix > 0 ? json(format_rfc3339(target.last_fit_unix)) : json()},
-               {"data_age_seconds", target.data_age_seconds},
-               {"has_forecast", target.has_forecast},
-               {"fallback_reason", target.fallback_reason}};
+    json entry{
+        {"target", target.target},
+        {"model", target.model},
+        {"parameters", target.parameters},
+        {"observed", target.observed},
+        {"forecast", target.forecast},
+        {"served", target.served},
+        {"fit_seconds", target.fit_seconds},
+        {"last_fit_unix", target.last_fit_unix},
+        {"last_fit",
+         target.last_fit_unix > 0 ? json(format_rfc3339(target.last_fit_unix)) : json()},
+        {"fit_data_end",
+         target.fit_data_end_unix > 0 ? json(format_rfc3339(target.fit_data_end_unix)) : json()},
+        {"data_age_seconds", target.data_age_seconds},
+        {"has_forecast", target.has_forecast},
+        {"fallback_reason", target.fallback_reason}};
     entry["replicas"] = target.replicas ? json(*target.replicas) : json();
     entry["backtest_mase"] = target.backtest_mase ? json(*target.backtest_mase) : json();
     targets.push_back(std::move(entry));

@@ -100,7 +100,20 @@ clientCAFile only for keda.mutualTLS: any other key the user wrote there
 {{- $_ := set $server "keda" $keda -}}
 {{- end -}}
 {{- $_ := set $config "server" $server -}}
+{{- $_ := set .Values "_prescaleRestartPart" (dict "server" $server "decisions" (default (dict) $config.decisions)) -}}
 {{- toYaml $config -}}
+{{- end -}}
+
+{{/*
+The checksum that rolls the pods on a config change: only the sections the
+daemon reads at start-up (server: listeners, certificates, authentication;
+decisions: the record log). Targets, prometheus and calendars are reloaded
+by the running daemon from the mounted ConfigMap (it watches the file), so
+editing them restarts nothing: no pod re-reads its history or refits.
+*/}}
+{{- define "prescale.configRestartChecksum" -}}
+{{- $_ := include "prescale.config" . -}}
+{{- toYaml .Values._prescaleRestartPart | sha256sum -}}
 {{- end -}}
 
 {{/*

@@ -81,8 +81,19 @@ class TargetWorker {
   void follow_samples();
   /// Scores the sample at `t` against the model before it learns it (anomaly, drift).
   void score_sample(std::int64_t t, double y);
-  [[nodiscard]] std::string refit_due(std::int64_t now_unix) const;
-  void start_fit(std::int64_t now_unix, const std::string& why, const FitLauncher& launch);
+  /// A refit to start: why ("" = none), and the end of the data it fits on.
+  struct RefitPlan {
+    std::string why;
+    std::int64_t cutoff_unix = 0;
+  };
+  /// Refits run on a wall-clock schedule every replica shares: the data of a
+  /// scheduled fit ends at the last `refitInterval` boundary (shifted by the
+  /// target's own phase) that lies two settled steps back, so replicas that
+  /// started at different times fit the same samples and serve the same value.
+  [[nodiscard]] RefitPlan refit_due(std::int64_t now_unix) const;
+  /// The newest schedule boundary of `period` whose samples have settled by `end_unix`.
+  [[nodiscard]] std::int64_t schedule_cutoff(std::int64_t end_unix, std::int64_t period) const;
+  void start_fit(std::int64_t now_unix, const RefitPlan& plan, const FitLauncher& launch);
   bool adopt_fit();
   // What the tick reports, in order: why serve the observed value alone (if
   // so), the lead-window forecast, then the status, the decision tracker's
@@ -122,10 +133,11 @@ class TargetWorker {
   std::uint64_t fit_failures_ =
       0;  ///< failed fits since start (prescale_target_fit_failures_total)
   std::int64_t last_fit_attempt_unix_ = 0;
-  std::string logged_fallback_;  ///< the reason last logged, to log changes only
-  AnomalyTracker anomaly_;       ///< newest samples against their one-step forecasts
-  DriftDetector drift_;          ///< when the model in use no longer describes the load
-  DecisionTracker decisions_;    ///< when a tick makes a decision record
+  std::int64_t attempted_cutoff_unix_ = 0;  ///< the data end of the last fit started
+  std::string logged_fallback_;             ///< the reason last logged, to log changes only
+  AnomalyTracker anomaly_;                  ///< newest samples against their one-step forecasts
+  DriftDetector drift_;                     ///< when the model in use no longer describes the load
+  DecisionTracker decisions_;               ///< when a tick makes a decision record
   std::shared_ptr<Mailbox> mailbox_;
   std::atomic<bool> cancelled_{false};
 };

@@ -36,6 +36,9 @@ struct TargetStatus {
   double fit_seconds = 0;          ///< duration of the last fit
   std::optional<double> backtest_mase;
   std::int64_t last_fit_unix = 0;
+  /// End of the samples the model in use was fitted on (exclusive; 0 = none):
+  /// replicas serving from the same fit have the same one.
+  std::int64_t fit_data_end_unix = 0;
   std::int64_t data_age_seconds = 0;  ///< now - time of the newest sample
   bool has_forecast = false;          ///< a fitted model is in use
   std::string fallback_reason;        ///< empty unless serving observed alone
