@@ -10,43 +10,15 @@
 #include "commands.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
 #include "prescale/calendar/civil_date.hpp"
+#include "prescale/common/time.hpp"
 #include "prescale/config/duration.hpp"
-#if __has_include("prescale/file/csv_series.hpp")
 #include "prescale/file/csv_series.hpp"
-#define PRESCALE_HAVE_FILE_ADAPTER 1
-#endif
 
 namespace prescale::cli {
 namespace {
 
-#ifdef PRESCALE_HAVE_FILE_ADAPTER
 using file::format_csv_series;
-using file::format_rfc3339;
 using file::write_csv_series;
-#else
-// Until adapters/file is built: the same timestamp,value format.
-std::string format_rfc3339(std::int64_t unix_seconds) {
-  const std::int64_t day = (unix_seconds >= 0 ? unix_seconds : unix_seconds - 86399) / 86400;
-  const std::int64_t second = unix_seconds - day * 86400;
-  const calendar::CivilDate date = calendar::civil_from_days(day);
-  return fmt::format("{}T{:02}:{:02}:{:02}Z", calendar::to_string(date), second / 3600,
-                     second / 60 % 60, second % 60);
-}
-std::string format_csv_series(const forecast::Series& series) {
-  std::string out = "timestamp,value\n";
-  for (std::size_t i = 0; i < series.size(); ++i)
-    out += fmt::format("{},{}\n", format_rfc3339(series.time_at(i)), series.values[i]);
-  return out;
-}
-Status write_csv_series(const std::string& path, const forecast::Series& series) {
-  std::FILE* out = std::fopen(path.c_str(), "wb");
-  if (out == nullptr) return make_error(path + ": cannot open for writing");
-  const std::string text = format_csv_series(series);
-  const bool ok = std::fwrite(text.data(), 1, text.size(), out) == text.size();
-  if (std::fclose(out) != 0 || !ok) return make_error(path + ": write failed");
-  return Status::ok();
-}
-#endif
 
 struct GenerateArgs {
   std::string kind = "payments";

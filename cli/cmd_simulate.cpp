@@ -18,6 +18,7 @@
 #include "input_options.hpp"
 #include "prescale/autoscaler/decisions.hpp"
 #include "prescale/calendar/time_zone.hpp"
+#include "prescale/common/integer.hpp"
 #include "prescale/common/version.hpp"
 #include "prescale/config/duration.hpp"
 #include "prescale/report/frontier.hpp"
@@ -208,9 +209,7 @@ void run_simulate(const SimulateArgs& args) {
   forecast::Series series = load_series(args.input, &notes);
   // The engine reads its source on multiples of the step since the epoch (as
   // Prometheus query_range steps are); move an offset grid onto it.
-  if (const std::int64_t offset =
-          ((series.start_unix % series.step_seconds) + series.step_seconds) % series.step_seconds;
-      offset != 0) {
+  if (const std::int64_t offset = floor_mod(series.start_unix, series.step_seconds); offset != 0) {
     series.start_unix -= offset;
     notes.push_back(fmt::format("timestamps moved {} s earlier onto the {} grid the engine uses",
                                 offset, config::format_duration(series.step_seconds)));

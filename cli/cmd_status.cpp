@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "daemon_client.hpp"
+#include "prescale/common/time.hpp"
 
 namespace prescale::cli {
 
@@ -34,12 +35,7 @@ std::string age(std::int64_t seconds) {
 
 std::string time_of(const nlohmann::json& value) {
   if (!value.is_number() || value.get<std::int64_t>() <= 0) return "never";
-  const std::time_t t = value.get<std::int64_t>();
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  return format_rfc3339(value.get<std::int64_t>());
 }
 
 }  // namespace

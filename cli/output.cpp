@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "prescale/common/time.hpp"
 #include "prescale/file/csv_series.hpp"
 
 namespace prescale::cli {
@@ -32,7 +33,7 @@ std::string render_forecast(const ForecastReport& report, const std::string& for
   if (format == "csv") {
     std::string out = "timestamp,mean,lower,upper\n";
     for (const ForecastPoint& p : report.points) {
-      out += fmt::format("{},{},{},{}\n", file::format_rfc3339(p.unix_seconds), csv_number(p.mean),
+      out += fmt::format("{},{},{},{}\n", format_rfc3339(p.unix_seconds), csv_number(p.mean),
                          csv_number(p.lower), csv_number(p.upper));
     }
     return out;
@@ -47,7 +48,7 @@ std::string render_forecast(const ForecastReport& report, const std::string& for
                        fmt::format("q{:g}", 100 * (1 - report.quantile)),
                        fmt::format("q{:g}", 100 * report.quantile));
     for (const ForecastPoint& p : report.points) {
-      out += fmt::format("{:<21} {:>12} {:>12} {:>12}\n", file::format_rfc3339(p.unix_seconds),
+      out += fmt::format("{:<21} {:>12} {:>12} {:>12}\n", format_rfc3339(p.unix_seconds),
                          cell(p.mean, "{:.6g}"), cell(p.lower, "{:.6g}"), cell(p.upper, "{:.6g}"));
     }
     return out;
@@ -63,7 +64,7 @@ std::string render_forecast(const ForecastReport& report, const std::string& for
   json["fit_seconds"] = s.fit_seconds;
   ordered_json points = ordered_json::array();
   for (const ForecastPoint& p : report.points) {
-    points.push_back({{"timestamp", file::format_rfc3339(p.unix_seconds)},
+    points.push_back({{"timestamp", format_rfc3339(p.unix_seconds)},
                       {"mean", number(p.mean)},
                       {"lower", number(p.lower)},
                       {"upper", number(p.upper)}});

@@ -10,16 +10,15 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "prescale/calendar/timestamp.hpp"
+#include "prescale/common/integer.hpp"
+#include "prescale/common/time.hpp"
 #include "prescale/config/duration.hpp"
 #include "prescale/file/csv_series.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
 
 namespace prescale::cli {
 namespace {
-
-std::int64_t floor_to(std::int64_t value, std::int64_t step) {
-  return value - (((value % step) + step) % step);
-}
 
 // "now", "now-2h", or a timestamp as CSV files accept it (RFC 3339, Unix seconds).
 std::int64_t parse_time(const std::string& option, const std::string& text, std::int64_t now_unix) {
@@ -29,7 +28,7 @@ std::int64_t parse_time(const std::string& option, const std::string& text, std:
     if (!ago) throw Failure(fmt::format("{} '{}': {}", option, text, ago.error().message));
     return now_unix - *ago;
   }
-  auto when = file::parse_timestamp(text, std::nullopt);
+  auto when = calendar::parse_timestamp(text, std::nullopt);
   if (!when) {
     throw Failure(fmt::format("{} '{}': {} (use RFC 3339, Unix seconds, now or now-<duration>)",
                               option, text, when.error().message));
@@ -140,9 +139,8 @@ TimeRange resolve_time_range(const PrometheusInput& options, std::int64_t step_s
     range.start_unix = range.end_unix - floor_to(*history, step_seconds);
   }
   if (range.start_unix >= range.end_unix) {
-    throw Failure(fmt::format("--start {} is not before --end {}",
-                              file::format_rfc3339(range.start_unix),
-                              file::format_rfc3339(range.end_unix)));
+    throw Failure(fmt::format("--start {} is not before --end {}", format_rfc3339(range.start_unix),
+                              format_rfc3339(range.end_unix)));
   }
   return range;
 }
@@ -193,17 +191,15 @@ forecast::Series load_prometheus_series(const PrometheusInput& options, std::int
   if (notes != nullptr) {
     for (const std::string& warning : source.last_warnings())
       notes->push_back("Prometheus warning: " + warning);
-    notes->push_back(fmt::format("{} steps of {} from {} ({} .. {}, {} gaps, {} requests)",
-                                 series->size(), config::format_duration(step_seconds),
-                                 source.describe(), file::format_rfc3339(range.start_unix),
-                                 file::format_rfc3339(range.end_unix), series->missing_count(),
-                                 source.requests_made()));
+    notes->push_back(fmt::format(
+        "{} steps of {} from {} ({} .. {}, {} gaps, {} requests)", series->size(),
+        config::format_duration(step_seconds), source.describe(), format_rfc3339(range.start_unix),
+        format_rfc3339(range.end_unix), series->missing_count(), source.requests_made()));
   }
   if (series->size() == series->missing_count()) {
     throw Failure(fmt::format(
         "{}: no sample between {} and {} (is the query right? is the history retained?)",
-        source.describe(), file::format_rfc3339(range.start_unix),
-        file::format_rfc3339(range.end_unix)));
+        source.describe(), format_rfc3339(range.start_unix), format_rfc3339(range.end_unix)));
   }
   return std::move(*series);
 }

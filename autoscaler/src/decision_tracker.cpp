@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "prescale/autoscaler/decisions.hpp"
+#include "prescale/common/integer.hpp"
 
 namespace prescale::autoscaler {
 
@@ -15,7 +16,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string local_clock(std::int64_t unix_seconds, const calendar::TimeZone* zone) {
   const std::int64_t local = zone ? zone->to_local(unix_seconds) : unix_seconds;
-  const std::int64_t of_day = ((local % 86400) + 86400) % 86400;
+  const std::int64_t of_day = floor_mod(local, 86400);
   return fmt::format("{:02}:{:02} {}", of_day / 3600, of_day / 60 % 60,
                      zone ? zone->name() : std::string("UTC"));
 }
@@ -45,11 +46,12 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
   const bool observed_wins =
       !have_forecast || (std::isfinite(in.observed) && in.observed >= in.forecast);
 
-  // Calendar occurrences of the target's own calendars active in [now, now + lead].
+  // Calendar occurrences of the target's own calendars active in [now, now +
+  // lead].
   std::vector<calendar::Occurrence> active;
   if (in.calendars && !in.calendars->empty() && in.config) {
-    // Only calendars the target names: one it borrows business days from (nyse for payroll) is no
-    // cause.
+    // Only calendars the target names: one it borrows business days from (nyse
+    // for payroll) is no cause.
     const auto& named_calendars = in.config->calendars;
     for (auto& o :
          in.calendars->occurrences(in.now_unix, in.now_unix + in.config->lead_time_seconds + 1))
@@ -57,7 +59,8 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
           named_calendars.end())
         active.push_back(std::move(o));
   }
-  // An event beats a session; one containing the forecast peak beats one that does not.
+  // An event beats a session; one containing the forecast peak beats one that
+  // does not.
   const calendar::Occurrence* named = nullptr;
   auto rank = [&](const calendar::Occurrence& o) {
     return (o.kind == calendar::Occurrence::Kind::event ? 2 : 0) +
@@ -167,10 +170,11 @@ std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
   if (a.outside_steps >= s.shift_steps && !shift_reported_) {
     shift_reported_ = true;
     emit(DecisionKind::shift, "shift",
-         fmt::format(
-             "new normal: observed outside the prediction interval for {} steps (since {}); "
-             "refitting. {}",
-             a.outside_steps, local_clock(a.episode_start_unix, in.zone), describe_anomaly(a, q)));
+         fmt::format("new normal: observed outside the prediction interval for "
+                     "{} steps (since {}); "
+                     "refitting. {}",
+                     a.outside_steps, local_clock(a.episode_start_unix, in.zone),
+                     describe_anomaly(a, q)));
   }
   if (a.outside_steps == 0 && anomaly_reported_) {
     anomaly_reported_ = false;

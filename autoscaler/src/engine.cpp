@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "prescale/common/integer.hpp"
+
 #ifdef __linux__
 #include <sys/resource.h>
 #include <unistd.h>
@@ -101,10 +103,6 @@ class ThreadPool {
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };
-
-std::int64_t floor_to(std::int64_t value, std::int64_t step) {
-  return value - (((value % step) + step) % step);
-}
 
 }  // namespace
 

@@ -8,6 +8,8 @@
 #include <set>
 
 #include "prescale/calendar/time_zone.hpp"
+#include "prescale/common/integer.hpp"
+#include "prescale/common/time.hpp"
 
 namespace prescale::autoscaler {
 
@@ -27,12 +29,12 @@ std::string duration(std::int64_t seconds) {
 
 // "2026-02-27T11:00:00Z (06:00 America/New_York)" when the zone is known.
 std::string when(std::int64_t unix_seconds, const std::string& zone_name) {
-  std::string text = format_utc(unix_seconds);
+  std::string text = format_rfc3339(unix_seconds);
   if (zone_name.empty() || zone_name == "UTC") return text;
   auto zone = calendar::TimeZone::find(zone_name);
   if (!zone) return text;
   const std::int64_t local = zone->to_local(unix_seconds);
-  const std::int64_t of_day = ((local % 86400) + 86400) % 86400;
+  const std::int64_t of_day = floor_mod(local, 86400);
   return fmt::format("{} ({:02}:{:02} {})", text, of_day / 3600, of_day / 60 % 60, zone_name);
 }
 
@@ -42,15 +44,6 @@ std::string percent_change(double before, double after) {
 }
 
 }  // namespace
-
-std::string format_utc(std::int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 Expected<DecisionInForce> decision_in_force(const std::vector<DecisionRecord>& records,
                                             std::string_view target, std::int64_t at_unix) {
@@ -75,8 +68,9 @@ Expected<DecisionInForce> decision_in_force(const std::vector<DecisionRecord>& r
                        [](std::int64_t t, const DecisionRecord* r) { return t < r->time_unix; });
   if (after == mine.begin())
     return make_error(
-        fmt::format("target '{}' has no decision at or before {}: its first record is at {}",
-                    target, format_utc(at_unix), format_utc(mine.front()->time_unix)));
+        fmt::format("target '{}' has no decision at or before "
+                    "{}: its first record is at {}",
+                    target, format_rfc3339(at_unix), format_rfc3339(mine.front()->time_unix)));
   DecisionInForce out;
   out.record = **(after - 1);
   if (after - 1 != mine.begin()) out.previous = **(after - 2);
@@ -116,12 +110,13 @@ std::string explain_text(const DecisionInForce& decision, std::int64_t at_unix) 
   } else if (std::isfinite(r.observed) && std::isfinite(r.forecast)) {
     if (r.forecast > r.observed) {
       line("comparison",
-           fmt::format("the forecast is {} above the observed load{}: the forecast set the value",
+           fmt::format("the forecast is {} above the observed "
+                       "load{}: the forecast set the value",
                        number(r.forecast - r.observed), percent_change(r.observed, r.forecast)));
     } else {
-      line("comparison",
-           fmt::format("the observed load is {} above the forecast: the observed value was served",
-                       number(r.observed - r.forecast)));
+      line("comparison", fmt::format("the observed load is {} above the "
+                                     "forecast: the observed value was served",
+                                     number(r.observed - r.forecast)));
     }
   }
   if (!r.model.empty()) {
@@ -130,10 +125,11 @@ std::string explain_text(const DecisionInForce& decision, std::int64_t at_unix) 
       model += fmt::format(" (backtest MASE {:.3f} against seasonal naive)", *r.backtest_mase);
     line("model", model);
     if (r.fitted_at_unix)
-      line("fitted", fmt::format("{} on data {} .. {} ({})", format_utc(r.fitted_at_unix),
-                                 format_utc(r.data_start_unix), format_utc(r.data_end_unix),
+      line("fitted", fmt::format("{} on data {} .. {} ({})", format_rfc3339(r.fitted_at_unix),
+                                 format_rfc3339(r.data_start_unix), format_rfc3339(r.data_end_unix),
                                  duration(r.data_end_unix - r.data_start_unix)));
-    // A regression model has dozens: show the first ones, the digest covers all.
+    // A regression model has dozens: show the first ones, the digest covers
+    // all.
     constexpr std::size_t kShown = 10;
     std::string parameters;
     std::size_t shown = 0;

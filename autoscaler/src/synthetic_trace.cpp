@@ -7,6 +7,8 @@
 #include <limits>
 #include <numbers>
 
+#include "prescale/calendar/timestamp.hpp"
+#include "prescale/common/integer.hpp"
 #include "prescale/config/duration.hpp"
 
 namespace prescale::autoscaler {
@@ -22,11 +24,6 @@ using calendar::Occurrence;
 using calendar::TimeWindow;
 
 constexpr std::size_t kMaxSamples = 20'000'000;
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  const std::int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
 TimeWindow hours(int start_hour, int start_minute, int end_hour, int end_minute) {
   return {start_hour * 3600 + start_minute * 60, end_hour * 3600 + end_minute * 60};
@@ -462,27 +459,16 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
 }
 
 Expected<std::int64_t> parse_trace_time(std::string_view text, const calendar::TimeZone& zone) {
-  const std::string shown = quote(text);
-  const std::string expected =
-      " (expected 2026-02-02, 2026-02-02T09:30 local, or RFC 3339 such as 2026-03-10T14:00Z)";
-  auto date = calendar::parse_civil_date(text.substr(0, 10));
-  if (!date) return make_error("bad time " + shown + expected);
-  const std::int64_t midnight = calendar::days_from_civil(*date) * kSecondsPerDay;
-  if (text.size() == 10) return zone.to_utc(midnight);
-  if (text[10] != 'T' && text[10] != 't' && text[10] != ' ')
-    return make_error("bad time " + shown + expected);
-  std::string_view rest = text.substr(11);
-  // Time of day up to the zone designator.
-  const std::size_t zone_at = rest.find_first_of("Zz+-");
-  auto time = calendar::parse_time_of_day(rest.substr(0, zone_at));
-  if (!time || *time >= kSecondsPerDay) return make_error("bad time " + shown + expected);
-  const std::int64_t local = midnight + *time;
-  if (zone_at == std::string_view::npos) return zone.to_utc(local);
-  const std::string_view designator = rest.substr(zone_at);
-  if (designator == "Z" || designator == "z") return local;
-  auto offset = calendar::parse_time_of_day(designator.substr(1));
-  if (designator.size() != 6 || !offset) return make_error("bad UTC offset in " + shown + expected);
-  return designator[0] == '+' ? local - *offset : local + *offset;
+  // calendar::parse_timestamp, less its Unix-seconds form and fractions of a
+  // second: a trace starts on a date people write.
+  const bool date_first = text.size() >= 10 && text[4] == '-';
+  auto parsed = date_first ? calendar::parse_timestamp(text, zone) : Expected<double>(0.0);
+  if (!date_first || !parsed || *parsed != std::floor(*parsed)) {
+    return make_error("bad time " + quote(text) +
+                      " (expected 2026-02-02, 2026-02-02T09:30 local, or RFC 3339 such as "
+                      "2026-03-10T14:00Z)");
+  }
+  return static_cast<std::int64_t>(*parsed);
 }
 
 Expected<TraceWindow> parse_trace_window(std::string_view text, const calendar::TimeZone& zone) {

@@ -10,16 +10,13 @@
 #include <string_view>
 
 #include "prescale/calendar/regressors.hpp"
+#include "prescale/common/integer.hpp"
 #include "prescale/forecast/selection.hpp"
 #include "prescale/source/incremental_history.hpp"
 
 namespace prescale::autoscaler {
 
 namespace {
-
-std::int64_t floor_to(std::int64_t value, std::int64_t step) {
-  return value - (((value % step) + step) % step);
-}
 
 // Layout and regressor rows kept ahead of the newest sample, so most ticks
 // extend nothing.
@@ -666,7 +663,8 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
 
   PolicyInput input;
   input.observed = last_valid_unix_ ? last_valid_value_ : std::nan("");
-  input.forecast = fit_ && fallback.reason.empty() ? &report.forecast_window : nullptr;
+  // An empty fallback reason means a model is in use and may serve (fallback()).
+  input.forecast = fallback.reason.empty() ? &report.forecast_window : nullptr;
   input.window_steps = static_cast<std::size_t>(config_.lead_steps()) + 1;
   input.quantile = config_.quantile;
   input.capacity_per_replica = config_.capacity_per_replica;

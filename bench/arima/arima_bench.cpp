@@ -2,6 +2,7 @@
 // of `horizon` samples (ending `skip` rows before the end) of a NAB-style CSV (timestamp,value at a
 // fixed step) and prints {"fit_seconds", "mase", ...} as one JSON line. MASE = holdout MAE /
 // in-sample MAE of the daily seasonal naive forecast.
+#include "prescale/calendar/timestamp.hpp"
 #include "prescale/forecast/arima.hpp"
 #include "prescale/forecast/series.hpp"
 
@@ -20,13 +21,8 @@
 namespace {
 
 std::int64_t parse_utc(const std::string& text) {
-  std::tm tm{};
-  if (std::sscanf(text.c_str(), "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-    return -1;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<std::int64_t>(timegm(&tm));
+  const auto parsed = prescale::calendar::parse_timestamp(text, std::nullopt);
+  return parsed ? static_cast<std::int64_t>(*parsed) : -1;
 }
 
 double cpu_seconds() {

@@ -41,9 +41,7 @@ int main(int argc, char** argv) {
     }
   }
   options.requestheader_allowed_names = {"front-proxy-client"};
-  options.log = [](kubernetes::LogLevel, std::string_view message) {
-    std::cerr << message << "\n";
-  };
+  options.log = [](LogLevel, std::string_view message) { std::cerr << message << "\n"; };
 
   SnapshotStore store;
   auto snapshot = std::make_shared<Snapshot>();

@@ -5,17 +5,14 @@
 #include <map>
 #include <set>
 
+#include "prescale/common/integer.hpp"
+
 namespace prescale::calendar {
 namespace {
 
 // Longest run of non-business days an adjustment walks through before
 // giving up (a calendar that is all holidays would otherwise loop forever).
 constexpr int kMaxAdjustmentDays = 400;
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  const std::int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
 std::int64_t month_index(int year, unsigned month) {
   return static_cast<std::int64_t>(year) * 12 + static_cast<std::int64_t>(month) - 1;

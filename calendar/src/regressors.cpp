@@ -6,13 +6,10 @@
 #include <map>
 #include <utility>
 
+#include "prescale/common/integer.hpp"
+
 namespace prescale::calendar {
 namespace {
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  const std::int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
 std::string bucket_label(std::size_t bucket) {
   if (bucket == 0) return "[0,1)";

@@ -6,15 +6,13 @@
 #include <exception>
 #include <limits>
 
+#include "prescale/common/integer.hpp"
+
 namespace prescale::calendar {
 namespace {
 // 1970-01-01 was a Thursday; adding three days makes weeks start on Monday.
 constexpr std::int64_t kMondayShift = 3 * kSecondsPerDay;
 
-std::int64_t floor_mod(std::int64_t a, std::int64_t b) {
-  const std::int64_t r = a % b;
-  return r < 0 ? r + b : r;
-}
 }  // namespace
 
 Expected<TimeZone> TimeZone::find(std::string_view name) {

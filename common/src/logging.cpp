@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "prescale/common/time.hpp"
 
 namespace prescale {
 
@@ -24,43 +26,12 @@ std::string_view to_string(LogLevel level) {
 
 namespace {
 
-std::string iso_time(std::int64_t unix_millis) {
-  const std::time_t seconds = static_cast<std::time_t>(unix_millis / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                     unix_millis % 1000);
-}
-
+// Through nlohmann's writer, as decision records are written: control
+// characters escaped, and bytes that are not UTF-8 (a label, a Prometheus
+// error body) replaced by U+FFFD, so every line stays valid JSON.
 std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
+  return nlohmann::json(std::string(s))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string number(double v) {
@@ -82,8 +53,8 @@ std::string text_value(const LogRecord::Value& value) {
 }  // namespace
 
 std::string format_text(const LogRecord& record, std::int64_t unix_millis) {
-  std::string line =
-      fmt::format("{} {:<7} {}", iso_time(unix_millis), to_string(record.level), record.message);
+  std::string line = fmt::format("{} {:<7} {}", format_rfc3339_millis(unix_millis),
+                                 to_string(record.level), record.message);
   for (const auto& [key, value] : record.fields)
     line += fmt::format(" {}={}", key, text_value(value));
   return line;
@@ -91,7 +62,7 @@ std::string format_text(const LogRecord& record, std::int64_t unix_millis) {
 
 std::string format_json(const LogRecord& record, std::int64_t unix_millis) {
   std::string line =
-      fmt::format("{{\"ts\":\"{}\",\"level\":\"{}\",\"msg\":{}", iso_time(unix_millis),
+      fmt::format("{{\"ts\":\"{}\",\"level\":\"{}\",\"msg\":{}", format_rfc3339_millis(unix_millis),
                   to_string(record.level), json_string(record.message));
   for (const auto& [key, value] : record.fields) {
     line += "," + json_string(key) + ":";

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "prescale/calendar/time_zone.hpp"
+#include "prescale/common/kubernetes_names.hpp"
 #include "prescale/config/duration.hpp"
 #include "yaml_node.hpp"
 
@@ -43,37 +44,6 @@ namespace {
 
 using detail::Node;
 
-// Lowercase RFC 1123 subdomain: what Kubernetes accepts as a resource name in a URL.
-bool is_dns_subdomain(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!alnum(s.front()) || !alnum(s.back())) return false;
-  for (char c : s)
-    if (!alnum(c) && c != '-' && c != '.') return false;
-  return true;
-}
-
-bool is_dns_label(std::string_view s) {
-  return s.size() <= 63 && is_dns_subdomain(s) && s.find('.') == std::string_view::npos;
-}
-
-// Kubernetes label keys ([prefix/]name) and values, as selectors parse them.
-bool is_label_name(std::string_view s, bool allow_empty) {
-  if (s.empty()) return allow_empty;
-  if (s.size() > 63) return false;
-  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  if (!alnum(s.front()) || !alnum(s.back())) return false;
-  for (char c : s)
-    if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
-  return true;
-}
-
-bool is_label_key(std::string_view s) {
-  const auto slash = s.find('/');
-  if (slash == std::string_view::npos) return is_label_name(s, false);
-  return is_dns_subdomain(s.substr(0, slash)) && is_label_name(s.substr(slash + 1), false);
-}
-
 // Keys a target (and `defaults:`) may set; `defaults:` takes all but metric and query.
 const std::vector<std::string> kTargetKeys = {"metric",
                                               "namespace",
@@ -106,25 +76,25 @@ void apply_target_keys(const Node& node, TargetConfig& target, const Config& con
 
   if (auto n = node.get("metric")) {
     target.metric = n->as_string();
-    if (!is_dns_subdomain(target.metric))
-      n->fail(
-          fmt::format("'{}' is not a valid metric name (lowercase letters, digits, '-' and "
-                      "'.', starting and ending with a letter or digit)",
-                      target.metric));
+    // The name is a path segment of the External Metrics API: Kubernetes'
+    // resource-name rules (IsDNS1123Subdomain).
+    if (auto problem = dns1123_subdomain_problem(target.metric); !problem.empty())
+      n->fail(fmt::format("'{}' is not a valid metric name: {}", target.metric, problem));
   }
   if (auto n = node.get("namespace")) {
     target.namespace_name = n->as_string();
-    if (target.namespace_name != "*" && !is_dns_label(target.namespace_name))
-      n->fail(fmt::format("'{}' is not a namespace name (or \"*\" for every namespace)",
-                          target.namespace_name));
+    if (auto problem = dns1123_label_problem(target.namespace_name);
+        target.namespace_name != "*" && !problem.empty())
+      n->fail(fmt::format("'{}' is not a namespace name (or \"*\" for every namespace): {}",
+                          target.namespace_name, problem));
   }
   if (auto n = node.get("labels")) {
     target.labels.clear();
     for (const auto& [key, value] : n->as_string_map()) {
-      if (!is_label_key(key.text))
-        key.node.fail(fmt::format("'{}' is not a valid label key", key.text));
-      if (!is_label_name(value.text, true))
-        value.node.fail(fmt::format("'{}' is not a valid label value", value.text));
+      if (auto problem = qualified_name_problem(key.text); !problem.empty())
+        key.node.fail(fmt::format("'{}' is not a valid label key: {}", key.text, problem));
+      if (auto problem = label_value_problem(value.text); !problem.empty())
+        value.node.fail(fmt::format("'{}' is not a valid label value: {}", value.text, problem));
       target.labels[key.text] = value.text;
     }
   }
@@ -415,7 +385,7 @@ Config parse_checked(std::string_view yaml, std::string_view source) {
     std::vector<std::string> names = {target.metric};
     if (target.capacity_per_replica) names.push_back(target.replicas_metric());
     if (target.anomaly_external_metric) {
-      if (!is_dns_subdomain(target.anomaly_metric()))
+      if (!dns1123_subdomain_problem(target.anomaly_metric()).empty())
         item.get("metric").value_or(item).fail(fmt::format(
             "'{}' (served because anomaly.externalMetric is true) is longer than 253 characters",
             target.anomaly_metric()));

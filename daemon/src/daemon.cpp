@@ -56,12 +56,8 @@ kubernetes::ServerOptions server_options(const config::ServerConfig& s,
   o.authorization.allow_ttl = std::chrono::seconds(s.authorization_cache_ttl_seconds);
   o.authorization.deny_ttl = std::chrono::seconds(s.authorization_cache_ttl_seconds);
   if (log) {
-    o.log = [log](kubernetes::LogLevel level, std::string_view message) {
-      const LogLevel mapped = level == kubernetes::LogLevel::error     ? LogLevel::error
-                              : level == kubernetes::LogLevel::warning ? LogLevel::warning
-                              : level == kubernetes::LogLevel::debug   ? LogLevel::debug
-                                                                       : LogLevel::info;
-      log(LogRecord{mapped, std::string(message), {}}.with("component", "server"));
+    o.log = [log](LogLevel level, std::string_view message) {
+      log(LogRecord{level, std::string(message), {}}.with("component", "server"));
     };
   }
   return o;

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "prescale/calendar/civil_date.hpp"
+#include "prescale/common/integer.hpp"
 
 namespace prescale::report {
 namespace {
@@ -23,11 +24,6 @@ constexpr const char* kFont =
 constexpr std::array<const char*, 7> kWeekdays = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  const std::int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
 struct LocalParts {
   calendar::CivilDate date;

@@ -8,6 +8,7 @@
 
 #include "prescale/autoscaler/explain.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
+#include "prescale/common/time.hpp"
 #include "prescale/simulate/replay.hpp"
 #include "test_support.hpp"
 
@@ -93,7 +94,7 @@ TEST_CASE("the decision in force is the latest record at or before the time", "[
 
   auto before = decision_in_force(*records, first.target, first.time_unix - 1);
   REQUIRE_FALSE(before.has_value());
-  CHECK(before.error().message.find("first record is at " + format_utc(first.time_unix)) !=
+  CHECK(before.error().message.find("first record is at " + format_rfc3339(first.time_unix)) !=
         std::string::npos);
   auto unknown = decision_in_force(*records, "checkout-rps", first.time_unix);
   REQUIRE_FALSE(unknown.has_value());
@@ -118,7 +119,7 @@ TEST_CASE("explain names the payroll event behind the pre-scale and what changed
   const auto text = explain_text(*decision, prescale->time_unix + 60);
   INFO(text);
   CHECK(text.rfind("Decision in force for payments-rps-forecast at " +
-                       format_utc(prescale->time_unix + 60),
+                       format_rfc3339(prescale->time_unix + 60),
                    0) == 0);
   CHECK(text.find("America/New_York)") != std::string::npos);
   CHECK(text.find("why          pre-scaling for calendar event payroll.payroll-end (06:00-11:00 "

@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "prescale/common/time.hpp"
 #include "prescale/file/csv_series.hpp"
 #include "test_support.hpp"
 
@@ -64,7 +65,7 @@ std::string daily_csv(std::size_t days) {
   for (std::size_t i = 0; i < days * 288; ++i) {
     const double v =
         100 + 40 * std::sin(2 * M_PI * static_cast<double>(i % 288) / 288) + noise(rng);
-    text += prescale::file::format_rfc3339(kStart + static_cast<std::int64_t>(i) * 300) + "," +
+    text += prescale::format_rfc3339(kStart + static_cast<std::int64_t>(i) * 300) + "," +
             std::to_string(v) + "\n";
   }
   return text;
@@ -88,8 +89,8 @@ TEST_CASE("forecast prints the documented JSON, starting one step after the inpu
   const auto& points = json["points"];
   REQUIRE(points.size() == 12);
   const std::int64_t last_input = kStart + (15 * 288 - 1) * 300;
-  CHECK(points[0]["timestamp"] == prescale::file::format_rfc3339(last_input + 300));
-  CHECK(points[11]["timestamp"] == prescale::file::format_rfc3339(last_input + 12 * 300));
+  CHECK(points[0]["timestamp"] == prescale::format_rfc3339(last_input + 300));
+  CHECK(points[11]["timestamp"] == prescale::format_rfc3339(last_input + 12 * 300));
   for (const auto& p : points) {
     CHECK(p["lower"].get<double>() <= p["mean"].get<double>());
     CHECK(p["mean"].get<double>() <= p["upper"].get<double>());

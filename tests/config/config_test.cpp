@@ -117,6 +117,11 @@ TEST_CASE("every kind of mistake is named with its path", "[config]") {
        "targets[1].metric: duplicate metric name 'a-replicas'"},
       {"targets:\n  - metric: Payments\n    query: up\n",
        "targets[0].metric: 'Payments' is not a valid metric name"},
+      // Kubernetes' subdomain rules: no empty label between dots.
+      {"targets:\n  - metric: a..b\n    query: up\n",
+       "targets[0].metric: 'a..b' is not a valid metric name: a lowercase RFC 1123 subdomain"},
+      {"targets:\n  - metric: a\n    query: up\n    labels: {\"example..com/app\": x}\n",
+       "'example..com/app' is not a valid label key: prefix part a lowercase RFC 1123 subdomain"},
       {"targets:\n  - query: up\n", "targets[0]: missing 'metric'"},
       {"targets:\n  - metric: a\n    query: up\n    seasonality: [1d, 7m]\n    step: 2m\n",
        "targets[0].seasonality: season 7m is not a multiple of step 2m"},

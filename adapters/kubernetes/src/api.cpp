@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "prescale/common/time.hpp"
 #include "prescale/kubernetes/label_selector.hpp"
 #include "prescale/kubernetes/quantity.hpp"
 
@@ -300,15 +301,6 @@ ApiResponse internal_error_response(std::string_view request_uri, std::string_vi
                          "Internal error occurred: " + std::string(error) + " (request " +
                              dump_json(json(std::string(request_uri))) + ")",
                          "internal-error", dump_json(details));
-}
-
-std::string format_rfc3339(std::int64_t unix_seconds) {
-  const std::time_t seconds = static_cast<std::time_t>(unix_seconds);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  const auto length = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return std::string(buffer, length);
 }
 
 }  // namespace prescale::kubernetes

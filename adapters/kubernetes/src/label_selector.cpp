@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "prescale/common/kubernetes_names.hpp"
+
 namespace prescale::kubernetes {
 namespace {
 
@@ -92,36 +94,6 @@ std::vector<Lexeme> lex(std::string_view s) {
   return out;
 }
 
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-// ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]
-bool is_qualified_name_part(std::string_view s) {
-  if (s.empty() || !is_alnum(s.front()) || !is_alnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
-}
-
-// RFC 1123 subdomain: lower-case labels of [a-z0-9-], alphanumeric at both ends.
-bool is_dns1123_subdomain(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = s.find('.', start);
-    const auto label =
-        s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (label.empty()) return false;
-    auto lower_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    if (!lower_alnum(label.front()) || !lower_alnum(label.back())) return false;
-    if (!std::all_of(label.begin(), label.end(),
-                     [&](char c) { return lower_alnum(c) || c == '-'; }))
-      return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
 std::string quoted(std::string_view s) {
   std::string out(1, '"');
   out.append(s).push_back('"');
@@ -164,7 +136,7 @@ const char* operator_text(SelectorOperator op) {
 // Builds a requirement with NewRequirement's checks.
 Expected<Requirement> make_requirement(std::string key, SelectorOperator op,
                                        std::vector<std::string> values) {
-  if (auto problem = label_key_problem(key); !problem.empty()) {
+  if (auto problem = qualified_name_problem(key); !problem.empty()) {
     return make_error("invalid label key " + quoted(key) + ": " + problem);
   }
   std::sort(values.begin(), values.end());
@@ -259,7 +231,7 @@ class Parser {
     }
     if (key.token != Token::identifier)
       return make_error("found '" + key.text + "', expected: identifier");
-    if (auto problem = label_key_problem(key.text); !problem.empty()) {
+    if (auto problem = qualified_name_problem(key.text); !problem.empty()) {
       return make_error("invalid label key " + quoted(key.text) + ": " + problem);
     }
     const Token next = peek_value().token;
@@ -358,47 +330,6 @@ class Parser {
 };
 
 }  // namespace
-
-std::string label_key_problem(std::string_view key) {
-  std::string_view name = key;
-  const auto slash = key.find('/');
-  if (slash != std::string_view::npos) {
-    const std::string_view prefix = key.substr(0, slash);
-    name = key.substr(slash + 1);
-    if (name.find('/') != std::string_view::npos) {
-      return "a qualified name must consist of alphanumeric characters, '-', '_' or '.', with an "
-             "optional "
-             "DNS subdomain prefix and '/'";
-    }
-    if (prefix.empty()) return "prefix part must be non-empty";
-    if (prefix.size() > 253) return "prefix part must be no more than 253 characters";
-    if (!is_dns1123_subdomain(prefix)) {
-      return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-             "characters, "
-             "'-' or '.', and must start and end with an alphanumeric character (e.g. "
-             "'example.com')";
-    }
-  }
-  if (name.empty()) return "name part must be non-empty";
-  if (name.size() > 63) return "name part must be no more than 63 characters";
-  if (!is_qualified_name_part(name)) {
-    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and "
-           "end with an "
-           "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc')";
-  }
-  return {};
-}
-
-std::string label_value_problem(std::string_view value) {
-  if (value.size() > 63) return "must be no more than 63 characters";
-  if (!value.empty() && !is_qualified_name_part(value)) {
-    return "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' "
-           "or '.', and "
-           "must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
-           "'12345')";
-  }
-  return {};
-}
 
 bool Requirement::matches(const std::map<std::string, std::string>& labels) const {
   const auto found = labels.find(key);

@@ -1,30 +1,17 @@
 #include "prescale/prometheus/prometheus_source.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "prescale/common/integer.hpp"
+#include "prescale/common/time.hpp"
 #include "prescale/common/url.hpp"
 
 namespace prescale::prometheus {
 namespace {
-
-std::int64_t floor_to(std::int64_t value, std::int64_t step) {
-  const std::int64_t remainder = ((value % step) + step) % step;
-  return value - remainder;
-}
-
-std::int64_t ceil_to(std::int64_t value, std::int64_t step) {
-  const std::int64_t floored = floor_to(value, step);
-  return floored == value ? value : floored + step;
-}
-
-std::string utc(std::int64_t unix_seconds) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(unix_seconds)));
-}
 
 // "3 series: a{x="1"}, a{x="2"}, ...": enough for the user to see what to aggregate by.
 template <class Items, class LabelOf>
@@ -132,8 +119,9 @@ Error PrometheusSource::describe_failure(const HttpResponse& response,
 Expected<std::vector<double>> PrometheusSource::fetch_chunk(const Grid& grid) {
   const std::int64_t last =
       grid.start_unix + static_cast<std::int64_t>(grid.count - 1) * grid.step_seconds;
-  const std::string what = fmt::format("query_range {} .. {} step {}s", utc(grid.start_unix),
-                                       utc(last), grid.step_seconds);
+  const std::string what =
+      fmt::format("query_range {} .. {} step {}s", format_rfc3339(grid.start_unix),
+                  format_rfc3339(last), grid.step_seconds);
   auto response = client_.get("/api/v1/query_range", {{"query", query_.query},
                                                       {"start", std::to_string(grid.start_unix)},
                                                       {"end", std::to_string(last)},
@@ -163,8 +151,8 @@ Expected<forecast::Series> PrometheusSource::fetch(std::int64_t start_unix, std:
   if (step_seconds <= 0)
     return make_error(fmt::format("{}: step must be positive, got {}s", where(), step_seconds));
   if (end_unix < start_unix) {
-    return make_error(
-        fmt::format("{}: end {} is before start {}", where(), utc(end_unix), utc(start_unix)));
+    return make_error(fmt::format("{}: end {} is before start {}", where(),
+                                  format_rfc3339(end_unix), format_rfc3339(start_unix)));
   }
   warnings_.clear();
   forecast::Series series;

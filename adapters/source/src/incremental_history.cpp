@@ -5,14 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "prescale/common/integer.hpp"
+
 namespace prescale::source {
-namespace {
-
-std::int64_t floor_to(std::int64_t value, std::int64_t step) {
-  return value - (((value % step) + step) % step);
-}
-
-}  // namespace
 
 IncrementalHistory::IncrementalHistory(Source& source, HistoryOptions options)
     : source_(source), options_(options) {

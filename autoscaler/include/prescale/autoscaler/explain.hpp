@@ -28,7 +28,4 @@ struct DecisionInForce {
 /// forecast, the anomaly standing, and what changed since the previous record.
 [[nodiscard]] std::string explain_text(const DecisionInForce& decision, std::int64_t at_unix);
 
-/// "2026-02-27T11:00:00Z".
-[[nodiscard]] std::string format_utc(std::int64_t unix_seconds);
-
 }  // namespace prescale::autoscaler

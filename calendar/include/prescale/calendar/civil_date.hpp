@@ -9,16 +9,15 @@
 #include <string_view>
 
 #include "prescale/common/expected.hpp"
+#include "prescale/common/time.hpp"
 
 namespace prescale::calendar {
 
-/// A local calendar date, e.g. 2026-03-20. Value type.
-struct CivilDate {
-  int year = 1970;
-  unsigned month = 1;  ///< 1..12
-  unsigned day = 1;    ///< 1..31
-  friend auto operator<=>(const CivilDate&, const CivilDate&) = default;
-};
+/// A local calendar date, e.g. 2026-03-20, and day numbers (days since
+/// 1970-01-01): common/time.hpp, shared with the UTC formatter.
+using prescale::civil_from_days;
+using prescale::CivilDate;
+using prescale::days_from_civil;
 
 /// Monday = 0 ... Sunday = 6 (ISO order).
 enum class Weekday : std::uint8_t {
@@ -36,30 +35,6 @@ using WeekdaySet = std::uint8_t;
 inline constexpr WeekdaySet kMondayToFriday = 0x1F;
 inline constexpr WeekdaySet weekday_bit(Weekday day) {
   return static_cast<WeekdaySet>(1u << static_cast<unsigned>(day));
-}
-
-/// Days since 1970-01-01 (negative before). Howard Hinnant's days_from_civil.
-constexpr std::int64_t days_from_civil(CivilDate date) {
-  const std::int64_t y = static_cast<std::int64_t>(date.year) - (date.month <= 2 ? 1 : 0);
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const std::int64_t yoe = y - era * 400;
-  const std::int64_t mp = (static_cast<std::int64_t>(date.month) + 9) % 12;
-  const std::int64_t doy = (153 * mp + 2) / 5 + static_cast<std::int64_t>(date.day) - 1;
-  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-/// Inverse of days_from_civil.
-constexpr CivilDate civil_from_days(std::int64_t days) {
-  const std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const auto day = static_cast<unsigned>(doy - (153 * mp + 2) / 5 + 1);
-  const auto month = static_cast<unsigned>(mp < 10 ? mp + 3 : mp - 9);
-  return CivilDate{static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0)), month, day};
 }
 
 /// Weekday of a day number (1970-01-01 was a Thursday).

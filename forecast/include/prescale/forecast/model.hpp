@@ -121,7 +121,6 @@ struct FitResult {
   FitStatus status = FitStatus::invalid_input;
   std::string message;  ///< why, for a person (e.g. "history 1.2 days < 2 seasons of 1d")
   std::unique_ptr<FittedModel> fitted;
-  double fit_seconds = 0;  ///< filled by callers that time the fit
 };
 
 /// The failed fit for an input validate() refused: status invalid_input, its message.

@@ -71,12 +71,6 @@ struct CsvReadReport {
 [[nodiscard]] Status write_csv_series(const std::filesystem::path& path,
                                       const forecast::Series& series);
 
-/// One timestamp as accepted above, in UTC seconds (fraction kept).
-[[nodiscard]] Expected<double> parse_timestamp(std::string_view text,
-                                               const std::optional<calendar::TimeZone>& zone);
-/// 2026-01-05T14:30:00Z (whole seconds).
-[[nodiscard]] std::string format_rfc3339(std::int64_t unix_seconds);
-
 /// A timestamped sample before resampling.
 struct Sample {
   double unix_seconds;

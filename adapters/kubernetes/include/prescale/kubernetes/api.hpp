@@ -73,7 +73,4 @@ ApiResponse forbidden_response(const Identity& user, const RequestAttributes& at
 /// 500 InternalError for a failed authorization check.
 ApiResponse internal_error_response(std::string_view request_uri, std::string_view error);
 
-/// RFC 3339 in UTC with a Z suffix ("2026-01-05T14:30:00Z").
-std::string format_rfc3339(std::int64_t unix_seconds);
-
 }  // namespace prescale::kubernetes

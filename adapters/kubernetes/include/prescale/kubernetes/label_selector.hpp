@@ -49,9 +49,4 @@ class LabelSelector {
   std::vector<Requirement> requirements_;
 };
 
-/// Kubernetes validation of a label key (qualified name, optional DNS-1123
-/// subdomain prefix) and of a label value; empty string when valid, else why.
-std::string label_key_problem(std::string_view key);
-std::string label_value_problem(std::string_view value);
-
 }  // namespace prescale::kubernetes

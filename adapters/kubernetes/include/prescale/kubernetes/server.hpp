@@ -12,13 +12,14 @@
 
 #include "prescale/common/certificate_expiry.hpp"
 #include "prescale/common/expected.hpp"
+#include "prescale/common/logging.hpp"
 #include "prescale/common/snapshot.hpp"
 
 namespace prescale::kubernetes {
 
-enum class LogLevel { debug, info, warning, error };
-/// Library code never prints: the daemon passes where log lines go. Called
-/// from server threads, so it must be thread-safe.
+/// Library code never prints: the daemon passes where log lines go, at the
+/// levels every log record has (prescale::LogLevel). Called from server
+/// threads, so it must be thread-safe.
 using LogFunction = std::function<void(LogLevel, std::string_view message)>;
 
 /// Where the kube-apiserver is, for SubjectAccessReviews.
