@@ -14,6 +14,9 @@
 
 namespace prescale::test {
 
+/// Exit status of a test executable that could not run (ctest SKIP_RETURN_CODE).
+inline constexpr int kSkipped = 77;
+
 inline std::filesystem::path source_dir() {
   return PRESCALE_SOURCE_DIR;
 }
@@ -62,10 +65,13 @@ inline bool wait_for(const std::function<bool()>& condition,
 
 }  // namespace prescale::test
 
-// Skips the current test case, saying why, when ../shared/data is missing.
-#define PRESCALE_REQUIRE_SHARED_DATA(dir_var)                                  \
-  const auto dir_var = ::prescale::test::shared_data_dir();                    \
-  if (dir_var.empty()) {                                                       \
-    WARN("skipped: ../shared/data (real traces) is absent beside this clone"); \
-    return;                                                                    \
+// The ../shared/data folder, for a test tagged [shared-data]: such tests run
+// only from their own ctest entry, which skips (exit 77) without the data,
+// so reaching here without it is a failure, never a silent pass.
+#define PRESCALE_REQUIRE_SHARED_DATA(dir_var)                                           \
+  const auto dir_var = ::prescale::test::shared_data_dir();                             \
+  if (dir_var.empty()) {                                                                \
+    FAIL(                                                                               \
+        "../shared/data is absent: run [shared-data] tests through ctest, which skips " \
+        "them, or set PRESCALE_SHARED_DATA");                                           \
   }

@@ -271,31 +271,6 @@ TEST_CASE("trace times and windows parse local dates, RFC 3339 and durations",
   CHECK_THAT(generate_trace(bad).error().message, Catch::Contains("--days"));
 }
 
-TEST_CASE("prescale generate writes the CSV the issue shows", "[autoscaler][trace][cli]") {
-  const auto bin = test::prescale_bin();
-  if (!std::filesystem::exists(bin)) {
-    WARN("skipped: " << bin << " is not built");
-    return;
-  }
-  const auto out = std::filesystem::temp_directory_path() / "prescale-generate-test.csv";
-  const std::string command = bin.string() +
-                              " generate --kind payments --start 2026-02-02 --days 2 --step 5m"
-                              " --timezone America/New_York --seed 1 --output " +
-                              out.string() + " 2>/dev/null";
-  REQUIRE(std::system(command.c_str()) == 0);
-  std::ifstream in(out);
-  std::string header, first;
-  std::getline(in, header);
-  std::getline(in, first);
-  CHECK(header == "timestamp,value");
-  CHECK(first.rfind("2026-02-02T05:00:00Z,", 0) == 0);
-  int rows = 1;
-  for (std::string line; std::getline(in, line);) ++rows;
-  CHECK(rows == 2 * 288);
-  std::filesystem::remove(out);
-  CHECK(std::system((bin.string() + " generate --kind sine 2>/dev/null").c_str()) != 0);
-}
-
 TEST_CASE("payroll effects: additive, multiplicative, interacting with the open; shapes; sizes",
           "[autoscaler][trace][events]") {
   // Noise-free so the shapes can be read off exactly; Tue 2026-03-31 is payroll-end.

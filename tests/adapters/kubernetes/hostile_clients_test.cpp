@@ -231,13 +231,14 @@ void reset_peak() {
   std::ofstream("/proc/self/clear_refs") << "5";
 }
 
-CommandResult plain_get(int port, const std::string& path) {
+HttpResult plain_get(int port, const std::string& path) {
   auto result =
       run("curl -sS --max-time 10 -w '\\n%{http_code}' 'http://127.0.0.1:" + std::to_string(port) +
           path + "' 2>&1");
   const auto newline = result.output.rfind('\n');
-  CommandResult out;
-  out.exit_code = newline == std::string::npos ? 0 : std::atoi(result.output.c_str() + newline + 1);
+  HttpResult out;
+  out.http_status =
+      newline == std::string::npos ? 0 : std::atoi(result.output.c_str() + newline + 1);
   out.output = newline == std::string::npos ? result.output : result.output.substr(0, newline);
   return out;
 }
@@ -283,9 +284,9 @@ TEST_CASE("a slow request head or a silent handshake is cut at its deadline; pro
   }
   // Meanwhile the probe port, the HTTPS probes and an authenticated client are served.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CHECK(plain_get(server.probe_port(), "/healthz").exit_code == 200);
-  CHECK(fixture.curl(port, "/healthz", "").exit_code == 200);
-  CHECK(fixture.curl(port, kMetric, "alice").exit_code == 200);
+  CHECK(plain_get(server.probe_port(), "/healthz").http_status == 200);
+  CHECK(fixture.curl(port, "/healthz", "").http_status == 200);
+  CHECK(fixture.curl(port, kMetric, "alice").http_status == 200);
   for (auto& thread : drippers) thread.join();
 
   // Deadline 2 s; "well before the 20 s the client would keep going".
@@ -329,14 +330,14 @@ TEST_CASE("connections without a verified certificate are capped per client addr
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all accepted
 
   // 127.0.0.1 is at its cap: a fourth is closed at accept, with or without a certificate.
-  CHECK(fixture.curl(port, "/healthz", "").exit_code == 0);
+  CHECK(fixture.curl(port, "/healthz", "").http_status == 0);
   // Another address is not affected, nor is the probe port.
   const auto other =
       run("curl -sS --max-time 10 -o /dev/null -w '%{http_code}' --interface "
           "127.0.0.2 --cacert " +
           fixture.pki->cert("serving") + " https://127.0.0.1:" + std::to_string(port) + "/healthz");
   CHECK(other.output == "200");
-  CHECK(plain_get(server.probe_port(), "/healthz").exit_code == 200);
+  CHECK(plain_get(server.probe_port(), "/healthz").http_status == 200);
   // The kept connection still serves requests.
   kept.exchange(request, std::chrono::seconds(10), 1 << 16, std::chrono::milliseconds(0),
                 std::chrono::milliseconds(300));
@@ -348,7 +349,7 @@ TEST_CASE("connections without a verified certificate are capped per client addr
   int status = 0;
   for (int attempt = 0; attempt < 50 && status != 200; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    status = fixture.curl(port, "/healthz", "").exit_code;
+    status = fixture.curl(port, "/healthz", "").http_status;
   }
   CHECK(status == 200);
   CHECK_THAT(fixture.curl(port, "/metrics", "").output,
@@ -399,7 +400,7 @@ TEST_CASE("a header flood is refused with a 431 Status and bounded memory",
   const auto answers = parse_responses(lines.received());
   REQUIRE(answers.size() == 1);
   CHECK(answers[0].status == 431);
-  CHECK(plain_get(server.probe_port(), "/healthz").exit_code == 200);
+  CHECK(plain_get(server.probe_port(), "/healthz").http_status == 200);
 }
 
 TEST_CASE("pipelined requests are answered in order on one connection",
@@ -467,7 +468,7 @@ TEST_CASE("a URI over the limit gets a 414 Status at once, whatever its length",
     CHECK(status["reason"] == "RequestURITooLong");
     CHECK(status["code"] == 414);
   }
-  CHECK(fixture.curl(port, "/healthz", "").exit_code == 200);
+  CHECK(fixture.curl(port, "/healthz", "").http_status == 200);
 }
 
 TEST_CASE("the probe port serves probes only, over plain HTTP", "[server][integration]") {
@@ -480,16 +481,16 @@ TEST_CASE("the probe port serves probes only, over plain HTTP", "[server][integr
   for (const char* path : {"/healthz", "/livez", "/readyz"}) {
     const auto result = plain_get(probes, path);
     INFO(path);
-    CHECK(result.exit_code == 200);
+    CHECK(result.http_status == 200);
     CHECK(result.output == "ok");
   }
   const auto metrics = plain_get(probes, "/metrics");
-  CHECK(metrics.exit_code == 404);
+  CHECK(metrics.http_status == 404);
   CHECK(json::parse(metrics.output)["kind"] == "Status");
-  CHECK(plain_get(probes, kMetric).exit_code == 404);
+  CHECK(plain_get(probes, kMetric).http_status == 404);
   fixture.store.publish(std::make_shared<Snapshot>());  // not ready
-  CHECK(plain_get(probes, "/readyz").exit_code == 500);
-  CHECK(plain_get(probes, "/livez").exit_code == 200);
+  CHECK(plain_get(probes, "/readyz").http_status == 500);
+  CHECK(plain_get(probes, "/livez").http_status == 200);
   // HTTPS does not answer there.
-  CHECK(fixture.curl(probes, "/healthz", "").exit_code == 0);
+  CHECK(fixture.curl(probes, "/healthz", "").http_status == 0);
 }

@@ -26,6 +26,12 @@ struct CommandResult {
   std::string output;
 };
 
+/// What curl got: the HTTP status (0: no response) and the body.
+struct HttpResult {
+  int http_status = 0;
+  std::string output;
+};
+
 inline CommandResult run(const std::string& command) {
   CommandResult result;
   FILE* pipe = ::popen(command.c_str(), "r");
@@ -137,19 +143,19 @@ struct Fixture {
     return o;
   }
 
-  // curl's status code and body; `client` names a cert/key pair or is empty.
-  CommandResult curl(int port, const std::string& path, const std::string& client,
-                     const std::string& headers = "", const std::string& ca = "serving") const {
+  // curl's HTTP status and body; `client` names a cert/key pair or is empty.
+  HttpResult curl(int port, const std::string& path, const std::string& client,
+                  const std::string& headers = "", const std::string& ca = "serving") const {
     std::string command = "curl -sS --max-time 10 -w '\\n%{http_code}' --cacert " + pki->cert(ca);
     if (!client.empty()) command += " --cert " + pki->cert(client) + " --key " + pki->key(client);
     command += " " + headers + " 'https://127.0.0.1:" + std::to_string(port) + path + "' 2>&1";
     auto result = run(command);
     const auto newline = result.output.rfind('\n');
-    CommandResult out;
-    out.exit_code =
+    HttpResult out;
+    out.http_status =
         newline == std::string::npos ? 0 : std::atoi(result.output.c_str() + newline + 1);
     out.output = newline == std::string::npos ? result.output : result.output.substr(0, newline);
-    return out;  // exit_code holds the HTTP status (0: no response)
+    return out;
   }
 
   CommandResult kubectl(int port, const std::string& user, const std::string& path) const {

@@ -73,7 +73,7 @@ TEST_CASE("request-header identity is trusted only from the allowed front-proxy 
 
   const auto proxied = fixture.curl(port, kMetric, "front-proxy-client", as_bob);
   INFO(proxied.output);
-  CHECK(proxied.exit_code == 200);
+  CHECK(proxied.http_status == 200);
   CHECK(json::parse(proxied.output)["items"][0]["value"] == "1234568m");
 
   // Without a certificate, from another CA, or with a CN not allowed, the
@@ -81,13 +81,13 @@ TEST_CASE("request-header identity is trusted only from the allowed front-proxy 
   for (const std::string client : {"", "other-proxy", "front-proxy-intruder"}) {
     const auto denied = fixture.curl(port, kMetric, client, as_bob);
     INFO("client certificate: " << (client.empty() ? "none" : client) << " -> " << denied.output);
-    CHECK(denied.exit_code == 401);
+    CHECK(denied.http_status == 401);
     CHECK(json::parse(denied.output)["reason"] == "Unauthorized");
   }
   // The front proxy must name a user.
-  CHECK(fixture.curl(port, kMetric, "front-proxy-client").exit_code == 401);
+  CHECK(fixture.curl(port, kMetric, "front-proxy-client").http_status == 401);
   // A client-CA user ignores X-Remote-* (it is not the front proxy) but is itself authenticated.
-  CHECK(fixture.curl(port, kMetric, "alice", as_bob).exit_code == 200);
+  CHECK(fixture.curl(port, kMetric, "alice", as_bob).http_status == 200);
 }
 
 TEST_CASE("probes need no certificate; /metrics is Prometheus text", "[server][integration]") {
@@ -98,12 +98,12 @@ TEST_CASE("probes need no certificate; /metrics is Prometheus text", "[server][i
   for (const char* probe : {"/healthz", "/livez", "/readyz"}) {
     const auto result = fixture.curl(port, probe, "");
     INFO(probe);
-    CHECK(result.exit_code == 200);
+    CHECK(result.http_status == 200);
     CHECK(result.output == "ok");
   }
-  REQUIRE(fixture.curl(port, kMetric, "alice").exit_code == 200);
+  REQUIRE(fixture.curl(port, kMetric, "alice").http_status == 200);
   const auto metrics = fixture.curl(port, "/metrics", "");
-  CHECK(metrics.exit_code == 200);
+  CHECK(metrics.http_status == 200);
   CHECK_THAT(metrics.output, Catch::Contains("prescale_api_requests_total{"));
   CHECK_THAT(metrics.output,
              Catch::Contains("route=\"/apis/{group}/{version}/namespaces/{namespace}/{metric}\""));
@@ -114,9 +114,9 @@ TEST_CASE("probes need no certificate; /metrics is Prometheus text", "[server][i
              Catch::Contains("prescale_target_fallback{target=\"orders\",reason=\"\"} 0"));
 
   fixture.store.publish(std::make_shared<Snapshot>());  // not ready
-  CHECK(fixture.curl(port, "/readyz", "").exit_code == 500);
-  CHECK(fixture.curl(port, "/healthz", "").exit_code == 200);
-  CHECK(fixture.curl(port, "/openapi/v2", "alice").exit_code == 404);
+  CHECK(fixture.curl(port, "/readyz", "").http_status == 500);
+  CHECK(fixture.curl(port, "/healthz", "").http_status == 200);
+  CHECK(fixture.curl(port, "/openapi/v2", "alice").http_status == 404);
 }
 
 TEST_CASE("/metrics carries what the shipped dashboard and alerts read", "[server][integration]") {
@@ -167,7 +167,7 @@ TEST_CASE("rotated certificates and CAs are picked up without a restart", "[serv
   Server server(fixture.options(), fixture.store);
   REQUIRE(server.start().has_value());
   const int port = server.port();
-  REQUIRE(fixture.curl(port, "/healthz", "").exit_code == 200);
+  REQUIRE(fixture.curl(port, "/healthz", "").http_status == 200);
 
   // A new serving CA and certificate, and a new client CA with a user.
   fixture.pki->make_ca("serving2");
@@ -175,8 +175,8 @@ TEST_CASE("rotated certificates and CAs are picked up without a restart", "[serv
                          "IP:127.0.0.1");
   fixture.pki->make_ca("client2");
   fixture.pki->make_cert("dave", "client2", "/CN=dave", "clientAuth");
-  CHECK(fixture.curl(port, "/healthz", "", "", "serving2").exit_code == 0);  // not trusted yet
-  CHECK(fixture.curl(port, kMetric, "dave").exit_code == 401);
+  CHECK(fixture.curl(port, "/healthz", "", "", "serving2").http_status == 0);  // not trusted yet
+  CHECK(fixture.curl(port, kMetric, "dave").http_status == 401);
 
   // Rotate by renaming complete files into place, as kubelet's secret volumes do.
   const auto replace = [](const std::string& from, const std::string& to) {
@@ -190,11 +190,11 @@ TEST_CASE("rotated certificates and CAs are picked up without a restart", "[serv
   int status = 0;
   for (int attempt = 0; attempt < 100 && status != 200; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    status = fixture.curl(port, "/healthz", "", "", "serving2").exit_code;
+    status = fixture.curl(port, "/healthz", "", "", "serving2").http_status;
   }
   CHECK(status == 200);
-  CHECK(fixture.curl(port, kMetric, "dave", "", "serving2").exit_code == 200);
-  CHECK(fixture.curl(port, kMetric, "alice", "", "serving2").exit_code ==
+  CHECK(fixture.curl(port, kMetric, "dave", "", "serving2").http_status == 200);
+  CHECK(fixture.curl(port, kMetric, "alice", "", "serving2").http_status ==
         401);  // the old client CA is gone
 }
 
@@ -295,7 +295,7 @@ TEST_CASE("webhook authorization: allow, deny with Kubernetes' message, cache, s
   }
 
   const auto denied = fixture.curl(port, kMetric, "carol");
-  CHECK(denied.exit_code == 403);
+  CHECK(denied.http_status == 403);
   const json status = json::parse(denied.output);
   CHECK(status["reason"] == "Forbidden");
   CHECK(status["message"] ==
@@ -305,16 +305,16 @@ TEST_CASE("webhook authorization: allow, deny with Kubernetes' message, cache, s
 
   // Answers are cached (~10 s): the same question is not asked again.
   const int before = reviewer.reviews.load();
-  CHECK(fixture.curl(port, kMetric, "carol").exit_code == 403);
-  CHECK(fixture.curl(port, kMetric, "alice").exit_code == 200);
+  CHECK(fixture.curl(port, kMetric, "carol").http_status == 403);
+  CHECK(fixture.curl(port, kMetric, "alice").http_status == 200);
   CHECK(reviewer.reviews.load() == before);
 
   // system:masters skips the review.
-  CHECK(fixture.curl(port, kMetric, "admin").exit_code == 200);
+  CHECK(fixture.curl(port, kMetric, "admin").http_status == 200);
   CHECK(reviewer.reviews.load() == before);
 
   // Non-resource paths are reviewed as such (discovery for carol is denied by this reviewer).
-  CHECK(fixture.curl(port, kBase, "carol").exit_code == 403);
+  CHECK(fixture.curl(port, kBase, "carol").http_status == 403);
   {
     std::lock_guard lock(reviewer.mutex);
     CHECK(reviewer.last_review["spec"]["nonResourceAttributes"] ==
@@ -338,7 +338,7 @@ TEST_CASE("an unreachable apiserver is a 500 InternalError, not an allow",
   Server server(options, fixture.store);
   REQUIRE(server.start().has_value());
   const auto result = fixture.curl(server.port(), kMetric, "alice");
-  CHECK(result.exit_code == 500);
+  CHECK(result.http_status == 500);
   const json status = json::parse(result.output);
   CHECK(status["reason"] == "InternalError");
   CHECK(status["code"] == 500);
@@ -374,12 +374,11 @@ TEST_CASE("start errors name the file or the address", "[server][integration]") 
   CHECK_THROWS_WITH(Server(ServerOptions{}, fixture.store), Catch::Contains("cert_file"));
 }
 
-TEST_CASE("stop() closes idle keep-alive connections and returns within the grace period",
-          "[server][integration]") {
+TEST_CASE("stop() closes idle keep-alive connections", "[server][integration]") {
   Fixture fixture;
   auto options = fixture.options();
-  options.limits.keep_alive_timeout =
-      std::chrono::seconds(30);  // idle clients would otherwise hold stop() up
+  // The idle connection would stay open for a day on its own.
+  options.limits.keep_alive_timeout = std::chrono::hours(24);
   Server server(options, fixture.store);
   REQUIRE(server.start().has_value());
   httplib::SSLClient client("127.0.0.1", server.port(), fixture.pki->cert("alice"),
@@ -389,11 +388,12 @@ TEST_CASE("stop() closes idle keep-alive connections and returns within the grac
   auto first = client.Get(kMetric.c_str());
   REQUIRE(first);
   CHECK(first->status == 200);
-  const auto start = std::chrono::steady_clock::now();
-  server.stop(std::chrono::seconds(5));
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  CHECK(elapsed < std::chrono::seconds(5));  // the contract, not a speed measurement
-  CHECK(fixture.curl(server.port(), "/healthz", "").exit_code == 0);  // nothing listens any more
+  // stop() closes the idle connection instead of waiting for its client: the
+  // grace period outlasts ctest's timeout, so a stop() that waited would hang
+  // (the failure; no clock is read). Then nothing listens any more.
+  server.stop(std::chrono::hours(24));
+  CHECK_FALSE(client.Get(kMetric.c_str()));
+  CHECK(fixture.curl(server.port(), "/healthz", "").http_status == 0);
 }
 
 TEST_CASE("request limits: URI length, header bytes, connection cap", "[server][integration]") {
@@ -405,12 +405,12 @@ TEST_CASE("request limits: URI length, header bytes, connection cap", "[server][
   REQUIRE(server.start().has_value());
   const int port = server.port();
 
-  CHECK(fixture.curl(port, "/healthz?pad=" + std::string(5000, 'a'), "").exit_code == 414);
+  CHECK(fixture.curl(port, "/healthz?pad=" + std::string(5000, 'a'), "").http_status == 414);
   std::string big_headers;
   for (int i = 0; i < 3; ++i)
     big_headers += " -H 'X-Pad-" + std::to_string(i) + ": " + std::string(6000, 'b') + "'";
   const auto too_big = fixture.curl(port, "/healthz", "", big_headers);
-  CHECK(too_big.exit_code == 431);
+  CHECK(too_big.http_status == 431);
   CHECK(json::parse(too_big.output)["reason"] == "RequestHeaderFieldsTooLarge");
 
   // Two keep-alive connections fill the cap; a third is refused in the
@@ -424,12 +424,12 @@ TEST_CASE("request limits: URI length, header bytes, connection cap", "[server][
     REQUIRE(response);
     CHECK(response->status == 200);
   }
-  CHECK(fixture.curl(port, "/healthz", "").exit_code == 0);  // no HTTP response at all
+  CHECK(fixture.curl(port, "/healthz", "").http_status == 0);  // no HTTP response at all
   held.front()->stop();
   int status = 0;
   for (int attempt = 0; attempt < 50 && status != 200; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    status = fixture.curl(port, "/healthz", "").exit_code;
+    status = fixture.curl(port, "/healthz", "").http_status;
   }
   CHECK(status == 200);
   const auto metrics = fixture.curl(port, "/metrics", "");
@@ -442,11 +442,11 @@ TEST_CASE("/metrics can require the same authentication as the API", "[server][i
   options.public_prometheus_metrics = false;
   Server server(options, fixture.store);
   REQUIRE(server.start().has_value());
-  CHECK(fixture.curl(server.port(), "/metrics", "").exit_code == 401);
+  CHECK(fixture.curl(server.port(), "/metrics", "").http_status == 401);
   const auto scraped = fixture.curl(server.port(), "/metrics", "alice");
-  CHECK(scraped.exit_code == 200);
+  CHECK(scraped.http_status == 200);
   CHECK_THAT(scraped.output, Catch::Contains("prescale_target_served"));
-  CHECK(fixture.curl(server.port(), "/healthz", "").exit_code == 200);  // probes stay open
+  CHECK(fixture.curl(server.port(), "/healthz", "").http_status == 200);  // probes stay open
 }
 
 TEST_CASE("stop() lets an in-flight request finish", "[server][integration]") {
@@ -459,12 +459,12 @@ TEST_CASE("stop() lets an in-flight request finish", "[server][integration]") {
   options.authorization.apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
   Server server(options, fixture.store);
   REQUIRE(server.start().has_value());
-  CommandResult in_flight;
+  HttpResult in_flight;
   std::thread request([&] { in_flight = fixture.curl(server.port(), kMetric, "alice"); });
   while (reviewer.reviews.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   server.stop(std::chrono::seconds(5));  // the review is still running
   request.join();
-  CHECK(in_flight.exit_code == 200);
+  CHECK(in_flight.http_status == 200);
   CHECK(json::parse(in_flight.output)["items"][0]["value"] == "1234568m");
 }
 
@@ -484,7 +484,7 @@ TEST_CASE("kubeconfig with inline CA data works; exec plugins are refused by nam
   options.authorization.apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
   Server server(options, fixture.store);
   REQUIRE(server.start().has_value());
-  CHECK(fixture.curl(server.port(), kMetric, "alice").exit_code == 200);
+  CHECK(fixture.curl(server.port(), kMetric, "alice").http_status == 200);
   CHECK(reviewer.reviews.load() == 1);
 
   write_file(
@@ -541,9 +541,9 @@ TEST_CASE(
   REQUIRE(server.start().has_value());
   const int port = server.port();
   const std::string as_bob = "-H 'X-Remote-User: bob'";
-  CHECK(fixture.curl(port, kMetric, "front-proxy-client", as_bob).exit_code == 200);
-  CHECK(fixture.curl(port, kMetric, "front-proxy-intruder", as_bob).exit_code == 401);
-  CHECK(fixture.curl(port, kMetric, "alice").exit_code ==
+  CHECK(fixture.curl(port, kMetric, "front-proxy-client", as_bob).http_status == 200);
+  CHECK(fixture.curl(port, kMetric, "front-proxy-intruder", as_bob).http_status == 401);
+  CHECK(fixture.curl(port, kMetric, "alice").http_status ==
         200);  // client-ca-file from the ConfigMap too
 
   {
@@ -553,10 +553,10 @@ TEST_CASE(
   int status = 0;
   for (int attempt = 0; attempt < 60 && status != 200; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    status = fixture.curl(port, kMetric, "front-proxy-intruder", as_bob).exit_code;
+    status = fixture.curl(port, kMetric, "front-proxy-intruder", as_bob).http_status;
   }
   CHECK(status == 200);
-  CHECK(fixture.curl(port, kMetric, "front-proxy-client", as_bob).exit_code == 401);
+  CHECK(fixture.curl(port, kMetric, "front-proxy-client", as_bob).http_status == 401);
 
   // Without the ConfigMap the server does not start, and says why.
   {
@@ -580,7 +580,7 @@ TEST_CASE("/metrics says when each certificate expires", "[server][integration]"
   Server server(options, fixture.store);
   REQUIRE(server.start().has_value());
   const auto metrics = fixture.curl(server.port(), "/metrics", "");
-  REQUIRE(metrics.exit_code == 200);
+  REQUIRE(metrics.http_status == 200);
   // The gauge's value for one certificate label, as Prometheus would read it.
   const auto gauge = [&](const std::string& certificate, const std::string& source) {
     const std::string prefix = "prescale_certificate_expiry_seconds{certificate=\"" + certificate +
