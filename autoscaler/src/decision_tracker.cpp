@@ -46,12 +46,11 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
   const bool observed_wins =
       !have_forecast || (std::isfinite(in.observed) && in.observed >= in.forecast);
 
-  // Calendar occurrences of the target's own calendars active in [now, now +
-  // lead].
+  // Calendar occurrences of the target's own calendars active in [now, now + lead].
   std::vector<calendar::Occurrence> active;
   if (in.calendars && !in.calendars->empty() && in.config) {
-    // Only calendars the target names: one it borrows business days from (nyse
-    // for payroll) is no cause.
+    // Only calendars the target names: one it borrows business days from (nyse for payroll) is no
+    // cause.
     const auto& named_calendars = in.config->calendars;
     for (auto& o :
          in.calendars->occurrences(in.now_unix, in.now_unix + in.config->lead_time_seconds + 1))
@@ -59,8 +58,7 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
           named_calendars.end())
         active.push_back(std::move(o));
   }
-  // An event beats a session; one containing the forecast peak beats one that
-  // does not.
+  // An event beats a session; one containing the forecast peak beats one that does not.
   const calendar::Occurrence* named = nullptr;
   auto rank = [&](const calendar::Occurrence& o) {
     return (o.kind == calendar::Occurrence::Kind::event ? 2 : 0) +
@@ -110,12 +108,8 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
   return out;
 }
 
-}  // namespace
-
-std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
-  std::vector<DecisionRecord> out;
-  if (!in.servable) return out;  // nothing served yet: nothing decided
-
+// The fields every record of this tick shares.
+DecisionRecord base_record(const DecisionInputs& in, double previous_served) {
   DecisionRecord base;
   base.time_unix = in.now_unix;
   if (in.config) {
@@ -128,7 +122,7 @@ std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
   base.observed = in.observed;
   base.forecast = in.forecast;
   base.served = in.served;
-  base.previous_served = started_ ? served_in_force_ : kNaN;
+  base.previous_served = previous_served;
   base.replicas = in.replicas;
   base.model = in.model;
   base.parameters = in.parameters;
@@ -146,16 +140,41 @@ std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
     base.peak_unix = in.now_unix + static_cast<std::int64_t>(peak - in.window_quantiles.begin()) *
                                        in.step_seconds;
   }
-  auto emit = [&](DecisionKind kind, std::string cause, std::string reason) {
-    DecisionRecord r = base;
-    r.kind = kind;
-    r.cause = std::move(cause);
-    r.reason = std::move(reason);
-    out.push_back(std::move(r));
-  };
-  const double q = base.quantile;
+  return base;
+}
 
-  // Anomaly episodes of the newest samples.
+DecisionRecord record_of(const DecisionRecord& base, DecisionKind kind, std::string cause,
+                         std::string reason) {
+  DecisionRecord r = base;
+  r.kind = kind;
+  r.cause = std::move(cause);
+  r.reason = std::move(reason);
+  return r;
+}
+
+}  // namespace
+
+std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
+  std::vector<DecisionRecord> out;
+  if (!in.servable) return out;  // nothing served yet: nothing decided
+
+  const DecisionRecord base = base_record(in, started_ ? served_in_force_ : kNaN);
+  decide_anomaly(in, base, out);
+  decide_refit(in, base, out);
+  decide_served(in, base, out);
+  fallback_ = in.fallback_reason;
+  if (!out.empty()) {
+    started_ = true;
+    served_in_force_ = in.served;
+  }
+  return out;
+}
+
+// Anomaly episodes of the newest samples: one record when an episode becomes
+// an anomaly, one when it lasts long enough to be a new normal, one at its end.
+void DecisionTracker::decide_anomaly(const DecisionInputs& in, const DecisionRecord& base,
+                                     std::vector<DecisionRecord>& out) {
+  const double q = base.quantile;
   const auto& a = in.anomaly;
   if (a.outside_steps > 0 && a.episode_start_unix != anomaly_episode_) {
     anomaly_episode_ = a.episode_start_unix;
@@ -165,75 +184,74 @@ std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
   const auto& s = settings_.anomaly;
   if (a.outside_steps >= s.anomaly_steps && !anomaly_reported_) {
     anomaly_reported_ = true;
-    emit(DecisionKind::anomaly, "anomaly", "anomaly: " + describe_anomaly(a, q));
+    out.push_back(
+        record_of(base, DecisionKind::anomaly, "anomaly", "anomaly: " + describe_anomaly(a, q)));
   }
   if (a.outside_steps >= s.shift_steps && !shift_reported_) {
     shift_reported_ = true;
-    emit(DecisionKind::shift, "shift",
-         fmt::format("new normal: observed outside the prediction interval for "
-                     "{} steps (since {}); "
-                     "refitting. {}",
-                     a.outside_steps, local_clock(a.episode_start_unix, in.zone),
-                     describe_anomaly(a, q)));
+    out.push_back(record_of(
+        base, DecisionKind::shift, "shift",
+        fmt::format("new normal: observed outside the prediction interval for {} steps (since {}); "
+                    "refitting. {}",
+                    a.outside_steps, local_clock(a.episode_start_unix, in.zone),
+                    describe_anomaly(a, q))));
   }
   if (a.outside_steps == 0 && anomaly_reported_) {
     anomaly_reported_ = false;
     shift_reported_ = false;
     anomaly_episode_ = 0;
-    emit(DecisionKind::anomaly_end, "anomaly-end", "anomaly over: " + describe_anomaly(a, q));
+    out.push_back(record_of(base, DecisionKind::anomaly_end, "anomaly-end",
+                            "anomaly over: " + describe_anomaly(a, q)));
   }
+}
 
-  // A new fit took over (or the first one).
-  if (in.fit_identity && in.fit_identity != fit_identity_ && !in.model.empty()) {
-    std::string reason;
-    if (!fit_identity_) {
-      reason = fmt::format("first fit: model {}, backtest MASE {} on data {}s long", in.model,
-                           mase_text(in.backtest_mase), in.data_end_unix - in.data_start_unix);
-    } else {
-      reason = fmt::format("refit ({}): backtest MASE {} -> {}",
-                           in.fit_why.empty() ? "scheduled" : in.fit_why, mase_text(mase_),
-                           mase_text(in.backtest_mase));
-      if (in.model != model_)
-        reason += fmt::format(", model {} -> {}", model_.empty() ? "none" : model_, in.model);
-    }
-    if (!in.event_choice.empty()) reason += "; " + in.event_choice;
-    emit(DecisionKind::refit, "refit", reason);
-    fit_identity_ = in.fit_identity;
-    model_ = in.model;
-    mase_ = in.backtest_mase;
+// A new fit took over (or the first one).
+void DecisionTracker::decide_refit(const DecisionInputs& in, const DecisionRecord& base,
+                                   std::vector<DecisionRecord>& out) {
+  if (!in.fit_identity || in.fit_identity == fit_identity_ || in.model.empty()) return;
+  std::string reason;
+  if (!fit_identity_) {
+    reason = fmt::format("first fit: model {}, backtest MASE {} on data {}s long", in.model,
+                         mase_text(in.backtest_mase), in.data_end_unix - in.data_start_unix);
+  } else {
+    reason = fmt::format("refit ({}): backtest MASE {} -> {}",
+                         in.fit_why.empty() ? "scheduled" : in.fit_why, mase_text(mase_),
+                         mase_text(in.backtest_mase));
+    if (in.model != model_)
+      reason += fmt::format(", model {} -> {}", model_.empty() ? "none" : model_, in.model);
   }
+  if (!in.event_choice.empty()) reason += "; " + in.event_choice;
+  out.push_back(record_of(base, DecisionKind::refit, "refit", reason));
+  fit_identity_ = in.fit_identity;
+  model_ = in.model;
+  mase_ = in.backtest_mase;
+}
 
-  // Fallback in and out: the reason is the fallback, whatever the value did.
+// Fallback in and out: the reason is the fallback, whatever the value did.
+// Otherwise a served value that moved enough is a change, with its cause.
+void DecisionTracker::decide_served(const DecisionInputs& in, const DecisionRecord& base,
+                                    std::vector<DecisionRecord>& out) const {
   const bool fallback_changed = in.fallback_reason != fallback_;
   if (fallback_changed && !in.fallback_reason.empty()) {
-    emit(DecisionKind::fallback, "fallback",
-         "fallback: " + in.fallback_reason + "; serving the observed load");
-  } else if (fallback_changed && started_) {
-    emit(DecisionKind::recovered, "recovered",
-         fmt::format("forecasting again with {} (was in fallback: {})",
-                     in.model.empty() ? "?" : in.model, fallback_));
-  } else {
-    const double before = served_in_force_;
-    const bool moved =
-        !started_ || std::abs(in.served - before) >
-                         settings_.change_threshold * std::max(std::abs(before), 1e-9);
-    if (moved && in.fallback_reason.empty()) {
-      const auto why = attribute_change(in, started_ ? before : kNaN);
-      DecisionRecord r = base;
-      r.kind = DecisionKind::change;
-      r.cause = why.cause;
-      r.event = why.event;
-      r.reason = why.reason;
-      if (why.peak_unix) r.peak_unix = why.peak_unix;
-      out.push_back(std::move(r));
-    }
+    out.push_back(record_of(base, DecisionKind::fallback, "fallback",
+                            "fallback: " + in.fallback_reason + "; serving the observed load"));
+    return;
   }
-  fallback_ = in.fallback_reason;
-  if (!out.empty()) {
-    started_ = true;
-    served_in_force_ = in.served;
+  if (fallback_changed && started_) {
+    out.push_back(record_of(base, DecisionKind::recovered, "recovered",
+                            fmt::format("forecasting again with {} (was in fallback: {})",
+                                        in.model.empty() ? "?" : in.model, fallback_)));
+    return;
   }
-  return out;
+  const double before = served_in_force_;
+  const bool moved = !started_ || std::abs(in.served - before) >
+                                      settings_.change_threshold * std::max(std::abs(before), 1e-9);
+  if (!moved || !in.fallback_reason.empty()) return;
+  const auto why = attribute_change(in, started_ ? before : kNaN);
+  DecisionRecord r = record_of(base, DecisionKind::change, why.cause, why.reason);
+  r.event = why.event;
+  if (why.peak_unix) r.peak_unix = why.peak_unix;
+  out.push_back(std::move(r));
 }
 
 }  // namespace prescale::autoscaler

@@ -68,8 +68,7 @@ Expected<DecisionInForce> decision_in_force(const std::vector<DecisionRecord>& r
                        [](std::int64_t t, const DecisionRecord* r) { return t < r->time_unix; });
   if (after == mine.begin())
     return make_error(
-        fmt::format("target '{}' has no decision at or before "
-                    "{}: its first record is at {}",
+        fmt::format("target '{}' has no decision at or before {}: its first record is at {}",
                     target, format_rfc3339(at_unix), format_rfc3339(mine.front()->time_unix)));
   DecisionInForce out;
   out.record = **(after - 1);
@@ -77,59 +76,64 @@ Expected<DecisionInForce> decision_in_force(const std::vector<DecisionRecord>& r
   return out;
 }
 
-std::string explain_text(const DecisionInForce& decision, std::int64_t at_unix) {
-  const auto& r = decision.record;
+namespace {
+
+// "  served       1,250 (was 1,000, +25%)": a label column, then the text.
+void add_line(std::string& out, const std::string& label, const std::string& text) {
+  out += fmt::format("  {:<13}{}\n", label, text);
+}
+
+// What was served and from what: observed, forecast, which of them won.
+void explain_values(std::string& out, const DecisionRecord& r) {
   const std::string& tz = r.timezone;
-  std::string out;
-  auto line = [&](const std::string& label, const std::string& text) {
-    out += fmt::format("  {:<13}{}\n", label, text);
-  };
-  out += fmt::format("Decision in force for {} at {}\n", r.target, when(at_unix, tz));
-  line("decided", fmt::format("{}, {} before ({} record)", when(r.time_unix, tz),
-                              duration(at_unix - r.time_unix), to_string(r.kind)));
   std::string served = number(r.served);
   if (std::isfinite(r.previous_served))
     served += fmt::format(" (was {}{})", number(r.previous_served),
                           percent_change(r.previous_served, r.served));
   if (r.replicas) served += fmt::format(", {} replicas", number(*r.replicas));
-  line("served", served);
-  line("why", r.reason);
-  if (!r.event.empty()) line("calendar", r.event);
-  line("observed", number(r.observed));
+  add_line(out, "served", served);
+  add_line(out, "why", r.reason);
+  if (!r.event.empty()) add_line(out, "calendar", r.event);
+  add_line(out, "observed", number(r.observed));
   if (std::isfinite(r.forecast)) {
     std::string f = fmt::format("{} (quantile {:g}, the highest over the next {}",
                                 number(r.forecast), r.quantile, duration(r.lead_seconds));
     if (r.peak_unix) f += fmt::format(", peaking at {}", when(r.peak_unix, tz));
-    line("forecast", f + ")");
+    add_line(out, "forecast", f + ")");
   } else {
-    line("forecast", "none (no forecast in use)");
+    add_line(out, "forecast", "none (no forecast in use)");
   }
   if (!r.fallback_reason.empty()) {
-    line("comparison",
-         "in fallback: the observed value is served alone (" + r.fallback_reason + ")");
+    add_line(out, "comparison",
+             "in fallback: the observed value is served alone (" + r.fallback_reason + ")");
   } else if (std::isfinite(r.observed) && std::isfinite(r.forecast)) {
     if (r.forecast > r.observed) {
-      line("comparison",
-           fmt::format("the forecast is {} above the observed "
-                       "load{}: the forecast set the value",
-                       number(r.forecast - r.observed), percent_change(r.observed, r.forecast)));
+      add_line(
+          out, "comparison",
+          fmt::format("the forecast is {} above the observed load{}: the forecast set the value",
+                      number(r.forecast - r.observed), percent_change(r.observed, r.forecast)));
     } else {
-      line("comparison", fmt::format("the observed load is {} above the "
-                                     "forecast: the observed value was served",
-                                     number(r.observed - r.forecast)));
+      add_line(
+          out, "comparison",
+          fmt::format("the observed load is {} above the forecast: the observed value was served",
+                      number(r.observed - r.forecast)));
     }
   }
+}
+
+// The model in use, its fit, parameters and digests, and the anomaly standing.
+void explain_model(std::string& out, const DecisionRecord& r) {
   if (!r.model.empty()) {
     std::string model = r.model;
     if (r.backtest_mase)
       model += fmt::format(" (backtest MASE {:.3f} against seasonal naive)", *r.backtest_mase);
-    line("model", model);
+    add_line(out, "model", model);
     if (r.fitted_at_unix)
-      line("fitted", fmt::format("{} on data {} .. {} ({})", format_rfc3339(r.fitted_at_unix),
-                                 format_rfc3339(r.data_start_unix), format_rfc3339(r.data_end_unix),
-                                 duration(r.data_end_unix - r.data_start_unix)));
-    // A regression model has dozens: show the first ones, the digest covers
-    // all.
+      add_line(out, "fitted",
+               fmt::format("{} on data {} .. {} ({})", format_rfc3339(r.fitted_at_unix),
+                           format_rfc3339(r.data_start_unix), format_rfc3339(r.data_end_unix),
+                           duration(r.data_end_unix - r.data_start_unix)));
+    // A regression model has dozens: show the first ones, the digest covers all.
     constexpr std::size_t kShown = 10;
     std::string parameters;
     std::size_t shown = 0;
@@ -141,27 +145,27 @@ std::string explain_text(const DecisionInForce& decision, std::int64_t at_unix) 
       }
       parameters += fmt::format("{}{}={:.4g}", parameters.empty() ? "" : " ", name, value);
     }
-    if (!parameters.empty()) line("parameters", parameters);
-    line("digests", fmt::format("parameters {}, config {}", r.parameters_digest, r.config_digest));
+    if (!parameters.empty()) add_line(out, "parameters", parameters);
+    add_line(out, "digests",
+             fmt::format("parameters {}, config {}", r.parameters_digest, r.config_digest));
   } else {
-    line("model", "none");
-    line("digests", fmt::format("config {}", r.config_digest));
+    add_line(out, "model", "none");
+    add_line(out, "digests", fmt::format("config {}", r.config_digest));
   }
   if (std::isfinite(r.anomaly_score))
-    line("anomaly", fmt::format("score {:+.2f} sigma, {}", r.anomaly_score,
-                                r.outside_interval
-                                    ? fmt::format("outside the prediction interval for {} step{}",
-                                                  r.outside_steps, r.outside_steps == 1 ? "" : "s")
-                                    : std::string("inside the prediction interval")));
+    add_line(out, "anomaly",
+             fmt::format("score {:+.2f} sigma, {}", r.anomaly_score,
+                         r.outside_interval
+                             ? fmt::format("outside the prediction interval for {} step{}",
+                                           r.outside_steps, r.outside_steps == 1 ? "" : "s")
+                             : std::string("inside the prediction interval")));
+}
 
-  if (!decision.previous) {
-    out += "\nNo earlier record: this is the target's first decision on record.\n";
-    return out;
-  }
-  const auto& p = *decision.previous;
+// What changed in the inputs from the previous record `p` to `r`.
+void explain_changes(std::string& out, const DecisionRecord& p, const DecisionRecord& r) {
   out += fmt::format("\nSince the previous decision ({}, {} earlier, {} record: {}):\n",
-                     when(p.time_unix, tz), duration(r.time_unix - p.time_unix), to_string(p.kind),
-                     p.reason);
+                     when(p.time_unix, r.timezone), duration(r.time_unix - p.time_unix),
+                     to_string(p.kind), p.reason);
   std::size_t changes = 0;
   auto change = [&](const std::string& text) {
     out += "  - " + text + "\n";
@@ -191,6 +195,24 @@ std::string explain_text(const DecisionInForce& decision, std::int64_t at_unix) 
     change(r.outside_interval ? "the load went outside the prediction interval"
                               : "the load came back inside the prediction interval");
   if (changes == 0) out += "  - nothing in the inputs\n";
+}
+
+}  // namespace
+
+std::string explain_text(const DecisionInForce& decision, std::int64_t at_unix) {
+  const auto& r = decision.record;
+  std::string out =
+      fmt::format("Decision in force for {} at {}\n", r.target, when(at_unix, r.timezone));
+  add_line(out, "decided",
+           fmt::format("{}, {} before ({} record)", when(r.time_unix, r.timezone),
+                       duration(at_unix - r.time_unix), to_string(r.kind)));
+  explain_values(out, r);
+  explain_model(out, r);
+  if (!decision.previous) {
+    out += "\nNo earlier record: this is the target's first decision on record.\n";
+    return out;
+  }
+  explain_changes(out, *decision.previous, r);
   return out;
 }
 

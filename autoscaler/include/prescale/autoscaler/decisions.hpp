@@ -143,6 +143,13 @@ class DecisionTracker {
   std::vector<DecisionRecord> decide(const DecisionInputs& inputs);
 
  private:
+  void decide_anomaly(const DecisionInputs& in, const DecisionRecord& base,
+                      std::vector<DecisionRecord>& out);
+  void decide_refit(const DecisionInputs& in, const DecisionRecord& base,
+                    std::vector<DecisionRecord>& out);
+  void decide_served(const DecisionInputs& in, const DecisionRecord& base,
+                     std::vector<DecisionRecord>& out) const;
+
   DecisionSettings settings_;
   bool started_ = false;
   double served_in_force_ = 0;  ///< served value of the latest record

@@ -1,5 +1,5 @@
 #pragma once
-// From forecast to served metric (DESIGN.md, "Policy"):
+// From forecast to served metric (docs/targets.md, "Decide how early and how safe"):
 //   value(t) = max(observed(t), max_{u in [t, t + lead]} q_p(forecast(u)))
 // and, with capacityPerReplica, replicas = ceil(value / capacity) clamped to
 // [minReplicas, maxReplicas]. In fallback the observed value is served alone.
