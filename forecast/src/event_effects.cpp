@@ -411,14 +411,14 @@ FitResult EventProfileModel::fit(const FitInput& input) const {
   auto facts = validate(input);
   if (!facts) return invalid_fit_input(facts.error());
   if (input.regressors == nullptr || input.regressors->cols() == 0)
-    return {FitStatus::invalid_input, "event effects need calendar regressors", nullptr, 0};
+    return {FitStatus::invalid_input, "event effects need calendar regressors", nullptr};
   const std::size_t n = input.y.size();
   const std::size_t cycle =
       input.layout != nullptr && input.layout->periods() > 0 ? input.layout->slots[0] : 0;
   auto windows = std::make_shared<EventWindows>(
       find_event_windows(*input.regressors, input.regressor_names, n, cycle));
   if (windows->empty())
-    return {FitStatus::invalid_input, "no calendar event among the regressors", nullptr, 0};
+    return {FitStatus::invalid_input, "no calendar event among the regressors", nullptr};
 
   // The base learns ordinary days: event rows missing, no regressors.
   std::vector<double> ordinary(input.y.begin(), input.y.end());
