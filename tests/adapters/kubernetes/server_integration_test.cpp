@@ -144,7 +144,7 @@ TEST_CASE("/metrics carries what the shipped dashboard and alerts read", "[serve
   Server server(fixture.options(), fixture.store);
   REQUIRE(server.start().has_value());
   const auto metrics = fixture.curl(server.port(), "/metrics", "");
-  REQUIRE(metrics.exit_code == 200);
+  REQUIRE(metrics.http_status == 200);
   const auto& text = metrics.output;
   CHECK_THAT(text, Catch::Contains(
                        "prescale_target_fallback{target=\"payments\",reason=\"data_stale\"} 1"));
