@@ -282,19 +282,9 @@ Expected<std::vector<DecisionRecord>> read_decision_files(const std::filesystem:
 }
 
 std::string config_digest(const config::TargetConfig& t) {
-  std::string text = fmt::format("{}|{}|{}|{}|{}|{}|{}|", t.metric, t.namespace_name, t.query,
-                                 t.step_seconds, t.history_seconds, t.timezone, t.model);
-  for (const auto& [k, v] : t.labels) text += k + "=" + v + ",";
-  text += "|";
-  for (auto s : t.seasonality_seconds) text += fmt::format("{},", s);
-  text += "|";
-  for (const auto& c : t.calendars) text += c + ",";
-  text +=
-      fmt::format("|{}|{:.17g}|{}|{}|{}|{}|{}|{:.17g}|{}|{}", t.lead_time_seconds, t.quantile,
-                  t.capacity_per_replica ? fmt::format("{:.17g}", *t.capacity_per_replica) : "-",
-                  t.min_replicas, t.max_replicas, t.refit_interval_seconds, t.backtest_origins,
-                  t.decision_change_threshold, t.anomaly_steps, t.shift_steps);
-  return hex(fnv1a(text));
+  // Every setting of the target, as its field table spells them: a field
+  // added to the table is part of the digest without an edit here.
+  return hex(fnv1a(t.settings_text()));
 }
 
 std::string parameters_digest(const std::string& model,

@@ -12,6 +12,7 @@
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/common/kubernetes_names.hpp"
 #include "prescale/config/duration.hpp"
+#include "target_fields.hpp"
 #include "yaml_node.hpp"
 
 namespace prescale::config {
@@ -28,145 +29,19 @@ const std::vector<std::string>& known_models() {
   return models;
 }
 
-bool TargetConfig::same_as(const TargetConfig& other) const {
-  auto key = [](const TargetConfig& t) {
-    return std::tie(t.metric, t.namespace_name, t.labels, t.query, t.step_seconds,
-                    t.history_seconds, t.timezone, t.seasonality_seconds, t.calendars, t.model,
-                    t.lead_time_seconds, t.quantile, t.capacity_per_replica, t.min_replicas,
-                    t.max_replicas, t.refit_interval_seconds, t.backtest_origins,
-                    t.decision_change_threshold, t.anomaly_steps, t.shift_steps,
-                    t.anomaly_external_metric);
-  };
-  return key(*this) == key(other);
-}
-
 namespace {
 
 using detail::Node;
 
-// Keys a target (and `defaults:`) may set; `defaults:` takes all but metric and query.
-const std::vector<std::string> kTargetKeys = {"metric",
-                                              "namespace",
-                                              "labels",
-                                              "query",
-                                              "step",
-                                              "history",
-                                              "timezone",
-                                              "seasonality",
-                                              "calendars",
-                                              "model",
-                                              "leadTime",
-                                              "quantile",
-                                              "capacityPerReplica",
-                                              "minReplicas",
-                                              "maxReplicas",
-                                              "refitInterval",
-                                              "backtestOrigins",
-                                              "anomaly"};
-
+// Reads the keys of a target entry or of `defaults:` (all but metric and
+// query), one row of target_fields.cpp each.
 void apply_target_keys(const Node& node, TargetConfig& target, const Config& config,
                        bool is_defaults) {
   node.require_map();
-  std::vector<std::string> allowed = kTargetKeys;
-  if (is_defaults) {
-    allowed.erase(std::remove(allowed.begin(), allowed.end(), "metric"), allowed.end());
-    allowed.erase(std::remove(allowed.begin(), allowed.end(), "query"), allowed.end());
-  }
-  node.check_keys(allowed);
-
-  if (auto n = node.get("metric")) {
-    target.metric = n->as_string();
-    // The name is a path segment of the External Metrics API: Kubernetes'
-    // resource-name rules (IsDNS1123Subdomain).
-    if (auto problem = dns1123_subdomain_problem(target.metric); !problem.empty())
-      n->fail(fmt::format("'{}' is not a valid metric name: {}", target.metric, problem));
-  }
-  if (auto n = node.get("namespace")) {
-    target.namespace_name = n->as_string();
-    if (auto problem = dns1123_label_problem(target.namespace_name);
-        target.namespace_name != "*" && !problem.empty())
-      n->fail(fmt::format("'{}' is not a namespace name (or \"*\" for every namespace): {}",
-                          target.namespace_name, problem));
-  }
-  if (auto n = node.get("labels")) {
-    target.labels.clear();
-    for (const auto& [key, value] : n->as_string_map()) {
-      if (auto problem = qualified_name_problem(key.text); !problem.empty())
-        key.node.fail(fmt::format("'{}' is not a valid label key: {}", key.text, problem));
-      if (auto problem = label_value_problem(value.text); !problem.empty())
-        value.node.fail(fmt::format("'{}' is not a valid label value: {}", value.text, problem));
-      target.labels[key.text] = value.text;
-    }
-  }
-  if (auto n = node.get("query")) {
-    target.query = n->as_string();
-    if (target.query.find_first_not_of(" \t\r\n") == std::string::npos) n->fail("empty query");
-    if (target.query.size() > limits::kMaxQueryBytes)
-      n->fail(
-          fmt::format("query is {} bytes, longer than the {} KiB a query may be (it travels "
-                      "in the URL of every request; use a recording rule)",
-                      target.query.size(), limits::kMaxQueryBytes / 1024));
-  }
-  if (auto n = node.get("step")) target.step_seconds = n->as_duration(1);
-  if (auto n = node.get("history")) target.history_seconds = n->as_duration(1);
-  if (auto n = node.get("timezone")) {
-    target.timezone = n->as_string();
-    if (auto zone = calendar::TimeZone::find(target.timezone); !zone)
-      n->fail(
-          fmt::format("unknown time zone '{}' (a tz database name such as America/New_York "
-                      "or UTC)",
-                      target.timezone));
-  }
-  if (auto n = node.get("seasonality")) {
-    target.seasonality_seconds.clear();
-    for (const auto& item : n->as_list()) target.seasonality_seconds.push_back(item.as_duration(1));
-  }
-  if (auto n = node.get("calendars")) {
-    target.calendars.clear();
-    for (const auto& item : n->as_list()) {
-      auto name = item.as_string();
-      if (std::find(config.calendar_names.begin(), config.calendar_names.end(), name) ==
-          config.calendar_names.end()) {
-        std::string known = fmt::format("{}", fmt::join(config.calendar_names, ", "));
-        item.fail(
-            fmt::format("unknown calendar '{}' (known: {})", name, known.empty() ? "none" : known));
-      }
-      target.calendars.push_back(name);
-    }
-  }
-  if (auto n = node.get("model")) {
-    target.model = n->as_string();
-    const auto& models = known_models();
-    const bool variant = target.model.rfind("holt-winters:", 0) == 0 && target.model.size() > 13;
-    if (!variant && std::find(models.begin(), models.end(), target.model) == models.end()) {
-      const std::string list = fmt::format("{}", fmt::join(models, ", "));
-      n->fail(fmt::format("unknown model '{}' (one of: {})", target.model, list));
-    }
-  }
-  if (auto n = node.get("leadTime"))
-    target.lead_time_seconds = n->as_duration(0, limits::kMaxLeadTimeSeconds);
-  if (auto n = node.get("quantile")) {
-    target.quantile = n->as_double();
-    if (!(target.quantile > 0 && target.quantile < 1))
-      n->fail(fmt::format("quantile {} is not between 0 and 1 (e.g. 0.9)", n->text()));
-  }
-  if (auto n = node.get("capacityPerReplica")) {
-    if (n->is_null()) {
-      target.capacity_per_replica.reset();
-    } else {
-      const double capacity = n->as_double();
-      if (!(capacity > 0)) n->fail("capacityPerReplica must be > 0");
-      target.capacity_per_replica = capacity;
-    }
-  }
-  if (auto n = node.get("minReplicas")) target.min_replicas = n->as_int(1, limits::kMaxReplicas);
-  if (auto n = node.get("maxReplicas")) target.max_replicas = n->as_int(1, limits::kMaxReplicas);
-  if (auto n = node.get("refitInterval")) target.refit_interval_seconds = n->as_duration(1);
-  if (auto n = node.get("backtestOrigins")) target.backtest_origins = n->as_int(1, 50);
-  if (auto n = node.get("anomaly")) {
-    if (!n->raw().IsMap()) n->fail("expected a map such as {externalMetric: true}");
-    n->check_keys({"externalMetric"});
-    if (auto e = n->get("externalMetric")) target.anomaly_external_metric = e->as_bool();
+  node.check_keys(detail::allowed_target_keys(is_defaults));
+  for (const auto& field : detail::target_fields()) {
+    if (field.read == nullptr) continue;
+    if (auto n = node.get(std::string(field.key))) field.read(*n, target, config);
   }
 }
 
@@ -526,30 +401,11 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "targets" << YAML::Value << YAML::BeginSeq;
   for (const auto& t : c.targets) {
     out << YAML::BeginMap;
-    out << YAML::Key << "metric" << YAML::Value << t.metric;
-    out << YAML::Key << "namespace" << YAML::Value << t.namespace_name;
-    out << YAML::Key << "labels" << YAML::Value << YAML::Flow << t.labels;
-    out << YAML::Key << "query" << YAML::Value << t.query;
-    out << YAML::Key << "step" << YAML::Value << format_duration(t.step_seconds);
-    out << YAML::Key << "history" << YAML::Value << format_duration(t.history_seconds);
-    out << YAML::Key << "timezone" << YAML::Value << t.timezone;
-    std::vector<std::string> seasons;
-    for (auto p : t.seasonality_seconds) seasons.push_back(format_duration(p));
-    out << YAML::Key << "seasonality" << YAML::Value << YAML::Flow << seasons;
-    out << YAML::Key << "calendars" << YAML::Value << YAML::Flow << t.calendars;
-    out << YAML::Key << "model" << YAML::Value << t.model;
-    out << YAML::Key << "leadTime" << YAML::Value << format_duration(t.lead_time_seconds);
-    out << YAML::Key << "quantile" << YAML::Value << t.quantile;
-    if (t.capacity_per_replica) {
-      out << YAML::Key << "capacityPerReplica" << YAML::Value << *t.capacity_per_replica;
-      out << YAML::Key << "minReplicas" << YAML::Value << t.min_replicas;
-      out << YAML::Key << "maxReplicas" << YAML::Value << t.max_replicas;
+    for (const auto& field : detail::target_fields()) {
+      if (field.write == nullptr) continue;
+      out << YAML::Key << std::string(field.key) << YAML::Value;
+      field.write(out, t);
     }
-    out << YAML::Key << "refitInterval" << YAML::Value << format_duration(t.refit_interval_seconds);
-    out << YAML::Key << "backtestOrigins" << YAML::Value << t.backtest_origins;
-    out << YAML::Key << "anomaly" << YAML::Value << YAML::Flow << YAML::BeginMap;
-    out << YAML::Key << "externalMetric" << YAML::Value << t.anomaly_external_metric;
-    out << YAML::EndMap;
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;

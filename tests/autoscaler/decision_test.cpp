@@ -145,6 +145,25 @@ TEST_CASE("digests change with the parameters and the config", "[decisions]") {
   CHECK(config_digest(a) != config_digest(b));
 }
 
+TEST_CASE("every key of a target entry changes the config digest", "[decisions]") {
+  // Walks the config's field table: a key added there is digested without
+  // an edit to config_digest.
+  const std::string calendars =
+      "calendars:\n  nyse:\n    timezone: America/New_York\n    sessions:\n"
+      "      - {name: open, days: [mon], start: \"09:30\", end: \"16:00\"}\n";
+  auto target = [&](const std::string& key, const std::string& value) {
+    std::string yaml = calendars + "targets:\n  - metric: " + (key == "metric" ? value : "a") +
+                       "\n    query: " + (key == "query" ? value : "up") + "\n";
+    if (key != "metric" && key != "query") yaml += "    " + key + ": " + value + "\n";
+    return config::parse_config(yaml).targets.at(0);
+  };
+  const auto plain = config_digest(target("metric", "a"));
+  for (const auto& key : config::target_keys()) {
+    INFO(key.key);
+    CHECK(config_digest(target(std::string(key.key), std::string(key.example))) != plain);
+  }
+}
+
 TEST_CASE("the decisions file never grows beyond its bound and keeps the newest records",
           "[decisions]") {
   const auto dir = fresh_dir("bound");

@@ -91,8 +91,8 @@ struct DecisionRecord {
 [[nodiscard]] Expected<std::vector<DecisionRecord>> read_decision_files(
     const std::filesystem::path& path);
 
-/// 16 hex digits of FNV-1a 64 over the canonical text of the target's
-/// forecasting setup (what makes its decisions what they are).
+/// 16 hex digits of FNV-1a 64 over TargetConfig::settings_text(): every
+/// setting of the target (what makes its decisions what they are).
 [[nodiscard]] std::string config_digest(const config::TargetConfig& target);
 [[nodiscard]] std::string parameters_digest(const std::string& model,
                                             const std::map<std::string, double>& parameters);

@@ -141,6 +141,9 @@ struct ServerConfig {
 };
 
 /// One forecast metric (`targets[i]`), defaults applied. Value type.
+/// Each field is declared once more, in config/src/target_fields.cpp (its
+/// key, reader with validation, writer and canonical text): a new field is
+/// a member here plus a row there.
 struct TargetConfig {
   std::string metric;                         ///< served external metric name (DNS-1123 subdomain)
   std::string namespace_name = "*";           ///< namespace it is served in, "*" = all
@@ -177,9 +180,21 @@ struct TargetConfig {
   [[nodiscard]] std::string replicas_metric() const { return metric + "-replicas"; }
   /// The -anomaly twin's name when anomaly.externalMetric is set.
   [[nodiscard]] std::string anomaly_metric() const { return metric + "-anomaly"; }
+  /// Every setting as `key=value` lines, numbers exact, `line` left out:
+  /// what same_as compares and the decision records' config digest hashes.
+  [[nodiscard]] std::string settings_text() const;
   /// Same forecasting setup (line ignored): a reload keeps the target's state.
   [[nodiscard]] bool same_as(const TargetConfig& other) const;
 };
+
+/// A key a target entry may set, with a valid value other than the default.
+struct TargetKey {
+  std::string_view key;
+  std::string_view example;  ///< YAML, e.g. "5m", "[1d]", "{app: payments}"
+  bool in_defaults;          ///< also allowed under `defaults:` (all but metric, query)
+};
+/// Every key of a target entry, in the order to_yaml writes them.
+std::vector<TargetKey> target_keys();
 
 /// The decision audit trail (`decisions:`). Value type.
 struct DecisionsConfig {
