@@ -51,13 +51,12 @@ void add_explain_command(CLI::App& app) {
       "me.key \\\n"
       "      --target payments-rps-forecast");
   struct Options {
-    std::string server, decisions_file, target, at;
-    std::string ca_file, cert_file, key_file;
-    bool insecure = false;
+    DaemonConnection daemon;
+    std::string decisions_file, target, at;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  auto* server = cmd->add_option("-s,--server", o->server,
+  auto* server = cmd->add_option("-s,--server", o->daemon.server,
                                  "A running daemon's base URL (asks GET /decisions)");
   auto* file = cmd->add_option("-d,--decisions", o->decisions_file, "A decisions JSON-lines file");
   server->excludes(file);
@@ -66,14 +65,11 @@ void add_explain_command(CLI::App& app) {
       "--at", o->at,
       "The time: RFC 3339 (2026-02-27T11:00Z, ...-05:00), YYYY-MM-DDTHH:MM (UTC), unix seconds or "
       "'now' (default: now)");
-  cmd->add_option("--cacert", o->ca_file, "CA that signed the daemon's serving certificate");
-  cmd->add_option("--cert", o->cert_file, "Client certificate (PEM)");
-  cmd->add_option("--key", o->key_file, "Client key (PEM)");
-  cmd->add_flag("-k,--insecure", o->insecure, "Do not verify the daemon's certificate");
+  o->daemon.add_options(*cmd);
   cmd->add_flag("--json", o->json,
                 "Print the record in force (and the previous one) as JSON lines");
   cmd->callback([o] {
-    if (o->server.empty() && o->decisions_file.empty())
+    if (o->daemon.server.empty() && o->decisions_file.empty())
       throw Failure("explain: give --decisions FILE or --server URL (see prescale explain --help)");
     const std::int64_t at = parse_time(o->at);
     std::vector<autoscaler::DecisionRecord> records;
@@ -82,16 +78,12 @@ void add_explain_command(CLI::App& app) {
       if (!read) throw Failure(read.error().message);
       records = std::move(*read);
     } else {
-      auto client = daemon_client(o->server, o->ca_file, o->cert_file, o->key_file, o->insecure);
       // Every record of the target up to `at`: the one in force and the one before.
-      auto response = client.get("/decisions", {{"target", o->target}});
-      if (!response)
-        throw Failure(fmt::format("{}/decisions: {}", o->server, response.error().message));
-      if (response->status != 200)
-        throw Failure(
-            fmt::format("{}/decisions: HTTP {}: {}", o->server, response->status, response->body));
-      auto list = autoscaler::parse_decision_list(response->body);
-      if (!list) throw Failure(fmt::format("{}/decisions: {}", o->server, list.error().message));
+      auto body = o->daemon.get("/decisions", {{"target", o->target}});
+      if (!body) throw Failure(body.error().message);
+      auto list = autoscaler::parse_decision_list(*body);
+      if (!list)
+        throw Failure(fmt::format("{}/decisions: {}", o->daemon.server, list.error().message));
       records = std::move(*list);
     }
     auto decision = autoscaler::decision_in_force(records, o->target, at);

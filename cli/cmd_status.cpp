@@ -1,14 +1,22 @@
-// `prescale status --server URL`: per target, what the daemon serves and why
-// (GET /status on the daemon's HTTPS port).
+// `prescale status --server URL [--since 7d]`: per target, what the daemon
+// serves and why (GET /status on the daemon's HTTPS port) and, with --since,
+// what changed over that window (GET /decisions?since=).
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <ctime>
+#include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.hpp"
 #include "daemon_client.hpp"
+#include "prescale/autoscaler/decisions.hpp"
 #include "prescale/common/time.hpp"
+#include "prescale/config/duration.hpp"
 
 namespace prescale::cli {
 
@@ -27,6 +35,10 @@ std::string number(const nlohmann::json& value, const char* format = "{:.4g}") {
   return fmt::format(fmt::runtime(format), value.get<double>());
 }
 
+std::string number(double value) {
+  return fmt::format("{:.4g}", value);
+}
+
 std::string age(std::int64_t seconds) {
   if (seconds < 120) return fmt::format("{}s", seconds);
   if (seconds < 7200) return fmt::format("{}m", seconds / 60);
@@ -38,6 +50,105 @@ std::string time_of(const nlohmann::json& value) {
   return format_rfc3339(value.get<std::int64_t>());
 }
 
+// What changed for one target over a window, from its decision records
+// (oldest first): refits and the model they put in, time in fallback and
+// why, anomalies, the range of served values, the latest records.
+void print_changes(const std::vector<autoscaler::DecisionRecord>& records, std::int64_t since,
+                   std::int64_t now) {
+  using autoscaler::DecisionKind;
+  if (records.empty()) {
+    fmt::print("  changes        none (no decision recorded)\n");
+    return;
+  }
+  std::map<std::string, int> kinds;
+  for (const auto& r : records) ++kinds[std::string(autoscaler::to_string(r.kind))];
+  std::string counts;
+  for (const auto& [kind, n] : kinds)
+    counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, kind);
+  fmt::print("  decisions      {} ({})\n", records.size(), counts);
+
+  const autoscaler::DecisionRecord* first_refit = nullptr;
+  const autoscaler::DecisionRecord* last_refit = nullptr;
+  std::int64_t fallback_seconds = 0;
+  std::optional<std::int64_t> fallback_since;
+  bool seen_fallback_edge = false;
+  int fallbacks = 0, anomalies = 0, shifts = 0;
+  std::map<std::string, int> reasons;
+  double low = std::numeric_limits<double>::infinity(), high = -low;
+  for (const auto& r : records) {
+    if (std::isfinite(r.served)) {
+      low = std::min(low, r.served);
+      high = std::max(high, r.served);
+    }
+    switch (r.kind) {
+      case DecisionKind::refit:
+        if (!first_refit) first_refit = &r;
+        last_refit = &r;
+        break;
+      case DecisionKind::fallback: {
+        ++fallbacks;
+        if (!fallback_since) fallback_since = r.time_unix;
+        // The kind of reason ("data stale"), not its numbers.
+        const auto colon = r.fallback_reason.find(':');
+        ++reasons[r.fallback_reason.substr(0, colon)];
+        seen_fallback_edge = true;
+        break;
+      }
+      case DecisionKind::recovered: {
+        // A recovery before any fallback record: the target was already in
+        // fallback when the window began.
+        const std::int64_t from =
+            fallback_since ? *fallback_since : (seen_fallback_edge ? r.time_unix : since);
+        fallback_seconds += r.time_unix - from;
+        fallback_since.reset();
+        seen_fallback_edge = true;
+        break;
+      }
+      case DecisionKind::anomaly:
+        ++anomalies;
+        break;
+      case DecisionKind::shift:
+        ++shifts;
+        break;
+      default:
+        break;
+    }
+  }
+  if (fallback_since) fallback_seconds += now - *fallback_since;
+  if (last_refit) {
+    const auto model = [](const autoscaler::DecisionRecord& r) {
+      return r.model.empty() ? std::string("-") : r.model;
+    };
+    const auto mase = [](const autoscaler::DecisionRecord& r) {
+      return r.backtest_mase ? fmt::format("{:.3f}", *r.backtest_mase) : std::string("-");
+    };
+    const int refits = kinds["refit"];
+    if (refits == 1) {
+      fmt::print("  refits         1: {} (MASE {})\n", model(*last_refit), mase(*last_refit));
+    } else {
+      fmt::print("  refits         {}: {} -> {} (MASE {} -> {})\n", refits, model(*first_refit),
+                 model(*last_refit), mase(*first_refit), mase(*last_refit));
+    }
+  }
+  if (fallbacks > 0 || fallback_seconds > 0) {
+    std::string why;
+    for (const auto& [reason, n] : reasons)
+      why += fmt::format("{}{} x{}", why.empty() ? "" : ", ", reason, n);
+    fmt::print("  fallback       {} time(s), {} in all{}{}\n", fallbacks, age(fallback_seconds),
+               fallback_since ? " (still in fallback)" : "", why.empty() ? "" : ": " + why);
+  }
+  if (anomalies > 0 || shifts > 0)
+    fmt::print("  anomalies      {} ({} taken as a new normal)\n", anomalies, shifts);
+  if (std::isfinite(low)) fmt::print("  served range   {} .. {}\n", number(low), number(high));
+  const std::size_t shown = std::min<std::size_t>(records.size(), 5);
+  fmt::print("  latest\n");
+  for (std::size_t i = records.size() - shown; i < records.size(); ++i) {
+    const auto& r = records[i];
+    fmt::print("    {}  {:<11} {}\n", format_rfc3339(r.time_unix), autoscaler::to_string(r.kind),
+               r.reason);
+  }
+}
+
 }  // namespace
 
 void add_status_command(CLI::App& app) {
@@ -45,44 +156,84 @@ void add_status_command(CLI::App& app) {
       "status",
       "Show what a running daemon serves, per target: model and parameters, backtest MASE,\n"
       "last fit, data age, and the fallback reason when it serves the observed value alone.\n"
-      "Example: prescale status --server https://127.0.0.1:6443 --cacert ca.crt --cert me.crt "
-      "--key me.key");
+      "With --since, also what changed over that window, from the daemon's decision records\n"
+      "(it keeps the latest 2000 in memory; decisions.file holds the rest, read it with\n"
+      "`prescale explain --decisions`): refits and the model they chose, time in fallback and\n"
+      "why, anomalies, the range of served values and the latest decisions.\n"
+      "Authenticate with a client certificate (--cert/--key) or a bearer token\n"
+      "(--token-file/--token), e.g. a service account's on managed clusters.\n"
+      "Examples:\n"
+      "  prescale status --server https://127.0.0.1:6443 --cacert ca.crt --cert me.crt "
+      "--key me.key\n"
+      "  prescale status --server https://prescale.prescale.svc:6443 --cacert ca.crt \\\n"
+      "      --token-file token --since 7d");
   struct Options {
-    std::string server = "https://127.0.0.1:6443";
-    std::string ca_file, cert_file, key_file;
-    bool insecure = false;
+    DaemonConnection daemon;
+    std::string since, target;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("-s,--server", o->server, "The daemon's base URL")->capture_default_str();
-  cmd->add_option("--cacert", o->ca_file, "CA that signed the daemon's serving certificate");
-  cmd->add_option("--cert", o->cert_file, "Client certificate (PEM)");
-  cmd->add_option("--key", o->key_file, "Client key (PEM)");
-  cmd->add_flag("-k,--insecure", o->insecure, "Do not verify the daemon's certificate");
-  cmd->add_flag("--json", o->json, "Print the raw JSON");
+  o->daemon.server = "https://127.0.0.1:6443";
+  cmd->add_option("-s,--server", o->daemon.server, "The daemon's base URL")->capture_default_str();
+  o->daemon.add_options(*cmd);
+  cmd->add_option("--since", o->since,
+                  "Also show what changed over this window, e.g. 30m, 1d, 7d (GET /decisions)");
+  cmd->add_option("-t,--target", o->target, "Only this target (its metric name)");
+  cmd->add_flag("--json", o->json,
+                "Print the raw JSON (with --since: {\"status\": ..., \"decisions\": [...]})");
   cmd->callback([o] {
-    auto client = daemon_client(o->server, o->ca_file, o->cert_file, o->key_file, o->insecure);
-    auto response = client.get("/status", {});
-    if (!response) throw Failure(fmt::format("{}/status: {}", o->server, response.error().message));
-    if (response->status != 200)
-      throw Failure(
-          fmt::format("{}/status: HTTP {}: {}", o->server, response->status, response->body));
+    const auto& server = o->daemon.server;
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    std::optional<std::int64_t> since;
+    if (!o->since.empty()) {
+      auto window = config::parse_duration_seconds(o->since);
+      if (!window) throw Failure(fmt::format("--since: {}", window.error().message));
+      since = now - *window;
+    }
+    auto text = o->daemon.get("/status", {});
+    if (!text) throw Failure(text.error().message);
     nlohmann::json body;
     try {
-      body = nlohmann::json::parse(response->body);
+      body = nlohmann::json::parse(*text);
     } catch (const nlohmann::json::exception& e) {
-      throw Failure(fmt::format("{}/status: not JSON: {}", o->server, e.what()));
+      throw Failure(fmt::format("{}/status: not JSON: {}", server, e.what()));
+    }
+    std::vector<autoscaler::DecisionRecord> decisions;
+    std::string decisions_body;
+    if (since) {
+      auto reply =
+          o->daemon.get("/decisions", {{"target", o->target}, {"since", std::to_string(*since)}});
+      if (!reply) throw Failure(reply.error().message);
+      auto list = autoscaler::parse_decision_list(*reply);
+      if (!list) throw Failure(fmt::format("{}/decisions: {}", server, list.error().message));
+      decisions = std::move(*list);
+      decisions_body = std::move(*reply);
     }
     if (o->json) {
-      fmt::print("{}\n", body.dump(2));
+      if (!since) {
+        fmt::print("{}\n", body.dump(2));
+      } else {
+        const auto items = nlohmann::json::parse(decisions_body).value("items", nlohmann::json());
+        fmt::print("{}\n", nlohmann::json{{"status", body}, {"decisions", items}}.dump(2));
+      }
       return;
     }
-    const auto& targets = body.is_array() ? body : field(body, "targets", "targets");
-    if (!targets.is_array())
-      throw Failure(fmt::format("{}/status: no 'targets' list in the reply", o->server));
+    auto all_targets = body.is_array() ? body : field(body, "targets", "targets");
+    if (!all_targets.is_array())
+      throw Failure(fmt::format("{}/status: no 'targets' list in the reply", server));
+    nlohmann::json targets = nlohmann::json::array();
+    for (const auto& t : all_targets) {
+      if (o->target.empty() || field(t, "target", "target") == o->target) targets.push_back(t);
+    }
+    if (!o->target.empty() && targets.empty())
+      throw Failure(fmt::format("{}/status: no target '{}'", server, o->target));
     const auto& ready = field(body, "ready", "ready");
-    fmt::print("{} targets{}\n", targets.size(),
+    fmt::print("{} targets{}", targets.size(),
                ready.is_boolean() && !ready.get<bool>() ? " (not ready yet)" : "");
+    if (since) fmt::print("; changes since {} ({})", format_rfc3339(*since), o->since);
+    fmt::print("\n");
     for (const auto& t : targets) {
       const auto& reason = field(t, "fallback_reason", "fallbackReason");
       const bool fallback = reason.is_string() && !reason.get<std::string>().empty();
@@ -116,6 +267,12 @@ void add_status_command(CLI::App& app) {
       const auto& replicas = field(t, "replicas", "replicas");
       if (replicas.is_number()) fmt::print("  replicas       {}\n", number(replicas));
       if (fallback) fmt::print("  fallback       {}\n", reason.get<std::string>());
+      if (since) {
+        std::vector<autoscaler::DecisionRecord> own;
+        for (const auto& r : decisions)
+          if (field(t, "target", "target") == r.target) own.push_back(r);
+        print_changes(own, *since, now);
+      }
     }
   });
 }

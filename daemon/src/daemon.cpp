@@ -55,6 +55,13 @@ kubernetes::ServerOptions server_options(const config::ServerConfig& s,
   o.authorization.apiserver.kubeconfig_file = s.authorization_kubeconfig;
   o.authorization.allow_ttl = std::chrono::seconds(s.authorization_cache_ttl_seconds);
   o.authorization.deny_ttl = std::chrono::seconds(s.authorization_cache_ttl_seconds);
+  // Delegated authorization brings delegated token authentication with it,
+  // as in Kubernetes' aggregated API servers: the same apiserver, the same
+  // cache lifetime (system:auth-delegator grants both reviews).
+  o.token_review.enabled = o.authorization.mode == kubernetes::AuthorizationOptions::Mode::webhook;
+  o.token_review.apiserver = o.authorization.apiserver;
+  o.token_review.success_ttl = o.authorization.allow_ttl;
+  o.token_review.failure_ttl = o.authorization.deny_ttl;
   if (log) {
     o.log = [log](LogLevel level, std::string_view message) {
       log(LogRecord{level, std::string(message), {}}.with("component", "server"));

@@ -66,7 +66,7 @@ class Webhook final : public Authorizer {
   }
 
   static json review_json(const Identity& identity, const RequestAttributes& attributes) {
-    json spec = {{"user", identity.user}, {"groups", identity.groups}, {"uid", ""}};
+    json spec = {{"user", identity.user}, {"groups", identity.groups}, {"uid", identity.uid}};
     if (!identity.extra.empty()) spec["extra"] = identity.extra;
     if (attributes.resource_request) {
       spec["resourceAttributes"] = {{"namespace", attributes.namespace_name},

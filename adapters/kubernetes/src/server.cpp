@@ -29,6 +29,7 @@
 #include "listener.hpp"
 #include "prescale/kubernetes/api.hpp"
 #include "tls.hpp"
+#include "token_authenticator.hpp"
 
 namespace prescale::kubernetes {
 namespace {
@@ -362,7 +363,25 @@ struct Server::Impl {
 
     const auto tls = material();
     detail::HeaderList headers(request.headers.begin(), request.headers.end());
-    const auto identity = detail::authenticate(incoming.ssl, *tls, headers);
+    auto identity = detail::authenticate(incoming.ssl, *tls, headers);
+    if (!identity && token_authenticator) {
+      // After certificates, as the delegated authenticator orders them
+      // (requestheader, x509, then the token).
+      if (const auto token = detail::bearer_token(headers)) {
+        detail::TokenResult result = token_authenticator->authenticate(*token);
+        if (result.kind == detail::TokenResult::Kind::error) {
+          log(LogLevel::error, "authentication of a bearer token for " + request.target +
+                                   " failed: " + result.reason);
+          return internal_error_response(request.target, result.reason);
+        }
+        if (result.kind == detail::TokenResult::Kind::authenticated) {
+          identity = std::move(result.identity);
+          if (std::find(identity->groups.begin(), identity->groups.end(), "system:authenticated") ==
+              identity->groups.end())
+            identity->groups.emplace_back("system:authenticated");
+        }
+      }
+    }
     if (!identity) return unauthorized_response();
     const RequestAttributes attributes = request_attributes(request.method, target.path);
     const detail::Decision decision = authorizer->authorize(*identity, attributes);
@@ -532,6 +551,7 @@ struct Server::Impl {
   mutable std::mutex material_mutex;
   std::shared_ptr<const detail::TlsMaterial> current_material;
   std::unique_ptr<detail::Authorizer> authorizer;
+  std::unique_ptr<detail::TokenAuthenticator> token_authenticator;  // null: tokens not accepted
   std::unique_ptr<detail::Listener> https;
   std::unique_ptr<detail::Listener> probes;
   std::thread watcher;
@@ -618,6 +638,11 @@ Status Server::start() {
   auto authorizer = detail::make_authorizer(self.options.authorization);
   if (!authorizer) return make_error("server: " + authorizer.error().message);
   self.authorizer = std::move(*authorizer);
+  if (self.options.token_review.enabled) {
+    auto tokens = detail::make_token_authenticator(self.options.token_review);
+    if (!tokens) return make_error("server: token review: " + tokens.error().message);
+    self.token_authenticator = std::move(*tokens);
+  }
 
   for (int event = 0; event <= static_cast<int>(detail::ConnectionEvent::rejected_malformed);
        ++event) {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "apiserver_standin.hpp"
 #include "prescale/kubernetes/server.hpp"
 #include "server_fixture.hpp"
 
@@ -197,75 +198,6 @@ TEST_CASE("rotated certificates and CAs are picked up without a restart", "[serv
   CHECK(fixture.curl(port, kMetric, "alice", "", "serving2").http_status ==
         401);  // the old client CA is gone
 }
-
-namespace {
-
-// A kube-apiserver stand-in answering SubjectAccessReviews over HTTPS with a
-// bearer token, as the delegated authorizer expects.
-struct ReviewServer {
-  httplib::SSLServer http;
-  std::thread thread;
-  std::atomic<int> reviews{0};
-  std::atomic<int> delay_ms{0};  // a slow apiserver keeps a request in flight
-  std::mutex mutex;
-  json last_review;
-  json configmap;  // kube-system/extension-apiserver-authentication, when set
-  std::atomic<int> configmap_reads{0};
-  int port = 0;
-
-  ReviewServer(const std::string& cert, const std::string& key) : http(cert.c_str(), key.c_str()) {
-    http.Post("/apis/authorization.k8s.io/v1/subjectaccessreviews",
-              [this](const httplib::Request& request, httplib::Response& response) {
-                if (request.get_header_value("Authorization") != "Bearer test-token") {
-                  response.status = 401;
-                  return;
-                }
-                ++reviews;
-                std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
-                json review = json::parse(request.body);
-                {
-                  std::lock_guard lock(mutex);
-                  last_review = review;
-                }
-                const auto& spec = review["spec"];
-                const bool allowed = spec["user"] == "alice" &&
-                                     spec.contains("resourceAttributes") &&
-                                     spec["resourceAttributes"]["resource"] == "orders-rps";
-                review["status"] =
-                    allowed ? json{{"allowed", true}}
-                            : json{{"allowed", false}, {"reason", "no RBAC policy matched"}};
-                response.set_content(review.dump(), "application/json");
-              });
-    http.Get("/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication",
-             [this](const httplib::Request& request, httplib::Response& response) {
-               std::lock_guard lock(mutex);
-               if (request.get_header_value("Authorization") != "Bearer test-token" ||
-                   configmap.is_null()) {
-                 response.status = configmap.is_null() ? 404 : 401;
-                 return;
-               }
-               ++configmap_reads;
-               response.set_content(configmap.dump(), "application/json");
-             });
-    port = http.bind_to_any_port("127.0.0.1");
-    thread = std::thread([this] { http.listen_after_bind(); });
-    while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~ReviewServer() {
-    http.stop();
-    thread.join();
-  }
-};
-
-std::string kubeconfig(const std::string& ca, int port) {
-  return "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
-         "clusters:\n- name: local\n  cluster:\n    server: https://127.0.0.1:" +
-         std::to_string(port) + "\n    certificate-authority: " + ca +
-         "\nusers:\n- name: reviewer\n  user:\n    token: test-token\n"
-         "contexts:\n- name: test\n  context:\n    cluster: local\n    user: reviewer\n";
-}
-
-}  // namespace
 
 TEST_CASE("webhook authorization: allow, deny with Kubernetes' message, cache, system:masters",
           "[server][integration]") {

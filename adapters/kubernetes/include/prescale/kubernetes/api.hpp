@@ -35,6 +35,7 @@ struct RequestAttributes {
 /// Who is asking, once authenticated.
 struct Identity {
   std::string user;
+  std::string uid;  ///< from a TokenReview; empty for certificates
   std::vector<std::string> groups;
   std::map<std::string, std::vector<std::string>> extra;
 };

@@ -44,6 +44,23 @@ struct AuthorizationOptions {
   std::vector<std::string> always_allow_groups{"system:masters"};
 };
 
+/// Bearer tokens (`Authorization: Bearer ...`, as kubectl --token, client-go
+/// and service accounts send them) checked with TokenReviews against the
+/// kube-apiserver, beside client certificates: managed clusters (EKS, GKE,
+/// AKS) hand out tokens, not certificates. A certificate that authenticates
+/// wins; a token the review rejects is a 401; a review that cannot be made
+/// (apiserver unreachable, HTTP error) is a 500, never an allow.
+struct TokenReviewOptions {
+  bool enabled = false;
+  ApiServerConnection apiserver;
+  /// How long an answer is reused (Kubernetes' delegated authenticator: 10 s
+  /// for both). A revoked token keeps working this long at most.
+  std::chrono::seconds success_ttl{10};
+  std::chrono::seconds failure_ttl{10};
+  /// spec.audiences of the review; empty: the apiserver's own audiences.
+  std::vector<std::string> audiences;
+};
+
 /// Connection and request limits. Connections are served asynchronously (an
 /// idle one costs a few kilobytes, no thread); handlers run on
 /// request_threads. Every timeout is a total deadline for its phase, not a
@@ -100,6 +117,7 @@ struct ServerOptions {
   bool authentication_from_cluster = false;
   ApiServerConnection authentication_apiserver;  ///< kubeconfig or in-cluster
   std::chrono::seconds cluster_authentication_refresh{30};
+  TokenReviewOptions token_review;
   AuthorizationOptions authorization;
   ServerLimits limits;
   /// /metrics without authentication (Prometheus scrapes without a client
