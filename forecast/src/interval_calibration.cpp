@@ -46,6 +46,40 @@ double lower_rank(std::vector<double>& values, double q) {
   return *at;
 }
 
+// The typical error size at each lead step: the mean absolute error of the
+// steps around it, widened symmetrically until `least` errors are held.
+// Errors at a step are alike in size across origins when the origins start
+// at the same time of day (the backtest spaces them by whole seasons), so
+// this follows the busy and quiet hours of the window as well as the growth
+// with the lead time; 1 where every error is zero.
+std::vector<double> step_scales(const std::vector<double>& sum_abs,
+                                const std::vector<std::size_t>& count, std::size_t least) {
+  const std::size_t horizon = sum_abs.size();
+  std::vector<double> scale(horizon, 1.0);
+  for (std::size_t h = 0; h < horizon; ++h) {
+    double sum = sum_abs[h];
+    std::size_t n = count[h];
+    for (std::size_t d = 1; n < least && (d <= h || h + d < horizon); ++d) {
+      if (d <= h) sum += sum_abs[h - d], n += count[h - d];
+      if (h + d < horizon) sum += sum_abs[h + d], n += count[h + d];
+    }
+    if (n > 0 && sum > 0) scale[h] = sum / double(n);
+  }
+  return scale;
+}
+
+/// A tail's level: the conformal rank at q, moved `widen` times its size
+/// further out (1: the rank itself).
+struct TailLevel {
+  double q;
+  double widen;
+  /// The bound of `pooled` (reordered) on side +1 (upper) or -1 (lower).
+  [[nodiscard]] double bound(std::vector<double>& pooled, int side) const {
+    const double at = side > 0 ? upper_rank(pooled, q) : lower_rank(pooled, q);
+    return at + side * (widen - 1) * std::abs(at);
+  }
+};
+
 /// Backtest errors by lead step, each with its origin.
 class OriginErrors {
  public:
@@ -54,8 +88,42 @@ class OriginErrors {
     by_step_[step].push_back({origin, error});
   }
 
-  /// The errors of lead step h, widened symmetrically to the nearest steps
-  /// until `pool` are held, leaving out fold `without` (kNoFold: none).
+  /// Splits the origins into folds and measures each step's error size
+  /// (step_scales, from at least `least` errors) from every fold and
+  /// without each fold in turn. Call after the last add().
+  void prepare(std::size_t least) {
+    assign_folds();
+    const std::size_t horizon = by_step_.size();
+    std::vector<double> sum_abs(horizon * (folds_ + 1), 0.0);
+    std::vector<std::size_t> count(horizon * (folds_ + 1), 0);
+    for (std::size_t h = 0; h < horizon; ++h)
+      for (const Entry& e : by_step_[h]) {
+        sum_abs[e.fold * horizon + h] += std::abs(e.error);
+        ++count[e.fold * horizon + h];
+        sum_abs[folds_ * horizon + h] += std::abs(e.error);
+        ++count[folds_ * horizon + h];
+      }
+    scales_.assign(folds_ + 1, {});
+    std::vector<double> fold_sum(horizon);
+    std::vector<std::size_t> fold_count(horizon);
+    for (std::size_t f = 0; f <= folds_; ++f) {
+      for (std::size_t h = 0; h < horizon; ++h) {
+        const std::size_t all = folds_ * horizon + h, own = f * horizon + h;
+        fold_sum[h] = f == folds_ ? sum_abs[all] : sum_abs[all] - sum_abs[own];
+        fold_count[h] = f == folds_ ? count[all] : count[all] - count[own];
+      }
+      scales_[f] = step_scales(fold_sum, fold_count, least);
+    }
+  }
+
+  /// Each step's error size, from every fold but `without` (kNoFold: all).
+  [[nodiscard]] const std::vector<double>& scales(std::size_t without) const {
+    return scales_[without == kNoFold ? folds_ : without];
+  }
+
+  /// The errors of lead step h in units of their step's size (scales()),
+  /// widened symmetrically to the nearest steps until `pool` are held,
+  /// leaving out fold `without` (kNoFold: none).
   void pool(std::size_t h, std::size_t pool, std::size_t without, std::vector<double>& out) const {
     out.clear();
     const std::size_t horizon = by_step_.size();
@@ -73,19 +141,31 @@ class OriginErrors {
   /// within an origin and drift between origins (a calm week, a stormy one),
   /// so the errors of some windows understate those of the next; holding
   /// whole origins out measures by how much (cross-conformal, Vovk 2015).
-  /// side +1: upper tail, -1: lower.
-  [[nodiscard]] double held_out_level(double p, std::size_t pool_size, int side) {
-    assign_folds();
-    if (folds_ < 3) return p;
+  /// When even the largest error of the other folds leaves a held-out fold
+  /// uncovered, the bound is widened beyond it (x1.25, x1.5, x2) until the
+  /// folds are covered: a pool of a few windows cannot show a tail larger
+  /// than its largest error, but the held-out folds show when the next
+  /// window's is. side +1: upper tail, -1: lower.
+  [[nodiscard]] TailLevel held_out_level(double p, std::size_t pool_size, int side) const {
+    if (folds_ < 3) return {p, 1.0};
+    const double top = p + (1 - p) * 0.95;
+    const TailLevel levels[] = {{p, 1.0},
+                                {p + (1 - p) * 0.2, 1.0},
+                                {p + (1 - p) * 0.4, 1.0},
+                                {p + (1 - p) * 0.6, 1.0},
+                                {p + (1 - p) * 0.8, 1.0},
+                                {top, 1.0},
+                                {top, 1.25},
+                                {top, 1.5},
+                                {top, 2.0}};
     std::vector<double> pooled;
-    for (double share : {0.0, 0.2, 0.4, 0.6, 0.8, 0.95}) {
-      const double q = p + (1 - p) * share;
+    for (const TailLevel& level : levels) {
       std::size_t held = 0, total = 0;
       for (std::size_t fold = 0; fold < folds_; ++fold) {
         for (std::size_t h = 0; h < by_step_.size(); ++h) {
           pool(h, pool_size, fold, pooled);
           if (pooled.empty()) continue;
-          const double bound = side > 0 ? upper_rank(pooled, q) : lower_rank(pooled, q);
+          const double bound = scales(fold)[h] * level.bound(pooled, side);
           for (const Entry& e : by_step_[h]) {
             if (e.fold != fold) continue;
             ++total;
@@ -93,9 +173,9 @@ class OriginErrors {
           }
         }
       }
-      if (total == 0 || double(held) >= p * double(total)) return q;
+      if (total == 0 || double(held) >= p * double(total)) return level;
     }
-    return p + (1 - p) * 0.95;
+    return levels[std::size(levels) - 1];
   }
 
  private:
@@ -122,12 +202,14 @@ class OriginErrors {
   }
 
   void append(std::size_t step, std::size_t without, std::vector<double>& out) const {
+    const double scale = scales(without)[step];
     for (const Entry& e : by_step_[step])
-      if (e.fold != without) out.push_back(e.error);
+      if (e.fold != without) out.push_back(e.error / scale);
   }
 
   std::vector<std::vector<Entry>> by_step_;
   std::size_t folds_ = 0;
+  std::vector<std::vector<double>> scales_;  ///< per fold left out, then with every fold
 };
 
 std::string format_number(double x) {
@@ -197,7 +279,12 @@ void IntervalCalibration::apply(Forecast& forecast) const {
 IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, std::size_t horizon,
                                         const CalibrationOptions& options) {
   IntervalCalibration out;
-  // Errors by lead step with their origin.
+  // Each step's typical error size, then the errors in units of it by lead
+  // step with their origin: pooled with their neighbours' (the tails need
+  // more errors than one step holds), a busy hour's errors are no longer
+  // averaged with a quiet one's, and each step's band is its size times
+  // the pooled quantile (normalised conformal prediction, Lei et al. 2018).
+  // The held-out check below measures each size without the fold it tests.
   OriginErrors by_step(horizon);
   for (const BacktestError& e : errors) {
     if (e.step >= horizon || !std::isfinite(e.error)) continue;
@@ -218,8 +305,10 @@ IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, s
   const std::size_t pool =
       std::max({options.pool, options.min_errors,
                 static_cast<std::size_t>(std::ceil(kTailErrors / (1 - p) - 1e-9))});
-  const double level_up = by_step.held_out_level(p, pool, +1);
-  const double level_down = by_step.held_out_level(p, pool, -1);
+  by_step.prepare(options.pool);
+  const std::vector<double>& scale = by_step.scales(kNoFold);
+  const TailLevel level_up = by_step.held_out_level(p, pool, +1);
+  const TailLevel level_down = by_step.held_out_level(p, pool, -1);
   out.min_scale = options.min_scale;
   out.max_scale = options.max_scale;
   double upper_min = 1e300, upper_max = 0, lower_min = 1e300, lower_max = 0;
@@ -228,8 +317,8 @@ IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, s
     by_step.pool(h, pool, kNoFold, pooled);
     // The tail's error quantile as the sigma that puts mean + z_p sigma there
     // (never below zero: a bias larger than the tail leaves the band at the mean).
-    const double up = std::max(0.0, upper_rank(pooled, level_up) / z_upper);
-    const double down = std::max(0.0, -lower_rank(pooled, level_down) / z_upper);
+    const double up = std::max(0.0, scale[h] * level_up.bound(pooled, +1) / z_upper);
+    const double down = std::max(0.0, -scale[h] * level_down.bound(pooled, -1) / z_upper);
     out.upper.push_back(up);
     out.lower.push_back(down);
     upper_min = std::min(upper_min, up);
@@ -243,8 +332,11 @@ IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, s
   out.why = "interval calibrated from " + std::to_string(out.errors) + " backtest errors: sigma " +
             range(upper_min, upper_max) + " above the mean, " + range(lower_min, lower_max) +
             " below (q" + format_scale(p) + " of the errors";
-  if (level_up > p || level_down > p)
-    out.why += ", at q" + format_level(level_up) + " / q" + format_level(1 - level_down) +
+  auto level = [](const TailLevel& l, double q) {
+    return "q" + format_level(q) + (l.widen > 1 ? " x" + format_level(l.widen) : "");
+  };
+  if (level_up.q > p || level_down.q > p)
+    out.why += ", at " + level(level_up, level_up.q) + " / " + level(level_down, 1 - level_down.q) +
                " to cover q" + format_scale(p) + " of each held-out origin";
   out.why += ")";
   return out;

@@ -162,7 +162,7 @@ TEST_CASE("a burst in the backtest window cannot widen the band past the ceiling
   for (double s : f.sigma_lower) CHECK(s <= CalibrationOptions{}.max_scale * 2.0);
 }
 
-TEST_CASE("lead steps are pooled with their neighbours until the pool is full",
+TEST_CASE("lead steps are pooled with their neighbours in units of each step's error size",
           "[forecast][calibration]") {
   // 8 origins x 12 steps; errors grow with the step (step + 1 at every origin).
   std::vector<BacktestError> errors;
@@ -171,13 +171,51 @@ TEST_CASE("lead steps are pooled with their neighbours until the pool is full",
       errors.push_back({h, origin * 12 + h, static_cast<double>(h + 1), 1.0});
   const IntervalCalibration c = calibrate_intervals(errors, 12);
   REQUIRE(c.upper.size() == 12);
-  // 40 errors = 5 steps of 8: step 0 pools steps 0..4 (errors up to 5), step
-  // 6 pools 4..8; the conformal rank ceil(41 x 0.9) = 37 of 40 is the largest step's.
+  // A step's size is the mean |error| of the 40 nearest (5 steps of 8):
+  // steps 0-2 measure 0..4 (3), step 6 4..8 (7), steps 9-11 7..11 (9). Each
+  // error is divided by its own step's size, pooled with the neighbours' to
+  // 40, and the conformal rank ceil(41 x 0.9) = 37 of 40 times the step's
+  // size is the band: step 6, whose errors are all 7, gets 7 (pooled raw
+  // errors gave 9, its neighbours' largest); step 11 gets 9 x 12/9.
   const double z = normal_quantile(0.9);
-  CHECK(c.upper[0] * z == Approx(5.0));
-  CHECK(c.upper[6] * z == Approx(9.0));
+  CHECK(c.upper[0] * z == Approx(3.0));
+  CHECK(c.upper[6] * z == Approx(7.0));
   CHECK(c.upper[11] * z == Approx(12.0));
   for (std::size_t h = 1; h < 12; ++h) CHECK(c.upper[h] >= c.upper[h - 1]);
+}
+
+TEST_CASE("the band follows the busy and quiet hours of the window", "[forecast][calibration]") {
+  // Hourly errors from 8 origins a day apart, 48 steps ahead, three times
+  // larger from 08:00 to 16:00 (the same hours at every origin). The 97.5 %
+  // tail pools 160 errors, 20 steps, most of a day: in raw errors the quiet
+  // hours would get the busy hours' band and the busy hours a diluted one.
+  std::vector<BacktestError> errors;
+  auto size = [](std::size_t h) { return h % 24 >= 8 && h % 24 < 16 ? 3.0 : 1.0; };
+  for (std::size_t origin = 0; origin < 8; ++origin)
+    for (std::size_t h = 0; h < 48; ++h) {
+      const double u =
+          (static_cast<double>(origin) - 3.5) / 3.5 + 0.01 * static_cast<double>(h % 5);
+      errors.push_back({h, origin * 24 + h, size(h) * u, 1.0});
+    }
+  CalibrationOptions options;
+  options.quantile = 0.975;
+  const IntervalCalibration c = calibrate_intervals(errors, 48, options);
+  REQUIRE(c.upper.size() == 48);
+  const double z = normal_quantile(0.975);
+  for (std::size_t h : {12, 36}) {  // busy: at least the busy errors' largest
+    CAPTURE(h, c.upper[h] * z, c.upper[h - 10] * z);
+    CHECK(c.upper[h] * z >= 3.0);
+    CHECK(c.upper[h] > 2 * c.upper[h - 10]);  // 02:00 and 02:00 the next day
+    CHECK(c.lower[h] > 2 * c.lower[h - 10]);
+  }
+  // Quiet: at least the quiet errors' largest (1), well under the busy
+  // ones' (3). Each origin keeps its offset through the window, so held out
+  // the outermost is beyond the others' largest: the band is widened past it.
+  for (std::size_t h : {2, 22, 26, 46}) {
+    CAPTURE(h, c.upper[h] * z);
+    CHECK(c.upper[h] * z >= 1.0);
+    CHECK(c.upper[h] * z < 2.0);
+  }
 }
 
 TEST_CASE("a tail is widened until held-out origins are covered", "[forecast][calibration]") {

@@ -5,16 +5,22 @@
 // (surges), so a q0.9 band may cover 99% of the actuals and buy capacity for
 // nothing, or 80% and miss surges.
 //
-// Method (conformal prediction on the backtest's errors, Vovk et al. 2005):
-// for each lead step h, the errors (actual - forecast) of the nearest lead
-// steps are pooled until they hold at least `pool` errors (and at least 4
-// beyond the tail: 160 for q0.975), and each tail's bound is a
-// finite-sample quantile of the pool, the ceil((n+1) q)-th of n errors:
-//   upper[h] = Q_q(e) / z_p        lower[h] = -Q_(1-q)(e) / z_p
+// Method (normalised conformal prediction on the backtest's errors, Vovk
+// et al. 2005, Lei et al. 2018): each lead step h has a size s[h], the mean
+// absolute error of the nearest steps holding at least `pool` errors; for
+// each h, the errors (actual - forecast) divided by their own step's size
+// are pooled with the nearest lead steps' until they hold at least `pool`
+// errors (and at least 4 beyond the tail: 160 for q0.975), and each tail's
+// bound is s[h] times a finite-sample quantile of the pool, the
+// ceil((n+1) q)-th of n:
+//   upper[h] = s[h] Q_q(e/s) / z_p        lower[h] = -s[h] Q_(1-q)(e/s) / z_p
 // as sigmas, so that mean + z_p * upper[h] is that quantile (bias
-// included). The level q starts at p and rises (towards the largest error)
-// until the bound, computed without one origin's errors, holds that
-// origin's errors p of the time, every origin held out in turn: errors
+// included). Sizes follow the busy and quiet hours of the window (origins a
+// season apart start at the same hour) where a far tail's pool spans most of
+// a day. The level q starts at p and rises (towards the largest error, then
+// x1.25, x1.5, x2 past it) until the bound, computed without one origin's
+// errors (sizes included), holds that origin's errors p of the time, every
+// origin held out in turn: errors
 // within one backtest window are alike and windows differ (a calm week, a
 // stormy one), so the spread of one window understates the next's. The
 // errors are the backtest's own, not divided by the model's sigma: a
