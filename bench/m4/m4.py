@@ -15,10 +15,20 @@ series the 48 values after its training part are forecast and scored:
 
 sMAPE, MASE and MSIS are averaged over series; coverage is the share of the
 414 x 48 actual values inside [L, U].
+
+Anchors (--anchors): R's forecast package (ets, auto.arima, thetaf, tbats;
+anchors/forecast_package.R) and statsmodels' ETSModel (statsmodels-ets;
+anchors/statsmodels_ets.py) on the same series, each method one process over
+every series, like the batch. Two CPU figures per row: the whole process
+(start-up, reading the CSV, fitting, writing) and the fit alone (fitting and
+forecasting calls, process CPU clock: R's system.time, Python's
+process_time, prescale's CLOCK_PROCESS_CPUTIME_ID). R's start-up with the
+forecast package is printed once: a process per series would pay it each time.
 """
 import argparse
 import collections
 import csv
+import importlib.util
 import json
 import math
 import os
@@ -26,6 +36,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -177,6 +188,65 @@ def run_batch(batch, train_csv, work, quantile, count):
     return results, cpu, time.monotonic() - wall
 
 
+# ---- Anchors
+
+R_METHODS = ("ets", "auto.arima", "thetaf", "tbats")
+ANCHORS = R_METHODS + ("statsmodels-ets",)
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def anchor_label(method):
+    return "statsmodels ETSModel (A,Ad,A)" if method == "statsmodels-ets" else f"R forecast {method}"
+
+
+def anchor_command(method, train_csv, out):
+    if method == "statsmodels-ets":
+        return ["/usr/bin/python3", os.path.join(HERE, "anchors", "statsmodels_ets.py"), train_csv, out]
+    return ["Rscript", os.path.join(HERE, "anchors", "forecast_package.R"), method, train_csv, out]
+
+
+def run_anchor(method, train_csv, work):
+    """One process over every series of train_csv: {id: result}, whole-process CPU s, wall s."""
+    out = os.path.join(work, f"anchor-{method}.tsv")
+    before, wall = child_cpu_seconds(), time.monotonic()
+    subprocess.run(anchor_command(method, train_csv, out), check=True)
+    cpu = child_cpu_seconds() - before
+    return read_anchor_tsv(out), cpu, time.monotonic() - wall
+
+
+def read_anchor_tsv(path):
+    """{id: {model, fit_cpu_seconds, mean, lower, upper}} from an anchor's output lines."""
+    results = {}
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            cells = line.rstrip("\n").split("\t")
+            if len(cells) != 6:
+                raise ValueError(f"{path}:{number}: {len(cells)} tab-separated cells, expected 6 "
+                                 "(id, model, fit CPU s, means, lowers, uppers)")
+            ident, model, fit_cpu, mean, lower, upper = cells
+            results[ident] = {"model": model, "fit_cpu_seconds": float(fit_cpu),
+                              "mean": [float(v) for v in mean.split(",")],
+                              "lower": [float(v) for v in lower.split(",")],
+                              "upper": [float(v) for v in upper.split(",")]}
+    return results
+
+
+def r_startup_cpu():
+    """CPU seconds of an R process that only loads the forecast package."""
+    before = child_cpu_seconds()
+    subprocess.run(["Rscript", "-e", "suppressPackageStartupMessages(library(forecast))"], check=True)
+    return child_cpu_seconds() - before
+
+
+def write_subset_csv(source, path, keep):
+    """The rows of an M4 CSV whose series ids are in keep, header included."""
+    with open(source) as f, open(path, "w") as out:
+        out.write(f.readline())
+        for line in f:
+            if line.split(",", 1)[0].strip('"') in keep:
+                out.write(line)
+
+
 # ---- Report
 
 def model_family(name):
@@ -194,11 +264,12 @@ def fmt(value, digits=3):
 
 
 def print_table(rows):
-    print("| method | sMAPE | MASE | OWA | MSIS | coverage % | CPU s |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| method | sMAPE | MASE | OWA | MSIS | coverage % | CPU s, process | CPU s, fit |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, r in rows:
         print(f"| {name} | {fmt(r.get('smape'))} | {fmt(r.get('mase'))} | {fmt(r.get('owa'))} | "
-              f"{fmt(r.get('msis'))} | {fmt(r.get('coverage'), 1)} | {fmt(r.get('cpu'), 1)} |")
+              f"{fmt(r.get('msis'))} | {fmt(r.get('coverage'), 1)} | {fmt(r.get('cpu'), 1)} | "
+              f"{fmt(r.get('fit_cpu'), 1)} |")
 
 
 def main():
@@ -210,41 +281,69 @@ def main():
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="CLI processes at once (CPU seconds do not depend on it)")
     parser.add_argument("--series", type=int, default=0, help="only the first N series (0 = all)")
+    parser.add_argument("--every", type=int, default=1,
+                        help="only every K-th series (H1, H1+K, ...): a fixed subset for slow anchors")
+    parser.add_argument("--anchors", default="",
+                        help=f"comma-separated anchors run on the same series: {', '.join(ANCHORS)}")
     parser.add_argument("--quantile", type=float, default=0.975,
                         help="upper quantile of the scored interval (0.975: the 95 %% interval)")
     parser.add_argument("--json", help="also write per-series results here")
     parser.add_argument("extra", nargs="*", help="more prescale forecast flags (after --)")
     args = parser.parse_args()
 
+    anchors = [a for a in args.anchors.split(",") if a]
+    for a in anchors:
+        if a not in ANCHORS:
+            parser.error(f"unknown anchor '{a}' (one of {', '.join(ANCHORS)})")
+    if any(a in R_METHODS for a in anchors) and not shutil.which("Rscript"):
+        parser.error("the R anchors need Rscript and r-cran-forecast (scripts/install-deps bench)")
+    if "statsmodels-ets" in anchors and importlib.util.find_spec("statsmodels") is None:
+        parser.error("the statsmodels anchor needs python3-statsmodels (scripts/install-deps bench)")
     train_csv = os.path.join(args.data, "Hourly-train.csv")
     train, test = read_m4(train_csv), read_m4(os.path.join(args.data, "Hourly-test.csv"))
-    if args.series:
-        train = collections.OrderedDict(list(train.items())[:args.series])
+    kept = list(train.items())[:args.series] if args.series else list(train.items())
+    train = collections.OrderedDict(kept[::max(1, args.every)])
     rows = []
     naive = [score(train[k], test[k], {"mean": seasonal_naive(train[k])}) for k in train]
     rows.append(("seasonal naive (recomputed here)", summarise(naive)))
     runs = {}
+    startup = None
     with tempfile.TemporaryDirectory(prefix="prescale-m4-") as work:
+        subset_csv = train_csv
+        if len(train) != len(read_m4(train_csv)):
+            subset_csv = os.path.join(work, "Hourly-train-subset.csv")
+            write_subset_csv(train_csv, subset_csv, set(train))
         if args.prescale:
             runs["prescale, CLI (one process per series)"] = run_cli(
                 args.prescale, train, work, args.jobs, args.quantile, args.extra)
         if args.batch:
-            runs["prescale, in-process batch"] = run_batch(args.batch, train_csv, work,
+            runs["prescale, in-process batch"] = run_batch(args.batch, subset_csv, work,
                                                            args.quantile, len(train))
+        for method in anchors:
+            print(f"running {anchor_label(method)} on {len(train)} series ...", file=sys.stderr)
+            runs[anchor_label(method)] = run_anchor(method, subset_csv, work)
+        if any(a in R_METHODS for a in anchors):
+            startup = r_startup_cpu()
     for label, (results, cpu, wall) in runs.items():
         scores = [score(train[k], test[k], results[k]) for k in train]
         row = summarise(scores)
         row["cpu"] = cpu
+        if all("fit_cpu_seconds" in results[k] for k in train):
+            row["fit_cpu"] = sum(results[k]["fit_cpu_seconds"] for k in train)
         rows.append((label, row))
     for name, s, m, o, interval in PUBLISHED:
         rows.append((name + " (published)", {"smape": s, "mase": m, "owa": o, "msis": interval}))
-    print(f"M4 Hourly: {len(train)} series, horizon {HORIZON}, 95 % interval "
-          f"(quantile {args.quantile})\n")
+    subset = f", every {args.every}th series from H1" if args.every > 1 else ""
+    print(f"M4 Hourly: {len(train)} series{subset}, horizon {HORIZON}, 95 % interval "
+          f"(quantile {args.quantile}); published rows are over all 414\n")
     print_table(rows)
     for label, (results, cpu, wall) in runs.items():
         counts = collections.Counter(model_family(results[k]["model"]) for k in train)
         kinds = ", ".join(f"{k} {v}" for k, v in counts.most_common())
         print(f"\n{label}: {cpu:.1f} CPU s ({wall:.0f} s wall); chosen: {kinds}")
+    if startup is not None:
+        print(f"\nR start-up with the forecast package: {startup:.2f} CPU s per process "
+              f"(a process per series would add {startup * len(train):.0f} s over {len(train)} series)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({label: {k: {**results[k], **score(train[k], test[k], results[k])}

@@ -6,6 +6,7 @@ the competition's seasonal-naive Hourly row recomputed from the data
 import math
 import os
 import sys
+import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,6 +62,33 @@ class HandComputed(unittest.TestCase):
         summary = m4.summarise([inside, half])
         self.assertAlmostEqual(summary["coverage"], 75.0)
         self.assertAlmostEqual(summary["mase"], 0.5 / 24)
+
+
+class AnchorPlumbing(unittest.TestCase):
+    """The anchors (R forecast, statsmodels) are scored on exactly the series prescale ran."""
+
+    def test_subset_csv_keeps_the_header_and_the_chosen_rows(self):
+        with tempfile.TemporaryDirectory() as work:
+            source, subset = os.path.join(work, "train.csv"), os.path.join(work, "subset.csv")
+            with open(source, "w") as f:
+                f.write('"V1","V2","V3"\n"H1",1,2\n"H2",3,4\n"H3",5,\n')
+            m4.write_subset_csv(source, subset, {"H1", "H3"})
+            self.assertEqual(list(m4.read_m4(subset).items()), [("H1", [1.0, 2.0]), ("H3", [5.0])])
+            with open(subset) as f:
+                self.assertEqual(f.readline(), '"V1","V2","V3"\n')
+
+    def test_anchor_lines_are_read_and_a_short_line_is_named(self):
+        with tempfile.TemporaryDirectory() as work:
+            path = os.path.join(work, "anchor.tsv")
+            with open(path, "w") as f:
+                f.write("H7\tETS(A,Ad,A)\t0.25\t1,2\t0,1\t2,3\n")
+            self.assertEqual(m4.read_anchor_tsv(path)["H7"],
+                             {"model": "ETS(A,Ad,A)", "fit_cpu_seconds": 0.25, "mean": [1.0, 2.0],
+                              "lower": [0.0, 1.0], "upper": [2.0, 3.0]})
+            with open(path, "a") as f:
+                f.write("H8\tETS\t0.1\n")
+            with self.assertRaisesRegex(ValueError, r"anchor.tsv:2: 3 tab-separated cells"):
+                m4.read_anchor_tsv(path)
 
 
 def published_row():
