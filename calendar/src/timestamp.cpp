@@ -6,22 +6,10 @@
 #include <string>
 
 #include "prescale/calendar/civil_date.hpp"
+#include "prescale/common/text.hpp"
 
 namespace prescale::calendar {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-  return s;
-}
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
 
 // Reads exactly `width` digits at s[pos].
 bool digits(std::string_view s, std::size_t pos, std::size_t width, unsigned& out) {
@@ -40,21 +28,11 @@ Error bad_timestamp(std::string_view text, std::string_view why) {
                     "Unix seconds)");
 }
 
-Expected<double> parse_number(std::string_view text) {
-  double value = 0;
-  const char* first = text.data();
-  const char* last = text.data() + text.size();
-  if (first != last && *first == '+') ++first;
-  auto [ptr, ec] = std::from_chars(first, last, value);
-  if (ec != std::errc() || ptr != last || first == last) return make_error("not a number");
-  return value;
-}
-
 }  // namespace
 
 Expected<double> parse_timestamp(std::string_view text,
                                  const std::optional<calendar::TimeZone>& zone) {
-  text = trim(text);
+  text = trim_cell(text);
   if (text.empty()) return bad_timestamp(text, "is empty");
   // Unix seconds: digits only (with an optional fraction).
   if (text.size() < 10 || text[4] != '-') {

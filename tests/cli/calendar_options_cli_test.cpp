@@ -15,22 +15,15 @@
 #include <string>
 #include <vector>
 
+#include "run_prescale.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using prescale::test::Run;
+using prescale::test::run_prescale;
 
 struct TempDir {
   fs::path path;
@@ -40,16 +33,6 @@ struct TempDir {
   }
   ~TempDir() { fs::remove_all(path); }
 };
-
-Run run_prescale(const TempDir& dir, const std::string& args) {
-  static int counter = 0;
-  const fs::path out = dir.path / ("out_" + std::to_string(counter));
-  const fs::path err = dir.path / ("err_" + std::to_string(counter++));
-  const std::string command = prescale::test::prescale_bin().string() + " " + args + " >" +
-                              out.string() + " 2>" + err.string();
-  const int status = std::system(command.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
 
 std::string calendars_file() {
   return (prescale::test::source_dir() / "config" / "calendars" / "payments.yaml").string();
@@ -64,19 +47,17 @@ TEST_CASE("simulate --calendar: decision records pre-scale for each payroll wind
   // Six weeks at 5 minutes; the replay starts after three (half the trace),
   // so it decides through payroll-mid (Fri Feb 13: the 15th is a Sunday) and
   // payroll-end (Fri Feb 27), 06:00-11:00 New York.
-  const Run generated =
-      run_prescale(dir,
-                   "generate --kind payments --start 2026-01-19 --days 42 --step 5m --seed 3 "
-                   "--output " +
-                       trace);
+  const Run generated = run_prescale(
+      "generate --kind payments --start 2026-01-19 --days 42 --step 5m --seed 3 "
+      "--output " +
+      trace);
   REQUIRE(generated.exit_code == 0);
   const std::string decisions = (dir.path / "decisions.jsonl").string();
   const Run run = run_prescale(
-      dir, "simulate --input " + trace + " --timezone America/New_York --calendar " +
-               calendars_file() +
-               " --capacity-per-replica 120 --startup 3m --lead-time 30m --refit-interval 1d"
-               " --model holt-winters+calendar --format json --decisions " +
-               decisions);
+      "simulate --input " + trace + " --timezone America/New_York --calendar " + calendars_file() +
+      " --capacity-per-replica 120 --startup 3m --lead-time 30m --refit-interval 1d"
+      " --model holt-winters+calendar --format json --decisions " +
+      decisions);
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   const auto summary = nlohmann::json::parse(run.out);
@@ -117,9 +98,7 @@ TEST_CASE("simulate --calendar: decision records pre-scale for each payroll wind
 TEST_CASE("an option a command would not use is refused", "[cli][calendar]") {
   TempDir dir;
   const std::string trace = (dir.path / "flat.csv").string();
-  REQUIRE(
-      run_prescale(dir, "generate --kind flat --days 3 --step 5m --output " + trace).exit_code ==
-      0);
+  REQUIRE(run_prescale("generate --kind flat --days 3 --step 5m --output " + trace).exit_code == 0);
   const std::string input = " --input " + trace;
 
   struct Case {
@@ -151,7 +130,7 @@ TEST_CASE("an option a command would not use is refused", "[cli][calendar]") {
   };
   for (const Case& c : cases) {
     INFO("prescale " << c.args);
-    const Run run = run_prescale(dir, c.args);
+    const Run run = run_prescale(c.args);
     INFO(run.err);
     CHECK(run.exit_code != 0);
     for (const std::string& part : c.said) CHECK(run.err.find(part) != std::string::npos);
@@ -162,16 +141,14 @@ TEST_CASE("forecast and backtest take --calendar-use and say which columns they 
           "[cli][calendar]") {
   TempDir dir;
   const std::string trace = (dir.path / "payments.csv").string();
-  REQUIRE(run_prescale(dir,
-                       "generate --kind payments --start 2026-02-02 --days 15 --step 15m "
+  REQUIRE(run_prescale("generate --kind payments --start 2026-02-02 --days 15 --step 15m "
                        "--output " +
-                           trace)
+                       trace)
               .exit_code == 0);
   const std::string common = " --input " + trace + " --timezone America/New_York --calendar " +
                              calendars_file() + " --model seasonal-naive --horizon 1h";
-  const Run all = run_prescale(dir, "forecast" + common);
-  const Run payroll =
-      run_prescale(dir, "backtest" + common + " --calendar-use payroll --format json");
+  const Run all = run_prescale("forecast" + common);
+  const Run payroll = run_prescale("backtest" + common + " --calendar-use payroll --format json");
   INFO(all.err << payroll.err);
   REQUIRE(all.exit_code == 0);
   REQUIRE(payroll.exit_code == 0);

@@ -10,31 +10,16 @@
 #include <regex>
 #include <string>
 
+#include "run_prescale.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-Run run_prescale(const std::string& args, const fs::path& dir) {
-  const fs::path out = dir / "stdout";
-  const fs::path err = dir / "stderr";
-  const std::string command = prescale::test::prescale_bin().string() + " " + args + " >" +
-                              out.string() + " 2>" + err.string() + " </dev/null";
-  const int status = std::system(command.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
+using prescale::test::Run;
+using prescale::test::run_prescale;
+using prescale::test::slurp;
 
 }  // namespace
 

@@ -11,35 +11,18 @@
 #include <fstream>
 #include <string>
 
+#include "run_prescale.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using prescale::test::Run;
+using prescale::test::run_prescale;
 
 Run explain(const std::string& args) {
-  static int counter = 0;
-  const std::string tag = std::to_string(::getpid()) + "_explain_" + std::to_string(counter++);
-  const fs::path out = fs::temp_directory_path() / ("prescale_cli_out_" + tag);
-  const fs::path err = fs::temp_directory_path() / ("prescale_cli_err_" + tag);
-  const std::string command = prescale::test::prescale_bin().string() + " explain " + args + " >" +
-                              out.string() + " 2>" + err.string();
-  const int status = std::system(command.c_str());
-  Run run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  fs::remove(out);
-  fs::remove(err);
-  return run;
+  return run_prescale("explain " + args);
 }
 
 std::string recorded() {

@@ -13,38 +13,15 @@
 
 #include "prescale/common/time.hpp"
 #include "prescale/file/csv_series.hpp"
+#include "run_prescale.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// Runs prescale with the arguments (no shell quoting needed for our paths).
-Run run_prescale(const std::string& args) {
-  static int counter = 0;
-  const fs::path dir = fs::temp_directory_path();
-  const std::string tag = std::to_string(::getpid()) + "_" + std::to_string(counter++);
-  const fs::path out = dir / ("prescale_cli_out_" + tag);
-  const fs::path err = dir / ("prescale_cli_err_" + tag);
-  const std::string command = prescale::test::prescale_bin().string() + " " + args + " >" +
-                              out.string() + " 2>" + err.string();
-  const int status = std::system(command.c_str());
-  Run run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  fs::remove(out);
-  fs::remove(err);
-  return run;
-}
+using prescale::test::Run;
+using prescale::test::run_prescale;
 
 struct TempCsv {
   fs::path path;

@@ -9,6 +9,7 @@
 #include "prescale/simulate/frontier.hpp"
 #include "prescale/simulate/predictive.hpp"
 #include "prescale/simulate/replay.hpp"
+#include "replay_fixture.hpp"
 
 using namespace prescale::simulate;
 
@@ -227,25 +228,8 @@ TEST_CASE("The sweep names a bad option and a predictive run of the wrong length
 
 TEST_CASE("One replay serves every quantile: at the replayed one it is the replay itself",
           "[frontier][engine]") {
-  prescale::forecast::Series series;
-  series.start_unix = 1767225600;  // 2026-01-01T00:00Z
-  series.step_seconds = 600;
-  for (std::size_t i = 0; i < 5 * 144; ++i) {
-    const double phase = 2 * M_PI * static_cast<double>(i % 144) / 144.0;
-    series.values.push_back(1000 + 300 * std::sin(phase) +
-                            20 * std::sin(static_cast<double>(i) * 1.7));
-  }
-  prescale::config::TargetConfig target;
-  target.metric = "frontier-test";
-  target.query = "trace";
-  target.step_seconds = 600;
-  target.history_seconds = 3 * 86400;
-  target.timezone = "UTC";
-  target.seasonality_seconds = {86400};
-  target.lead_time_seconds = 1800;
-  target.refit_interval_seconds = 86400;
-  target.backtest_origins = 8;
-  target.quantile = 0.9;
+  const auto series = prescale::test::five_daily_cycles();
+  const auto target = prescale::test::daily_cycle_target("frontier-test");
   const auto replayed = replay_predictive(series, target);
   REQUIRE(replayed.has_value());
   REQUIRE(replayed->windows.size() == replayed->served.size());

@@ -5,30 +5,14 @@
 #include <cmath>
 
 #include "prescale/simulate/replay.hpp"
+#include "replay_fixture.hpp"
 
 using namespace prescale::simulate;
 
 TEST_CASE("lead_time_band places each decision's lead-window interval at the step it forecast",
           "[replay][band]") {
-  prescale::forecast::Series series;
-  series.start_unix = 1767225600;  // 2026-01-01T00:00Z
-  series.step_seconds = 600;
-  for (std::size_t i = 0; i < 5 * 144; ++i) {
-    const double phase = 2 * M_PI * static_cast<double>(i % 144) / 144.0;
-    series.values.push_back(1000 + 300 * std::sin(phase) +
-                            20 * std::sin(static_cast<double>(i) * 1.7));
-  }
-  prescale::config::TargetConfig target;
-  target.metric = "band-test";
-  target.query = "trace";
-  target.step_seconds = 600;
-  target.history_seconds = 3 * 86400;
-  target.timezone = "UTC";
-  target.seasonality_seconds = {86400};
-  target.lead_time_seconds = 1800;  // 3 steps: the window is steps 0..3
-  target.refit_interval_seconds = 86400;
-  target.backtest_origins = 8;
-  target.quantile = 0.9;
+  const auto series = prescale::test::five_daily_cycles();
+  const auto target = prescale::test::daily_cycle_target("band-test");
   ReplayOptions options;
   options.end_unix = series.end_unix();
   const auto replayed = replay(series, target, options);

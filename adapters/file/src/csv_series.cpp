@@ -10,35 +10,13 @@
 #include <vector>
 
 #include "prescale/calendar/timestamp.hpp"
+#include "prescale/common/text.hpp"
 #include "prescale/common/time.hpp"
 
 namespace prescale::file {
 namespace {
 
 using forecast::Series;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-  return s;
-}
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
-Expected<double> parse_number(std::string_view text) {
-  double value = 0;
-  const char* first = text.data();
-  const char* last = text.data() + text.size();
-  if (first != last && *first == '+') ++first;
-  auto [ptr, ec] = std::from_chars(first, last, value);
-  if (ec != std::errc() || ptr != last || first == last) return make_error("not a number");
-  return value;
-}
 
 }  // namespace
 
@@ -136,7 +114,7 @@ Expected<Series> parse_csv_series(std::string_view text, std::string_view name,
     std::string_view line = text.substr(0, newline);
     text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
     ++line_number;
-    line = trim(line);
+    line = trim_cell(line);
     if (line.empty() || line.front() == '#') continue;
     auto fail = [&](const std::string& why) {
       return make_error(where + ":" + std::to_string(line_number) + ": " + why);
@@ -147,8 +125,8 @@ Expected<Series> parse_csv_series(std::string_view text, std::string_view name,
       return fail("expected 2 columns (timestamp,value), found " + std::to_string(columns) + ": '" +
                   std::string(line.substr(0, 80)) + "'");
     }
-    const std::string_view time_text = trim(line.substr(0, comma));
-    const std::string_view value_text = trim(line.substr(comma + 1));
+    const std::string_view time_text = trim_cell(line.substr(0, comma));
+    const std::string_view value_text = trim_cell(line.substr(comma + 1));
     if (first_content_line) {
       first_content_line = false;
       if (std::none_of(time_text.begin(), time_text.end(), is_digit)) {
