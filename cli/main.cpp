@@ -6,9 +6,11 @@
 #include <exception>
 
 #include "commands.hpp"
+#include "prescale/common/memory.hpp"
 #include "prescale/common/version.hpp"
 
 int main(int argc, char** argv) {
+  prescale::keep_freed_memory_for_reuse();
   CLI::App app{
       "prescale: forecasts load from its history (daily, weekly and calendar seasonality in\n"
       "local time) and serves the forecast to the Kubernetes HPA as an external metric, so\n"

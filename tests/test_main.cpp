@@ -9,9 +9,12 @@
 #include <cstdio>
 #include <string_view>
 
+#include "prescale/common/memory.hpp"
 #include "test_support.hpp"
 
 int main(int argc, char* argv[]) {
+  // The libraries under test allocate as they do in prescale (cli/main.cpp).
+  prescale::keep_freed_memory_for_reuse();
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "[shared-data]" && prescale::test::shared_data_dir().empty()) {
       std::printf(
