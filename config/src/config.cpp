@@ -133,8 +133,8 @@ void parse_prometheus(const Node& node, PrometheusConfig& p) {
 
 void parse_server(const Node& node, ServerConfig& s) {
   node.require_map();
-  node.check_keys({"address", "probeAddress", "tlsCertFile", "tlsKeyFile", "clientCAFile",
-                   "requestHeader", "authorization", "keda"});
+  node.check_keys({"address", "probeAddress", "publicMetrics", "tlsCertFile", "tlsKeyFile",
+                   "clientCAFile", "requestHeader", "authorization", "keda"});
   if (auto n = node.get("address")) {
     s.address = n->as_string();
     (void)n->as_host_port("0.0.0.0:6443");
@@ -143,6 +143,7 @@ void parse_server(const Node& node, ServerConfig& s) {
     s.probe_address = n->as_string();
     if (!s.probe_address.empty()) (void)n->as_host_port("0.0.0.0:8081, or empty for no probe port");
   }
+  if (auto n = node.get("publicMetrics")) s.public_metrics = n->as_bool();
   if (auto n = node.get("tlsCertFile")) s.tls_cert_file = n->as_string();
   if (auto n = node.get("tlsKeyFile")) s.tls_key_file = n->as_string();
   if (s.tls_cert_file.empty() != s.tls_key_file.empty())
@@ -355,6 +356,7 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "server" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "address" << YAML::Value << s.address;
   out << YAML::Key << "probeAddress" << YAML::Value << s.probe_address;
+  out << YAML::Key << "publicMetrics" << YAML::Value << s.public_metrics;
   out << YAML::Key << "tlsCertFile" << YAML::Value << s.tls_cert_file;
   out << YAML::Key << "tlsKeyFile" << YAML::Value << s.tls_key_file;
   out << YAML::Key << "clientCAFile" << YAML::Value << s.client_ca_file;

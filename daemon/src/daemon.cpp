@@ -40,6 +40,7 @@ kubernetes::ServerOptions server_options(const config::ServerConfig& s,
     o.probe_address = probe->host.empty() ? "0.0.0.0" : probe->host;
     o.probe_port = probe->port;
   }
+  o.public_prometheus_metrics = s.public_metrics;
   o.cert_file = s.tls_cert_file;
   o.key_file = s.tls_key_file;
   o.client_ca_file = s.client_ca_file;

@@ -230,6 +230,16 @@ TEST_CASE("server.probeAddress: a plain-HTTP probe port, off by default", "[conf
   }
 }
 
+TEST_CASE("server.publicMetrics: /metrics public by default, behind authn/authz when false",
+          "[config]") {
+  CHECK(parse_config(kMinimal).server.public_metrics);
+  const auto config = parse_config(std::string("server:\n  publicMetrics: false\n") + kMinimal);
+  CHECK_FALSE(config.server.public_metrics);
+  CHECK(parse_config(prescale::config::to_yaml(config)).server == config.server);
+  CHECK_THAT(error_of(std::string("server:\n  publicMetrics: sometimes\n") + kMinimal),
+             Catch::Contains("server.publicMetrics"));
+}
+
 TEST_CASE("server.keda and requestHeader.fromCluster, as the Helm chart writes them", "[config]") {
   const auto config = parse_config(std::string(R"(server:
   address: 0.0.0.0:6443

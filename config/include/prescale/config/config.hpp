@@ -101,6 +101,11 @@ struct ServerConfig {
   /// /readyz (kubelet probes, answered whatever load the HTTPS port is
   /// under); empty = none.
   std::string probe_address;
+  /// `publicMetrics`: /metrics answers without authentication (Prometheus
+  /// scrapes without a certificate; it names targets and figures, never
+  /// server names or error text). false: the API's authn/authz, so the
+  /// scraper needs a token or certificate allowed `get` on /metrics.
+  bool public_metrics = true;
   std::string tls_cert_file;  ///< serving certificate (PEM); required by `serve`
   std::string tls_key_file;
   /// Clients whose certificate verifies against this CA authenticate as their

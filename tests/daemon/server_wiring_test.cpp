@@ -1,0 +1,95 @@
+// What `serve` hands its HTTPS server from the config, seen from outside:
+// server.publicMetrics (false puts /metrics behind the API's authentication)
+// and the KEDA scaler's certificates in prescale_certificate_expiry_seconds
+// beside the server's own. The daemon runs its real HTTPS server and KEDA
+// gRPC service; the load comes from a recorded trace.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <string>
+
+#include "prescale/autoscaler/synthetic_trace.hpp"
+#include "prescale/daemon/daemon.hpp"
+#include "prescale/daemon/demo.hpp"
+#include "prescale/prometheus/client.hpp"
+#include "prescale/simulate/replay.hpp"
+#include "test_support.hpp"
+
+using namespace prescale;
+
+namespace {
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("serve: publicMetrics false guards /metrics; KEDA certificates are on it",
+          "[daemon][server]") {
+  test::TempDir dir("prescale-wiring");
+  auto certs = daemon::write_demo_certificates(dir.path);
+  REQUIRE(certs.has_value());
+  autoscaler::TraceOptions trace_options;
+  trace_options.days = 16;
+  trace_options.step_seconds = 600;
+  const auto trace = autoscaler::generate_trace(trace_options);
+  REQUIRE(trace.has_value());
+  autoscaler::AcceleratedClock clock(static_cast<double>(trace->end_unix() - 3600), 1.0);
+
+  daemon::DaemonOptions options;
+  options.config_path = dir.path / "prescale.yaml";
+  options.listen_port = 0;
+  options.clock = &clock;
+  options.sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
+    return std::unique_ptr<source::Source>(
+        std::make_unique<simulate::RecordedSource>(*trace, clock));
+  };
+  const std::string cert = certs->server_cert.string(), key = certs->server_key.string();
+  std::ofstream(options.config_path)
+      << "server:\n  address: 127.0.0.1:6443\n  publicMetrics: false\n  tlsCertFile: " << cert
+      << "\n  tlsKeyFile: " << key << "\n  clientCAFile: " << certs->ca_cert.string()
+      << "\n  authorization: {mode: always-allow}\n  keda: {enabled: true, address: "
+         "\"127.0.0.1:"
+      << free_port() << "\", certFile: " << cert << ", keyFile: " << key
+      << "}\ndefaults:\n  step: 10m\n  history: 14d\n"
+         "targets:\n  - metric: payments-a\n    namespace: payments\n    query: a\n";
+  daemon::Daemon daemon(options);
+  REQUIRE(daemon.start().has_value());
+
+  prometheus::ClientOptions anonymous_options;
+  anonymous_options.url = "https://127.0.0.1:" + std::to_string(daemon.port());
+  anonymous_options.ca_file = certs->ca_cert.string();
+  anonymous_options.retry.max_attempts = 1;
+  prometheus::Client anonymous(anonymous_options);
+  auto refused = anonymous.get("/metrics", {});
+  REQUIRE(refused.has_value());
+  CHECK(refused->status == 401);
+
+  auto with_cert_options = anonymous_options;
+  with_cert_options.client_cert_file = certs->client_cert.string();
+  with_cert_options.client_key_file = certs->client_key.string();
+  prometheus::Client with_cert(with_cert_options);
+  auto scraped = with_cert.get("/metrics", {});
+  REQUIRE(scraped.has_value());
+  REQUIRE(scraped->status == 200);
+  INFO(scraped->body);
+  for (const auto& [role, file] : {std::pair{"serving", cert}, std::pair{"keda-serving", cert},
+                                   std::pair{"client-ca", certs->ca_cert.string()}}) {
+    INFO(role);
+    CHECK(scraped->body.find("prescale_certificate_expiry_seconds{certificate=\"" +
+                             std::string(role) + "\",source=\"" + file + "\"}") !=
+          std::string::npos);
+  }
+}
