@@ -14,13 +14,6 @@ std::string format_mase(double x) {
   return buffer;
 }
 
-EventWindows windows_of(const FitInput& input) {
-  if (input.regressors == nullptr || input.regressors->cols() == 0) return {};
-  const std::size_t cycle =
-      input.layout != nullptr && input.layout->periods() > 0 ? input.layout->slots[0] : 0;
-  return find_event_windows(*input.regressors, input.regressor_names, input.y.size(), cycle);
-}
-
 // Forecasts of the ordinary model, with the event model's on event rows.
 class EventSwitchFitted final : public FittedModel {
  public:
@@ -83,9 +76,27 @@ class EventSwitchFitted final : public FittedModel {
 
 }  // namespace
 
+EventWindows event_windows(const FitInput& input) {
+  if (input.regressors == nullptr || input.regressors->cols() == 0) return {};
+  const std::size_t cycle =
+      input.layout != nullptr && input.layout->periods() > 0 ? input.layout->slots[0] : 0;
+  return find_event_windows(*input.regressors, input.regressor_names, input.y.size(), cycle);
+}
+
+EventRowTest event_row_test(const FitInput& input) {
+  EventWindows windows = event_windows(input);
+  if (windows.empty()) return {};
+  return [regressors = input.regressors, columns = std::move(windows.columns)](std::size_t row) {
+    if (static_cast<Eigen::Index>(row) >= regressors->rows()) return false;
+    for (Eigen::Index c : columns)
+      if ((*regressors)(static_cast<Eigen::Index>(row), c) > 0.5) return true;
+    return false;
+  };
+}
+
 std::string event_names(const FitInput& input) {
   std::string names;
-  for (const std::string& name : windows_of(input).names)
+  for (const std::string& name : event_windows(input).names)
     names += (names.empty() ? "" : ", ") + name;
   return names;
 }
@@ -128,7 +139,7 @@ std::string EventSwitchModel::name() const {
 }
 
 FitResult EventSwitchModel::fit(const FitInput& input) const {
-  EventWindows windows = windows_of(input);
+  EventWindows windows = event_windows(input);
   FitResult ordinary = ordinary_.fit(input);
   if (ordinary.status != FitStatus::ok || !ordinary.fitted || windows.empty()) return ordinary;
   FitInput event_input = input;

@@ -227,8 +227,11 @@ std::string format_scale(double x) {
 // The wrapper every consumer sees: the model, with calibrated forecasts.
 class CalibratedModel final : public FittedModel {
  public:
-  CalibratedModel(std::unique_ptr<FittedModel> model, IntervalCalibration calibration)
-      : model_(std::move(model)), calibration_(std::move(calibration)) {}
+  CalibratedModel(std::unique_ptr<FittedModel> model, IntervalCalibration calibration,
+                  EventRowTest is_event)
+      : model_(std::move(model)),
+        calibration_(std::move(calibration)),
+        is_event_(std::move(is_event)) {}
 
   [[nodiscard]] std::string name() const override { return model_->name(); }
   [[nodiscard]] std::map<std::string, double> parameters() const override {
@@ -238,22 +241,35 @@ class CalibratedModel final : public FittedModel {
   void update(double y) override { model_->update(y); }
   [[nodiscard]] Forecast forecast(std::size_t horizon) const override {
     Forecast forecast = model_->forecast(horizon);
-    calibration_.apply(forecast);
+    std::vector<std::uint8_t> event_row;
+    if (is_event_) {
+      const std::size_t next = model_->next_index();
+      event_row.resize(forecast.mean.size());
+      for (std::size_t h = 0; h < event_row.size(); ++h) event_row[h] = is_event_(next + h) ? 1 : 0;
+    }
+    calibration_.apply(forecast, event_row);
     return forecast;
   }
   [[nodiscard]] double residual_variance() const override { return model_->residual_variance(); }
   [[nodiscard]] std::unique_ptr<FittedModel> clone() const override {
-    return std::make_unique<CalibratedModel>(model_->clone(), calibration_);
+    return std::make_unique<CalibratedModel>(model_->clone(), calibration_, is_event_);
   }
 
  private:
   std::unique_ptr<FittedModel> model_;
   IntervalCalibration calibration_;
+  EventRowTest is_event_;
 };
+
+std::string format_percent(double share) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3g %%", 100 * share);
+  return buffer;
+}
 
 }  // namespace
 
-void IntervalCalibration::apply(Forecast& forecast) const {
+void IntervalCalibration::apply(Forecast& forecast, std::span<const std::uint8_t> event_row) const {
   if (!calibrated()) return;
   const std::size_t n = forecast.sigma.size();
   const std::size_t last = upper.size() - 1;
@@ -272,6 +288,17 @@ void IntervalCalibration::apply(Forecast& forecast) const {
     };
     forecast.sigma[h] = bounded(upper[k] * growth(model_upper), model_upper[h]);
     lower_sigma[h] = bounded(lower[k] * growth(model_lower), model_lower[h]);
+    if (h >= event_row.size() || event_row[h] == 0) continue;
+    // Event rows: never narrower than ordinary hours; their own calibration
+    // when there was one, else the model's sigma (widened for events).
+    if (std::isfinite(event_upper)) {
+      const double mean = std::max(0.0, forecast.mean[h]);
+      forecast.sigma[h] = std::max(forecast.sigma[h], event_upper * mean);
+      lower_sigma[h] = std::max(lower_sigma[h], event_lower * mean);
+    } else {
+      forecast.sigma[h] = std::max(forecast.sigma[h], model_upper[h]);
+      lower_sigma[h] = std::max(lower_sigma[h], model_lower[h]);
+    }
   }
   forecast.sigma_lower = std::move(lower_sigma);
 }
@@ -342,10 +369,61 @@ IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, s
   return out;
 }
 
+void calibrate_event_rows(IntervalCalibration& calibration,
+                          std::span<const BacktestError> event_errors, std::span<const double> y,
+                          const EventRowTest& is_event, const CalibrationOptions& options) {
+  if (!calibration.calibrated() || !is_event) return;
+  // Relative errors on past event rows, each occurrence (event origin) a fold.
+  OriginErrors relative(1);
+  calibration.event_errors = 0;
+  for (const BacktestError& e : event_errors) {
+    if (e.index >= y.size() || !std::isfinite(e.error) || !is_event(e.index)) continue;
+    const double mean = y[e.index] - e.error;
+    if (!(mean > 0)) continue;
+    relative.add(0, e.index - e.step, e.error / mean);
+    ++calibration.event_errors;
+  }
+  const std::size_t needed = std::max<std::size_t>(options.min_event_errors, 2);
+  if (calibration.event_errors < needed) {
+    if (calibration.event_errors > 0)
+      calibration.why += "; event rows: the wider of the model's sigma and this (" +
+                         std::to_string(calibration.event_errors) +
+                         " backtest errors on past event rows, fewer than the " +
+                         std::to_string(needed) + " their own calibration needs)";
+    return;
+  }
+  const double p = std::max(options.quantile, 1 - options.quantile);
+  if (!(p > 0.5 && p < 1)) return;
+  const double z = normal_quantile(p);
+  const std::size_t all = calibration.event_errors;
+  relative.prepare(all);
+  const double size = relative.scales(kNoFold)[0];
+  const TailLevel level_up = relative.held_out_level(p, all, +1);
+  const TailLevel level_down = relative.held_out_level(p, all, -1);
+  std::vector<double> pooled;
+  relative.pool(0, all, kNoFold, pooled);
+  calibration.event_upper = std::max(0.0, size * level_up.bound(pooled, +1) / z);
+  calibration.event_lower = std::max(0.0, -size * level_down.bound(pooled, -1) / z);
+  calibration.why += "; event rows from " + std::to_string(all) +
+                     " backtest errors on past event rows: sigma " +
+                     format_percent(calibration.event_upper) + " of the forecast above, " +
+                     format_percent(calibration.event_lower) + " below (q" + format_scale(p) +
+                     " of the relative errors";
+  auto level = [](const TailLevel& l, double q) {
+    return "q" + format_level(q) + (l.widen > 1 ? " x" + format_level(l.widen) : "");
+  };
+  if (level_up.q > p || level_down.q > p)
+    calibration.why += ", at " + level(level_up, level_up.q) + " / " +
+                       level(level_down, 1 - level_down.q) + " to cover each held-out occurrence";
+  calibration.why += "; never below the ordinary hours')";
+}
+
 std::unique_ptr<FittedModel> with_calibrated_intervals(std::unique_ptr<FittedModel> model,
-                                                       IntervalCalibration calibration) {
+                                                       IntervalCalibration calibration,
+                                                       EventRowTest is_event) {
   if (!model || !calibration.calibrated()) return model;
-  return std::make_unique<CalibratedModel>(std::move(model), std::move(calibration));
+  return std::make_unique<CalibratedModel>(std::move(model), std::move(calibration),
+                                           std::move(is_event));
 }
 
 }  // namespace prescale::forecast

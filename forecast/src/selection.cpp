@@ -498,6 +498,7 @@ void serve_event_windows(const FitInput& input, BacktestReport& report, Candidat
   if (events.index == EventWindowChoice::kNone) return;
   ModelBacktest switched = report.models[choice.index];  // its errors calibrate ordinary hours
   switched.event_mase = report.models[events.index].event_mase;
+  switched.event_errors = report.models[events.index].event_errors;  // and these event rows
   candidates.recipes.push_back(std::make_unique<EventSwitchModel>(
       *candidates.recipes[choice.index], *candidates.recipes[events.index]));
   candidates.contends.push_back(true);
@@ -548,14 +549,19 @@ std::size_t refit(const FitInput& input, const BacktestReport& report, const Can
 
 // Calibrate: the fitted model's interval rescaled from its backtest errors
 // (interval_calibration.hpp) at the served quantile.
-void calibrate(std::span<const BacktestError> errors, const BacktestOptions& backtest_options,
-               double quantile, Selection& selection) {
+// Event rows apart, from the errors before past events (event_choice.hpp).
+void calibrate(const FitInput& input, const ModelBacktest& backtested,
+               const BacktestOptions& backtest_options, double quantile, Selection& selection) {
   CalibrationOptions calibration;
   calibration.quantile = quantile;
   selection.interval = calibrate_intervals(
-      errors, std::max(backtest_options.horizon, backtest_options.error_horizon), calibration);
+      backtested.errors, std::max(backtest_options.horizon, backtest_options.error_horizon),
+      calibration);
+  EventRowTest is_event = event_row_test(input);
+  calibrate_event_rows(selection.interval, backtested.event_errors, input.y, is_event, calibration);
   selection.notes.push_back(selection.interval.why);
-  selection.fitted = with_calibrated_intervals(std::move(selection.fitted), selection.interval);
+  selection.fitted = with_calibrated_intervals(std::move(selection.fitted), selection.interval,
+                                               std::move(is_event));
 }
 
 }  // namespace
@@ -643,7 +649,7 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
     serve_event_windows(input, report, candidates, choice, selection);
   const std::size_t fitted = refit(input, report, candidates, automatic, choice, selection);
   if (fitted != kNone && options.calibrate && !report.origins.empty())
-    calibrate(report.models[fitted].errors, backtest_options, options.quantile, selection);
+    calibrate(input, report.models[fitted], backtest_options, options.quantile, selection);
   return selection;
 }
 

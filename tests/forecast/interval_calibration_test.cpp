@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <random>
+#include <span>
 
 #include "prescale/forecast/backtest.hpp"
 #include "prescale/forecast/interval_calibration.hpp"
@@ -361,5 +363,57 @@ TEST_CASE("calibrated bands cover near the nominal quantile where the model's si
     CAPTURE(raw.below_upper, raw.below_lower, calibrated.below_upper, calibrated.below_lower);
     CHECK(std::abs(calibrated.below_upper - 0.9) < 0.03);
     CHECK(std::abs(calibrated.below_upper - 0.9) < std::abs(raw.below_upper - 0.9));
+  }
+}
+
+TEST_CASE("event rows are calibrated from the errors on past event rows, relative to the mean",
+          "[forecast][calibration][events]") {
+  // Ordinary hours: 200 calm errors (sigma 1 around a mean of 100). Three past
+  // payroll mornings (origins 1000, 2000, 3000), rows 1010..1019 etc.: the
+  // forecast was 10 % to 25 % under the load (a mean of 400 missing 40..100).
+  std::mt19937 rng(11);
+  std::normal_distribution<double> calm(0.0, 1.0);
+  const auto ordinary = errors_from(200, 4, [&] { return calm(rng); });
+  std::vector<double> y(4000, 100.0);
+  std::vector<BacktestError> before_events;
+  for (std::size_t origin : {1000, 2000, 3000})
+    for (std::size_t k = 0; k < 20; ++k) {
+      const std::size_t row = origin + k;
+      const bool event = k >= 10;
+      const double forecast = event ? 400.0 : 100.0;
+      const double under = event ? forecast * (0.10 + 0.15 * static_cast<double>(k - 10) / 9) : 1;
+      y[row] = forecast + under;
+      before_events.push_back({k, row, under, 1.0});
+    }
+  const auto is_event = [](std::size_t row) { return row % 1000 >= 10 && row % 1000 < 20; };
+  IntervalCalibration c = calibrate_intervals(ordinary, 4);
+  REQUIRE(c.calibrated());
+  calibrate_event_rows(c, before_events, y, is_event);
+  CHECK(c.event_errors == 30);  // the rows before the events are ordinary ones
+  const double z = normal_quantile(0.9);
+  // The conformal rank ceil(31 x 0.9) = 28 of 30: a 25 % miss (the largest).
+  CHECK(c.event_upper * z == Approx(0.25).epsilon(0.02));
+  CHECK(c.event_lower == 0.0);  // the forecast was never above the load there
+  CHECK_THAT(c.why, Catch::Contains("event rows from 30 backtest errors on past event rows"));
+
+  // Applied to a payroll morning forecast at 400: q0.9 at +25 %, where the
+  // ordinary calibration (about 1.3) would have served 402.
+  Forecast f{{100.0, 400.0, 400.0, 100.0}, std::vector<double>(4, 1.0)};
+  const std::vector<std::uint8_t> event_row{0, 1, 1, 0};
+  c.apply(f, event_row);
+  CHECK(f.quantile(1, 0.9) == Approx(500.0).epsilon(0.01));
+  CHECK(f.quantile(0, 0.9) < 103.0);
+  CHECK(f.quantile(3, 0.9) < 103.0);
+
+  SECTION("too few errors on event rows: the model's own sigma there, if wider") {
+    IntervalCalibration few = calibrate_intervals(ordinary, 4);
+    calibrate_event_rows(few, std::span(before_events).first(15), y, is_event);
+    CHECK(few.event_errors == 5);
+    CHECK(std::isnan(few.event_upper));
+    CHECK_THAT(few.why, Catch::Contains("5 backtest errors on past event rows, fewer than the 8"));
+    Forecast g{{100.0, 400.0}, {1.0, 30.0}};  // the events model widened its event row
+    few.apply(g, std::vector<std::uint8_t>{0, 1});
+    CHECK(g.sigma[1] == 30.0);
+    CHECK(g.sigma[0] < 2.0);
   }
 }

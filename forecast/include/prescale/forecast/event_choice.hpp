@@ -12,6 +12,8 @@
 #include <string>
 
 #include "prescale/forecast/backtest.hpp"
+#include "prescale/forecast/event_effects.hpp"
+#include "prescale/forecast/interval_calibration.hpp"
 #include "prescale/forecast/model.hpp"
 
 namespace prescale::forecast {
@@ -31,6 +33,15 @@ struct EventWindowChoice {
 /// `events` names the events in the regressors, for the reason.
 [[nodiscard]] EventWindowChoice choose_event_model(const BacktestReport& report, std::size_t chosen,
                                                    std::size_t naive, const std::string& events);
+
+/// The calendar events of a fit input (find_event_windows with the
+/// layout's shortest season as the cycle); empty without regressors.
+[[nodiscard]] EventWindows event_windows(const FitInput& input);
+
+/// Whether a row is in one of those events' windows, read from
+/// input.regressors at each call (rows appended after a fit count); empty
+/// when the input has no events. input.regressors must outlive it.
+[[nodiscard]] EventRowTest event_row_test(const FitInput& input);
 
 /// The event names of a fit input ("payroll.payroll-mid, payroll.payroll-end"),
 /// "" without event columns (event_effects.hpp: find_event_windows).

@@ -36,7 +36,22 @@
 // history with one-off incidents replaced (as the model is fitted): with a
 // few dozen errors, one outage in the backtest window would otherwise set
 // the upper tail.
+//
+// Calendar event rows (a payroll morning: event_effects.hpp) are calibrated
+// apart, from the backtest's errors on past event rows (the event origins'),
+// relative to the forecast mean: an event scales the load, and the errors
+// of ordinary hours (often half the model's sigma) say nothing about how
+// far a payroll peak can be off. The tail's relative error, at the level
+// that holds each held-out occurrence's errors p of the time, gives
+//   event sigma = mean * Q_q(e / forecast) / z_p
+// never below the ordinary hours' calibrated sigma. With fewer than
+// `min_event_errors` of them, event rows keep the model's own sigma (the
+// events model widens it by the spread of its errors on past occurrences)
+// or the ordinary calibration's, whichever is wider.
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -53,6 +68,9 @@ struct CalibrationOptions {
   std::size_t pool = 40;        ///< errors pooled per lead step (nearest steps first), at least
   double min_scale = 0.5;       ///< floor of each tail's sigma, as a share of the model's
   double max_scale = 2.0;       ///< ceiling of each tail's sigma, as a multiple of the model's
+  /// Fewer errors on past event rows: event rows keep the wider of the
+  /// model's sigma and the ordinary calibration.
+  std::size_t min_event_errors = 8;
 };
 
 /// Per lead step scales on a model's sigma. Value type. Empty = not
@@ -65,12 +83,23 @@ struct IntervalCalibration {
   double min_scale = 0.5;     ///< floor: this share of the model's own sigma
   double max_scale = 2.0;     ///< ceiling: this multiple of the model's own sigma
   std::size_t errors = 0;     ///< usable backtest errors
-  std::string why;            ///< for a person: what was done, from how many errors
+  /// Event rows: each tail's sigma as a share of the forecast mean (NaN:
+  /// not calibrated apart; event rows then keep the wider of the model's
+  /// sigma and the ordinary calibration).
+  double event_upper = std::numeric_limits<double>::quiet_NaN();
+  double event_lower = std::numeric_limits<double>::quiet_NaN();
+  std::size_t event_errors = 0;  ///< usable errors on past event rows
+  std::string why;               ///< for a person: what was done, from how many errors
 
   [[nodiscard]] bool calibrated() const { return !upper.empty(); }
   /// Replaces forecast.sigma (upper tail) and sets forecast.sigma_lower.
-  void apply(Forecast& forecast) const;
+  /// event_row[h] != 0 marks step h as a calendar event row (empty: none).
+  void apply(Forecast& forecast, std::span<const std::uint8_t> event_row = {}) const;
 };
+
+/// Whether a row (index of the series, history or horizon) is in a calendar
+/// event window; empty: no event rows.
+using EventRowTest = std::function<bool(std::size_t)>;
 
 /// Calibrates from one model's backtest errors (all origins, lead steps
 /// 0 .. horizon-1). Errors with a non-finite or non-positive sigma are not
@@ -79,10 +108,21 @@ struct IntervalCalibration {
                                                       std::size_t horizon,
                                                       const CalibrationOptions& options = {});
 
-/// `model` with every forecast rescaled by `calibration`; name, parameters,
+/// Calibrates the event rows of `calibration` (the top of this file) from
+/// the backtest's errors before past events: those on rows `is_event`
+/// holds, relative to the forecast mean y[index] - error; y is the series
+/// the backtest scored. Appends to calibration.why. Pure function.
+void calibrate_event_rows(IntervalCalibration& calibration,
+                          std::span<const BacktestError> event_errors, std::span<const double> y,
+                          const EventRowTest& is_event, const CalibrationOptions& options = {});
+
+/// `model` with every forecast rescaled by `calibration`, event rows
+/// (`is_event`, read at each forecast: a streaming caller appends calendar
+/// rows after the fit) by its event calibration; name, parameters,
 /// update() and residual_variance() are the model's own. Returns `model`
 /// itself when the calibration is empty.
 [[nodiscard]] std::unique_ptr<FittedModel> with_calibrated_intervals(
-    std::unique_ptr<FittedModel> model, IntervalCalibration calibration);
+    std::unique_ptr<FittedModel> model, IntervalCalibration calibration,
+    EventRowTest is_event = {});
 
 }  // namespace prescale::forecast
