@@ -2,6 +2,7 @@
 
 #include <Eigen/Cholesky>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <utility>
@@ -177,6 +178,8 @@ std::vector<Index> estimable_columns(const Eigen::MatrixXd& regressors, std::siz
   std::vector<Index> active;
   for (Index j = 0; j < regressors.cols(); ++j) {
     if (options.indicators_only && !indicator[static_cast<std::size_t>(j)]) continue;
+    if (std::find(options.left_out.begin(), options.left_out.end(), j) != options.left_out.end())
+      continue;
     if (regressors.col(j).head(static_cast<Index>(n)).sum() >
         options.max_share * static_cast<double>(n))
       continue;

@@ -102,7 +102,8 @@ std::string event_names(const FitInput& input) {
 }
 
 EventWindowChoice choose_event_model(const BacktestReport& report, std::size_t chosen,
-                                     std::size_t naive, const std::string& events) {
+                                     std::size_t naive, const std::string& events,
+                                     const std::vector<bool>& eligible) {
   EventWindowChoice out;
   if (report.event_origins.empty() || chosen >= report.models.size() ||
       naive >= report.models.size())
@@ -111,6 +112,7 @@ EventWindowChoice choose_event_model(const BacktestReport& report, std::size_t c
   for (std::size_t i = 0; i < report.models.size(); ++i) {
     const double m = report.models[i].event_mase;
     if (report.models[i].status != FitStatus::ok || !std::isfinite(m)) continue;
+    if (i < eligible.size() && !eligible[i]) continue;
     if (best == EventWindowChoice::kNone || m < report.models[best].event_mase) best = i;
   }
   const double chosen_mase = report.models[chosen].event_mase;

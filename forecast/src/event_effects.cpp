@@ -6,6 +6,8 @@
 #include <map>
 #include <numeric>
 
+#include "prescale/forecast/calendar_effects.hpp"
+
 namespace prescale::forecast {
 namespace {
 
@@ -21,6 +23,20 @@ int event_at_row(const Eigen::MatrixXd& regressors, const std::vector<Eigen::Ind
 bool ends_with(const std::string& text, std::string_view suffix) {
   return text.size() >= suffix.size() &&
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Every column of the events ("<c>.<e>.on", "<c>.<e>.<elapsed bucket>", ...).
+std::vector<Eigen::Index> event_columns(const EventWindows& windows,
+                                        const std::vector<std::string>& names) {
+  std::vector<Eigen::Index> columns;
+  for (std::size_t c = 0; c < names.size(); ++c)
+    for (const std::string& event : windows.names)
+      if (names[c].size() > event.size() && names[c].compare(0, event.size(), event) == 0 &&
+          names[c][event.size()] == '.') {
+        columns.push_back(static_cast<Eigen::Index>(c));
+        break;
+      }
+  return columns;
 }
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -420,7 +436,10 @@ FitResult EventProfileModel::fit(const FitInput& input) const {
   if (windows->empty())
     return {FitStatus::invalid_input, "no calendar event among the regressors", nullptr};
 
-  // The base learns ordinary days: event rows missing, no regressors.
+  // The base learns ordinary days: event rows missing, the sessions (the
+  // 09:30 open and its elapsed buckets) from their columns as a calendar
+  // regression would, so a burst stays as sharp as its columns draw it; the
+  // events' own columns are left out (their effects are drawn below).
   std::vector<double> ordinary(input.y.begin(), input.y.end());
   for (std::size_t i = 0; i < n; ++i)
     if (windows->event_at[i] >= 0) ordinary[i] = kNaN;
@@ -428,7 +447,17 @@ FitResult EventProfileModel::fit(const FitInput& input) const {
   base_input.y = ordinary;
   base_input.layout = input.layout;
   base_input.warm_start = input.warm_start;
-  FitResult base = base_->fit(base_input);
+  base_input.regressors = input.regressors;
+  base_input.regressor_names = input.regressor_names;
+  CalendarEffectsOptions sessions;
+  sessions.left_out = event_columns(*windows, input.regressor_names);
+  FitResult base = CalendarRegression(base_, sessions).fit(base_input);
+  if (base.status != FitStatus::ok || !base.fitted) {
+    // No session column varies within the seasons: the season alone draws them.
+    base_input.regressors = nullptr;
+    base_input.regressor_names = {};
+    base = base_->fit(base_input);
+  }
   if (base.status != FitStatus::ok || !base.fitted) return base;
 
   // Past occurrences against their baselines, by sibling group.

@@ -13,6 +13,7 @@
 #include "prescale/forecast/event_choice.hpp"
 #include "prescale/forecast/event_effects.hpp"
 #include "prescale/forecast/holt_winters.hpp"
+#include "prescale/forecast/seasonal_naive.hpp"
 #include "prescale/forecast/selection.hpp"
 
 namespace fc = prescale::forecast;
@@ -155,6 +156,32 @@ TEST_CASE("event profiles forecast payroll mornings of any shape from past occur
     const auto parameters = fit.fitted->parameters();
     CHECK(parameters.at("events.payroll.payroll-end.occurrences") >= 2);
   }
+}
+
+TEST_CASE("the events model keeps the 09:30 open sharp after the DST change",
+          "[forecast][events]") {
+  // Mon 2026-03-09, the first open after the change (Sun 03-08): 09:30-10:30
+  // New York is an hour earlier in UTC than all the history. The base learns
+  // the open from the session columns (a calendar regression) as well as
+  // from the weekly slot; a plain seasonal base smoothed it (twice local
+  // seasonal naive's error on this trace before).
+  const Problem p = make_problem(EventEffect::multiplicative, EventShape::plateau, 1, "2026-03-09");
+  const fc::EventProfileModel events(std::make_shared<fc::HoltWinters>(fc::HoltWintersSpec{}));
+  fc::FitResult fit = events.fit(input_of(p));
+  REQUIRE(fit.status == fc::FitStatus::ok);
+  CHECK_THAT(fit.fitted->name(), Catch::Contains("+calendar("));
+  const fc::Forecast ours = fit.fitted->forecast(p.horizon);
+  fc::FitResult naive = fc::SeasonalNaive().fit(input_of(p));
+  REQUIRE(naive.status == fc::FitStatus::ok);
+  const fc::Forecast last_week = naive.fitted->forecast(p.horizon);
+  const std::size_t open = 9 * 4 + 2;  // 09:30 in 15-minute steps
+  double ours_error = 0, naive_error = 0;
+  for (std::size_t h = open; h < open + 4; ++h) {
+    ours_error += std::abs(ours.mean[h] - p.truth.values[p.history + h]);
+    naive_error += std::abs(last_week.mean[h] - p.truth.values[p.history + h]);
+  }
+  INFO("open-hour MAE " << ours_error / 4 << " vs local seasonal naive " << naive_error / 4);
+  CHECK(ours_error < 1.5 * naive_error);
 }
 
 TEST_CASE("event-aware choice: the best model on past event windows serves them",

@@ -45,6 +45,9 @@ struct CalendarEffectsOptions {
   double max_share = 0.5;
   /// Per-column ridge overriding `ridge` (empty: `ridge` for every column).
   std::vector<double> column_ridge;
+  /// Columns never estimated (their coefficient is 0): an event another
+  /// model draws (event_effects.hpp), so the regression keeps the sessions.
+  std::vector<Eigen::Index> left_out;
   /// Partial pooling of sibling events (CalendarRegression): events of one
   /// calendar with the same columns (payroll-mid and payroll-end: .on and the
   /// same elapsed buckets) share a profile, each deviating from it under this

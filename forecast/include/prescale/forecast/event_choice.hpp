@@ -10,6 +10,7 @@
 // forecasts better.
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "prescale/forecast/backtest.hpp"
 #include "prescale/forecast/event_effects.hpp"
@@ -31,8 +32,10 @@ struct EventWindowChoice {
 /// ordinary choice (`chosen`) and seasonal naive (`naive`) there; kNone when
 /// the choice is already the best there or nothing beats seasonal naive.
 /// `events` names the events in the regressors, for the reason.
+/// `eligible` (empty: all) says which models may serve event windows.
 [[nodiscard]] EventWindowChoice choose_event_model(const BacktestReport& report, std::size_t chosen,
-                                                   std::size_t naive, const std::string& events);
+                                                   std::size_t naive, const std::string& events,
+                                                   const std::vector<bool>& eligible = {});
 
 /// The calendar events of a fit input (find_event_windows with the
 /// layout's shortest season as the cycle); empty without regressors.

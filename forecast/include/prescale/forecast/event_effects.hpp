@@ -10,8 +10,11 @@
 //   1. event rows are found from the regressor columns "<c>.<e>.on" whose
 //      runs are rarer than weekly (sessions such as the market open recur
 //      daily and belong to the seasons); each run is an occurrence;
-//   2. the base model (a seasonal model without regressors) is fitted with
-//      the event rows missing, so it learns ordinary days only;
+//   2. the base model (a seasonal model) is fitted with the event rows
+//      missing, so it learns ordinary days only, with a calendar regression
+//      (calendar_effects.hpp) on the other columns: the sessions (the 09:30
+//      open, its elapsed buckets) and holidays keep the sharpness their
+//      columns give them, in local time after a DST change;
 //   3. each past occurrence is compared with its ordinary baseline: the
 //      median of the nearest (up to 4) same-slot, non-event samples of the
 //      longest season (same weekday and local time for a weekly season);
@@ -70,7 +73,8 @@ struct EventWindows {
                                               std::size_t history, std::size_t cycle_rows);
 
 /// The model described at the top of this file, around `base` (fitted
-/// without regressors). Immutable; fit() is thread-safe when the base's is.
+/// with the non-event columns as a CalendarRegression, or alone when none
+/// of them varies within the seasons). Immutable; fit() is thread-safe when the base's is.
 class EventProfileModel final : public Model {
  public:
   explicit EventProfileModel(std::shared_ptr<const Model> base) : base_(std::move(base)) {}
