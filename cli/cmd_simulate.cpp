@@ -137,22 +137,13 @@ PredictiveRun replay_predictive(const SimulateArgs& args, const forecast::Series
     out.notes.push_back(fmt::format("--history shortened to {} (half of the trace)",
                                     config::format_duration(history)));
   }
-  config::TargetConfig target;
+  // The target forecast and backtest would describe with the same options
+  // (time zone, seasons, calendars), then what only the replay sets.
+  FlagTarget flags = target_from_flags(args.input, step);
+  config::TargetConfig& target = flags.target;
   target.metric = "simulated-load";
   target.query = "trace";
-  target.step_seconds = step;
   target.history_seconds = history;
-  target.timezone = args.input.timezone;
-  target.seasonality_seconds.clear();
-  if (args.input.seasonality != "none" && !args.input.seasonality.empty()) {
-    std::string_view rest = args.input.seasonality;
-    while (!rest.empty()) {
-      const auto comma = rest.find(',');
-      target.seasonality_seconds.push_back(
-          duration_option("--seasonality", std::string(rest.substr(0, comma))));
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
-  }
   target.model = args.model;
   target.lead_time_seconds = args.lead_time.empty()
                                  ? startup_seconds + simulate::kHpaSyncPeriodSeconds + step
@@ -162,14 +153,11 @@ PredictiveRun replay_predictive(const SimulateArgs& args, const forecast::Series
   target.min_replicas = args.min_replicas;
   target.max_replicas = args.max_replicas;
   target.refit_interval_seconds = duration_option("--refit-interval", args.refit_interval);
-  // The calendars forecast and backtest would use with the same options.
-  const CalendarChoice calendars = load_calendar_choice(args.input);
-  target.calendars = calendars.names;
-  if (calendars.set) {
-    out.notes.push_back(fmt::format("predictive: calendars {}", fmt::join(calendars.names, ", ")));
+  if (flags.calendars) {
+    out.notes.push_back(fmt::format("predictive: calendars {}", fmt::join(target.calendars, ", ")));
   }
 
-  auto replayed = simulate::replay_predictive(series, target, calendars.set.get());
+  auto replayed = simulate::replay_predictive(series, target, flags.calendars.get());
   if (!replayed) {
     out.error = replayed.error().message;
     return out;

@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "commands.hpp"
-#include "prescale/calendar/regressors.hpp"
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/config/calendars_yaml.hpp"
 #include "prescale/config/duration.hpp"
@@ -51,32 +50,6 @@ void add_input_options(CLI::App& command, InputOptions& options) {
           "Calendars of --calendar to use, comma-separated, e.g. nyse,payroll (default: all)")
       ->needs(calendar_option);
 }
-
-namespace {
-
-// Columns of the calendars in use over the history and the horizon.
-void build_calendar_regressors(const InputOptions& options, const forecast::Series& series,
-                               std::size_t horizon, PreparedFit& prepared) {
-  const CalendarChoice choice = load_calendar_choice(options);
-  if (!choice.set) return;
-  calendar::RegressorOptions regressor_options;
-  regressor_options.calendars = choice.names;
-  const std::size_t rows = series.size() + horizon;
-  const calendar::RegressorMatrix part = calendar::calendar_regressors(
-      *choice.set, series.start_unix, series.step_seconds, rows, regressor_options);
-  if (part.cols() == 0) return;
-  auto matrix = std::make_shared<Eigen::MatrixXd>(static_cast<Eigen::Index>(rows),
-                                                  static_cast<Eigen::Index>(part.cols()));
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < part.cols(); ++c)
-      (*matrix)(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = part.at(r, c);
-  prepared.regressor_names = part.names;
-  prepared.regressors = std::move(matrix);
-  prepared.notes.push_back(fmt::format("calendar regressors: {} columns from {} file(s)",
-                                       part.cols(), options.calendars.size()));
-}
-
-}  // namespace
 
 CalendarChoice load_calendar_choice(const InputOptions& options) {
   CalendarChoice choice;
@@ -167,10 +140,13 @@ forecast::Series load_series(const InputOptions& options, std::vector<std::strin
   return std::move(*series);
 }
 
-Seasons build_seasons(const InputOptions& options, const forecast::Series& series,
-                      std::size_t horizon, std::vector<std::string>* notes) {
+FlagTarget target_from_flags(const InputOptions& options, std::int64_t step_seconds) {
+  FlagTarget out;
+  auto& target = out.target;
+  target.step_seconds = step_seconds;
   auto zone = calendar::TimeZone::find(options.timezone);
   if (!zone) throw Failure("--timezone: " + zone.error().message);
+  target.timezone = options.timezone;
   std::vector<std::int64_t> periods;
   if (options.seasonality != "none" && !options.seasonality.empty()) {
     std::string_view rest = options.seasonality;
@@ -180,33 +156,43 @@ Seasons build_seasons(const InputOptions& options, const forecast::Series& serie
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
       auto period = config::parse_duration_seconds(item);
       if (!period) throw Failure("--seasonality: " + period.error().message);
-      if (*period % series.step_seconds != 0 || *period <= series.step_seconds) {
+      if (*period % step_seconds != 0 || *period <= step_seconds) {
         throw Failure(fmt::format("--seasonality: {} is not a multiple (> 1) of the step {}",
-                                  std::string(item), config::format_duration(series.step_seconds)));
+                                  std::string(item), config::format_duration(step_seconds)));
       }
       periods.push_back(*period);
     }
   }
   std::sort(periods.begin(), periods.end());
   periods.erase(std::unique(periods.begin(), periods.end()), periods.end());
-  Seasons seasons;
+  target.seasonality_seconds = std::move(periods);
+  CalendarChoice calendars = load_calendar_choice(options);
+  target.calendars = std::move(calendars.names);
+  out.calendars = std::move(calendars.set);
+  return out;
+}
+
+namespace {
+
+// A season needs two cycles of history to be estimated: shorter ones are
+// dropped from the target, said in the notes.
+void drop_short_seasons(config::TargetConfig& target, const forecast::Series& series,
+                        std::vector<std::string>& notes) {
   const auto history = static_cast<std::int64_t>(series.size()) * series.step_seconds;
-  for (std::int64_t period : periods) {
+  std::vector<std::int64_t> kept;
+  for (const std::int64_t period : target.seasonality_seconds) {
     if (history < 2 * period) {
-      if (notes != nullptr) {
-        notes->push_back(
-            fmt::format("season {} dropped: the history ({}) is shorter than two cycles",
-                        config::format_duration(period), config::format_duration(history)));
-      }
+      notes.push_back(fmt::format("season {} dropped: the history ({}) is shorter than two cycles",
+                                  config::format_duration(period),
+                                  config::format_duration(history)));
       continue;
     }
-    seasons.period_seconds.push_back(period);
-    seasons.layout.slots.push_back(static_cast<std::uint32_t>(period / series.step_seconds));
-    seasons.layout.positions.push_back(calendar::seasonal_positions(
-        *zone, series.start_unix, series.step_seconds, series.size() + horizon, period));
+    kept.push_back(period);
   }
-  return seasons;
+  target.seasonality_seconds = std::move(kept);
 }
+
+}  // namespace
 
 std::size_t duration_in_steps(const std::string& option, const std::string& text,
                               std::int64_t step_seconds) {
@@ -221,19 +207,32 @@ PreparedFit prepare_and_select(const InputOptions& input,
                                const std::string& horizon) {
   PreparedFit prepared;
   prepared.series = load_series(input, &prepared.notes);
-  prepared.horizon_steps = duration_in_steps("--horizon", horizon, prepared.series.step_seconds);
-  prepared.seasons = build_seasons(input, prepared.series, prepared.horizon_steps, &prepared.notes);
-  if (prepared.series.size() - prepared.series.missing_count() == 0) {
+  const forecast::Series& series = prepared.series;
+  prepared.horizon_steps = duration_in_steps("--horizon", horizon, series.step_seconds);
+  FlagTarget flags = target_from_flags(input, series.step_seconds);
+  prepared.target = std::move(flags.target);
+  prepared.target.model = selection_options.model;
+  prepared.target.quantile = selection_options.quantile;
+  prepared.target.backtest_origins = static_cast<std::int64_t>(selection_options.origins);
+  drop_short_seasons(prepared.target, series, prepared.notes);
+  if (series.size() - series.missing_count() == 0) {
     throw Failure(input.input + ": every value is missing");
   }
-  build_calendar_regressors(input, prepared.series, prepared.horizon_steps, prepared);
-  forecast::FitInput fit_input;
-  fit_input.y = prepared.series.values;
-  fit_input.layout = &prepared.seasons.layout;
-  fit_input.regressors = prepared.regressors.get();
-  fit_input.regressor_names = prepared.regressor_names;
-  forecast::SelectionOptions options = selection_options;
-  options.horizon = prepared.horizon_steps;
+  prepared.frame = std::make_unique<autoscaler::FitFrame>(
+      prepared.target, *calendar::TimeZone::find(prepared.target.timezone), flags.calendars,
+      series.start_unix, series.size() + prepared.horizon_steps);
+  if (prepared.frame->regressors() != nullptr) {
+    prepared.notes.push_back(fmt::format("calendar regressors: {} columns from {} file(s)",
+                                         prepared.frame->regressor_names().size(),
+                                         input.calendars.size()));
+  }
+  // The engine's selection for this target, plus what only a command sets.
+  forecast::SelectionOptions options =
+      autoscaler::selection_options(prepared.target, prepared.horizon_steps);
+  options.event_origins = selection_options.event_origins;
+  options.replace_outliers = selection_options.replace_outliers;
+  options.calibrate = selection_options.calibrate;
+  options.threads = selection_options.threads;
   const auto started = std::chrono::steady_clock::now();
   auto progress = [&](std::size_t done, std::size_t total, const std::string& model) {
     const double elapsed =
@@ -242,7 +241,8 @@ PreparedFit prepare_and_select(const InputOptions& input,
       std::fprintf(stderr, "backtest: %zu/%zu models done (%s), %.1f s\n", done, total,
                    model.c_str(), elapsed);
   };
-  prepared.selection = forecast::select_and_fit(fit_input, options, progress);
+  prepared.selection =
+      forecast::select_and_fit(prepared.frame->fit_input(series.values), options, progress);
   for (const std::string& note : prepared.selection.notes) prepared.notes.push_back(note);
   if (!prepared.selection.event_choice.empty())
     prepared.notes.push_back(prepared.selection.event_choice);

@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "prescale/autoscaler/fit_frame.hpp"
 #include "prescale/calendar/calendar.hpp"
+#include "prescale/config/config.hpp"
 #include "prescale/forecast/model.hpp"
 #include "prescale/forecast/selection.hpp"
 #include "prescale/forecast/series.hpp"
@@ -48,15 +50,17 @@ struct CalendarChoice {
 [[nodiscard]] forecast::Series load_series(const InputOptions& options,
                                            std::vector<std::string>* notes = nullptr);
 
-/// Seasonal positions in --timezone local time for the history and then
-/// `horizon` more steps. Periods that are not a multiple of the step throw;
-/// periods longer than half the history are dropped, said in `notes`.
-struct Seasons {
-  forecast::SeasonLayout layout;
-  std::vector<std::int64_t> period_seconds;  ///< kept periods, shortest first
+/// The target the options describe, as `serve` reads one from YAML: the
+/// series' step, --timezone, --seasonality (each period a multiple > 1 of
+/// the step) and the calendars of --calendar/--calendar-use; the caller
+/// sets what is its own (model, quantile, lead time...). Every command
+/// that fits turns its flags into one (forecast, backtest, simulate).
+/// Throws Failure naming the option.
+struct FlagTarget {
+  config::TargetConfig target;
+  std::shared_ptr<const calendar::CalendarSet> calendars;  ///< null without --calendar
 };
-[[nodiscard]] Seasons build_seasons(const InputOptions& options, const forecast::Series& series,
-                                    std::size_t horizon, std::vector<std::string>* notes = nullptr);
+[[nodiscard]] FlagTarget target_from_flags(const InputOptions& options, std::int64_t step_seconds);
 
 /// A --horizon-like duration in whole steps (rounded up); throws Failure.
 [[nodiscard]] std::size_t duration_in_steps(const std::string& option, const std::string& text,
@@ -66,22 +70,26 @@ struct Seasons {
 void add_model_options(CLI::App& command, forecast::SelectionOptions& selection,
                        std::string& horizon, std::string& format);
 
-/// Everything a model choice needs, built from the input options: the series,
-/// its seasons over history + horizon, and the selection run on them.
+/// Everything a model choice needs, built from the input options: the
+/// series, the target they describe, its fit frame (seasons and calendar
+/// regressors over history + horizon: autoscaler/fit_frame.hpp, as the
+/// engine builds it) and the selection run on them.
 struct PreparedFit {
   forecast::Series series;
-  Seasons seasons;
+  config::TargetConfig target;
   std::size_t horizon_steps = 0;
   std::vector<std::string> notes;
-  /// Calendar regressors over history + horizon (null without --calendar);
-  /// shared so the fitted model's pointer stays valid when this is moved.
-  std::shared_ptr<const Eigen::MatrixXd> regressors;
-  std::vector<std::string> regressor_names;
+  /// Held by pointer: the fitted model points into it.
+  std::unique_ptr<autoscaler::FitFrame> frame;
   forecast::Selection selection;
 };
 
-/// Loads, lays out seasons and runs select_and_fit; progress goes to stderr
-/// when the backtest takes more than a second. Throws Failure.
+/// Loads the history, turns the options into a target (target_from_flags;
+/// seasons with fewer than two cycles in the history are dropped, said in
+/// the notes), builds its fit frame and runs the engine's selection on it
+/// (autoscaler::selection_options, plus --threads, --event-origins and
+/// --keep-outliers); progress goes to stderr when the backtest takes more
+/// than a second. Throws Failure.
 [[nodiscard]] PreparedFit prepare_and_select(const InputOptions& input,
                                              const forecast::SelectionOptions& selection,
                                              const std::string& horizon);

@@ -1,5 +1,7 @@
 #include "prescale/autoscaler/target.hpp"
 
+#include "prescale/autoscaler/fit_frame.hpp"
+
 #include <fmt/core.h>
 
 #include <Eigen/Core>
@@ -57,11 +59,8 @@ forecast::Series slice(const forecast::Series& series, std::int64_t cutoff, std:
 
 /// The model in use and everything it reads by index. Owned by one worker.
 struct FitState {
-  std::int64_t start_unix = 0;  ///< time of layout index 0
-  std::int64_t step = 60;
-  std::unique_ptr<forecast::SeasonLayout> layout;
-  std::unique_ptr<Eigen::MatrixXd> regressors;  ///< null without calendars
-  std::vector<std::string> regressor_names;
+  /// Seasons and regressors from the first sample fitted (index 0); the model points into it.
+  std::unique_ptr<FitFrame> frame;
   std::unique_ptr<forecast::FittedModel> model;
   std::string model_name;
   std::map<std::string, double> parameters;
@@ -81,7 +80,12 @@ struct FitState {
 
   /// Time of the next sample the model expects.
   [[nodiscard]] std::int64_t next_unix() const {
-    return start_unix + static_cast<std::int64_t>(model->next_index()) * step;
+    return frame->start_unix() + static_cast<std::int64_t>(model->next_index()) * step();
+  }
+  [[nodiscard]] std::int64_t step() const { return frame->step_seconds(); }
+  /// Makes the frame cover `count` samples, with slack so most ticks extend nothing.
+  void extend(std::size_t count) const {
+    if (count > frame->rows()) frame->extend_to(count + kLayoutSlack);
   }
 };
 
@@ -103,44 +107,6 @@ struct FitOutcome {
   std::int64_t now_unix = 0;
 };
 
-// Regressors of the calendars the target names only: one it borrows business
-// days from (nyse for payroll) gives none, as for `prescale forecast
-// --calendar-use payroll`.
-calendar::RegressorOptions regressor_options(const config::TargetConfig& config) {
-  calendar::RegressorOptions options;
-  options.calendars = config.calendars;
-  return options;
-}
-
-// Makes the layout (and regressor rows) cover `count` samples from the state's start.
-void extend(FitState& state, const config::TargetConfig& config, const calendar::TimeZone& zone,
-            const calendar::CalendarSet* calendars, std::size_t count) {
-  auto& layout = *state.layout;
-  const std::size_t have = layout.size();
-  if (count <= have) return;
-  const std::size_t add = count - have + kLayoutSlack;
-  const std::int64_t from = state.start_unix + static_cast<std::int64_t>(have) * state.step;
-  std::vector<std::int64_t> periods = config.seasonality_seconds;
-  std::sort(periods.begin(), periods.end());
-  for (std::size_t k = 0; k < periods.size(); ++k) {
-    auto more = calendar::seasonal_positions(zone, from, state.step, add, periods[k]);
-    layout.positions[k].insert(layout.positions[k].end(), more.begin(), more.end());
-  }
-  if (state.regressors && calendars) {
-    const auto rows =
-        calendar::calendar_regressors(*calendars, from, state.step, add, regressor_options(config));
-    auto& matrix = *state.regressors;
-    const auto old_rows = matrix.rows();
-    matrix.conservativeResize(old_rows + static_cast<Eigen::Index>(add), matrix.cols());
-    const std::size_t cols =
-        std::min<std::size_t>(rows.cols(), static_cast<std::size_t>(matrix.cols()));
-    for (std::size_t r = 0; r < add; ++r)
-      for (std::size_t c = 0; c < cols; ++c)
-        matrix(old_rows + static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) =
-            rows.at(r, c);
-  }
-}
-
 FitOutcome run_fit(const FitJob& job) {
   FitOutcome outcome;
   outcome.now_unix = job.now_unix;
@@ -154,38 +120,14 @@ FitOutcome run_fit(const FitJob& job) {
     outcome.too_short = true;
     return outcome;
   }
-  auto state = std::make_unique<FitState>();
-  state->step = t.step_seconds;
-  state->start_unix = job.history.time_at(first);
   const std::size_t count = values.size() - first;
-
-  state->layout = std::make_unique<forecast::SeasonLayout>();
-  std::vector<std::int64_t> periods = t.seasonality_seconds;
-  std::sort(periods.begin(), periods.end());
-  for (auto period : periods) {
-    state->layout->slots.push_back(static_cast<std::uint32_t>(period / t.step_seconds));
-    state->layout->positions.emplace_back();
-  }
-  if (job.calendars && !job.calendars->empty()) {
-    const auto probe = calendar::calendar_regressors(*job.calendars, state->start_unix,
-                                                     t.step_seconds, 1, regressor_options(t));
-    state->regressor_names = probe.names;
-    state->regressors =
-        std::make_unique<Eigen::MatrixXd>(0, static_cast<Eigen::Index>(probe.cols()));
-  }
+  auto state = std::make_unique<FitState>();
   const std::size_t window = static_cast<std::size_t>(t.lead_steps()) + 1;
-  extend(*state, t, job.zone, job.calendars.get(), count + window);
-
-  forecast::FitInput input;
-  input.y = std::span<const double>(values.data() + first, count);
-  input.layout = state->layout.get();
-  input.regressors = state->regressors.get();
-  input.regressor_names = state->regressor_names;
-  forecast::SelectionOptions options;
-  options.model = t.model;
-  options.horizon = window;
-  options.origins = static_cast<std::size_t>(t.backtest_origins);
-  options.quantile = t.quantile;
+  state->frame = std::make_unique<FitFrame>(t, job.zone, job.calendars, job.history.time_at(first),
+                                            count + window + kLayoutSlack);
+  const forecast::FitInput input =
+      state->frame->fit_input(std::span<const double>(values.data() + first, count));
+  const forecast::SelectionOptions options = selection_options(t, window);
 
   const auto started = std::chrono::steady_clock::now();
   auto selection = forecast::select_and_fit(input, options);
@@ -217,7 +159,7 @@ FitOutcome run_fit(const FitJob& job) {
   state->reason = selection.reason;
   state->event_choice = selection.event_choice;
   state->why = job.why;
-  state->data_start_unix = state->start_unix;
+  state->data_start_unix = state->frame->start_unix();
   state->data_end_unix = job.history.end_unix();
   const bool is_naive = state->model_name.rfind("seasonal-naive", 0) == 0;
   if (t.model != "auto" && !is_naive && selection.selected_mase &&
@@ -329,7 +271,7 @@ void TargetWorker::follow_samples() {
     const double y = t >= s.start_unix
                          ? s.values[static_cast<std::size_t>((t - s.start_unix) / s.step_seconds)]
                          : forecast::kMissing;
-    extend(state, config_, zone_, calendars_.get(), state.model->next_index() + window + 1);
+    state.extend(state.model->next_index() + window + 1);
     if (!std::isnan(y)) score_sample(t, y);
     state.model->update(y);
     // Per sample, not per tick: a replica that follows a day at once and one
@@ -350,7 +292,7 @@ void TargetWorker::score_sample(std::int64_t t, double y) {
   double mean = one_step.mean[0], sigma = one_step.sigma[0];
   if (state.anomaly_reference) {
     const auto ahead =
-        static_cast<std::size_t>((t - state.anomaly_reference_unix) / state.step) + 1;
+        static_cast<std::size_t>((t - state.anomaly_reference_unix) / state.step()) + 1;
     const auto reference = state.anomaly_reference->forecast(ahead);
     if (reference.size() == ahead && std::isfinite(reference.mean.back())) {
       mean = reference.mean.back();
@@ -526,7 +468,7 @@ forecast::Forecast TargetWorker::lead_window_forecast(std::int64_t decision_unix
   const std::int64_t offset_steps =
       std::max<std::int64_t>(0, (decision_unix - fit_->next_unix()) / step);
   const std::size_t horizon = static_cast<std::size_t>(offset_steps) + window;
-  extend(*fit_, config_, zone_, calendars_.get(), fit_->model->next_index() + horizon + 1);
+  fit_->extend(fit_->model->next_index() + horizon + 1);
   const auto full = fit_->model->forecast(horizon);
   if (full.size() == horizon) window_forecast = full.tail(static_cast<std::size_t>(offset_steps));
   return window_forecast;

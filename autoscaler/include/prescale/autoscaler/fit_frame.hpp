@@ -1,0 +1,76 @@
+#pragma once
+// What a target's fit reads beside its values, by sample index: the season
+// positions in the target's time zone (DST-aware) and the calendar regressor
+// columns. Every command that fits builds it from a config::TargetConfig:
+// the engine's targets (serve, demo, simulate's predictive replay) in
+// target.cpp, forecast and backtest in cli/input_options.cpp; and runs the
+// same selection on it (selection_options).
+#include <Eigen/Core>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "prescale/calendar/calendar.hpp"
+#include "prescale/calendar/regressors.hpp"
+#include "prescale/calendar/time_zone.hpp"
+#include "prescale/config/config.hpp"
+#include "prescale/forecast/model.hpp"
+#include "prescale/forecast/selection.hpp"
+
+namespace prescale::autoscaler {
+
+/// Season layout and regressors from `start_unix`, one row per sample,
+/// extended as the model moves on. A fitted model points into it: not
+/// copied or moved (hold it by pointer).
+class FitFrame {
+ public:
+  /// Seasons: target.seasonality_seconds, shortest first (each a multiple of
+  /// the step). Columns: those of the calendars target.calendars names, from
+  /// `calendars` (null or no columns: no regressors; a calendar another one
+  /// borrows business days from gives none of its own).
+  FitFrame(const config::TargetConfig& target, calendar::TimeZone zone,
+           std::shared_ptr<const calendar::CalendarSet> calendars, std::int64_t start_unix,
+           std::size_t rows);
+  FitFrame(const FitFrame&) = delete;
+  FitFrame& operator=(const FitFrame&) = delete;
+
+  /// Makes the layout and the regressors cover `rows` samples (never shrinks).
+  void extend_to(std::size_t rows);
+
+  [[nodiscard]] std::size_t rows() const { return rows_; }
+  [[nodiscard]] std::int64_t start_unix() const { return start_unix_; }
+  [[nodiscard]] std::int64_t step_seconds() const { return step_; }
+  [[nodiscard]] const forecast::SeasonLayout& layout() const { return layout_; }
+  /// Null without calendar columns.
+  [[nodiscard]] const Eigen::MatrixXd* regressors() const { return regressors_.get(); }
+  [[nodiscard]] const std::vector<std::string>& regressor_names() const { return names_; }
+  /// The season periods in use, shortest first.
+  [[nodiscard]] const std::vector<std::int64_t>& periods() const { return periods_; }
+
+  /// A fit's input: `y` holds the values from start_unix (rows() >= y.size()).
+  [[nodiscard]] forecast::FitInput fit_input(std::span<const double> y) const;
+
+ private:
+  calendar::TimeZone zone_;
+  std::shared_ptr<const calendar::CalendarSet> calendars_;
+  calendar::RegressorOptions regressor_options_;
+  std::int64_t start_unix_ = 0;
+  std::int64_t step_ = 60;
+  std::size_t rows_ = 0;
+  std::vector<std::int64_t> periods_;
+  forecast::SeasonLayout layout_;
+  std::unique_ptr<Eigen::MatrixXd> regressors_;
+  std::vector<std::string> names_;
+};
+
+/// The selection a target's fit runs: its model, backtest origins and
+/// quantile, over `horizon` steps. Callers add what is theirs alone
+/// (threads, event origins, keeping outliers).
+[[nodiscard]] forecast::SelectionOptions selection_options(const config::TargetConfig& target,
+                                                           std::size_t horizon);
+
+}  // namespace prescale::autoscaler

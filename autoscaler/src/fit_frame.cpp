@@ -1,0 +1,79 @@
+#include "prescale/autoscaler/fit_frame.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace prescale::autoscaler {
+
+FitFrame::FitFrame(const config::TargetConfig& target, calendar::TimeZone zone,
+                   std::shared_ptr<const calendar::CalendarSet> calendars, std::int64_t start_unix,
+                   std::size_t rows)
+    : zone_(std::move(zone)),
+      calendars_(std::move(calendars)),
+      start_unix_(start_unix),
+      step_(target.step_seconds),
+      periods_(target.seasonality_seconds) {
+  std::sort(periods_.begin(), periods_.end());
+  for (const auto period : periods_) {
+    layout_.slots.push_back(static_cast<std::uint32_t>(period / step_));
+    layout_.positions.emplace_back();
+  }
+  // Regressors of the calendars the target names only: one it borrows
+  // business days from (nyse for payroll) gives none, as for `prescale
+  // forecast --calendar-use payroll`.
+  regressor_options_.calendars = target.calendars;
+  if (calendars_ && !calendars_->empty() && !target.calendars.empty()) {
+    const auto probe =
+        calendar::calendar_regressors(*calendars_, start_unix_, step_, 1, regressor_options_);
+    if (probe.cols() > 0) {
+      names_ = probe.names;
+      regressors_ = std::make_unique<Eigen::MatrixXd>(0, static_cast<Eigen::Index>(probe.cols()));
+    }
+  }
+  extend_to(rows);
+}
+
+void FitFrame::extend_to(std::size_t rows) {
+  if (rows <= rows_) return;
+  const std::size_t add = rows - rows_;
+  const std::int64_t from = start_unix_ + static_cast<std::int64_t>(rows_) * step_;
+  for (std::size_t k = 0; k < periods_.size(); ++k) {
+    auto more = calendar::seasonal_positions(zone_, from, step_, add, periods_[k]);
+    layout_.positions[k].insert(layout_.positions[k].end(), more.begin(), more.end());
+  }
+  if (regressors_) {
+    const auto part =
+        calendar::calendar_regressors(*calendars_, from, step_, add, regressor_options_);
+    auto& matrix = *regressors_;
+    const auto old_rows = matrix.rows();
+    matrix.conservativeResize(old_rows + static_cast<Eigen::Index>(add), matrix.cols());
+    const std::size_t cols =
+        std::min<std::size_t>(part.cols(), static_cast<std::size_t>(matrix.cols()));
+    for (std::size_t r = 0; r < add; ++r)
+      for (std::size_t c = 0; c < cols; ++c)
+        matrix(old_rows + static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) =
+            part.at(r, c);
+  }
+  rows_ = rows;
+}
+
+forecast::FitInput FitFrame::fit_input(std::span<const double> y) const {
+  forecast::FitInput input;
+  input.y = y;
+  input.layout = &layout_;
+  input.regressors = regressors_.get();
+  input.regressor_names = names_;
+  return input;
+}
+
+forecast::SelectionOptions selection_options(const config::TargetConfig& target,
+                                             std::size_t horizon) {
+  forecast::SelectionOptions options;
+  options.model = target.model;
+  options.horizon = horizon;
+  options.origins = static_cast<std::size_t>(target.backtest_origins);
+  options.quantile = target.quantile;
+  return options;
+}
+
+}  // namespace prescale::autoscaler
