@@ -28,33 +28,10 @@
 #include "prescale/simulate/predictive.hpp"
 #include "prescale/simulate/simulation.hpp"
 #include "simulate_frontier.hpp"
+#include "simulate_run.hpp"
 
 namespace prescale::cli {
 namespace {
-
-struct SimulateArgs {
-  InputOptions input;
-  double capacity_per_replica = 0;
-  double target_per_replica = 0;  // 0 = the capacity
-  std::string startup = "3m";
-  int min_replicas = 1;
-  int max_replicas = 100;
-  int initial_replicas = 0;
-  std::string hpa_behavior;
-  std::size_t observation_lag = 0;
-  std::string timeline;
-  std::string plot;
-  std::string decisions;  // "" = none: the engine's decision records as JSON lines
-  std::string report;
-  std::string format = "table";
-  bool no_predictive = false;
-  std::string history = "28d";
-  std::string refit_interval = "6h";
-  std::string lead_time;  // "" = start-up + 15 s sync + one step
-  std::string model = "auto";
-  double quantile = 0.9;
-  FrontierArgs frontier;
-};
 
 void write_file(const std::string& path, const std::string& what, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -178,10 +155,9 @@ PredictiveRun replay_predictive(const SimulateArgs& args, const forecast::Series
   return out;
 }
 
-void run_simulate(const SimulateArgs& args) {
-  if (args.format != "table" && args.format != "json") {
-    throw Failure(fmt::format("--format: '{}' is not table or json", args.format));
-  }
+}  // namespace
+
+PreparedSimulation prepare_simulation(const SimulateArgs& args) {
   if (!(args.capacity_per_replica > 0) || !std::isfinite(args.capacity_per_replica)) {
     throw Failure("--capacity-per-replica: must be a positive number of requests/s one pod serves");
   }
@@ -190,11 +166,11 @@ void run_simulate(const SimulateArgs& args) {
   auto zone = calendar::TimeZone::find(args.input.timezone);
   if (!zone) throw Failure("--timezone: " + zone.error().message);
 
-  std::vector<std::string> notes;
-  const auto frontier_sweep =
-      args.frontier.wanted() ? std::optional(frontier_options(args.frontier, args.observation_lag))
-                             : std::nullopt;
-  forecast::Series series = load_series(args.input, &notes);
+  PreparedSimulation out;
+  out.zone = *zone;
+  auto& notes = out.notes;
+  out.series = load_series(args.input, &notes);
+  auto& series = out.series;
   // The engine reads its source on multiples of the step since the epoch (as
   // Prometheus query_range steps are); move an offset grid onto it.
   if (const std::int64_t offset = floor_mod(series.start_unix, series.step_seconds); offset != 0) {
@@ -203,7 +179,7 @@ void run_simulate(const SimulateArgs& args) {
                                 offset, config::format_duration(series.step_seconds)));
   }
 
-  simulate::SimulationConfig config;
+  auto& config = out.config;
   config.start_unix = series.start_unix;
   config.step_seconds = series.step_seconds;
   config.capacity_per_replica = args.capacity_per_replica;
@@ -217,37 +193,56 @@ void run_simulate(const SimulateArgs& args) {
     if (!behavior) throw Failure("--hpa-behavior: " + behavior.error().message);
     config.behavior = *behavior;
   }
+  out.lead_seconds = args.lead_time.empty()
+                         ? *startup + simulate::kHpaSyncPeriodSeconds + series.step_seconds
+                         : duration_option("--lead-time", args.lead_time);
 
   // The predictive run replays the engine `serve` runs over the trace: each
   // decision at t sees only samples before t. All runs are compared over the
   // replayed stretch (after the first history window).
-  std::vector<double> demand = series.values;
-  std::vector<double> served;
-  simulate::ForecastBand band;
-  bool predictive_available = false;
-  PredictiveRun predictive;
+  out.demand = series.values;
   if (args.no_predictive) {
     notes.insert(notes.begin(), "predictive run skipped (--no-predictive)");
-  } else {
-    predictive = replay_predictive(args, series, *startup);
-    if (!predictive.error.empty()) {
-      notes.insert(notes.begin(), "predictive run not simulated: " + predictive.error);
-    } else {
-      predictive_available = true;
-      const auto& replayed = predictive.series;
-      const auto skip =
-          static_cast<std::size_t>((replayed.start_unix - series.start_unix) / series.step_seconds);
-      demand.erase(demand.begin(), demand.begin() + static_cast<std::ptrdiff_t>(skip));
-      config.start_unix = replayed.start_unix;
-      served = replayed.served;
-      band = replayed.band;
-      band.mean = replayed.forecast;
-      notes.insert(notes.end(), predictive.notes.begin(), predictive.notes.end());
-    }
+    return out;
   }
+  PredictiveRun predictive = replay_predictive(args, series, *startup);
+  if (!predictive.error.empty()) {
+    notes.insert(notes.begin(), "predictive run not simulated: " + predictive.error);
+    return out;
+  }
+  out.predictive_available = true;
+  const auto skip = static_cast<std::size_t>((predictive.series.start_unix - series.start_unix) /
+                                             series.step_seconds);
+  out.demand.erase(out.demand.begin(), out.demand.begin() + static_cast<std::ptrdiff_t>(skip));
+  config.start_unix = predictive.series.start_unix;
+  notes.insert(notes.end(), predictive.notes.begin(), predictive.notes.end());
+  out.predictive = std::move(predictive.series);
+  return out;
+}
+
+namespace {
+
+void run_simulate(const SimulateArgs& args) {
+  if (args.format != "table" && args.format != "json") {
+    throw Failure(fmt::format("--format: '{}' is not table or json", args.format));
+  }
+  const auto frontier_sweep =
+      args.frontier.wanted() ? std::optional(frontier_options(args.frontier, args.observation_lag))
+                             : std::nullopt;
+  PreparedSimulation prepared = prepare_simulation(args);
+  const auto& config = prepared.config;
+  const auto& demand = prepared.demand;
+  const auto& notes = prepared.notes;
+  const auto* zone = &prepared.zone;
+  const bool predictive_available = prepared.predictive_available;
+  simulate::ForecastBand band;
   std::vector<simulate::RunSpec> runs = {simulate::reactive_run(demand, args.observation_lag)};
-  if (predictive_available)
-    runs.push_back(simulate::predictive_run(demand, served, args.observation_lag));
+  if (predictive_available) {
+    runs.push_back(
+        simulate::predictive_run(demand, prepared.predictive.served, args.observation_lag));
+    band = prepared.predictive.band;
+    band.mean = prepared.predictive.forecast;
+  }
   runs.push_back(simulate::oracle_run(demand, config));
 
   auto result = simulate::simulate(config, demand, runs, std::move(band));
@@ -255,15 +250,13 @@ void run_simulate(const SimulateArgs& args) {
   std::optional<simulate::FrontierResult> frontier;
   if (frontier_sweep) {
     auto swept = simulate::sweep_frontier(
-        config, demand, predictive_available ? &predictive.series : nullptr, *frontier_sweep);
+        config, demand, predictive_available ? &prepared.predictive : nullptr, *frontier_sweep);
     if (!swept) throw Failure("--frontier: " + swept.error().message);
     frontier = std::move(*swept);
   }
   RecommendContext recommend_context;
   recommend_context.capacity_per_replica = args.capacity_per_replica;
-  recommend_context.lead_seconds =
-      args.lead_time.empty() ? *startup + simulate::kHpaSyncPeriodSeconds + series.step_seconds
-                             : duration_option("--lead-time", args.lead_time);
+  recommend_context.lead_seconds = prepared.lead_seconds;
 
   if (!args.timeline.empty()) {
     std::ofstream out(args.timeline, std::ios::binary);
@@ -318,6 +311,52 @@ void run_simulate(const SimulateArgs& args) {
 
 }  // namespace
 
+CLI::Option* add_trace_and_hpa_options(CLI::App& command, SimulateArgs& args,
+                                       bool with_no_predictive) {
+  auto* cmd = &command;
+  add_input_options(*cmd, args.input);
+  cmd->add_option("--capacity-per-replica", args.capacity_per_replica,
+                  "Requests/s one ready pod serves (the HPA's AverageValue target unless\n"
+                  "--target-per-replica is given)")
+      ->required();
+  cmd->add_option("--startup", args.startup, "Pod start-up time: created -> ready (e.g. 90s, 3m)")
+      ->capture_default_str();
+  cmd->add_option("--min-replicas", args.min_replicas, "HPA minReplicas")->capture_default_str();
+  cmd->add_option("--max-replicas", args.max_replicas, "HPA maxReplicas")->capture_default_str();
+  cmd->add_option("--initial-replicas", args.initial_replicas,
+                  "Replicas at the start of the trace (default: enough for the first sample)");
+  cmd->add_option("--hpa-behavior", args.hpa_behavior,
+                  "YAML file with the HPA's `behavior` (autoscaling/v2 shape: a whole HPA\n"
+                  "manifest, a `behavior:` block, or {scaleUp, scaleDown}); default: none")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--observation-lag", args.observation_lag,
+                  "Steps by which the observed-load metric trails demand (0 = the HPA sees\n"
+                  "each step's load at once: the kindest assumption for reactive)")
+      ->capture_default_str();
+  CLI::Option* no_predictive = nullptr;
+  if (with_no_predictive)
+    no_predictive = cmd->add_flag(
+        "--no-predictive", args.no_predictive,
+        "Skip the predictive run (replaying the forecasting engine costs model fits)");
+  cmd->add_option("--history", args.history,
+                  "Predictive: history each fit uses; the simulation starts after the first one\n"
+                  "(shortened to half the trace when longer)")
+      ->capture_default_str();
+  cmd->add_option("--refit-interval", args.refit_interval,
+                  "Predictive: how often the engine refits")
+      ->capture_default_str();
+  cmd->add_option("--lead-time", args.lead_time,
+                  "Predictive: how far ahead the served forecast looks (default: start-up +\n"
+                  "15 s sync + one step)");
+  cmd->add_option("--model", args.model, "Predictive: forecasting model (auto picks by backtest)")
+      ->capture_default_str();
+  cmd->add_option("--quantile", args.quantile,
+                  "Predictive: forecast quantile the engine is replayed at (others are applied\n"
+                  "to the same forecasts)")
+      ->capture_default_str();
+  return no_predictive;
+}
+
 void add_simulate_command(CLI::App& app) {
   auto args = std::make_shared<SimulateArgs>();
   auto* cmd = app.add_subcommand(
@@ -333,28 +372,10 @@ void add_simulate_command(CLI::App& app) {
       "Example:\n"
       "  prescale simulate --input load.csv --capacity-per-replica 250 --startup 2m \\\n"
       "      --timezone America/New_York --report sim.html --timeline sim.csv");
-  add_input_options(*cmd, args->input);
-  cmd->add_option("--capacity-per-replica", args->capacity_per_replica,
-                  "Requests/s one ready pod serves (the HPA's AverageValue target unless\n"
-                  "--target-per-replica is given)")
-      ->required();
+  auto* no_predictive = add_trace_and_hpa_options(*cmd, *args, true);
   cmd->add_option("--target-per-replica", args->target_per_replica,
                   "The HPA's AverageValue target per pod (default: the capacity); set it lower\n"
                   "for headroom, since the HPA ignores ratios within 10 % of its target");
-  cmd->add_option("--startup", args->startup, "Pod start-up time: created -> ready (e.g. 90s, 3m)")
-      ->capture_default_str();
-  cmd->add_option("--min-replicas", args->min_replicas, "HPA minReplicas")->capture_default_str();
-  cmd->add_option("--max-replicas", args->max_replicas, "HPA maxReplicas")->capture_default_str();
-  cmd->add_option("--initial-replicas", args->initial_replicas,
-                  "Replicas at the start of the trace (default: enough for the first sample)");
-  cmd->add_option("--hpa-behavior", args->hpa_behavior,
-                  "YAML file with the HPA's `behavior` (autoscaling/v2 shape: a whole HPA\n"
-                  "manifest, a `behavior:` block, or {scaleUp, scaleDown}); default: none")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--observation-lag", args->observation_lag,
-                  "Steps by which the observed-load metric trails demand (0 = the HPA sees\n"
-                  "each step's load at once: the kindest assumption for reactive)")
-      ->capture_default_str();
   cmd->add_option("--timeline", args->timeline,
                   "Write the per-step timeline CSV (demand, served metric, replicas, ready pods,\n"
                   "violation seconds per run)");
@@ -366,23 +387,6 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--report", args->report,
                   "Write a self-contained HTML report (summary, full trace, worst surges)");
   cmd->add_option("--format", args->format, "Summary on stdout: table or json")
-      ->capture_default_str();
-  auto* no_predictive =
-      cmd->add_flag("--no-predictive", args->no_predictive,
-                    "Skip the predictive run (replaying the forecasting engine costs model fits)");
-  cmd->add_option("--history", args->history,
-                  "Predictive: history each fit uses; the simulation starts after the first one\n"
-                  "(shortened to half the trace when longer)")
-      ->capture_default_str();
-  cmd->add_option("--refit-interval", args->refit_interval,
-                  "Predictive: how often the engine refits")
-      ->capture_default_str();
-  cmd->add_option("--lead-time", args->lead_time,
-                  "Predictive: how far ahead the served forecast looks (default: start-up +\n"
-                  "15 s sync + one step)");
-  cmd->add_option("--model", args->model, "Predictive: forecasting model (auto picks by backtest)")
-      ->capture_default_str();
-  cmd->add_option("--quantile", args->quantile, "Predictive: forecast quantile served")
       ->capture_default_str();
   add_frontier_options(*cmd, args->frontier);
   // What only the predictive run reads is refused with --no-predictive, not ignored.

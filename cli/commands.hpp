@@ -46,6 +46,7 @@ void add_backtest_command(CLI::App& app);  // cmd_backtest.cpp: score models on 
 void add_generate_command(CLI::App& app);  // cmd_generate.cpp: synthetic traces
 void add_bench_command(CLI::App& app);     // cmd_bench.cpp: Holt-Winters kernel throughput
 void add_explain_command(CLI::App& app);   // cmd_explain.cpp: the decision in force and why
+void add_tune_command(CLI::App& app);      // cmd_tune.cpp: cheapest settings meeting an SLO
 // Each subcommand lives in cmd_<name>.cpp and is listed in main.cpp.
 
 }  // namespace prescale::cli

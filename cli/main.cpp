@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   prescale::cli::add_status_command(app);
   prescale::cli::add_fetch_command(app);
   prescale::cli::add_simulate_command(app);
+  prescale::cli::add_tune_command(app);
   prescale::cli::add_forecast_command(app);
   prescale::cli::add_backtest_command(app);
   prescale::cli::add_generate_command(app);

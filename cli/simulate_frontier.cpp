@@ -10,7 +10,7 @@
 namespace prescale::cli {
 namespace {
 
-std::vector<double> fractions(const std::vector<double>& percents, const char* option) {
+std::vector<double> fractions(const std::vector<double>& percents, const std::string& option) {
   std::vector<double> out;
   for (double p : percents) {
     if (!(p > 0) || !(p <= 1000))
@@ -48,17 +48,23 @@ std::string quantity(double value) {
 nlohmann::json holdout_json(const simulate::FrontierResult& f) {
   if (!f.holdout) return nullptr;
   const auto& c = *f.holdout;
-  auto judged = [&](const std::optional<simulate::FrontierPoint>& p) -> nlohmann::json {
+  auto judged = [&](const std::optional<simulate::FrontierPoint>& p,
+                    std::optional<bool> met_in_tuning) -> nlohmann::json {
     if (!p) return nullptr;
     nlohmann::json j = point_json(*p);
     j.erase("on_frontier");
     j["meets_slo"] = p->violation_minutes <= c.slo_minutes;
+    if (met_in_tuning) j["met_in_tuning"] = *met_in_tuning;
     return j;
   };
   return {{"slo_minutes", c.slo_minutes},
-          {"reactive", judged(c.reactive)},
-          {"predictive", judged(c.predictive)},
-          {"replica_hours_saved_percent", optional_json(c.saved_percent)}};
+          {"tuning_slo_minutes", c.tuning_slo_minutes},
+          {"reactive", judged(c.reactive, c.reactive_met_in_tuning)},
+          {"predictive", judged(c.predictive, c.predictive_met_in_tuning)},
+          {"replica_hours_saved_percent", optional_json(c.saved_percent)},
+          {"hindsight_reactive", judged(c.hindsight_reactive, std::nullopt)},
+          {"reactive_minutes_at_equal_cost", optional_json(c.reactive_minutes_at_equal_cost)},
+          {"violation_ratio_at_equal_cost", optional_json(c.violation_ratio)}};
 }
 
 }  // namespace
@@ -102,14 +108,13 @@ void add_frontier_options(CLI::App& command, FrontierArgs& args) {
 simulate::FrontierOptions frontier_options(const FrontierArgs& args, std::size_t observation_lag) {
   simulate::FrontierOptions options;
   if (!args.reactive_targets.empty())
-    options.reactive_targets = fractions(args.reactive_targets, "--frontier-targets");
+    options.reactive_targets = fractions(args.reactive_targets, args.targets_flag);
   if (!args.predictive_targets.empty())
-    options.predictive_targets =
-        fractions(args.predictive_targets, "--frontier-predictive-targets");
+    options.predictive_targets = fractions(args.predictive_targets, args.predictive_targets_flag);
   if (!args.quantiles.empty()) {
     for (double q : args.quantiles) {
       if (!(q > 0 && q < 1))
-        throw Failure(fmt::format("--frontier-quantiles: {} is not in (0, 1)", q));
+        throw Failure(fmt::format("{}: {} is not in (0, 1)", args.quantiles_flag, q));
     }
     options.quantiles = args.quantiles;
   }
@@ -158,35 +163,26 @@ nlohmann::json recommendation_json(const simulate::FrontierResult& f,
   return out;
 }
 
-std::string format_recommendation(const simulate::FrontierResult& f,
+std::string reactive_setting_text(const simulate::FrontierPoint& p,
                                   const RecommendContext& context) {
-  const auto& h = f.headline;
-  std::string out = fmt::format(
-      "recommendation for at most {:.0f} violation minutes on this trace:\n", h.slo_minutes);
-  if (h.reactive_at_slo) {
-    const auto& p = f.points[*h.reactive_at_slo];
-    out += fmt::format(
-        "  reactive: per-pod target {:.0f} % of capacity ({} replica-hours)\n"
-        "    # HPA (autoscaling/v2) spec.metrics\n"
-        "    - type: External\n"
-        "      external:\n"
-        "        metric: {{name: <observed load metric>}}\n"
-        "        target: {{type: AverageValue, averageValue: \"{}\"}}\n",
-        100 * p.target_fraction, fmt::format("{:.0f}", p.replica_hours),
-        quantity(p.target_fraction * context.capacity_per_replica));
-  } else {
-    out += "  reactive: no swept per-pod target meets it (add lower --frontier-targets)\n";
-  }
-  if (!h.predictive_at_slo) {
-    out += f.replayed_quantile > 0
-               ? "  predictive: no swept setting meets it (add quantiles or lower targets)\n"
-               : "  predictive: not simulated\n";
-    return out;
-  }
-  const auto& p = f.points[*h.predictive_at_slo];
+  return fmt::format(
+      "  reactive: per-pod target {:.0f} % of capacity ({:.0f} replica-hours, {:.0f} violation "
+      "minutes)\n"
+      "    # HPA (autoscaling/v2) spec.metrics\n"
+      "    - type: External\n"
+      "      external:\n"
+      "        metric: {{name: <observed load metric>}}\n"
+      "        target: {{type: AverageValue, averageValue: \"{}\"}}\n",
+      100 * p.target_fraction, p.replica_hours, p.violation_minutes,
+      quantity(p.target_fraction * context.capacity_per_replica));
+}
+
+std::string predictive_setting_text(const simulate::FrontierPoint& p,
+                                    const RecommendContext& context, const std::string& comment) {
   const std::string average = quantity(p.target_fraction * context.capacity_per_replica);
-  out += fmt::format(
-      "  predictive: quantile {:g}, per-pod target {:.0f} % of capacity ({} replica-hours{})\n"
+  return fmt::format(
+      "  predictive: quantile {:g}, per-pod target {:.0f} % of capacity ({:.0f} replica-hours, "
+      "{:.0f} violation minutes{})\n"
       "    # prescale config: the target\n"
       "    - metric: {}\n"
       "      quantile: {:g}\n"
@@ -201,10 +197,32 @@ std::string format_recommendation(const simulate::FrontierResult& f,
       "      external:\n"
       "        metric: {{name: {}}}\n"
       "        target: {{type: AverageValue, averageValue: \"{}\"}}\n",
-      p.quantile, 100 * p.target_fraction, fmt::format("{:.0f}", p.replica_hours),
-      h.saved_percent ? fmt::format(", {:.1f} % fewer than reactive", *h.saved_percent) : "",
+      p.quantile, 100 * p.target_fraction, p.replica_hours, p.violation_minutes, comment,
       context.metric, p.quantile, config::format_duration(context.lead_seconds),
       context.capacity_per_replica, average, context.metric, average);
+}
+
+std::string format_recommendation(const simulate::FrontierResult& f,
+                                  const RecommendContext& context) {
+  const auto& h = f.headline;
+  std::string out = fmt::format(
+      "recommendation for at most {:.0f} violation minutes on this trace:\n", h.slo_minutes);
+  if (h.reactive_at_slo) {
+    out += reactive_setting_text(f.points[*h.reactive_at_slo], context);
+  } else {
+    out += "  reactive: no swept per-pod target meets it (add lower --frontier-targets)\n";
+  }
+  if (!h.predictive_at_slo) {
+    out += f.replayed_quantile > 0
+               ? "  predictive: no swept setting meets it (add quantiles or lower targets)\n"
+               : "  predictive: not simulated\n";
+    return out;
+  }
+  out += predictive_setting_text(
+      f.points[*h.predictive_at_slo], context,
+      h.saved_percent
+          ? fmt::format(", {:.1f} % fewer replica-hours than reactive", *h.saved_percent)
+          : "");
   return out;
 }
 

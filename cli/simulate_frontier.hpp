@@ -23,6 +23,10 @@ struct FrontierArgs {
   std::vector<double> reactive_targets;    ///< percent of capacity; empty = the defaults
   std::vector<double> predictive_targets;  ///< percent of capacity; empty = the defaults
   std::vector<double> quantiles;           ///< empty = the defaults
+  /// The flags the sweep lists came from, for messages.
+  std::string targets_flag = "--frontier-targets";
+  std::string predictive_targets_flag = "--frontier-predictive-targets";
+  std::string quantiles_flag = "--frontier-quantiles";
 
   [[nodiscard]] bool wanted() const { return frontier || recommend; }
 };
@@ -46,6 +50,13 @@ struct RecommendContext {
 /// The recommendation in words and YAML (prescale target + HPA metrics).
 [[nodiscard]] std::string format_recommendation(const simulate::FrontierResult& frontier,
                                                 const RecommendContext& context);
+/// One setting in words and the YAML that applies it (the recommendation's
+/// parts); `comment` is appended inside the predictive line's parentheses.
+[[nodiscard]] std::string reactive_setting_text(const simulate::FrontierPoint& point,
+                                                const RecommendContext& context);
+[[nodiscard]] std::string predictive_setting_text(const simulate::FrontierPoint& point,
+                                                  const RecommendContext& context,
+                                                  const std::string& comment);
 /// The same as JSON fields (reactive / predictive: target, quantile, averageValue).
 [[nodiscard]] nlohmann::json recommendation_json(const simulate::FrontierResult& frontier,
                                                  const RecommendContext& context);

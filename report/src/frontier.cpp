@@ -210,20 +210,33 @@ std::string format_frontier_headline(const FrontierResult& frontier) {
   }
   if (frontier.holdout) {
     const auto& c = *frontier.holdout;
-    out +=
-        fmt::format("tuned on the first half, judged on the second (SLO there: {:.0f} minutes):\n",
-                    c.slo_minutes);
-    auto judged = [&](const char* run, const std::optional<FrontierPoint>& p) {
-      if (!p) return fmt::format("  {:<11} no setting met the SLO on the first half\n", run);
-      return fmt::format("  {:<11} {}: {} replica-hours, {:.1f} violation minutes ({})\n", run,
-                         setting(*p), thousands(p->replica_hours), p->violation_minutes,
+    out += fmt::format(
+        "tuned on the first half for {:.1f} minutes, judged on the second (SLO there: {:.0f} "
+        "minutes):\n",
+        c.tuning_slo_minutes, c.slo_minutes);
+    auto judged = [&](const char* run, const std::optional<FrontierPoint>& p, bool met) {
+      if (!p) return std::string();
+      return fmt::format("  {:<11} {}{}: {} replica-hours, {:.1f} violation minutes ({})\n", run,
+                         setting(*p), met ? "" : " (the safest: none met it on the first half)",
+                         thousands(p->replica_hours), p->violation_minutes,
                          p->violation_minutes <= c.slo_minutes ? "meets the SLO" : "misses it");
     };
-    out += judged("reactive", c.reactive);
-    if (frontier.replayed_quantile > 0) out += judged("predictive", c.predictive);
+    out += judged("reactive", c.reactive, c.reactive_met_in_tuning);
+    if (frontier.replayed_quantile > 0)
+      out += judged("predictive", c.predictive, c.predictive_met_in_tuning);
     if (c.saved_percent)
       out += fmt::format("  predictive spends {:.1f} % fewer replica-hours than reactive\n",
                          *c.saved_percent);
+    if (c.hindsight_reactive)
+      out += fmt::format(
+          "  in hindsight the cheapest reactive target meeting the SLO there was {}: {} "
+          "replica-hours\n",
+          setting(*c.hindsight_reactive), thousands(c.hindsight_reactive->replica_hours));
+    if (c.violation_ratio)
+      out += fmt::format(
+          "  predictive has {:.2f}x the violation minutes of that half's reactive frontier at "
+          "equal replica-hours\n",
+          *c.violation_ratio);
   }
   return out;
 }

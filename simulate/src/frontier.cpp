@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -28,6 +29,9 @@ Status check_options(const FrontierOptions& options) {
   for (double q : options.quantiles) {
     if (!(q > 0 && q < 1)) return make_error(fmt::format("quantiles: {} is not in (0, 1)", q));
   }
+  if (!(options.tuning_margin >= 0 && options.tuning_margin < 1))
+    return make_error(fmt::format("tuning margin: {} is not a share of the SLO in [0, 1)",
+                                  options.tuning_margin));
   if (!(options.slo_short_fraction >= 0 && options.slo_short_fraction < 1))
     return make_error(
         fmt::format("SLO: {} is not a fraction of minutes in [0, 1)", options.slo_short_fraction));
@@ -110,6 +114,26 @@ std::optional<double> frontier_minutes_at(std::span<const FrontierPoint> points,
   return last.violation_minutes;
 }
 
+std::optional<SettingChoice> choose_setting(std::span<const FrontierPoint> points,
+                                            const std::string& run, double slo_minutes) {
+  if (auto cheapest = cheapest_within(points, run, slo_minutes))
+    return SettingChoice{*cheapest, true};
+  std::optional<SettingChoice> safest;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const auto& p = points[i];
+    if (p.run != run) continue;
+    if (!safest) {
+      safest = SettingChoice{i, false};
+      continue;
+    }
+    const auto& best = points[safest->point];
+    if (p.violation_minutes < best.violation_minutes ||
+        (p.violation_minutes == best.violation_minutes && p.replica_hours < best.replica_hours))
+      safest->point = i;
+  }
+  return safest;
+}
+
 namespace {
 
 // The first `count` steps from `from` of a recorded replay.
@@ -148,6 +172,63 @@ Expected<FrontierPoint> simulate_setting(const SimulationConfig& config,
   return out;
 }
 
+double known_minutes(std::span<const double> demand, std::int64_t step_seconds) {
+  std::size_t known = 0;
+  for (double d : demand) known += std::isfinite(d) ? 1 : 0;
+  return static_cast<double>(known) * static_cast<double>(step_seconds) / 60;
+}
+
+// Tune on the first half (SLO less the margin), judge on the second, and
+// draw the second half's own reactive frontier to judge against.
+Expected<HoldoutCheck> holdout_check(const SimulationConfig& config, std::span<const double> demand,
+                                     const PredictiveSeries* predictive,
+                                     const FrontierOptions& options) {
+  const std::size_t half = demand.size() / 2;
+  FrontierOptions tuning = options;
+  tuning.holdout = false;
+  std::optional<PredictiveSeries> first, second;
+  if (predictive) {
+    first = slice(*predictive, 0, half);
+    second = slice(*predictive, half, demand.size() - half);
+  }
+  auto tuned = sweep_frontier(config, demand.subspan(0, half), first ? &*first : nullptr, tuning);
+  if (!tuned) return make_error("holdout, first half: " + tuned.error().message);
+  SimulationConfig later = config;
+  later.start_unix += static_cast<std::int64_t>(half) * config.step_seconds;
+  const auto rest = demand.subspan(half);
+  HoldoutCheck check;
+  check.slo_minutes = options.slo_short_fraction * known_minutes(rest, config.step_seconds);
+  check.tuning_slo_minutes = tuned->headline.slo_minutes * (1 - options.tuning_margin);
+  for (auto [run, into, met] :
+       {std::tuple{"reactive", &check.reactive, &check.reactive_met_in_tuning},
+        std::tuple{"predictive", &check.predictive, &check.predictive_met_in_tuning}}) {
+    const auto chosen = choose_setting(tuned->points, run, check.tuning_slo_minutes);
+    if (!chosen) continue;
+    auto judged = simulate_setting(later, rest, second ? &*second : nullptr,
+                                   tuned->points[chosen->point], options.observation_lag);
+    if (!judged) return make_error("holdout, second half: " + judged.error().message);
+    *into = *judged;
+    *met = chosen->meets_slo;
+  }
+  if (check.reactive && check.predictive && check.reactive->replica_hours > 0 &&
+      check.reactive->violation_minutes <= check.slo_minutes &&
+      check.predictive->violation_minutes <= check.slo_minutes)
+    check.saved_percent =
+        100 * (1 - check.predictive->replica_hours / check.reactive->replica_hours);
+  auto hindsight = sweep_frontier(later, rest, nullptr, tuning);
+  if (!hindsight) return make_error("holdout, second half: " + hindsight.error().message);
+  if (const auto at = hindsight->headline.reactive_at_slo)
+    check.hindsight_reactive = hindsight->points[*at];
+  if (check.predictive) {
+    check.reactive_minutes_at_equal_cost =
+        frontier_minutes_at(hindsight->points, "reactive", check.predictive->replica_hours);
+    if (check.reactive_minutes_at_equal_cost && *check.reactive_minutes_at_equal_cost > 0)
+      check.violation_ratio =
+          check.predictive->violation_minutes / *check.reactive_minutes_at_equal_cost;
+  }
+  return check;
+}
+
 }  // namespace
 
 Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
@@ -161,40 +242,9 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
 
   FrontierResult result;
   if (options.holdout && demand.size() >= 4) {
-    // Tune on the first half, judge on the second.
-    const std::size_t half = demand.size() / 2;
-    FrontierOptions tuning = options;
-    tuning.holdout = false;
-    std::optional<PredictiveSeries> first, second;
-    if (predictive) {
-      first = slice(*predictive, 0, half);
-      second = slice(*predictive, half, demand.size() - half);
-    }
-    auto tuned = sweep_frontier(config, demand.subspan(0, half), first ? &*first : nullptr, tuning);
-    if (!tuned) return make_error("holdout, first half: " + tuned.error().message);
-    SimulationConfig later = config;
-    later.start_unix += static_cast<std::int64_t>(half) * config.step_seconds;
-    const auto rest = demand.subspan(half);
-    HoldoutCheck check;
-    std::size_t known = 0;
-    for (double d : rest) known += std::isfinite(d) ? 1 : 0;
-    check.slo_minutes = options.slo_short_fraction * static_cast<double>(known) *
-                        static_cast<double>(config.step_seconds) / 60;
-    const auto& th = tuned->headline;
-    for (auto [chosen, into] : {std::pair{th.reactive_at_slo, &check.reactive},
-                                std::pair{th.predictive_at_slo, &check.predictive}}) {
-      if (!chosen) continue;
-      auto judged = simulate_setting(later, rest, second ? &*second : nullptr,
-                                     tuned->points[*chosen], options.observation_lag);
-      if (!judged) return make_error("holdout, second half: " + judged.error().message);
-      *into = *judged;
-    }
-    if (check.reactive && check.predictive && check.reactive->replica_hours > 0 &&
-        check.reactive->violation_minutes <= check.slo_minutes &&
-        check.predictive->violation_minutes <= check.slo_minutes)
-      check.saved_percent =
-          100 * (1 - check.predictive->replica_hours / check.reactive->replica_hours);
-    result.holdout = check;
+    auto check = holdout_check(config, demand, predictive, options);
+    if (!check) return check.error();
+    result.holdout = std::move(*check);
   }
   // One simulation per per-pod target, every run at that target in it.
   std::vector<double> targets = options.reactive_targets;
@@ -246,9 +296,7 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
   }
 
   auto& h = result.headline;
-  std::size_t known = 0;
-  for (double d : demand) known += std::isfinite(d) ? 1 : 0;
-  h.observed_minutes = static_cast<double>(known) * static_cast<double>(config.step_seconds) / 60;
+  h.observed_minutes = known_minutes(demand, config.step_seconds);
   h.slo_minutes = options.slo_short_fraction * h.observed_minutes;
   h.reactive_at_slo = cheapest_within(result.points, "reactive", h.slo_minutes);
   h.predictive_at_slo = cheapest_within(result.points, "predictive", h.slo_minutes);

@@ -9,6 +9,7 @@
 #include "prescale/simulate/frontier.hpp"
 #include "prescale/simulate/predictive.hpp"
 #include "prescale/simulate/replay.hpp"
+#include "prescale/simulate/tune.hpp"
 #include "replay_fixture.hpp"
 
 using namespace prescale::simulate;
@@ -194,17 +195,78 @@ TEST_CASE("Holdout: settings tuned on the first half are judged on the second", 
   REQUIRE(check.reactive.has_value());
   CHECK(check.reactive->target_fraction ==
         tuned->points[*tuned->headline.reactive_at_slo].target_fraction);
-  // The first day has no forecast (nothing to repeat yet): the predictive
-  // run is judged only if a setting met the SLO on the first half.
-  CHECK(check.predictive.has_value() == tuned->headline.predictive_at_slo.has_value());
-  if (check.predictive)
+  // The first day has no forecast (nothing to repeat yet): when no
+  // predictive setting met the SLO on the first half, the safest one is judged.
+  REQUIRE(check.predictive.has_value());
+  CHECK(check.predictive_met_in_tuning == tuned->headline.predictive_at_slo.has_value());
+  if (tuned->headline.predictive_at_slo)
     CHECK(check.predictive->quantile == tuned->points[*tuned->headline.predictive_at_slo].quantile);
+  // Judged against the second half's own reactive frontier as well.
+  REQUIRE(check.hindsight_reactive.has_value());
+  CHECK(check.hindsight_reactive->violation_minutes <= check.slo_minutes);
+  if (check.reactive_minutes_at_equal_cost && *check.reactive_minutes_at_equal_cost > 0)
+    CHECK(*check.violation_ratio ==
+          Approx(check.predictive->violation_minutes / *check.reactive_minutes_at_equal_cost));
   // Judged on the second half: its own replica-hours, not the first half's.
   CHECK(check.reactive->replica_hours > 0);
   CHECK(check.reactive->replica_hours <
         0.75 * swept->points[*swept->headline.reactive_at_slo].replica_hours);
   // Without the option there is no check.
   CHECK_FALSE(tuned->holdout.has_value());
+}
+
+TEST_CASE("choose_setting: the cheapest within the SLO, else the safest", "[frontier]") {
+  std::vector<FrontierPoint> points = {point("reactive", 100, 40), point("reactive", 120, 12),
+                                       point("reactive", 150, 3), point("reactive", 140, 3),
+                                       point("oracle", 90, 0)};
+  auto choice = choose_setting(points, "reactive", 15);
+  REQUIRE(choice.has_value());
+  CHECK(choice->point == 1);
+  CHECK(choice->meets_slo);
+  // Out of reach: the fewest violation minutes, the cheaper of a tie, flagged.
+  choice = choose_setting(points, "reactive", 1);
+  REQUIRE(choice.has_value());
+  CHECK(choice->point == 3);
+  CHECK_FALSE(choice->meets_slo);
+  CHECK_FALSE(choose_setting(points, "predictive", 15).has_value());
+}
+
+TEST_CASE("Tuning for an SLO holds part of it back: never a cheaper, riskier choice",
+          "[frontier]") {
+  const auto demand = surging_days(4);
+  const auto config = five_minute_config();
+  const auto predictive = yesterday_forecast(demand, 2);
+  FrontierOptions options;
+  options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
+  options.predictive_targets = {1.0, 0.9, 0.8, 0.7};
+  options.quantiles = {0.5, 0.75, 0.9, 0.99};
+  options.slo_short_fraction = 0.004;
+  const auto loose = tune_for_slo(config, demand, &predictive, options);
+  options.tuning_margin = 0.5;
+  const auto strict = tune_for_slo(config, demand, &predictive, options);
+  REQUIRE(loose.has_value());
+  REQUIRE(strict.has_value());
+  CHECK(strict->slo_minutes == Approx(0.004 * 4 * 24 * 60));
+  CHECK(strict->tuning_slo_minutes == Approx(0.5 * strict->slo_minutes));
+  // Without a margin the choice is the frontier's cheapest setting at the SLO.
+  REQUIRE(loose->predictive.has_value());
+  REQUIRE(loose->frontier.headline.predictive_at_slo.has_value());
+  CHECK(loose->predictive->point == *loose->frontier.headline.predictive_at_slo);
+  for (const auto* tuned : {&*loose, &*strict}) {
+    REQUIRE(tuned->predictive.has_value());
+    REQUIRE(tuned->reactive.has_value());
+    CHECK(tuned->predictive->meets_slo);
+    CHECK(tuned->at(*tuned->predictive).run == "predictive");
+    CHECK(tuned->at(*tuned->predictive).violation_minutes <= tuned->tuning_slo_minutes);
+    CHECK(tuned->at(*tuned->reactive).run == "reactive");
+  }
+  CHECK(strict->at(*strict->predictive).replica_hours >=
+        loose->at(*loose->predictive).replica_hours);
+  CHECK(strict->at(*strict->reactive).replica_hours >= loose->at(*loose->reactive).replica_hours);
+  options.tuning_margin = 1;
+  const auto bad = tune_for_slo(config, demand, &predictive, options);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK_THAT(bad.error().message, Catch::Contains("tuning margin: 1"));
 }
 
 TEST_CASE("The sweep names a bad option and a predictive run of the wrong length", "[frontier]") {

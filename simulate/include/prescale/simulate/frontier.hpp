@@ -51,17 +51,38 @@ struct FrontierOptions {
   /// settings on the second (FrontierResult::holdout): the settings picked on
   /// the same minutes they are judged on flatter themselves.
   bool holdout = false;
+  /// Share of the SLO held back when a setting is chosen on history (the
+  /// holdout's first half, tune_for_slo): the choice must meet
+  /// (1 - margin) x the SLO there, so that it still meets the SLO on later
+  /// minutes a little worse than those it was chosen on. In [0, 1).
+  double tuning_margin = 0;
+};
+
+/// A setting chosen for an SLO on history: the cheapest point of its run
+/// within the (tightened) SLO or, when none is, the one with the fewest
+/// violation minutes (the cheaper on a tie): the safest swept. Value type.
+struct SettingChoice {
+  std::size_t point = 0;   ///< index into the points
+  bool meets_slo = false;  ///< false: the safest setting, short of the SLO
 };
 
 /// Settings chosen on the first half of the stretch (cheapest meeting the
 /// SLO there) and what they did on the second half. Value type.
 struct HoldoutCheck {
-  double slo_minutes = 0;  ///< the SLO on the second half
-  /// Chosen on the first half (unset: no swept setting met the SLO there),
-  /// then simulated on the second.
+  double slo_minutes = 0;         ///< the SLO on the second half
+  double tuning_slo_minutes = 0;  ///< what a choice had to meet on the first (SLO less the margin)
+  /// Chosen on the first half (choose_setting at tuning_slo_minutes), then
+  /// simulated on the second; unset without that run.
   std::optional<FrontierPoint> reactive, predictive;
+  bool reactive_met_in_tuning = false, predictive_met_in_tuning = false;
   /// 100 x (1 - predictive / reactive replica-hours), when both met the SLO on the second half.
   std::optional<double> saved_percent;
+  /// The reactive frontier of the second half itself (hindsight: the best a
+  /// reactive target could have done there): its cheapest target meeting the
+  /// SLO, and its violation minutes at the chosen predictive setting's
+  /// replica-hours with the ratio of the two (unset outside its range).
+  std::optional<FrontierPoint> hindsight_reactive;
+  std::optional<double> reactive_minutes_at_equal_cost, violation_ratio;
 };
 
 /// Where the predictive run stands against the reactive frontier. Value type.
@@ -112,6 +133,12 @@ struct FrontierResult {
 [[nodiscard]] std::optional<double> frontier_minutes_at(std::span<const FrontierPoint> points,
                                                         const std::string& run,
                                                         double replica_hours);
+
+/// The setting of `run` to serve for at most `slo_minutes` (SettingChoice);
+/// unset when `run` has no point.
+[[nodiscard]] std::optional<SettingChoice> choose_setting(std::span<const FrontierPoint> points,
+                                                          const std::string& run,
+                                                          double slo_minutes);
 
 /// Sweeps every run over `demand` (the simulated stretch; `config` is its
 /// grid, pods and HPA). `predictive` may be null (then only reactive and

@@ -1,0 +1,45 @@
+#pragma once
+// Settings for a declared SLO, chosen on a target's own history: the served
+// quantile and per-pod target (headroom) of the cheapest predictive setting
+// that keeps violation minutes within the SLO less a safety margin, found by
+// replaying the history through the cost/SLO frontier (frontier.hpp).
+//
+// The margin is there because a setting chosen on past minutes is judged on
+// later ones: tuned to the limit on one half of a trace it misses the SLO
+// on the other about as often as it meets it (docs/targets.md, "Declare an
+// SLO and let prescale tune").
+#include <optional>
+#include <span>
+
+#include "prescale/common/expected.hpp"
+#include "prescale/simulate/frontier.hpp"
+#include "prescale/simulate/predictive.hpp"
+#include "prescale/simulate/simulation.hpp"
+
+namespace prescale::simulate {
+
+struct TuneResult {
+  /// The sweep over the history (its headline at the SLO itself; with
+  /// FrontierOptions::holdout, the check on the history's second half).
+  FrontierResult frontier;
+  double slo_minutes = 0;         ///< violation minutes the SLO allows on this history
+  double tuning_slo_minutes = 0;  ///< what the choice had to meet: SLO x (1 - margin)
+  /// The chosen settings (choose_setting at tuning_slo_minutes); unset
+  /// without that run.
+  std::optional<SettingChoice> reactive, predictive;
+
+  /// The chosen point of a run.
+  [[nodiscard]] const FrontierPoint& at(const SettingChoice& choice) const {
+    return frontier.points[choice.point];
+  }
+};
+
+/// Sweeps `options` over `demand` (as sweep_frontier) and chooses each run's
+/// setting for options.slo_short_fraction less options.tuning_margin.
+/// Errors name the bad option. Deterministic.
+[[nodiscard]] Expected<TuneResult> tune_for_slo(const SimulationConfig& config,
+                                                std::span<const double> demand,
+                                                const PredictiveSeries* predictive,
+                                                const FrontierOptions& options);
+
+}  // namespace prescale::simulate

@@ -1,0 +1,87 @@
+// `prescale tune`, run as a user would: a short generated payments trace
+// (one fit a day over three simulated days), the choice and the frontier in
+// JSON, the holdout check, and bad flags named.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "test_support.hpp"
+
+namespace test = prescale::test;
+
+namespace {
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("prescale tune chooses settings for the SLO less its margin", "[cli][tune]") {
+  const auto bin = test::prescale_bin();
+  REQUIRE(std::filesystem::exists(bin));
+  const test::TempDir dir("prescale-tune");
+  const auto trace = dir.path / "payments.csv";
+  REQUIRE(std::system((bin.string() +
+                       " generate --kind payments --start 2026-01-05 --days 6 --step 10m"
+                       " --timezone America/New_York --seed 2 --output " +
+                       trace.string() + " > /dev/null 2>&1")
+                          .c_str()) == 0);
+  const std::string common = bin.string() + " tune --input " + trace.string() +
+                             " --timezone America/New_York --seasonality 1d"
+                             " --capacity-per-replica 100 --startup 5m --history 3d"
+                             " --refit-interval 1d --quantiles 0.5,0.9 --predictive-targets 100,80"
+                             " --reactive-targets 100,80,60,50 --slo-percent 1";
+  const auto out = dir.path / "out.json";
+  const auto err = dir.path / "err.txt";
+  const std::string command = common + " --margin-percent 40 --holdout --format json > " +
+                              out.string() + " 2> " + err.string();
+  INFO(command);
+  REQUIRE(std::system(command.c_str()) == 0);
+  const auto json = nlohmann::json::parse(read_text(out));
+  const double slo = json.at("slo_minutes").get<double>();
+  CHECK(slo == Approx(0.01 * json.at("frontier").at("observed_minutes").get<double>()));
+  CHECK(json.at("tuning_slo_minutes").get<double>() == Approx(0.6 * slo));
+  // 4 reactive + 4 oracle + 2 x 2 predictive settings.
+  CHECK(json.at("frontier").at("points").size() == 12);
+  for (const char* run : {"reactive", "predictive"}) {
+    INFO(run);
+    const auto& choice = json.at(run);
+    REQUIRE(choice.is_object());
+    // Within the tightened SLO when it says it meets it; the safest otherwise.
+    if (choice.at("meets_slo").get<bool>())
+      CHECK(choice.at("violation_minutes").get<double>() <=
+            json.at("tuning_slo_minutes").get<double>());
+    CHECK(choice.at("average_value").get<double>() ==
+          Approx(choice.at("target_percent").get<double>()));
+  }
+  CHECK(json.at("predictive").contains("quantile"));
+  const auto& holdout = json.at("frontier").at("holdout");
+  REQUIRE(holdout.is_object());
+  CHECK(holdout.at("tuning_slo_minutes").get<double>() ==
+        Approx(0.6 * 0.01 * (json.at("frontier").at("observed_minutes").get<double>() / 2))
+            .epsilon(0.02));
+  CHECK(holdout.at("hindsight_reactive").is_object());
+
+  // The table: the frontier, the SLO and margin in words, the YAML to apply.
+  const auto table = dir.path / "out.txt";
+  REQUIRE(std::system((common + " > " + table.string() + " 2>/dev/null").c_str()) == 0);
+  const std::string text = read_text(table);
+  CHECK_THAT(text, Catch::Contains("frontier"));
+  CHECK_THAT(text, Catch::Contains("50 % of the SLO held back"));
+  CHECK_THAT(text, Catch::Contains("quantile: "));
+  CHECK_THAT(text, Catch::Contains("averageValue"));
+
+  // Bad flags are named.
+  REQUIRE(std::system((common + " --margin-percent 100 > /dev/null 2> " + err.string()).c_str()) !=
+          0);
+  CHECK_THAT(read_text(err), Catch::Contains("--margin-percent: 100"));
+  REQUIRE(std::system((common + " --quantiles 0.9,2 > /dev/null 2> " + err.string()).c_str()) != 0);
+  CHECK_THAT(read_text(err), Catch::Contains("--quantiles: 2 is not in (0, 1)"));
+}
