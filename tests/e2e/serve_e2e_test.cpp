@@ -281,12 +281,16 @@ current-context: e2e
   INFO("prescale serve log:\n" << read_file(log));
 
   // 1. The forecast is served, and equals the engine's own computation.
+  // The log is read first: kubectl (a Go binary) runs once the first fit is
+  // in, not twice a second beside the fit it would slow on a 2-core machine.
   std::optional<Served> served;
   REQUIRE(eventually(
       [&] {
+        if (log_events(log, "forecasting", "payments-rps-forecast").empty() ||
+            log_events(log, "refit", "payments-rps-forecast").empty())
+          return false;
         served = kubectl_get(kubeconfig, "payments-rps-forecast");
-        return served && !log_events(log, "forecasting", "payments-rps-forecast").empty() &&
-               !log_events(log, "refit", "payments-rps-forecast").empty();
+        return served.has_value();
       },
       240));
   // Read again after the forecast is in use (the first read may predate it).
