@@ -176,9 +176,9 @@ namespace {
 
 // A season needs two cycles of history to be estimated: shorter ones are
 // dropped from the target, said in the notes.
-void drop_short_seasons(config::TargetConfig& target, const forecast::Series& series,
-                        std::vector<std::string>& notes) {
-  const auto history = static_cast<std::int64_t>(series.size()) * series.step_seconds;
+void drop_short_seasons(config::TargetConfig& target, std::size_t samples,
+                        std::int64_t step_seconds, std::vector<std::string>& notes) {
+  const auto history = static_cast<std::int64_t>(samples) * step_seconds;
   std::vector<std::int64_t> kept;
   for (const std::int64_t period : target.seasonality_seconds) {
     if (history < 2 * period) {
@@ -214,13 +214,22 @@ PreparedFit prepare_and_select(const InputOptions& input,
   prepared.target.model = selection_options.model;
   prepared.target.quantile = selection_options.quantile;
   prepared.target.backtest_origins = static_cast<std::int64_t>(selection_options.origins);
-  drop_short_seasons(prepared.target, series, prepared.notes);
-  if (series.size() - series.missing_count() == 0) {
-    throw Failure(input.input + ": every value is missing");
+  // The engine's preparation (autoscaler/fit_frame.hpp): from the first sample with a value.
+  auto history = autoscaler::prepare_history(prepared.target, series);
+  if (!history) {
+    throw Failure(fmt::format("{}: {}",
+                              input.prometheus.requested() ? input.prometheus.query : input.input,
+                              history.error().message));
   }
+  if (const std::size_t skipped = series.size() - history->values.size(); skipped > 0) {
+    prepared.notes.push_back(fmt::format(
+        "the fit starts at the first sample with a value ({} leading steps without one)", skipped));
+  }
+  prepared.target = history->target;
+  drop_short_seasons(prepared.target, history->values.size(), series.step_seconds, prepared.notes);
   prepared.frame = std::make_unique<autoscaler::FitFrame>(
       prepared.target, *calendar::TimeZone::find(prepared.target.timezone), flags.calendars,
-      series.start_unix, series.size() + prepared.horizon_steps);
+      history->start_unix, history->values.size() + prepared.horizon_steps);
   if (prepared.frame->regressors() != nullptr) {
     prepared.notes.push_back(fmt::format("calendar regressors: {} columns from {} file(s)",
                                          prepared.frame->regressor_names().size(),
@@ -242,7 +251,7 @@ PreparedFit prepare_and_select(const InputOptions& input,
                    model.c_str(), elapsed);
   };
   prepared.selection =
-      forecast::select_and_fit(prepared.frame->fit_input(series.values), options, progress);
+      forecast::select_and_fit(prepared.frame->fit_input(history->values), options, progress);
   for (const std::string& note : prepared.selection.notes) prepared.notes.push_back(note);
   if (!prepared.selection.event_choice.empty())
     prepared.notes.push_back(prepared.selection.event_choice);

@@ -1,9 +1,23 @@
 #include "prescale/autoscaler/fit_frame.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace prescale::autoscaler {
+
+Expected<PreparedHistory> prepare_history(const config::TargetConfig& target,
+                                          const forecast::Series& series) {
+  const auto& values = series.values;
+  std::size_t first = 0;
+  while (first < values.size() && std::isnan(values[first])) ++first;
+  if (first == values.size()) return make_error("no sample with a value in the history");
+  PreparedHistory out;
+  out.target = target;
+  out.start_unix = series.time_at(first);
+  out.values = std::span<const double>(values.data() + first, values.size() - first);
+  return out;
+}
 
 FitFrame::FitFrame(const config::TargetConfig& target, calendar::TimeZone zone,
                    std::shared_ptr<const calendar::CalendarSet> calendars, std::int64_t start_unix,

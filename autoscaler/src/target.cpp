@@ -110,23 +110,20 @@ struct FitOutcome {
 FitOutcome run_fit(const FitJob& job) {
   FitOutcome outcome;
   outcome.now_unix = job.now_unix;
-  const auto& t = job.config;
-  const auto& values = job.history.values;
-  // Leading gaps (before the metric existed) carry nothing: start at the first value.
-  std::size_t first = 0;
-  while (first < values.size() && std::isnan(values[first])) ++first;
-  if (first == values.size()) {
-    outcome.failure = "no samples with a value in the history window";
+  // The preparation forecast and backtest run too (fit_frame.hpp).
+  auto history = prepare_history(job.config, job.history);
+  if (!history) {
+    outcome.failure = history.error().message;
     outcome.too_short = true;
     return outcome;
   }
-  const std::size_t count = values.size() - first;
+  const auto& t = history->target;
+  const std::size_t count = history->values.size();
   auto state = std::make_unique<FitState>();
   const std::size_t window = static_cast<std::size_t>(t.lead_steps()) + 1;
-  state->frame = std::make_unique<FitFrame>(t, job.zone, job.calendars, job.history.time_at(first),
+  state->frame = std::make_unique<FitFrame>(t, job.zone, job.calendars, history->start_unix,
                                             count + window + kLayoutSlack);
-  const forecast::FitInput input =
-      state->frame->fit_input(std::span<const double>(values.data() + first, count));
+  const forecast::FitInput input = state->frame->fit_input(history->values);
   const forecast::SelectionOptions options = selection_options(t, window);
 
   const auto started = std::chrono::steady_clock::now();

@@ -2,6 +2,7 @@
 // from a config::TargetConfig the same way for every command that fits.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <set>
 #include <string>
 
@@ -96,4 +97,22 @@ TEST_CASE("every target key reaches the fit or is listed as serving only", "[fit
     CHECK((frame_differs || selection_differs));
   }
   CHECK(plain_options.horizon == 12);
+}
+
+TEST_CASE("a history is prepared from its first sample with a value", "[fit-frame]") {
+  const auto config = parse_target("    step: 10m\n");
+  const auto& target = config.targets.at(0);
+  const double gap = forecast::kMissing;
+  const forecast::Series series{kStart, 600, {gap, gap, 5, gap, 7}};
+  auto prepared = autoscaler::prepare_history(target, series);
+  REQUIRE(prepared.has_value());
+  CHECK(prepared->start_unix == kStart + 2 * 600);
+  REQUIRE(prepared->values.size() == 3);
+  CHECK(prepared->values[0] == 5);
+  CHECK(std::isnan(prepared->values[1]));  // a gap inside the history stays a gap
+
+  const forecast::Series empty{kStart, 600, {gap, gap}};
+  auto none = autoscaler::prepare_history(target, empty);
+  REQUIRE_FALSE(none.has_value());
+  CHECK_THAT(none.error().message, Catch::Contains("no sample with a value"));
 }

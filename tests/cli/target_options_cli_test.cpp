@@ -134,6 +134,29 @@ TEST_CASE("forecast and backtest: each target option reaches the fit", "[cli][ta
     CHECK(has_parameter_prefix(payroll.at("parameters"), "calendar.payroll."));
     CHECK_FALSE(has_parameter_prefix(payroll.at("parameters"), "calendar.settlement."));
   }
+  SECTION("a leading gap: the fit starts at the first sample with a value, as the engine's") {
+    // Two days without a value before the trace, as --prometheus returns a
+    // --start before the metric existed.
+    const fs::path gapped = dir.path / "gapped.csv";
+    {
+      std::ifstream in(dir.path / "payments.csv");
+      std::ofstream out(gapped);
+      std::string line;
+      std::getline(in, line);  // header
+      out << line << "\n";
+      const std::int64_t first = 1771995600;  // 2026-02-25T05:00:00Z, the trace's first sample
+      for (std::int64_t t = first - 2 * 86400; t < first; t += 900) out << t << ",NaN\n";
+      while (std::getline(in, line)) out << line << "\n";
+    }
+    const std::string model = " --horizon 1h --format json --model holt-winters:A,N,A";
+    const json whole =
+        run_json(dir, "forecast --input " + (dir.path / "payments.csv").string() + model);
+    const json gap = run_json(dir, "forecast --input " + gapped.string() + model);
+    CHECK(gap.at("model") == whole.at("model"));
+    CHECK(gap.at("parameters") == whole.at("parameters"));
+    CHECK(gap.at("points") == whole.at("points"));
+    CHECK(has_note(gap.at("notes"), "192 leading steps without one"));
+  }
   SECTION("backtest --origins and --keep-outliers") {
     const json two = run_json(dir, "backtest " + naive + " --origins 2");
     CHECK(two.at("origins") == 2);

@@ -1,10 +1,11 @@
 #pragma once
-// What a target's fit reads beside its values, by sample index: the season
-// positions in the target's time zone (DST-aware) and the calendar regressor
-// columns. Every command that fits builds it from a config::TargetConfig:
-// the engine's targets (serve, demo, simulate's predictive replay) in
-// target.cpp, forecast and backtest in cli/input_options.cpp; and runs the
-// same selection on it (selection_options).
+// The preparation every fit runs, whichever command asks for it: the
+// history it reads (prepare_history), what it reads beside the values by
+// sample index (FitFrame: the season positions in the target's time zone,
+// DST-aware, and the calendar regressor columns), and the selection
+// (selection_options). The engine's targets (serve, demo, simulate's
+// predictive replay) use it in target.cpp, forecast and backtest in
+// cli/input_options.cpp, each from a config::TargetConfig.
 #include <Eigen/Core>
 
 #include <cstddef>
@@ -17,11 +18,27 @@
 #include "prescale/calendar/calendar.hpp"
 #include "prescale/calendar/regressors.hpp"
 #include "prescale/calendar/time_zone.hpp"
+#include "prescale/common/expected.hpp"
 #include "prescale/config/config.hpp"
 #include "prescale/forecast/model.hpp"
 #include "prescale/forecast/selection.hpp"
+#include "prescale/forecast/series.hpp"
 
 namespace prescale::autoscaler {
+
+/// A history as a fit reads it: from its first sample with a value. Leading
+/// gaps (before the metric existed, or a --start before it) carry nothing,
+/// and models that start their state from the first cycle cannot use them.
+struct PreparedHistory {
+  config::TargetConfig target;     ///< the target the fit runs with
+  std::int64_t start_unix = 0;     ///< time of values.front()
+  std::span<const double> values;  ///< points into the series it was prepared from
+  std::vector<std::string> notes;  ///< what was done to the target, for the reader
+};
+
+/// Prepares `series` for `target`'s fit. Error when no sample has a value.
+[[nodiscard]] Expected<PreparedHistory> prepare_history(const config::TargetConfig& target,
+                                                        const forecast::Series& series);
 
 /// Season layout and regressors from `start_unix`, one row per sample,
 /// extended as the model moves on. A fitted model points into it: not
