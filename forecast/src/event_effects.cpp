@@ -42,6 +42,7 @@ std::vector<Eigen::Index> event_columns(const EventWindows& windows,
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::size_t kBaselineNeighbours = 4;
 constexpr double kPoolingPrior = 2.0;  // occurrences: w = n / (n + 2)
+constexpr double kClipSpreads = 3.0;   // an occurrence's departure from the shared shape
 
 enum class Variant { none, additive, multiplicative };
 
@@ -91,53 +92,82 @@ double mean_of(const std::vector<double>& values) {
   return n == 0 ? kNaN : sum / static_cast<double>(n);
 }
 
+double median_of(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t m = values.size();
+  if (m == 0) return kNaN;
+  return m % 2 == 1 ? values[m / 2] : 0.5 * (values[m / 2 - 1] + values[m / 2]);
+}
+
 // The effects of `events` learnt from `past` (skipping index `leave_out`):
-// own per-step means pooled with the group's shared shape (top of the header).
+// own per-step medians pooled with the group's shared shape (top of the header).
+// Medians, not means: one unexplained spike inside one past occurrence
+// (a short burst of +40 % in one step) would otherwise move that step's
+// effect, and so the forecast peak, for every later occurrence.
 GroupEffects estimate(const std::vector<Occurrence>& past, const std::vector<std::size_t>& events,
                       std::size_t length, Variant v, std::size_t leave_out) {
   GroupEffects out;
-  std::map<std::size_t, std::vector<double>> sum, count;
+  struct Effects {
+    std::size_t event;
+    std::vector<double> d;
+    double size;
+  };
+  std::vector<Effects> seen;
   std::map<std::size_t, double> size_sum;
-  std::vector<double> shape_sum(length, 0), shape_count(length, 0);
   double total_size = 0;
-  std::size_t total = 0;
   for (std::size_t j = 0; j < past.size(); ++j) {
     if (j == leave_out) continue;
     const Occurrence& o = past[j];
-    auto& s = sum[o.event];
-    auto& c = count[o.event];
-    s.resize(length, 0), c.resize(length, 0);
     std::vector<double> d(length, kNaN);
-    for (std::size_t k = 0; k < length && k < o.y.size(); ++k) {
+    for (std::size_t k = 0; k < length && k < o.y.size(); ++k)
       d[k] = effect_of(v, o.y[k], o.baseline[k]);
-      if (std::isnan(d[k])) continue;
-      s[k] += d[k], c[k] += 1;
-      shape_sum[k] += d[k], shape_count[k] += 1;
-    }
     const double size = mean_of(d);
     if (std::isnan(size)) continue;
     size_sum[o.event] += size;
     ++out.occurrences[o.event];
     total_size += size;
-    ++total;
+    seen.push_back({o.event, std::move(d), size});
   }
-  if (total == 0) return out;
-  // Pooled shape, as a ratio of sums: per step mean over mean size.
-  const double mean_size = total_size / static_cast<double>(total);
+  if (seen.empty()) return out;
+  const double mean_size = total_size / static_cast<double>(seen.size());
+  // The shared shape per step: the median over occurrences of the effect
+  // relative to the occurrence's own size (occurrences whose size is near
+  // zero or of the other sign say nothing about the shape).
   std::vector<double> shape(length, 0);
-  for (std::size_t k = 0; k < length; ++k)
-    shape[k] = shape_count[k] > 0 && mean_size != 0 ? shape_sum[k] / shape_count[k] / mean_size : 0;
+  for (std::size_t k = 0; k < length; ++k) {
+    std::vector<double> relative;
+    for (const Effects& o : seen)
+      if (!std::isnan(o.d[k]) && o.size * mean_size > 0 &&
+          std::abs(o.size) >= 0.1 * std::abs(mean_size))
+        relative.push_back(o.d[k] / o.size);
+    if (!relative.empty()) shape[k] = median_of(std::move(relative));
+  }
+  // Each occurrence's own departure from the shared shape at its size,
+  // clipped at kClipSpreads robust standard deviations of all departures:
+  // with two occurrences a median cannot outvote a spike, a clip can.
+  std::vector<double> departures;
+  for (const Effects& o : seen)
+    for (std::size_t k = 0; k < length; ++k)
+      if (!std::isnan(o.d[k])) departures.push_back(std::abs(o.d[k] - o.size * shape[k]));
+  const double clip = kClipSpreads * 1.4826 * median_of(std::move(departures));
   for (std::size_t e : events) {
     const std::size_t n = out.occurrences.count(e) ? out.occurrences[e] : 0;
     const double size = n > 0 ? size_sum[e] / static_cast<double>(n) : mean_size;
     const double w = static_cast<double>(n) / (static_cast<double>(n) + kPoolingPrior);
     std::vector<double> effect(length, 0);
     for (std::size_t k = 0; k < length; ++k) {
-      const double own = n > 0 && count[e][k] > 0 ? sum[e][k] / count[e][k] : size * shape[k];
-      effect[k] = w * own + (1 - w) * size * shape[k];
+      // own = size * shape + the mean clipped departure of its occurrences
+      double departure = 0;
+      std::size_t count = 0;
+      for (const Effects& o : seen)
+        if (o.event == e && !std::isnan(o.d[k])) {
+          departure += std::clamp(o.d[k] - o.size * shape[k], -clip, clip);
+          ++count;
+        }
+      effect[k] = size * shape[k] + (count > 0 ? w * departure / static_cast<double>(count) : 0);
     }
     // Few occurrences: a light [1 2 1]/4 smoothing over the window.
-    if (total < 3 && length >= 3) {
+    if (seen.size() < 3 && length >= 3) {
       std::vector<double> smooth = effect;
       for (std::size_t k = 1; k + 1 < length; ++k)
         smooth[k] = 0.25 * effect[k - 1] + 0.5 * effect[k] + 0.25 * effect[k + 1];

@@ -18,13 +18,17 @@
 //   3. each past occurrence is compared with its ordinary baseline: the
 //      median of the nearest (up to 4) same-slot, non-event samples of the
 //      longest season (same weekday and local time for a weekly season);
-//   4. per step k of the window, the effect of event e is the mean over its
-//      occurrences of y - baseline (additive) or log(y / baseline)
-//      (multiplicative: the event scales the rhythm, bursts included);
+//   4. per step k of the window, an occurrence's effect is y - baseline
+//      (additive) or log(y / baseline) (multiplicative: the event scales
+//      the rhythm, bursts included); its size is the mean over the window;
 //   5. sibling events (one calendar, windows of the same length: payroll-mid
-//      and payroll-end) share a shape but keep their own size: the effect is
-//      w * own + (1 - w) * size_e * pooled_shape with w = n_e / (n_e + 2), so
-//      an event seen once leans on its siblings and one seen often on itself;
+//      and payroll-end) share a shape but keep their own size: the shape
+//      per step is the median over the group's occurrences of effect / size,
+//      and event e's effect is size_e * shape + w * (the mean departure of
+//      its own occurrences from that, each clipped at 3 robust standard
+//      deviations of all departures), w = n_e / (n_e + 2): an event seen
+//      once leans on its siblings, one seen often on itself, and one
+//      unexplained spike inside a past occurrence moves neither much;
 //   6. additive or multiplicative is chosen per sibling group by its skill
 //      on past occurrences (each predicted from the others: mean absolute
 //      error over the window plus the peak's error); neither is used when
