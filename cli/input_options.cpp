@@ -172,28 +172,6 @@ FlagTarget target_from_flags(const InputOptions& options, std::int64_t step_seco
   return out;
 }
 
-namespace {
-
-// A season needs two cycles of history to be estimated: shorter ones are
-// dropped from the target, said in the notes.
-void drop_short_seasons(config::TargetConfig& target, std::size_t samples,
-                        std::int64_t step_seconds, std::vector<std::string>& notes) {
-  const auto history = static_cast<std::int64_t>(samples) * step_seconds;
-  std::vector<std::int64_t> kept;
-  for (const std::int64_t period : target.seasonality_seconds) {
-    if (history < 2 * period) {
-      notes.push_back(fmt::format("season {} dropped: the history ({}) is shorter than two cycles",
-                                  config::format_duration(period),
-                                  config::format_duration(history)));
-      continue;
-    }
-    kept.push_back(period);
-  }
-  target.seasonality_seconds = std::move(kept);
-}
-
-}  // namespace
-
 std::size_t duration_in_steps(const std::string& option, const std::string& text,
                               std::int64_t step_seconds) {
   auto seconds = config::parse_duration_seconds(text);
@@ -226,7 +204,7 @@ PreparedFit prepare_and_select(const InputOptions& input,
         "the fit starts at the first sample with a value ({} leading steps without one)", skipped));
   }
   prepared.target = history->target;
-  drop_short_seasons(prepared.target, history->values.size(), series.step_seconds, prepared.notes);
+  prepared.notes.insert(prepared.notes.end(), history->notes.begin(), history->notes.end());
   prepared.frame = std::make_unique<autoscaler::FitFrame>(
       prepared.target, *calendar::TimeZone::find(prepared.target.timezone), flags.calendars,
       history->start_unix, history->values.size() + prepared.horizon_steps);

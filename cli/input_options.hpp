@@ -84,9 +84,11 @@ struct PreparedFit {
   forecast::Selection selection;
 };
 
-/// Loads the history, turns the options into a target (target_from_flags;
-/// seasons with fewer than two cycles in the history are dropped, said in
-/// the notes), builds its fit frame and runs the engine's selection on it
+/// Loads the history, turns the options into a target (target_from_flags),
+/// prepares both as the engine does (autoscaler::prepare_history: from the
+/// first sample with a value; a season the history does not hold one
+/// cycle of is dropped, said in the notes), builds its fit frame and runs
+/// the engine's selection on it
 /// (autoscaler::selection_options, plus --threads, --event-origins and
 /// --keep-outliers); progress goes to stderr when the backtest takes more
 /// than a second. Throws Failure.

@@ -13,6 +13,7 @@
 
 #include "prescale/calendar/regressors.hpp"
 #include "prescale/common/integer.hpp"
+#include "prescale/config/duration.hpp"
 #include "prescale/forecast/selection.hpp"
 #include "prescale/source/incremental_history.hpp"
 
@@ -105,7 +106,33 @@ struct FitOutcome {
   std::string failure;     ///< why no model, when state is null
   bool too_short = false;  ///< the failure is a history too short to fit or prove a model
   std::int64_t now_unix = 0;
+  bool prepared = false;                      ///< the history was prepared (it had a value)
+  std::vector<std::int64_t> dropped_seasons;  ///< seasons too long for the history (fit_frame.hpp)
+  std::vector<std::string> season_notes;      ///< why, one note per dropped season
 };
+
+// Logs the seasons a fit left out, or uses again, when they differ from
+// the last fit's: once per change, not at every refit.
+void log_season_changes(const LogFunction& log, const std::string& target,
+                        const std::vector<std::int64_t>& before, const FitOutcome& outcome) {
+  if (!log) return;
+  for (std::size_t k = 0; k < outcome.dropped_seasons.size(); ++k) {
+    const auto period = outcome.dropped_seasons[k];
+    if (std::find(before.begin(), before.end(), period) != before.end()) continue;
+    log(LogRecord{LogLevel::info, "season dropped: too short a history", {}}
+            .with("target", target)
+            .with("season", config::format_duration(period))
+            .with("note", outcome.season_notes.at(k)));
+  }
+  for (const auto period : before) {
+    if (std::find(outcome.dropped_seasons.begin(), outcome.dropped_seasons.end(), period) !=
+        outcome.dropped_seasons.end())
+      continue;
+    log(LogRecord{LogLevel::info, "season in use again: the history has grown", {}}
+            .with("target", target)
+            .with("season", config::format_duration(period)));
+  }
+}
 
 FitOutcome run_fit(const FitJob& job) {
   FitOutcome outcome;
@@ -117,6 +144,9 @@ FitOutcome run_fit(const FitJob& job) {
     outcome.too_short = true;
     return outcome;
   }
+  outcome.prepared = true;
+  outcome.dropped_seasons = history->dropped_seasons;
+  outcome.season_notes = history->notes;
   const auto& t = history->target;
   const std::size_t count = history->values.size();
   auto state = std::make_unique<FitState>();
@@ -407,6 +437,10 @@ bool TargetWorker::adopt_fit() {
     outcome.swap(mailbox_->done);
   }
   if (!outcome) return false;
+  if (outcome->prepared) {
+    log_season_changes(log_, config_.metric, dropped_seasons_, *outcome);
+    dropped_seasons_ = outcome->dropped_seasons;
+  }
   if (outcome->state) {
     fit_ = std::move(outcome->state);
     fit_failure_.clear();

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "prescale/config/duration.hpp"
 #include "prescale/simulate/replay.hpp"
@@ -26,6 +29,17 @@ Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
   ReplayOptions options;
   options.end_unix = series.end_unix();  // decisions for the trace's own steps only
   options.calendars = calendars;
+  // The seasons the engine's fits left out (too short a history), as the
+  // notes of forecast and backtest say them.
+  std::vector<std::string> season_notes;
+  options.log = [&season_notes](const LogRecord& record) {
+    for (const auto& [key, value] : record.fields) {
+      if (key != "note" || record.message.rfind("season dropped", 0) != 0) continue;
+      const std::string note = "predictive: " + std::get<std::string>(value);
+      if (std::find(season_notes.begin(), season_notes.end(), note) == season_notes.end())
+        season_notes.push_back(note);
+    }
+  };
   auto replayed = replay(series, target, options);
   if (!replayed) return make_error(replayed.error().message);
   if (replayed->steps.empty()) return make_error("the engine made no decision over the trace");
@@ -62,6 +76,7 @@ Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
       count, config::format_duration(target.history_seconds),
       config::format_duration(target.lead_time_seconds), target.quantile, replayed->fits,
       replayed->fit_seconds_total, last_model.empty() ? "none" : last_model));
+  out.notes.insert(out.notes.end(), season_notes.begin(), season_notes.end());
   if (fallbacks > 0) {
     out.notes.push_back(fmt::format(
         "predictive: served the observed load alone on {} of {} steps (last reason: {})", fallbacks,

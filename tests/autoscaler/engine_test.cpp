@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <variant>
+#include <vector>
 
 #include "prescale/autoscaler/clock.hpp"
 #include "prescale/autoscaler/engine.hpp"
@@ -129,6 +132,35 @@ TEST_CASE("too short a history falls back to the observed value", "[engine]") {
   for (const auto& s : result->steps) {
     CHECK_FALSE(s.fallback_reason.empty());
     CHECK(s.served == s.observed);
+  }
+}
+
+TEST_CASE("a season is dropped until the history holds a cycle, logged once", "[engine]") {
+  // The metric exists from the trace's start: at day 5 the history holds
+  // five days, not a cycle of 1w; from day 7 it does.
+  const auto series = payments_trace();
+  auto target = payments_target();
+  target.model = "seasonal-naive";
+  target.refit_interval_seconds = 86400;
+  ReplayOptions options;
+  options.start_unix = series.start_unix + 5 * 86400;
+  options.end_unix = series.start_unix + 9 * 86400;
+  std::vector<LogRecord> seasons;
+  options.log = [&](const LogRecord& record) {
+    if (record.message.rfind("season", 0) == 0) seasons.push_back(record);
+  };
+  auto result = replay(series, target, options);
+  REQUIRE(result.has_value());
+  CHECK(result->steps.front().model == "seasonal-naive(144)");
+  CHECK(result->steps.back().model == "seasonal-naive(144,1008)");
+  REQUIRE(seasons.size() == 2);
+  CHECK(seasons[0].message == "season dropped: too short a history");
+  CHECK(seasons[1].message == "season in use again: the history has grown");
+  for (const auto& record : seasons) {
+    const auto season = std::find_if(record.fields.begin(), record.fields.end(),
+                                     [](const auto& field) { return field.first == "season"; });
+    REQUIRE(season != record.fields.end());
+    CHECK(std::get<std::string>(season->second) == "1w");
   }
 }
 

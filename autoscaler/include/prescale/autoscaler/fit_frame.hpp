@@ -26,17 +26,25 @@
 
 namespace prescale::autoscaler {
 
-/// A history as a fit reads it: from its first sample with a value. Leading
-/// gaps (before the metric existed, or a --start before it) carry nothing,
-/// and models that start their state from the first cycle cannot use them.
+/// A history as a fit reads it, and the target it can fit:
+/// - from its first sample with a value: leading gaps (before the metric
+///   existed, or a --start before it) carry nothing, and models that start
+///   their state from the first cycle cannot use them;
+/// - with the seasons that history holds a whole cycle of: a shorter one
+///   has slots no sample was ever seen in, so it is dropped (said in
+///   `notes`) and used again by a later fit once the history has grown.
+///   With one to two cycles, each model applies its own rule.
 struct PreparedHistory {
-  config::TargetConfig target;     ///< the target the fit runs with
+  config::TargetConfig target;     ///< the target the fit runs with: seasons it can estimate
   std::int64_t start_unix = 0;     ///< time of values.front()
   std::span<const double> values;  ///< points into the series it was prepared from
-  std::vector<std::string> notes;  ///< what was done to the target, for the reader
+  std::vector<std::int64_t> dropped_seasons;  ///< seasons of the target left out, shortest first
+  std::vector<std::string> notes;             ///< what was done to the target, for the reader
 };
 
-/// Prepares `series` for `target`'s fit. Error when no sample has a value.
+/// Prepares `series` for `target`'s fit: the one rule for every command
+/// (forecast, backtest, and the engine's targets for serve, demo and
+/// simulate). Error when no sample has a value.
 [[nodiscard]] Expected<PreparedHistory> prepare_history(const config::TargetConfig& target,
                                                         const forecast::Series& series);
 

@@ -133,11 +133,12 @@ class TargetWorker {
   std::uint64_t fit_failures_ =
       0;  ///< failed fits since start (prescale_target_fit_failures_total)
   std::int64_t last_fit_attempt_unix_ = 0;
-  std::int64_t attempted_cutoff_unix_ = 0;  ///< the data end of the last fit started
-  std::string logged_fallback_;             ///< the reason last logged, to log changes only
-  AnomalyTracker anomaly_;                  ///< newest samples against their one-step forecasts
-  DriftDetector drift_;                     ///< when the model in use no longer describes the load
-  DecisionTracker decisions_;               ///< when a tick makes a decision record
+  std::int64_t attempted_cutoff_unix_ = 0;     ///< the data end of the last fit started
+  std::string logged_fallback_;                ///< the reason last logged, to log changes only
+  std::vector<std::int64_t> dropped_seasons_;  ///< left out by the last fit, to log changes only
+  AnomalyTracker anomaly_;                     ///< newest samples against their one-step forecasts
+  DriftDetector drift_;        ///< when the model in use no longer describes the load
+  DecisionTracker decisions_;  ///< when a tick makes a decision record
   std::shared_ptr<Mailbox> mailbox_;
   std::atomic<bool> cancelled_{false};
 };
