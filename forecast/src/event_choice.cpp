@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "prescale/forecast/event_effects.hpp"
 
@@ -99,6 +100,60 @@ std::string event_names(const FitInput& input) {
   for (const std::string& name : event_windows(input).names)
     names += (names.empty() ? "" : ", ") + name;
   return names;
+}
+
+std::size_t rescore_event_origins(BacktestReport& report, const EventRowTest& ahead) {
+  if (!ahead) return 0;
+  std::vector<bool> kept(report.event_origins.size(), false);
+  std::size_t count = 0;
+  for (std::size_t e = 0; e < report.event_origins.size(); ++e) {
+    for (std::size_t h = 0; h < report.horizon && !kept[e]; ++h)
+      kept[e] = ahead(report.event_origins[e] + h);
+    count += kept[e] ? 1 : 0;
+  }
+  if (count == 0 || count == report.event_origins.size()) return count;
+  for (ModelBacktest& model : report.models) {
+    double sum = 0;
+    std::size_t scored = 0;
+    for (std::size_t e = 0; e < report.event_origins.size(); ++e) {
+      const double scale = e < report.event_scales.size() ? report.event_scales[e] : 0;
+      if (!kept[e] || !(scale > 0)) continue;
+      const std::size_t origin = report.event_origins[e];
+      double errors = 0;
+      std::size_t n = 0;
+      for (const BacktestError& error : model.event_errors)
+        if (error.index >= error.step && error.index - error.step == origin)
+          errors += std::abs(error.error), ++n;
+      if (n == 0) continue;
+      sum += errors / static_cast<double>(n) / scale;
+      ++scored;
+    }
+    model.event_mase =
+        scored > 0 ? sum / static_cast<double>(scored) : std::numeric_limits<double>::quiet_NaN();
+  }
+  return count;
+}
+
+EventWindowChoice confirm_on_events_ahead(EventWindowChoice choice, const BacktestReport& report,
+                                          std::size_t chosen, const EventRowTest& ahead) {
+  if (choice.index == EventWindowChoice::kNone || choice.index >= report.models.size() ||
+      chosen >= report.models.size())
+    return choice;
+  BacktestReport focused = report;
+  const std::size_t origins = rescore_event_origins(focused, ahead);
+  if (origins == 0 || origins == report.event_origins.size() ||
+      focused.models[choice.index].event_mase < focused.models[chosen].event_mase)
+    return choice;
+  choice.reason = "event windows: " + report.models[chosen].model + " (" +
+                  report.models[choice.index].model + " scored better on all " +
+                  std::to_string(report.event_origins.size()) + " event origins, " +
+                  format_mase(report.models[choice.index].event_mase) + " vs " +
+                  format_mase(report.models[chosen].event_mase) + ", but not on the " +
+                  std::to_string(origins) + " before past occurrences of the events ahead, " +
+                  format_mase(focused.models[choice.index].event_mase) + " vs " +
+                  format_mase(focused.models[chosen].event_mase) + ")";
+  choice.index = EventWindowChoice::kNone;
+  return choice;
 }
 
 EventWindowChoice choose_event_model(const BacktestReport& report, std::size_t chosen,

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "prescale/forecast/arima.hpp"
 #include "prescale/forecast/calendar_effects.hpp"
@@ -507,8 +508,17 @@ void serve_event_windows(const FitInput& input, BacktestReport& report, Candidat
   std::vector<bool> eligible(report.models.size(), true);
   for (std::size_t i = 0; i < eligible.size() && i < candidates.recipes.size(); ++i)
     eligible[i] = !(few && is_event_profile(*candidates.recipes[i]));
-  const EventWindowChoice events =
+  EventWindowChoice events =
       choose_event_model(report, choice.index, candidates.naive, event_names(input), eligible);
+  // The events ahead and their siblings (one shape, event_effects.hpp).
+  std::set<std::string> ahead;
+  for (const EventRun& run : windows.runs)
+    if (run.start + run.length > input.y.size()) ahead.insert(windows.groups[run.event]);
+  events =
+      confirm_on_events_ahead(events, report, choice.index, [&windows, &ahead](std::size_t row) {
+        return row < windows.event_at.size() && windows.event_at[row] >= 0 &&
+               ahead.count(windows.groups[static_cast<std::size_t>(windows.event_at[row])]) > 0;
+      });
   if (!events.reason.empty()) selection.event_choice = events.reason;
   if (events.index == EventWindowChoice::kNone) return;
   ModelBacktest switched = report.models[choice.index];  // its errors calibrate ordinary hours

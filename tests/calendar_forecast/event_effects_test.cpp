@@ -248,6 +248,57 @@ TEST_CASE("event-aware choice: the best model on past event windows serves them"
   CHECK(fc::choose_event_model(report, 0, 0, "").reason.empty());
 }
 
+TEST_CASE("event-aware choice: a switch must also win on the origins of the events ahead",
+          "[forecast][events]") {
+  // Two event origins: row 100 before a payroll morning (rows 104-111),
+  // row 300 before a one-off date (rows 304-311). "events" learnt the
+  // payroll surge and has nothing for the one-off date; "smooth" is
+  // mediocre on both and better on average. Serving the next payroll
+  // morning, the first origin says who knows payroll mornings.
+  fc::BacktestReport report;
+  report.horizon = 12;
+  report.event_origins = {100, 300};
+  report.event_scales = {10, 10};
+  auto model = [](const char* name, double payroll_error, double one_off_error) {
+    fc::ModelBacktest m;
+    m.model = name;
+    m.status = fc::FitStatus::ok;
+    for (std::size_t step = 0; step < 12; ++step) {
+      m.event_errors.push_back({step, 100 + step, payroll_error, 10});
+      m.event_errors.push_back({step, 300 + step, one_off_error, 10});
+    }
+    m.event_mase = (payroll_error + one_off_error) / 2 / 10;
+    return m;
+  };
+  report.models = {model("seasonal-naive", 60, 60), model("smooth", 20, 20),
+                   model("events", 5, 50)};
+  const fc::EventRowTest payroll_rows = [](std::size_t row) { return row >= 104 && row < 112; };
+  // "events" is the ordinary choice; on all origins "smooth" scores better
+  // (MASE 2 against 2.75) and would take the event windows: not on the
+  // payroll origin, so no switch.
+  const auto all = fc::choose_event_model(report, 2, 0, "payroll.payroll-end");
+  REQUIRE(all.index == 1);
+  const auto confirmed = fc::confirm_on_events_ahead(all, report, 2, payroll_rows);
+  INFO(confirmed.reason);
+  CHECK(confirmed.index == fc::EventWindowChoice::kNone);
+  CHECK(confirmed.reason.find("smooth scored better on all 2 event origins, 2 vs 2.75, but not on "
+                              "the 1 before past occurrences of the events ahead, 2 vs 0.5") !=
+        std::string::npos);
+  // Seasonal naive the ordinary choice: "events" wins everywhere and switches in.
+  const auto from_naive = fc::choose_event_model(report, 0, 0, "");
+  REQUIRE(from_naive.index == 1);  // "smooth" on all origins...
+  // ...beats seasonal naive on the payroll origin too: confirmed.
+  CHECK(fc::confirm_on_events_ahead(from_naive, report, 0, payroll_rows).index == 1);
+  // The rescoring itself.
+  fc::BacktestReport focused = report;
+  CHECK(fc::rescore_event_origins(focused, payroll_rows) == 1);
+  CHECK(focused.models[2].event_mase == Approx(0.5));
+  CHECK(focused.models[1].event_mase == Approx(2.0));
+  // Origins all about the events ahead: nothing to refocus, nothing vetoed.
+  CHECK(fc::rescore_event_origins(focused, [](std::size_t) { return true; }) == 2);
+  CHECK(fc::confirm_on_events_ahead(all, report, 2, [](std::size_t) { return true; }).index == 1);
+}
+
 TEST_CASE("auto serves the payroll window from the model with skill on past occurrences",
           "[forecast][events]") {
   const Problem p = make_problem(EventEffect::interacting, EventShape::plateau, 3, "2026-03-31");

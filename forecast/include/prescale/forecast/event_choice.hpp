@@ -28,6 +28,16 @@ struct EventWindowChoice {
   std::string reason;
 };
 
+/// Rescores every model's event_mase on the event origins whose horizon
+/// (report.horizon rows from the origin) holds a row where `ahead` is true,
+/// from the models' event_errors (mean |error| / the origin's scale, the
+/// mean over those origins). select_and_fit passes the rows of the events
+/// in the windows to serve and of their siblings: the model for a payroll
+/// morning is judged on past payroll mornings, not on a one-off date that
+/// no event model could have learnt. Nothing changes when no origin holds
+/// such a row; returns how many do.
+std::size_t rescore_event_origins(BacktestReport& report, const EventRowTest& ahead);
+
 /// The model with the lowest event-origin MASE when it beats both the
 /// ordinary choice (`chosen`) and seasonal naive (`naive`) there; kNone when
 /// the choice is already the best there or nothing beats seasonal naive.
@@ -45,6 +55,19 @@ struct EventWindowChoice {
 /// input.regressors at each call (rows appended after a fit count); empty
 /// when the input has no events. input.regressors must outlive it.
 [[nodiscard]] EventRowTest event_row_test(const FitInput& input);
+
+/// A switch (choice.index set) confirmed on the events ahead: when only
+/// some of the event origins hold rows where `ahead` is true (the events
+/// of the windows to serve and their siblings), the candidate must also
+/// beat the ordinary choice (`chosen`) on those (rescore_event_origins);
+/// otherwise no switch, and the reason gives both figures. Winning on a
+/// one-off date that no event model could have learnt says little about
+/// the next payroll morning, and winning on one payroll origin alone is
+/// noise: the switch needs both.
+[[nodiscard]] EventWindowChoice confirm_on_events_ahead(EventWindowChoice choice,
+                                                        const BacktestReport& report,
+                                                        std::size_t chosen,
+                                                        const EventRowTest& ahead);
 
 /// The event names of a fit input ("payroll.payroll-mid, payroll.payroll-end"),
 /// "" without event columns (event_effects.hpp: find_event_windows).
