@@ -267,6 +267,9 @@ void add_status_command(CLI::App& app) {
       const auto& replicas = field(t, "replicas", "replicas");
       if (replicas.is_number()) fmt::print("  replicas       {}\n", number(replicas));
       if (fallback) fmt::print("  fallback       {}\n", reason.get<std::string>());
+      // A declared SLO's tuning in force (quantile, headroom, figures), or why none yet.
+      if (const auto& slo = field(t, "slo", "slo"); slo.is_string())
+        fmt::print("  slo            {}\n", slo.get<std::string>());
       if (since) {
         std::vector<autoscaler::DecisionRecord> own;
         for (const auto& r : decisions)

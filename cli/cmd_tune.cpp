@@ -126,7 +126,10 @@ void add_tune_command(CLI::App& app) {
       "ready capacity) stay within the SLO less a safety margin is printed with the YAML\n"
       "that applies it, after the frontier it was chosen from (see docs/targets.md).\n"
       "--holdout also chooses on the first half of the stretch and judges the choice on\n"
-      "the second: the honest preview of what a tuned setting does next week.\n\n"
+      "the second: the honest preview of what a tuned setting does next week.\n"
+      "To have the daemon retune on its own recent decisions at every refit, declare\n"
+      "the SLO on the target instead: slo: {maxShortPercent: 0.1, marginPercent: 50}\n"
+      "(with capacityPerReplica; docs/targets.md, \"Let the daemon tune for an SLO\").\n\n"
       "Example:\n"
       "  prescale tune --input payments.csv --capacity-per-replica 100 --startup 3m \\\n"
       "      --timezone America/New_York --calendar nyse --slo-percent 0.1 --holdout");

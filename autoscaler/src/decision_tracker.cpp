@@ -37,7 +37,7 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
   Attribution out;
   const bool rising = !std::isfinite(before) || in.served > before;
   const bool have_forecast = std::isfinite(in.forecast) && !in.window_quantiles.empty();
-  const double q = in.config ? in.config->quantile : 0.9;
+  const double q = in.quantile.value_or(in.config ? in.config->quantile : 0.9);
   if (have_forecast) {
     const auto peak = std::max_element(in.window_quantiles.begin(), in.window_quantiles.end());
     out.peak_unix = in.now_unix +
@@ -68,8 +68,9 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
     if (!named || rank(o) > rank(*named)) named = &o;
 
   const std::string amounts = fmt::format(
-      "observed {:.6g}, forecast q{:g} {:.6g}, served {:.6g}{}", in.observed, q, in.forecast,
-      in.served, std::isfinite(before) ? fmt::format(" (was {:.6g})", before) : "");
+      "observed {:.6g}, forecast q{:g} {:.6g}, served {:.6g}{}{}", in.observed, q, in.forecast,
+      in.served, in.headroom > 1 ? fmt::format(" (headroom x{:.3g})", in.headroom) : "",
+      std::isfinite(before) ? fmt::format(" (was {:.6g})", before) : "");
   if (observed_wins) {
     out.cause = "observed";
     out.reason = rising ? "observed load above forecast" : "load easing: serving the observed load";
@@ -119,6 +120,9 @@ DecisionRecord base_record(const DecisionInputs& in, double previous_served) {
     base.timezone = in.config->timezone;
     base.config_digest = config_digest(*in.config);
   }
+  if (in.quantile) base.quantile = *in.quantile;
+  base.headroom = in.headroom;
+  base.slo = in.slo;
   base.observed = in.observed;
   base.forecast = in.forecast;
   base.served = in.served;
@@ -221,6 +225,7 @@ void DecisionTracker::decide_refit(const DecisionInputs& in, const DecisionRecor
       reason += fmt::format(", model {} -> {}", model_.empty() ? "none" : model_, in.model);
   }
   if (!in.event_choice.empty()) reason += "; " + in.event_choice;
+  if (!in.slo.empty()) reason += "; " + in.slo;
   out.push_back(record_of(base, DecisionKind::refit, "refit", reason));
   fit_identity_ = in.fit_identity;
   model_ = in.model;

@@ -132,6 +132,9 @@ std::string to_json(const DecisionRecord& r) {
   j["observed"] = number_or_null(r.observed);
   j["forecast"] = number_or_null(r.forecast);
   j["quantile"] = r.quantile;
+  // Only targets with an `slo:` have these (records of others stay as they were).
+  if (r.headroom != 1 || !r.slo.empty()) j["headroom"] = number_or_null(r.headroom);
+  if (!r.slo.empty()) j["slo"] = r.slo;
   j["served"] = number_or_null(r.served);
   j["previous_served"] = number_or_null(r.previous_served);
   j["replicas"] = r.replicas ? number_or_null(*r.replicas) : json(nullptr);
@@ -206,6 +209,9 @@ Expected<DecisionRecord> decision_from_json(const json& j) {
   r.observed = in.number("observed");
   r.forecast = in.number("forecast");
   r.quantile = in.number("quantile", 0.9);
+  // Records written before SLO tuning existed have neither: no headroom.
+  r.headroom = in.number("headroom", 1);
+  r.slo = in.text("slo");
   r.served = in.number("served");
   r.previous_served = in.number("previous_served");
   if (const double replicas = in.number("replicas"); std::isfinite(replicas)) r.replicas = replicas;

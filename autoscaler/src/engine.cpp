@@ -150,7 +150,7 @@ struct Engine::Impl {
                                                 const calendar::CalendarSet& calendars,
                                                 const SourceFactory& sources,
                                                 const std::map<std::string, Slot>* keep,
-                                                const LogFunction& log) {
+                                                const EngineOptions& options) {
     std::map<std::string, Slot> made;
     for (const auto& target : targets) {
       if (keep) {
@@ -169,8 +169,8 @@ struct Engine::Impl {
         throw std::invalid_argument(fmt::format("targets[{}] ({}): {}", &target - targets.data(),
                                                 target.metric, cals.error().message));
       Slot slot;
-      slot.worker =
-          std::make_shared<TargetWorker>(target, std::move(*source), std::move(*cals), log);
+      slot.worker = std::make_shared<TargetWorker>(target, std::move(*source), std::move(*cals),
+                                                   options.log, options.slo_tuner);
       made[target.metric] = std::move(slot);
     }
     return made;
@@ -282,7 +282,7 @@ struct Engine::Impl {
 Engine::Engine(std::vector<config::TargetConfig> targets, calendar::CalendarSet calendars,
                SourceFactory sources, const Clock& clock, SnapshotSink sink, EngineOptions options)
     : impl_(std::make_unique<Impl>(clock, std::move(sink), std::move(options))) {
-  impl_->slots = Impl::make_slots(targets, calendars, sources, nullptr, impl_->options.log);
+  impl_->slots = Impl::make_slots(targets, calendars, sources, nullptr, impl_->options);
   for (const auto& t : targets) impl_->order.push_back(t.metric);
 }
 
@@ -372,7 +372,7 @@ Status Engine::reconfigure(std::vector<config::TargetConfig> targets,
   std::map<std::string, Impl::Slot> made;
   try {
     made = Impl::make_slots(targets, calendars, sources, rebuild_sources ? nullptr : &current,
-                            impl_->options.log);
+                            impl_->options);
   } catch (const std::invalid_argument& e) {
     return make_error(e.what());
   }

@@ -103,6 +103,12 @@ void explain_values(std::string& out, const DecisionRecord& r) {
   } else {
     add_line(out, "forecast", "none (no forecast in use)");
   }
+  if (r.headroom != 1)
+    add_line(out, "headroom",
+             fmt::format("x{:.4g}: served = max(observed, forecast) x {:.4g}, as an HPA target of "
+                         "{:.0f}% of capacity would scale",
+                         r.headroom, r.headroom, 100 / r.headroom));
+  if (!r.slo.empty()) add_line(out, "slo", r.slo);
   if (!r.fallback_reason.empty()) {
     add_line(out, "comparison",
              "in fallback: the observed value is served alone (" + r.fallback_reason + ")");
@@ -186,6 +192,11 @@ void explain_changes(std::string& out, const DecisionRecord& p, const DecisionRe
                        r.parameters_digest));
   if (p.backtest_mase != r.backtest_mase && p.backtest_mase && r.backtest_mase)
     change(fmt::format("backtest MASE {:.3f} -> {:.3f}", *p.backtest_mase, *r.backtest_mase));
+  if (p.quantile != r.quantile)
+    change(fmt::format("quantile {:g} -> {:g}", p.quantile, r.quantile));
+  if (p.headroom != r.headroom)
+    change(fmt::format("headroom x{:.4g} -> x{:.4g}", p.headroom, r.headroom));
+  if (p.slo != r.slo && !r.slo.empty()) change("SLO tuning: " + r.slo);
   if (p.fallback_reason != r.fallback_reason)
     change(r.fallback_reason.empty() ? "left fallback (" + p.fallback_reason + ")"
                                      : "entered fallback: " + r.fallback_reason);

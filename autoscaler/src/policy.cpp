@@ -57,8 +57,10 @@ Recommendation recommend(const PolicyInput& input) {
   out.servable = true;
   double value = have_observed ? input.observed : 0.0;
   if (have_forecast) value = std::max(value, out.forecast);
+  // Headroom only ever adds: below 1 (or not a number) it is ignored.
+  out.headroom = std::isfinite(input.headroom) ? std::max(1.0, input.headroom) : 1.0;
   // Never negative (a negative load forecast is noise around zero), never NaN/inf.
-  out.served = std::max(0.0, value);
+  out.served = std::max(0.0, value) * out.headroom;
   if (!std::isfinite(out.served)) out.served = 0;
   if (input.capacity_per_replica && *input.capacity_per_replica > 0) {
     out.replicas = replicas_for(out.served, *input.capacity_per_replica, input.min_replicas,

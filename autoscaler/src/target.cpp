@@ -78,6 +78,7 @@ struct FitState {
   std::int64_t anomaly_reference_unix = 0;  ///< the run's first sample
   std::int64_t data_start_unix = 0;         ///< the history it was fitted on [start, end)
   std::int64_t data_end_unix = 0;
+  SloOutcome slo;  ///< with `slo:`: the setting tuned at this refit, or why none
 
   /// Time of the next sample the model expects.
   [[nodiscard]] std::int64_t next_unix() const {
@@ -99,6 +100,7 @@ struct FitJob {
   forecast::Series history;  ///< ends at the fit's cutoff
   std::int64_t now_unix = 0;
   std::string why;
+  std::function<SloOutcome()> tune_slo;  ///< with `slo:`: tunes on the decisions recorded
 };
 
 struct FitOutcome {
@@ -232,7 +234,8 @@ Expected<std::shared_ptr<const calendar::CalendarSet>> calendars_for(
 }
 
 TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::Source> source,
-                           std::shared_ptr<const calendar::CalendarSet> calendars, LogFunction log)
+                           std::shared_ptr<const calendar::CalendarSet> calendars, LogFunction log,
+                           SloTuner slo_tuner)
     : config_(std::move(config)),
       zone_(calendar::TimeZone::utc()),
       source_(std::move(source)),
@@ -242,8 +245,10 @@ TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::
       drift_(config_.step_seconds),
       decisions_(DecisionSettings{config_.decision_change_threshold,
                                   AnomalySettings{config_.anomaly_steps, config_.shift_steps}}),
+      slo_tuner_(std::move(slo_tuner)),
       mailbox_(std::make_shared<Mailbox>()) {
   if (auto zone = calendar::TimeZone::find(config_.timezone)) zone_ = *zone;
+  if (config_.slo) recorder_ = std::make_unique<PolicyRecorder>(config_.slo->history_seconds);
 }
 
 TargetWorker::~TargetWorker() = default;
@@ -258,10 +263,13 @@ void TargetWorker::fetch(std::int64_t end_unix) {
   // then only the new tail (and re-read the last steps, which land late).
   source::HistoryOptions options;
   options.step_seconds = config_.step_seconds;
-  // Beyond the history a fit reads: the fit's cutoff trails the newest
-  // sample by up to one refit interval and the settling steps.
-  options.window_seconds = config_.history_seconds + config_.refit_interval_seconds +
-                           (kRefetchSteps + 1) * config_.step_seconds;
+  // Beyond the history a fit reads (with `slo:`, the load its decisions
+  // faced): a fit's cutoff trails the newest sample by up to one refit
+  // interval and the settling steps.
+  const auto kept =
+      std::max(config_.history_seconds, config_.slo ? config_.slo->history_seconds : 0);
+  options.window_seconds =
+      kept + config_.refit_interval_seconds + (kRefetchSteps + 1) * config_.step_seconds;
   options.refetch_steps = kRefetchSteps;
   if (!incremental_) incremental_ = std::make_unique<source::IncrementalHistory>(*source_, options);
   // refresh(now) covers the step containing now; ours ends at end_unix (exclusive).
@@ -382,16 +390,26 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
   }
   last_fit_attempt_unix_ = now_unix;
   attempted_cutoff_unix_ = plan.cutoff_unix;
+  std::function<SloOutcome()> tune_slo;
+  if (recorder_) {
+    const auto& s = incremental_->series();
+    tune_slo = [config = config_, tuner = slo_tuner_, now_unix,
+                history = recorder_->history(config_.step_seconds, s.start_unix, s.values),
+                in_force = fit_ ? fit_->slo.setting : std::nullopt] {
+      return tune_at_refit(config, tuner, &history, now_unix, in_force);
+    };
+  }
   auto job = std::make_shared<FitJob>(
       FitJob{config_, zone_, calendars_,
              slice(incremental_->series(), plan.cutoff_unix, config_.history_seconds), now_unix,
-             plan.why});
+             plan.why, std::move(tune_slo)});
   auto mailbox = mailbox_;
   auto log = log_;
   auto work = [job, mailbox, log] {
     FitOutcome outcome;
     try {
       outcome = run_fit(*job);
+      if (outcome.state && job->tune_slo) outcome.state->slo = job->tune_slo();
     } catch (const std::exception& e) {
       // Out of memory, most likely: a failed fit, never a dead fit thread.
       outcome = FitOutcome{};
@@ -520,6 +538,20 @@ void TargetWorker::log_fallback_change(const std::string& fallback) {
   logged_fallback_ = fallback;
 }
 
+double TargetWorker::quantile_in_force() const {
+  return fit_ && fit_->slo.setting ? fit_->slo.setting->quantile : config_.quantile;
+}
+
+double TargetWorker::headroom_in_force() const {
+  return fit_ && fit_->slo.setting ? fit_->slo.setting->headroom : 1.0;
+}
+
+std::string TargetWorker::slo_text() const {
+  if (!config_.slo) return {};
+  if (!fit_) return "SLO declared: tuning after the first fit and a day of decisions";
+  return fit_->slo.text();
+}
+
 TargetStatus TargetWorker::make_status(std::int64_t now_unix, const Recommendation& rec,
                                        const Fallback& fallback) const {
   TargetStatus status;
@@ -546,7 +578,9 @@ TargetStatus TargetWorker::make_status(std::int64_t now_unix, const Recommendati
   status.anomaly_score = anomaly_.state().score;
   status.outside_interval = anomaly_.state().outside;
   status.outside_steps = anomaly_.state().outside_steps;
-  status.quantile = config_.quantile;
+  status.quantile = quantile_in_force();
+  status.headroom = headroom_in_force();
+  status.slo = slo_text();
   status.step_seconds = config_.step_seconds;
   status.fit_failures = fit_failures_;
   const auto& scored = anomaly_.state();
@@ -574,11 +608,14 @@ DecisionInputs TargetWorker::make_decision_inputs(std::int64_t now_unix,
   decision.servable = rec.servable;
   decision.replicas = rec.replicas;
   decision.fallback_reason = rec.fallback_reason;
+  decision.quantile = quantile_in_force();
+  decision.headroom = rec.headroom;
+  decision.slo = slo_text();
   decision.step_seconds = config_.step_seconds;
   const std::size_t window = static_cast<std::size_t>(config_.lead_steps()) + 1;
   if (rec.fallback_reason.empty())
     for (std::size_t h = 0; h < window && h < report.forecast_window.size(); ++h)
-      decision.window_quantiles.push_back(report.forecast_window.quantile(h, config_.quantile));
+      decision.window_quantiles.push_back(report.forecast_window.quantile(h, *decision.quantile));
   if (fit_) {
     decision.model = fit_->model_name;
     decision.parameters = fit_->parameters;
@@ -639,13 +676,20 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
   // An empty fallback reason means a model is in use and may serve (fallback()).
   input.forecast = fallback.reason.empty() ? &report.forecast_window : nullptr;
   input.window_steps = static_cast<std::size_t>(config_.lead_steps()) + 1;
-  input.quantile = config_.quantile;
+  input.quantile = quantile_in_force();
+  input.headroom = headroom_in_force();
   input.capacity_per_replica = config_.capacity_per_replica;
   input.min_replicas = config_.min_replicas;
   input.max_replicas = config_.max_replicas;
   input.fallback_reason = fallback.reason;
   report.recommendation = recommend(input);
   log_fallback_change(report.recommendation.fallback_reason);
+  if (recorder_) {
+    // What this decision read, for the next refit's SLO tuning.
+    recorder_->add(PolicyReading{end, input.observed,
+                                 input.forecast ? report.forecast_window : forecast::Forecast{},
+                                 report.recommendation.servable});
+  }
 
   report.status = make_status(now_unix, report.recommendation, fallback);
   report.decisions = decisions_.decide(make_decision_inputs(now_unix, report));

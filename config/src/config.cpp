@@ -81,6 +81,12 @@ void check_target(const Node& node, const TargetConfig& t) {
             fmt::format("maxReplicas {} is below minReplicas {}", t.max_replicas, t.min_replicas));
   if (t.refit_interval_seconds < t.step_seconds)
     at("refitInterval").fail("refitInterval is shorter than step");
+  // The SLO counts minutes short of capacity: without a capacity per pod
+  // there is nothing to count them against.
+  if (t.slo && !t.capacity_per_replica)
+    at("slo").fail(
+        "slo needs capacityPerReplica (the load one pod serves): minutes short of capacity are "
+        "counted against it");
 }
 
 void parse_prometheus(const Node& node, PrometheusConfig& p) {

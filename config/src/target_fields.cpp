@@ -133,6 +133,55 @@ void write_anomaly(YAML::Emitter& out, const TargetConfig& t) {
   out << YAML::EndMap;
 }
 
+void read_slo(const Node& n, TargetConfig& t, const Config&) {
+  if (n.is_null()) {
+    t.slo.reset();
+    return;
+  }
+  if (!n.raw().IsMap()) n.fail("expected a map such as {maxShortPercent: 0.1}");
+  n.check_keys({"maxShortPercent", "marginPercent", "history"});
+  SloConfig slo;
+  if (auto e = n.get("maxShortPercent")) {
+    slo.max_short_percent = e->as_double();
+    if (!(slo.max_short_percent >= 0 && slo.max_short_percent < 100))
+      e->fail(fmt::format(
+          "maxShortPercent {} is not a percentage of minutes in [0, 100) (e.g. 0.1: about 10 "
+          "minutes a week short of capacity)",
+          e->text()));
+  }
+  if (auto e = n.get("marginPercent")) {
+    slo.margin_percent = e->as_double();
+    if (!(slo.margin_percent >= 0 && slo.margin_percent < 100))
+      e->fail(fmt::format(
+          "marginPercent {} is not a percentage of the SLO in [0, 100) (e.g. 50: tune for half "
+          "the SLO)",
+          e->text()));
+  }
+  // A day at least: the tuning replays whole daily cycles.
+  if (auto e = n.get("history")) slo.history_seconds = e->as_duration(86400, 35 * 86400);
+  t.slo = slo;
+}
+
+void write_slo(YAML::Emitter& out, const TargetConfig& t) {
+  if (!t.slo) {
+    out << YAML::Null;  // `~`: serve the quantile as configured
+    return;
+  }
+  out << YAML::Flow << YAML::BeginMap;
+  // Shortest text that reads back exactly (0.1, not 0.10000000000000001).
+  out << YAML::Key << "maxShortPercent" << YAML::Value
+      << fmt::format("{}", t.slo->max_short_percent);
+  out << YAML::Key << "marginPercent" << YAML::Value << fmt::format("{}", t.slo->margin_percent);
+  out << YAML::Key << "history" << YAML::Value << format_duration(t.slo->history_seconds);
+  out << YAML::EndMap;
+}
+
+std::string slo_text(const TargetConfig& t) {
+  if (!t.slo) return "-";
+  return fmt::format("{},{},{}", exact(t.slo->max_short_percent), exact(t.slo->margin_percent),
+                     t.slo->history_seconds);
+}
+
 // ---- Rows for the common shapes: a string, a duration, a whole number ----
 
 template <std::string TargetConfig::*Member>
@@ -222,6 +271,8 @@ const std::array kFields = {
                 }},
     count_field<&TargetConfig::min_replicas, 1, limits::kMaxReplicas>("minReplicas", "2"),
     count_field<&TargetConfig::max_replicas, 1, limits::kMaxReplicas>("maxReplicas", "50"),
+    TargetField{"slo", "{maxShortPercent: 0.5, marginPercent: 25, history: 3d}", true, read_slo,
+                write_slo, slo_text},
     // Refits.
     duration_field<&TargetConfig::refit_interval_seconds, 1>("refitInterval", "2h"),
     count_field<&TargetConfig::backtest_origins, 1, 50>("backtestOrigins", "6"),

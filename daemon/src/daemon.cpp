@@ -9,6 +9,7 @@
 #include "prescale/keda/external_scaler.hpp"
 #include "prescale/kubernetes/server.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
+#include "prescale/simulate/tune.hpp"
 
 namespace prescale::daemon {
 
@@ -166,6 +167,8 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
   engine_options.tick_threads = std::max<std::size_t>(1, impl_->options.tick_threads);
   engine_options.fit_threads = impl_->options.fit_threads;
   engine_options.log = impl_->options.log;
+  // Targets with an `slo:` replay their recorded decisions at each refit.
+  engine_options.slo_tuner = simulate::tune_target_for_slo;
   const auto& decisions = impl_->config.decisions;
   impl_->decision_ring = std::make_shared<DecisionRing>(static_cast<std::size_t>(decisions.keep));
   if (!decisions.file.empty()) {

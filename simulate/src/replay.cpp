@@ -8,6 +8,7 @@
 
 #include "prescale/autoscaler/clock.hpp"
 #include "prescale/autoscaler/engine.hpp"
+#include "prescale/simulate/tune.hpp"
 
 namespace prescale::simulate {
 
@@ -63,6 +64,9 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
   EngineOptions engine_options;
   engine_options.tick_threads = 0;  // inline: deterministic, fits on the engine's schedule
   engine_options.log = options.log;
+  // A target with an `slo:` tunes as the daemon would (it costs a frontier
+  // sweep of the recorded decisions at each refit once a day is recorded).
+  engine_options.slo_tuner = tune_target_for_slo;
   std::unique_ptr<Engine> engine;
   try {
     engine = std::make_unique<Engine>(std::vector<config::TargetConfig>{target}, calendars, sources,

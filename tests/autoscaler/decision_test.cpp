@@ -108,6 +108,17 @@ TEST_CASE("a decision record survives a JSON round trip, NaN as null", "[decisio
   CHECK(back->backtest_mase == r.backtest_mase);
   CHECK(back->timezone == "America/New_York");
   CHECK(to_json(*back) == line);
+  // Without an SLO the record has neither headroom nor slo; with one, both travel.
+  CHECK(line.find("headroom") == std::string::npos);
+  CHECK(back->headroom == 1);
+  r.headroom = 1.25;
+  r.quantile = 0.75;
+  r.slo = "SLO 0.1% of minutes short (margin 50%): quantile 0.75, headroom x1.25";
+  auto tuned = parse_decision(to_json(r));
+  REQUIRE(tuned.has_value());
+  CHECK(tuned->headroom == 1.25);
+  CHECK(tuned->quantile == 0.75);
+  CHECK(tuned->slo == r.slo);
 }
 
 TEST_CASE("bad decision lines are refused with the line and the field named", "[decisions]") {
@@ -155,6 +166,8 @@ TEST_CASE("every key of a target entry changes the config digest", "[decisions]"
     std::string yaml = calendars + "targets:\n  - metric: " + (key == "metric" ? value : "a") +
                        "\n    query: " + (key == "query" ? value : "up") + "\n";
     if (key != "metric" && key != "query") yaml += "    " + key + ": " + value + "\n";
+    // `slo` counts minutes short of capacity: it needs capacityPerReplica.
+    if (key == "slo") yaml += "    capacityPerReplica: 100\n";
     return config::parse_config(yaml).targets.at(0);
   };
   const auto plain = config_digest(target("metric", "a"));

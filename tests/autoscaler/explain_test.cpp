@@ -132,3 +132,32 @@ TEST_CASE("explain names the payroll event behind the pre-scale and what changed
   CHECK(text.find("  - served ") != std::string::npos);
   CHECK(text.find("replicas") != std::string::npos);
 }
+
+TEST_CASE("explain shows an SLO's tuning in force and when it changed", "[explain][slo]") {
+  DecisionRecord before;
+  before.time_unix = 1772200800;
+  before.target = "payments";
+  before.kind = DecisionKind::refit;
+  before.reason = "refit (scheduled)";
+  before.observed = 900;
+  before.forecast = 1000;
+  before.served = 1000;
+  before.quantile = 0.9;
+  before.slo = "SLO 0.1% of minutes short: tuning waits for a day of decisions";
+  DecisionRecord after = before;
+  after.time_unix += 3600;
+  after.quantile = 0.75;
+  after.headroom = 1.25;
+  after.served = 1200;
+  after.slo = "SLO 0.1% of minutes short (margin 50%): quantile 0.75, headroom x1.25";
+  const std::vector<DecisionRecord> records = {before, after};
+  auto decision = decision_in_force(records, "payments", after.time_unix);
+  REQUIRE(decision.has_value());
+  const auto text = explain_text(*decision, after.time_unix);
+  INFO(text);
+  CHECK(text.find("headroom     x1.25: served = max(observed, forecast) x 1.25, as an HPA target "
+                  "of 80% of capacity would scale") != std::string::npos);
+  CHECK(text.find("slo          " + after.slo) != std::string::npos);
+  CHECK(text.find("  - quantile 0.9 -> 0.75") != std::string::npos);
+  CHECK(text.find("  - headroom x1 -> x1.25") != std::string::npos);
+}

@@ -94,3 +94,27 @@ TEST_CASE("replicas are ceil(value / capacity), clamped to min and max", "[polic
   CHECK(replicas_for(0, 120, 2, 100) == 2);
   CHECK(replicas_for(1e9, 120, 2, 200) == 200);
 }
+
+TEST_CASE("headroom scales the served value and its replicas, never below 1", "[policy][slo]") {
+  const auto forecast = flat_forecast({100, 200}, 0);
+  PolicyInput in;
+  in.observed = 150;
+  in.forecast = &forecast;
+  in.window_steps = 2;
+  in.capacity_per_replica = 50;
+  in.headroom = 1.25;  // as an HPA target of 80 % of capacity
+  auto rec = recommend(in);
+  CHECK(rec.served == Approx(250));
+  CHECK(rec.headroom == 1.25);
+  CHECK(rec.replicas == Approx(5));
+  // In fallback the observed value gets the same headroom (the tuning
+  // replayed fallbacks that way).
+  in.fallback_reason = "data stale";
+  CHECK(recommend(in).served == Approx(187.5));
+  in.fallback_reason.clear();
+  // Below 1 or not a number: no headroom (it may only add).
+  in.headroom = 0.5;
+  CHECK(recommend(in).served == Approx(200));
+  in.headroom = std::numeric_limits<double>::quiet_NaN();
+  CHECK(recommend(in).served == Approx(200));
+}

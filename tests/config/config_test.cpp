@@ -147,6 +147,24 @@ TEST_CASE("every kind of mistake is named with its path", "[config]") {
       {"targets:\n  - metric: a\n    query: up\n    step: 1m\n    step: 2m\n",
        "targets[0].step: key given twice (line 5)"},
       {"targets: [\n", "YAML syntax error"},
+      // A declared SLO: its keys, their ranges, and what it needs.
+      {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: "
+       "{maxShortPercnt: 0.1}\n",
+       "targets[0].slo.maxShortPercnt: unknown key; did you mean 'maxShortPercent'? (line 5)"},
+      {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: "
+       "{marginPercent: 100}\n",
+       "targets[0].slo.marginPercent: marginPercent 100 is not a percentage of the SLO in [0, "
+       "100)"},
+      {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: "
+       "{maxShortPercent: -1}\n",
+       "targets[0].slo.maxShortPercent: maxShortPercent -1 is not a percentage of minutes"},
+      {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: "
+       "{history: 6h}\n",
+       "targets[0].slo.history: duration '6h' must be at least 1d"},
+      {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: 0.1\n",
+       "targets[0].slo: expected a map such as {maxShortPercent: 0.1}"},
+      {"targets:\n  - metric: a\n    query: up\n    slo: {maxShortPercent: 0.1}\n",
+       "targets[0].slo: slo needs capacityPerReplica"},
   };
   for (const auto& c : cases) {
     INFO(c.yaml);

@@ -27,11 +27,18 @@ const std::string kCalendars = R"(calendars:
       - {name: market-open, days: [mon, tue, wed, thu, fri], start: "09:30", end: "16:00"}
 )";
 
+// A key whose example needs another one set (`slo` counts minutes short of capacity).
+std::string companion_of(const std::string& key) {
+  return key == "slo" ? "capacityPerReplica: 100" : "";
+}
+
 // One target with `key: value` set (metric and query replaced when they are the key).
 std::string target_with(const std::string& key, const std::string& value) {
   std::string yaml = kCalendars + "targets:\n  - metric: " + (key == "metric" ? value : "a") +
                      "\n    query: " + (key == "query" ? value : "up") + "\n";
   if (!key.empty() && key != "metric" && key != "query") yaml += "    " + key + ": " + value + "\n";
+  if (const auto companion = companion_of(key); !companion.empty())
+    yaml += "    " + companion + "\n";
   return yaml;
 }
 
@@ -67,8 +74,10 @@ TEST_CASE("every target key is read, written back, compared and digested", "[con
     CHECK(back.targets[0].settings_text() == set.settings_text());
     if (key.in_defaults) {
       // Under `defaults:` the key means the same.
+      const auto companion = companion_of(name);
       const Config defaulted =
           parse_config(kCalendars + "defaults:\n  " + name + ": " + std::string(key.example) +
+                       (companion.empty() ? "" : "\n  " + companion) +
                        "\ntargets:\n  - metric: a\n    query: up\n");
       CHECK(defaulted.targets.at(0).same_as(set));
     } else {

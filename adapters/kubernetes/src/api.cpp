@@ -260,6 +260,10 @@ ApiResponse serve_status(const Snapshot& snapshot) {
         {"fallback_reason", target.fallback_reason}};
     entry["replicas"] = target.replicas ? json(*target.replicas) : json();
     entry["backtest_mase"] = target.backtest_mase ? json(*target.backtest_mase) : json();
+    entry["quantile"] = target.quantile;
+    entry["headroom"] = target.headroom;
+    // A declared SLO's tuning in force (or why none yet); null without `slo:`.
+    entry["slo"] = target.slo.empty() ? json() : json(target.slo);
     targets.push_back(std::move(entry));
   }
   return json_response(200,

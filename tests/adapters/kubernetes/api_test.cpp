@@ -199,6 +199,9 @@ TEST_CASE("/status reports each target's model, fit and fallback for prescale st
   forecasting.backtest_mase = 0.62;
   forecasting.last_fit_unix = 1767620000;
   forecasting.has_forecast = true;
+  forecasting.quantile = 0.75;
+  forecasting.headroom = 1.25;
+  forecasting.slo = "SLO 0.1% of minutes short (margin 50%): quantile 0.75, headroom x1.25";
   TargetStatus fallback;
   fallback.target = "payroll-jobs";
   fallback.observed = 0.5;
@@ -225,4 +228,10 @@ TEST_CASE("/status reports each target's model, fit and fallback for prescale st
   CHECK(second["data_age_seconds"] == 240);
   CHECK(second["backtest_mase"].is_null());
   CHECK(second["replicas"].is_null());
+  // A declared SLO's tuning in force; null without `slo:`.
+  CHECK(first["quantile"] == 0.75);
+  CHECK(first["headroom"] == 1.25);
+  CHECK(first["slo"] == forecasting.slo);
+  CHECK(second["slo"].is_null());
+  CHECK(second["headroom"] == 1);
 }

@@ -54,10 +54,13 @@ struct DecisionRecord {
   std::string
       cause;  ///< machine-readable: calendar-event, calendar-session, seasonal-peak, observed,
               ///< forecast-easing, fallback, recovered, refit, anomaly, anomaly-end, shift
-  std::string event;               ///< the calendar occurrence named (qualified), if any
-  double observed = 0;             ///< last observed value (NaN: none)
-  double forecast = 0;             ///< max quantile over the lead window (NaN: none)
-  double quantile = 0.9;           ///< the quantile the forecast is taken at
+  std::string event;      ///< the calendar occurrence named (qualified), if any
+  double observed = 0;    ///< last observed value (NaN: none)
+  double forecast = 0;    ///< max quantile over the lead window (NaN: none)
+  double quantile = 0.9;  ///< the quantile the forecast is taken at
+  double headroom = 1;    ///< served = max(observed, forecast) x headroom
+  /// The SLO tuning in force (`slo:`): its setting and why, or why none yet; empty without `slo:`.
+  std::string slo;
   double served = 0;               ///< the value served from this decision on
   double previous_served = 0;      ///< the value served by the previous record (NaN: first)
   std::optional<double> replicas;  ///< the -replicas metric, when configured
@@ -110,6 +113,10 @@ struct DecisionInputs {
   bool servable = false;
   std::optional<double> replicas;
   std::string fallback_reason;
+  /// The quantile and headroom in force (an SLO's tuning); unset quantile: the config's.
+  std::optional<double> quantile;
+  double headroom = 1;
+  std::string slo;  ///< the SLO tuning in force, in words (empty without `slo:`)
   /// The forecast quantile at each step of the lead window (steps 0..), from now_unix.
   std::vector<double> window_quantiles;
   std::int64_t step_seconds = 60;

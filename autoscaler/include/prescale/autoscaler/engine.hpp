@@ -44,6 +44,10 @@ struct EngineOptions {
   /// Decision records of each tick (decisions.hpp); may be empty. Called
   /// from tick threads, one call at a time.
   DecisionSink decisions;
+  /// Tunes the quantile and headroom of targets with an `slo:` at each refit
+  /// (on a fit thread; slo.hpp). Empty: such targets serve their configured
+  /// quantile and say so.
+  SloTuner slo_tuner;
 };
 
 /// Thread-safety: run()/stop()/reconfigure() may be called from different

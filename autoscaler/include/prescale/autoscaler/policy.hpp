@@ -1,8 +1,10 @@
 #pragma once
 // From forecast to served metric (docs/targets.md, "Decide how early and how safe"):
 //   value(t) = max(observed(t), max_{u in [t, t + lead]} q_p(forecast(u)))
-// and, with capacityPerReplica, replicas = ceil(value / capacity) clamped to
-// [minReplicas, maxReplicas]. In fallback the observed value is served alone.
+// times the headroom (1 unless an `slo:` tuned it, slo.hpp), and, with
+// capacityPerReplica, replicas = ceil(value / capacity) clamped to
+// [minReplicas, maxReplicas]. In fallback the observed value (times the
+// headroom) is served alone.
 // Pure functions: no clock, no I/O.
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +21,9 @@ struct PolicyInput {
       nullptr;                   ///< steps 0.. from the decision time; null in fallback
   std::size_t window_steps = 1;  ///< forecast steps covering [t, t + lead]
   double quantile = 0.9;
+  /// >= 1: the value is served this much higher, as an HPA whose per-pod
+  /// target is 1 / headroom of capacity would scale (an SLO's tuning).
+  double headroom = 1;
   std::optional<double> capacity_per_replica;
   std::int64_t min_replicas = 1;
   std::int64_t max_replicas = 100;
@@ -30,7 +35,8 @@ struct Recommendation {
   bool servable = false;  ///< false only before any observation: serve nothing
   double observed = 0;
   double forecast = 0;  ///< max quantile over the window; NaN without a usable forecast
-  double served = 0;    ///< finite, >= 0
+  double served = 0;    ///< finite, >= 0 (headroom applied)
+  double headroom = 1;  ///< the factor applied
   std::optional<double> replicas;
   std::string fallback_reason;  ///< empty unless serving the observed value alone
 };

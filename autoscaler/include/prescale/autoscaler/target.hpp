@@ -14,6 +14,7 @@
 #include "prescale/autoscaler/decisions.hpp"
 #include "prescale/autoscaler/drift.hpp"
 #include "prescale/autoscaler/policy.hpp"
+#include "prescale/autoscaler/slo.hpp"
 #include "prescale/calendar/calendar.hpp"
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/common/expected.hpp"
@@ -56,8 +57,12 @@ Expected<std::shared_ptr<const calendar::CalendarSet>> calendars_for(
 /// run elsewhere and hand their result over through a locked mailbox.
 class TargetWorker {
  public:
+  /// `slo_tuner` chooses the quantile and headroom at each refit when the
+  /// target declares an `slo:` (slo.hpp); empty: the `slo:` is reported as
+  /// not tuned and the configured quantile is served.
   TargetWorker(config::TargetConfig config, std::unique_ptr<source::Source> source,
-               std::shared_ptr<const calendar::CalendarSet> calendars, LogFunction log);
+               std::shared_ptr<const calendar::CalendarSet> calendars, LogFunction log,
+               SloTuner slo_tuner = {});
   ~TargetWorker();
 
   [[nodiscard]] const config::TargetConfig& config() const { return config_; }
@@ -109,6 +114,11 @@ class TargetWorker {
   [[nodiscard]] forecast::Forecast lead_window_forecast(std::int64_t decision_unix,
                                                         const std::string& fallback);
   void log_fallback_change(const std::string& fallback);
+  // The SLO tuning of the model in use (slo.hpp): quantile and headroom in
+  // force, and the line records and /status carry (empty without `slo:`).
+  [[nodiscard]] double quantile_in_force() const;
+  [[nodiscard]] double headroom_in_force() const;
+  [[nodiscard]] std::string slo_text() const;
   [[nodiscard]] TargetStatus make_status(std::int64_t now_unix, const Recommendation& rec,
                                          const Fallback& fallback) const;
   [[nodiscard]] DecisionInputs make_decision_inputs(std::int64_t now_unix,
@@ -139,6 +149,8 @@ class TargetWorker {
   AnomalyTracker anomaly_;                     ///< newest samples against their one-step forecasts
   DriftDetector drift_;        ///< when the model in use no longer describes the load
   DecisionTracker decisions_;  ///< when a tick makes a decision record
+  SloTuner slo_tuner_;
+  std::unique_ptr<PolicyRecorder> recorder_;  ///< with `slo:`: what the policy read
   std::shared_ptr<Mailbox> mailbox_;
   std::atomic<bool> cancelled_{false};
 };

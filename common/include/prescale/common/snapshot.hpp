@@ -57,7 +57,11 @@ struct TargetStatus {
   /// scored against (its one-step forecast; NaN before a model scores one).
   double interval_lower = std::numeric_limits<double>::quiet_NaN();
   double interval_upper = std::numeric_limits<double>::quiet_NaN();
-  double quantile = 0;             ///< the served quantile p
+  double quantile = 0;  ///< the served quantile p (an SLO's tuning, else the config's)
+  double headroom = 1;  ///< served = max(observed, forecast) x headroom (an SLO's tuning)
+  /// The SLO tuning in force (`slo:`): the setting and its figures, or why
+  /// none yet; empty without `slo:`.
+  std::string slo;
   std::int64_t step_seconds = 0;   ///< the target's sampling step
   std::uint64_t fit_failures = 0;  ///< fits that failed since the target started
   [[nodiscard]] bool in_fallback() const { return !fallback_reason.empty(); }

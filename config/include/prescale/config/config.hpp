@@ -149,6 +149,17 @@ struct ServerConfig {
 /// Each field is declared once more, in config/src/target_fields.cpp (its
 /// key, reader with validation, writer and canonical text): a new field is
 /// a member here plus a row there.
+/// A target's declared SLO (`slo:`): the daemon replays what the target's
+/// policy read over `history` at each refit and serves the cheapest quantile
+/// and headroom that kept the minutes short of capacity within the SLO less
+/// the margin (docs/targets.md, "Let the daemon tune for an SLO"). Value type.
+struct SloConfig {
+  double max_short_percent = 0.1;            ///< % of minutes with load above ready capacity
+  double margin_percent = 50;                ///< % of the SLO held back when tuning on history
+  std::int64_t history_seconds = 7 * 86400;  ///< decisions kept and replayed at each refit
+  bool operator==(const SloConfig&) const = default;
+};
+
 struct TargetConfig {
   std::string metric;                         ///< served external metric name (DNS-1123 subdomain)
   std::string namespace_name = "*";           ///< namespace it is served in, "*" = all
@@ -175,6 +186,9 @@ struct TargetConfig {
   /// newest sample's |standardised residual| (opt-in: an HPA or KEDA trigger
   /// on it is a deliberate choice, not a default).
   bool anomaly_external_metric = false;
+  /// Tune quantile and headroom for this SLO (needs capacityPerReplica);
+  /// unset: serve `quantile` with no headroom.
+  std::optional<SloConfig> slo;
   std::int64_t line = 0;  ///< 1-based line of the entry in the file
 
   /// Samples in the lead window, at least one.

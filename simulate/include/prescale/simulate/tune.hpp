@@ -11,7 +11,9 @@
 #include <optional>
 #include <span>
 
+#include "prescale/autoscaler/slo.hpp"
 #include "prescale/common/expected.hpp"
+#include "prescale/config/config.hpp"
 #include "prescale/simulate/frontier.hpp"
 #include "prescale/simulate/predictive.hpp"
 #include "prescale/simulate/simulation.hpp"
@@ -41,5 +43,19 @@ struct TuneResult {
                                                 std::span<const double> demand,
                                                 const PredictiveSeries* predictive,
                                                 const FrontierOptions& options);
+
+/// The pod start-up a target's leadTime implies: lead = start-up + the HPA's
+/// 15 s sync + one step (the rule `simulate` and `tune` use), never below 0.
+[[nodiscard]] std::int64_t startup_for_lead(const config::TargetConfig& target);
+
+/// The daemon's tuner for a target's `slo:` (autoscaler::SloTuner): replays
+/// the decisions recorded in `history` through the HPA model (the target's
+/// capacityPerReplica, min/max replicas, startup_for_lead, the HPA without
+/// `behavior`) at every swept quantile and per-pod target, and returns the
+/// cheapest predictive setting within the SLO less its margin (the safest
+/// one, flagged, when none is) as a quantile and headroom = 1 / target.
+/// The error names what is missing (no capacityPerReplica, no `slo:`).
+[[nodiscard]] Expected<autoscaler::SloSetting> tune_target_for_slo(
+    const config::TargetConfig& target, const autoscaler::SloHistory& history);
 
 }  // namespace prescale::simulate

@@ -1,0 +1,102 @@
+#pragma once
+// A target's declared SLO (`slo:` in its config): what its policy read at
+// each decision, kept for the SLO's history window, and the setting a tuner
+// chose from it at the latest refit -- the served quantile and a headroom
+// factor that scales the served value as lowering the HPA's per-pod target
+// to 1 / headroom of capacity would (docs/targets.md, "Let the daemon tune
+// for an SLO").
+//
+// The tuner itself replays the recorded decisions through the HPA model
+// (simulate::tune_target_for_slo); the engine only records and applies, so
+// this library does not depend on the simulator: the daemon hands the tuner
+// in (EngineOptions::slo_tuner).
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "prescale/common/expected.hpp"
+#include "prescale/config/config.hpp"
+#include "prescale/forecast/model.hpp"
+
+namespace prescale::autoscaler {
+
+/// What one decision's policy read. Value type.
+struct PolicyReading {
+  std::int64_t time_unix = 0;  ///< decision time t
+  double observed = 0;         ///< last valid observation (NaN: none)
+  /// The lead-window forecast [t, t + lead] (empty: the observed value was served alone).
+  forecast::Forecast window;
+  bool servable = false;  ///< the decision served a value at all
+};
+
+/// The recorded decisions on the step grid, with the load each faced, as a
+/// tuner reads them. Value type.
+struct SloHistory {
+  std::int64_t start_unix = 0;  ///< decision time of index 0
+  std::int64_t step_seconds = 60;
+  /// Per decision i (time start + i x step): the load during its step, the
+  /// sample at that time (NaN: none yet, or missing).
+  std::vector<double> demand;
+  std::vector<double> observed;             ///< what decision i read (NaN: none)
+  std::vector<forecast::Forecast> windows;  ///< its lead-window forecast (empty: none)
+  std::vector<bool> decided;                ///< false: no decision was made at that step
+  /// Seconds of decisions recorded (steps with a decision x step).
+  [[nodiscard]] std::int64_t recorded_seconds() const;
+};
+
+/// The policy setting a tuner chose for a target. Value type.
+struct SloSetting {
+  double quantile = 0.9;
+  double headroom = 1;     ///< >= 1: served value x headroom
+  bool meets_slo = false;  ///< false: the safest setting swept, short of the SLO on history
+  /// One line for the decision records, /status and explain: the SLO, the
+  /// setting, its minutes short and replica-hours on the history, and what a
+  /// reactive HPA would have needed there.
+  std::string summary;
+  std::int64_t tuned_at_unix = 0;  ///< the refit that chose it
+};
+
+/// Chooses a setting for `target.slo` on `history`; the error says why not.
+/// Called on a fit thread; must be thread-safe.
+using SloTuner =
+    std::function<Expected<SloSetting>(const config::TargetConfig&, const SloHistory&)>;
+
+/// What a refit makes of a target's SLO: the tuned setting, or why none.
+struct SloOutcome {
+  std::optional<SloSetting> setting;
+  std::string note;  ///< why there is no (new) setting
+  /// The line records and /status carry: the setting and the note.
+  [[nodiscard]] std::string text() const;
+};
+
+/// At a refit (on the fit thread): the setting `tuner` chooses for
+/// `target.slo` on `history`, once a day of decisions is recorded (the
+/// replay must hold a whole daily cycle); a note otherwise. A failed
+/// tuning keeps `in_force`, the setting of the refit before. Never throws.
+[[nodiscard]] SloOutcome tune_at_refit(const config::TargetConfig& target, const SloTuner& tuner,
+                                       const SloHistory* history, std::int64_t now_unix,
+                                       const std::optional<SloSetting>& in_force = std::nullopt);
+
+/// The policy readings of one target over its SLO history window. Not
+/// thread-safe: owned by one target worker.
+class PolicyRecorder {
+ public:
+  explicit PolicyRecorder(std::int64_t history_seconds) : history_seconds_(history_seconds) {}
+  /// Keeps `reading` and drops those older than the history window.
+  void add(PolicyReading reading);
+  /// The readings on the grid of `step_seconds`, their demand read from
+  /// `series` (the target's fetched samples): decisions whose step has no
+  /// sample yet at the end are left out.
+  [[nodiscard]] SloHistory history(std::int64_t step_seconds, std::int64_t series_start_unix,
+                                   const std::vector<double>& series_values) const;
+  [[nodiscard]] std::size_t size() const { return readings_.size(); }
+
+ private:
+  std::int64_t history_seconds_;
+  std::deque<PolicyReading> readings_;
+};
+
+}  // namespace prescale::autoscaler

@@ -1,0 +1,100 @@
+#include "prescale/autoscaler/slo.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace prescale::autoscaler {
+
+std::int64_t SloHistory::recorded_seconds() const {
+  return static_cast<std::int64_t>(std::count(decided.begin(), decided.end(), true)) * step_seconds;
+}
+
+void PolicyRecorder::add(PolicyReading reading) {
+  // A reload or a clock step back: start again rather than mix two pasts.
+  if (!readings_.empty() && reading.time_unix <= readings_.back().time_unix) readings_.clear();
+  const std::int64_t oldest = reading.time_unix - history_seconds_;
+  readings_.push_back(std::move(reading));
+  while (!readings_.empty() && readings_.front().time_unix < oldest) readings_.pop_front();
+}
+
+SloHistory PolicyRecorder::history(std::int64_t step_seconds, std::int64_t series_start_unix,
+                                   const std::vector<double>& series_values) const {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  SloHistory out;
+  out.step_seconds = step_seconds;
+  if (readings_.empty() || step_seconds <= 0) return out;
+  const std::int64_t series_end =
+      series_start_unix + static_cast<std::int64_t>(series_values.size()) * step_seconds;
+  out.start_unix = readings_.front().time_unix;
+  // The last decision whose own step has a sample: the load it faced is known.
+  std::int64_t last = out.start_unix - step_seconds;
+  for (const auto& r : readings_)
+    if (r.time_unix < series_end) last = std::max(last, r.time_unix);
+  if (last < out.start_unix) return out;
+  const auto count = static_cast<std::size_t>((last - out.start_unix) / step_seconds + 1);
+  out.demand.assign(count, kNaN);
+  out.observed.assign(count, kNaN);
+  out.windows.assign(count, forecast::Forecast{});
+  out.decided.assign(count, false);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::int64_t t = out.start_unix + static_cast<std::int64_t>(i) * step_seconds;
+    if (t >= series_start_unix && t < series_end)
+      out.demand[i] =
+          series_values[static_cast<std::size_t>((t - series_start_unix) / step_seconds)];
+  }
+  for (const auto& r : readings_) {
+    if (r.time_unix > last || (r.time_unix - out.start_unix) % step_seconds != 0) continue;
+    const auto i = static_cast<std::size_t>((r.time_unix - out.start_unix) / step_seconds);
+    out.observed[i] = r.observed;
+    out.windows[i] = r.window;
+    out.decided[i] = r.servable;
+  }
+  return out;
+}
+
+std::string SloOutcome::text() const {
+  if (!setting) return note;
+  return note.empty() ? setting->summary : setting->summary + " (" + note + ")";
+}
+
+SloOutcome tune_at_refit(const config::TargetConfig& target, const SloTuner& tuner,
+                         const SloHistory* history, std::int64_t now_unix,
+                         const std::optional<SloSetting>& in_force) {
+  SloOutcome out;
+  const auto& slo = target.slo;
+  if (!slo) return out;
+  const auto as_configured =
+      fmt::format("serving quantile {:g} as configured, no headroom", target.quantile);
+  if (!tuner) {
+    out.note = "SLO declared but this process does not tune: " + as_configured;
+    return out;
+  }
+  const std::int64_t recorded = history ? history->recorded_seconds() : 0;
+  if (recorded < 86400) {
+    out.note = fmt::format(
+        "SLO {:g}% of minutes short: tuning waits for a day of decisions ({}h{:02}m recorded); {}",
+        slo->max_short_percent, recorded / 3600, recorded / 60 % 60, as_configured);
+    return out;
+  }
+  try {
+    auto tuned = tuner(target, *history);
+    if (tuned) {
+      out.setting = std::move(*tuned);
+      out.setting->tuned_at_unix = now_unix;
+    } else {
+      out.note = "SLO tuning failed: " + tuned.error().message;
+    }
+  } catch (const std::exception& e) {
+    out.note = fmt::format("SLO tuning failed: {}", e.what());
+  }
+  if (!out.setting && in_force) {
+    out.setting = in_force;
+    out.note += "; the setting tuned before stays";
+  }
+  return out;
+}
+
+}  // namespace prescale::autoscaler
