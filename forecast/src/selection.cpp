@@ -514,11 +514,15 @@ void serve_event_windows(const FitInput& input, BacktestReport& report, Candidat
   std::set<std::string> ahead;
   for (const EventRun& run : windows.runs)
     if (run.start + run.length > input.y.size()) ahead.insert(windows.groups[run.event]);
-  events =
-      confirm_on_events_ahead(events, report, choice.index, [&windows, &ahead](std::size_t row) {
-        return row < windows.event_at.size() && windows.event_at[row] >= 0 &&
-               ahead.count(windows.groups[static_cast<std::size_t>(windows.event_at[row])]) > 0;
-      });
+  // Only the events model keeps its windows on that evidence: its effects
+  // were scored on every past occurrence (leave-one-out), whereas a median
+  // of calendar regressions can dilute a surge and must stay open to a switch.
+  if (is_event_profile(*candidates.recipes[choice.index]))
+    events =
+        confirm_on_events_ahead(events, report, choice.index, [&windows, &ahead](std::size_t row) {
+          return row < windows.event_at.size() && windows.event_at[row] >= 0 &&
+                 ahead.count(windows.groups[static_cast<std::size_t>(windows.event_at[row])]) > 0;
+        });
   if (!events.reason.empty()) selection.event_choice = events.reason;
   if (events.index == EventWindowChoice::kNone) return;
   ModelBacktest switched = report.models[choice.index];  // its errors calibrate ordinary hours
