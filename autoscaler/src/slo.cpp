@@ -13,8 +13,11 @@ std::int64_t SloHistory::recorded_seconds() const {
 }
 
 void PolicyRecorder::add(PolicyReading reading) {
-  // A reload or a clock step back: start again rather than mix two pasts.
-  if (!readings_.empty() && reading.time_unix <= readings_.back().time_unix) readings_.clear();
+  // The engine ticks a target again at the same step when a fit lands: the
+  // later reading replaces the earlier. A clock step back: start again
+  // rather than mix two pasts.
+  if (!readings_.empty() && reading.time_unix == readings_.back().time_unix) readings_.pop_back();
+  if (!readings_.empty() && reading.time_unix < readings_.back().time_unix) readings_.clear();
   const std::int64_t oldest = reading.time_unix - history_seconds_;
   readings_.push_back(std::move(reading));
   while (!readings_.empty() && readings_.front().time_unix < oldest) readings_.pop_front();

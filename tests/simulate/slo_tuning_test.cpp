@@ -81,6 +81,11 @@ TEST_CASE("the policy recorder lays readings on the step grid with the load each
   CHECK(std::isnan(history.observed[1]));
   CHECK(history.recorded_seconds() == 120);
 
+  // A second tick at the same step (a fit landed) replaces that step's
+  // reading and keeps the rest.
+  recorder.add(PolicyReading{300, 15, {}, true});
+  CHECK(recorder.size() == 3);
+  CHECK(recorder.history(60, 0, {10, 11, 12, 13, 14, 15}).observed.back() == 15);
   // Older than the history window: dropped.
   recorder.add(PolicyReading{3600 + 200, 1, {}, true});
   CHECK(recorder.size() == 2);
