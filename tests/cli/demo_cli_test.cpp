@@ -1,5 +1,7 @@
 // `prescale demo` and `prescale --version` run as a newcomer would: the demo
-// ends by itself when its trace does, with a summary and a report, exit 0.
+// ends by itself when its trace does, with a summary and a report, exit 0;
+// `serve` and `demo` hand over to prescale-server (the one suite that needs
+// it: the sanitizer pass builds the unit suites and prescale, not the server).
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -59,4 +61,19 @@ TEST_CASE("prescale demo ends by itself when its trace does, with a summary and 
   CHECK(html.find("predictive") != std::string::npos);
   // No fallback for stale data: the demo stops before its trace runs out.
   CHECK(run.out.find("data stale") == std::string::npos);
+}
+
+TEST_CASE("serve and demo hand over to prescale-server with every argument", "[cli][serve]") {
+  // --help is the server's: it lists the daemon's own options.
+  const Run help = run_prescale("serve --help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("--config") != std::string::npos);
+  CHECK(help.out.find("--fit-threads") != std::string::npos);
+  const Run demo_help = run_prescale("demo --help");
+  CHECK(demo_help.exit_code == 0);
+  CHECK(demo_help.out.find("--duration") != std::string::npos);
+  // A bad argument is reported by the server, naming it.
+  const Run missing = run_prescale("serve --config /nonexistent/prescale.yaml");
+  CHECK(missing.exit_code != 0);
+  CHECK(missing.err.find("/nonexistent/prescale.yaml") != std::string::npos);
 }

@@ -171,18 +171,3 @@ TEST_CASE("a NAB trace forecasts end to end", "[cli][shared-data]") {
   CHECK(json["points"].size() == 12);
   CHECK(json["points"][0]["timestamp"] == "2014-04-24T00:44:00Z");  // last row 2014-04-24 00:39:00
 }
-
-TEST_CASE("serve and demo hand over to prescale-server with every argument", "[cli][serve]") {
-  // --help is the server's: it lists the daemon's own options.
-  const Run help = run_prescale("serve --help");
-  CHECK(help.exit_code == 0);
-  CHECK(help.out.find("--config") != std::string::npos);
-  CHECK(help.out.find("--fit-threads") != std::string::npos);
-  const Run demo_help = run_prescale("demo --help");
-  CHECK(demo_help.exit_code == 0);
-  CHECK(demo_help.out.find("--duration") != std::string::npos);
-  // A bad argument is reported by the server, naming it.
-  const Run missing = run_prescale("serve --config /nonexistent/prescale.yaml");
-  CHECK(missing.exit_code != 0);
-  CHECK(missing.err.find("/nonexistent/prescale.yaml") != std::string::npos);
-}
