@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "config/one_target_yaml.hpp"
 #include "prescale/autoscaler/fit_frame.hpp"
 #include "prescale/autoscaler/target.hpp"
 #include "prescale/config/config.hpp"
@@ -14,13 +15,6 @@ using namespace prescale;
 using prescale::autoscaler::FitFrame;
 
 namespace {
-
-const std::string kCalendars = R"(calendars:
-  nyse:
-    timezone: America/New_York
-    sessions:
-      - {name: market-open, days: [mon, tue, wed, thu, fri], start: "09:30", end: "16:00"}
-)";
 
 constexpr std::int64_t kStart = 1772323200;  // 2026-03-01T00:00:00Z, a week before US DST
 
@@ -33,7 +27,7 @@ std::unique_ptr<FitFrame> frame_of(const config::Config& config, std::size_t row
 }
 
 config::Config parse_target(const std::string& lines) {
-  return config::parse_config(kCalendars + "targets:\n  - metric: a\n    query: up\n" + lines);
+  return config::parse_config(test::one_target_yaml(lines));
 }
 
 bool same_frame(const FitFrame& a, const FitFrame& b) {

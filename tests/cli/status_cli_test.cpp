@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../adapters/kubernetes/apiserver_standin.hpp"
+#include "../adapters/kubernetes/delegation.hpp"
 #include "../adapters/kubernetes/server_fixture.hpp"
 #include "prescale/autoscaler/decisions.hpp"
 #include "prescale/kubernetes/server.hpp"
@@ -74,12 +75,7 @@ TEST_CASE("prescale status --since summarises what changed; --token-file authent
           "[cli][status][integration]") {
   Fixture fixture;
   ReviewServer apiserver(fixture.pki->cert("server"), fixture.pki->key("server"));
-  write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), apiserver.port));
-  auto options = fixture.options();
-  options.authorization.mode = AuthorizationOptions::Mode::webhook;
-  options.authorization.apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
-  options.token_review.enabled = true;
-  options.token_review.apiserver = options.authorization.apiserver;
+  auto options = delegated(fixture, write_kubeconfig(fixture, apiserver.port), Tokens::reviewed);
   autoscaler::DecisionRing ring;
   const std::int64_t now = now_unix();
   add_history(ring, now);

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "config/one_target_yaml.hpp"
 #include "prescale/config/config.hpp"
 
 using prescale::config::Config;
@@ -19,13 +20,7 @@ using prescale::config::to_yaml;
 
 namespace {
 
-// A calendar for the `calendars` key's example, then one target.
-const std::string kCalendars = R"(calendars:
-  nyse:
-    timezone: America/New_York
-    sessions:
-      - {name: market-open, days: [mon, tue, wed, thu, fri], start: "09:30", end: "16:00"}
-)";
+using prescale::test::kOneCalendarYaml;
 
 // A key whose example needs another one set (`slo` counts minutes short of capacity).
 std::string companion_of(const std::string& key) {
@@ -34,12 +29,12 @@ std::string companion_of(const std::string& key) {
 
 // One target with `key: value` set (metric and query replaced when they are the key).
 std::string target_with(const std::string& key, const std::string& value) {
-  std::string yaml = kCalendars + "targets:\n  - metric: " + (key == "metric" ? value : "a") +
-                     "\n    query: " + (key == "query" ? value : "up") + "\n";
-  if (!key.empty() && key != "metric" && key != "query") yaml += "    " + key + ": " + value + "\n";
+  const bool other = !key.empty() && key != "metric" && key != "query";
+  std::string lines = other ? "    " + key + ": " + value + "\n" : "";
   if (const auto companion = companion_of(key); !companion.empty())
-    yaml += "    " + companion + "\n";
-  return yaml;
+    lines += "    " + companion + "\n";
+  return prescale::test::one_target_yaml(lines, key == "metric" ? value : "a",
+                                         key == "query" ? value : "up");
 }
 
 std::string error_of(const std::string& yaml) {
@@ -76,13 +71,13 @@ TEST_CASE("every target key is read, written back, compared and digested", "[con
       // Under `defaults:` the key means the same.
       const auto companion = companion_of(name);
       const Config defaulted =
-          parse_config(kCalendars + "defaults:\n  " + name + ": " + std::string(key.example) +
+          parse_config(kOneCalendarYaml + "defaults:\n  " + name + ": " + std::string(key.example) +
                        (companion.empty() ? "" : "\n  " + companion) +
                        "\ntargets:\n  - metric: a\n    query: up\n");
       CHECK(defaulted.targets.at(0).same_as(set));
     } else {
       // metric and query belong to one target: `defaults:` refuses them.
-      CHECK_THAT(error_of(kCalendars + "defaults:\n  " + name + ": x\n" +
+      CHECK_THAT(error_of(kOneCalendarYaml + "defaults:\n  " + name + ": x\n" +
                           "targets:\n  - metric: a\n    query: up\n"),
                  Catch::Contains("defaults") && Catch::Contains(name));
     }

@@ -75,6 +75,24 @@ PredictiveSeries yesterday_forecast(const std::vector<double>& demand, std::size
   return out;
 }
 
+// `days` surging days, yesterday's forecast of them (lead 2 steps), and a
+// sweep of reactive targets 1.0 .. 0.4 beside the predictive settings given.
+struct SurgingSweep {
+  std::vector<double> demand;
+  SimulationConfig config;
+  PredictiveSeries predictive;
+  FrontierOptions options;
+};
+SurgingSweep surging_sweep(std::size_t days, std::vector<double> predictive_targets,
+                           std::vector<double> quantiles) {
+  SurgingSweep sweep{surging_days(days), five_minute_config(), {}, {}};
+  sweep.predictive = yesterday_forecast(sweep.demand, 2);
+  sweep.options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
+  sweep.options.predictive_targets = std::move(predictive_targets);
+  sweep.options.quantiles = std::move(quantiles);
+  return sweep;
+}
+
 }  // namespace
 
 TEST_CASE("frontier_of keeps the settings no other one beats on cost and violations",
@@ -134,13 +152,7 @@ TEST_CASE("The sweep: lower reactive targets buy fewer violations with more repl
 
 TEST_CASE("The predictive sweep applies each quantile and target to one set of forecasts",
           "[frontier]") {
-  const auto demand = surging_days(4);
-  const auto config = five_minute_config();
-  const auto predictive = yesterday_forecast(demand, 2);
-  FrontierOptions options;
-  options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
-  options.predictive_targets = {1.0, 0.9, 0.8};
-  options.quantiles = {0.5, 0.9, 0.99};
+  auto [demand, config, predictive, options] = surging_sweep(4, {1.0, 0.9, 0.8}, {0.5, 0.9, 0.99});
   const auto swept = sweep_frontier(config, demand, &predictive, options);
   REQUIRE(swept.has_value());
   std::size_t predictive_points = 0;
@@ -167,13 +179,7 @@ TEST_CASE("The predictive sweep applies each quantile and target to one set of f
 }
 
 TEST_CASE("Holdout: settings tuned on the first half are judged on the second", "[frontier]") {
-  const auto demand = surging_days(6);
-  const auto config = five_minute_config();
-  const auto predictive = yesterday_forecast(demand, 2);
-  FrontierOptions options;
-  options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
-  options.predictive_targets = {1.0, 0.9, 0.8};
-  options.quantiles = {0.5, 0.9, 0.99};
+  auto [demand, config, predictive, options] = surging_sweep(6, {1.0, 0.9, 0.8}, {0.5, 0.9, 0.99});
   options.holdout = true;
   const auto swept = sweep_frontier(config, demand, &predictive, options);
   REQUIRE(swept.has_value());
@@ -233,13 +239,8 @@ TEST_CASE("choose_setting: the cheapest within the SLO, else the safest", "[fron
 
 TEST_CASE("Tuning for an SLO holds part of it back: never a cheaper, riskier choice",
           "[frontier]") {
-  const auto demand = surging_days(4);
-  const auto config = five_minute_config();
-  const auto predictive = yesterday_forecast(demand, 2);
-  FrontierOptions options;
-  options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
-  options.predictive_targets = {1.0, 0.9, 0.8, 0.7};
-  options.quantiles = {0.5, 0.75, 0.9, 0.99};
+  auto [demand, config, predictive, options] =
+      surging_sweep(4, {1.0, 0.9, 0.8, 0.7}, {0.5, 0.75, 0.9, 0.99});
   options.slo_short_fraction = 0.004;
   const auto loose = tune_for_slo(config, demand, &predictive, options);
   options.tuning_margin = 0.5;

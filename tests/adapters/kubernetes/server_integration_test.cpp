@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "apiserver_standin.hpp"
+#include "delegation.hpp"
 #include "prescale/kubernetes/server.hpp"
 #include "server_fixture.hpp"
 
@@ -203,11 +204,8 @@ TEST_CASE("webhook authorization: allow, deny with Kubernetes' message, cache, s
           "[server][integration]") {
   Fixture fixture;
   ReviewServer reviewer(fixture.pki->cert("server"), fixture.pki->key("server"));
-  write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), reviewer.port));
-  auto options = fixture.options();
-  options.authorization.mode = AuthorizationOptions::Mode::webhook;
-  options.authorization.apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
-  Server server(options, fixture.store);
+  Server server(delegated(fixture, write_kubeconfig(fixture, reviewer.port), Tokens::refused),
+                fixture.store);
   REQUIRE(server.start().has_value());
   const int port = server.port();
 
@@ -257,17 +255,10 @@ TEST_CASE("webhook authorization: allow, deny with Kubernetes' message, cache, s
 TEST_CASE("an unreachable apiserver is a 500 InternalError, not an allow",
           "[server][integration]") {
   Fixture fixture;
-  int closed_port = 0;
-  {
-    httplib::Server probe;  // find a port, then free it: nothing listens there
-    closed_port = probe.bind_to_any_port("127.0.0.1");
-  }
-  write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), closed_port));
-  auto options = fixture.options();
-  options.authorization.mode = AuthorizationOptions::Mode::webhook;
-  options.authorization.apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
-  options.authorization.apiserver.timeout = std::chrono::milliseconds(2000);
-  Server server(options, fixture.store);
+  const int closed = closed_port();
+  Server server(delegated(fixture, write_kubeconfig(fixture, closed), Tokens::refused,
+                          std::chrono::milliseconds(2000)),
+                fixture.store);
   REQUIRE(server.start().has_value());
   const auto result = fixture.curl(server.port(), kMetric, "alice");
   CHECK(result.http_status == 500);
@@ -275,7 +266,7 @@ TEST_CASE("an unreachable apiserver is a 500 InternalError, not an allow",
   CHECK(status["reason"] == "InternalError");
   CHECK(status["code"] == 500);
   CHECK_THAT(status["message"].get<std::string>(),
-             Catch::Contains("127.0.0.1:" + std::to_string(closed_port)));
+             Catch::Contains("127.0.0.1:" + std::to_string(closed)));
 }
 
 TEST_CASE("start errors name the file or the address", "[server][integration]") {
@@ -385,11 +376,8 @@ TEST_CASE("stop() lets an in-flight request finish", "[server][integration]") {
   Fixture fixture;
   ReviewServer reviewer(fixture.pki->cert("server"), fixture.pki->key("server"));
   reviewer.delay_ms = 1500;
-  write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), reviewer.port));
-  auto options = fixture.options();
-  options.authorization.mode = AuthorizationOptions::Mode::webhook;
-  options.authorization.apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
-  Server server(options, fixture.store);
+  Server server(delegated(fixture, write_kubeconfig(fixture, reviewer.port), Tokens::refused),
+                fixture.store);
   REQUIRE(server.start().has_value());
   HttpResult in_flight;
   std::thread request([&] { in_flight = fixture.curl(server.port(), kMetric, "alice"); });
@@ -411,10 +399,8 @@ TEST_CASE("kubeconfig with inline CA data works; exec plugins are refused by nam
   config.replace(config.find(file_line), file_line.size(),
                  "certificate-authority-data: " + ca_data.output);
   write_file(fixture.dir / "kubeconfig", config);
-  auto options = fixture.options();
-  options.authorization.mode = AuthorizationOptions::Mode::webhook;
-  options.authorization.apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
-  Server server(options, fixture.store);
+  Server server(delegated(fixture, (fixture.dir / "kubeconfig").string(), Tokens::refused),
+                fixture.store);
   REQUIRE(server.start().has_value());
   CHECK(fixture.curl(server.port(), kMetric, "alice").http_status == 200);
   CHECK(reviewer.reviews.load() == 1);
@@ -425,8 +411,8 @@ TEST_CASE("kubeconfig with inline CA data works; exec plugins are refused by nam
       "server: "
       "https://127.0.0.1:1\nusers:\n- name: u\n  user:\n    exec:\n      command: get-token\n"
       "contexts:\n- name: c\n  context:\n    cluster: k\n    user: u\n");
-  options.authorization.apiserver.kubeconfig_file = (fixture.dir / "exec-kubeconfig").string();
-  Server refused(options, fixture.store);
+  Server refused(delegated(fixture, (fixture.dir / "exec-kubeconfig").string(), Tokens::refused),
+                 fixture.store);
   const auto status = refused.start();
   REQUIRE_FALSE(status.has_value());
   CHECK_THAT(status.error().message, Catch::Contains("users[u].exec is not supported"));

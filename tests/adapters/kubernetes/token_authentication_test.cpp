@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apiserver_standin.hpp"
+#include "delegation.hpp"
 #include "prescale/kubernetes/server.hpp"
 #include "server_fixture.hpp"
 
@@ -17,18 +18,6 @@ using namespace prescale::kubernetes::test;
 using nlohmann::json;
 
 namespace {
-
-// Token review and authorization through the stand-in, as `serve` sets them
-// up when server.authorization.mode is webhook.
-ServerOptions delegated(const Fixture& fixture, const std::string& kubeconfig_file) {
-  auto options = fixture.options();
-  options.authorization.mode = AuthorizationOptions::Mode::webhook;
-  options.authorization.apiserver.kubeconfig_file = kubeconfig_file;
-  options.authorization.apiserver.timeout = std::chrono::milliseconds(2000);
-  options.token_review.enabled = true;
-  options.token_review.apiserver = options.authorization.apiserver;
-  return options;
-}
 
 CommandResult kubectl_token(const Fixture& fixture, int port, const std::string& token,
                             const std::string& path) {
@@ -48,8 +37,9 @@ TEST_CASE("kubectl --token: a TokenReview names the user, a SubjectAccessReview 
           "[server][integration][token]") {
   Fixture fixture;
   ReviewServer apiserver(fixture.pki->cert("server"), fixture.pki->key("server"));
-  write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), apiserver.port));
-  Server server(delegated(fixture, (fixture.dir / "kubeconfig").string()), fixture.store);
+  Server server(delegated(fixture, write_kubeconfig(fixture, apiserver.port), Tokens::reviewed,
+                          std::chrono::milliseconds(2000)),
+                fixture.store);
   REQUIRE(server.start().has_value());
   const int port = server.port();
 
@@ -100,8 +90,9 @@ TEST_CASE("Authorization headers are read as kube-apiserver reads them",
           "[server][integration][token]") {
   Fixture fixture;
   ReviewServer apiserver(fixture.pki->cert("server"), fixture.pki->key("server"));
-  write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), apiserver.port));
-  Server server(delegated(fixture, (fixture.dir / "kubeconfig").string()), fixture.store);
+  Server server(delegated(fixture, write_kubeconfig(fixture, apiserver.port), Tokens::reviewed,
+                          std::chrono::milliseconds(2000)),
+                fixture.store);
   REQUIRE(server.start().has_value());
   const int port = server.port();
 
@@ -140,20 +131,17 @@ TEST_CASE("tokens are refused when token review is off", "[server][integration][
 TEST_CASE("an apiserver that cannot review a token is a 500 naming it, never an allow",
           "[server][integration][token]") {
   Fixture fixture;
-  int closed_port = 0;
-  {
-    httplib::Server probe;  // find a port, then free it: nothing listens there
-    closed_port = probe.bind_to_any_port("127.0.0.1");
-  }
-  write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), closed_port));
-  Server server(delegated(fixture, (fixture.dir / "kubeconfig").string()), fixture.store);
+  const int closed = closed_port();
+  Server server(delegated(fixture, write_kubeconfig(fixture, closed), Tokens::reviewed,
+                          std::chrono::milliseconds(2000)),
+                fixture.store);
   REQUIRE(server.start().has_value());
   const auto result = fixture.curl(server.port(), kMetric, "", bearer("Bearer alice-token"));
   CHECK(result.http_status == 500);
   const json status = json::parse(result.output);
   CHECK(status["reason"] == "InternalError");
   CHECK_THAT(status["message"].get<std::string>(),
-             Catch::Contains("127.0.0.1:" + std::to_string(closed_port)));
+             Catch::Contains("127.0.0.1:" + std::to_string(closed)));
 }
 
 TEST_CASE("the daemon's own token file is re-read: a rotated token is used at the next review",
@@ -162,9 +150,9 @@ TEST_CASE("the daemon's own token file is re-read: a rotated token is used at th
   ReviewServer apiserver(fixture.pki->cert("server"), fixture.pki->key("server"));
   const auto token_file = fixture.dir / "sa-token";
   write_file(token_file, "old-token\n");
-  write_file(fixture.dir / "kubeconfig",
-             kubeconfig(fixture.pki->cert("serving"), apiserver.port, token_file.string()));
-  Server server(delegated(fixture, (fixture.dir / "kubeconfig").string()), fixture.store);
+  Server server(delegated(fixture, write_kubeconfig(fixture, apiserver.port, token_file.string()),
+                          Tokens::reviewed, std::chrono::milliseconds(2000)),
+                fixture.store);
   REQUIRE(server.start().has_value());
 
   // The apiserver refuses the old credential: the review fails (500, not cached).
