@@ -126,6 +126,8 @@ PredictiveRun replay_predictive(const SimulateArgs& args, const forecast::Series
                                  ? startup_seconds + simulate::kHpaSyncPeriodSeconds + step
                                  : duration_option("--lead-time", args.lead_time);
   target.quantile = args.quantile;
+  target.backtest_origins = args.origins;
+  target.keep_outliers = args.keep_outliers;
   target.capacity_per_replica = args.capacity_per_replica;
   target.min_replicas = args.min_replicas;
   target.max_replicas = args.max_replicas;
@@ -354,6 +356,14 @@ CLI::Option* add_trace_and_hpa_options(CLI::App& command, SimulateArgs& args,
                   "Predictive: forecast quantile the engine is replayed at (others are applied\n"
                   "to the same forecasts)")
       ->capture_default_str();
+  command
+      .add_option("--origins", args.origins,
+                  "Predictive: backtest origins each fit chooses its model by (backtestOrigins)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 50));
+  command.add_flag("--keep-outliers", args.keep_outliers,
+                   "Predictive: fit on the history as it is, one-off incidents not replaced by\n"
+                   "the seasonal baseline (keepOutliers)");
   return no_predictive;
 }
 
@@ -390,8 +400,9 @@ void add_simulate_command(CLI::App& app) {
       ->capture_default_str();
   add_frontier_options(*cmd, args->frontier);
   // What only the predictive run reads is refused with --no-predictive, not ignored.
-  for (const char* name : {"--decisions", "--history", "--refit-interval", "--lead-time", "--model",
-                           "--quantile", "--seasonality", "--calendar", "--calendar-use"})
+  for (const char* name :
+       {"--decisions", "--history", "--refit-interval", "--lead-time", "--model", "--quantile",
+        "--origins", "--keep-outliers", "--seasonality", "--calendar", "--calendar-use"})
     cmd->get_option(name)->excludes(no_predictive);
   cmd->callback([args] { run_simulate(*args); });
 }

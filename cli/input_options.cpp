@@ -192,6 +192,7 @@ PreparedFit prepare_and_select(const InputOptions& input,
   prepared.target.model = selection_options.model;
   prepared.target.quantile = selection_options.quantile;
   prepared.target.backtest_origins = static_cast<std::int64_t>(selection_options.origins);
+  prepared.target.keep_outliers = !selection_options.replace_outliers;
   // The engine's preparation (autoscaler/fit_frame.hpp): from the first sample with a value.
   auto history = autoscaler::prepare_history(prepared.target, series);
   if (!history) {
@@ -217,7 +218,6 @@ PreparedFit prepare_and_select(const InputOptions& input,
   forecast::SelectionOptions options =
       autoscaler::selection_options(prepared.target, prepared.horizon_steps);
   options.event_origins = selection_options.event_origins;
-  options.replace_outliers = selection_options.replace_outliers;
   options.calibrate = selection_options.calibrate;
   options.threads = selection_options.threads;
   const auto started = std::chrono::steady_clock::now();

@@ -89,9 +89,8 @@ struct PreparedFit {
 /// first sample with a value; a season the history does not hold one
 /// cycle of is dropped, said in the notes), builds its fit frame and runs
 /// the engine's selection on it
-/// (autoscaler::selection_options, plus --threads, --event-origins and
-/// --keep-outliers); progress goes to stderr when the backtest takes more
-/// than a second. Throws Failure.
+/// (autoscaler::selection_options, plus --threads and --event-origins); progress goes to stderr
+/// when the backtest takes more than a second. Throws Failure.
 [[nodiscard]] PreparedFit prepare_and_select(const InputOptions& input,
                                              const forecast::SelectionOptions& selection,
                                              const std::string& horizon);

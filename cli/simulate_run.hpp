@@ -40,13 +40,15 @@ struct SimulateArgs {
   std::string lead_time;  // "" = start-up + 15 s sync + one step
   std::string model = "auto";
   double quantile = 0.9;
+  std::int64_t origins = config::TargetConfig{}.backtest_origins;
+  bool keep_outliers = false;
   FrontierArgs frontier;
 };
 
 /// Adds the options that describe the trace, the HPA (capacity, start-up,
 /// replicas, behavior, observation lag) and the predictive target (history,
-/// refit interval, lead time, model, quantile). Returns --no-predictive's
-/// flag when `with_no_predictive`, else null.
+/// refit interval, lead time, model, quantile, backtest origins, keeping outliers). Returns
+/// --no-predictive's flag when `with_no_predictive`, else null.
 CLI::Option* add_trace_and_hpa_options(CLI::App& command, SimulateArgs& args,
                                        bool with_no_predictive);
 

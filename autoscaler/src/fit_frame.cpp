@@ -126,6 +126,7 @@ forecast::SelectionOptions selection_options(const config::TargetConfig& target,
   options.horizon = horizon;
   options.origins = static_cast<std::size_t>(target.backtest_origins);
   options.quantile = target.quantile;
+  options.replace_outliers = !target.keep_outliers;
   return options;
 }
 

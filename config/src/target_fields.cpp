@@ -276,6 +276,11 @@ const std::array kFields = {
     // Refits.
     duration_field<&TargetConfig::refit_interval_seconds, 1>("refitInterval", "2h"),
     count_field<&TargetConfig::backtest_origins, 1, 50>("backtestOrigins", "6"),
+    TargetField{
+        "keepOutliers", "true", true,
+        [](const Node& n, TargetConfig& t, const Config&) { t.keep_outliers = n.as_bool(); },
+        [](YAML::Emitter& out, const TargetConfig& t) { out << t.keep_outliers; },
+        [](const TargetConfig& t) { return std::string(t.keep_outliers ? "true" : "false"); }},
     TargetField{"anomaly", "{externalMetric: true}", true, read_anomaly, write_anomaly,
                 [](const TargetConfig& t) {
                   return std::string(t.anomaly_external_metric ? "true" : "false");

@@ -88,7 +88,8 @@ TEST_CASE("every target key reaches the fit or is listed as serving only", "[fit
     const bool frame_differs = !same_frame(*frame, *plain_frame);
     const bool selection_differs =
         options.model != reference.model || options.origins != reference.origins ||
-        options.quantile != reference.quantile || options.horizon != reference.horizon;
+        options.quantile != reference.quantile || options.horizon != reference.horizon ||
+        options.replace_outliers != reference.replace_outliers;
     CHECK((frame_differs || selection_differs));
   }
   CHECK(plain_options.horizon == 12);

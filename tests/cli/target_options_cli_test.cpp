@@ -219,6 +219,17 @@ TEST_CASE("simulate: each target option reaches the engine's fits", "[cli][targe
     CHECK(forced.front().at("model").get<std::string>().rfind("holt-winters(A,N,A", 0) == 0);
     CHECK(forced.front().at("quantile") == 0.8);
   }
+  SECTION("--origins and --keep-outliers: the backtest each fit chooses by") {
+    // backtestOrigins and keepOutliers of the target serve reads: another
+    // backtest, another score of the same model.
+    const auto mase = [&](const std::vector<json>& all) {
+      return refits(all).at(0).at("backtest_mase").get<double>();
+    };
+    REQUIRE_FALSE(refits(plain).empty());
+    CHECK(mase(records("--model seasonal-naive --refit-interval 1d --origins 2")) != mase(plain));
+    CHECK(mase(records("--model seasonal-naive --refit-interval 1d --keep-outliers")) !=
+          mase(plain));
+  }
   SECTION("--lead-time") {
     CHECK(records("--model seasonal-naive --lead-time 45m").front().at("lead_seconds") == 2700);
   }

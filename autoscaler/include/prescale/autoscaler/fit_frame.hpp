@@ -92,9 +92,9 @@ class FitFrame {
   std::vector<std::string> names_;
 };
 
-/// The selection a target's fit runs: its model, backtest origins and
-/// quantile, over `horizon` steps. Callers add what is theirs alone
-/// (threads, event origins, keeping outliers).
+/// The selection a target's fit runs: its model, backtest origins,
+/// quantile and outlier replacement, over `horizon` steps. Callers add what
+/// is theirs alone (threads, event origins).
 [[nodiscard]] forecast::SelectionOptions selection_options(const config::TargetConfig& target,
                                                            std::size_t horizon);
 

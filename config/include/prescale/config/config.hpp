@@ -178,6 +178,10 @@ struct TargetConfig {
   std::int64_t max_replicas = 100;
   std::int64_t refit_interval_seconds = 3600;
   std::int64_t backtest_origins = 4;  ///< rolling-origin backtest windows
+  /// Fit on the history as it is: one-off incidents (outages, unexplained
+  /// spikes) are not replaced by the seasonal baseline (`keepOutliers`, the
+  /// CLI's --keep-outliers).
+  bool keep_outliers = false;
   // From the `decisions:` section (the same for every target).
   double decision_change_threshold = 0.1;  ///< record a decision when served moves by this fraction
   std::int64_t anomaly_steps = 3;  ///< steps outside the interval that make an anomaly record
