@@ -3,8 +3,12 @@
 #include <fmt/core.h>
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "commands.hpp"
@@ -42,7 +46,43 @@ struct GenerateArgs {
   std::vector<std::string> holidays;
   std::string calendar_out;
   std::string output = "-";
+  // Known incidents for anomaly benchmarks, and the file that lists them.
+  int incidents = 0;
+  std::string incident_drop = "0.4-0.7";
+  std::string incident_surge = "1.3-1.8";
+  std::string incident_duration = "15m-90m";
+  std::string incidents_after = "0s";
+  std::optional<std::uint64_t> incident_seed;
+  std::string truth;
 };
+
+// "0.4-0.7" -> {0.4, 0.7}.
+std::pair<double, double> factor_range(const std::string& option, const std::string& text) {
+  const auto dash = text.find('-', 1);
+  try {
+    if (dash != std::string::npos) {
+      std::size_t used_min = 0, used_max = 0;
+      const double low = std::stod(text.substr(0, dash), &used_min);
+      const double high = std::stod(text.substr(dash + 1), &used_max);
+      if (used_min == dash && used_max == text.size() - dash - 1) return {low, high};
+    }
+  } catch (const std::exception&) {
+  }
+  throw Failure(
+      fmt::format("{}: '{}' is not a range of load factors such as 0.4-0.7", option, text));
+}
+
+// "15m-90m" -> seconds.
+std::pair<std::int64_t, std::int64_t> duration_range(const std::string& option,
+                                                     const std::string& text) {
+  const auto dash = text.find('-');
+  if (dash != std::string::npos) {
+    auto low = config::parse_duration_seconds(text.substr(0, dash));
+    auto high = config::parse_duration_seconds(text.substr(dash + 1));
+    if (low && high) return {*low, *high};
+  }
+  throw Failure(fmt::format("{}: '{}' is not a range of durations such as 15m-90m", option, text));
+}
 
 // Options that shape what only the payments kind has.
 constexpr const char* kPaymentsOnly[] = {
@@ -105,8 +145,25 @@ void run_generate(const GenerateArgs& args, const CLI::App& cmd) {
     options.spike = *window;
   }
   options.spike_factor = args.spike_factor;
+  if (args.incidents != 0) {
+    autoscaler::IncidentDraw draw;
+    draw.count = args.incidents;
+    std::tie(draw.drop_min, draw.drop_max) = factor_range("--incident-drop", args.incident_drop);
+    std::tie(draw.surge_min, draw.surge_max) =
+        factor_range("--incident-surge", args.incident_surge);
+    std::tie(draw.min_seconds, draw.max_seconds) =
+        duration_range("--incident-duration", args.incident_duration);
+    auto after = config::parse_duration_seconds(args.incidents_after);
+    if (!after) throw Failure("--incidents-after: " + after.error().message);
+    draw.after_seconds = *after;
+    draw.seed = args.incident_seed.value_or(args.seed);
+    auto incidents = autoscaler::draw_incidents(options, draw);
+    if (!incidents) throw Failure(incidents.error().message);
+    options.incidents = std::move(*incidents);
+  }
 
-  auto series = autoscaler::generate_trace(options);
+  std::vector<autoscaler::TraceTruthEntry> truth;
+  auto series = autoscaler::generate_trace(options, &truth);
   if (!series) throw Failure(series.error().message);
   if (!args.calendar_out.empty()) {
     std::FILE* out = std::fopen(args.calendar_out.c_str(), "wb");
@@ -123,11 +180,21 @@ void run_generate(const GenerateArgs& args, const CLI::App& cmd) {
   } else if (auto written = write_csv_series(args.output, *series); !written) {
     throw Failure(written.error().message);
   }
+  if (!args.truth.empty()) {
+    std::ofstream out(args.truth, std::ios::binary | std::ios::trunc);
+    out << autoscaler::format_trace_truth(truth);
+    out.close();
+    if (!out) throw Failure("--truth " + args.truth + ": cannot write the file");
+  }
   fmt::print(stderr, "prescale generate: {} trace, {} samples every {} from {} to {} ({}){}\n",
              autoscaler::to_string(options.kind), series->size(),
              config::format_duration(options.step_seconds), format_rfc3339(series->start_unix),
              format_rfc3339(series->end_unix()), args.time_zone,
              args.output == "-" ? std::string() : " -> " + args.output);
+  if (!options.incidents.empty() || !args.truth.empty()) {
+    fmt::print(stderr, "prescale generate: {} incidents{}\n", options.incidents.size(),
+               args.truth.empty() ? std::string() : ", truth -> " + args.truth);
+  }
 }
 
 }  // namespace
@@ -147,9 +214,17 @@ void add_generate_command(CLI::App& app) {
       "              45 min, x3): a forecast that anticipates it has seen the future.\n\n"
       "Times: 2026-02-02 (local midnight in --timezone), 2026-02-02T09:30 (local), or RFC 3339\n"
       "such as 2026-03-10T14:00Z. Windows: <time>/<duration>, e.g. 2026-03-10T14:00Z/1h.\n\n"
+      "Incidents (for judging anomaly detection): --incidents N places N incidents after\n"
+      "--incidents-after, one in each of N equal slices of the rest of the trace, at any hour;\n"
+      "each multiplies the load by a factor drawn from --incident-drop or --incident-surge\n"
+      "(even odds) for a duration drawn from --incident-duration, switched on and off at once.\n"
+      "--truth writes what no calendar explains (incidents, outages, the spike, the small\n"
+      "random spikes) as CSV: kind,start,end,factor.\n\n"
       "Example:\n"
       "  prescale generate --kind payments --start 2026-02-02 --days 84 --step 1m \\\n"
-      "      --timezone America/New_York --seed 1 --output trace.csv");
+      "      --timezone America/New_York --seed 1 --output trace.csv\n"
+      "  prescale generate --days 56 --incidents 4 --incidents-after 28d --seed 2 \\\n"
+      "      --output trace.csv --truth truth.csv");
   cmd->add_option("--kind", args->kind, "payments, flat or flat-spike")->capture_default_str();
   cmd->add_option("--start", args->start, "first sample")->capture_default_str();
   cmd->add_option("--days", args->days, "length in days")->capture_default_str();
@@ -205,6 +280,27 @@ void add_generate_command(CLI::App& app) {
                   "also write the calendars the trace follows (YAML for --calendar; holidays\n"
                   "written out, --holiday included)");
   cmd->add_option("-o,--output", args->output, "CSV file, or - for stdout")->capture_default_str();
+  auto* incidents = cmd->add_option_group("Incidents", "known incidents for anomaly benchmarks");
+  incidents->add_option("--incidents", args->incidents, "how many incidents to place")
+      ->capture_default_str();
+  incidents
+      ->add_option("--incident-drop", args->incident_drop, "load factor range of a drop (MIN-MAX)")
+      ->capture_default_str();
+  incidents
+      ->add_option("--incident-surge", args->incident_surge,
+                   "load factor range of a surge (MIN-MAX)")
+      ->capture_default_str();
+  incidents->add_option("--incident-duration", args->incident_duration, "duration range (MIN-MAX)")
+      ->capture_default_str();
+  incidents
+      ->add_option("--incidents-after", args->incidents_after,
+                   "no incident before the trace start plus this (e.g. the history a replay "
+                   "fits on first)")
+      ->capture_default_str();
+  incidents->add_option("--incident-seed", args->incident_seed,
+                        "seed of the incidents' times, sizes and durations (default: --seed)");
+  incidents->add_option("--truth", args->truth,
+                        "write the ground truth (kind,start,end,factor) to this CSV file");
   cmd->callback([args, cmd] { run_generate(*args, *cmd); });
 }
 

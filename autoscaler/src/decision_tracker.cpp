@@ -136,7 +136,9 @@ DecisionRecord base_record(const DecisionInputs& in, double previous_served) {
   base.data_start_unix = in.data_start_unix;
   base.data_end_unix = in.data_end_unix;
   base.fallback_reason = in.fallback_reason;
-  base.anomaly_score = in.anomaly.score;
+  base.anomaly_score = in.anomaly.evidence;
+  base.anomaly = in.anomaly.anomaly;
+  base.residual_z = in.anomaly.score;
   base.outside_interval = in.anomaly.outside;
   base.outside_steps = in.anomaly.outside_steps;
   if (!in.window_quantiles.empty() && std::isfinite(in.forecast)) {
@@ -178,34 +180,28 @@ std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
 // an anomaly, one when it lasts long enough to be a new normal, one at its end.
 void DecisionTracker::decide_anomaly(const DecisionInputs& in, const DecisionRecord& base,
                                      std::vector<DecisionRecord>& out) {
-  const double q = base.quantile;
   const auto& a = in.anomaly;
-  if (a.outside_steps > 0 && a.episode_start_unix != anomaly_episode_) {
+  if (a.anomaly && a.episode_start_unix != anomaly_episode_) {
     anomaly_episode_ = a.episode_start_unix;
-    anomaly_reported_ = false;
     shift_reported_ = false;
-  }
-  const auto& s = settings_.anomaly;
-  if (a.outside_steps >= s.anomaly_steps && !anomaly_reported_) {
-    anomaly_reported_ = true;
     out.push_back(
-        record_of(base, DecisionKind::anomaly, "anomaly", "anomaly: " + describe_anomaly(a, q)));
+        record_of(base, DecisionKind::anomaly, "anomaly",
+                  fmt::format("anomaly since {}: {}", local_clock(a.episode_start_unix, in.zone),
+                              describe_anomaly(a))));
   }
-  if (a.outside_steps >= s.shift_steps && !shift_reported_) {
+  if (a.anomaly && a.shift && !shift_reported_) {
     shift_reported_ = true;
-    out.push_back(record_of(
-        base, DecisionKind::shift, "shift",
-        fmt::format("new normal: observed outside the prediction interval for {} steps (since {}); "
-                    "refitting. {}",
-                    a.outside_steps, local_clock(a.episode_start_unix, in.zone),
-                    describe_anomaly(a, q))));
+    out.push_back(
+        record_of(base, DecisionKind::shift, "shift",
+                  fmt::format("new normal: an anomaly for {} steps (since {}); refitting. {}",
+                              a.episode_steps, local_clock(a.episode_start_unix, in.zone),
+                              describe_anomaly(a))));
   }
-  if (a.outside_steps == 0 && anomaly_reported_) {
-    anomaly_reported_ = false;
-    shift_reported_ = false;
+  if (!a.anomaly && anomaly_episode_ != 0) {
     anomaly_episode_ = 0;
+    shift_reported_ = false;
     out.push_back(record_of(base, DecisionKind::anomaly_end, "anomaly-end",
-                            "anomaly over: " + describe_anomaly(a, q)));
+                            "anomaly over: " + describe_anomaly(a)));
   }
 }
 

@@ -153,6 +153,8 @@ std::string to_json(const DecisionRecord& r) {
   j["config_digest"] = r.config_digest;
   j["fallback_reason"] = r.fallback_reason;
   j["anomaly_score"] = number_or_null(r.anomaly_score);
+  j["anomaly"] = r.anomaly;
+  j["residual_z"] = number_or_null(r.residual_z);
   j["outside_interval"] = r.outside_interval;
   j["outside_steps"] = r.outside_steps;
   // Invalid UTF-8 (a label or reason from outside) must not make the record unwritable.
@@ -232,6 +234,8 @@ Expected<DecisionRecord> decision_from_json(const json& j) {
   r.config_digest = in.text("config_digest");
   r.fallback_reason = in.text("fallback_reason");
   r.anomaly_score = in.number("anomaly_score");
+  r.anomaly = in.boolean("anomaly");
+  r.residual_z = in.number("residual_z");
   r.outside_interval = in.boolean("outside_interval");
   r.outside_steps = in.integer("outside_steps");
   if (!in.error.empty()) return make_error(in.error);

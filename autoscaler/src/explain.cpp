@@ -160,7 +160,9 @@ void explain_model(std::string& out, const DecisionRecord& r) {
   }
   if (std::isfinite(r.anomaly_score))
     add_line(out, "anomaly",
-             fmt::format("score {:+.2f} sigma, {}", r.anomaly_score,
+             fmt::format("{}: evidence {:+.2f}x the threshold; newest residual {:+.2f} "
+                         "residual scales, {}",
+                         r.anomaly ? "in progress" : "none", r.anomaly_score, r.residual_z,
                          r.outside_interval
                              ? fmt::format("outside the prediction interval for {} step{}",
                                            r.outside_steps, r.outside_steps == 1 ? "" : "s")
@@ -202,6 +204,7 @@ void explain_changes(std::string& out, const DecisionRecord& p, const DecisionRe
                                      : "entered fallback: " + r.fallback_reason);
   if (p.config_digest != r.config_digest)
     change(fmt::format("configuration changed: digest {} -> {}", p.config_digest, r.config_digest));
+  if (p.anomaly != r.anomaly) change(r.anomaly ? "an anomaly began" : "the anomaly ended");
   if (p.outside_interval != r.outside_interval)
     change(r.outside_interval ? "the load went outside the prediction interval"
                               : "the load came back inside the prediction interval");

@@ -7,8 +7,11 @@
 #include <limits>
 #include <numbers>
 
+#include <fmt/core.h>
+
 #include "prescale/calendar/timestamp.hpp"
 #include "prescale/common/integer.hpp"
+#include "prescale/common/time.hpp"
 #include "prescale/config/duration.hpp"
 
 namespace prescale::autoscaler {
@@ -286,7 +289,8 @@ std::string payments_calendars_yaml(const std::string& time_zone,
   return yaml;
 }
 
-Expected<forecast::Series> generate_trace(const TraceOptions& options) {
+Expected<forecast::Series> generate_trace(const TraceOptions& options,
+                                          std::vector<TraceTruthEntry>* truth) {
   if (options.days < 1 || options.days > 3660)
     return make_error("--days must be 1 to 3660, got " + std::to_string(options.days));
   if (options.step_seconds < 1 || options.step_seconds > kSecondsPerDay)
@@ -298,6 +302,12 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
   if (!(options.spike_factor > 0)) return make_error("--spike-factor must be > 0");
   for (const TraceWindow& outage : options.outages)
     if (auto status = check_window(outage, "--outage"); !status) return status.error();
+  for (const TraceIncident& incident : options.incidents) {
+    if (auto status = check_window({incident.start_unix, incident.end_unix}, "incident"); !status)
+      return status.error();
+    if (!(incident.factor >= 0) || !std::isfinite(incident.factor))
+      return make_error("incident factor must be a finite number >= 0");
+  }
   if (options.spike)
     if (auto status = check_window(*options.spike, "--spike"); !status) return status.error();
   const std::size_t count = static_cast<std::size_t>(options.days) * kSecondsPerDay /
@@ -410,9 +420,10 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
       if (spikes.uniform() >= per_step) continue;
       const double minutes = 3 + 9 * spikes.uniform();
       const double extra = 0.2 + 0.4 * spikes.uniform();
-      const auto [first, last] =
-          row_range(series.time_at(i), series.time_at(i) + static_cast<std::int64_t>(minutes * 60));
+      const std::int64_t spike_end = series.time_at(i) + static_cast<std::int64_t>(minutes * 60);
+      const auto [first, last] = row_range(series.time_at(i), spike_end);
       for (std::size_t k = first; k < last; ++k) multiplier[k] *= 1 + extra;
+      if (truth) truth->push_back({"random-spike", series.time_at(i), spike_end, 1 + extra});
     }
   }
 
@@ -425,6 +436,8 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
     spike = TraceWindow{start, start + 45 * 60};
   }
   if (spike) {
+    if (truth)
+      truth->push_back({"spike", spike->start_unix, spike->end_unix, options.spike_factor});
     const double length = static_cast<double>(spike->end_unix - spike->start_unix);
     const double rise = std::min(300.0, length / 4), fall = std::min(900.0, length / 3);
     const auto [first, last] = row_range(spike->start_unix, spike->end_unix);
@@ -434,8 +447,20 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
     }
   }
   for (const TraceWindow& outage : options.outages) {
+    if (truth)
+      truth->push_back({"outage", outage.start_unix, outage.end_unix, options.outage_factor});
     const auto [first, last] = row_range(outage.start_unix, outage.end_unix);
     for (std::size_t i = first; i < last; ++i) multiplier[i] *= options.outage_factor;
+  }
+  for (const TraceIncident& incident : options.incidents) {
+    if (truth)
+      truth->push_back({"incident", incident.start_unix, incident.end_unix, incident.factor});
+    const auto [first, last] = row_range(incident.start_unix, incident.end_unix);
+    for (std::size_t i = first; i < last; ++i) multiplier[i] *= incident.factor;
+  }
+  if (truth) {
+    std::stable_sort(truth->begin(), truth->end(),
+                     [](const auto& a, const auto& b) { return a.start_unix < b.start_unix; });
   }
 
   // AR(1) log-noise with a 10-minute memory plus a white part; total sd = noise.
@@ -456,6 +481,61 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options) {
                        1000;  // millisecond-request precision keeps the CSV short
   }
   return series;
+}
+
+Expected<std::vector<TraceIncident>> draw_incidents(const TraceOptions& options,
+                                                    const IncidentDraw& draw) {
+  std::vector<TraceIncident> incidents;
+  if (draw.count < 0 || draw.count > 10000)
+    return make_error("--incidents must be 0 to 10000, got " + std::to_string(draw.count));
+  if (draw.count == 0) return incidents;
+  if (!(draw.drop_min > 0 && draw.drop_min <= draw.drop_max && draw.drop_max < 1))
+    return make_error("--incident-drop: factors must satisfy 0 < min <= max < 1");
+  if (!(draw.surge_min > 1 && draw.surge_min <= draw.surge_max && std::isfinite(draw.surge_max)))
+    return make_error("--incident-surge: factors must satisfy 1 < min <= max");
+  const std::int64_t step = options.step_seconds;
+  if (step < 1) return make_error("--step must be positive");
+  if (!(draw.min_seconds >= step && draw.min_seconds <= draw.max_seconds))
+    return make_error("--incident-duration: must satisfy one step <= min <= max");
+  if (draw.after_seconds < 0) return make_error("--incidents-after must not be negative");
+  const std::int64_t trace_end =
+      options.start_unix + static_cast<std::int64_t>(options.days) * kSecondsPerDay;
+  const std::int64_t first = options.start_unix + draw.after_seconds;
+  const std::int64_t room = trace_end - draw.max_seconds - first;
+  const std::int64_t slice = room / draw.count;
+  if (slice < draw.max_seconds + step)
+    return make_error(fmt::format(
+        "no room for {} incidents of up to {} each after {} (the trace is {} days long)",
+        draw.count, config::format_duration(draw.max_seconds),
+        config::format_duration(draw.after_seconds), options.days));
+  Random random(draw.seed ^ 0x494E434944454E54ULL);
+  for (int k = 0; k < draw.count; ++k) {
+    // Within slice k, leaving the longest duration free before the next slice.
+    const std::int64_t slice_start = first + k * slice;
+    const std::int64_t offset =
+        static_cast<std::int64_t>(random.uniform() * static_cast<double>(slice - draw.max_seconds));
+    const std::int64_t start =
+        options.start_unix + (slice_start + offset - options.start_unix) / step * step;
+    const std::int64_t span = draw.max_seconds - draw.min_seconds;
+    const std::int64_t duration = std::max(
+        step, (draw.min_seconds +
+               static_cast<std::int64_t>(random.uniform() * static_cast<double>(span + 1))) /
+                  step * step);
+    const bool surge = random.uniform() < 0.5;
+    const double u = random.uniform();
+    const double factor = surge ? draw.surge_min + u * (draw.surge_max - draw.surge_min)
+                                : draw.drop_min + u * (draw.drop_max - draw.drop_min);
+    incidents.push_back({start, start + duration, std::round(factor * 1000) / 1000});
+  }
+  return incidents;
+}
+
+std::string format_trace_truth(const std::vector<TraceTruthEntry>& truth) {
+  std::string out = "kind,start,end,factor\n";
+  for (const auto& entry : truth)
+    out += fmt::format("{},{},{},{:.3f}\n", entry.kind, format_rfc3339(entry.start_unix),
+                       format_rfc3339(entry.end_unix), entry.factor);
+  return out;
 }
 
 Expected<std::int64_t> parse_trace_time(std::string_view text, const calendar::TimeZone& zone) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -20,6 +21,11 @@
 namespace prescale::autoscaler {
 
 namespace {
+
+calendar::TimeZone zone_of(const config::TargetConfig& config) {
+  auto zone = calendar::TimeZone::find(config.timezone);
+  return zone ? *zone : calendar::TimeZone::utc();
+}
 
 // Layout and regressor rows kept ahead of the newest sample, so most ticks
 // extend nothing.
@@ -69,14 +75,11 @@ struct FitState {
   double seasonal_naive_mase = 0;
   double fit_seconds = 0;
   std::int64_t fitted_at_unix = 0;
-  std::string reason;        ///< the selection's explanation
-  std::string event_choice;  ///< which model serves event windows, and why (may be empty)
-  std::string forced_loses;  ///< non-empty: a forced model that loses to seasonal naive
-  std::string why;           ///< why this fit ran (decision records)
-  /// The model as it was before the current run outside the interval began (null: none).
-  std::unique_ptr<forecast::FittedModel> anomaly_reference;
-  std::int64_t anomaly_reference_unix = 0;  ///< the run's first sample
-  std::int64_t data_start_unix = 0;         ///< the history it was fitted on [start, end)
+  std::string reason;                ///< the selection's explanation
+  std::string event_choice;          ///< which model serves event windows, and why (may be empty)
+  std::string forced_loses;          ///< non-empty: a forced model that loses to seasonal naive
+  std::string why;                   ///< why this fit ran (decision records)
+  std::int64_t data_start_unix = 0;  ///< the history it was fitted on [start, end)
   std::int64_t data_end_unix = 0;
   SloOutcome slo;  ///< with `slo:`: the setting tuned at this refit, or why none
 
@@ -101,6 +104,18 @@ struct FitJob {
   std::int64_t now_unix = 0;
   std::string why;
   std::function<SloOutcome()> tune_slo;  ///< with `slo:`: tunes on the decisions recorded
+  bool warm_up_anomaly = false;  ///< the anomaly scales have not learned yet: learn from history
+};
+
+/// What the anomaly warm-up reads from a fit: the target and history it was
+/// fitted with (prepare_history; the values point into the job's history),
+/// and how it chose its model.
+struct WarmUpInput {
+  config::TargetConfig target;
+  std::int64_t start_unix = 0;
+  std::span<const double> values;
+  std::size_t rows = 0;
+  forecast::SelectionOptions options;
 };
 
 struct FitOutcome {
@@ -111,6 +126,9 @@ struct FitOutcome {
   bool prepared = false;                      ///< the history was prepared (it had a value)
   std::vector<std::int64_t> dropped_seasons;  ///< seasons too long for the history (fit_frame.hpp)
   std::vector<std::string> season_notes;      ///< why, one note per dropped season
+  /// Asked for and a model fitted: what the anomaly warm-up needs. It runs
+  /// after the fit is delivered, so the first forecast never waits for it.
+  std::optional<WarmUpInput> warm_up;
 };
 
 // Logs the seasons a fit left out, or uses again, when they differ from
@@ -179,6 +197,9 @@ FitOutcome run_fit(const FitJob& job) {
         count, window);
     return outcome;
   }
+  if (job.warm_up_anomaly)
+    outcome.warm_up =
+        WarmUpInput{t, history->start_unix, history->values, state->frame->rows(), options};
   state->model = std::move(selection.fitted);
   state->model_name = selection.model.empty() ? state->model->name() : selection.model;
   state->parameters = state->model->parameters();
@@ -203,12 +224,43 @@ FitOutcome run_fit(const FitJob& job) {
   return outcome;
 }
 
+// The fit's log line: the model and why it ran, or why it failed.
+void log_fit(const LogFunction& log, const FitJob& job, const FitOutcome& outcome) {
+  if (!outcome.state) {
+    log(LogRecord{LogLevel::warning, "fit failed", {}}
+            .with("target", job.config.metric)
+            .with("error", outcome.failure)
+            .with("why", job.why));
+    return;
+  }
+  const auto& s = *outcome.state;
+  LogRecord record{LogLevel::info, "refit", {}};
+  record.with("target", job.config.metric)
+      .with("model", s.model_name)
+      .with("backtest_mase", s.backtest_mase ? *s.backtest_mase : std::nan(""))
+      .with("seasonal_naive_mase", s.seasonal_naive_mase)
+      .with("fit_seconds", s.fit_seconds)
+      .with("samples", static_cast<std::int64_t>(job.history.size()))
+      .with("data_end_unix", job.history.end_unix())
+      .with("why", job.why);
+  for (const auto& [name, value] : s.parameters) record.with(name, value);
+  log(record);
+}
+
+// learn_from_history; null when it fails (logged by it).
+std::unique_ptr<AnomalyScorer> run_warm_up(const FitJob& job, const WarmUpInput& input,
+                                           const LogFunction& log) {
+  return learn_from_history(job.config, job.zone, job.calendars, input.target, input.start_unix,
+                            input.values, input.rows, input.options, log);
+}
+
 }  // namespace
 
 struct TargetWorker::Mailbox {
   std::mutex mutex;
   bool running = false;
   std::optional<FitOutcome> done;
+  std::unique_ptr<AnomalyScorer> warmed;  ///< the anomaly warm-up, once done
 };
 
 Expected<std::shared_ptr<const calendar::CalendarSet>> calendars_for(
@@ -237,17 +289,15 @@ TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::
                            std::shared_ptr<const calendar::CalendarSet> calendars, LogFunction log,
                            SloTuner slo_tuner)
     : config_(std::move(config)),
-      zone_(calendar::TimeZone::utc()),
+      zone_(zone_of(config_)),
       source_(std::move(source)),
       calendars_(std::move(calendars)),
       log_(std::move(log)),
-      anomaly_(AnomalySettings{config_.anomaly_steps, config_.shift_steps}),
+      anomaly_(config_, zone_, calendars_),
       drift_(config_.step_seconds),
-      decisions_(DecisionSettings{config_.decision_change_threshold,
-                                  AnomalySettings{config_.anomaly_steps, config_.shift_steps}}),
+      decisions_(DecisionSettings{config_.decision_change_threshold}),
       slo_tuner_(std::move(slo_tuner)),
       mailbox_(std::make_shared<Mailbox>()) {
-  if (auto zone = calendar::TimeZone::find(config_.timezone)) zone_ = *zone;
   if (config_.slo) recorder_ = std::make_unique<PolicyRecorder>(config_.slo->history_seconds);
 }
 
@@ -316,37 +366,21 @@ void TargetWorker::follow_samples() {
 }
 
 void TargetWorker::score_sample(std::int64_t t, double y) {
-  auto& state = *fit_;
+  // A model already due for replacement (drift, a new normal) misses by its
+  // own fault: following a long stretch at once (a replica's first fit on the
+  // schedule's older data), it would teach the scales a volatility the load
+  // does not have and hide the next incident.
+  anomaly_.tracker().set_learning(!drift_.drifted());
+  const auto scored = anomaly_.score(*fit_->model, t, y);
+  if (!scored.scored) return;
+  // A persistent anomaly is a new normal: refit now.
+  if (scored.refit) {
+    drift_.request_refit(fmt::format("persistent shift: an anomaly for {} steps",
+                                     anomaly_.tracker().state().episode_steps));
+  }
   // One-step error of the model in use: a sustained rise means the load
   // changed shape and the fitted parameters no longer describe it.
-  const auto one_step = state.model->forecast(1);
-  if (one_step.size() != 1 || !std::isfinite(one_step.mean[0])) return;
-  // During a run outside the interval, judge each sample against the forecast
-  // made before the run began: a model that follows the level would
-  // otherwise absorb an outage within a few steps and never call it a shift.
-  double mean = one_step.mean[0], sigma = one_step.sigma[0];
-  if (state.anomaly_reference) {
-    const auto ahead =
-        static_cast<std::size_t>((t - state.anomaly_reference_unix) / state.step()) + 1;
-    const auto reference = state.anomaly_reference->forecast(ahead);
-    if (reference.size() == ahead && std::isfinite(reference.mean.back())) {
-      mean = reference.mean.back();
-      sigma = reference.sigma.back();
-    }
-  }
-  const bool was_outside = anomaly_.state().outside_steps > 0;
-  // A persistent run outside the interval is a new normal: refit now.
-  if (anomaly_.observe(t, y, mean, sigma, config_.quantile)) {
-    drift_.request_refit(fmt::format("persistent shift: {} steps outside the prediction interval",
-                                     anomaly_.state().outside_steps));
-  }
-  if (anomaly_.state().outside_steps == 0 || t - state.anomaly_reference_unix > 86400) {
-    state.anomaly_reference.reset();
-  } else if (!was_outside) {
-    state.anomaly_reference = state.model->clone();  // before it learns this sample
-    state.anomaly_reference_unix = t;
-  }
-  drift_.add_error(std::abs(y - one_step.mean[0]));
+  drift_.add_error(std::abs(y - scored.one_step_mean));
 }
 
 std::int64_t TargetWorker::schedule_cutoff(std::int64_t end_unix, std::int64_t period) const {
@@ -402,10 +436,10 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
   auto job = std::make_shared<FitJob>(
       FitJob{config_, zone_, calendars_,
              slice(incremental_->series(), plan.cutoff_unix, config_.history_seconds), now_unix,
-             plan.why, std::move(tune_slo)});
+             plan.why, std::move(tune_slo), !anomaly_warmed_});
   auto mailbox = mailbox_;
   auto log = log_;
-  auto work = [job, mailbox, log] {
+  auto work = [job, mailbox, log, launch] {
     FitOutcome outcome;
     try {
       outcome = run_fit(*job);
@@ -416,30 +450,29 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
       outcome.now_unix = job->now_unix;
       outcome.failure = fmt::format("fit failed: {}", e.what());
     }
-    if (log) {
-      if (outcome.state) {
-        const auto& s = *outcome.state;
-        LogRecord record{LogLevel::info, "refit", {}};
-        record.with("target", job->config.metric)
-            .with("model", s.model_name)
-            .with("backtest_mase", s.backtest_mase ? *s.backtest_mase : std::nan(""))
-            .with("seasonal_naive_mase", s.seasonal_naive_mase)
-            .with("fit_seconds", s.fit_seconds)
-            .with("samples", static_cast<std::int64_t>(job->history.size()))
-            .with("data_end_unix", job->history.end_unix())
-            .with("why", job->why);
-        for (const auto& [name, value] : s.parameters) record.with(name, value);
-        log(record);
-      } else {
-        log(LogRecord{LogLevel::warning, "fit failed", {}}
-                .with("target", job->config.metric)
-                .with("error", outcome.failure)
-                .with("why", job->why));
-      }
+    if (log) log_fit(log, *job, outcome);
+    std::optional<WarmUpInput> warm_up;
+    if (outcome.state) warm_up.swap(outcome.warm_up);
+    {
+      std::lock_guard lock(mailbox->mutex);
+      mailbox->done = std::move(outcome);
+      mailbox->running = warm_up.has_value();  // no other fit until the warm-up is in
     }
-    std::lock_guard lock(mailbox->mutex);
-    mailbox->done = std::move(outcome);
-    mailbox->running = false;
+    if (!warm_up) return;
+    auto learn = [job, mailbox, log,
+                  input = std::make_shared<const WarmUpInput>(std::move(*warm_up))] {
+      auto warmed = run_warm_up(*job, *input, log);
+      std::lock_guard lock(mailbox->mutex);
+      mailbox->warmed = std::move(warmed);
+      mailbox->running = false;
+    };
+    // A job of its own, queued behind the fits already waiting (other
+    // targets' first forecasts come first); at once when fits run inline.
+    if (launch) {
+      launch(std::move(learn));
+    } else {
+      learn();
+    }
   };
   if (launch) {
     launch(std::move(work));
@@ -450,9 +483,16 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
 
 bool TargetWorker::adopt_fit() {
   std::optional<FitOutcome> outcome;
+  std::unique_ptr<AnomalyScorer> warmed;
   {
     std::lock_guard lock(mailbox_->mutex);
     outcome.swap(mailbox_->done);
+    warmed.swap(mailbox_->warmed);
+  }
+  // The warm-up's scales replace the few samples learned live since the fit.
+  if (warmed && !anomaly_warmed_) {
+    anomaly_.tracker().adopt_learning(warmed->tracker());
+    anomaly_warmed_ = true;
   }
   if (!outcome) return false;
   if (outcome->prepared) {
@@ -464,6 +504,7 @@ bool TargetWorker::adopt_fit() {
     fit_failure_.clear();
     fit_failure_too_short_ = false;
     drift_.reset();
+    anomaly_.model_changed();
   } else {
     // A failed refit keeps the model in use, if any: it still forecasts.
     fit_failure_ = outcome->failure;
@@ -575,21 +616,24 @@ TargetStatus TargetWorker::make_status(std::int64_t now_unix, const Recommendati
     status.last_fit_unix = fit_->fitted_at_unix;
     status.fit_data_end_unix = fit_->data_end_unix;
   }
-  status.anomaly_score = anomaly_.state().score;
-  status.outside_interval = anomaly_.state().outside;
-  status.outside_steps = anomaly_.state().outside_steps;
+  const auto& anomaly = anomaly_.tracker().state();
+  status.anomaly_score = anomaly.evidence;
+  status.anomaly = anomaly.anomaly;
+  status.residual_z = anomaly.score;
+  status.outside_interval = anomaly.outside;
+  status.outside_steps = anomaly.outside_steps;
   status.quantile = quantile_in_force();
   status.headroom = headroom_in_force();
   status.slo = slo_text();
   status.step_seconds = config_.step_seconds;
   status.fit_failures = fit_failures_;
-  const auto& scored = anomaly_.state();
-  if (scored.sample_unix > 0 && scored.sigma > 0) {
-    // The interval the anomaly tracker held the sample to: [q_(1-p), q_p].
+  if (anomaly.sample_unix > 0 && anomaly.one_step_sigma > 0) {
+    // The prediction interval the sample was held to: [q_(1-p), q_p] of its one-step forecast.
     const double p = std::max(config_.quantile, 1 - config_.quantile);
-    const double half_width = p > 0.5 && p < 1 ? forecast::normal_quantile(p) * scored.sigma : 0;
-    status.interval_lower = scored.expected - half_width;
-    status.interval_upper = scored.expected + half_width;
+    const double half_width =
+        p > 0.5 && p < 1 ? forecast::normal_quantile(p) * anomaly.one_step_sigma : 0;
+    status.interval_lower = anomaly.one_step_mean - half_width;
+    status.interval_upper = anomaly.one_step_mean + half_width;
   }
   return status;
 }
@@ -627,7 +671,7 @@ DecisionInputs TargetWorker::make_decision_inputs(std::int64_t now_unix,
     decision.fit_why = fit_->why;
     decision.event_choice = fit_->event_choice;
   }
-  decision.anomaly = anomaly_.state();
+  decision.anomaly = anomaly_.tracker().state();
   return decision;
 }
 
@@ -652,7 +696,7 @@ std::vector<MetricValue> TargetWorker::make_metrics(std::int64_t now_unix,
   }
   if (config_.anomaly_external_metric) {
     value.metric = config_.anomaly_metric();
-    value.value = served_anomaly_score(anomaly_.state(), forecasting);
+    value.value = served_anomaly_score(anomaly_.tracker().state(), forecasting);
     metrics.push_back(value);
   }
   return metrics;

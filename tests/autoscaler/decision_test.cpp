@@ -52,6 +52,8 @@ DecisionRecord sample_record(
   r.backtest_mase = 0.58;
   r.config_digest = "0123456789abcdef";
   r.anomaly_score = -0.4;
+  r.anomaly = true;
+  r.residual_z = -2.75;
   return r;
 }
 
@@ -279,7 +281,7 @@ TEST_CASE("the ring keeps the newest records and filters by target and time", "[
 TEST_CASE("the tracker records changes beyond the threshold, fallbacks and refits", "[decisions]") {
   auto target = payments_target();
   target.calendars.clear();
-  DecisionTracker tracker(DecisionSettings{0.1, {}});
+  DecisionTracker tracker(DecisionSettings{0.1});
   int identity_a = 0, identity_b = 0;
   DecisionInputs in;
   in.config = &target;

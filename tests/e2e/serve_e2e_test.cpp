@@ -353,6 +353,12 @@ current-context: e2e
     REQUIRE(outside);
     CHECK(std::isfinite(*score));
     CHECK((*outside == 0 || *outside == 1));
+    // prescale_anomaly is the rule of the records; the evidence is at least 1 while it is 1.
+    const auto in_anomaly =
+        sample_value(before.body, "prescale_anomaly{target=\"payments-rps-forecast\"}");
+    REQUIRE(in_anomaly);
+    CHECK((*in_anomaly == 1 ? std::abs(*score) >= 1 : std::abs(*score) <= 1));
+    CHECK(sample_value(before.body, "prescale_residual_z{target=\"payments-rps-forecast\"}"));
     CHECK(sample_value(before.body, "prescale_anomaly_score{target=\"payments-rps-recent\"}"));
     CHECK(sample_value(before.body, "prescale_outside_interval{target=\"payments-rps-recent\"}"));
     const auto served_anomaly = kubectl_get(kubeconfig, anomaly_metric);

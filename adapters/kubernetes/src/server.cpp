@@ -79,12 +79,17 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
       "forced_model_loses, forecast_unusable; the full reason is in /status).");
   auto anomaly =
       gauge_family("prescale_anomaly_score",
-                   "Standardised residual (observed - forecast) / sigma of the newest sample "
-                   "against its one-step forecast.");
+                   "Anomaly evidence: the larger CUSUM of standardised residuals over its "
+                   "threshold, signed (negative: below the forecast); beyond +-1 while an anomaly "
+                   "is in progress.");
+  auto in_anomaly = gauge_family(
+      "prescale_anomaly", "1 while an anomaly is in progress (the rule of the decision records).");
+  auto residual = gauge_family("prescale_residual_z",
+                               "The newest sample's residual over its seasonal residual scale.");
   auto outside =
       gauge_family("prescale_outside_interval",
                    "1 when the newest sample lies outside the prediction interval at the "
-                   "target's quantile.");
+                   "target's quantile (per sample: not an alarm).");
   auto interval = gauge_family(
       "prescale_target_interval",
       "Central prediction interval [q(1-p), q(p)] of the newest sample's one-step forecast, "
@@ -125,6 +130,8 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
                                      : target.fallback_kind}},
                      target.in_fallback() ? 1.0 : 0.0));
     anomaly.metric.push_back(gauge_metric({name}, target.anomaly_score));
+    in_anomaly.metric.push_back(gauge_metric({name}, target.anomaly ? 1.0 : 0.0));
+    residual.metric.push_back(gauge_metric({name}, target.residual_z));
     outside.metric.push_back(gauge_metric({name}, target.outside_interval ? 1.0 : 0.0));
   }
   auto ready = gauge_family("prescale_snapshot_ready",
@@ -133,8 +140,9 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
   auto generated = gauge_family("prescale_snapshot_generated_timestamp_seconds",
                                 "Unix time the served snapshot was computed.");
   generated.metric.push_back(gauge_metric({}, static_cast<double>(snapshot.generated_unix)));
-  return {observed, forecast, served,   replicas, fit,  last_fit,     backtest, age,      fallback,
-          anomaly,  outside,  interval, quantile, step, fit_failures, ready,    generated};
+  return {observed, forecast, served,       replicas,   fit,      last_fit, backtest,
+          age,      fallback, anomaly,      in_anomaly, residual, outside,  interval,
+          quantile, step,     fit_failures, ready,      generated};
 }
 
 std::int64_t not_after_unix(const X509* certificate) {

@@ -1,69 +1,216 @@
 #pragma once
-// Anomaly signals: each new sample against the one-step forecast made just
-// before it. The standardised residual z = (observed - mean) / sigma, whether
-// the sample lies outside the central prediction interval at the target's
-// quantile (|z| > z_p), and how many steps in a row it has done so. A short
-// run is an anomaly (an outage, a spike); a long one is a new normal that
-// the fitted parameters no longer describe, so the target refits.
+// Anomaly signals: is the load still what the model expects?
+//
+// Each new sample is compared with the forecast made anomalySteps - 1 steps
+// before it (so the samples that make an anomaly are all judged against a
+// forecast made before the first of them), or, once a run of large
+// residuals has begun, with the forecast made just before that run (a model
+// that follows the level would otherwise absorb an outage within a few
+// steps). The residual is divided by the residual scale of its seasonal slot
+// (local time of day, business day or not), learned from the target's own
+// residuals: a market open or a lunch dip is as volatile as it usually is at
+// that hour, no more. A run's residuals are learned only once it is over, so
+// an incident cannot widen the scale it is being judged by. Inside a
+// calendar event the target names (a payroll morning, a holiday) the
+// residual is measured against that event's own spread instead, so a surge
+// the calendar announces is no anomaly.
+//
+// The standardised residuals z feed a two-sided CUSUM: S+ = max(0, S+ + z - k)
+// (S- likewise for -z). An anomaly is S+ or S- above h, and lasts until both
+// are back at 0. The allowance k is the size a Gaussian residual exceeds by
+// chance about 27 times a week at the target's step (3.0 at one-minute steps,
+// 2.6 at five, 2.0 at thirty): the more samples a week, the more tests, the
+// stricter each one. h = 8, and no sample adds more than h / (anomalySteps -
+// 1) beyond k, so one wild sample (a bad scrape) never makes an anomaly on its
+// own. The result: a sustained shift of k + 4 residual scales is flagged
+// after anomalySteps samples, ordinary noise about once a month or less
+// (bench/anomaly/run measures it).
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace prescale::autoscaler {
 
-/// Steps in a row outside the interval that make an anomaly and a shift.
+/// From the `decisions:` section.
 struct AnomalySettings {
-  std::int64_t anomaly_steps = 3;  ///< N: report an anomaly after N steps outside
-  std::int64_t shift_steps = 15;   ///< M: a new normal after M steps outside: refit
+  std::int64_t anomaly_steps = 3;  ///< N: the fewest samples an anomaly needs as evidence
+  std::int64_t shift_steps = 15;   ///< M: an anomaly lasting M steps is a new normal: refit
 };
 
-/// The latest sample's standing. Value type.
+/// One residual scale (a slot's or an event's): an exponentially weighted
+/// mean of |residual| x sqrt(pi/2) (the sigma of a normal residual), each
+/// residual capped at 4 scales so one outage does not teach "volatile".
+/// Shrunk towards a fallback while it has few samples. Value type.
+struct ResidualScale {
+  double value = 0;  ///< learned scale (valid when samples > 0)
+  std::int64_t samples = 0;
+
+  /// The scale to use: the learned one, shrunk towards `prior` with the
+  /// weight of 5 samples.
+  [[nodiscard]] double get(double prior) const;
+  /// Learns one residual (rate max(1/samples, 1/100)).
+  void learn(double residual, double prior);
+};
+
+/// Where a sample sits for the residual scale: day type x time of day.
+struct AnomalySlot {
+  std::size_t index = 0;  ///< < AnomalySlots::count()
+  std::string event;  ///< a named calendar event in progress ("" none), e.g. payroll.payroll-end
+};
+
+/// One sample to score, as the target worker sees it. Value type.
+struct AnomalySample {
+  std::int64_t sample_unix = 0;
+  double observed = 0;
+  double one_step_mean = 0;   ///< the model's forecast of this sample, one step before
+  double one_step_sigma = 0;  ///< its sigma: the scale until residuals have taught one
+  /// The forecast made anomaly_steps - 1 steps before this sample, so that
+  /// the anomaly_steps samples that make an anomaly are all judged against
+  /// a forecast made before the first of them (fewer steps when the model
+  /// is younger), and how many steps ahead it was made.
+  double lagged_mean = 0;
+  std::int64_t lagged_steps = 1;
+  /// During an anomaly: the forecast of the model as it was when the run
+  /// began, and how many steps ahead it was made (0: none kept).
+  double reference_mean = 0;
+  std::int64_t reference_steps = 0;
+  AnomalySlot slot;
+};
+
+/// The newest sample's standing. Value type.
 struct AnomalyState {
-  double score = 0;                ///< (observed - mean) / sigma of the newest sample; 0 before any
-  bool outside = false;            ///< the newest sample lies outside the interval
-  std::int64_t outside_steps = 0;  ///< consecutive samples outside (0 when the newest is inside)
-  std::int64_t sample_unix = 0;    ///< time of the newest scored sample (0 = none yet)
-  double observed = 0;             ///< the newest scored sample
-  double expected = 0;             ///< its one-step forecast mean
-  double sigma = 0;                ///< its one-step forecast sigma
-  std::int64_t episode_start_unix = 0;  ///< first sample of the current run outside (0 = none)
-  bool shift = false;                   ///< this run has reached shift_steps
+  double score = 0;  ///< z: standardised residual of the newest sample (signed); 0 before any
+  /// max(S+, S-) / h, signed like the larger side; at least 1 in magnitude
+  /// while an anomaly lasts, at most 1 otherwise.
+  double evidence = 0;
+  bool anomaly = false;                 ///< an anomaly is in progress (the rule of the records)
+  std::int64_t episode_start_unix = 0;  ///< first sample of the run that became the anomaly
+  std::int64_t episode_steps = 0;       ///< samples since then (0 when no anomaly)
+  bool shift = false;                   ///< this anomaly has lasted shift_steps: a new normal
+  std::int64_t sample_unix = 0;         ///< time of the newest scored sample (0 = none yet)
+  double observed = 0;                  ///< the newest scored sample
+  double expected = 0;  ///< the forecast it was measured against (reference or one-step)
+  double scale = 0;     ///< the residual scale it was divided by (slot or event, horizon)
+  std::int64_t reference_steps = 1;  ///< steps ahead that forecast was made
+  std::string event;                 ///< named calendar event in progress, if any
+  /// The per-sample test of the prediction interval at the target's quantile
+  /// (one-step forecast and sigma): true on about 1 - 2(1 - q) of samples by
+  /// design; informational, not the anomaly rule.
+  bool outside = false;
+  std::int64_t outside_steps = 0;  ///< consecutive samples outside that interval
+  double one_step_mean = 0;  ///< the one-step forecast of the newest sample (the interval's centre)
+  double one_step_sigma = 0;  ///< its sigma (0: none)
 };
 
-/// Not thread-safe: owned by one target worker.
+/// The residual scale slots of a target: time-of-day buckets of at least 15
+/// minutes (one bucket without a daily season), times business day / rest
+/// day (one day type without a weekly season). Value type.
+struct AnomalySlotLayout {
+  std::size_t buckets_per_day = 1;
+  std::size_t day_types = 1;
+  [[nodiscard]] std::size_t count() const { return buckets_per_day * day_types; }
+  /// The layout for a target's step and seasonal periods.
+  static AnomalySlotLayout for_target(std::int64_t step_seconds,
+                                      const std::vector<std::int64_t>& seasonality_seconds);
+  /// Slot of a sample at `seconds_of_day` local time on a business day or not.
+  [[nodiscard]] std::size_t index(std::int64_t seconds_of_day, bool business_day) const;
+};
+
+/// The CUSUM allowance k for a step: the |z| a Gaussian residual exceeds
+/// about 27 times a week (3.0 at 60 s). Pure.
+[[nodiscard]] double anomaly_allowance(std::int64_t step_seconds);
+/// h, in residual scales.
+inline constexpr double kAnomalyThreshold = 8.0;
+
+/// Not thread-safe: owned by one target worker (or one warm-up).
 class AnomalyTracker {
  public:
-  explicit AnomalyTracker(AnomalySettings settings = {}) : settings_(settings) {}
+  AnomalyTracker(AnomalySettings settings, std::int64_t step_seconds, double quantile,
+                 AnomalySlotLayout layout);
+  AnomalyTracker() : AnomalyTracker({}, 60, 0.9, {}) {}
   void set_settings(AnomalySettings settings) { settings_ = settings; }
   [[nodiscard]] const AnomalySettings& settings() const { return settings_; }
 
-  /// Scores the sample at `sample_unix` against its one-step forecast.
-  /// A non-finite value, mean or sigma <= 0 scores nothing (a gap is no evidence).
-  /// Returns true when this sample completes a run of shift_steps outside
-  /// (and again after every further shift_steps): refit now.
-  bool observe(std::int64_t sample_unix, double observed, double mean, double sigma,
-               double quantile);
+  /// Scores one sample. A non-finite value or forecast scores nothing (a gap
+  /// is no evidence). Returns true when this sample makes the anomaly
+  /// shift_steps long (and again after every further shift_steps): refit now.
+  bool observe(const AnomalySample& sample);
   [[nodiscard]] const AnomalyState& state() const { return state_; }
 
+  /// Start of the current run of large residuals (the CUSUM left zero), 0
+  /// when none: the caller keeps the model as it was then and passes its
+  /// forecast as reference_mean.
+  [[nodiscard]] std::int64_t excursion_start_unix() const { return excursion_start_unix_; }
+
+  /// Learns how a forecast made `steps_ahead` steps before misses, relative
+  /// to the one-step residual scale: the growth that widens the reference's
+  /// scale during a run. Ignored during an anomaly.
+  void learn_horizon(std::int64_t steps_ahead, double residual, const AnomalySlot& slot,
+                     double one_step_sigma);
+  /// Residual scale of a forecast `steps_ahead` steps old relative to a
+  /// one-step one: sqrt(1 + c (steps - 1)), c learned (0.1 before).
+  [[nodiscard]] double horizon_growth(std::int64_t steps_ahead) const;
+
+  /// Samples the scales have learned from.
+  [[nodiscard]] std::int64_t learned_samples() const { return learned_; }
+  /// Whether scored residuals teach the scales (default true). Off while the
+  /// model in use is known not to describe the load (a refit is pending):
+  /// its misses are the model's, not the load's volatility.
+  void set_learning(bool learning) { learning_ = learning; }
+  /// Takes the learned scales and growth of `other` (a warm-up over the
+  /// history), keeping this tracker's own state of the newest sample.
+  void adopt_learning(const AnomalyTracker& other);
+
+  [[nodiscard]] double slot_scale(std::size_t slot, double fallback) const;
+
  private:
+  /// A residual to learn once its run is known not to be an anomaly.
+  struct PendingResidual {
+    double residual = 0;
+    AnomalySlot slot;
+    double prior = 0;       ///< the scale before any learning
+    double slot_scale = 0;  ///< the slot's scale when it was scored (an event's prior)
+  };
+  static constexpr std::size_t kMaxWaiting = 240;
+  void learn(const PendingResidual& pending);
+  [[nodiscard]] double global_scale(double fallback) const;
   AnomalySettings settings_;
+  std::int64_t step_seconds_;
+  double interval_z_;  ///< z of the central interval at the quantile
+  double allowance_;   ///< k
   AnomalyState state_;
-  std::int64_t shift_base_ = 0;  ///< outside_steps at the last shift of this run
+  double cusum_up_ = 0, cusum_down_ = 0;
+  std::int64_t excursion_start_unix_ = 0;
+  std::int64_t shift_base_ = 0;           ///< episode_steps at the last shift
+  std::vector<PendingResidual> waiting_;  ///< residuals of the current run, not yet learned
+  // Learned scales.
+  AnomalySlotLayout layout_;
+  std::vector<ResidualScale> slots_;
+  std::map<std::string, ResidualScale> events_;
+  ResidualScale global_;
+  std::int64_t learned_ = 0;
+  bool learning_ = true;
+  static constexpr std::size_t kProbeSteps = 10;
+  std::vector<ResidualScale> horizon_;  ///< growth ratio at 2..kProbeSteps steps
+  double growth_ = 0.1;
 };
 
-/// The largest value the -anomaly external metric serves: a residual beyond a
-/// million sigma (a near-zero sigma) says no more than "far outside".
+/// The largest value the -anomaly external metric serves.
 inline constexpr double kMaxServedAnomalyScore = 1e6;
 
 /// The value of a target's opt-in `<metric>-anomaly` external metric: the
-/// newest scored sample's |score| (a distance, so an outage and a surge both
-/// read high; the sign is on /metrics and in the records), capped at
-/// kMaxServedAnomalyScore. 0 — no evidence — before any sample is scored, when
-/// the target is not forecasting (fallback: no trusted interval to be
-/// outside of), and for a NaN score. Never negative, NaN or infinite. Pure.
+/// anomaly evidence |max(S+, S-)| / h, 1 or more while an anomaly is in
+/// progress (the same rule as the decision records and the
+/// prescale_anomaly gauge), capped at kMaxServedAnomalyScore. 0 before any
+/// sample is scored, when the target is not forecasting (fallback: no
+/// trusted forecast to compare with), and for a NaN. Never negative, NaN or
+/// infinite. Pure.
 [[nodiscard]] double served_anomaly_score(const AnomalyState& state, bool forecasting);
 
-/// "observed 512 is 6.3 sigma below the one-step forecast 1020 (outside the
-/// 90% interval for 3 steps)".
-[[nodiscard]] std::string describe_anomaly(const AnomalyState& state, double quantile);
+/// "observed 512 is 6.3 residual scales below the forecast 1020 made 3 steps
+/// before (evidence 1.4x the threshold; during payroll.payroll-end)".
+[[nodiscard]] std::string describe_anomaly(const AnomalyState& state);
 
 }  // namespace prescale::autoscaler

@@ -38,9 +38,9 @@ enum class DecisionKind {
   fallback,     ///< entered fallback (serving the observed value alone)
   recovered,    ///< left fallback: forecasting again
   refit,        ///< a new fit took over (first fit, schedule, drift, shift)
-  anomaly,      ///< observed outside the prediction interval for N steps
-  anomaly_end,  ///< back inside the interval
-  shift,        ///< outside for M steps: a new normal, refit requested
+  anomaly,      ///< the load left what the model expects (anomaly.hpp's rule)
+  anomaly_end,  ///< the anomaly is over
+  shift,        ///< an anomaly lasting M steps: a new normal, refit requested
 };
 std::string_view to_string(DecisionKind kind);
 Expected<DecisionKind> parse_decision_kind(std::string_view text);
@@ -76,8 +76,10 @@ struct DecisionRecord {
   std::int64_t data_end_unix = 0;
   std::string config_digest;    ///< FNV-1a of the target's forecasting config (16 hex)
   std::string fallback_reason;  ///< empty unless serving the observed value alone
-  double anomaly_score = 0;     ///< (observed - mean) / sigma of the newest sample
-  bool outside_interval = false;
+  double anomaly_score = 0;  ///< anomaly evidence, signed: |x| > 1 during an anomaly (anomaly.hpp)
+  bool anomaly = false;      ///< an anomaly is in progress
+  double residual_z = 0;     ///< the newest sample's standardised residual
+  bool outside_interval = false;  ///< that sample is outside the prediction interval (per sample)
   std::int64_t outside_steps = 0;
 };
 
@@ -138,7 +140,6 @@ struct DecisionInputs {
 /// Settings of the tracker (config: a target's `decisions:` map).
 struct DecisionSettings {
   double change_threshold = 0.1;  ///< fraction of the value in force
-  AnomalySettings anomaly;
 };
 
 /// Turns ticks into records. Not thread-safe: owned by one target worker.
@@ -164,7 +165,6 @@ class DecisionTracker {
   const void* fit_identity_ = nullptr;
   std::string model_;
   std::optional<double> mase_;
-  bool anomaly_reported_ = false;
   bool shift_reported_ = false;
   std::int64_t anomaly_episode_ = 0;
 };

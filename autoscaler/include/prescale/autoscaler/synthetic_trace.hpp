@@ -67,6 +67,27 @@ struct TraceWindow {
   std::int64_t end_unix = 0;
 };
 
+/// A known incident for anomaly benchmarks: the load times `factor` over
+/// [start, end), switched on and off at once (an outage, a runaway client).
+struct TraceIncident {
+  std::int64_t start_unix = 0;
+  std::int64_t end_unix = 0;
+  double factor = 1;
+};
+
+/// How to draw incidents at random (IncidentDraw -> draw_incidents). Value type.
+struct IncidentDraw {
+  int count = 0;
+  /// Each incident is a drop or a surge (even odds), its factor uniform in the range.
+  double drop_min = 0.4, drop_max = 0.7;
+  double surge_min = 1.3, surge_max = 1.8;
+  std::int64_t min_seconds = 15 * 60, max_seconds = 90 * 60;
+  /// Incidents start at or after trace start + after_seconds (e.g. past the
+  /// history a replay fits on), at any hour of the day.
+  std::int64_t after_seconds = 0;
+  std::uint64_t seed = 1;
+};
+
 /// Everything a trace depends on. Value type.
 struct TraceOptions {
   TraceKind kind = TraceKind::payments;
@@ -100,6 +121,15 @@ struct TraceOptions {
   /// payroll-mid to the business day before); the calendars of
   /// payments_calendars_yaml() list them too.
   std::vector<calendar::CivilDate> extra_holidays;
+  std::vector<TraceIncident> incidents;  ///< known incidents (draw_incidents), any kind of trace
+};
+
+/// What in a trace no calendar explains, for scoring anomaly detection.
+struct TraceTruthEntry {
+  std::string kind;  ///< incident, random-spike, outage, spike
+  std::int64_t start_unix = 0;
+  std::int64_t end_unix = 0;
+  double factor = 1;  ///< load multiplier (at the peak, for a spike)
 };
 
 /// NYSE full-day closures 2025-2027, as in config/calendars/nyse-holidays.txt.
@@ -117,8 +147,21 @@ std::string payments_calendars_yaml(const std::string& time_zone = "America/New_
                                     const std::vector<calendar::CivilDate>& extra_holidays = {});
 
 /// The trace; an error names the bad option (unknown zone, days or step out
-/// of range, an outage or spike that ends before it starts).
-Expected<forecast::Series> generate_trace(const TraceOptions& options);
+/// of range, an outage or spike that ends before it starts). `truth`, when
+/// given, receives the incidents, outages, spikes and small random spikes
+/// in the trace, by start time.
+Expected<forecast::Series> generate_trace(const TraceOptions& options,
+                                          std::vector<TraceTruthEntry>* truth = nullptr);
+
+/// `draw.count` incidents in the trace `options` describes, one in each of
+/// count equal slices of [start + after, end - max duration), so they never
+/// overlap; starts on the step grid at any time of day. Deterministic in
+/// draw.seed. An error names the bad setting (ranges, no room).
+Expected<std::vector<TraceIncident>> draw_incidents(const TraceOptions& options,
+                                                    const IncidentDraw& draw);
+
+/// CSV of the truth: `kind,start,end,factor` with RFC 3339 UTC times.
+std::string format_trace_truth(const std::vector<TraceTruthEntry>& truth);
 
 /// "2026-02-02" (local midnight in `zone`), "2026-02-02T09:30" (local), or
 /// RFC 3339 with Z or an offset ("2026-03-10T14:00Z", "...T14:00:00-05:00").

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "prescale/autoscaler/anomaly.hpp"
+#include "prescale/autoscaler/anomaly_scorer.hpp"
 #include "prescale/autoscaler/decisions.hpp"
 #include "prescale/autoscaler/drift.hpp"
 #include "prescale/autoscaler/policy.hpp"
@@ -144,9 +144,10 @@ class TargetWorker {
       0;  ///< failed fits since start (prescale_target_fit_failures_total)
   std::int64_t last_fit_attempt_unix_ = 0;
   std::int64_t attempted_cutoff_unix_ = 0;     ///< the data end of the last fit started
+  bool anomaly_warmed_ = false;                ///< the anomaly scales learned from the history once
   std::string logged_fallback_;                ///< the reason last logged, to log changes only
   std::vector<std::int64_t> dropped_seasons_;  ///< left out by the last fit, to log changes only
-  AnomalyTracker anomaly_;                     ///< newest samples against their one-step forecasts
+  AnomalyScorer anomaly_;      ///< newest samples against the forecasts made for them
   DriftDetector drift_;        ///< when the model in use no longer describes the load
   DecisionTracker decisions_;  ///< when a tick makes a decision record
   SloTuner slo_tuner_;

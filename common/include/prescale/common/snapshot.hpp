@@ -48,10 +48,15 @@ struct TargetStatus {
   /// server message (/metrics is unauthenticated by default) and keeps the
   /// label's values few. Empty unless in fallback.
   std::string fallback_kind;
-  /// (observed - mean) / sigma of the newest sample against its one-step forecast.
+  /// Anomaly evidence (autoscaler/anomaly.hpp): the larger CUSUM of the
+  /// standardised residuals over its threshold, signed (negative: below the
+  /// forecast); |score| > 1 while an anomaly is in progress.
   double anomaly_score = 0;
-  bool outside_interval =
-      false;  ///< that sample lies outside the interval at the target's quantile
+  bool anomaly = false;   ///< an anomaly is in progress (the rule of the decision records)
+  double residual_z = 0;  ///< the newest sample's residual over its seasonal residual scale
+  /// The newest sample lies outside the prediction interval at the target's
+  /// quantile (per sample, by design on about 2(1 - q) of samples: not an alarm).
+  bool outside_interval = false;
   std::int64_t outside_steps = 0;  ///< consecutive samples outside the interval
   /// The central prediction interval [q_(1-p), q_p] the newest sample was
   /// scored against (its one-step forecast; NaN before a model scores one).
