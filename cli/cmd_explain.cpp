@@ -43,7 +43,8 @@ void add_explain_command(CLI::App& app) {
       "event, seasonal peak, observed load, fallback, refit or anomaly behind it), the model and\n"
       "its data, observed vs forecast, and what changed since the previous decision.\n"
       "Reads a decisions file (decisions.file of `serve`, or `simulate --decisions`, with its\n"
-      "rotations FILE.1 .. FILE.N) or asks a running daemon (GET /decisions).\n"
+      "rotations FILE.1 .. FILE.N) or asks a running daemon (GET /decisions), reached with\n"
+      "--server and credentials, or as a kubeconfig's context says (--kubeconfig).\n"
       "Examples:\n"
       "  prescale explain --decisions decisions.jsonl --target payments-rps-forecast --at "
       "2026-02-27T11:00Z\n"
@@ -69,8 +70,14 @@ void add_explain_command(CLI::App& app) {
   cmd->add_flag("--json", o->json,
                 "Print the record in force (and the previous one) as JSON lines");
   cmd->callback([o] {
+    if (!o->daemon.kubeconfig.empty() && !o->decisions_file.empty())
+      throw Failure("explain: --kubeconfig asks a daemon; --decisions reads a file: give one");
+    if (auto applied = o->daemon.apply_kubeconfig(); !applied)
+      throw Failure(applied.error().message);
     if (o->daemon.server.empty() && o->decisions_file.empty())
-      throw Failure("explain: give --decisions FILE or --server URL (see prescale explain --help)");
+      throw Failure(
+          "explain: give --decisions FILE, --server URL or --kubeconfig FILE (see prescale "
+          "explain --help)");
     const std::int64_t at = parse_time(o->at);
     std::vector<autoscaler::DecisionRecord> records;
     if (!o->decisions_file.empty()) {

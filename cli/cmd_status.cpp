@@ -15,8 +15,10 @@
 #include "commands.hpp"
 #include "daemon_client.hpp"
 #include "prescale/autoscaler/decisions.hpp"
+#include "prescale/autoscaler/step_trail.hpp"
 #include "prescale/common/time.hpp"
 #include "prescale/config/duration.hpp"
+#include "shadow_score.hpp"
 
 namespace prescale::cli {
 
@@ -149,6 +151,63 @@ void print_changes(const std::vector<autoscaler::DecisionRecord>& records, std::
   }
 }
 
+std::string percent(double share) {
+  return fmt::format("{:.1f} %", 100 * share);
+}
+
+std::string signed_percent(double share) {
+  return fmt::format("{:+.1f} %", 100 * share);
+}
+
+std::string duration(std::int64_t seconds) {
+  if (seconds % 3600 == 0 && seconds >= 3600) return fmt::format("{}h", seconds / 3600);
+  if (seconds % 60 == 0) return fmt::format("{}m", seconds / 60);
+  return fmt::format("{}s", seconds);
+}
+
+// How the target did over the window, from its step trail.
+void print_score(const autoscaler::TargetTrail& trail, const Expected<ShadowScore>& scored) {
+  if (!scored) {
+    fmt::print("  shadow score   none: {}\n", scored.error().message);
+    return;
+  }
+  const auto& s = *scored;
+  fmt::print("  steps          {} recorded of {} at {}: {} forecasting, {} in fallback\n",
+             s.recorded, s.grid_steps, duration(trail.step_seconds), s.forecasting,
+             s.recorded - s.forecasting);
+  if (s.scored == 0) {
+    fmt::print("  vs actual      no sample had a forecast served {} before it\n",
+               duration(trail.lead_seconds));
+  } else {
+    fmt::print(
+        "  vs actual      served {} before each sample: MAE {} ({} of the mean load {}), "
+        "bias {}\n",
+        duration(trail.lead_seconds), number(s.mean_absolute_error),
+        percent(s.mean_absolute_error / s.mean_load), number(s.mean_load),
+        signed_percent(s.bias / s.mean_load));
+    fmt::print(
+        "  coverage       load at or under the value served: {} of {} steps (quantile {:g})\n",
+        percent(s.covered), s.scored, s.quantile);
+  }
+  if (s.one_step_scored > 0)
+    fmt::print("  one-step       load at or under its one-step {:g} quantile: {} of {} samples\n",
+               s.quantile, percent(s.one_step_covered), s.one_step_scored);
+  if (!s.capacity_per_replica) {
+    fmt::print(
+        "  HPA replay     skipped: the target has no capacityPerReplica (give "
+        "--capacity-per-replica)\n");
+    return;
+  }
+  fmt::print("  HPA replay     {:g} per pod, start-up {}, replicas {}..{}\n",
+             *s.capacity_per_replica, duration(s.startup_seconds), trail.min_replicas,
+             trail.max_replicas);
+  for (const auto& [name, run] : {std::pair{"observed load alone", &*s.observed_alone},
+                                  std::pair{"served beside it", &*s.served_beside}}) {
+    fmt::print("    {:<20} {:.1f} replica-hours, peak {}, {:.0f} minutes short\n", name,
+               run->replica_hours, run->peak_replicas, run->short_minutes);
+  }
+}
+
 }  // namespace
 
 void add_status_command(CLI::App& app) {
@@ -159,29 +218,48 @@ void add_status_command(CLI::App& app) {
       "With --since, also what changed over that window, from the daemon's decision records\n"
       "(it keeps the latest 2000 in memory; decisions.file holds the rest, read it with\n"
       "`prescale explain --decisions`): refits and the model they chose, time in fallback and\n"
-      "why, anomalies, the range of served values and the latest decisions.\n"
+      "why, anomalies, the range of served values and the latest decisions; and how it did,\n"
+      "from the daemon's step trail (the served value and the newest sample at each step, kept\n"
+      "in memory for 8 days): the value served a lead time before each sample against that\n"
+      "sample (mean absolute error, bias), the share of samples at or under it against the\n"
+      "quantile, and what an HPA would have done reading the observed load alone or the\n"
+      "served value beside it (replica-hours, peak, minutes short of ready capacity).\n"
       "Authenticate with a client certificate (--cert/--key) or a bearer token\n"
-      "(--token-file/--token), e.g. a service account's on managed clusters.\n"
+      "(--token-file/--token), e.g. a service account's on managed clusters, or take the\n"
+      "server, CA and credentials from a kubeconfig (--kubeconfig, --context).\n"
       "Examples:\n"
       "  prescale status --server https://127.0.0.1:6443 --cacert ca.crt --cert me.crt "
       "--key me.key\n"
       "  prescale status --server https://prescale.prescale.svc:6443 --cacert ca.crt \\\n"
-      "      --token-file token --since 7d");
+      "      --token-file token --since 7d\n"
+      "  prescale status --kubeconfig prescale.kubeconfig --since 1d --capacity-per-replica 120");
   struct Options {
     DaemonConnection daemon;
-    std::string since, target;
+    std::string since, target, startup;
+    std::optional<double> capacity;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  o->daemon.server = "https://127.0.0.1:6443";
-  cmd->add_option("-s,--server", o->daemon.server, "The daemon's base URL")->capture_default_str();
+  cmd->add_option("-s,--server", o->daemon.server,
+                  "The daemon's base URL (default: the --kubeconfig's server, else "
+                  "https://127.0.0.1:6443)");
   o->daemon.add_options(*cmd);
   cmd->add_option("--since", o->since,
                   "Also show what changed over this window, e.g. 30m, 1d, 7d (GET /decisions)");
   cmd->add_option("-t,--target", o->target, "Only this target (its metric name)");
+  cmd->add_option("--capacity-per-replica", o->capacity,
+                  "With --since: load one pod serves, for the HPA replay (default: the target's "
+                  "capacityPerReplica; without either the replay is skipped)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--startup", o->startup,
+                  "With --since: pod start-up time in the HPA replay, e.g. 3m (default: the "
+                  "target's lead time)");
   cmd->add_flag("--json", o->json,
                 "Print the raw JSON (with --since: {\"status\": ..., \"decisions\": [...]})");
   cmd->callback([o] {
+    if (auto applied = o->daemon.apply_kubeconfig(); !applied)
+      throw Failure(applied.error().message);
+    if (o->daemon.server.empty()) o->daemon.server = "https://127.0.0.1:6443";
     const auto& server = o->daemon.server;
     const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
@@ -202,6 +280,8 @@ void add_status_command(CLI::App& app) {
     }
     std::vector<autoscaler::DecisionRecord> decisions;
     std::string decisions_body;
+    std::vector<autoscaler::TargetTrail> trails;
+    std::string trail_missing;  // why there is no step trail (a daemon without one)
     if (since) {
       auto reply =
           o->daemon.get("/decisions", {{"target", o->target}, {"since", std::to_string(*since)}});
@@ -210,13 +290,38 @@ void add_status_command(CLI::App& app) {
       if (!list) throw Failure(fmt::format("{}/decisions: {}", server, list.error().message));
       decisions = std::move(*list);
       decisions_body = std::move(*reply);
+      auto steps = o->daemon.get(
+          "/decisions", {{"target", o->target}, {"since", std::to_string(*since)}, {"steps", "1"}});
+      if (steps) {
+        auto parsed = autoscaler::parse_step_list(*steps);
+        if (!parsed)
+          throw Failure(fmt::format("{}/decisions?steps=1: {}", server, parsed.error().message));
+        trails = std::move(*parsed);
+      } else {
+        trail_missing = steps.error().message;
+      }
     }
+    std::optional<std::int64_t> startup;
+    if (!o->startup.empty()) {
+      auto seconds = config::parse_duration_seconds(o->startup);
+      if (!seconds) throw Failure(fmt::format("--startup: {}", seconds.error().message));
+      startup = *seconds;
+    }
+    std::map<std::string, Expected<ShadowScore>> scores;
+    for (const auto& trail : trails)
+      scores.emplace(trail.target, score_shadow(trail, o->capacity, startup));
     if (o->json) {
       if (!since) {
         fmt::print("{}\n", body.dump(2));
       } else {
         const auto items = nlohmann::json::parse(decisions_body).value("items", nlohmann::json());
-        fmt::print("{}\n", nlohmann::json{{"status", body}, {"decisions", items}}.dump(2));
+        nlohmann::json out{{"status", body}, {"decisions", items}};
+        nlohmann::json by_target = nlohmann::json::object();
+        for (const auto& [target, score] : scores)
+          by_target[target] =
+              score ? to_json(*score) : nlohmann::json{{"error", score.error().message}};
+        out["scores"] = std::move(by_target);
+        fmt::print("{}\n", out.dump(2));
       }
       return;
     }
@@ -275,6 +380,15 @@ void add_status_command(CLI::App& app) {
         for (const auto& r : decisions)
           if (field(t, "target", "target") == r.target) own.push_back(r);
         print_changes(own, *since, now);
+        const auto trail = std::find_if(trails.begin(), trails.end(), [&](const auto& x) {
+          return field(t, "target", "target") == x.target;
+        });
+        if (trail != trails.end())
+          print_score(*trail, scores.at(trail->target));
+        else if (!trail_missing.empty())
+          fmt::print("  shadow score   none: the daemon has no step trail ({})\n", trail_missing);
+        else
+          fmt::print("  shadow score   none: no step recorded in the window\n");
       }
     }
   });

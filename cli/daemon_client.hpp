@@ -2,12 +2,14 @@
 // The HTTPS client `status` and `explain` use to ask a running daemon:
 // one attempt (a person is waiting), 10 s at most, TLS as given, and the
 // caller's identity as a client certificate or a bearer token (managed
-// clusters hand out tokens, not certificates).
+// clusters hand out tokens, not certificates), given as options or read
+// from a kubeconfig as kubectl does.
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "prescale/config/kubeconfig.hpp"
 #include "prescale/prometheus/client.hpp"
 
 namespace prescale::cli {
@@ -19,6 +21,9 @@ struct DaemonConnection {
   std::string ca_file, cert_file, key_file;
   std::string token, token_file;
   bool insecure = false;
+  std::string kubeconfig, context;
+  // Inline PEM from a kubeconfig's *-data fields.
+  std::string ca_pem, cert_pem, key_pem;
 
   /// Adds --cacert, --cert, --key, --token, --token-file and --insecure
   /// (the command adds --server itself: its default and wording differ).
@@ -37,6 +42,40 @@ struct DaemonConnection {
                        "File holding the bearer token (e.g. a projected service-account token)");
     bearer->excludes(bearer_file);
     cmd.add_flag("-k,--insecure", insecure, "Do not verify the daemon's certificate");
+    cmd.add_option("--kubeconfig", kubeconfig,
+                   "Read the server, CA and credentials (token, tokenFile or client "
+                   "certificate/key) from this kubeconfig's current context, as kubectl does; "
+                   "--server, --cacert/--insecure and --cert/--token/--token-file given too "
+                   "take precedence");
+    cmd.add_option("--context", context, "With --kubeconfig: this context, not the current one");
+  }
+
+  /// Fills what the options left unset from --kubeconfig (a no-op without
+  /// it). The error names the kubeconfig and the entry at fault.
+  [[nodiscard]] Status apply_kubeconfig() {
+    if (kubeconfig.empty()) {
+      if (!context.empty()) return make_error("--context needs --kubeconfig");
+      return Status::ok();
+    }
+    auto k = config::read_kubeconfig(kubeconfig, context);
+    if (!k) return k.error();
+    if (server.empty()) server = k->server;
+    if (ca_file.empty() && !insecure) {
+      ca_file = k->ca_file;
+      ca_pem = k->ca_pem;
+      insecure = k->insecure_skip_tls_verify;
+    }
+    // Credentials given as options replace the kubeconfig's user, as with kubectl.
+    if (cert_file.empty() && token.empty() && token_file.empty()) {
+      token = k->token;
+      token_file = k->token_file;
+      cert_file = k->client_certificate_file;
+      key_file = k->client_key_file;
+      cert_pem = k->client_certificate_pem;
+      key_pem = k->client_key_pem;
+      if (!token.empty() && !token_file.empty()) token.clear();  // the file is the newer
+    }
+    return Status::ok();
   }
 
   [[nodiscard]] prometheus::Client client() const {
@@ -45,6 +84,9 @@ struct DaemonConnection {
     options.ca_file = ca_file;
     options.client_cert_file = cert_file;
     options.client_key_file = key_file;
+    options.ca_pem = ca_pem;
+    options.client_cert_pem = cert_pem;
+    options.client_key_pem = key_pem;
     options.bearer_token = token;
     options.bearer_token_file = token_file;
     options.insecure_skip_verify = insecure;
@@ -64,7 +106,7 @@ struct DaemonConnection {
     if (response->status == 401) {
       return make_error(fmt::format(
           "{}{}: HTTP 401 Unauthorized: give a client certificate the daemon trusts (--cert, "
-          "--key) or a bearer token (--token-file, --token): {}",
+          "--key) or a bearer token (--token-file, --token), or a --kubeconfig with one: {}",
           server, path, response->body));
     }
     if (response->status != 200)

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -173,7 +174,7 @@ void parse_server(const Node& node, ServerConfig& s) {
   }
   if (auto n = node.get("authorization")) {
     n->require_map();
-    n->check_keys({"mode", "kubeconfig", "cacheTTL"});
+    n->check_keys({"mode", "kubeconfig", "cacheTTL", "tokenAudiences"});
     if (auto m = n->get("mode")) {
       const auto mode = m->as_string();
       if (mode == "always-allow" || mode == "AlwaysAllow") {
@@ -187,6 +188,26 @@ void parse_server(const Node& node, ServerConfig& s) {
     if (auto k = n->get("kubeconfig")) s.authorization_kubeconfig = k->as_string();
     if (auto t = n->get("cacheTTL"))
       s.authorization_cache_ttl_seconds = t->as_duration(0, limits::kMaxCacheTtlSeconds);
+    if (auto a = n->get("tokenAudiences")) {
+      s.token_audiences.clear();
+      for (const auto& item : a->as_list()) {
+        auto audience = item.as_string();
+        if (audience.empty() || audience.find_first_of(" \t\r\n") != std::string::npos)
+          item.fail(
+              "an audience is a non-empty string without spaces (e.g. prescale, or the "
+              "apiserver's https://kubernetes.default.svc)");
+        if (std::find(s.token_audiences.begin(), s.token_audiences.end(), audience) !=
+            s.token_audiences.end())
+          item.fail(fmt::format("audience '{}' is listed twice", audience));
+        s.token_audiences.push_back(std::move(audience));
+      }
+      // Tokens are reviewed only in webhook mode: audiences without it would
+      // read as a restriction that is not there.
+      if (!s.token_audiences.empty() && s.authorization_mode != AuthorizationMode::webhook)
+        a->fail(
+            "bearer tokens are reviewed only with mode: webhook; set it, or drop "
+            "tokenAudiences");
+    }
   }
   if (auto n = node.get("keda")) {
     n->require_map();
@@ -381,6 +402,7 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "kubeconfig" << YAML::Value << s.authorization_kubeconfig;
   out << YAML::Key << "cacheTTL" << YAML::Value
       << format_duration(s.authorization_cache_ttl_seconds);
+  out << YAML::Key << "tokenAudiences" << YAML::Value << YAML::Flow << s.token_audiences;
   out << YAML::EndMap;
   out << YAML::Key << "keda" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "enabled" << YAML::Value << s.keda.enabled;

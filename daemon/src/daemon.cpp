@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "prescale/autoscaler/step_trail.hpp"
 #include "prescale/keda/external_scaler.hpp"
 #include "prescale/kubernetes/server.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
@@ -64,6 +65,7 @@ kubernetes::ServerOptions server_options(const config::ServerConfig& s,
   o.token_review.apiserver = o.authorization.apiserver;
   o.token_review.success_ttl = o.authorization.allow_ttl;
   o.token_review.failure_ttl = o.authorization.deny_ttl;
+  o.token_review.audiences = s.token_audiences;
   if (log) {
     o.log = [log](LogLevel level, std::string_view message) {
       log(LogRecord{level, std::string(message), {}}.with("component", "server"));
@@ -121,6 +123,7 @@ struct Daemon::Impl {
   Interrupt watcher_stop;
   std::mutex reload_mutex;
   std::shared_ptr<DecisionRing> decision_ring;
+  std::shared_ptr<StepTrail> step_trail = std::make_shared<StepTrail>();
   std::unique_ptr<DecisionLog> decision_log;  ///< null without decisions.file
 
   // Each record: a JSON log line (the cluster's log pipeline keeps it), the
@@ -188,7 +191,13 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->engine = std::make_unique<Engine>(
       impl_->config.targets, impl_->config.calendars, impl_->sources_for(impl_->config),
       *impl_->clock,
-      [impl](std::shared_ptr<const Snapshot> s) { impl->store.publish(std::move(s)); },
+      [impl](std::shared_ptr<const Snapshot> s) {
+        {
+          std::lock_guard lock(impl->config_mutex);
+          impl->step_trail->add(*s, impl->config.targets);
+        }
+        impl->store.publish(std::move(s));
+      },
       engine_options);
   if (const auto& k = impl_->config.server.keda; k.enabled) {
     keda::ScalerOptions keda_options;
@@ -210,6 +219,9 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
       server_options(impl_->config.server, impl_->options.listen_port, impl_->options.log);
   serving.decisions = [ring = impl_->decision_ring](std::string_view target, std::int64_t since) {
     return ring->query_json(target, since);
+  };
+  serving.steps = [trail = impl_->step_trail](std::string_view target, std::int64_t since) {
+    return trail->query_json(target, since);
   };
   // The KEDA port's certificates beside the HTTPS port's in /metrics.
   if (impl_->keda)

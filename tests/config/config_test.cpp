@@ -258,6 +258,34 @@ TEST_CASE("server.publicMetrics: /metrics public by default, behind authn/authz 
              Catch::Contains("server.publicMetrics"));
 }
 
+TEST_CASE("server.authorization.tokenAudiences: what a bearer token must be for", "[config]") {
+  CHECK(parse_config(kMinimal).server.token_audiences.empty());
+  const auto config = parse_config(std::string(R"(server:
+  authorization:
+    mode: webhook
+    tokenAudiences: [prescale, "https://kubernetes.default.svc"]
+)") + kMinimal);
+  CHECK(config.server.token_audiences ==
+        std::vector<std::string>{"prescale", "https://kubernetes.default.svc"});
+  CHECK(parse_config(prescale::config::to_yaml(config)).server == config.server);
+  const auto with = [](const std::string& authorization) {
+    return error_of("server:\n  authorization:\n" + authorization + std::string(kMinimal));
+  };
+  // Tokens are reviewed only in webhook mode: an audience list without it is refused.
+  CHECK_THAT(
+      with("    tokenAudiences: [prescale]\n"),
+      Catch::Contains("server.authorization.tokenAudiences") && Catch::Contains("mode: webhook"));
+  CHECK_THAT(
+      with("    mode: webhook\n    tokenAudiences: [prescale, '']\n"),
+      Catch::Contains("server.authorization.tokenAudiences[1]") && Catch::Contains("non-empty"));
+  CHECK_THAT(with("    mode: webhook\n    tokenAudiences: ['pre scale']\n"),
+             Catch::Contains("tokenAudiences[0]") && Catch::Contains("without spaces"));
+  CHECK_THAT(with("    mode: webhook\n    tokenAudiences: [a, b, a]\n"),
+             Catch::Contains("tokenAudiences[2]") && Catch::Contains("'a' is listed twice"));
+  CHECK_THAT(with("    mode: webhook\n    tokenAudiences: prescale\n"),
+             Catch::Contains("server.authorization.tokenAudiences"));
+}
+
 TEST_CASE("server.keda and requestHeader.fromCluster, as the Helm chart writes them", "[config]") {
   const auto config = parse_config(std::string(R"(server:
   address: 0.0.0.0:6443

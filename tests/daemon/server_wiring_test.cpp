@@ -1,22 +1,28 @@
 // What `serve` hands its HTTPS server from the config, seen from outside:
 // server.publicMetrics (false puts /metrics behind the API's authentication)
 // and the KEDA scaler's certificates in prescale_certificate_expiry_seconds
-// beside the server's own. The daemon runs its real HTTPS server and KEDA
-// gRPC service; the load comes from a recorded trace.
+// beside the server's own, and server.authorization.tokenAudiences in the
+// TokenReviews it sends (to the kube-apiserver stand-in). The daemon runs its
+// real HTTPS server and KEDA gRPC service; the load comes from a recorded trace.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <fstream>
 #include <string>
+#include <thread>
 
+#include "prescale/autoscaler/step_trail.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
 #include "prescale/daemon/daemon.hpp"
 #include "prescale/daemon/demo.hpp"
 #include "prescale/prometheus/client.hpp"
 #include "prescale/simulate/replay.hpp"
 #include "test_support.hpp"
+// Last: cpp-httplib brings <resolv.h>, whose _res macro breaks Eigen headers after it.
+#include "apiserver_standin.hpp"
 
 using namespace prescale;
 
@@ -92,4 +98,83 @@ TEST_CASE("serve: publicMetrics false guards /metrics; KEDA certificates are on 
                              std::string(role) + "\",source=\"" + file + "\"}") !=
           std::string::npos);
   }
+
+  // Each snapshot the engine publishes lands in the step trail behind
+  // GET /decisions?steps=1, with the target's settings for the HPA replay.
+  std::vector<autoscaler::TargetTrail> trails;
+  for (int attempt = 0; attempt < 100 && trails.empty(); ++attempt) {
+    auto steps = with_cert.get("/decisions", {{"steps", "1"}, {"since", "0"}});
+    REQUIRE(steps.has_value());
+    REQUIRE(steps->status == 200);
+    auto parsed = autoscaler::parse_step_list(steps->body);
+    REQUIRE(parsed.has_value());
+    trails = std::move(*parsed);
+    if (trails.empty() || trails[0].steps.empty()) {
+      trails.clear();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  REQUIRE(trails.size() == 1);
+  CHECK(trails[0].target == "payments-a");
+  CHECK(trails[0].step_seconds == 600);
+  CHECK(trails[0].lead_seconds == 300);
+  CHECK(trails[0].steps.back().time_unix % 600 == 0);
+  CHECK(std::isfinite(trails[0].steps.back().served));
+}
+
+TEST_CASE("serve: server.authorization.tokenAudiences is what a bearer token must be for",
+          "[daemon][server]") {
+  test::TempDir dir("prescale-audiences");
+  auto certs = daemon::write_demo_certificates(dir.path);
+  REQUIRE(certs.has_value());
+  const std::string cert = certs->server_cert.string(), key = certs->server_key.string();
+  kubernetes::test::ReviewServer apiserver(cert, key);
+  {
+    std::lock_guard lock(apiserver.mutex);
+    apiserver.tokens["alice-prescale-token"] = apiserver.tokens["alice-token"];
+    apiserver.token_audiences["alice-prescale-token"] = {"prescale"};
+  }
+  std::ofstream(dir.path / "kubeconfig")
+      << kubernetes::test::kubeconfig(certs->ca_cert.string(), apiserver.port);
+  autoscaler::TraceOptions trace_options;
+  trace_options.days = 16;
+  trace_options.step_seconds = 600;
+  const auto trace = autoscaler::generate_trace(trace_options);
+  REQUIRE(trace.has_value());
+  autoscaler::AcceleratedClock clock(static_cast<double>(trace->end_unix() - 3600), 1.0);
+  daemon::DaemonOptions options;
+  options.config_path = dir.path / "prescale.yaml";
+  options.listen_port = 0;
+  options.clock = &clock;
+  options.sources = [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
+    return std::unique_ptr<source::Source>(
+        std::make_unique<simulate::RecordedSource>(*trace, clock));
+  };
+  std::ofstream(options.config_path)
+      << "server:\n  address: 127.0.0.1:6443\n  tlsCertFile: " << cert << "\n  tlsKeyFile: " << key
+      << "\n  authorization:\n    mode: webhook\n    kubeconfig: "
+      << (dir.path / "kubeconfig").string()
+      << "\n    tokenAudiences: [prescale]\ndefaults:\n  step: 10m\n  history: 14d\n"
+         "targets:\n  - metric: payments-a\n    namespace: payments\n    query: a\n";
+  daemon::Daemon daemon(options);
+  REQUIRE(daemon.start().has_value());
+
+  const auto status_with = [&](const std::string& token) {
+    prometheus::ClientOptions client_options;
+    client_options.url = "https://127.0.0.1:" + std::to_string(daemon.port());
+    client_options.ca_file = certs->ca_cert.string();
+    client_options.retry.max_attempts = 1;
+    client_options.bearer_token = token;
+    auto reply = prometheus::Client(client_options).get("/status", {});
+    REQUIRE(reply.has_value());
+    return reply->status;
+  };
+  // A token made for prescale's audience: the review asks for it, alice reads /status.
+  CHECK(status_with("alice-prescale-token") == 200);
+  {
+    std::lock_guard lock(apiserver.mutex);
+    CHECK(apiserver.last_token_review["spec"]["audiences"] == nlohmann::json::array({"prescale"}));
+  }
+  // The same user with a token made for the apiserver only: refused.
+  CHECK(status_with("alice-token") == 401);
 }

@@ -1,8 +1,7 @@
 #include "apiserver_client.hpp"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
-#include <yaml-cpp/yaml.h>
+#include "prescale/config/kubeconfig.hpp"
 #include "prescale/curl_loader/curl_loader.hpp"
 
 #include <cstdlib>
@@ -22,103 +21,20 @@ Expected<std::string> read_file(const std::string& what, const std::string& path
   return out.str();
 }
 
-Expected<std::string> base64_decode(const std::string& what, const std::string& text) {
-  std::string clean;
-  for (char c : text) {
-    if (c != '\n' && c != '\r' && c != ' ') clean += c;
-  }
-  std::string out((clean.size() / 4 + 1) * 3, '\0');
-  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                     reinterpret_cast<const unsigned char*>(clean.data()),
-                                     static_cast<int>(clean.size()));
-  if (length < 0 || clean.size() % 4 != 0) return make_error(what + ": not valid base64");
-  std::size_t padding = 0;
-  if (!clean.empty() && clean.back() == '=') ++padding;
-  if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++padding;
-  out.resize(static_cast<std::size_t>(length) - padding);
-  return out;
-}
-
-std::string resolve(const std::filesystem::path& base, const std::string& path) {
-  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
-  return (base / path).string();
-}
-
-YAML::Node find_named(const YAML::Node& list, const std::string& name) {
-  if (!list || !list.IsSequence()) return {};
-  for (const auto& entry : list) {
-    if (entry["name"] && entry["name"].as<std::string>() == name) return entry;
-  }
-  return {};
-}
-
+// The kubeconfig as kubectl reads it (config::read_kubeconfig, shared with
+// the CLI): its current context's cluster and user.
 Expected<ApiServerTarget> from_kubeconfig(const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::Exception& error) {
-    return make_error("kubeconfig " + file + ": " + error.what());
-  }
-  const auto base = std::filesystem::path(file).parent_path();
-  try {
-    const std::string context_name =
-        root["current-context"] ? root["current-context"].as<std::string>() : "";
-    if (context_name.empty())
-      return make_error("kubeconfig " + file + ": current-context is not set");
-    const auto context = find_named(root["contexts"], context_name);
-    if (!context)
-      return make_error("kubeconfig " + file + ": contexts[] has no context named \"" +
-                        context_name + "\"");
-    const std::string cluster_name = context["context"]["cluster"].as<std::string>("");
-    const std::string user_name = context["context"]["user"].as<std::string>("");
-    const auto cluster = find_named(root["clusters"], cluster_name)["cluster"];
-    if (!cluster)
-      return make_error("kubeconfig " + file + ": clusters[] has no cluster named \"" +
-                        cluster_name + "\"");
-    ApiServerTarget target;
-    target.server = cluster["server"].as<std::string>("");
-    if (target.server.empty())
-      return make_error("kubeconfig " + file + ": clusters[" + cluster_name + "].server is empty");
-    while (!target.server.empty() && target.server.back() == '/') target.server.pop_back();
-    target.insecure_skip_tls_verify = cluster["insecure-skip-tls-verify"].as<bool>(false);
-    target.certificate_authority.file =
-        resolve(base, cluster["certificate-authority"].as<std::string>(""));
-    if (cluster["certificate-authority-data"]) {
-      auto data = base64_decode("kubeconfig " + file + ": certificate-authority-data",
-                                cluster["certificate-authority-data"].as<std::string>());
-      if (!data) return data.error();
-      target.certificate_authority.data = *data;
-    }
-    if (!user_name.empty()) {
-      const auto user = find_named(root["users"], user_name)["user"];
-      if (!user)
-        return make_error("kubeconfig " + file + ": users[] has no user named \"" + user_name +
-                          "\"");
-      for (const char* unsupported : {"exec", "auth-provider"}) {
-        if (user[unsupported]) {
-          return make_error(
-              "kubeconfig " + file + ": users[" + user_name + "]." + unsupported +
-              " is not supported for the authorization webhook; use token, tokenFile or "
-              "client-certificate/client-key");
-        }
-      }
-      target.token = user["token"].as<std::string>("");
-      target.token_file = resolve(base, user["tokenFile"].as<std::string>(""));
-      target.client_certificate.file =
-          resolve(base, user["client-certificate"].as<std::string>(""));
-      target.client_key.file = resolve(base, user["client-key"].as<std::string>(""));
-      for (auto [key, pem] : {std::pair{"client-certificate-data", &target.client_certificate},
-                              std::pair{"client-key-data", &target.client_key}}) {
-        if (!user[key]) continue;
-        auto data = base64_decode("kubeconfig " + file + ": " + key, user[key].as<std::string>());
-        if (!data) return data.error();
-        pem->data = *data;
-      }
-    }
-    return target;
-  } catch (const YAML::Exception& error) {
-    return make_error("kubeconfig " + file + ": " + error.what());
-  }
+  auto k = config::read_kubeconfig(file);
+  if (!k) return k.error();
+  ApiServerTarget target;
+  target.server = k->server;
+  target.insecure_skip_tls_verify = k->insecure_skip_tls_verify;
+  target.certificate_authority = {k->ca_file, k->ca_pem};
+  target.token = k->token;
+  target.token_file = k->token_file;
+  target.client_certificate = {k->client_certificate_file, k->client_certificate_pem};
+  target.client_key = {k->client_key_file, k->client_key_pem};
+  return target;
 }
 
 Expected<ApiServerTarget> in_cluster(const ApiServerConnection& connection) {

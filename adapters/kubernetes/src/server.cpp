@@ -325,11 +325,18 @@ struct Server::Impl {
                        prometheus::TextSerializer().Serialize(families), "/metrics"};
   }
 
-  // GET /decisions?target=<metric>&since=<unix seconds>: recent decision records.
+  // GET /decisions?target=<metric>&since=<unix seconds>: recent decision
+  // records; with steps=1, the step trail behind them.
   ApiResponse decisions_response(const RequestTarget& target) const {
-    if (!options.decisions)
+    const auto steps = target.query.find("steps");
+    const bool want_steps =
+        steps != target.query.end() && (steps->second == "1" || steps->second == "true");
+    const auto& answer = want_steps ? options.steps : options.decisions;
+    if (!answer)
       return ApiResponse{404, "application/json",
-                         status_json(404, "NotFound", "no decision records on this server"),
+                         status_json(404, "NotFound",
+                                     want_steps ? "no step trail on this server"
+                                                : "no decision records on this server"),
                          "/decisions"};
     std::string name;
     std::int64_t since = 0;
@@ -343,7 +350,7 @@ struct Server::Impl {
             status_json(400, "BadRequest", "since: '" + text + "' is not unix seconds"),
             "/decisions"};
     }
-    return ApiResponse{200, "application/json", options.decisions(name, since), "/decisions"};
+    return ApiResponse{200, "application/json", answer(name, since), "/decisions"};
   }
 
   // Kubelet probes: no client certificate, no data beyond which check fails.

@@ -224,11 +224,19 @@ struct Client::Impl {
       curl_easy_setopt(handle, CURLOPT_USERNAME, options.basic_auth_user.c_str());
       curl_easy_setopt(handle, CURLOPT_PASSWORD, options.basic_auth_password.c_str());
     }
-    if (!options.ca_file.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, options.ca_file.c_str());
-    if (!options.client_cert_file.empty())
-      curl_easy_setopt(handle, CURLOPT_SSLCERT, options.client_cert_file.c_str());
-    if (!options.client_key_file.empty())
-      curl_easy_setopt(handle, CURLOPT_SSLKEY, options.client_key_file.c_str());
+    const auto set_pem = [handle](CURLoption file_option, CURLoption blob_option,
+                                  const std::string& file, const std::string& pem) {
+      if (!pem.empty()) {
+        curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+        curl_easy_setopt(handle, blob_option, &blob);
+      } else if (!file.empty()) {
+        curl_easy_setopt(handle, file_option, file.c_str());
+      }
+    };
+    set_pem(CURLOPT_CAINFO, CURLOPT_CAINFO_BLOB, options.ca_file, options.ca_pem);
+    set_pem(CURLOPT_SSLCERT, CURLOPT_SSLCERT_BLOB, options.client_cert_file,
+            options.client_cert_pem);
+    set_pem(CURLOPT_SSLKEY, CURLOPT_SSLKEY_BLOB, options.client_key_file, options.client_key_pem);
     if (options.insecure_skip_verify) {
       curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -7,6 +7,7 @@
 // authentication.k8s.io/v1: the request is echoed with a status added).
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace prescale::kubernetes::test {
 
@@ -38,6 +40,10 @@ struct ReviewServer {
         {"groups", {"team-a"}},
         {"extra", {{"authentication.kubernetes.io/pod-name", {"runner-7f9c"}}}}}},
       {"carol-token", {{"username", "carol"}, {"uid", "carol-uid"}, {"groups", {"team-c"}}}}};
+  // The audiences a token was made for (mutex); a token not listed is for the
+  // apiserver's own, kApiAudience (what `kubectl create token` makes by default).
+  std::map<std::string, std::vector<std::string>> token_audiences;
+  static constexpr const char* kApiAudience = "https://kubernetes.default.svc";
   int port = 0;
 
   bool caller_ok(const httplib::Request& request) {
@@ -87,9 +93,26 @@ struct ReviewServer {
       last_token_review = review;
       const auto token = review["spec"].value("token", "");
       const auto known = tokens.find(token);
-      review["status"] = known != tokens.end()
-                             ? json{{"authenticated", true}, {"user", known->second}}
-                             : json{{"authenticated", false}, {"error", "invalid bearer token"}};
+      // As the kube-apiserver answers: the audiences asked for (its own when
+      // none) that the token was made for; none in common is a rejection.
+      const auto made_for = token_audiences.count(token) ? token_audiences.at(token)
+                                                         : std::vector<std::string>{kApiAudience};
+      auto wanted = review["spec"].value("audiences", std::vector<std::string>{});
+      if (wanted.empty()) wanted = {kApiAudience};
+      std::vector<std::string> common;
+      for (const auto& audience : wanted) {
+        if (std::find(made_for.begin(), made_for.end(), audience) != made_for.end())
+          common.push_back(audience);
+      }
+      if (known == tokens.end()) {
+        review["status"] = json{{"authenticated", false}, {"error", "invalid bearer token"}};
+      } else if (common.empty()) {
+        review["status"] = json{{"authenticated", false},
+                                {"error", "token audiences are invalid for the target audiences"}};
+      } else {
+        review["status"] =
+            json{{"authenticated", true}, {"user", known->second}, {"audiences", common}};
+      }
       response.set_content(review.dump(), "application/json");
     });
     http.Get("/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication",

@@ -131,6 +131,12 @@ struct ServerConfig {
   /// SubjectAccessReviews; empty = in-cluster service account.
   std::string authorization_kubeconfig;
   std::int64_t authorization_cache_ttl_seconds = 10;
+  /// `authorization.tokenAudiences` (webhook mode): the audiences a bearer
+  /// token must be for, sent as the TokenReview's spec.audiences; a token
+  /// the apiserver finds for none of them is refused. Empty: the
+  /// apiserver's own audiences (a service-account token made for the
+  /// apiserver is accepted).
+  std::vector<std::string> token_audiences;
   /// KEDA external-scaler gRPC service (`server.keda`), for clusters where
   /// KEDA owns external.metrics.k8s.io.
   struct Keda {

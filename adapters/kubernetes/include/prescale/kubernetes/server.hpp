@@ -130,6 +130,10 @@ struct ServerOptions {
   /// body of recent decision records of `target` (empty = all) at or after
   /// `since_unix`. Empty function = 404. Called from request threads.
   std::function<std::string(std::string_view target, std::int64_t since_unix)> decisions;
+  /// GET /decisions?steps=1&target=&since= (same path, so the same RBAC
+  /// rule): the step trail behind the records, the served value and the
+  /// newest sample at each step (a StepList). Empty function = 404.
+  std::function<std::string(std::string_view target, std::int64_t since_unix)> steps;
   /// More certificates for the prescale_certificate_expiry_seconds gauge
   /// beside the server's own (serving, client-ca, requestheader-ca), e.g.
   /// the KEDA scaler's. Called at scrape time from request threads; may be empty.

@@ -41,6 +41,9 @@ struct ClientOptions {
   std::string ca_file;           ///< PEM bundle that verifies the server
   std::string client_cert_file;  ///< PEM client certificate (mutual TLS)
   std::string client_key_file;
+  /// The same as inline PEM (a kubeconfig's *-data fields); each, when set,
+  /// is used instead of its file.
+  std::string ca_pem, client_cert_pem, client_key_pem;
   bool insecure_skip_verify = false;
   bool gzip = true;  ///< Accept-Encoding: gzip, deflate
   /// A longer reply (after decompression) is refused as it arrives: a hostile
