@@ -31,6 +31,10 @@ Expected<ShadowScore> score_shadow(const autoscaler::TargetTrail& trail,
         fmt::format("{} step(s) recorded in the window; a score needs 2", trail.steps.size()));
   const std::int64_t start = trail.steps.front().time_unix;
   const std::int64_t end = trail.steps.back().time_unix;
+  // parse_step_list keeps steps in order; a grid longer than a year at
+  // one-second steps would be a reply gone wrong, not a window.
+  if (end < start || (end - start) / step > 366 * 86400)
+    return make_error("the step trail's times are out of order or span too long");
   const auto count = static_cast<std::size_t>((end - start) / step + 1);
   score.grid_steps = count;
   score.recorded = trail.steps.size();

@@ -11,9 +11,17 @@ namespace {
 
 using nlohmann::json;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::int64_t kLatestUnix = 32503680000;  // year 3000
 
 json number(double value) {
   return std::isfinite(value) ? json(value) : json(nullptr);
+}
+
+// A whole number as written (a float there would be a cast out of range).
+std::int64_t integer_of(const json& value) {
+  if (!value.is_number_integer())
+    throw json::type_error::create(302, "expected a whole number", &value);
+  return value.get<std::int64_t>();
 }
 
 double number_of(const json& value) {
@@ -68,15 +76,17 @@ Expected<std::vector<TargetTrail>> parse_step_list(std::string_view body) {
       const json& t = targets[i];
       TargetTrail trail;
       trail.target = t.at("target").get<std::string>();
-      trail.step_seconds = t.at("step_seconds").get<std::int64_t>();
-      trail.lead_seconds = t.at("lead_seconds").get<std::int64_t>();
+      trail.step_seconds = integer_of(t.at("step_seconds"));
+      trail.lead_seconds = integer_of(t.at("lead_seconds"));
       trail.quantile = t.at("quantile").get<double>();
-      trail.min_replicas = t.at("min_replicas").get<std::int64_t>();
-      trail.max_replicas = t.at("max_replicas").get<std::int64_t>();
+      trail.min_replicas = integer_of(t.at("min_replicas"));
+      trail.max_replicas = integer_of(t.at("max_replicas"));
       if (t.contains("capacity_per_replica") && t["capacity_per_replica"].is_number())
         trail.capacity_per_replica = t["capacity_per_replica"].get<double>();
-      if (trail.step_seconds <= 0)
-        return make_error(fmt::format("step list: targets[{}].step_seconds is not positive", i));
+      if (trail.step_seconds <= 0 || trail.step_seconds > 86400 || trail.lead_seconds < 0 ||
+          trail.lead_seconds > 7 * 86400)
+        return make_error(
+            fmt::format("step list: targets[{}]: step_seconds or lead_seconds out of range", i));
       const json& time = t.at("time");
       const std::size_t n = time.size();
       for (const char* column : {"served", "forecasting", "sample_time", "observed", "upper"}) {
@@ -86,10 +96,21 @@ Expected<std::vector<TargetTrail>> parse_step_list(std::string_view body) {
       }
       for (std::size_t k = 0; k < n; ++k) {
         TrailStep s;
-        s.time_unix = time[k].get<std::int64_t>();
+        s.time_unix = integer_of(time[k]);
+        // Steps come oldest first, one per step, at plausible times: a reply
+        // that breaks this is refused before anyone sizes a grid by it.
+        if (s.time_unix < 0 || s.time_unix > kLatestUnix ||
+            (k > 0 && s.time_unix <= trail.steps.back().time_unix))
+          return make_error(fmt::format(
+              "step list: targets[{}].time[{}] = {} is not after the step before it or out of "
+              "range",
+              i, k, s.time_unix));
         s.served = number_of(t["served"][k]);
-        s.forecasting = t["forecasting"][k].get<int>() != 0;
-        s.sample_unix = t["sample_time"][k].get<std::int64_t>();
+        s.forecasting = integer_of(t["forecasting"][k]) != 0;
+        s.sample_unix = integer_of(t["sample_time"][k]);
+        if (s.sample_unix < 0 || s.sample_unix > kLatestUnix)
+          return make_error(
+              fmt::format("step list: targets[{}].sample_time[{}] is out of range", i, k));
         s.observed = number_of(t["observed"][k]);
         s.upper = number_of(t["upper"][k]);
         trail.steps.push_back(s);
@@ -119,7 +140,8 @@ void StepTrail::add(const Snapshot& snapshot, const std::vector<config::TargetCo
     entry.header.target = status.target;
     entry.header.step_seconds = config->step_seconds;
     entry.header.lead_seconds = config->lead_time_seconds;
-    entry.header.quantile = config->quantile;
+    // The quantile served now: a target with an `slo:` serves a tuned one.
+    entry.header.quantile = status.quantile > 0 ? status.quantile : config->quantile;
     entry.header.capacity_per_replica = config->capacity_per_replica;
     entry.header.min_replicas = config->min_replicas;
     entry.header.max_replicas = config->max_replicas;

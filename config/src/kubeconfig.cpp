@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 
 namespace prescale::config {
 namespace {
@@ -64,12 +66,18 @@ std::string resolve(const std::filesystem::path& base, const std::string& path) 
 
 Expected<Kubeconfig> read_kubeconfig(const std::filesystem::path& file,
                                      std::string_view context_name) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return make_error("kubeconfig " + file.string() + ": cannot read it");
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return parse_kubeconfig(text, file, context_name);
+}
+
+Expected<Kubeconfig> parse_kubeconfig(std::string_view text, const std::filesystem::path& file,
+                                      std::string_view context_name) {
   const std::string where = "kubeconfig " + file.string();
   YAML::Node root;
   try {
-    root = YAML::LoadFile(file.string());
-  } catch (const YAML::BadFile&) {
-    return make_error(where + ": cannot read it");
+    root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
     return make_error(fmt::format("{}: not YAML: {}", where, e.what()));
   }
@@ -115,7 +123,8 @@ Expected<Kubeconfig> read_kubeconfig(const std::filesystem::path& file,
     const std::string at_user = fmt::format("{}: users[{}]", where, out.user);
     if (user["exec"] || user["auth-provider"]) {
       return make_error(fmt::format(
-          "{}.{}: credential plugins are not run; use a token (e.g. from `kubectl create token "
+          "{}.{} is not supported (credential plugins are not run): use a token (e.g. from "
+          "`kubectl create token "
           "NAME` or your cloud's kubectl plugin, in tokenFile or the CLI's --token-file) or a "
           "client certificate",
           at_user, user["exec"] ? "exec" : "auth-provider"));

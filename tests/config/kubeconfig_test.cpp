@@ -106,7 +106,7 @@ TEST_CASE("kubeconfig: what is wrong is named", "[config][kubeconfig]") {
              Catch::Contains("clusters[dev].tls-server-name is not supported"));
   CHECK_THAT(error_of(with("    client-certificate: /abs/dev.crt\n    client-key: keys/dev.key\n",
                            "    exec: {command: aws}\n")),
-             Catch::Contains("users[dev].exec: credential plugins are not run"));
+             Catch::Contains("users[dev].exec is not supported (credential plugins are not run)"));
   CHECK_THAT(error_of(with("    client-certificate: /abs/dev.crt\n    client-key: keys/dev.key\n",
                            "    username: admin\n    password: secret\n")),
              Catch::Contains("basic authentication"));

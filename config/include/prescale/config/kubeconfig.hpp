@@ -31,5 +31,10 @@ struct Kubeconfig {
 /// error names the file and the entry at fault.
 [[nodiscard]] Expected<Kubeconfig> read_kubeconfig(const std::filesystem::path& file,
                                                    std::string_view context = {});
+/// The same on the file's text; `file` names it in errors and is what
+/// relative paths are relative to.
+[[nodiscard]] Expected<Kubeconfig> parse_kubeconfig(std::string_view text,
+                                                    const std::filesystem::path& file,
+                                                    std::string_view context = {});
 
 }  // namespace prescale::config
