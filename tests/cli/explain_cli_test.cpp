@@ -75,5 +75,6 @@ TEST_CASE("prescale explain says what is wrong with its input", "[cli][explain]"
   CHECK(run.err.find("--at 'yesterday'") != std::string::npos);
   run = explain("--target payments-rps-forecast");
   CHECK(run.exit_code == 1);
-  CHECK(run.err.find("give --decisions FILE or --server URL") != std::string::npos);
+  CHECK(run.err.find("give --decisions FILE, --server URL or --kubeconfig FILE") !=
+        std::string::npos);
 }
