@@ -105,9 +105,10 @@ void add_serve_command(CLI::App& app) {
       }
       daemon_options.log(LogRecord{LogLevel::info, "stopping", {}}.with(
           "signal", std::string(signal == SIGTERM ? "SIGTERM" : "SIGINT")));
-      // stop() cancels fetches in flight and drops queued work, so it takes
-      // about a second; a fit already running or a client connection that
-      // will not drain could still hold it. Kubernetes kills the pod 30 s
+      // stop() cancels fetches in flight, drops queued work and makes a fit
+      // running give up after the model it is fitting, so it takes about a
+      // second; one long model fit or a client connection that will not
+      // drain could still hold it. Kubernetes kills the pod 30 s
       // after SIGTERM by default: leave well before, whatever is left.
       std::thread([log = daemon_options.log] {
         std::this_thread::sleep_for(kShutdownDeadline);

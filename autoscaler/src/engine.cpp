@@ -298,7 +298,8 @@ void Engine::stop() {
   impl_->wake.trigger();
   // Nothing queued is worth waiting for, and a fetch in flight may be stuck
   // on a hung server for its whole timeout: cancel them, so that shutdown
-  // takes about a second whatever the load (a fit already running finishes).
+  // takes about a second whatever the load (a fit already running gives
+  // up after the model it is fitting: TargetWorker::cancel).
   std::vector<std::shared_ptr<TargetWorker>> workers;
   {
     std::lock_guard lock(impl_->mutex);

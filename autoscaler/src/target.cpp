@@ -105,6 +105,9 @@ struct FitJob {
   std::string why;
   std::function<SloOutcome()> tune_slo;  ///< with `slo:`: tunes on the decisions recorded
   bool warm_up_anomaly = false;  ///< the anomaly scales have not learned yet: learn from history
+  /// Set when the target is stopped or removed: the fit gives up after the
+  /// model it is fitting (nobody will read it; a stopping daemon need not wait).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 /// What the anomaly warm-up reads from a fit: the target and history it was
@@ -174,7 +177,8 @@ FitOutcome run_fit(const FitJob& job) {
   state->frame = std::make_unique<FitFrame>(t, job.zone, job.calendars, history->start_unix,
                                             count + window + kLayoutSlack);
   const forecast::FitInput input = state->frame->fit_input(history->values);
-  const forecast::SelectionOptions options = selection_options(t, window);
+  forecast::SelectionOptions options = selection_options(t, window);
+  options.cancel = job.cancel;
 
   const auto started = std::chrono::steady_clock::now();
   auto selection = forecast::select_and_fit(input, options);
@@ -226,6 +230,13 @@ FitOutcome run_fit(const FitJob& job) {
 
 // The fit's log line: the model and why it ran, or why it failed.
 void log_fit(const LogFunction& log, const FitJob& job, const FitOutcome& outcome) {
+  if (!outcome.state && job.cancel && job.cancel->load()) {
+    // The target was stopped or removed: nothing failed.
+    log(LogRecord{LogLevel::info, "fit cancelled", {}}
+            .with("target", job.config.metric)
+            .with("why", job.why));
+    return;
+  }
   if (!outcome.state) {
     log(LogRecord{LogLevel::warning, "fit failed", {}}
             .with("target", job.config.metric)
@@ -259,6 +270,7 @@ std::unique_ptr<AnomalyScorer> run_warm_up(const FitJob& job, const WarmUpInput&
 struct TargetWorker::Mailbox {
   std::mutex mutex;
   bool running = false;
+  std::atomic<bool> cancelled{false};  ///< FitJob::cancel
   std::optional<FitOutcome> done;
   std::unique_ptr<AnomalyScorer> warmed;  ///< the anomaly warm-up, once done
 };
@@ -305,6 +317,7 @@ TargetWorker::~TargetWorker() = default;
 
 void TargetWorker::cancel() {
   cancelled_ = true;
+  mailbox_->cancelled = true;
   source_->cancel();
 }
 
@@ -436,7 +449,7 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
   auto job = std::make_shared<FitJob>(
       FitJob{config_, zone_, calendars_,
              slice(incremental_->series(), plan.cutoff_unix, config_.history_seconds), now_unix,
-             plan.why, std::move(tune_slo), !anomaly_warmed_});
+             plan.why, std::move(tune_slo), !anomaly_warmed_, &mailbox_->cancelled});
   auto mailbox = mailbox_;
   auto log = log_;
   auto work = [job, mailbox, log, launch] {

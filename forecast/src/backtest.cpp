@@ -448,6 +448,11 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
     const Model& model = *models[m];
     ModelBacktest& result = results[m];
     result.model = model.name();
+    if (cancelled(options)) {
+      result.status = FitStatus::cancelled;
+      result.message = "cancelled";
+      return;
+    }
     FitTimes times;
     rolling_scores[m] = score_rolling_origins(model, input, report, options, result, times);
     score_event_origins(model, input, report, options, result, event_scores[m], times);

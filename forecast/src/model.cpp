@@ -16,6 +16,8 @@ std::string_view to_string(FitStatus status) {
       return "no_convergence";
     case FitStatus::invalid_input:
       return "invalid_input";
+    case FitStatus::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }

@@ -311,6 +311,7 @@ BacktestOptions backtest_options_for(const SelectionOptions& options) {
   backtest_options.origins = options.origins;
   backtest_options.event_origins = options.event_origins;
   backtest_options.threads = options.threads;
+  backtest_options.cancel = options.cancel;
   backtest_options.quantile = options.quantile;
   if (options.calibrate && options.origins > 0) {
     // Enough lead steps that the origins' errors fill one calibration pool.
@@ -593,6 +594,14 @@ void calibrate(const FitInput& input, const ModelBacktest& backtested,
                                                std::move(is_event));
 }
 
+// A selection given up on SelectionOptions::cancel: nothing fitted.
+Selection given_up(Selection selection) {
+  selection.status = FitStatus::cancelled;
+  selection.reason = "cancelled";
+  selection.fitted.reset();
+  return selection;
+}
+
 }  // namespace
 
 std::vector<std::string> model_choices() {
@@ -668,6 +677,7 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
   if (period) add_found_period(candidates, period, input.layout->slots[0], selection.notes);
   const BacktestOptions backtest_options = backtest_options_for(options);
   BacktestReport report = backtest(input, candidates.tested(), backtest_options, progress);
+  if (cancelled(backtest_options)) return given_up(std::move(selection));
   selection.origins = report.origins.size() + report.event_origins.size();
   selection.event_origins = report.event_origins.size();
   Choice choice = rank(report, candidates, selection);
@@ -676,6 +686,7 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
   decide(report, candidates, input.y.size(), backtest_options, automatic, choice, selection);
   if (automatic && choice.index != kNone)
     serve_event_windows(input, report, candidates, choice, selection);
+  if (cancelled(backtest_options)) return given_up(std::move(selection));
   const std::size_t fitted = refit(input, report, candidates, automatic, choice, selection);
   if (fitted != kNone && options.calibrate && !report.origins.empty())
     calibrate(input, report.models[fitted], backtest_options, options.quantile, selection);

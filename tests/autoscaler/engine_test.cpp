@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "prescale/autoscaler/engine.hpp"
 #include "prescale/autoscaler/policy.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
+#include "prescale/autoscaler/target.hpp"
 #include "prescale/simulate/replay.hpp"
 #include "recorded_source.hpp"
 
@@ -260,4 +263,26 @@ TEST_CASE("a round of ticks publishes one whole snapshot, not one per target", "
   CHECK(last->targets.size() == targets.size());
   CHECK(last->metrics.size() == 2 * targets.size());
   CHECK(engine.ticks_done() == targets.size());
+}
+
+TEST_CASE("a fit not done when its target is stopped gives up instead of holding shutdown",
+          "[engine]") {
+  // SIGTERM waits for the fit threads: a refit of weeks of 15-second samples
+  // held `serve` past its 8 s shutdown deadline, which then exited without
+  // logging "stopped". A cancelled target's fit stops after the model it is
+  // fitting, says so, and hands over no model.
+  const auto series = payments_trace();
+  std::vector<LogRecord> records;
+  TargetWorker worker(payments_target(), std::make_unique<Recorded>(series), nullptr,
+                      [&](const LogRecord& r) { records.push_back(r); });
+  std::function<void()> fit;
+  (void)worker.tick(series.end_unix(), [&](std::function<void()> job) { fit = std::move(job); });
+  REQUIRE(fit);  // the first fit, handed to the launcher
+  worker.cancel();
+  fit();
+  std::set<std::string> messages;
+  for (const auto& r : records) messages.insert(r.message);
+  CHECK(messages.count("fit cancelled") == 1);
+  CHECK(messages.count("refit") == 0);
+  CHECK(messages.count("fit failed") == 0);
 }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <random>
 
@@ -209,4 +210,27 @@ TEST_CASE("auto chooses and forecasts the same on any number of threads", "[fore
   }
   const Forecast a = one.fitted->forecast(6), b = four.fitted->forecast(6);
   CHECK(a.mean == b.mean);
+}
+
+TEST_CASE("a selection cancelled from another thread stops after the model it is scoring",
+          "[forecast][selection]") {
+  // A daemon stopping (SIGTERM) or a target removed by a reload cancels its
+  // fit: nobody will read it, and a fit of weeks of 15-second samples would
+  // otherwise hold shutdown well past its deadline.
+  Fixture f(seasonal_series(3.0, 1));
+  SelectionOptions options;
+  options.horizon = 6;
+  std::atomic<bool> cancel{false};
+  options.cancel = &cancel;
+  std::size_t scored = 0;
+  const Selection s = select_and_fit(f.input, options, [&](std::size_t, std::size_t, const auto&) {
+    ++scored;
+    cancel = true;  // as Engine::stop() would, while the first model is scored
+  });
+  CHECK(s.status == FitStatus::cancelled);
+  CHECK(s.fitted == nullptr);
+  CHECK(scored == 1);  // the other candidates were skipped, not backtested
+  // Not cancelled: the same selection fits.
+  cancel = false;
+  CHECK(select_and_fit(f.input, options).status == FitStatus::ok);
 }

@@ -71,8 +71,9 @@ class TargetWorker {
   /// and recommends the value to serve. After cancel(): does nothing and
   /// returns an empty report.
   TargetReport tick(std::int64_t now_unix, const FitLauncher& launch);
-  /// Thread-safe: ends a fetch in flight (Source::cancel) and makes every
-  /// later tick a no-op. For a target a reload removed, and shutdown.
+  /// Thread-safe: ends a fetch in flight (Source::cancel), makes a fit
+  /// running give up after the model it is fitting (logged "fit cancelled")
+  /// and every later tick a no-op. For a target a reload removed, and shutdown.
   void cancel();
   [[nodiscard]] bool cancelled() const { return cancelled_; }
 

@@ -22,6 +22,7 @@
 //
 // Fit times are measured here with std::chrono::steady_clock (a duration,
 // not a time of day: the library still reads no wall clock).
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -65,7 +66,16 @@ struct BacktestOptions {
   /// Results do not depend on it. 1 in the daemon, whose fit threads already
   /// share the CPUs; the CLI uses the machine's.
   std::size_t threads = 1;
+  /// When set (by another thread), models not scored yet are skipped with
+  /// FitStatus::cancelled: a daemon stopping does not wait for a fit nobody
+  /// will read. Null: never.
+  const std::atomic<bool>* cancel = nullptr;
 };
+
+/// True when `options.cancel` is set.
+[[nodiscard]] inline bool cancelled(const BacktestOptions& options) {
+  return options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed);
+}
 
 /// Origins (indices into y, ascending) the options give for n samples; empty
 /// when the history is too short for even one.

@@ -21,7 +21,8 @@
 namespace prescale::forecast {
 
 /// Outcome of a fit; callers must look at it.
-enum class FitStatus { ok, too_short, no_convergence, invalid_input };
+/// cancelled: the caller asked to stop (SelectionOptions::cancel) before the fit was done.
+enum class FitStatus { ok, too_short, no_convergence, invalid_input, cancelled };
 std::string_view to_string(FitStatus status);
 
 /// Where each sample sits in each seasonal period, in local wall-clock time.

@@ -61,6 +61,9 @@ struct SelectionOptions {
   bool calibrate = true;
   /// Candidates backtested at once (BacktestOptions::threads).
   std::size_t threads = 1;
+  /// Set by another thread to give up: select_and_fit returns
+  /// FitStatus::cancelled after the model it is fitting (BacktestOptions::cancel).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct BacktestScore {
