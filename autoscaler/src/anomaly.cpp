@@ -153,60 +153,63 @@ void AnomalyTracker::learn(const PendingResidual& pending) {
   ++learned_;
 }
 
-bool AnomalyTracker::observe(const AnomalySample& sample) {
-  if (!std::isfinite(sample.observed) || !std::isfinite(sample.one_step_mean) ||
-      !std::isfinite(sample.lagged_mean))
-    return false;
-  const double fallback =
-      std::isfinite(sample.one_step_sigma) && sample.one_step_sigma > 0 ? sample.one_step_sigma : 0;
-  const std::int64_t lag = std::max<std::int64_t>(settings_.anomaly_steps, 1);
+AnomalyTracker::Judgement AnomalyTracker::judge_scale(const AnomalySample& sample,
+                                                      double prior) const {
   // The lagged residual's scale in this slot, or in the event in progress
-  // (never below the slot's); before any learning, the model's sigma widened
-  // to the lag.
-  const double prior = fallback * horizon_growth(lag);
-  const double slot_value = slot_scale(sample.slot.index, prior);
-  double scale = slot_value;
-  ResidualScale* event_scale = nullptr;
-  bool judged = true;
+  // (never below the slot's).
+  Judgement j;
+  j.slot_value = slot_scale(sample.slot.index, prior);
+  j.scale = j.slot_value;
   if (!sample.slot.event.empty()) {
-    event_scale = &events_[sample.slot.event];
-    scale = std::max(slot_value, event_scale->get(kEventPriorScales * slot_value));
-    judged = event_scale->samples >= std::max<std::int64_t>(kEventMinSamples, 3600 / step_seconds_);
+    const auto it = events_.find(sample.slot.event);
+    const ResidualScale event_scale = it != events_.end() ? it->second : ResidualScale{};
+    j.scale = std::max(j.slot_value, event_scale.get(kEventPriorScales * j.slot_value));
+    j.judged =
+        event_scale.samples >= std::max<std::int64_t>(kEventMinSamples, 3600 / step_seconds_);
   }
   // A constant series has no spread: any change is far outside it.
-  scale = std::max(scale, 1e-9 * (std::abs(sample.one_step_mean) + 1));
+  j.scale = std::max(j.scale, 1e-9 * (std::abs(sample.one_step_mean) + 1));
+  return j;
+}
+
+void AnomalyTracker::choose_reference(const AnomalySample& sample, std::int64_t lag,
+                                      Judgement& j) const {
   // Outside a run of large residuals: the lagged forecast. Within one (an
   // anomaly or not yet): the forecast of the model as the run began, once it
   // is older than the lagged one (which has then seen the run), its scale
   // widened with the steps since. Otherwise a model that follows the level
   // absorbs a drop within a few samples, before the evidence is complete.
-  double expected = sample.lagged_mean, widened = scale;
-  std::int64_t steps = sample.lagged_steps;
+  j.expected = sample.lagged_mean;
+  j.widened = j.scale;
+  j.steps = sample.lagged_steps;
   const bool in_run = cusum_up_ > 0 || cusum_down_ > 0;
   if (in_run && sample.reference_steps >= sample.lagged_steps &&
       std::isfinite(sample.reference_mean)) {
-    expected = sample.reference_mean;
-    steps = sample.reference_steps;
-    widened = scale * std::max(1.0, horizon_growth(steps) / horizon_growth(lag));
+    j.expected = sample.reference_mean;
+    j.steps = sample.reference_steps;
+    j.widened = j.scale * std::max(1.0, horizon_growth(j.steps) / horizon_growth(lag));
   }
-  const double z = (sample.observed - expected) / widened;
+}
 
+void AnomalyTracker::accumulate(double z, bool judged, std::int64_t lag) {
   // Two-sided CUSUM; no single sample brings it past the threshold.
   const double h = kAnomalyThreshold, k = allowance_;
   const double per_sample = lag > 1 ? k + h / static_cast<double>(lag - 1) : 1e300;
   const double counted = judged ? std::clamp(z, -per_sample, per_sample) : 0.0;
   const double cap = h + 2 * k;  // leaves an anomaly within a few samples of its end
-  const bool was_flat = cusum_up_ == 0 && cusum_down_ == 0;
   cusum_up_ = std::min(cap, std::max(0.0, cusum_up_ + counted - k));
   cusum_down_ = std::min(cap, std::max(0.0, cusum_down_ - counted - k));
+}
 
+void AnomalyTracker::record(const AnomalySample& sample, const Judgement& j, double z,
+                            double fallback) {
   state_.score = z;
-  state_.evidence = (cusum_up_ >= cusum_down_ ? cusum_up_ : -cusum_down_) / h;
+  state_.evidence = (cusum_up_ >= cusum_down_ ? cusum_up_ : -cusum_down_) / kAnomalyThreshold;
   state_.sample_unix = sample.sample_unix;
   state_.observed = sample.observed;
-  state_.expected = expected;
-  state_.scale = widened;
-  state_.reference_steps = steps;
+  state_.expected = j.expected;
+  state_.scale = j.widened;
+  state_.reference_steps = j.steps;
   state_.event = sample.slot.event;
   // The per-sample test of the prediction interval (informational).
   state_.outside =
@@ -214,27 +217,30 @@ bool AnomalyTracker::observe(const AnomalySample& sample) {
   state_.outside_steps = state_.outside ? state_.outside_steps + 1 : 0;
   state_.one_step_mean = sample.one_step_mean;
   state_.one_step_sigma = fallback;
+}
 
+void AnomalyTracker::learn_when_settled(const AnomalySample& sample, double prior,
+                                        double slot_value, std::int64_t lag) {
   // Learn the lagged residual's scale, but never during a run of large
   // residuals: its samples wait until it ends. A scale that grows during an
   // incident's first minutes would hide the incident; learned afterwards
   // (each residual capped at kLearnCap scales), a run that recurs at the same
   // hour (a market open's jolt) widens its slot, and a one-off widens it a
   // little for a while.
+  if (sample.lagged_steps != lag) return;
   const bool in_run_now = cusum_up_ > 0 || cusum_down_ > 0;
-  if (sample.lagged_steps == lag) {
-    waiting_.push_back({sample.observed - sample.lagged_mean, sample.slot, prior, slot_value});
-    if (!in_run_now) {
-      if (learning_)
-        for (const auto& w : waiting_) learn(w);
-      waiting_.clear();
-    } else if (waiting_.size() > kMaxWaiting) {  // a run this long: its start is history
-      if (learning_) learn(waiting_.front());
-      waiting_.erase(waiting_.begin());
-    }
+  waiting_.push_back({sample.observed - sample.lagged_mean, sample.slot, prior, slot_value});
+  if (!in_run_now) {
+    if (learning_)
+      for (const auto& w : waiting_) learn(w);
+    waiting_.clear();
+  } else if (waiting_.size() > kMaxWaiting) {  // a run this long: its start is history
+    if (learning_) learn(waiting_.front());
+    waiting_.erase(waiting_.begin());
   }
+}
 
-  bool refit = false;
+bool AnomalyTracker::follow_episode(std::int64_t sample_unix, bool was_flat) {
   if (cusum_up_ == 0 && cusum_down_ == 0) {
     excursion_start_unix_ = 0;
     state_.anomaly = false;
@@ -242,28 +248,47 @@ bool AnomalyTracker::observe(const AnomalySample& sample) {
     state_.episode_steps = 0;
     state_.shift = false;
     shift_base_ = 0;
-  } else {
-    if (was_flat || excursion_start_unix_ == 0) excursion_start_unix_ = sample.sample_unix;
-    const bool begins = !state_.anomaly && std::max(cusum_up_, cusum_down_) > h;
-    if (begins) {
-      state_.anomaly = true;
-      state_.episode_start_unix = excursion_start_unix_;
-    }
-    if (state_.anomaly) {
-      state_.episode_steps = (sample.sample_unix - state_.episode_start_unix) / step_seconds_ + 1;
-      // A new normal needs shift_steps samples of anomaly, counting the
-      // anomaly_steps that made it: a run that crept up to the threshold
-      // over many samples has not been an anomaly for all of them.
-      if (begins)
-        shift_base_ = std::max<std::int64_t>(0, state_.episode_steps - settings_.anomaly_steps);
-      // Every further M steps (the refit did not absorb it) asks again.
-      if (!state_.shift && state_.episode_steps - shift_base_ >= settings_.shift_steps) {
-        state_.shift = true;
-        shift_base_ = state_.episode_steps;
-        refit = true;
-      }
-    }
+    return false;
   }
+  if (was_flat || excursion_start_unix_ == 0) excursion_start_unix_ = sample_unix;
+  const bool begins = !state_.anomaly && std::max(cusum_up_, cusum_down_) > kAnomalyThreshold;
+  if (begins) {
+    state_.anomaly = true;
+    state_.episode_start_unix = excursion_start_unix_;
+  }
+  if (!state_.anomaly) return false;
+  state_.episode_steps = (sample_unix - state_.episode_start_unix) / step_seconds_ + 1;
+  // A new normal needs shift_steps samples of anomaly, counting the
+  // anomaly_steps that made it: a run that crept up to the threshold
+  // over many samples has not been an anomaly for all of them.
+  if (begins)
+    shift_base_ = std::max<std::int64_t>(0, state_.episode_steps - settings_.anomaly_steps);
+  // Every further M steps (the refit did not absorb it) asks again.
+  if (!state_.shift && state_.episode_steps - shift_base_ >= settings_.shift_steps) {
+    state_.shift = true;
+    shift_base_ = state_.episode_steps;
+    return true;
+  }
+  return false;
+}
+
+bool AnomalyTracker::observe(const AnomalySample& sample) {
+  if (!std::isfinite(sample.observed) || !std::isfinite(sample.one_step_mean) ||
+      !std::isfinite(sample.lagged_mean))
+    return false;
+  const double fallback =
+      std::isfinite(sample.one_step_sigma) && sample.one_step_sigma > 0 ? sample.one_step_sigma : 0;
+  const std::int64_t lag = std::max<std::int64_t>(settings_.anomaly_steps, 1);
+  // Before any learning, the model's sigma widened to the lag.
+  const double prior = fallback * horizon_growth(lag);
+  Judgement j = judge_scale(sample, prior);
+  choose_reference(sample, lag, j);
+  const double z = (sample.observed - j.expected) / j.widened;
+  const bool was_flat = cusum_up_ == 0 && cusum_down_ == 0;
+  accumulate(z, j.judged, lag);
+  record(sample, j, z, fallback);
+  learn_when_settled(sample, prior, j.slot_value, lag);
+  const bool refit = follow_episode(sample.sample_unix, was_flat);
   // The evidence reads as the rule: at least 1 while an anomaly lasts (it
   // ends only when the CUSUM is back at 0, so the sum may dip below h before
   // then), at most 1 otherwise (none has passed h since the last 0).

@@ -1,21 +1,17 @@
 #include "prescale/autoscaler/target.hpp"
 
-#include "prescale/autoscaler/fit_frame.hpp"
-
 #include <fmt/core.h>
 
 #include <Eigen/Core>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <optional>
 #include <set>
 #include <string_view>
 
+#include "fit_job.hpp"
 #include "prescale/calendar/regressors.hpp"
 #include "prescale/common/integer.hpp"
-#include "prescale/config/duration.hpp"
-#include "prescale/forecast/selection.hpp"
 #include "prescale/source/incremental_history.hpp"
 
 namespace prescale::autoscaler {
@@ -26,10 +22,6 @@ calendar::TimeZone zone_of(const config::TargetConfig& config) {
   auto zone = calendar::TimeZone::find(config.timezone);
   return zone ? *zone : calendar::TimeZone::utc();
 }
-
-// Layout and regressor rows kept ahead of the newest sample, so most ticks
-// extend nothing.
-constexpr std::size_t kLayoutSlack = 64;
 
 // Newest steps fetched again on each refresh (scrapes land late); a fit
 // leaves them out, so every replica fits on samples that no longer change.
@@ -63,217 +55,6 @@ forecast::Series slice(const forecast::Series& series, std::int64_t cutoff, std:
 }
 
 }  // namespace
-
-/// The model in use and everything it reads by index. Owned by one worker.
-struct FitState {
-  /// Seasons and regressors from the first sample fitted (index 0); the model points into it.
-  std::unique_ptr<FitFrame> frame;
-  std::unique_ptr<forecast::FittedModel> model;
-  std::string model_name;
-  std::map<std::string, double> parameters;
-  std::optional<double> backtest_mase;
-  double seasonal_naive_mase = 0;
-  double fit_seconds = 0;
-  std::int64_t fitted_at_unix = 0;
-  std::string reason;                ///< the selection's explanation
-  std::string event_choice;          ///< which model serves event windows, and why (may be empty)
-  std::string forced_loses;          ///< non-empty: a forced model that loses to seasonal naive
-  std::string why;                   ///< why this fit ran (decision records)
-  std::int64_t data_start_unix = 0;  ///< the history it was fitted on [start, end)
-  std::int64_t data_end_unix = 0;
-  SloOutcome slo;  ///< with `slo:`: the setting tuned at this refit, or why none
-
-  /// Time of the next sample the model expects.
-  [[nodiscard]] std::int64_t next_unix() const {
-    return frame->start_unix() + static_cast<std::int64_t>(model->next_index()) * step();
-  }
-  [[nodiscard]] std::int64_t step() const { return frame->step_seconds(); }
-  /// Makes the frame cover `count` samples, with slack so most ticks extend nothing.
-  void extend(std::size_t count) const {
-    if (count > frame->rows()) frame->extend_to(count + kLayoutSlack);
-  }
-};
-
-namespace {
-
-struct FitJob {
-  config::TargetConfig config;
-  calendar::TimeZone zone;
-  std::shared_ptr<const calendar::CalendarSet> calendars;
-  forecast::Series history;  ///< ends at the fit's cutoff
-  std::int64_t now_unix = 0;
-  std::string why;
-  std::function<SloOutcome()> tune_slo;  ///< with `slo:`: tunes on the decisions recorded
-  bool warm_up_anomaly = false;  ///< the anomaly scales have not learned yet: learn from history
-  /// Set when the target is stopped or removed: the fit gives up after the
-  /// model it is fitting (nobody will read it; a stopping daemon need not wait).
-  const std::atomic<bool>* cancel = nullptr;
-};
-
-/// What the anomaly warm-up reads from a fit: the target and history it was
-/// fitted with (prepare_history; the values point into the job's history),
-/// and how it chose its model.
-struct WarmUpInput {
-  config::TargetConfig target;
-  std::int64_t start_unix = 0;
-  std::span<const double> values;
-  std::size_t rows = 0;
-  forecast::SelectionOptions options;
-};
-
-struct FitOutcome {
-  std::unique_ptr<FitState> state;
-  std::string failure;     ///< why no model, when state is null
-  bool too_short = false;  ///< the failure is a history too short to fit or prove a model
-  std::int64_t now_unix = 0;
-  bool prepared = false;                      ///< the history was prepared (it had a value)
-  std::vector<std::int64_t> dropped_seasons;  ///< seasons too long for the history (fit_frame.hpp)
-  std::vector<std::string> season_notes;      ///< why, one note per dropped season
-  /// Asked for and a model fitted: what the anomaly warm-up needs. It runs
-  /// after the fit is delivered, so the first forecast never waits for it.
-  std::optional<WarmUpInput> warm_up;
-};
-
-// Logs the seasons a fit left out, or uses again, when they differ from
-// the last fit's: once per change, not at every refit.
-void log_season_changes(const LogFunction& log, const std::string& target,
-                        const std::vector<std::int64_t>& before, const FitOutcome& outcome) {
-  if (!log) return;
-  for (std::size_t k = 0; k < outcome.dropped_seasons.size(); ++k) {
-    const auto period = outcome.dropped_seasons[k];
-    if (std::find(before.begin(), before.end(), period) != before.end()) continue;
-    log(LogRecord{LogLevel::info, "season dropped: too short a history", {}}
-            .with("target", target)
-            .with("season", config::format_duration(period))
-            .with("note", outcome.season_notes.at(k)));
-  }
-  for (const auto period : before) {
-    if (std::find(outcome.dropped_seasons.begin(), outcome.dropped_seasons.end(), period) !=
-        outcome.dropped_seasons.end())
-      continue;
-    log(LogRecord{LogLevel::info, "season in use again: the history has grown", {}}
-            .with("target", target)
-            .with("season", config::format_duration(period)));
-  }
-}
-
-FitOutcome run_fit(const FitJob& job) {
-  FitOutcome outcome;
-  outcome.now_unix = job.now_unix;
-  // The preparation forecast and backtest run too (fit_frame.hpp).
-  auto history = prepare_history(job.config, job.history);
-  if (!history) {
-    outcome.failure = history.error().message;
-    outcome.too_short = true;
-    return outcome;
-  }
-  outcome.prepared = true;
-  outcome.dropped_seasons = history->dropped_seasons;
-  outcome.season_notes = history->notes;
-  const auto& t = history->target;
-  const std::size_t count = history->values.size();
-  auto state = std::make_unique<FitState>();
-  const std::size_t window = static_cast<std::size_t>(t.lead_steps()) + 1;
-  state->frame = std::make_unique<FitFrame>(t, job.zone, job.calendars, history->start_unix,
-                                            count + window + kLayoutSlack);
-  const forecast::FitInput input = state->frame->fit_input(history->values);
-  forecast::SelectionOptions options = selection_options(t, window);
-  options.cancel = job.cancel;
-
-  const auto started = std::chrono::steady_clock::now();
-  auto selection = forecast::select_and_fit(input, options);
-  state->fit_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (selection.status != forecast::FitStatus::ok || !selection.fitted) {
-    outcome.too_short = selection.status == forecast::FitStatus::too_short;
-    outcome.failure = selection.status == forecast::FitStatus::too_short
-                          ? fmt::format("history too short: {}", selection.reason)
-                          : fmt::format("fit failed ({}): {}",
-                                        forecast::to_string(selection.status), selection.reason);
-    return outcome;
-  }
-  if (selection.origins == 0 || !selection.selected_mase) {
-    // Unproven: without one backtest origin nothing shows it beats seasonal naive.
-    outcome.too_short = true;
-    outcome.failure = fmt::format(
-        "history too short: {} samples since the first value, a backtest needs two cycles of the "
-        "shortest season plus the {}-step horizon",
-        count, window);
-    return outcome;
-  }
-  if (job.warm_up_anomaly)
-    outcome.warm_up =
-        WarmUpInput{t, history->start_unix, history->values, state->frame->rows(), options};
-  state->model = std::move(selection.fitted);
-  state->model_name = selection.model.empty() ? state->model->name() : selection.model;
-  state->parameters = state->model->parameters();
-  state->backtest_mase = selection.selected_mase;
-  state->seasonal_naive_mase = selection.seasonal_naive_mase;
-  state->fitted_at_unix = job.now_unix;
-  state->reason = selection.reason;
-  state->event_choice = selection.event_choice;
-  state->why = job.why;
-  state->data_start_unix = state->frame->start_unix();
-  state->data_end_unix = job.history.end_unix();
-  const bool is_naive = state->model_name.rfind("seasonal-naive", 0) == 0;
-  if (t.model != "auto" && !is_naive && selection.selected_mase &&
-      std::isfinite(selection.seasonal_naive_mase) &&
-      !(*selection.selected_mase < selection.seasonal_naive_mase)) {
-    state->forced_loses = fmt::format(
-        "model {} (forced by config) has backtest MASE {:.3f}, not better than seasonal "
-        "naive's {:.3f}",
-        state->model_name, *selection.selected_mase, selection.seasonal_naive_mase);
-  }
-  outcome.state = std::move(state);
-  return outcome;
-}
-
-// The fit's log line: the model and why it ran, or why it failed.
-void log_fit(const LogFunction& log, const FitJob& job, const FitOutcome& outcome) {
-  if (!outcome.state && job.cancel && job.cancel->load()) {
-    // The target was stopped or removed: nothing failed.
-    log(LogRecord{LogLevel::info, "fit cancelled", {}}
-            .with("target", job.config.metric)
-            .with("why", job.why));
-    return;
-  }
-  if (!outcome.state) {
-    log(LogRecord{LogLevel::warning, "fit failed", {}}
-            .with("target", job.config.metric)
-            .with("error", outcome.failure)
-            .with("why", job.why));
-    return;
-  }
-  const auto& s = *outcome.state;
-  LogRecord record{LogLevel::info, "refit", {}};
-  record.with("target", job.config.metric)
-      .with("model", s.model_name)
-      .with("backtest_mase", s.backtest_mase ? *s.backtest_mase : std::nan(""))
-      .with("seasonal_naive_mase", s.seasonal_naive_mase)
-      .with("fit_seconds", s.fit_seconds)
-      .with("samples", static_cast<std::int64_t>(job.history.size()))
-      .with("data_end_unix", job.history.end_unix())
-      .with("why", job.why);
-  for (const auto& [name, value] : s.parameters) record.with(name, value);
-  log(record);
-}
-
-// learn_from_history; null when it fails (logged by it).
-std::unique_ptr<AnomalyScorer> run_warm_up(const FitJob& job, const WarmUpInput& input,
-                                           const LogFunction& log) {
-  return learn_from_history(job.config, job.zone, job.calendars, input.target, input.start_unix,
-                            input.values, input.rows, input.options, log);
-}
-
-}  // namespace
-
-struct TargetWorker::Mailbox {
-  std::mutex mutex;
-  bool running = false;
-  std::atomic<bool> cancelled{false};  ///< FitJob::cancel
-  std::optional<FitOutcome> done;
-  std::unique_ptr<AnomalyScorer> warmed;  ///< the anomaly warm-up, once done
-};
 
 Expected<std::shared_ptr<const calendar::CalendarSet>> calendars_for(
     const config::TargetConfig& target, const calendar::CalendarSet& all) {
@@ -309,7 +90,7 @@ TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::
       drift_(config_.step_seconds),
       decisions_(DecisionSettings{config_.decision_change_threshold}),
       slo_tuner_(std::move(slo_tuner)),
-      mailbox_(std::make_shared<Mailbox>()) {
+      mailbox_(std::make_shared<FitMailbox>()) {
   if (config_.slo) recorder_ = std::make_unique<PolicyRecorder>(config_.slo->history_seconds);
 }
 
@@ -450,48 +231,7 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
       FitJob{config_, zone_, calendars_,
              slice(incremental_->series(), plan.cutoff_unix, config_.history_seconds), now_unix,
              plan.why, std::move(tune_slo), !anomaly_warmed_, &mailbox_->cancelled});
-  auto mailbox = mailbox_;
-  auto log = log_;
-  auto work = [job, mailbox, log, launch] {
-    FitOutcome outcome;
-    try {
-      outcome = run_fit(*job);
-      if (outcome.state && job->tune_slo) outcome.state->slo = job->tune_slo();
-    } catch (const std::exception& e) {
-      // Out of memory, most likely: a failed fit, never a dead fit thread.
-      outcome = FitOutcome{};
-      outcome.now_unix = job->now_unix;
-      outcome.failure = fmt::format("fit failed: {}", e.what());
-    }
-    if (log) log_fit(log, *job, outcome);
-    std::optional<WarmUpInput> warm_up;
-    if (outcome.state) warm_up.swap(outcome.warm_up);
-    {
-      std::lock_guard lock(mailbox->mutex);
-      mailbox->done = std::move(outcome);
-      mailbox->running = warm_up.has_value();  // no other fit until the warm-up is in
-    }
-    if (!warm_up) return;
-    auto learn = [job, mailbox, log,
-                  input = std::make_shared<const WarmUpInput>(std::move(*warm_up))] {
-      auto warmed = run_warm_up(*job, *input, log);
-      std::lock_guard lock(mailbox->mutex);
-      mailbox->warmed = std::move(warmed);
-      mailbox->running = false;
-    };
-    // A job of its own, queued behind the fits already waiting (other
-    // targets' first forecasts come first); at once when fits run inline.
-    if (launch) {
-      launch(std::move(learn));
-    } else {
-      learn();
-    }
-  };
-  if (launch) {
-    launch(std::move(work));
-  } else {
-    work();
-  }
+  launch_fit_job(std::move(job), mailbox_, log_, launch);
 }
 
 bool TargetWorker::adopt_fit() {

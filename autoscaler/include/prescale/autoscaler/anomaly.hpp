@@ -174,6 +174,26 @@ class AnomalyTracker {
     double slot_scale = 0;  ///< the slot's scale when it was scored (an event's prior)
   };
   static constexpr std::size_t kMaxWaiting = 240;
+  /// How one sample is judged: its slot's scale, the scale it is divided by
+  /// (slot or event), whether it counts as evidence (an event not yet
+  /// learned does not), and the forecast it is measured against.
+  struct Judgement {
+    double slot_value = 0;
+    double scale = 0;
+    bool judged = true;
+    double expected = 0;
+    double widened = 0;  ///< scale widened to the reference's horizon
+    std::int64_t steps = 1;
+  };
+  // observe(), phase by phase.
+  [[nodiscard]] Judgement judge_scale(const AnomalySample& sample, double prior) const;
+  void choose_reference(const AnomalySample& sample, std::int64_t lag, Judgement& j) const;
+  void accumulate(double z, bool judged, std::int64_t lag);
+  void record(const AnomalySample& sample, const Judgement& j, double z, double fallback);
+  void learn_when_settled(const AnomalySample& sample, double prior, double slot_value,
+                          std::int64_t lag);
+  /// Starts, follows and ends the anomaly; true when it asks for a shift refit.
+  bool follow_episode(std::int64_t sample_unix, bool was_flat);
   void learn(const PendingResidual& pending);
   [[nodiscard]] double global_scale(double fallback) const;
   AnomalySettings settings_;

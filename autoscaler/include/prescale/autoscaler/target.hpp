@@ -44,6 +44,8 @@ struct TargetReport {
 
 /// A fit built off the ticking thread, adopted by the next tick.
 struct FitState;
+/// Where a fit job leaves its outcome for the next tick (fit_job.hpp).
+struct FitMailbox;
 
 /// Runs a fit job somewhere (a bounded pool); empty = run it inline.
 using FitLauncher = std::function<void(std::function<void()>)>;
@@ -78,7 +80,6 @@ class TargetWorker {
   [[nodiscard]] bool cancelled() const { return cancelled_; }
 
  private:
-  struct Mailbox;
   // New samples and the model that follows them.
   void fetch(std::int64_t end_unix);
   /// Adopts a finished fit, follows the new samples, starts a refit when due;
@@ -153,7 +154,7 @@ class TargetWorker {
   DecisionTracker decisions_;  ///< when a tick makes a decision record
   SloTuner slo_tuner_;
   std::unique_ptr<PolicyRecorder> recorder_;  ///< with `slo:`: what the policy read
-  std::shared_ptr<Mailbox> mailbox_;
+  std::shared_ptr<FitMailbox> mailbox_;
   std::atomic<bool> cancelled_{false};
 };
 

@@ -1,0 +1,190 @@
+#include "fit_job.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "prescale/config/duration.hpp"
+
+namespace prescale::autoscaler {
+
+void log_season_changes(const LogFunction& log, const std::string& target,
+                        const std::vector<std::int64_t>& before, const FitOutcome& outcome) {
+  if (!log) return;
+  for (std::size_t k = 0; k < outcome.dropped_seasons.size(); ++k) {
+    const auto period = outcome.dropped_seasons[k];
+    if (std::find(before.begin(), before.end(), period) != before.end()) continue;
+    log(LogRecord{LogLevel::info, "season dropped: too short a history", {}}
+            .with("target", target)
+            .with("season", config::format_duration(period))
+            .with("note", outcome.season_notes.at(k)));
+  }
+  for (const auto period : before) {
+    if (std::find(outcome.dropped_seasons.begin(), outcome.dropped_seasons.end(), period) !=
+        outcome.dropped_seasons.end())
+      continue;
+    log(LogRecord{LogLevel::info, "season in use again: the history has grown", {}}
+            .with("target", target)
+            .with("season", config::format_duration(period)));
+  }
+}
+
+namespace {
+
+FitOutcome run_fit(const FitJob& job) {
+  FitOutcome outcome;
+  outcome.now_unix = job.now_unix;
+  // The preparation forecast and backtest run too (fit_frame.hpp).
+  auto history = prepare_history(job.config, job.history);
+  if (!history) {
+    outcome.failure = history.error().message;
+    outcome.too_short = true;
+    return outcome;
+  }
+  outcome.prepared = true;
+  outcome.dropped_seasons = history->dropped_seasons;
+  outcome.season_notes = history->notes;
+  const auto& t = history->target;
+  const std::size_t count = history->values.size();
+  auto state = std::make_unique<FitState>();
+  const std::size_t window = static_cast<std::size_t>(t.lead_steps()) + 1;
+  state->frame = std::make_unique<FitFrame>(t, job.zone, job.calendars, history->start_unix,
+                                            count + window + kLayoutSlack);
+  const forecast::FitInput input = state->frame->fit_input(history->values);
+  forecast::SelectionOptions options = selection_options(t, window);
+  options.cancel = job.cancel;
+
+  const auto started = std::chrono::steady_clock::now();
+  auto selection = forecast::select_and_fit(input, options);
+  state->fit_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (selection.status != forecast::FitStatus::ok || !selection.fitted) {
+    outcome.too_short = selection.status == forecast::FitStatus::too_short;
+    outcome.failure = selection.status == forecast::FitStatus::too_short
+                          ? fmt::format("history too short: {}", selection.reason)
+                          : fmt::format("fit failed ({}): {}",
+                                        forecast::to_string(selection.status), selection.reason);
+    return outcome;
+  }
+  if (selection.origins == 0 || !selection.selected_mase) {
+    // Unproven: without one backtest origin nothing shows it beats seasonal naive.
+    outcome.too_short = true;
+    outcome.failure = fmt::format(
+        "history too short: {} samples since the first value, a backtest needs two cycles of the "
+        "shortest season plus the {}-step horizon",
+        count, window);
+    return outcome;
+  }
+  if (job.warm_up_anomaly)
+    outcome.warm_up =
+        WarmUpInput{t, history->start_unix, history->values, state->frame->rows(), options};
+  state->model = std::move(selection.fitted);
+  state->model_name = selection.model.empty() ? state->model->name() : selection.model;
+  state->parameters = state->model->parameters();
+  state->backtest_mase = selection.selected_mase;
+  state->seasonal_naive_mase = selection.seasonal_naive_mase;
+  state->fitted_at_unix = job.now_unix;
+  state->reason = selection.reason;
+  state->event_choice = selection.event_choice;
+  state->why = job.why;
+  state->data_start_unix = state->frame->start_unix();
+  state->data_end_unix = job.history.end_unix();
+  const bool is_naive = state->model_name.rfind("seasonal-naive", 0) == 0;
+  if (t.model != "auto" && !is_naive && selection.selected_mase &&
+      std::isfinite(selection.seasonal_naive_mase) &&
+      !(*selection.selected_mase < selection.seasonal_naive_mase)) {
+    state->forced_loses = fmt::format(
+        "model {} (forced by config) has backtest MASE {:.3f}, not better than seasonal "
+        "naive's {:.3f}",
+        state->model_name, *selection.selected_mase, selection.seasonal_naive_mase);
+  }
+  outcome.state = std::move(state);
+  return outcome;
+}
+
+// The fit's log line: the model and why it ran, or why it failed.
+void log_fit(const LogFunction& log, const FitJob& job, const FitOutcome& outcome) {
+  if (!outcome.state && job.cancel && job.cancel->load()) {
+    // The target was stopped or removed: nothing failed.
+    log(LogRecord{LogLevel::info, "fit cancelled", {}}
+            .with("target", job.config.metric)
+            .with("why", job.why));
+    return;
+  }
+  if (!outcome.state) {
+    log(LogRecord{LogLevel::warning, "fit failed", {}}
+            .with("target", job.config.metric)
+            .with("error", outcome.failure)
+            .with("why", job.why));
+    return;
+  }
+  const auto& s = *outcome.state;
+  LogRecord record{LogLevel::info, "refit", {}};
+  record.with("target", job.config.metric)
+      .with("model", s.model_name)
+      .with("backtest_mase", s.backtest_mase ? *s.backtest_mase : std::nan(""))
+      .with("seasonal_naive_mase", s.seasonal_naive_mase)
+      .with("fit_seconds", s.fit_seconds)
+      .with("samples", static_cast<std::int64_t>(job.history.size()))
+      .with("data_end_unix", job.history.end_unix())
+      .with("why", job.why);
+  for (const auto& [name, value] : s.parameters) record.with(name, value);
+  log(record);
+}
+
+// learn_from_history; null when it fails (logged by it).
+std::unique_ptr<AnomalyScorer> run_warm_up(const FitJob& job, const WarmUpInput& input,
+                                           const LogFunction& log) {
+  return learn_from_history(job.config, job.zone, job.calendars, input.target, input.start_unix,
+                            input.values, input.rows, input.options, log);
+}
+
+}  // namespace
+
+void launch_fit_job(std::shared_ptr<FitJob> job, std::shared_ptr<FitMailbox> mailbox,
+                    LogFunction log, const FitLauncher& launch) {
+  auto work = [job, mailbox, log, launch] {
+    FitOutcome outcome;
+    try {
+      outcome = run_fit(*job);
+      if (outcome.state && job->tune_slo) outcome.state->slo = job->tune_slo();
+    } catch (const std::exception& e) {
+      // Out of memory, most likely: a failed fit, never a dead fit thread.
+      outcome = FitOutcome{};
+      outcome.now_unix = job->now_unix;
+      outcome.failure = fmt::format("fit failed: {}", e.what());
+    }
+    if (log) log_fit(log, *job, outcome);
+    std::optional<WarmUpInput> warm_up;
+    if (outcome.state) warm_up.swap(outcome.warm_up);
+    {
+      std::lock_guard lock(mailbox->mutex);
+      mailbox->done = std::move(outcome);
+      mailbox->running = warm_up.has_value();  // no other fit until the warm-up is in
+    }
+    if (!warm_up) return;
+    auto learn = [job, mailbox, log,
+                  input = std::make_shared<const WarmUpInput>(std::move(*warm_up))] {
+      auto warmed = run_warm_up(*job, *input, log);
+      std::lock_guard lock(mailbox->mutex);
+      mailbox->warmed = std::move(warmed);
+      mailbox->running = false;
+    };
+    // A job of its own, queued behind the fits already waiting (other
+    // targets' first forecasts come first); at once when fits run inline.
+    if (launch) {
+      launch(std::move(learn));
+    } else {
+      learn();
+    }
+  };
+  if (launch) {
+    launch(std::move(work));
+  } else {
+    work();
+  }
+}
+
+}  // namespace prescale::autoscaler

@@ -1,0 +1,124 @@
+#pragma once
+// The fit job of a target (internal to the engine): its model chosen and
+// fitted off the ticking thread, logged, and handed to the worker through a
+// locked mailbox; the anomaly warm-up then runs as a job of its own, so the
+// first forecast never waits for it.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "prescale/autoscaler/anomaly_scorer.hpp"
+#include "prescale/autoscaler/fit_frame.hpp"
+#include "prescale/autoscaler/slo.hpp"
+#include "prescale/autoscaler/target.hpp"
+#include "prescale/calendar/calendar.hpp"
+#include "prescale/calendar/time_zone.hpp"
+#include "prescale/common/logging.hpp"
+#include "prescale/config/config.hpp"
+#include "prescale/forecast/model.hpp"
+#include "prescale/forecast/selection.hpp"
+#include "prescale/forecast/series.hpp"
+
+namespace prescale::autoscaler {
+
+// Layout and regressor rows kept ahead of the newest sample, so most ticks
+// extend nothing.
+inline constexpr std::size_t kLayoutSlack = 64;
+
+/// The model in use and everything it reads by index. Owned by one worker.
+struct FitState {
+  /// Seasons and regressors from the first sample fitted (index 0); the model points into it.
+  std::unique_ptr<FitFrame> frame;
+  std::unique_ptr<forecast::FittedModel> model;
+  std::string model_name;
+  std::map<std::string, double> parameters;
+  std::optional<double> backtest_mase;
+  double seasonal_naive_mase = 0;
+  double fit_seconds = 0;
+  std::int64_t fitted_at_unix = 0;
+  std::string reason;                ///< the selection's explanation
+  std::string event_choice;          ///< which model serves event windows, and why (may be empty)
+  std::string forced_loses;          ///< non-empty: a forced model that loses to seasonal naive
+  std::string why;                   ///< why this fit ran (decision records)
+  std::int64_t data_start_unix = 0;  ///< the history it was fitted on [start, end)
+  std::int64_t data_end_unix = 0;
+  SloOutcome slo;  ///< with `slo:`: the setting tuned at this refit, or why none
+
+  /// Time of the next sample the model expects.
+  [[nodiscard]] std::int64_t next_unix() const {
+    return frame->start_unix() + static_cast<std::int64_t>(model->next_index()) * step();
+  }
+  [[nodiscard]] std::int64_t step() const { return frame->step_seconds(); }
+  /// Makes the frame cover `count` samples, with slack so most ticks extend nothing.
+  void extend(std::size_t count) const {
+    if (count > frame->rows()) frame->extend_to(count + kLayoutSlack);
+  }
+};
+
+struct FitJob {
+  config::TargetConfig config;
+  calendar::TimeZone zone;
+  std::shared_ptr<const calendar::CalendarSet> calendars;
+  forecast::Series history;  ///< ends at the fit's cutoff
+  std::int64_t now_unix = 0;
+  std::string why;
+  std::function<SloOutcome()> tune_slo;  ///< with `slo:`: tunes on the decisions recorded
+  bool warm_up_anomaly = false;  ///< the anomaly scales have not learned yet: learn from history
+  /// Set when the target is stopped or removed: the fit gives up after the
+  /// model it is fitting (nobody will read it; a stopping daemon need not wait).
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+/// What the anomaly warm-up reads from a fit: the target and history it was
+/// fitted with (prepare_history; the values point into the job's history),
+/// and how it chose its model.
+struct WarmUpInput {
+  config::TargetConfig target;
+  std::int64_t start_unix = 0;
+  std::span<const double> values;
+  std::size_t rows = 0;
+  forecast::SelectionOptions options;
+};
+
+struct FitOutcome {
+  std::unique_ptr<FitState> state;
+  std::string failure;     ///< why no model, when state is null
+  bool too_short = false;  ///< the failure is a history too short to fit or prove a model
+  std::int64_t now_unix = 0;
+  bool prepared = false;                      ///< the history was prepared (it had a value)
+  std::vector<std::int64_t> dropped_seasons;  ///< seasons too long for the history (fit_frame.hpp)
+  std::vector<std::string> season_notes;      ///< why, one note per dropped season
+  /// Asked for and a model fitted: what the anomaly warm-up needs. It runs
+  /// after the fit is delivered, so the first forecast never waits for it.
+  std::optional<WarmUpInput> warm_up;
+};
+
+/// What a fit job hands the target worker; locked, shared by both.
+struct FitMailbox {
+  std::mutex mutex;
+  bool running = false;
+  std::atomic<bool> cancelled{false};  ///< FitJob::cancel
+  std::optional<FitOutcome> done;
+  std::unique_ptr<AnomalyScorer> warmed;  ///< the anomaly warm-up, once done
+};
+
+/// Logs the seasons a fit left out, or uses again, when they differ from
+/// the last fit's: once per change, not at every refit.
+void log_season_changes(const LogFunction& log, const std::string& target,
+                        const std::vector<std::int64_t>& before, const FitOutcome& outcome);
+
+/// Runs the fit job through `launch` (inline when it is empty): the fit and
+/// its log line, the outcome into the mailbox, then, when the job asked for
+/// it and a model was fitted, the anomaly warm-up as a job of its own.
+void launch_fit_job(std::shared_ptr<FitJob> job, std::shared_ptr<FitMailbox> mailbox,
+                    LogFunction log, const FitLauncher& launch);
+
+}  // namespace prescale::autoscaler
