@@ -32,8 +32,13 @@ demo: deps-build $(BUILD)/CMakeCache.txt
 # kubectl, openssl, chromium), then the unit tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, built with clang-14 so that
 # both supported compilers build the tree.
+# ctest runs TEST_JOBS tests at once but at most one CPU-bound test per core
+# (the `cpus` slots of $(BUILD)/ctest-resources.json, tests/CMakeLists.txt):
+# the suites that mostly wait (WAITS) run beside them.
+TEST_JOBS ?= $(shell echo $$(( $(JOBS) + 4 )))
+CTEST_SLOTS = -j $(TEST_JOBS) --resource-spec-file ctest-resources.json
 test: deps-test format-check code-size check-cites build
-	cd $(BUILD) && ctest --output-on-failure -j 2 -LE acceptance
+	cd $(BUILD) && ctest --output-on-failure $(CTEST_SLOTS) -LE acceptance
 	$(MAKE) test-sanitize
 
 # Style enforced, not promised: clang-format-14 over every tracked C++ file.
@@ -54,7 +59,7 @@ check-cites:
 	@scripts/check-cites
 
 test-unit: build
-	cd $(BUILD) && ctest --output-on-failure -L unit -j 2
+	cd $(BUILD) && ctest --output-on-failure -L unit $(CTEST_SLOTS)
 
 $(ASAN_BUILD)/CMakeCache.txt:
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -63,7 +68,7 @@ $(ASAN_BUILD)/CMakeCache.txt:
 test-sanitize: deps-test $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit-tests
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -L unit -j 2
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -L unit $(CTEST_SLOTS)
 
 # The engine and the HTTPS server (the threaded code) under ThreadSanitizer,
 # clang-14, in its own build folder (forecast_tests cover the parallel
@@ -95,6 +100,7 @@ acceptance: deps-test build
 	else ctest --output-on-failure -L acceptance; fi
 
 bench: deps-bench build
+	cmake --build $(BUILD) -j $(JOBS) --target benchmarks
 	bench/run-all
 
 clean:
