@@ -59,6 +59,37 @@ struct Noise {
   }
 };
 
+// The payments target the replays and the worker score: New York time, two
+// backtest origins; the rest as each test needs it.
+config::TargetConfig payments_target(std::int64_t step_seconds, std::int64_t history_seconds,
+                                     std::vector<std::int64_t> seasonality_seconds,
+                                     std::string model, std::int64_t lead_time_seconds) {
+  config::TargetConfig target;
+  target.metric = "payments-rps-forecast";
+  target.query = "payments";
+  target.step_seconds = step_seconds;
+  target.history_seconds = history_seconds;
+  target.timezone = "America/New_York";
+  target.seasonality_seconds = std::move(seasonality_seconds);
+  target.model = std::move(model);
+  target.lead_time_seconds = lead_time_seconds;
+  target.backtest_origins = 2;
+  return target;
+}
+
+// Replays `target` over `trace`; PRESCALE_DUMP_DECISIONS=<file> appends its
+// decision records there, to read them when a check fails.
+ReplayResult scored_replay(const forecast::Series& trace, const config::TargetConfig& target,
+                           const ReplayOptions& options) {
+  auto result = replay(trace, target, options);
+  REQUIRE(result.has_value());
+  if (const char* path = std::getenv("PRESCALE_DUMP_DECISIONS")) {
+    std::ofstream out(path, std::ios::app);
+    for (const auto& r : result->decisions) out << to_json(r) << "\n";
+  }
+  return std::move(*result);
+}
+
 }  // namespace
 
 TEST_CASE("the CUSUM allowance follows the number of tests a week", "[anomaly]") {
@@ -253,33 +284,20 @@ TEST_CASE("an injected outage: anomaly records within three steps, a refit when 
   auto trace = generate_trace(options);
   REQUIRE(trace.has_value());
 
-  config::TargetConfig target;
-  target.metric = "payments-rps-forecast";
-  target.query = "payments";
-  target.step_seconds = 300;
-  target.history_seconds = 14 * 86400;
-  target.timezone = "America/New_York";
-  target.seasonality_seconds = {86400, 7 * 86400};
-  target.model = "auto";  // picks seasonal naive or better: no fallback to hide the forecast
-  target.lead_time_seconds = 900;
+  // "auto" picks seasonal naive or better: no fallback to hide the forecast.
+  auto target = payments_target(300, 14 * 86400, {86400, 7 * 86400}, "auto", 900);
   // Refits are on the wall clock's schedule: with a week between them, none
   // falls inside these ten hours to absorb the outage before the shift is called.
   target.refit_interval_seconds = 7 * 86400;
-  target.backtest_origins = 2;
   ReplayOptions replay_options;
   replay_options.start_unix = outage_start - 6 * 3600;
   replay_options.end_unix = outage_start + 4 * 3600;
-  auto result = replay(*trace, target, replay_options);
-  REQUIRE(result.has_value());
-  if (const char* path = std::getenv("PRESCALE_DUMP_DECISIONS")) {  // to read the records
-    std::ofstream out(path, std::ios::app);
-    for (const auto& r : result->decisions) out << to_json(r) << "\n";
-  }
+  const auto result = scored_replay(*trace, target, replay_options);
 
   const DecisionRecord* anomaly = nullptr;
   const DecisionRecord* shift = nullptr;
   const DecisionRecord* refit_after_shift = nullptr;
-  for (const auto& r : result->decisions) {
+  for (const auto& r : result.decisions) {
     INFO(to_json(r));
     if (r.time_unix < outage_start) {
       CHECK(r.kind != DecisionKind::shift);  // the normal load is no shift
@@ -331,30 +349,17 @@ TEST_CASE("a payments week: at most one false anomaly record, incidents flagged 
   auto calendars = payments_calendars();
   REQUIRE(calendars.has_value());
 
-  config::TargetConfig target;
-  target.metric = "payments-rps-forecast";
-  target.query = "payments";
-  target.step_seconds = 60;
-  target.history_seconds = 21 * 86400;
-  target.timezone = "America/New_York";
-  target.seasonality_seconds = {86400, 7 * 86400};
+  // Holt-Winters, the family auto tries first, keeps the test in seconds.
+  auto target = payments_target(60, 21 * 86400, {86400, 7 * 86400}, "holt-winters", 300);
   target.calendars = {"nyse", "payroll", "settlement"};
-  target.model = "holt-winters";  // the family auto tries first; keeps the test in seconds
-  target.lead_time_seconds = 300;
   target.refit_interval_seconds = 86400;
-  target.backtest_origins = 2;
   ReplayOptions replay_options;
   replay_options.calendars = &*calendars;
-  auto result = replay(*trace, target, replay_options);
-  REQUIRE(result.has_value());
-  REQUIRE_FALSE(result->steps.empty());
-  if (const char* path = std::getenv("PRESCALE_DUMP_DECISIONS")) {  // to read the records
-    std::ofstream out(path, std::ios::app);
-    for (const auto& r : result->decisions) out << to_json(r) << "\n";
-  }
+  const auto result = scored_replay(*trace, target, replay_options);
+  REQUIRE_FALSE(result.steps.empty());
 
   std::vector<const DecisionRecord*> anomalies;
-  for (const auto& r : result->decisions)
+  for (const auto& r : result.decisions)
     if (r.kind == DecisionKind::anomaly) anomalies.push_back(&r);
   int false_records = 0;
   for (const auto* r : anomalies) {
@@ -600,16 +605,7 @@ TEST_CASE("the anomaly warm-up is a fit job of its own, after the first forecast
   options.random_spikes = false;
   const auto trace = generate_trace(options);
   REQUIRE(trace.has_value());
-  config::TargetConfig target;
-  target.metric = "payments-rps-forecast";
-  target.query = "payments";
-  target.step_seconds = 600;
-  target.history_seconds = 11 * 86400;
-  target.timezone = "America/New_York";
-  target.seasonality_seconds = {86400};
-  target.model = "seasonal-naive";
-  target.lead_time_seconds = 1200;
-  target.backtest_origins = 2;
+  const auto target = payments_target(600, 11 * 86400, {86400}, "seasonal-naive", 1200);
   std::vector<std::string> messages;
   const LogFunction log = [&](const LogRecord& record) { messages.push_back(record.message); };
   auto logged = [&](const std::string& message) {

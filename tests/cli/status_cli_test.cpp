@@ -266,12 +266,7 @@ std::string base64(const std::string& bytes) {
 TEST_CASE("prescale status --kubeconfig reads what kubectl reads", "[cli][status][integration]") {
   Fixture fixture;
   ReviewServer apiserver(fixture.pki->cert("server"), fixture.pki->key("server"));
-  write_file(fixture.dir / "kubeconfig", kubeconfig(fixture.pki->cert("serving"), apiserver.port));
-  auto options = fixture.options();
-  options.authorization.mode = AuthorizationOptions::Mode::webhook;
-  options.authorization.apiserver.kubeconfig_file = (fixture.dir / "kubeconfig").string();
-  options.token_review.enabled = true;
-  options.token_review.apiserver = options.authorization.apiserver;
+  auto options = delegated(fixture, write_kubeconfig(fixture, apiserver.port), Tokens::reviewed);
   Server server(options, fixture.store);
   REQUIRE(server.start().has_value());
   const std::string url = "https://127.0.0.1:" + std::to_string(server.port());
