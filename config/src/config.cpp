@@ -13,6 +13,7 @@
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/common/kubernetes_names.hpp"
 #include "prescale/config/duration.hpp"
+#include "prescale/forecast/selection.hpp"
 #include "target_fields.hpp"
 #include "yaml_node.hpp"
 
@@ -23,10 +24,10 @@ std::string_view to_string(AuthorizationMode mode) {
 }
 
 const std::vector<std::string>& known_models() {
-  // "auto" picks by rolling-origin backtest; the others force one family
-  // (and fall back to the observed value if it loses to seasonal naive).
-  static const std::vector<std::string> models = {"auto", "seasonal-naive", "holt-winters",
-                                                  "holt-winters:<variant>", "arima"};
+  // The models forecast and backtest take (--model): "auto" picks by
+  // rolling-origin backtest; the others force one family (and fall back to
+  // the observed value if it loses to seasonal naive).
+  static const std::vector<std::string> models = forecast::model_choices();
   return models;
 }
 

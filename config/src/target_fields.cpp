@@ -9,6 +9,7 @@
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/common/kubernetes_names.hpp"
 #include "prescale/config/duration.hpp"
+#include "prescale/forecast/selection.hpp"
 
 namespace prescale::config::detail {
 namespace {
@@ -89,12 +90,9 @@ void read_calendars(const Node& n, TargetConfig& t, const Config& config) {
 
 void read_model(const Node& n, TargetConfig& t, const Config&) {
   t.model = n.as_string();
-  const auto& models = known_models();
-  const bool variant = t.model.rfind("holt-winters:", 0) == 0 && t.model.size() > 13;
-  if (!variant && std::find(models.begin(), models.end(), t.model) == models.end()) {
-    const std::string list = fmt::format("{}", fmt::join(models, ", "));
-    n.fail(fmt::format("unknown model '{}' (one of: {})", t.model, list));
-  }
+  // The names --model takes: forecast's own list, so that a target forces
+  // any model a command can (a Holt-Winters variant by its letters too).
+  if (auto models = forecast::candidate_models(t.model); !models) n.fail(models.error().message);
 }
 
 void read_quantile(const Node& n, TargetConfig& t, const Config&) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "prescale/config/config.hpp"
+#include "prescale/forecast/selection.hpp"
 #include "test_support.hpp"
 
 using prescale::config::ConfigError;
@@ -129,6 +130,9 @@ TEST_CASE("every kind of mistake is named with its path", "[config]") {
        "targets[0].seasonality: expected a list, got '1d' (line 4)"},
       {"targets:\n  - metric: a\n    query: up\n    model: prophet\n",
        "targets[0].model: unknown model 'prophet'"},
+      // A Holt-Winters variant must be one: forecast's list, as --model.
+      {"targets:\n  - metric: a\n    query: up\n    model: holt-winters:sideways\n",
+       "targets[0].model: unknown model 'holt-winters:sideways'"},
       {"targets:\n  - metric: a\n    query: up\n    calendars: [nyse]\n",
        "targets[0].calendars[0]: unknown calendar 'nyse'"},
       {"targets:\n  - metric: a\n    query: up\n    minReplicas: 5\n    maxReplicas: 2\n",
@@ -170,6 +174,19 @@ TEST_CASE("every kind of mistake is named with its path", "[config]") {
     INFO(c.yaml);
     CHECK_THAT(error_of(c.yaml), Catch::Contains(c.expected));
   }
+}
+
+TEST_CASE("model: takes every model --model does", "[config]") {
+  // A target forces the same models forecast and backtest can; the names
+  // came from two lists, and serve refused theta, the calendar and log
+  // variants and events.
+  for (const std::string& model : prescale::forecast::model_choices()) {
+    INFO(model);
+    const auto config =
+        parse_config("targets:\n  - metric: a\n    query: up\n    model: " + model + "\n");
+    CHECK(config.targets.at(0).model == model);
+  }
+  CHECK(prescale::config::known_models() == prescale::forecast::model_choices());
 }
 
 TEST_CASE("the resolved config prints as YAML that parses back the same", "[config]") {
