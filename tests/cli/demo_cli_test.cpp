@@ -11,6 +11,7 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "run_prescale.hpp"
 #include "test_support.hpp"
@@ -76,4 +77,24 @@ TEST_CASE("serve and demo hand over to prescale-server with every argument", "[c
   const Run missing = run_prescale("serve --config /nonexistent/prescale.yaml");
   CHECK(missing.exit_code != 0);
   CHECK(missing.err.find("/nonexistent/prescale.yaml") != std::string::npos);
+}
+
+TEST_CASE("serve and demo refuse the flags that describe a target: their targets are YAML",
+          "[cli][serve]") {
+  // serve fits what its config file says and demo what the config it writes
+  // says (tests/daemon/target_options_daemon_test.cpp): a fit flag given to
+  // them is refused by name, never dropped.
+  const std::string config = (prescale::test::source_dir() / "config" / "example.yaml").string();
+  for (const std::string& flag : std::vector<std::string>{
+           "--model auto", "--horizon 1h", "--lead-time 10m", "--seasonality 1d",
+           "--timezone America/New_York", "--calendar " + config, "--quantile 0.95", "--origins 2",
+           "--keep-outliers", "--history 7d", "--step 5m"}) {
+    for (const std::string& command : {"serve --config " + config, std::string("demo")}) {
+      INFO(command << " " << flag);
+      const Run refused = run_prescale(command + " " + flag);
+      CHECK(refused.exit_code != 0);
+      CHECK_THAT(refused.err, Catch::Contains("not expected") &&
+                                  Catch::Contains(flag.substr(0, flag.find(' '))));
+    }
+  }
 }
