@@ -252,7 +252,9 @@ void add_model_options(CLI::App& cmd, forecast::SelectionOptions& selection, std
                        std::string& format) {
   cmd.add_option("--model", selection.model, models_help())->capture_default_str();
   cmd.add_option("--horizon", horizon,
-                 "How far ahead, e.g. 1h, 30m, 1d (rounded up to whole steps)")
+                 "How far ahead, e.g. 1h, 30m, 1d (rounded up to whole steps). A target that\n"
+                 "serves leadTime ahead forecasts leadTime plus one step (the step in progress):\n"
+                 "--horizon 1h scores what it scores with leadTime 45m at 15-minute steps")
       ->capture_default_str();
   cmd.add_option("--quantile", selection.quantile,
                  "Interval: lower/upper are the (1-q) and q quantiles")

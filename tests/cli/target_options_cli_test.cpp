@@ -5,7 +5,8 @@
 // case changes one option against a baseline and looks for its effect in
 // what the fit produced: the model, its parameters, its interval, the
 // decision records. serve and demo read the same TargetConfig from YAML
-// (tests/autoscaler/fit_frame_test.cpp walks the config keys).
+// (tests/daemon/target_options_daemon_test.cpp: each key in a running
+// daemon; tests/cli/demo_cli_test.cpp: they refuse these flags).
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -255,4 +256,57 @@ TEST_CASE("simulate: each target option reaches the engine's fits", "[cli][targe
     CHECK(fit.at("model").get<std::string>().find("+calendar(") != std::string::npos);
     CHECK(has_parameter_prefix(fit.at("parameters"), "calendar.payroll."));
   }
+}
+
+TEST_CASE("--horizon is serve's leadTime plus one step: backtest scores what the engine scored",
+          "[cli][target]") {
+  // A target serving leadTime ahead forecasts the step in progress and the
+  // steps up to now + leadTime: its backtest scores leadTime + one step
+  // ahead. backtest --horizon on the samples the engine's first fit read
+  // gives the score of that fit.
+  TempDir dir;
+  const std::string trace = payments_trace(dir);  // 15-minute steps
+  const std::string model = " --model holt-winters:A,N,A --seasonality 1d --origins 3";
+  const fs::path decisions = dir.path / "horizon.jsonl";
+  (void)run_json(dir, "simulate --input " + trace +
+                          " --capacity-per-replica 120 --format json --lead-time 45m" + model +
+                          " --decisions " + decisions.string());
+  json fit;
+  for (const auto& record : read_records(decisions)) {
+    if (record.at("kind") == "refit") {
+      fit = record;
+      break;
+    }
+  }
+  REQUIRE(fit.is_object());
+  const auto from = fit.at("data_start_unix").get<std::int64_t>();
+  const auto to = fit.at("data_end_unix").get<std::int64_t>();
+  // The trace's rows the fit read, as a CSV of their own (the trace starts
+  // at midnight New York, 2026-02-25T05:00:00Z, one row every 15 minutes).
+  const fs::path fitted = dir.path / "fitted.csv";
+  {
+    constexpr std::int64_t kTraceStart = 1771995600;
+    std::ifstream in(trace);
+    std::ofstream out(fitted);
+    std::string line;
+    std::getline(in, line);
+    REQUIRE(line == "timestamp,value");
+    out << line << "\n";
+    for (std::int64_t t = kTraceStart; std::getline(in, line); t += 900) {
+      if (t == kTraceStart) REQUIRE(line.rfind("2026-02-25T05:00:00Z,", 0) == 0);
+      if (t >= from && t < to) out << line << "\n";
+    }
+  }
+  const auto backtest_mase = [&](const std::string& horizon) {
+    const json scored = run_json(dir, "backtest --input " + fitted.string() + " --horizon " +
+                                          horizon + model + " --format json");
+    for (const auto& scored_model : scored.at("models"))  // beside seasonal naive's
+      if (scored_model.at("model") == scored.at("selected"))
+        return scored_model.at("mase").get<double>();
+    FAIL("no score of the selected model");
+    return 0.0;
+  };
+  const double engine = fit.at("backtest_mase").get<double>();
+  CHECK(backtest_mase("1h") == Approx(engine).epsilon(1e-9));
+  CHECK(backtest_mase("45m") != Approx(engine).epsilon(1e-6));
 }
