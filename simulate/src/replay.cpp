@@ -34,6 +34,40 @@ Expected<forecast::Series> RecordedSource::fetch(std::int64_t start_unix, std::i
   return out;
 }
 
+namespace {
+
+// What the engine served at `t`, with its forecast at the lead time (the
+// central interval at quantile p) and, out of fallback, the lead window.
+ReplayStep replay_step(const TargetReport& report, std::int64_t t, std::int64_t lead_steps,
+                       double p) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto& rec = report.recommendation;
+  ReplayStep out;
+  out.time_unix = t;
+  out.observed = rec.observed;
+  out.forecast = rec.forecast;
+  out.served = rec.served;
+  out.replicas = rec.replicas;
+  out.model = report.status.model;
+  out.fallback_reason = rec.fallback_reason;
+  out.refitted = report.fit_adopted;
+  const auto& window = report.forecast_window;
+  const auto last = static_cast<std::size_t>(lead_steps);
+  const bool banded = window.size() > last;
+  out.lead_lower = banded ? window.quantile(last, 1 - p) : nan;
+  out.lead_mean = banded ? window.mean[last] : nan;
+  out.lead_upper = banded ? window.quantile(last, p) : nan;
+  if (rec.fallback_reason.empty() && banded) {
+    out.window = window;
+    out.window.mean.resize(last + 1);
+    out.window.sigma.resize(last + 1);
+    if (!out.window.sigma_lower.empty()) out.window.sigma_lower.resize(last + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
 Expected<ReplayResult> replay(const forecast::Series& series, const config::TargetConfig& target,
                               const ReplayOptions& options) {
   const auto step = target.step_seconds;
@@ -78,35 +112,13 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
   ReplayResult result;
   result.lead_steps = target.lead_steps();
   const double p = std::max(target.quantile, 1 - target.quantile);
-  const double nan = std::numeric_limits<double>::quiet_NaN();
   result.steps.reserve(static_cast<std::size_t>((end - start) / step));
   for (std::int64_t t = start; t < end; t += step) {
     clock.set(static_cast<double>(t));
     engine->tick();
     const auto report = engine->report(target.metric);
     if (!report) continue;
-    const auto& rec = report->recommendation;
-    ReplayStep out;
-    out.time_unix = t;
-    out.observed = rec.observed;
-    out.forecast = rec.forecast;
-    out.served = rec.served;
-    out.replicas = rec.replicas;
-    out.model = report->status.model;
-    out.fallback_reason = rec.fallback_reason;
-    out.refitted = report->fit_adopted;
-    const auto& window = report->forecast_window;
-    const auto last = static_cast<std::size_t>(result.lead_steps);
-    const bool banded = window.size() > last;
-    out.lead_lower = banded ? window.quantile(last, 1 - p) : nan;
-    out.lead_mean = banded ? window.mean[last] : nan;
-    out.lead_upper = banded ? window.quantile(last, p) : nan;
-    if (rec.fallback_reason.empty() && banded) {
-      out.window = window;
-      out.window.mean.resize(last + 1);
-      out.window.sigma.resize(last + 1);
-      if (!out.window.sigma_lower.empty()) out.window.sigma_lower.resize(last + 1);
-    }
+    ReplayStep out = replay_step(*report, t, result.lead_steps, p);
     // A report not renewed at t (no tick was due) must not repeat its records.
     if (!report->decisions.empty() && report->decisions.front().time_unix == t)
       result.decisions.insert(result.decisions.end(), report->decisions.begin(),
