@@ -289,8 +289,10 @@ std::string payments_calendars_yaml(const std::string& time_zone,
   return yaml;
 }
 
-Expected<forecast::Series> generate_trace(const TraceOptions& options,
-                                          std::vector<TraceTruthEntry>* truth) {
+namespace {
+
+// The options' ranges, in the order --help lists them; the sample count.
+Expected<std::size_t> check_trace_options(const TraceOptions& options) {
   if (options.days < 1 || options.days > 3660)
     return make_error("--days must be 1 to 3660, got " + std::to_string(options.days));
   if (options.step_seconds < 1 || options.step_seconds > kSecondsPerDay)
@@ -315,124 +317,153 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options,
   if (count == 0 || count > kMaxSamples)
     return make_error("the trace would have " + std::to_string(count) +
                       " samples (1 to 20,000,000)");
+  return count;
+}
 
-  auto zone = calendar::TimeZone::find(options.time_zone);
-  if (!zone) return make_error("--timezone: " + zone.error().message);
+Status check_payroll_options(const TraceOptions& options) {
   for (const auto& size : {options.payroll_mid_size, options.payroll_end_size})
     if (size && !(*size >= 1 && *size <= 100))
       return make_error("payroll sizes must be 1 to 100 (times the usual load at the peak)");
   if (!(options.payroll_jitter >= 0 && options.payroll_jitter < 1))
     return make_error("--payroll-jitter must be 0 to below 1");
-  auto calendars = payments_calendars(options.time_zone, options.extra_holidays);
-  if (!calendars) return calendars.error();
-  const calendar::Calendar& business = *calendars->find("payroll");
+  return Status::ok();
+}
 
-  forecast::Series series;
-  series.start_unix = options.start_unix;
-  series.step_seconds = options.step_seconds;
-  const std::int64_t step = options.step_seconds;
-  const std::int64_t end_unix = options.start_unix + static_cast<std::int64_t>(count) * step;
-  const double level = options.level;
-  auto row_range = [&](std::int64_t from, std::int64_t to) {
+// The trace's rows: row i is the sample at start + i x step.
+struct TraceGrid {
+  std::int64_t start_unix = 0;
+  std::int64_t step = 0;
+  std::size_t count = 0;
+
+  [[nodiscard]] std::int64_t time_at(std::size_t i) const {
+    return start_unix + static_cast<std::int64_t>(i) * step;
+  }
+  [[nodiscard]] std::int64_t end_unix() const { return time_at(count); }
+  // The rows [first, last) whose samples start in [from, to).
+  [[nodiscard]] std::pair<std::size_t, std::size_t> rows(std::int64_t from, std::int64_t to) const {
     auto first_at_or_after = [&](std::int64_t t) {
       return static_cast<std::size_t>(std::clamp<std::int64_t>(
-          -floor_div(-(t - options.start_unix), step), 0, static_cast<std::int64_t>(count)));
+          -floor_div(-(t - start_unix), step), 0, static_cast<std::int64_t>(count)));
     };
     return std::pair{first_at_or_after(from), first_at_or_after(to)};
+  }
+};
+
+// (level x rhythm x payroll + additions) x spikes and outages x noise, row by
+// row. The open burst apart from the other additions: an interacting payroll scales it.
+struct TraceLayers {
+  std::vector<double> base, payroll_factor, addition, open_addition, multiplier;
+  TraceLayers(std::size_t count, double level)
+      : base(count, level),
+        payroll_factor(count, 1.0),
+        addition(count, 0.0),
+        open_addition(count, 0.0),
+        multiplier(count, 1.0) {}
+};
+
+// The business-day rhythm in local time (weekends and holidays lower) and a
+// slow growth: the base of a payments trace.
+void add_daily_rhythm(const TraceOptions& options, const calendar::TimeZone& zone,
+                      const calendar::Calendar& business, const TraceGrid& grid,
+                      std::vector<double>& base) {
+  const double level = options.level;
+  LocalClock clock{zone};
+  std::int64_t cached_day = std::numeric_limits<std::int64_t>::min();
+  std::array<double, 3> day_scale{};  // yesterday, today, tomorrow
+  std::array<const std::array<double, 24>*, 3> day_profile{};
+  auto describe_day = [&](std::int64_t day, std::size_t slot) {
+    const bool rest = options.weekly && !business.is_business_day(calendar::civil_from_days(day));
+    const calendar::Weekday weekday = calendar::weekday_of_days(day);
+    double scale = rest ? kRestDayScale : 1.0;
+    if (options.weekly && !rest && weekday == calendar::Weekday::monday) scale = 1.03;
+    if (options.weekly && !rest && weekday == calendar::Weekday::friday) scale = 1.02;
+    day_scale[slot] = scale;
+    day_profile[slot] = rest ? &kRestDayProfile : &kWeekdayProfile;
   };
-
-  // (level x rhythm x payroll + additions) x spikes and outages x noise.
-  // The open burst apart from the other additions: an interacting payroll scales it.
-  std::vector<double> base(count, level), payroll_factor(count, 1.0), addition(count, 0.0),
-      open_addition(count, 0.0), multiplier(count, 1.0);
-  if (options.kind == TraceKind::payments) {
-    LocalClock clock{*zone};
-    std::int64_t cached_day = std::numeric_limits<std::int64_t>::min();
-    std::array<double, 3> day_scale{};  // yesterday, today, tomorrow
-    std::array<const std::array<double, 24>*, 3> day_profile{};
-    auto describe_day = [&](std::int64_t day, std::size_t slot) {
-      const bool rest = options.weekly && !business.is_business_day(calendar::civil_from_days(day));
-      const calendar::Weekday weekday = calendar::weekday_of_days(day);
-      double scale = rest ? kRestDayScale : 1.0;
-      if (options.weekly && !rest && weekday == calendar::Weekday::monday) scale = 1.03;
-      if (options.weekly && !rest && weekday == calendar::Weekday::friday) scale = 1.02;
-      day_scale[slot] = scale;
-      day_profile[slot] = rest ? &kRestDayProfile : &kWeekdayProfile;
+  for (std::size_t i = 0; i < grid.count; ++i) {
+    const std::int64_t t = grid.time_at(i);
+    const std::int64_t local = clock.local(t);
+    const std::int64_t day = floor_div(local, kSecondsPerDay);
+    if (day != cached_day) {
+      cached_day = day;
+      for (std::size_t k = 0; k < 3; ++k) describe_day(day - 1 + static_cast<std::int64_t>(k), k);
+    }
+    const double hour = static_cast<double>(local - day * kSecondsPerDay) / 3600.0;
+    auto value_of = [&](std::size_t slot) {
+      return day_scale[slot] * profile_at(*day_profile[slot], hour);
     };
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::int64_t t = series.time_at(i);
-      const std::int64_t local = clock.local(t);
-      const std::int64_t day = floor_div(local, kSecondsPerDay);
-      if (day != cached_day) {
-        cached_day = day;
-        for (std::size_t k = 0; k < 3; ++k) describe_day(day - 1 + static_cast<std::int64_t>(k), k);
-      }
-      const double hour = static_cast<double>(local - day * kSecondsPerDay) / 3600.0;
-      auto value_of = [&](std::size_t slot) {
-        return day_scale[slot] * profile_at(*day_profile[slot], hour);
-      };
-      // Blend the day types over the two hours around midnight, so a weekend
-      // does not start with a step.
-      double rhythm = value_of(1);
-      if (hour < 1) rhythm = (0.5 - hour / 2) * value_of(0) + (0.5 + hour / 2) * value_of(1);
-      if (hour > 23) rhythm = (1 - (hour - 23) / 2) * value_of(1) + ((hour - 23) / 2) * value_of(2);
-      const double weeks = static_cast<double>(t - options.start_unix) / calendar::kSecondsPerWeek;
-      base[i] = level * rhythm * (1 + 0.003 * weeks);
-    }
+    // Blend the day types over the two hours around midnight, so a weekend
+    // does not start with a step.
+    double rhythm = value_of(1);
+    if (hour < 1) rhythm = (0.5 - hour / 2) * value_of(0) + (0.5 + hour / 2) * value_of(1);
+    if (hour > 23) rhythm = (1 - (hour - 23) / 2) * value_of(1) + ((hour - 23) / 2) * value_of(2);
+    const double weeks = static_cast<double>(t - options.start_unix) / calendar::kSecondsPerWeek;
+    base[i] = level * rhythm * (1 + 0.003 * weeks);
+  }
+}
 
-    for (const Occurrence& o : calendars->occurrences(options.start_unix, end_unix)) {
-      const std::string name = o.qualified_name();
-      const std::int64_t day = calendar::days_from_civil(o.local_date);
-      const double length = static_cast<double>(o.end_unix - o.start_unix);
-      const auto [first, last] = row_range(o.start_unix, o.end_unix);
-      for (std::size_t i = first; i < last; ++i) {
-        const double elapsed = static_cast<double>(series.time_at(i) - o.start_unix);
-        if (name == "nyse.market-open" && options.market_open) {
-          const double size = 1.1 + 0.4 * draw_for_day(options.seed, day, 1);
-          open_addition[i] += level * (0.08 + size * open_burst(elapsed / 60));
-        } else if ((name == "payroll.payroll-mid" || name == "payroll.payroll-end") &&
-                   options.payroll) {
-          const auto& size =
-              name == "payroll.payroll-mid" ? options.payroll_mid_size : options.payroll_end_size;
-          const double jitter =
-              options.payroll_jitter * (2 * draw_for_day(options.seed, day, 2) - 1);
-          const double peak =
-              size ? 1 + (*size - 1) * (1 + jitter) : 2.5 + draw_for_day(options.seed, day, 2);
-          const double profile = payroll_profile(options.payroll_shape, elapsed, length);
-          if (options.payroll_effect == EventEffect::additive)
-            addition[i] += level * (peak - 1) * profile;
-          else
-            payroll_factor[i] *= 1 + (peak - 1) * profile;
-        } else if (name == "payroll.quad-witching" && options.payroll) {
-          addition[i] += level * (0.25 + 0.6 * open_burst(elapsed / 60));
-        } else if (name == "settlement.month-end-batch" && options.month_end_batch) {
-          addition[i] += level * 0.8 * plateau(elapsed, length, 600, 600);
-        }
+// The calendars' events: the market-open burst, payroll surges, the
+// quad-witching day and the month-end batch.
+void add_calendar_events(const TraceOptions& options, const calendar::CalendarSet& calendars,
+                         const TraceGrid& grid, TraceLayers& layers) {
+  const double level = options.level;
+  for (const Occurrence& o : calendars.occurrences(options.start_unix, grid.end_unix())) {
+    const std::string name = o.qualified_name();
+    const std::int64_t day = calendar::days_from_civil(o.local_date);
+    const double length = static_cast<double>(o.end_unix - o.start_unix);
+    const auto [first, last] = grid.rows(o.start_unix, o.end_unix);
+    for (std::size_t i = first; i < last; ++i) {
+      const double elapsed = static_cast<double>(grid.time_at(i) - o.start_unix);
+      if (name == "nyse.market-open" && options.market_open) {
+        const double size = 1.1 + 0.4 * draw_for_day(options.seed, day, 1);
+        layers.open_addition[i] += level * (0.08 + size * open_burst(elapsed / 60));
+      } else if ((name == "payroll.payroll-mid" || name == "payroll.payroll-end") &&
+                 options.payroll) {
+        const auto& size =
+            name == "payroll.payroll-mid" ? options.payroll_mid_size : options.payroll_end_size;
+        const double jitter = options.payroll_jitter * (2 * draw_for_day(options.seed, day, 2) - 1);
+        const double peak =
+            size ? 1 + (*size - 1) * (1 + jitter) : 2.5 + draw_for_day(options.seed, day, 2);
+        const double profile = payroll_profile(options.payroll_shape, elapsed, length);
+        if (options.payroll_effect == EventEffect::additive)
+          layers.addition[i] += level * (peak - 1) * profile;
+        else
+          layers.payroll_factor[i] *= 1 + (peak - 1) * profile;
+      } else if (name == "payroll.quad-witching" && options.payroll) {
+        layers.addition[i] += level * (0.25 + 0.6 * open_burst(elapsed / 60));
+      } else if (name == "settlement.month-end-batch" && options.month_end_batch) {
+        layers.addition[i] += level * 0.8 * plateau(elapsed, length, 600, 600);
       }
     }
   }
+}
 
-  // Unexplained short spikes: their own stream, so toggling them keeps the noise.
-  if (options.kind == TraceKind::payments && options.random_spikes) {
-    Random spikes(options.seed ^ 0x5350494B45ULL);
-    const double per_step = static_cast<double>(step) / (3.5 * kSecondsPerDay);
-    for (std::size_t i = 0; i < count; ++i) {
-      if (spikes.uniform() >= per_step) continue;
-      const double minutes = 3 + 9 * spikes.uniform();
-      const double extra = 0.2 + 0.4 * spikes.uniform();
-      const std::int64_t spike_end = series.time_at(i) + static_cast<std::int64_t>(minutes * 60);
-      const auto [first, last] = row_range(series.time_at(i), spike_end);
-      for (std::size_t k = first; k < last; ++k) multiplier[k] *= 1 + extra;
-      if (truth) truth->push_back({"random-spike", series.time_at(i), spike_end, 1 + extra});
-    }
+// Unexplained short spikes, about two a week: their own random stream, so
+// toggling them keeps the noise.
+void add_random_spikes(const TraceOptions& options, const TraceGrid& grid,
+                       std::vector<double>& multiplier, std::vector<TraceTruthEntry>* truth) {
+  Random spikes(options.seed ^ 0x5350494B45ULL);
+  const double per_step = static_cast<double>(grid.step) / (3.5 * kSecondsPerDay);
+  for (std::size_t i = 0; i < grid.count; ++i) {
+    if (spikes.uniform() >= per_step) continue;
+    const double minutes = 3 + 9 * spikes.uniform();
+    const double extra = 0.2 + 0.4 * spikes.uniform();
+    const std::int64_t spike_end = grid.time_at(i) + static_cast<std::int64_t>(minutes * 60);
+    const auto [first, last] = grid.rows(grid.time_at(i), spike_end);
+    for (std::size_t k = first; k < last; ++k) multiplier[k] *= 1 + extra;
+    if (truth) truth->push_back({"random-spike", grid.time_at(i), spike_end, 1 + extra});
   }
+}
 
+// The spike (flat-spike's own: three quarters into the trace, 15:00-15:45
+// local), the outages and the incidents the options name; each in `truth`.
+void add_windows(const TraceOptions& options, const calendar::TimeZone& zone, const TraceGrid& grid,
+                 std::vector<double>& multiplier, std::vector<TraceTruthEntry>* truth) {
   std::optional<TraceWindow> spike = options.spike;
   if (!spike && options.kind == TraceKind::flat_spike) {
-    // Three quarters into the trace, 15:00-15:45 local.
-    const std::int64_t first_day = floor_div(zone->to_local(options.start_unix), kSecondsPerDay);
+    const std::int64_t first_day = floor_div(zone.to_local(options.start_unix), kSecondsPerDay);
     const std::int64_t day = first_day + options.days * 3 / 4;
-    const std::int64_t start = zone->to_utc(day * kSecondsPerDay + 15 * 3600);
+    const std::int64_t start = zone.to_utc(day * kSecondsPerDay + 15 * 3600);
     spike = TraceWindow{start, start + 45 * 60};
   }
   if (spike) {
@@ -440,46 +471,78 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options,
       truth->push_back({"spike", spike->start_unix, spike->end_unix, options.spike_factor});
     const double length = static_cast<double>(spike->end_unix - spike->start_unix);
     const double rise = std::min(300.0, length / 4), fall = std::min(900.0, length / 3);
-    const auto [first, last] = row_range(spike->start_unix, spike->end_unix);
+    const auto [first, last] = grid.rows(spike->start_unix, spike->end_unix);
     for (std::size_t i = first; i < last; ++i) {
-      const double elapsed = static_cast<double>(series.time_at(i) - spike->start_unix);
+      const double elapsed = static_cast<double>(grid.time_at(i) - spike->start_unix);
       multiplier[i] *= 1 + (options.spike_factor - 1) * plateau(elapsed, length, rise, fall);
     }
   }
   for (const TraceWindow& outage : options.outages) {
     if (truth)
       truth->push_back({"outage", outage.start_unix, outage.end_unix, options.outage_factor});
-    const auto [first, last] = row_range(outage.start_unix, outage.end_unix);
+    const auto [first, last] = grid.rows(outage.start_unix, outage.end_unix);
     for (std::size_t i = first; i < last; ++i) multiplier[i] *= options.outage_factor;
   }
   for (const TraceIncident& incident : options.incidents) {
     if (truth)
       truth->push_back({"incident", incident.start_unix, incident.end_unix, incident.factor});
-    const auto [first, last] = row_range(incident.start_unix, incident.end_unix);
+    const auto [first, last] = grid.rows(incident.start_unix, incident.end_unix);
     for (std::size_t i = first; i < last; ++i) multiplier[i] *= incident.factor;
   }
   if (truth) {
     std::stable_sort(truth->begin(), truth->end(),
                      [](const auto& a, const auto& b) { return a.start_unix < b.start_unix; });
   }
+}
 
-  // AR(1) log-noise with a 10-minute memory plus a white part; total sd = noise.
+// The layers combined, times AR(1) log-noise with a 10-minute memory plus a
+// white part (total sd = noise), rounded to a thousandth.
+std::vector<double> combine_with_noise(const TraceOptions& options, const TraceGrid& grid,
+                                       const TraceLayers& layers) {
   Random noise(options.seed);
-  const double phi = std::exp(-static_cast<double>(step) / 600.0);
+  const double phi = std::exp(-static_cast<double>(grid.step) / 600.0);
   const double ar_sd = options.noise * 0.8, white_sd = options.noise * 0.6;
   double ar = ar_sd * noise.normal();
-  series.values.resize(count);
-  for (std::size_t i = 0; i < count; ++i) {
+  std::vector<double> values(grid.count);
+  for (std::size_t i = 0; i < grid.count; ++i) {
     ar = phi * ar + std::sqrt(1 - phi * phi) * ar_sd * noise.normal();
     const double log_noise = ar + white_sd * noise.normal() - options.noise * options.noise / 2;
     const double open = options.payroll_effect == EventEffect::interacting
-                            ? open_addition[i] * payroll_factor[i]
-                            : open_addition[i];
-    const double value =
-        (base[i] * payroll_factor[i] + (open + addition[i])) * multiplier[i] * std::exp(log_noise);
-    series.values[i] = std::round(std::max(value, 0.0) * 1000) /
-                       1000;  // millisecond-request precision keeps the CSV short
+                            ? layers.open_addition[i] * layers.payroll_factor[i]
+                            : layers.open_addition[i];
+    const double value = (layers.base[i] * layers.payroll_factor[i] + (open + layers.addition[i])) *
+                         layers.multiplier[i] * std::exp(log_noise);
+    values[i] = std::round(std::max(value, 0.0) * 1000) /
+                1000;  // millisecond-request precision keeps the CSV short
   }
+  return values;
+}
+
+}  // namespace
+
+Expected<forecast::Series> generate_trace(const TraceOptions& options,
+                                          std::vector<TraceTruthEntry>* truth) {
+  const auto count = check_trace_options(options);
+  if (!count) return count.error();
+  auto zone = calendar::TimeZone::find(options.time_zone);
+  if (!zone) return make_error("--timezone: " + zone.error().message);
+  if (auto status = check_payroll_options(options); !status) return status.error();
+  auto calendars = payments_calendars(options.time_zone, options.extra_holidays);
+  if (!calendars) return calendars.error();
+
+  const TraceGrid grid{options.start_unix, options.step_seconds, *count};
+  TraceLayers layers(*count, options.level);
+  if (options.kind == TraceKind::payments) {
+    add_daily_rhythm(options, *zone, *calendars->find("payroll"), grid, layers.base);
+    add_calendar_events(options, *calendars, grid, layers);
+    if (options.random_spikes) add_random_spikes(options, grid, layers.multiplier, truth);
+  }
+  add_windows(options, *zone, grid, layers.multiplier, truth);
+
+  forecast::Series series;
+  series.start_unix = options.start_unix;
+  series.step_seconds = options.step_seconds;
+  series.values = combine_with_noise(options, grid, layers);
   return series;
 }
 
