@@ -132,6 +132,22 @@ PredictiveRun replay_predictive(const SimulateArgs& args, const forecast::Series
   target.min_replicas = args.min_replicas;
   target.max_replicas = args.max_replicas;
   target.refit_interval_seconds = duration_option("--refit-interval", args.refit_interval);
+  if (args.slo_tuning) {
+    // The same keys and ranges as the config's `slo:` (config/src/target_fields.cpp).
+    config::SloConfig slo;
+    slo.max_short_percent = args.frontier.slo_percent;
+    if (!(slo.max_short_percent >= 0 && slo.max_short_percent < 100))
+      throw Failure(fmt::format("--slo-percent: {} is not a percentage of minutes in [0, 100)",
+                                slo.max_short_percent));
+    slo.margin_percent = args.slo_margin_percent;
+    if (!(slo.margin_percent >= 0 && slo.margin_percent < 100))
+      throw Failure(fmt::format("--slo-margin-percent: {} is not a percentage in [0, 100)",
+                                slo.margin_percent));
+    slo.history_seconds = duration_option("--slo-history", args.slo_history);
+    if (slo.history_seconds < 86400 || slo.history_seconds > 35 * 86400)
+      throw Failure(fmt::format("--slo-history: {} is not between 1d and 35d", args.slo_history));
+    target.slo = slo;
+  }
   if (flags.calendars) {
     out.notes.push_back(fmt::format("predictive: calendars {}", fmt::join(target.calendars, ", ")));
   }
@@ -228,9 +244,12 @@ void run_simulate(const SimulateArgs& args) {
   if (args.format != "table" && args.format != "json") {
     throw Failure(fmt::format("--format: '{}' is not table or json", args.format));
   }
-  const auto frontier_sweep =
-      args.frontier.wanted() ? std::optional(frontier_options(args.frontier, args.observation_lag))
-                             : std::nullopt;
+  auto frontier_sweep = args.frontier.wanted()
+                            ? std::optional(frontier_options(args.frontier, args.observation_lag))
+                            : std::nullopt;
+  // The holdout's offline choice holds back the same share of the SLO as the daemon's tuning.
+  if (frontier_sweep && args.slo_tuning)
+    frontier_sweep->tuning_margin = args.slo_margin_percent / 100;
   PreparedSimulation prepared = prepare_simulation(args);
   const auto& config = prepared.config;
   const auto& demand = prepared.demand;
@@ -399,10 +418,25 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--format", args->format, "Summary on stdout: table or json")
       ->capture_default_str();
   add_frontier_options(*cmd, args->frontier);
+  auto* slo_tuning = cmd->add_flag(
+      "--slo-tuning", args->slo_tuning,
+      "Predictive: replay the target with `slo: {maxShortPercent: <--slo-percent>,\n"
+      "marginPercent: <--slo-margin-percent>, history: <--slo-history>}`: quantile and\n"
+      "headroom retuned at each refit on the decisions before it, as the daemon does\n"
+      "(the first day serves --quantile untuned). The predictive run is then the\n"
+      "daemon's own operating point; --frontier adds it as the \"daemon\" run");
+  cmd->add_option("--slo-margin-percent", args->slo_margin_percent,
+                  "--slo-tuning: share of the SLO held back when tuning (marginPercent)")
+      ->capture_default_str()
+      ->needs(slo_tuning);
+  cmd->add_option("--slo-history", args->slo_history,
+                  "--slo-tuning: decisions kept and replayed at each refit (history, 1d..35d)")
+      ->capture_default_str()
+      ->needs(slo_tuning);
   // What only the predictive run reads is refused with --no-predictive, not ignored.
-  for (const char* name :
-       {"--decisions", "--history", "--refit-interval", "--lead-time", "--model", "--quantile",
-        "--origins", "--keep-outliers", "--seasonality", "--calendar", "--calendar-use"})
+  for (const char* name : {"--decisions", "--history", "--refit-interval", "--lead-time", "--model",
+                           "--quantile", "--origins", "--keep-outliers", "--seasonality",
+                           "--calendar", "--calendar-use", "--slo-tuning"})
     cmd->get_option(name)->excludes(no_predictive);
   cmd->callback([args] { run_simulate(*args); });
 }

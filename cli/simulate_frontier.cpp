@@ -31,6 +31,10 @@ nlohmann::json point_json(const simulate::FrontierPoint& p) {
                       {"replica_hours", p.replica_hours},
                       {"on_frontier", p.on_frontier}};
   if (p.run == "predictive") j["quantile"] = p.quantile;
+  if (!p.daily_violation_minutes.empty()) {
+    j["daily_violation_minutes"] = p.daily_violation_minutes;
+    j["daily_replica_hours"] = p.daily_replica_hours;
+  }
   return j;
 }
 
@@ -65,6 +69,20 @@ nlohmann::json holdout_json(const simulate::FrontierResult& f) {
           {"hindsight_reactive", judged(c.hindsight_reactive, std::nullopt)},
           {"reactive_minutes_at_equal_cost", optional_json(c.reactive_minutes_at_equal_cost)},
           {"violation_ratio_at_equal_cost", optional_json(c.violation_ratio)}};
+}
+
+// The daemon's own operating point (simulate --slo-tuning); null without it.
+nlohmann::json daemon_json(const simulate::FrontierResult& f) {
+  const auto& h = f.headline;
+  if (!h.daemon_point) return nullptr;
+  nlohmann::json j = point_json(f.points[*h.daemon_point]);
+  for (const char* key : {"on_frontier", "daily_violation_minutes", "daily_replica_hours"})
+    j.erase(key);
+  j["meets_slo"] = h.daemon_meets_slo;
+  j["replica_hours_saved_percent"] = optional_json(h.daemon_saved_percent);
+  j["reactive_minutes_at_equal_cost"] = optional_json(h.daemon_reactive_minutes_at_equal_cost);
+  j["violation_ratio_at_equal_cost"] = optional_json(h.daemon_violation_ratio);
+  return j;
 }
 
 }  // namespace
@@ -143,6 +161,7 @@ nlohmann::json frontier_json(const simulate::FrontierResult& f) {
           {"reactive_minutes_at_equal_cost", optional_json(h.reactive_minutes_at_equal_cost)},
           {"violation_ratio_at_equal_cost", optional_json(h.violation_ratio)},
           {"worst_excess_minutes", optional_json(h.worst_excess_minutes)},
+          {"daemon", daemon_json(f)},
           {"holdout", holdout_json(f)},
           {"points", points}};
 }

@@ -12,6 +12,7 @@
 
 #include "input_options.hpp"
 #include "prescale/calendar/time_zone.hpp"
+#include "prescale/config/config.hpp"
 #include "prescale/forecast/series.hpp"
 #include "prescale/simulate/predictive.hpp"
 #include "prescale/simulate/simulation.hpp"
@@ -42,6 +43,11 @@ struct SimulateArgs {
   double quantile = 0.9;
   std::int64_t origins = config::TargetConfig{}.backtest_origins;
   bool keep_outliers = false;
+  /// simulate --slo-tuning: replay the target with `slo:` (maxShortPercent =
+  /// --slo-percent), so the predictive run is the daemon's own at-refit tuning.
+  bool slo_tuning = false;
+  double slo_margin_percent = config::SloConfig{}.margin_percent;
+  std::string slo_history = "7d";
   FrontierArgs frontier;
 };
 

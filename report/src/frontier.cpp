@@ -21,7 +21,8 @@ struct RunLook {
 };
 constexpr RunLook kRuns[] = {{"reactive", "#dc2626", "reactive HPA, per-pod target swept"},
                              {"predictive", "#2563eb", "predictive, target and quantile swept"},
-                             {"oracle", "#16a34a", "oracle (perfect foresight): the limit"}};
+                             {"oracle", "#16a34a", "oracle (perfect foresight): the limit"},
+                             {"daemon", "#9333ea", "daemon"}};
 
 std::string num(double v) {
   return fmt::format("{:.1f}", v);
@@ -81,6 +82,11 @@ std::string render_frontier_svg(const FrontierResult& frontier, const std::strin
   // Legend.
   double lx = left;
   for (const auto& look : kRuns) {
+    // The daemon's point exists only for a replay with its slo: tuning.
+    if (std::none_of(points.begin(), points.end(),
+                     [&](const FrontierPoint& p) { return p.run == look.run; }) &&
+        std::string(look.run) == "daemon")
+      continue;
     svg += fmt::format(
         "<line x1=\"{0}\" y1=\"42\" x2=\"{1}\" y2=\"42\" stroke=\"{2}\" stroke-width=\"2.5\"/>"
         "<circle cx=\"{3}\" cy=\"42\" r=\"3.5\" fill=\"{2}\"/>"
@@ -208,6 +214,23 @@ std::string format_frontier_headline(const FrontierResult& frontier) {
                      *h.worst_excess_minutes, setting(p))
                : "predictive frontier nowhere above the reactive one\n";
   }
+  if (h.daemon_point) {
+    const auto& p = points[*h.daemon_point];
+    out += fmt::format(
+        "the daemon's own tuning (slo: retuned at each refit, HPA target = capacity): {} "
+        "replica-hours, {:.1f} violation minutes ({})\n",
+        thousands(p.replica_hours), p.violation_minutes,
+        h.daemon_meets_slo ? "meets the SLO" : "misses it");
+    if (h.daemon_saved_percent)
+      out += fmt::format("  {:.1f} % fewer replica-hours than the cheapest reactive target\n",
+                         *h.daemon_saved_percent);
+    if (h.daemon_reactive_minutes_at_equal_cost)
+      out += fmt::format(
+          "  the reactive frontier has {:.1f} violation minutes at its replica-hours{}\n",
+          *h.daemon_reactive_minutes_at_equal_cost,
+          h.daemon_violation_ratio ? fmt::format(": {:.2f}x", *h.daemon_violation_ratio)
+                                   : std::string());
+  }
   if (frontier.holdout) {
     const auto& c = *frontier.holdout;
     out += fmt::format(
@@ -244,7 +267,7 @@ std::string format_frontier_headline(const FrontierResult& frontier) {
 std::string format_frontier_table(const FrontierResult& frontier) {
   std::string out = fmt::format("{:<11} {:>7} {:>9} {:>14} {:>14}  {}\n", "run", "target",
                                 "quantile", "violation min", "replica-hours", "frontier");
-  for (const char* run : {"reactive", "predictive", "oracle"}) {
+  for (const char* run : {"reactive", "predictive", "oracle", "daemon"}) {
     for (const auto& p : frontier.points) {
       if (p.run != run) continue;
       out += fmt::format("{:<11} {:>6.0f}% {:>9} {:>14.1f} {:>14.1f}  {}\n", p.run,

@@ -50,6 +50,21 @@ std::optional<std::size_t> cheapest_within(std::span<const FrontierPoint> points
   return best;
 }
 
+// A run's violation minutes and replica-hours per 24 h block of the stretch.
+void add_daily(FrontierPoint& point, const RunTimeline& timeline, std::int64_t step_seconds) {
+  const std::size_t per_day = std::max<std::size_t>(
+      1, static_cast<std::size_t>(86400 / std::max<std::int64_t>(1, step_seconds)));
+  const std::size_t steps = timeline.violation_seconds.size();
+  const std::size_t days = (steps + per_day - 1) / per_day;
+  point.daily_violation_minutes.assign(days, 0.0);
+  point.daily_replica_hours.assign(days, 0.0);
+  for (std::size_t i = 0; i < steps; ++i) {
+    point.daily_violation_minutes[i / per_day] += timeline.violation_seconds[i] / 60;
+    point.daily_replica_hours[i / per_day] +=
+        timeline.pods[i] * static_cast<double>(step_seconds) / 3600;
+  }
+}
+
 }  // namespace
 
 std::vector<double> served_at_quantile(const PredictiveSeries& replayed, double quantile) {
@@ -169,6 +184,7 @@ Expected<FrontierPoint> simulate_setting(const SimulationConfig& config,
   out.violation_minutes = simulated->summaries[0].slo_violation_minutes;
   out.replica_hours = simulated->summaries[0].replica_hours;
   out.on_frontier = false;
+  add_daily(out, simulated->timelines[0], config.step_seconds);
   return out;
 }
 
@@ -251,6 +267,8 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
   if (predictive)
     targets.insert(targets.end(), options.predictive_targets.begin(),
                    options.predictive_targets.end());
+  const bool daemon = predictive && predictive->slo_tuned;
+  if (daemon) targets.push_back(1.0);
   std::sort(targets.begin(), targets.end(), std::greater<>());
   targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
 
@@ -263,6 +281,13 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
   auto contains = [](const std::vector<double>& values, double v) {
     return std::find(values.begin(), values.end(), v) != values.end();
   };
+  auto label = [](const char* run, double fraction, double quantile) {
+    FrontierPoint p;
+    p.run = run;
+    p.target_fraction = fraction;
+    p.quantile = quantile;
+    return p;
+  };
   for (double fraction : targets) {
     SimulationConfig at = config;
     at.target_per_replica = fraction * config.capacity_per_replica;
@@ -270,15 +295,21 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
     std::vector<FrontierPoint> labels;
     if (contains(options.reactive_targets, fraction)) {
       runs.push_back(reactive_run(demand, options.observation_lag));
-      labels.push_back({"reactive", fraction, 0});
+      labels.push_back(label("reactive", fraction, 0));
       runs.push_back(oracle_run(demand, at));
-      labels.push_back({"oracle", fraction, 0});
+      labels.push_back(label("oracle", fraction, 0));
     }
     if (predictive && contains(options.predictive_targets, fraction)) {
       for (std::size_t k = 0; k < options.quantiles.size(); ++k) {
         runs.push_back(predictive_run(demand, served_by_quantile[k], options.observation_lag));
-        labels.push_back({"predictive", fraction, options.quantiles[k]});
+        labels.push_back(label("predictive", fraction, options.quantiles[k]));
       }
+    }
+    // The daemon's own tuning already holds its headroom in what it served:
+    // its HPA target is the capacity, as docs/targets.md tells users to set.
+    if (daemon && fraction == 1.0) {
+      runs.push_back(predictive_run(demand, predictive->served, options.observation_lag));
+      labels.push_back(label("daemon", fraction, predictive->quantile));
     }
     auto simulated = simulate(at, demand, runs);
     if (!simulated)
@@ -288,10 +319,11 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
       FrontierPoint point = labels[r];
       point.violation_minutes = simulated->summaries[r].slo_violation_minutes;
       point.replica_hours = simulated->summaries[r].replica_hours;
+      add_daily(point, simulated->timelines[r], config.step_seconds);
       result.points.push_back(point);
     }
   }
-  for (const char* run : {"reactive", "predictive", "oracle"}) {
+  for (const char* run : {"reactive", "predictive", "oracle", "daemon"}) {
     for (std::size_t i : frontier_of(result.points, run)) result.points[i].on_frontier = true;
   }
 
@@ -309,6 +341,17 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
   };
   h.saved_percent = saved(h.predictive_at_slo);
   h.oracle_saved_percent = saved(h.oracle_at_slo);
+  for (std::size_t i = 0; i < result.points.size(); ++i)
+    if (result.points[i].run == "daemon") h.daemon_point = i;
+  if (h.daemon_point) {
+    const auto& p = result.points[*h.daemon_point];
+    h.daemon_meets_slo = p.violation_minutes <= h.slo_minutes;
+    if (h.daemon_meets_slo) h.daemon_saved_percent = saved(h.daemon_point);
+    h.daemon_reactive_minutes_at_equal_cost =
+        frontier_minutes_at(result.points, "reactive", p.replica_hours);
+    if (h.daemon_reactive_minutes_at_equal_cost && *h.daemon_reactive_minutes_at_equal_cost > 0)
+      h.daemon_violation_ratio = p.violation_minutes / *h.daemon_reactive_minutes_at_equal_cost;
+  }
 
   if (!predictive) return result;
   h.operating_point = h.predictive_at_slo;

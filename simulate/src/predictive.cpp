@@ -23,6 +23,30 @@ std::int64_t history_for_trace(std::int64_t requested_seconds, std::int64_t trac
   return std::max<std::int64_t>(step_seconds, history / step_seconds * step_seconds);
 }
 
+namespace {
+
+// What the at-refit tuning did over the replay, from the decision records:
+// the quantile and headroom it served between, and the last refit's words.
+std::string slo_tuning_note(const std::vector<autoscaler::DecisionRecord>& decisions,
+                            const config::SloConfig& slo) {
+  double q_low = 1, q_high = 0, h_low = 0, h_high = 0;
+  std::string last;
+  for (const auto& d : decisions) {
+    q_low = std::min(q_low, d.quantile);
+    q_high = std::max(q_high, d.quantile);
+    h_low = h_low == 0 ? d.headroom : std::min(h_low, d.headroom);
+    h_high = std::max(h_high, d.headroom);
+    if (d.kind == autoscaler::DecisionKind::refit && !d.slo.empty()) last = d.slo;
+  }
+  return fmt::format(
+      "predictive: slo {{maxShortPercent: {:g}, marginPercent: {:g}, history: {}}} tuned at each "
+      "refit as the daemon does: quantile {:g}..{:g}, headroom x{:.3g}..x{:.3g}{}{}",
+      slo.max_short_percent, slo.margin_percent, config::format_duration(slo.history_seconds),
+      q_low, q_high, h_low, h_high, last.empty() ? "" : "; last refit: ", last);
+}
+
+}  // namespace
+
 Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
                                              const config::TargetConfig& target,
                                              const calendar::CalendarSet* calendars) {
@@ -54,6 +78,7 @@ Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
   out.observed.assign(count, nan);
   out.windows.assign(count, forecast::Forecast{});
   out.quantile = target.quantile;
+  out.slo_tuned = target.slo.has_value();
   std::size_t fallbacks = 0;
   std::string last_model, last_fallback;
   out.band = lead_time_band(*replayed, out.start_unix, step, count);
@@ -82,6 +107,7 @@ Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
         "predictive: served the observed load alone on {} of {} steps (last reason: {})", fallbacks,
         count, last_fallback));
   }
+  if (out.slo_tuned) out.notes.push_back(slo_tuning_note(replayed->decisions, *target.slo));
   out.decisions = std::move(replayed->decisions);
   return out;
 }

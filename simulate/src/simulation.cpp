@@ -86,6 +86,7 @@ RunOutcome replay(const SimulationConfig& config, std::span<const double> demand
   timeline.replicas.assign(steps, 0);
   timeline.ready.assign(steps, 0.0);
   timeline.violation_seconds.assign(steps, 0.0);
+  timeline.pods.assign(steps, 0.0);
   for (std::size_t i = 0; i < steps; ++i) {
     for (const auto& metric : run.metrics) {
       if (std::isfinite(metric[i]) && !(metric[i] <= timeline.served[i]))
@@ -132,6 +133,7 @@ RunOutcome replay(const SimulationConfig& config, std::span<const double> demand
     const std::int32_t ready = pool.ready(t);
     account(totals, demand[i], pool.replicas(), ready, config.capacity_per_replica, seconds);
     timeline.ready[i] += ready * seconds / static_cast<double>(step);
+    timeline.pods[i] += pool.replicas() * seconds / static_cast<double>(step);
     if (std::isfinite(demand[i]) && demand[i] > ready * config.capacity_per_replica) {
       timeline.violation_seconds[i] += seconds;
     }

@@ -85,3 +85,68 @@ TEST_CASE("prescale tune chooses settings for the SLO less its margin", "[cli][t
   REQUIRE(std::system((common + " --quantiles 0.9,2 > /dev/null 2> " + err.string()).c_str()) != 0);
   CHECK_THAT(read_text(err), Catch::Contains("--quantiles: 2 is not in (0, 1)"));
 }
+
+TEST_CASE("prescale simulate --slo-tuning scores the daemon's own tuning on the frontier",
+          "[cli][simulate][slo]") {
+  const auto bin = test::prescale_bin();
+  REQUIRE(std::filesystem::exists(bin));
+  const test::TempDir dir("prescale-slo-tuning");
+  const auto trace = dir.path / "payments.csv";
+  REQUIRE(std::system((bin.string() +
+                       " generate --kind payments --start 2026-01-05 --days 6 --step 10m"
+                       " --timezone America/New_York --seed 2 --output " +
+                       trace.string() + " > /dev/null 2>&1")
+                          .c_str()) == 0);
+  const std::string common = bin.string() + " simulate --input " + trace.string() +
+                             " --timezone America/New_York --seasonality 1d"
+                             " --capacity-per-replica 100 --startup 5m --history 3d"
+                             " --refit-interval 1d --slo-percent 1";
+  const auto out = dir.path / "out.json";
+  const auto err = dir.path / "err.txt";
+  const std::string command = common +
+                              " --slo-tuning --slo-margin-percent 40 --frontier"
+                              " --frontier-quantiles 0.5,0.9 --frontier-predictive-targets 90"
+                              " --frontier-targets 100,80,60 --format json > " +
+                              out.string() + " 2> " + err.string();
+  INFO(command);
+  REQUIRE(std::system(command.c_str()) == 0);
+  const auto json = nlohmann::json::parse(read_text(out));
+  // The predictive run is the daemon's: the replay says it tuned, and the
+  // frontier's daemon point is that run at target = capacity.
+  bool noted = false;
+  for (const auto& note : json.at("notes"))
+    noted = noted || note.get<std::string>().find(
+                         "slo {maxShortPercent: 1, marginPercent: 40, "
+                         "history: 1w} tuned") != std::string::npos;
+  CHECK(noted);
+  const auto& daemon = json.at("frontier").at("daemon");
+  REQUIRE(daemon.is_object());
+  CHECK(daemon.at("run") == "daemon");
+  CHECK(daemon.at("target_percent").get<double>() == Approx(100));
+  double predictive_rh = -1, predictive_minutes = -1;
+  for (const auto& run : json.at("runs")) {
+    if (run.at("name") != "predictive") continue;
+    predictive_rh = run.at("replica_hours").get<double>();
+    predictive_minutes = run.at("slo_violation_minutes").get<double>();
+  }
+  CHECK(daemon.at("replica_hours").get<double>() == Approx(predictive_rh));
+  CHECK(daemon.at("violation_minutes").get<double>() == Approx(predictive_minutes));
+  CHECK(daemon.at("meets_slo").get<bool>() ==
+        (predictive_minutes <= json.at("frontier").at("slo_minutes").get<double>()));
+  // Per-day figures for a bootstrap over days come with every point.
+  for (const auto& p : json.at("frontier").at("points")) {
+    REQUIRE(p.contains("daily_violation_minutes"));
+    CHECK(p.at("daily_violation_minutes").size() == p.at("daily_replica_hours").size());
+  }
+
+  // Bad values are named; the tuning's own flags need it.
+  REQUIRE(
+      std::system((common + " --slo-tuning --slo-margin-percent 100 > /dev/null 2> " + err.string())
+                      .c_str()) != 0);
+  CHECK_THAT(read_text(err), Catch::Contains("--slo-margin-percent: 100"));
+  REQUIRE(std::system((common + " --slo-tuning --slo-history 12h > /dev/null 2> " + err.string())
+                          .c_str()) != 0);
+  CHECK_THAT(read_text(err), Catch::Contains("--slo-history: 12h"));
+  REQUIRE(std::system((common + " --slo-history 3d > /dev/null 2> " + err.string()).c_str()) != 0);
+  CHECK_THAT(read_text(err), Catch::Contains("--slo-tuning"));
+}

@@ -238,3 +238,35 @@ TEST_CASE("The frontier plot draws each run's frontier and the SLO; the report i
   CHECK_THAT(with, Catch::Contains("Cost against SLO: the frontier"));
   CHECK_THAT(with, Catch::Contains("Violation minutes against replica-hours"));
 }
+
+TEST_CASE("The daemon's own tuning is one more point, said in words and drawn only when replayed",
+          "[report][frontier]") {
+  auto f = small_frontier();
+  CHECK_THAT(render_frontier_svg(f, "Frontier"), !Catch::Contains(">daemon<"));
+  CHECK_THAT(format_frontier_table(f), !Catch::Contains("the daemon's own tuning"));
+  FrontierPoint daemon;
+  daemon.run = "daemon";
+  daemon.quantile = 0.9;
+  daemon.violation_minutes = 8;
+  daemon.replica_hours = 1250;
+  daemon.on_frontier = true;
+  f.points.push_back(daemon);
+  auto& h = f.headline;
+  h.daemon_point = f.points.size() - 1;
+  h.daemon_meets_slo = true;
+  h.daemon_saved_percent = 100 * (1 - 1250.0 / 1700.0);
+  h.daemon_reactive_minutes_at_equal_cost = frontier_minutes_at(f.points, "reactive", 1250);
+  h.daemon_violation_ratio = 8 / *h.daemon_reactive_minutes_at_equal_cost;
+  const std::string table = format_frontier_table(f);
+  CHECK_THAT(table, Catch::Contains("daemon         100%"));
+  CHECK_THAT(table, Catch::Contains("the daemon's own tuning (slo: retuned at each refit, HPA "
+                                    "target = capacity): 1,250 replica-hours, 8.0 violation "
+                                    "minutes (meets the SLO)"));
+  CHECK_THAT(table,
+             Catch::Contains("26.5 % fewer replica-hours than the cheapest reactive target"));
+  // 1250 rh: between (1000, 800) and (1300, 60) -> 183.3 minutes.
+  CHECK_THAT(table, Catch::Contains("has 183.3 violation minutes at its replica-hours: 0.04x"));
+  const std::string svg = render_frontier_svg(f, "Frontier");
+  CHECK_THAT(svg, Catch::Contains(">daemon<"));
+  CHECK_THAT(svg, Catch::Contains("fill=\"#9333ea\""));
+}

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "prescale/autoscaler/slo.hpp"
+#include "prescale/simulate/frontier.hpp"
+#include "prescale/simulate/predictive.hpp"
 #include "prescale/simulate/replay.hpp"
 #include "prescale/simulate/tune.hpp"
 #include "replay_fixture.hpp"
@@ -158,4 +160,70 @@ TEST_CASE("a target with an slo serves the tuned quantile and headroom from the 
     peak = std::max(peak, last.window.quantile(h, quantile));
   CHECK(last.forecast == Approx(peak));
   CHECK(last.served == Approx(std::max(last.observed, peak) * headroom));
+}
+
+TEST_CASE("the frontier scores the daemon's own tuning: a replay with slo is the daemon point",
+          "[slo][frontier]") {
+  const auto series = prescale::test::five_daily_cycles();
+  auto target = prescale::test::daily_cycle_target("slo-frontier");
+  target.capacity_per_replica = 100;
+  target.slo = SloConfig{};
+  const auto tuned = replay_predictive(series, target);
+  REQUIRE(tuned);
+  CHECK(tuned->slo_tuned);
+  bool noted = false;
+  for (const auto& note : tuned->notes)
+    noted = noted || note.find("tuned at each refit as the daemon does") != std::string::npos;
+  CHECK(noted);
+
+  SimulationConfig config;
+  config.start_unix = tuned->start_unix;
+  config.step_seconds = series.step_seconds;
+  config.capacity_per_replica = 100;
+  config.startup_seconds = 600;
+  const auto skip = static_cast<std::size_t>((tuned->start_unix - series.start_unix) / 600);
+  const std::vector<double> demand(series.values.begin() + static_cast<std::ptrdiff_t>(skip),
+                                   series.values.end());
+  FrontierOptions options;
+  options.reactive_targets = {1.0, 0.9, 0.8, 0.7};
+  options.predictive_targets = {0.9};  // the daemon's target (1.0) is swept for it alone
+  options.quantiles = {0.5, 0.9};
+  options.slo_short_fraction = 0.01;
+  const auto swept = sweep_frontier(config, demand, &*tuned, options);
+  REQUIRE(swept);
+  const auto& h = swept->headline;
+  REQUIRE(h.daemon_point);
+  const auto& daemon = swept->points[*h.daemon_point];
+  CHECK(daemon.run == "daemon");
+  CHECK(daemon.target_fraction == 1.0);
+  // It is the replay's served series through the HPA at target = capacity:
+  // exactly the predictive run `simulate` reports.
+  const std::vector<RunSpec> runs = {predictive_run(demand, tuned->served)};
+  const auto direct = simulate(config, demand, runs);
+  REQUIRE(direct);
+  CHECK(daemon.violation_minutes == Approx(direct->summaries[0].slo_violation_minutes));
+  CHECK(daemon.replica_hours == Approx(direct->summaries[0].replica_hours));
+  CHECK(h.daemon_meets_slo == (daemon.violation_minutes <= h.slo_minutes));
+  const auto reactive = frontier_minutes_at(swept->points, "reactive", daemon.replica_hours);
+  CHECK(h.daemon_reactive_minutes_at_equal_cost.has_value() == reactive.has_value());
+  if (reactive && *reactive > 0)
+    CHECK(*h.daemon_violation_ratio == Approx(daemon.violation_minutes / *reactive));
+  // Per day (two simulated days of 10-minute steps): the days add up to the totals.
+  for (const auto& p : swept->points) {
+    INFO(p.run << " " << p.target_fraction << " q" << p.quantile);
+    REQUIRE(p.daily_violation_minutes.size() == 2);
+    CHECK(p.daily_violation_minutes[0] + p.daily_violation_minutes[1] ==
+          Approx(p.violation_minutes).margin(1e-9));
+    CHECK(p.daily_replica_hours[0] + p.daily_replica_hours[1] == Approx(p.replica_hours));
+  }
+
+  // The same target without slo: no daemon point (its predictive run is a swept setting).
+  target.slo.reset();
+  const auto plain = replay_predictive(series, target);
+  REQUIRE(plain);
+  CHECK_FALSE(plain->slo_tuned);
+  const auto unswept = sweep_frontier(config, demand, &*plain, options);
+  REQUIRE(unswept);
+  CHECK_FALSE(unswept->headline.daemon_point);
+  for (const auto& p : unswept->points) CHECK(p.run != "daemon");
 }

@@ -15,6 +15,12 @@
 // (PredictiveSeries::windows), through the same policy function `serve`
 // uses. A quantile other than the replayed one reads the same fitted models
 // and the interval calibrated at the replayed quantile, rescaled by z_p.
+//
+// When the replayed target declared an `slo:`, its served series is what the
+// daemon's own at-refit tuning chose: the "daemon" run, one point at the
+// HPA target = capacity, judged against the reactive frontier like the rest.
+// The swept predictive settings are then fixed settings picked with
+// hindsight; the daemon point is the product's operating point.
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -29,12 +35,16 @@ namespace prescale::simulate {
 
 /// One simulated setting and what it cost. Value type.
 struct FrontierPoint {
-  std::string run;             ///< reactive | predictive | oracle
+  std::string run;             ///< reactive | predictive | oracle | daemon
   double target_fraction = 1;  ///< the HPA's per-pod target as a fraction of capacity
   double quantile = 0;         ///< predictive: the served quantile (0 for the others)
   double violation_minutes = 0;
   double replica_hours = 0;
   bool on_frontier = false;  ///< no other point of its run is as cheap and as good
+  /// The same per day of the stretch (24 h blocks from its start, the last
+  /// one possibly shorter): what a bootstrap over days resamples to judge
+  /// whether a difference between two points is more than noise.
+  std::vector<double> daily_violation_minutes, daily_replica_hours;
 };
 
 struct FrontierOptions {
@@ -107,6 +117,15 @@ struct FrontierHeadline {
   /// above), in minutes, and that point.
   std::optional<double> worst_excess_minutes;
   std::optional<std::size_t> worst_excess_point;
+  /// The daemon's own operating point (a replay with `slo:`): the replayed
+  /// served series at target = capacity; whether it meets the SLO, its
+  /// saving against the cheapest reactive target meeting it (when both do),
+  /// and its violation minutes over the reactive frontier's at its cost.
+  std::optional<std::size_t> daemon_point;
+  bool daemon_meets_slo = false;
+  std::optional<double> daemon_saved_percent;
+  std::optional<double> daemon_reactive_minutes_at_equal_cost;
+  std::optional<double> daemon_violation_ratio;
 };
 
 struct FrontierResult {

@@ -40,6 +40,10 @@ struct PredictiveSeries {
   std::vector<double> observed;
   std::vector<forecast::Forecast> windows;
   double quantile = 0.9;  ///< the quantile the replay served
+  /// The target declared an `slo:`: the replay retuned quantile and headroom
+  /// at each refit as the daemon does, so `served` is the daemon's own
+  /// operating point (frontier.hpp's "daemon" run), not one fixed setting.
+  bool slo_tuned = false;
 };
 
 /// Replays `target` (its step must be the series') over `series`, deciding

@@ -64,6 +64,7 @@ struct RunTimeline {
   std::vector<std::int32_t> replicas;     ///< pods at the end of the step
   std::vector<double> ready;              ///< mean ready pods over the step
   std::vector<double> violation_seconds;  ///< seconds of the step with demand above capacity
+  std::vector<double> pods;  ///< mean pods over the step, ready or starting (replica-hours' share)
 };
 
 /// The forecast behind a predictive run, for plots and the timeline (optional).
