@@ -8,6 +8,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -121,6 +122,8 @@ struct Engine::Impl {
   mutable std::mutex mutex;           // guards slots, reports, snapshot
   std::map<std::string, Slot> slots;  // by metric name, the order of the config
   std::vector<std::string> order;
+  // Targets KEDA triggers carry: their first fetch does not hold back readiness.
+  std::set<std::string> from_triggers;
   std::map<std::string, TargetReport> reports;
   std::shared_ptr<const Snapshot> latest = std::make_shared<const Snapshot>();
   std::mutex publish_mutex;  // one sink call at a time
@@ -186,14 +189,14 @@ struct Engine::Impl {
       for (const auto& metric : order) {
         auto it = reports.find(metric);
         if (it == reports.end()) {
-          ready = false;
+          if (from_triggers.count(metric) == 0) ready = false;
           continue;
         }
         next->targets.push_back(it->second.status);
         next->metrics.insert(next->metrics.end(), it->second.metrics.begin(),
                              it->second.metrics.end());
       }
-      next->ready = ready && !order.empty();
+      next->ready = ready && (from_triggers.size() < order.size() || options.ready_without_targets);
       latest = next;
       snapshot = next;
       last_publish = std::chrono::steady_clock::now();
@@ -283,7 +286,10 @@ Engine::Engine(std::vector<config::TargetConfig> targets, calendar::CalendarSet 
                SourceFactory sources, const Clock& clock, SnapshotSink sink, EngineOptions options)
     : impl_(std::make_unique<Impl>(clock, std::move(sink), std::move(options))) {
   impl_->slots = Impl::make_slots(targets, calendars, sources, nullptr, impl_->options);
-  for (const auto& t : targets) impl_->order.push_back(t.metric);
+  for (const auto& t : targets) {
+    impl_->order.push_back(t.metric);
+    if (!t.trigger.empty()) impl_->from_triggers.insert(t.metric);
+  }
 }
 
 Engine::~Engine() {
@@ -391,7 +397,11 @@ Status Engine::reconfigure(std::vector<config::TargetConfig> targets,
     }
     impl_->slots = std::move(made);
     impl_->order.clear();
-    for (const auto& t : targets) impl_->order.push_back(t.metric);
+    impl_->from_triggers.clear();
+    for (const auto& t : targets) {
+      impl_->order.push_back(t.metric);
+      if (!t.trigger.empty()) impl_->from_triggers.insert(t.metric);
+    }
     for (auto it = impl_->reports.begin(); it != impl_->reports.end();) {
       auto slot = impl_->slots.find(it->first);
       const bool kept = slot != impl_->slots.end() && current.count(it->first) &&

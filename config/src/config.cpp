@@ -47,6 +47,9 @@ void apply_target_keys(const Node& node, TargetConfig& target, const Config& con
   }
 }
 
+}  // namespace
+
+namespace detail {
 // Checks that need every key of a target resolved (defaults applied).
 void check_target(const Node& node, const TargetConfig& t) {
   auto at = [&](const char* key) { return node.get(key).value_or(node); };
@@ -90,6 +93,10 @@ void check_target(const Node& node, const TargetConfig& t) {
         "slo needs capacityPerReplica (the load one pod serves): minutes short of capacity are "
         "counted against it");
 }
+}  // namespace detail
+
+namespace {
+using detail::check_target;
 
 void parse_prometheus(const Node& node, PrometheusConfig& p) {
   node.require_map();
@@ -137,6 +144,31 @@ void parse_prometheus(const Node& node, PrometheusConfig& p) {
     p.max_reply_bytes = n->as_byte_size(limits::kMinReplyBytes, limits::kMaxReplyBytes);
   if (!p.bearer_token_file.empty() && !p.basic_auth_username.empty())
     node.fail("set bearerTokenFile or basicAuth, not both");
+}
+
+void parse_self_service(const Node& node, ServerConfig::Keda::SelfService& s) {
+  node.require_map();
+  node.check_keys({"enabled", "idleTimeout", "maxPerNamespace", "maxTargets", "namespaces"});
+  if (auto e = node.get("enabled")) s.enabled = e->as_bool();
+  // KEDA asks at every HPA sync (15 s) and polling interval (30 s): a minute
+  // at least, so a target is never dropped between two calls.
+  if (auto e = node.get("idleTimeout")) s.idle_timeout_seconds = e->as_duration(60, 30 * 86400);
+  if (auto e = node.get("maxPerNamespace")) s.max_per_namespace = e->as_int(1, 10000);
+  if (auto e = node.get("maxTargets")) s.max_targets = e->as_int(1, 10000);
+  if (auto e = node.get("namespaces")) {
+    s.namespaces.clear();
+    for (const auto& item : e->as_list()) {
+      auto name = item.as_string();
+      if (auto problem = dns1123_label_problem(name); !problem.empty())
+        item.fail(fmt::format("'{}' is not a namespace name: {}", name, problem));
+      s.namespaces.push_back(std::move(name));
+    }
+  }
+  if (s.max_per_namespace > s.max_targets)
+    node.get("maxPerNamespace")
+        .value_or(node)
+        .fail(fmt::format("maxPerNamespace {} is above maxTargets {} (the cap for every namespace)",
+                          s.max_per_namespace, s.max_targets));
 }
 
 void parse_server(const Node& node, ServerConfig& s) {
@@ -212,7 +244,7 @@ void parse_server(const Node& node, ServerConfig& s) {
   }
   if (auto n = node.get("keda")) {
     n->require_map();
-    n->check_keys({"enabled", "address", "certFile", "keyFile", "clientCAFile"});
+    n->check_keys({"enabled", "address", "certFile", "keyFile", "clientCAFile", "selfService"});
     auto& k = s.keda;
     if (auto e = n->get("enabled")) k.enabled = e->as_bool();
     if (auto a = n->get("address")) {
@@ -226,6 +258,11 @@ void parse_server(const Node& node, ServerConfig& s) {
       n->fail("set both certFile and keyFile, or neither");
     if (!k.client_ca_file.empty() && k.cert_file.empty())
       n->fail("clientCAFile needs TLS: set certFile and keyFile too");
+    if (auto m = n->get("selfService")) {
+      parse_self_service(*m, k.self_service);
+      if (k.self_service.enabled && !k.enabled)
+        m->fail("self-service targets come through the KEDA scaler: set server.keda.enabled too");
+    }
   }
 }
 
@@ -278,7 +315,12 @@ Config parse_checked(std::string_view yaml, std::string_view source) {
   defaults.shift_steps = config.decisions.shift_steps;
   if (auto n = root.get("defaults")) apply_target_keys(*n, defaults, config, true);
 
+  config.target_defaults = defaults;
+  // With self-service KEDA triggers, the file may leave every target to them.
+  const auto& keda = config.server.keda;
+  const bool triggers_only = keda.enabled && keda.self_service.enabled;
   const auto targets = root.get("targets");
+  if (!targets && triggers_only) return config;
   if (!targets) root.fail("missing 'targets:' (the metrics to forecast and serve)");
   std::map<std::string, std::string> first_use;  // metric name -> where it was defined
   for (const auto& item : targets->as_list()) {
@@ -304,7 +346,10 @@ Config parse_checked(std::string_view yaml, std::string_view source) {
     }
     config.targets.push_back(std::move(target));
   }
-  if (config.targets.empty()) targets->fail("no targets (add at least one under 'targets:')");
+  if (config.targets.empty() && !triggers_only)
+    targets->fail(
+        "no targets (add at least one under 'targets:', or let KEDA triggers carry them: "
+        "server.keda.selfService)");
   return config;
 }
 
@@ -411,6 +456,14 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "certFile" << YAML::Value << s.keda.cert_file;
   out << YAML::Key << "keyFile" << YAML::Value << s.keda.key_file;
   out << YAML::Key << "clientCAFile" << YAML::Value << s.keda.client_ca_file;
+  const auto& self = s.keda.self_service;
+  out << YAML::Key << "selfService" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << self.enabled;
+  out << YAML::Key << "idleTimeout" << YAML::Value << format_duration(self.idle_timeout_seconds);
+  out << YAML::Key << "maxPerNamespace" << YAML::Value << self.max_per_namespace;
+  out << YAML::Key << "maxTargets" << YAML::Value << self.max_targets;
+  out << YAML::Key << "namespaces" << YAML::Value << YAML::Flow << self.namespaces;
+  out << YAML::EndMap;
   out << YAML::EndMap;
   out << YAML::EndMap;
 

@@ -39,4 +39,8 @@ struct TargetField {
 /// The keys a target entry (is_defaults: `defaults:`) may set.
 [[nodiscard]] std::vector<std::string> allowed_target_keys(bool is_defaults);
 
+/// Checks that need every key of a target resolved (defaults applied);
+/// `node` is the target's entry (config.cpp).
+void check_target(const Node& node, const TargetConfig& target);
+
 }  // namespace prescale::config::detail

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "prescale/autoscaler/step_trail.hpp"
+#include "prescale/daemon/trigger_targets.hpp"
 #include "prescale/keda/external_scaler.hpp"
 #include "prescale/kubernetes/server.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
@@ -119,6 +120,10 @@ struct Daemon::Impl {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<kubernetes::Server> server;
   std::unique_ptr<keda::ExternalScaler> keda;  ///< null unless server.keda.enabled
+  /// Targets KEDA triggers carry; null unless server.keda.selfService.enabled.
+  std::unique_ptr<TriggerTargets> triggers;
+  /// The file's targets and the triggers', as the engine has them (config_mutex).
+  std::vector<config::TargetConfig> served_targets;
   std::thread engine_thread, watcher_thread;
   Interrupt watcher_stop;
   std::mutex reload_mutex;
@@ -151,6 +156,86 @@ struct Daemon::Impl {
   void log(LogRecord record) const {
     if (options.log) options.log(record);
   }
+
+  // The file's targets plus the triggers' to the engine. The caller holds
+  // reload_mutex (one change of the target set at a time).
+  Status apply_targets(const config::Config& central, bool rebuild) {
+    std::vector<config::TargetConfig> targets = central.targets;
+    if (triggers) {
+      auto extra = triggers->targets();
+      targets.insert(targets.end(), extra.begin(), extra.end());
+    }
+    Status applied = Status::ok();
+    try {
+      applied = engine->reconfigure(targets, central.calendars, sources_for(central), rebuild);
+    } catch (const std::exception& e) {
+      applied = make_error(e.what());
+    }
+    if (applied) {
+      std::lock_guard lock(config_mutex);
+      served_targets = std::move(targets);
+    }
+    return applied;
+  }
+
+  config::Config central_config() const {
+    std::lock_guard lock(config_mutex);
+    return config;
+  }
+
+  // KEDA's call for a trigger carrying a target: the known one at once
+  // (every HPA sync asks), else created or replaced under reload_mutex.
+  keda::TriggerTarget trigger_target(const std::string& namespace_name,
+                                     const std::string& scaled_object,
+                                     const std::map<std::string, std::string>& metadata) {
+    using Code = keda::TriggerTarget::Code;
+    auto metric = metadata.find("metricName");
+    if (metric == metadata.end() || metric->second.empty())
+      return {Code::invalid, "", "trigger metadata 'metricName' is required"};
+    const TriggerKey key{namespace_name, scaled_object, metric->second};
+    const double now = clock->now();
+    if (auto served = triggers->touch(key, metadata, now)) return {Code::ok, *served, ""};
+    std::lock_guard reload_lock(reload_mutex);
+    const config::Config central = central_config();
+    auto answer = triggers->ask(key, metadata, central, now);
+    switch (answer.kind) {
+      case TriggerTargets::Answer::Kind::ok:
+        break;
+      case TriggerTargets::Answer::Kind::invalid:
+        return {Code::invalid, "", answer.message};
+      case TriggerTargets::Answer::Kind::exhausted:
+        return {Code::exhausted, "", answer.message};
+      case TriggerTargets::Answer::Kind::denied:
+        return {Code::denied, "", answer.message};
+    }
+    if (!answer.changed) return {Code::ok, answer.metric, ""};
+    if (auto applied = apply_targets(central, false); !applied) {
+      triggers->undo(key);
+      return {Code::unavailable, "", "the target cannot be started: " + applied.error().message};
+    }
+    log(LogRecord{LogLevel::info, "target created from a KEDA trigger", {}}
+            .with("trigger", key.text())
+            .with("target", answer.metric)
+            .with("targets_from_triggers", static_cast<std::int64_t>(triggers->size())));
+    return {Code::ok, answer.metric, ""};
+  }
+
+  // Drops the trigger targets KEDA stopped asking for (ScaledObject deleted
+  // or changed to another target). From the watcher thread.
+  void expire_triggers() {
+    if (!triggers) return;
+    std::lock_guard reload_lock(reload_mutex);
+    auto dropped = triggers->expire(clock->now());
+    if (dropped.empty()) return;
+    if (auto applied = apply_targets(central_config(), false); !applied)
+      log(LogRecord{LogLevel::error, "idle trigger targets not removed", {}}.with(
+          "error", applied.error().message));
+    for (const auto& key : dropped)
+      log(LogRecord{
+          LogLevel::info, "target from a KEDA trigger dropped: no call within idleTimeout", {}}
+              .with("trigger", key.text())
+              .with("target", key.served_metric()));
+  }
   SourceFactory sources_for(const config::Config& c) const {
     return options.sources ? options.sources : prometheus_sources(c.prometheus);
   }
@@ -172,6 +257,11 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
   engine_options.log = impl_->options.log;
   // Targets with an `slo:` replay their recorded decisions at each refit.
   engine_options.slo_tuner = simulate::tune_target_for_slo;
+  const auto& keda_config = impl_->config.server.keda;
+  const bool self_service = keda_config.enabled && keda_config.self_service.enabled;
+  engine_options.ready_without_targets = self_service;
+  if (self_service) impl_->triggers = std::make_unique<TriggerTargets>(keda_config.self_service);
+  impl_->served_targets = impl_->config.targets;
   const auto& decisions = impl_->config.decisions;
   impl_->decision_ring = std::make_shared<DecisionRing>(static_cast<std::size_t>(decisions.keep));
   if (!decisions.file.empty()) {
@@ -194,7 +284,7 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
       [impl](std::shared_ptr<const Snapshot> s) {
         {
           std::lock_guard lock(impl->config_mutex);
-          impl->step_trail->add(*s, impl->config.targets);
+          impl->step_trail->add(*s, impl->served_targets);
         }
         impl->store.publish(std::move(s));
       },
@@ -205,6 +295,13 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>()) {
     keda_options.cert_file = k.cert_file;
     keda_options.key_file = k.key_file;
     keda_options.client_ca_file = k.client_ca_file;
+    if (impl_->triggers) {
+      keda_options.self_service = [impl](const std::string& namespace_name,
+                                         const std::string& scaled_object,
+                                         const std::map<std::string, std::string>& metadata) {
+        return impl->trigger_target(namespace_name, scaled_object, metadata);
+      };
+    }
     keda_options.log = [impl](std::string_view level, std::string_view message) {
       impl->log(LogRecord{
           level == "error"  ? LogLevel::error
@@ -261,6 +358,7 @@ Status Daemon::start() {
           changed = text != impl->config_text;
         }
         if (changed) reload("file changed");
+        impl->expire_triggers();
       } catch (const std::exception& e) {
         impl->log(
             LogRecord{LogLevel::error, "config watcher: unexpected error; still watching", {}}.with(
@@ -301,14 +399,16 @@ bool Daemon::reload(std::string_view why) {
   }
   config::Config current = current_config();
   const bool rebuild = !(next.prometheus == current.prometheus);
-  Status reconfigured = Status::ok();
-  try {
-    reconfigured =
-        impl_->engine->reconfigure(next.targets, next.calendars, impl_->sources_for(next), rebuild);
-  } catch (const std::exception& e) {
-    reconfigured = make_error(e.what());
+  // Trigger targets follow the file's defaults, calendars and names.
+  if (impl_->triggers) {
+    for (const auto& [key, reason] : impl_->triggers->revalidate(next))
+      impl_->log(LogRecord{
+          LogLevel::warning, "target from a KEDA trigger dropped: the new config refuses it", {}}
+                     .with("trigger", key.text())
+                     .with("error", reason));
   }
-  if (!reconfigured) return reject(reconfigured.error().message);
+  if (auto applied = impl_->apply_targets(next, rebuild); !applied)
+    return reject(applied.error().message);
   if (!(next.server == current.server)) {
     impl_->log(LogRecord{LogLevel::warning, "server section changed: restart to apply it", {}}.with(
         "why", std::string(why)));

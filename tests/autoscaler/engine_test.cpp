@@ -286,3 +286,46 @@ TEST_CASE("a fit not done when its target is stopped gives up instead of holding
   CHECK(messages.count("refit") == 0);
   CHECK(messages.count("fit failed") == 0);
 }
+
+TEST_CASE("a target a KEDA trigger carries does not hold back readiness while it loads",
+          "[engine][trigger]") {
+  const auto series = payments_trace();
+  ReplayClock clock(static_cast<double>(series.end_unix()));
+  SourceFactory sources =
+      [&](const config::TargetConfig&) -> Expected<std::unique_ptr<source::Source>> {
+    return std::unique_ptr<source::Source>(std::make_unique<Recorded>(series));
+  };
+  EngineOptions options;
+  options.tick_threads = 0;  // inline: reconfigure publishes before any new tick
+  auto file_target = payments_target();
+  file_target.model = "seasonal-naive";
+  Engine engine(
+      {file_target}, {}, sources, clock, [](std::shared_ptr<const Snapshot>) {}, options);
+  engine.tick();
+  REQUIRE(engine.snapshot()->ready);
+
+  auto from_trigger = file_target;
+  from_trigger.metric = "shop.checkout.rps";
+  from_trigger.trigger = "shop/checkout/rps";
+  REQUIRE(engine.reconfigure({file_target, from_trigger}, {}, sources, false).has_value());
+  CHECK(engine.snapshot()->ready);  // no report yet, still ready
+  // A new target of the file does hold it back until its first tick.
+  auto another = file_target;
+  another.metric = "ledger-rps";
+  REQUIRE(engine.reconfigure({file_target, from_trigger, another}, {}, sources, false).has_value());
+  CHECK_FALSE(engine.snapshot()->ready);
+  engine.tick();
+  CHECK(engine.snapshot()->ready);
+  CHECK(engine.snapshot()->targets.size() == 3);
+
+  // A config of trigger targets only is ready with none, when told so.
+  Engine empty(
+      {}, {}, sources, clock, [](std::shared_ptr<const Snapshot>) {}, options);
+  REQUIRE(empty.reconfigure({}, {}, sources, false).has_value());
+  CHECK_FALSE(empty.snapshot()->ready);
+  options.ready_without_targets = true;
+  Engine triggers_only(
+      {}, {}, sources, clock, [](std::shared_ptr<const Snapshot>) {}, options);
+  REQUIRE(triggers_only.reconfigure({from_trigger}, {}, sources, false).has_value());
+  CHECK(triggers_only.snapshot()->ready);
+}

@@ -247,6 +247,9 @@ NEGATIVE = {
          "keda": {"enabled": True, "mutualTLS": True, "triggerAuthentication": {"existingSecret": "k"}}},
         r"clientCAFile"),
     "mount-without-path": ({"extraVolumeMounts": [{"name": "x"}]}, r"mountPath"),
+    "self-service-without-keda": ({"keda": {"selfService": {"enabled": True}}}, r"keda\.enabled"),
+    "self-service-bad-timeout": ({"keda": {"enabled": True, "selfService": {"idleTimeout": "an hour"}}},
+                                 r"idleTimeout|an hour"),
     "args-not-strings": ({"extraArgs": [3]}, r"extraArgs|3"),
 }
 
@@ -405,6 +408,15 @@ def check_cert_manager_issuer(name, docs):
            "the serving Certificate must use the given issuerRef")
 
 
+def check_keda_self_service(name, docs):
+    config = daemon_config(docs)
+    self_service = config["server"]["keda"].get("selfService", {})
+    expect(self_service == {"enabled": True, "idleTimeout": "30m", "maxPerNamespace": 5, "maxTargets": 20,
+                            "namespaces": ["shop", "checkout"]}, name,
+           f"keda.selfService must reach server.keda.selfService (got {self_service})")
+    expect(not config.get("targets"), name, "a config of trigger targets only renders without targets")
+
+
 def check_keda_mtls(name, docs):
     config = daemon_config(docs)
     keda = config["server"].get("keda", {})
@@ -532,6 +544,7 @@ TOGGLE_CHECKS = {
     "ci/cert-manager-values.yaml": [check_cert_manager_chain],
     "ci/cert-manager-issuer-values.yaml": [check_cert_manager_issuer],
     "ci/keda-values.yaml": [check_self_signed, check_keda_mtls],
+    "ci/keda-self-service-values.yaml": [check_keda_mtls, check_keda_self_service],
     "ci/keda-cert-manager-values.yaml": [check_keda_cert_manager],
     "ci/escape-hatches-values.yaml": [check_escape_hatches],
     "ci/existing-configmap-values.yaml": [check_existing_configmap],

@@ -167,6 +167,33 @@ grpc::Status to_status(const Error& error, grpc::StatusCode code) {
 
 }  // namespace
 
+// Which served metric a trigger reads: one the config file serves (by
+// metricName and labelSelector), or the target the trigger carries itself.
+struct Lookup {
+  std::string metric;
+  bool self_service = false;
+  kubernetes::LabelSelector selector;
+};
+
+grpc::Status trigger_status(const TriggerTarget& answer, const ScaledObjectRef& ref) {
+  using Code = TriggerTarget::Code;
+  const std::string message =
+      answer.message + " (ScaledObject " + ref.namespace_() + "/" + ref.name() + ")";
+  switch (answer.code) {
+    case Code::ok:
+      return grpc::Status::OK;
+    case Code::invalid:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+    case Code::exhausted:
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, message);
+    case Code::denied:
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, message);
+    case Code::unavailable:
+      break;
+  }
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, message);
+}
+
 class ScalerService final : public externalscaler::ExternalScaler::Service {
  public:
   ScalerService(const SnapshotStore& store, const ScalerOptions& options,
@@ -175,9 +202,9 @@ class ScalerService final : public externalscaler::ExternalScaler::Service {
 
   grpc::Status IsActive(grpc::ServerContext*, const ScaledObjectRef* ref,
                         IsActiveResponse* response) override {
-    auto active = is_active(*ref);
-    if (!active) return to_status(active.error(), grpc::StatusCode::INVALID_ARGUMENT);
-    response->set_result(*active);
+    bool active = false;
+    if (auto status = is_active(*ref, active); !status.ok()) return status;
+    response->set_result(active);
     return grpc::Status::OK;
   }
 
@@ -185,13 +212,13 @@ class ScalerService final : public externalscaler::ExternalScaler::Service {
                               grpc::ServerWriter<IsActiveResponse>* writer) override {
     std::optional<bool> last;
     while (!context->IsCancelled() && !stopping_.load()) {
-      auto active = is_active(*ref);
-      if (!active) return to_status(active.error(), grpc::StatusCode::INVALID_ARGUMENT);
-      if (!last || *last != *active) {
+      bool active = false;
+      if (auto status = is_active(*ref, active); !status.ok()) return status;
+      if (!last || *last != active) {
         IsActiveResponse response;
-        response.set_result(*active);
+        response.set_result(active);
         if (!writer->Write(response)) return grpc::Status::OK;  // client went away
-        last = *active;
+        last = active;
       }
       std::this_thread::sleep_for(options_.stream_poll);
     }
@@ -207,6 +234,10 @@ class ScalerService final : public externalscaler::ExternalScaler::Service {
     if (*target <= 0)
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "trigger metadata 'targetValue' must be above 0");
+    // A trigger carrying its own target gets it now, when KEDA builds the
+    // HPA: its history is fetched while the HPA starts.
+    Lookup lookup;
+    if (auto status = resolve(*ref, lookup); !status.ok()) return status;
     auto* spec = response->add_metricspecs();
     spec->set_metricname(*metric);
     spec->set_targetsizefloat(*target);
@@ -219,41 +250,89 @@ class ScalerService final : public externalscaler::ExternalScaler::Service {
     const ScaledObjectRef& ref = request->scaledobjectref();
     auto metric = required_metadata(ref, "metricName");
     if (!metric) return to_status(metric.error(), grpc::StatusCode::INVALID_ARGUMENT);
-    if (auto selector = selector_metadata(ref); !selector)
-      return to_status(selector.error(), grpc::StatusCode::INVALID_ARGUMENT);
-    auto value = served_value(ref, *metric);
-    if (!value) return to_status(value.error(), grpc::StatusCode::NOT_FOUND);
+    double value = 0;
+    if (auto status = served_value(ref, value); !status.ok()) return status;
     auto* out = response->add_metricvalues();
     // KEDA names the metric it asks for (e.g. "s0-payments-rps-forecast"); answer in kind.
     out->set_metricname(request->metricname().empty() ? *metric : request->metricname());
-    out->set_metricvaluefloat(*value);
-    out->set_metricvalue(static_cast<std::int64_t>(std::ceil(*value)));
+    out->set_metricvaluefloat(value);
+    out->set_metricvalue(static_cast<std::int64_t>(std::ceil(value)));
     return grpc::Status::OK;
   }
 
  private:
-  Expected<double> served_value(const ScaledObjectRef& ref, const std::string& metric) const {
-    auto selector = selector_metadata(ref);
-    if (!selector) return selector.error();
-    const std::shared_ptr<const Snapshot> snapshot = store_.current();
-    const MetricValue* value = find_metric(*snapshot, metric, ref.namespace_(), *selector);
-    if (value == nullptr) {
-      std::string message =
-          "prescale serves no metric '" + metric + "' in namespace '" + ref.namespace_() + "'";
-      if (!selector->empty()) message += " matching labelSelector '" + selector->to_string() + "'";
-      return make_error(message);
+  grpc::Status resolve(const ScaledObjectRef& ref, Lookup& out) const {
+    const auto& metadata = ref.scalermetadata();
+    if (metadata.find("query") == metadata.end()) {
+      auto metric = required_metadata(ref, "metricName");
+      if (!metric) return to_status(metric.error(), grpc::StatusCode::INVALID_ARGUMENT);
+      auto selector = selector_metadata(ref);
+      if (!selector) return to_status(selector.error(), grpc::StatusCode::INVALID_ARGUMENT);
+      out = Lookup{*metric, false, std::move(*selector)};
+      return grpc::Status::OK;
     }
-    return value->value;
+    const std::string where = " (ScaledObject " + ref.namespace_() + "/" + ref.name() + ")";
+    if (!options_.self_service)
+      return grpc::Status(
+          grpc::StatusCode::FAILED_PRECONDITION,
+          "trigger metadata 'query': this prescale creates no targets from triggers "
+          "(server.keda.selfService.enabled is false); drop 'query' to read a target of its "
+          "config, or ask its operators to enable self-service" +
+              where);
+    if (metadata.find("labelSelector") != metadata.end())
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "trigger metadata 'labelSelector': a trigger carrying 'query' is its "
+                          "own target; labelSelector selects among the config's targets" +
+                              where);
+    std::map<std::string, std::string> copy;
+    for (const auto& entry : metadata) copy.emplace(entry.first, entry.second);
+    TriggerTarget answer = options_.self_service(ref.namespace_(), ref.name(), copy);
+    if (answer.code != TriggerTarget::Code::ok) return trigger_status(answer, ref);
+    out = Lookup{answer.metric, true, {}};
+    return grpc::Status::OK;
   }
 
-  Expected<bool> is_active(const ScaledObjectRef& ref) const {
+  grpc::Status served_value(const ScaledObjectRef& ref, double& out) const {
+    Lookup lookup;
+    if (auto status = resolve(ref, lookup); !status.ok()) return status;
+    const std::shared_ptr<const Snapshot> snapshot = store_.current();
+    if (lookup.self_service) {
+      // Its own target, in its own namespace only. Until the first fit it
+      // serves the observed load; before the first sample there is nothing.
+      for (const MetricValue& value : snapshot->metrics) {
+        if (value.metric == lookup.metric && value.namespace_name == ref.namespace_()) {
+          out = value.value;
+          return grpc::Status::OK;
+        }
+      }
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "target '" + lookup.metric +
+                              "' for this trigger is being created: prescale is fetching its "
+                              "history (ScaledObject " +
+                              ref.namespace_() + "/" + ref.name() + ")");
+    }
+    const MetricValue* value =
+        find_metric(*snapshot, lookup.metric, ref.namespace_(), lookup.selector);
+    if (value == nullptr) {
+      std::string message = "prescale serves no metric '" + lookup.metric + "' in namespace '" +
+                            ref.namespace_() + "'";
+      if (!lookup.selector.empty())
+        message += " matching labelSelector '" + lookup.selector.to_string() + "'";
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, message);
+    }
+    out = value->value;
+    return grpc::Status::OK;
+  }
+
+  grpc::Status is_active(const ScaledObjectRef& ref, bool& out) const {
     auto metric = required_metadata(ref, "metricName");
-    if (!metric) return metric.error();
+    if (!metric) return to_status(metric.error(), grpc::StatusCode::INVALID_ARGUMENT);
     auto threshold = number_metadata(ref, "activationValue", 0.0);
-    if (!threshold) return threshold.error();
-    auto value = served_value(ref, *metric);
-    if (!value) return value.error();
-    return *value > *threshold;
+    if (!threshold) return to_status(threshold.error(), grpc::StatusCode::INVALID_ARGUMENT);
+    double value = 0;
+    if (auto status = served_value(ref, value); !status.ok()) return status;
+    out = value > *threshold;
+    return grpc::Status::OK;
   }
 
   const SnapshotStore& store_;

@@ -73,8 +73,12 @@ clientCAFile only for keda.mutualTLS: any other key the user wrote there
 (clientCAFile of their own CA, for instance) is kept.
 */}}
 {{- define "prescale.config" -}}
-{{- if not .Values.config.targets -}}
-{{- fail "config.targets: add at least one target (the daemon refuses a config without targets; see config/example.yaml)" -}}
+{{- $selfService := and .Values.keda.enabled .Values.keda.selfService.enabled -}}
+{{- if and .Values.keda.selfService.enabled (not .Values.keda.enabled) -}}
+{{- fail "keda.selfService.enabled: targets from triggers come through the KEDA scaler; set keda.enabled too" -}}
+{{- end -}}
+{{- if and (not .Values.config.targets) (not $selfService) -}}
+{{- fail "config.targets: add at least one target (the daemon refuses a config without targets; see config/example.yaml), or let KEDA triggers carry them (keda.selfService.enabled)" -}}
 {{- end -}}
 {{- $tlsDir := include "prescale.tlsDir" . -}}
 {{- $config := deepCopy .Values.config -}}
@@ -96,6 +100,10 @@ clientCAFile only for keda.mutualTLS: any other key the user wrote there
 {{- else if not $keda.clientCAFile -}}
 {{- $_ := set $keda "clientCAFile" (printf "%s/ca.crt" $tlsDir) -}}
 {{- end -}}
+{{- end -}}
+{{- if $selfService -}}
+{{- $s := .Values.keda.selfService -}}
+{{- $_ := set $keda "selfService" (dict "enabled" true "idleTimeout" $s.idleTimeout "maxPerNamespace" (int $s.maxPerNamespace) "maxTargets" (int $s.maxTargets) "namespaces" $s.namespaces) -}}
 {{- end -}}
 {{- $_ := set $server "keda" $keda -}}
 {{- end -}}

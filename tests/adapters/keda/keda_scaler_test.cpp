@@ -2,6 +2,9 @@
 // contract KEDA's operator relies on (externalscaler.ExternalScaler).
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <mutex>
+
 #include "keda_client.hpp"
 #include "prescale/keda/external_scaler.hpp"
 
@@ -219,4 +222,68 @@ TEST_CASE("a trigger on <metric>-anomaly gets the anomaly score and activates ab
   REQUIRE(
       f.client->IsActive(context_with_deadline().get(), request.scaledobjectref(), &active).ok());
   CHECK(active.result());
+}
+
+TEST_CASE("a trigger carrying 'query' is its own target, or refused when self-service is off",
+          "[keda][self-service]") {
+  externalscaler::GetMetricsRequest request;
+  externalscaler::GetMetricsResponse metrics;
+  *request.mutable_scaledobjectref() = scaled_object(
+      "payments", {{"metricName", "payments-rps-forecast"}, {"query", "sum(rate(x[1m]))"}});
+
+  // Off: never silently the file's target of the same metricName.
+  Fixture off;
+  auto refused = off.client->GetMetrics(context_with_deadline().get(), request, &metrics);
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK_THAT(refused.error_message(), Catch::Contains("server.keda.selfService.enabled"));
+
+  // On: the hook names the served metric, or why not, as a gRPC status.
+  prescale::SnapshotStore store;
+  store.publish(snapshot_with("payments.payments.payments-rps-forecast", "payments", 42.5));
+  prescale::keda::TriggerTarget answer{prescale::keda::TriggerTarget::Code::ok,
+                                       "payments.payments.payments-rps-forecast", ""};
+  std::mutex mutex;
+  std::map<std::string, std::string> seen;
+  prescale::keda::ScalerOptions options;
+  options.address = "127.0.0.1:0";
+  options.self_service = [&](const std::string& namespace_name, const std::string& scaled_object,
+                             const std::map<std::string, std::string>& metadata) {
+    std::lock_guard lock(mutex);
+    CHECK(namespace_name == "payments");
+    CHECK(scaled_object == "payments");
+    seen = metadata;
+    return answer;
+  };
+  prescale::keda::ExternalScaler scaler(options, store);
+  REQUIRE(scaler.start().has_value());
+  auto client = externalscaler::ExternalScaler::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(scaler.port()), grpc::InsecureChannelCredentials()));
+  auto served = client->GetMetrics(context_with_deadline().get(), request, &metrics);
+  REQUIRE(served.ok());
+  CHECK(metrics.metricvalues(0).metricvaluefloat() == 42.5);
+  CHECK(seen.at("query") == "sum(rate(x[1m]))");
+
+  using Code = prescale::keda::TriggerTarget::Code;
+  for (const auto& [code, grpc_code] :
+       {std::pair{Code::invalid, grpc::StatusCode::INVALID_ARGUMENT},
+        std::pair{Code::exhausted, grpc::StatusCode::RESOURCE_EXHAUSTED},
+        std::pair{Code::denied, grpc::StatusCode::PERMISSION_DENIED},
+        std::pair{Code::unavailable, grpc::StatusCode::UNAVAILABLE}}) {
+    {
+      std::lock_guard lock(mutex);
+      answer = {code, "", "trigger metadata 'leadTime': bad duration '5x'"};
+    }
+    auto status = client->GetMetrics(context_with_deadline().get(), request, &metrics);
+    CHECK(status.error_code() == grpc_code);
+    CHECK(status.error_message() ==
+          "trigger metadata 'leadTime': bad duration '5x' (ScaledObject payments/payments)");
+  }
+  // Before its first sample the target is not in the snapshot yet.
+  {
+    std::lock_guard lock(mutex);
+    answer = {Code::ok, "payments.payments.other", ""};
+  }
+  auto pending = client->GetMetrics(context_with_deadline().get(), request, &metrics);
+  CHECK(pending.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK_THAT(pending.error_message(), Catch::Contains("is being created"));
 }

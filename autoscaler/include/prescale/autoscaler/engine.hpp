@@ -48,6 +48,9 @@ struct EngineOptions {
   /// (on a fit thread; slo.hpp). Empty: such targets serve their configured
   /// quantile and say so.
   SloTuner slo_tuner;
+  /// The snapshot is ready with no target of the file (targets KEDA
+  /// triggers carry come later, and must reach a ready pod to be made).
+  bool ready_without_targets = false;
 };
 
 /// Thread-safety: run()/stop()/reconfigure() may be called from different

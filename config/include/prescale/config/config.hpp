@@ -145,6 +145,21 @@ struct ServerConfig {
     std::string cert_file;  ///< TLS when cert and key are set
     std::string key_file;
     std::string client_ca_file;  ///< with TLS: require client certificates it signed
+    /// `selfService`: a trigger whose metadata carries `query` (and any other
+    /// target key) gets a target of its own, created at KEDA's first call,
+    /// dropped after `idleTimeout` without one (docs/deploy.md, "Self-service
+    /// triggers"). The query runs against this daemon's Prometheus with its
+    /// credentials: the caps bound what the ScaledObjects of a namespace, and
+    /// of the whole cluster, can make it fetch and fit.
+    struct SelfService {
+      bool enabled = false;
+      std::int64_t idle_timeout_seconds = 3600;
+      std::int64_t max_per_namespace = 10;
+      std::int64_t max_targets = 50;
+      /// Namespaces whose ScaledObjects may create targets; empty = any.
+      std::vector<std::string> namespaces;
+      bool operator==(const SelfService&) const = default;
+    } self_service;
     bool operator==(const Keda&) const = default;
   } keda;
 
@@ -200,6 +215,10 @@ struct TargetConfig {
   /// unset: serve `quantile` with no headroom.
   std::optional<SloConfig> slo;
   std::int64_t line = 0;  ///< 1-based line of the entry in the file
+  /// "namespace/ScaledObject/metricName" of the KEDA trigger that carries this
+  /// target (self-service); empty for a target of the file. Not a setting:
+  /// such a target does not hold back readiness while its history loads.
+  std::string trigger;
 
   /// Samples in the lead window, at least one.
   [[nodiscard]] std::int64_t lead_steps() const {
@@ -250,6 +269,9 @@ struct Config {
   /// The `calendars:` section as written, re-emitted by to_yaml(); empty when absent.
   std::string calendars_yaml;
   std::vector<TargetConfig> targets;
+  /// `defaults:` resolved (decisions values included): where a target a KEDA
+  /// trigger carries starts from.
+  TargetConfig target_defaults;
 };
 
 /// The model names `model:` accepts.

@@ -17,8 +17,13 @@
 //       authenticationRef:                    # caCert (and tlsClientCert/Key for mTLS)
 //         name: prescale
 //         kind: ClusterTriggerAuthentication
+//
+// A trigger whose metadata carries `query` (self-service) is its own target:
+// ScalerOptions::self_service finds or creates it at every call and names
+// the metric it is served under.
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +34,20 @@
 #include "prescale/common/snapshot.hpp"
 
 namespace prescale::keda {
+
+/// What ScalerOptions::self_service answers for a trigger carrying a target.
+struct TriggerTarget {
+  /// Maps onto the gRPC status KEDA gets (ok, INVALID_ARGUMENT,
+  /// RESOURCE_EXHAUSTED, PERMISSION_DENIED, UNAVAILABLE).
+  enum class Code { ok, invalid, exhausted, denied, unavailable } code = Code::ok;
+  std::string metric;   ///< ok: the metric the target is served under (in the trigger's namespace)
+  std::string message;  ///< otherwise: names the bad key or the limit
+};
+
+/// Finds or creates the target a trigger carries; called on gRPC threads, concurrently.
+using SelfServiceFunction =
+    std::function<TriggerTarget(const std::string& namespace_name, const std::string& scaled_object,
+                                const std::map<std::string, std::string>& metadata)>;
 
 struct ScalerOptions {
   std::string address = "0.0.0.0:9443";  ///< host:port; port 0 picks a free one
@@ -41,6 +60,9 @@ struct ScalerOptions {
   std::chrono::seconds certificate_reload_interval{2};
   /// How often StreamIsActive looks at the snapshot for a change.
   std::chrono::milliseconds stream_poll{1000};
+  /// Self-service targets; empty: a trigger carrying `query` is refused
+  /// (FAILED_PRECONDITION), never silently served another target.
+  SelfServiceFunction self_service;
   /// Where the scaler reports (level: "info", "warn", "error"); optional.
   std::function<void(std::string_view level, std::string_view message)> log;
 };
