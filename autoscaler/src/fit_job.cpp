@@ -52,7 +52,8 @@ FitOutcome run_fit(const FitJob& job) {
   const std::size_t window = static_cast<std::size_t>(t.lead_steps()) + 1;
   state->frame = std::make_unique<FitFrame>(t, job.zone, job.calendars, history->start_unix,
                                             count + window + kLayoutSlack);
-  const forecast::FitInput input = state->frame->fit_input(history->values);
+  forecast::FitInput input = state->frame->fit_input(history->values);
+  if (job.past_events) input.past_events = *job.past_events;
   forecast::SelectionOptions options = selection_options(t, window);
   options.cancel = job.cancel;
 
@@ -130,6 +131,8 @@ void log_fit(const LogFunction& log, const FitJob& job, const FitOutcome& outcom
       .with("samples", static_cast<std::int64_t>(job.history.size()))
       .with("data_end_unix", job.history.end_unix())
       .with("why", job.why);
+  if (job.past_events)
+    record.with("event_history_occurrences", static_cast<std::int64_t>(job.past_events->size()));
   for (const auto& [name, value] : s.parameters) record.with(name, value);
   log(record);
 }

@@ -75,6 +75,8 @@ struct FitJob {
   /// Set when the target is stopped or removed: the fit gives up after the
   /// model it is fitting (nobody will read it; a stopping daemon need not wait).
   const std::atomic<bool>* cancel = nullptr;
+  /// Occurrences of the target's events older than `history` (event_history.hpp).
+  std::shared_ptr<const std::vector<forecast::PastEvent>> past_events;
 };
 
 /// What the anomaly warm-up reads from a fit: the target and history it was

@@ -1,5 +1,7 @@
 #include "prescale/autoscaler/target.hpp"
 
+#include "prescale/autoscaler/event_history.hpp"
+
 #include <fmt/core.h>
 
 #include <Eigen/Core>
@@ -12,6 +14,7 @@
 #include "fit_job.hpp"
 #include "prescale/calendar/regressors.hpp"
 #include "prescale/common/integer.hpp"
+#include "prescale/config/duration.hpp"
 #include "prescale/source/incremental_history.hpp"
 
 namespace prescale::autoscaler {
@@ -26,6 +29,13 @@ calendar::TimeZone zone_of(const config::TargetConfig& config) {
 // Newest steps fetched again on each refresh (scrapes land late); a fit
 // leaves them out, so every replica fits on samples that no longer change.
 constexpr std::int64_t kRefetchSteps = 2;
+
+// Bounds of a target's event history (event_history.hpp): the newest
+// occurrences within `eventHistory`, three queries each (the window and
+// its baseline a week before and after), and the samples those ask for
+// (5-hour windows at 1 minute: 900 a occurrence).
+constexpr std::size_t kMaxEventOccurrences = 64;
+constexpr std::size_t kMaxEventHistoryPoints = 200'000;
 
 // FNV-1a: the same number in every process and build (std::hash is not).
 std::uint64_t stable_hash(std::string_view text) {
@@ -140,6 +150,48 @@ void TargetWorker::fetch(std::int64_t end_unix) {
   }
 }
 
+std::shared_ptr<const std::vector<forecast::PastEvent>> TargetWorker::event_history(
+    std::int64_t cutoff_unix) {
+  const std::int64_t step = config_.step_seconds;
+  if (!calendars_ || config_.calendars.empty() ||
+      config_.event_history_seconds <= config_.history_seconds)
+    return nullptr;
+  const std::int64_t regular_start = floor_to(cutoff_unix - config_.history_seconds, step);
+  const auto plan =
+      plan_event_history(*calendars_, config_, zone_, cutoff_unix - config_.event_history_seconds,
+                         regular_start, kMaxEventOccurrences);
+  if (plan.occurrences.empty()) return nullptr;
+  if (!event_windows_) event_windows_ = std::make_unique<source::WindowHistory>(*source_, step);
+  source::WindowLimits limits;
+  limits.max_calls = 3 * kMaxEventOccurrences;
+  limits.max_points = kMaxEventHistoryPoints;
+  const auto cost = event_windows_->fetch(plan.windows, limits, &cancelled_);
+  auto events = std::make_shared<const std::vector<forecast::PastEvent>>(
+      past_events(plan, *event_windows_, step));
+  if (!log_) return events;
+  if (!cost.error.empty() && cost.error != event_history_error_) {
+    log_(LogRecord{LogLevel::warning, "event history fetch failed", {}}
+             .with("target", config_.metric)
+             .with("error", cost.error)
+             .with("occurrences", static_cast<std::int64_t>(events->size()))
+             .with("note", "the fit uses the occurrences held; the rest is fetched at the next"));
+  }
+  event_history_error_ = cost.error;
+  if (cost.calls > 0) {
+    log_(LogRecord{LogLevel::info, "event history", {}}
+             .with("target", config_.metric)
+             .with("lookback", config::format_duration(config_.event_history_seconds))
+             .with("occurrences", static_cast<std::int64_t>(events->size()))
+             .with("planned", static_cast<std::int64_t>(plan.occurrences.size()))
+             .with("calls", static_cast<std::int64_t>(cost.calls))
+             .with("points", static_cast<std::int64_t>(cost.points))
+             .with("cached", static_cast<std::int64_t>(cost.cached))
+             .with("deferred", static_cast<std::int64_t>(cost.deferred))
+             .with("seconds", cost.seconds));
+  }
+  return events;
+}
+
 void TargetWorker::follow_samples() {
   if (!fit_ || !incremental_) return;
   const auto& s = incremental_->series();
@@ -230,7 +282,8 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
   auto job = std::make_shared<FitJob>(
       FitJob{config_, zone_, calendars_,
              slice(incremental_->series(), plan.cutoff_unix, config_.history_seconds), now_unix,
-             plan.why, std::move(tune_slo), !anomaly_warmed_, &mailbox_->cancelled});
+             plan.why, std::move(tune_slo), !anomaly_warmed_, &mailbox_->cancelled,
+             event_history(plan.cutoff_unix)});
   launch_fit_job(std::move(job), mailbox_, log_, launch);
 }
 

@@ -29,6 +29,11 @@ Each payroll day is also compared with the same trace generated without
 noise and random spikes (same seed: same surge sizes and open bursts): the
 "noise-free peak" is what a forecast of the expected load can reach; the
 gap between the true and the noise-free peak is the noise's share of a miss.
+
+--earlier-days N puts N more days of the same process before 2026-01-05
+(its own seed, so its noise is independent of the days scored): what the
+daemon's event history (`eventHistory`, months of past occurrences) gives
+a fit, on the same days and true peaks.
 """
 import argparse
 import concurrent.futures
@@ -71,6 +76,9 @@ def parse_args():
                    help="trace length from 2026-01-05 (110: payroll days Mar 13, Mar 31, Apr 14/15)")
     p.add_argument("--warm-up", type=int, default=59,
                    help="days before the first scored payroll day (default: two months)")
+    p.add_argument("--earlier-days", type=int, default=0,
+                   help="history before 2026-01-05 as well: a trace of the same shape for these "
+                        "days, seed + 1000 (its own noise and draws); the days scored are unchanged")
     p.add_argument("--step", default="15m")
     p.add_argument("--jobs", type=int, default=2, help="traces forecast at once")
     p.add_argument("--history-days", type=int, default=0,
@@ -178,6 +186,18 @@ def main():
                    "--calendar-out", calendar_yaml] + SHAPES[shape].split() + SIZES.split()
             subprocess.run(gen, check=True, capture_output=True)
             rows = read_trace(trace)
+            if args.earlier_days:
+                # Months more of history, the same process (its own seed: the
+                # noise sequence restarts with the seed, and the days scored
+                # must not see their own noise in an earlier day).
+                early = os.path.join(work, "early.csv")
+                early_gen = [args.prescale, "generate", "--kind", "payments", "--start",
+                             str(START - dt.timedelta(days=args.earlier_days)), "--days",
+                             str(args.earlier_days), "--step", args.step, "--timezone",
+                             "America/New_York", "--seed", str(seed + 1000), "--output",
+                             early] + SHAPES[shape].split() + SIZES.split()
+                subprocess.run(early_gen, check=True, capture_output=True)
+                rows = read_trace(early) + rows
             actual = dict(rows)
             clean_trace = os.path.join(work, "clean.csv")
             clean_gen = [x if x != trace else clean_trace for x in gen if x != calendar_yaml]
@@ -242,7 +262,8 @@ def main():
 
     print(f"\nPayroll days after the first {args.warm_up} days, forecast from local midnight "
           f"({args.step} steps, model {args.model}, "
-          f"{'all history before the day' if not args.history_days else f'{args.history_days} days of history'}):\n")
+          f"{'all history before the day' if not args.history_days else f'{args.history_days} days of history'}"
+          f"{f', from {args.earlier_days} days before 2026-01-05' if args.earlier_days else ''}):\n")
     print("| shape | payroll days | peak within 15 % | worst peak error | mean abs error "
           "| within 15 % of the noise-free peak | q0.9 >= true peak "
           "| post-DST open vs seasonal naive, UTC (local) |")

@@ -242,6 +242,8 @@ const std::array kFields = {
                                        false),
     duration_field<&TargetConfig::step_seconds, 1>("step", "5m"),
     duration_field<&TargetConfig::history_seconds, 1>("history", "14d"),
+    duration_field<&TargetConfig::event_history_seconds, 0, 3 * 366 * 86400>("eventHistory",
+                                                                             "365d"),
     string_field<&TargetConfig::timezone>("timezone", "America/New_York", read_timezone),
     TargetField{"seasonality", "[1d]", true, read_seasonality,
                 [](YAML::Emitter& out, const TargetConfig& t) {

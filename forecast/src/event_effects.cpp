@@ -275,6 +275,7 @@ struct FittedGroup {
   std::size_t length = 0;
   std::map<std::size_t, std::vector<double>> effect;
   std::map<std::size_t, std::size_t> occurrences;
+  std::map<std::size_t, std::size_t> older;  ///< of which from FitInput::past_events, by event
   double spread = 0;
   double loss_none = kNaN, loss_chosen = kNaN;
 };
@@ -299,6 +300,9 @@ class EventProfileFitted final : public FittedModel {
       const std::string key = "events." + windows_->names[e];
       parameters[key + ".occurrences"] =
           static_cast<double>(g.occurrences.count(e) ? g.occurrences.at(e) : 0);
+      // Of which older than the history (the daemon's event history).
+      parameters[key + ".older_occurrences"] =
+          static_cast<double>(g.older.count(e) ? g.older.at(e) : 0);
       parameters[key + ".multiplicative"] = g.variant == Variant::multiplicative ? 1 : 0;
       parameters[key + ".additive"] = g.variant == Variant::additive ? 1 : 0;
       if (g.effect.count(e)) {
@@ -393,6 +397,32 @@ FittedGroup fit_group(const std::vector<Occurrence>& past, const std::vector<std
     group.spread = peak / 3;
   }
   return group;
+}
+
+// Occurrences older than the history (model.hpp, PastEvent), each with its
+// baseline fetched beside it, join `past`; events the regressors do not
+// name, windows of another length than the history's runs, and windows with
+// nothing fetched are left out. The count added, by event.
+std::map<std::size_t, std::size_t> add_past_events(
+    std::span<const PastEvent> events, const EventWindows& windows,
+    std::map<std::string, std::vector<Occurrence>>& past) {
+  std::map<std::size_t, std::size_t> older;
+  for (const PastEvent& p : events) {
+    const auto it = std::find(windows.names.begin(), windows.names.end(), p.event);
+    if (it == windows.names.end()) continue;
+    const auto e = static_cast<std::size_t>(it - windows.names.begin());
+    std::size_t length = 0;
+    for (const EventRun& run : windows.runs)
+      if (run.event == e) length = std::max(length, run.length);
+    if (p.y.size() != length || p.baseline.size() != length) continue;
+    bool any = false;
+    for (std::size_t k = 0; k < length; ++k)
+      any = any || (!std::isnan(p.y[k]) && !std::isnan(p.baseline[k]));
+    if (!any) continue;
+    past[windows.groups[e]].push_back(Occurrence{e, p.y, p.baseline});
+    ++older[e];
+  }
+  return older;
 }
 
 }  // namespace
@@ -508,6 +538,7 @@ FitResult EventProfileModel::fit(const FitInput& input) const {
     }
     past[windows->groups[run.event]].push_back(std::move(o));
   }
+  const auto older = add_past_events(input.past_events, *windows, past);
   auto groups = std::make_shared<std::vector<FittedGroup>>();
   auto group_of = std::make_shared<std::vector<std::size_t>>(windows->names.size(), 0);
   for (const auto& [group, events] : group_events) {
@@ -516,6 +547,9 @@ FitResult EventProfileModel::fit(const FitInput& input) const {
       if (windows->groups[run.event] == group) length = std::max(length, run.length);
     for (std::size_t e : events) (*group_of)[e] = groups->size();
     groups->push_back(fit_group(past[group], events, length));
+    for (std::size_t e : events)
+      if (older.count(e) && groups->back().occurrences.count(e))
+        groups->back().older[e] = older.at(e);
   }
   FitResult out;
   out.status = FitStatus::ok;

@@ -78,6 +78,13 @@ FitResult LogTransformed::fit(const FitInput& input) const {
   for (std::size_t i = 0; i < logged.size(); ++i) logged[i] = log_or_missing(input.y[i]);
   FitInput on_log = input;
   on_log.y = logged;
+  // Past event windows (model.hpp) are on the same scale as y.
+  std::vector<PastEvent> past(input.past_events.begin(), input.past_events.end());
+  for (PastEvent& event : past) {
+    for (double& v : event.y) v = log_or_missing(v);
+    for (double& v : event.baseline) v = log_or_missing(v);
+  }
+  on_log.past_events = past;
   FitResult result = base_->fit(on_log);
   if (result.fitted) result.fitted = std::make_unique<LogFitted>(std::move(result.fitted));
   return result;

@@ -61,12 +61,21 @@ TEST_CASE("a frame extended step by step equals one built at once", "[fit-frame]
 TEST_CASE("every target key reaches the fit or is listed as serving only", "[fit-frame]") {
   // Keys that change neither the frame nor the selection: where the target
   // is served, what is fetched and how much (history: the window handed to
-  // the fit), replicas, refit schedule, anomaly metric, the SLO (it tunes
-  // the policy after each fit, never the fit). A new key lands in one group
-  // or the other.
-  const std::set<std::string> serving = {
-      "metric",      "namespace",   "labels",        "query",   "history", "capacityPerReplica",
-      "minReplicas", "maxReplicas", "refitInterval", "anomaly", "slo"};
+  // the fit; eventHistory: the older event windows handed beside it), replicas, refit schedule,
+  // anomaly metric, the SLO (it tunes the policy after each fit, never the fit). A new key lands in
+  // one group or the other.
+  const std::set<std::string> serving = {"metric",
+                                         "namespace",
+                                         "labels",
+                                         "query",
+                                         "history",
+                                         "eventHistory",
+                                         "capacityPerReplica",
+                                         "minReplicas",
+                                         "maxReplicas",
+                                         "refitInterval",
+                                         "anomaly",
+                                         "slo"};
   const auto plain_config = parse_target("");
   const auto& plain = plain_config.targets.at(0);
   const auto plain_frame = frame_of(plain_config, 3000);

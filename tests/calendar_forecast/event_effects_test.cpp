@@ -321,3 +321,55 @@ TEST_CASE("auto serves the payroll window from the model with skill on past occu
   CHECK(std::abs(ours.mean / ours.truth - 1) < 0.2);
   CHECK(std::abs(ours.mean / ours.truth - 1) < std::abs(before.mean / before.truth - 1));
 }
+
+TEST_CASE("event occurrences older than the history join those it holds", "[forecast][events]") {
+  // Tue 2026-03-31 from 35 days of history (from Feb 24): it holds one
+  // payroll-end (Feb 27) and one payroll-mid (Mar 13). The older ones
+  // (mid Jan 15, Feb 13; end Jan 30) come as the daemon's event history
+  // brings them: the window, and the same hours a week before and after
+  // as its baseline.
+  const Problem full =
+      make_problem(EventEffect::multiplicative, EventShape::plateau, 1, "2026-03-31");
+  const std::size_t week = 672, cut = full.history - 35 * 96;
+  Problem p = full;
+  p.history = full.history - cut;
+  p.truth.values.erase(p.truth.values.begin(), p.truth.values.begin() + cut);
+  for (auto& positions : p.layout.positions)
+    positions.erase(positions.begin(), positions.begin() + cut);
+  p.regressors =
+      full.regressors.bottomRows(full.regressors.rows() - static_cast<Eigen::Index>(cut));
+  const auto windows = fc::find_event_windows(full.regressors, full.names, full.history, 96);
+  std::vector<fc::PastEvent> past;
+  for (const auto& run : windows.runs) {
+    if (run.start + run.length > cut || run.start < week) continue;
+    fc::PastEvent event{windows.names[run.event], 0, {}, {}};
+    for (std::size_t k = 0; k < run.length; ++k) {
+      const std::size_t row = run.start + k;
+      event.y.push_back(full.truth.values[row]);
+      double sum = 0;
+      int n = 0;
+      for (const std::size_t other : {row - week, row + week})
+        if (windows.event_at[other] < 0) sum += full.truth.values[other], ++n;
+      event.baseline.push_back(n > 0 ? sum / n : fc::kMissing);
+    }
+    past.push_back(std::move(event));
+  }
+  const fc::EventProfileModel events(std::make_shared<fc::HoltWinters>(fc::HoltWintersSpec{}));
+  fc::FitInput input = input_of(p);
+  const fc::FitResult alone = events.fit(input);
+  input.past_events = past;
+  const fc::FitResult with_past = events.fit(input);
+  REQUIRE(alone.status == fc::FitStatus::ok);
+  REQUIRE(with_past.status == fc::FitStatus::ok);
+  const auto before = alone.fitted->parameters(), after = with_past.fitted->parameters();
+  CHECK(before.at("events.payroll.payroll-end.occurrences") == 1);
+  CHECK(after.at("events.payroll.payroll-end.occurrences") == 2);
+  CHECK(after.at("events.payroll.payroll-end.older_occurrences") == 1);
+  CHECK(after.at("events.payroll.payroll-mid.occurrences") == 3);
+  CHECK(after.at("events.payroll.payroll-mid.older_occurrences") == 2);
+  const Peaks a = peaks(p, alone.fitted->forecast(p.horizon));
+  const Peaks b = peaks(p, with_past.fitted->forecast(p.horizon));
+  INFO("true peak " << b.truth << ", forecast " << b.mean << " with the older occurrences, "
+                    << a.mean << " without");
+  CHECK(std::abs(b.mean / b.truth - 1) < 0.15);
+}

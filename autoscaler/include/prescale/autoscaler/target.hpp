@@ -24,6 +24,7 @@
 #include "prescale/forecast/series.hpp"
 #include "prescale/source/incremental_history.hpp"
 #include "prescale/source/source.hpp"
+#include "prescale/source/window_history.hpp"
 
 namespace prescale::autoscaler {
 
@@ -101,6 +102,12 @@ class TargetWorker {
   /// The newest schedule boundary of `period` whose samples have settled by `end_unix`.
   [[nodiscard]] std::int64_t schedule_cutoff(std::int64_t end_unix, std::int64_t period) const;
   void start_fit(std::int64_t now_unix, const RefitPlan& plan, const FitLauncher& launch);
+  /// The older occurrences of the target's events for a fit whose data ends
+  /// at `cutoff_unix` (event_history.hpp): windows not held yet are fetched
+  /// (bounded, cancellable, logged with their cost); a failure logs and
+  /// leaves the fit with what is held. Null when the target has none.
+  [[nodiscard]] std::shared_ptr<const std::vector<forecast::PastEvent>> event_history(
+      std::int64_t cutoff_unix);
   bool adopt_fit();
   // What the tick reports, in order: why serve the observed value alone (if
   // so), the lead-window forecast, then the status, the decision tracker's
@@ -136,6 +143,8 @@ class TargetWorker {
   LogFunction log_;
 
   std::unique_ptr<source::IncrementalHistory> incremental_;
+  std::unique_ptr<source::WindowHistory> event_windows_;  ///< older event occurrences
+  std::string event_history_error_;   ///< the last fetch failure logged, to log changes only
   std::int64_t last_valid_unix_ = 0;  ///< time of the newest valid sample (0 = none)
   double last_valid_value_ = 0;
   std::string fetch_error_;

@@ -188,6 +188,11 @@ struct TargetConfig {
   std::string query;                          ///< PromQL giving one series
   std::int64_t step_seconds = 60;
   std::int64_t history_seconds = 35 * 86400;
+  /// Lookback for the past occurrences of the calendars' events beyond
+  /// `history` (`eventHistory`): fetched as sparse windows, one query each
+  /// with the same local hours a week before and after as their baseline;
+  /// 0 (or not above `history`) fetches none.
+  std::int64_t event_history_seconds = 183 * 86400;
   std::string timezone = "UTC";
   std::vector<std::int64_t> seasonality_seconds = {86400, 7 * 86400};
   std::vector<std::string> calendars;  ///< names from the `calendars:` section

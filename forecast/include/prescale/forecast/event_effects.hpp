@@ -18,6 +18,9 @@
 //   3. each past occurrence is compared with its ordinary baseline: the
 //      median of the nearest (up to 4) same-slot, non-event samples of the
 //      longest season (same weekday and local time for a weekly season);
+//      occurrences older than the history (FitInput::past_events: the
+//      daemon fetches them months back, each with its baseline beside it)
+//      join those the history holds;
 //   4. per step k of the window, an occurrence's effect is y - baseline
 //      (additive) or log(y / baseline) (multiplicative: the event scales
 //      the rhythm, bursts included); its size is the mean over the window;
@@ -38,7 +41,8 @@
 //      interval there.
 //
 // Fewer than one past occurrence in a group: no effect for it (said in
-// parameters(): events.<c>.<e>.occurrences = 0).
+// parameters(): events.<c>.<e>.occurrences = 0; .older_occurrences says how
+// many of them came from FitInput::past_events).
 #include <cstddef>
 #include <memory>
 #include <string>

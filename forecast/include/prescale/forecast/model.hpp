@@ -40,6 +40,19 @@ struct SeasonLayout {
   static SeasonLayout modular(std::vector<std::uint32_t> slots, std::size_t count);
 };
 
+/// A past occurrence of a calendar event older than the history a fit
+/// reads (the daemon fetches such windows sparsely, months back), with the
+/// ordinary load at the same local times beside it. Models that learn event
+/// effects (event_effects.hpp) add it to the occurrences the history holds;
+/// the others ignore it. It lies before the history, so a backtest fit on a
+/// prefix of the history may use it too.
+struct PastEvent {
+  std::string event;             ///< "<calendar>.<event>": its regressor columns' prefix
+  std::int64_t start_unix = 0;   ///< first step of the window (for reports)
+  std::vector<double> y;         ///< the window's samples, NaN where missing
+  std::vector<double> baseline;  ///< ordinary load at the same steps (NaN: unknown)
+};
+
 /// Everything a fit may use. y[i] is NaN where the sample is missing.
 /// regressors (optional) has one row per layout sample (history + horizon)
 /// and one column per calendar/Fourier regressor.
@@ -54,6 +67,8 @@ struct FitInput {
   /// fold; one that does not, or whose names differ, ignores it. Never set it
   /// from data after the history's end (a backtest fit would see the future).
   const std::map<std::string, double>* warm_start = nullptr;
+  /// Optional: occurrences of the calendar events older than `y` (see PastEvent).
+  std::span<const PastEvent> past_events = {};
 };
 
 /// What validate() learnt about a valid FitInput, for a model's own checks.
