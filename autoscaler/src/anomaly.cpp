@@ -22,8 +22,9 @@ constexpr double kPriorSamples = 5;
 constexpr double kSlowestRate = 0.01;
 // An event's spread before its residuals have taught one: this many slot scales.
 constexpr double kEventPriorScales = 3.0;
-// An event is judged once its spread has been learned from this many samples
-// (and an hour's worth): until then its windows are no evidence either way.
+// An event's phase is judged once its spread has been learned from this many
+// samples (and half an hour's worth, a start phase's length): until then its
+// windows are no evidence either way.
 constexpr std::int64_t kEventMinSamples = 10;
 // Per-sample interval exceedances a week the allowance is set for (3.0 at 1-minute steps).
 constexpr double kChanceExceedancesPerWeek = 27.0;
@@ -36,15 +37,22 @@ double ResidualScale::get(double prior) const {
   return (n * value + kPriorSamples * prior) / (n + kPriorSamples);
 }
 
+double ResidualScale::bias() const {
+  if (samples <= 0) return 0;
+  const double n = static_cast<double>(samples);
+  return n * mean / (n + kPriorSamples);
+}
+
 void ResidualScale::learn(double residual, double prior) {
   const double current = get(prior);
-  double magnitude = std::abs(residual);
-  if (current > 0) magnitude = std::min(magnitude, kLearnCap * current);
-  const double sample = kMeanAbsToSigma * magnitude;
+  const double cap = current > 0 ? kLearnCap * current : std::abs(residual);
+  const double deviation = std::clamp(residual - bias(), -cap, cap);
+  const double sample = kMeanAbsToSigma * std::abs(deviation);
   if (samples == 0) value = current > 0 ? current : sample;
   ++samples;
   const double rate = std::max(1.0 / static_cast<double>(samples), kSlowestRate);
   value += rate * (sample - value);
+  mean += rate * (std::clamp(residual, -cap, cap) - mean);
 }
 
 AnomalySlotLayout AnomalySlotLayout::for_target(std::int64_t step_seconds,
@@ -58,16 +66,17 @@ AnomalySlotLayout AnomalySlotLayout::for_target(std::int64_t step_seconds,
     const std::int64_t width = std::max<std::int64_t>(3 * step_seconds, 5 * 60);
     layout.buckets_per_day = static_cast<std::size_t>((86400 + width - 1) / width);
   }
-  if (weekly) layout.day_types = 2;
+  if (weekly) layout.day_types = 3;
   return layout;
 }
 
-std::size_t AnomalySlotLayout::index(std::int64_t seconds_of_day, bool business_day) const {
+std::size_t AnomalySlotLayout::index(std::int64_t seconds_of_day, AnomalyDayType type) const {
   const std::int64_t day = std::clamp<std::int64_t>(seconds_of_day, 0, 86399);
   const auto bucket =
       std::min(buckets_per_day - 1,
                static_cast<std::size_t>(day * static_cast<std::int64_t>(buckets_per_day) / 86400));
-  return (day_types > 1 && !business_day ? buckets_per_day : 0) + bucket;
+  const auto kind = std::min(static_cast<std::size_t>(type), day_types - 1);
+  return kind * buckets_per_day + bucket;
 }
 
 double anomaly_allowance(std::int64_t step_seconds) {
@@ -97,6 +106,10 @@ double AnomalyTracker::global_scale(double fallback) const {
 double AnomalyTracker::slot_scale(std::size_t slot, double fallback) const {
   const double global = global_scale(fallback);
   return slot < slots_.size() ? slots_[slot].get(global) : global;
+}
+
+double AnomalyTracker::slot_bias(std::size_t slot) const {
+  return slot < slots_.size() ? slots_[slot].bias() : 0;
 }
 
 double AnomalyTracker::horizon_growth(std::int64_t steps_ahead) const {
@@ -160,12 +173,14 @@ AnomalyTracker::Judgement AnomalyTracker::judge_scale(const AnomalySample& sampl
   Judgement j;
   j.slot_value = slot_scale(sample.slot.index, prior);
   j.scale = j.slot_value;
+  if (sample.slot.index < slots_.size()) j.bias = slots_[sample.slot.index].bias();
   if (!sample.slot.event.empty()) {
     const auto it = events_.find(sample.slot.event);
     const ResidualScale event_scale = it != events_.end() ? it->second : ResidualScale{};
     j.scale = std::max(j.slot_value, event_scale.get(kEventPriorScales * j.slot_value));
+    j.bias = event_scale.bias();
     j.judged =
-        event_scale.samples >= std::max<std::int64_t>(kEventMinSamples, 3600 / step_seconds_);
+        event_scale.samples >= std::max<std::int64_t>(kEventMinSamples, 1800 / step_seconds_);
   }
   // A constant series has no spread: any change is far outside it.
   j.scale = std::max(j.scale, 1e-9 * (std::abs(sample.one_step_mean) + 1));
@@ -207,7 +222,7 @@ void AnomalyTracker::record(const AnomalySample& sample, const Judgement& j, dou
   state_.evidence = (cusum_up_ >= cusum_down_ ? cusum_up_ : -cusum_down_) / kAnomalyThreshold;
   state_.sample_unix = sample.sample_unix;
   state_.observed = sample.observed;
-  state_.expected = j.expected;
+  state_.expected = j.expected + j.bias;
   state_.scale = j.widened;
   state_.reference_steps = j.steps;
   state_.event = sample.slot.event;
@@ -283,7 +298,7 @@ bool AnomalyTracker::observe(const AnomalySample& sample) {
   const double prior = fallback * horizon_growth(lag);
   Judgement j = judge_scale(sample, prior);
   choose_reference(sample, lag, j);
-  const double z = (sample.observed - j.expected) / j.widened;
+  const double z = (sample.observed - j.expected - j.bias) / j.widened;
   const bool was_flat = cusum_up_ == 0 && cusum_down_ == 0;
   accumulate(z, j.judged, lag);
   record(sample, j, z, fallback);

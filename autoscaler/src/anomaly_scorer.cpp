@@ -14,6 +14,11 @@ namespace {
 // After an event ends, the model catches up: its residuals stay the event's
 // for this long.
 constexpr std::int64_t kEventTailSeconds = 30 * 60;
+// An event's first and last minutes (with the tail) are judged apart from its
+// middle: the forecast rises late at its start, holds in the middle, and
+// falls late at its end, each with its own spread and bias.
+constexpr std::int64_t kEventStartSeconds = 30 * 60;
+constexpr std::int64_t kEventEndSeconds = 15 * 60;
 // Occurrences are looked up for windows of this length, not per sample.
 constexpr std::int64_t kEventCacheSeconds = 6 * 3600;
 // A probe follows a forecast this many steps, once every kProbeEverySteps.
@@ -21,6 +26,14 @@ constexpr std::int64_t kProbeSteps = 10;
 constexpr std::int64_t kProbeEverySteps = 60;
 // A reference older than this is replaced by the model of the moment.
 constexpr std::int64_t kReferenceMaxSeconds = 86400;
+
+// "payroll.payroll-end (start)": the key of the event's phase at `t`.
+std::string event_phase(const calendar::Occurrence& o, std::int64_t t) {
+  const char* phase = t >= o.end_unix - kEventEndSeconds      ? " (end)"
+                      : t < o.start_unix + kEventStartSeconds ? " (start)"
+                                                              : " (middle)";
+  return o.qualified_name() + phase;
+}
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   const std::int64_t q = a / b;
@@ -49,10 +62,13 @@ AnomalyScorer::AnomalyScorer(const config::TargetConfig& config, calendar::TimeZ
   }
 }
 
-bool AnomalyScorer::business_day(calendar::CivilDate local_date) const {
-  if (business_) return business_->is_business_day(local_date);
+AnomalyDayType AnomalyScorer::day_type(calendar::CivilDate local_date) const {
   const auto day = calendar::weekday_of(local_date);
-  return day != calendar::Weekday::saturday && day != calendar::Weekday::sunday;
+  const bool business =
+      business_ ? business_->is_business_day(local_date)
+                : day != calendar::Weekday::saturday && day != calendar::Weekday::sunday;
+  if (business) return AnomalyDayType::business;
+  return day == calendar::Weekday::saturday ? AnomalyDayType::saturday : AnomalyDayType::rest;
 }
 
 std::string AnomalyScorer::event_at(std::int64_t t) {
@@ -67,7 +83,7 @@ std::string AnomalyScorer::event_at(std::int64_t t) {
         events_.push_back(std::move(o));
   }
   for (const auto& o : events_)
-    if (o.start_unix <= t && t < o.end_unix + kEventTailSeconds) return o.qualified_name();
+    if (o.start_unix <= t && t < o.end_unix + kEventTailSeconds) return event_phase(o, t);
   // A holiday of a named calendar on a weekday: the day's rhythm is not a business day's.
   for (const auto& name : named_) {
     const auto* c = calendars_->find(name);
@@ -85,7 +101,7 @@ AnomalySlot AnomalyScorer::slot_of(std::int64_t unix_seconds) {
   const std::int64_t local = zone_.to_local(unix_seconds);
   const std::int64_t day = floor_div(local, 86400);
   AnomalySlot slot;
-  slot.index = layout_.index(local - day * 86400, business_day(calendar::civil_from_days(day)));
+  slot.index = layout_.index(local - day * 86400, day_type(calendar::civil_from_days(day)));
   slot.event = event_at(unix_seconds);
   return slot;
 }

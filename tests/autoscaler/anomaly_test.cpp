@@ -100,17 +100,20 @@ TEST_CASE("the CUSUM allowance follows the number of tests a week", "[anomaly]")
   CHECK(anomaly_allowance(86400) == 1.0);  // never below one sigma
 }
 
-TEST_CASE("slots: five-minute buckets or three steps, business days apart with a weekly season",
-          "[anomaly]") {
+TEST_CASE(
+    "slots: five-minute buckets or three steps; business days, Saturdays and Sundays apart with a "
+    "weekly season",
+    "[anomaly]") {
   const auto minute = AnomalySlotLayout::for_target(60, {86400, 7 * 86400});
   CHECK(minute.buckets_per_day == 288);
-  CHECK(minute.day_types == 2);
-  CHECK(minute.index(9 * 3600 + 31 * 60, true) == 114);
-  CHECK(minute.index(9 * 3600 + 31 * 60, false) == 288 + 114);
+  CHECK(minute.day_types == 3);
+  CHECK(minute.index(9 * 3600 + 31 * 60, AnomalyDayType::business) == 114);
+  CHECK(minute.index(9 * 3600 + 31 * 60, AnomalyDayType::saturday) == 288 + 114);
+  CHECK(minute.index(9 * 3600 + 31 * 60, AnomalyDayType::rest) == 2 * 288 + 114);
   const auto half_hour = AnomalySlotLayout::for_target(1800, {86400});
   CHECK(half_hour.buckets_per_day == 16);  // 90-minute buckets
   CHECK(half_hour.day_types == 1);
-  CHECK(half_hour.index(86399, false) == 15);
+  CHECK(half_hour.index(86399, AnomalyDayType::saturday) == 15);
   CHECK(AnomalySlotLayout::for_target(300, {}).count() == 1);
 }
 
@@ -145,8 +148,10 @@ TEST_CASE("ordinary noise makes no anomaly; a sustained shift does after anomaly
   CHECK(tracker.state().episode_start_unix == start);
   CHECK(tracker.state().evidence < -1);  // below the forecast
   CHECK(tracker.state().score == Approx(-7).epsilon(0.2));
-  CHECK(describe_anomaly(tracker.state()).find("residual scales below the forecast 100") !=
+  // The forecast, less the slot's small habit (the wild sample taught a little of it).
+  CHECK(describe_anomaly(tracker.state()).find("residual scales below the forecast") !=
         std::string::npos);
+  CHECK(tracker.state().expected == Approx(100).margin(2));
   // Back to normal: over within a few samples.
   int samples_to_end = 0;
   while (tracker.state().anomaly && samples_to_end < 20) {
@@ -172,8 +177,8 @@ TEST_CASE("a run's residuals never widen the scale that judges them; they are le
   REQUIRE(tracker.state().evidence == 0);
   const double before = tracker.slot_scale(1, 1);
   const std::int64_t learned = tracker.learned_samples();
-  // 2.5 scales past the allowance a sample: 10 > h = 8 at the fourth.
-  const double drop = 100 - (anomaly_allowance(60) + 2.5) * before;
+  // 3 scales past the allowance a sample: 12 > h = 10 at the fourth.
+  const double drop = 100 - (anomaly_allowance(60) + 3) * before;
   for (int i = 0; i < 4; ++i, t += 60) {
     feed(tracker, t, drop, 100, 1);
     CHECK(tracker.slot_scale(1, 1) == before);
@@ -203,11 +208,11 @@ TEST_CASE(
   CHECK(tracker.state().episode_steps == 12);
   for (int i = 0; i < 30 && tracker.state().anomaly; ++i, t += 60) feed(tracker, t, 100);
   REQUIRE_FALSE(tracker.state().anomaly);
-  // A run that creeps past the threshold (0.8 scales beyond the allowance a
-  // sample) is declared at its eleventh sample (8.8 > h) and is a new normal
+  // A run that creeps past the threshold (0.95 scales beyond the allowance a
+  // sample) is declared at its eleventh sample (10.45 > h) and is a new normal
   // only shiftSteps - anomalySteps samples later, not at its fifth.
   const double scale = tracker.slot_scale(0, 1);
-  const double creep = 100 + (anomaly_allowance(60) + 0.8) * scale;
+  const double creep = 100 + tracker.slot_bias(0) + (anomaly_allowance(60) + 0.95) * scale;
   int declared = -1, shifted = -1;
   for (int i = 0; i < 20; ++i, t += 60) {
     const bool refit = feed(tracker, t, creep);
@@ -216,6 +221,45 @@ TEST_CASE(
   }
   CHECK(declared == 10);
   CHECK(shifted == declared + 2);
+}
+
+TEST_CASE(
+    "a miss the model makes at that hour every week is its habit: learned as the slot's bias, and "
+    "an outage there is still flagged",
+    "[anomaly]") {
+  // A model with a weekly season that forecasts a market open on Saturdays
+  // too (200 where the load stays at 100): the Saturday 09:30 slot learns a
+  // bias of -100, not a spread of 100 that would hide a real outage there.
+  const auto layout = AnomalySlotLayout::for_target(60, {86400, 7 * 86400});
+  AnomalyTracker tracker(AnomalySettings{3, 15}, 60, 0.9, layout);
+  const std::size_t weekday = layout.index(9 * 3600 + 31 * 60, AnomalyDayType::business);
+  const std::size_t saturday = layout.index(9 * 3600 + 31 * 60, AnomalyDayType::saturday);
+  Noise noise;
+  std::int64_t t = 0;
+  int flagged_late = 0;
+  for (int week = 0; week < 20; ++week) {
+    for (int i = 0; i < 300; ++i, t += 60)
+      feed(tracker, t, 100 + 10 * noise.normal(), 100, weekday);
+    for (int i = 0; i < 5; ++i, t += 60) {
+      feed(tracker, t, 100 + 10 * noise.normal(), 200, saturday);
+      if (week >= 2 && tracker.state().anomaly) ++flagged_late;
+    }
+  }
+  CHECK(flagged_late == 0);  // the first Saturday is news; from the third on, a habit
+  CHECK(tracker.slot_bias(saturday) == Approx(-100).epsilon(0.25));
+  CHECK(tracker.slot_scale(saturday, 1) < 40);
+  // An outage on a Saturday morning (0 against the same forecast of 200):
+  // flagged within ten samples. Without the bias the slot's scale would have
+  // learned the habitual miss as spread (about 100) and never flag it.
+  for (int i = 0; i < 30; ++i, t += 60) feed(tracker, t, 100 + 10 * noise.normal(), 100, weekday);
+  REQUIRE_FALSE(tracker.state().anomaly);
+  int samples = 0;
+  for (; samples < 10 && !tracker.state().anomaly; ++samples, t += 60)
+    feed(tracker, t, 0, 200, saturday);
+  CHECK(tracker.state().anomaly);
+  CHECK(samples <= 8);
+  // Judged against the forecast less the habit: what the slot's Saturdays look like.
+  CHECK(tracker.state().expected == Approx(100).epsilon(0.3));
 }
 
 TEST_CASE("each slot is judged by its own volatility; an event by its own spread once learned",

@@ -6,23 +6,25 @@
 // forecast made before the first of them), or, once a run of large
 // residuals has begun, with the forecast made just before that run (a model
 // that follows the level would otherwise absorb an outage within a few
-// steps). The residual is divided by the residual scale of its seasonal slot
-// (local time of day, business day or not), learned from the target's own
-// residuals: a market open or a lunch dip is as volatile as it usually is at
-// that hour, no more. A run's residuals are learned only once it is over, so
-// an incident cannot widen the scale it is being judged by. Inside a
-// calendar event the target names (a payroll morning, a holiday) the
-// residual is measured against that event's own spread instead, so a surge
-// the calendar announces is no anomaly.
+// steps). The residual, less the habitual miss of its seasonal slot (local
+// time of day; business day, Saturday, or Sunday and holiday), is divided by
+// that slot's residual scale, both learned from the target's own residuals:
+// a market open or a lunch dip is as volatile as it usually is at that hour,
+// no more, and a miss the model makes every Saturday morning is its habit,
+// not news. A run's residuals are learned only once it is over, so an
+// incident cannot widen the scale it is being judged by. Inside a calendar
+// event the target names (a payroll morning, a holiday) the residual is
+// measured against that event's own bias and spread instead, its start, middle
+// and end apart, so a surge the calendar announces is no anomaly.
 //
 // The standardised residuals z feed a two-sided CUSUM: S+ = max(0, S+ + z - k)
 // (S- likewise for -z). An anomaly is S+ or S- above h, and lasts until both
 // are back at 0. The allowance k is the size a Gaussian residual exceeds by
 // chance about 27 times a week at the target's step (3.0 at one-minute steps,
 // 2.6 at five, 2.0 at thirty): the more samples a week, the more tests, the
-// stricter each one. h = 8, and no sample adds more than h / (anomalySteps -
+// stricter each one. h = 10, and no sample adds more than h / (anomalySteps -
 // 1) beyond k, so one wild sample (a bad scrape) never makes an anomaly on its
-// own. The result: a sustained shift of k + 4 residual scales is flagged
+// own. The result: a sustained shift of k + 5 residual scales is flagged
 // after anomalySteps samples, ordinary noise about once a month or less
 // (bench/anomaly/run measures it).
 #include <cstddef>
@@ -40,24 +42,39 @@ struct AnomalySettings {
 };
 
 /// One residual scale (a slot's or an event's): an exponentially weighted
-/// mean of |residual| x sqrt(pi/2) (the sigma of a normal residual), each
-/// residual capped at 4 scales so one outage does not teach "volatile".
-/// Shrunk towards a fallback while it has few samples. Value type.
+/// mean of |residual - bias| x sqrt(pi/2) (the sigma of a normal residual),
+/// and the bias, an exponentially weighted mean of the signed residual: a
+/// miss the model makes every week at that hour (a market open forecast on a
+/// Saturday) is the model's habit, not news. Each residual is capped at 4
+/// scales so one outage teaches neither "volatile" nor "biased". Both are
+/// shrunk (the scale towards a fallback, the bias towards 0) while they have
+/// few samples. Value type.
 struct ResidualScale {
   double value = 0;  ///< learned scale (valid when samples > 0)
+  double mean = 0;   ///< learned bias (valid when samples > 0)
   std::int64_t samples = 0;
 
   /// The scale to use: the learned one, shrunk towards `prior` with the
   /// weight of 5 samples.
   [[nodiscard]] double get(double prior) const;
+  /// The bias to take off a residual: the learned one, shrunk towards 0 with
+  /// the weight of 5 samples.
+  [[nodiscard]] double bias() const;
   /// Learns one residual (rate max(1/samples, 1/100)).
   void learn(double residual, double prior);
 };
 
+/// The day types of the residual scale slots: a weekly season has business
+/// days, Saturdays and Sundays (with weekday holidays) apart, since a model
+/// with a weekly season misses each of them its own way.
+enum class AnomalyDayType { business = 0, saturday = 1, rest = 2 };
+
 /// Where a sample sits for the residual scale: day type x time of day.
 struct AnomalySlot {
   std::size_t index = 0;  ///< < AnomalySlots::count()
-  std::string event;  ///< a named calendar event in progress ("" none), e.g. payroll.payroll-end
+  /// A named calendar event in progress and its phase ("" none), e.g.
+  /// "payroll.payroll-end (start)" or "nyse.holiday".
+  std::string event;
 };
 
 /// One sample to score, as the target worker sees it. Value type.
@@ -104,9 +121,10 @@ struct AnomalyState {
   double one_step_sigma = 0;  ///< its sigma (0: none)
 };
 
-/// The residual scale slots of a target: time-of-day buckets of at least 15
-/// minutes (one bucket without a daily season), times business day / rest
-/// day (one day type without a weekly season). Value type.
+/// The residual scale slots of a target: time-of-day buckets of at least five
+/// minutes or three steps (one bucket without a daily season), times the day
+/// type (business day, Saturday, Sunday or holiday; one day type without a
+/// weekly season). Value type.
 struct AnomalySlotLayout {
   std::size_t buckets_per_day = 1;
   std::size_t day_types = 1;
@@ -114,15 +132,15 @@ struct AnomalySlotLayout {
   /// The layout for a target's step and seasonal periods.
   static AnomalySlotLayout for_target(std::int64_t step_seconds,
                                       const std::vector<std::int64_t>& seasonality_seconds);
-  /// Slot of a sample at `seconds_of_day` local time on a business day or not.
-  [[nodiscard]] std::size_t index(std::int64_t seconds_of_day, bool business_day) const;
+  /// Slot of a sample at `seconds_of_day` local time on a day of `type`.
+  [[nodiscard]] std::size_t index(std::int64_t seconds_of_day, AnomalyDayType type) const;
 };
 
 /// The CUSUM allowance k for a step: the |z| a Gaussian residual exceeds
 /// about 27 times a week (3.0 at 60 s). Pure.
 [[nodiscard]] double anomaly_allowance(std::int64_t step_seconds);
 /// h, in residual scales.
-inline constexpr double kAnomalyThreshold = 8.0;
+inline constexpr double kAnomalyThreshold = 10.0;
 
 /// Not thread-safe: owned by one target worker (or one warm-up).
 class AnomalyTracker {
@@ -164,6 +182,8 @@ class AnomalyTracker {
   void adopt_learning(const AnomalyTracker& other);
 
   [[nodiscard]] double slot_scale(std::size_t slot, double fallback) const;
+  /// The slot's learned bias (its habitual residual, shrunk towards 0).
+  [[nodiscard]] double slot_bias(std::size_t slot) const;
 
  private:
   /// A residual to learn once its run is known not to be an anomaly.
@@ -180,6 +200,7 @@ class AnomalyTracker {
   struct Judgement {
     double slot_value = 0;
     double scale = 0;
+    double bias = 0;  ///< the slot's or event's habitual miss, taken off the residual
     bool judged = true;
     double expected = 0;
     double widened = 0;  ///< scale widened to the reference's horizon
@@ -230,7 +251,7 @@ inline constexpr double kMaxServedAnomalyScore = 1e6;
 [[nodiscard]] double served_anomaly_score(const AnomalyState& state, bool forecasting);
 
 /// "observed 512 is 6.3 residual scales below the forecast 1020 made 3 steps
-/// before (evidence 1.4x the threshold; during payroll.payroll-end)".
+/// before (evidence 1.4x the threshold; during payroll.payroll-end (start))".
 [[nodiscard]] std::string describe_anomaly(const AnomalyState& state);
 
 }  // namespace prescale::autoscaler

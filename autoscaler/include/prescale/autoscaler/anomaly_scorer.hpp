@@ -54,7 +54,7 @@ class AnomalyScorer {
     std::int64_t start_unix = 0;  ///< the first sample it forecast (one step ahead)
   };
   [[nodiscard]] std::string event_at(std::int64_t unix_seconds);
-  [[nodiscard]] bool business_day(calendar::CivilDate local_date) const;
+  [[nodiscard]] AnomalyDayType day_type(calendar::CivilDate local_date) const;
 
   std::int64_t step_seconds_;
   std::vector<std::string> named_;  ///< calendars the target names
