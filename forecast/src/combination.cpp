@@ -45,10 +45,22 @@ double aggregate_of(std::vector<double>& values, Aggregate aggregate) {
   return 0.5 * (lower + upper);
 }
 
+// The standard deviation of values (0 for fewer than two).
+double standard_deviation(const std::vector<double>& values) {
+  if (values.size() < 2) return 0;
+  double mean = 0;
+  for (double v : values) mean += v;
+  mean /= double(values.size());
+  double squares = 0;
+  for (double v : values) squares += (v - mean) * (v - mean);
+  return std::sqrt(squares / double(values.size()));
+}
+
 // The members' errors combined (mean or median, and the same of their
 // sigmas) where every member has one, in the first member's order (origin
 // by origin, lead step ascending). At one origin and step the actual is the
-// same, so the median of the errors is the error of the median forecast.
+// same, so the median of the errors is the error of the median forecast,
+// and the spread of the errors is the spread of the members' forecasts.
 std::vector<BacktestError> combined_errors(
     const std::vector<const std::vector<BacktestError>*>& lists, Aggregate aggregate) {
   std::vector<BacktestError> combined;
@@ -69,9 +81,10 @@ std::vector<BacktestError> combined_errors(
       errors.push_back(found->second->error);
       sigmas.push_back(found->second->sigma);
     }
-    if (everywhere)
-      combined.push_back({first.step, first.index, aggregate_of(errors, aggregate),
-                          aggregate_of(sigmas, aggregate)});
+    if (!everywhere) continue;
+    const double spread = standard_deviation(errors);
+    combined.push_back({first.step, first.index, aggregate_of(errors, aggregate),
+                        aggregate_of(sigmas, aggregate), spread});
   }
   return combined;
 }
@@ -183,6 +196,7 @@ Forecast CombinedFitted::forecast(std::size_t horizon) const {
   auto at = [](const std::vector<double>& v, std::size_t h) { return h < v.size() ? v[h] : kNaN; };
   out.mean.assign(horizon, 0.0);
   out.sigma.assign(horizon, 0.0);
+  out.spread.assign(horizon, 0.0);
   if (asymmetric) out.sigma_lower.assign(horizon, 0.0);
   std::vector<double> values;
   auto combine = [&](std::size_t h, auto&& pick) {
@@ -191,6 +205,9 @@ Forecast CombinedFitted::forecast(std::size_t horizon) const {
     return aggregate_of(values, aggregate_);
   };
   for (std::size_t h = 0; h < horizon; ++h) {
+    values.clear();
+    for (const Forecast& part : parts) values.push_back(at(part.mean, h));
+    out.spread[h] = standard_deviation(values);
     out.mean[h] = combine(h, [&](const Forecast& f, std::size_t k) { return at(f.mean, k); });
     out.sigma[h] = combine(h, [&](const Forecast& f, std::size_t k) { return at(f.sigma, k); });
     if (asymmetric)

@@ -163,6 +163,7 @@ Forecast Forecast::tail(std::size_t from) const {
   out.mean = rest(mean);
   out.sigma = rest(sigma);
   out.sigma_lower = rest(sigma_lower);
+  out.spread = rest(spread);
   return out;
 }
 

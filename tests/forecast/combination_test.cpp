@@ -272,6 +272,13 @@ TEST_CASE("auto takes the median of the candidates within 10 % of the best score
   }
 }
 
+// The population standard deviation of three values.
+double spread_of(double a, double b, double c) {
+  const double mean = (a + b + c) / 3;
+  return std::sqrt(((a - mean) * (a - mean) + (b - mean) * (b - mean) + (c - mean) * (c - mean)) /
+                   3);
+}
+
 TEST_CASE("a median combination's error and forecast are its members' medians",
           "[forecast][combination]") {
   Fixture f(series(5, 4.0, 3, [](double t) { return 0.05 * t; }), 24);
@@ -295,6 +302,8 @@ TEST_CASE("a median combination's error and forecast are its members' medians",
     std::vector<double> v = by_key.at({c.index, c.step});
     std::sort(v.begin(), v.end());
     CHECK(c.error == v[1]);
+    // How far apart the members forecast it (the interval widens with it).
+    CHECK(c.spread == Approx(spread_of(v[0], v[1], v[2])));
   }
   const CombinedModel recipe({&level, &trend, &damped}, {}, Aggregate::median);
   const FitResult fit = recipe.fit(f.input);
@@ -307,7 +316,9 @@ TEST_CASE("a median combination's error and forecast are its members' medians",
     std::vector<double> v = {a.mean[h], b.mean[h], d.mean[h]};
     std::sort(v.begin(), v.end());
     CHECK(c.mean[h] == v[1]);
+    CHECK(c.spread[h] == Approx(spread_of(v[0], v[1], v[2])));
   }
+  CHECK(a.spread.empty());  // one model: no disagreement to report
   SECTION("the backtest of the median recipe itself scores the same") {
     const std::vector<const Model*> just = {&recipe};
     const BacktestReport direct = backtest(f.input, just, options);

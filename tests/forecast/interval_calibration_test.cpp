@@ -366,6 +366,72 @@ TEST_CASE("calibrated bands cover near the nominal quantile where the model's si
   }
 }
 
+TEST_CASE("a combination's band widens where its members disagree", "[forecast][calibration]") {
+  // A combination's backtest, 8 origins x 12 steps: at half the origins its
+  // members agreed (spread 1) and its errors were small (sd 1), at the
+  // other half they disagreed (spread 4) and its errors were four times
+  // larger. A single model's calibration cannot tell the two apart.
+  std::mt19937 rng(21);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  auto draw = [&](std::size_t origins) {
+    std::vector<BacktestError> errors;
+    for (std::size_t o = 0; o < origins; ++o)
+      for (std::size_t h = 0; h < 12; ++h) {
+        const double spread = o % 2 == 0 ? 1.0 : 4.0;
+        errors.push_back({h, 100 * o + h, spread * normal(rng), 3.0, spread});
+      }
+    return errors;
+  };
+  const auto errors = draw(8);
+  const IntervalCalibration c = calibrate_intervals(errors, 12);
+  REQUIRE(c.calibrated());
+  REQUIRE(c.spread_scale.size() == 12);
+  CHECK(c.spread_scale[0] == Approx(2.5));  // the typical spread
+  CHECK_THAT(c.why, Catch::Contains("scaled by the members' disagreement"));
+  std::vector<BacktestError> blind = errors;  // as one model's errors
+  for (BacktestError& e : blind) e.spread = 0;
+  const IntervalCalibration one = calibrate_intervals(blind, 12);
+  CHECK(one.spread_scale.empty());
+
+  // Forecasts with the members in agreement and in disagreement: each
+  // step's band is the calibration's times (3 + spread / 2.5) / 4 (the
+  // model's sigma set so that its bounds do not bind).
+  auto band = [](const IntervalCalibration& calibration, double spread) {
+    Forecast f{std::vector<double>(12, 0.0), calibration.upper};
+    f.spread.assign(12, spread);
+    calibration.apply(f);
+    return f;
+  };
+  const Forecast agree = band(c, 1.0), disagree = band(c, 4.0), blind_band = band(one, 4.0);
+  const double z = normal_quantile(0.9);
+  for (std::size_t h = 0; h < 12; ++h) {
+    CHECK(disagree.quantile(h, 0.9) == Approx(z * c.upper[h] * (3 + 4 / 2.5) / 4));
+    CHECK(agree.quantile(h, 0.9) == Approx(z * c.upper[h] * (3 + 1 / 2.5) / 4));
+    CHECK(disagree.quantile(h, 0.1) < agree.quantile(h, 0.1));
+  }
+  // Fresh errors from the same two regimes: the disagreeing forecasts'
+  // actuals are covered at least as often as by the band that ignores the
+  // spread, and the band still covers at least about 90 % overall.
+  std::size_t inside_blind = 0, inside_disagree = 0, inside_all = 0, disagreeing = 0, total = 0;
+  for (const BacktestError& e : draw(400)) {
+    const Forecast& f = e.spread > 1 ? disagree : agree;
+    const bool in = e.error <= f.quantile(e.step, 0.9);
+    inside_all += in ? 1 : 0;
+    ++total;
+    if (e.spread > 1) {
+      inside_disagree += in ? 1 : 0;
+      inside_blind += e.error <= blind_band.quantile(e.step, 0.9) ? 1 : 0;
+      ++disagreeing;
+    }
+  }
+  const double share_disagree = double(inside_disagree) / double(disagreeing);
+  const double share_blind = double(inside_blind) / double(disagreeing);
+  const double share_all = double(inside_all) / double(total);
+  CAPTURE(share_disagree, share_blind, share_all);
+  CHECK(share_disagree >= share_blind);
+  CHECK(share_all > 0.87);
+}
+
 TEST_CASE("event rows are calibrated from the errors on past event rows, relative to the mean",
           "[forecast][calibration][events]") {
   // Ordinary hours: 200 calm errors (sigma 1 around a mean of 100). Three past

@@ -109,6 +109,10 @@ struct BacktestError {
   std::size_t index = 0;
   double error = 0;
   double sigma = 0;
+  /// How far apart a combination's members forecast this value (the
+  /// standard deviation of their forecasts, combination.hpp); 0 for one
+  /// model. interval_calibration.hpp widens the band with it.
+  double spread = 0;
 };
 
 /// One model's backtest. Value type.

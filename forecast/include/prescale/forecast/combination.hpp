@@ -39,8 +39,10 @@ enum class Aggregate { mean, median };
 /// sigma the mean (median) of their sigmas (the standard deviation of a
 /// mean of errors is at most the mean of theirs, reached when they are
 /// perfectly correlated, as forecast errors on one series nearly are);
-/// sigma_lower likewise when a member has one. Not thread-safe, like every
-/// FittedModel: one owner updates it; clone() copies every member.
+/// sigma_lower likewise when a member has one; spread the standard deviation
+/// of the members' means (how far apart they are, which the interval
+/// calibration reads). Not thread-safe, like every FittedModel: one owner
+/// updates it; clone() copies every member.
 class CombinedFitted final : public FittedModel {
  public:
   /// Members must be non-null and at the same next_index().
@@ -90,7 +92,8 @@ class CombinedModel final : public Model {
 /// The backtest of the combination of report.models[members], from their
 /// errors alone: each combined error is the mean (median) of the members'
 /// errors at the same index and lead step (with the mean (median) of their
-/// sigmas), kept only where every member has one; rolling-origin errors
+/// sigmas and the standard deviation of the errors as the spread), kept
+/// only where every member has one; rolling-origin errors
 /// past the horizon (BacktestOptions::error_horizon) are combined too, for
 /// interval calibration, but never scored. MASE and sMAPE per origin, their
 /// mean over the rolling origins blended with the mean over

@@ -31,7 +31,19 @@
 // dozen errors from a window that held a burst (a refit in the middle of
 // one) would otherwise keep the band, and the replicas bought with it,
 // at the burst's size until the next refit. Past the calibrated steps the band
-// grows as the model's does. With fewer than `min_errors` errors the
+// grows as the model's does.
+//
+// A combination (combination.hpp) says how far apart its members forecast
+// each value (BacktestError::spread, Forecast::spread), and that is known
+// at forecast time: where the members disagree (after a break in the
+// history, one extrapolates a new level, another repeats last week) the
+// next values are harder to forecast than the backtest's average, and
+// where they agree, easier. Each error is first divided by
+//   g = (a + spread / typical spread at its step) / (a + 1),   a = 3
+// (1 at the typical spread, 0.75 when the members agree, 2 at five times
+// it), the band calibrated on those, and each forecast step's band
+// multiplied by g of its own spread: the normalised conformal method again,
+// with a size per origin as well as per step. With fewer than `min_errors` errors the
 // model's sigma is kept. select_and_fit calibrates from the errors on the
 // history with one-off incidents replaced (as the model is fitted): with a
 // few dozen errors, one outage in the backtest window would otherwise set
@@ -89,7 +101,11 @@ struct IntervalCalibration {
   double event_upper = std::numeric_limits<double>::quiet_NaN();
   double event_lower = std::numeric_limits<double>::quiet_NaN();
   std::size_t event_errors = 0;  ///< usable errors on past event rows
-  std::string why;               ///< for a person: what was done, from how many errors
+  /// Combinations: each lead step's typical spread of the members'
+  /// forecasts in the backtest, which a forecast's own spread is measured
+  /// against (the top of this file); empty: the band ignores the spread.
+  std::vector<double> spread_scale;
+  std::string why;  ///< for a person: what was done, from how many errors
 
   [[nodiscard]] bool calibrated() const { return !upper.empty(); }
   /// Replaces forecast.sigma (upper tail) and sets forecast.sigma_lower.
@@ -102,8 +118,8 @@ struct IntervalCalibration {
 using EventRowTest = std::function<bool(std::size_t)>;
 
 /// Calibrates from one model's backtest errors (all origins, lead steps
-/// 0 .. horizon-1). Errors with a non-finite or non-positive sigma are not
-/// usable. Pure function.
+/// 0 .. horizon-1); with their spreads when a combination's errors carry
+/// them. Errors with a non-finite value are not usable. Pure function.
 [[nodiscard]] IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors,
                                                       std::size_t horizon,
                                                       const CalibrationOptions& options = {});

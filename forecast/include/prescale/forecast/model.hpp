@@ -100,6 +100,10 @@ struct Forecast {
   std::vector<double> sigma;
   std::vector<double> sigma_lower = {};  ///< empty: the lower tail uses sigma too (= {}:
                                          ///< Forecast{mean, sigma} stays warning-free)
+  /// A combination's members' disagreement per step (the standard deviation
+  /// of their means, combination.hpp); empty for one model. The interval
+  /// calibration widens the band where the members disagree.
+  std::vector<double> spread = {};
 
   [[nodiscard]] std::size_t size() const { return mean.size(); }
   /// The p-quantile of step h, assuming normal errors on each side:
