@@ -21,6 +21,16 @@ std::string read_text(const std::filesystem::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+/// Six days of the generated payments trace at 10-minute steps: small enough
+/// for a tuning sweep in seconds, with the daily rhythm the tuning reads.
+void generate_payments(const std::filesystem::path& bin, const std::filesystem::path& trace) {
+  REQUIRE(std::system((bin.string() +
+                       " generate --kind payments --start 2026-01-05 --days 6 --step 10m"
+                       " --timezone America/New_York --seed 2 --output " +
+                       trace.string() + " > /dev/null 2>&1")
+                          .c_str()) == 0);
+}
+
 }  // namespace
 
 TEST_CASE("prescale tune chooses settings for the SLO less its margin", "[cli][tune]") {
@@ -28,11 +38,7 @@ TEST_CASE("prescale tune chooses settings for the SLO less its margin", "[cli][t
   REQUIRE(std::filesystem::exists(bin));
   const test::TempDir dir("prescale-tune");
   const auto trace = dir.path / "payments.csv";
-  REQUIRE(std::system((bin.string() +
-                       " generate --kind payments --start 2026-01-05 --days 6 --step 10m"
-                       " --timezone America/New_York --seed 2 --output " +
-                       trace.string() + " > /dev/null 2>&1")
-                          .c_str()) == 0);
+  generate_payments(bin, trace);
   const std::string common = bin.string() + " tune --input " + trace.string() +
                              " --timezone America/New_York --seasonality 1d"
                              " --capacity-per-replica 100 --startup 5m --history 3d"
@@ -92,11 +98,7 @@ TEST_CASE("prescale simulate --slo-tuning scores the daemon's own tuning on the 
   REQUIRE(std::filesystem::exists(bin));
   const test::TempDir dir("prescale-slo-tuning");
   const auto trace = dir.path / "payments.csv";
-  REQUIRE(std::system((bin.string() +
-                       " generate --kind payments --start 2026-01-05 --days 6 --step 10m"
-                       " --timezone America/New_York --seed 2 --output " +
-                       trace.string() + " > /dev/null 2>&1")
-                          .c_str()) == 0);
+  generate_payments(bin, trace);
   const std::string common = bin.string() + " simulate --input " + trace.string() +
                              " --timezone America/New_York --seasonality 1d"
                              " --capacity-per-replica 100 --startup 5m --history 3d"

@@ -9,9 +9,6 @@
 // being served beside them. The load is a recorded trace on a clock running
 // 20 times faster (idleTimeout 1m = 3 s).
 #include <grpcpp/grpcpp.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -22,6 +19,7 @@
 #include <thread>
 
 #include "externalscaler.grpc.pb.h"
+#include "free_port.hpp"
 #include "keda_client.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
 #include "prescale/daemon/daemon.hpp"
@@ -34,18 +32,6 @@ using namespace std::chrono_literals;
 using Metadata = std::map<std::string, std::string>;
 
 namespace {
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 std::string slurp(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -145,7 +131,7 @@ TEST_CASE("a ScaledObject carrying its own target gets forecasts after its first
     return std::unique_ptr<source::Source>(
         std::make_unique<simulate::RecordedSource>(*trace, clock));
   };
-  const int keda_port = free_port();
+  const int keda_port = test::free_port();
   const std::string cert = certs->server_cert.string(), key = certs->server_key.string();
   std::ofstream(options.config_path)
       << "server:\n  address: 127.0.0.1:6443\n  tlsCertFile: " << cert << "\n  tlsKeyFile: " << key

@@ -4,9 +4,6 @@
 // beside the server's own, and server.authorization.tokenAudiences in the
 // TokenReviews it sends (to the kube-apiserver stand-in). The daemon runs its
 // real HTTPS server and KEDA gRPC service; the load comes from a recorded trace.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -14,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "free_port.hpp"
 #include "prescale/autoscaler/step_trail.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
 #include "prescale/daemon/daemon.hpp"
@@ -27,18 +25,6 @@
 using namespace prescale;
 
 namespace {
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 // A daemon as `serve` runs it, on demo certificates, its one target's load
 // replayed from a 16-day trace at 10-minute steps; the test writes the config.
@@ -92,7 +78,7 @@ TEST_CASE("serve: publicMetrics false guards /metrics; KEDA certificates are on 
       << "\n  tlsKeyFile: " << key << "\n  clientCAFile: " << certs.ca_cert.string()
       << "\n  authorization: {mode: always-allow}\n  keda: {enabled: true, address: "
          "\"127.0.0.1:"
-      << free_port() << "\", certFile: " << cert << ", keyFile: " << key << "}\n"
+      << test::free_port() << "\", certFile: " << cert << ", keyFile: " << key << "}\n"
       << WiredDaemon::kTarget;
   daemon::Daemon daemon(wired.options);
   REQUIRE(daemon.start().has_value());
