@@ -322,6 +322,28 @@ void IntervalCalibration::apply(Forecast& forecast, std::span<const std::uint8_t
   forecast.sigma_lower = std::move(lower_sigma);
 }
 
+namespace {
+
+/// The typical spread of a combination's members at each lead step of the
+/// backtest (pooled with neighbouring steps as the error sizes are), or none
+/// when the errors carry no spread (a single model).
+std::vector<double> member_spread_scales(std::span<const BacktestError> errors, std::size_t horizon,
+                                         std::size_t pool) {
+  std::vector<double> spread_sum(horizon, 0.0);
+  std::vector<std::size_t> spread_count(horizon, 0);
+  bool spread = false;
+  for (const BacktestError& e : errors) {
+    if (e.step >= horizon || !std::isfinite(e.error) || !std::isfinite(e.spread)) continue;
+    spread_sum[e.step] += e.spread;
+    ++spread_count[e.step];
+    spread = spread || e.spread > 0;
+  }
+  if (!spread) return {};
+  return step_scales(spread_sum, spread_count, pool);
+}
+
+}  // namespace
+
 IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, std::size_t horizon,
                                         const CalibrationOptions& options) {
   IntervalCalibration out;
@@ -334,16 +356,8 @@ IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, s
   // A combination's errors are first divided by the factor their members'
   // spread gives (spread_factor), which apply() multiplies back at forecast
   // time with the forecast's own spread.
-  std::vector<double> spread_sum(horizon, 0.0);
-  std::vector<std::size_t> spread_count(horizon, 0);
-  bool spread = false;
-  for (const BacktestError& e : errors) {
-    if (e.step >= horizon || !std::isfinite(e.error) || !std::isfinite(e.spread)) continue;
-    spread_sum[e.step] += e.spread;
-    ++spread_count[e.step];
-    spread = spread || e.spread > 0;
-  }
-  if (spread) out.spread_scale = step_scales(spread_sum, spread_count, options.pool);
+  out.spread_scale = member_spread_scales(errors, horizon, options.pool);
+  const bool spread = !out.spread_scale.empty();
   OriginErrors by_step(horizon);
   for (const BacktestError& e : errors) {
     if (e.step >= horizon || !std::isfinite(e.error)) continue;

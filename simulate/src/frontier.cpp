@@ -245,6 +245,66 @@ Expected<HoldoutCheck> holdout_check(const SimulationConfig& config, std::span<c
   return check;
 }
 
+/// The two headline numbers and the daemon's point, read off the swept
+/// points: the cheapest run of each kind within the SLO, the saving against
+/// the cheapest reactive one, and violation minutes at equal cost.
+void fill_headline(FrontierResult& result, const SimulationConfig& config,
+                   std::span<const double> demand, const PredictiveSeries* predictive,
+                   const FrontierOptions& options) {
+  auto& h = result.headline;
+  h.observed_minutes = known_minutes(demand, config.step_seconds);
+  h.slo_minutes = options.slo_short_fraction * h.observed_minutes;
+  h.reactive_at_slo = cheapest_within(result.points, "reactive", h.slo_minutes);
+  h.predictive_at_slo = cheapest_within(result.points, "predictive", h.slo_minutes);
+  h.oracle_at_slo = cheapest_within(result.points, "oracle", h.slo_minutes);
+  auto saved = [&](std::optional<std::size_t> point) -> std::optional<double> {
+    if (!point || !h.reactive_at_slo) return std::nullopt;
+    const double base = result.points[*h.reactive_at_slo].replica_hours;
+    if (!(base > 0)) return std::nullopt;
+    return 100 * (1 - result.points[*point].replica_hours / base);
+  };
+  h.saved_percent = saved(h.predictive_at_slo);
+  h.oracle_saved_percent = saved(h.oracle_at_slo);
+  for (std::size_t i = 0; i < result.points.size(); ++i)
+    if (result.points[i].run == "daemon") h.daemon_point = i;
+  if (h.daemon_point) {
+    const auto& p = result.points[*h.daemon_point];
+    h.daemon_meets_slo = p.violation_minutes <= h.slo_minutes;
+    if (h.daemon_meets_slo) h.daemon_saved_percent = saved(h.daemon_point);
+    h.daemon_reactive_minutes_at_equal_cost =
+        frontier_minutes_at(result.points, "reactive", p.replica_hours);
+    if (h.daemon_reactive_minutes_at_equal_cost && *h.daemon_reactive_minutes_at_equal_cost > 0)
+      h.daemon_violation_ratio = p.violation_minutes / *h.daemon_reactive_minutes_at_equal_cost;
+  }
+
+  if (!predictive) return;
+  h.operating_point = h.predictive_at_slo;
+  if (!h.operating_point) {
+    for (std::size_t i = 0; i < result.points.size(); ++i) {
+      const auto& p = result.points[i];
+      if (p.run == "predictive" && p.target_fraction == 1.0 && p.quantile == predictive->quantile)
+        h.operating_point = i;
+    }
+  }
+  if (h.operating_point) {
+    const auto& op = result.points[*h.operating_point];
+    h.reactive_minutes_at_equal_cost =
+        frontier_minutes_at(result.points, "reactive", op.replica_hours);
+    if (h.reactive_minutes_at_equal_cost && *h.reactive_minutes_at_equal_cost > 0)
+      h.violation_ratio = op.violation_minutes / *h.reactive_minutes_at_equal_cost;
+  }
+  for (std::size_t i : frontier_of(result.points, "predictive")) {
+    const auto& p = result.points[i];
+    const auto reactive = frontier_minutes_at(result.points, "reactive", p.replica_hours);
+    if (!reactive) continue;
+    const double excess = p.violation_minutes - *reactive;
+    if (!h.worst_excess_minutes || excess > *h.worst_excess_minutes) {
+      h.worst_excess_minutes = excess;
+      h.worst_excess_point = i;
+    }
+  }
+}
+
 }  // namespace
 
 Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
@@ -327,58 +387,7 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
     for (std::size_t i : frontier_of(result.points, run)) result.points[i].on_frontier = true;
   }
 
-  auto& h = result.headline;
-  h.observed_minutes = known_minutes(demand, config.step_seconds);
-  h.slo_minutes = options.slo_short_fraction * h.observed_minutes;
-  h.reactive_at_slo = cheapest_within(result.points, "reactive", h.slo_minutes);
-  h.predictive_at_slo = cheapest_within(result.points, "predictive", h.slo_minutes);
-  h.oracle_at_slo = cheapest_within(result.points, "oracle", h.slo_minutes);
-  auto saved = [&](std::optional<std::size_t> point) -> std::optional<double> {
-    if (!point || !h.reactive_at_slo) return std::nullopt;
-    const double base = result.points[*h.reactive_at_slo].replica_hours;
-    if (!(base > 0)) return std::nullopt;
-    return 100 * (1 - result.points[*point].replica_hours / base);
-  };
-  h.saved_percent = saved(h.predictive_at_slo);
-  h.oracle_saved_percent = saved(h.oracle_at_slo);
-  for (std::size_t i = 0; i < result.points.size(); ++i)
-    if (result.points[i].run == "daemon") h.daemon_point = i;
-  if (h.daemon_point) {
-    const auto& p = result.points[*h.daemon_point];
-    h.daemon_meets_slo = p.violation_minutes <= h.slo_minutes;
-    if (h.daemon_meets_slo) h.daemon_saved_percent = saved(h.daemon_point);
-    h.daemon_reactive_minutes_at_equal_cost =
-        frontier_minutes_at(result.points, "reactive", p.replica_hours);
-    if (h.daemon_reactive_minutes_at_equal_cost && *h.daemon_reactive_minutes_at_equal_cost > 0)
-      h.daemon_violation_ratio = p.violation_minutes / *h.daemon_reactive_minutes_at_equal_cost;
-  }
-
-  if (!predictive) return result;
-  h.operating_point = h.predictive_at_slo;
-  if (!h.operating_point) {
-    for (std::size_t i = 0; i < result.points.size(); ++i) {
-      const auto& p = result.points[i];
-      if (p.run == "predictive" && p.target_fraction == 1.0 && p.quantile == predictive->quantile)
-        h.operating_point = i;
-    }
-  }
-  if (h.operating_point) {
-    const auto& op = result.points[*h.operating_point];
-    h.reactive_minutes_at_equal_cost =
-        frontier_minutes_at(result.points, "reactive", op.replica_hours);
-    if (h.reactive_minutes_at_equal_cost && *h.reactive_minutes_at_equal_cost > 0)
-      h.violation_ratio = op.violation_minutes / *h.reactive_minutes_at_equal_cost;
-  }
-  for (std::size_t i : frontier_of(result.points, "predictive")) {
-    const auto& p = result.points[i];
-    const auto reactive = frontier_minutes_at(result.points, "reactive", p.replica_hours);
-    if (!reactive) continue;
-    const double excess = p.violation_minutes - *reactive;
-    if (!h.worst_excess_minutes || excess > *h.worst_excess_minutes) {
-      h.worst_excess_minutes = excess;
-      h.worst_excess_point = i;
-    }
-  }
+  fill_headline(result, config, demand, predictive, options);
   return result;
 }
 
