@@ -13,6 +13,8 @@
 #include <sstream>
 #include <vector>
 
+#include "prescale/common/text.hpp"
+
 namespace prescale::config {
 namespace {
 
@@ -97,11 +99,9 @@ std::vector<CivilDate> read_holidays_file(const YAML::Node& node, const std::str
   std::vector<CivilDate> dates;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
-    line = line.substr(0, line.find('#'));
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos) continue;
-    const auto last = line.find_last_not_of(" \t\r");
-    auto date = calendar::parse_civil_date(std::string_view(line).substr(first, last - first + 1));
+    const std::string_view text = trim(std::string_view(line).substr(0, line.find('#')));
+    if (text.empty()) continue;
+    auto date = calendar::parse_civil_date(text);
     if (!date)
       fail(node, path, fmt::format("{} line {}: {}", file.string(), number, date.error().message));
     dates.push_back(*date);

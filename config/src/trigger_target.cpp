@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "prescale/common/kubernetes_names.hpp"
+#include "prescale/common/text.hpp"
 #include "target_fields.hpp"
 #include "yaml_node.hpp"
 
@@ -22,12 +23,6 @@ constexpr int kMaxDepth = 3;
 
 [[noreturn]] void fail_key(const std::string& key, const std::string& message) {
   throw ConfigError(fmt::format("{}: {} (line 0)", key, message));
-}
-
-std::string trim(const std::string& text) {
-  const auto begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
 }
 
 YAML::Node flow_value(const std::string& key, const std::string& text) {
@@ -53,14 +48,15 @@ YAML::Node flow_value(const std::string& key, const std::string& text) {
 YAML::Node value_node(const std::string& key, const std::string& value, std::string_view example) {
   const bool structured = !example.empty() && (example[0] == '[' || example[0] == '{');
   if (!structured) return YAML::Node(value);
-  const std::string text = trim(value);
+  const std::string text(trim(value));
   if (!text.empty() && (text[0] == '[' || text[0] == '{')) return flow_value(key, text);
   if (example[0] == '{') return flow_value(key, text);  // the reader names what it expected
   YAML::Node list(YAML::NodeType::Sequence);
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto comma = std::min(text.find(',', start), text.size());
-    if (auto item = trim(text.substr(start, comma - start)); !item.empty()) list.push_back(item);
+    const std::string_view item = trim(std::string_view(text).substr(start, comma - start));
+    if (!item.empty()) list.push_back(std::string(item));
     start = comma + 1;
   }
   return list;

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "apiserver_client.hpp"
+#include "prescale/common/text.hpp"
 
 namespace prescale::kubernetes::detail {
 namespace {
@@ -23,14 +24,6 @@ bool iequals(std::string_view a, std::string_view b) {
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
-}
-
-// Go's strings.TrimSpace for the bytes HTTP headers can carry.
-std::string_view trim(std::string_view text) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!text.empty() && space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && space(text.back())) text.remove_suffix(1);
-  return text;
 }
 
 class TokenReviewer final : public TokenAuthenticator {

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "detail/curl.hpp"
+#include "prescale/common/text.hpp"
 #include "prescale/common/url.hpp"
 #include "prescale/curl_loader/curl_loader.hpp"
 
@@ -45,13 +46,6 @@ bool is_retryable(CURLcode code) {
 
 bool is_retryable(long status) {
   return status == 429 || status >= 500;
-}
-
-std::string trim(std::string text) {
-  const auto not_space = [](unsigned char c) { return !std::isspace(c); };
-  text.erase(text.begin(), std::find_if(text.begin(), text.end(), not_space));
-  text.erase(std::find_if(text.rbegin(), text.rend(), not_space).base(), text.end());
-  return text;
 }
 
 struct Received {
@@ -90,7 +84,7 @@ size_t read_header(char* data, size_t size, size_t count, void* user) {
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return std::tolower(c); });
     if (lower != name) return std::nullopt;
-    return trim(std::string(line.substr(name.size())));
+    return std::string(trim(line.substr(name.size())));
   };
   if (auto value = value_of("retry-after:")) received->retry_after = *value;
   // The body's size when the server says it (before decompression, so a
@@ -151,7 +145,8 @@ struct Client::Impl {
     if (!in) {
       return make_error(fmt::format("cannot read bearer token file {}", options.bearer_token_file));
     }
-    token = trim(text.str());
+    const std::string content = text.str();
+    token = trim(content);
     token_stat = now;
     token_loaded = true;
     return Status::ok();

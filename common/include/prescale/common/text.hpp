@@ -8,6 +8,23 @@
 
 namespace prescale {
 
+/// An ASCII white-space byte: space, tab, line feed, vertical tab, form feed,
+/// carriage return (std::isspace in the "C" locale, the ASCII set of Go's
+/// unicode.IsSpace). Not locale-dependent.
+constexpr bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/// `text` without the white space (is_space) around it: a header value, a
+/// token or password file's content, one item of a comma-separated list. The
+/// ASCII half of Go's strings.TrimSpace, which Kubernetes and Prometheus apply
+/// to the same inputs. A view into `text`.
+constexpr std::string_view trim(std::string_view text) {
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
 /// A CSV cell or command-line value without the spaces, tabs and carriage
 /// return around it (a file saved on Windows), and without one pair of
 /// double quotes enclosing it (spreadsheets quote cells).
