@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "prescale/autoscaler/event_history.hpp"
 #include "prescale/common/integer.hpp"
 
 #ifdef __linux__
@@ -171,9 +172,20 @@ struct Engine::Impl {
       if (!cals)
         throw std::invalid_argument(fmt::format("targets[{}] ({}): {}", &target - targets.data(),
                                                 target.metric, cals.error().message));
+      // The event history is fetched by the target's fit jobs, beside its
+      // ticks: a Source of its own (a Source serves one thread at a time).
+      std::unique_ptr<source::Source> event_source;
+      if (*cals && uses_event_history(target)) {
+        auto second = sources(target);
+        if (!second)
+          throw std::invalid_argument(fmt::format("targets[{}] ({}): {}", &target - targets.data(),
+                                                  target.metric, second.error().message));
+        event_source = std::move(*second);
+      }
       Slot slot;
-      slot.worker = std::make_shared<TargetWorker>(target, std::move(*source), std::move(*cals),
-                                                   options.log, options.slo_tuner);
+      slot.worker =
+          std::make_shared<TargetWorker>(target, std::move(*source), std::move(*cals), options.log,
+                                         options.slo_tuner, std::move(event_source));
       made[target.metric] = std::move(slot);
     }
     return made;

@@ -26,6 +26,10 @@ bool holds_event(const calendar::CalendarSet& calendars, const config::TargetCon
 
 }  // namespace
 
+bool uses_event_history(const config::TargetConfig& target) {
+  return !target.calendars.empty() && target.event_history_seconds > target.history_seconds;
+}
+
 EventHistoryPlan plan_event_history(const calendar::CalendarSet& calendars,
                                     const config::TargetConfig& target,
                                     const calendar::TimeZone& zone, std::int64_t from_unix,

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "prescale/autoscaler/event_history.hpp"
+#include "prescale/common/integer.hpp"
 #include "prescale/config/duration.hpp"
 
 namespace prescale::autoscaler {
@@ -32,6 +34,61 @@ void log_season_changes(const LogFunction& log, const std::string& target,
 }
 
 namespace {
+
+// Bounds of a target's event history (event_history.hpp): the newest
+// occurrences within `eventHistory`, three queries each (the window and
+// its baseline a week before and after), and the samples those ask for
+// (5-hour windows at 1 minute: 900 a occurrence).
+constexpr std::size_t kMaxEventOccurrences = 64;
+constexpr std::size_t kMaxEventHistoryPoints = 200'000;
+
+// The older occurrences of the target's events for this fit, whose data ends
+// at its history's end: windows not held yet are fetched (bounded, stopped
+// when the target is cancelled, logged with their cost); a failure logs and
+// leaves the fit with what is held, the rest fetched at the next fit. Null
+// when the target has none.
+std::shared_ptr<const std::vector<forecast::PastEvent>> fetch_event_history(
+    const FitJob& job, const LogFunction& log) {
+  if (!job.event_history || !job.calendars) return nullptr;
+  auto& fetch = *job.event_history;
+  const auto& config = job.config;
+  const std::int64_t step = config.step_seconds;
+  const std::int64_t cutoff = job.history.end_unix();
+  const std::int64_t regular_start = floor_to(cutoff - config.history_seconds, step);
+  const auto plan =
+      plan_event_history(*job.calendars, config, job.zone, cutoff - config.event_history_seconds,
+                         regular_start, kMaxEventOccurrences);
+  if (plan.occurrences.empty()) return nullptr;
+  if (!fetch.windows) fetch.windows = std::make_unique<source::WindowHistory>(*fetch.source, step);
+  source::WindowLimits limits;
+  limits.max_calls = 3 * kMaxEventOccurrences;
+  limits.max_points = kMaxEventHistoryPoints;
+  const auto cost = fetch.windows->fetch(plan.windows, limits, job.cancel);
+  auto events = std::make_shared<const std::vector<forecast::PastEvent>>(
+      past_events(plan, *fetch.windows, step));
+  if (!log || (job.cancel && job.cancel->load())) return events;
+  if (!cost.error.empty() && cost.error != fetch.last_error) {
+    log(LogRecord{LogLevel::warning, "event history fetch failed", {}}
+            .with("target", config.metric)
+            .with("error", cost.error)
+            .with("occurrences", static_cast<std::int64_t>(events->size()))
+            .with("note", "the fit uses the occurrences held; the rest is fetched at the next"));
+  }
+  fetch.last_error = cost.error;
+  if (cost.calls > 0) {
+    log(LogRecord{LogLevel::info, "event history", {}}
+            .with("target", config.metric)
+            .with("lookback", config::format_duration(config.event_history_seconds))
+            .with("occurrences", static_cast<std::int64_t>(events->size()))
+            .with("planned", static_cast<std::int64_t>(plan.occurrences.size()))
+            .with("calls", static_cast<std::int64_t>(cost.calls))
+            .with("points", static_cast<std::int64_t>(cost.points))
+            .with("cached", static_cast<std::int64_t>(cost.cached))
+            .with("deferred", static_cast<std::int64_t>(cost.deferred))
+            .with("seconds", cost.seconds));
+  }
+  return events;
+}
 
 FitOutcome run_fit(const FitJob& job) {
   FitOutcome outcome;
@@ -151,6 +208,8 @@ void launch_fit_job(std::shared_ptr<FitJob> job, std::shared_ptr<FitMailbox> mai
   auto work = [job, mailbox, log, launch] {
     FitOutcome outcome;
     try {
+      // Here, not on the tick: the target serves while Prometheus answers.
+      if (job->event_history) job->past_events = fetch_event_history(*job, log);
       outcome = run_fit(*job);
       if (outcome.state && job->tune_slo) outcome.state->slo = job->tune_slo();
     } catch (const std::exception& e) {

@@ -26,6 +26,8 @@
 #include "prescale/forecast/model.hpp"
 #include "prescale/forecast/selection.hpp"
 #include "prescale/forecast/series.hpp"
+#include "prescale/source/source.hpp"
+#include "prescale/source/window_history.hpp"
 
 namespace prescale::autoscaler {
 
@@ -63,6 +65,18 @@ struct FitState {
   }
 };
 
+/// A target's older event occurrences (`eventHistory`, event_history.hpp),
+/// fetched by its fit jobs through a Source of their own: a slow Prometheus
+/// holds the fit, never the tick, and the target serves meanwhile. Windows
+/// fetched once are kept for the next fits (past data does not change).
+/// Used by one fit job at a time (the mailbox's `running`); the worker only
+/// calls source->cancel(), which is thread-safe.
+struct EventHistoryFetch {
+  std::unique_ptr<source::Source> source;
+  std::unique_ptr<source::WindowHistory> windows;  ///< made at the first fetch
+  std::string last_error;  ///< the last fetch failure logged, to log changes only
+};
+
 struct FitJob {
   config::TargetConfig config;
   calendar::TimeZone zone;
@@ -75,8 +89,10 @@ struct FitJob {
   /// Set when the target is stopped or removed: the fit gives up after the
   /// model it is fitting (nobody will read it; a stopping daemon need not wait).
   const std::atomic<bool>* cancel = nullptr;
-  /// Occurrences of the target's events older than `history` (event_history.hpp).
+  /// Occurrences of the target's events older than `history`: fetched by
+  /// the job through `event_history` before it fits (null: none).
   std::shared_ptr<const std::vector<forecast::PastEvent>> past_events;
+  std::shared_ptr<EventHistoryFetch> event_history;
 };
 
 /// What the anomaly warm-up reads from a fit: the target and history it was

@@ -30,13 +30,6 @@ calendar::TimeZone zone_of(const config::TargetConfig& config) {
 // leaves them out, so every replica fits on samples that no longer change.
 constexpr std::int64_t kRefetchSteps = 2;
 
-// Bounds of a target's event history (event_history.hpp): the newest
-// occurrences within `eventHistory`, three queries each (the window and
-// its baseline a week before and after), and the samples those ask for
-// (5-hour windows at 1 minute: 900 a occurrence).
-constexpr std::size_t kMaxEventOccurrences = 64;
-constexpr std::size_t kMaxEventHistoryPoints = 200'000;
-
 // FNV-1a: the same number in every process and build (std::hash is not).
 std::uint64_t stable_hash(std::string_view text) {
   std::uint64_t h = 1469598103934665603ULL;
@@ -90,7 +83,7 @@ Expected<std::shared_ptr<const calendar::CalendarSet>> calendars_for(
 
 TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::Source> source,
                            std::shared_ptr<const calendar::CalendarSet> calendars, LogFunction log,
-                           SloTuner slo_tuner)
+                           SloTuner slo_tuner, std::unique_ptr<source::Source> event_source)
     : config_(std::move(config)),
       zone_(zone_of(config_)),
       source_(std::move(source)),
@@ -102,6 +95,10 @@ TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::
       slo_tuner_(std::move(slo_tuner)),
       mailbox_(std::make_shared<FitMailbox>()) {
   if (config_.slo) recorder_ = std::make_unique<PolicyRecorder>(config_.slo->history_seconds);
+  if (event_source && calendars_ && uses_event_history(config_)) {
+    event_history_ = std::make_shared<EventHistoryFetch>();
+    event_history_->source = std::move(event_source);
+  }
 }
 
 TargetWorker::~TargetWorker() = default;
@@ -110,6 +107,7 @@ void TargetWorker::cancel() {
   cancelled_ = true;
   mailbox_->cancelled = true;
   source_->cancel();
+  if (event_history_) event_history_->source->cancel();
 }
 
 void TargetWorker::fetch(std::int64_t end_unix) {
@@ -148,48 +146,6 @@ void TargetWorker::fetch(std::int64_t end_unix) {
     last_valid_value_ =
         s.values[static_cast<std::size_t>((*newest - s.start_unix) / s.step_seconds)];
   }
-}
-
-std::shared_ptr<const std::vector<forecast::PastEvent>> TargetWorker::event_history(
-    std::int64_t cutoff_unix) {
-  const std::int64_t step = config_.step_seconds;
-  if (!calendars_ || config_.calendars.empty() ||
-      config_.event_history_seconds <= config_.history_seconds)
-    return nullptr;
-  const std::int64_t regular_start = floor_to(cutoff_unix - config_.history_seconds, step);
-  const auto plan =
-      plan_event_history(*calendars_, config_, zone_, cutoff_unix - config_.event_history_seconds,
-                         regular_start, kMaxEventOccurrences);
-  if (plan.occurrences.empty()) return nullptr;
-  if (!event_windows_) event_windows_ = std::make_unique<source::WindowHistory>(*source_, step);
-  source::WindowLimits limits;
-  limits.max_calls = 3 * kMaxEventOccurrences;
-  limits.max_points = kMaxEventHistoryPoints;
-  const auto cost = event_windows_->fetch(plan.windows, limits, &cancelled_);
-  auto events = std::make_shared<const std::vector<forecast::PastEvent>>(
-      past_events(plan, *event_windows_, step));
-  if (!log_) return events;
-  if (!cost.error.empty() && cost.error != event_history_error_) {
-    log_(LogRecord{LogLevel::warning, "event history fetch failed", {}}
-             .with("target", config_.metric)
-             .with("error", cost.error)
-             .with("occurrences", static_cast<std::int64_t>(events->size()))
-             .with("note", "the fit uses the occurrences held; the rest is fetched at the next"));
-  }
-  event_history_error_ = cost.error;
-  if (cost.calls > 0) {
-    log_(LogRecord{LogLevel::info, "event history", {}}
-             .with("target", config_.metric)
-             .with("lookback", config::format_duration(config_.event_history_seconds))
-             .with("occurrences", static_cast<std::int64_t>(events->size()))
-             .with("planned", static_cast<std::int64_t>(plan.occurrences.size()))
-             .with("calls", static_cast<std::int64_t>(cost.calls))
-             .with("points", static_cast<std::int64_t>(cost.points))
-             .with("cached", static_cast<std::int64_t>(cost.cached))
-             .with("deferred", static_cast<std::int64_t>(cost.deferred))
-             .with("seconds", cost.seconds));
-  }
-  return events;
 }
 
 void TargetWorker::follow_samples() {
@@ -279,11 +235,10 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
       return tune_at_refit(config, tuner, &history, now_unix, in_force);
     };
   }
-  auto job = std::make_shared<FitJob>(
-      FitJob{config_, zone_, calendars_,
-             slice(incremental_->series(), plan.cutoff_unix, config_.history_seconds), now_unix,
-             plan.why, std::move(tune_slo), !anomaly_warmed_, &mailbox_->cancelled,
-             event_history(plan.cutoff_unix)});
+  auto job = std::make_shared<FitJob>(FitJob{
+      config_, zone_, calendars_,
+      slice(incremental_->series(), plan.cutoff_unix, config_.history_seconds), now_unix, plan.why,
+      std::move(tune_slo), !anomaly_warmed_, &mailbox_->cancelled, nullptr, event_history_});
   launch_fit_job(std::move(job), mailbox_, log_, launch);
 }
 

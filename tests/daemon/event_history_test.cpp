@@ -3,24 +3,35 @@
 // a real Prometheus backfilled with 190 days of a 5-minute payments trace,
 // `history: 35d`, `eventHistory: 183d`. The older payroll mornings come as
 // sparse query_range calls (each window and the same hours a week before
-// and after), counted in the "event history" log record.
+// and after), counted in the "event history" log record. The fit job makes
+// them, not the tick: behind a Prometheus that holds those calls, the
+// target serves and ticks on, and a stop cancels the held call.
 #include <fmt/core.h>
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <fstream>
+#include <future>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include "free_port.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
 #include "prescale/daemon/daemon.hpp"
 #include "prescale/daemon/demo.hpp"
 #include "prometheus_fixture.hpp"
 #include "test_support.hpp"
+
+// After Eigen (through the daemon): resolv.h, which httplib includes, makes
+// `_res` a macro, and Eigen names parameters `_res`.
+#include <httplib.h>
 
 using namespace prescale;
 
@@ -43,6 +54,90 @@ std::string text_of(const LogRecord& record) {
   return out;
 }
 
+// A slow Prometheus: a real HTTP server in front of the real one that
+// forwards every query_range call but holds, until released, those whose
+// range ends before `held_before` (the event history's older windows).
+class HoldingProxy {
+ public:
+  HoldingProxy(const test::PrometheusFixture& upstream, std::int64_t held_before)
+      : upstream_("127.0.0.1", upstream.port()),
+        held_before_(held_before),
+        port_(test::free_port()) {
+    server_.Get("/api/v1/query_range",
+                [this](const httplib::Request& request, httplib::Response& response) {
+                  if (std::stoll(request.get_param_value("end")) < held_before_) {
+                    std::unique_lock lock(mutex_);
+                    ++holding_;
+                    released_cv_.wait(lock, [this] { return released_; });
+                    --holding_;
+                  }
+                  forward(request, response);
+                });
+    thread_ = std::thread([this] { server_.listen("127.0.0.1", port_); });
+    for (int i = 0; i < 200 && !server_.is_running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ~HoldingProxy() {
+    release();
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  HoldingProxy(const HoldingProxy&) = delete;
+  HoldingProxy& operator=(const HoldingProxy&) = delete;
+
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    released_cv_.notify_all();
+  }
+  [[nodiscard]] int holding() const {
+    std::lock_guard lock(mutex_);
+    return holding_;
+  }
+  [[nodiscard]] std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+
+ private:
+  void forward(const httplib::Request& request, httplib::Response& response) {
+    std::lock_guard lock(upstream_mutex_);
+    auto reply = upstream_.Get("/api/v1/query_range", request.params, httplib::Headers{});
+    if (!reply) {
+      response.status = 502;
+      return;
+    }
+    response.status = reply->status;
+    response.set_content(reply->body, "application/json");
+  }
+
+  httplib::Client upstream_;
+  std::mutex upstream_mutex_;
+  std::int64_t held_before_;
+  int port_;
+  httplib::Server server_;
+  std::thread thread_;
+  mutable std::mutex mutex_;
+  std::condition_variable released_cv_;
+  bool released_ = false;
+  int holding_ = 0;
+};
+
+std::string target_yaml(const std::string& prometheus_url, const daemon::DemoCertificates& certs,
+                        const std::string& timeout, const std::string& history,
+                        const std::string& event_history) {
+  return fmt::format(
+      "prometheus:\n  url: {}\n  timeout: {}\n"
+      "server:\n  address: 127.0.0.1:6443\n  tlsCertFile: {}\n  tlsKeyFile: {}\n"
+      "  clientCAFile: {}\n  authorization: {{mode: always-allow}}\n"
+      "targets:\n"
+      "  - metric: payments-rps-forecast\n"
+      "    query: payments{{job=\"api\"}}\n"
+      "    step: 5m\n    history: {}\n    eventHistory: {}\n"
+      "    timezone: America/New_York\n    seasonality: [1d, 7d]\n"
+      "    calendars: [payroll]\n    model: events\n"
+      "    leadTime: 15m\n    refitInterval: 6h\n{}",
+      prometheus_url, timeout, certs.server_cert.string(), certs.server_key.string(),
+      certs.ca_cert.string(), history, event_history, autoscaler::payments_calendars_yaml());
+}
+
 }  // namespace
 
 TEST_CASE("the first fit learns payroll days from six months of Prometheus history",
@@ -63,21 +158,7 @@ TEST_CASE("the first fit learns payroll days from six months of Prometheus histo
   auto certs = daemon::write_demo_certificates(dir.path / "tls", "events", "events");
   REQUIRE(certs.has_value());
   const auto config_path = dir.path / "prescale.yaml";
-  std::ofstream(config_path) << "prometheus:\n  url: " << prometheus.url()
-                             << "\n  timeout: 10s\n"
-                                "server:\n  address: 127.0.0.1:6443\n  tlsCertFile: "
-                             << certs->server_cert.string()
-                             << "\n  tlsKeyFile: " << certs->server_key.string()
-                             << "\n  clientCAFile: " << certs->ca_cert.string()
-                             << "\n  authorization: {mode: always-allow}\n"
-                                "targets:\n"
-                                "  - metric: payments-rps-forecast\n"
-                                "    query: payments{job=\"api\"}\n"
-                                "    step: 5m\n    history: 35d\n    eventHistory: 183d\n"
-                                "    timezone: America/New_York\n    seasonality: [1d, 7d]\n"
-                                "    calendars: [payroll]\n    model: events\n"
-                                "    leadTime: 15m\n    refitInterval: 6h\n"
-                             << autoscaler::payments_calendars_yaml();
+  std::ofstream(config_path) << target_yaml(prometheus.url(), *certs, "10s", "35d", "183d");
 
   std::mutex mutex;
   std::vector<LogRecord> records;
@@ -129,4 +210,84 @@ TEST_CASE("the first fit learns payroll days from six months of Prometheus histo
   CHECK(calls <= 33);
   CHECK(points < 35 * 288);
   CHECK(number(*history, "deferred") == 0);
+}
+
+TEST_CASE("a target serves and ticks while its event history hangs, and stops at once",
+          "[daemon][events]") {
+  test::TempDir dir("prescale-event-history-held");
+  const auto zone = calendar::TimeZone::find("America/New_York");
+  REQUIRE(zone);
+  autoscaler::TraceOptions trace;
+  trace.start_unix = *autoscaler::parse_trace_time("2026-01-05", *zone);
+  trace.days = 70;  // to Mon 2026-03-16; history 14d, event history 60d: Jan 15 .. Feb 27
+  trace.step_seconds = 300;
+  trace.seed = 1;
+  auto series = autoscaler::generate_trace(trace);
+  REQUIRE(series);
+  const std::int64_t now = series->end_unix();
+  test::PrometheusFixture prometheus({{"payments", {{"job", "api"}}, *series}});
+  HoldingProxy proxy(prometheus, now - 7 * 86400);
+
+  auto certs = daemon::write_demo_certificates(dir.path / "tls", "events", "events");
+  REQUIRE(certs.has_value());
+  const auto config_path = dir.path / "prescale.yaml";
+  // A timeout far beyond the test: only a cancellation ends the held call.
+  std::ofstream(config_path) << target_yaml(proxy.url(), *certs, "5m", "14d", "60d");
+
+  std::mutex mutex;
+  std::vector<LogRecord> records;
+  // 5-minute steps every 2.5 s: ticks go on while the call is held.
+  autoscaler::AcceleratedClock clock(static_cast<double>(now), 120.0);
+  daemon::DaemonOptions options;
+  options.config_path = config_path;
+  options.clock = &clock;
+  options.listen_port = 0;
+  options.log = [&](const LogRecord& record) {
+    std::lock_guard lock(mutex);
+    records.push_back(record);
+  };
+  auto server = std::make_unique<daemon::Daemon>(options);
+  REQUIRE(server->start());
+  const auto log_text = [&] {
+    std::lock_guard lock(mutex);
+    std::string out = "\n";  // each record on a line of its own: "\n<message> <fields>"
+    for (const auto& r : records) out += text_of(r) + "\n";
+    return out;
+  };
+  const auto wait_for = [](auto condition, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (condition()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return condition();
+  };
+  // The first fit asks for the older payroll mornings: held.
+  const bool held = wait_for([&] { return proxy.holding() > 0; }, std::chrono::seconds(60));
+  INFO(log_text());
+  REQUIRE(held);
+  // Meanwhile the target serves its observed load, tick after tick.
+  std::int64_t first_served = 0;
+  const auto served_at = [&]() -> std::int64_t {
+    const auto snapshot = server->snapshots().current();
+    for (const auto& m : snapshot->metrics)
+      if (m.metric == "payments-rps-forecast") return m.timestamp_unix;
+    return 0;
+  };
+  CHECK(wait_for([&] { return (first_served = served_at()) > 0; }, std::chrono::seconds(30)));
+  CHECK(wait_for([&] { return served_at() >= first_served + 2 * 300; }, std::chrono::seconds(30)));
+  CHECK(proxy.holding() > 0);  // still held: the fit has not read the event history yet
+  CHECK(log_text().find("\nrefit ") == std::string::npos);
+
+  // A stop cancels the held call (its timeout is 5 minutes away).
+  auto stopped = std::async(std::launch::async, [&] {
+    server->stop();
+    server.reset();
+  });
+  const bool stopped_soon = stopped.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  proxy.release();  // lets a stop that missed the call finish, to fail cleanly
+  stopped.wait();
+  INFO(log_text());
+  CHECK(stopped_soon);
+  CHECK(log_text().find("\nfit cancelled ") != std::string::npos);
 }

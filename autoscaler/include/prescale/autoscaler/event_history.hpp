@@ -21,6 +21,10 @@
 
 namespace prescale::autoscaler {
 
+/// Whether `target` fetches event history: it names calendars and its
+/// `eventHistory` reaches beyond its `history`.
+[[nodiscard]] bool uses_event_history(const config::TargetConfig& target);
+
 /// The windows to fetch for a target's older event occurrences.
 struct EventHistoryPlan {
   struct Item {

@@ -24,7 +24,6 @@
 #include "prescale/forecast/series.hpp"
 #include "prescale/source/incremental_history.hpp"
 #include "prescale/source/source.hpp"
-#include "prescale/source/window_history.hpp"
 
 namespace prescale::autoscaler {
 
@@ -47,6 +46,8 @@ struct TargetReport {
 struct FitState;
 /// Where a fit job leaves its outcome for the next tick (fit_job.hpp).
 struct FitMailbox;
+/// A target's older event occurrences, fetched by its fit jobs (fit_job.hpp).
+struct EventHistoryFetch;
 
 /// Runs a fit job somewhere (a bounded pool); empty = run it inline.
 using FitLauncher = std::function<void(std::function<void()>)>;
@@ -62,10 +63,13 @@ class TargetWorker {
  public:
   /// `slo_tuner` chooses the quantile and headroom at each refit when the
   /// target declares an `slo:` (slo.hpp); empty: the `slo:` is reported as
-  /// not tuned and the configured quantile is served.
+  /// not tuned and the configured quantile is served. `event_source`, a
+  /// second Source on the same query, fetches the older occurrences of the
+  /// target's events (`eventHistory`, event_history.hpp) in its fit jobs, so
+  /// a slow Prometheus never holds a tick; null: no event history.
   TargetWorker(config::TargetConfig config, std::unique_ptr<source::Source> source,
                std::shared_ptr<const calendar::CalendarSet> calendars, LogFunction log,
-               SloTuner slo_tuner = {});
+               SloTuner slo_tuner = {}, std::unique_ptr<source::Source> event_source = nullptr);
   ~TargetWorker();
 
   [[nodiscard]] const config::TargetConfig& config() const { return config_; }
@@ -74,8 +78,9 @@ class TargetWorker {
   /// and recommends the value to serve. After cancel(): does nothing and
   /// returns an empty report.
   TargetReport tick(std::int64_t now_unix, const FitLauncher& launch);
-  /// Thread-safe: ends a fetch in flight (Source::cancel), makes a fit
-  /// running give up after the model it is fitting (logged "fit cancelled")
+  /// Thread-safe: ends a fetch in flight (Source::cancel; the fit job's
+  /// event-history fetch too), makes a fit running give up after the model
+  /// it is fitting (logged "fit cancelled")
   /// and every later tick a no-op. For a target a reload removed, and shutdown.
   void cancel();
   [[nodiscard]] bool cancelled() const { return cancelled_; }
@@ -102,12 +107,6 @@ class TargetWorker {
   /// The newest schedule boundary of `period` whose samples have settled by `end_unix`.
   [[nodiscard]] std::int64_t schedule_cutoff(std::int64_t end_unix, std::int64_t period) const;
   void start_fit(std::int64_t now_unix, const RefitPlan& plan, const FitLauncher& launch);
-  /// The older occurrences of the target's events for a fit whose data ends
-  /// at `cutoff_unix` (event_history.hpp): windows not held yet are fetched
-  /// (bounded, cancellable, logged with their cost); a failure logs and
-  /// leaves the fit with what is held. Null when the target has none.
-  [[nodiscard]] std::shared_ptr<const std::vector<forecast::PastEvent>> event_history(
-      std::int64_t cutoff_unix);
   bool adopt_fit();
   // What the tick reports, in order: why serve the observed value alone (if
   // so), the lead-window forecast, then the status, the decision tracker's
@@ -143,8 +142,7 @@ class TargetWorker {
   LogFunction log_;
 
   std::unique_ptr<source::IncrementalHistory> incremental_;
-  std::unique_ptr<source::WindowHistory> event_windows_;  ///< older event occurrences
-  std::string event_history_error_;   ///< the last fetch failure logged, to log changes only
+  std::shared_ptr<EventHistoryFetch> event_history_;  ///< null without `eventHistory`
   std::int64_t last_valid_unix_ = 0;  ///< time of the newest valid sample (0 = none)
   double last_valid_value_ = 0;
   std::string fetch_error_;
