@@ -15,6 +15,8 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -83,6 +85,8 @@ std::string_view to_string(ConnectionEvent event) {
       return "connection_limit";
     case ConnectionEvent::refused_address_limit:
       return "address_limit";
+    case ConnectionEvent::evicted_unverified:
+      return "evicted_unverified";
     case ConnectionEvent::handshake_timeout:
       return "handshake_timeout";
     case ConnectionEvent::handshake_failed:
@@ -107,6 +111,13 @@ struct SessionBase {
   /// Both post to the session's strand; callable from any thread.
   virtual void close_if_idle() = 0;
   virtual void force_close() = 0;
+
+  // Guarded by Listener::Impl::mutex.
+  /// Key in Impl::waiting while the connection may be evicted (no verified
+  /// client certificate, no request head complete and unanswered); 0 otherwise.
+  std::uint64_t waiting_key = 0;
+  bool evicted = false;  ///< closed to make room: its slot is being freed
+  bool verified = false;
 };
 }  // namespace
 
@@ -120,23 +131,79 @@ struct Listener::Impl {
     if (options.log_warning) options.log_warning(message);
   }
 
-  // Admission: the connection cap, then the per-address cap on connections
-  // not (yet) verified by a client certificate.
-  std::optional<ConnectionEvent> admit(const std::string& address) {
+  struct Admission {
+    std::optional<ConnectionEvent> refusal;
+    /// Closed to make room for the new connection (force_close it).
+    std::shared_ptr<SessionBase> evicted;
+  };
+
+  // Admission: the per-address cap on connections not (yet) verified by a
+  // client certificate, then the connection cap. At the cap the connection
+  // that has waited longest for a request head without a verified
+  // certificate makes room (a slowloris from many addresses can no longer
+  // hold every slot until its deadlines); with none, the new one is refused.
+  Admission admit(const std::string& address) {
     std::lock_guard lock(mutex);
-    if (open >= options.limits.max_connections) {
-      ++refused;
-      return ConnectionEvent::refused_connection_limit;
-    }
     int& count = unverified[address];
     if (count >= options.limits.max_unverified_per_address) {
       if (count == 0) unverified.erase(address);
       ++refused;
-      return ConnectionEvent::refused_address_limit;
+      return {ConnectionEvent::refused_address_limit, nullptr};
+    }
+    Admission admission;
+    if (open - evicting >= options.limits.max_connections) {
+      admission.evicted = take_longest_waiting();
+      if (!admission.evicted) {
+        if (count == 0) unverified.erase(address);
+        ++refused;
+        return {ConnectionEvent::refused_connection_limit, nullptr};
+      }
     }
     ++count;
     ++open;
-    return std::nullopt;
+    return admission;
+  }
+
+  // The session longest in `waiting` that is still alive, marked evicted
+  // (its slot stays counted in `open` until it is released); null if none.
+  std::shared_ptr<SessionBase> take_longest_waiting() {
+    while (!waiting.empty()) {
+      SessionBase* raw = waiting.begin()->second;
+      waiting.erase(waiting.begin());
+      raw->waiting_key = 0;
+      const auto found = sessions.find(raw);
+      if (found == sessions.end()) continue;
+      if (auto session = found->second.lock()) {
+        session->evicted = true;
+        ++evicting;
+        return session;
+      }
+      // Being destroyed: its release frees the slot soon, but it cannot be
+      // counted on here; look further.
+    }
+    return nullptr;
+  }
+
+  void stop_waiting(SessionBase* session) {
+    if (session->waiting_key == 0) return;
+    waiting.erase(session->waiting_key);
+    session->waiting_key = 0;
+  }
+
+  /// The session waits for a request head (after its accept or a response):
+  /// evictable from now on unless its client certificate was verified.
+  void waits_for_request(SessionBase* session) {
+    std::lock_guard lock(mutex);
+    if (session->verified || session->evicted) return;
+    stop_waiting(session);
+    session->waiting_key = ++waiting_sequence;
+    waiting.emplace(session->waiting_key, session);
+  }
+
+  /// A request head arrived complete (or was refused): being answered.
+  void answering(SessionBase* session) {
+    std::lock_guard lock(mutex);
+    stop_waiting(session);
   }
 
   void forget_unverified(const std::string& address) {
@@ -144,16 +211,20 @@ struct Listener::Impl {
     if (found != unverified.end() && --found->second <= 0) unverified.erase(found);
   }
 
-  void mark_verified(const std::string& address) {
+  void mark_verified(SessionBase* session, const std::string& address) {
     std::lock_guard lock(mutex);
+    session->verified = true;
+    stop_waiting(session);
     forget_unverified(address);
   }
 
-  void release(SessionBase* session, const std::string& address, bool verified) {
+  void release(SessionBase* session, const std::string& address) {
     {
       std::lock_guard lock(mutex);
       sessions.erase(session);
-      if (!verified) forget_unverified(address);
+      stop_waiting(session);
+      if (session->evicted) --evicting;
+      if (!session->verified) forget_unverified(address);
       --open;
     }
     drained.notify_all();
@@ -190,9 +261,13 @@ struct Listener::Impl {
   mutable std::mutex mutex;
   std::condition_variable drained;
   int open = 0;
+  int evicting = 0;  ///< evicted sessions not released yet (still in `open`)
   long long refused = 0;
   std::unordered_map<std::string, int> unverified;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+  /// Sessions eviction may close, oldest wait first (key: waiting_sequence).
+  std::map<std::uint64_t, SessionBase*> waiting;
+  std::uint64_t waiting_sequence = 0;
   std::atomic<bool> stopping{false};
   bool started = false;
   bool descriptor_warning_logged = false;  // acceptor strand only
@@ -223,7 +298,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         reader_(owner.options.limits.request),
         address_(std::move(address)) {}
 
-  ~Session() override { owner_.release(this, address_, verified_); }
+  ~Session() override { owner_.release(this, address_); }
 
   void run() {
     if constexpr (Tls) {
@@ -259,6 +334,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   const ListenerLimits& limits() const { return owner_.options.limits; }
 
   void on_handshake(const error_code& ec) {
+    if (closed_) return;  // evicted or stopped meanwhile
     if (ec) {
       owner_.event(ec == beast::error::timeout ? ConnectionEvent::handshake_timeout
                                                : ConnectionEvent::handshake_failed);
@@ -267,8 +343,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     if constexpr (Tls) {
       if (owner_.options.trusted_peer && owner_.options.trusted_peer(stream_.native_handle())) {
-        verified_ = true;
-        owner_.mark_verified(address_);
+        owner_.mark_verified(this, address_);
       }
     }
     request_deadline_ = Clock::now() + limits().request_timeout;
@@ -311,6 +386,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void on_read(const error_code& ec, std::size_t n) {
+    if (closed_) return;  // evicted or stopped meanwhile
     if (ec) {
       // An idle keep-alive connection ending is normal; a request (or the
       // first one) not complete by its deadline is a slow or stalled client.
@@ -332,6 +408,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const bool head_request = request.method == "HEAD";
     const int version = request.version;
     in_request_ = true;
+    owner_.answering(this);
     tcp().expires_never();
     IncomingRequest incoming;
     incoming.http = std::move(request);
@@ -355,6 +432,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const RequestRejection& why = reader_.rejection();
     owner_.event(event_for(why));
     in_request_ = true;
+    owner_.answering(this);
     respond(Reply{why.status, "application/json", status_json(why.status, why.reason, why.message)},
             false, false, 11);
   }
@@ -376,6 +454,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       close_now();
       return;
     }
+    // Lingering or idle until the next request: evictable again.
+    owner_.waits_for_request(this);
     if (!keep_alive || owner_.stopping) {
       close_after_response();
       return;
@@ -428,7 +508,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Clock::time_point request_deadline_{};
   int served_ = 0;
   std::size_t lingered_ = 0;
-  bool verified_ = false;
   bool in_request_ = false;
   bool closed_ = false;
 };
@@ -445,11 +524,13 @@ void Listener::Impl::start_session(tcp::socket socket, std::string address) {
     auto tls = std::make_shared<Session<true>>(*this, std::move(socket), std::move(address));
     session = tls;
     track(session);
+    waits_for_request(tls.get());
     tls->run();
   } else {
     auto plain = std::make_shared<Session<false>>(*this, std::move(socket), std::move(address));
     session = plain;
     track(session);
+    waits_for_request(plain.get());
     plain->run();
   }
 }
@@ -479,11 +560,16 @@ void Listener::Impl::accept() {
     const auto peer = socket.remote_endpoint(endpoint_error);
     if (!endpoint_error) {
       std::string address = peer.address().to_string();
-      if (const auto refusal = admit(address)) {
-        event(*refusal);
+      auto admission = admit(address);
+      if (admission.refusal) {
+        event(*admission.refusal);
         error_code ignored;
         socket.close(ignored);
       } else {
+        if (admission.evicted) {
+          event(ConnectionEvent::evicted_unverified);
+          admission.evicted->force_close();
+        }
         start_session(std::move(socket), std::move(address));
       }
     }

@@ -5,7 +5,8 @@
 // (handshake, request head and body, response write, keep-alive idle);
 // requests are read with RequestReader's limits; pipelined requests are
 // answered in order; connections without a verified client certificate are
-// capped per client address.
+// capped per client address, and at the connection cap the one of them that
+// has waited longest for a request head makes room for a new connection.
 #include <openssl/ssl.h>
 
 #include <chrono>
@@ -20,6 +21,9 @@
 namespace prescale::kubernetes::detail {
 
 struct ListenerLimits {
+  /// Open connections. At the cap a new one closes the connection that has
+  /// waited longest for a request head (since its accept or its last
+  /// response) without a verified client certificate; with none, it is refused.
   int max_connections = 1024;
   /// Open connections from one client address that have not shown a client
   /// certificate verified by trusted_peer (all of them on a plain listener).
@@ -38,6 +42,10 @@ struct ListenerLimits {
 enum class ConnectionEvent {
   refused_connection_limit,
   refused_address_limit,
+  /// At max_connections: the connection that had waited longest for a
+  /// request head, without a verified client certificate, was closed to
+  /// admit a new one.
+  evicted_unverified,
   handshake_timeout,
   handshake_failed,
   request_timeout,

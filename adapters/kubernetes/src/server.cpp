@@ -224,7 +224,8 @@ struct Server::Impl {
         connection_events(prometheus::BuildCounter()
                               .Name("prescale_api_connection_limits_total")
                               .Help("HTTPS connections refused or closed by a limit, by limit: "
-                                    "connection_limit, address_limit, handshake_timeout, "
+                                    "connection_limit, address_limit, evicted_unverified (closed "
+                                    "at the connection cap to admit a new one), handshake_timeout, "
                                     "handshake_failed, request_timeout, uri_too_long, "
                                     "headers_too_large, body_too_large, malformed.")
                               .Register(*registry)),

@@ -356,6 +356,60 @@ TEST_CASE("connections without a verified certificate are capped per client addr
              Catch::Contains("prescale_api_connection_limits_total{limit=\"address_limit\"} 1"));
 }
 
+namespace {
+
+// The value of prescale_api_connection_limits_total{limit="<limit>"} in a
+// /metrics text, -1 when absent.
+double limit_count(const std::string& metrics, const std::string& limit) {
+  const std::regex line("prescale_api_connection_limits_total\\{limit=\"" + limit +
+                        "\"\\} ([0-9.e+]+)");
+  std::smatch match;
+  return std::regex_search(metrics, match, line) ? std::stod(match[1]) : -1;
+}
+
+}  // namespace
+
+TEST_CASE("at the connection cap, the unverified connection waiting longest makes room",
+          "[server][integration][hostile]") {
+  Fixture fixture;
+  auto options = hostile_options(fixture);
+  options.limits.max_connections = 6;
+  options.limits.max_unverified_connections_per_address = 2;
+  // Held for the whole test: only an eviction closes them.
+  options.limits.handshake_timeout = std::chrono::seconds(60);
+  options.limits.request_timeout = std::chrono::seconds(60);
+  Server server(options, fixture.store);
+  REQUIRE(server.start().has_value());
+  const int port = server.port();
+
+  // A slowloris from three addresses, each within its per-address cap, fills
+  // every slot: from each, one connection that never starts its handshake and
+  // one TLS connection without a certificate holding half a request head.
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (const char* source : {"127.0.0.2", "127.0.0.3", "127.0.0.4"}) {
+    idle.push_back(std::make_unique<RawClient>(port, source));
+    REQUIRE(idle.back()->connected());
+    idle.push_back(std::make_unique<RawClient>(port, source));
+    REQUIRE(idle.back()->handshake(fixture));
+    idle.back()->exchange("GET /healthz HTTP/1.1\r\nHost", std::chrono::milliseconds(200));
+  }
+  // Connections are accepted in the order they were made, so this one finds
+  // the six slots taken: the oldest idle connection makes room for it.
+  const auto verified = fixture.curl(port, kMetric, "alice");
+  INFO(verified.output);
+  CHECK(verified.http_status == 200);
+  idle.front()->read_until_closed(std::chrono::seconds(10));
+  CHECK(idle.front()->closed());
+  CHECK(idle.front()->received().empty());
+  idle.back()->read_until_closed(std::chrono::milliseconds(300));
+  CHECK_FALSE(idle.back()->closed());  // the newest is still held
+
+  const auto metrics = fixture.curl(port, "/metrics", "");
+  REQUIRE(metrics.http_status == 200);
+  CHECK(limit_count(metrics.output, "evicted_unverified") >= 1);
+  CHECK(limit_count(metrics.output, "connection_limit") == 0);
+}
+
 TEST_CASE("a header flood is refused with a 431 Status and bounded memory",
           "[server][integration][hostile]") {
   Fixture fixture;

@@ -336,11 +336,13 @@ TEST_CASE("request limits: URI length, header bytes, connection cap", "[server][
   CHECK(too_big.http_status == 431);
   CHECK(json::parse(too_big.output)["reason"] == "RequestHeaderFieldsTooLarge");
 
-  // Two keep-alive connections fill the cap; a third is refused in the
-  // handshake until one closes.
+  // Two keep-alive connections with a verified client certificate fill the
+  // cap; a third is refused at accept until one closes. (Idle connections
+  // without one would make room for it: hostile_clients_test.cpp.)
   std::vector<std::unique_ptr<httplib::SSLClient>> held;
   for (int i = 0; i < 2; ++i) {
-    held.push_back(std::make_unique<httplib::SSLClient>("127.0.0.1", port));
+    held.push_back(std::make_unique<httplib::SSLClient>(
+        "127.0.0.1", port, fixture.pki->cert("alice"), fixture.pki->key("alice")));
     held.back()->set_ca_cert_path(fixture.pki->cert("serving").c_str());
     held.back()->set_keep_alive(true);
     auto response = held.back()->Get("/healthz");
@@ -357,6 +359,9 @@ TEST_CASE("request limits: URI length, header bytes, connection cap", "[server][
   CHECK(status == 200);
   const auto metrics = fixture.curl(port, "/metrics", "");
   CHECK_THAT(metrics.output, Catch::Contains("prescale_api_refused_connections"));
+  CHECK_THAT(
+      metrics.output,
+      Catch::Contains("prescale_api_connection_limits_total{limit=\"evicted_unverified\"} 0"));
 }
 
 TEST_CASE("/metrics can require the same authentication as the API", "[server][integration]") {

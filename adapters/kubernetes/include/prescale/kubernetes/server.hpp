@@ -66,7 +66,11 @@ struct TokenReviewOptions {
 /// request_threads. Every timeout is a total deadline for its phase, not a
 /// per-read timeout, so a client sending a byte now and then is cut as well.
 struct ServerLimits {
-  /// Open HTTPS connections; beyond it new ones are closed at accept.
+  /// Open HTTPS connections. At the cap a new connection closes the one that
+  /// has waited longest for a request head (since its accept or its last
+  /// response) without a verified client certificate, counted as
+  /// evicted_unverified; when every open connection is verified or being
+  /// answered, the new one is closed at accept.
   int max_connections = 1024;
   /// Open HTTPS connections from one client address without a client
   /// certificate verified by the request-header or client CA (in handshake,
