@@ -285,6 +285,25 @@ current-context: e2e
     }
   } guard{serve};
 
+  // The fallback kind of payments-rps-forecast in the snapshot the server
+  // answers from ("" while forecasting; nullopt before it is listed). A log
+  // line is written during the tick, before its snapshot is published: a
+  // read right after the line can still get the snapshot before it, so a
+  // wait on the log is followed by a wait on this.
+  const auto published_fallback = [&]() -> std::optional<std::string> {
+    const auto metrics = curl_get(fmt::format("--cacert {}", certs->ca_cert.string()),
+                                  fmt::format("https://127.0.0.1:{}/metrics", port));
+    if (metrics.code != 200) return std::nullopt;
+    const std::string prefix =
+        "prescale_target_fallback{target=\"payments-rps-forecast\",reason=\"";
+    std::istringstream lines(metrics.body);
+    std::string line;
+    while (std::getline(lines, line))
+      if (line.rfind(prefix, 0) == 0)
+        return line.substr(prefix.size(), line.find('"', prefix.size()) - prefix.size());
+    return std::nullopt;
+  };
+
   // 1. The forecast is served, and equals the engine's own computation.
   // The log is read first: kubectl (a Go binary) runs once the first fit is
   // in, not twice a second beside the fit it would slow on a 2-core machine.
@@ -302,8 +321,10 @@ current-context: e2e
     INFO("prescale serve log:\n" << read_file(log));
     REQUIRE(first_fit);
   }
-  // Read again after the forecast is in use (the first read may predate it).
-  // The fits logged before the read: a later one cannot have served it.
+  // Read again once the snapshot answered shows the forecast in use (the
+  // first read may predate it). The fits logged before the read: a later one
+  // cannot have served it.
+  REQUIRE(eventually([&] { return published_fallback() == std::string(); }, 60));
   auto refits = log_events(log, "refit", "payments-rps-forecast");
   served = kubectl_get(kubeconfig, "payments-rps-forecast");
   REQUIRE(served);
@@ -526,10 +547,18 @@ current-context: e2e
   // 2. A bad config on SIGHUP is rejected (logged with its YAML path) and
   // the running config keeps serving.
   const std::string good_config = read_file(config_path);
+  // Write-then-rename, as a ConfigMap update does: the daemon's file watcher
+  // never reads half a file (a prefix of the config may parse, with fewer
+  // targets, and drop their state).
+  const auto replace_config = [&](const std::string& text) {
+    const auto aside = config_path.string() + ".new";
+    std::ofstream(aside) << text;
+    std::filesystem::rename(aside, config_path);
+  };
   {
     std::string bad = good_config;
     bad.replace(bad.find("leadTime: 5m"), 12, "leadTime: 5x");
-    std::ofstream(config_path) << bad;
+    replace_config(bad);
   }
   ::kill(serve, SIGHUP);
   REQUIRE(eventually(
@@ -546,7 +575,7 @@ current-context: e2e
   int wait_status = 0;
   REQUIRE(::waitpid(serve, &wait_status, WNOHANG) == 0);  // still running
   REQUIRE(kubectl_get(kubeconfig, "payments-rps-forecast"));
-  std::ofstream(config_path) << good_config;
+  replace_config(good_config);
 
   // 3. Prometheus goes away: after more than 3 steps the target falls back
   // to the last observed value and the log says why.
@@ -565,6 +594,7 @@ current-context: e2e
   const std::size_t stale_before = stale_fallbacks();
   prometheus->stop();
   REQUIRE(eventually([&] { return stale_fallbacks() > stale_before; }, 120));
+  REQUIRE(eventually([&] { return published_fallback() == std::string("data_stale"); }, 60));
   served = kubectl_get(kubeconfig, "payments-rps-forecast");
   REQUIRE(served);
   CHECK(served->value == Approx(last_observed).margin(0.001));
@@ -587,6 +617,7 @@ current-context: e2e
         return log_events(log, "forecasting", "payments-rps-forecast").size() > forecasting_before;
       },
       120));
+  REQUIRE(eventually([&] { return published_fallback() == std::string(); }, 60));
   served = kubectl_get(kubeconfig, "payments-rps-forecast");
   REQUIRE(served);
   CHECK(served->value >= last_observed - 0.001);
