@@ -6,15 +6,15 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include "commands.hpp"
 #include "prescale/calendar/timestamp.hpp"
 #include "prescale/common/integer.hpp"
+#include "prescale/common/text.hpp"
 #include "prescale/common/time.hpp"
 #include "prescale/config/duration.hpp"
 #include "prescale/file/csv_series.hpp"
+#include "prescale/prometheus/client_config.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
 
 namespace prescale::cli {
@@ -34,16 +34,6 @@ std::int64_t parse_time(const std::string& option, const std::string& text, std:
                               option, text, when.error().message));
   }
   return static_cast<std::int64_t>(std::floor(*when));
-}
-
-std::string read_secret(const std::string& option, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) throw Failure(fmt::format("{}: cannot read {}", option, path));
-  std::string secret = text.str();
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  return secret;
 }
 
 }  // namespace
@@ -88,17 +78,23 @@ CLI::Option* add_prometheus_options(CLI::App& command, PrometheusInput& options,
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "sum", "max", "min"}))
       ->group(group);
-  command
-      .add_option("--bearer-token-file", options.bearer_token_file,
-                  "Bearer token file, re-read when it changes (e.g. "
-                  "/var/run/secrets/kubernetes.io/serviceaccount/token)")
-      ->check(CLI::ExistingFile)
-      ->group(group);
-  command.add_option("--basic-auth-user", options.basic_auth_user, "Basic auth user")->group(group);
+  auto* bearer = command
+                     .add_option("--bearer-token-file", options.bearer_token_file,
+                                 "Bearer token file, re-read when it changes (e.g. "
+                                 "/var/run/secrets/kubernetes.io/serviceaccount/token)")
+                     ->check(CLI::ExistingFile)
+                     ->group(group);
+  auto* user = command.add_option("--basic-auth-user", options.basic_auth_user, "Basic auth user")
+                   ->group(group);
+  // As in the config's prometheus section: one way to authenticate, and a
+  // password only beside a user.
+  bearer->excludes(user);
   command
       .add_option("--basic-auth-password-file", options.basic_auth_password_file,
-                  "File holding the basic auth password (kept off the command line)")
+                  "File holding the basic auth password (kept off the command line; its trailing "
+                  "line end is not part of it)")
       ->check(CLI::ExistingFile)
+      ->needs(user)
       ->group(group);
   command.add_option("--ca-file", options.ca_file, "PEM CA bundle that verifies an https server")
       ->check(CLI::ExistingFile)
@@ -121,6 +117,32 @@ CLI::Option* add_prometheus_options(CLI::App& command, PrometheusInput& options,
       ->check(CLI::Range(0, 20))
       ->group(group);
   return url;
+}
+
+config::PrometheusConfig prometheus_config(const PrometheusInput& options) {
+  config::PrometheusConfig p;
+  p.url = options.url;
+  auto timeout = config::parse_duration_seconds(options.timeout);
+  if (!timeout || *timeout <= 0)
+    throw Failure(fmt::format("--timeout '{}': expected a positive duration", options.timeout));
+  p.timeout_seconds = *timeout;
+  p.bearer_token_file = options.bearer_token_file;
+  p.basic_auth_username = options.basic_auth_user;
+  p.basic_auth_password_file = options.basic_auth_password_file;
+  for (const std::string& header : options.headers) {
+    const auto colon = header.find(':');
+    if (colon == std::string::npos || colon == 0)
+      throw Failure(fmt::format("--header '{}': expected 'Name: value'", header));
+    const std::string name = header.substr(0, colon);
+    if (!p.headers.emplace(name, trim(std::string_view(header).substr(colon + 1))).second)
+      throw Failure(fmt::format("--header '{}': {} is given twice", header, name));
+  }
+  p.ca_file = options.ca_file;
+  p.insecure_skip_verify = options.insecure_skip_verify;
+  // A command fetches one window once, and --combine may parse dozens of
+  // series into one: a larger reply than a target's (SECURITY.md).
+  p.max_reply_bytes = kCommandMaxReplyBytes;
+  return p;
 }
 
 TimeRange resolve_time_range(const PrometheusInput& options, std::int64_t step_seconds,
@@ -147,30 +169,9 @@ TimeRange resolve_time_range(const PrometheusInput& options, std::int64_t step_s
 
 forecast::Series load_prometheus_series(const PrometheusInput& options, std::int64_t step_seconds,
                                         std::vector<std::string>* notes, bool progress) {
-  prometheus::ClientOptions client;
-  client.url = options.url;
-  client.bearer_token_file = options.bearer_token_file;
-  client.basic_auth_user = options.basic_auth_user;
-  if (!options.basic_auth_password_file.empty()) {
-    client.basic_auth_password =
-        read_secret("--basic-auth-password-file", options.basic_auth_password_file);
-  }
-  client.ca_file = options.ca_file;
-  client.insecure_skip_verify = options.insecure_skip_verify;
-  for (const std::string& header : options.headers) {
-    const auto colon = header.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      throw Failure(fmt::format("--header '{}': expected 'Name: value'", header));
-    }
-    std::string value = header.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    client.headers.emplace_back(header.substr(0, colon), value);
-  }
-  auto timeout = config::parse_duration_seconds(options.timeout);
-  if (!timeout || *timeout <= 0)
-    throw Failure(fmt::format("--timeout '{}': expected a positive duration", options.timeout));
-  client.total_timeout = std::chrono::seconds(*timeout);
-  client.retry.max_attempts = options.retries + 1;
+  auto client = prometheus::client_options(prometheus_config(options));
+  if (!client) throw Failure("--basic-auth-password-file: " + client.error().message);
+  client->retry.max_attempts = options.retries + 1;
 
   prometheus::QueryOptions query;
   query.query = options.query;
@@ -184,7 +185,7 @@ forecast::Series load_prometheus_series(const PrometheusInput& options, std::int
                    100.0 * static_cast<double>(done) / static_cast<double>(total), elapsed);
     }
   };
-  prometheus::PrometheusSource source(client, query);
+  prometheus::PrometheusSource source(std::move(*client), query);
   const TimeRange range = resolve_time_range(options, step_seconds, std::time(nullptr));
   auto series = source.fetch(range.start_unix, range.end_unix, range.step_seconds);
   if (!series) throw Failure(series.error().message);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "prescale/config/config.hpp"
 #include "prescale/forecast/series.hpp"
 
 namespace prescale::cli {
@@ -38,6 +39,15 @@ struct PrometheusInput {
 /// each fit uses).
 CLI::Option* add_prometheus_options(CLI::App& command, PrometheusInput& options,
                                     const std::string& history_option = "--prometheus-history");
+
+/// The reply limit of a command's Prometheus requests (a target's is the
+/// config's maxReplyBytes, 16 MiB by default).
+inline constexpr std::int64_t kCommandMaxReplyBytes = 64 * 1024 * 1024;
+
+/// The flags as the `prometheus:` section serve reads, which
+/// prometheus::client_options turns into the client's settings (one mapping
+/// for both). Throws Failure naming a bad --timeout or --header.
+[[nodiscard]] config::PrometheusConfig prometheus_config(const PrometheusInput& options);
 
 /// The resolved [start, end) grid, aligned to the step (end exclusive; the
 /// step holding "now" is the last one).

@@ -2,7 +2,6 @@
 
 #include <fmt/core.h>
 
-#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -10,6 +9,7 @@
 #include "prescale/daemon/trigger_targets.hpp"
 #include "prescale/keda/external_scaler.hpp"
 #include "prescale/kubernetes/server.hpp"
+#include "prescale/prometheus/client_config.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
 #include "prescale/simulate/tune.hpp"
 
@@ -79,33 +79,15 @@ kubernetes::ServerOptions server_options(const config::ServerConfig& s,
 
 SourceFactory prometheus_sources(const config::PrometheusConfig& p) {
   return [p](const config::TargetConfig& target) -> Expected<std::unique_ptr<source::Source>> {
-    prometheus::ClientOptions client;
-    client.url = p.url;
-    client.total_timeout = std::chrono::seconds(p.timeout_seconds);
-    client.connect_timeout =
-        std::chrono::milliseconds(std::min<std::int64_t>(5000, p.timeout_seconds * 1000));
+    auto client = prometheus::client_options(p);
+    if (!client) return make_error("prometheus.basicAuth.passwordFile: " + client.error().message);
     // The engine ticks again next step: a short retry budget keeps one
     // failing Prometheus from holding a tick thread for long.
-    client.retry.max_attempts = 2;
-    client.bearer_token_file = p.bearer_token_file;
-    if (!p.basic_auth_username.empty()) {
-      client.basic_auth_user = p.basic_auth_username;
-      if (!p.basic_auth_password_file.empty()) {
-        std::ifstream in(p.basic_auth_password_file);
-        if (!in)
-          return make_error(fmt::format("prometheus.basicAuth.passwordFile: cannot read {}",
-                                        p.basic_auth_password_file));
-        std::getline(in, client.basic_auth_password);
-      }
-    }
-    for (const auto& [k, v] : p.headers) client.headers.emplace_back(k, v);
-    client.ca_file = p.ca_file;
-    client.insecure_skip_verify = p.insecure_skip_verify;
-    client.max_reply_bytes = static_cast<std::size_t>(p.max_reply_bytes);
+    client->retry.max_attempts = 2;
     prometheus::QueryOptions query;
     query.query = target.query;
     return std::unique_ptr<source::Source>(
-        std::make_unique<prometheus::PrometheusSource>(std::move(client), std::move(query)));
+        std::make_unique<prometheus::PrometheusSource>(std::move(*client), std::move(query)));
   };
 }
 

@@ -1,7 +1,8 @@
 // The Prometheus client against servers that misbehave: refused connections,
 // hangs, 503/429 then success, 4xx, invalid JSON, status error, several
-// series. The servers are cpp-httplib in this process on 127.0.0.1: they
-// play broken servers, real Prometheus is in real_prometheus_test.cpp.
+// series; the client settings from a `prometheus:` section and from the
+// commands' flags. The servers are cpp-httplib in this process on 127.0.0.1:
+// they play broken servers, real Prometheus is in real_prometheus_test.cpp.
 #include <fmt/core.h>
 #include <httplib.h>
 #include <catch2/catch.hpp>
@@ -9,16 +10,21 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <vector>
 
+#include "prescale/config/config.hpp"
+#include "prescale/prometheus/client_config.hpp"
 #include "prescale/prometheus/prometheus_source.hpp"
 #include "prescale/source/incremental_history.hpp"
 #include "prometheus_fixture.hpp"
+#include "test_support.hpp"
 
 using namespace prescale::prometheus;
 using namespace std::chrono_literals;
@@ -394,6 +400,87 @@ TEST_CASE("auth and headers: rotating bearer token file, basic auth, tenant head
   REQUIRE_FALSE(error.has_value());
   CHECK(error.error().message.find("cannot read bearer token file /nonexistent/token") !=
         std::string::npos);
+}
+
+// `prescale serve` reads its client settings from the `prometheus:` section,
+// the commands from flags; both go through prometheus::client_options, and
+// the same settings must send the same request.
+TEST_CASE("a prometheus: section and the same command-line flags send the same request",
+          "[prometheus][http]") {
+  std::mutex mutex;
+  std::vector<httplib::Headers> seen;
+  FakeServer server([&](httplib::Server& s) {
+    s.Get("/api/v1/query_range", [&](const httplib::Request& request, httplib::Response& response) {
+      {
+        std::lock_guard lock(mutex);
+        seen.push_back(request.headers);
+      }
+      response.set_content(clock_matrix(request), "application/json");
+    });
+  });
+  prescale::test::TempDir dir("prescale-client-config");
+  const auto password = dir.path / "password";
+  std::ofstream(password) << "s3cret\n";  // as `echo` writes it: the newline is not the password's
+  const auto token = dir.path / "token";
+  std::ofstream(token) << "a-token\n";
+  const auto headers_of = [&](const std::string& yaml_auth, const std::vector<std::string>& flags) {
+    // The daemon's path: YAML -> config -> client_options -> a target's source.
+    const auto config = prescale::config::parse_config(fmt::format(
+        "prometheus:\n  url: {}\n  timeout: 5s\n  headers: {{X-Scope-OrgID: team-a}}\n{}"
+        "targets:\n  - metric: m\n    query: up\n",
+        server.url(), yaml_auth));
+    auto client = client_options(config.prometheus);
+    REQUIRE(client.has_value());
+    PrometheusSource source(std::move(*client), query("up"));
+    REQUIRE(source.fetch(1'699'999'980, 1'700'003'580, 60).has_value());
+    // The command's path: flags -> the same section -> client_options.
+    std::vector<std::string> args = {prescale::test::prescale_bin().string(),
+                                     "fetch",
+                                     "--prometheus",
+                                     server.url(),
+                                     "--query",
+                                     "up",
+                                     "--history",
+                                     "10m",
+                                     "--timeout",
+                                     "5s",
+                                     "--header",
+                                     "X-Scope-OrgID: team-a",
+                                     "--quiet",
+                                     "--output",
+                                     (dir.path / "out.csv").string()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    std::string command;
+    for (const auto& arg : args) command += "'" + arg + "' ";
+    const auto log = dir.path / "fetch.log";
+    const int status = std::system((command + "> '" + log.string() + "' 2>&1").c_str());
+    std::stringstream output;
+    output << std::ifstream(log).rdbuf();
+    INFO(command << "\n" << output.str());
+    REQUIRE(status == 0);
+    std::lock_guard lock(mutex);
+    REQUIRE(seen.size() >= 2);
+    const auto pick = [](const httplib::Headers& h) {
+      std::vector<std::string> out;
+      for (const char* name : {"Authorization", "X-Scope-OrgID"}) {
+        const auto found = h.find(name);
+        out.push_back(found == h.end() ? "" : found->second);
+      }
+      return out;
+    };
+    const auto daemon_headers = pick(seen.front());
+    CHECK(pick(seen.back()) == daemon_headers);
+    seen.clear();
+    return daemon_headers;
+  };
+  CHECK(
+      headers_of(
+          fmt::format("  basicAuth: {{username: prescale, passwordFile: {}}}\n", password.string()),
+          {"--basic-auth-user", "prescale", "--basic-auth-password-file", password.string()}) ==
+      std::vector<std::string>{"Basic cHJlc2NhbGU6czNjcmV0", "team-a"});  // prescale:s3cret
+  CHECK(headers_of(fmt::format("  bearerTokenFile: {}\n", token.string()),
+                   {"--bearer-token-file", token.string()}) ==
+        std::vector<std::string>{"Bearer a-token", "team-a"});
 }
 
 TEST_CASE("warnings from the server are kept", "[prometheus][http]") {
