@@ -33,6 +33,7 @@ void add_backtest_command(CLI::App& app) {
       "  prescale backtest --input load.csv --horizon 1h --origins 16\n"
       "  prescale backtest --input load.csv --timezone Europe/London --format json");
   add_input_options(*cmd, args->input);
+  add_history_options(*cmd, args->input);
   add_model_options(*cmd, args->selection, args->horizon, args->format);
   cmd->callback([args] {
     PreparedFit prepared = prepare_and_select(args->input, args->selection, args->horizon);

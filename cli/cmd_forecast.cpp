@@ -51,6 +51,7 @@ void add_forecast_command(CLI::App& app) {
       "table\n"
       "  prescale forecast --input load.csv --model holt-winters:damped-additive --quantile 0.95");
   add_input_options(*cmd, args->input);
+  add_history_options(*cmd, args->input);
   add_model_options(*cmd, args->selection, args->horizon, args->format);
   cmd->callback([args] { run_forecast(*args); });
 }

@@ -8,10 +8,12 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "prescale/autoscaler/event_history.hpp"
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/config/calendars_yaml.hpp"
 #include "prescale/config/duration.hpp"
 #include "prescale/file/csv_series.hpp"
+#include "prescale/source/window_history.hpp"
 
 namespace prescale::cli {
 
@@ -49,6 +51,19 @@ void add_input_options(CLI::App& command, InputOptions& options) {
           "--calendar-use", options.calendar_use,
           "Calendars of --calendar to use, comma-separated, e.g. nyse,payroll (default: all)")
       ->needs(calendar_option);
+}
+
+void add_history_options(CLI::App& command, InputOptions& options) {
+  auto* history = command.add_option(
+      "--history", options.history,
+      "Fit the newest part of the input only, e.g. 35d (a target's `history`); default: all");
+  command
+      .add_option("--event-history", options.event_history,
+                  "With --calendar and --history: the events' older occurrences within this, e.g.\n"
+                  "183d, as sparse windows of the input (each event window and the same local\n"
+                  "hours a week before and after), as the daemon's `eventHistory` fetches them")
+      ->needs(command.get_option("--calendar"))
+      ->needs(history);
 }
 
 CalendarChoice load_calendar_choice(const InputOptions& options) {
@@ -180,14 +195,101 @@ std::size_t duration_in_steps(const std::string& option, const std::string& text
   return static_cast<std::size_t>((*seconds + step_seconds - 1) / step_seconds);
 }
 
+namespace {
+
+// A duration flag in seconds, or Failure naming it.
+std::int64_t duration_flag(const std::string& option, const std::string& text) {
+  auto seconds = config::parse_duration_seconds(text);
+  if (!seconds || *seconds <= 0)
+    throw Failure(fmt::format("{} '{}': {}", option, text,
+                              seconds ? "must be positive" : seconds.error().message));
+  return *seconds;
+}
+
+// --history: the newest steps of `series` within the duration.
+forecast::Series newest_part(const forecast::Series& series, const std::string& text,
+                             std::vector<std::string>& notes) {
+  const std::int64_t seconds = duration_flag("--history", text);
+  const std::int64_t step = series.step_seconds;
+  const auto keep = static_cast<std::size_t>(std::max<std::int64_t>(1, seconds / step));
+  if (keep >= series.size()) return series;
+  forecast::Series out;
+  out.step_seconds = step;
+  out.start_unix = series.start_unix + static_cast<std::int64_t>(series.size() - keep) * step;
+  out.values.assign(series.values.end() - static_cast<std::ptrdiff_t>(keep), series.values.end());
+  notes.push_back(fmt::format("fitted on the newest {} of the input ({} of {} steps)", text, keep,
+                              series.size()));
+  return out;
+}
+
+// The input, read as a Source: the event history's windows come from it.
+class SeriesSource final : public source::Source {
+ public:
+  explicit SeriesSource(const forecast::Series& series) : series_(series) {}
+  [[nodiscard]] std::string describe() const override { return "the input"; }
+  [[nodiscard]] Expected<forecast::Series> fetch(std::int64_t start_unix, std::int64_t end_unix,
+                                                 std::int64_t step_seconds) override {
+    forecast::Series out;
+    out.start_unix = start_unix;
+    out.step_seconds = step_seconds;
+    for (std::int64_t t = start_unix; t < end_unix; t += step_seconds) {
+      const bool held = t >= series_.start_unix && t < series_.end_unix() &&
+                        (t - series_.start_unix) % series_.step_seconds == 0;
+      out.values.push_back(held ? series_.values[static_cast<std::size_t>((t - series_.start_unix) /
+                                                                          series_.step_seconds)]
+                                : forecast::kMissing);
+    }
+    return out;
+  }
+
+ private:
+  const forecast::Series& series_;
+};
+
+// --event-history: the older occurrences of the target's events, taken from
+// `whole` before `fitted` starts, as the engine takes them from Prometheus
+// (autoscaler/event_history.hpp, the same plan and assembly).
+std::vector<forecast::PastEvent> older_events(const InputOptions& input, const FlagTarget& flags,
+                                              const forecast::Series& whole,
+                                              const forecast::Series& fitted,
+                                              std::vector<std::string>& notes) {
+  config::TargetConfig target = flags.target;
+  target.history_seconds = duration_flag("--history", input.history);
+  target.event_history_seconds = duration_flag("--event-history", input.event_history);
+  if (!flags.calendars || !autoscaler::uses_event_history(target)) return {};
+  const auto zone = calendar::TimeZone::find(target.timezone);
+  const std::int64_t cutoff = fitted.end_unix();
+  const auto plan = autoscaler::plan_event_history(
+      *flags.calendars, target, zone ? *zone : calendar::TimeZone::utc(),
+      cutoff - target.event_history_seconds, fitted.start_unix, 64);
+  SeriesSource source(whole);
+  source::WindowHistory windows(source, fitted.step_seconds);
+  source::WindowLimits limits;
+  limits.max_calls = 3 * 64;
+  limits.max_points = 200'000;
+  const auto cost = windows.fetch(plan.windows, limits);
+  auto events = autoscaler::past_events(plan, windows, fitted.step_seconds);
+  notes.push_back(fmt::format(
+      "event history: {} older occurrences of {} planned within {} ({} windows, {} samples)",
+      events.size(), plan.occurrences.size(), input.event_history, cost.calls, cost.points));
+  return events;
+}
+
+}  // namespace
+
 PreparedFit prepare_and_select(const InputOptions& input,
                                const forecast::SelectionOptions& selection_options,
                                const std::string& horizon) {
   PreparedFit prepared;
   prepared.series = load_series(input, &prepared.notes);
+  const forecast::Series whole = input.event_history.empty() ? forecast::Series{} : prepared.series;
+  if (!input.history.empty())
+    prepared.series = newest_part(prepared.series, input.history, prepared.notes);
   const forecast::Series& series = prepared.series;
   prepared.horizon_steps = duration_in_steps("--horizon", horizon, series.step_seconds);
   FlagTarget flags = target_from_flags(input, series.step_seconds);
+  if (!input.event_history.empty())
+    prepared.past_events = older_events(input, flags, whole, series, prepared.notes);
   prepared.target = std::move(flags.target);
   prepared.target.model = selection_options.model;
   prepared.target.quantile = selection_options.quantile;
@@ -228,8 +330,9 @@ PreparedFit prepare_and_select(const InputOptions& input,
       std::fprintf(stderr, "backtest: %zu/%zu models done (%s), %.1f s\n", done, total,
                    model.c_str(), elapsed);
   };
-  prepared.selection =
-      forecast::select_and_fit(prepared.frame->fit_input(history->values), options, progress);
+  forecast::FitInput fit_input = prepared.frame->fit_input(history->values);
+  fit_input.past_events = prepared.past_events;
+  prepared.selection = forecast::select_and_fit(fit_input, options, progress);
   for (const std::string& note : prepared.selection.notes) prepared.notes.push_back(note);
   if (!prepared.selection.event_choice.empty())
     prepared.notes.push_back(prepared.selection.event_choice);

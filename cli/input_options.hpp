@@ -28,12 +28,21 @@ struct InputOptions {
   PrometheusInput prometheus;          ///< --prometheus URL --query PROMQL instead of --input
   std::vector<std::string> calendars;  ///< --calendar FILE.yaml (repeatable): calendar regressors
   std::string calendar_use;            ///< --calendar-use nyse,payroll: which calendars ("" = all)
+  std::string history;                 ///< --history: fit the newest part only ("" = all of it)
+  std::string event_history;           ///< --event-history: older event occurrences, sparse
 };
 
 /// Adds --input, --input-timezone, --step, --timezone, --seasonality,
 /// --calendar, --calendar-use (which needs --calendar: an option that would
 /// change nothing is refused, not ignored).
 void add_input_options(CLI::App& command, InputOptions& options);
+
+/// Adds --history (fit the newest part of the input, as a target's `history`)
+/// and --event-history (with --calendar and --history: the older occurrences
+/// of the calendars' events within it, taken from the input as the daemon
+/// fetches them from Prometheus with `eventHistory`: each event's window and
+/// the same local hours a week before and after). forecast and backtest.
+void add_history_options(CLI::App& command, InputOptions& options);
 
 /// The calendars of --calendar/--calendar-use as one target sees them, the
 /// same for forecast, backtest and simulate: every file's calendars in one
@@ -81,6 +90,8 @@ struct PreparedFit {
   std::vector<std::string> notes;
   /// Held by pointer: the fitted model points into it.
   std::unique_ptr<autoscaler::FitFrame> frame;
+  /// --event-history: the older occurrences the fit learnt from (FitInput::past_events).
+  std::vector<forecast::PastEvent> past_events;
   forecast::Selection selection;
 };
 

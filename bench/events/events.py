@@ -33,7 +33,9 @@ gap between the true and the noise-free peak is the noise's share of a miss.
 --earlier-days N puts N more days of the same process before 2026-01-05
 (its own seed, so its noise is independent of the days scored): what the
 daemon's event history (`eventHistory`, months of past occurrences) gives
-a fit, on the same days and true peaks.
+a fit, on the same days and true peaks. The daemon's own view of it (35
+days of dense history, the older payroll mornings as sparse windows):
+`--earlier-days 182 -- --history 35d --event-history 183d`.
 """
 import argparse
 import concurrent.futures

@@ -123,6 +123,10 @@ TEST_CASE("an option a command would not use is refused", "[cli][calendar]") {
        {"--calendar-use: no calendar 'nasdaq' in the --calendar files"}},
       {"forecast" + input + " --calendar " + calendars_file() + " --calendar " + calendars_file(),
        {"calendar 'nyse' is defined in both"}},
+      {"forecast" + input + " --calendar " + calendars_file() + " --event-history 183d",
+       {"--event-history requires --history"}},
+      {"backtest" + input + " --history 2d --event-history 183d",
+       {"--event-history requires --calendar"}},
       {"generate --kind flat --payroll-shape spike", {"--payroll-shape: only the payments kind"}},
       {"generate --kind payments --no-payroll --payroll-effect additive",
        {"--payroll-effect", "excludes", "--no-payroll"}},
@@ -160,4 +164,43 @@ TEST_CASE("forecast and backtest take --calendar-use and say which columns they 
   };
   CHECK(columns(payroll.out) > 0);
   CHECK(columns(payroll.out) < columns(all.out));
+}
+
+TEST_CASE("forecast --event-history learns the older occurrences of a long CSV as the daemon does",
+          "[cli][calendar][events]") {
+  // Five months of 15-minute payments load; the fit reads the newest 35 days
+  // (to Thu Mar 5: payroll-end Jan 30 and Feb 27, payroll-mid Feb 13) and, with --event-history,
+  // the older payroll mornings as sparse windows of the same file (the daemon's `eventHistory`
+  // path, autoscaler/event_history.hpp).
+  TempDir dir;
+  const std::string trace = (dir.path / "payments.csv").string();
+  const std::string calendars = (dir.path / "calendars.yaml").string();
+  REQUIRE(run_prescale("generate --kind payments --start 2025-10-06 --days 150 --step 15m "
+                       "--timezone America/New_York --output " +
+                       trace + " --calendar-out " + calendars)
+              .exit_code == 0);
+  const std::string common = "forecast --input " + trace +
+                             " --timezone America/New_York --calendar " + calendars +
+                             " --model events --horizon 1h --format json";
+  const Run whole = run_prescale(common);
+  const Run recent = run_prescale(common + " --history 35d");
+  const Run sparse = run_prescale(common + " --history 35d --event-history 150d");
+  INFO(whole.err << recent.err << sparse.err);
+  REQUIRE(whole.exit_code == 0);
+  REQUIRE(recent.exit_code == 0);
+  REQUIRE(sparse.exit_code == 0);
+  const auto parameters = [](const Run& run) {
+    return nlohmann::json::parse(run.out).at("parameters");
+  };
+  for (const std::string event : {"payroll-mid", "payroll-end"}) {
+    INFO(event);
+    const std::string key = "events.payroll." + event;
+    // The 35 days alone hold one or two occurrences; the older ones join
+    // them, as many as the whole file gives the dense fit.
+    CHECK(parameters(recent).at(key + ".occurrences").get<double>() <= 2);
+    CHECK(parameters(sparse).at(key + ".older_occurrences").get<double>() >= 3);
+    CHECK(parameters(sparse).at(key + ".occurrences") ==
+          parameters(whole).at(key + ".occurrences"));
+  }
+  CHECK(sparse.out.find("event history: ") != std::string::npos);
 }
