@@ -1,8 +1,10 @@
 #include "prescale/forecast/event_choice.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 
 #include "prescale/forecast/event_effects.hpp"
 
@@ -82,6 +84,23 @@ EventWindows event_windows(const FitInput& input) {
   const std::size_t cycle =
       input.layout != nullptr && input.layout->periods() > 0 ? input.layout->slots[0] : 0;
   return find_event_windows(*input.regressors, input.regressor_names, input.y.size(), cycle);
+}
+
+bool events_ahead_seen_fewer_than_twice(const FitInput& input) {
+  const EventWindows windows = event_windows(input);
+  std::map<std::size_t, std::size_t> seen;
+  for (const EventRun& run : windows.runs)
+    if (run.start + run.length <= input.y.size()) ++seen[run.event];
+  for (const PastEvent& past : input.past_events) {
+    const auto name = std::find(windows.names.begin(), windows.names.end(), past.event);
+    const bool held =
+        std::any_of(past.y.begin(), past.y.end(), [](double v) { return !std::isnan(v); });
+    if (name != windows.names.end() && held)
+      ++seen[static_cast<std::size_t>(name - windows.names.begin())];
+  }
+  for (const EventRun& run : windows.runs)
+    if (run.start + run.length > input.y.size() && seen[run.event] < 2) return true;
+  return false;
 }
 
 EventRowTest event_row_test(const FitInput& input) {

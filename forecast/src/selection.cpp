@@ -496,16 +496,12 @@ void decide(const BacktestReport& report, const Candidates& candidates, std::siz
 void serve_event_windows(const FitInput& input, BacktestReport& report, Candidates& candidates,
                          Choice& choice, Selection& selection) {
   // The events model serves the event windows ahead (rows of the matrix
-  // past the history) only once each of their events has been seen twice:
-  // from one occurrence its effect is a guess that two event origins cannot
-  // tell from skill. A one-off date elsewhere in the calendars does not count.
+  // past the history) only once each of their events has been seen twice
+  // (older occurrences included): from one occurrence its effect is a guess
+  // that two event origins cannot tell from skill. A one-off date elsewhere
+  // in the calendars does not count.
   const EventWindows windows = event_windows(input);
-  std::map<std::size_t, std::size_t> seen;
-  for (const EventRun& run : windows.runs)
-    if (run.start + run.length <= input.y.size()) ++seen[run.event];
-  bool few = false;
-  for (const EventRun& run : windows.runs)
-    if (run.start + run.length > input.y.size()) few = few || seen[run.event] < 2;
+  const bool few = events_ahead_seen_fewer_than_twice(input);
   std::vector<bool> eligible(report.models.size(), true);
   for (std::size_t i = 0; i < eligible.size() && i < candidates.recipes.size(); ++i)
     eligible[i] = !(few && is_event_profile(*candidates.recipes[i]));

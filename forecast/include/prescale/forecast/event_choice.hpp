@@ -51,6 +51,13 @@ std::size_t rescore_event_origins(BacktestReport& report, const EventRowTest& ah
 /// layout's shortest season as the cycle); empty without regressors.
 [[nodiscard]] EventWindows event_windows(const FitInput& input);
 
+/// Whether an event in the windows ahead (regressor rows past the history)
+/// has been seen fewer than twice: in the history, or among the older
+/// occurrences the fit learns from (FitInput::past_events, e.g. a target's
+/// `eventHistory`). The events model does not serve event windows then:
+/// from one occurrence its effect is a guess (selection.cpp).
+[[nodiscard]] bool events_ahead_seen_fewer_than_twice(const FitInput& input);
+
 /// Whether a row is in one of those events' windows, read from
 /// input.regressors at each call (rows appended after a fit count); empty
 /// when the input has no events. input.regressors must outlive it.
