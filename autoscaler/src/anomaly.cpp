@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "prescale/forecast/model.hpp"
 
@@ -26,6 +27,9 @@ constexpr double kEventPriorScales = 3.0;
 // samples (and half an hour's worth, a start phase's length): until then its
 // windows are no evidence either way.
 constexpr std::int64_t kEventMinSamples = 10;
+// Before the residuals against the comparable day have taught a scale: this
+// many of the model's (the difference of two noisy samples).
+constexpr double kSeasonalPriorRatio = 1.4142135623730951;
 // Per-sample interval exceedances a week the allowance is set for (3.0 at 1-minute steps).
 constexpr double kChanceExceedancesPerWeek = 27.0;
 
@@ -93,7 +97,8 @@ AnomalyTracker::AnomalyTracker(AnomalySettings settings, std::int64_t step_secon
       allowance_(anomaly_allowance(step_seconds)),
       layout_(layout),
       slots_(layout.count()),
-      horizon_(kProbeSteps) {
+      horizon_(kProbeSteps),
+      seasonal_slots_(layout.count()) {
   // The central interval whose upper edge is the served quantile: [q_(1-p), q_p].
   const double p = std::max(quantile, 1 - quantile);
   interval_z_ = p > 0.5 && p < 1 ? forecast::normal_quantile(p) : 0;
@@ -153,9 +158,25 @@ void AnomalyTracker::adopt_learning(const AnomalyTracker& other) {
   learned_ = other.learned_;
   horizon_ = other.horizon_;
   growth_ = other.growth_;
+  seasonal_slots_ = other.seasonal_slots_;
+  seasonal_global_ = other.seasonal_global_;
+  if (level_comparable_ == 0 && level_observed_ == 0) {
+    level_observed_ = other.level_observed_;
+    level_comparable_ = other.level_comparable_;
+  }
 }
 
 void AnomalyTracker::learn(const PendingResidual& pending) {
+  // Against the comparable day: the load's own day-to-day spread, whatever
+  // the model (so also while a refit is pending); not inside an event, which
+  // that day did not have.
+  if (std::isfinite(pending.seasonal) && pending.slot.event.empty()) {
+    const double prior = kSeasonalPriorRatio * pending.prior;
+    seasonal_global_.learn(pending.seasonal, prior);
+    if (pending.slot.index < seasonal_slots_.size())
+      seasonal_slots_[pending.slot.index].learn(pending.seasonal, seasonal_global_.get(prior));
+  }
+  if (!learning_) return;
   if (!pending.slot.event.empty()) {
     events_[pending.slot.event].learn(pending.residual, kEventPriorScales * pending.slot_scale);
   } else {
@@ -216,10 +237,60 @@ void AnomalyTracker::accumulate(double z, bool judged, std::int64_t lag) {
   cusum_down_ = std::min(cap, std::max(0.0, cusum_down_ - counted - k));
 }
 
+AnomalyTracker::SeasonalResidual AnomalyTracker::seasonal_residual(const AnomalySample& sample,
+                                                                   double prior) const {
+  SeasonalResidual out;
+  if (!std::isfinite(sample.comparable)) return out;
+  const double level =
+      level_comparable_ > 0 && level_observed_ >= 0 ? level_observed_ / level_comparable_ : 1.0;
+  out.residual = sample.observed - level * sample.comparable;
+  if (seasonal_global_.samples < std::max<std::int64_t>(kPriorSamples, 86400 / step_seconds_))
+    return out;
+  const double global = seasonal_global_.get(kSeasonalPriorRatio * prior);
+  const bool in_layout = sample.slot.index < seasonal_slots_.size();
+  const double scale = in_layout ? seasonal_slots_[sample.slot.index].get(global) : global;
+  const double bias = in_layout ? seasonal_slots_[sample.slot.index].bias() : 0;
+  const double floor = 1e-9 * (std::abs(sample.comparable) + 1);
+  out.z = (out.residual - bias) / std::max(scale, floor);
+  return out;
+}
+
+void AnomalyTracker::cross_check(double seasonal_z, const AnomalySample& sample) {
+  // Over the samples of the current run only: the model's run is what it
+  // corroborates. Outside runs, the levels follow the last hour.
+  if (cusum_up_ == 0 && cusum_down_ == 0) {
+    seasonal_up_ = seasonal_down_ = 0;
+    seasonal_known_ = false;
+    if (std::isfinite(sample.comparable)) {
+      const double rate = std::min(1.0, static_cast<double>(step_seconds_) / 3600.0);
+      const bool first = level_comparable_ == 0 && level_observed_ == 0;
+      level_observed_ += (first ? 1.0 : rate) * (sample.observed - level_observed_);
+      level_comparable_ += (first ? 1.0 : rate) * (sample.comparable - level_comparable_);
+    }
+    return;
+  }
+  if (!std::isfinite(seasonal_z)) return;
+  seasonal_known_ = true;
+  const double k = kSeasonalAllowance, cap = kSeasonalThreshold + 2 * kSeasonalAllowance;
+  seasonal_up_ = std::min(cap, std::max(0.0, seasonal_up_ + seasonal_z - k));
+  seasonal_down_ = std::min(cap, std::max(0.0, seasonal_down_ - seasonal_z - k));
+}
+
+bool AnomalyTracker::corroborated(bool up) const {
+  return !seasonal_known_ || (up ? seasonal_up_ : seasonal_down_) >= kSeasonalThreshold;
+}
+
 void AnomalyTracker::record(const AnomalySample& sample, const Judgement& j, double z,
                             double fallback) {
   state_.score = z;
   state_.evidence = (cusum_up_ >= cusum_down_ ? cusum_up_ : -cusum_down_) / kAnomalyThreshold;
+  // Before an anomaly is declared it needs both tests: the evidence is the
+  // weaker one's (so it reaches 1 only when the anomaly begins).
+  if (!state_.anomaly && seasonal_known_) {
+    const double seasonal =
+        (state_.evidence >= 0 ? seasonal_up_ : seasonal_down_) / kSeasonalThreshold;
+    state_.evidence = std::copysign(std::min(std::abs(state_.evidence), seasonal), state_.evidence);
+  }
   state_.sample_unix = sample.sample_unix;
   state_.observed = sample.observed;
   state_.expected = j.expected + j.bias;
@@ -235,7 +306,7 @@ void AnomalyTracker::record(const AnomalySample& sample, const Judgement& j, dou
 }
 
 void AnomalyTracker::learn_when_settled(const AnomalySample& sample, double prior,
-                                        double slot_value, std::int64_t lag) {
+                                        double slot_value, std::int64_t lag, double seasonal) {
   // Learn the lagged residual's scale, but never during a run of large
   // residuals: its samples wait until it ends. A scale that grows during an
   // incident's first minutes would hide the incident; learned afterwards
@@ -244,19 +315,37 @@ void AnomalyTracker::learn_when_settled(const AnomalySample& sample, double prio
   // little for a while.
   if (sample.lagged_steps != lag) return;
   const bool in_run_now = cusum_up_ > 0 || cusum_down_ > 0;
-  waiting_.push_back({sample.observed - sample.lagged_mean, sample.slot, prior, slot_value});
+  waiting_.push_back(
+      {sample.observed - sample.lagged_mean, sample.slot, prior, slot_value, seasonal});
   if (!in_run_now) {
-    if (learning_)
-      for (const auto& w : waiting_) learn(w);
+    for (const auto& w : waiting_) learn(w);
     waiting_.clear();
   } else if (waiting_.size() > kMaxWaiting) {  // a run this long: its start is history
-    if (learning_) learn(waiting_.front());
+    learn(waiting_.front());
     waiting_.erase(waiting_.begin());
   }
 }
 
 bool AnomalyTracker::follow_episode(std::int64_t sample_unix, bool was_flat) {
+  const bool up = cusum_up_ > kAnomalyThreshold && corroborated(true);
+  const bool down = cusum_down_ > kAnomalyThreshold && corroborated(false);
+  if (!state_.anomaly && std::max(cusum_up_, cusum_down_) > kAnomalyThreshold && !up && !down) {
+    // Past the threshold but not off from the comparable day: the model's
+    // miss, not the load's. After anomaly_steps such samples the run is
+    // dismissed and its residuals learned (a habit the slot's bias takes);
+    // the next run is judged afresh against the model of the moment.
+    if (++denied_steps_ >= std::max<std::int64_t>(settings_.anomaly_steps, 1)) {
+      cusum_up_ = cusum_down_ = 0;
+      seasonal_up_ = seasonal_down_ = 0;
+      seasonal_known_ = false;
+      for (const auto& w : waiting_) learn(w);
+      waiting_.clear();
+    }
+  } else {
+    denied_steps_ = 0;
+  }
   if (cusum_up_ == 0 && cusum_down_ == 0) {
+    denied_steps_ = 0;
     excursion_start_unix_ = 0;
     state_.anomaly = false;
     state_.episode_start_unix = 0;
@@ -266,7 +355,7 @@ bool AnomalyTracker::follow_episode(std::int64_t sample_unix, bool was_flat) {
     return false;
   }
   if (was_flat || excursion_start_unix_ == 0) excursion_start_unix_ = sample_unix;
-  const bool begins = !state_.anomaly && std::max(cusum_up_, cusum_down_) > kAnomalyThreshold;
+  const bool begins = !state_.anomaly && (up || down);
   if (begins) {
     state_.anomaly = true;
     state_.episode_start_unix = excursion_start_unix_;
@@ -301,9 +390,11 @@ bool AnomalyTracker::observe(const AnomalySample& sample) {
   const double z = (sample.observed - j.expected - j.bias) / j.widened;
   const bool was_flat = cusum_up_ == 0 && cusum_down_ == 0;
   accumulate(z, j.judged, lag);
-  record(sample, j, z, fallback);
-  learn_when_settled(sample, prior, j.slot_value, lag);
+  const SeasonalResidual seasonal = seasonal_residual(sample, prior);
+  cross_check(seasonal.z, sample);
+  learn_when_settled(sample, prior, j.slot_value, lag, seasonal.residual);
   const bool refit = follow_episode(sample.sample_unix, was_flat);
+  record(sample, j, z, fallback);
   // The evidence reads as the rule: at least 1 while an anomaly lasts (it
   // ends only when the CUSUM is back at 0, so the sum may dip below h before
   // then), at most 1 otherwise (none has passed h since the last 0).

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <limits>
 
 #include "prescale/autoscaler/fit_frame.hpp"
 
@@ -51,6 +52,9 @@ AnomalyScorer::AnomalyScorer(const config::TargetConfig& config, calendar::TimeZ
       layout_(AnomalySlotLayout::for_target(config.step_seconds, config.seasonality_seconds)),
       tracker_(AnomalySettings{config.anomaly_steps, config.shift_steps}, config.step_seconds,
                config.quantile, layout_) {
+  for (const std::int64_t season : config.seasonality_seconds)
+    if (season > 0 && season % step_seconds_ == 0)
+      season_seconds_ = std::max(season_seconds_, season);
   if (calendars_) {
     for (const auto& name : named_) {
       const auto* found = calendars_->find(name);
@@ -111,8 +115,20 @@ void AnomalyScorer::model_changed() {
   probe_ = {};
 }
 
+std::int64_t AnomalyScorer::comparable_time(std::int64_t t) const {
+  if (layout_.day_types < 3) return season_seconds_ > 0 ? t - season_seconds_ : 0;
+  // Like with like: a holiday looks like a Sunday, not like last week's
+  // business day, and local time keeps a DST week comparable.
+  const std::int64_t local = zone_.to_local(t);
+  const std::int64_t day = floor_div(local, 86400);
+  const AnomalyDayType type = day_type(calendar::civil_from_days(day));
+  std::int64_t back = 1;
+  while (back < 7 && day_type(calendar::civil_from_days(day - back)) != type) ++back;
+  return zone_.to_utc(local - back * 86400);
+}
+
 ScoredSample AnomalyScorer::score(const forecast::FittedModel& model, std::int64_t t,
-                                  double observed) {
+                                  double observed, double comparable) {
   ScoredSample out;
   const auto lag =
       static_cast<std::size_t>(std::max<std::int64_t>(tracker_.settings().anomaly_steps, 1));
@@ -133,6 +149,7 @@ ScoredSample AnomalyScorer::score(const forecast::FittedModel& model, std::int64
   sample.observed = observed;
   sample.one_step_mean = path.mean[0];
   sample.one_step_sigma = path.sigma[0];
+  sample.comparable = comparable;
   sample.slot = slot_of(t);
   // The oldest kept forecast of this sample: lag steps ahead when the model
   // has been following that long.
@@ -206,7 +223,12 @@ std::unique_ptr<AnomalyScorer> learn(const config::TargetConfig& config,
   auto& model = *selection.fitted;
   const std::int64_t step = frame.step_seconds();
   for (std::size_t i = values.size() - held; i < values.size(); ++i) {
-    (void)scorer->score(model, start_unix + static_cast<std::int64_t>(i) * step, values[i]);
+    const std::int64_t t = start_unix + static_cast<std::int64_t>(i) * step;
+    const std::int64_t then = scorer->comparable_time(t);
+    const double comparable = then >= start_unix && then < t
+                                  ? values[static_cast<std::size_t>((then - start_unix) / step)]
+                                  : std::numeric_limits<double>::quiet_NaN();
+    (void)scorer->score(model, t, values[i], comparable);
     model.update(values[i]);
   }
   return scorer;

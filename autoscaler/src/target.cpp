@@ -153,13 +153,19 @@ void TargetWorker::follow_samples() {
   const auto& s = incremental_->series();
   auto& state = *fit_;
   const std::size_t window = static_cast<std::size_t>(config_.lead_steps()) + 1;
+  auto value_at = [&s](std::int64_t t) {
+    return t >= s.start_unix && t < s.end_unix()
+               ? s.values[static_cast<std::size_t>((t - s.start_unix) / s.step_seconds)]
+               : forecast::kMissing;
+  };
   while (state.next_unix() < s.end_unix()) {
     const std::int64_t t = state.next_unix();
-    const double y = t >= s.start_unix
-                         ? s.values[static_cast<std::size_t>((t - s.start_unix) / s.step_seconds)]
-                         : forecast::kMissing;
+    const double y = value_at(t);
     state.extend(state.model->next_index() + window + 1);
-    if (!std::isnan(y)) score_sample(t, y);
+    if (!std::isnan(y)) {
+      const std::int64_t then = anomaly_.comparable_time(t);
+      score_sample(t, y, then > 0 ? value_at(then) : forecast::kMissing);
+    }
     state.model->update(y);
     // Per sample, not per tick: a replica that follows a day at once and one
     // that followed it tick by tick see drift at the same sample.
@@ -167,13 +173,13 @@ void TargetWorker::follow_samples() {
   }
 }
 
-void TargetWorker::score_sample(std::int64_t t, double y) {
+void TargetWorker::score_sample(std::int64_t t, double y, double comparable) {
   // A model already due for replacement (drift, a new normal) misses by its
   // own fault: following a long stretch at once (a replica's first fit on the
   // schedule's older data), it would teach the scales a volatility the load
   // does not have and hide the next incident.
   anomaly_.tracker().set_learning(!drift_.drifted());
-  const auto scored = anomaly_.score(*fit_->model, t, y);
+  const auto scored = anomaly_.score(*fit_->model, t, y, comparable);
   if (!scored.scored) return;
   // A persistent anomaly is a new normal: refit now.
   if (scored.refit) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "prescale/autoscaler/anomaly.hpp"
+#include "prescale/autoscaler/anomaly_scorer.hpp"
 #include "prescale/autoscaler/clock.hpp"
 #include "prescale/autoscaler/engine.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
@@ -260,6 +261,96 @@ TEST_CASE(
   CHECK(samples <= 8);
   // Judged against the forecast less the habit: what the slot's Saturdays look like.
   CHECK(tracker.state().expected == Approx(100).epsilon(0.3));
+}
+
+TEST_CASE(
+    "an anomaly is also off from the same time on the last comparable day: a model's ghost that "
+    "day's load matches is none, an outage still is",
+    "[anomaly]") {
+  // A model with a weekly season that learnt one Saturday's batch (or a market
+  // open) forecasts it again the next Saturday: 200 where the load, as last
+  // Saturday, stays at 100. Off against the model, not against last week.
+  const auto layout = AnomalySlotLayout::for_target(60, {86400, 7 * 86400});
+  AnomalyTracker tracker(AnomalySettings{3, 15}, 60, 0.9, layout);
+  const std::size_t weekday = layout.index(11 * 3600, AnomalyDayType::business);
+  const std::size_t saturday = layout.index(20 * 3600 + 5 * 60, AnomalyDayType::saturday);
+  Noise noise;
+  auto feed_week = [&](AnomalyTracker& into, std::int64_t t, double observed, double mean,
+                       std::size_t slot, double last_week) {
+    AnomalySample sample;
+    sample.sample_unix = t;
+    sample.observed = observed;
+    sample.one_step_mean = mean;
+    sample.one_step_sigma = 10;
+    sample.lagged_mean = mean;
+    sample.lagged_steps = 3;
+    sample.comparable = last_week;
+    sample.slot.index = slot;
+    return into.observe(sample);
+  };
+  std::int64_t t = 0;
+  // Two days of ordinary samples teach both scales (the cross-check waits
+  // for a day of them).
+  for (int i = 0; i < 2 * 1440; ++i, t += 60)
+    feed_week(tracker, t, 100 + 10 * noise.normal(), 100, weekday, 100 + 10 * noise.normal());
+  REQUIRE_FALSE(tracker.state().anomaly);
+  // The ghost, judged with last week's value (tracker) and without it (blind:
+  // the model's test alone, as before the cross-check).
+  AnomalyTracker blind = tracker;
+  bool flagged = false, blind_flagged = false;
+  for (int i = 0; i < 10; ++i, t += 60) {
+    const double observed = 100 + 10 * noise.normal();
+    feed_week(tracker, t, observed, 200, saturday, 100 + 10 * noise.normal());
+    feed_week(blind, t, observed, 200, saturday, std::numeric_limits<double>::quiet_NaN());
+    flagged = flagged || tracker.state().anomaly;
+    blind_flagged = blind_flagged || blind.state().anomaly;
+    CHECK(std::abs(tracker.state().evidence) < 1);  // the evidence reads as the rule
+  }
+  CHECK(blind_flagged);
+  CHECK_FALSE(flagged);
+  for (int i = 0; i < 30; ++i, t += 60)
+    feed_week(tracker, t, 100 + 10 * noise.normal(), 100, weekday, 100 + 10 * noise.normal());
+  REQUIRE_FALSE(tracker.state().anomaly);
+  // An outage is off from both: flagged at the third sample, as without the cross-check.
+  int samples = 0;
+  for (; samples < 10 && !tracker.state().anomaly; ++samples, t += 60)
+    feed_week(tracker, t, 0, 100, weekday, 100 + 10 * noise.normal());
+  CHECK(tracker.state().anomaly);
+  CHECK(samples == 3);
+  CHECK(tracker.state().evidence <= -1);
+}
+
+TEST_CASE(
+    "the cross-check compares like with like: the last day of the same type at the same local "
+    "time, one longest season back without a weekly season",
+    "[anomaly]") {
+  const auto zone = calendar::TimeZone::find("America/New_York").value();
+  auto calendars = payments_calendars();
+  REQUIRE(calendars.has_value());
+  auto target = payments_target(60, 35 * 86400, {86400, 7 * 86400}, "auto", 180);
+  target.calendars = {"nyse"};
+  const AnomalyScorer weekly(target, zone,
+                             std::make_shared<const calendar::CalendarSet>(*calendars));
+  auto at = [&](int month, int day, int hour, int minute) {
+    return zone.to_utc(calendar::days_from_civil({2026, month, day}) * 86400 + hour * 3600 +
+                       minute * 60);
+  };
+  CHECK(weekly.comparable_time(at(2, 11, 10, 0)) == at(2, 10, 10, 0));  // Wed: Tuesday
+  CHECK(weekly.comparable_time(at(2, 9, 10, 0)) == at(2, 6, 10, 0));    // Mon: Friday
+  CHECK(weekly.comparable_time(at(2, 14, 20, 5)) == at(2, 7, 20, 5));   // Sat: last Saturday
+  // Presidents' Day, a holiday, is like the Sunday before; the Tuesday after
+  // like the Friday before it; the Sunday after like the holiday.
+  CHECK(weekly.comparable_time(at(2, 16, 9, 31)) == at(2, 15, 9, 31));
+  CHECK(weekly.comparable_time(at(2, 17, 9, 31)) == at(2, 13, 9, 31));
+  CHECK(weekly.comparable_time(at(2, 22, 9, 31)) == at(2, 16, 9, 31));
+  // Across the change to daylight saving time (Sunday 8 March): the same
+  // local time, 71 hours before.
+  CHECK(weekly.comparable_time(at(3, 9, 10, 0)) == at(3, 9, 10, 0) - 71 * 3600);
+  // Without a weekly season: one longest season back; without one, none.
+  const AnomalyScorer daily(payments_target(60, 35 * 86400, {86400}, "auto", 180), zone, nullptr);
+  CHECK(daily.comparable_time(at(2, 9, 10, 0)) == at(2, 9, 10, 0) - 86400);
+  const AnomalyScorer none(payments_target(60, 35 * 86400, {}, "auto", 180), zone, nullptr);
+  CHECK(none.comparable_time(at(2, 9, 10, 0)) == 0);
 }
 
 TEST_CASE("each slot is judged by its own volatility; an event by its own spread once learned",

@@ -17,6 +17,22 @@
 // measured against that event's own bias and spread instead, its start, middle
 // and end apart, so a surge the calendar announces is no anomaly.
 //
+// A model can be wrong in a way the load is not: a weekly season that learnt
+// one month end's batch forecasts it every Saturday after, a Saturday morning
+// may get a market open. So an anomaly is also cross-checked against the
+// load at the same local time on the last comparable day (the previous
+// business day, last Saturday, the last Sunday or holiday; one longest season
+// before without a weekly season), scaled by how today's load compares with
+// that day's over the hour before the run (a busier day is busier all
+// morning, which says nothing of an incident): the run must be off from that
+// value too,
+// in the same direction, by that difference's own learned per-slot bias and
+// scale (a CUSUM with allowance 1 and threshold 2.5 of those scales over the
+// run: a sustained move of two scales passes at the third sample, of 3.5 at
+// the first). The model's ghosts match the last comparable day; incidents
+// match neither. Without that value (a gap, a young target), the model's
+// test alone decides.
+//
 // The standardised residuals z feed a two-sided CUSUM: S+ = max(0, S+ + z - k)
 // (S- likewise for -z). An anomaly is S+ or S- above h, and lasts until both
 // are back at 0. The allowance k is the size a Gaussian residual exceeds by
@@ -29,6 +45,7 @@
 // (bench/anomaly/run measures it).
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -93,6 +110,10 @@ struct AnomalySample {
   /// began, and how many steps ahead it was made (0: none kept).
   double reference_mean = 0;
   std::int64_t reference_steps = 0;
+  /// The load at the same local time on the last comparable day
+  /// (AnomalyScorer::comparable_time); NaN when unknown: then the model's
+  /// test alone decides.
+  double comparable = std::numeric_limits<double>::quiet_NaN();
   AnomalySlot slot;
 };
 
@@ -141,6 +162,10 @@ struct AnomalySlotLayout {
 [[nodiscard]] double anomaly_allowance(std::int64_t step_seconds);
 /// h, in residual scales.
 inline constexpr double kAnomalyThreshold = 10.0;
+/// The cross-check against the last comparable day: its CUSUM's allowance and
+/// threshold, in that residual's own scales.
+inline constexpr double kSeasonalAllowance = 1.0;
+inline constexpr double kSeasonalThreshold = 2.5;
 
 /// Not thread-safe: owned by one target worker (or one warm-up).
 class AnomalyTracker {
@@ -184,6 +209,14 @@ class AnomalyTracker {
   [[nodiscard]] double slot_scale(std::size_t slot, double fallback) const;
   /// The slot's learned bias (its habitual residual, shrunk towards 0).
   [[nodiscard]] double slot_bias(std::size_t slot) const;
+  /// The residual against the comparable day's value at today's level, and
+  /// that residual standardised (NaN until its scale has learned a day of
+  /// samples); both NaN without the value.
+  struct SeasonalResidual {
+    double residual = std::numeric_limits<double>::quiet_NaN();
+    double z = std::numeric_limits<double>::quiet_NaN();
+  };
+  [[nodiscard]] SeasonalResidual seasonal_residual(const AnomalySample& sample, double prior) const;
 
  private:
   /// A residual to learn once its run is known not to be an anomaly.
@@ -192,6 +225,7 @@ class AnomalyTracker {
     AnomalySlot slot;
     double prior = 0;       ///< the scale before any learning
     double slot_scale = 0;  ///< the slot's scale when it was scored (an event's prior)
+    double seasonal = std::numeric_limits<double>::quiet_NaN();  ///< observed - comparable
   };
   static constexpr std::size_t kMaxWaiting = 240;
   /// How one sample is judged: its slot's scale, the scale it is divided by
@@ -210,9 +244,13 @@ class AnomalyTracker {
   [[nodiscard]] Judgement judge_scale(const AnomalySample& sample, double prior) const;
   void choose_reference(const AnomalySample& sample, std::int64_t lag, Judgement& j) const;
   void accumulate(double z, bool judged, std::int64_t lag);
+  void cross_check(double seasonal_z, const AnomalySample& sample);
+  /// Whether the run is off from the comparable day in this direction too (or
+  /// could not be checked).
+  [[nodiscard]] bool corroborated(bool up) const;
   void record(const AnomalySample& sample, const Judgement& j, double z, double fallback);
   void learn_when_settled(const AnomalySample& sample, double prior, double slot_value,
-                          std::int64_t lag);
+                          std::int64_t lag, double seasonal);
   /// Starts, follows and ends the anomaly; true when it asks for a shift refit.
   bool follow_episode(std::int64_t sample_unix, bool was_flat);
   void learn(const PendingResidual& pending);
@@ -236,6 +274,16 @@ class AnomalyTracker {
   static constexpr std::size_t kProbeSteps = 10;
   std::vector<ResidualScale> horizon_;  ///< growth ratio at 2..kProbeSteps steps
   double growth_ = 0.1;
+  // The cross-check against the comparable day: learned per slot (outside
+  // events), and its CUSUM over the current run.
+  std::vector<ResidualScale> seasonal_slots_;
+  ResidualScale seasonal_global_;
+  double seasonal_up_ = 0, seasonal_down_ = 0;
+  /// An hour's exponential means of the load and of the comparable day's,
+  /// held during a run: today's level against that day's (0: none yet).
+  double level_observed_ = 0, level_comparable_ = 0;
+  bool seasonal_known_ = false;    ///< the run has had a sample with a comparable value
+  std::int64_t denied_steps_ = 0;  ///< samples past h the cross-check has not corroborated
 };
 
 /// The largest value the -anomaly external metric serves.

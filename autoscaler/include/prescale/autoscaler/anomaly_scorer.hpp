@@ -7,6 +7,7 @@
 // forecast a few steps old misses, so that old forecasts are judged with the
 // spread they have.
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -38,8 +39,17 @@ class AnomalyScorer {
                 std::shared_ptr<const calendar::CalendarSet> calendars);
 
   /// Scores `observed` at `sample_unix` (a NaN scores nothing) against
-  /// `model`, which has not learned it yet and whose layout covers it.
-  ScoredSample score(const forecast::FittedModel& model, std::int64_t sample_unix, double observed);
+  /// `model`, which has not learned it yet and whose layout covers it, and
+  /// against `comparable`, the load at comparable_time(sample_unix) (NaN:
+  /// unknown, the model's test alone decides).
+  ScoredSample score(const forecast::FittedModel& model, std::int64_t sample_unix, double observed,
+                     double comparable = std::numeric_limits<double>::quiet_NaN());
+  /// When the load to cross-check the sample at `t` against was: with a
+  /// weekly season, the same local time on the latest earlier day of its day
+  /// type (the previous business day, last Saturday, the last Sunday or
+  /// holiday; a week before at most); otherwise one longest season before
+  /// (yesterday with a daily season). 0 without a season: no cross-check.
+  [[nodiscard]] std::int64_t comparable_time(std::int64_t t) const;
   /// A new model took over: forecasts kept from the old one are dropped.
   void model_changed();
 
@@ -57,6 +67,7 @@ class AnomalyScorer {
   [[nodiscard]] AnomalyDayType day_type(calendar::CivilDate local_date) const;
 
   std::int64_t step_seconds_;
+  std::int64_t season_seconds_ = 0;
   std::vector<std::string> named_;  ///< calendars the target names
   calendar::TimeZone zone_;
   std::shared_ptr<const calendar::CalendarSet> calendars_;

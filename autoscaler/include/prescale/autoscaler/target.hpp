@@ -92,8 +92,10 @@ class TargetWorker {
   /// true when a new fit took over.
   bool update_model(std::int64_t now_unix, const FitLauncher& launch);
   void follow_samples();
-  /// Scores the sample at `t` against the model before it learns it (anomaly, drift).
-  void score_sample(std::int64_t t, double y);
+  /// Scores the sample at `t` against the model before it learns it (anomaly,
+  /// drift), and against `comparable`, the load on the last comparable day
+  /// (AnomalyScorer::comparable_time; NaN: unknown).
+  void score_sample(std::int64_t t, double y, double comparable);
   /// A refit to start: why ("" = none), and the end of the data it fits on.
   struct RefitPlan {
     std::string why;
