@@ -423,8 +423,9 @@ void add_simulate_command(CLI::App& app) {
       "Predictive: replay the target with `slo: {maxShortPercent: <--slo-percent>,\n"
       "marginPercent: <--slo-margin-percent>, history: <--slo-history>}`: quantile and\n"
       "headroom retuned at each refit on the decisions before it, as the daemon does\n"
-      "(the first day serves --quantile untuned). The predictive run is then the\n"
-      "daemon's own operating point; --frontier adds it as the \"daemon\" run");
+      "(the first fit tunes at once, on decisions replayed from the history before it).\n"
+      "The predictive run is then the daemon's own operating point; --frontier adds it\n"
+      "as the \"daemon\" run");
   cmd->add_option("--slo-margin-percent", args->slo_margin_percent,
                   "--slo-tuning: share of the SLO held back when tuning (marginPercent)")
       ->capture_default_str()

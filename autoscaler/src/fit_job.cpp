@@ -201,6 +201,37 @@ std::unique_ptr<AnomalyScorer> run_warm_up(const FitJob& job, const WarmUpInput&
                             input.values, input.rows, input.options, log);
 }
 
+// The SLO tuning after a fit; a first fit first replays the decisions
+// before it from history, so it tunes at once (logged with its cost).
+void tune_for_slo(const FitJob& job, FitState& state, const LogFunction& log) {
+  SeedReadings seed;
+  if (job.seed_slo) {
+    const auto started = std::chrono::steady_clock::now();
+    seed = seed_readings(job.config, job.zone, job.calendars, job.history, job.cancel);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (log)
+      log(LogRecord{LogLevel::info, "slo: decisions replayed from history", {}}
+              .with("target", job.config.metric)
+              .with("decisions", static_cast<std::int64_t>(seed.readings.size()))
+              .with("seconds", seconds)
+              .with("note", seed.note));
+  }
+  state.slo = job.tune_slo(seed.readings);
+  if (!seed.readings.empty()) {
+    const double days = static_cast<double>(seed.readings.size()) *
+                        static_cast<double>(job.history.step_seconds) / 86400;
+    std::string words = fmt::format(
+        "with {:.1f} days of decisions replayed from history (a model fitted on the days before "
+        "them)",
+        days);
+    state.slo.note = state.slo.note.empty() ? words : state.slo.note + "; " + words;
+  } else if (!seed.note.empty()) {
+    state.slo.note = state.slo.note.empty() ? seed.note : state.slo.note + "; " + seed.note;
+  }
+  state.slo_seed = std::move(seed.readings);
+}
+
 }  // namespace
 
 void launch_fit_job(std::shared_ptr<FitJob> job, std::shared_ptr<FitMailbox> mailbox,
@@ -211,7 +242,7 @@ void launch_fit_job(std::shared_ptr<FitJob> job, std::shared_ptr<FitMailbox> mai
       // Here, not on the tick: the target serves while Prometheus answers.
       if (job->event_history) job->past_events = fetch_event_history(*job, log);
       outcome = run_fit(*job);
-      if (outcome.state && job->tune_slo) outcome.state->slo = job->tune_slo();
+      if (outcome.state && job->tune_slo) tune_for_slo(*job, *outcome.state, log);
     } catch (const std::exception& e) {
       // Out of memory, most likely: a failed fit, never a dead fit thread.
       outcome = FitOutcome{};

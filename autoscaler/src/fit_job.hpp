@@ -53,6 +53,9 @@ struct FitState {
   std::int64_t data_start_unix = 0;  ///< the history it was fitted on [start, end)
   std::int64_t data_end_unix = 0;
   SloOutcome slo;  ///< with `slo:`: the setting tuned at this refit, or why none
+  /// A first fit with `slo:`: the decisions before it replayed from history
+  /// (seed_readings), for the worker's recorder.
+  std::vector<PolicyReading> slo_seed;
 
   /// Time of the next sample the model expects.
   [[nodiscard]] std::int64_t next_unix() const {
@@ -84,7 +87,11 @@ struct FitJob {
   forecast::Series history;  ///< ends at the fit's cutoff
   std::int64_t now_unix = 0;
   std::string why;
-  std::function<SloOutcome()> tune_slo;  ///< with `slo:`: tunes on the decisions recorded
+  /// With `slo:`: tunes on the decisions recorded and those given (older).
+  std::function<SloOutcome(const std::vector<PolicyReading>&)> tune_slo;
+  /// With `slo:` and no decision tuned on yet (a start or reload): the
+  /// decisions before the fit are replayed from history to tune on at once.
+  bool seed_slo = false;
   bool warm_up_anomaly = false;  ///< the anomaly scales have not learned yet: learn from history
   /// Set when the target is stopped or removed: the fit gives up after the
   /// model it is fitting (nobody will read it; a stopping daemon need not wait).

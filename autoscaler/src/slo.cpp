@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
+
+#include "prescale/autoscaler/fit_frame.hpp"
+#include "prescale/forecast/selection.hpp"
 
 namespace prescale::autoscaler {
 
@@ -21,6 +25,21 @@ void PolicyRecorder::add(PolicyReading reading) {
   const std::int64_t oldest = reading.time_unix - history_seconds_;
   readings_.push_back(std::move(reading));
   while (!readings_.empty() && readings_.front().time_unix < oldest) readings_.pop_front();
+}
+
+void PolicyRecorder::seed(const std::vector<PolicyReading>& older) {
+  const std::int64_t newest =
+      readings_.empty() ? std::numeric_limits<std::int64_t>::max() : readings_.front().time_unix;
+  const std::int64_t oldest = (readings_.empty() ? (older.empty() ? 0 : older.back().time_unix)
+                                                 : readings_.back().time_unix) -
+                              history_seconds_;
+  std::int64_t before = newest;
+  for (auto r = older.rbegin(); r != older.rend(); ++r) {
+    if (r->time_unix >= before) continue;
+    if (r->time_unix < oldest) break;
+    readings_.push_front(*r);
+    before = r->time_unix;
+  }
 }
 
 SloHistory PolicyRecorder::history(std::int64_t step_seconds, std::int64_t series_start_unix,
@@ -58,6 +77,59 @@ SloHistory PolicyRecorder::history(std::int64_t step_seconds, std::int64_t serie
   return out;
 }
 
+SeedReadings seed_readings(const config::TargetConfig& target, const calendar::TimeZone& zone,
+                           std::shared_ptr<const calendar::CalendarSet> calendars,
+                           const forecast::Series& history, const std::atomic<bool>* cancel) {
+  SeedReadings out;
+  if (!target.slo || history.empty()) return out;
+  const std::int64_t step = history.step_seconds;
+  const std::size_t days_steps = static_cast<std::size_t>(std::min<std::int64_t>(
+      target.slo->history_seconds / step, static_cast<std::int64_t>(history.size() * 2 / 3)));
+  const std::size_t before = history.size() - days_steps;
+  forecast::Series earlier{
+      history.start_unix, step,
+      std::vector<double>(history.values.begin(),
+                          history.values.begin() + static_cast<std::ptrdiff_t>(before))};
+  auto prepared = prepare_history(target, earlier);
+  if (!prepared) {
+    out.note = "no decisions replayed from history: " + prepared.error().message;
+    return out;
+  }
+  const auto& t = prepared->target;
+  const std::size_t window = static_cast<std::size_t>(t.lead_steps()) + 1;
+  const std::size_t fitted = prepared->values.size();
+  FitFrame frame(t, zone, std::move(calendars), prepared->start_unix,
+                 fitted + days_steps + window + 1);
+  auto options = selection_options(t, window);
+  options.cancel = cancel;
+  auto selection = forecast::select_and_fit(frame.fit_input(prepared->values), options);
+  if (selection.status != forecast::FitStatus::ok || !selection.fitted) {
+    out.note = fmt::format(
+        "no decisions replayed from history: the fit on the {:.1f} days before "
+        "them failed ({})",
+        static_cast<double>(fitted) * static_cast<double>(step) / 86400, selection.reason);
+    return out;
+  }
+  auto& model = *selection.fitted;
+  // The decision at t reads the newest valid sample before t and the
+  // forecast of [t, t + lead] from a model that has followed every sample
+  // before t, as a target's tick does (target.cpp, lead_window_forecast).
+  double observed = std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t i = 0; i < before; ++i)
+    if (!std::isnan(history.values[i])) observed = history.values[i];
+  out.readings.reserve(days_steps);
+  for (std::size_t i = before; i < history.size(); ++i) {
+    const std::int64_t time = history.time_at(i);
+    auto forecast = model.forecast(window);
+    out.readings.push_back(PolicyReading{
+        time, observed, forecast.size() == window ? std::move(forecast) : forecast::Forecast{},
+        true});
+    model.update(history.values[i]);
+    if (!std::isnan(history.values[i])) observed = history.values[i];
+  }
+  return out;
+}
+
 std::string SloOutcome::text() const {
   if (!setting) return note;
   return note.empty() ? setting->summary : setting->summary + " (" + note + ")";
@@ -83,7 +155,7 @@ SloOutcome tune_at_refit(const config::TargetConfig& target, const SloTuner& tun
     return out;
   }
   try {
-    auto tuned = tuner(target, *history);
+    auto tuned = tuner(target, *history, in_force);
     if (tuned) {
       out.setting = std::move(*tuned);
       out.setting->tuned_at_unix = now_unix;

@@ -232,19 +232,23 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
   }
   last_fit_attempt_unix_ = now_unix;
   attempted_cutoff_unix_ = plan.cutoff_unix;
-  std::function<SloOutcome()> tune_slo;
+  std::function<SloOutcome(const std::vector<PolicyReading>&)> tune_slo;
   if (recorder_) {
     const auto& s = incremental_->series();
-    tune_slo = [config = config_, tuner = slo_tuner_, now_unix,
-                history = recorder_->history(config_.step_seconds, s.start_unix, s.values),
-                in_force = fit_ ? fit_->slo.setting : std::nullopt] {
+    tune_slo = [config = config_, tuner = slo_tuner_, now_unix, recorder = *recorder_,
+                start = s.start_unix, values = s.values,
+                in_force = fit_ ? fit_->slo.setting
+                                : std::nullopt](const std::vector<PolicyReading>& seed) mutable {
+      recorder.seed(seed);
+      const auto history = recorder.history(config.step_seconds, start, values);
       return tune_at_refit(config, tuner, &history, now_unix, in_force);
     };
   }
-  auto job = std::make_shared<FitJob>(FitJob{
-      config_, zone_, calendars_,
-      slice(incremental_->series(), plan.cutoff_unix, config_.history_seconds), now_unix, plan.why,
-      std::move(tune_slo), !anomaly_warmed_, &mailbox_->cancelled, nullptr, event_history_});
+  auto job = std::make_shared<FitJob>(
+      FitJob{config_, zone_, calendars_,
+             slice(incremental_->series(), plan.cutoff_unix, config_.history_seconds), now_unix,
+             plan.why, std::move(tune_slo), recorder_ && !fit_, !anomaly_warmed_,
+             &mailbox_->cancelled, nullptr, event_history_});
   launch_fit_job(std::move(job), mailbox_, log_, launch);
 }
 
@@ -268,6 +272,8 @@ bool TargetWorker::adopt_fit() {
   }
   if (outcome->state) {
     fit_ = std::move(outcome->state);
+    if (recorder_) recorder_->seed(fit_->slo_seed);
+    fit_->slo_seed = {};
     fit_failure_.clear();
     fit_failure_too_short_ = false;
     drift_.reset();

@@ -305,6 +305,41 @@ void fill_headline(FrontierResult& result, const SimulationConfig& config,
   }
 }
 
+// Every per-pod target a sweep simulates at, highest first.
+std::vector<double> swept_targets(const FrontierOptions& options, bool predictive, bool daemon) {
+  std::vector<double> targets = options.reactive_targets;
+  if (predictive)
+    targets.insert(targets.end(), options.predictive_targets.begin(),
+                   options.predictive_targets.end());
+  if (daemon) targets.push_back(1.0);
+  std::sort(targets.begin(), targets.end(), std::greater<>());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  return targets;
+}
+
+// `values` times `factor` (NaN stays NaN: no decision).
+std::vector<double> scaled(std::vector<double> values, double factor) {
+  for (double& v : values) v *= factor;
+  return values;
+}
+
+// Simulates `runs` at `at` and adds their points, labelled by `labels`.
+Status add_points(FrontierResult& result, const SimulationConfig& at,
+                  std::span<const double> demand, const std::vector<RunSpec>& runs,
+                  const std::vector<FrontierPoint>& labels) {
+  if (runs.empty()) return Status::ok();
+  auto simulated = simulate(at, demand, runs);
+  if (!simulated) return make_error(simulated.error().message);
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    FrontierPoint point = labels[r];
+    point.violation_minutes = simulated->summaries[r].slo_violation_minutes;
+    point.replica_hours = simulated->summaries[r].replica_hours;
+    add_daily(point, simulated->timelines[r], at.step_seconds);
+    result.points.push_back(point);
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
@@ -323,14 +358,8 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
     result.holdout = std::move(*check);
   }
   // One simulation per per-pod target, every run at that target in it.
-  std::vector<double> targets = options.reactive_targets;
-  if (predictive)
-    targets.insert(targets.end(), options.predictive_targets.begin(),
-                   options.predictive_targets.end());
   const bool daemon = predictive && predictive->slo_tuned;
-  if (daemon) targets.push_back(1.0);
-  std::sort(targets.begin(), targets.end(), std::greater<>());
-  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  const std::vector<double> targets = swept_targets(options, predictive != nullptr, daemon);
 
   std::vector<std::vector<double>> served_by_quantile;
   if (predictive) {
@@ -359,8 +388,16 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
       runs.push_back(oracle_run(demand, at));
       labels.push_back(label("oracle", fraction, 0));
     }
+    std::vector<RunSpec> at_capacity;  // headroom_in_served: simulated at target = capacity
+    std::vector<FrontierPoint> at_capacity_labels;
     if (predictive && contains(options.predictive_targets, fraction)) {
       for (std::size_t k = 0; k < options.quantiles.size(); ++k) {
+        if (options.headroom_in_served) {
+          at_capacity.push_back(predictive_run(demand, scaled(served_by_quantile[k], 1 / fraction),
+                                               options.observation_lag));
+          at_capacity_labels.push_back(label("predictive", fraction, options.quantiles[k]));
+          continue;
+        }
         runs.push_back(predictive_run(demand, served_by_quantile[k], options.observation_lag));
         labels.push_back(label("predictive", fraction, options.quantiles[k]));
       }
@@ -371,17 +408,12 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
       runs.push_back(predictive_run(demand, predictive->served, options.observation_lag));
       labels.push_back(label("daemon", fraction, predictive->quantile));
     }
-    auto simulated = simulate(at, demand, runs);
-    if (!simulated)
-      return make_error(
-          fmt::format("target {:g} x capacity: {}", fraction, simulated.error().message));
-    for (std::size_t r = 0; r < runs.size(); ++r) {
-      FrontierPoint point = labels[r];
-      point.violation_minutes = simulated->summaries[r].slo_violation_minutes;
-      point.replica_hours = simulated->summaries[r].replica_hours;
-      add_daily(point, simulated->timelines[r], config.step_seconds);
-      result.points.push_back(point);
-    }
+    if (auto added = add_points(result, at, demand, runs, labels); !added)
+      return make_error(fmt::format("target {:g} x capacity: {}", fraction, added.error().message));
+    SimulationConfig at_one = config;
+    at_one.target_per_replica = config.capacity_per_replica;
+    if (auto added = add_points(result, at_one, demand, at_capacity, at_capacity_labels); !added)
+      return make_error(fmt::format("headroom x{:.3g}: {}", 1 / fraction, added.error().message));
   }
   for (const char* run : {"reactive", "predictive", "oracle", "daemon"}) {
     for (std::size_t i : frontier_of(result.points, run)) result.points[i].on_frontier = true;

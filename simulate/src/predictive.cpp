@@ -56,7 +56,19 @@ Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
   // The seasons the engine's fits left out (too short a history), as the
   // notes of forecast and backtest say them.
   std::vector<std::string> season_notes;
-  options.log = [&season_notes](const LogRecord& record) {
+  std::string seed_note;  // what a first fit with slo: replayed from history, and its cost
+  options.log = [&season_notes, &seed_note](const LogRecord& record) {
+    if (record.message == "slo: decisions replayed from history") {
+      double seconds = 0;
+      std::int64_t decisions = 0;
+      for (const auto& [key, value] : record.fields) {
+        if (key == "seconds") seconds = std::get<double>(value);
+        if (key == "decisions") decisions = std::get<std::int64_t>(value);
+      }
+      seed_note = fmt::format(
+          "predictive: slo: the first fit replayed {} decisions from history to tune on ({:.2f} s)",
+          decisions, seconds);
+    }
     for (const auto& [key, value] : record.fields) {
       if (key != "note" || record.message.rfind("season dropped", 0) != 0) continue;
       const std::string note = "predictive: " + std::get<std::string>(value);
@@ -108,6 +120,7 @@ Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
         count, last_fallback));
   }
   if (out.slo_tuned) out.notes.push_back(slo_tuning_note(replayed->decisions, *target.slo));
+  if (!seed_note.empty()) out.notes.push_back(seed_note);
   out.decisions = std::move(replayed->decisions);
   return out;
 }

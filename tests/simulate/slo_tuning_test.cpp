@@ -7,11 +7,13 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "prescale/autoscaler/slo.hpp"
 #include "prescale/simulate/frontier.hpp"
 #include "prescale/simulate/predictive.hpp"
 #include "prescale/simulate/replay.hpp"
+#include "prescale/simulate/simulation.hpp"
 #include "prescale/simulate/tune.hpp"
 #include "replay_fixture.hpp"
 
@@ -91,6 +93,17 @@ TEST_CASE("the policy recorder lays readings on the step grid with the load each
   // Older than the history window: dropped.
   recorder.add(PolicyReading{3600 + 200, 1, {}, true});
   CHECK(recorder.size() == 2);
+
+  // Decisions replayed from history go before those held; only older ones,
+  // and only within the window.
+  PolicyRecorder seeded(600);
+  seeded.add(PolicyReading{900, 9, {}, true});
+  seeded.seed({{240, 4, {}, true}, {300, 5, {}, true}, {600, 6, {}, true}, {900, 0, {}, true}});
+  REQUIRE(seeded.size() == 3);  // 240 is more than 600 s before 900; 900 is held already
+  const auto h = seeded.history(300, 0, {0, 1, 2});
+  CHECK(h.start_unix == 300);
+  CHECK(h.observed == std::vector<double>{5, 6});  // 900: its sample is not in yet
+  CHECK(h.demand == std::vector<double>{1, 2});
 }
 
 TEST_CASE("tune_target_for_slo meets the SLO on history and buys headroom for a low forecast",
@@ -118,7 +131,110 @@ TEST_CASE("tune_target_for_slo meets the SLO on history and buys headroom for a 
   CHECK_THAT(refused.error().message, Catch::Contains("capacityPerReplica"));
 }
 
-TEST_CASE("a target with an slo serves the tuned quantile and headroom from the refit after a day",
+TEST_CASE("the tuning moves cheaper one notch a day from the setting in force, safer at once",
+          "[slo]") {
+  const auto target = slo_target();
+  const auto history = recorded_days(1.0);
+  // The cheapest setting within the SLO on an exact forecast, from the
+  // configured one (q0.9 at 100 %).
+  const auto free = tune_target_for_slo(target, history);
+  REQUIRE(free);
+
+  // From the safest swept setting (q0.99 at 70 %), which met the SLO: one
+  // notch cheaper, not all the way down to the cheapest.
+  prescale::autoscaler::SloSetting safest;
+  safest.quantile = 0.99;
+  safest.headroom = 1 / 0.7;
+  const auto step = tune_target_for_slo(target, history, safest);
+  REQUIRE(step);
+  CHECK(step->meets_slo);
+  CHECK_FALSE((step->quantile == safest.quantile && step->headroom == Approx(safest.headroom)));
+  CHECK(step->headroom > free->headroom);
+  CHECK_THAT(step->summary, Catch::Contains("one notch cheaper than quantile 0.99 at 70%"));
+  const std::int64_t history_end =
+      history.start_unix + static_cast<std::int64_t>(history.demand.size()) * history.step_seconds;
+  CHECK(step->cheaper_at_unix == history_end);
+
+  // Within a day of that move: kept.
+  const auto kept = tune_target_for_slo(target, history, *step);
+  REQUIRE(kept);
+  CHECK(kept->quantile == step->quantile);
+  CHECK(kept->headroom == Approx(step->headroom));
+  CHECK_THAT(kept->summary, Catch::Contains("less than a day ago"));
+
+  // A forecast 25 % low: the cheapest setting (q0.5 at 100 %) misses, and
+  // the tuning moves at once to the cheapest one within the SLO.
+  prescale::autoscaler::SloSetting cheapest;
+  cheapest.quantile = 0.5;
+  cheapest.headroom = 1;
+  const auto low = recorded_days(0.75);
+  const auto safer = tune_target_for_slo(target, low, cheapest);
+  const auto direct = tune_target_for_slo(target, low, safest);
+  REQUIRE(safer);
+  REQUIRE(direct);
+  CHECK(safer->meets_slo);
+  CHECK(safer->headroom > 1.1);
+  CHECK_THAT(safer->summary, Catch::Contains("moved at once from quantile 0.5 at 100%"));
+  CHECK(direct->headroom >= safer->headroom);  // from above: one notch at a time
+}
+
+TEST_CASE("the daemon's tuning scores headroom on the forecast alone, as the daemon serves it",
+          "[slo][frontier]") {
+  // A day of 1-minute load at 1000 with a surge every two hours that the
+  // forecast (flat 1000) does not see: 1400 for 4 minutes, then 1800 for 10.
+  const std::size_t steps = 1440;
+  std::vector<double> demand(steps, 1000);
+  for (std::size_t i = 0; i < steps; ++i) {
+    if (i % 120 >= 60 && i % 120 < 64) demand[i] = 1400;
+    if (i % 120 >= 64 && i % 120 < 74) demand[i] = 1800;
+  }
+  PredictiveSeries recorded;
+  recorded.start_unix = kStart;
+  recorded.quantile = 0.9;
+  recorded.served.assign(steps, 0);
+  recorded.observed.assign(steps, 1000);
+  recorded.windows.assign(steps, prescale::forecast::Forecast{});
+  for (std::size_t i = 1; i < steps; ++i) {
+    recorded.observed[i] = demand[i - 1];
+    recorded.windows[i].mean.assign(6, 1000);
+    recorded.windows[i].sigma.assign(6, 1);
+  }
+  SimulationConfig config;
+  config.start_unix = kStart;
+  config.step_seconds = 60;
+  config.capacity_per_replica = 100;
+  config.startup_seconds = 120;
+  FrontierOptions options;
+  options.reactive_targets = {1.0};
+  options.predictive_targets = {0.8};
+  options.quantiles = {0.5};
+  const auto fixed = sweep_frontier(config, demand, &recorded, options);
+  options.headroom_in_served = true;
+  const auto served = sweep_frontier(config, demand, &recorded, options);
+  REQUIRE(fixed);
+  REQUIRE(served);
+  auto point = [](const FrontierResult& r) {
+    for (const auto& p : r.points)
+      if (p.run == "predictive") return p;
+    FAIL("no predictive point");
+    return FrontierPoint{};
+  };
+  // What the daemon runs: served x 1.25 at target = capacity, the observed
+  // metric read at capacity too.
+  std::vector<double> times_headroom = served_at_quantile(recorded, 0.5);
+  for (double& v : times_headroom) v *= 1.25;
+  const std::vector<RunSpec> runs = {predictive_run(demand, times_headroom, 0)};
+  const auto daemon = simulate(config, demand, runs);
+  REQUIRE(daemon);
+  CHECK(point(*served).target_fraction == 0.8);
+  CHECK(point(*served).violation_minutes == daemon->summaries[0].slo_violation_minutes);
+  CHECK(point(*served).replica_hours == Approx(daemon->summaries[0].replica_hours));
+  // A per-pod target of 80 % would also have scaled up on the surge the
+  // forecast missed: fewer minutes short than the daemon gets.
+  CHECK(point(*fixed).violation_minutes < point(*served).violation_minutes);
+}
+
+TEST_CASE("a target with an slo serves the tuned quantile and headroom from its first fit",
           "[slo][replay]") {
   const auto series = prescale::test::five_daily_cycles();
   auto target = prescale::test::daily_cycle_target("slo-replay");
@@ -131,9 +247,11 @@ TEST_CASE("a target with an slo serves the tuned quantile and headroom from the 
 
   std::size_t waiting = 0, tuned = 0;
   double headroom = 1, quantile = 0;
+  std::string first_refit;
   for (const auto& r : replayed->decisions) {
     REQUIRE_FALSE(r.slo.empty());  // every record of the target says where its SLO stands
     if (r.kind != prescale::autoscaler::DecisionKind::refit) continue;
+    if (first_refit.empty()) first_refit = r.slo;
     if (r.slo.find("waits for a day") != std::string::npos) {
       ++waiting;
       CHECK(r.quantile == target.quantile);
@@ -148,8 +266,11 @@ TEST_CASE("a target with an slo serves the tuned quantile and headroom from the 
       quantile = r.quantile;
     }
   }
-  CHECK(waiting >= 1);  // the first fit: nothing recorded yet
-  REQUIRE(tuned >= 1);  // the refit a day later
+  // The first fit tunes at once, on the last 2 days of its 3-day history
+  // replayed through a model fitted on the day before them.
+  CHECK(waiting == 0);
+  CHECK_THAT(first_refit, Catch::Contains("with 2.0 days of decisions replayed from history"));
+  REQUIRE(tuned >= 2);
   CHECK(headroom >= 1);
   // The last day's decisions serve max(observed, forecast at the tuned
   // quantile) x headroom.

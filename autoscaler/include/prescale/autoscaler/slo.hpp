@@ -10,16 +10,21 @@
 // (simulate::tune_target_for_slo); the engine only records and applies, so
 // this library does not depend on the simulator: the daemon hands the tuner
 // in (EngineOptions::slo_tuner).
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "prescale/calendar/calendar.hpp"
+#include "prescale/calendar/time_zone.hpp"
 #include "prescale/common/expected.hpp"
 #include "prescale/config/config.hpp"
 #include "prescale/forecast/model.hpp"
+#include "prescale/forecast/series.hpp"
 
 namespace prescale::autoscaler {
 
@@ -57,12 +62,17 @@ struct SloSetting {
   /// reactive HPA would have needed there.
   std::string summary;
   std::int64_t tuned_at_unix = 0;  ///< the refit that chose it
+  /// When the tuning last moved to a cheaper setting (the end of the history
+  /// it judged on; 0: never): the next cheaper move waits a day after it.
+  std::int64_t cheaper_at_unix = 0;
 };
 
-/// Chooses a setting for `target.slo` on `history`; the error says why not.
-/// Called on a fit thread; must be thread-safe.
-using SloTuner =
-    std::function<Expected<SloSetting>(const config::TargetConfig&, const SloHistory&)>;
+/// Chooses a setting for `target.slo` on `history`, moving from `in_force`
+/// (the setting tuned at the refit before; none: the configured quantile,
+/// no headroom); the error says why not. Called on a fit thread; must be
+/// thread-safe.
+using SloTuner = std::function<Expected<SloSetting>(const config::TargetConfig&, const SloHistory&,
+                                                    const std::optional<SloSetting>& in_force)>;
 
 /// What a refit makes of a target's SLO: the tuned setting, or why none.
 struct SloOutcome {
@@ -80,6 +90,25 @@ struct SloOutcome {
                                        const SloHistory* history, std::int64_t now_unix,
                                        const std::optional<SloSetting>& in_force = std::nullopt);
 
+/// What the decisions on the last days of `history` (slo.history, at most
+/// two thirds of it) would have read had the target served then: a model chosen
+/// and fitted as the target's fits are, on the history before those days,
+/// following each sample, and its lead-window forecast at each decision. The
+/// model fitted on the whole history has seen those days, and its forecasts
+/// there would flatter any setting tuned on them. So a first fit can tune
+/// at once, instead of after a day of its own decisions. Empty (and a note
+/// saying why) when that earlier history cannot be fitted or the fit is
+/// cancelled. Runs on a fit thread; costs about one more fit.
+struct SeedReadings {
+  std::vector<PolicyReading> readings;
+  std::string note;
+};
+[[nodiscard]] SeedReadings seed_readings(const config::TargetConfig& target,
+                                         const calendar::TimeZone& zone,
+                                         std::shared_ptr<const calendar::CalendarSet> calendars,
+                                         const forecast::Series& history,
+                                         const std::atomic<bool>* cancel = nullptr);
+
 /// The policy readings of one target over its SLO history window. Not
 /// thread-safe: owned by one target worker.
 class PolicyRecorder {
@@ -87,6 +116,10 @@ class PolicyRecorder {
   explicit PolicyRecorder(std::int64_t history_seconds) : history_seconds_(history_seconds) {}
   /// Keeps `reading` and drops those older than the history window.
   void add(PolicyReading reading);
+  /// Puts `older` (by time) before the readings held: the decisions before a
+  /// start, replayed from history (seed_readings). Those not older than the
+  /// oldest held, or older than the history window, are left out.
+  void seed(const std::vector<PolicyReading>& older);
   /// The readings on the grid of `step_seconds`, their demand read from
   /// `series` (the target's fetched samples): decisions whose step has no
   /// sample yet at the end are left out.

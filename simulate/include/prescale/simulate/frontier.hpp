@@ -66,6 +66,12 @@ struct FrontierOptions {
   /// (1 - margin) x the SLO there, so that it still meets the SLO on later
   /// minutes a little worse than those it was chosen on. In [0, 1).
   double tuning_margin = 0;
+  /// Predictive settings as the daemon applies a tuned one (`slo:`): the
+  /// HPA's per-pod target stays at capacity and the served value is scaled
+  /// by 1 / target instead, so the observed metric the HPA also reads gets
+  /// no headroom. Off (as `prescale tune` recommends an HPA averageValue):
+  /// both metrics are read at the per-pod target.
+  bool headroom_in_served = false;
 };
 
 /// A setting chosen for an SLO on history: the cheapest point of its run

@@ -51,11 +51,16 @@ struct TuneResult {
 /// The daemon's tuner for a target's `slo:` (autoscaler::SloTuner): replays
 /// the decisions recorded in `history` through the HPA model (the target's
 /// capacityPerReplica, min/max replicas, startup_for_lead, the HPA without
-/// `behavior`) at every swept quantile and per-pod target, and returns the
-/// cheapest predictive setting within the SLO less its margin (the safest
-/// one, flagged, when none is) as a quantile and headroom = 1 / target.
-/// The error names what is missing (no capacityPerReplica, no `slo:`).
+/// `behavior`) at every swept quantile and per-pod target, and moves from
+/// `in_force` (none: the configured quantile at 100 %) with hysteresis:
+/// when the setting in force missed the SLO less its margin there, at once
+/// to the cheapest setting within it (the safest one, flagged, when none
+/// is); when it met it, to the next cheaper swept setting within it, at
+/// most once a day; otherwise it keeps it. Returned as a quantile and
+/// headroom = 1 / target. The error names what is missing (no
+/// capacityPerReplica, no `slo:`).
 [[nodiscard]] Expected<autoscaler::SloSetting> tune_target_for_slo(
-    const config::TargetConfig& target, const autoscaler::SloHistory& history);
+    const config::TargetConfig& target, const autoscaler::SloHistory& history,
+    const std::optional<autoscaler::SloSetting>& in_force = std::nullopt);
 
 }  // namespace prescale::simulate
