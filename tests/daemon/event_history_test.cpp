@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -138,6 +139,45 @@ std::string target_yaml(const std::string& prometheus_url, const daemon::DemoCer
       certs.ca_cert.string(), history, event_history, autoscaler::payments_calendars_yaml());
 }
 
+// The log records a daemon writes, kept for the test to read while it runs.
+struct RecordedLog {
+  mutable std::mutex mutex;
+  std::vector<LogRecord> records;
+
+  [[nodiscard]] std::vector<LogRecord> copy() const {
+    std::lock_guard lock(mutex);
+    return records;
+  }
+  // Each record on a line of its own: "\n<message> <fields>".
+  [[nodiscard]] std::string text() const {
+    std::string out = "\n";
+    for (const auto& r : copy()) out += text_of(r) + "\n";
+    return out;
+  }
+};
+
+// A daemon serving the payroll target from `prometheus_url` on `clock`, its
+// config and certificates in `dir`, its log into `log`.
+daemon::DaemonOptions daemon_options(const std::filesystem::path& dir,
+                                     const std::string& prometheus_url, const std::string& timeout,
+                                     const std::string& history, const std::string& event_history,
+                                     autoscaler::AcceleratedClock& clock, RecordedLog& log) {
+  auto certs = daemon::write_demo_certificates(dir / "tls", "events", "events");
+  REQUIRE(certs.has_value());
+  const auto config_path = dir / "prescale.yaml";
+  std::ofstream(config_path) << target_yaml(prometheus_url, *certs, timeout, history,
+                                            event_history);
+  daemon::DaemonOptions options;
+  options.config_path = config_path;
+  options.clock = &clock;
+  options.listen_port = 0;
+  options.log = [&log](const LogRecord& record) {
+    std::lock_guard lock(log.mutex);
+    log.records.push_back(record);
+  };
+  return options;
+}
+
 }  // namespace
 
 TEST_CASE("the first fit learns payroll days from six months of Prometheus history",
@@ -155,38 +195,22 @@ TEST_CASE("the first fit learns payroll days from six months of Prometheus histo
   const std::int64_t now = series->end_unix();
   test::PrometheusFixture prometheus({{"payments", {{"job", "api"}}, *series}});
 
-  auto certs = daemon::write_demo_certificates(dir.path / "tls", "events", "events");
-  REQUIRE(certs.has_value());
-  const auto config_path = dir.path / "prescale.yaml";
-  std::ofstream(config_path) << target_yaml(prometheus.url(), *certs, "10s", "35d", "183d");
-
-  std::mutex mutex;
-  std::vector<LogRecord> records;
+  RecordedLog log;
   autoscaler::AcceleratedClock clock(static_cast<double>(now), 1.0);
-  daemon::DaemonOptions options;
-  options.config_path = config_path;
-  options.clock = &clock;
-  options.listen_port = 0;
-  options.log = [&](const LogRecord& record) {
-    std::lock_guard lock(mutex);
-    records.push_back(record);
-  };
-  daemon::Daemon server(options);
+  daemon::Daemon server(
+      daemon_options(dir.path, prometheus.url(), "10s", "35d", "183d", clock, log));
   REQUIRE(server.start());
   std::optional<LogRecord> history, fit;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
   while (!fit && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::lock_guard lock(mutex);
-    for (const auto& r : records) {
+    for (const auto& r : log.copy()) {
       if (r.message == "event history" && !history) history = r;
       if ((r.message == "refit" || r.message == "fit failed") && !fit) fit = r;
     }
   }
   server.stop();
-  std::string log;
-  for (const auto& r : records) log += text_of(r) + "\n";
-  INFO(log);
+  INFO(log.text());
   REQUIRE(history);
   REQUIRE(fit);
   REQUIRE(fit->message == "refit");
@@ -228,32 +252,14 @@ TEST_CASE("a target serves and ticks while its event history hangs, and stops at
   test::PrometheusFixture prometheus({{"payments", {{"job", "api"}}, *series}});
   HoldingProxy proxy(prometheus, now - 7 * 86400);
 
-  auto certs = daemon::write_demo_certificates(dir.path / "tls", "events", "events");
-  REQUIRE(certs.has_value());
-  const auto config_path = dir.path / "prescale.yaml";
-  // A timeout far beyond the test: only a cancellation ends the held call.
-  std::ofstream(config_path) << target_yaml(proxy.url(), *certs, "5m", "14d", "60d");
-
-  std::mutex mutex;
-  std::vector<LogRecord> records;
+  RecordedLog log;
   // 5-minute steps every 2.5 s: ticks go on while the call is held.
   autoscaler::AcceleratedClock clock(static_cast<double>(now), 120.0);
-  daemon::DaemonOptions options;
-  options.config_path = config_path;
-  options.clock = &clock;
-  options.listen_port = 0;
-  options.log = [&](const LogRecord& record) {
-    std::lock_guard lock(mutex);
-    records.push_back(record);
-  };
-  auto server = std::make_unique<daemon::Daemon>(options);
+  // A timeout far beyond the test: only a cancellation ends the held call.
+  auto server = std::make_unique<daemon::Daemon>(
+      daemon_options(dir.path, proxy.url(), "5m", "14d", "60d", clock, log));
   REQUIRE(server->start());
-  const auto log_text = [&] {
-    std::lock_guard lock(mutex);
-    std::string out = "\n";  // each record on a line of its own: "\n<message> <fields>"
-    for (const auto& r : records) out += text_of(r) + "\n";
-    return out;
-  };
+  const auto log_text = [&] { return log.text(); };
   const auto wait_for = [](auto condition, std::chrono::seconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {

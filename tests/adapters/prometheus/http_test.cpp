@@ -67,6 +67,21 @@ std::string clock_matrix(const httplib::Request& request, const std::string& lab
       labels, values);
 }
 
+// Routes answering query_range with clock_matrix, keeping each request's headers.
+std::function<void(httplib::Server&)> clock_recording_headers(std::mutex& mutex,
+                                                              std::vector<httplib::Headers>& seen) {
+  return [&mutex, &seen](httplib::Server& s) {
+    s.Get("/api/v1/query_range",
+          [&mutex, &seen](const httplib::Request& request, httplib::Response& response) {
+            {
+              std::lock_guard lock(mutex);
+              seen.push_back(request.headers);
+            }
+            response.set_content(clock_matrix(request), "application/json");
+          });
+  };
+}
+
 // Fast tests: retries sleep through this recorder, not the clock.
 struct SleepRecorder {
   std::vector<std::chrono::milliseconds> sleeps;
@@ -352,15 +367,7 @@ TEST_CASE("auth and headers: rotating bearer token file, basic auth, tenant head
           "[prometheus][http]") {
   std::mutex mutex;
   std::vector<httplib::Headers> seen;
-  FakeServer server([&](httplib::Server& s) {
-    s.Get("/api/v1/query_range", [&](const httplib::Request& request, httplib::Response& response) {
-      {
-        std::lock_guard lock(mutex);
-        seen.push_back(request.headers);
-      }
-      response.set_content(clock_matrix(request), "application/json");
-    });
-  });
+  FakeServer server(clock_recording_headers(mutex, seen));
   const auto token_file =
       std::filesystem::temp_directory_path() / fmt::format("prescale-token-{}", ::getpid());
   std::ofstream(token_file) << "first-token\n";
@@ -409,15 +416,7 @@ TEST_CASE("a prometheus: section and the same command-line flags send the same r
           "[prometheus][http]") {
   std::mutex mutex;
   std::vector<httplib::Headers> seen;
-  FakeServer server([&](httplib::Server& s) {
-    s.Get("/api/v1/query_range", [&](const httplib::Request& request, httplib::Response& response) {
-      {
-        std::lock_guard lock(mutex);
-        seen.push_back(request.headers);
-      }
-      response.set_content(clock_matrix(request), "application/json");
-    });
-  });
+  FakeServer server(clock_recording_headers(mutex, seen));
   prescale::test::TempDir dir("prescale-client-config");
   const auto password = dir.path / "password";
   std::ofstream(password) << "s3cret\n";  // as `echo` writes it: the newline is not the password's
