@@ -331,7 +331,7 @@ TEST_CASE(
   target.calendars = {"nyse"};
   const AnomalyScorer weekly(target, zone,
                              std::make_shared<const calendar::CalendarSet>(*calendars));
-  auto at = [&](int month, int day, int hour, int minute) {
+  auto at = [&](unsigned month, unsigned day, int hour, int minute) {
     return zone.to_utc(calendar::days_from_civil({2026, month, day}) * 86400 + hour * 3600 +
                        minute * 60);
   };
