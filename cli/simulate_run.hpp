@@ -47,7 +47,7 @@ struct SimulateArgs {
   /// --slo-percent), so the predictive run is the daemon's own at-refit tuning.
   bool slo_tuning = false;
   double slo_margin_percent = config::SloConfig{}.margin_percent;
-  std::string slo_history = "7d";
+  std::string slo_history = "35d";
   FrontierArgs frontier;
 };
 

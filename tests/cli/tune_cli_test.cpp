@@ -119,7 +119,7 @@ TEST_CASE("prescale simulate --slo-tuning scores the daemon's own tuning on the 
   for (const auto& note : json.at("notes"))
     noted = noted || note.get<std::string>().find(
                          "slo {maxShortPercent: 1, marginPercent: 40, "
-                         "history: 1w} tuned") != std::string::npos;
+                         "history: 5w} tuned") != std::string::npos;
   CHECK(noted);
   const auto& daemon = json.at("frontier").at("daemon");
   REQUIRE(daemon.is_object());

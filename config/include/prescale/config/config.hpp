@@ -175,9 +175,12 @@ struct ServerConfig {
 /// and headroom that kept the minutes short of capacity within the SLO less
 /// the margin (docs/targets.md, "Let the daemon tune for an SLO"). Value type.
 struct SloConfig {
-  double max_short_percent = 0.1;            ///< % of minutes with load above ready capacity
-  double margin_percent = 50;                ///< % of the SLO held back when tuning on history
-  std::int64_t history_seconds = 7 * 86400;  ///< decisions kept and replayed at each refit
+  double max_short_percent = 0.1;  ///< % of minutes with load above ready capacity
+  double margin_percent = 50;      ///< % of the SLO held back when tuning on history
+  /// Decisions kept and replayed at each refit: long enough to hold the last
+  /// month end and payroll days (a week rarely does, and the tuning then
+  /// descends on quiet weeks).
+  std::int64_t history_seconds = 35 * 86400;
   bool operator==(const SloConfig&) const = default;
 };
 
