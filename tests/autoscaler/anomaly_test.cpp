@@ -35,7 +35,8 @@ namespace {
 // anomaly_steps - 1 steps before, as the scorer passes it) with sigma 10, in
 // slot 0 unless told.
 bool feed(AnomalyTracker& tracker, std::int64_t t, double observed, double mean = 100,
-          std::size_t slot = 0, std::string event = {}) {
+          std::size_t slot = 0, std::string event = {},
+          double comparable = std::numeric_limits<double>::quiet_NaN()) {
   AnomalySample sample;
   sample.sample_unix = t;
   sample.observed = observed;
@@ -43,9 +44,25 @@ bool feed(AnomalyTracker& tracker, std::int64_t t, double observed, double mean 
   sample.one_step_sigma = 10;
   sample.lagged_mean = mean;
   sample.lagged_steps = tracker.settings().anomaly_steps;
+  sample.comparable = comparable;
   sample.slot.index = slot;
   sample.slot.event = std::move(event);
   return tracker.observe(sample);
+}
+
+// A tracker of a target with a weekly season (business days, Saturdays,
+// Sundays and holidays apart) and two of its slots: a business day's and a
+// Saturday's, at the given local seconds of the day.
+struct WeeklyTracker {
+  AnomalyTracker tracker;
+  std::size_t weekday = 0;
+  std::size_t saturday = 0;
+};
+WeeklyTracker weekly_tracker(std::int64_t weekday_second, std::int64_t saturday_second) {
+  const auto layout = AnomalySlotLayout::for_target(60, {86400, 7 * 86400});
+  return {AnomalyTracker(AnomalySettings{3, 15}, 60, 0.9, layout),
+          layout.index(weekday_second, AnomalyDayType::business),
+          layout.index(saturday_second, AnomalyDayType::saturday)};
 }
 
 // Gaussian noise of a fixed seed (a tiny LCG and Box-Muller: the same everywhere).
@@ -231,10 +248,9 @@ TEST_CASE(
   // A model with a weekly season that forecasts a market open on Saturdays
   // too (200 where the load stays at 100): the Saturday 09:30 slot learns a
   // bias of -100, not a spread of 100 that would hide a real outage there.
-  const auto layout = AnomalySlotLayout::for_target(60, {86400, 7 * 86400});
-  AnomalyTracker tracker(AnomalySettings{3, 15}, 60, 0.9, layout);
-  const std::size_t weekday = layout.index(9 * 3600 + 31 * 60, AnomalyDayType::business);
-  const std::size_t saturday = layout.index(9 * 3600 + 31 * 60, AnomalyDayType::saturday);
+  auto weekly = weekly_tracker(9 * 3600 + 31 * 60, 9 * 3600 + 31 * 60);
+  auto& tracker = weekly.tracker;
+  const std::size_t weekday = weekly.weekday, saturday = weekly.saturday;
   Noise noise;
   std::int64_t t = 0;
   int flagged_late = 0;
@@ -270,23 +286,14 @@ TEST_CASE(
   // A model with a weekly season that learnt one Saturday's batch (or a market
   // open) forecasts it again the next Saturday: 200 where the load, as last
   // Saturday, stays at 100. Off against the model, not against last week.
-  const auto layout = AnomalySlotLayout::for_target(60, {86400, 7 * 86400});
-  AnomalyTracker tracker(AnomalySettings{3, 15}, 60, 0.9, layout);
-  const std::size_t weekday = layout.index(11 * 3600, AnomalyDayType::business);
-  const std::size_t saturday = layout.index(20 * 3600 + 5 * 60, AnomalyDayType::saturday);
+  auto weekly = weekly_tracker(11 * 3600, 20 * 3600 + 5 * 60);
+  auto& tracker = weekly.tracker;
+  const std::size_t weekday = weekly.weekday, saturday = weekly.saturday;
   Noise noise;
-  auto feed_week = [&](AnomalyTracker& into, std::int64_t t, double observed, double mean,
-                       std::size_t slot, double last_week) {
-    AnomalySample sample;
-    sample.sample_unix = t;
-    sample.observed = observed;
-    sample.one_step_mean = mean;
-    sample.one_step_sigma = 10;
-    sample.lagged_mean = mean;
-    sample.lagged_steps = 3;
-    sample.comparable = last_week;
-    sample.slot.index = slot;
-    return into.observe(sample);
+  // A sample with last week's value at the same time (the scorer's comparable).
+  auto feed_week = [](AnomalyTracker& into, std::int64_t t, double observed, double mean,
+                      std::size_t slot, double last_week) {
+    return feed(into, t, observed, mean, slot, {}, last_week);
   };
   std::int64_t t = 0;
   // Two days of ordinary samples teach both scales (the cross-check waits
