@@ -101,8 +101,14 @@ std::string AnomalyScorer::event_at(std::int64_t t) {
   return {};
 }
 
+std::int64_t AnomalyScorer::to_local(std::int64_t t) const {
+  auto& span = lookups_.span;
+  if (t < span.begin_unix || t >= span.end_unix) span = zone_.offset_span(t);
+  return t + span.offset;
+}
+
 AnomalySlot AnomalyScorer::slot_of(std::int64_t unix_seconds) {
-  const std::int64_t local = zone_.to_local(unix_seconds);
+  const std::int64_t local = to_local(unix_seconds);
   const std::int64_t day = floor_div(local, 86400);
   AnomalySlot slot;
   slot.index = layout_.index(local - day * 86400, day_type(calendar::civil_from_days(day)));
@@ -119,12 +125,28 @@ std::int64_t AnomalyScorer::comparable_time(std::int64_t t) const {
   if (layout_.day_types < 3) return season_seconds_ > 0 ? t - season_seconds_ : 0;
   // Like with like: a holiday looks like a Sunday, not like last week's
   // business day, and local time keeps a DST week comparable.
-  const std::int64_t local = zone_.to_local(t);
+  // Samples come in order: the day's answer is worked out once per local day.
+  const std::int64_t local = to_local(t);
   const std::int64_t day = floor_div(local, 86400);
-  const AnomalyDayType type = day_type(calendar::civil_from_days(day));
-  std::int64_t back = 1;
-  while (back < 7 && day_type(calendar::civil_from_days(day - back)) != type) ++back;
-  return zone_.to_utc(local - back * 86400);
+  auto& cached = lookups_;
+  if (day != cached.day) {
+    const AnomalyDayType type = day_type(calendar::civil_from_days(day));
+    std::int64_t back = 1;
+    while (back < 7 && day_type(calendar::civil_from_days(day - back)) != type) ++back;
+    cached.day = day;
+    cached.back = back;
+    // Local time on that day converts back by one subtraction when a single
+    // UTC offset holds from two days before it to its end: no gap, no
+    // repeated hour, and no earlier instant with that wall-clock time (UTC
+    // offsets differ by less than two days). Else to_utc, time by time.
+    const std::int64_t midnight = (day - back) * 86400;
+    const auto there = zone_.offset_span(zone_.to_utc(midnight));
+    const bool whole_day = there.begin_unix <= midnight - there.offset - 2 * 86400 &&
+                           midnight + 86400 - there.offset <= there.end_unix;
+    cached.whole_day_offset = whole_day ? std::optional<std::int64_t>(there.offset) : std::nullopt;
+  }
+  const std::int64_t then = local - cached.back * 86400;
+  return cached.whole_day_offset ? then - *cached.whole_day_offset : zone_.to_utc(then);
 }
 
 ScoredSample AnomalyScorer::score(const forecast::FittedModel& model, std::int64_t t,

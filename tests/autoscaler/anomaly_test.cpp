@@ -20,6 +20,7 @@
 #include "prescale/autoscaler/engine.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
 #include "prescale/autoscaler/target.hpp"
+#include "prescale/common/integer.hpp"
 #include "prescale/kubernetes/api.hpp"
 #include "prescale/kubernetes/quantity.hpp"
 #include "prescale/simulate/replay.hpp"
@@ -358,6 +359,71 @@ TEST_CASE(
   CHECK(daily.comparable_time(at(2, 9, 10, 0)) == at(2, 9, 10, 0) - 86400);
   const AnomalyScorer none(payments_target(60, 35 * 86400, {}, "auto", 180), zone, nullptr);
   CHECK(none.comparable_time(at(2, 9, 10, 0)) == 0);
+}
+
+TEST_CASE(
+    "comparable_time keeps its lookups per local day and gives what a fresh lookup gives, across "
+    "DST changes, a 30-minute one, a skipped day and calls out of order",
+    "[anomaly]") {
+  auto calendars = payments_calendars();
+  REQUIRE(calendars.has_value());
+  const auto shared = std::make_shared<const calendar::CalendarSet>(*calendars);
+  // The rule spelled out with the zone's own conversions, looked up afresh at each call.
+  auto expected = [](const calendar::TimeZone& zone, const calendar::Calendar* business,
+                     std::int64_t t) {
+    auto type = [&](std::int64_t day) {
+      const auto date = calendar::civil_from_days(day);
+      const auto weekday = calendar::weekday_of(date);
+      const bool weekend =
+          weekday == calendar::Weekday::saturday || weekday == calendar::Weekday::sunday;
+      if (business ? business->is_business_day(date) : !weekend) return 0;
+      return weekday == calendar::Weekday::saturday ? 1 : 2;
+    };
+    const std::int64_t local = zone.to_local(t);
+    const std::int64_t day = floor_div(local, 86400);
+    std::int64_t back = 1;
+    while (back < 7 && type(day - back) != type(day)) ++back;
+    return zone.to_utc(local - back * 86400);
+  };
+  struct Case {
+    std::string zone;
+    bool nyse;
+    calendar::CivilDate from;
+    int days;
+    std::int64_t step;
+  };
+  // New York with the exchange's holidays over a year; Lord Howe's 30-minute
+  // change; Apia, which skipped 30 December 2011; London; Kolkata (no DST).
+  const std::vector<Case> cases = {{"America/New_York", true, {2026, 1, 1}, 366, 900},
+                                   {"Australia/Lord_Howe", false, {2026, 3, 25}, 21, 300},
+                                   {"Australia/Lord_Howe", false, {2026, 9, 28}, 14, 300},
+                                   {"Pacific/Apia", false, {2011, 12, 20}, 21, 420},
+                                   {"Europe/London", false, {2026, 3, 20}, 230, 1800},
+                                   {"Asia/Kolkata", false, {2026, 1, 1}, 15, 3600}};
+  for (const auto& c : cases) {
+    INFO(c.zone);
+    const auto zone = calendar::TimeZone::find(c.zone).value();
+    auto target = payments_target(60, 35 * 86400, {86400, 7 * 86400}, "auto", 180);
+    target.timezone = c.zone;
+    if (c.nyse) target.calendars = {"nyse"};
+    const AnomalyScorer scorer(target, zone, c.nyse ? shared : nullptr);
+    const calendar::Calendar* business = c.nyse ? shared->find("nyse") : nullptr;
+    const std::int64_t from = calendar::days_from_civil(c.from) * 86400;
+    const std::int64_t count = c.days * 86400 / c.step;
+    int wrong = 0;
+    for (std::int64_t i = 0; i < count; ++i) {  // in order, as a catch-up calls it
+      const std::int64_t t = from + i * c.step;
+      if (scorer.comparable_time(t) != expected(zone, business, t) && ++wrong <= 3)
+        FAIL_CHECK("in order at " << t);
+    }
+    for (std::int64_t i = 0, j = 0; i < count / 7; ++i) {  // jumping back and forth
+      j = (j + 7919) % count;
+      const std::int64_t t = from + j * c.step;
+      if (scorer.comparable_time(t) != expected(zone, business, t) && ++wrong <= 3)
+        FAIL_CHECK("out of order at " << t);
+    }
+    CHECK(wrong == 0);
+  }
 }
 
 TEST_CASE("each slot is judged by its own volatility; an event by its own spread once learned",

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -49,6 +50,7 @@ class AnomalyScorer {
   /// type (the previous business day, last Saturday, the last Sunday or
   /// holiday; a week before at most); otherwise one longest season before
   /// (yesterday with a daily season). 0 without a season: no cross-check.
+  /// Keeps its lookups per local day (one thread at a time, as the rest).
   [[nodiscard]] std::int64_t comparable_time(std::int64_t t) const;
   /// A new model took over: forecasts kept from the old one are dropped.
   void model_changed();
@@ -65,6 +67,8 @@ class AnomalyScorer {
   };
   [[nodiscard]] std::string event_at(std::int64_t unix_seconds);
   [[nodiscard]] AnomalyDayType day_type(calendar::CivilDate local_date) const;
+  /// zone_.to_local, with the UTC offset kept over the span it holds.
+  [[nodiscard]] std::int64_t to_local(std::int64_t t) const;
 
   std::int64_t step_seconds_;
   std::int64_t season_seconds_ = 0;
@@ -87,6 +91,17 @@ class AnomalyScorer {
   // Named event occurrences near the newest sample (refreshed per window).
   std::int64_t events_from_ = 0, events_to_ = 0;
   std::vector<calendar::Occurrence> events_;
+  /// Lookups kept while they hold, since a catch-up follows days of samples
+  /// in order: the UTC offset over the span it holds (a tz database search
+  /// each), and comparable_time's day type walk for the local day of its
+  /// last call. Derived from the zone and calendars alone, never stale.
+  struct Lookups {
+    calendar::TimeZone::OffsetSpan span;                          ///< empty until the first lookup
+    std::int64_t day = std::numeric_limits<std::int64_t>::min();  ///< local day (days since 1970)
+    std::int64_t back = 0;                         ///< days back to the comparable day
+    std::optional<std::int64_t> whole_day_offset;  ///< the offset all that day; none: to_utc
+  };
+  mutable Lookups lookups_;
 };
 
 /// The scorer of a target (`config`) taught by the last days of the
