@@ -34,12 +34,15 @@ void PolicyRecorder::seed(const std::vector<PolicyReading>& older) {
                                                  : readings_.back().time_unix) -
                               history_seconds_;
   std::int64_t before = newest;
+  std::vector<PolicyReading> taken;  // newest first
   for (auto r = older.rbegin(); r != older.rend(); ++r) {
     if (r->time_unix >= before) continue;
     if (r->time_unix < oldest) break;
-    readings_.push_front(*r);
+    taken.push_back(*r);
     before = r->time_unix;
   }
+  std::reverse(taken.begin(), taken.end());
+  readings_.prepend(std::move(taken));
 }
 
 SloHistory PolicyRecorder::history(std::int64_t step_seconds, std::int64_t series_start_unix,

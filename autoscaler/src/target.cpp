@@ -234,6 +234,9 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
   attempted_cutoff_unix_ = plan.cutoff_unix;
   std::function<SloOutcome(const std::vector<PolicyReading>&)> tune_slo;
   if (recorder_) {
+    // Copies, as the tick records on meanwhile: the recorder's shares its
+    // full blocks of decisions (a pointer each, BlockDeque); the samples the
+    // decisions' load is read from are 8 bytes a step.
     const auto& s = incremental_->series();
     tune_slo = [config = config_, tuner = slo_tuner_, now_unix, recorder = *recorder_,
                 start = s.start_unix, values = s.values,

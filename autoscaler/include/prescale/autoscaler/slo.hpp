@@ -12,7 +12,6 @@
 // in (EngineOptions::slo_tuner).
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -21,6 +20,7 @@
 
 #include "prescale/calendar/calendar.hpp"
 #include "prescale/calendar/time_zone.hpp"
+#include "prescale/common/block_deque.hpp"
 #include "prescale/common/expected.hpp"
 #include "prescale/config/config.hpp"
 #include "prescale/forecast/model.hpp"
@@ -110,7 +110,9 @@ struct SeedReadings {
                                          const std::atomic<bool>* cancel = nullptr);
 
 /// The policy readings of one target over its SLO history window. Not
-/// thread-safe: owned by one target worker.
+/// thread-safe: owned by one target worker. A copy is cheap (the readings'
+/// full blocks are shared, BlockDeque) and stays as it was while the
+/// original records on: a refit tunes on a copy taken when it started.
 class PolicyRecorder {
  public:
   explicit PolicyRecorder(std::int64_t history_seconds) : history_seconds_(history_seconds) {}
@@ -129,7 +131,7 @@ class PolicyRecorder {
 
  private:
   std::int64_t history_seconds_;
-  std::deque<PolicyReading> readings_;
+  BlockDeque<PolicyReading> readings_;
 };
 
 }  // namespace prescale::autoscaler
