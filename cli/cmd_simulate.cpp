@@ -146,6 +146,11 @@ PredictiveRun replay_predictive(const SimulateArgs& args, const forecast::Series
     slo.history_seconds = duration_option("--slo-history", args.slo_history);
     if (slo.history_seconds < 86400 || slo.history_seconds > 35 * 86400)
       throw Failure(fmt::format("--slo-history: {} is not between 1d and 35d", args.slo_history));
+    slo.reactive_target_percent = args.slo_reactive_target_percent;
+    if (!(slo.reactive_target_percent >= 10 && slo.reactive_target_percent <= 100))
+      throw Failure(fmt::format(
+          "--slo-reactive-target-percent: {} is not a percentage of capacity in [10, 100]",
+          slo.reactive_target_percent));
     target.slo = slo;
   }
   if (flags.calendars) {
@@ -432,6 +437,11 @@ void add_simulate_command(CLI::App& app) {
       ->needs(slo_tuning);
   cmd->add_option("--slo-history", args->slo_history,
                   "--slo-tuning: decisions kept and replayed at each refit (history, 1d..35d)")
+      ->capture_default_str()
+      ->needs(slo_tuning);
+  cmd->add_option("--slo-reactive-target-percent", args->slo_reactive_target_percent,
+                  "--slo-tuning: the HPA's per-pod target for the observed load, % of capacity\n"
+                  "(reactiveTargetPercent): the predictive run's observed metric is read there")
       ->capture_default_str()
       ->needs(slo_tuning);
   // What only the predictive run reads is refused with --no-predictive, not ignored.

@@ -48,6 +48,7 @@ struct SimulateArgs {
   bool slo_tuning = false;
   double slo_margin_percent = config::SloConfig{}.margin_percent;
   std::string slo_history = "35d";
+  double slo_reactive_target_percent = 100;
   FrontierArgs frontier;
 };
 

@@ -137,7 +137,7 @@ void read_slo(const Node& n, TargetConfig& t, const Config&) {
     return;
   }
   if (!n.raw().IsMap()) n.fail("expected a map such as {maxShortPercent: 0.1}");
-  n.check_keys({"maxShortPercent", "marginPercent", "history"});
+  n.check_keys({"maxShortPercent", "marginPercent", "history", "reactiveTargetPercent"});
   SloConfig slo;
   if (auto e = n.get("maxShortPercent")) {
     slo.max_short_percent = e->as_double();
@@ -157,6 +157,14 @@ void read_slo(const Node& n, TargetConfig& t, const Config&) {
   }
   // A day at least: the tuning replays whole daily cycles.
   if (auto e = n.get("history")) slo.history_seconds = e->as_duration(86400, 35 * 86400);
+  if (auto e = n.get("reactiveTargetPercent")) {
+    slo.reactive_target_percent = e->as_double();
+    if (!(slo.reactive_target_percent >= 10 && slo.reactive_target_percent <= 100))
+      e->fail(fmt::format(
+          "reactiveTargetPercent {} is not a percentage of capacityPerReplica in [10, 100] (the "
+          "averageValue of the HPA's metric for the observed load, e.g. 80)",
+          e->text()));
+  }
   t.slo = slo;
 }
 
@@ -171,13 +179,15 @@ void write_slo(YAML::Emitter& out, const TargetConfig& t) {
       << fmt::format("{}", t.slo->max_short_percent);
   out << YAML::Key << "marginPercent" << YAML::Value << fmt::format("{}", t.slo->margin_percent);
   out << YAML::Key << "history" << YAML::Value << format_duration(t.slo->history_seconds);
+  out << YAML::Key << "reactiveTargetPercent" << YAML::Value
+      << fmt::format("{}", t.slo->reactive_target_percent);
   out << YAML::EndMap;
 }
 
 std::string slo_text(const TargetConfig& t) {
   if (!t.slo) return "-";
-  return fmt::format("{},{},{}", exact(t.slo->max_short_percent), exact(t.slo->margin_percent),
-                     t.slo->history_seconds);
+  return fmt::format("{},{},{},{}", exact(t.slo->max_short_percent), exact(t.slo->margin_percent),
+                     t.slo->history_seconds, exact(t.slo->reactive_target_percent));
 }
 
 // ---- Rows for the common shapes: a string, a duration, a whole number ----
@@ -271,8 +281,9 @@ const std::array kFields = {
                 }},
     count_field<&TargetConfig::min_replicas, 1, limits::kMaxReplicas>("minReplicas", "2"),
     count_field<&TargetConfig::max_replicas, 1, limits::kMaxReplicas>("maxReplicas", "50"),
-    TargetField{"slo", "{maxShortPercent: 0.5, marginPercent: 25, history: 3d}", true, read_slo,
-                write_slo, slo_text},
+    TargetField{"slo",
+                "{maxShortPercent: 0.5, marginPercent: 25, history: 3d, reactiveTargetPercent: 80}",
+                true, read_slo, write_slo, slo_text},
     // Refits.
     duration_field<&TargetConfig::refit_interval_seconds, 1>("refitInterval", "2h"),
     count_field<&TargetConfig::backtest_origins, 1, 50>("backtestOrigins", "6"),

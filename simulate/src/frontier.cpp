@@ -29,6 +29,9 @@ Status check_options(const FrontierOptions& options) {
   for (double q : options.quantiles) {
     if (!(q > 0 && q < 1)) return make_error(fmt::format("quantiles: {} is not in (0, 1)", q));
   }
+  if (!(options.observed_target > 0 && options.observed_target <= 1))
+    return make_error(fmt::format("observed target: {} is not a fraction of capacity in (0, 1]",
+                                  options.observed_target));
   if (!(options.tuning_margin >= 0 && options.tuning_margin < 1))
     return make_error(fmt::format("tuning margin: {} is not a share of the SLO in [0, 1)",
                                   options.tuning_margin));
@@ -323,6 +326,17 @@ std::vector<double> scaled(std::vector<double> values, double factor) {
   return values;
 }
 
+// A predictive run as the daemon serves it: `served` (headroom included) at
+// capacity, beside the HPA's own observed-load metric at `observed_target`
+// of capacity (scaled by its inverse, as the HPA's ratio reads it).
+RunSpec daemon_run(std::span<const double> demand, std::vector<double> served,
+                   const FrontierOptions& options, double observed_target) {
+  RunSpec run = predictive_run(demand, std::move(served), options.observation_lag);
+  if (observed_target != 1.0)
+    run.metrics[0] = scaled(std::move(run.metrics[0]), 1 / observed_target);
+  return run;
+}
+
 // Simulates `runs` at `at` and adds their points, labelled by `labels`.
 Status add_points(FrontierResult& result, const SimulationConfig& at,
                   std::span<const double> demand, const std::vector<RunSpec>& runs,
@@ -393,8 +407,8 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
     if (predictive && contains(options.predictive_targets, fraction)) {
       for (std::size_t k = 0; k < options.quantiles.size(); ++k) {
         if (options.headroom_in_served) {
-          at_capacity.push_back(predictive_run(demand, scaled(served_by_quantile[k], 1 / fraction),
-                                               options.observation_lag));
+          at_capacity.push_back(daemon_run(demand, scaled(served_by_quantile[k], 1 / fraction),
+                                           options, options.observed_target));
           at_capacity_labels.push_back(label("predictive", fraction, options.quantiles[k]));
           continue;
         }
@@ -403,9 +417,10 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
       }
     }
     // The daemon's own tuning already holds its headroom in what it served:
-    // its HPA target is the capacity, as docs/targets.md tells users to set.
+    // the HPA reads it at capacity, as docs/targets.md tells users to set,
+    // and its observed-load metric at the target the slo declared.
     if (daemon && fraction == 1.0) {
-      runs.push_back(predictive_run(demand, predictive->served, options.observation_lag));
+      runs.push_back(daemon_run(demand, predictive->served, options, predictive->observed_target));
       labels.push_back(label("daemon", fraction, predictive->quantile));
     }
     if (auto added = add_points(result, at, demand, runs, labels); !added)

@@ -39,9 +39,12 @@ std::string slo_tuning_note(const std::vector<autoscaler::DecisionRecord>& decis
     if (d.kind == autoscaler::DecisionKind::refit && !d.slo.empty()) last = d.slo;
   }
   return fmt::format(
-      "predictive: slo {{maxShortPercent: {:g}, marginPercent: {:g}, history: {}}} tuned at each "
-      "refit as the daemon does: quantile {:g}..{:g}, headroom x{:.3g}..x{:.3g}{}{}",
+      "predictive: slo {{maxShortPercent: {:g}, marginPercent: {:g}, history: {}{}}} tuned at "
+      "each refit as the daemon does: quantile {:g}..{:g}, headroom x{:.3g}..x{:.3g}{}{}",
       slo.max_short_percent, slo.margin_percent, config::format_duration(slo.history_seconds),
+      slo.reactive_target_percent == 100
+          ? std::string()
+          : fmt::format(", reactiveTargetPercent: {:g}", slo.reactive_target_percent),
       q_low, q_high, h_low, h_high, last.empty() ? "" : "; last refit: ", last);
 }
 
@@ -91,6 +94,7 @@ Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
   out.windows.assign(count, forecast::Forecast{});
   out.quantile = target.quantile;
   out.slo_tuned = target.slo.has_value();
+  if (target.slo) out.observed_target = target.slo->reactive_target_percent / 100;
   std::size_t fallbacks = 0;
   std::string last_model, last_fallback;
   out.band = lead_time_band(*replayed, out.start_unix, step, count);

@@ -134,6 +134,7 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   // Headroom as the daemon serves it: on the forecast, not on the observed
   // metric the HPA also reads (a fixed lower per-pod target would give both).
   options.headroom_in_served = true;
+  options.observed_target = target.slo->reactive_target_percent / 100;
   // The setting in force is swept too, so that the move is judged from it.
   const double current_quantile = in_force ? in_force->quantile : target.quantile;
   const double current_fraction = in_force ? 1 / in_force->headroom : 1.0;
@@ -157,12 +158,16 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   out.meets_slo = move.choice.meets_slo;
   out.cheaper_at_unix = move.cheaper ? history_end : cheaper_at;
   const double days = static_cast<double>(history.recorded_seconds()) / kDaySeconds;
+  const double reactive_percent = target.slo->reactive_target_percent;
   out.summary = fmt::format(
       "SLO {:g}% of minutes short (margin {:g}%): quantile {:g}, headroom x{:.3g} (HPA target "
-      "{:.0f}% of capacity) {} on the last {:.1f} days: {:.0f} minutes short (SLO {:.0f}, tuned "
+      "{:.0f}% of capacity{}) {} on the last {:.1f} days: {:.0f} minutes short (SLO {:.0f}, tuned "
       "for {:.0f}), {:.0f} replica-hours; {}",
       target.slo->max_short_percent, target.slo->margin_percent, out.quantile, out.headroom,
       chosen.target_fraction * 100,
+      reactive_percent == 100
+          ? std::string()
+          : fmt::format(", its observed-load metric at {:g}%", reactive_percent),
       out.meets_slo ? "met it" : "was the safest setting swept and missed it", days,
       chosen.violation_minutes, tuned->slo_minutes, tuned->tuning_slo_minutes, chosen.replica_hours,
       move.words);

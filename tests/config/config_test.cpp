@@ -165,6 +165,10 @@ TEST_CASE("every kind of mistake is named with its path", "[config]") {
       {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: "
        "{history: 6h}\n",
        "targets[0].slo.history: duration '6h' must be at least 1d"},
+      {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: "
+       "{reactiveTargetPercent: 120}\n",
+       "targets[0].slo.reactiveTargetPercent: reactiveTargetPercent 120 is not a percentage of "
+       "capacityPerReplica in [10, 100]"},
       {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: 0.1\n",
        "targets[0].slo: expected a map such as {maxShortPercent: 0.1}"},
       {"targets:\n  - metric: a\n    query: up\n    slo: {maxShortPercent: 0.1}\n",

@@ -178,32 +178,55 @@ TEST_CASE("the tuning moves cheaper one notch a day from the setting in force, s
   CHECK(direct->headroom >= safer->headroom);  // from above: one notch at a time
 }
 
-TEST_CASE("the daemon's tuning scores headroom on the forecast alone, as the daemon serves it",
-          "[slo][frontier]") {
-  // A day of 1-minute load at 1000 with a surge every two hours that the
-  // forecast (flat 1000) does not see: 1400 for 4 minutes, then 1800 for 10.
-  const std::size_t steps = 1440;
-  std::vector<double> demand(steps, 1000);
-  for (std::size_t i = 0; i < steps; ++i) {
-    if (i % 120 >= 60 && i % 120 < 64) demand[i] = 1400;
-    if (i % 120 >= 64 && i % 120 < 74) demand[i] = 1800;
-  }
+namespace {
+
+// A day of 1-minute load at 1000 with a surge every two hours that the
+// forecast (flat 1000) does not see: `first` for 4 minutes, then `second`
+// for 10; the decisions read the sample before their step, as the daemon does.
+struct UnforecastSurges {
+  std::vector<double> demand;
   PredictiveSeries recorded;
+  SimulationConfig config;
+};
+
+UnforecastSurges unforecast_surges(double first = 1400, double second = 1800) {
+  UnforecastSurges out;
+  const std::size_t steps = 1440;
+  out.demand.assign(steps, 1000);
+  for (std::size_t i = 0; i < steps; ++i) {
+    if (i % 120 >= 60 && i % 120 < 64) out.demand[i] = first;
+    if (i % 120 >= 64 && i % 120 < 74) out.demand[i] = second;
+  }
+  auto& recorded = out.recorded;
   recorded.start_unix = kStart;
   recorded.quantile = 0.9;
   recorded.served.assign(steps, 0);
   recorded.observed.assign(steps, 1000);
   recorded.windows.assign(steps, prescale::forecast::Forecast{});
   for (std::size_t i = 1; i < steps; ++i) {
-    recorded.observed[i] = demand[i - 1];
+    recorded.observed[i] = out.demand[i - 1];
     recorded.windows[i].mean.assign(6, 1000);
     recorded.windows[i].sigma.assign(6, 1);
   }
-  SimulationConfig config;
-  config.start_unix = kStart;
-  config.step_seconds = 60;
-  config.capacity_per_replica = 100;
-  config.startup_seconds = 120;
+  out.config.start_unix = kStart;
+  out.config.step_seconds = 60;
+  out.config.capacity_per_replica = 100;
+  out.config.startup_seconds = 120;
+  return out;
+}
+
+FrontierPoint point_of(const FrontierResult& r, const std::string& run) {
+  for (const auto& p : r.points)
+    if (p.run == run) return p;
+  FAIL("no " + run + " point");
+  return FrontierPoint{};
+}
+
+}  // namespace
+
+TEST_CASE("the daemon's tuning scores headroom on the forecast alone, as the daemon serves it",
+          "[slo][frontier]") {
+  const auto [demand, recorded, config] = unforecast_surges();
   FrontierOptions options;
   options.reactive_targets = {1.0};
   options.predictive_targets = {0.8};
@@ -213,12 +236,7 @@ TEST_CASE("the daemon's tuning scores headroom on the forecast alone, as the dae
   const auto served = sweep_frontier(config, demand, &recorded, options);
   REQUIRE(fixed);
   REQUIRE(served);
-  auto point = [](const FrontierResult& r) {
-    for (const auto& p : r.points)
-      if (p.run == "predictive") return p;
-    FAIL("no predictive point");
-    return FrontierPoint{};
-  };
+  auto point = [](const FrontierResult& r) { return point_of(r, "predictive"); };
   // What the daemon runs: served x 1.25 at target = capacity, the observed
   // metric read at capacity too.
   std::vector<double> times_headroom = served_at_quantile(recorded, 0.5);
@@ -232,6 +250,72 @@ TEST_CASE("the daemon's tuning scores headroom on the forecast alone, as the dae
   // A per-pod target of 80 % would also have scaled up on the surge the
   // forecast missed: fewer minutes short than the daemon gets.
   CHECK(point(*fixed).violation_minutes < point(*served).violation_minutes);
+}
+
+TEST_CASE("headroom on the HPA's observed-load metric reaches a surge the forecast missed",
+          "[slo][frontier]") {
+  auto [demand, recorded, config] = unforecast_surges();
+  FrontierOptions options;
+  options.reactive_targets = {1.0};
+  options.predictive_targets = {0.8};
+  options.quantiles = {0.5};
+  const auto fixed = sweep_frontier(config, demand, &recorded, options);
+  options.headroom_in_served = true;
+  const auto at_capacity = sweep_frontier(config, demand, &recorded, options);
+  // The HPA reads the observed load at 80 % of capacity and the served
+  // value (x1.25) at capacity: what a fixed 80 % per-pod target on both
+  // metrics does, to the minute, and fewer minutes than with the observed
+  // metric at capacity.
+  options.observed_target = 0.8;
+  const auto at_80 = sweep_frontier(config, demand, &recorded, options);
+  REQUIRE(fixed);
+  REQUIRE(at_capacity);
+  REQUIRE(at_80);
+  const auto p80 = point_of(*at_80, "predictive");
+  CHECK(p80.violation_minutes == point_of(*fixed, "predictive").violation_minutes);
+  CHECK(p80.replica_hours == Approx(point_of(*fixed, "predictive").replica_hours));
+  CHECK(p80.violation_minutes < point_of(*at_capacity, "predictive").violation_minutes);
+
+  // The daemon point of a replay tuned with it is simulated the same way.
+  recorded.served = served_at_quantile(recorded, 0.5);
+  for (double& v : recorded.served) v *= 1.25;
+  recorded.slo_tuned = true;
+  recorded.observed_target = 0.8;
+  const auto daemon = sweep_frontier(config, demand, &recorded, FrontierOptions{});
+  REQUIRE(daemon);
+  CHECK(point_of(*daemon, "daemon").violation_minutes == p80.violation_minutes);
+  CHECK(point_of(*daemon, "daemon").replica_hours == Approx(p80.replica_hours));
+
+  options.observed_target = 0;
+  const auto refused = sweep_frontier(config, demand, &recorded, options);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message, Catch::Contains("observed target: 0"));
+}
+
+TEST_CASE("the tuning scores the HPA's observed-load metric at the declared reactive target",
+          "[slo]") {
+  // The forecast misses every surge (1200 for 14 minutes): with the observed
+  // metric at capacity only headroom on the forecast covers them; at 80 %
+  // the HPA's own metric already holds 13 pods for 1000, and nothing more
+  // need be served.
+  const auto [demand, recorded, config] = unforecast_surges(1200, 1200);
+  auto target = slo_target();
+  SloHistory history;
+  history.start_unix = recorded.start_unix;
+  history.step_seconds = 60;
+  history.demand = demand;
+  history.observed = recorded.observed;
+  history.windows = recorded.windows;
+  history.decided.assign(demand.size(), true);
+  const auto at_capacity = tune_target_for_slo(target, history);
+  target.slo->reactive_target_percent = 80;
+  const auto at_80 = tune_target_for_slo(target, history);
+  REQUIRE(at_capacity);
+  REQUIRE(at_80);
+  CHECK(at_80->meets_slo);
+  CHECK(at_80->headroom < at_capacity->headroom);
+  CHECK_THAT(at_80->summary, Catch::Contains("its observed-load metric at 80%"));
+  CHECK_THAT(at_capacity->summary, !Catch::Contains("observed-load metric"));
 }
 
 TEST_CASE("a target with an slo serves the tuned quantile and headroom from its first fit",

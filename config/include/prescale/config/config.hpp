@@ -181,6 +181,11 @@ struct SloConfig {
   /// month end and payroll days (a week rarely does, and the tuning then
   /// descends on quiet weeks).
   std::int64_t history_seconds = 35 * 86400;
+  /// The `averageValue` of the HPA's own metric for the observed load (its
+  /// reactive metric), in % of capacityPerReplica. The tuning scores it at
+  /// that target: headroom there reaches a surge the forecast missed at the
+  /// HPA's next sync, a step before the daemon's own next sample does.
+  double reactive_target_percent = 100;
   bool operator==(const SloConfig&) const = default;
 };
 

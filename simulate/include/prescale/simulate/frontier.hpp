@@ -72,6 +72,12 @@ struct FrontierOptions {
   /// no headroom. Off (as `prescale tune` recommends an HPA averageValue):
   /// both metrics are read at the per-pod target.
   bool headroom_in_served = false;
+  /// With headroom_in_served: the per-pod target (fraction of capacity) at
+  /// which the HPA reads its own observed-load metric (slo:
+  /// reactiveTargetPercent). Below 1 that metric carries headroom the
+  /// served value cannot: the HPA reads this step's load at each sync, the
+  /// daemon's newest sample is the step before.
+  double observed_target = 1;
 };
 
 /// A setting chosen for an SLO on history: the cheapest point of its run

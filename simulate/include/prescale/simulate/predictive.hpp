@@ -44,6 +44,10 @@ struct PredictiveSeries {
   /// at each refit as the daemon does, so `served` is the daemon's own
   /// operating point (frontier.hpp's "daemon" run), not one fixed setting.
   bool slo_tuned = false;
+  /// With slo_tuned: the per-pod target (fraction of capacity) of the HPA's
+  /// observed-load metric the tuning assumed (slo: reactiveTargetPercent);
+  /// the daemon point is simulated with it.
+  double observed_target = 1;
 };
 
 /// Replays `target` (its step must be the series') over `series`, deciding
