@@ -279,7 +279,7 @@ std::vector<forecast::PastEvent> older_events(const InputOptions& input, const F
 
 PreparedFit prepare_and_select(const InputOptions& input,
                                const forecast::SelectionOptions& selection_options,
-                               const std::string& horizon) {
+                               const std::string& horizon, const std::string& lead_time) {
   PreparedFit prepared;
   prepared.series = load_series(input, &prepared.notes);
   const forecast::Series whole = input.event_history.empty() ? forecast::Series{} : prepared.series;
@@ -322,6 +322,18 @@ PreparedFit prepare_and_select(const InputOptions& input,
   options.event_origins = selection_options.event_origins;
   options.calibrate = selection_options.calibrate;
   options.threads = selection_options.threads;
+  if (!lead_time.empty()) {
+    // The daemon's window: max(1, leadTime in steps) + 1 (the step in progress).
+    const std::size_t steps =
+        std::max<std::size_t>(1, duration_in_steps("--lead-time", lead_time, series.step_seconds)) +
+        1;
+    if (steps > prepared.horizon_steps)
+      throw Failure(fmt::format(
+          "--lead-time {}: its window is {} steps of {} s, longer than --horizon {} ({} steps)",
+          lead_time, steps, series.step_seconds, horizon, prepared.horizon_steps));
+    options.served = forecast::ServedWindow{steps, options.quantile};
+    prepared.served = options.served;
+  }
   const auto started = std::chrono::steady_clock::now();
   auto progress = [&](std::size_t done, std::size_t total, const std::string& model) {
     const double elapsed =

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,8 @@ struct PreparedFit {
   /// --event-history: the older occurrences the fit learnt from (FitInput::past_events).
   std::vector<forecast::PastEvent> past_events;
   forecast::Selection selection;
+  /// The served window the models were ranked on (lead_time given), else unset.
+  std::optional<forecast::ServedWindow> served;
 };
 
 /// Loads the history, turns the options into a target (target_from_flags),
@@ -101,9 +104,13 @@ struct PreparedFit {
 /// cycle of is dropped, said in the notes), builds its fit frame and runs
 /// the engine's selection on it
 /// (autoscaler::selection_options, plus --threads and --event-origins); progress goes to stderr
-/// when the backtest takes more than a second. Throws Failure.
+/// when the backtest takes more than a second. A non-empty `lead_time`
+/// declares the served window as a target with that leadTime serves it
+/// (lead steps + 1 at --quantile): each candidate's decision loss is then
+/// measured and reported (forecast/selection.hpp). Throws Failure.
 [[nodiscard]] PreparedFit prepare_and_select(const InputOptions& input,
                                              const forecast::SelectionOptions& selection,
-                                             const std::string& horizon);
+                                             const std::string& horizon,
+                                             const std::string& lead_time = {});
 
 }  // namespace prescale::cli

@@ -77,11 +77,13 @@ std::string render_forecast(const ForecastReport& report, const std::string& for
 std::string render_backtest(const BacktestReport& report, const std::string& format) {
   const forecast::Selection& s = *report.selection;
   if (format == "csv") {
-    std::string out = "model,mase,smape,coverage,fit_seconds_mean\n";
+    std::string out = "model,mase,smape,coverage,fit_seconds_mean";
+    out += report.served ? ",decision_loss\n" : "\n";
     for (const auto& score : s.scores) {
-      out += fmt::format("{},{},{},{},{}\n", score.model, csv_number(score.mase),
+      out += fmt::format("{},{},{},{},{}", score.model, csv_number(score.mase),
                          csv_number(score.smape), csv_number(score.coverage),
                          csv_number(score.fit_seconds_mean));
+      out += report.served ? fmt::format(",{}\n", csv_number(score.decision)) : "\n";
     }
     return out;
   }
@@ -89,14 +91,23 @@ std::string render_backtest(const BacktestReport& report, const std::string& for
     std::string out =
         fmt::format("{} origins, horizon {} s, interval q{:g}-q{:g}\n\n", s.origins,
                     report.horizon_seconds, 100 * (1 - report.quantile), 100 * report.quantile);
+    if (report.served) {
+      out.resize(out.size() - 2);  // the served window on the same line
+      out += fmt::format(
+          "; decision: pinball loss of the served q{:g} peak of {} lead steps, over seasonal "
+          "naive's\n\n",
+          100 * report.served->quantile, report.served->steps);
+    }
     std::size_t width = 5;
     for (const auto& score : s.scores) width = std::max(width, score.model.size());
-    out += fmt::format("{:<{}}  {:>7}  {:>7}  {:>8}  {:>9}\n", "model", width, "MASE", "sMAPE%",
+    out += fmt::format("{:<{}}  {:>7}  {:>7}  {:>8}  {:>9}", "model", width, "MASE", "sMAPE%",
                        "coverage", "fit s");
+    out += report.served ? fmt::format("  {:>8}\n", "decision") : "\n";
     for (const auto& score : s.scores) {
-      out += fmt::format("{:<{}}  {:>7}  {:>7}  {:>8}  {:>9}\n", score.model, width,
+      out += fmt::format("{:<{}}  {:>7}  {:>7}  {:>8}  {:>9}", score.model, width,
                          cell(score.mase, "{:.3f}"), cell(score.smape, "{:.2f}"),
                          cell(score.coverage, "{:.2f}"), cell(score.fit_seconds_mean, "{:.4f}"));
+      out += report.served ? fmt::format("  {:>8}\n", cell(score.decision, "{:.3f}")) : "\n";
     }
     out += fmt::format("\nselected: {}\nwhy:      {}\n", s.model, s.reason);
     for (const std::string& note : report.notes) out += "note:     " + note + "\n";
@@ -106,12 +117,18 @@ std::string render_backtest(const BacktestReport& report, const std::string& for
   json["horizon_seconds"] = report.horizon_seconds;
   json["origins"] = s.origins;
   ordered_json models = ordered_json::array();
+  if (report.served) {
+    json["served_window"] = {{"steps", report.served->steps},
+                             {"quantile", report.served->quantile}};
+  }
   for (const auto& score : s.scores) {
     models.push_back({{"model", score.model},
                       {"mase", number(score.mase)},
                       {"smape", number(score.smape)},
                       {"coverage", number(score.coverage)},
                       {"fit_seconds_mean", number(score.fit_seconds_mean)}});
+    // Over seasonal naive's, as the ranking reads it (1 = as good).
+    if (report.served) models.back()["decision_loss"] = number(score.decision);
   }
   json["models"] = models;
   json["selected"] = s.model;

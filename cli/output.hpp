@@ -2,6 +2,7 @@
 // Rendering of forecast and backtest results as JSON, CSV or a table. Pure
 // string building: the commands decide where it goes.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct BacktestReport {
   std::int64_t horizon_seconds = 0;
   double quantile = 0.9;
   std::vector<std::string> notes;
+  /// backtest --lead-time: the served window each score's decision loss
+  /// (shown beside MASE) was measured on; unset: no column.
+  std::optional<forecast::ServedWindow> served;
 };
 
 /// format: json | csv | table (validated by the command line parser).

@@ -113,6 +113,9 @@ FitOutcome run_fit(const FitJob& job) {
   if (job.past_events) input.past_events = *job.past_events;
   forecast::SelectionOptions options = selection_options(t, window);
   options.cancel = job.cancel;
+  // Each candidate's decision loss on what the target serves (the q-quantile's
+  // peak over the lead window), for the reason and the decision record.
+  options.served = forecast::ServedWindow{window, t.quantile};
 
   const auto started = std::chrono::steady_clock::now();
   auto selection = forecast::select_and_fit(input, options);

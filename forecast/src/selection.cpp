@@ -27,74 +27,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 using Models = std::vector<std::unique_ptr<Model>>;
 
-std::string trend_word(Trend trend) {
-  switch (trend) {
-    case Trend::none:
-      return "none";
-    case Trend::additive:
-      return "additive";
-    case Trend::damped:
-      return "damped";
-  }
-  return "?";
-}
-
-// "holt-winters(A,Ad,A)" -> "A,Ad,A"
-std::string tag_inside(const HoltWintersSpec& spec) {
-  const std::string tag = holt_winters_tag(spec);
-  const auto open = tag.find('(');
-  const auto close = tag.rfind(')');
-  return open == std::string::npos || close == std::string::npos
-             ? tag
-             : tag.substr(open + 1, close - open - 1);
-}
-
-std::string variant_words(const HoltWintersSpec& spec) {
-  return trend_word(spec.trend) + "-" +
-         (spec.seasonality == Seasonality::additive ? "additive" : "multiplicative");
-}
-
-// Each variant with every season, and with the shortest season alone: on
-// bursty series a weekly season (each slot seen once a week) adds more noise
-// than it explains, as R's daily-only HoltWinters() shows on tweet volumes.
-Models holt_winters_family() {
-  Models models;
-  for (const HoltWintersSpec& spec : all_holt_winters_specs()) {
-    models.push_back(std::make_unique<HoltWinters>(spec));
-  }
-  for (HoltWintersSpec spec : all_holt_winters_specs()) {
-    spec.max_periods = 1;
-    models.push_back(std::make_unique<HoltWinters>(spec));
-  }
-  return models;
-}
-
-// The additive variants with calendar regression (only fitted when the input
-// has regressors; multiplicative seasons and an additive X.beta do not mix).
-Models holt_winters_calendar_family() {
-  Models models;
-  for (auto& base : holt_winters_family()) {
-    const auto* hw = dynamic_cast<const HoltWinters*>(base.get());
-    if (hw == nullptr || hw->spec().seasonality != Seasonality::additive) continue;
-    models.push_back(
-        std::make_unique<CalendarRegression>(std::shared_ptr<const Model>(std::move(base))));
-  }
-  return models;
-}
-
-// The additive Holt-Winters variants on log(y) (log_transform.hpp): the
-// multiplicative ones' growth by factors with the additive ones' stable fit.
-Models holt_winters_log_family() {
-  Models models;
-  for (auto& base : holt_winters_family()) {
-    const auto* hw = dynamic_cast<const HoltWinters*>(base.get());
-    if (hw == nullptr || hw->spec().seasonality != Seasonality::additive) continue;
-    models.push_back(
-        std::make_unique<LogTransformed>(std::shared_ptr<const Model>(std::move(base))));
-  }
-  return models;
-}
-
 bool is_log(const Model& model) {
   return dynamic_cast<const LogTransformed*>(&model) != nullptr;
 }
@@ -114,47 +46,6 @@ bool redundant_for(const Model& model, const SeasonLayout* layout) {
     return naive->max_periods() != SeasonalNaive::kAllPeriods && periods <= naive->max_periods();
   const auto* hw = dynamic_cast<const HoltWinters*>(inner);
   return hw != nullptr && hw->spec().max_periods < 3 && periods <= hw->spec().max_periods;
-}
-
-/// A family of recipes selectable by name; "auto" tries every family.
-struct Family {
-  std::string name;
-  std::function<Models()> make;
-};
-
-// The registry: adding a model family (e.g. ARIMA) is one entry here.
-const std::vector<Family>& families() {
-  static const std::vector<Family> registry = {
-      {"seasonal-naive",
-       [] {
-         Models m;
-         m.push_back(std::make_unique<SeasonalNaive>());
-         return m;
-       }},
-      {"holt-winters", holt_winters_family},
-      {"theta",
-       [] {
-         Models m;
-         m.push_back(std::make_unique<Theta>());
-         return m;
-       }},
-      {"arima",
-       [] {
-         Models m;
-         m.push_back(std::make_unique<ArimaModel>());
-         return m;
-       }},
-      {"holt-winters+calendar", holt_winters_calendar_family},
-      {"holt-winters-log", holt_winters_log_family},
-      {"events",  // per-step event effects on Holt-Winters (event_effects.hpp)
-       [] {
-         Models m;
-         m.push_back(
-             std::make_unique<EventProfileModel>(std::make_shared<HoltWinters>(HoltWintersSpec{})));
-         return m;
-       }},
-  };
-  return registry;
 }
 
 std::string format_number(double x) {
@@ -321,8 +212,58 @@ BacktestOptions backtest_options_for(const SelectionOptions& options) {
   return backtest_options;
 }
 
-void add_score(const ModelBacktest& r, Selection& selection) {
-  selection.scores.push_back({r.model, r.mase, r.smape, r.coverage, r.fit_seconds_mean});
+// The decision loss of one backtest (decision_loss.hpp): its rolling
+// origins' windows, the event origins' blended in by event_weight as MASE's
+// are, each origin's forecast calibrated as the fitted model's would be
+// (calibrate() below, at the selection's quantile).
+double served_decision_loss(const ModelBacktest& model, const BacktestReport& report,
+                            std::span<const double> y, const BacktestOptions& backtest_options,
+                            const SelectionOptions& options) {
+  if (!options.served || model.status != FitStatus::ok) return kNaN;
+  IntervalCalibration calibration;
+  if (options.calibrate) {
+    CalibrationOptions calibration_options;
+    calibration_options.quantile = options.quantile;
+    calibration = calibrate_intervals(
+        model.errors, std::max(backtest_options.horizon, backtest_options.error_horizon),
+        calibration_options);
+  }
+  // The windows the backtest horizon holds: the lead steps the caller serves
+  // (the daemon's horizon is its window), not the longer ones calibration reads.
+  auto served_steps = [&](const std::vector<BacktestError>& errors) {
+    std::vector<BacktestError> kept;
+    for (const BacktestError& e : errors)
+      if (e.step < backtest_options.horizon) kept.push_back(e);
+    return kept;
+  };
+  const double rolling =
+      decision_loss(served_steps(model.errors), y, *options.served, calibration, report.origins);
+  if (report.event_origins.empty()) return rolling;
+  const double event = decision_loss(served_steps(model.event_errors), y, *options.served,
+                                     calibration, report.event_origins);
+  if (std::isnan(event)) return rolling;
+  if (std::isnan(rolling)) return event;
+  const double w = std::clamp(backtest_options.event_weight, 0.0, 1.0);
+  return (1 - w) * rolling + w * event;
+}
+
+// Every backtest's decision loss, when the caller declared a served window.
+void score_decisions(BacktestReport& report, std::span<const double> y,
+                     const BacktestOptions& backtest_options, const SelectionOptions& options) {
+  if (!options.served) return;
+  for (ModelBacktest& model : report.models)
+    model.decision_loss = served_decision_loss(model, report, y, backtest_options, options);
+}
+
+// Decision losses can be compared: seasonal naive has one (finite, > 0) only
+// when the caller declared a served window and it could be measured.
+bool has_decision(const ModelBacktest& naive) {
+  return std::isfinite(naive.decision_loss) && naive.decision_loss > 0;
+}
+
+void add_score(const ModelBacktest& r, const ModelBacktest& naive, Selection& selection) {
+  selection.scores.push_back({r.model, r.mase, r.smape, r.coverage, r.fit_seconds_mean,
+                              has_decision(naive) ? r.decision_loss / naive.decision_loss : kNaN});
 }
 
 // A backtest's score, lower is better: its MASE and its sMAPE, each over
@@ -331,7 +272,10 @@ void add_score(const ModelBacktest& r, Selection& selection) {
 // weighs them relative to the load, so a forecast of 2 for a quiet hour of
 // 10 counts as the miss it is. Seasonal naive scores 1. MASE alone when
 // seasonal naive has no sMAPE; the raw MASE when it has no MASE either.
-double relative_score(const ModelBacktest& model, const ModelBacktest& naive) {
+// `by_decision` (SelectionOptions::rank_by_decision): its decision loss over
+// seasonal naive's instead (decision_loss.hpp), when measured.
+double relative_score(const ModelBacktest& model, const ModelBacktest& naive, bool by_decision) {
+  if (by_decision && has_decision(naive)) return model.decision_loss / naive.decision_loss;
   if (!(std::isfinite(naive.mase) && naive.mase > 0)) return model.mase;
   if (!(std::isfinite(naive.smape) && naive.smape > 0 && std::isfinite(model.smape)))
     return model.mase / naive.mase;
@@ -340,20 +284,21 @@ double relative_score(const ModelBacktest& model, const ModelBacktest& naive) {
 
 // Rank: every backtest becomes a row of scores; the best contender by
 // relative_score (the first of equals) is the choice so far.
-Choice rank(const BacktestReport& report, const Candidates& candidates, Selection& selection) {
+Choice rank(const BacktestReport& report, const Candidates& candidates, bool by_decision,
+            Selection& selection) {
   Choice choice;
+  const ModelBacktest& naive = report.models[candidates.naive];
   for (std::size_t i = 0; i < candidates.recipes.size(); ++i) {
     const ModelBacktest& r = report.models[i];
-    add_score(r, selection);
+    add_score(r, naive, selection);
     if (r.status != FitStatus::ok && !report.origins.empty())
       selection.notes.push_back(r.model + " failed in the backtest: " + r.message);
   }
-  const ModelBacktest& naive = report.models[candidates.naive];
   choice.naive_mase = naive.mase;
-  choice.naive_score = relative_score(naive, naive);
+  choice.naive_score = relative_score(naive, naive, by_decision);
   selection.seasonal_naive_mase = choice.naive_mase;
   for (std::size_t i = 0; i < candidates.recipes.size(); ++i) {
-    const double score = relative_score(report.models[i], naive);
+    const double score = relative_score(report.models[i], naive, by_decision);
     if (!candidates.contends[i] || std::isnan(score)) continue;
     if (std::isnan(choice.score) || score < choice.score) {
       choice.index = i;
@@ -377,12 +322,13 @@ constexpr std::size_t kMaxMembers = 12;
 // on them a model blind to the calendar looks as good as one that knows
 // it, and a median with a majority of such members would forecast the
 // next payroll surge as an ordinary day.
-std::vector<std::size_t> band_members(const BacktestReport& report, std::size_t naive) {
+std::vector<std::size_t> band_members(const BacktestReport& report, std::size_t naive,
+                                      bool by_decision) {
   std::vector<std::pair<double, std::size_t>> scored;
   double best_event = kNaN;
   for (std::size_t i = 0; i < report.models.size(); ++i) {
     const ModelBacktest& model = report.models[i];
-    const double score = relative_score(model, report.models[naive]);
+    const double score = relative_score(model, report.models[naive], by_decision);
     if (model.status != FitStatus::ok || !std::isfinite(score)) continue;
     scored.emplace_back(score, i);
     if (std::isfinite(model.event_mase) && !(model.event_mase >= best_event))
@@ -410,19 +356,23 @@ std::vector<std::size_t> band_members(const BacktestReport& report, std::size_t 
 // forecasts better than the one the backtest happened to rank first more
 // often than not, M4; and it ignores a member that goes astray).
 void combine(BacktestReport& report, Candidates& candidates, std::span<const double> y,
-             const BacktestOptions& backtest_options, Choice& choice, Selection& selection) {
-  const std::vector<std::size_t> members = band_members(report, candidates.naive);
+             const BacktestOptions& backtest_options, const SelectionOptions& options,
+             Choice& choice, Selection& selection) {
+  const std::vector<std::size_t> members =
+      band_members(report, candidates.naive, options.rank_by_decision);
   if (members.size() < 2) return;
   ModelBacktest backtest =
       combine_backtests(report, members, y, backtest_options, Aggregate::median);
+  backtest.decision_loss = served_decision_loss(backtest, report, y, backtest_options, options);
   std::vector<const Model*> recipes;
   std::vector<std::map<std::string, double>> hints;
   for (std::size_t i : members) {
     recipes.push_back(candidates.recipes[i].get());
     hints.push_back(report.models[i].origin_parameters);
   }
-  const double score = relative_score(backtest, report.models[candidates.naive]);
-  add_score(backtest, selection);
+  const double score =
+      relative_score(backtest, report.models[candidates.naive], options.rank_by_decision);
+  add_score(backtest, report.models[candidates.naive], selection);
   candidates.recipes.push_back(
       std::make_unique<CombinedModel>(std::move(recipes), std::move(hints), Aggregate::median));
   candidates.contends.push_back(true);
@@ -441,12 +391,22 @@ void combine(BacktestReport& report, Candidates& candidates, std::span<const dou
   choice.mase = report.models[choice.index].mase;
 }
 
+// "decision loss at q0.9 of the 2-step lead window's peak": what a
+// decision-loss score measures, in the reason's words.
+std::string decision_words(const ServedWindow& served) {
+  return "decision loss at q" + format_number(served.quantile) + " of the " +
+         std::to_string(served.steps) + "-step lead window's peak";
+}
+
 // Decide: the reason, and the fallbacks when nothing could be scored or (in
 // auto mode) nothing beat seasonal naive.
 void decide(const BacktestReport& report, const Candidates& candidates, std::size_t samples,
-            const BacktestOptions& backtest_options, bool automatic, Choice& choice,
-            Selection& selection) {
+            const BacktestOptions& backtest_options, const SelectionOptions& options,
+            bool automatic, Choice& choice, Selection& selection) {
   const std::size_t origins = selection.origins;
+  // The decision loss is reported whenever measured, ranks only when asked.
+  const bool decision = has_decision(report.models[candidates.naive]);
+  const bool ranked = decision && options.rank_by_decision;
   std::string over = " over " + std::to_string(origins) + " origin" + (origins == 1 ? "" : "s");
   if (!report.event_origins.empty())
     over += " (" + std::to_string(report.event_origins.size()) + " before past calendar events)";
@@ -466,7 +426,8 @@ void decide(const BacktestReport& report, const Candidates& candidates, std::siz
   } else if (automatic && !(choice.score < choice.naive_score)) {
     selection.reason = "no model beat seasonal naive (backtest MASE " +
                        format_number(choice.naive_mase) + "; best other " +
-                       report.models[choice.index].model + ", score " +
+                       report.models[choice.index].model + ", " +
+                       (ranked ? decision_words(*options.served) : std::string("score")) + " " +
                        format_number(choice.score) + " of seasonal naive's 1" + over + ")";
     choice.index = candidates.naive;
     choice.mase = choice.naive_mase;
@@ -477,6 +438,16 @@ void decide(const BacktestReport& report, const Candidates& candidates, std::siz
                        format_number(chosen.smape) + " % vs seasonal naive " +
                        format_number(choice.naive_mase) + ", " + format_number(naive.smape) + " %" +
                        over;
+  }
+  if (decision && choice.index != kNone && choice.index != candidates.naive) {
+    const double ratio =
+        report.models[choice.index].decision_loss / report.models[candidates.naive].decision_loss;
+    if (std::isfinite(ratio)) {
+      selection.selected_decision = ratio;
+      selection.reason += std::string(ranked ? "; ranked by " : "; ") +
+                          decision_words(*options.served) + " " + format_number(ratio) +
+                          " of seasonal naive's";
+    }
   }
   if (!report.origins.empty() && !std::isnan(choice.mase)) selection.selected_mase = choice.mase;
   if (report.event_origins.empty()) return;
@@ -553,6 +524,7 @@ std::size_t refit(const FitInput& input, const BacktestReport& report, const Can
                               "); seasonal naive used");
     selection.selected_mase =
         std::isnan(choice.naive_mase) ? std::nullopt : std::optional(choice.naive_mase);
+    if (selection.selected_decision) selection.selected_decision = 1.0;
     started = std::chrono::steady_clock::now();
     fitted_index = candidates.naive;
     fit = candidates.recipes[fitted_index]->fit(input);
@@ -600,44 +572,6 @@ Selection given_up(Selection selection) {
 
 }  // namespace
 
-std::vector<std::string> model_choices() {
-  std::vector<std::string> choices{"auto"};
-  for (const Family& family : families()) choices.push_back(family.name);
-  for (const HoltWintersSpec& spec : all_holt_winters_specs()) {
-    choices.push_back("holt-winters:" + variant_words(spec));
-  }
-  return choices;
-}
-
-Expected<Models> candidate_models(std::string_view model) {
-  Models models;
-  if (model == "auto") {
-    for (const Family& family : families()) {
-      for (auto& m : family.make()) models.push_back(std::move(m));
-    }
-    // Same time yesterday beside same time last week: a diverse member for
-    // the median when the weekly pattern has moved.
-    models.push_back(std::make_unique<SeasonalNaive>(1));
-    return models;
-  }
-  for (const Family& family : families()) {
-    if (model == family.name) return family.make();
-  }
-  constexpr std::string_view kVariantPrefix = "holt-winters:";
-  if (model.substr(0, kVariantPrefix.size()) == kVariantPrefix) {
-    const std::string_view variant = model.substr(kVariantPrefix.size());
-    for (const HoltWintersSpec& spec : all_holt_winters_specs()) {
-      if (variant == tag_inside(spec) || variant == variant_words(spec)) {
-        models.push_back(std::make_unique<HoltWinters>(spec));
-        return models;
-      }
-    }
-  }
-  std::string message = "unknown model '" + std::string(model) + "' (expected one of:";
-  for (const std::string& choice : model_choices()) message += " " + choice;
-  return make_error(message + ")");
-}
-
 Selection select_and_fit(const FitInput& input, const SelectionOptions& options) {
   return select_and_fit(input, options, BacktestProgress{});
 }
@@ -676,10 +610,12 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
   if (cancelled(backtest_options)) return given_up(std::move(selection));
   selection.origins = report.origins.size() + report.event_origins.size();
   selection.event_origins = report.event_origins.size();
-  Choice choice = rank(report, candidates, selection);
+  score_decisions(report, input.y, backtest_options, options);
+  Choice choice = rank(report, candidates, options.rank_by_decision, selection);
   if (automatic && choice.index != kNone)
-    combine(report, candidates, input.y, backtest_options, choice, selection);
-  decide(report, candidates, input.y.size(), backtest_options, automatic, choice, selection);
+    combine(report, candidates, input.y, backtest_options, options, choice, selection);
+  decide(report, candidates, input.y.size(), backtest_options, options, automatic, choice,
+         selection);
   if (automatic && choice.index != kNone)
     serve_event_windows(input, report, candidates, choice, selection);
   if (cancelled(backtest_options)) return given_up(std::move(selection));

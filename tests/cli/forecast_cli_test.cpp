@@ -149,6 +149,35 @@ TEST_CASE("backtest prints every model's scores and the selection", "[cli][backt
   CHECK_THAT(table.out, Catch::Contains("selected: "));
 }
 
+TEST_CASE("backtest --lead-time reports each model's decision loss beside MASE, same choice",
+          "[cli][backtest]") {
+  TempCsv csv("bt_lead.csv", daily_csv(15));
+  const std::string common = "backtest --input " + csv.path.string() + " --horizon 30m --origins 4";
+  const Run plain = run_prescale(common + " --format json");
+  REQUIRE(plain.exit_code == 0);
+  CHECK_FALSE(nlohmann::json::parse(plain.out)["models"][0].contains("decision_loss"));
+  // 12 minutes at 5-minute steps: 3 lead steps + the step in progress.
+  const Run run = run_prescale(common + " --lead-time 12m --quantile 0.95 --format json");
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const auto json = nlohmann::json::parse(run.out);
+  CHECK(json["served_window"]["steps"] == 4);
+  CHECK(json["served_window"]["quantile"] == 0.95);
+  CHECK(json["models"][0]["decision_loss"] == Approx(1.0));  // seasonal naive, the yardstick
+  for (const auto& m : json["models"]) CHECK(m.contains("decision_loss"));
+  CHECK(json["selected"] == nlohmann::json::parse(plain.out)["selected"]);
+  CHECK_THAT(json["reason"].get<std::string>(),
+             Catch::Contains("decision loss at q0.95 of the 4-step lead window's peak"));
+  const Run table = run_prescale(common + " --lead-time 12m");
+  REQUIRE(table.exit_code == 0);
+  CHECK_THAT(table.out, Catch::Contains("decision"));
+
+  const Run too_long = run_prescale(common + " --lead-time 1h");
+  CHECK(too_long.exit_code != 0);
+  CHECK_THAT(too_long.err, Catch::Contains("--lead-time 1h"));
+  CHECK_THAT(too_long.err, Catch::Contains("--horizon"));
+}
+
 TEST_CASE("--help teaches with an example", "[cli]") {
   for (const char* command : {"forecast", "backtest"}) {
     CAPTURE(command);

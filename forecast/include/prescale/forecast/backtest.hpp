@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <map>
 #include <span>
 #include <string>
@@ -123,8 +124,12 @@ struct ModelBacktest {
   double mase =
       0;  ///< mean over origins of MASE (NaN-safe), event origins blended in by event_weight
   double event_mase = 0;  ///< mean MASE over the event origins alone (NaN when none)
-  double smape = 0;       ///< mean over origins, percent
-  double coverage = 0;    ///< share of actuals inside [q_{1-p}, q_p], all origins pooled
+  /// Mean pinball loss of the served lead-window peak (decision_loss.hpp),
+  /// event origins blended in by event_weight; NaN unless the selection was
+  /// given a served window (SelectionOptions::served).
+  double decision_loss = std::numeric_limits<double>::quiet_NaN();
+  double smape = 0;     ///< mean over origins, percent
+  double coverage = 0;  ///< share of actuals inside [q_{1-p}, q_p], all origins pooled
   double fit_seconds_mean = 0;
   std::size_t origins_scored = 0;  ///< rolling and event origins
   /// Every scored error, origin by origin (missing actuals left out).

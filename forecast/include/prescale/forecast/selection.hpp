@@ -3,9 +3,11 @@
 // fit of the chosen recipe on the whole history.
 //
 // SelectionOptions::model:
-//   auto                    every family; the best backtest MASE wins, but a
-//                           model that does not beat seasonal naive is never
-//                           chosen (seasonal naive is, and the reason says why);
+//   auto                    every family; the best backtest score wins (MASE
+//                           and sMAPE over seasonal naive's; the decision loss
+//                           with rank_by_decision: below), but a model that
+//                           does not beat seasonal naive is never chosen
+//                           (seasonal naive is, and the reason says why);
 //                           the means of the best 2 and 3 candidates compete
 //                           too (combination.hpp, rows in `scores`): the
 //                           better one is chosen unless the best single beats
@@ -25,12 +27,24 @@
 // Forced models are backtested too (with seasonal naive beside them), so the
 // caller can compare selected_mase with seasonal_naive_mase and fall back.
 //
+// Served window (SelectionOptions::served): a caller that serves the largest
+// q-quantile over the first few lead steps (the daemon, simulate's replay,
+// backtest --lead-time) says so, and each candidate's decision loss over
+// seasonal naive's (decision_loss.hpp: the pinball loss at q of the served
+// peak against the load's peak, a unit short weighing q / (1 - q) units
+// idle) joins its MASE and sMAPE in `scores` and the reason. It ranks the
+// candidates only with rank_by_decision, which nothing turns on: measured
+// on the generated payments traces and NAB series, it chose models with
+// narrower bands that ran short more often at the default setting, and no
+// fewer replica-hours at the SLO (docs/targets.md).
+//
 // Cost: one fit per candidate at the first origin, updates through the
 // origins, one refit of the winner on the whole history (see backtest.hpp).
 // Multiplicative Holt-Winters is not tried on data with zeros or negatives
 // (it would fall back to additive: the same fit twice).
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +53,7 @@
 
 #include "prescale/common/expected.hpp"
 #include "prescale/forecast/backtest.hpp"
+#include "prescale/forecast/decision_loss.hpp"
 #include "prescale/forecast/interval_calibration.hpp"
 #include "prescale/forecast/model.hpp"
 
@@ -59,6 +74,13 @@ struct SelectionOptions {
   /// (interval_calibration.hpp) at `quantile`; Selection::interval and
   /// notes say how, or why the model's sigma was kept.
   bool calibrate = true;
+  /// What the caller serves from the forecast (the top of this file): set,
+  /// each candidate's decision loss is measured and reported (scores, reason).
+  std::optional<ServedWindow> served;
+  /// Rank by the decision loss instead of MASE and sMAPE (needs `served`).
+  /// Off everywhere: on the bench traces it chose cheaper models that ran
+  /// short more often (docs/targets.md, "Decision loss").
+  bool rank_by_decision = false;
   /// Candidates backtested at once (BacktestOptions::threads).
   std::size_t threads = 1;
   /// Set by another thread to give up: select_and_fit returns
@@ -72,6 +94,8 @@ struct BacktestScore {
   double smape;
   double coverage;
   double fit_seconds_mean;
+  /// Decision loss over seasonal naive's (1 = as good; NaN without a served window).
+  double decision = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// The outcome. Move-only (owns the fitted model).
@@ -83,10 +107,13 @@ struct Selection {
   std::vector<BacktestScore> scores;    ///< every model backtested (NaN when its fit failed)
   double fit_seconds = 0;               ///< the final fit on the whole history
   std::optional<double> selected_mase;  ///< backtest MASE of the chosen model, if measured
-  double seasonal_naive_mase = 0;       ///< NaN when not measured
-  std::size_t origins = 0;              ///< origins the backtest used
-  std::size_t event_origins = 0;        ///< of which placed before past calendar events
-  std::vector<std::string> notes;       ///< fallbacks said by fits and the selection
+  /// Decision loss of the chosen model over seasonal naive's, when a served
+  /// window was declared and it could be measured.
+  std::optional<double> selected_decision;
+  double seasonal_naive_mase = 0;  ///< NaN when not measured
+  std::size_t origins = 0;         ///< origins the backtest used
+  std::size_t event_origins = 0;   ///< of which placed before past calendar events
+  std::vector<std::string> notes;  ///< fallbacks said by fits and the selection
   /// Which model serves calendar event windows and why (event_choice.hpp);
   /// "" without event origins.
   std::string event_choice;
@@ -95,7 +122,7 @@ struct Selection {
 };
 
 /// The recipes a SelectionOptions::model value names; an error lists the
-/// accepted values. Adding a family is one entry in selection.cpp.
+/// accepted values. Adding a family is one entry in candidates.cpp.
 [[nodiscard]] Expected<std::vector<std::unique_ptr<Model>>> candidate_models(
     std::string_view model);
 /// Accepted model values, for --help and errors.
