@@ -220,6 +220,7 @@ void DecisionTracker::decide_refit(const DecisionInputs& in, const DecisionRecor
     if (in.model != model_)
       reason += fmt::format(", model {} -> {}", model_.empty() ? "none" : model_, in.model);
   }
+  if (!in.decision_loss.empty()) reason += ", " + in.decision_loss;
   if (!in.event_choice.empty()) reason += "; " + in.event_choice;
   if (!in.slo.empty()) reason += "; " + in.slo;
   out.push_back(record_of(base, DecisionKind::refit, "refit", reason));

@@ -149,6 +149,10 @@ FitOutcome run_fit(const FitJob& job) {
   state->fitted_at_unix = job.now_unix;
   state->reason = selection.reason;
   state->event_choice = selection.event_choice;
+  if (selection.selected_decision)
+    state->decision_loss = fmt::format(
+        "decision loss {:.2f}x seasonal naive's (q{:g} of the {}-step lead window's peak)",
+        *selection.selected_decision, options.served->quantile, options.served->steps);
   state->why = job.why;
   state->data_start_unix = state->frame->start_unix();
   state->data_end_unix = job.history.end_unix();

@@ -46,10 +46,11 @@ struct FitState {
   double seasonal_naive_mase = 0;
   double fit_seconds = 0;
   std::int64_t fitted_at_unix = 0;
-  std::string reason;                ///< the selection's explanation
-  std::string event_choice;          ///< which model serves event windows, and why (may be empty)
-  std::string forced_loses;          ///< non-empty: a forced model that loses to seasonal naive
-  std::string why;                   ///< why this fit ran (decision records)
+  std::string reason;         ///< the selection's explanation
+  std::string event_choice;   ///< which model serves event windows, and why (may be empty)
+  std::string decision_loss;  ///< its decision loss in words (decision records; may be empty)
+  std::string forced_loses;   ///< non-empty: a forced model that loses to seasonal naive
+  std::string why;            ///< why this fit ran (decision records)
   std::int64_t data_start_unix = 0;  ///< the history it was fitted on [start, end)
   std::int64_t data_end_unix = 0;
   SloOutcome slo;  ///< with `slo:`: the setting tuned at this refit, or why none

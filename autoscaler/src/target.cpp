@@ -446,6 +446,7 @@ DecisionInputs TargetWorker::make_decision_inputs(std::int64_t now_unix,
     decision.fit_identity = fit_.get();  // a new fit is a new object while the old one is alive
     decision.fit_why = fit_->why;
     decision.event_choice = fit_->event_choice;
+    decision.decision_loss = fit_->decision_loss;
   }
   decision.anomaly = anomaly_.tracker().state();
   return decision;

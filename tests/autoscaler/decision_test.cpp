@@ -282,7 +282,7 @@ TEST_CASE("the tracker records changes beyond the threshold, fallbacks and refit
   auto target = payments_target();
   target.calendars.clear();
   DecisionTracker tracker(DecisionSettings{0.1});
-  int identity_a = 0, identity_b = 0;
+  int identity_a = 0, identity_b = 0, identity_c = 0;
   DecisionInputs in;
   in.config = &target;
   in.step_seconds = 300;
@@ -334,6 +334,16 @@ TEST_CASE("the tracker records changes beyond the threshold, fallbacks and refit
   CHECK(back[0].reason == "refit (scheduled): backtest MASE 0.62 -> 0.58");
   CHECK(back[1].kind == DecisionKind::recovered);
   CHECK(back[1].reason.find("was in fallback: data stale") != std::string::npos);
+
+  // The model's decision loss on the served window follows its MASE.
+  in.fit_identity = &identity_c;
+  in.decision_loss = "decision loss 0.61x seasonal naive's (q0.9 of the 3-step lead window's peak)";
+  auto scored = tick(3400, 100, 130);
+  REQUIRE_FALSE(scored.empty());
+  CHECK(scored[0].kind == DecisionKind::refit);
+  CHECK(scored[0].reason ==
+        "refit (scheduled): backtest MASE 0.58 -> 0.58, decision loss 0.61x seasonal naive's "
+        "(q0.9 of the 3-step lead window's peak)");
 }
 
 TEST_CASE("a rise names the calendar event active in the lead window", "[decisions]") {

@@ -134,6 +134,9 @@ struct DecisionInputs {
   /// Which model serves calendar event windows and its skill on past
   /// occurrences (forecast::Selection::event_choice); may be empty.
   std::string event_choice;
+  /// The model's decision loss on the served lead window, in words
+  /// (forecast/decision_loss.hpp; "" when not measured).
+  std::string decision_loss;
   AnomalyState anomaly;
 };
 
