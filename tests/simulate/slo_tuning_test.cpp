@@ -215,6 +215,16 @@ UnforecastSurges unforecast_surges(double first = 1400, double second = 1800) {
   return out;
 }
 
+// The reactive HPA at capacity and one predictive setting: an 80 % per-pod
+// target at q0.5 (read as headroom x1.25 where headroom_in_served is set).
+FrontierOptions reactive_and_one_predictive_setting() {
+  FrontierOptions options;
+  options.reactive_targets = {1.0};
+  options.predictive_targets = {0.8};
+  options.quantiles = {0.5};
+  return options;
+}
+
 FrontierPoint point_of(const FrontierResult& r, const std::string& run) {
   for (const auto& p : r.points)
     if (p.run == run) return p;
@@ -227,10 +237,7 @@ FrontierPoint point_of(const FrontierResult& r, const std::string& run) {
 TEST_CASE("the daemon's tuning scores headroom on the forecast alone, as the daemon serves it",
           "[slo][frontier]") {
   const auto [demand, recorded, config] = unforecast_surges();
-  FrontierOptions options;
-  options.reactive_targets = {1.0};
-  options.predictive_targets = {0.8};
-  options.quantiles = {0.5};
+  FrontierOptions options = reactive_and_one_predictive_setting();
   const auto fixed = sweep_frontier(config, demand, &recorded, options);
   options.headroom_in_served = true;
   const auto served = sweep_frontier(config, demand, &recorded, options);
@@ -255,10 +262,7 @@ TEST_CASE("the daemon's tuning scores headroom on the forecast alone, as the dae
 TEST_CASE("headroom on the HPA's observed-load metric reaches a surge the forecast missed",
           "[slo][frontier]") {
   auto [demand, recorded, config] = unforecast_surges();
-  FrontierOptions options;
-  options.reactive_targets = {1.0};
-  options.predictive_targets = {0.8};
-  options.quantiles = {0.5};
+  FrontierOptions options = reactive_and_one_predictive_setting();
   const auto fixed = sweep_frontier(config, demand, &recorded, options);
   options.headroom_in_served = true;
   const auto at_capacity = sweep_frontier(config, demand, &recorded, options);
