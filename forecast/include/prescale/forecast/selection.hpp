@@ -79,7 +79,7 @@ struct SelectionOptions {
   std::optional<ServedWindow> served;
   /// Rank by the decision loss instead of MASE and sMAPE (needs `served`).
   /// Off everywhere: on the bench traces it chose cheaper models that ran
-  /// short more often (docs/targets.md, "Decision loss").
+  /// short more often (docs/targets.md, "Check the forecast against history").
   bool rank_by_decision = false;
   /// Candidates backtested at once (BacktestOptions::threads).
   std::size_t threads = 1;
