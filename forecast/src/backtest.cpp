@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "event_blend.hpp"
 #include "prescale/forecast/calendar_effects.hpp"
 #include "prescale/forecast/metrics.hpp"
 
@@ -227,10 +228,8 @@ void blend_event_scores(BacktestReport& report, const std::vector<Scores>& rolli
     }
     if (everywhere) common.push_back(e);
   }
-  const double w = std::clamp(weight, 0.0, 1.0);
-  auto blend = [w](double rolling_mean, double event_mean) {
-    if (std::isnan(event_mean)) return rolling_mean;
-    return std::isnan(rolling_mean) ? event_mean : (1 - w) * rolling_mean + w * event_mean;
+  auto blend = [weight](double rolling_mean, double event_mean) {
+    return blend_event_score(rolling_mean, event_mean, weight);
   };
   for (std::size_t m = 0; m < report.models.size(); ++m) {
     ModelBacktest& result = report.models[m];

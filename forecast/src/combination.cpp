@@ -6,6 +6,8 @@
 #include <map>
 #include <utility>
 
+#include "event_blend.hpp"
+
 namespace prescale::forecast {
 namespace {
 
@@ -332,10 +334,8 @@ ModelBacktest combine_backtests(const BacktestReport& report, std::span<const st
   // Blended as backtest.cpp's blend_event_scores does.
   Sums event;
   score(out.event_errors, report.event_origins, report.event_scales, y, options.horizon, z, event);
-  const double w = std::clamp(options.event_weight, 0.0, 1.0);
-  auto blend = [w](double rolling_mean, double event_mean) {
-    if (std::isnan(event_mean)) return rolling_mean;
-    return std::isnan(rolling_mean) ? event_mean : (1 - w) * rolling_mean + w * event_mean;
+  auto blend = [&options](double rolling_mean, double event_mean) {
+    return blend_event_score(rolling_mean, event_mean, options.event_weight);
   };
   out.event_mase = event.mase_mean();
   out.mase = blend(out.mase, out.event_mase);

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "event_blend.hpp"
 #include "prescale/forecast/arima.hpp"
 #include "prescale/forecast/calendar_effects.hpp"
 #include "prescale/forecast/combination.hpp"
@@ -241,10 +242,7 @@ double served_decision_loss(const ModelBacktest& model, const BacktestReport& re
   if (report.event_origins.empty()) return rolling;
   const double event = decision_loss(served_steps(model.event_errors), y, *options.served,
                                      calibration, report.event_origins);
-  if (std::isnan(event)) return rolling;
-  if (std::isnan(rolling)) return event;
-  const double w = std::clamp(backtest_options.event_weight, 0.0, 1.0);
-  return (1 - w) * rolling + w * event;
+  return blend_event_score(rolling, event, backtest_options.event_weight);
 }
 
 // Every backtest's decision loss, when the caller declared a served window.
