@@ -21,6 +21,7 @@
 #include "prescale/common/integer.hpp"
 #include "prescale/common/version.hpp"
 #include "prescale/config/duration.hpp"
+#include "prescale/config/slo_ranges.hpp"
 #include "prescale/report/frontier.hpp"
 #include "prescale/report/report.hpp"
 #include "prescale/simulate/frontier.hpp"
@@ -95,6 +96,29 @@ std::int64_t duration_option(const std::string& option, const std::string& text)
   return *seconds;
 }
 
+// --slo-tuning's `slo:`, each flag refused by its key's range in the same
+// words (config/slo_ranges.hpp).
+config::SloConfig slo_from_flags(const SimulateArgs& args) {
+  using namespace config::slo_ranges;
+  const auto text = [](double value) { return fmt::format("{}", value); };
+  config::SloConfig slo;
+  slo.max_short_percent = args.frontier.slo_percent;
+  slo.margin_percent = args.slo_margin_percent;
+  slo.history_seconds = duration_option("--slo-history", args.slo_history);
+  slo.reactive_target_percent = args.slo_reactive_target_percent;
+  for (const std::string& problem :
+       {max_short_percent_problem("--slo-percent", text(slo.max_short_percent),
+                                  slo.max_short_percent),
+        margin_percent_problem("--slo-margin-percent", text(slo.margin_percent),
+                               slo.margin_percent),
+        history_problem("--slo-history", args.slo_history, slo.history_seconds),
+        reactive_target_percent_problem("--slo-reactive-target-percent",
+                                        text(slo.reactive_target_percent),
+                                        slo.reactive_target_percent)})
+    if (!problem.empty()) throw Failure(problem);
+  return slo;
+}
+
 // What `serve` would have served over the trace: the target the flags
 // describe, replayed by the engine (prescale::simulate::replay_predictive).
 struct PredictiveRun {
@@ -132,27 +156,7 @@ PredictiveRun replay_predictive(const SimulateArgs& args, const forecast::Series
   target.min_replicas = args.min_replicas;
   target.max_replicas = args.max_replicas;
   target.refit_interval_seconds = duration_option("--refit-interval", args.refit_interval);
-  if (args.slo_tuning) {
-    // The same keys and ranges as the config's `slo:` (config/src/target_fields.cpp).
-    config::SloConfig slo;
-    slo.max_short_percent = args.frontier.slo_percent;
-    if (!(slo.max_short_percent >= 0 && slo.max_short_percent < 100))
-      throw Failure(fmt::format("--slo-percent: {} is not a percentage of minutes in [0, 100)",
-                                slo.max_short_percent));
-    slo.margin_percent = args.slo_margin_percent;
-    if (!(slo.margin_percent >= 0 && slo.margin_percent < 100))
-      throw Failure(fmt::format("--slo-margin-percent: {} is not a percentage in [0, 100)",
-                                slo.margin_percent));
-    slo.history_seconds = duration_option("--slo-history", args.slo_history);
-    if (slo.history_seconds < 86400 || slo.history_seconds > 35 * 86400)
-      throw Failure(fmt::format("--slo-history: {} is not between 1d and 35d", args.slo_history));
-    slo.reactive_target_percent = args.slo_reactive_target_percent;
-    if (!(slo.reactive_target_percent >= 10 && slo.reactive_target_percent <= 100))
-      throw Failure(fmt::format(
-          "--slo-reactive-target-percent: {} is not a percentage of capacity in [10, 100]",
-          slo.reactive_target_percent));
-    target.slo = slo;
-  }
+  if (args.slo_tuning) target.slo = slo_from_flags(args);
   if (flags.calendars) {
     out.notes.push_back(fmt::format("predictive: calendars {}", fmt::join(target.calendars, ", ")));
   }
@@ -435,8 +439,11 @@ void add_simulate_command(CLI::App& app) {
                   "--slo-tuning: share of the SLO held back when tuning (marginPercent)")
       ->capture_default_str()
       ->needs(slo_tuning);
-  cmd->add_option("--slo-history", args->slo_history,
-                  "--slo-tuning: decisions kept and replayed at each refit (history, 1d..35d)")
+  cmd->add_option(
+         "--slo-history", args->slo_history,
+         fmt::format("--slo-tuning: decisions kept and replayed at each refit (history, {}..{})",
+                     config::format_duration(config::slo_ranges::kMinHistorySeconds),
+                     config::format_duration(config::slo_ranges::kMaxHistorySeconds)))
       ->capture_default_str()
       ->needs(slo_tuning);
   cmd->add_option("--slo-reactive-target-percent", args->slo_reactive_target_percent,

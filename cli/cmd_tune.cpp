@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "prescale/config/duration.hpp"
+#include "prescale/config/slo_ranges.hpp"
 #include "prescale/report/frontier.hpp"
 #include "prescale/simulate/tune.hpp"
 #include "simulate_frontier.hpp"
@@ -20,7 +21,7 @@ namespace {
 
 struct TuneArgs {
   SimulateArgs run;
-  double margin_percent = 50;
+  double margin_percent = config::SloConfig{}.margin_percent;
 };
 
 nlohmann::json choice_json(const simulate::TuneResult& tuned,
@@ -63,9 +64,11 @@ void run_tune(const TuneArgs& args) {
   const auto& run = args.run;
   if (run.format != "table" && run.format != "json")
     throw Failure(fmt::format("--format: '{}' is not table or json", run.format));
-  if (!(args.margin_percent >= 0 && args.margin_percent < 100))
-    throw Failure(fmt::format("--margin-percent: {} is not a share of the SLO in [0, 100)",
-                              args.margin_percent));
+  // slo.marginPercent's range and words (config/slo_ranges.hpp).
+  if (auto problem = config::slo_ranges::margin_percent_problem(
+          "--margin-percent", fmt::format("{}", args.margin_percent), args.margin_percent);
+      !problem.empty())
+    throw Failure(problem);
   auto options = frontier_options(run.frontier, run.observation_lag);
   options.tuning_margin = args.margin_percent / 100;
   PreparedSimulation prepared = prepare_simulation(run);

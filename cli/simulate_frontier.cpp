@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "prescale/config/duration.hpp"
+#include "prescale/config/slo_ranges.hpp"
 
 namespace prescale::cli {
 namespace {
@@ -136,9 +137,11 @@ simulate::FrontierOptions frontier_options(const FrontierArgs& args, std::size_t
     }
     options.quantiles = args.quantiles;
   }
-  if (!(args.slo_percent >= 0 && args.slo_percent < 100))
-    throw Failure(fmt::format("--slo-percent: {} is not a percentage of minutes in [0, 100)",
-                              args.slo_percent));
+  // slo.maxShortPercent's range and words (config/slo_ranges.hpp).
+  if (auto problem = config::slo_ranges::max_short_percent_problem(
+          "--slo-percent", fmt::format("{}", args.slo_percent), args.slo_percent);
+      !problem.empty())
+    throw Failure(problem);
   options.slo_short_fraction = args.slo_percent / 100;
   options.observation_lag = observation_lag;
   options.holdout = args.holdout;

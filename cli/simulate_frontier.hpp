@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "prescale/config/config.hpp"
 #include "prescale/simulate/frontier.hpp"
 
 namespace prescale::cli {
@@ -18,8 +19,9 @@ namespace prescale::cli {
 struct FrontierArgs {
   bool frontier = false;
   bool recommend = false;
-  bool holdout = false;                    ///< also tune on the first half, judge on the second
-  double slo_percent = 0.1;                ///< at most this % of minutes short of capacity
+  bool holdout = false;  ///< also tune on the first half, judge on the second
+  /// At most this % of minutes short of capacity (slo.maxShortPercent).
+  double slo_percent = config::SloConfig{}.max_short_percent;
   std::vector<double> reactive_targets;    ///< percent of capacity; empty = the defaults
   std::vector<double> predictive_targets;  ///< percent of capacity; empty = the defaults
   std::vector<double> quantiles;           ///< empty = the defaults

@@ -13,6 +13,7 @@
 #include "input_options.hpp"
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/config/config.hpp"
+#include "prescale/config/duration.hpp"
 #include "prescale/forecast/series.hpp"
 #include "prescale/simulate/predictive.hpp"
 #include "prescale/simulate/simulation.hpp"
@@ -47,8 +48,8 @@ struct SimulateArgs {
   /// --slo-percent), so the predictive run is the daemon's own at-refit tuning.
   bool slo_tuning = false;
   double slo_margin_percent = config::SloConfig{}.margin_percent;
-  std::string slo_history = "35d";
-  double slo_reactive_target_percent = 100;
+  std::string slo_history = config::format_duration(config::SloConfig{}.history_seconds);
+  double slo_reactive_target_percent = config::SloConfig{}.reactive_target_percent;
   FrontierArgs frontier;
 };
 

@@ -9,6 +9,7 @@
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/common/kubernetes_names.hpp"
 #include "prescale/config/duration.hpp"
+#include "prescale/config/slo_ranges.hpp"
 #include "prescale/forecast/selection.hpp"
 
 namespace prescale::config::detail {
@@ -139,31 +140,27 @@ void read_slo(const Node& n, TargetConfig& t, const Config&) {
   if (!n.raw().IsMap()) n.fail("expected a map such as {maxShortPercent: 0.1}");
   n.check_keys({"maxShortPercent", "marginPercent", "history", "reactiveTargetPercent"});
   SloConfig slo;
+  // The ranges and their messages are the flags' too (slo_ranges.hpp).
+  auto check = [](const Node& e, const std::string& problem) {
+    if (!problem.empty()) e.fail(problem);
+  };
   if (auto e = n.get("maxShortPercent")) {
     slo.max_short_percent = e->as_double();
-    if (!(slo.max_short_percent >= 0 && slo.max_short_percent < 100))
-      e->fail(fmt::format(
-          "maxShortPercent {} is not a percentage of minutes in [0, 100) (e.g. 0.1: about 10 "
-          "minutes a week short of capacity)",
-          e->text()));
+    check(*e, slo_ranges::max_short_percent_problem("maxShortPercent", e->text(),
+                                                    slo.max_short_percent));
   }
   if (auto e = n.get("marginPercent")) {
     slo.margin_percent = e->as_double();
-    if (!(slo.margin_percent >= 0 && slo.margin_percent < 100))
-      e->fail(fmt::format(
-          "marginPercent {} is not a percentage of the SLO in [0, 100) (e.g. 50: tune for half "
-          "the SLO)",
-          e->text()));
+    check(*e, slo_ranges::margin_percent_problem("marginPercent", e->text(), slo.margin_percent));
   }
-  // A day at least: the tuning replays whole daily cycles.
-  if (auto e = n.get("history")) slo.history_seconds = e->as_duration(86400, 35 * 86400);
+  if (auto e = n.get("history")) {
+    slo.history_seconds = e->as_duration(0);
+    check(*e, slo_ranges::history_problem("history", e->text(), slo.history_seconds));
+  }
   if (auto e = n.get("reactiveTargetPercent")) {
     slo.reactive_target_percent = e->as_double();
-    if (!(slo.reactive_target_percent >= 10 && slo.reactive_target_percent <= 100))
-      e->fail(fmt::format(
-          "reactiveTargetPercent {} is not a percentage of capacityPerReplica in [10, 100] (the "
-          "averageValue of the HPA's metric for the observed load, e.g. 80)",
-          e->text()));
+    check(*e, slo_ranges::reactive_target_percent_problem("reactiveTargetPercent", e->text(),
+                                                          slo.reactive_target_percent));
   }
   t.slo = slo;
 }

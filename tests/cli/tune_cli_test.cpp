@@ -9,7 +9,9 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
+#include "prescale/config/config.hpp"
 #include "test_support.hpp"
 
 namespace test = prescale::test;
@@ -87,7 +89,8 @@ TEST_CASE("prescale tune chooses settings for the SLO less its margin", "[cli][t
   // Bad flags are named.
   REQUIRE(std::system((common + " --margin-percent 100 > /dev/null 2> " + err.string()).c_str()) !=
           0);
-  CHECK_THAT(read_text(err), Catch::Contains("--margin-percent: 100"));
+  CHECK_THAT(read_text(err),
+             Catch::Contains("--margin-percent 100 is not a percentage of the SLO"));
   REQUIRE(std::system((common + " --quantiles 0.9,2 > /dev/null 2> " + err.string()).c_str()) != 0);
   CHECK_THAT(read_text(err), Catch::Contains("--quantiles: 2 is not in (0, 1)"));
 }
@@ -145,10 +148,69 @@ TEST_CASE("prescale simulate --slo-tuning scores the daemon's own tuning on the 
   REQUIRE(
       std::system((common + " --slo-tuning --slo-margin-percent 100 > /dev/null 2> " + err.string())
                       .c_str()) != 0);
-  CHECK_THAT(read_text(err), Catch::Contains("--slo-margin-percent: 100"));
+  CHECK_THAT(read_text(err), Catch::Contains("--slo-margin-percent 100"));
   REQUIRE(std::system((common + " --slo-tuning --slo-history 12h > /dev/null 2> " + err.string())
                           .c_str()) != 0);
-  CHECK_THAT(read_text(err), Catch::Contains("--slo-history: 12h"));
+  CHECK_THAT(read_text(err), Catch::Contains("--slo-history 12h is not between 1d and 5w"));
   REQUIRE(std::system((common + " --slo-history 3d > /dev/null 2> " + err.string()).c_str()) != 0);
   CHECK_THAT(read_text(err), Catch::Contains("--slo-tuning"));
+}
+
+TEST_CASE("simulate's --slo-* flags and the config's slo: keys refuse the same values alike",
+          "[cli][simulate][slo]") {
+  // Each key's bounds, just inside and just outside: a flag must accept what
+  // its key accepts and refuse what it refuses, in the same words but for
+  // the name (config/slo_ranges.hpp holds the ranges for both).
+  struct Pair {
+    const char* key;
+    const char* flag;
+    std::vector<std::string> values;
+  };
+  const std::vector<Pair> pairs = {
+      {"maxShortPercent", "--slo-percent", {"-0.001", "0", "99.999", "100"}},
+      {"marginPercent", "--slo-margin-percent", {"-0.001", "0", "99.999", "100"}},
+      {"history", "--slo-history", {"86399s", "1d", "35d", "3024001s"}},
+      {"reactiveTargetPercent", "--slo-reactive-target-percent", {"9.999", "10", "100", "100.001"}},
+  };
+  const auto bin = test::prescale_bin();
+  const test::TempDir dir("prescale-slo-flags");
+  // Two days: the replay has too little history to fit, so an accepted
+  // value costs a process start (the flags are checked before it gives up).
+  const auto trace = dir.path / "short.csv";
+  REQUIRE(std::system((bin.string() + " generate --kind payments --start 2026-01-05 --days 2" +
+                       " --step 30m --seed 2 --output " + trace.string() + " > /dev/null 2>&1")
+                          .c_str()) == 0);
+  const auto err = dir.path / "err.txt";
+  std::size_t refused = 0;
+  for (const auto& pair : pairs) {
+    for (const auto& value : pair.values) {
+      CAPTURE(pair.key, value);
+      std::string key_error;
+      try {
+        (void)prescale::config::parse_config(
+            "targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: {" +
+            std::string(pair.key) + ": " + value + "}\n");
+      } catch (const prescale::config::ConfigError& e) {
+        key_error = e.what();
+      }
+      const int status = std::system((bin.string() + " simulate --input " + trace.string() +
+                                      " --capacity-per-replica 100 --slo-tuning " + pair.flag +
+                                      "=" + value + " > /dev/null 2> " + err.string())
+                                         .c_str());
+      const std::string flag_error = read_text(err);
+      INFO("key: " << key_error << "\nflag: " << flag_error);
+      REQUIRE(key_error.empty() == (status == 0));
+      if (key_error.empty()) continue;
+      ++refused;
+      // "targets[0].slo.<key>: <key> <value> <rule> (line 5)" beside "prescale: <flag> <value>
+      // <rule>".
+      const std::string prefix = std::string("targets[0].slo.") + pair.key + ": " + pair.key;
+      REQUIRE(key_error.rfind(prefix, 0) == 0);
+      const std::string rule =
+          key_error.substr(prefix.size(), key_error.rfind(" (line ") - prefix.size());
+      CHECK_THAT(rule, Catch::StartsWith(" " + value + " is not "));
+      CHECK_THAT(flag_error, Catch::Contains(pair.flag + rule + "\n"));
+    }
+  }
+  CHECK(refused == 8);
 }

@@ -164,7 +164,7 @@ TEST_CASE("every kind of mistake is named with its path", "[config]") {
        "targets[0].slo.maxShortPercent: maxShortPercent -1 is not a percentage of minutes"},
       {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: "
        "{history: 6h}\n",
-       "targets[0].slo.history: duration '6h' must be at least 1d"},
+       "targets[0].slo.history: history 6h is not between 1d and 5w"},
       {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: "
        "{reactiveTargetPercent: 120}\n",
        "targets[0].slo.reactiveTargetPercent: reactiveTargetPercent 120 is not a percentage of "
