@@ -80,6 +80,61 @@ SloHistory PolicyRecorder::history(std::int64_t step_seconds, std::int64_t serie
   return out;
 }
 
+namespace {
+
+// A model chosen and fitted as the target's fits are, on history.values[0,
+// end), with its frame and prepared history (the model points into both)
+// sized to forecast up to `rows_after` samples past it.
+struct SeedFit {
+  std::unique_ptr<forecast::Series> earlier;
+  std::unique_ptr<PreparedHistory> prepared;
+  std::unique_ptr<FitFrame> frame;
+  std::unique_ptr<forecast::FittedModel> model;
+  std::size_t window = 1;  ///< the lead window a decision reads: lead steps + 1
+  std::string error;
+};
+
+// The seed replay refits no more often than this (seed_readings).
+constexpr std::int64_t kSeedRefitSeconds = 7 * 86400;
+
+SeedFit seed_fit(const config::TargetConfig& target, const calendar::TimeZone& zone,
+                 const std::shared_ptr<const calendar::CalendarSet>& calendars,
+                 const forecast::Series& history, std::size_t end, std::size_t rows_after,
+                 const std::atomic<bool>* cancel) {
+  SeedFit out;
+  const std::int64_t step = history.step_seconds;
+  out.earlier = std::make_unique<forecast::Series>(forecast::Series{
+      history.start_unix, step,
+      std::vector<double>(history.values.begin(),
+                          history.values.begin() + static_cast<std::ptrdiff_t>(end))});
+  auto prepared = prepare_history(target, *out.earlier);
+  if (!prepared) {
+    out.error = prepared.error().message;
+    return out;
+  }
+  // The prepared values point into `earlier`, the model into both and the frame.
+  out.prepared = std::make_unique<PreparedHistory>(std::move(*prepared));
+  const auto& t = out.prepared->target;
+  const std::size_t window = static_cast<std::size_t>(t.lead_steps()) + 1;
+  out.window = window;
+  const std::size_t fitted = out.prepared->values.size();
+  out.frame = std::make_unique<FitFrame>(t, zone, calendars, out.prepared->start_unix,
+                                         fitted + rows_after + window + 1);
+  auto options = selection_options(t, window);
+  options.cancel = cancel;
+  auto selection = forecast::select_and_fit(out.frame->fit_input(out.prepared->values), options);
+  if (selection.status != forecast::FitStatus::ok || !selection.fitted) {
+    out.error = fmt::format("the fit on the {:.1f} days before them failed ({})",
+                            static_cast<double>(fitted) * static_cast<double>(step) / 86400,
+                            selection.reason);
+    return out;
+  }
+  out.model = std::move(selection.fitted);
+  return out;
+}
+
+}  // namespace
+
 SeedReadings seed_readings(const config::TargetConfig& target, const calendar::TimeZone& zone,
                            std::shared_ptr<const calendar::CalendarSet> calendars,
                            const forecast::Series& history, const std::atomic<bool>* cancel) {
@@ -89,45 +144,45 @@ SeedReadings seed_readings(const config::TargetConfig& target, const calendar::T
   const std::size_t days_steps = static_cast<std::size_t>(std::min<std::int64_t>(
       target.slo->history_seconds / step, static_cast<std::int64_t>(history.size() * 2 / 3)));
   const std::size_t before = history.size() - days_steps;
-  forecast::Series earlier{
-      history.start_unix, step,
-      std::vector<double>(history.values.begin(),
-                          history.values.begin() + static_cast<std::ptrdiff_t>(before))};
-  auto prepared = prepare_history(target, earlier);
-  if (!prepared) {
-    out.note = "no decisions replayed from history: " + prepared.error().message;
-    return out;
-  }
-  const auto& t = prepared->target;
-  const std::size_t window = static_cast<std::size_t>(t.lead_steps()) + 1;
-  const std::size_t fitted = prepared->values.size();
-  FitFrame frame(t, zone, std::move(calendars), prepared->start_unix,
-                 fitted + days_steps + window + 1);
-  auto options = selection_options(t, window);
-  options.cancel = cancel;
-  auto selection = forecast::select_and_fit(frame.fit_input(prepared->values), options);
-  if (selection.status != forecast::FitStatus::ok || !selection.fitted) {
-    out.note = fmt::format(
-        "no decisions replayed from history: the fit on the {:.1f} days before "
-        "them failed ({})",
-        static_cast<double>(fitted) * static_cast<double>(step) / 86400, selection.reason);
-    return out;
-  }
-  auto& model = *selection.fitted;
-  // The decision at t reads the newest valid sample before t and the
-  // forecast of [t, t + lead] from a model that has followed every sample
-  // before t, as a target's tick does (target.cpp, lead_window_forecast).
+  // Refitted as the target refits, on all the history before the decision:
+  // one model followed over weeks forecasts worse than the target's own
+  // refits will, so every setting would look worse than it will be and the
+  // first tuning would start too cautious. At the target's refit interval,
+  // but at most once a week of replayed decisions: each refit costs a whole
+  // fit, and the target serves no forecast until the replay is done (at the
+  // default hourly refit 35 days would be 840 fits); a week holds a whole
+  // cycle of every season a target fits, so each refit has seen a new one.
+  const std::int64_t every_seconds = std::max(target.refit_interval_seconds, kSeedRefitSeconds);
+  const std::size_t refit_steps =
+      static_cast<std::size_t>(std::max<std::int64_t>(1, every_seconds / step));
+  out.refit_seconds = static_cast<std::int64_t>(refit_steps) * step;
+  SeedFit fit;
   double observed = std::numeric_limits<double>::quiet_NaN();
   for (std::size_t i = 0; i < before; ++i)
     if (!std::isnan(history.values[i])) observed = history.values[i];
   out.readings.reserve(days_steps);
   for (std::size_t i = before; i < history.size(); ++i) {
+    if ((i - before) % refit_steps == 0) {
+      SeedFit next = seed_fit(target, zone, calendars, history, i, history.size() - i, cancel);
+      if (cancel && cancel->load()) return SeedReadings{{}, "no decisions replayed: cancelled"};
+      if (next.model) {
+        fit = std::move(next);  // fitted on every sample before i
+        ++out.fits;
+      } else if (i == before) {
+        out.note = "no decisions replayed from history: " + next.error;
+        return out;
+      }  // else the model fitted before follows on, as a target keeps it when a refit fails
+    }
+    // The decision at t reads the newest valid sample before t and the
+    // forecast of [t, t + lead] from a model that has followed every sample
+    // before t, as a target's tick does (target.cpp, lead_window_forecast).
     const std::int64_t time = history.time_at(i);
-    auto forecast = model.forecast(window);
+    const std::size_t window = fit.window;
+    auto forecast = fit.model->forecast(window);
     out.readings.push_back(PolicyReading{
         time, observed, forecast.size() == window ? std::move(forecast) : forecast::Forecast{},
         true});
-    model.update(history.values[i]);
+    fit.model->update(history.values[i]);
     if (!std::isnan(history.values[i])) observed = history.values[i];
   }
   return out;

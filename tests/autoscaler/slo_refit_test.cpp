@@ -1,8 +1,10 @@
 // A declared SLO is tuned at each refit, on a fit thread, while the target
 // ticks on and records more decisions: the tuning reads the decisions as
-// they were when its fit started.
+// they were when its fit started. A first fit tunes on decisions replayed
+// from history, forecast as the target's own refits would have.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -10,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "prescale/autoscaler/fit_frame.hpp"
 #include "prescale/autoscaler/slo.hpp"
 #include "prescale/autoscaler/synthetic_trace.hpp"
 #include "prescale/autoscaler/target.hpp"
@@ -102,4 +105,103 @@ TEST_CASE(
   REQUIRE(newest.size() == 3);
   CHECK(newest[2] == next - kStep);
   CHECK(newest[2] > started + 3 * kStep);
+}
+
+namespace {
+
+// 21 days at 5 minutes (UTC): a 100-request floor and a daily 80-request
+// peak at 10:00, which moves to 16:00 from day 9 on; +-2 of noise.
+forecast::Series shape_changing_trace() {
+  constexpr std::int64_t kStep = 300;
+  constexpr std::size_t kPerDay = 86400 / kStep;
+  forecast::Series series{1'767'225'600, kStep, {}};  // 2026-01-01 00:00 UTC
+  std::uint64_t state = 7;
+  for (std::size_t i = 0; i < 21 * kPerDay; ++i) {
+    const double hour = static_cast<double>(i % kPerDay) * kStep / 3600.0;
+    const double peak = i < 9 * kPerDay ? 10 : 16;
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const double noise = (static_cast<double>(state >> 11) / 9007199254740992.0 - 0.5) * 4;
+    series.values.push_back(100 + 80 * std::exp(-0.5 * std::pow((hour - peak) / 1.5, 2)) + noise);
+  }
+  return series;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "decisions replayed from history are forecast by models refitted as the replay goes, so a "
+    "daily shape that changed inside it is followed",
+    "[slo][seed]") {
+  const auto series = shape_changing_trace();
+  const std::int64_t step = series.step_seconds;
+  const std::size_t per_day = static_cast<std::size_t>(86400 / step);
+  config::TargetConfig target;
+  target.metric = "payments-rps-forecast";
+  target.query = "payments";
+  target.step_seconds = step;
+  target.history_seconds = 21 * 86400;
+  target.timezone = "UTC";
+  target.seasonality_seconds = {86400};
+  target.model = "holt-winters";
+  target.lead_time_seconds = 2 * step;
+  target.backtest_origins = 2;
+  target.refit_interval_seconds = 86400;
+  target.slo = config::SloConfig{};
+  target.slo->history_seconds = 14 * 86400;
+  const auto zone = calendar::TimeZone::utc();
+
+  // The last 14 days are replayed: the first week by a model fitted on the 7
+  // days before them (the old shape), the second by one refitted on the 14
+  // days before it (5 of them with the new shape), as the target would have.
+  const auto seed = seed_readings(target, zone, nullptr, series);
+  INFO(seed.note);
+  const std::size_t before = 7 * per_day;
+  const std::size_t refit = 14 * per_day;
+  REQUIRE(seed.readings.size() == series.size() - before);
+  CHECK(seed.fits == 2);
+  CHECK(seed.refit_seconds == 7 * 86400);
+
+  // What the target refitted then serves over the second week: a model
+  // chosen and fitted as its fits are on every sample before it, following
+  // each sample.
+  const forecast::Series earlier{
+      series.start_unix, step,
+      std::vector<double>(series.values.begin(),
+                          series.values.begin() + static_cast<std::ptrdiff_t>(refit))};
+  auto prepared = prepare_history(target, earlier);
+  REQUIRE(prepared);
+  const std::size_t window = static_cast<std::size_t>(target.lead_steps()) + 1;
+  const FitFrame frame(prepared->target, zone, nullptr, prepared->start_unix,
+                       series.size() + window + 1);
+  auto selection = forecast::select_and_fit(frame.fit_input(prepared->values),
+                                            selection_options(prepared->target, window));
+  REQUIRE(selection.fitted);
+  auto& model = *selection.fitted;
+
+  // The replayed decisions at the new peak (15:00-17:00) of the second week:
+  // their forecast of the next step against the load it met.
+  double seed_error = 0, refit_error = 0;
+  std::size_t peaks = 0, differ = 0;
+  for (std::size_t i = refit; i < series.size(); ++i) {
+    const auto& reading = seed.readings[i - before];
+    REQUIRE(reading.time_unix == series.time_at(i));
+    REQUIRE(reading.window.size() == window);
+    const auto served = model.forecast(window);
+    for (std::size_t h = 0; h < window; ++h)
+      if (std::abs(reading.window.mean[h] - served.mean[h]) > 1e-6 * std::abs(served.mean[h]))
+        ++differ;
+    const std::size_t slot = i % per_day;
+    if (slot >= 15 * per_day / 24 && slot < 17 * per_day / 24) {
+      seed_error += std::abs(reading.window.mean[0] - series.values[i]);
+      refit_error += std::abs(served.mean[0] - series.values[i]);
+      ++peaks;
+    }
+    model.update(series.values[i]);
+  }
+  seed_error /= static_cast<double>(peaks);
+  refit_error /= static_cast<double>(peaks);
+  INFO("mean absolute error at the new peak: replayed " << seed_error << ", refitted "
+                                                        << refit_error);
+  CHECK(differ == 0);
+  CHECK(seed_error < 4);  // the noise is +-2: the replay follows the new shape
 }

@@ -93,15 +93,19 @@ struct SloOutcome {
 /// What the decisions on the last days of `history` (slo.history, at most
 /// two thirds of it) would have read had the target served then: a model chosen
 /// and fitted as the target's fits are, on the history before those days,
-/// following each sample, and its lead-window forecast at each decision. The
-/// model fitted on the whole history has seen those days, and its forecasts
-/// there would flatter any setting tuned on them. So a first fit can tune
-/// at once, instead of after a day of its own decisions. Empty (and a note
-/// saying why) when that earlier history cannot be fitted or the fit is
-/// cancelled. Runs on a fit thread; costs about one more fit.
+/// following each sample, refitted on all the history before the decision at
+/// the target's refit interval but at most once a week of decisions, and its
+/// lead-window forecast at each decision. The model fitted on the whole
+/// history has seen those days, and its forecasts there would flatter any
+/// setting tuned on them. So a first fit can tune at once, instead of after
+/// a day of its own decisions. Empty (and a note saying why) when that
+/// earlier history cannot be fitted or the fit is cancelled. Runs on a fit
+/// thread; costs a fit per week of decisions replayed (4 for 23 days).
 struct SeedReadings {
   std::vector<PolicyReading> readings;
   std::string note;
+  std::size_t fits = 0;            ///< models fitted for the replay
+  std::int64_t refit_seconds = 0;  ///< replayed time between two of them
 };
 [[nodiscard]] SeedReadings seed_readings(const config::TargetConfig& target,
                                          const calendar::TimeZone& zone,
