@@ -89,13 +89,6 @@ nlohmann::json to_json(const simulate::SimulationResult& result,
           {"runs", runs}};
 }
 
-std::int64_t duration_option(const std::string& option, const std::string& text) {
-  auto seconds = config::parse_duration_seconds(text);
-  if (!seconds) throw Failure(option + ": " + seconds.error().message);
-  if (*seconds <= 0) throw Failure(option + ": must be positive");
-  return *seconds;
-}
-
 // --slo-tuning's `slo:`, each flag refused by its key's range in the same
 // words (config/slo_ranges.hpp).
 config::SloConfig slo_from_flags(const SimulateArgs& args) {
@@ -104,7 +97,7 @@ config::SloConfig slo_from_flags(const SimulateArgs& args) {
   config::SloConfig slo;
   slo.max_short_percent = args.frontier.slo_percent;
   slo.margin_percent = args.slo_margin_percent;
-  slo.history_seconds = duration_option("--slo-history", args.slo_history);
+  slo.history_seconds = duration_seconds("--slo-history", args.slo_history);
   slo.reactive_target_percent = args.slo_reactive_target_percent;
   for (const std::string& problem :
        {max_short_percent_problem("--slo-percent", text(slo.max_short_percent),
@@ -132,7 +125,7 @@ PredictiveRun replay_predictive(const SimulateArgs& args, const forecast::Series
   PredictiveRun out;
   const std::int64_t step = series.step_seconds;
   const std::int64_t trace_seconds = static_cast<std::int64_t>(series.size()) * step;
-  const std::int64_t requested_history = duration_option("--history", args.history);
+  const std::int64_t requested_history = duration_seconds("--history", args.history);
   const std::int64_t history = simulate::history_for_trace(requested_history, trace_seconds, step);
   if (history != requested_history) {
     out.notes.push_back(fmt::format("--history shortened to {} (half of the trace)",
@@ -148,14 +141,14 @@ PredictiveRun replay_predictive(const SimulateArgs& args, const forecast::Series
   target.model = args.model;
   target.lead_time_seconds = args.lead_time.empty()
                                  ? startup_seconds + simulate::kHpaSyncPeriodSeconds + step
-                                 : duration_option("--lead-time", args.lead_time);
+                                 : duration_seconds("--lead-time", args.lead_time);
   target.quantile = args.quantile;
   target.backtest_origins = args.origins;
   target.keep_outliers = args.keep_outliers;
   target.capacity_per_replica = args.capacity_per_replica;
   target.min_replicas = args.min_replicas;
   target.max_replicas = args.max_replicas;
-  target.refit_interval_seconds = duration_option("--refit-interval", args.refit_interval);
+  target.refit_interval_seconds = duration_seconds("--refit-interval", args.refit_interval);
   if (args.slo_tuning) target.slo = slo_from_flags(args);
   if (flags.calendars) {
     out.notes.push_back(fmt::format("predictive: calendars {}", fmt::join(target.calendars, ", ")));
@@ -222,7 +215,7 @@ PreparedSimulation prepare_simulation(const SimulateArgs& args) {
   }
   out.lead_seconds = args.lead_time.empty()
                          ? *startup + simulate::kHpaSyncPeriodSeconds + series.step_seconds
-                         : duration_option("--lead-time", args.lead_time);
+                         : duration_seconds("--lead-time", args.lead_time);
 
   // The predictive run replays the engine `serve` runs over the trace: each
   // decision at t sees only samples before t. All runs are compared over the

@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "prescale/autoscaler/event_history.hpp"
 #include "prescale/calendar/time_zone.hpp"
+#include "prescale/common/integer.hpp"
 #include "prescale/config/calendars_yaml.hpp"
 #include "prescale/config/duration.hpp"
 #include "prescale/file/csv_series.hpp"
@@ -187,12 +188,16 @@ FlagTarget target_from_flags(const InputOptions& options, std::int64_t step_seco
   return out;
 }
 
-std::size_t duration_in_steps(const std::string& option, const std::string& text,
-                              std::int64_t step_seconds) {
+std::int64_t duration_seconds(const std::string& option, const std::string& text) {
   auto seconds = config::parse_duration_seconds(text);
   if (!seconds) throw Failure(option + ": " + seconds.error().message);
   if (*seconds <= 0) throw Failure(option + ": must be positive");
-  return static_cast<std::size_t>((*seconds + step_seconds - 1) / step_seconds);
+  return *seconds;
+}
+
+std::size_t duration_in_steps(const std::string& option, const std::string& text,
+                              std::int64_t step_seconds) {
+  return static_cast<std::size_t>(ceil_div(duration_seconds(option, text), step_seconds));
 }
 
 namespace {
@@ -323,10 +328,9 @@ PreparedFit prepare_and_select(const InputOptions& input,
   options.calibrate = selection_options.calibrate;
   options.threads = selection_options.threads;
   if (!lead_time.empty()) {
-    // The daemon's window: max(1, leadTime in steps) + 1 (the step in progress).
-    const std::size_t steps =
-        std::max<std::size_t>(1, duration_in_steps("--lead-time", lead_time, series.step_seconds)) +
-        1;
+    // The window a target with this leadTime serves from, by the engine's rule.
+    prepared.target.lead_time_seconds = duration_seconds("--lead-time", lead_time);
+    const std::size_t steps = autoscaler::lead_window_steps(prepared.target);
     if (steps > prepared.horizon_steps)
       throw Failure(fmt::format(
           "--lead-time {}: its window is {} steps of {} s, longer than --horizon {} ({} steps)",

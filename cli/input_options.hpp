@@ -72,6 +72,8 @@ struct FlagTarget {
 };
 [[nodiscard]] FlagTarget target_from_flags(const InputOptions& options, std::int64_t step_seconds);
 
+/// A positive duration flag in seconds; throws Failure naming the flag.
+[[nodiscard]] std::int64_t duration_seconds(const std::string& option, const std::string& text);
 /// A --horizon-like duration in whole steps (rounded up); throws Failure.
 [[nodiscard]] std::size_t duration_in_steps(const std::string& option, const std::string& text,
                                             std::int64_t step_seconds);

@@ -130,4 +130,8 @@ forecast::SelectionOptions selection_options(const config::TargetConfig& target,
   return options;
 }
 
+std::size_t lead_window_steps(const config::TargetConfig& target) {
+  return static_cast<std::size_t>(target.lead_steps()) + 1;
+}
+
 }  // namespace prescale::autoscaler

@@ -106,7 +106,7 @@ FitOutcome run_fit(const FitJob& job) {
   const auto& t = history->target;
   const std::size_t count = history->values.size();
   auto state = std::make_unique<FitState>();
-  const std::size_t window = static_cast<std::size_t>(t.lead_steps()) + 1;
+  const std::size_t window = lead_window_steps(t);
   state->frame = std::make_unique<FitFrame>(t, job.zone, job.calendars, history->start_unix,
                                             count + window + kLayoutSlack);
   forecast::FitInput input = state->frame->fit_input(history->values);

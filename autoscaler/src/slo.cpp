@@ -115,7 +115,7 @@ SeedFit seed_fit(const config::TargetConfig& target, const calendar::TimeZone& z
   // The prepared values point into `earlier`, the model into both and the frame.
   out.prepared = std::make_unique<PreparedHistory>(std::move(*prepared));
   const auto& t = out.prepared->target;
-  const std::size_t window = static_cast<std::size_t>(t.lead_steps()) + 1;
+  const std::size_t window = lead_window_steps(t);
   out.window = window;
   const std::size_t fitted = out.prepared->values.size();
   out.frame = std::make_unique<FitFrame>(t, zone, calendars, out.prepared->start_unix,

@@ -152,7 +152,7 @@ void TargetWorker::follow_samples() {
   if (!fit_ || !incremental_) return;
   const auto& s = incremental_->series();
   auto& state = *fit_;
-  const std::size_t window = static_cast<std::size_t>(config_.lead_steps()) + 1;
+  const std::size_t window = lead_window_steps(config_);
   auto value_at = [&s](std::int64_t t) {
     return t >= s.start_unix && t < s.end_unix()
                ? s.values[static_cast<std::size_t>((t - s.start_unix) / s.step_seconds)]
@@ -329,7 +329,7 @@ forecast::Forecast TargetWorker::lead_window_forecast(std::int64_t decision_unix
   forecast::Forecast window_forecast;
   if (!fit_ || !fallback.empty()) return window_forecast;
   const std::int64_t step = config_.step_seconds;
-  const std::size_t window = static_cast<std::size_t>(config_.lead_steps()) + 1;
+  const std::size_t window = lead_window_steps(config_);
   // Steps from the model's next sample up to the decision time are forecast and dropped.
   const std::int64_t offset_steps =
       std::max<std::int64_t>(0, (decision_unix - fit_->next_unix()) / step);
@@ -432,7 +432,7 @@ DecisionInputs TargetWorker::make_decision_inputs(std::int64_t now_unix,
   decision.headroom = rec.headroom;
   decision.slo = slo_text();
   decision.step_seconds = config_.step_seconds;
-  const std::size_t window = static_cast<std::size_t>(config_.lead_steps()) + 1;
+  const std::size_t window = lead_window_steps(config_);
   if (rec.fallback_reason.empty())
     for (std::size_t h = 0; h < window && h < report.forecast_window.size(); ++h)
       decision.window_quantiles.push_back(report.forecast_window.quantile(h, *decision.quantile));
@@ -496,7 +496,7 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
   input.observed = last_valid_unix_ ? last_valid_value_ : std::nan("");
   // An empty fallback reason means a model is in use and may serve (fallback()).
   input.forecast = fallback.reason.empty() ? &report.forecast_window : nullptr;
-  input.window_steps = static_cast<std::size_t>(config_.lead_steps()) + 1;
+  input.window_steps = lead_window_steps(config_);
   input.quantile = quantile_in_force();
   input.headroom = headroom_in_force();
   input.capacity_per_replica = config_.capacity_per_replica;

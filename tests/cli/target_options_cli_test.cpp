@@ -310,3 +310,44 @@ TEST_CASE("--horizon is serve's leadTime plus one step: backtest scores what the
   CHECK(backtest_mase("1h") == Approx(engine).epsilon(1e-9));
   CHECK(backtest_mase("45m") != Approx(engine).epsilon(1e-6));
 }
+
+TEST_CASE("backtest --lead-time scores the window the engine serves from", "[cli][target]") {
+  // The engine's refit record names the lead window its decision loss is
+  // scored on (autoscaler::lead_window_steps: the lead time rounded up to
+  // whole steps, at least one, plus the step in progress); backtest
+  // --lead-time must score the same window for the same lead time and step.
+  TempDir dir;
+  struct Case {
+    const char* lead;
+    const char* step;
+  };
+  for (const Case c : {Case{"3m", "1m"}, Case{"3m", "5m"}, Case{"90s", "1m"}, Case{"7m", "5m"}}) {
+    CAPTURE(c.lead, c.step);
+    const fs::path trace = dir.path / (std::string("lead_") + c.step + ".csv");
+    if (!fs::exists(trace)) {
+      const std::string command = prescale::test::prescale_bin().string() +
+                                  " generate --kind payments --start 2026-01-05 --days 6 --step " +
+                                  c.step + " --seed 3 --output " + trace.string() +
+                                  " >/dev/null 2>&1";
+      REQUIRE(std::system(command.c_str()) == 0);
+    }
+    const std::string model = " --model holt-winters:A,N,A --seasonality 1d --lead-time " +
+                              std::string(c.lead) + " --format json";
+    const fs::path decisions = dir.path / "lead.jsonl";
+    (void)run_json(dir, "simulate --input " + trace.string() +
+                            " --capacity-per-replica 120 --refit-interval 1d" + model +
+                            " --decisions " + decisions.string());
+    std::string engine_window;
+    for (const auto& record : read_records(decisions)) {
+      const auto reason = record.at("reason").get<std::string>();
+      if (const auto at = reason.find("-step lead window"); at != std::string::npos) {
+        engine_window = reason.substr(reason.rfind(' ', at) + 1, at - reason.rfind(' ', at) - 1);
+        break;
+      }
+    }
+    REQUIRE_FALSE(engine_window.empty());
+    const json backtest =
+        run_json(dir, "backtest --input " + trace.string() + " --horizon 30m" + model);
+    CHECK(std::to_string(backtest.at("served_window").at("steps").get<int>()) == engine_window);
+  }
+}

@@ -98,4 +98,10 @@ class FitFrame {
 [[nodiscard]] forecast::SelectionOptions selection_options(const config::TargetConfig& target,
                                                            std::size_t horizon);
 
+/// The forecast steps a target serves from at each decision: the step in
+/// progress and the lead time's steps after it, lead_steps() + 1 (the policy
+/// reads them, a refit is backtested that far ahead and scores the served
+/// value over them; backtest --lead-time scores the same window).
+[[nodiscard]] std::size_t lead_window_steps(const config::TargetConfig& target);
+
 }  // namespace prescale::autoscaler
