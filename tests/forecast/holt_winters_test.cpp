@@ -398,6 +398,33 @@ TEST_CASE("h-step sigma follows the ETS(A,N,A) formula", "[forecast][holt-winter
   }
 }
 
+TEST_CASE("h-step sigma counts every earlier step in the same slot of each season",
+          "[forecast][holt-winters]") {
+  // Two seasons (24 and 168 slots) over 400 steps: a step a whole week back
+  // shares both slots and carries both gammas. Additive model, no trend:
+  // v_h = s2 (1 + sum_{j<h} (alpha + gamma1 [24 | h-j] + gamma2 [168 | h-j])^2).
+  const auto y = double_seasonal(24 * 7 * 4, 1.0, 15);
+  const std::size_t horizon = 400;
+  const auto layout = SeasonLayout::modular({24, 168}, y.size() + horizon);
+  const auto result = fit({Trend::none, Seasonality::additive}, y, layout);
+  REQUIRE(result.status == FitStatus::ok);
+  const auto p = result.fitted->parameters();
+  const double alpha = p.at("alpha"), gamma1 = p.at("gamma1"), gamma2 = p.at("gamma2"),
+               s2 = result.fitted->residual_variance();
+  const Forecast f = result.fitted->forecast(horizon);
+  REQUIRE(f.size() == horizon);
+  for (std::size_t h = 1; h <= horizon; ++h) {
+    double total = 0;
+    for (std::size_t j = 1; j < h; ++j) {
+      const double c =
+          alpha + ((h - j) % 24 == 0 ? gamma1 : 0.0) + ((h - j) % 168 == 0 ? gamma2 : 0.0);
+      total += c * c;
+    }
+    CAPTURE(h);
+    CHECK(f.sigma[h - 1] == Approx(std::sqrt(s2 * (1 + total))).epsilon(1e-9));
+  }
+}
+
 TEST_CASE("without a layout a non-seasonal model is fitted", "[forecast][holt-winters]") {
   std::vector<double> y(200);
   for (std::size_t i = 0; i < y.size(); ++i) y[i] = 10 + 0.5 * static_cast<double>(i);
