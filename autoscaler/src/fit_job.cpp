@@ -227,15 +227,7 @@ void tune_for_slo(const FitJob& job, FitState& state, const LogFunction& log) {
   }
   state.slo = job.tune_slo(seed.readings);
   if (!seed.readings.empty()) {
-    const double days = static_cast<double>(seed.readings.size()) *
-                        static_cast<double>(job.history.step_seconds) / 86400;
-    std::string words = fmt::format(
-        "with {:.1f} days of decisions replayed from history (a model fitted on the history before "
-        "them{})",
-        days,
-        seed.fits > 1 ? fmt::format(", refitted every {}: {} fits",
-                                    config::format_duration(seed.refit_seconds), seed.fits)
-                      : "");
+    const std::string words = seed.summary(job.history.step_seconds);
     state.slo.note = state.slo.note.empty() ? words : state.slo.note + "; " + words;
   } else if (!seed.note.empty()) {
     state.slo.note = state.slo.note.empty() ? seed.note : state.slo.note + "; " + seed.note;

@@ -188,6 +188,18 @@ SeedReadings seed_readings(const config::TargetConfig& target, const calendar::T
   return out;
 }
 
+std::string SeedReadings::summary(std::int64_t step_seconds) const {
+  if (readings.empty()) return {};
+  auto words = fmt::format(
+      "with {:.1f} days of decisions replayed from history: a model fitted on the history before "
+      "them",
+      static_cast<double>(readings.size()) * static_cast<double>(step_seconds) / 86400);
+  if (fits > 1)
+    words += fmt::format(", refitted every {:g} days ({} fits)",
+                         static_cast<double>(refit_seconds) / 86400, fits);
+  return words;
+}
+
 std::string SloOutcome::text() const {
   if (!setting) return note;
   return note.empty() ? setting->summary : setting->summary + " (" + note + ")";

@@ -160,6 +160,9 @@ TEST_CASE(
   REQUIRE(seed.readings.size() == series.size() - before);
   CHECK(seed.fits == 2);
   CHECK(seed.refit_seconds == 7 * 86400);
+  CHECK(seed.summary(step) ==
+        "with 14.0 days of decisions replayed from history: a model fitted on the history before "
+        "them, refitted every 7 days (2 fits)");
 
   // What the target refitted then serves over the second week: a model
   // chosen and fitted as its fits are on every sample before it, following
@@ -170,7 +173,7 @@ TEST_CASE(
                           series.values.begin() + static_cast<std::ptrdiff_t>(refit))};
   auto prepared = prepare_history(target, earlier);
   REQUIRE(prepared);
-  const std::size_t window = static_cast<std::size_t>(target.lead_steps()) + 1;
+  const std::size_t window = lead_window_steps(target);
   const FitFrame frame(prepared->target, zone, nullptr, prepared->start_unix,
                        series.size() + window + 1);
   auto selection = forecast::select_and_fit(frame.fit_input(prepared->values),

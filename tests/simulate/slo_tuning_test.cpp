@@ -357,7 +357,7 @@ TEST_CASE("a target with an slo serves the tuned quantile and headroom from its 
   // The first fit tunes at once, on the last 2 days of its 3-day history
   // replayed through a model fitted on the day before them.
   CHECK(waiting == 0);
-  CHECK_THAT(first_refit, Catch::Contains("with 2.0 days of decisions replayed from history (a "
+  CHECK_THAT(first_refit, Catch::Contains("(with 2.0 days of decisions replayed from history: a "
                                           "model fitted on the history before them)"));
   REQUIRE(tuned >= 2);
   CHECK(headroom >= 1);

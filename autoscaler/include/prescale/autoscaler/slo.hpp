@@ -106,6 +106,10 @@ struct SeedReadings {
   std::string note;
   std::size_t fits = 0;            ///< models fitted for the replay
   std::int64_t refit_seconds = 0;  ///< replayed time between two of them
+  /// What the tuning's record says of them: "with 14.0 days of decisions
+  /// replayed from history: a model fitted on the history before them,
+  /// refitted every 7 days (2 fits)". Empty without readings.
+  [[nodiscard]] std::string summary(std::int64_t step_seconds) const;
 };
 [[nodiscard]] SeedReadings seed_readings(const config::TargetConfig& target,
                                          const calendar::TimeZone& zone,
