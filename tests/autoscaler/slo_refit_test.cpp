@@ -21,6 +21,25 @@
 using namespace prescale;
 using namespace prescale::autoscaler;
 
+namespace {
+
+// A target declaring an SLO (default keys), one daily season, served two
+// steps ahead; each test sets the history, zone, model and refit schedule it
+// is about.
+config::TargetConfig slo_target(std::int64_t step) {
+  config::TargetConfig target;
+  target.metric = "payments-rps-forecast";
+  target.query = "payments";
+  target.step_seconds = step;
+  target.seasonality_seconds = {86400};
+  target.lead_time_seconds = 2 * step;
+  target.backtest_origins = 2;
+  target.slo = config::SloConfig{};
+  return target;
+}
+
+}  // namespace
+
 TEST_CASE(
     "a refit tunes the SLO on the decisions recorded before it started, not on those recorded "
     "while it runs",
@@ -32,19 +51,12 @@ TEST_CASE(
   options.random_spikes = false;
   const auto trace = generate_trace(options);
   REQUIRE(trace.has_value());
-  config::TargetConfig target;
-  target.metric = "payments-rps-forecast";
-  target.query = "payments";
-  target.step_seconds = kStep;
+  auto target = slo_target(kStep);
   target.history_seconds = 10 * 86400;
   target.timezone = "America/New_York";
-  target.seasonality_seconds = {86400};
   target.model = "seasonal-naive";
-  target.lead_time_seconds = 2 * kStep;
-  target.backtest_origins = 2;
   target.capacity_per_replica = 100;
   target.refit_interval_seconds = 3 * 3600;
-  target.slo = config::SloConfig{};
   target.slo->history_seconds = 3 * 86400;
 
   // The newest decision each tuning read (a day or more of them: it tunes).
@@ -135,18 +147,11 @@ TEST_CASE(
   const auto series = shape_changing_trace();
   const std::int64_t step = series.step_seconds;
   const std::size_t per_day = static_cast<std::size_t>(86400 / step);
-  config::TargetConfig target;
-  target.metric = "payments-rps-forecast";
-  target.query = "payments";
-  target.step_seconds = step;
+  auto target = slo_target(step);
   target.history_seconds = 21 * 86400;
   target.timezone = "UTC";
-  target.seasonality_seconds = {86400};
   target.model = "holt-winters";
-  target.lead_time_seconds = 2 * step;
-  target.backtest_origins = 2;
   target.refit_interval_seconds = 86400;
-  target.slo = config::SloConfig{};
   target.slo->history_seconds = 14 * 86400;
   const auto zone = calendar::TimeZone::utc();
 
