@@ -22,6 +22,7 @@ Recommendation recommend(const PolicyInput& input) {
   out.observed = input.observed;
   out.forecast = std::numeric_limits<double>::quiet_NaN();
   out.fallback_reason = input.fallback_reason;
+  out.quantile = input.quantile;
 
   if (input.fallback_reason.empty()) {
     if (input.forecast == nullptr) {

@@ -200,6 +200,28 @@ std::string SeedReadings::summary(std::int64_t step_seconds) const {
   return words;
 }
 
+double decision_level(double observed, const forecast::Forecast* window, std::size_t window_steps) {
+  double level = std::isfinite(observed) ? observed : std::numeric_limits<double>::quiet_NaN();
+  if (window == nullptr || window->size() < window_steps) return level;
+  for (std::size_t h = 0; h < window_steps; ++h) {
+    const double median = window->quantile(h, 0.5);
+    if (std::isfinite(median) && !(median <= level)) level = median;
+  }
+  return level;
+}
+
+std::size_t hour_of_week(std::int64_t time_unix) {
+  // 1970-01-01 was a Thursday: 3 days after a Monday.
+  const std::int64_t hours = time_unix / 3600 - (time_unix % 3600 < 0 ? 1 : 0) + 3 * 24;
+  return static_cast<std::size_t>(((hours % 168) + 168) % 168);
+}
+
+SloSetting::Applied SloSetting::for_decision(std::int64_t time_unix) const {
+  const std::size_t hour = hour_of_week(time_unix);
+  if (hour < quiet_hours.size() && quiet_hours[hour]) return {quiet_quantile, quiet_headroom};
+  return {quantile, headroom};
+}
+
 std::string SloOutcome::text() const {
   if (!setting) return note;
   return note.empty() ? setting->summary : setting->summary + " (" + note + ")";

@@ -428,7 +428,7 @@ DecisionInputs TargetWorker::make_decision_inputs(std::int64_t now_unix,
   decision.servable = rec.servable;
   decision.replicas = rec.replicas;
   decision.fallback_reason = rec.fallback_reason;
-  decision.quantile = quantile_in_force();
+  decision.quantile = rec.quantile;
   decision.headroom = rec.headroom;
   decision.slo = slo_text();
   decision.step_seconds = config_.step_seconds;
@@ -499,6 +499,12 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
   input.window_steps = lead_window_steps(config_);
   input.quantile = quantile_in_force();
   input.headroom = headroom_in_force();
+  if (fit_ && fit_->slo.setting) {
+    // A tuned setting may serve its quiet hours another quantile and headroom.
+    const auto applied = fit_->slo.setting->for_decision(end);
+    input.quantile = applied.quantile;
+    input.headroom = applied.headroom;
+  }
   input.capacity_per_replica = config_.capacity_per_replica;
   input.min_replicas = config_.min_replicas;
   input.max_replicas = config_.max_replicas;

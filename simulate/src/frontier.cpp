@@ -14,7 +14,7 @@
 namespace prescale::simulate {
 namespace {
 
-Status check_options(const FrontierOptions& options) {
+Status check_options(const FrontierOptions& options, std::size_t demand_steps) {
   auto check_targets = [](const std::vector<double>& targets, const char* what) -> Status {
     if (targets.empty()) return make_error(fmt::format("{}: no target to sweep", what));
     for (double t : targets) {
@@ -32,6 +32,9 @@ Status check_options(const FrontierOptions& options) {
   if (!(options.observed_target > 0 && options.observed_target <= 1))
     return make_error(fmt::format("observed target: {} is not a fraction of capacity in (0, 1]",
                                   options.observed_target));
+  if (!options.quiet_steps.empty() && options.quiet_steps.size() != demand_steps)
+    return make_error(fmt::format("quiet steps: {} marks for {} demand steps",
+                                  options.quiet_steps.size(), demand_steps));
   if (!(options.tuning_margin >= 0 && options.tuning_margin < 1))
     return make_error(fmt::format("tuning margin: {} is not a share of the SLO in [0, 1)",
                                   options.tuning_margin));
@@ -65,6 +68,19 @@ void add_daily(FrontierPoint& point, const RunTimeline& timeline, std::int64_t s
     point.daily_violation_minutes[i / per_day] += timeline.violation_seconds[i] / 60;
     point.daily_replica_hours[i / per_day] +=
         timeline.pods[i] * static_cast<double>(step_seconds) / 3600;
+  }
+}
+
+// A run's violation minutes and replica-hours over the steps `quiet` marks.
+void add_quiet(FrontierPoint& point, const RunTimeline& timeline, const std::vector<bool>& quiet,
+               std::int64_t step_seconds) {
+  point.quiet_violation_minutes = 0;
+  point.quiet_replica_hours = 0;
+  const std::size_t steps = std::min(quiet.size(), timeline.violation_seconds.size());
+  for (std::size_t i = 0; i < steps; ++i) {
+    if (!quiet[i]) continue;
+    point.quiet_violation_minutes += timeline.violation_seconds[i] / 60;
+    point.quiet_replica_hours += timeline.pods[i] * static_cast<double>(step_seconds) / 3600;
   }
 }
 
@@ -205,6 +221,7 @@ Expected<HoldoutCheck> holdout_check(const SimulationConfig& config, std::span<c
   const std::size_t half = demand.size() / 2;
   FrontierOptions tuning = options;
   tuning.holdout = false;
+  tuning.quiet_steps.clear();  // marks the whole stretch, not a half
   std::optional<PredictiveSeries> first, second;
   if (predictive) {
     first = slice(*predictive, 0, half);
@@ -340,7 +357,7 @@ RunSpec daemon_run(std::span<const double> demand, std::vector<double> served,
 // Simulates `runs` at `at` and adds their points, labelled by `labels`.
 Status add_points(FrontierResult& result, const SimulationConfig& at,
                   std::span<const double> demand, const std::vector<RunSpec>& runs,
-                  const std::vector<FrontierPoint>& labels) {
+                  const std::vector<FrontierPoint>& labels, const std::vector<bool>& quiet) {
   if (runs.empty()) return Status::ok();
   auto simulated = simulate(at, demand, runs);
   if (!simulated) return make_error(simulated.error().message);
@@ -349,6 +366,7 @@ Status add_points(FrontierResult& result, const SimulationConfig& at,
     point.violation_minutes = simulated->summaries[r].slo_violation_minutes;
     point.replica_hours = simulated->summaries[r].replica_hours;
     add_daily(point, simulated->timelines[r], at.step_seconds);
+    add_quiet(point, simulated->timelines[r], quiet, at.step_seconds);
     result.points.push_back(point);
   }
   return Status::ok();
@@ -360,7 +378,7 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
                                         std::span<const double> demand,
                                         const PredictiveSeries* predictive,
                                         const FrontierOptions& options) {
-  if (auto status = check_options(options); !status) return status.error();
+  if (auto status = check_options(options, demand.size()); !status) return status.error();
   if (predictive && predictive->windows.size() != demand.size())
     return make_error(fmt::format("predictive run: {} decisions for {} demand steps",
                                   predictive->windows.size(), demand.size()));
@@ -423,11 +441,13 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
       runs.push_back(daemon_run(demand, predictive->served, options, predictive->observed_target));
       labels.push_back(label("daemon", fraction, predictive->quantile));
     }
-    if (auto added = add_points(result, at, demand, runs, labels); !added)
+    if (auto added = add_points(result, at, demand, runs, labels, options.quiet_steps); !added)
       return make_error(fmt::format("target {:g} x capacity: {}", fraction, added.error().message));
     SimulationConfig at_one = config;
     at_one.target_per_replica = config.capacity_per_replica;
-    if (auto added = add_points(result, at_one, demand, at_capacity, at_capacity_labels); !added)
+    if (auto added = add_points(result, at_one, demand, at_capacity, at_capacity_labels,
+                                options.quiet_steps);
+        !added)
       return make_error(fmt::format("headroom x{:.3g}: {}", 1 / fraction, added.error().message));
   }
   for (const char* run : {"reactive", "predictive", "oracle", "daemon"}) {
@@ -436,6 +456,27 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
 
   fill_headline(result, config, demand, predictive, options);
   return result;
+}
+
+Expected<FrontierPoint> simulate_served(const SimulationConfig& config,
+                                        std::span<const double> demand, std::vector<double> served,
+                                        const FrontierOptions& options, const std::string& run) {
+  if (auto status = check_options(options, demand.size()); !status) return status.error();
+  if (served.size() != demand.size())
+    return make_error(
+        fmt::format("{} served values for {} demand steps", served.size(), demand.size()));
+  SimulationConfig at = config;
+  at.target_per_replica = config.capacity_per_replica;
+  FrontierResult result;
+  FrontierPoint label;
+  label.run = run;
+  if (auto added =
+          add_points(result, at, demand,
+                     {daemon_run(demand, std::move(served), options, options.observed_target)},
+                     {label}, options.quiet_steps);
+      !added)
+    return added.error();
+  return result.points.front();
 }
 
 }  // namespace prescale::simulate

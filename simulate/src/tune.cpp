@@ -57,38 +57,251 @@ std::string describe(const FrontierPoint& p) {
                      p.target_fraction * 100, p.violation_minutes);
 }
 
-// The setting to serve next, moving from the one in force (`current`): a
-// setting chosen as the cheapest within the SLO on past minutes is the one
-// whose luck there was best (a winner's curse, paid on later minutes), so
-// the tuning moves to a safer setting at once when the one in force missed
-// the tuned SLO on the recorded decisions, but cheaper only by one notch (the
-// next cheaper swept setting within it), only when the one in force met it,
-// and at most once a day.
-struct Move {
-  SettingChoice choice;
-  std::string words;
-  bool cheaper = false;
+// A pair of swept predictive settings: one for busy steps, one for quiet
+// ones (the same point: one setting everywhere). Minutes and replica-hours
+// are the busy point's on busy steps plus the quiet point's on quiet steps,
+// as each was simulated alone over the whole history (exact for a single
+// setting; a pair is simulated as served before it is chosen).
+struct Pair {
+  std::size_t busy = 0, quiet = 0;
+  double minutes = 0, replica_hours = 0;
 };
 
-Move move_from(std::span<const FrontierPoint> points, std::size_t current, double limit,
-               bool may_go_cheaper) {
-  const auto& now = points[current];
-  if (now.violation_minutes > limit) {
-    const auto to = *choose_setting(points, "predictive", limit);
-    return {to, "moved at once from " + describe(now), false};
+Pair pair_of(std::span<const FrontierPoint> points, std::size_t busy, std::size_t quiet) {
+  const auto& b = points[busy];
+  const auto& q = points[quiet];
+  return {busy, quiet, b.violation_minutes - b.quiet_violation_minutes + q.quiet_violation_minutes,
+          b.replica_hours - b.quiet_replica_hours + q.quiet_replica_hours};
+}
+
+// Every pair of swept predictive points.
+std::vector<Pair> all_pairs(std::span<const FrontierPoint> points) {
+  std::vector<std::size_t> predictive;
+  for (std::size_t i = 0; i < points.size(); ++i)
+    if (points[i].run == "predictive") predictive.push_back(i);
+  std::vector<Pair> pairs;
+  pairs.reserve(predictive.size() * predictive.size());
+  for (std::size_t b : predictive)
+    for (std::size_t q : predictive) pairs.push_back(pair_of(points, b, q));
+  return pairs;
+}
+
+// At most this share of the replica-hours in force is given up by one
+// cheaper move (once a day): settings chosen on past minutes are judged on
+// later ones, and the cheapest within the SLO is the luckiest there.
+constexpr double kCheaperStep = 0.05;
+
+// The settings to serve next, moving from the pair in force (`now`): a
+// setting chosen as the cheapest within the SLO on past minutes is the one
+// whose luck there was best (a winner's curse, paid on later minutes), so
+// the tuning moves to a safer pair at once when the one in force missed the
+// tuned SLO on the recorded decisions, but cheaper only by a notch (at most
+// kCheaperStep of its replica-hours), only when the one in force met it,
+// and at most once a day. Candidates in order of preference: the move
+// itself first, then the next best, for the exact check of a pair.
+struct Move {
+  std::vector<Pair> candidates;  ///< empty: keep the pair in force
+  std::string words;
+  bool cheaper = false;
+  bool meets_slo = true;
+};
+
+Move move_from(const std::vector<Pair>& pairs, const Pair& now, double limit, bool may_go_cheaper,
+               const std::string& now_words) {
+  Move move;
+  auto by_cost = [](const Pair& a, const Pair& b) { return a.replica_hours < b.replica_hours; };
+  if (now.minutes > limit) {
+    move.words = "moved at once from " + now_words;
+    for (const auto& p : pairs)
+      if (p.minutes <= limit) move.candidates.push_back(p);
+    std::sort(move.candidates.begin(), move.candidates.end(), by_cost);
+    if (move.candidates.empty()) {
+      // None within the SLO: the safest (fewest minutes, cheaper on a tie).
+      move.meets_slo = false;
+      move.candidates = pairs;
+      std::sort(move.candidates.begin(), move.candidates.end(), [](const Pair& a, const Pair& b) {
+        return a.minutes != b.minutes ? a.minutes < b.minutes : a.replica_hours < b.replica_hours;
+      });
+    }
+    return move;
   }
-  const SettingChoice keep{current, true};
-  if (!may_go_cheaper) return {keep, "kept: the last cheaper move was less than a day ago", false};
-  std::optional<std::size_t> next;
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    const auto& p = points[i];
-    if (p.run != "predictive" || p.violation_minutes > limit ||
-        !(p.replica_hours < now.replica_hours))
-      continue;
-    if (!next || p.replica_hours > points[*next].replica_hours) next = i;
+  if (!may_go_cheaper) {
+    move.words = "kept: the last cheaper move was less than a day ago";
+    return move;
   }
-  if (!next) return {keep, "kept: no cheaper swept setting met the tuned SLO here", false};
-  return {SettingChoice{*next, true}, "one notch cheaper than " + describe(now), true};
+  const double floor = now.replica_hours * (1 - kCheaperStep);
+  std::vector<Pair> within, beyond;
+  for (const auto& p : pairs) {
+    if (p.minutes > limit || !(p.replica_hours < now.replica_hours - 1e-9)) continue;
+    (p.replica_hours >= floor ? within : beyond).push_back(p);
+  }
+  // The cheapest a notch away, else the nearest cheaper one.
+  std::sort(within.begin(), within.end(), by_cost);
+  std::sort(beyond.begin(), beyond.end(),
+            [](const Pair& a, const Pair& b) { return a.replica_hours > b.replica_hours; });
+  move.candidates = std::move(within);
+  move.candidates.insert(move.candidates.end(), beyond.begin(), beyond.end());
+  if (move.candidates.empty()) {
+    move.words = "kept: no cheaper swept setting met the tuned SLO here";
+    return move;
+  }
+  move.words = "one notch cheaper than " + now_words;
+  move.cheaper = true;
+  return move;
+}
+
+// The median of the finite values (NaN: none).
+double median_of(std::vector<double> values) {
+  std::erase_if(values, [](double v) { return !std::isfinite(v); });
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
+// The quiet hours of a recorded history: the hours of the week whose
+// median level (load or median forecast, the larger) is below the median of
+// those medians, and the steps that fall in them.
+struct QuietHours {
+  std::vector<bool> hours;  ///< 168, hour_of_week
+  double below = 0;         ///< the median hour's level
+  std::vector<bool> steps;  ///< per recorded step
+};
+
+QuietHours quiet_hours_of(const autoscaler::SloHistory& history) {
+  const std::size_t n = history.demand.size();
+  auto hour_at = [&](std::size_t i) {
+    return autoscaler::hour_of_week(history.start_unix +
+                                    static_cast<std::int64_t>(i) * history.step_seconds);
+  };
+  std::vector<std::vector<double>> by_hour(168);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!history.decided[i]) continue;
+    const auto& window = history.windows[i];
+    by_hour[hour_at(i)].push_back(autoscaler::decision_level(
+        history.observed[i], window.size() == 0 ? nullptr : &window, window.size()));
+  }
+  std::vector<double> levels(168);
+  for (std::size_t h = 0; h < 168; ++h) levels[h] = median_of(by_hour[h]);
+  QuietHours out;
+  out.below = median_of(levels);
+  out.hours.assign(168, false);
+  for (std::size_t h = 0; h < 168; ++h)
+    out.hours[h] = std::isfinite(levels[h]) && levels[h] < out.below;
+  out.steps.assign(n, false);
+  for (std::size_t i = 0; i < n; ++i) out.steps[i] = out.hours[hour_at(i)];
+  return out;
+}
+
+// Simulates pairs of swept settings as they would be served: the busy
+// setting on busy steps, the quiet one on quiet steps.
+class PairJudge {
+ public:
+  PairJudge(const SimulationConfig& config, std::span<const double> demand,
+            const PredictiveSeries& recorded, const FrontierOptions& options,
+            std::span<const FrontierPoint> points)
+      : config_(config),
+        demand_(demand),
+        recorded_(recorded),
+        options_(options),
+        points_(points),
+        served_at_(options.quantiles.size()) {}
+
+  // The pair with its minutes and replica-hours as served (a pair of two
+  // settings: the HPA carries replicas across each change of setting; one
+  // setting is exact already).
+  Expected<Pair> exact(Pair pair) {
+    if (pair.busy == pair.quiet) return pair;
+    auto point = simulate_served(config_, demand_, served_of(pair), options_, "predictive");
+    if (!point) return point.error();
+    pair.minutes = point->violation_minutes;
+    pair.replica_hours = point->replica_hours;
+    return pair;
+  }
+
+ private:
+  std::vector<double> served_of(const Pair& pair) {
+    std::vector<double> served(demand_.size(), std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t i = 0; i < served.size(); ++i) {
+      const auto& p = points_[options_.quiet_steps[i] ? pair.quiet : pair.busy];
+      const auto k = static_cast<std::size_t>(
+          std::find_if(options_.quantiles.begin(), options_.quantiles.end(),
+                       [&](double q) { return same(q, p.quantile); }) -
+          options_.quantiles.begin());
+      if (served_at_[k].empty())
+        served_at_[k] = served_at_quantile(recorded_, options_.quantiles[k]);
+      served[i] = served_at_[k][i] / p.target_fraction;
+    }
+    return served;
+  }
+
+  const SimulationConfig& config_;
+  std::span<const double> demand_;
+  const PredictiveSeries& recorded_;
+  const FrontierOptions& options_;
+  std::span<const FrontierPoint> points_;
+  std::vector<std::vector<double>> served_at_;  ///< per swept quantile, on first use
+};
+
+// The pair to serve next: the move's first candidate that still meets the
+// tuned SLO when simulated as served (a few at most: each is a simulation
+// of the history); when none does and the pair in force missed, the
+// safest single setting. Sets move.cheaper/meets_slo to what happened.
+Expected<Pair> choose_pair(PairJudge& judge, Move& move, const Pair& now,
+                           std::span<const FrontierPoint> points, double limit) {
+  constexpr std::size_t kExactChecks = 6;
+  for (std::size_t c = 0; c < move.candidates.size() && c < kExactChecks; ++c) {
+    auto checked = judge.exact(move.candidates[c]);
+    if (!checked) return checked.error();
+    if (checked->minutes <= limit || !move.meets_slo) return *checked;
+  }
+  if (now.minutes > limit) {
+    const auto safest = choose_setting(points, "predictive", limit);
+    move.meets_slo = safest->meets_slo;
+    return pair_of(points, safest->point, safest->point);
+  }
+  if (move.cheaper) move.words = "kept: no cheaper pair met the tuned SLO when simulated here";
+  move.cheaper = false;
+  return now;
+}
+
+// The record's words for a tuned setting: the SLO, the setting (and the
+// quiet hours' one), what it did on the recorded history, the move, and what
+// a reactive HPA needed there.
+std::string summary_of(const config::TargetConfig& target, const autoscaler::SloHistory& history,
+                       const autoscaler::SloSetting& out, const FrontierPoint& busy,
+                       const FrontierPoint& quiet, const QuietHours& quiet_hours,
+                       const Pair& chosen, const TuneResult& tuned, const Move& move) {
+  const double days = static_cast<double>(history.recorded_seconds()) / kDaySeconds;
+  const double reactive_percent = target.slo->reactive_target_percent;
+  const std::string quiet_words =
+      chosen.busy == chosen.quiet
+          ? std::string()
+          : fmt::format(
+                "; in its {} quiet hours of the week (UTC, median load below {:.4g}) quantile "
+                "{:g}, headroom x{:.3g} (HPA target {:.0f}% of capacity)",
+                std::count(quiet_hours.hours.begin(), quiet_hours.hours.end(), true),
+                quiet_hours.below, out.quiet_quantile, out.quiet_headroom,
+                quiet.target_fraction * 100);
+  std::string summary = fmt::format(
+      "SLO {:g}% of minutes short (margin {:g}%): quantile {:g}, headroom x{:.3g} (HPA target "
+      "{:.0f}% of capacity{}){} {} on the last {:.1f} days: {:.0f} minutes short (SLO {:.0f}, "
+      "tuned for {:.0f}), {:.0f} replica-hours; {}",
+      target.slo->max_short_percent, target.slo->margin_percent, out.quantile, out.headroom,
+      busy.target_fraction * 100,
+      reactive_percent == 100
+          ? std::string()
+          : fmt::format(", its observed-load metric at {:g}%", reactive_percent),
+      quiet_words, out.meets_slo ? "met it" : "was the safest setting swept and missed it", days,
+      chosen.minutes, tuned.slo_minutes, tuned.tuning_slo_minutes, chosen.replica_hours,
+      move.words);
+  if (tuned.reactive) {
+    const auto& reactive = tuned.at(*tuned.reactive);
+    summary += fmt::format("; a reactive HPA {} at target {:.0f}% with {:.0f} replica-hours",
+                           tuned.reactive->meets_slo ? "met it" : "came closest",
+                           reactive.target_fraction * 100, reactive.replica_hours);
+  }
+  return summary;
 }
 
 }  // namespace
@@ -97,6 +310,39 @@ std::int64_t startup_for_lead(const config::TargetConfig& target) {
   return std::max<std::int64_t>(
       0, target.lead_time_seconds - kHpaSyncPeriodSeconds - target.step_seconds);
 }
+
+namespace {
+
+// The HPA the tuning simulates: the target's pods on the history's grid.
+SimulationConfig tuning_config(const config::TargetConfig& target,
+                               const autoscaler::SloHistory& history) {
+  SimulationConfig config;
+  config.start_unix = history.start_unix;
+  config.step_seconds = history.step_seconds;
+  config.capacity_per_replica = *target.capacity_per_replica;
+  config.startup_seconds = startup_for_lead(target);
+  config.min_replicas = static_cast<std::int32_t>(target.min_replicas);
+  config.max_replicas = static_cast<std::int32_t>(target.max_replicas);
+  return config;
+}
+
+// What the decisions read, as a replay would have recorded it: steps
+// without a decision serve nothing (NaN), as in the replay.
+PredictiveSeries recorded_series(const config::TargetConfig& target,
+                                 const autoscaler::SloHistory& history) {
+  const std::size_t n = history.demand.size();
+  PredictiveSeries recorded;
+  recorded.start_unix = history.start_unix;
+  recorded.quantile = target.quantile;
+  recorded.observed = history.observed;
+  recorded.windows = history.windows;
+  recorded.served.assign(n, std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t i = 0; i < n; ++i)
+    if (history.decided[i]) recorded.served[i] = 0;  // any number: "decided"
+  return recorded;
+}
+
+}  // namespace
 
 Expected<autoscaler::SloSetting> tune_target_for_slo(
     const config::TargetConfig& target, const autoscaler::SloHistory& history,
@@ -109,24 +355,8 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
       history.decided.size() != n)
     return make_error("no recorded decisions to tune on");
 
-  SimulationConfig config;
-  config.start_unix = history.start_unix;
-  config.step_seconds = history.step_seconds;
-  config.capacity_per_replica = *target.capacity_per_replica;
-  config.startup_seconds = startup_for_lead(target);
-  config.min_replicas = static_cast<std::int32_t>(target.min_replicas);
-  config.max_replicas = static_cast<std::int32_t>(target.max_replicas);
-
-  // What the decisions read, as a replay would have recorded it: steps
-  // without a decision serve nothing (NaN), as in the replay.
-  PredictiveSeries recorded;
-  recorded.start_unix = history.start_unix;
-  recorded.quantile = target.quantile;
-  recorded.observed = history.observed;
-  recorded.windows = history.windows;
-  recorded.served.assign(n, std::numeric_limits<double>::quiet_NaN());
-  for (std::size_t i = 0; i < n; ++i)
-    if (history.decided[i]) recorded.served[i] = 0;  // any number: "decided"
+  const SimulationConfig config = tuning_config(target, history);
+  const PredictiveSeries recorded = recorded_series(target, history);
 
   FrontierOptions options;
   options.slo_short_fraction = target.slo->max_short_percent / 100;
@@ -135,48 +365,56 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   // metric the HPA also reads (a fixed lower per-pod target would give both).
   options.headroom_in_served = true;
   options.observed_target = target.slo->reactive_target_percent / 100;
-  // The setting in force is swept too, so that the move is judged from it.
+  const QuietHours quiet_hours = quiet_hours_of(history);
+  options.quiet_steps = quiet_hours.steps;
+  // The settings in force are swept too, so that the move is judged from them.
   const double current_quantile = in_force ? in_force->quantile : target.quantile;
   const double current_fraction = in_force ? 1 / in_force->headroom : 1.0;
-  sweep_also(options.quantiles, current_quantile);
-  sweep_also(options.predictive_targets, current_fraction);
+  const bool split_now = in_force && !in_force->quiet_hours.empty();
+  const double current_quiet_quantile = split_now ? in_force->quiet_quantile : current_quantile;
+  const double current_quiet_fraction = split_now ? 1 / in_force->quiet_headroom : current_fraction;
+  for (double q : {current_quantile, current_quiet_quantile}) sweep_also(options.quantiles, q);
+  for (double f : {current_fraction, current_quiet_fraction})
+    sweep_also(options.predictive_targets, f);
   auto tuned = tune_for_slo(config, history.demand, &recorded, options);
   if (!tuned) return tuned.error();
   if (!tuned->predictive) return make_error("no predictive setting was swept");
+  const auto& points = tuned->frontier.points;
   const std::int64_t history_end =
       history.start_unix + static_cast<std::int64_t>(n) * history.step_seconds;
   const std::int64_t cheaper_at = in_force ? in_force->cheaper_at_unix : 0;
-  const auto current = find_setting(tuned->frontier.points, current_fraction, current_quantile);
-  if (!current) return make_error("the setting in force was not swept");
-  const Move move = move_from(tuned->frontier.points, *current, tuned->tuning_slo_minutes,
-                              cheaper_at == 0 || history_end - cheaper_at >= kDaySeconds);
-  const auto& chosen = tuned->at(move.choice);
+  const auto current = find_setting(points, current_fraction, current_quantile);
+  const auto current_quiet = find_setting(points, current_quiet_fraction, current_quiet_quantile);
+  if (!current || !current_quiet) return make_error("the setting in force was not swept");
+
+  PairJudge judge(config, history.demand, recorded, options, points);
+  auto now = judge.exact(pair_of(points, *current, *current_quiet));
+  if (!now) return now.error();
+  const std::string now_words =
+      *current == *current_quiet
+          ? describe(points[*current])
+          : fmt::format("{} (quiet hours {}; {:.0f} minutes short in all)",
+                        describe(points[*current]), describe(points[*current_quiet]), now->minutes);
+  const double limit = tuned->tuning_slo_minutes;
+  Move move = move_from(all_pairs(points), *now, limit,
+                        cheaper_at == 0 || history_end - cheaper_at >= kDaySeconds, now_words);
+  auto picked = choose_pair(judge, move, *now, points, limit);
+  if (!picked) return picked.error();
+  const Pair chosen = *picked;
+  const auto& busy = points[chosen.busy];
+  const auto& quiet = points[chosen.quiet];
 
   autoscaler::SloSetting out;
-  out.quantile = chosen.quantile;
-  out.headroom = 1 / chosen.target_fraction;
-  out.meets_slo = move.choice.meets_slo;
-  out.cheaper_at_unix = move.cheaper ? history_end : cheaper_at;
-  const double days = static_cast<double>(history.recorded_seconds()) / kDaySeconds;
-  const double reactive_percent = target.slo->reactive_target_percent;
-  out.summary = fmt::format(
-      "SLO {:g}% of minutes short (margin {:g}%): quantile {:g}, headroom x{:.3g} (HPA target "
-      "{:.0f}% of capacity{}) {} on the last {:.1f} days: {:.0f} minutes short (SLO {:.0f}, tuned "
-      "for {:.0f}), {:.0f} replica-hours; {}",
-      target.slo->max_short_percent, target.slo->margin_percent, out.quantile, out.headroom,
-      chosen.target_fraction * 100,
-      reactive_percent == 100
-          ? std::string()
-          : fmt::format(", its observed-load metric at {:g}%", reactive_percent),
-      out.meets_slo ? "met it" : "was the safest setting swept and missed it", days,
-      chosen.violation_minutes, tuned->slo_minutes, tuned->tuning_slo_minutes, chosen.replica_hours,
-      move.words);
-  if (tuned->reactive) {
-    const auto& reactive = tuned->at(*tuned->reactive);
-    out.summary += fmt::format("; a reactive HPA {} at target {:.0f}% with {:.0f} replica-hours",
-                               tuned->reactive->meets_slo ? "met it" : "came closest",
-                               reactive.target_fraction * 100, reactive.replica_hours);
+  out.quantile = busy.quantile;
+  out.headroom = 1 / busy.target_fraction;
+  if (chosen.busy != chosen.quiet) {
+    out.quiet_hours = quiet_hours.hours;
+    out.quiet_quantile = quiet.quantile;
+    out.quiet_headroom = 1 / quiet.target_fraction;
   }
+  out.meets_slo = chosen.minutes <= limit;
+  out.cheaper_at_unix = move.cheaper ? history_end : cheaper_at;
+  out.summary = summary_of(target, history, out, busy, quiet, quiet_hours, chosen, *tuned, move);
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -436,4 +437,92 @@ TEST_CASE("the frontier scores the daemon's own tuning: a replay with slo is the
   REQUIRE(unswept);
   CHECK_FALSE(unswept->headline.daemon_point);
   for (const auto& p : unswept->points) CHECK(p.run != "daemon");
+}
+
+TEST_CASE("hours of the week are counted in UTC from Monday 00:00", "[slo]") {
+  using prescale::autoscaler::hour_of_week;
+  CHECK(hour_of_week(kStart) == 72);                   // Thursday 2026-01-01T00:00Z
+  CHECK(hour_of_week(kStart + 4 * 86400) == 0);        // Monday 2026-01-05T00:00Z
+  CHECK(hour_of_week(kStart + 4 * 86400 - 1) == 167);  // the Sunday before, 23:59:59
+  CHECK(hour_of_week(kStart + 86400 + 3600 + 59) == 97);
+
+  prescale::autoscaler::SloSetting setting;
+  setting.quantile = 0.5;
+  setting.headroom = 1.1;
+  CHECK(setting.for_decision(kStart).headroom == 1.1);  // no quiet hours: one setting
+  setting.quiet_hours.assign(168, false);
+  setting.quiet_hours[72] = true;
+  setting.quiet_quantile = 0.99;
+  setting.quiet_headroom = 1.4;
+  CHECK(setting.for_decision(kStart + 1800).quantile == 0.99);
+  CHECK(setting.for_decision(kStart + 1800).headroom == 1.4);
+  CHECK(setting.for_decision(kStart + 3600).headroom == 1.1);
+}
+
+TEST_CASE("the frontier sums each point over the steps marked quiet", "[slo]") {
+  std::vector<double> demand;
+  for (std::size_t i = 0; i < 600; ++i) demand.push_back(load_at(i * 4));
+  SimulationConfig config;
+  config.start_unix = kStart;
+  config.step_seconds = 60;
+  config.capacity_per_replica = 100;
+  config.startup_seconds = 180;
+  auto options = reactive_and_one_predictive_setting();
+  options.quiet_steps.assign(demand.size(), true);
+  const auto all = sweep_frontier(config, demand, nullptr, options);
+  REQUIRE(all);
+  for (const auto& p : all->points) {
+    CHECK(p.quiet_violation_minutes == Approx(p.violation_minutes));
+    CHECK(p.quiet_replica_hours == Approx(p.replica_hours));
+  }
+  for (std::size_t i = 0; i < demand.size(); ++i) options.quiet_steps[i] = i % 2 == 0;
+  const auto half = sweep_frontier(config, demand, nullptr, options);
+  REQUIRE(half);
+  for (const auto& p : half->points) {
+    CHECK(p.quiet_replica_hours > 0);
+    CHECK(p.quiet_replica_hours < p.replica_hours);
+  }
+  options.quiet_steps.pop_back();
+  const auto bad = sweep_frontier(config, demand, nullptr, options);
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message, Catch::Contains("quiet steps: 599 marks for 600 demand steps"));
+}
+
+TEST_CASE("the tuning gives the quiet hours their own setting when their forecast runs low",
+          "[slo]") {
+  // Exact at the day's busy half, 25 % low at its quiet half: one setting
+  // for both has to carry the quiet hours' headroom all day.
+  auto target = slo_target();
+  target.slo->max_short_percent = 1;  // 29 minutes on the two days
+  // The forecast (and the observed value, so that it does not hide it) 25 %
+  // low on the steps `low` picks.
+  auto low_where = [](auto low) {
+    auto history = recorded_days(1.0);
+    for (std::size_t i = 0; i < history.windows.size(); ++i) {
+      if (!low(history.observed[i])) continue;
+      for (double& m : history.windows[i].mean) m *= 0.75;
+      for (double& s : history.windows[i].sigma) s *= 0.75;
+      history.observed[i] *= 0.75;
+    }
+    return history;
+  };
+  const auto low_everywhere = tune_target_for_slo(target, low_where([](double) { return true; }));
+  REQUIRE(low_everywhere);
+  const auto history = low_where([](double observed) { return observed < 1000; });
+  const auto tuned = tune_target_for_slo(target, history);
+  REQUIRE(tuned);
+  CHECK(tuned->meets_slo);
+  INFO(tuned->summary);
+  REQUIRE(tuned->quiet_hours.size() == 168);
+  const auto quiet = std::count(tuned->quiet_hours.begin(), tuned->quiet_hours.end(), true);
+  CHECK(quiet > 12);
+  CHECK(quiet < 48);  // two days hold 48 of the week's hours; the quieter half
+  // The busy hours need no more than on an exact forecast, far less than a
+  // setting for the low forecast everywhere; the quiet hours need that much.
+  CHECK(tuned->headroom < low_everywhere->headroom);
+  CHECK(tuned->quiet_headroom > tuned->headroom);
+  // 06:00 UTC is at the cycle's peak (sin of a quarter day), 18:00 at its trough.
+  CHECK(tuned->for_decision(kStart + 6 * 3600).headroom == tuned->headroom);
+  CHECK(tuned->for_decision(kStart + 18 * 3600).headroom == tuned->quiet_headroom);
+  CHECK_THAT(tuned->summary, Catch::Contains("quiet hours of the week (UTC, median load below"));
 }

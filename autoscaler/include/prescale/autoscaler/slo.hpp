@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,7 +66,29 @@ struct SloSetting {
   /// When the tuning last moved to a cheaper setting (the end of the history
   /// it judged on; 0: never): the next cheaper move waits a day after it.
   std::int64_t cheaper_at_unix = 0;
+  /// Quiet hours: the hours of the week (UTC, Monday 00:00 = 0; empty:
+  /// none) whose decisions serve `quiet_quantile` x `quiet_headroom`
+  /// instead -- those whose recorded load was lower. A miss costs different
+  /// replica-hours to avoid at night and at the day's peak, so the two may
+  /// each get the setting that is cheapest for their share of the SLO.
+  std::vector<bool> quiet_hours;
+  double quiet_quantile = 0.9;
+  double quiet_headroom = 1;
+
+  struct Applied {
+    double quantile, headroom;
+  };
+  /// The quantile and headroom for the decision at `time_unix`.
+  [[nodiscard]] Applied for_decision(std::int64_t time_unix) const;
 };
+
+/// The hour of the week of `time_unix` in UTC, Monday 00:00 = 0 .. 167.
+[[nodiscard]] std::size_t hour_of_week(std::int64_t time_unix);
+
+/// A decision's level: the larger of `observed` and the lead window's median
+/// forecast peak over `window_steps` (NaN when neither is finite).
+[[nodiscard]] double decision_level(double observed, const forecast::Forecast* window,
+                                    std::size_t window_steps);
 
 /// Chooses a setting for `target.slo` on `history`, moving from `in_force`
 /// (the setting tuned at the refit before; none: the configured quantile,

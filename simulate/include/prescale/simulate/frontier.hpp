@@ -45,6 +45,9 @@ struct FrontierPoint {
   /// one possibly shorter): what a bootstrap over days resamples to judge
   /// whether a difference between two points is more than noise.
   std::vector<double> daily_violation_minutes, daily_replica_hours;
+  /// The same over the steps FrontierOptions::quiet_steps marks (0 without
+  /// them): what a tuning that serves quiet steps another setting reads.
+  double quiet_violation_minutes = 0, quiet_replica_hours = 0;
 };
 
 struct FrontierOptions {
@@ -78,6 +81,9 @@ struct FrontierOptions {
   /// served value cannot: the HPA reads this step's load at each sync, the
   /// daemon's newest sample is the step before.
   double observed_target = 1;
+  /// Per demand step (empty: none): the steps every point also sums its
+  /// violation minutes and replica-hours over (FrontierPoint::quiet_*).
+  std::vector<bool> quiet_steps;
 };
 
 /// A setting chosen for an SLO on history: the cheapest point of its run
@@ -179,5 +185,15 @@ struct FrontierResult {
                                                       std::span<const double> demand,
                                                       const PredictiveSeries* predictive,
                                                       const FrontierOptions& options = {});
+
+/// A run serving `served` (headroom included; NaN: no decision) simulated
+/// as the daemon's: the HPA reads it at capacity and its own observed-load
+/// metric at options.observed_target of capacity. Labelled `run` at
+/// target 1; its quiet_* sums over options.quiet_steps.
+[[nodiscard]] Expected<FrontierPoint> simulate_served(const SimulationConfig& config,
+                                                      std::span<const double> demand,
+                                                      std::vector<double> served,
+                                                      const FrontierOptions& options,
+                                                      const std::string& run = "daemon");
 
 }  // namespace prescale::simulate

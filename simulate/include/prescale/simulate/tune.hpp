@@ -51,12 +51,16 @@ struct TuneResult {
 /// The daemon's tuner for a target's `slo:` (autoscaler::SloTuner): replays
 /// the decisions recorded in `history` through the HPA model (the target's
 /// capacityPerReplica, min/max replicas, startup_for_lead, the HPA without
-/// `behavior`) at every swept quantile and per-pod target, and moves from
-/// `in_force` (none: the configured quantile at 100 %) with hysteresis:
-/// when the setting in force missed the SLO less its margin there, at once
-/// to the cheapest setting within it (the safest one, flagged, when none
-/// is); when it met it, to the next cheaper swept setting within it, at
-/// most once a day; otherwise it keeps it. Returned as a quantile and
+/// `behavior`) at every swept quantile and per-pod target, and chooses one
+/// setting for the busy hours of the week and one for the quiet ones (the
+/// hours whose median recorded load is below the median hour's; the same
+/// setting when that is cheapest), each pair simulated as served before it
+/// is chosen. It moves from `in_force` (none: the configured quantile at
+/// 100 %) with hysteresis: when the pair in force missed the SLO less its
+/// margin there, at once to the cheapest pair within it (the safest one,
+/// flagged, when none is); when it met it, to a cheaper pair within it that
+/// gives up at most 5 % of the replica-hours (else the nearest cheaper), at
+/// most once a day; otherwise it keeps it. Returned as quantiles and
 /// headroom = 1 / target. The error names what is missing (no
 /// capacityPerReplica, no `slo:`).
 [[nodiscard]] Expected<autoscaler::SloSetting> tune_target_for_slo(
