@@ -254,16 +254,14 @@ void blend_event_scores(BacktestReport& report, const std::vector<Scores>& rolli
     result.origins_scored += common.size();
   }
   // Origins not compared like for like are dropped from the report.
-  std::vector<std::size_t> kept, kept_ends;
+  std::vector<std::size_t> kept;
   std::vector<double> kept_scales;
   for (std::size_t e : common) {
     kept.push_back(report.event_origins[e]);
     kept_scales.push_back(report.event_scales[e]);
-    kept_ends.push_back(report.event_window_ends[e]);
   }
   report.event_origins = std::move(kept);
   report.event_scales = std::move(kept_scales);
-  report.event_window_ends = std::move(kept_ends);
 }
 
 // ---- The steps of backtest(), per model.
@@ -343,20 +341,6 @@ void score_event_origins(const Model& model, const FitInput& input, const Backte
     event_scores[e].add(input.y.subspan(origin, options.horizon), forecast, report.event_scales[e],
                         options.quantile);
     collect_errors(input.y.subspan(origin, options.horizon), origin, forecast, result.event_errors);
-    // The event window: the same fit carried through the occurrence, a
-    // forecast every `horizon` rows (see backtest.hpp).
-    FittedModel& carried = *fit.fitted;
-    const std::size_t end = std::min(report.event_window_ends[e], input.y.size());
-    for (std::size_t at = origin; at < end; at += options.horizon) {
-      while (carried.next_index() < at) carried.update(input.y[carried.next_index()]);
-      const Forecast ahead = at == origin ? forecast : carried.forecast(options.horizon);
-      for (std::size_t h = 0; h < options.horizon && at + h < end && h < ahead.size(); ++h) {
-        const double error = input.y[at + h] - ahead.mean[h];
-        if (!std::isfinite(error)) continue;
-        const double sigma = h < ahead.sigma.size() ? ahead.sigma[h] : kNaN;
-        result.event_window_errors.push_back({h, at + h, error, sigma});
-      }
-    }
   }
 }
 
@@ -376,34 +360,20 @@ void summarise(const Scores& scores, const FitTimes& times, bool no_origins,
     result.origins_scored = 0;
     result.errors.clear();
     result.event_errors.clear();
-    result.event_window_errors.clear();
   }
 }
 
 }  // namespace
 
-namespace {
-
-// An event origin and the end (exclusive) of its event window.
-struct EventOrigin {
-  std::size_t origin = 0, end = 0;
-};
-
-// event_backtest_origins() with each origin's event window: through its
-// occurrence, at most one cycle of the shortest season (or the horizon)
-// long, never into the next origin's window nor past the history.
-std::vector<EventOrigin> placed_event_origins(const FitInput& input,
-                                              const BacktestOptions& options) {
-  std::vector<EventOrigin> origins;
+std::vector<std::size_t> event_backtest_origins(const FitInput& input,
+                                                const BacktestOptions& options) {
+  std::vector<std::size_t> origins;
   const std::size_t n = input.y.size();
   const std::size_t horizon = options.horizon;
   if (horizon == 0 || options.event_origins == 0 || n <= horizon) return origins;
   const std::vector<Occurrence> occurrences = calendar_occurrences(input);
   const std::size_t min_training =
       std::max<std::size_t>(1, training_needed(n - horizon, input.layout, options));
-  const std::size_t longest_window = std::max<std::size_t>(
-      horizon,
-      input.layout != nullptr && input.layout->periods() > 0 ? input.layout->slots.front() : 0);
   for (std::size_t r = occurrences.size(); r-- > 0 && origins.size() < options.event_origins;) {
     const Occurrence& o = occurrences[r];
     // The whole occurrence in the window, ending with it, when the horizon
@@ -417,55 +387,15 @@ std::vector<EventOrigin> placed_event_origins(const FitInput& input,
     const std::size_t latest = std::min(o.peak, n - horizon);
     if (latest < min_training) continue;
     const std::size_t origin = std::clamp(wanted, min_training, latest);
-    if (!origins.empty() && origin + horizon > origins.back().origin)
-      continue;  // windows never overlap
+    if (!origins.empty() && origin + horizon > origins.back()) continue;  // windows never overlap
     bool learnable = false;
     for (std::size_t q = 0; q < r && !learnable; ++q) {
       learnable = occurrences[q].end <= origin && related(occurrences[q], o);
     }
-    if (!learnable) continue;
-    std::size_t end = std::min({o.end, origin + longest_window, n});
-    if (!origins.empty()) end = std::min(end, origins.back().origin);
-    origins.push_back({origin, std::max(end, origin + horizon)});
+    if (learnable) origins.push_back(origin);
   }
   std::reverse(origins.begin(), origins.end());
   return origins;
-}
-
-}  // namespace
-
-std::vector<std::size_t> event_backtest_origins(const FitInput& input,
-                                                const BacktestOptions& options) {
-  std::vector<std::size_t> origins;
-  for (const EventOrigin& placed : placed_event_origins(input, options))
-    origins.push_back(placed.origin);
-  return origins;
-}
-
-double event_window_score(std::span<const BacktestError> errors, const BacktestReport& report,
-                          const std::vector<bool>* kept) {
-  double sum = 0;
-  std::size_t scored = 0;
-  for (std::size_t e = 0; e < report.event_origins.size(); ++e) {
-    if ((kept != nullptr && (e >= kept->size() || !(*kept)[e])) ||
-        e >= report.event_window_ends.size() || e >= report.event_scales.size())
-      continue;
-    const std::size_t from = report.event_origins[e], to = report.event_window_ends[e];
-    double absolute = 0;
-    std::size_t n = 0;
-    for (const BacktestError& error : errors) {
-      if (error.index < from || error.index >= to) continue;
-      absolute += std::abs(error.error);
-      ++n;
-    }
-    const double scale = report.event_scales[e];
-    if (n == 0 || std::isnan(scale)) continue;
-    const double mae = absolute / double(n);
-    if (scale == 0 && mae != 0) continue;  // as metrics.cpp's mase(): undefined
-    sum += scale == 0 ? 0.0 : mae / scale;
-    ++scored;
-  }
-  return scored ? sum / double(scored) : kNaN;
 }
 
 std::vector<std::size_t> backtest_origins(std::size_t n, const SeasonLayout* layout,
@@ -501,12 +431,7 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
   BacktestReport report;
   report.horizon = options.horizon;
   report.origins = backtest_origins(input.y.size(), input.layout, options);
-  if (!report.origins.empty()) {
-    for (const EventOrigin& placed : placed_event_origins(input, options)) {
-      report.event_origins.push_back(placed.origin);
-      report.event_window_ends.push_back(placed.end);
-    }
-  }
+  if (!report.origins.empty()) report.event_origins = event_backtest_origins(input, options);
   report.origin_scales = mase_scales(input, report.origins);
   report.event_scales = mase_scales(input, report.event_origins);
   // Per model: the rolling origins' running sums, and each event origin's
@@ -539,10 +464,6 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
   run_in_parallel(models.size(), options.threads, score_model);
   report.models = std::move(results);
   blend_event_scores(report, rolling_scores, event_scores, options.event_weight);
-  for (ModelBacktest& model : report.models) {
-    if (model.status == FitStatus::ok)
-      model.event_window_mase = event_window_score(model.event_window_errors, report);
-  }
   return report;
 }
 

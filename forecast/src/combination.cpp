@@ -289,7 +289,7 @@ ModelBacktest combine_backtests(const BacktestReport& report, std::span<const st
   ModelBacktest out;
   out.mase = out.event_mase = out.smape = out.coverage = out.fit_seconds_mean = kNaN;
   std::vector<std::string> names;
-  std::vector<const std::vector<BacktestError>*> rolling, events, windows;
+  std::vector<const std::vector<BacktestError>*> rolling, events;
   double fit_seconds = 0;
   for (std::size_t index : members) {
     if (index >= report.models.size()) {
@@ -307,7 +307,6 @@ ModelBacktest combine_backtests(const BacktestReport& report, std::span<const st
     }
     rolling.push_back(&m.errors);
     events.push_back(&m.event_errors);
-    windows.push_back(&m.event_window_errors);
     fit_seconds += m.fit_seconds_mean;
     for (const auto& [key, value] : m.origin_parameters)
       out.origin_parameters[m.model + "." + key] = value;
@@ -339,8 +338,6 @@ ModelBacktest combine_backtests(const BacktestReport& report, std::span<const st
     return blend_event_score(rolling_mean, event_mean, options.event_weight);
   };
   out.event_mase = event.mase_mean();
-  out.event_window_errors = combined_errors(windows, aggregate);
-  out.event_window_mase = event_window_score(out.event_window_errors, report);
   out.mase = blend(out.mase, out.event_mase);
   out.smape = blend(out.smape, event.smape_mean());
   const std::size_t inside = sums.inside + event.inside, covered = sums.covered + event.covered;

@@ -77,12 +77,6 @@ class EventSwitchFitted final : public FittedModel {
   std::vector<Eigen::Index> columns_;
 };
 
-// A model's skill on past event windows: its MASE over them when scored
-// (backtest.hpp, event windows), else over the event origins' lead windows.
-double event_skill(const ModelBacktest& model) {
-  return std::isnan(model.event_window_mase) ? model.event_mase : model.event_window_mase;
-}
-
 }  // namespace
 
 EventWindows event_windows(const FitInput& input) {
@@ -132,11 +126,8 @@ std::size_t rescore_event_origins(BacktestReport& report, const EventRowTest& ah
   std::vector<bool> kept(report.event_origins.size(), false);
   std::size_t count = 0;
   for (std::size_t e = 0; e < report.event_origins.size(); ++e) {
-    const std::size_t origin = report.event_origins[e];
-    const std::size_t end = e < report.event_window_ends.size()
-                                ? std::max(report.event_window_ends[e], origin + report.horizon)
-                                : origin + report.horizon;
-    for (std::size_t row = origin; row < end && !kept[e]; ++row) kept[e] = ahead(row);
+    for (std::size_t h = 0; h < report.horizon && !kept[e]; ++h)
+      kept[e] = ahead(report.event_origins[e] + h);
     count += kept[e] ? 1 : 0;
   }
   if (count == 0 || count == report.event_origins.size()) return count;
@@ -158,7 +149,6 @@ std::size_t rescore_event_origins(BacktestReport& report, const EventRowTest& ah
     }
     model.event_mase =
         scored > 0 ? sum / static_cast<double>(scored) : std::numeric_limits<double>::quiet_NaN();
-    model.event_window_mase = event_window_score(model.event_window_errors, report, &kept);
   }
   return count;
 }
@@ -171,16 +161,16 @@ EventWindowChoice confirm_on_events_ahead(EventWindowChoice choice, const Backte
   BacktestReport focused = report;
   const std::size_t origins = rescore_event_origins(focused, ahead);
   if (origins == 0 || origins == report.event_origins.size() ||
-      event_skill(focused.models[choice.index]) < event_skill(focused.models[chosen]))
+      focused.models[choice.index].event_mase < focused.models[chosen].event_mase)
     return choice;
   choice.reason = "event windows: " + report.models[chosen].model + " (" +
                   report.models[choice.index].model + " scored better on all " +
-                  std::to_string(report.event_origins.size()) + " past event windows, " +
-                  format_mase(event_skill(report.models[choice.index])) + " vs " +
-                  format_mase(event_skill(report.models[chosen])) + ", but not on the " +
-                  std::to_string(origins) + " of past occurrences of the events ahead, " +
-                  format_mase(event_skill(focused.models[choice.index])) + " vs " +
-                  format_mase(event_skill(focused.models[chosen])) + ")";
+                  std::to_string(report.event_origins.size()) + " event origins, " +
+                  format_mase(report.models[choice.index].event_mase) + " vs " +
+                  format_mase(report.models[chosen].event_mase) + ", but not on the " +
+                  std::to_string(origins) + " before past occurrences of the events ahead, " +
+                  format_mase(focused.models[choice.index].event_mase) + " vs " +
+                  format_mase(focused.models[chosen].event_mase) + ")";
   choice.index = EventWindowChoice::kNone;
   return choice;
 }
@@ -194,27 +184,27 @@ EventWindowChoice choose_event_model(const BacktestReport& report, std::size_t c
     return out;
   std::size_t best = EventWindowChoice::kNone;
   for (std::size_t i = 0; i < report.models.size(); ++i) {
-    const double m = event_skill(report.models[i]);
+    const double m = report.models[i].event_mase;
     if (report.models[i].status != FitStatus::ok || !std::isfinite(m)) continue;
     if (i < eligible.size() && !eligible[i]) continue;
-    if (best == EventWindowChoice::kNone || m < event_skill(report.models[best])) best = i;
+    if (best == EventWindowChoice::kNone || m < report.models[best].event_mase) best = i;
   }
-  const double chosen_mase = event_skill(report.models[chosen]);
-  const double naive_mase = event_skill(report.models[naive]);
+  const double chosen_mase = report.models[chosen].event_mase;
+  const double naive_mase = report.models[naive].event_mase;
   const std::string on_past = " on the " + std::to_string(report.event_origins.size()) +
-                              " past event windows of " +
+                              " event-origin windows before past occurrences of " +
                               (events.empty() ? std::string("calendar events") : events);
   if (best == EventWindowChoice::kNone || best == chosen ||
-      !(event_skill(report.models[best]) < chosen_mase || std::isnan(chosen_mase)) ||
-      !(event_skill(report.models[best]) < naive_mase)) {
-    out.reason = "event windows: " + report.models[chosen].model + " (event-window MASE " +
+      !(report.models[best].event_mase < chosen_mase || std::isnan(chosen_mase)) ||
+      !(report.models[best].event_mase < naive_mase)) {
+    out.reason = "event windows: " + report.models[chosen].model + " (event-origin MASE " +
                  format_mase(chosen_mase) + " vs seasonal naive " + format_mase(naive_mase) +
                  on_past + ")";
     return out;
   }
   out.index = best;
-  out.reason = "event windows: " + report.models[best].model + ", event-window MASE " +
-               format_mase(event_skill(report.models[best])) + " vs " + format_mase(chosen_mase) +
+  out.reason = "event windows: " + report.models[best].model + ", event-origin MASE " +
+               format_mase(report.models[best].event_mase) + " vs " + format_mase(chosen_mase) +
                " for " + report.models[chosen].model + " and seasonal naive " +
                format_mase(naive_mase) + on_past;
   return out;

@@ -494,8 +494,6 @@ void serve_event_windows(const FitInput& input, BacktestReport& report, Candidat
   ModelBacktest switched = report.models[choice.index];  // its errors calibrate ordinary hours
   switched.event_mase = report.models[events.index].event_mase;
   switched.event_errors = report.models[events.index].event_errors;  // and these event rows
-  switched.event_window_mase = report.models[events.index].event_window_mase;
-  switched.event_window_errors = report.models[events.index].event_window_errors;
   candidates.recipes.push_back(std::make_unique<EventSwitchModel>(
       *candidates.recipes[choice.index], *candidates.recipes[events.index]));
   candidates.contends.push_back(true);

@@ -232,7 +232,7 @@ TEST_CASE("event-aware choice: the best model on past event windows serves them"
   // Seasonal naive chose (nothing beat it on average): the event model serves event windows.
   const auto naive = fc::choose_event_model(report, 0, 0, "payroll.payroll-end");
   CHECK(naive.index == 2);
-  CHECK(naive.reason.find("events+holt-winters, event-window MASE 0.8 vs 3.1 for seasonal-naive") !=
+  CHECK(naive.reason.find("events+holt-winters, event-origin MASE 0.8 vs 3.1 for seasonal-naive") !=
         std::string::npos);
   CHECK(naive.reason.find("payroll.payroll-end") != std::string::npos);
   // Already the best there: kept, and the reason says so.
@@ -281,8 +281,8 @@ TEST_CASE("event-aware choice: a switch must also win on the origins of the even
   const auto confirmed = fc::confirm_on_events_ahead(all, report, 2, payroll_rows);
   INFO(confirmed.reason);
   CHECK(confirmed.index == fc::EventWindowChoice::kNone);
-  CHECK(confirmed.reason.find("smooth scored better on all 2 past event windows, 2 vs 2.75, but "
-                              "not on the 1 of past occurrences of the events ahead, 2 vs 0.5") !=
+  CHECK(confirmed.reason.find("smooth scored better on all 2 event origins, 2 vs 2.75, but not on "
+                              "the 1 before past occurrences of the events ahead, 2 vs 0.5") !=
         std::string::npos);
   // Seasonal naive the ordinary choice: "events" wins everywhere and switches in.
   const auto from_naive = fc::choose_event_model(report, 0, 0, "");

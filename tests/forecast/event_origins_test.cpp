@@ -11,7 +11,6 @@
 
 #include "prescale/forecast/backtest.hpp"
 #include "prescale/forecast/calendar_effects.hpp"
-#include "prescale/forecast/event_choice.hpp"
 #include "prescale/forecast/holt_winters.hpp"
 #include "prescale/forecast/seasonal_naive.hpp"
 
@@ -175,99 +174,4 @@ TEST_CASE("calendar regression: an event not seen yet takes its seen sibling's p
   const Forecast f = fit.fitted->forecast(8);
   // 06:00-11:00 on day 22 forecast with the surge (+80 over an ordinary Tuesday).
   CHECK(f.mean[2] - f.mean[0] > 50);
-}
-
-namespace {
-// Test doubles for the event-window score: both forecast from the series
-// they are given (the truth), one exactly but only at the row it was fitted
-// up to and then an ordinary day (what a model that reads the level at the
-// onset and knows no event shape serves), the other 15 % high everywhere (a
-// model that draws the whole event, imperfectly).
-class FromTruthFitted final : public FittedModel {
- public:
-  FromTruthFitted(std::span<const double> truth, std::span<const double> ordinary, std::size_t next,
-                  bool onset_only)
-      : truth_(truth),
-        ordinary_(ordinary),
-        fitted_at_(next),
-        next_(next),
-        onset_only_(onset_only) {}
-  [[nodiscard]] std::string name() const override { return onset_only_ ? "onset" : "morning"; }
-  [[nodiscard]] std::map<std::string, double> parameters() const override { return {}; }
-  [[nodiscard]] std::size_t next_index() const override { return next_; }
-  void update(double) override { ++next_; }
-  [[nodiscard]] Forecast forecast(std::size_t horizon) const override {
-    Forecast f;
-    for (std::size_t h = 0; h < horizon; ++h) {
-      const std::size_t row = std::min(next_ + h, truth_.size() - 1);
-      f.mean.push_back(onset_only_ ? (next_ == fitted_at_ ? truth_[row] : ordinary_[row])
-                                   : 1.15 * truth_[row]);
-      f.sigma.push_back(1.0);
-    }
-    return f;
-  }
-  [[nodiscard]] double residual_variance() const override { return 1.0; }
-  [[nodiscard]] std::unique_ptr<FittedModel> clone() const override {
-    return std::make_unique<FromTruthFitted>(*this);
-  }
-
- private:
-  std::span<const double> truth_, ordinary_;
-  std::size_t fitted_at_, next_;
-  bool onset_only_;
-};
-
-class FromTruth final : public Model {
- public:
-  FromTruth(std::span<const double> truth, std::span<const double> ordinary, bool onset_only)
-      : truth_(truth), ordinary_(ordinary), onset_only_(onset_only) {}
-  [[nodiscard]] std::string name() const override { return onset_only_ ? "onset" : "morning"; }
-  [[nodiscard]] FitResult fit(const FitInput& input) const override {
-    FitResult result;
-    result.status = FitStatus::ok;
-    result.fitted =
-        std::make_unique<FromTruthFitted>(truth_, ordinary_, input.y.size(), onset_only_);
-    return result;
-  }
-
- private:
-  std::span<const double> truth_, ordinary_;
-  bool onset_only_;
-};
-}  // namespace
-
-TEST_CASE("event-window choice: scored over the whole past occurrence, not its first steps",
-          "[forecast][backtest][calendar]") {
-  // Hourly, six weeks; pay.end mornings (+80 from 06:00 to 18:00) on days
-  // 9, 22 and 37; a 3-step horizon, so each event origin's lead window is
-  // the first 3 of its 12 hours.
-  const std::size_t history = kWeek * 6;
-  SeasonLayout layout = SeasonLayout::modular({kDay, kWeek}, history + kDay);
-  Eigen::MatrixXd x = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(history + kDay), 1);
-  std::vector<double> y, ordinary;
-  for (std::size_t i = 0; i < history; ++i) {
-    const std::size_t day = i / kDay, hour = i % kDay;
-    const bool event = (day == 9 || day == 22 || day == 37) && hour >= 6 && hour < 18;
-    x(static_cast<Eigen::Index>(i), 0) = event ? 1 : 0;
-    ordinary.push_back(100 + 30 * std::sin(2 * M_PI * static_cast<double>(hour) / kDay));
-    y.push_back(ordinary.back() + (event ? 80.0 : 0.0));
-  }
-  FitInput input;
-  input.y = y;
-  input.layout = &layout;
-  input.regressors = &x;
-  input.regressor_names = {"pay.end.on"};
-  BacktestOptions options;
-  options.horizon = 3;
-  const SeasonalNaive naive;
-  const FromTruth onset(y, ordinary, true), morning(y, ordinary, false);
-  const Model* models[] = {&naive, &onset, &morning};
-  const BacktestReport report = backtest(input, models, options);
-  REQUIRE(report.event_origins == std::vector<std::size_t>{at(22, 6), at(37, 6)});
-  // On the lead windows alone the onset double is perfect; over the
-  // mornings it is 80 off for 9 of the 12 hours, the other 15 % high.
-  CHECK(report.models[1].event_mase == Approx(0.0));
-  const EventWindowChoice choice = choose_event_model(report, 0, 0, "pay.end");
-  CAPTURE(choice.reason);
-  CHECK(choice.index == 2);
 }

@@ -20,16 +20,6 @@
 // calendar effects from a history without the later events). Their mean
 // MASE is blended with the rolling origins' by `event_weight`.
 //
-// Event windows: an occurrence is often much longer than the horizon (a
-// payroll morning of 300 one-minute steps, a 5-step lead window), and the
-// forecast made at its onset is a few minutes of it. So each event origin's
-// fit is also carried through its occurrence with update(), forecasting
-// `horizon` ahead every `horizon` rows as a served target does, and scored
-// over the whole occurrence (at most one cycle of the shortest season):
-// ModelBacktest::event_window_mase, what the event-window choice ranks on
-// (event_choice.hpp). Cost: updates and one forecast per `horizon` rows, no
-// fit.
-//
 // Fit times are measured here with std::chrono::steady_clock (a duration,
 // not a time of day: the library still reads no wall clock).
 #include <atomic>
@@ -148,14 +138,6 @@ struct ModelBacktest {
   /// an event origin may equal a rolling one. combine_backtests()
   /// (combination.hpp) rescores a mean of models from them.
   std::vector<BacktestError> event_errors;
-  /// Mean over the event origins of the MASE over each one's event window
-  /// (BacktestReport::event_window_ends; see the top of this file); NaN when
-  /// none was scored.
-  double event_window_mase = std::numeric_limits<double>::quiet_NaN();
-  /// The errors it is computed from: rows [event origin, window end), each
-  /// from the forecast made at the latest multiple of the horizon before it
-  /// (`step` its lead step, `index` its row).
-  std::vector<BacktestError> event_window_errors;
   /// parameters() of the fit at the first rolling origin (empty if none):
   /// a warm start for the fit on the whole history (FitInput::warm_start).
   std::map<std::string, double> origin_parameters;
@@ -170,18 +152,7 @@ struct BacktestReport {
   /// it), parallel to origins and event_origins.
   std::vector<double> origin_scales;
   std::vector<double> event_scales;
-  /// Parallel to event_origins: the end (exclusive) of the rows each one's
-  /// event window covers, at least origin + horizon.
-  std::vector<std::size_t> event_window_ends;
 };
-
-/// The mean over report.event_origins (only those e with kept[e] when kept
-/// is given) of the MASE of `errors` inside [event_origins[e],
-/// event_window_ends[e]), each scaled by event_scales[e]; NaN when no origin
-/// has an error.
-[[nodiscard]] double event_window_score(std::span<const BacktestError> errors,
-                                        const BacktestReport& report,
-                                        const std::vector<bool>* kept = nullptr);
 
 /// Called after each model: (models done, models in total, model name); with
 /// BacktestOptions::threads > 1 from the thread that scored it, one call at a time.
