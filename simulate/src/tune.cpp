@@ -74,21 +74,32 @@ Pair pair_of(std::span<const FrontierPoint> points, std::size_t busy, std::size_
           b.replica_hours - b.quiet_replica_hours + q.quiet_replica_hours};
 }
 
-// Every pair of swept predictive points.
-std::vector<Pair> all_pairs(std::span<const FrontierPoint> points) {
+// Quiet hours get their own setting once the recorded decisions hold about
+// two weeks (13 days: every hour of the week seen about twice): a pair has
+// 35 times the candidates of one setting, and on fewer days the choice
+// among them fits the luck of the days recorded (NAB ec2, 7 days: one more
+// 3-minute miss than one setting).
+constexpr std::int64_t kSplitAfterSeconds = 13 * 86400;
+
+// Every pair of swept predictive points (`split` false: one setting for
+// every hour, the pairs of a point with itself).
+std::vector<Pair> all_pairs(std::span<const FrontierPoint> points, bool split) {
   std::vector<std::size_t> predictive;
   for (std::size_t i = 0; i < points.size(); ++i)
     if (points[i].run == "predictive") predictive.push_back(i);
   std::vector<Pair> pairs;
   pairs.reserve(predictive.size() * predictive.size());
   for (std::size_t b : predictive)
-    for (std::size_t q : predictive) pairs.push_back(pair_of(points, b, q));
+    for (std::size_t q : predictive)
+      if (split || b == q) pairs.push_back(pair_of(points, b, q));
   return pairs;
 }
 
 // At most this share of the replica-hours in force is given up by one
-// cheaper move (once a day): settings chosen on past minutes are judged on
-// later ones, and the cheapest within the SLO is the luckiest there.
+// cheaper move (once a day) among pairs: settings chosen on past minutes
+// are judged on later ones, and the cheapest within the SLO is the
+// luckiest there. With one setting for every hour (0), the move is to the
+// next cheaper swept setting, as the pairs' next cheaper one is no notch.
 constexpr double kCheaperStep = 0.05;
 
 // The settings to serve next, moving from the pair in force (`now`): a
@@ -107,7 +118,7 @@ struct Move {
 };
 
 Move move_from(const std::vector<Pair>& pairs, const Pair& now, double limit, bool may_go_cheaper,
-               const std::string& now_words) {
+               double cheaper_step, const std::string& now_words) {
   Move move;
   auto by_cost = [](const Pair& a, const Pair& b) { return a.replica_hours < b.replica_hours; };
   if (now.minutes > limit) {
@@ -129,7 +140,7 @@ Move move_from(const std::vector<Pair>& pairs, const Pair& now, double limit, bo
     move.words = "kept: the last cheaper move was less than a day ago";
     return move;
   }
-  const double floor = now.replica_hours * (1 - kCheaperStep);
+  const double floor = now.replica_hours * (1 - cheaper_step);
   std::vector<Pair> within, beyond;
   for (const auto& p : pairs) {
     if (p.minutes > limit || !(p.replica_hours < now.replica_hours - 1e-9)) continue;
@@ -396,8 +407,10 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
           : fmt::format("{} (quiet hours {}; {:.0f} minutes short in all)",
                         describe(points[*current]), describe(points[*current_quiet]), now->minutes);
   const double limit = tuned->tuning_slo_minutes;
-  Move move = move_from(all_pairs(points), *now, limit,
-                        cheaper_at == 0 || history_end - cheaper_at >= kDaySeconds, now_words);
+  const bool split = history.recorded_seconds() >= kSplitAfterSeconds;
+  Move move = move_from(all_pairs(points, split), *now, limit,
+                        cheaper_at == 0 || history_end - cheaper_at >= kDaySeconds,
+                        split ? kCheaperStep : 0.0, now_words);
   auto picked = choose_pair(judge, move, *now, points, limit);
   if (!picked) return picked.error();
   const Pair chosen = *picked;

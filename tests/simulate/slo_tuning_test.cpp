@@ -49,9 +49,9 @@ TargetConfig slo_target() {
 // What the decisions of two days read, as a worker records them: the
 // observed value (the sample before t) and a lead-window forecast of the
 // load `bias` times the truth, sigma 1 % of it.
-SloHistory recorded_days(double bias) {
+SloHistory recorded_days(double bias, std::size_t days = 2) {
   const auto target = slo_target();
-  const std::size_t steps = 2 * 1440;
+  const std::size_t steps = days * 1440;
   const std::size_t window = static_cast<std::size_t>(target.lead_steps()) + 1;
   std::vector<double> samples;
   for (std::size_t i = 0; i < steps + window; ++i) samples.push_back(load_at(i));
@@ -493,11 +493,11 @@ TEST_CASE("the tuning gives the quiet hours their own setting when their forecas
   // Exact at the day's busy half, 25 % low at its quiet half: one setting
   // for both has to carry the quiet hours' headroom all day.
   auto target = slo_target();
-  target.slo->max_short_percent = 1;  // 29 minutes on the two days
+  target.slo->max_short_percent = 1;
   // The forecast (and the observed value, so that it does not hide it) 25 %
-  // low on the steps `low` picks.
-  auto low_where = [](auto low) {
-    auto history = recorded_days(1.0);
+  // low on the steps `low` picks, over `days` of decisions.
+  auto low_where = [](auto low, std::size_t days) {
+    auto history = recorded_days(1.0, days);
     for (std::size_t i = 0; i < history.windows.size(); ++i) {
       if (!low(history.observed[i])) continue;
       for (double& m : history.windows[i].mean) m *= 0.75;
@@ -506,17 +506,24 @@ TEST_CASE("the tuning gives the quiet hours their own setting when their forecas
     }
     return history;
   };
-  const auto low_everywhere = tune_target_for_slo(target, low_where([](double) { return true; }));
+  auto everywhere = [](double) { return true; };
+  auto quiet_half = [](double observed) { return observed < 1000; };
+  // Two days hold each hour of the week once at most: too few to tell the
+  // hours apart, one setting for all.
+  const auto short_history = tune_target_for_slo(target, low_where(quiet_half, 2));
+  REQUIRE(short_history);
+  CHECK(short_history->quiet_hours.empty());
+  CHECK_THAT(short_history->summary, !Catch::Contains("quiet hours"));
+
+  const auto low_everywhere = tune_target_for_slo(target, low_where(everywhere, 14));
   REQUIRE(low_everywhere);
-  const auto history = low_where([](double observed) { return observed < 1000; });
-  const auto tuned = tune_target_for_slo(target, history);
+  const auto tuned = tune_target_for_slo(target, low_where(quiet_half, 14));
   REQUIRE(tuned);
   CHECK(tuned->meets_slo);
   INFO(tuned->summary);
   REQUIRE(tuned->quiet_hours.size() == 168);
-  const auto quiet = std::count(tuned->quiet_hours.begin(), tuned->quiet_hours.end(), true);
-  CHECK(quiet > 12);
-  CHECK(quiet < 48);  // two days hold 48 of the week's hours; the quieter half
+  // The 12 hours of each day's trough (12:00-24:00 UTC), every day.
+  CHECK(std::count(tuned->quiet_hours.begin(), tuned->quiet_hours.end(), true) == 84);
   // The busy hours need no more than on an exact forecast, far less than a
   // setting for the low forecast everywhere; the quiet hours need that much.
   CHECK(tuned->headroom < low_everywhere->headroom);
@@ -524,5 +531,6 @@ TEST_CASE("the tuning gives the quiet hours their own setting when their forecas
   // 06:00 UTC is at the cycle's peak (sin of a quarter day), 18:00 at its trough.
   CHECK(tuned->for_decision(kStart + 6 * 3600).headroom == tuned->headroom);
   CHECK(tuned->for_decision(kStart + 18 * 3600).headroom == tuned->quiet_headroom);
-  CHECK_THAT(tuned->summary, Catch::Contains("quiet hours of the week (UTC, median load below"));
+  CHECK_THAT(tuned->summary,
+             Catch::Contains("in its 84 quiet hours of the week (UTC, median load below"));
 }

@@ -51,18 +51,19 @@ struct TuneResult {
 /// The daemon's tuner for a target's `slo:` (autoscaler::SloTuner): replays
 /// the decisions recorded in `history` through the HPA model (the target's
 /// capacityPerReplica, min/max replicas, startup_for_lead, the HPA without
-/// `behavior`) at every swept quantile and per-pod target, and chooses one
-/// setting for the busy hours of the week and one for the quiet ones (the
-/// hours whose median recorded load is below the median hour's; the same
-/// setting when that is cheapest), each pair simulated as served before it
-/// is chosen. It moves from `in_force` (none: the configured quantile at
-/// 100 %) with hysteresis: when the pair in force missed the SLO less its
-/// margin there, at once to the cheapest pair within it (the safest one,
-/// flagged, when none is); when it met it, to a cheaper pair within it that
-/// gives up at most 5 % of the replica-hours (else the nearest cheaper), at
-/// most once a day; otherwise it keeps it. Returned as quantiles and
-/// headroom = 1 / target. The error names what is missing (no
-/// capacityPerReplica, no `slo:`).
+/// `behavior`) at every swept quantile and per-pod target. Once 13 days are
+/// recorded it chooses one setting for the busy hours of the week and one
+/// for the quiet ones (the hours whose median recorded load is below the
+/// median hour's; the same setting when that is cheapest), each pair
+/// simulated as served before it is chosen; before, one setting. It moves
+/// from `in_force` (none: the configured quantile at 100 %) with
+/// hysteresis: when the pair in force missed the SLO less its margin there,
+/// at once to the cheapest pair within it (the safest one, flagged, when
+/// none is); when it met it, to a cheaper pair within it that gives up at
+/// most 5 % of the replica-hours (else the nearest cheaper; with one
+/// setting, the next cheaper swept one), at most once a day; otherwise it
+/// keeps it. Returned as quantiles and headroom = 1 / target. The error
+/// names what is missing (no capacityPerReplica, no `slo:`).
 [[nodiscard]] Expected<autoscaler::SloSetting> tune_target_for_slo(
     const config::TargetConfig& target, const autoscaler::SloHistory& history,
     const std::optional<autoscaler::SloSetting>& in_force = std::nullopt);
