@@ -210,14 +210,17 @@ double decision_level(double observed, const forecast::Forecast* window, std::si
   return level;
 }
 
-std::size_t hour_of_week(std::int64_t time_unix) {
+std::size_t hour_of_week(std::int64_t time_unix, const calendar::TimeZone& zone) {
   // 1970-01-01 was a Thursday: 3 days after a Monday.
+  time_unix = zone.to_local(time_unix);
   const std::int64_t hours = time_unix / 3600 - (time_unix % 3600 < 0 ? 1 : 0) + 3 * 24;
   return static_cast<std::size_t>(((hours % 168) + 168) % 168);
 }
 
-SloSetting::Applied SloSetting::for_decision(std::int64_t time_unix) const {
-  const std::size_t hour = hour_of_week(time_unix);
+SloSetting::Applied SloSetting::for_decision(std::int64_t time_unix,
+                                             const calendar::TimeZone& zone) const {
+  if (quiet_hours.empty()) return {quantile, headroom};
+  const std::size_t hour = hour_of_week(time_unix, zone);
   if (hour < quiet_hours.size() && quiet_hours[hour]) return {quiet_quantile, quiet_headroom};
   return {quantile, headroom};
 }

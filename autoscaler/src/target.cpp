@@ -501,7 +501,7 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
   input.headroom = headroom_in_force();
   if (fit_ && fit_->slo.setting) {
     // A tuned setting may serve its quiet hours another quantile and headroom.
-    const auto applied = fit_->slo.setting->for_decision(end);
+    const auto applied = fit_->slo.setting->for_decision(end, zone_);
     input.quantile = applied.quantile;
     input.headroom = applied.headroom;
   }

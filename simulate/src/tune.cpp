@@ -179,11 +179,11 @@ struct QuietHours {
   std::vector<bool> steps;  ///< per recorded step
 };
 
-QuietHours quiet_hours_of(const autoscaler::SloHistory& history) {
+QuietHours quiet_hours_of(const autoscaler::SloHistory& history, const calendar::TimeZone& zone) {
   const std::size_t n = history.demand.size();
   auto hour_at = [&](std::size_t i) {
-    return autoscaler::hour_of_week(history.start_unix +
-                                    static_cast<std::int64_t>(i) * history.step_seconds);
+    return autoscaler::hour_of_week(
+        history.start_unix + static_cast<std::int64_t>(i) * history.step_seconds, zone);
   };
   std::vector<std::vector<double>> by_hour(168);
   for (std::size_t i = 0; i < n; ++i) {
@@ -289,10 +289,10 @@ std::string summary_of(const config::TargetConfig& target, const autoscaler::Slo
       chosen.busy == chosen.quiet
           ? std::string()
           : fmt::format(
-                "; in its {} quiet hours of the week (UTC, median load below {:.4g}) quantile "
-                "{:g}, headroom x{:.3g} (HPA target {:.0f}% of capacity)",
+                "; in its {} quiet hours of the week ({} time, median load below {:.4g}) "
+                "quantile {:g}, headroom x{:.3g} (HPA target {:.0f}% of capacity)",
                 std::count(quiet_hours.hours.begin(), quiet_hours.hours.end(), true),
-                quiet_hours.below, out.quiet_quantile, out.quiet_headroom,
+                target.timezone, quiet_hours.below, out.quiet_quantile, out.quiet_headroom,
                 quiet.target_fraction * 100);
   std::string summary = fmt::format(
       "SLO {:g}% of minutes short (margin {:g}%): quantile {:g}, headroom x{:.3g} (HPA target "
@@ -376,7 +376,10 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   // metric the HPA also reads (a fixed lower per-pod target would give both).
   options.headroom_in_served = true;
   options.observed_target = target.slo->reactive_target_percent / 100;
-  const QuietHours quiet_hours = quiet_hours_of(history);
+  // Quiet hours on the target's wall clock: its rhythm follows local time.
+  const auto zone = calendar::TimeZone::find(target.timezone);
+  if (!zone) return make_error("timezone " + target.timezone + ": " + zone.error().message);
+  const QuietHours quiet_hours = quiet_hours_of(history, *zone);
   options.quiet_steps = quiet_hours.steps;
   // The settings in force are swept too, so that the move is judged from them.
   const double current_quantile = in_force ? in_force->quantile : target.quantile;

@@ -439,24 +439,42 @@ TEST_CASE("the frontier scores the daemon's own tuning: a replay with slo is the
   for (const auto& p : unswept->points) CHECK(p.run != "daemon");
 }
 
-TEST_CASE("hours of the week are counted in UTC from Monday 00:00", "[slo]") {
+TEST_CASE("hours of the week are counted on the target's wall clock from Monday 00:00", "[slo]") {
   using prescale::autoscaler::hour_of_week;
-  CHECK(hour_of_week(kStart) == 72);                   // Thursday 2026-01-01T00:00Z
-  CHECK(hour_of_week(kStart + 4 * 86400) == 0);        // Monday 2026-01-05T00:00Z
-  CHECK(hour_of_week(kStart + 4 * 86400 - 1) == 167);  // the Sunday before, 23:59:59
-  CHECK(hour_of_week(kStart + 86400 + 3600 + 59) == 97);
+  using prescale::calendar::TimeZone;
+  const auto utc = TimeZone::utc();
+  CHECK(hour_of_week(kStart, utc) == 72);                   // Thursday 2026-01-01T00:00Z
+  CHECK(hour_of_week(kStart + 4 * 86400, utc) == 0);        // Monday 2026-01-05T00:00Z
+  CHECK(hour_of_week(kStart + 4 * 86400 - 1, utc) == 167);  // the Sunday before, 23:59:59
+  CHECK(hour_of_week(kStart + 86400 + 3600 + 59, utc) == 97);
+
+  // New York's 09:00 on the Mondays either side of the 2026 DST change
+  // (Sunday March 8) is 14:00Z, then 13:00Z: the same hour of the week, 9.
+  const auto new_york = TimeZone::find("America/New_York");
+  REQUIRE(new_york);
+  const std::int64_t monday_before = kStart + 60 * 86400;  // 2026-03-02T00:00Z
+  const std::int64_t monday_after = monday_before + 7 * 86400;
+  CHECK(hour_of_week(monday_before + 14 * 3600, *new_york) == 9);
+  CHECK(hour_of_week(monday_after + 13 * 3600, *new_york) == 9);
+  CHECK(hour_of_week(monday_after + 14 * 3600, *new_york) == 10);
 
   prescale::autoscaler::SloSetting setting;
   setting.quantile = 0.5;
   setting.headroom = 1.1;
-  CHECK(setting.for_decision(kStart).headroom == 1.1);  // no quiet hours: one setting
+  CHECK(setting.for_decision(kStart, utc).headroom == 1.1);  // no quiet hours: one setting
   setting.quiet_hours.assign(168, false);
   setting.quiet_hours[72] = true;
   setting.quiet_quantile = 0.99;
   setting.quiet_headroom = 1.4;
-  CHECK(setting.for_decision(kStart + 1800).quantile == 0.99);
-  CHECK(setting.for_decision(kStart + 1800).headroom == 1.4);
-  CHECK(setting.for_decision(kStart + 3600).headroom == 1.1);
+  CHECK(setting.for_decision(kStart + 1800, utc).quantile == 0.99);
+  CHECK(setting.for_decision(kStart + 1800, utc).headroom == 1.4);
+  CHECK(setting.for_decision(kStart + 3600, utc).headroom == 1.1);
+  // A quiet Monday 09:00 in New York stays quiet after the clocks move.
+  setting.quiet_hours.assign(168, false);
+  setting.quiet_hours[9] = true;
+  CHECK(setting.for_decision(monday_before + 14 * 3600, *new_york).headroom == 1.4);
+  CHECK(setting.for_decision(monday_after + 13 * 3600, *new_york).headroom == 1.4);
+  CHECK(setting.for_decision(monday_after + 14 * 3600, *new_york).headroom == 1.1);
 }
 
 TEST_CASE("the frontier sums each point over the steps marked quiet", "[slo]") {
@@ -529,8 +547,9 @@ TEST_CASE("the tuning gives the quiet hours their own setting when their forecas
   CHECK(tuned->headroom < low_everywhere->headroom);
   CHECK(tuned->quiet_headroom > tuned->headroom);
   // 06:00 UTC is at the cycle's peak (sin of a quarter day), 18:00 at its trough.
-  CHECK(tuned->for_decision(kStart + 6 * 3600).headroom == tuned->headroom);
-  CHECK(tuned->for_decision(kStart + 18 * 3600).headroom == tuned->quiet_headroom);
+  const auto utc = prescale::calendar::TimeZone::utc();
+  CHECK(tuned->for_decision(kStart + 6 * 3600, utc).headroom == tuned->headroom);
+  CHECK(tuned->for_decision(kStart + 18 * 3600, utc).headroom == tuned->quiet_headroom);
   CHECK_THAT(tuned->summary,
-             Catch::Contains("in its 84 quiet hours of the week (UTC, median load below"));
+             Catch::Contains("in its 84 quiet hours of the week (UTC time, median load below"));
 }

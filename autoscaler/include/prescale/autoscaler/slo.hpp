@@ -66,8 +66,8 @@ struct SloSetting {
   /// When the tuning last moved to a cheaper setting (the end of the history
   /// it judged on; 0: never): the next cheaper move waits a day after it.
   std::int64_t cheaper_at_unix = 0;
-  /// Quiet hours: the hours of the week (UTC, Monday 00:00 = 0; empty:
-  /// none) whose decisions serve `quiet_quantile` x `quiet_headroom`
+  /// Quiet hours: the hours of the week (the target's local time, Monday
+  /// 00:00 = 0; empty: none) whose decisions serve `quiet_quantile` x `quiet_headroom`
   /// instead -- those whose recorded load was lower. A miss costs different
   /// replica-hours to avoid at night and at the day's peak, so the two may
   /// each get the setting that is cheapest for their share of the SLO.
@@ -78,12 +78,15 @@ struct SloSetting {
   struct Applied {
     double quantile, headroom;
   };
-  /// The quantile and headroom for the decision at `time_unix`.
-  [[nodiscard]] Applied for_decision(std::int64_t time_unix) const;
+  /// The quantile and headroom for the decision at `time_unix`, whose hour
+  /// of the week is read in `zone` (the target's).
+  [[nodiscard]] Applied for_decision(std::int64_t time_unix, const calendar::TimeZone& zone) const;
 };
 
-/// The hour of the week of `time_unix` in UTC, Monday 00:00 = 0 .. 167.
-[[nodiscard]] std::size_t hour_of_week(std::int64_t time_unix);
+/// The hour of the week of `time_unix` on the wall clock of `zone`, Monday
+/// 00:00 = 0 .. 167. Local, not UTC: a day's rhythm follows the wall clock,
+/// so a quiet night stays the same hours of the week across a DST change.
+[[nodiscard]] std::size_t hour_of_week(std::int64_t time_unix, const calendar::TimeZone& zone);
 
 /// A decision's level: the larger of `observed` and the lead window's median
 /// forecast peak over `window_steps` (NaN when neither is finite).
