@@ -181,15 +181,21 @@ struct QuietHours {
 
 QuietHours quiet_hours_of(const autoscaler::SloHistory& history, const calendar::TimeZone& zone) {
   const std::size_t n = history.demand.size();
-  auto hour_at = [&](std::size_t i) {
-    return autoscaler::hour_of_week(
-        history.start_unix + static_cast<std::int64_t>(i) * history.step_seconds, zone);
-  };
+  // Each step's hour, the zone looked up once per offset change: a tuning
+  // reads every step of its history (35 days at 1 minute: 50,400).
+  const auto utc = calendar::TimeZone::utc();
+  std::vector<std::size_t> hour_at(n);
+  calendar::TimeZone::OffsetSpan span{0, 0, 0};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t t = history.start_unix + static_cast<std::int64_t>(i) * history.step_seconds;
+    if (t < span.begin_unix || t >= span.end_unix) span = zone.offset_span(t);
+    hour_at[i] = autoscaler::hour_of_week(t + span.offset, utc);
+  }
   std::vector<std::vector<double>> by_hour(168);
   for (std::size_t i = 0; i < n; ++i) {
     if (!history.decided[i]) continue;
     const auto& window = history.windows[i];
-    by_hour[hour_at(i)].push_back(autoscaler::decision_level(
+    by_hour[hour_at[i]].push_back(autoscaler::decision_level(
         history.observed[i], window.size() == 0 ? nullptr : &window, window.size()));
   }
   std::vector<double> levels(168);
@@ -200,7 +206,7 @@ QuietHours quiet_hours_of(const autoscaler::SloHistory& history, const calendar:
   for (std::size_t h = 0; h < 168; ++h)
     out.hours[h] = std::isfinite(levels[h]) && levels[h] < out.below;
   out.steps.assign(n, false);
-  for (std::size_t i = 0; i < n; ++i) out.steps[i] = out.hours[hour_at(i)];
+  for (std::size_t i = 0; i < n; ++i) out.steps[i] = out.hours[hour_at[i]];
   return out;
 }
 
@@ -232,18 +238,24 @@ class PairJudge {
 
  private:
   std::vector<double> served_of(const Pair& pair) {
+    const auto& busy = served_at(points_[pair.busy].quantile);
+    const auto& quiet = served_at(points_[pair.quiet].quantile);
+    const double busy_fraction = points_[pair.busy].target_fraction;
+    const double quiet_fraction = points_[pair.quiet].target_fraction;
     std::vector<double> served(demand_.size(), std::numeric_limits<double>::quiet_NaN());
-    for (std::size_t i = 0; i < served.size(); ++i) {
-      const auto& p = points_[options_.quiet_steps[i] ? pair.quiet : pair.busy];
-      const auto k = static_cast<std::size_t>(
-          std::find_if(options_.quantiles.begin(), options_.quantiles.end(),
-                       [&](double q) { return same(q, p.quantile); }) -
-          options_.quantiles.begin());
-      if (served_at_[k].empty())
-        served_at_[k] = served_at_quantile(recorded_, options_.quantiles[k]);
-      served[i] = served_at_[k][i] / p.target_fraction;
-    }
+    for (std::size_t i = 0; i < served.size(); ++i)
+      served[i] = options_.quiet_steps[i] ? quiet[i] / quiet_fraction : busy[i] / busy_fraction;
     return served;
+  }
+
+  // The recorded decisions served at swept quantile `quantile`, on first use.
+  const std::vector<double>& served_at(double quantile) {
+    const auto k =
+        static_cast<std::size_t>(std::find_if(options_.quantiles.begin(), options_.quantiles.end(),
+                                              [&](double q) { return same(q, quantile); }) -
+                                 options_.quantiles.begin());
+    if (served_at_[k].empty()) served_at_[k] = served_at_quantile(recorded_, options_.quantiles[k]);
+    return served_at_[k];
   }
 
   const SimulationConfig& config_;
