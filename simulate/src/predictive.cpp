@@ -63,14 +63,17 @@ Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
   options.log = [&season_notes, &seed_note](const LogRecord& record) {
     if (record.message == "slo: decisions replayed from history") {
       double seconds = 0;
-      std::int64_t decisions = 0;
+      std::int64_t decisions = 0, fits = 0;
       for (const auto& [key, value] : record.fields) {
         if (key == "seconds") seconds = std::get<double>(value);
         if (key == "decisions") decisions = std::get<std::int64_t>(value);
+        if (key == "fits") fits = std::get<std::int64_t>(value);
       }
+      // The fits are most of the cost: one per week of replayed decisions.
       seed_note = fmt::format(
-          "predictive: slo: the first fit replayed {} decisions from history to tune on ({:.2f} s)",
-          decisions, seconds);
+          "predictive: slo: the first fit replayed {} decisions from history to tune on ({} {}, "
+          "{:.2f} s)",
+          decisions, fits, fits == 1 ? "fit" : "fits", seconds);
     }
     for (const auto& [key, value] : record.fields) {
       if (key != "note" || record.message.rfind("season dropped", 0) != 0) continue;

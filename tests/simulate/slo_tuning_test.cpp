@@ -383,9 +383,15 @@ TEST_CASE("the frontier scores the daemon's own tuning: a replay with slo is the
   REQUIRE(tuned);
   CHECK(tuned->slo_tuned);
   bool noted = false;
-  for (const auto& note : tuned->notes)
+  std::string seed_note;
+  for (const auto& note : tuned->notes) {
     noted = noted || note.find("tuned at each refit as the daemon does") != std::string::npos;
+    if (note.find("the first fit replayed") != std::string::npos) seed_note = note;
+  }
   CHECK(noted);
+  // The replay's cost, with what makes it: the fits (one per week replayed).
+  CHECK_THAT(seed_note, Catch::Matches("predictive: slo: the first fit replayed [0-9]+ decisions "
+                                       "from history to tune on \\(1 fit, [0-9.]+ s\\)"));
 
   SimulationConfig config;
   config.start_unix = tuned->start_unix;
