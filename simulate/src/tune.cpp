@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -52,9 +53,14 @@ std::optional<std::size_t> find_setting(std::span<const FrontierPoint> points, d
   return std::nullopt;
 }
 
+// A per-pod target in % of capacity as the records print it: 82.5, 80.
+double percent_of(double fraction) {
+  return std::round(fraction * 1000) / 10;
+}
+
 std::string describe(const FrontierPoint& p) {
-  return fmt::format("quantile {:g} at {:.0f}% ({:.0f} minutes short here)", p.quantile,
-                     p.target_fraction * 100, p.violation_minutes);
+  return fmt::format("quantile {:g} at {:g}% ({:.0f} minutes short here)", p.quantile,
+                     percent_of(p.target_fraction), p.violation_minutes);
 }
 
 // A pair of swept predictive settings: one for busy steps, one for quiet
@@ -302,16 +308,16 @@ std::string summary_of(const config::TargetConfig& target, const autoscaler::Slo
           ? std::string()
           : fmt::format(
                 "; in its {} quiet hours of the week ({} time, median load below {:.4g}) "
-                "quantile {:g}, headroom x{:.3g} (HPA target {:.0f}% of capacity)",
+                "quantile {:g}, headroom x{:.3g} (HPA target {:g}% of capacity)",
                 std::count(quiet_hours.hours.begin(), quiet_hours.hours.end(), true),
                 target.timezone, quiet_hours.below, out.quiet_quantile, out.quiet_headroom,
-                quiet.target_fraction * 100);
+                percent_of(quiet.target_fraction));
   std::string summary = fmt::format(
       "SLO {:g}% of minutes short (margin {:g}%): quantile {:g}, headroom x{:.3g} (HPA target "
-      "{:.0f}% of capacity{}){} {} on the last {:.1f} days: {:.0f} minutes short (SLO {:.0f}, "
+      "{:g}% of capacity{}){} {} on the last {:.1f} days: {:.0f} minutes short (SLO {:.0f}, "
       "tuned for {:.0f}), {:.0f} replica-hours; {}",
       target.slo->max_short_percent, target.slo->margin_percent, out.quantile, out.headroom,
-      busy.target_fraction * 100,
+      percent_of(busy.target_fraction),
       reactive_percent == 100
           ? std::string()
           : fmt::format(", its observed-load metric at {:g}%", reactive_percent),
@@ -365,6 +371,17 @@ PredictiveSeries recorded_series(const config::TargetConfig& target,
   return recorded;
 }
 
+// The settings the daemon's tuning sweeps: per-pod targets from 100 % to
+// 70 % of capacity in steps of 2.5 % (headroom x1 to x1.43), at seven
+// quantiles. `prescale tune`'s 5 % steps are a recommendation a user rounds
+// anyway; the tuning applies its choice as it is, and near the SLO one 5 %
+// step is 6-7 % of the replica-hours, so the cheapest setting within the
+// SLO on the recorded decisions was often most of a step safer than it
+// needed to be.
+constexpr std::array kTunedTargets = {1.0,   0.975, 0.95,  0.925, 0.9,   0.875, 0.85,
+                                      0.825, 0.8,   0.775, 0.75,  0.725, 0.7};
+constexpr std::array kTunedQuantiles = {0.5, 0.6, 0.75, 0.85, 0.9, 0.95, 0.99};
+
 }  // namespace
 
 Expected<autoscaler::SloSetting> tune_target_for_slo(
@@ -388,6 +405,8 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   // metric the HPA also reads (a fixed lower per-pod target would give both).
   options.headroom_in_served = true;
   options.observed_target = target.slo->reactive_target_percent / 100;
+  options.predictive_targets.assign(kTunedTargets.begin(), kTunedTargets.end());
+  options.quantiles.assign(kTunedQuantiles.begin(), kTunedQuantiles.end());
   // Quiet hours on the target's wall clock: its rhythm follows local time.
   const auto zone = calendar::TimeZone::find(target.timezone);
   if (!zone) return make_error("timezone " + target.timezone + ": " + zone.error().message);
