@@ -217,12 +217,19 @@ std::size_t hour_of_week(std::int64_t time_unix, const calendar::TimeZone& zone)
   return static_cast<std::size_t>(((hours % 168) + 168) % 168);
 }
 
+std::size_t risk_class(std::size_t hour_of_week) {
+  const std::size_t day = hour_of_week / 24 % 7;  // Monday 0
+  return (day >= 5 ? 24 : 0) + hour_of_week % 24;
+}
+
 SloSetting::Applied SloSetting::for_decision(std::int64_t time_unix,
                                              const calendar::TimeZone& zone) const {
-  if (quiet_hours.empty()) return {quantile, headroom};
+  if (quiet_hours.empty() && risk.empty()) return {quantile, headroom};
   const std::size_t hour = hour_of_week(time_unix, zone);
-  if (hour < quiet_hours.size() && quiet_hours[hour]) return {quiet_quantile, quiet_headroom};
-  return {quantile, headroom};
+  Applied out{quantile, headroom};
+  if (hour < quiet_hours.size() && quiet_hours[hour]) out = {quiet_quantile, quiet_headroom};
+  if (risk.size() == kRiskHours) out.forecast_scale = risk[risk_class(hour)];
+  return out;
 }
 
 std::string SloOutcome::text() const {

@@ -504,6 +504,7 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
     const auto applied = fit_->slo.setting->for_decision(end, zone_);
     input.quantile = applied.quantile;
     input.headroom = applied.headroom;
+    input.forecast_scale = applied.forecast_scale;
   }
   input.capacity_per_replica = config_.capacity_per_replica;
   input.min_replicas = config_.min_replicas;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "slo_risk.hpp"
+
 namespace prescale::simulate {
 
 Expected<TuneResult> tune_for_slo(const SimulationConfig& config, std::span<const double> demand,
@@ -185,18 +187,9 @@ struct QuietHours {
   std::vector<bool> steps;  ///< per recorded step
 };
 
-QuietHours quiet_hours_of(const autoscaler::SloHistory& history, const calendar::TimeZone& zone) {
+QuietHours quiet_hours_of(const autoscaler::SloHistory& history,
+                          const std::vector<std::size_t>& hour_at) {
   const std::size_t n = history.demand.size();
-  // Each step's hour, the zone looked up once per offset change: a tuning
-  // reads every step of its history (35 days at 1 minute: 50,400).
-  const auto utc = calendar::TimeZone::utc();
-  std::vector<std::size_t> hour_at(n);
-  calendar::TimeZone::OffsetSpan span{0, 0, 0};
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::int64_t t = history.start_unix + static_cast<std::int64_t>(i) * history.step_seconds;
-    if (t < span.begin_unix || t >= span.end_unix) span = zone.offset_span(t);
-    hour_at[i] = autoscaler::hour_of_week(t + span.offset, utc);
-  }
   std::vector<std::vector<double>> by_hour(168);
   for (std::size_t i = 0; i < n; ++i) {
     if (!history.decided[i]) continue;
@@ -303,6 +296,7 @@ std::string summary_of(const config::TargetConfig& target, const autoscaler::Slo
                        const Pair& chosen, const TuneResult& tuned, const Move& move) {
   const double days = static_cast<double>(history.recorded_seconds()) / kDaySeconds;
   const double reactive_percent = target.slo->reactive_target_percent;
+  const std::string risk_words = describe_risk(out.risk);
   const std::string quiet_words =
       chosen.busy == chosen.quiet
           ? std::string()
@@ -314,16 +308,19 @@ std::string summary_of(const config::TargetConfig& target, const autoscaler::Slo
                 percent_of(quiet.target_fraction));
   std::string summary = fmt::format(
       "SLO {:g}% of minutes short (margin {:g}%): quantile {:g}, headroom x{:.3g} (HPA target "
-      "{:g}% of capacity{}){} {} on the last {:.1f} days: {:.0f} minutes short (SLO {:.0f}, "
+      "{:g}% of capacity{}){}{} {} on the last {:.1f} days: {:.0f} minutes short (SLO {:.0f}, "
       "tuned for {:.0f}), {:.0f} replica-hours; {}",
       target.slo->max_short_percent, target.slo->margin_percent, out.quantile, out.headroom,
       percent_of(busy.target_fraction),
       reactive_percent == 100
           ? std::string()
           : fmt::format(", its observed-load metric at {:g}%", reactive_percent),
-      quiet_words, out.meets_slo ? "met it" : "was the safest setting swept and missed it", days,
-      chosen.minutes, tuned.slo_minutes, tuned.tuning_slo_minutes, chosen.replica_hours,
-      move.words);
+      quiet_words,
+      risk_words.empty()
+          ? std::string()
+          : "; the forecast raised where it fell furthest below the load: " + risk_words,
+      out.meets_slo ? "met it" : "was the safest setting swept and missed it", days, chosen.minutes,
+      tuned.slo_minutes, tuned.tuning_slo_minutes, chosen.replica_hours, move.words);
   if (tuned.reactive) {
     const auto& reactive = tuned.at(*tuned.reactive);
     summary += fmt::format("; a reactive HPA {} at target {:.0f}% with {:.0f} replica-hours",
@@ -382,6 +379,20 @@ constexpr std::array kTunedTargets = {1.0,   0.975, 0.95,  0.925, 0.9,   0.875, 
                                       0.825, 0.8,   0.775, 0.75,  0.725, 0.7};
 constexpr std::array kTunedQuantiles = {0.5, 0.6, 0.75, 0.85, 0.9, 0.95, 0.99};
 
+// The sweep of a tuning for `target.slo`.
+FrontierOptions tuning_options(const config::TargetConfig& target) {
+  FrontierOptions options;
+  options.slo_short_fraction = target.slo->max_short_percent / 100;
+  options.tuning_margin = target.slo->margin_percent / 100;
+  // Headroom as the daemon serves it: on the forecast, not on the observed
+  // metric the HPA also reads (a fixed lower per-pod target would give both).
+  options.headroom_in_served = true;
+  options.observed_target = target.slo->reactive_target_percent / 100;
+  options.predictive_targets.assign(kTunedTargets.begin(), kTunedTargets.end());
+  options.quantiles.assign(kTunedQuantiles.begin(), kTunedQuantiles.end());
+  return options;
+}
+
 }  // namespace
 
 Expected<autoscaler::SloSetting> tune_target_for_slo(
@@ -396,22 +407,21 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
     return make_error("no recorded decisions to tune on");
 
   const SimulationConfig config = tuning_config(target, history);
-  const PredictiveSeries recorded = recorded_series(target, history);
+  PredictiveSeries recorded = recorded_series(target, history);
 
-  FrontierOptions options;
-  options.slo_short_fraction = target.slo->max_short_percent / 100;
-  options.tuning_margin = target.slo->margin_percent / 100;
-  // Headroom as the daemon serves it: on the forecast, not on the observed
-  // metric the HPA also reads (a fixed lower per-pod target would give both).
-  options.headroom_in_served = true;
-  options.observed_target = target.slo->reactive_target_percent / 100;
-  options.predictive_targets.assign(kTunedTargets.begin(), kTunedTargets.end());
-  options.quantiles.assign(kTunedQuantiles.begin(), kTunedQuantiles.end());
+  FrontierOptions options = tuning_options(target);
   // Quiet hours on the target's wall clock: its rhythm follows local time.
   const auto zone = calendar::TimeZone::find(target.timezone);
   if (!zone) return make_error("timezone " + target.timezone + ": " + zone.error().message);
-  const QuietHours quiet_hours = quiet_hours_of(history, *zone);
+  const std::vector<std::size_t> hour_at = hours_of_week(history, *zone);
+  const QuietHours quiet_hours = quiet_hours_of(history, hour_at);
   options.quiet_steps = quiet_hours.steps;
+  // With two weeks recorded, the hours whose forecasts fell furthest below
+  // the load get their forecast raised (the risk learnt on every recorded
+  // day), and every setting is swept on top, judged cross-fitted.
+  const bool split = history.recorded_seconds() >= kSplitAfterSeconds;
+  const std::vector<double> risk = split ? served_risk(history, hour_at) : std::vector<double>{};
+  if (split) apply_risk_crossfitted(history, hour_at, recorded.windows);
   // The settings in force are swept too, so that the move is judged from them.
   const double current_quantile = in_force ? in_force->quantile : target.quantile;
   const double current_fraction = in_force ? 1 / in_force->headroom : 1.0;
@@ -441,7 +451,6 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
           : fmt::format("{} (quiet hours {}; {:.0f} minutes short in all)",
                         describe(points[*current]), describe(points[*current_quiet]), now->minutes);
   const double limit = tuned->tuning_slo_minutes;
-  const bool split = history.recorded_seconds() >= kSplitAfterSeconds;
   Move move = move_from(all_pairs(points, split), *now, limit,
                         cheaper_at == 0 || history_end - cheaper_at >= kDaySeconds,
                         split ? kCheaperStep : 0.0, now_words);
@@ -459,6 +468,7 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
     out.quiet_quantile = quiet.quantile;
     out.quiet_headroom = 1 / quiet.target_fraction;
   }
+  out.risk = risk;
   out.meets_slo = chosen.minutes <= limit;
   out.cheaper_at_unix = move.cheaper ? history_end : cheaper_at;
   out.summary = summary_of(target, history, out, busy, quiet, quiet_hours, chosen, *tuned, move);

@@ -118,3 +118,30 @@ TEST_CASE("headroom scales the served value and its replicas, never below 1", "[
   in.headroom = std::numeric_limits<double>::quiet_NaN();
   CHECK(recommend(in).served == Approx(200));
 }
+
+TEST_CASE("a tuned risk raises the forecast, never the observed value", "[policy][slo]") {
+  const auto forecast = flat_forecast({100, 200}, 0);
+  PolicyInput in;
+  in.observed = 250;
+  in.forecast = &forecast;
+  in.window_steps = 2;
+  in.forecast_scale = 1.5;  // the decision's hour: its forecasts fell 50 % short
+  CHECK(recommend(in).served == Approx(300));
+  // Headroom comes on top of the raised forecast.
+  in.headroom = 1.25;
+  CHECK(recommend(in).served == Approx(375));
+  in.headroom = 1;
+  // The observed value is not raised: above the raised forecast it is served as it is.
+  in.observed = 320;
+  CHECK(recommend(in).served == Approx(320));
+  // In fallback the observed value alone, unraised.
+  in.fallback_reason = "data stale";
+  CHECK(recommend(in).served == Approx(320));
+  in.fallback_reason.clear();
+  // Below 1 or not a number: no risk (it may only add).
+  in.observed = 150;
+  in.forecast_scale = 0.5;
+  CHECK(recommend(in).served == Approx(200));
+  in.forecast_scale = std::numeric_limits<double>::quiet_NaN();
+  CHECK(recommend(in).served == Approx(200));
+}

@@ -574,3 +574,47 @@ TEST_CASE("the tuning gives the quiet hours their own setting when their forecas
   CHECK_THAT(tuned->summary,
              Catch::Contains("in its 84 quiet hours of the week (UTC time, median load below"));
 }
+
+TEST_CASE("the tuning raises the forecast in the hours it falls furthest below the load", "[slo]") {
+  auto target = slo_target();
+  target.slo->max_short_percent = 1;
+  // 14 days whose forecast is exact but in one hour of each day (06:00 UTC,
+  // a weekday's and a weekend day's hour alike), where it is `low` of the
+  // load, and so is the observed value (a surge starting: it does not hide it).
+  auto low_at_six = [](double low, bool everywhere) {
+    auto history = recorded_days(1.0, 14);
+    for (std::size_t i = 0; i < history.windows.size(); ++i) {
+      const std::int64_t t = history.start_unix + static_cast<std::int64_t>(i) * 60;
+      if (!everywhere && (t % 86400) / 3600 != 6) continue;
+      for (double& m : history.windows[i].mean) m *= low;
+      for (double& s : history.windows[i].sigma) s *= low;
+      history.observed[i] *= low;
+    }
+    return history;
+  };
+  const auto tuned = tune_target_for_slo(target, low_at_six(0.7, false));
+  REQUIRE(tuned);
+  INFO(tuned->summary);
+  CHECK(tuned->meets_slo);
+  REQUIRE(tuned->risk.size() == prescale::autoscaler::kRiskHours);
+  // 1 / 0.7 there, 1 in every other hour.
+  CHECK(tuned->risk[6] == Approx(1 / 0.7).epsilon(0.03));
+  CHECK(tuned->risk[24 + 6] == Approx(1 / 0.7).epsilon(0.03));
+  for (std::size_t c = 0; c < tuned->risk.size(); ++c)
+    if (c % 24 != 6) CHECK(tuned->risk[c] == Approx(1).margin(0.02));
+  const auto utc = prescale::calendar::TimeZone::utc();
+  CHECK(tuned->for_decision(kStart + 6 * 3600 + 1800, utc).forecast_scale == tuned->risk[6]);
+  CHECK(tuned->for_decision(kStart + 12 * 3600, utc).forecast_scale == tuned->risk[12]);
+  CHECK_THAT(tuned->summary, Catch::Contains("the forecast raised where it fell furthest below "
+                                             "the load: x1.4"));
+  CHECK_THAT(tuned->summary, Catch::Contains("weekday 06:00-07:00"));
+  // The other 23 hours need no headroom for that hour's misses: less than
+  // where the forecast is that low in every hour.
+  const auto low_everywhere = tune_target_for_slo(target, low_at_six(0.7, true));
+  REQUIRE(low_everywhere);
+  CHECK(tuned->headroom < low_everywhere->headroom);
+  // Short histories tune one setting with no risk, as for the quiet hours.
+  const auto short_history = tune_target_for_slo(target, recorded_days(1.0, 2));
+  REQUIRE(short_history);
+  CHECK(short_history->risk.empty());
+}

@@ -24,6 +24,9 @@ struct PolicyInput {
   /// >= 1: the value is served this much higher, as an HPA whose per-pod
   /// target is 1 / headroom of capacity would scale (an SLO's tuning).
   double headroom = 1;
+  /// >= 1: the forecast (not the observed value) is taken this much higher
+  /// before headroom: a tuned setting's risk for the decision's hour.
+  double forecast_scale = 1;
   std::optional<double> capacity_per_replica;
   std::int64_t min_replicas = 1;
   std::int64_t max_replicas = 100;

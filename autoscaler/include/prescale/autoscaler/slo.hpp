@@ -74,14 +74,28 @@ struct SloSetting {
   std::vector<bool> quiet_hours;
   double quiet_quantile = 0.9;
   double quiet_headroom = 1;
+  /// Risk by hour (empty: none): kRiskHours factors >= 1, one per local hour
+  /// of a weekday (0-23) and of a weekend day (24-47), by which the forecast
+  /// (not the observed value) is multiplied before headroom: the hours whose
+  /// recorded forecasts fell furthest below the load (a payroll morning, the
+  /// market open, a month-end batch) get capacity there, so that the
+  /// headroom every hour pays can be smaller (slo_risk.hpp).
+  std::vector<double> risk;
 
   struct Applied {
     double quantile, headroom;
+    double forecast_scale = 1;  ///< the risk of the decision's hour
   };
-  /// The quantile and headroom for the decision at `time_unix`, whose hour
-  /// of the week is read in `zone` (the target's).
+  /// The quantile, headroom and risk for the decision at `time_unix`, whose
+  /// hour of the week is read in `zone` (the target's).
   [[nodiscard]] Applied for_decision(std::int64_t time_unix, const calendar::TimeZone& zone) const;
 };
+
+/// Risk classes: the 24 local hours of a weekday (Monday-Friday), then the
+/// 24 of a weekend day.
+inline constexpr std::size_t kRiskHours = 48;
+/// The risk class of an hour of the week (hour_of_week's numbering).
+[[nodiscard]] std::size_t risk_class(std::size_t hour_of_week);
 
 /// The hour of the week of `time_unix` on the wall clock of `zone`, Monday
 /// 00:00 = 0 .. 167. Local, not UTC: a day's rhythm follows the wall clock,
