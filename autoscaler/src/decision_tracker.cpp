@@ -43,8 +43,9 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
     out.peak_unix = in.now_unix +
                     static_cast<std::int64_t>(peak - in.window_quantiles.begin()) * in.step_seconds;
   }
+  // The forecast as served: raised by its hour's risk (an SLO's tuning).
   const bool observed_wins =
-      !have_forecast || (std::isfinite(in.observed) && in.observed >= in.forecast);
+      !have_forecast || (std::isfinite(in.observed) && in.observed >= in.forecast * in.risk);
 
   // Calendar occurrences of the target's own calendars active in [now, now + lead].
   std::vector<calendar::Occurrence> active;
@@ -68,8 +69,9 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
     if (!named || rank(o) > rank(*named)) named = &o;
 
   const std::string amounts = fmt::format(
-      "observed {:.6g}, forecast q{:g} {:.6g}, served {:.6g}{}{}", in.observed, q, in.forecast,
-      in.served, in.headroom > 1 ? fmt::format(" (headroom x{:.3g})", in.headroom) : "",
+      "observed {:.6g}, forecast q{:g} {:.6g}{}, served {:.6g}{}{}", in.observed, q, in.forecast,
+      in.risk > 1 ? fmt::format(" x{:.3g} (this hour's risk)", in.risk) : "", in.served,
+      in.headroom > 1 ? fmt::format(" (headroom x{:.3g})", in.headroom) : "",
       std::isfinite(before) ? fmt::format(" (was {:.6g})", before) : "");
   if (observed_wins) {
     out.cause = "observed";
@@ -122,6 +124,7 @@ DecisionRecord base_record(const DecisionInputs& in, double previous_served) {
   }
   if (in.quantile) base.quantile = *in.quantile;
   base.headroom = in.headroom;
+  base.risk = in.risk;
   base.slo = in.slo;
   base.observed = in.observed;
   base.forecast = in.forecast;

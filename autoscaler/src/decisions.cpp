@@ -134,6 +134,7 @@ std::string to_json(const DecisionRecord& r) {
   j["quantile"] = r.quantile;
   // Only targets with an `slo:` have these (records of others stay as they were).
   if (r.headroom != 1 || !r.slo.empty()) j["headroom"] = number_or_null(r.headroom);
+  if (r.risk != 1) j["risk"] = number_or_null(r.risk);
   if (!r.slo.empty()) j["slo"] = r.slo;
   j["served"] = number_or_null(r.served);
   j["previous_served"] = number_or_null(r.previous_served);
@@ -213,6 +214,7 @@ Expected<DecisionRecord> decision_from_json(const json& j) {
   r.quantile = in.number("quantile", 0.9);
   // Records written before SLO tuning existed have neither: no headroom.
   r.headroom = in.number("headroom", 1);
+  r.risk = in.number("risk", 1);
   r.slo = in.text("slo");
   r.served = in.number("served");
   r.previous_served = in.number("previous_served");

@@ -108,6 +108,11 @@ void explain_values(std::string& out, const DecisionRecord& r) {
              fmt::format("x{:.4g}: served = max(observed, forecast) x {:.4g}, as an HPA target of "
                          "{:.0f}% of capacity would scale",
                          r.headroom, r.headroom, 100 / r.headroom));
+  if (r.risk != 1)
+    add_line(out, "risk",
+             fmt::format("x{:.4g}: this hour's forecast raised by its tuned risk, served = "
+                         "max(observed, forecast x {:.4g}) x headroom",
+                         r.risk, r.risk));
   if (!r.slo.empty()) add_line(out, "slo", r.slo);
   if (!r.fallback_reason.empty()) {
     add_line(out, "comparison",
@@ -198,6 +203,7 @@ void explain_changes(std::string& out, const DecisionRecord& p, const DecisionRe
     change(fmt::format("quantile {:g} -> {:g}", p.quantile, r.quantile));
   if (p.headroom != r.headroom)
     change(fmt::format("headroom x{:.4g} -> x{:.4g}", p.headroom, r.headroom));
+  if (p.risk != r.risk) change(fmt::format("risk x{:.4g} -> x{:.4g}", p.risk, r.risk));
   if (p.slo != r.slo && !r.slo.empty()) change("SLO tuning: " + r.slo);
   if (p.fallback_reason != r.fallback_reason)
     change(r.fallback_reason.empty() ? "left fallback (" + p.fallback_reason + ")"

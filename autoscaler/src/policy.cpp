@@ -61,7 +61,10 @@ Recommendation recommend(const PolicyInput& input) {
   // fallback serves the observed value as it is (headroom below still applies).
   const double scale =
       std::isfinite(input.forecast_scale) ? std::max(1.0, input.forecast_scale) : 1.0;
-  if (have_forecast) value = std::max(value, out.forecast * scale);
+  if (have_forecast) {
+    out.forecast_scale = scale;
+    value = std::max(value, out.forecast * scale);
+  }
   // Headroom only ever adds: below 1 (or not a number) it is ignored.
   out.headroom = std::isfinite(input.headroom) ? std::max(1.0, input.headroom) : 1.0;
   // Never negative (a negative load forecast is noise around zero), never NaN/inf.

@@ -430,6 +430,7 @@ DecisionInputs TargetWorker::make_decision_inputs(std::int64_t now_unix,
   decision.fallback_reason = rec.fallback_reason;
   decision.quantile = rec.quantile;
   decision.headroom = rec.headroom;
+  decision.risk = rec.forecast_scale;
   decision.slo = slo_text();
   decision.step_seconds = config_.step_seconds;
   const std::size_t window = lead_window_steps(config_);

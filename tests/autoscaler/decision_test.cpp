@@ -121,6 +121,13 @@ TEST_CASE("a decision record survives a JSON round trip, NaN as null", "[decisio
   CHECK(tuned->headroom == 1.25);
   CHECK(tuned->quantile == 0.75);
   CHECK(tuned->slo == r.slo);
+  // The hour's risk travels when it raised the forecast, and only then.
+  CHECK(to_json(r).find("risk") == std::string::npos);
+  CHECK(tuned->risk == 1);
+  r.risk = 1.43;
+  auto risky = parse_decision(to_json(r));
+  REQUIRE(risky.has_value());
+  CHECK(risky->risk == 1.43);
 }
 
 TEST_CASE("bad decision lines are refused with the line and the field named", "[decisions]") {
@@ -491,4 +498,41 @@ TEST_CASE("replay of the payroll trace: every pre-scale before a payroll window 
   CHECK(scale_ups_total >= 2);
   CHECK(prescales >= 1);
   CHECK(records_total > prescales);
+}
+
+TEST_CASE("a decision whose forecast its hour's risk raised above the load names the forecast",
+          "[decisions][slo]") {
+  auto target = payments_target();
+  target.calendars.clear();
+  DecisionTracker tracker(DecisionSettings{0.1});
+  int identity = 0;
+  DecisionInputs in;
+  in.config = &target;
+  in.step_seconds = 300;
+  in.servable = true;
+  in.model = "holt-winters(A,N,A;288)";
+  in.fit_identity = &identity;
+  in.fit_why = "first fit";
+  auto tick = [&](std::int64_t t, double observed, double forecast, double risk) {
+    in.now_unix = t;
+    in.observed = observed;
+    in.forecast = forecast;
+    in.risk = risk;
+    in.served = std::max(observed, forecast * risk);
+    in.window_quantiles = {forecast * 0.9, forecast, forecast * 0.95};
+    return tracker.decide(in);
+  };
+  REQUIRE(tick(1000, 100, 110, 1).size() == 2);  // the first fit and its value
+  // The load (130) is above the forecast (120) but below it raised x1.4 (168):
+  // the raised forecast is served, and the record says so.
+  const auto raised = tick(1300, 130, 120, 1.4);
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].cause != "observed");
+  CHECK(raised[0].risk == 1.4);
+  CHECK_THAT(raised[0].reason, Catch::Contains("forecast q0.9 120 x1.4 (this hour's risk)"));
+  // Without the risk the same load is served as observed.
+  const auto plain = tick(1600, 200, 120, 1);
+  REQUIRE(plain.size() == 1);
+  CHECK(plain[0].cause == "observed");
+  CHECK(plain[0].risk == 1);
 }

@@ -160,4 +160,17 @@ TEST_CASE("explain shows an SLO's tuning in force and when it changed", "[explai
   CHECK(text.find("slo          " + after.slo) != std::string::npos);
   CHECK(text.find("  - quantile 0.9 -> 0.75") != std::string::npos);
   CHECK(text.find("  - headroom x1 -> x1.25") != std::string::npos);
+  CHECK(text.find("risk ") == std::string::npos);  // no risk raised this decision's forecast
+  // A decision in an hour whose forecast its tuned risk raised.
+  DecisionRecord risky = after;
+  risky.time_unix += 3600;
+  risky.risk = 1.43;
+  const std::vector<DecisionRecord> three = {before, after, risky};
+  auto raised = decision_in_force(three, "payments", risky.time_unix);
+  REQUIRE(raised.has_value());
+  const auto raised_text = explain_text(*raised, risky.time_unix);
+  INFO(raised_text);
+  CHECK(raised_text.find("risk         x1.43: this hour's forecast raised by its tuned risk") !=
+        std::string::npos);
+  CHECK(raised_text.find("  - risk x1 -> x1.43") != std::string::npos);
 }

@@ -127,6 +127,7 @@ TEST_CASE("a tuned risk raises the forecast, never the observed value", "[policy
   in.window_steps = 2;
   in.forecast_scale = 1.5;  // the decision's hour: its forecasts fell 50 % short
   CHECK(recommend(in).served == Approx(300));
+  CHECK(recommend(in).forecast_scale == 1.5);
   // Headroom comes on top of the raised forecast.
   in.headroom = 1.25;
   CHECK(recommend(in).served == Approx(375));

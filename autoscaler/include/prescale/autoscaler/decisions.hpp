@@ -58,7 +58,8 @@ struct DecisionRecord {
   double observed = 0;    ///< last observed value (NaN: none)
   double forecast = 0;    ///< max quantile over the lead window (NaN: none)
   double quantile = 0.9;  ///< the quantile the forecast is taken at
-  double headroom = 1;    ///< served = max(observed, forecast) x headroom
+  double headroom = 1;    ///< served = max(observed, forecast x risk) x headroom
+  double risk = 1;        ///< the tuned risk of the decision's hour (slo:), applied to the forecast
   /// The SLO tuning in force (`slo:`): its setting and why, or why none yet; empty without `slo:`.
   std::string slo;
   double served = 0;               ///< the value served from this decision on
@@ -118,6 +119,9 @@ struct DecisionInputs {
   /// The quantile and headroom in force (an SLO's tuning); unset quantile: the config's.
   std::optional<double> quantile;
   double headroom = 1;
+  /// The forecast's factor for this hour (SloSetting::risk): served =
+  /// max(observed, forecast x risk) x headroom.
+  double risk = 1;
   std::string slo;  ///< the SLO tuning in force, in words (empty without `slo:`)
   /// The forecast quantile at each step of the lead window (steps 0..), from now_unix.
   std::vector<double> window_quantiles;

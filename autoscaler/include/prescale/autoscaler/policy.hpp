@@ -37,10 +37,11 @@ struct PolicyInput {
 struct Recommendation {
   bool servable = false;  ///< false only before any observation: serve nothing
   double observed = 0;
-  double forecast = 0;    ///< max quantile over the window; NaN without a usable forecast
-  double served = 0;      ///< finite, >= 0 (headroom applied)
-  double headroom = 1;    ///< the factor applied
-  double quantile = 0.9;  ///< the quantile read from the forecast
+  double forecast = 0;        ///< max quantile over the window; NaN without a usable forecast
+  double served = 0;          ///< finite, >= 0 (headroom applied)
+  double headroom = 1;        ///< the factor applied
+  double forecast_scale = 1;  ///< the risk applied to the forecast (>= 1)
+  double quantile = 0.9;      ///< the quantile read from the forecast
   std::optional<double> replicas;
   std::string fallback_reason;  ///< empty unless serving the observed value alone
 };
