@@ -49,19 +49,10 @@ std::size_t day_of(const autoscaler::SloHistory& history, std::size_t i) {
   return static_cast<std::size_t>(static_cast<std::int64_t>(i) * history.step_seconds / 86400);
 }
 
-}  // namespace
-
-std::vector<double> learn_risk(const autoscaler::SloHistory& history,
-                               const std::vector<std::size_t>& hour_at, RiskDays days) {
-  std::vector<std::vector<double>> rises(autoscaler::kRiskHours);
-  for (std::size_t i = 0; i < history.demand.size() && i < hour_at.size(); ++i) {
-    if (!history.decided[i]) continue;
-    if (days != RiskDays::all && (day_of(history, i) % 2 == 0) != (days == RiskDays::even))
-      continue;
-    const double rise = rise_above_median(history, i);
-    if (std::isfinite(rise)) rises[autoscaler::risk_class(hour_at[i])].push_back(rise);
-  }
-  std::vector<double> tail(autoscaler::kRiskHours, NAN);
+// Per class, the 95th percentile of its rises over the median class's, as a
+// factor; NaN for a class with too few rises. Reorders `rises`.
+std::vector<double> risk_of(std::vector<std::vector<double>>& rises) {
+  std::vector<double> tail(rises.size(), NAN);
   std::vector<double> known;
   for (std::size_t c = 0; c < rises.size(); ++c) {
     auto& r = rises[c];
@@ -72,7 +63,7 @@ std::vector<double> learn_risk(const autoscaler::SloHistory& history,
     tail[c] = *at;
     known.push_back(*at);
   }
-  std::vector<double> risk(autoscaler::kRiskHours, NAN);
+  std::vector<double> risk(rises.size(), NAN);
   if (known.empty()) return risk;
   const auto middle = known.begin() + static_cast<std::ptrdiff_t>(known.size() / 2);
   std::nth_element(known.begin(), middle, known.end());
@@ -81,14 +72,36 @@ std::vector<double> learn_risk(const autoscaler::SloHistory& history,
   return risk;
 }
 
-void apply_risk_crossfitted(const autoscaler::SloHistory& history,
+}  // namespace
+
+LearntRisk learn_risk(const autoscaler::SloHistory& history,
+                      const std::vector<std::size_t>& hour_at) {
+  std::vector<std::vector<double>> all(autoscaler::kRiskHours), even(autoscaler::kRiskHours),
+      odd(autoscaler::kRiskHours);
+  for (std::size_t i = 0; i < history.demand.size() && i < hour_at.size(); ++i) {
+    if (!history.decided[i]) continue;
+    const double rise = rise_above_median(history, i);
+    if (!std::isfinite(rise)) continue;
+    const std::size_t c = autoscaler::risk_class(hour_at[i]);
+    all[c].push_back(rise);
+    (day_of(history, i) % 2 == 0 ? even : odd)[c].push_back(rise);
+  }
+  return {risk_of(all), risk_of(even), risk_of(odd)};
+}
+
+std::vector<double> LearntRisk::served() const {
+  std::vector<double> risk(autoscaler::kRiskHours, 1.0);
+  for (std::size_t c = 0; c < risk.size(); ++c)
+    if (std::isfinite(odd[c]) && std::isfinite(even[c]) && std::isfinite(all[c])) risk[c] = all[c];
+  return risk;
+}
+
+void apply_risk_crossfitted(const LearntRisk& risk, const autoscaler::SloHistory& history,
                             const std::vector<std::size_t>& hour_at,
                             std::vector<forecast::Forecast>& windows) {
-  const std::vector<double> from_odd = learn_risk(history, hour_at, RiskDays::odd);
-  const std::vector<double> from_even = learn_risk(history, hour_at, RiskDays::even);
   for (std::size_t i = 0; i < windows.size() && i < hour_at.size(); ++i) {
-    const auto& risk = day_of(history, i) % 2 == 0 ? from_odd : from_even;
-    const double r = risk[autoscaler::risk_class(hour_at[i])];
+    const auto& other_days = day_of(history, i) % 2 == 0 ? risk.odd : risk.even;
+    const double r = other_days[autoscaler::risk_class(hour_at[i])];
     if (!(r > 1.0)) continue;  // 1, or none learnt
     // Every quantile of the window scales with it: mean and both spreads.
     for (auto* values : {&windows[i].mean, &windows[i].sigma, &windows[i].sigma_lower})
@@ -96,15 +109,12 @@ void apply_risk_crossfitted(const autoscaler::SloHistory& history,
   }
 }
 
-std::vector<double> served_risk(const autoscaler::SloHistory& history,
-                                const std::vector<std::size_t>& hour_at) {
-  const std::vector<double> all = learn_risk(history, hour_at);
-  const std::vector<double> odd = learn_risk(history, hour_at, RiskDays::odd);
-  const std::vector<double> even = learn_risk(history, hour_at, RiskDays::even);
-  std::vector<double> risk(autoscaler::kRiskHours, 1.0);
-  for (std::size_t c = 0; c < risk.size(); ++c)
-    if (std::isfinite(odd[c]) && std::isfinite(even[c]) && std::isfinite(all[c])) risk[c] = all[c];
-  return risk;
+std::vector<double> raise_by_risk(const autoscaler::SloHistory& history,
+                                  const std::vector<std::size_t>& hour_at,
+                                  std::vector<forecast::Forecast>& windows) {
+  const LearntRisk learnt = learn_risk(history, hour_at);
+  apply_risk_crossfitted(learnt, history, hour_at, windows);
+  return learnt.served();
 }
 
 std::string describe_risk(const std::vector<double>& risk) {

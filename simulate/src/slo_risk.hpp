@@ -25,32 +25,42 @@ namespace prescale::simulate {
 [[nodiscard]] std::vector<std::size_t> hours_of_week(const autoscaler::SloHistory& history,
                                                      const calendar::TimeZone& zone);
 
-/// autoscaler::kRiskHours factors in [1, kMaxRisk]: per class, exp of the 95th
-/// percentile of log(load peak / median forecast peak) over the lead window
-/// of its recorded decisions, over the same for the median class (so the
-/// usual miss stays with the headroom the tuning sweeps). A class with fewer
-/// than kMinRiskSamples decisions gets NaN: no risk learnt (served as 1).
-/// `days` picks the recorded days learnt from: all, or the even or odd 24 h
-/// blocks counted from the history's start.
-enum class RiskDays { all, even, odd };
-[[nodiscard]] std::vector<double> learn_risk(const autoscaler::SloHistory& history,
-                                             const std::vector<std::size_t>& hour_at,
-                                             RiskDays days = RiskDays::all);
+/// autoscaler::kRiskHours factors in [1, kMaxRisk] for one set of recorded
+/// days: per class, exp of the 95th percentile of log(load peak / median
+/// forecast peak) over the lead window of its recorded decisions, over the
+/// same for the median class (so the usual miss stays with the headroom the
+/// tuning sweeps). A class with fewer than kMinRiskSamples decisions gets
+/// NaN: no risk learnt.
+struct LearntRisk {
+  std::vector<double> all;   ///< learnt on every recorded day
+  std::vector<double> even;  ///< on the even 24 h blocks from the history's start
+  std::vector<double> odd;   ///< on the odd ones
 
-/// The risk served: the one learnt on every day, for the classes the
-/// cross-fitted judging learnt a risk for on both the even and the odd days
-/// (1 elsewhere: a risk is only served where it was judged).
-[[nodiscard]] std::vector<double> served_risk(const autoscaler::SloHistory& history,
-                                              const std::vector<std::size_t>& hour_at);
+  /// The risk served: `all`, for the classes the cross-fitted judging learnt
+  /// a risk for on both the even and the odd days (1 elsewhere: a risk is
+  /// only served where it was judged).
+  [[nodiscard]] std::vector<double> served() const;
+};
+
+/// The three day sets learnt from one pass over the decisions (each
+/// decision's rise over its lead window is computed once).
+[[nodiscard]] LearntRisk learn_risk(const autoscaler::SloHistory& history,
+                                    const std::vector<std::size_t>& hour_at);
 
 /// The recorded forecasts raised as the tuning judges a risk: each even
 /// day's by the risk learnt on the odd days and the other way round, so that
 /// the minutes a setting is judged on are not those the risk was fitted to
 /// (learnt and judged on the same days, the risk covers exactly the misses
 /// it saw, and the tuning then expects fewer than the next days bring).
-void apply_risk_crossfitted(const autoscaler::SloHistory& history,
+void apply_risk_crossfitted(const LearntRisk& risk, const autoscaler::SloHistory& history,
                             const std::vector<std::size_t>& hour_at,
                             std::vector<forecast::Forecast>& windows);
+
+/// Learns the risk, raises `windows` cross-fitted with it and returns the
+/// risk served from now on.
+[[nodiscard]] std::vector<double> raise_by_risk(const autoscaler::SloHistory& history,
+                                                const std::vector<std::size_t>& hour_at,
+                                                std::vector<forecast::Forecast>& windows);
 
 /// The record's words for the risk: the hours raised most, e.g. "forecast
 /// x1.47 in weekday 06:00-07:00, x1.53 in weekend 20:00-21:00"; empty when

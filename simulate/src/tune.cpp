@@ -420,8 +420,8 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   // the load get their forecast raised (the risk learnt on every recorded
   // day), and every setting is swept on top, judged cross-fitted.
   const bool split = history.recorded_seconds() >= kSplitAfterSeconds;
-  const std::vector<double> risk = split ? served_risk(history, hour_at) : std::vector<double>{};
-  if (split) apply_risk_crossfitted(history, hour_at, recorded.windows);
+  const std::vector<double> risk =
+      split ? raise_by_risk(history, hour_at, recorded.windows) : std::vector<double>{};
   // The settings in force are swept too, so that the move is judged from them.
   const double current_quantile = in_force ? in_force->quantile : target.quantile;
   const double current_fraction = in_force ? 1 / in_force->headroom : 1.0;
