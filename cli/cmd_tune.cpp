@@ -34,7 +34,11 @@ nlohmann::json choice_json(const simulate::TuneResult& tuned,
                       {"replica_hours", p.replica_hours},
                       {"meets_slo", choice->meets_slo},
                       {"average_value", p.target_fraction * capacity_per_replica}};
-  if (p.run == "predictive") j["quantile"] = p.quantile;
+  if (p.run == "predictive") {
+    j["quantile"] = p.quantile;
+    j["observed_target_percent"] = 100 * p.observed_fraction();
+    j["observed_average_value"] = p.observed_fraction() * capacity_per_replica;
+  }
   return j;
 }
 
@@ -140,6 +144,7 @@ void add_tune_command(CLI::App& app) {
   auto& sweep = args->run.frontier;
   sweep.targets_flag = "--reactive-targets";
   sweep.predictive_targets_flag = "--predictive-targets";
+  sweep.observed_targets_flag = "--observed-targets";
   sweep.quantiles_flag = "--quantiles";
   cmd->add_option("--slo-percent", sweep.slo_percent,
                   "The SLO: the largest share of minutes with demand above ready capacity\n"
@@ -156,9 +161,14 @@ void add_tune_command(CLI::App& app) {
                   "Reactive per-pod targets to sweep, percent of capacity (default 110,100,95,\n"
                   "...,45)")
       ->delimiter(',');
-  cmd->add_option(
-         "--predictive-targets", sweep.predictive_targets,
-         "Predictive per-pod targets to sweep, percent of capacity (default 100,95,...,70)")
+  cmd->add_option("--predictive-targets", sweep.predictive_targets,
+                  "Predictive per-pod targets to sweep (the forecast metric's), percent of\n"
+                  "capacity (default 100,95,...,70)")
+      ->delimiter(',');
+  cmd->add_option("--observed-targets", sweep.observed_targets,
+                  "Per-pod targets of the predictive HPA's observed-load metric, percent of\n"
+                  "capacity, each swept beside every predictive target (default: the\n"
+                  "predictive targets)")
       ->delimiter(',');
   cmd->add_option("--quantiles", sweep.quantiles,
                   "Served quantiles to sweep (default 0.5,0.75,0.9,0.95,0.99)")

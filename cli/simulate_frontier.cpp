@@ -28,6 +28,7 @@ nlohmann::json optional_json(const std::optional<double>& value) {
 nlohmann::json point_json(const simulate::FrontierPoint& p) {
   nlohmann::json j = {{"run", p.run},
                       {"target_percent", 100 * p.target_fraction},
+                      {"observed_target_percent", 100 * p.observed_fraction()},
                       {"violation_minutes", p.violation_minutes},
                       {"replica_hours", p.replica_hours},
                       {"on_frontier", p.on_frontier}};
@@ -91,8 +92,9 @@ nlohmann::json daemon_json(const simulate::FrontierResult& f) {
 void add_frontier_options(CLI::App& command, FrontierArgs& args) {
   command.add_flag(
       "--frontier", args.frontier,
-      "Also sweep the reactive HPA's per-pod target and the predictive run's target and\n"
-      "quantile over the same stretch: violation minutes against replica-hours for each,\n"
+      "Also sweep the reactive HPA's per-pod target and the predictive run's settings (the\n"
+      "per-pod targets of its observed-load and forecast metrics, the quantile) over the\n"
+      "same stretch: violation minutes against replica-hours for each,\n"
       "each run's frontier, the replica-hours each needs to meet the SLO and the\n"
       "violation minutes at equal replica-hours (the engine is replayed once; every\n"
       "setting is applied to its forecasts)");
@@ -115,8 +117,15 @@ void add_frontier_options(CLI::App& command, FrontierArgs& args) {
       ->delimiter(',');
   command
       .add_option("--frontier-predictive-targets", args.predictive_targets,
-                  "--frontier: predictive per-pod targets, percent of capacity "
-                  "(default 100,95,...,70)")
+                  "--frontier: predictive per-pod targets (the forecast metric's), percent of\n"
+                  "capacity (default 100,95,...,70; above 100 the forecast binds only where it\n"
+                  "is well above the load, at announced surges)")
+      ->delimiter(',');
+  command
+      .add_option("--frontier-observed-targets", args.observed_targets,
+                  "--frontier: per-pod targets of the predictive HPA's observed-load metric,\n"
+                  "percent of capacity, each swept beside every predictive (forecast) target\n"
+                  "(default: the predictive targets)")
       ->delimiter(',');
   command
       .add_option("--frontier-quantiles", args.quantiles,
@@ -130,6 +139,15 @@ simulate::FrontierOptions frontier_options(const FrontierArgs& args, std::size_t
     options.reactive_targets = fractions(args.reactive_targets, args.targets_flag);
   if (!args.predictive_targets.empty())
     options.predictive_targets = fractions(args.predictive_targets, args.predictive_targets_flag);
+  // Both halves of the plane: on the payments traces (bench/frontier/run)
+  // settings with the observed load above the forecast's target make the
+  // predictive frontier near the SLO, those below it the middle. Forecast
+  // targets above capacity (binding only at surges) add settings within a
+  // few minutes of the reactive frontier there and, beside the observed
+  // load at capacity, settings above it at the cheap end: on request only.
+  options.observed_targets = args.observed_targets.empty()
+                                 ? options.predictive_targets
+                                 : fractions(args.observed_targets, args.observed_targets_flag);
   if (!args.quantiles.empty()) {
     for (double q : args.quantiles) {
       if (!(q > 0 && q < 1))
@@ -178,6 +196,8 @@ nlohmann::json recommendation_json(const simulate::FrontierResult& f,
     const auto& p = f.points[*at];
     nlohmann::json j = point_json(p);
     j["average_value"] = quantity(p.target_fraction * context.capacity_per_replica);
+    if (p.run == "predictive")
+      j["observed_average_value"] = quantity(p.observed_fraction() * context.capacity_per_replica);
     return j;
   };
   out["reactive"] = setting(h.reactive_at_slo);
@@ -202,15 +222,20 @@ std::string reactive_setting_text(const simulate::FrontierPoint& p,
 std::string predictive_setting_text(const simulate::FrontierPoint& p,
                                     const RecommendContext& context, const std::string& comment) {
   const std::string average = quantity(p.target_fraction * context.capacity_per_replica);
+  const std::string observed = quantity(p.observed_fraction() * context.capacity_per_replica);
+  const std::string targets =
+      p.two_targets()
+          ? fmt::format("the observed load at {:g} %, the forecast at {:g} % of capacity",
+                        100 * p.observed_fraction(), 100 * p.target_fraction)
+          : fmt::format("per-pod target {:g} % of capacity", 100 * p.target_fraction);
   return fmt::format(
-      "  predictive: quantile {:g}, per-pod target {:.0f} % of capacity ({:.0f} replica-hours, "
-      "{:.0f} violation minutes{})\n"
+      "  predictive: quantile {:g}, {} ({:.0f} replica-hours, {:.0f} violation minutes{})\n"
       "    # prescale config: the target\n"
       "    - metric: {}\n"
       "      quantile: {:g}\n"
       "      leadTime: {}\n"
       "      capacityPerReplica: {:g}\n"
-      "    # HPA (autoscaling/v2) spec.metrics: the observed load and the forecast, one target\n"
+      "    # HPA (autoscaling/v2) spec.metrics: the observed load and the forecast, {}\n"
       "    - type: External\n"
       "      external:\n"
       "        metric: {{name: <observed load metric>}}\n"
@@ -219,9 +244,9 @@ std::string predictive_setting_text(const simulate::FrontierPoint& p,
       "      external:\n"
       "        metric: {{name: {}}}\n"
       "        target: {{type: AverageValue, averageValue: \"{}\"}}\n",
-      p.quantile, 100 * p.target_fraction, p.replica_hours, p.violation_minutes, comment,
-      context.metric, p.quantile, config::format_duration(context.lead_seconds),
-      context.capacity_per_replica, average, context.metric, average);
+      p.quantile, targets, p.replica_hours, p.violation_minutes, comment, context.metric,
+      p.quantile, config::format_duration(context.lead_seconds), context.capacity_per_replica,
+      p.two_targets() ? "each at its own target" : "one target", observed, context.metric, average);
 }
 
 std::string format_recommendation(const simulate::FrontierResult& f,

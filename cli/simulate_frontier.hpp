@@ -24,20 +24,24 @@ struct FrontierArgs {
   double slo_percent = config::SloConfig{}.max_short_percent;
   std::vector<double> reactive_targets;    ///< percent of capacity; empty = the defaults
   std::vector<double> predictive_targets;  ///< percent of capacity; empty = the defaults
+  std::vector<double> observed_targets;    ///< percent of capacity; empty = the predictive ones
   std::vector<double> quantiles;           ///< empty = the defaults
   /// The flags the sweep lists came from, for messages.
   std::string targets_flag = "--frontier-targets";
   std::string predictive_targets_flag = "--frontier-predictive-targets";
+  std::string observed_targets_flag = "--frontier-observed-targets";
   std::string quantiles_flag = "--frontier-quantiles";
 
   [[nodiscard]] bool wanted() const { return frontier || recommend; }
 };
 
 /// Adds --frontier, --recommend, --slo-percent, --frontier-targets,
-/// --frontier-predictive-targets, --frontier-quantiles.
+/// --frontier-predictive-targets, --frontier-observed-targets, --frontier-quantiles.
 void add_frontier_options(CLI::App& command, FrontierArgs& args);
 
-/// The sweep the flags ask for; throws Failure naming a bad flag.
+/// The sweep the flags ask for; throws Failure naming a bad flag. The
+/// predictive run pairs every observed-load target with every forecast
+/// target (the observed ones default to the forecast's list).
 [[nodiscard]] simulate::FrontierOptions frontier_options(const FrontierArgs& args,
                                                          std::size_t observation_lag);
 
@@ -59,7 +63,8 @@ struct RecommendContext {
 [[nodiscard]] std::string predictive_setting_text(const simulate::FrontierPoint& point,
                                                   const RecommendContext& context,
                                                   const std::string& comment);
-/// The same as JSON fields (reactive / predictive: target, quantile, averageValue).
+/// The same as JSON fields (reactive / predictive: target, quantile,
+/// averageValue; predictive: the observed-load metric's target and averageValue).
 [[nodiscard]] nlohmann::json recommendation_json(const simulate::FrontierResult& frontier,
                                                  const RecommendContext& context);
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
+#include <vector>
 
 #include "prescale/report/svg.hpp"
 
@@ -20,7 +22,7 @@ struct RunLook {
   const char* label;
 };
 constexpr RunLook kRuns[] = {{"reactive", "#dc2626", "reactive HPA, per-pod target swept"},
-                             {"predictive", "#2563eb", "predictive, target and quantile swept"},
+                             {"predictive", "#2563eb", "predictive, targets and quantile swept"},
                              {"oracle", "#16a34a", "oracle (perfect foresight): the limit"},
                              {"daemon", "#9333ea", "daemon"}};
 
@@ -29,9 +31,37 @@ std::string num(double v) {
 }
 
 std::string setting(const FrontierPoint& p) {
+  if (p.run == "predictive" && p.two_targets())
+    return fmt::format("observed load at {:.0f} %, forecast at {:.0f} %, q{:g}",
+                       100 * p.observed_fraction(), 100 * p.target_fraction, p.quantile);
   if (p.run == "predictive")
     return fmt::format("target {:.0f} %, q{:g}", 100 * p.target_fraction, p.quantile);
   return fmt::format("target {:.0f} %", 100 * p.target_fraction);
+}
+
+// A predictive setting off the diagonal (two targets) that is not on the
+// frontier: of a plane of settings only the envelope is drawn and listed.
+bool hidden(const FrontierPoint& p) {
+  return p.run == "predictive" && p.two_targets() && !p.on_frontier;
+}
+
+// The frontier of the predictive settings with one target for both metrics
+// (the diagonal), as points; empty when the sweep has no two-target setting.
+std::vector<FrontierPoint> diagonal_frontier(std::span<const FrontierPoint> points) {
+  std::vector<FrontierPoint> diagonal;
+  bool plane = false;
+  for (const auto& p : points) {
+    if (p.run != "predictive") continue;
+    if (p.two_targets()) {
+      plane = true;
+    } else {
+      diagonal.push_back(p);
+    }
+  }
+  if (!plane) return {};
+  std::vector<FrontierPoint> out;
+  for (std::size_t i : simulate::frontier_of(diagonal, "predictive")) out.push_back(diagonal[i]);
+  return out;
 }
 
 std::string thousands(double value) {
@@ -138,7 +168,7 @@ std::string render_frontier_svg(const FrontierResult& frontier, const std::strin
   // Points, then each run's frontier as a line, then the settings meeting the SLO ringed.
   for (const auto& look : kRuns) {
     for (const auto& p : points) {
-      if (p.run != look.run) continue;
+      if (p.run != look.run || hidden(p)) continue;
       svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\" fill-opacity=\"{}\"/>\n",
                          num(x_of(p.replica_hours)), num(y_of(p.violation_minutes)),
                          p.on_frontier ? 4 : 2.5, look.color, p.on_frontier ? 0.95 : 0.35);
@@ -154,6 +184,17 @@ std::string render_frontier_svg(const FrontierResult& frontier, const std::strin
           "stroke-linejoin=\"round\"{}/>\n",
           path, look.color, std::string(look.run) == "oracle" ? " stroke-dasharray=\"6 4\"" : "");
   }
+  // The predictive frontier with one target for both metrics, faint: what
+  // the second target added is the gap to the solid line.
+  std::string diagonal;
+  for (const auto& p : diagonal_frontier(points))
+    diagonal += fmt::format("{}{} {}", diagonal.empty() ? "M" : " L", num(x_of(p.replica_hours)),
+                            num(y_of(p.violation_minutes)));
+  if (!diagonal.empty())
+    svg += fmt::format(
+        "<path d=\"{}\" fill=\"none\" stroke=\"#2563eb\" stroke-opacity=\"0.35\" "
+        "stroke-width=\"1.5\" stroke-dasharray=\"3 3\"/>\n",
+        diagonal);
   for (const auto& at : {h.reactive_at_slo, h.predictive_at_slo, h.oracle_at_slo}) {
     if (!at) continue;
     const auto& p = points[*at];
@@ -217,9 +258,10 @@ std::string format_frontier_headline(const FrontierResult& frontier) {
   if (h.daemon_point) {
     const auto& p = points[*h.daemon_point];
     out += fmt::format(
-        "the daemon's own tuning (slo: retuned at each refit, HPA target = capacity): {} "
-        "replica-hours, {:.1f} violation minutes ({})\n",
-        thousands(p.replica_hours), p.violation_minutes,
+        "the daemon's own tuning (slo: retuned at each refit, HPA target = capacity for the "
+        "forecast, {:.0f} % for the observed load): {} replica-hours, {:.1f} violation minutes "
+        "({})\n",
+        100 * p.observed_fraction(), thousands(p.replica_hours), p.violation_minutes,
         h.daemon_meets_slo ? "meets the SLO" : "misses it");
     if (h.daemon_saved_percent)
       out += fmt::format("  {:.1f} % fewer replica-hours than the cheapest reactive target\n",
@@ -265,17 +307,30 @@ std::string format_frontier_headline(const FrontierResult& frontier) {
 }
 
 std::string format_frontier_table(const FrontierResult& frontier) {
-  std::string out = fmt::format("{:<11} {:>7} {:>9} {:>14} {:>14}  {}\n", "run", "target",
-                                "quantile", "violation min", "replica-hours", "frontier");
+  std::string out =
+      fmt::format("{:<11} {:>7} {:>9} {:>9} {:>14} {:>14}  {}\n", "run", "target", "observed",
+                  "quantile", "violation min", "replica-hours", "frontier");
+  std::size_t unlisted = 0;
   for (const char* run : {"reactive", "predictive", "oracle", "daemon"}) {
     for (const auto& p : frontier.points) {
       if (p.run != run) continue;
-      out += fmt::format("{:<11} {:>6.0f}% {:>9} {:>14.1f} {:>14.1f}  {}\n", p.run,
+      if (hidden(p)) {
+        ++unlisted;
+        continue;
+      }
+      const bool predictive = p.run == "predictive" || p.run == "daemon";
+      out += fmt::format("{:<11} {:>6.0f}% {:>9} {:>9} {:>14.1f} {:>14.1f}  {}\n", p.run,
                          100 * p.target_fraction,
+                         predictive ? fmt::format("{:.0f}%", 100 * p.observed_fraction()) : "",
                          p.run == "predictive" ? fmt::format("{:g}", p.quantile) : "",
                          p.violation_minutes, p.replica_hours, p.on_frontier ? "*" : "");
     }
   }
+  if (unlisted > 0)
+    out += fmt::format(
+        "(predictive: target is the forecast metric's, observed the observed load's; {} settings "
+        "with two targets off the frontier not listed, the JSON has every one)\n",
+        unlisted);
   return out + "\n" + format_frontier_headline(frontier);
 }
 
@@ -286,7 +341,13 @@ std::string render_frontier_html(const FrontierResult& frontier) {
       "<figcaption>Each dot is one setting simulated over the same stretch; lines join each "
       "run's frontier (no other setting of that run is both cheaper and better). Ringed: the "
       "cheapest setting of each run that meets the SLO (dashed line). Lower and further left is "
-      "better.</figcaption>\n</figure>\n<pre class=\"headline\">";
+      "better.";
+  if (!diagonal_frontier(frontier.points).empty())
+    html +=
+        " Predictive settings read the observed load and the forecast each at its own per-pod "
+        "target: of those with two targets only the frontier's are drawn; the faint dotted "
+        "blue line is the predictive frontier with one target for both.";
+  html += "</figcaption>\n</figure>\n<pre class=\"headline\">";
   html += xml_escape(format_frontier_headline(frontier));
   html += "</pre>\n";
   return html;

@@ -25,6 +25,8 @@ Status check_options(const FrontierOptions& options, std::size_t demand_steps) {
   };
   if (auto s = check_targets(options.reactive_targets, "reactive targets"); !s) return s;
   if (auto s = check_targets(options.predictive_targets, "predictive targets"); !s) return s;
+  if (!options.observed_targets.empty())
+    if (auto s = check_targets(options.observed_targets, "observed targets"); !s) return s;
   if (options.quantiles.empty()) return make_error("quantiles: no quantile to sweep");
   for (double q : options.quantiles) {
     if (!(q > 0 && q < 1)) return make_error(fmt::format("quantiles: {} is not in (0, 1)", q));
@@ -82,6 +84,54 @@ void add_quiet(FrontierPoint& point, const RunTimeline& timeline, const std::vec
     point.quiet_violation_minutes += timeline.violation_seconds[i] / 60;
     point.quiet_replica_hours += timeline.pods[i] * static_cast<double>(step_seconds) / 3600;
   }
+}
+
+// `values` times `factor` (NaN stays NaN: no decision).
+std::vector<double> scaled(std::vector<double> values, double factor) {
+  for (double& v : values) v *= factor;
+  return values;
+}
+
+// A predictive run as the daemon serves it: `served` (headroom included) at
+// capacity, beside the HPA's own observed-load metric at `observed_target`
+// of capacity (scaled by its inverse, as the HPA's ratio reads it).
+RunSpec daemon_run(std::span<const double> demand, std::vector<double> served,
+                   const FrontierOptions& options, double observed_target) {
+  RunSpec run = predictive_run(demand, std::move(served), options.observation_lag);
+  if (observed_target != 1.0)
+    run.metrics[0] = scaled(std::move(run.metrics[0]), 1 / observed_target);
+  return run;
+}
+
+// A predictive setting as the HPA reads it: `served` (at the setting's
+// quantile) against `forecast_target`, the observed load against
+// `observed_target` (fractions of capacity). Simulated at the forecast
+// target, the observed metric scaled by forecast / observed target as the
+// HPA's ratio reads it, or with headroom_in_served at capacity, the
+// headroom in the served value, as the daemon applies a tuned setting.
+struct SettingRun {
+  RunSpec run;
+  double simulated_at = 1;  ///< the HPA's per-pod target, fraction of capacity
+};
+
+SettingRun setting_run(std::span<const double> demand, std::vector<double> served,
+                       double observed_target, double forecast_target,
+                       const FrontierOptions& options) {
+  if (options.headroom_in_served)
+    return {daemon_run(demand, scaled(std::move(served), 1 / forecast_target), options,
+                       observed_target),
+            1.0};
+  RunSpec run = predictive_run(demand, std::move(served), options.observation_lag);
+  if (observed_target != forecast_target)
+    run.metrics[0] = scaled(std::move(run.metrics[0]), forecast_target / observed_target);
+  return {std::move(run), forecast_target};
+}
+
+// The observed-load targets swept beside forecast target `forecast`: every
+// one of observed_targets, else the one target of the diagonal.
+std::vector<double> observed_targets_for(const FrontierOptions& options, double forecast) {
+  if (!options.observed_targets.empty()) return options.observed_targets;
+  return {options.headroom_in_served ? options.observed_target : forecast};
 }
 
 }  // namespace
@@ -190,13 +240,17 @@ PredictiveSeries slice(const PredictiveSeries& replayed, std::size_t from, std::
 Expected<FrontierPoint> simulate_setting(const SimulationConfig& config,
                                          std::span<const double> demand,
                                          const PredictiveSeries* predictive,
-                                         const FrontierPoint& setting, std::size_t lag) {
+                                         const FrontierPoint& setting,
+                                         const FrontierOptions& options) {
   SimulationConfig at = config;
   at.target_per_replica = setting.target_fraction * config.capacity_per_replica;
-  const std::vector<RunSpec> runs = {
-      setting.run == "predictive"
-          ? predictive_run(demand, served_at_quantile(*predictive, setting.quantile), lag)
-          : reactive_run(demand, lag)};
+  std::vector<RunSpec> runs = {reactive_run(demand, options.observation_lag)};
+  if (setting.run == "predictive") {
+    auto run = setting_run(demand, served_at_quantile(*predictive, setting.quantile),
+                           setting.observed_fraction(), setting.target_fraction, options);
+    at.target_per_replica = run.simulated_at * config.capacity_per_replica;
+    runs = {std::move(run.run)};
+  }
   auto simulated = simulate(at, demand, runs);
   if (!simulated) return make_error(simulated.error().message);
   FrontierPoint out = setting;
@@ -241,7 +295,7 @@ Expected<HoldoutCheck> holdout_check(const SimulationConfig& config, std::span<c
     const auto chosen = choose_setting(tuned->points, run, check.tuning_slo_minutes);
     if (!chosen) continue;
     auto judged = simulate_setting(later, rest, second ? &*second : nullptr,
-                                   tuned->points[chosen->point], options.observation_lag);
+                                   tuned->points[chosen->point], options);
     if (!judged) return make_error("holdout, second half: " + judged.error().message);
     *into = *judged;
     *met = chosen->meets_slo;
@@ -302,7 +356,8 @@ void fill_headline(FrontierResult& result, const SimulationConfig& config,
   if (!h.operating_point) {
     for (std::size_t i = 0; i < result.points.size(); ++i) {
       const auto& p = result.points[i];
-      if (p.run == "predictive" && p.target_fraction == 1.0 && p.quantile == predictive->quantile)
+      if (p.run == "predictive" && p.target_fraction == 1.0 && !p.two_targets() &&
+          p.quantile == predictive->quantile)
         h.operating_point = i;
     }
   }
@@ -337,21 +392,29 @@ std::vector<double> swept_targets(const FrontierOptions& options, bool predictiv
   return targets;
 }
 
-// `values` times `factor` (NaN stays NaN: no decision).
-std::vector<double> scaled(std::vector<double> values, double factor) {
-  for (double& v : values) v *= factor;
-  return values;
+FrontierPoint label(const char* run, double fraction, double quantile,
+                    std::optional<double> observed = std::nullopt) {
+  FrontierPoint p;
+  p.run = run;
+  p.target_fraction = fraction;
+  p.observed_target = observed;
+  p.quantile = quantile;
+  return p;
 }
 
-// A predictive run as the daemon serves it: `served` (headroom included) at
-// capacity, beside the HPA's own observed-load metric at `observed_target`
-// of capacity (scaled by its inverse, as the HPA's ratio reads it).
-RunSpec daemon_run(std::span<const double> demand, std::vector<double> served,
-                   const FrontierOptions& options, double observed_target) {
-  RunSpec run = predictive_run(demand, std::move(served), options.observation_lag);
-  if (observed_target != 1.0)
-    run.metrics[0] = scaled(std::move(run.metrics[0]), 1 / observed_target);
-  return run;
+// The predictive settings at forecast target `fraction`: each observed
+// target beside it at each quantile (`served_by_quantile[k]`: what the
+// replay serves at options.quantiles[k]).
+void add_predictive_settings(std::vector<RunSpec>& runs, std::vector<FrontierPoint>& labels,
+                             std::span<const double> demand,
+                             const std::vector<std::vector<double>>& served_by_quantile,
+                             double fraction, const FrontierOptions& options) {
+  for (double observed : observed_targets_for(options, fraction)) {
+    for (std::size_t k = 0; k < options.quantiles.size(); ++k) {
+      runs.push_back(setting_run(demand, served_by_quantile[k], observed, fraction, options).run);
+      labels.push_back(label("predictive", fraction, options.quantiles[k], observed));
+    }
+  }
 }
 
 // Simulates `runs` at `at` and adds their points, labelled by `labels`.
@@ -402,13 +465,6 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
   auto contains = [](const std::vector<double>& values, double v) {
     return std::find(values.begin(), values.end(), v) != values.end();
   };
-  auto label = [](const char* run, double fraction, double quantile) {
-    FrontierPoint p;
-    p.run = run;
-    p.target_fraction = fraction;
-    p.quantile = quantile;
-    return p;
-  };
   for (double fraction : targets) {
     SimulationConfig at = config;
     at.target_per_replica = fraction * config.capacity_per_replica;
@@ -423,23 +479,17 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
     std::vector<RunSpec> at_capacity;  // headroom_in_served: simulated at target = capacity
     std::vector<FrontierPoint> at_capacity_labels;
     if (predictive && contains(options.predictive_targets, fraction)) {
-      for (std::size_t k = 0; k < options.quantiles.size(); ++k) {
-        if (options.headroom_in_served) {
-          at_capacity.push_back(daemon_run(demand, scaled(served_by_quantile[k], 1 / fraction),
-                                           options, options.observed_target));
-          at_capacity_labels.push_back(label("predictive", fraction, options.quantiles[k]));
-          continue;
-        }
-        runs.push_back(predictive_run(demand, served_by_quantile[k], options.observation_lag));
-        labels.push_back(label("predictive", fraction, options.quantiles[k]));
-      }
+      const bool here = !options.headroom_in_served;
+      add_predictive_settings(here ? runs : at_capacity, here ? labels : at_capacity_labels, demand,
+                              served_by_quantile, fraction, options);
     }
     // The daemon's own tuning already holds its headroom in what it served:
     // the HPA reads it at capacity, as docs/targets.md tells users to set,
     // and its observed-load metric at the target the slo declared.
     if (daemon && fraction == 1.0) {
       runs.push_back(daemon_run(demand, predictive->served, options, predictive->observed_target));
-      labels.push_back(label("daemon", fraction, predictive->quantile));
+      labels.push_back(
+          label("daemon", fraction, predictive->quantile, predictive->observed_target));
     }
     if (auto added = add_points(result, at, demand, runs, labels, options.quiet_steps); !added)
       return make_error(fmt::format("target {:g} x capacity: {}", fraction, added.error().message));

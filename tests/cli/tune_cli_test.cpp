@@ -56,8 +56,9 @@ TEST_CASE("prescale tune chooses settings for the SLO less its margin", "[cli][t
   const double slo = json.at("slo_minutes").get<double>();
   CHECK(slo == Approx(0.01 * json.at("frontier").at("observed_minutes").get<double>()));
   CHECK(json.at("tuning_slo_minutes").get<double>() == Approx(0.6 * slo));
-  // 4 reactive + 4 oracle + 2 x 2 predictive settings.
-  CHECK(json.at("frontier").at("points").size() == 12);
+  // 4 reactive + 4 oracle + 2 x 2 x 2 predictive settings (observed-load
+  // target x forecast target x quantile).
+  CHECK(json.at("frontier").at("points").size() == 16);
   for (const char* run : {"reactive", "predictive"}) {
     INFO(run);
     const auto& choice = json.at(run);
@@ -70,6 +71,8 @@ TEST_CASE("prescale tune chooses settings for the SLO less its margin", "[cli][t
           Approx(choice.at("target_percent").get<double>()));
   }
   CHECK(json.at("predictive").contains("quantile"));
+  CHECK(json.at("predictive").at("observed_average_value").get<double>() ==
+        Approx(json.at("predictive").at("observed_target_percent").get<double>()));
   const auto& holdout = json.at("frontier").at("holdout");
   REQUIRE(holdout.is_object());
   CHECK(holdout.at("tuning_slo_minutes").get<double>() ==
@@ -85,6 +88,26 @@ TEST_CASE("prescale tune chooses settings for the SLO less its margin", "[cli][t
   CHECK_THAT(text, Catch::Contains("50 % of the SLO held back"));
   CHECK_THAT(text, Catch::Contains("quantile: "));
   CHECK_THAT(text, Catch::Contains("averageValue"));
+
+  // The observed load at its own target: the YAML gives each metric its averageValue.
+  const auto two = dir.path / "two.txt";
+  REQUIRE(std::system(
+              (common + " --observed-targets 80 > " + two.string() + " 2>/dev/null").c_str()) == 0);
+  const std::string two_text = read_text(two);
+  CHECK_THAT(two_text, Catch::Contains("the observed load at 80 %, the forecast at "));
+  CHECK_THAT(two_text,
+             Catch::Contains("the observed load and the forecast, each at its own target\n"
+                             "    - type: External\n"
+                             "      external:\n"
+                             "        metric: {name: <observed load metric>}\n"
+                             "        target: {type: AverageValue, averageValue: \"80\"}"));
+  REQUIRE(std::system(
+              (common + " --observed-targets 80 --format json > " + out.string() + " 2>/dev/null")
+                  .c_str()) == 0);
+  const auto two_json = nlohmann::json::parse(read_text(out));
+  CHECK(two_json.at("predictive").at("observed_target_percent").get<double>() == Approx(80));
+  CHECK(two_json.at("predictive").at("observed_average_value").get<double>() == Approx(80));
+  CHECK(two_json.at("frontier").at("points").size() == 12);  // 2 x 1 x 2 predictive
 
   // Bad flags are named.
   REQUIRE(std::system((common + " --margin-percent 100 > /dev/null 2> " + err.string()).c_str()) !=

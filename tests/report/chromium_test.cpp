@@ -256,8 +256,23 @@ TEST_CASE("prescale simulate --frontier --recommend sweeps, recommends and repor
   CHECK_THAT(json, Catch::Contains("\"recommendation\""));
   const auto parsed = nlohmann::json::parse(json);
   const auto& frontier = parsed.at("frontier");
-  // 6 reactive + 6 oracle + 2 x 2 predictive settings.
-  CHECK(frontier.at("points").size() == 16);
+  // 6 reactive + 6 oracle + 2 x 2 x 2 predictive settings (observed-load target x
+  // forecast target x quantile), each saying both targets.
+  CHECK(frontier.at("points").size() == 20);
+  std::size_t two_targets = 0;
+  for (const auto& p : frontier.at("points")) {
+    REQUIRE(p.contains("observed_target_percent"));
+    if (p.at("run") != "predictive") {
+      CHECK(p.at("observed_target_percent") == p.at("target_percent"));
+      continue;
+    }
+    two_targets += p.at("observed_target_percent") != p.at("target_percent") ? 1 : 0;
+  }
+  CHECK(two_targets == 4);
+  const auto& recommended = parsed.at("recommendation").at("predictive");
+  if (recommended.is_object())
+    CHECK(std::stod(recommended.at("observed_average_value").get<std::string>()) ==
+          Approx(recommended.at("observed_target_percent").get<double>()));  // capacity 100
   CHECK(frontier.at("slo_minutes").get<double>() ==
         Approx(0.001 * frontier.at("observed_minutes").get<double>()));
   CHECK(frontier.at("replayed_quantile").get<double>() == 0.9);

@@ -208,7 +208,7 @@ TEST_CASE("The frontier table lists every setting and says the headline in words
   const auto f = small_frontier();
   const std::string table = format_frontier_table(f);
   CHECK_THAT(table, Catch::Contains("reactive        60%"));
-  CHECK_THAT(table, Catch::Contains("predictive      90%       0.9"));
+  CHECK_THAT(table, Catch::Contains("predictive      90%       90%       0.9"));
   CHECK_THAT(table, Catch::Contains("SLO: at most 10 violation minutes (0.1 % of 10,000 minutes)"));
   CHECK_THAT(table,
              Catch::Contains("predictive  meets it with 1,200 replica-hours (target 90 %, q0.9"));
@@ -247,6 +247,7 @@ TEST_CASE("The daemon's own tuning is one more point, said in words and drawn on
   FrontierPoint daemon;
   daemon.run = "daemon";
   daemon.quantile = 0.9;
+  daemon.observed_target = 0.8;
   daemon.violation_minutes = 8;
   daemon.replica_hours = 1250;
   daemon.on_frontier = true;
@@ -258,10 +259,11 @@ TEST_CASE("The daemon's own tuning is one more point, said in words and drawn on
   h.daemon_reactive_minutes_at_equal_cost = frontier_minutes_at(f.points, "reactive", 1250);
   h.daemon_violation_ratio = 8 / *h.daemon_reactive_minutes_at_equal_cost;
   const std::string table = format_frontier_table(f);
-  CHECK_THAT(table, Catch::Contains("daemon         100%"));
+  CHECK_THAT(table, Catch::Contains("daemon         100%       80%"));
   CHECK_THAT(table, Catch::Contains("the daemon's own tuning (slo: retuned at each refit, HPA "
-                                    "target = capacity): 1,250 replica-hours, 8.0 violation "
-                                    "minutes (meets the SLO)"));
+                                    "target = capacity for the forecast, 80 % for the observed "
+                                    "load): 1,250 replica-hours, 8.0 violation minutes (meets "
+                                    "the SLO)"));
   CHECK_THAT(table,
              Catch::Contains("26.5 % fewer replica-hours than the cheapest reactive target"));
   // 1250 rh: between (1000, 800) and (1300, 60) -> 183.3 minutes.
@@ -269,4 +271,50 @@ TEST_CASE("The daemon's own tuning is one more point, said in words and drawn on
   const std::string svg = render_frontier_svg(f, "Frontier");
   CHECK_THAT(svg, Catch::Contains(">daemon<"));
   CHECK_THAT(svg, Catch::Contains("fill=\"#9333ea\""));
+}
+
+TEST_CASE("Settings with two targets: only the frontier's are listed and drawn, with both targets",
+          "[report][frontier]") {
+  auto f = small_frontier();
+  const std::string diagonal_svg = render_frontier_svg(f, "Frontier");
+  CHECK_THAT(diagonal_svg, !Catch::Contains("stroke-dasharray=\"3 3\""));
+  auto add = [&](double observed, double forecast, double minutes, double rh) {
+    FrontierPoint p;
+    p.run = "predictive";
+    p.observed_target = observed;
+    p.target_fraction = forecast;
+    p.quantile = 0.5;
+    p.violation_minutes = minutes;
+    p.replica_hours = rh;
+    f.points.push_back(p);
+  };
+  add(0.85, 1.0, 40, 1100);    // cheaper and better than the diagonal's 90 %: on the frontier
+  add(0.95, 0.85, 500, 1400);  // beaten on both: neither listed nor drawn
+  for (auto& p : f.points) p.on_frontier = false;
+  for (const char* run : {"reactive", "predictive", "oracle"})
+    for (auto i : frontier_of(f.points, run)) f.points[i].on_frontier = true;
+  REQUIRE(f.points[7].on_frontier);
+  REQUIRE_FALSE(f.points[8].on_frontier);
+  f.headline.predictive_at_slo = 4;
+  f.headline.worst_excess_minutes = 25;
+  f.headline.worst_excess_point = 7;
+  const std::string table = format_frontier_table(f);
+  CHECK_THAT(table, Catch::Contains("predictive     100%       85%       0.5           40.0"));
+  CHECK_THAT(table, !Catch::Contains("1400.0"));
+  CHECK_THAT(table, Catch::Contains("1 settings with two targets off the frontier not listed"));
+  CHECK_THAT(table, Catch::Contains("by at most 25.0 minutes (observed load at 85 %, forecast at "
+                                    "100 %, q0.5)"));
+  const std::string svg = render_frontier_svg(f, "Frontier");
+  // The two-target point off the frontier is not drawn; the diagonal's
+  // frontier is, faint, beside the plane's.
+  const auto dots = [](const std::string& text) {
+    std::size_t n = 0;
+    for (auto at = text.find("<circle"); at != std::string::npos; at = text.find("<circle", at + 1))
+      ++n;
+    return n;
+  };
+  CHECK(dots(svg) == dots(diagonal_svg) + 1);
+  CHECK_THAT(svg, Catch::Contains("stroke-dasharray=\"3 3\""));
+  CHECK_THAT(render_frontier_html(f), Catch::Contains("faint dotted blue line"));
+  CHECK_THAT(render_frontier_html(small_frontier()), !Catch::Contains("faint dotted"));
 }

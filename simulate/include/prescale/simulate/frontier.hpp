@@ -2,7 +2,14 @@
 // The cost/SLO frontier: violation minutes (demand above ready capacity)
 // against replica-hours, for the reactive HPA swept over its per-pod target,
 // the predictive run swept over its own settings (served quantile, per-pod
-// target) and the oracle as the limit, all on the same stretch of a trace.
+// targets) and the oracle as the limit, all on the same stretch of a trace.
+//
+// The predictive HPA reads two metrics, each with its own per-pod target
+// (averageValue): the observed load (the reactive metric) and the served
+// forecast. One target for both is the diagonal of that plane; at the cheap
+// end the misses are noise in the load, which a lower observed target buys
+// more cheaply than forecast capacity, so the sweep can pair every observed
+// target with every forecast target (observed_targets).
 //
 // A lower reactive target buys fewer violations with more replicas, so a
 // predictive run is judged against the reactive frontier, never against one
@@ -35,9 +42,14 @@ namespace prescale::simulate {
 
 /// One simulated setting and what it cost. Value type.
 struct FrontierPoint {
-  std::string run;             ///< reactive | predictive | oracle | daemon
-  double target_fraction = 1;  ///< the HPA's per-pod target as a fraction of capacity
-  double quantile = 0;         ///< predictive: the served quantile (0 for the others)
+  std::string run;  ///< reactive | predictive | oracle | daemon
+  /// The HPA's per-pod target as a fraction of capacity (predictive, daemon:
+  /// the target of its forecast metric).
+  double target_fraction = 1;
+  /// Predictive and daemon: the per-pod target of the HPA's observed-load
+  /// metric (unset: target_fraction, as the reactive HPA reads it).
+  std::optional<double> observed_target;
+  double quantile = 0;  ///< predictive: the served quantile (0 for the others)
   double violation_minutes = 0;
   double replica_hours = 0;
   bool on_frontier = false;  ///< no other point of its run is as cheap and as good
@@ -48,6 +60,13 @@ struct FrontierPoint {
   /// The same over the steps FrontierOptions::quiet_steps marks (0 without
   /// them): what a tuning that serves quiet steps another setting reads.
   double quiet_violation_minutes = 0, quiet_replica_hours = 0;
+
+  /// The per-pod target the HPA reads the observed load at.
+  [[nodiscard]] double observed_fraction() const {
+    return observed_target.value_or(target_fraction);
+  }
+  /// The observed load and the forecast read at different per-pod targets.
+  [[nodiscard]] bool two_targets() const { return observed_fraction() != target_fraction; }
 };
 
 struct FrontierOptions {
@@ -55,7 +74,14 @@ struct FrontierOptions {
   std::vector<double> reactive_targets = {1.1,  1.0,  0.95, 0.9,  0.85, 0.8, 0.75,
                                           0.70, 0.65, 0.6,  0.55, 0.5,  0.45};
   /// Per-pod targets and served quantiles for the predictive run (every pair).
+  /// The targets are the forecast metric's; the observed-load metric is read
+  /// at the same target unless observed_targets are given.
   std::vector<double> predictive_targets = {1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7};
+  /// Per-pod targets for the predictive run's observed-load metric, each
+  /// swept beside every predictive (forecast) target at every quantile.
+  /// Empty: the observed load at the forecast's own target (with
+  /// headroom_in_served: at observed_target), the diagonal alone.
+  std::vector<double> observed_targets;
   std::vector<double> quantiles = {0.5, 0.75, 0.9, 0.95, 0.99};
   /// The SLO: at most this fraction of the observed minutes short of capacity.
   double slo_short_fraction = 0.001;
