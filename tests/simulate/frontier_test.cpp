@@ -444,3 +444,78 @@ TEST_CASE("Two targets: a lower observed one buys off the noise, a forecast one 
           d.violation_minutes);
   }
 }
+
+TEST_CASE("Two targets are read alike with the headroom in the served value or in the HPA target",
+          "[frontier]") {
+  // The daemon applies a forecast target as headroom in what it serves (the
+  // HPA at capacity); prescale tune's YAML sets it as the HPA's averageValue.
+  // Either way the HPA's ratios are the same, so are the figures.
+  std::vector<double> signal;
+  const auto demand = noisy_days(3, signal);
+  const auto config = five_minute_config();
+  const auto predictive = signal_forecast(demand, signal, 2);
+  FrontierOptions options;
+  options.reactive_targets = {1.0, 0.8};
+  options.predictive_targets = {1.2, 0.8};
+  options.observed_targets = {0.9, 1.0};
+  options.quantiles = {0.5, 0.9};
+  const auto in_target = sweep_frontier(config, demand, &predictive, options);
+  options.headroom_in_served = true;
+  options.observed_target = 0.7;  // unused: observed_targets are given
+  const auto in_served = sweep_frontier(config, demand, &predictive, options);
+  REQUIRE(in_target.has_value());
+  REQUIRE(in_served.has_value());
+  std::size_t compared = 0;
+  for (const auto& a : in_target->points) {
+    if (a.run != "predictive") continue;
+    for (const auto& b : in_served->points) {
+      if (b.run != "predictive" || b.target_fraction != a.target_fraction ||
+          b.observed_fraction() != a.observed_fraction() || b.quantile != a.quantile)
+        continue;
+      INFO(a.observed_fraction() << " / " << a.target_fraction << " q" << a.quantile);
+      CHECK(b.violation_minutes == Approx(a.violation_minutes).margin(5));
+      CHECK(b.replica_hours == Approx(a.replica_hours).epsilon(0.002));
+      ++compared;
+    }
+  }
+  CHECK(compared == 2 * 2 * 2);
+}
+
+TEST_CASE("Holdout: a setting with two targets is judged with both", "[frontier]") {
+  std::vector<double> signal;
+  const auto demand = noisy_days(6, signal);
+  const auto config = five_minute_config();
+  const auto predictive = signal_forecast(demand, signal, 2);
+  FrontierOptions options;
+  options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6};
+  options.predictive_targets = {1.0, 0.9};
+  options.observed_targets = {0.8};  // every setting reads the load at 80 %
+  options.quantiles = {0.5, 0.9};
+  options.holdout = true;
+  const auto swept = sweep_frontier(config, demand, &predictive, options);
+  REQUIRE(swept.has_value());
+  REQUIRE(swept->holdout.has_value());
+  REQUIRE(swept->holdout->predictive.has_value());
+  const auto& judged = *swept->holdout->predictive;
+  CHECK(judged.observed_fraction() == 0.8);
+  // The same setting swept alone on the second half: the same figures.
+  const std::size_t half = demand.size() / 2;
+  PredictiveSeries second = predictive;
+  second.served.erase(second.served.begin(), second.served.begin() + half);
+  second.observed.erase(second.observed.begin(), second.observed.begin() + half);
+  second.windows.erase(second.windows.begin(), second.windows.begin() + half);
+  SimulationConfig later = config;
+  later.start_unix += static_cast<std::int64_t>(half) * config.step_seconds;
+  FrontierOptions alone = options;
+  alone.holdout = false;
+  alone.predictive_targets = {judged.target_fraction};
+  alone.quantiles = {judged.quantile};
+  const auto again =
+      sweep_frontier(later, std::span<const double>(demand).subspan(half), &second, alone);
+  REQUIRE(again.has_value());
+  const auto same = std::find_if(again->points.begin(), again->points.end(),
+                                 [](const auto& p) { return p.run == "predictive"; });
+  REQUIRE(same != again->points.end());
+  CHECK(same->violation_minutes == judged.violation_minutes);
+  CHECK(same->replica_hours == judged.replica_hours);
+}
