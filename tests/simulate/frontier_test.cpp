@@ -139,6 +139,21 @@ PredictiveSeries signal_forecast(const std::vector<double>& demand,
   return out;
 }
 
+// `days` noisy days (noisy_days), the forecast of their signal (lead 2
+// steps) and a sweep of the reactive and predictive targets given.
+SurgingSweep noisy_sweep(std::size_t days, std::vector<double> reactive_targets,
+                         std::vector<double> predictive_targets,
+                         std::vector<double> observed_targets) {
+  std::vector<double> signal;
+  SurgingSweep sweep{noisy_days(days, signal), five_minute_config(), {}, {}};
+  sweep.predictive = signal_forecast(sweep.demand, signal, 2);
+  sweep.options.reactive_targets = std::move(reactive_targets);
+  sweep.options.predictive_targets = std::move(predictive_targets);
+  sweep.options.observed_targets = std::move(observed_targets);
+  sweep.options.quantiles = {0.5, 0.9};
+  return sweep;
+}
+
 }  // namespace
 
 TEST_CASE("frontier_of keeps the settings no other one beats on cost and violations",
@@ -370,14 +385,8 @@ TEST_CASE("Two targets: a lower observed one buys off the noise, a forecast one 
   // frontier there. The observed load at its own lower target beside the
   // forecast at a higher one buys the noise off as the reactive HPA does and
   // keeps the surge announced.
-  std::vector<double> signal;
-  const auto demand = noisy_days(4, signal);
-  const auto config = five_minute_config();
-  const auto predictive = signal_forecast(demand, signal, 2);
-  FrontierOptions options;
-  options.reactive_targets = {1.1, 1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6};
-  options.predictive_targets = {1.0, 0.95, 0.9, 0.85, 0.8};
-  options.quantiles = {0.5, 0.9};
+  auto [demand, config, predictive, options] = noisy_sweep(
+      4, {1.1, 1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6}, {1.0, 0.95, 0.9, 0.85, 0.8}, {});
   const auto diagonal = sweep_frontier(config, demand, &predictive, options);
   options.predictive_targets = {1.3, 1.2, 1.1, 1.0, 0.95, 0.9, 0.85, 0.8};
   options.observed_targets = {1.0, 0.95, 0.9, 0.85, 0.8};
@@ -450,15 +459,7 @@ TEST_CASE("Two targets are read alike with the headroom in the served value or i
   // The daemon applies a forecast target as headroom in what it serves (the
   // HPA at capacity); prescale tune's YAML sets it as the HPA's averageValue.
   // Either way the HPA's ratios are the same, so are the figures.
-  std::vector<double> signal;
-  const auto demand = noisy_days(3, signal);
-  const auto config = five_minute_config();
-  const auto predictive = signal_forecast(demand, signal, 2);
-  FrontierOptions options;
-  options.reactive_targets = {1.0, 0.8};
-  options.predictive_targets = {1.2, 0.8};
-  options.observed_targets = {0.9, 1.0};
-  options.quantiles = {0.5, 0.9};
+  auto [demand, config, predictive, options] = noisy_sweep(3, {1.0, 0.8}, {1.2, 0.8}, {0.9, 1.0});
   const auto in_target = sweep_frontier(config, demand, &predictive, options);
   options.headroom_in_served = true;
   options.observed_target = 0.7;  // unused: observed_targets are given
@@ -482,15 +483,9 @@ TEST_CASE("Two targets are read alike with the headroom in the served value or i
 }
 
 TEST_CASE("Holdout: a setting with two targets is judged with both", "[frontier]") {
-  std::vector<double> signal;
-  const auto demand = noisy_days(6, signal);
-  const auto config = five_minute_config();
-  const auto predictive = signal_forecast(demand, signal, 2);
-  FrontierOptions options;
-  options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6};
-  options.predictive_targets = {1.0, 0.9};
-  options.observed_targets = {0.8};  // every setting reads the load at 80 %
-  options.quantiles = {0.5, 0.9};
+  // Every setting reads the load at 80 %.
+  auto [demand, config, predictive, options] =
+      noisy_sweep(6, {1.0, 0.9, 0.8, 0.7, 0.6}, {1.0, 0.9}, {0.8});
   options.holdout = true;
   const auto swept = sweep_frontier(config, demand, &predictive, options);
   REQUIRE(swept.has_value());
