@@ -58,8 +58,7 @@ std::string choice_text(const simulate::TuneResult& tuned,
   if (tuned.reactive && tuned.reactive->meets_slo && choice->meets_slo) {
     const double base = tuned.at(*tuned.reactive).replica_hours;
     if (base > 0)
-      comment = fmt::format(", {:.1f} % fewer replica-hours than reactive",
-                            100 * (1 - p.replica_hours / base));
+      comment = ", " + report::saving_against_reactive(100 * (1 - p.replica_hours / base));
   }
   return text + predictive_setting_text(p, context, comment);
 }

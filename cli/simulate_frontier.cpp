@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "prescale/config/duration.hpp"
 #include "prescale/config/slo_ranges.hpp"
+#include "prescale/report/frontier.hpp"
 
 namespace prescale::cli {
 namespace {
@@ -267,9 +268,7 @@ std::string format_recommendation(const simulate::FrontierResult& f,
   }
   out += predictive_setting_text(
       f.points[*h.predictive_at_slo], context,
-      h.saved_percent
-          ? fmt::format(", {:.1f} % fewer replica-hours than reactive", *h.saved_percent)
-          : "");
+      h.saved_percent ? ", " + report::saving_against_reactive(*h.saved_percent) : "");
   return out;
 }
 

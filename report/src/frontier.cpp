@@ -228,8 +228,7 @@ std::string format_frontier_headline(const FrontierResult& frontier) {
   if (frontier.replayed_quantile > 0) out += at_slo("predictive", h.predictive_at_slo);
   out += at_slo("oracle", h.oracle_at_slo);
   if (h.saved_percent)
-    out += fmt::format("  predictive needs {:.1f} % fewer replica-hours than reactive\n",
-                       *h.saved_percent);
+    out += "  predictive needs " + saving_against_reactive(*h.saved_percent) + "\n";
   if (h.oracle_saved_percent)
     out += fmt::format("  the oracle needs {:.1f} % fewer (the limit with this HPA)\n",
                        *h.oracle_saved_percent);
@@ -290,8 +289,7 @@ std::string format_frontier_headline(const FrontierResult& frontier) {
     if (frontier.replayed_quantile > 0)
       out += judged("predictive", c.predictive, c.predictive_met_in_tuning);
     if (c.saved_percent)
-      out += fmt::format("  predictive spends {:.1f} % fewer replica-hours than reactive\n",
-                         *c.saved_percent);
+      out += "  predictive spends " + saving_against_reactive(*c.saved_percent) + "\n";
     if (c.hindsight_reactive)
       out += fmt::format(
           "  in hindsight the cheapest reactive target meeting the SLO there was {}: {} "
@@ -304,6 +302,15 @@ std::string format_frontier_headline(const FrontierResult& frontier) {
           *c.violation_ratio);
   }
   return out;
+}
+
+std::string saving_against_reactive(double saved_percent) {
+  if (saved_percent >= 0)
+    return fmt::format("{:.1f} % fewer replica-hours than reactive", saved_percent);
+  return fmt::format(
+      "{:.1f} % more replica-hours than reactive: at this SLO the forecast does not pay for "
+      "itself, run the reactive setting",
+      -saved_percent);
 }
 
 std::string format_frontier_table(const FrontierResult& frontier) {

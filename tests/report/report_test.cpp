@@ -218,6 +218,20 @@ TEST_CASE("The frontier table lists every setting and says the headline in words
                                     "0.02x"));
 }
 
+TEST_CASE("Where predictive costs more at the SLO, the table says to run the reactive setting",
+          "[report][frontier]") {
+  // A loose SLO on a noisy trace: the cheapest predictive setting meeting it
+  // spends more than the cheapest reactive one (docs/targets.md).
+  auto f = small_frontier();
+  f.headline.saved_percent = 100 * (1 - 1200.0 / 1150.0);
+  const std::string table = format_frontier_table(f);
+  CHECK_THAT(table, Catch::Contains("predictive needs 4.3 % more replica-hours than reactive: at "
+                                    "this SLO the forecast does not pay for itself, run the "
+                                    "reactive setting"));
+  CHECK_THAT(table, !Catch::Contains("fewer replica-hours than reactive"));
+  CHECK(saving_against_reactive(29.44) == "29.4 % fewer replica-hours than reactive");
+}
+
 TEST_CASE("The frontier plot draws each run's frontier and the SLO; the report includes it",
           "[report][frontier]") {
   const auto f = small_frontier();

@@ -26,4 +26,13 @@ std::string format_frontier_headline(const simulate::FrontierResult& frontier);
 /// An HTML section (heading, plot, headline, how to read it) for the report.
 std::string render_frontier_html(const simulate::FrontierResult& frontier);
 
+/// The saving at the SLO in words, as every table and recommendation says
+/// it: "29.4 % fewer replica-hours than reactive", or, when the predictive
+/// setting costs more, that the forecast does not pay for itself at this
+/// SLO and the reactive setting is the one to run (at loose SLOs the misses
+/// are noise inside the HPA's tolerance, which a lower reactive target buys
+/// more cheaply than forecast capacity: docs/targets.md, "Pick the operating
+/// point: the frontier").
+std::string saving_against_reactive(double saved_percent);
+
 }  // namespace prescale::report
