@@ -90,6 +90,17 @@ std::shared_ptr<const std::vector<forecast::PastEvent>> fetch_event_history(
   return events;
 }
 
+// Rows of a fit's frame for `count` samples: they reach the next scheduled
+// refit's last lead window. The events this model will serve are then ahead
+// of it at the fit, so the choice of who serves event windows (selection.cpp)
+// is made for them, not only for the few steps after the cutoff: a scheduled
+// fit hours before a payroll morning chose as if no event were coming.
+std::size_t frame_rows(const config::TargetConfig& t, std::size_t count) {
+  const auto until_refit = static_cast<std::size_t>(
+      std::max<std::int64_t>(0, t.refit_interval_seconds / t.step_seconds));
+  return count + until_refit + lead_window_steps(t) + kLayoutSlack;
+}
+
 FitOutcome run_fit(const FitJob& job) {
   FitOutcome outcome;
   outcome.now_unix = job.now_unix;
@@ -108,7 +119,7 @@ FitOutcome run_fit(const FitJob& job) {
   auto state = std::make_unique<FitState>();
   const std::size_t window = lead_window_steps(t);
   state->frame = std::make_unique<FitFrame>(t, job.zone, job.calendars, history->start_unix,
-                                            count + window + kLayoutSlack);
+                                            frame_rows(t, count));
   forecast::FitInput input = state->frame->fit_input(history->values);
   if (job.past_events) input.past_events = *job.past_events;
   forecast::SelectionOptions options = selection_options(t, window);

@@ -118,6 +118,13 @@ struct Occurrence {
   std::vector<std::size_t> keys;   // sorted ids of its unusual columns' event keys
 };
 
+/// The occurrences of a history, and the event keys of the older occurrences
+/// the fit is given (FitInput::past_events), by the same ids.
+struct Occurrences {
+  std::vector<Occurrence> runs;
+  std::vector<std::size_t> past_keys;  // sorted
+};
+
 // "<c>.<e>.<suffix>" -> "<c>.*.<suffix>": sibling events of one calendar
 // (payroll-mid, payroll-end) share a key, as pool_sibling_events pools them.
 std::string event_key(const std::vector<std::string>& names, std::size_t column) {
@@ -138,12 +145,39 @@ std::string event_key(const std::vector<std::string>& names, std::size_t column)
   return key;
 }
 
-std::vector<Occurrence> calendar_occurrences(const FitInput& input) {
-  std::vector<Occurrence> occurrences;
+// Event key ids (event_key), given in first-seen order.
+struct KeyIds {
+  std::map<std::string, std::size_t> ids;
+  std::size_t of(const std::string& key) { return ids.emplace(key, ids.size()).first->second; }
+};
+
+// The keys of the columns of the older occurrences that hold a value
+// ("<c>.<e>.<suffix>" for a past event "<c>.<e>"), sorted.
+std::vector<std::size_t> past_event_keys(const FitInput& input,
+                                         const std::vector<Eigen::Index>& columns, KeyIds& keys) {
+  std::vector<std::size_t> out;
+  for (const PastEvent& past : input.past_events) {
+    if (std::none_of(past.y.begin(), past.y.end(), [](double v) { return !std::isnan(v); }))
+      continue;
+    const std::string prefix = past.event + ".";
+    for (Eigen::Index column : columns) {
+      const auto c = static_cast<std::size_t>(column);
+      if (c < input.regressor_names.size() && input.regressor_names[c].rfind(prefix, 0) == 0)
+        out.push_back(keys.of(event_key(input.regressor_names, c)));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Occurrences calendar_occurrences(const FitInput& input) {
+  Occurrences found;
+  std::vector<Occurrence>& occurrences = found.runs;
   const std::size_t n = input.y.size();
   if (input.regressors == nullptr || static_cast<std::size_t>(input.regressors->rows()) < n ||
       n == 0)
-    return occurrences;
+    return found;
   const Eigen::MatrixXd& x = *input.regressors;
   // 0/1 columns only: a count (business days to month end) changes every day.
   std::vector<Eigen::Index> columns;
@@ -155,7 +189,7 @@ std::vector<Occurrence> calendar_occurrences(const FitInput& input) {
     }
     if (indicator) columns.push_back(j);
   }
-  if (columns.empty()) return occurrences;
+  if (columns.empty()) return found;
   const std::size_t period = longest_period_with_cycles(input.layout, n, 2);
   const bool grouped = input.layout != nullptr && period < input.layout->periods();
   const std::size_t slots = grouped ? input.layout->slots[period] : 1;
@@ -173,14 +207,11 @@ std::vector<Occurrence> calendar_occurrences(const FitInput& input) {
   for (std::size_t s = 0; s < slots; ++s) {
     for (std::size_t k = 0; k < c && count[s] > 0; ++k) mean[s * c + k] /= count[s];
   }
-  std::map<std::string, std::size_t> key_ids;
+  KeyIds key_ids;
   std::vector<std::size_t> key_of(c);
-  for (std::size_t k = 0; k < c; ++k) {
-    key_of[k] = key_ids
-                    .emplace(event_key(input.regressor_names, static_cast<std::size_t>(columns[k])),
-                             key_ids.size())
-                    .first->second;
-  }
+  for (std::size_t k = 0; k < c; ++k)
+    key_of[k] = key_ids.of(event_key(input.regressor_names, static_cast<std::size_t>(columns[k])));
+  found.past_keys = past_event_keys(input, columns, key_ids);
   // Strictly more than 0.5 off the slot's usual value: with two cycles a
   // one-off event ties with the ordinary week and no side is called unusual.
   std::size_t best = 0;
@@ -205,7 +236,7 @@ std::vector<Occurrence> calendar_occurrences(const FitInput& input) {
     std::sort(o.keys.begin(), o.keys.end());
     o.keys.erase(std::unique(o.keys.begin(), o.keys.end()), o.keys.end());
   }
-  return occurrences;
+  return found;
 }
 
 bool related(const Occurrence& a, const Occurrence& b) {
@@ -366,12 +397,14 @@ void summarise(const Scores& scores, const FitTimes& times, bool no_origins,
 }  // namespace
 
 std::vector<std::size_t> event_backtest_origins(const FitInput& input,
-                                                const BacktestOptions& options) {
+                                                const BacktestOptions& options,
+                                                bool from_past_events) {
   std::vector<std::size_t> origins;
   const std::size_t n = input.y.size();
   const std::size_t horizon = options.horizon;
   if (horizon == 0 || options.event_origins == 0 || n <= horizon) return origins;
-  const std::vector<Occurrence> occurrences = calendar_occurrences(input);
+  const Occurrences found = calendar_occurrences(input);
+  const std::vector<Occurrence>& occurrences = found.runs;
   const std::size_t min_training =
       std::max<std::size_t>(1, training_needed(n - horizon, input.layout, options));
   for (std::size_t r = occurrences.size(); r-- > 0 && origins.size() < options.event_origins;) {
@@ -388,7 +421,10 @@ std::vector<std::size_t> event_backtest_origins(const FitInput& input,
     if (latest < min_training) continue;
     const std::size_t origin = std::clamp(wanted, min_training, latest);
     if (!origins.empty() && origin + horizon > origins.back()) continue;  // windows never overlap
-    bool learnable = false;
+    bool learnable =
+        from_past_events && std::any_of(o.keys.begin(), o.keys.end(), [&](std::size_t key) {
+          return std::binary_search(found.past_keys.begin(), found.past_keys.end(), key);
+        });
     for (std::size_t q = 0; q < r && !learnable; ++q) {
       learnable = occurrences[q].end <= origin && related(occurrences[q], o);
     }
@@ -464,6 +500,36 @@ BacktestReport backtest(const FitInput& input, std::span<const Model* const> mod
   run_in_parallel(models.size(), options.threads, score_model);
   report.models = std::move(results);
   blend_event_scores(report, rolling_scores, event_scores, options.event_weight);
+  return report;
+}
+
+BacktestReport backtest_at_event_origins(const FitInput& input,
+                                         std::span<const Model* const> models,
+                                         const BacktestOptions& options,
+                                         std::vector<std::size_t> origins) {
+  BacktestReport report;
+  report.horizon = options.horizon;
+  report.event_origins = std::move(origins);
+  report.event_scales = mase_scales(input, report.event_origins);
+  const std::vector<Scores> no_rolling(models.size());
+  std::vector<std::vector<Scores>> event_scores(models.size(),
+                                                std::vector<Scores>(report.event_origins.size()));
+  std::vector<ModelBacktest> results(models.size());
+  run_in_parallel(models.size(), options.threads, [&](std::size_t m) {
+    ModelBacktest& result = results[m];
+    result.model = models[m]->name();
+    result.status = cancelled(options) ? FitStatus::cancelled : FitStatus::ok;
+    FitTimes times;
+    score_event_origins(*models[m], input, report, options, result, event_scores[m], times);
+    // Like a model whose rolling origins failed: not scored, not in the way
+    // of the origins the others were scored at.
+    if (result.status == FitStatus::ok && result.event_errors.empty()) {
+      result.status = FitStatus::invalid_input;
+      result.message = "could not be fitted at the event origins";
+    }
+  });
+  report.models = std::move(results);
+  blend_event_scores(report, no_rolling, event_scores, options.event_weight);
   return report;
 }
 

@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "prescale/forecast/calendar_effects.hpp"
 
@@ -185,6 +186,8 @@ struct Skill {
   double loss = 0;
   double spread = kNaN;
   std::size_t scored = 0;
+  double squares = 0;  ///< the residuals' sum of squares, behind `spread`
+  std::size_t residuals = 0;
 };
 
 Skill leave_one_out(const std::vector<Occurrence>& past, const std::vector<std::size_t>& events,
@@ -222,6 +225,8 @@ Skill leave_one_out(const std::vector<Occurrence>& past, const std::vector<std::
     ++skill.scored;
   }
   if (residuals > 1) skill.spread = std::sqrt(squares / static_cast<double>(residuals - 1));
+  skill.squares = squares;
+  skill.residuals = residuals;
   return skill;
 }
 
@@ -425,7 +430,64 @@ std::map<std::size_t, std::size_t> add_past_events(
   return older;
 }
 
+// Past occurrences against their baselines, by sibling group: the runs of
+// the history that are over, then the older ones (add_past_events, whose
+// count by event it returns).
+std::map<std::size_t, std::size_t> past_occurrences(
+    const FitInput& input, const EventWindows& windows,
+    std::map<std::string, std::vector<Occurrence>>& past) {
+  const Baseline baseline(input.y, input.layout, windows.event_at);
+  for (const EventRun& run : windows.runs) {
+    if (run.start + run.length > input.y.size()) continue;  // not over yet: nothing to learn
+    Occurrence o;
+    o.event = run.event;
+    for (std::size_t k = 0; k < run.length; ++k) {
+      const std::size_t row = run.start + k;
+      const bool own = windows.event_at[row] == static_cast<int>(run.event);
+      o.y.push_back(own ? input.y[row] : kNaN);
+      o.baseline.push_back(baseline.at(row));
+    }
+    past[windows.groups[run.event]].push_back(std::move(o));
+  }
+  return add_past_events(input.past_events, windows, past);
+}
+
+std::map<std::string, std::vector<std::size_t>> events_by_group(const EventWindows& windows) {
+  std::map<std::string, std::vector<std::size_t>> group_events;
+  for (std::size_t e = 0; e < windows.names.size(); ++e)
+    group_events[windows.groups[e]].push_back(e);
+  return group_events;
+}
+
 }  // namespace
+
+double event_occurrence_spread(const FitInput& input) {
+  if (input.regressors == nullptr || input.regressors->cols() == 0) return kNaN;
+  const std::size_t cycle =
+      input.layout != nullptr && input.layout->periods() > 0 ? input.layout->slots[0] : 0;
+  const EventWindows windows =
+      find_event_windows(*input.regressors, input.regressor_names, input.y.size(), cycle);
+  std::set<std::string> ahead;
+  for (const EventRun& run : windows.runs)
+    if (run.start + run.length > input.y.size()) ahead.insert(windows.groups[run.event]);
+  if (ahead.empty()) return kNaN;
+  std::map<std::string, std::vector<Occurrence>> past;
+  past_occurrences(input, windows, past);
+  double squares = 0;
+  std::size_t residuals = 0, scored = 0;
+  for (const auto& [group, events] : events_by_group(windows)) {
+    if (!ahead.count(group)) continue;
+    std::size_t length = 0;
+    for (const EventRun& run : windows.runs)
+      if (windows.groups[run.event] == group) length = std::max(length, run.length);
+    const Skill skill = leave_one_out(past[group], events, length, Variant::multiplicative);
+    squares += skill.squares;
+    residuals += skill.residuals;
+    scored += skill.scored;
+  }
+  if (scored < 2 || residuals < 2) return kNaN;
+  return std::sqrt(squares / static_cast<double>(residuals - 1));
+}
 
 EventWindows find_event_windows(const Eigen::MatrixXd& regressors,
                                 const std::vector<std::string>& names, std::size_t history,
@@ -520,25 +582,9 @@ FitResult EventProfileModel::fit(const FitInput& input) const {
   }
   if (base.status != FitStatus::ok || !base.fitted) return base;
 
-  // Past occurrences against their baselines, by sibling group.
-  const Baseline baseline(input.y, input.layout, windows->event_at);
-  std::map<std::string, std::vector<std::size_t>> group_events;
-  for (std::size_t e = 0; e < windows->names.size(); ++e)
-    group_events[windows->groups[e]].push_back(e);
   std::map<std::string, std::vector<Occurrence>> past;
-  for (const EventRun& run : windows->runs) {
-    if (run.start + run.length > n) continue;  // not over yet: nothing to learn
-    Occurrence o;
-    o.event = run.event;
-    for (std::size_t k = 0; k < run.length; ++k) {
-      const std::size_t row = run.start + k;
-      const bool own = windows->event_at[row] == static_cast<int>(run.event);
-      o.y.push_back(own ? input.y[row] : kNaN);
-      o.baseline.push_back(baseline.at(row));
-    }
-    past[windows->groups[run.event]].push_back(std::move(o));
-  }
-  const auto older = add_past_events(input.past_events, *windows, past);
+  const auto older = past_occurrences(input, *windows, past);
+  const auto group_events = events_by_group(*windows);
   auto groups = std::make_shared<std::vector<FittedGroup>>();
   auto group_of = std::make_shared<std::vector<std::size_t>>(windows->names.size(), 0);
   for (const auto& [group, events] : group_events) {

@@ -309,14 +309,16 @@ void IntervalCalibration::apply(Forecast& forecast, std::span<const std::uint8_t
     lower_sigma[h] = bounded(g * lower[k] * growth(model_lower), model_lower[h]);
     if (h >= event_row.size() || event_row[h] == 0) continue;
     // Event rows: never narrower than ordinary hours; their own calibration
-    // when there was one, else the model's sigma (widened for events).
+    // when there was one, else the model's sigma (widened for events); and
+    // never below the spread of past occurrences (event_floor).
+    const double mean = std::max(0.0, forecast.mean[h]);
+    const double floor = std::isfinite(event_floor) ? event_floor * mean : 0.0;
     if (std::isfinite(event_upper)) {
-      const double mean = std::max(0.0, forecast.mean[h]);
-      forecast.sigma[h] = std::max(forecast.sigma[h], event_upper * mean);
-      lower_sigma[h] = std::max(lower_sigma[h], event_lower * mean);
+      forecast.sigma[h] = std::max({forecast.sigma[h], event_upper * mean, floor});
+      lower_sigma[h] = std::max({lower_sigma[h], event_lower * mean, floor});
     } else {
-      forecast.sigma[h] = std::max(forecast.sigma[h], model_upper[h]);
-      lower_sigma[h] = std::max(lower_sigma[h], model_lower[h]);
+      forecast.sigma[h] = std::max({forecast.sigma[h], model_upper[h], floor});
+      lower_sigma[h] = std::max({lower_sigma[h], model_lower[h], floor});
     }
   }
   forecast.sigma_lower = std::move(lower_sigma);
@@ -424,7 +426,8 @@ IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, s
 
 void calibrate_event_rows(IntervalCalibration& calibration,
                           std::span<const BacktestError> event_errors, std::span<const double> y,
-                          const EventRowTest& is_event, const CalibrationOptions& options) {
+                          const EventRowTest& is_event, const CalibrationOptions& options,
+                          double occurrence_spread) {
   if (!calibration.calibrated() || !is_event) return;
   // Relative errors on past event rows, each occurrence (event origin) a fold.
   OriginErrors relative(1);
@@ -437,9 +440,15 @@ void calibrate_event_rows(IntervalCalibration& calibration,
     ++calibration.event_errors;
   }
   const std::size_t needed = std::max<std::size_t>(options.min_event_errors, 2);
+  const bool floor = std::isfinite(occurrence_spread) && occurrence_spread > 0;
+  if (floor) calibration.event_floor = occurrence_spread;
+  const std::string at_least =
+      floor ? ", at least " + format_percent(occurrence_spread) +
+                  " of the forecast (the spread of past occurrences around the others)"
+            : std::string();
   if (calibration.event_errors < needed) {
-    if (calibration.event_errors > 0)
-      calibration.why += "; event rows: the wider of the model's sigma and this (" +
+    if (calibration.event_errors > 0 || floor)
+      calibration.why += "; event rows: the wider of the model's sigma and this" + at_least + " (" +
                          std::to_string(calibration.event_errors) +
                          " backtest errors on past event rows, fewer than the " +
                          std::to_string(needed) + " their own calibration needs)";
@@ -468,7 +477,7 @@ void calibrate_event_rows(IntervalCalibration& calibration,
   if (level_up.q > p || level_down.q > p)
     calibration.why += ", at " + level(level_up, level_up.q) + " / " +
                        level(level_down, 1 - level_down.q) + " to cover each held-out occurrence";
-  calibration.why += "; never below the ordinary hours')";
+  calibration.why += "; never below the ordinary hours')" + at_least;
 }
 
 std::unique_ptr<FittedModel> with_calibrated_intervals(std::unique_ptr<FittedModel> model,

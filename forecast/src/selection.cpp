@@ -459,11 +459,35 @@ void decide(const BacktestReport& report, const Candidates& candidates, std::siz
       format_number(report.models[candidates.naive].event_mase) + " on them)");
 }
 
+// With no event origin in the backtest (no occurrence in the history has an
+// earlier related one there) but events ahead and older occurrences given
+// (FitInput::past_events): the candidates scored at origins before the
+// occurrences of the history that those make learnable, for the event
+// windows only; the ordinary choice stays ranked without them. Empty when
+// there is none: a payroll-end is the first in a 35-day history, but the
+// payroll-mid before it is in the event history.
+BacktestReport event_history_origins(const FitInput& input, const BacktestReport& report,
+                                     const EventWindows& windows, const Candidates& candidates,
+                                     const BacktestOptions& backtest_options) {
+  const bool ahead = std::any_of(windows.runs.begin(), windows.runs.end(), [&](const EventRun& r) {
+    return r.start + r.length > input.y.size();
+  });
+  if (!report.event_origins.empty() || input.past_events.empty() || !ahead) return {};
+  std::vector<std::size_t> origins = event_backtest_origins(input, backtest_options, true);
+  if (origins.empty()) return {};
+  BacktestReport scored =
+      backtest_at_event_origins(input, candidates.tested(), backtest_options, std::move(origins));
+  for (std::size_t i = 0; i < scored.models.size() && i < report.models.size(); ++i)
+    scored.models[i].model = report.models[i].model;
+  return scored;
+}
+
 // Event windows (auto): served by the candidate with the best skill on the
 // event origins when it beats the choice and seasonal naive there
 // (event_choice.hpp); the choice keeps the ordinary hours.
 void serve_event_windows(const FitInput& input, BacktestReport& report, Candidates& candidates,
-                         Choice& choice, Selection& selection) {
+                         const BacktestOptions& backtest_options, Choice& choice,
+                         Selection& selection) {
   // The events model serves the event windows ahead (rows of the matrix
   // past the history) only once each of their events has been seen twice
   // (older occurrences included): from one occurrence its effect is a guess
@@ -474,8 +498,13 @@ void serve_event_windows(const FitInput& input, BacktestReport& report, Candidat
   std::vector<bool> eligible(report.models.size(), true);
   for (std::size_t i = 0; i < eligible.size() && i < candidates.recipes.size(); ++i)
     eligible[i] = !(few && is_event_profile(*candidates.recipes[i]));
+  const BacktestReport from_history =
+      event_history_origins(input, report, windows, candidates, backtest_options);
+  const BacktestReport& scored = from_history.event_origins.empty() ? report : from_history;
   EventWindowChoice events =
-      choose_event_model(report, choice.index, candidates.naive, event_names(input), eligible);
+      choose_event_model(scored, choice.index, candidates.naive, event_names(input), eligible);
+  if (&scored == &from_history && !events.reason.empty())
+    events.reason += " (origins learnable from the event history only: for the event windows)";
   // The events ahead and their siblings (one shape, event_effects.hpp).
   std::set<std::string> ahead;
   for (const EventRun& run : windows.runs)
@@ -485,15 +514,15 @@ void serve_event_windows(const FitInput& input, BacktestReport& report, Candidat
   // of calendar regressions can dilute a surge and must stay open to a switch.
   if (is_event_profile(*candidates.recipes[choice.index]))
     events =
-        confirm_on_events_ahead(events, report, choice.index, [&windows, &ahead](std::size_t row) {
+        confirm_on_events_ahead(events, scored, choice.index, [&windows, &ahead](std::size_t row) {
           return row < windows.event_at.size() && windows.event_at[row] >= 0 &&
                  ahead.count(windows.groups[static_cast<std::size_t>(windows.event_at[row])]) > 0;
         });
   if (!events.reason.empty()) selection.event_choice = events.reason;
   if (events.index == EventWindowChoice::kNone) return;
   ModelBacktest switched = report.models[choice.index];  // its errors calibrate ordinary hours
-  switched.event_mase = report.models[events.index].event_mase;
-  switched.event_errors = report.models[events.index].event_errors;  // and these event rows
+  switched.event_mase = scored.models[events.index].event_mase;
+  switched.event_errors = scored.models[events.index].event_errors;  // and these event rows
   candidates.recipes.push_back(std::make_unique<EventSwitchModel>(
       *candidates.recipes[choice.index], *candidates.recipes[events.index]));
   candidates.contends.push_back(true);
@@ -554,7 +583,8 @@ void calibrate(const FitInput& input, const ModelBacktest& backtested,
       backtested.errors, std::max(backtest_options.horizon, backtest_options.error_horizon),
       calibration);
   EventRowTest is_event = event_row_test(input);
-  calibrate_event_rows(selection.interval, backtested.event_errors, input.y, is_event, calibration);
+  calibrate_event_rows(selection.interval, backtested.event_errors, input.y, is_event, calibration,
+                       event_occurrence_spread(input));
   selection.notes.push_back(selection.interval.why);
   selection.fitted = with_calibrated_intervals(std::move(selection.fitted), selection.interval,
                                                std::move(is_event));
@@ -615,7 +645,7 @@ Selection select_and_fit(const FitInput& original_input, const SelectionOptions&
   decide(report, candidates, input.y.size(), backtest_options, options, automatic, choice,
          selection);
   if (automatic && choice.index != kNone)
-    serve_event_windows(input, report, candidates, choice, selection);
+    serve_event_windows(input, report, candidates, backtest_options, choice, selection);
   if (cancelled(backtest_options)) return given_up(std::move(selection));
   const std::size_t fitted = refit(input, report, candidates, automatic, choice, selection);
   if (fitted != kNone && options.calibrate && !report.origins.empty())

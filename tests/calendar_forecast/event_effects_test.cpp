@@ -377,3 +377,40 @@ TEST_CASE("event occurrences older than the history join those it holds", "[fore
                     << a.mean << " without");
   CHECK(std::abs(b.mean / b.truth - 1) < 0.15);
 }
+
+TEST_CASE("the spread of past occurrences around what the others foretell", "[forecast][events]") {
+  // Hourly steps, 60 days of 100 with payroll mornings (06:00-10:00) on days
+  // 10, 25 and 40 at the sizes given, and one ahead on day 60.
+  constexpr std::size_t kDay = 24, kDays = 61, kHistory = 60 * kDay;
+  const std::vector<std::string> names{"payroll.payroll-mid.on"};
+  Eigen::MatrixXd regressors = Eigen::MatrixXd::Zero(kDays * kDay, 1);
+  for (std::size_t day : {10, 25, 40, 60})
+    for (std::size_t h = 6; h < 11; ++h)
+      regressors(static_cast<Eigen::Index>(day * kDay + h), 0) = 1;
+  const fc::SeasonLayout layout = fc::SeasonLayout::modular({kDay}, kDays * kDay);
+  auto spread_of = [&](std::vector<double> sizes, std::size_t history) {
+    std::vector<double> y(history, 100.0);
+    const std::size_t days[] = {10, 25, 40};
+    for (std::size_t i = 0; i < sizes.size(); ++i)
+      for (std::size_t h = 6; h < 11; ++h)
+        if (days[i] * kDay + h < history) y[days[i] * kDay + h] = 100.0 * sizes[i];
+    fc::FitInput input;
+    input.y = y;
+    input.layout = &layout;
+    input.regressors = &regressors;
+    input.regressor_names = names;
+    return fc::event_occurrence_spread(input);
+  };
+  // Alike occurrences foretell each other exactly.
+  CHECK(spread_of({2.0, 2.0, 2.0}, kHistory) == Approx(0.0).margin(1e-12));
+  // Each held out against the mean log size of the other two: residuals
+  // log(1.6 / sqrt(2.0 x 2.5)) and so on, the same at each of its 5 rows.
+  const double a = std::log(1.6), b = std::log(2.0), c = std::log(2.5);
+  const double r1 = a - (b + c) / 2, r2 = b - (a + c) / 2, r3 = c - (a + b) / 2;
+  const double expected = std::sqrt(5 * (r1 * r1 + r2 * r2 + r3 * r3) / 14);
+  CHECK(spread_of({1.6, 2.0, 2.5}, kHistory) == Approx(expected).epsilon(1e-9));
+  CHECK(expected > 0.15);
+  // One occurrence: nothing to foretell it from; no event ahead: no spread.
+  CHECK(std::isnan(spread_of({2.0}, 20 * kDay)));
+  CHECK(std::isnan(spread_of({1.6, 2.0, 2.5}, kDays * kDay)));
+}

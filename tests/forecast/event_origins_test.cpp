@@ -13,6 +13,7 @@
 #include "prescale/forecast/calendar_effects.hpp"
 #include "prescale/forecast/holt_winters.hpp"
 #include "prescale/forecast/seasonal_naive.hpp"
+#include "prescale/forecast/selection.hpp"
 
 using namespace prescale::forecast;
 
@@ -174,4 +175,43 @@ TEST_CASE("calendar regression: an event not seen yet takes its seen sibling's p
   const Forecast f = fit.fitted->forecast(8);
   // 06:00-11:00 on day 22 forecast with the surge (+80 over an ordinary Tuesday).
   CHECK(f.mean[2] - f.mean[0] > 50);
+}
+
+TEST_CASE("event windows: origins the event history makes learnable when the history has none",
+          "[forecast][backtest][calendar]") {
+  // Only the pay.mid surge of day 22 in the history (the pay.end days are
+  // ordinary here) and pay.mid again ahead, on day 42: no occurrence in the
+  // history has an earlier related one there. An older pay.end comes as
+  // event history (FitInput::past_events), as the daemon fetches it.
+  Calendar c;
+  for (std::size_t day : {9, 37}) {
+    for (std::size_t hour = 6; hour < 11; ++hour) {
+      c.x(static_cast<Eigen::Index>(at(day, hour)), 1) = 0;
+      c.y[at(day, hour)] -= 80;
+    }
+  }
+  for (std::size_t hour = 6; hour < 11; ++hour) c.x(static_cast<Eigen::Index>(at(42, hour)), 0) = 1;
+  std::vector<double> older(5, 190.0);
+  const std::vector<PastEvent> past{{"pay.end", 0, older, std::vector<double>(5, 110.0)}};
+  c.input.past_events = past;
+  BacktestOptions options;
+  options.horizon = 4;
+  CHECK(event_backtest_origins(c.input, options).empty());
+  CHECK(event_backtest_origins(c.input, options, true) == std::vector<std::size_t>{at(22, 6) - 1});
+
+  // The ordinary ranking has no event origin; the event windows ahead are
+  // given to the model that forecast day 22 best, and the reason says
+  // where its origins come from.
+  SelectionOptions selection_options;
+  selection_options.horizon = 4;
+  selection_options.origins = 4;
+  const Selection selection = select_and_fit(c.input, selection_options);
+  REQUIRE(selection.status == FitStatus::ok);
+  INFO(selection.reason << "\n" << selection.event_choice);
+  CHECK(selection.event_origins == 0);
+  CHECK(selection.event_choice.find("event windows: ") == 0);
+  CHECK(selection.event_choice.find("learnable from the event history only") != std::string::npos);
+  // Without the older occurrence nothing is said about the event windows.
+  c.input.past_events = {};
+  CHECK(select_and_fit(c.input, selection_options).event_choice.empty());
 }

@@ -482,4 +482,33 @@ TEST_CASE("event rows are calibrated from the errors on past event rows, relativ
     CHECK(g.sigma[1] == 30.0);
     CHECK(g.sigma[0] < 2.0);
   }
+
+  SECTION("event rows never narrower than the spread of past occurrences") {
+    // Past payroll mornings strayed 12 % from what the others foretold: a
+    // model scored on one of them (5 errors) keeps its ordinary sigma of 1
+    // on a forecast of 400 no longer; 12 % of the mean is the least.
+    IntervalCalibration few = calibrate_intervals(ordinary, 4);
+    calibrate_event_rows(few, std::span(before_events).first(15), y, is_event, {}, 0.12);
+    CHECK(std::isnan(few.event_upper));
+    CHECK(few.event_floor == 0.12);
+    CHECK_THAT(few.why, Catch::Contains("at least 12 % of the forecast (the spread of past "
+                                        "occurrences around the others) (5 backtest errors"));
+    Forecast g{{100.0, 400.0, 400.0}, {1.0, 1.0, 60.0}};
+    few.apply(g, std::vector<std::uint8_t>{0, 1, 1});
+    CHECK(g.sigma[0] < 2.0);  // ordinary rows: no floor
+    CHECK(g.sigma[1] == Approx(48.0));
+    CHECK(g.sigma_lower[1] == Approx(48.0));
+    CHECK(g.sigma[2] == 60.0);  // a wider model sigma is kept
+    // Calibrated apart (30 errors, a q0.9 of +25 %), the wider of the two.
+    IntervalCalibration narrow = calibrate_intervals(ordinary, 4);
+    calibrate_event_rows(narrow, before_events, y, is_event, {}, 0.05);
+    IntervalCalibration wide = calibrate_intervals(ordinary, 4);
+    calibrate_event_rows(wide, before_events, y, is_event, {}, 0.5);
+    Forecast h1{{400.0}, {1.0}}, h2{{400.0}, {1.0}};
+    narrow.apply(h1, std::vector<std::uint8_t>{1});
+    wide.apply(h2, std::vector<std::uint8_t>{1});
+    CHECK(h1.quantile(0, 0.9) == Approx(500.0).epsilon(0.01));
+    CHECK(h2.sigma[0] == Approx(200.0));
+    CHECK_THAT(wide.why, Catch::Contains("never below the ordinary hours'), at least 50 %"));
+  }
 }

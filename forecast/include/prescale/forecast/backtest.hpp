@@ -98,8 +98,13 @@ struct BacktestOptions {
 /// occurrences first, windows never overlapping each other (one may equal a
 /// rolling origin: it is then scored in both groups). Placement reads the
 /// calendar columns only, never y.
+///
+/// from_past_events: an occurrence is learnable too when an older
+/// occurrence of a related event is among input.past_events (the event
+/// history a target fetches beyond its history).
 [[nodiscard]] std::vector<std::size_t> event_backtest_origins(const FitInput& input,
-                                                              const BacktestOptions& options);
+                                                              const BacktestOptions& options,
+                                                              bool from_past_events = false);
 
 /// One out-of-sample error of a backtest: at lead step `step` (0 = one step
 /// ahead) of one origin, what happened (y[index]) minus the forecast mean,
@@ -153,6 +158,15 @@ struct BacktestReport {
   std::vector<double> origin_scales;
   std::vector<double> event_scales;
 };
+
+/// The event origins given alone (no rolling origins): each model fitted
+/// afresh before each and scored there as backtest() scores its event
+/// origins (event_mase over the origins all models were scored at,
+/// event_errors); mase and the rolling figures stay unset.
+[[nodiscard]] BacktestReport backtest_at_event_origins(const FitInput& input,
+                                                       std::span<const Model* const> models,
+                                                       const BacktestOptions& options,
+                                                       std::vector<std::size_t> origins);
 
 /// Called after each model: (models done, models in total, model name); with
 /// BacktestOptions::threads > 1 from the thread that scored it, one call at a time.

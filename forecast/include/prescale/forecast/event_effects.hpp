@@ -94,6 +94,16 @@ class EventProfileModel final : public Model {
   std::shared_ptr<const Model> base_;
 };
 
+/// How far past occurrences of the events ahead (runs reaching past the
+/// history, and their siblings) stray from what the other occurrences
+/// foretell: each predicted from the others as the events model would
+/// (multiplicative: the event scales the ordinary rhythm), the standard
+/// deviation of log(y / predicted) over every row of every occurrence,
+/// pooled over the sibling groups ahead; a share of the forecast at small
+/// values. NaN with fewer than two occurrences to score or no event ahead.
+/// Pure function.
+[[nodiscard]] double event_occurrence_spread(const FitInput& input);
+
 /// True for an EventProfileModel recipe.
 [[nodiscard]] bool is_event_profile(const Model& model);
 

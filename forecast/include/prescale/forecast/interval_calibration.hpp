@@ -59,7 +59,13 @@
 // never below the ordinary hours' calibrated sigma. With fewer than
 // `min_event_errors` of them, event rows keep the model's own sigma (the
 // events model widens it by the spread of its errors on past occurrences)
-// or the ordinary calibration's, whichever is wider.
+// or the ordinary calibration's, whichever is wider. Either way, never
+// below the spread of past occurrences (the event history's too) around
+// what the other occurrences foretell, as a share of the mean
+// (event_floor): the model serving a payroll morning is often scored on one
+// past occurrence, whose errors (a few, or a few dozen) are one draw of the
+// event's size and put the tail within 1 % of the mean, while the
+// occurrences themselves say how far a morning strays from the last ones.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -101,6 +107,10 @@ struct IntervalCalibration {
   double event_upper = std::numeric_limits<double>::quiet_NaN();
   double event_lower = std::numeric_limits<double>::quiet_NaN();
   std::size_t event_errors = 0;  ///< usable errors on past event rows
+  /// Event rows: their sigma at least this share of the forecast mean, the
+  /// spread of past occurrences around what the others foretell
+  /// (event_effects.hpp: event_occurrence_spread); NaN: none.
+  double event_floor = std::numeric_limits<double>::quiet_NaN();
   /// Combinations: each lead step's typical spread of the members'
   /// forecasts in the backtest, which a forecast's own spread is measured
   /// against (the top of this file); empty: the band ignores the spread.
@@ -127,10 +137,13 @@ using EventRowTest = std::function<bool(std::size_t)>;
 /// Calibrates the event rows of `calibration` (the top of this file) from
 /// the backtest's errors before past events: those on rows `is_event`
 /// holds, relative to the forecast mean y[index] - error; y is the series
-/// the backtest scored. Appends to calibration.why. Pure function.
+/// the backtest scored. `occurrence_spread` (a share of the mean, NaN:
+/// none) is the event rows' least sigma. Appends to calibration.why. Pure
+/// function.
 void calibrate_event_rows(IntervalCalibration& calibration,
                           std::span<const BacktestError> event_errors, std::span<const double> y,
-                          const EventRowTest& is_event, const CalibrationOptions& options = {});
+                          const EventRowTest& is_event, const CalibrationOptions& options = {},
+                          double occurrence_spread = std::numeric_limits<double>::quiet_NaN());
 
 /// `model` with every forecast rescaled by `calibration`, event rows
 /// (`is_event`, read at each forecast: a streaming caller appends calendar
