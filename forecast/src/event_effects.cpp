@@ -47,18 +47,6 @@ constexpr double kClipSpreads = 3.0;   // an occurrence's departure from the sha
 
 enum class Variant { none, additive, multiplicative };
 
-std::string_view variant_name(Variant v) {
-  switch (v) {
-    case Variant::additive:
-      return "additive";
-    case Variant::multiplicative:
-      return "multiplicative";
-    case Variant::none:
-      break;
-  }
-  return "none";
-}
-
 // Effect of one occurrence at step k in the variant's space (NaN when missing).
 double effect_of(Variant v, double y, double baseline) {
   if (std::isnan(y) || std::isnan(baseline)) return kNaN;

@@ -24,9 +24,8 @@ using namespace prescale;
 
 namespace {
 
-constexpr std::int64_t kStep = 300;           // 5m
-constexpr std::int64_t kInterval = 2 * 3600;  // refitInterval
-constexpr double kSpeed = 2400;               // a simulated day in 36 s
+constexpr std::int64_t kStep = 300;  // 5m
+constexpr double kSpeed = 2400;      // a simulated day in 36 s
 
 // A daily load with a morning peak and deterministic noise (a linear
 // congruential generator, the same on every run).

@@ -109,6 +109,16 @@ void curl_easy_reset(CURL* curl) {
 
 // libcurl reads exactly one argument after the option, its type given by the
 // option's number range (CURLOPTTYPE_*), as its own setopt does.
+// The last named parameter is an enum, as in libcurl's own declaration and
+// definition, which this one must match. clang warns that an enum may
+// undergo promotion; CURLoption's and CURLINFO's underlying types are
+// int-sized (checked below), so va_start finds the variadic arguments where
+// the caller put them, as libcurl's own va_start on the same parameter does.
+static_assert(sizeof(CURLoption) == sizeof(int) && sizeof(CURLINFO) == sizeof(int));
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
 CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
   if (!usable() || curl == nullptr) return CURLE_FAILED_INIT;
   va_list args;
@@ -137,6 +147,9 @@ CURLcode curl_easy_getinfo(CURL* curl, CURLINFO info, ...) {
   va_end(args);
   return api().easy_getinfo(curl, info, out);
 }
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 
 CURLcode curl_easy_perform(CURL* curl) {
   return usable() && curl != nullptr ? api().easy_perform(curl) : CURLE_FAILED_INIT;

@@ -148,7 +148,7 @@ TEST_CASE("metric paths are 'list' resource requests; others are non-resource 'g
 // Message format of kube-apiserver's responsewriters.Forbidden + apierrors.NewForbidden.
 TEST_CASE("403 names user, verb, resource, group and namespace as Kubernetes does", "[api]") {
   const auto attributes = request_attributes("GET", kBase + "/namespaces/ns/m");
-  const auto response = forbidden_response({"x", {}, {}}, attributes, "");
+  const auto response = forbidden_response({"x", {}, {}, {}}, attributes, "");
   CHECK(response.status == 403);
   const json status = body(response);
   CHECK(status["reason"] == "Forbidden");
@@ -158,10 +158,11 @@ TEST_CASE("403 names user, verb, resource, group and namespace as Kubernetes doe
       "\"external.metrics.k8s.io\" in the namespace \"ns\"");
   CHECK(status["details"] == json::parse(R"({"group":"external.metrics.k8s.io","kind":"m"})"));
   const json with_reason =
-      body(forbidden_response({"x", {}, {}}, attributes, "no RBAC policy matched"));
+      body(forbidden_response({"x", {}, {}, {}}, attributes, "no RBAC policy matched"));
   CHECK_THAT(with_reason["message"].get<std::string>(),
              Catch::EndsWith("\"ns\": no RBAC policy matched"));
-  const json path = body(forbidden_response({"x", {}, {}}, request_attributes("GET", "/apis"), ""));
+  const json path =
+      body(forbidden_response({"x", {}, {}, {}}, request_attributes("GET", "/apis"), ""));
   CHECK(path["message"] == "forbidden: User \"x\" cannot get path \"/apis\"");
 }
 
