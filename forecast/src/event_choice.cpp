@@ -79,13 +79,6 @@ class EventSwitchFitted final : public FittedModel {
 
 }  // namespace
 
-EventWindows event_windows(const FitInput& input) {
-  if (input.regressors == nullptr || input.regressors->cols() == 0) return {};
-  const std::size_t cycle =
-      input.layout != nullptr && input.layout->periods() > 0 ? input.layout->slots[0] : 0;
-  return find_event_windows(*input.regressors, input.regressor_names, input.y.size(), cycle);
-}
-
 bool events_ahead_seen_fewer_than_twice(const FitInput& input) {
   const EventWindows windows = event_windows(input);
   std::map<std::size_t, std::size_t> seen;

@@ -450,11 +450,7 @@ std::map<std::string, std::vector<std::size_t>> events_by_group(const EventWindo
 }  // namespace
 
 double event_occurrence_spread(const FitInput& input) {
-  if (input.regressors == nullptr || input.regressors->cols() == 0) return kNaN;
-  const std::size_t cycle =
-      input.layout != nullptr && input.layout->periods() > 0 ? input.layout->slots[0] : 0;
-  const EventWindows windows =
-      find_event_windows(*input.regressors, input.regressor_names, input.y.size(), cycle);
+  const EventWindows windows = event_windows(input);
   std::set<std::string> ahead;
   for (const EventRun& run : windows.runs)
     if (run.start + run.length > input.y.size()) ahead.insert(windows.groups[run.event]);
@@ -475,6 +471,13 @@ double event_occurrence_spread(const FitInput& input) {
   }
   if (scored < 2 || residuals < 2) return kNaN;
   return std::sqrt(squares / static_cast<double>(residuals - 1));
+}
+
+EventWindows event_windows(const FitInput& input) {
+  if (input.regressors == nullptr || input.regressors->cols() == 0) return {};
+  const std::size_t cycle =
+      input.layout != nullptr && input.layout->periods() > 0 ? input.layout->slots[0] : 0;
+  return find_event_windows(*input.regressors, input.regressor_names, input.y.size(), cycle);
 }
 
 EventWindows find_event_windows(const Eigen::MatrixXd& regressors,
@@ -539,10 +542,7 @@ FitResult EventProfileModel::fit(const FitInput& input) const {
   if (input.regressors == nullptr || input.regressors->cols() == 0)
     return {FitStatus::invalid_input, "event effects need calendar regressors", nullptr};
   const std::size_t n = input.y.size();
-  const std::size_t cycle =
-      input.layout != nullptr && input.layout->periods() > 0 ? input.layout->slots[0] : 0;
-  auto windows = std::make_shared<EventWindows>(
-      find_event_windows(*input.regressors, input.regressor_names, n, cycle));
+  auto windows = std::make_shared<EventWindows>(event_windows(input));
   if (windows->empty())
     return {FitStatus::invalid_input, "no calendar event among the regressors", nullptr};
 

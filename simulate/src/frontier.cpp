@@ -244,12 +244,14 @@ Expected<FrontierPoint> simulate_setting(const SimulationConfig& config,
                                          const FrontierOptions& options) {
   SimulationConfig at = config;
   at.target_per_replica = setting.target_fraction * config.capacity_per_replica;
-  std::vector<RunSpec> runs = {reactive_run(demand, options.observation_lag)};
+  std::vector<RunSpec> runs;
   if (setting.run == "predictive") {
     auto run = setting_run(demand, served_at_quantile(*predictive, setting.quantile),
                            setting.observed_fraction(), setting.target_fraction, options);
     at.target_per_replica = run.simulated_at * config.capacity_per_replica;
-    runs = {std::move(run.run)};
+    runs.push_back(std::move(run.run));
+  } else {
+    runs.push_back(reactive_run(demand, options.observation_lag));
   }
   auto simulated = simulate(at, demand, runs);
   if (!simulated) return make_error(simulated.error().message);

@@ -47,10 +47,6 @@ std::size_t rescore_event_origins(BacktestReport& report, const EventRowTest& ah
                                                    std::size_t naive, const std::string& events,
                                                    const std::vector<bool>& eligible = {});
 
-/// The calendar events of a fit input (find_event_windows with the
-/// layout's shortest season as the cycle); empty without regressors.
-[[nodiscard]] EventWindows event_windows(const FitInput& input);
-
 /// Whether an event in the windows ahead (regressor rows past the history)
 /// has been seen fewer than twice: in the history, or among the older
 /// occurrences the fit learns from (FitInput::past_events, e.g. a target's

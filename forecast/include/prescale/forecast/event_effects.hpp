@@ -80,6 +80,10 @@ struct EventWindows {
                                               const std::vector<std::string>& names,
                                               std::size_t history, std::size_t cycle_rows);
 
+/// The calendar events of a fit input (find_event_windows with the
+/// layout's shortest season as the cycle); empty without regressors.
+[[nodiscard]] EventWindows event_windows(const FitInput& input);
+
 /// The model described at the top of this file, around `base` (fitted
 /// with the non-event columns as a CalendarRegression, or alone when none
 /// of them varies within the seasons). Immutable; fit() is thread-safe when the base's is.
