@@ -352,6 +352,14 @@ class EventProfileFitted final : public FittedModel {
   std::shared_ptr<const std::vector<std::size_t>> group_of_;  // group of each event
 };
 
+// The largest effect at any step of any event, in absolute value.
+double largest_effect(const std::map<std::size_t, std::vector<double>>& effects) {
+  double peak = 0;
+  for (const auto& [e, effect] : effects)
+    for (double x : effect) peak = std::max(peak, std::abs(x));
+  return peak;
+}
+
 FittedGroup fit_group(const std::vector<Occurrence>& past, const std::vector<std::size_t>& events,
                       std::size_t length) {
   FittedGroup group;
@@ -384,12 +392,16 @@ FittedGroup fit_group(const std::vector<Occurrence>& past, const std::vector<std
   if (!std::isnan(best_skill.spread)) {
     group.spread = best_skill.spread;
   } else {
-    double peak = 0;
-    for (const auto& [e, effect] : group.effect)
-      for (double x : effect) peak = std::max(peak, std::abs(x));
-    group.spread = peak / 3;
+    group.spread = largest_effect(group.effect) / 3;
   }
   return group;
+}
+
+// Whether a fetched occurrence has a sample with its baseline beside it.
+bool holds_a_sample(const PastEvent& p) {
+  for (std::size_t k = 0; k < p.y.size() && k < p.baseline.size(); ++k)
+    if (!std::isnan(p.y[k]) && !std::isnan(p.baseline[k])) return true;
+  return false;
 }
 
 // Occurrences older than the history (model.hpp, PastEvent), each with its
@@ -407,11 +419,7 @@ std::map<std::size_t, std::size_t> add_past_events(
     std::size_t length = 0;
     for (const EventRun& run : windows.runs)
       if (run.event == e) length = std::max(length, run.length);
-    if (p.y.size() != length || p.baseline.size() != length) continue;
-    bool any = false;
-    for (std::size_t k = 0; k < length; ++k)
-      any = any || (!std::isnan(p.y[k]) && !std::isnan(p.baseline[k]));
-    if (!any) continue;
+    if (p.y.size() != length || p.baseline.size() != length || !holds_a_sample(p)) continue;
     past[windows.groups[e]].push_back(Occurrence{e, p.y, p.baseline});
     ++older[e];
   }
@@ -457,19 +465,42 @@ double event_occurrence_spread(const FitInput& input) {
   if (ahead.empty()) return kNaN;
   std::map<std::string, std::vector<Occurrence>> past;
   past_occurrences(input, windows, past);
-  double squares = 0;
+  std::map<std::string, std::vector<std::size_t>> group_events = events_by_group(windows);
+  // A sibling with no run in the matrix (a monthly event outside a history
+  // of ten days) is not among the windows; its older occurrences (the event
+  // history) still say how a morning of the group strays: they join the
+  // group of their calendar and length as an event of their own.
+  std::map<std::string, std::size_t> unnamed;
+  for (const PastEvent& p : input.past_events) {
+    if (std::find(windows.names.begin(), windows.names.end(), p.event) != windows.names.end())
+      continue;
+    const std::string group =
+        p.event.substr(0, p.event.find('.')) + "/" + std::to_string(p.y.size());
+    if (!ahead.count(group) || p.baseline.size() != p.y.size() || !holds_a_sample(p)) continue;
+    auto [it, added] = unnamed.try_emplace(p.event, windows.names.size() + unnamed.size());
+    if (added) group_events[group].push_back(it->second);
+    past[group].push_back(Occurrence{it->second, p.y, p.baseline});
+  }
+  double squares = 0, once = kNaN;
   std::size_t residuals = 0, scored = 0;
-  for (const auto& [group, events] : events_by_group(windows)) {
+  for (const auto& [group, events] : group_events) {
     if (!ahead.count(group)) continue;
     std::size_t length = 0;
     for (const EventRun& run : windows.runs)
       if (windows.groups[run.event] == group) length = std::max(length, run.length);
-    const Skill skill = leave_one_out(past[group], events, length, Variant::multiplicative);
+    const std::vector<Occurrence>& occurrences = past[group];
+    const Skill skill = leave_one_out(occurrences, events, length, Variant::multiplicative);
     squares += skill.squares;
     residuals += skill.residuals;
     scored += skill.scored;
+    if (occurrences.size() != 1) continue;
+    // Seen once: nothing to predict it from. The events model's own guess
+    // for a group seen once (fit_group): a third of its peak effect.
+    const double peak =
+        largest_effect(estimate(occurrences, events, length, Variant::multiplicative, 1).effect);
+    if (peak > 0) once = std::isnan(once) ? peak / 3 : std::max(once, peak / 3);
   }
-  if (scored < 2 || residuals < 2) return kNaN;
+  if (scored < 2 || residuals < 2) return once;
   return std::sqrt(squares / static_cast<double>(residuals - 1));
 }
 

@@ -410,7 +410,42 @@ TEST_CASE("the spread of past occurrences around what the others foretell", "[fo
   const double expected = std::sqrt(5 * (r1 * r1 + r2 * r2 + r3 * r3) / 14);
   CHECK(spread_of({1.6, 2.0, 2.5}, kHistory) == Approx(expected).epsilon(1e-9));
   CHECK(expected > 0.15);
-  // One occurrence: nothing to foretell it from; no event ahead: no spread.
-  CHECK(std::isnan(spread_of({2.0}, 20 * kDay)));
+  // One occurrence: nothing to foretell it from, a third of its effect
+  // (the events model's guess for a group seen once); no event ahead: none.
+  CHECK(spread_of({2.0}, 20 * kDay) == Approx(std::log(2.0) / 3).epsilon(1e-9));
+  CHECK(std::isnan(spread_of({}, 5 * kDay)));
   CHECK(std::isnan(spread_of({1.6, 2.0, 2.5}, kDays * kDay)));
+}
+
+TEST_CASE("a sibling outside the history lends its older occurrences to the spread",
+          "[forecast][events]") {
+  // Ten days of hourly history, payroll-mid (06:00-11:00) ahead on day 12;
+  // payroll-end has no run in the matrix (its last one is 17 days old) and
+  // is known from the event history only, at the sizes given.
+  constexpr std::size_t kDay = 24, kDays = 13, kHistory = 10 * kDay;
+  const std::vector<std::string> names{"payroll.payroll-mid.on", "payroll.payroll-end.on"};
+  Eigen::MatrixXd regressors = Eigen::MatrixXd::Zero(kDays * kDay, 2);
+  for (std::size_t h = 6; h < 11; ++h) regressors(static_cast<Eigen::Index>(12 * kDay + h), 0) = 1;
+  const fc::SeasonLayout layout = fc::SeasonLayout::modular({kDay}, kDays * kDay);
+  const std::vector<double> y(kHistory, 100.0);
+  auto spread_of = [&](std::vector<double> sizes, std::size_t length) {
+    std::vector<fc::PastEvent> past;
+    for (double size : sizes)
+      past.push_back({"payroll.payroll-end", 0, std::vector<double>(length, 100 * size),
+                      std::vector<double>(length, 100.0)});
+    fc::FitInput input;
+    input.y = y;
+    input.layout = &layout;
+    input.regressors = &regressors;
+    input.regressor_names = names;
+    input.past_events = past;
+    return fc::event_occurrence_spread(input);
+  };
+  // Each held out against the other: residual log(1.6 / 2.5) at all 10 rows.
+  const double r = std::log(1.6 / 2.5);
+  CHECK(spread_of({1.6, 2.5}, 5) == Approx(std::sqrt(10 * r * r / 9)).epsilon(1e-9));
+  CHECK(spread_of({2.5}, 5) == Approx(std::log(2.5) / 3).epsilon(1e-9));
+  // Another length is another group (a one-off dated event of the calendar).
+  CHECK(std::isnan(spread_of({1.6, 2.5}, 7)));
+  CHECK(std::isnan(spread_of({}, 5)));
 }

@@ -104,8 +104,12 @@ class EventProfileModel final : public Model {
 /// (multiplicative: the event scales the ordinary rhythm), the standard
 /// deviation of log(y / predicted) over every row of every occurrence,
 /// pooled over the sibling groups ahead; a share of the forecast at small
-/// values. NaN with fewer than two occurrences to score or no event ahead.
-/// Pure function.
+/// values. The older occurrences (FitInput::past_events) of a sibling with
+/// no run in the matrix (a month-end outside a ten-day history) count in
+/// its calendar's group of their length. With fewer than two occurrences
+/// to score, a group ahead seen once gives a third of its peak effect (the
+/// events model's own guess for one occurrence); NaN when none was seen
+/// or no event is ahead. Pure function.
 [[nodiscard]] double event_occurrence_spread(const FitInput& input);
 
 /// True for an EventProfileModel recipe.

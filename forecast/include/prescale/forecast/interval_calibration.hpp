@@ -65,7 +65,8 @@
 // (event_floor): the model serving a payroll morning is often scored on one
 // past occurrence, whose errors (a few, or a few dozen) are one draw of the
 // event's size and put the tail within 1 % of the mean, while the
-// occurrences themselves say how far a morning strays from the last ones.
+// occurrences themselves say how far a morning strays from the last ones
+// (seen once: a third of its effect, the events model's own guess).
 #include <cstddef>
 #include <cstdint>
 #include <functional>
