@@ -222,13 +222,39 @@ std::size_t risk_class(std::size_t hour_of_week) {
   return (day >= 5 ? 24 : 0) + hour_of_week % 24;
 }
 
-SloSetting::Applied SloSetting::for_decision(std::int64_t time_unix,
-                                             const calendar::TimeZone& zone) const {
+std::size_t risk_class(std::size_t hour_of_week, HourKind kind) {
+  return static_cast<std::size_t>(kind) * 24 + hour_of_week % 24;
+}
+
+std::vector<calendar::Occurrence> events_between(const calendar::CalendarSet& calendars,
+                                                 std::int64_t from_unix, std::int64_t to_unix) {
+  auto occurrences = calendars.occurrences(from_unix, to_unix);
+  std::erase_if(occurrences, [](const calendar::Occurrence& o) {
+    return o.kind != calendar::Occurrence::Kind::event;
+  });
+  return occurrences;
+}
+
+HourKind hour_kind(std::int64_t time_unix, const calendar::TimeZone& zone,
+                   const calendar::CalendarSet* calendars) {
+  const bool weekend = hour_of_week(time_unix, zone) / 24 >= 5;
+  if (calendars == nullptr) return weekend ? HourKind::weekend : HourKind::weekday;
+  const std::int64_t into_hour = ((zone.to_local(time_unix) % 3600) + 3600) % 3600;
+  if (!events_between(*calendars, time_unix - into_hour, time_unix - into_hour + 3600).empty())
+    return HourKind::event;
+  for (const auto& calendar : calendars->calendars())
+    if (calendar.is_holiday(calendar.local_date(time_unix))) return HourKind::weekend;
+  return weekend ? HourKind::weekend : HourKind::weekday;
+}
+
+SloSetting::Applied SloSetting::for_decision(std::int64_t time_unix, const calendar::TimeZone& zone,
+                                             const calendar::CalendarSet* calendars) const {
   if (quiet_hours.empty() && risk.empty()) return {quantile, headroom};
   const std::size_t hour = hour_of_week(time_unix, zone);
   Applied out{quantile, headroom};
   if (hour < quiet_hours.size() && quiet_hours[hour]) out = {quiet_quantile, quiet_headroom};
-  if (risk.size() == kRiskHours) out.forecast_scale = risk[risk_class(hour)];
+  if (risk.size() == kRiskHours)
+    out.forecast_scale = risk[risk_class(hour, hour_kind(time_unix, zone, calendars))];
   return out;
 }
 

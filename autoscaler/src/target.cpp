@@ -239,11 +239,12 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
     // decisions' load is read from are 8 bytes a step.
     const auto& s = incremental_->series();
     tune_slo = [config = config_, tuner = slo_tuner_, now_unix, recorder = *recorder_,
-                start = s.start_unix, values = s.values,
+                start = s.start_unix, values = s.values, calendars = calendars_,
                 in_force = fit_ ? fit_->slo.setting
                                 : std::nullopt](const std::vector<PolicyReading>& seed) mutable {
       recorder.seed(seed);
-      const auto history = recorder.history(config.step_seconds, start, values);
+      auto history = recorder.history(config.step_seconds, start, values);
+      history.calendars = calendars;
       return tune_at_refit(config, tuner, &history, now_unix, in_force);
     };
   }
@@ -502,7 +503,7 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
   input.headroom = headroom_in_force();
   if (fit_ && fit_->slo.setting) {
     // A tuned setting may serve its quiet hours another quantile and headroom.
-    const auto applied = fit_->slo.setting->for_decision(end, zone_);
+    const auto applied = fit_->slo.setting->for_decision(end, zone_, calendars_.get());
     input.quantile = applied.quantile;
     input.headroom = applied.headroom;
     input.forecast_scale = applied.forecast_scale;

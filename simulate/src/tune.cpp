@@ -296,7 +296,7 @@ std::string summary_of(const config::TargetConfig& target, const autoscaler::Slo
                        const Pair& chosen, const TuneResult& tuned, const Move& move) {
   const double days = static_cast<double>(history.recorded_seconds()) / kDaySeconds;
   const double reactive_percent = target.slo->reactive_target_percent;
-  const std::string risk_words = describe_risk(out.risk);
+  const std::string risk_words = describe_risk(out.risk, out.risk_events);
   const std::string quiet_words =
       chosen.busy == chosen.quiet
           ? std::string()
@@ -418,10 +418,12 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   options.quiet_steps = quiet_hours.steps;
   // With two weeks recorded, the hours whose forecasts fell furthest below
   // the load get their forecast raised (the risk learnt on every recorded
-  // day), and every setting is swept on top, judged cross-fitted.
+  // day; with calendars, an event's misses raise its hours only), and every
+  // setting is swept on top, judged cross-fitted.
   const bool split = history.recorded_seconds() >= kSplitAfterSeconds;
+  const RiskDays days = split ? risk_days(history, *zone, hour_at) : RiskDays{};
   const std::vector<double> risk =
-      split ? raise_by_risk(history, hour_at, recorded.windows) : std::vector<double>{};
+      split ? raise_by_risk(history, days, recorded.windows) : std::vector<double>{};
   // The settings in force are swept too, so that the move is judged from them.
   const double current_quantile = in_force ? in_force->quantile : target.quantile;
   const double current_fraction = in_force ? 1 / in_force->headroom : 1.0;
@@ -469,6 +471,7 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
     out.quiet_headroom = 1 / quiet.target_fraction;
   }
   out.risk = risk;
+  if (!risk.empty()) out.risk_events = days.events;
   out.meets_slo = chosen.minutes <= limit;
   out.cheaper_at_unix = move.cheaper ? history_end : cheaper_at;
   out.summary = summary_of(target, history, out, busy, quiet, quiet_hours, chosen, *tuned, move);

@@ -59,6 +59,13 @@ TEST_CASE(
   target.refit_interval_seconds = 3 * 3600;
   target.slo->history_seconds = 3 * 86400;
 
+  // The target's calendars: the tuning tells their event days from ordinary ones.
+  calendar::CalendarDefinition payroll;
+  payroll.name = "payroll";
+  payroll.events.push_back({"payroll-end", calendar::DayOfMonth::last_day(), {}, {}, {0, 3600}});
+  const auto calendars = std::make_shared<const calendar::CalendarSet>(
+      calendar::CalendarSet::build({payroll}).value());
+
   // The newest decision each tuning read (a day or more of them: it tunes).
   std::vector<std::int64_t> newest;
   const SloTuner tuner = [&](const config::TargetConfig&, const SloHistory& history,
@@ -66,9 +73,10 @@ TEST_CASE(
     newest.push_back(history.start_unix +
                      static_cast<std::int64_t>(history.demand.size()) * history.step_seconds -
                      history.step_seconds);
+    CHECK(history.calendars == calendars);
     return SloSetting{};
   };
-  TargetWorker worker(target, std::make_unique<testing::RecordedSource>(*trace), nullptr, {},
+  TargetWorker worker(target, std::make_unique<testing::RecordedSource>(*trace), calendars, {},
                       tuner);
   // A fit pool that runs nothing until told.
   std::deque<std::function<void()>> queued;

@@ -6,7 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -617,4 +619,113 @@ TEST_CASE("the tuning raises the forecast in the hours it falls furthest below t
   const auto short_history = tune_target_for_slo(target, recorded_days(1.0, 2));
   REQUIRE(short_history);
   CHECK(short_history->risk.empty());
+}
+
+namespace {
+
+constexpr std::array kPayrollDays = {2, 6, 9, 13};  // of January 2026
+
+// A calendar whose one event (06:00-11:00 UTC) falls on the given days of
+// January 2026.
+std::shared_ptr<const prescale::calendar::CalendarSet> event_calendar(
+    const std::vector<unsigned>& days, const std::vector<unsigned>& holidays = {}) {
+  using namespace prescale::calendar;
+  CalendarDefinition payroll;
+  payroll.name = "payroll";
+  payroll.time_zone = "UTC";
+  EventDefinition event;
+  event.name = "payroll-run";
+  for (unsigned d : days) event.dates.push_back({2026, 1, d});
+  event.window = {6 * 3600, 11 * 3600};
+  payroll.events.push_back(event);
+  for (unsigned d : holidays) payroll.holidays.push_back({2026, 1, d});
+  auto set = CalendarSet::build({payroll});
+  REQUIRE(set);
+  return std::make_shared<const CalendarSet>(std::move(*set));
+}
+
+}  // namespace
+
+TEST_CASE("an hour is an event hour when a calendar event overlaps it, a holiday a weekend's",
+          "[slo]") {
+  using prescale::autoscaler::hour_kind;
+  using prescale::autoscaler::HourKind;
+  using prescale::autoscaler::risk_class;
+  const auto utc = prescale::calendar::TimeZone::utc();
+  const auto calendars = event_calendar({6}, {7});
+  const std::int64_t tuesday = kStart + 5 * 86400;  // 2026-01-06, the event 06:00-11:00
+  CHECK(hour_kind(tuesday + 6 * 3600, utc, calendars.get()) == HourKind::event);
+  CHECK(hour_kind(tuesday + 10 * 3600 + 3599, utc, calendars.get()) == HourKind::event);
+  // The rest of the day is an ordinary weekday's.
+  CHECK(hour_kind(tuesday + 5 * 3600 + 3599, utc, calendars.get()) == HourKind::weekday);
+  CHECK(hour_kind(tuesday + 11 * 3600, utc, calendars.get()) == HourKind::weekday);
+  CHECK(hour_kind(tuesday + 86400 + 6 * 3600, utc, calendars.get()) ==
+        HourKind::weekend);                                                          // holiday
+  CHECK(hour_kind(tuesday + 4 * 86400, utc, calendars.get()) == HourKind::weekend);  // Saturday
+  CHECK(hour_kind(tuesday + 6 * 3600, utc, nullptr) == HourKind::weekday);
+  CHECK(risk_class(24 + 6, HourKind::event) == 2 * 24 + 6);
+  CHECK(risk_class(5 * 24 + 6) == risk_class(6, HourKind::weekend));
+}
+
+TEST_CASE("with calendars an event's misses raise its hours only, named in the records", "[slo]") {
+  auto target = slo_target();
+  target.slo->max_short_percent = 1;
+  // 14 days from Thursday 2026-01-01 whose forecast is exact but at 06:00 UTC
+  // on four payroll days (two Tuesdays, two Fridays), where it is `low` of
+  // the load: a payroll morning the forecast misses.
+  const auto calendars = event_calendar({2, 6, 9, 13});  // kPayrollDays
+  const auto utc = prescale::calendar::TimeZone::utc();
+  auto payroll_mornings = [&](const std::vector<double>& low) {
+    auto history = recorded_days(1.0, 14);
+    for (std::size_t i = 0; i < history.windows.size(); ++i) {
+      const std::int64_t t = history.start_unix + static_cast<std::int64_t>(i) * 60;
+      const int date = static_cast<int>((t - kStart) / 86400) + 1;
+      const auto at = std::find(std::begin(kPayrollDays), std::end(kPayrollDays), date);
+      if ((t % 86400) / 3600 != 6 || at == std::end(kPayrollDays)) continue;
+      const double f = low[static_cast<std::size_t>(at - std::begin(kPayrollDays))];
+      for (double& m : history.windows[i].mean) m *= f;
+      for (double& s : history.windows[i].sigma) s *= f;
+      history.observed[i] *= f;
+    }
+    return history;
+  };
+  auto history = payroll_mornings({0.7, 0.7, 0.7, 0.7});
+  // Without the calendars every weekday 06:00 pays for those four mornings.
+  const auto blind = tune_target_for_slo(target, history);
+  REQUIRE(blind);
+  REQUIRE(blind->risk.size() == prescale::autoscaler::kRiskHours);
+  CHECK(blind->risk[6] > 1.2);
+
+  history.calendars = calendars;
+  const auto tuned = tune_target_for_slo(target, history);
+  REQUIRE(tuned);
+  INFO(tuned->summary);
+  CHECK(tuned->meets_slo);
+  // 1 / 0.7 in the payroll's 06:00, learnt from the other payroll days; no
+  // other hour raised, the payroll's later hours included.
+  CHECK(tuned->risk[2 * 24 + 6] == Approx(1 / 0.7).epsilon(0.03));
+  for (std::size_t c = 0; c < tuned->risk.size(); ++c)
+    if (c != 2 * 24 + 6) CHECK(tuned->risk[c] == Approx(1).margin(0.02));
+  const std::int64_t payroll_tuesday = kStart + 5 * 86400 + 6 * 3600 + 1800;
+  CHECK(tuned->for_decision(payroll_tuesday, utc, calendars.get()).forecast_scale ==
+        tuned->risk[2 * 24 + 6]);
+  CHECK(tuned->for_decision(payroll_tuesday + 86400, utc, calendars.get()).forecast_scale ==
+        tuned->risk[6]);
+  CHECK_THAT(tuned->summary, Catch::Contains("at 06:00-07:00 of payroll.payroll-run"));
+  // Ordinary days no longer buy capacity for the payroll mornings.
+  CHECK(tuned->headroom <= blind->headroom);
+
+  // One payroll morning missed by far more (the first, before the forecast
+  // had seen one) does not set the others' risk: the median day's does.
+  auto first_far = payroll_mornings({0.35, 0.7, 0.7, 0.7});
+  first_far.calendars = calendars;
+  const auto robust = tune_target_for_slo(target, first_far);
+  REQUIRE(robust);
+  CHECK(robust->risk[2 * 24 + 6] == Approx(1 / 0.7).epsilon(0.03));
+  // Nor does one payroll morning of four missed alone: the usual one is met.
+  auto once = payroll_mornings({0.7, 1, 1, 1});
+  once.calendars = calendars;
+  const auto seen_once = tune_target_for_slo(target, once);
+  REQUIRE(seen_once);
+  CHECK(seen_once->risk[2 * 24 + 6] == 1);
 }

@@ -49,6 +49,9 @@ struct SloHistory {
   std::vector<double> observed;             ///< what decision i read (NaN: none)
   std::vector<forecast::Forecast> windows;  ///< its lead-window forecast (empty: none)
   std::vector<bool> decided;                ///< false: no decision was made at that step
+  /// The calendars the target names (null: none): a tuner tells the hours
+  /// their events overlap from ordinary ones (hour_kind).
+  std::shared_ptr<const calendar::CalendarSet> calendars;
   /// Seconds of decisions recorded (steps with a decision x step).
   [[nodiscard]] std::int64_t recorded_seconds() const;
 };
@@ -75,27 +78,49 @@ struct SloSetting {
   double quiet_quantile = 0.9;
   double quiet_headroom = 1;
   /// Risk by hour (empty: none): kRiskHours factors >= 1, one per local hour
-  /// of a weekday (0-23) and of a weekend day (24-47), by which the forecast
-  /// (not the observed value) is multiplied before headroom: the hours whose
-  /// recorded forecasts fell furthest below the load (a payroll morning, the
-  /// market open, a month-end batch) get capacity there, so that the
-  /// headroom every hour pays can be smaller (slo_risk.hpp).
+  /// of an ordinary weekday (0-23), of a weekend day or holiday (24-47) and
+  /// of an event hour (48-71: an hour one of the target's calendar events
+  /// overlaps), by which the forecast (not the observed value) is multiplied
+  /// before headroom: the hours whose recorded forecasts fell furthest below
+  /// the load (a payroll morning, a month-end batch) get capacity there, so
+  /// that the headroom every hour pays can be smaller (slo_risk.hpp).
   std::vector<double> risk;
+  /// Per event hour (24, or empty), the events that overlapped it in the
+  /// history ("payroll.payroll-end, payroll.payroll-mid"), for the records.
+  std::vector<std::string> risk_events;
 
   struct Applied {
     double quantile, headroom;
     double forecast_scale = 1;  ///< the risk of the decision's hour
   };
   /// The quantile, headroom and risk for the decision at `time_unix`, whose
-  /// hour of the week is read in `zone` (the target's).
-  [[nodiscard]] Applied for_decision(std::int64_t time_unix, const calendar::TimeZone& zone) const;
+  /// hour of the week is read in `zone` (the target's) and the kind of that
+  /// hour in `calendars` (the target's; null: none).
+  [[nodiscard]] Applied for_decision(std::int64_t time_unix, const calendar::TimeZone& zone,
+                                     const calendar::CalendarSet* calendars = nullptr) const;
 };
 
-/// Risk classes: the 24 local hours of a weekday (Monday-Friday), then the
-/// 24 of a weekend day.
-inline constexpr std::size_t kRiskHours = 48;
-/// The risk class of an hour of the week (hour_of_week's numbering).
+/// Risk classes: the 24 local hours of an ordinary weekday (Monday-Friday),
+/// then the 24 of a weekend day or holiday, then the 24 of an event hour.
+inline constexpr std::size_t kRiskHours = 72;
+/// What kind of hour a local hour is for the risk. An event hour is one a
+/// calendar event (not a session: the market is open every weekday)
+/// overlaps: its misses are the event's, and ordinary days should not pay
+/// for them.
+enum class HourKind : std::size_t { weekday = 0, weekend = 1, event = 2 };
+/// The events of `calendars` overlapping [from_unix, to_unix).
+[[nodiscard]] std::vector<calendar::Occurrence> events_between(
+    const calendar::CalendarSet& calendars, std::int64_t from_unix, std::int64_t to_unix);
+/// The kind of the local hour (in `zone`) holding `time_unix`: an event hour
+/// when one of `calendars`' events overlaps it, a weekend hour on Saturday,
+/// Sunday or a calendar's holiday, a weekday hour otherwise (null: no
+/// calendars).
+[[nodiscard]] HourKind hour_kind(std::int64_t time_unix, const calendar::TimeZone& zone,
+                                 const calendar::CalendarSet* calendars);
+/// The risk class of an hour of the week (hour_of_week's numbering) of
+/// `kind` (by default the day of the week's: weekday or weekend).
 [[nodiscard]] std::size_t risk_class(std::size_t hour_of_week);
+[[nodiscard]] std::size_t risk_class(std::size_t hour_of_week, HourKind kind);
 
 /// The hour of the week of `time_unix` on the wall clock of `zone`, Monday
 /// 00:00 = 0 .. 167. Local, not UTC: a day's rhythm follows the wall clock,
