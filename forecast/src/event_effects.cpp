@@ -455,13 +455,27 @@ std::map<std::string, std::vector<std::size_t>> events_by_group(const EventWindo
   return group_events;
 }
 
+// The sibling groups of the runs reaching past the first `history` rows.
+std::set<std::string> groups_ahead(const EventWindows& windows, std::size_t history) {
+  std::set<std::string> ahead;
+  for (const EventRun& run : windows.runs)
+    if (run.start + run.length > history) ahead.insert(windows.groups[run.event]);
+  return ahead;
+}
+
+// A group's window length: its longest run.
+std::size_t group_length(const EventWindows& windows, const std::string& group) {
+  std::size_t length = 0;
+  for (const EventRun& run : windows.runs)
+    if (windows.groups[run.event] == group) length = std::max(length, run.length);
+  return length;
+}
+
 }  // namespace
 
 double event_occurrence_spread(const FitInput& input) {
   const EventWindows windows = event_windows(input);
-  std::set<std::string> ahead;
-  for (const EventRun& run : windows.runs)
-    if (run.start + run.length > input.y.size()) ahead.insert(windows.groups[run.event]);
+  const std::set<std::string> ahead = groups_ahead(windows, input.y.size());
   if (ahead.empty()) return kNaN;
   std::map<std::string, std::vector<Occurrence>> past;
   past_occurrences(input, windows, past);
@@ -485,9 +499,7 @@ double event_occurrence_spread(const FitInput& input) {
   std::size_t residuals = 0, scored = 0;
   for (const auto& [group, events] : group_events) {
     if (!ahead.count(group)) continue;
-    std::size_t length = 0;
-    for (const EventRun& run : windows.runs)
-      if (windows.groups[run.event] == group) length = std::max(length, run.length);
+    const std::size_t length = group_length(windows, group);
     const std::vector<Occurrence>& occurrences = past[group];
     const Skill skill = leave_one_out(occurrences, events, length, Variant::multiplicative);
     squares += skill.squares;
@@ -502,6 +514,28 @@ double event_occurrence_spread(const FitInput& input) {
   }
   if (scored < 2 || residuals < 2) return once;
   return std::sqrt(squares / static_cast<double>(residuals - 1));
+}
+
+PastOccurrenceSkill past_occurrence_skill(const FitInput& input) {
+  PastOccurrenceSkill skill;
+  const EventWindows windows = event_windows(input);
+  const std::set<std::string> ahead = groups_ahead(windows, input.y.size());
+  if (ahead.empty()) return skill;
+  std::map<std::string, std::vector<Occurrence>> past;
+  past_occurrences(input, windows, past);
+  skill.fewest = std::numeric_limits<std::size_t>::max();
+  skill.learnt = true;
+  for (const auto& [group, events] : events_by_group(windows)) {
+    if (!ahead.count(group)) continue;
+    const std::size_t length = group_length(windows, group);
+    const FittedGroup fitted = fit_group(past[group], events, length);
+    skill.fewest = std::min(skill.fewest, past[group].size());
+    skill.loss_effect += fitted.loss_chosen;
+    skill.loss_none += fitted.loss_none;
+    skill.learnt = skill.learnt && past[group].size() >= PastOccurrenceSkill::kLearntFrom &&
+                   fitted.variant != Variant::none && fitted.loss_chosen < fitted.loss_none;
+  }
+  return skill;
 }
 
 EventWindows event_windows(const FitInput& input) {
@@ -607,9 +641,7 @@ FitResult EventProfileModel::fit(const FitInput& input) const {
   auto groups = std::make_shared<std::vector<FittedGroup>>();
   auto group_of = std::make_shared<std::vector<std::size_t>>(windows->names.size(), 0);
   for (const auto& [group, events] : group_events) {
-    std::size_t length = 0;
-    for (const EventRun& run : windows->runs)
-      if (windows->groups[run.event] == group) length = std::max(length, run.length);
+    const std::size_t length = group_length(*windows, group);
     for (std::size_t e : events) (*group_of)[e] = groups->size();
     groups->push_back(fit_group(past[group], events, length));
     for (std::size_t e : events)

@@ -482,6 +482,39 @@ BacktestReport event_history_origins(const FitInput& input, const BacktestReport
   return scored;
 }
 
+// A dense history too short to hold an occurrence of the events ahead (a
+// payroll morning outside ten days) gives no event origin to score them on
+// and no model fitted on it has seen them, yet their past occurrences (the
+// event history) may say what they do: when no run of a group ahead is over
+// within the history and the events model learns every group ahead from at
+// least three past occurrences, each predicted from the others better than
+// by the ordinary baseline alone, the events model serves the event windows.
+// (With one in the history, the calendar regressions have learnt it, and the
+// choice stays with the backtest.)
+void serve_from_past_occurrences(const FitInput& input, const EventWindows& windows,
+                                 const std::set<std::string>& ahead, const Candidates& candidates,
+                                 EventWindowChoice& events) {
+  const bool seen_in_history =
+      std::any_of(windows.runs.begin(), windows.runs.end(), [&](const EventRun& run) {
+        return run.start + run.length <= input.y.size() && ahead.count(windows.groups[run.event]);
+      });
+  if (seen_in_history) return;
+  std::size_t model = kNone;
+  for (std::size_t i = 0; i < candidates.recipes.size() && model == kNone; ++i)
+    if (is_event_profile(*candidates.recipes[i])) model = i;
+  if (model == kNone) return;
+  const PastOccurrenceSkill skill = past_occurrence_skill(input);
+  if (!skill.learnt) return;
+  std::string groups;
+  for (const std::string& group : ahead) groups += (groups.empty() ? "" : ", ") + group;
+  events.index = model;
+  events.reason = "event windows: " + candidates.recipes[model]->name() + " (no occurrence of " +
+                  groups + " in the history; each of its past occurrences, at least " +
+                  std::to_string(skill.fewest) + ", predicted from the others: loss " +
+                  format_number(skill.loss_effect) + " vs " + format_number(skill.loss_none) +
+                  " for the baseline alone)";
+}
+
 // Event windows (auto): served by the candidate with the best skill on the
 // event origins when it beats the choice and seasonal naive there
 // (event_choice.hpp); the choice keeps the ordinary hours.
@@ -509,6 +542,8 @@ void serve_event_windows(const FitInput& input, BacktestReport& report, Candidat
   std::set<std::string> ahead;
   for (const EventRun& run : windows.runs)
     if (run.start + run.length > input.y.size()) ahead.insert(windows.groups[run.event]);
+  if (!ahead.empty() && !is_event_profile(*candidates.recipes[choice.index]))
+    serve_from_past_occurrences(input, windows, ahead, candidates, events);
   // Only the events model keeps its windows on that evidence: its effects
   // were scored on every past occurrence (leave-one-out), whereas a median
   // of calendar regressions can dilute a surge and must stay open to a switch.

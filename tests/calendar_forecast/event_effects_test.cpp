@@ -105,6 +105,32 @@ Peaks peaks(const Problem& p, const fc::Forecast& f) {
   return out;
 }
 
+// Ten days of hourly history at 100 without an event, payroll-mid
+// (06:00-11:00) ahead on day 12; `columns` the event columns ("<c>.<e>.on",
+// payroll-mid's first), the event history `event` at each of `sizes` times
+// a baseline of 100 over `length` rows. What `look` makes of that input.
+template <class Look>
+auto with_short_history(const std::vector<std::string>& columns, const std::string& event,
+                        const std::vector<double>& sizes, std::size_t length, Look&& look) {
+  constexpr std::size_t kDay = 24, kDays = 13, kHistory = 10 * kDay;
+  Eigen::MatrixXd regressors =
+      Eigen::MatrixXd::Zero(kDays * kDay, static_cast<Eigen::Index>(columns.size()));
+  for (std::size_t h = 6; h < 11; ++h) regressors(static_cast<Eigen::Index>(12 * kDay + h), 0) = 1;
+  const fc::SeasonLayout layout = fc::SeasonLayout::modular({kDay}, kDays * kDay);
+  const std::vector<double> y(kHistory, 100.0);
+  std::vector<fc::PastEvent> past;
+  for (double size : sizes)
+    past.push_back(
+        {event, 0, std::vector<double>(length, 100 * size), std::vector<double>(length, 100.0)});
+  fc::FitInput input;
+  input.y = y;
+  input.layout = &layout;
+  input.regressors = &regressors;
+  input.regressor_names = columns;
+  input.past_events = past;
+  return look(input);
+}
+
 }  // namespace
 
 TEST_CASE("event windows: payroll days are events, the daily market session is not",
@@ -422,24 +448,9 @@ TEST_CASE("a sibling outside the history lends its older occurrences to the spre
   // Ten days of hourly history, payroll-mid (06:00-11:00) ahead on day 12;
   // payroll-end has no run in the matrix (its last one is 17 days old) and
   // is known from the event history only, at the sizes given.
-  constexpr std::size_t kDay = 24, kDays = 13, kHistory = 10 * kDay;
-  const std::vector<std::string> names{"payroll.payroll-mid.on", "payroll.payroll-end.on"};
-  Eigen::MatrixXd regressors = Eigen::MatrixXd::Zero(kDays * kDay, 2);
-  for (std::size_t h = 6; h < 11; ++h) regressors(static_cast<Eigen::Index>(12 * kDay + h), 0) = 1;
-  const fc::SeasonLayout layout = fc::SeasonLayout::modular({kDay}, kDays * kDay);
-  const std::vector<double> y(kHistory, 100.0);
-  auto spread_of = [&](std::vector<double> sizes, std::size_t length) {
-    std::vector<fc::PastEvent> past;
-    for (double size : sizes)
-      past.push_back({"payroll.payroll-end", 0, std::vector<double>(length, 100 * size),
-                      std::vector<double>(length, 100.0)});
-    fc::FitInput input;
-    input.y = y;
-    input.layout = &layout;
-    input.regressors = &regressors;
-    input.regressor_names = names;
-    input.past_events = past;
-    return fc::event_occurrence_spread(input);
+  auto spread_of = [](const std::vector<double>& sizes, std::size_t length) {
+    return with_short_history({"payroll.payroll-mid.on", "payroll.payroll-end.on"},
+                              "payroll.payroll-end", sizes, length, fc::event_occurrence_spread);
   };
   // Each held out against the other: residual log(1.6 / 2.5) at all 10 rows.
   const double r = std::log(1.6 / 2.5);
@@ -448,4 +459,25 @@ TEST_CASE("a sibling outside the history lends its older occurrences to the spre
   // Another length is another group (a one-off dated event of the calendar).
   CHECK(std::isnan(spread_of({1.6, 2.5}, 7)));
   CHECK(std::isnan(spread_of({}, 5)));
+}
+
+TEST_CASE("an event ahead outside a short history is learnt from three past occurrences",
+          "[forecast][events]") {
+  // Ten days of hourly history without a payroll morning, payroll-mid
+  // (06:00-11:00) ahead on day 12, known from the event history only, at
+  // the sizes given (each against a baseline of 100).
+  auto skill_of = [](const std::vector<double>& sizes) {
+    return with_short_history({"payroll.payroll-mid.on"}, "payroll.payroll-mid", sizes, 5,
+                              fc::past_occurrence_skill);
+  };
+  const fc::PastOccurrenceSkill three = skill_of({2.0, 2.2, 2.4});
+  CHECK(three.learnt);
+  CHECK(three.fewest == 3);
+  CHECK(three.loss_effect < three.loss_none);
+  // Two occurrences are too few to tell a size from a guess.
+  const fc::PastOccurrenceSkill two = skill_of({2.0, 2.2});
+  CHECK_FALSE(two.learnt);
+  CHECK(two.fewest == 2);
+  // Mornings like any other: the baseline alone does as well, nothing learnt.
+  CHECK_FALSE(skill_of({1.0, 1.0, 1.0}).learnt);
 }

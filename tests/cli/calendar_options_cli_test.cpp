@@ -7,6 +7,8 @@
 
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -166,6 +168,19 @@ TEST_CASE("forecast and backtest take --calendar-use and say which columns they 
   CHECK(columns(payroll.out) < columns(all.out));
 }
 
+namespace {
+
+// Five months of 15-minute payments load from Mon 2025-10-06 (to Mar 5)
+// and the calendars it follows.
+void generate_five_months(const std::string& trace, const std::string& calendars) {
+  REQUIRE(run_prescale("generate --kind payments --start 2025-10-06 --days 150 --step 15m "
+                       "--timezone America/New_York --output " +
+                       trace + " --calendar-out " + calendars)
+              .exit_code == 0);
+}
+
+}  // namespace
+
 TEST_CASE("forecast --event-history learns the older occurrences of a long CSV as the daemon does",
           "[cli][calendar][events]") {
   // Five months of 15-minute payments load; the fit reads the newest 35 days
@@ -175,10 +190,7 @@ TEST_CASE("forecast --event-history learns the older occurrences of a long CSV a
   TempDir dir;
   const std::string trace = (dir.path / "payments.csv").string();
   const std::string calendars = (dir.path / "calendars.yaml").string();
-  REQUIRE(run_prescale("generate --kind payments --start 2025-10-06 --days 150 --step 15m "
-                       "--timezone America/New_York --output " +
-                       trace + " --calendar-out " + calendars)
-              .exit_code == 0);
+  generate_five_months(trace, calendars);
   const std::string common = "forecast --input " + trace +
                              " --timezone America/New_York --calendar " + calendars +
                              " --model events --horizon 1h --format json";
@@ -203,4 +215,74 @@ TEST_CASE("forecast --event-history learns the older occurrences of a long CSV a
           parameters(whole).at(key + ".occurrences"));
   }
   CHECK(sparse.out.find("event history: ") != std::string::npos);
+}
+
+TEST_CASE(
+    "with ten days of dense history, a payroll-end morning is forecast from its older "
+    "occurrences",
+    "[cli][calendar][events]") {
+  // Prometheus keeps 15 days by default: the dense history (10 days to Fri
+  // Feb 27, February's last business day) holds no payroll morning, the
+  // event history (the same file, --event-history) holds four payroll-ends
+  // (Oct 31 .. Jan 30) and the payroll-mids beside them.
+  TempDir dir;
+  const std::string trace = (dir.path / "payments.csv").string();
+  const std::string before = (dir.path / "before.csv").string();
+  const std::string calendars = (dir.path / "calendars.yaml").string();
+  generate_five_months(trace, calendars);
+  // The data before New York midnight of Feb 27 (05:00 UTC) forecast that
+  // morning; the rest is the truth its 06:00-11:00 payroll window is judged on.
+  const std::string midnight = "2026-02-27T05:00:00Z";
+  const std::string window_start = "2026-02-27T11:00:00Z", window_end = "2026-02-27T16:00:00Z";
+  double true_peak = 0;
+  {
+    std::ifstream in(trace);
+    std::ofstream out(before);
+    std::string line;
+    std::getline(in, line);
+    out << line << '\n';
+    while (std::getline(in, line)) {
+      const std::string time = line.substr(0, line.find(','));
+      if (time < midnight) out << line << '\n';
+      if (time >= window_start && time < window_end)
+        true_peak = std::max(true_peak, std::stod(line.substr(line.find(',') + 1)));
+    }
+  }
+  REQUIRE(true_peak > 0);
+  const std::string common =
+      "forecast --input " + before + " --timezone America/New_York --calendar " + calendars +
+      " --model auto --horizon 11h --quantile 0.9 --format json --history 10d";
+  const Run sparse = run_prescale(common + " --event-history 183d");
+  const Run dense_only = run_prescale(common);
+  INFO(sparse.err << dense_only.err);
+  REQUIRE(sparse.exit_code == 0);
+  REQUIRE(dense_only.exit_code == 0);
+  struct Peaks {
+    double mean = 0, upper = 0;
+  };
+  const auto peaks = [&](const Run& run) {
+    Peaks p;
+    const nlohmann::json forecast = nlohmann::json::parse(run.out);
+    for (const auto& point : forecast.at("points")) {
+      const std::string time = point.at("timestamp").get<std::string>();
+      if (time < window_start || time >= window_end) continue;
+      p.mean = std::max(p.mean, point.at("mean").get<double>());
+      p.upper = std::max(p.upper, point.at("upper").get<double>());
+    }
+    return p;
+  };
+  const Peaks with_events = peaks(sparse), without = peaks(dense_only);
+  INFO("true peak " << true_peak << ", with the event history " << with_events.mean << " (q0.9 "
+                    << with_events.upper << "), without " << without.mean << "\n"
+                    << sparse.out.substr(0, 2000));
+  // The events model serves the window, its effect learnt from the older
+  // mornings: the peak within 15 %, the q0.9 at or above it; without them
+  // the ten days say nothing of a payroll morning.
+  CHECK(nlohmann::json::parse(sparse.out)
+            .at("model")
+            .get<std::string>()
+            .find("event windows events+") != std::string::npos);
+  CHECK(std::abs(with_events.mean / true_peak - 1) <= 0.15);
+  CHECK(with_events.upper >= true_peak);
+  CHECK(without.mean < 0.7 * true_peak);
 }

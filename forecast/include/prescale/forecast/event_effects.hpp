@@ -112,6 +112,21 @@ class EventProfileModel final : public Model {
 /// or no event is ahead. Pure function.
 [[nodiscard]] double event_occurrence_spread(const FitInput& input);
 
+/// The events model's leave-one-out skill on the past occurrences of the
+/// sibling groups ahead (runs of the history that are over, and
+/// FitInput::past_events), each occurrence predicted from the others as
+/// EventProfileModel fits them: learnt when every group ahead was seen at
+/// least kLearntFrom times and its effect beats the ordinary baseline alone
+/// (what a model blind to the event serves) on them. Pure function.
+struct PastOccurrenceSkill {
+  static constexpr std::size_t kLearntFrom = 3;
+  std::size_t fewest = 0;  ///< occurrences of the least-seen group ahead
+  double loss_effect = 0;  ///< summed over the groups ahead
+  double loss_none = 0;    ///< the baseline alone on the same occurrences
+  bool learnt = false;
+};
+[[nodiscard]] PastOccurrenceSkill past_occurrence_skill(const FitInput& input);
+
 /// True for an EventProfileModel recipe.
 [[nodiscard]] bool is_event_profile(const Model& model);
 
