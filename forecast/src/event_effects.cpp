@@ -471,6 +471,13 @@ std::size_t group_length(const EventWindows& windows, const std::string& group) 
   return length;
 }
 
+// Sibling events share a calendar and a window length ("payroll/60":
+// payroll-mid and payroll-end): the group of `event` ("calendar.event")
+// whose windows are `length` rows long.
+std::string sibling_group(const std::string& event, std::size_t length) {
+  return event.substr(0, event.find('.')) + "/" + std::to_string(length);
+}
+
 }  // namespace
 
 double event_occurrence_spread(const FitInput& input) {
@@ -488,8 +495,7 @@ double event_occurrence_spread(const FitInput& input) {
   for (const PastEvent& p : input.past_events) {
     if (std::find(windows.names.begin(), windows.names.end(), p.event) != windows.names.end())
       continue;
-    const std::string group =
-        p.event.substr(0, p.event.find('.')) + "/" + std::to_string(p.y.size());
+    const std::string group = sibling_group(p.event, p.y.size());
     if (!ahead.count(group) || p.baseline.size() != p.y.size() || !holds_a_sample(p)) continue;
     auto [it, added] = unnamed.try_emplace(p.event, windows.names.size() + unnamed.size());
     if (added) group_events[group].push_back(it->second);
@@ -578,13 +584,12 @@ EventWindows find_event_windows(const Eigen::MatrixXd& regressors,
     const std::string name = names[c].substr(0, names[c].size() - 3);
     out.names.push_back(name);
     out.columns.push_back(static_cast<Eigen::Index>(c));
-    const std::string calendar = name.substr(0, name.find('.'));
     // Siblings: one calendar, runs of one length (the most common one).
     std::map<std::size_t, std::size_t> lengths;
     for (const EventRun& run : column_runs) ++lengths[run.length];
     const auto common = std::max_element(lengths.begin(), lengths.end(),
                                          [](auto& a, auto& b) { return a.second < b.second; });
-    out.groups.push_back(calendar + "/" + std::to_string(common->first));
+    out.groups.push_back(sibling_group(name, common->first));
     for (EventRun run : column_runs) {
       run.event = event;
       runs.push_back(run);
