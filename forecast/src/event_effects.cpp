@@ -455,14 +455,6 @@ std::map<std::string, std::vector<std::size_t>> events_by_group(const EventWindo
   return group_events;
 }
 
-// The sibling groups of the runs reaching past the first `history` rows.
-std::set<std::string> groups_ahead(const EventWindows& windows, std::size_t history) {
-  std::set<std::string> ahead;
-  for (const EventRun& run : windows.runs)
-    if (run.start + run.length > history) ahead.insert(windows.groups[run.event]);
-  return ahead;
-}
-
 // A group's window length: its longest run.
 std::size_t group_length(const EventWindows& windows, const std::string& group) {
   std::size_t length = 0;
@@ -542,6 +534,13 @@ PastOccurrenceSkill past_occurrence_skill(const FitInput& input) {
                    fitted.variant != Variant::none && fitted.loss_chosen < fitted.loss_none;
   }
   return skill;
+}
+
+std::set<std::string> groups_ahead(const EventWindows& windows, std::size_t history) {
+  std::set<std::string> ahead;
+  for (const EventRun& run : windows.runs)
+    if (run.start + run.length > history) ahead.insert(windows.groups[run.event]);
+  return ahead;
 }
 
 EventWindows event_windows(const FitInput& input) {

@@ -539,9 +539,7 @@ void serve_event_windows(const FitInput& input, BacktestReport& report, Candidat
   if (&scored == &from_history && !events.reason.empty())
     events.reason += " (origins learnable from the event history only: for the event windows)";
   // The events ahead and their siblings (one shape, event_effects.hpp).
-  std::set<std::string> ahead;
-  for (const EventRun& run : windows.runs)
-    if (run.start + run.length > input.y.size()) ahead.insert(windows.groups[run.event]);
+  const std::set<std::string> ahead = groups_ahead(windows, input.y.size());
   if (!ahead.empty() && !is_event_profile(*candidates.recipes[choice.index]))
     serve_from_past_occurrences(input, windows, ahead, candidates, events);
   // Only the events model keeps its windows on that evidence: its effects

@@ -43,15 +43,12 @@ double rise_above_median(const autoscaler::SloHistory& history, std::size_t i) {
   return std::log(load / forecast);
 }
 
-}  // namespace
-
-namespace {
-
 std::size_t day_of(const autoscaler::SloHistory& history, std::size_t i) {
   return static_cast<std::size_t>(static_cast<std::int64_t>(i) * history.step_seconds / 86400);
 }
 
-constexpr std::size_t kEventClasses = 2 * 24;  // the first event-day class
+// The first event-hour class (autoscaler::risk_class).
+constexpr std::size_t kEventClasses = static_cast<std::size_t>(autoscaler::HourKind::event) * 24;
 
 // The median of the finite values in [first, last); NaN when none.
 double median_of(const std::vector<double>& tails, std::size_t first, std::size_t last) {

@@ -45,6 +45,7 @@
 // many of them came from FitInput::past_events).
 #include <cstddef>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,10 @@ struct EventWindows {
 /// The calendar events of a fit input (find_event_windows with the
 /// layout's shortest season as the cycle); empty without regressors.
 [[nodiscard]] EventWindows event_windows(const FitInput& input);
+
+/// The sibling groups of the runs reaching past the first `history` rows
+/// (the events ahead of a fit). Pure function.
+[[nodiscard]] std::set<std::string> groups_ahead(const EventWindows& windows, std::size_t history);
 
 /// The model described at the top of this file, around `base` (fitted
 /// with the non-event columns as a CalendarRegression, or alone when none
