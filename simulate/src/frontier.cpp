@@ -78,11 +78,21 @@ void add_quiet(FrontierPoint& point, const RunTimeline& timeline, const std::vec
                std::int64_t step_seconds) {
   point.quiet_violation_minutes = 0;
   point.quiet_replica_hours = 0;
+  point.daily_quiet_violation_minutes.assign(point.daily_violation_minutes.size(), 0.0);
+  point.daily_quiet_replica_hours.assign(point.daily_replica_hours.size(), 0.0);
+  const std::size_t per_day = std::max<std::size_t>(
+      1, static_cast<std::size_t>(86400 / std::max<std::int64_t>(1, step_seconds)));
   const std::size_t steps = std::min(quiet.size(), timeline.violation_seconds.size());
   for (std::size_t i = 0; i < steps; ++i) {
     if (!quiet[i]) continue;
-    point.quiet_violation_minutes += timeline.violation_seconds[i] / 60;
-    point.quiet_replica_hours += timeline.pods[i] * static_cast<double>(step_seconds) / 3600;
+    const double minutes = timeline.violation_seconds[i] / 60;
+    const double replica_hours = timeline.pods[i] * static_cast<double>(step_seconds) / 3600;
+    point.quiet_violation_minutes += minutes;
+    point.quiet_replica_hours += replica_hours;
+    if (i / per_day < point.daily_quiet_violation_minutes.size()) {
+      point.daily_quiet_violation_minutes[i / per_day] += minutes;
+      point.daily_quiet_replica_hours[i / per_day] += replica_hours;
+    }
   }
 }
 

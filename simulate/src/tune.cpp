@@ -287,13 +287,151 @@ Expected<Pair> choose_pair(PairJudge& judge, Move& move, const Pair& now,
   return now;
 }
 
+// The margin learnt from the target's own history: how much of the SLO a
+// setting chosen on past days needs to hold back to stay within it on the
+// next day. A constant margin is the same caution for a target whose
+// forecast errs alike every week and for one whose past flatters the
+// setting chosen on it; the recorded history itself tells the two apart.
+struct LearntMargin {
+  double margin = 0;                ///< share of the SLO to hold back
+  std::size_t held_out_days = 0;    ///< 0: too few days, the configured margin
+  double held_out_minutes = 0;      ///< short on the held-out days at that margin
+  double held_out_slo_minutes = 0;  ///< what the check allowed on them
+};
+
+// A rolling origin: for each day k from the second week on, the setting
+// (pair, from 13 days on) the tuning would have chosen on days [0, k) at a
+// margin is judged on day k, read from the swept points' per-day minutes
+// (no extra replay), and summed over the held-out days. The margin is the
+// smallest on a grid of 5 % steps from the configured one down whose
+// held-out days, and those of every larger margin on the grid, stayed
+// within the SLO less kCheckKeeps of the configured margin: never more
+// caution than configured, less only where the target's own days show it
+// held. The check keeps part of the margin itself because it is chosen
+// too (the smallest margin that passed is the luckiest on the held-out
+// days) and it reads one to four weeks: on the payments bench, a check
+// allowing the whole SLO let a target without calendars miss (33 minutes
+// for 29), half the margin kept it within. With fewer than a week of
+// held-out days, the configured margin.
+constexpr std::size_t kFirstHeldOutDay = 7;
+constexpr std::size_t kMinHeldOutDays = 7;
+constexpr double kMarginStep = 0.05;
+constexpr double kCheckKeeps = 0.5;
+
+// A candidate of the rolling origin on day k: its minutes and replica-hours
+// on days [0, k) and its minutes on day k.
+struct Candidate {
+  double minutes = 0, replica_hours = 0, next_day_minutes = 0;
+};
+
+// Per swept point, its minutes and replica-hours on the days before the
+// held-out one, and the same over the quiet steps.
+struct Before {
+  std::vector<double> minutes, hours, quiet_minutes, quiet_hours;
+};
+
+// The candidates on held-out day k (every pair of `predictive` points when
+// `split`, else every point alone) with what they did before it and on it,
+// cheapest first.
+std::vector<Candidate> candidates_on(const std::vector<const FrontierPoint*>& predictive,
+                                     const Before& before, std::size_t k, bool split) {
+  std::vector<Candidate> out;
+  const std::size_t n = predictive.size();
+  for (std::size_t b = 0; b < n; ++b)
+    for (std::size_t q = 0; q < n; ++q) {
+      if (!split && b != q) continue;
+      const auto& busy = *predictive[b];
+      const auto& quiet = *predictive[q];
+      out.push_back({before.minutes[b] - before.quiet_minutes[b] + before.quiet_minutes[q],
+                     before.hours[b] - before.quiet_hours[b] + before.quiet_hours[q],
+                     busy.daily_violation_minutes[k] - busy.daily_quiet_violation_minutes[k] +
+                         quiet.daily_quiet_violation_minutes[k]});
+    }
+  std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& c) {
+    return a.replica_hours < c.replica_hours;
+  });
+  return out;
+}
+
+LearntMargin learn_margin(std::span<const FrontierPoint> points,
+                          std::span<const double> day_minutes, double slo_fraction,
+                          double configured, std::size_t split_from_day) {
+  LearntMargin out;
+  out.margin = configured;
+  const std::size_t days = day_minutes.size();
+  if (days < kFirstHeldOutDay + kMinHeldOutDays) return out;
+  std::vector<const FrontierPoint*> predictive;
+  for (const auto& p : points)
+    if (p.run == "predictive" && p.daily_violation_minutes.size() == days &&
+        p.daily_quiet_violation_minutes.size() == days)
+      predictive.push_back(&p);
+  if (predictive.empty()) return out;
+  std::vector<double> margins;
+  for (int i = 0;; ++i) {
+    const double m = configured - i * kMarginStep;
+    margins.push_back(m < 1e-9 ? 0.0 : m);
+    if (m < 1e-9) break;
+  }
+  std::vector<double> held_out(margins.size(), 0.0);
+  const std::size_t n = predictive.size();
+  Before before{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0),
+                std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
+  double past_minutes = 0, held_out_slo = 0;
+  for (std::size_t k = 0; k < days; ++k) {
+    if (k >= kFirstHeldOutDay) {
+      const auto candidates = candidates_on(predictive, before, k, k >= split_from_day);
+      // None within a margin's SLO: the safest (fewest minutes, cheaper on a tie).
+      const auto safest = std::min_element(
+          candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+            return a.minutes != b.minutes ? a.minutes < b.minutes
+                                          : a.replica_hours < b.replica_hours;
+          });
+      for (std::size_t m = 0; m < margins.size(); ++m) {
+        const double limit = slo_fraction * past_minutes * (1 - margins[m]);
+        const auto chosen = std::find_if(candidates.begin(), candidates.end(),
+                                         [&](const Candidate& c) { return c.minutes <= limit; });
+        held_out[m] += (chosen == candidates.end() ? *safest : *chosen).next_day_minutes;
+      }
+      held_out_slo += slo_fraction * day_minutes[k];
+    }
+    past_minutes += day_minutes[k];
+    for (std::size_t i = 0; i < n; ++i) {
+      before.minutes[i] += predictive[i]->daily_violation_minutes[k];
+      before.hours[i] += predictive[i]->daily_replica_hours[k];
+      before.quiet_minutes[i] += predictive[i]->daily_quiet_violation_minutes[k];
+      before.quiet_hours[i] += predictive[i]->daily_quiet_replica_hours[k];
+    }
+  }
+  out.held_out_days = days - kFirstHeldOutDay;
+  out.held_out_slo_minutes = held_out_slo * (1 - kCheckKeeps * configured);
+  out.held_out_minutes = held_out[0];
+  for (std::size_t m = 0; m < margins.size() && held_out[m] <= out.held_out_slo_minutes; ++m) {
+    out.margin = margins[m];
+    out.held_out_minutes = held_out[m];
+  }
+  return out;
+}
+
+// Minutes with a known load per 24 h block of the history (as the swept
+// points' daily_* count them).
+std::vector<double> known_minutes_by_day(const autoscaler::SloHistory& history) {
+  const std::size_t per_day = std::max<std::size_t>(
+      1, static_cast<std::size_t>(kDaySeconds / std::max<std::int64_t>(1, history.step_seconds)));
+  std::vector<double> out((history.demand.size() + per_day - 1) / per_day, 0.0);
+  for (std::size_t i = 0; i < history.demand.size(); ++i)
+    if (std::isfinite(history.demand[i]))
+      out[i / per_day] += static_cast<double>(history.step_seconds) / 60;
+  return out;
+}
+
 // The record's words for a tuned setting: the SLO, the setting (and the
 // quiet hours' one), what it did on the recorded history, the move, and what
 // a reactive HPA needed there.
 std::string summary_of(const config::TargetConfig& target, const autoscaler::SloHistory& history,
                        const autoscaler::SloSetting& out, const FrontierPoint& busy,
                        const FrontierPoint& quiet, const QuietHours& quiet_hours,
-                       const Pair& chosen, const TuneResult& tuned, const Move& move) {
+                       const Pair& chosen, const TuneResult& tuned, const Move& move,
+                       const LearntMargin& margin) {
   const double days = static_cast<double>(history.recorded_seconds()) / kDaySeconds;
   const double reactive_percent = target.slo->reactive_target_percent;
   const std::string risk_words = describe_risk(out.risk, out.risk_events);
@@ -307,11 +445,17 @@ std::string summary_of(const config::TargetConfig& target, const autoscaler::Slo
                 target.timezone, quiet_hours.below, out.quiet_quantile, out.quiet_headroom,
                 percent_of(quiet.target_fraction));
   std::string summary = fmt::format(
-      "SLO {:g}% of minutes short (margin {:g}%): quantile {:g}, headroom x{:.3g} (HPA target "
+      "SLO {:g}% of minutes short (margin {:g}%{}): quantile {:g}, headroom x{:.3g} (HPA target "
       "{:g}% of capacity{}){}{} {} on the last {:.1f} days: {:.0f} minutes short (SLO {:.0f}, "
       "tuned for {:.0f}), {:.0f} replica-hours; {}",
-      target.slo->max_short_percent, target.slo->margin_percent, out.quantile, out.headroom,
-      percent_of(busy.target_fraction),
+      target.slo->max_short_percent, std::round(margin.margin * 1000) / 10,
+      margin.held_out_days == 0
+          ? std::string()
+          : fmt::format(", checked on {} held-out days: settings chosen so on the days before each "
+                        "were {:.0f} minutes short on them, {:.0f} allowed; configured {:g}%",
+                        margin.held_out_days, margin.held_out_minutes, margin.held_out_slo_minutes,
+                        target.slo->margin_percent),
+      out.quantile, out.headroom, percent_of(busy.target_fraction),
       reactive_percent == 100
           ? std::string()
           : fmt::format(", its observed-load metric at {:g}%", reactive_percent),
@@ -393,6 +537,26 @@ FrontierOptions tuning_options(const config::TargetConfig& target) {
   return options;
 }
 
+// The pair in force as the records name it.
+std::string describe_pair(std::span<const FrontierPoint> points, const Pair& pair) {
+  if (pair.busy == pair.quiet) return describe(points[pair.busy]);
+  return fmt::format("{} (quiet hours {}; {:.0f} minutes short in all)",
+                     describe(points[pair.busy]), describe(points[pair.quiet]), pair.minutes);
+}
+
+// The margin from the target's own held-out days (learn_margin), and
+// `tuned`'s tuning SLO and reactive choice at it.
+LearntMargin tune_for_learnt_margin(TuneResult& tuned, const autoscaler::SloHistory& history,
+                                    const FrontierOptions& options) {
+  const auto& points = tuned.frontier.points;
+  const LearntMargin margin =
+      learn_margin(points, known_minutes_by_day(history), options.slo_short_fraction,
+                   options.tuning_margin, kSplitAfterSeconds / kDaySeconds);
+  tuned.tuning_slo_minutes = tuned.slo_minutes * (1 - margin.margin);
+  tuned.reactive = choose_setting(points, "reactive", tuned.tuning_slo_minutes);
+  return margin;
+}
+
 }  // namespace
 
 Expected<autoscaler::SloSetting> tune_target_for_slo(
@@ -447,15 +611,11 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   PairJudge judge(config, history.demand, recorded, options, points);
   auto now = judge.exact(pair_of(points, *current, *current_quiet));
   if (!now) return now.error();
-  const std::string now_words =
-      *current == *current_quiet
-          ? describe(points[*current])
-          : fmt::format("{} (quiet hours {}; {:.0f} minutes short in all)",
-                        describe(points[*current]), describe(points[*current_quiet]), now->minutes);
+  const LearntMargin margin = tune_for_learnt_margin(*tuned, history, options);
   const double limit = tuned->tuning_slo_minutes;
   Move move = move_from(all_pairs(points, split), *now, limit,
                         cheaper_at == 0 || history_end - cheaper_at >= kDaySeconds,
-                        split ? kCheaperStep : 0.0, now_words);
+                        split ? kCheaperStep : 0.0, describe_pair(points, *now));
   auto picked = choose_pair(judge, move, *now, points, limit);
   if (!picked) return picked.error();
   const Pair chosen = *picked;
@@ -474,7 +634,9 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   if (!risk.empty()) out.risk_events = days.events;
   out.meets_slo = chosen.minutes <= limit;
   out.cheaper_at_unix = move.cheaper ? history_end : cheaper_at;
-  out.summary = summary_of(target, history, out, busy, quiet, quiet_hours, chosen, *tuned, move);
+  out.margin = margin.margin;
+  out.summary =
+      summary_of(target, history, out, busy, quiet, quiet_hours, chosen, *tuned, move, margin);
   return out;
 }
 

@@ -729,3 +729,44 @@ TEST_CASE("with calendars an event's misses raise its hours only, named in the r
   REQUIRE(seen_once);
   CHECK(seen_once->risk[2 * 24 + 6] == 1);
 }
+
+TEST_CASE("the tuning holds back less of the SLO where its past choices held on the next day",
+          "[slo]") {
+  auto target = slo_target();
+  target.slo->max_short_percent = 0.3;
+  // The same daily cycle every day: its misses (the load rising between two
+  // samples) fall alike on every day, so a setting chosen on the days before
+  // any day held on that day too, and half the SLO held back is caution the
+  // target's own history shows it does not need.
+  const auto steady = tune_target_for_slo(target, recorded_days(1.0, 14));
+  REQUIRE(steady);
+  INFO(steady->summary);
+  CHECK(steady->meets_slo);
+  CHECK(steady->margin == 0);
+  // Tuned for the whole SLO (0.3 % of 14 days: 60 minutes), not half of it.
+  CHECK_THAT(steady->summary, Catch::Contains("(margin 0%, checked on 7 held-out days") &&
+                                  Catch::Contains("(SLO 60, tuned for 60)"));
+  // Fewer than two weeks recorded (a week to choose on, a week held out):
+  // the configured margin.
+  const auto short_history = tune_target_for_slo(target, recorded_days(1.0, 13));
+  REQUIRE(short_history);
+  INFO(short_history->summary);
+  CHECK(short_history->margin == 0.5);
+  CHECK_THAT(short_history->summary,
+             Catch::Contains("(margin 50%)") && Catch::Contains("(SLO 56, tuned for 28)"));
+
+  // Exact for ten days, then the forecast and the observed value 20 % low:
+  // settings chosen on the exact days missed the later ones, and the
+  // configured margin stays.
+  auto drifting = recorded_days(1.0, 14);
+  for (std::size_t i = 10 * 1440; i < drifting.windows.size(); ++i) {
+    for (double& m : drifting.windows[i].mean) m *= 0.8;
+    for (double& s : drifting.windows[i].sigma) s *= 0.8;
+    drifting.observed[i] *= 0.8;
+  }
+  const auto drift = tune_target_for_slo(target, drifting);
+  REQUIRE(drift);
+  INFO(drift->summary);
+  CHECK(drift->margin == 0.5);
+  CHECK_THAT(drift->summary, Catch::Contains("(margin 50%, checked on 7 held-out days"));
+}

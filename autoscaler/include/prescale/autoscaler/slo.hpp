@@ -61,6 +61,10 @@ struct SloSetting {
   double quantile = 0.9;
   double headroom = 1;     ///< >= 1: served value x headroom
   bool meets_slo = false;  ///< false: the safest setting swept, short of the SLO on history
+  /// The share of the SLO the choice held back: slo.marginPercent, or less
+  /// where settings chosen so on the target's own past days stayed within
+  /// the SLO on each next day (docs/targets.md).
+  double margin = 0.5;
   /// One line for the decision records, /status and explain: the SLO, the
   /// setting, its minutes short and replica-hours on the history, and what a
   /// reactive HPA would have needed there.

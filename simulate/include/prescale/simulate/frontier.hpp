@@ -60,6 +60,9 @@ struct FrontierPoint {
   /// The same over the steps FrontierOptions::quiet_steps marks (0 without
   /// them): what a tuning that serves quiet steps another setting reads.
   double quiet_violation_minutes = 0, quiet_replica_hours = 0;
+  /// The same per day (as daily_*; zeros without quiet steps): what the
+  /// tuning's check of its own margin on held-out days reads.
+  std::vector<double> daily_quiet_violation_minutes, daily_quiet_replica_hours;
 
   /// The per-pod target the HPA reads the observed load at.
   [[nodiscard]] double observed_fraction() const {
