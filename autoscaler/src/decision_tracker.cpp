@@ -32,6 +32,16 @@ struct Attribution {
   std::int64_t peak_unix = 0;
 };
 
+// A calendar event's hold or rise set the value (policy.hpp EventRamp).
+std::string event_floor_reason(const DecisionInputs& in) {
+  return (in.event_floor == "hold"
+              ? fmt::format("holding the capacity pre-scaled for {} until the load reaches it",
+                            in.event_description)
+              : fmt::format("load rising during {}: x{:.3g} over the lead time, carried ahead",
+                            in.event_description, in.event_rise)) +
+         fmt::format(" (the forecast alone: {:.6g})", in.unramped);
+}
+
 // Why the served value moved from `before` to `after`, this tick.
 Attribution attribute_change(const DecisionInputs& in, double before) {
   Attribution out;
@@ -47,18 +57,23 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
   const bool observed_wins =
       !have_forecast || (std::isfinite(in.observed) && in.observed >= in.forecast * in.risk);
 
+  const std::string amounts = fmt::format(
+      "observed {:.6g}, forecast q{:g} {:.6g}{}, served {:.6g}{}{}", in.observed, q, in.forecast,
+      in.risk > 1 ? fmt::format(" x{:.3g} (this hour's risk)", in.risk) : "", in.served,
+      in.headroom > 1 ? fmt::format(" (headroom x{:.3g})", in.headroom) : "",
+      std::isfinite(before) ? fmt::format(" (was {:.6g})", before) : "");
+  if (!in.event_floor.empty()) {
+    out.cause = "calendar-event";
+    out.event = in.event;
+    out.reason = event_floor_reason(in) + ": " + amounts;
+    return out;
+  }
+
   // Calendar occurrences of the target's own calendars active in [now, now + lead].
   std::vector<calendar::Occurrence> active;
-  if (in.calendars && !in.calendars->empty() && in.config) {
-    // Only calendars the target names: one it borrows business days from (nyse for payroll) is no
-    // cause.
-    const auto& named_calendars = in.config->calendars;
-    for (auto& o :
-         in.calendars->occurrences(in.now_unix, in.now_unix + in.config->lead_time_seconds + 1))
-      if (std::find(named_calendars.begin(), named_calendars.end(), o.calendar) !=
-          named_calendars.end())
-        active.push_back(std::move(o));
-  }
+  if (in.calendars && !in.calendars->empty() && in.config)
+    active = named_occurrences(*in.calendars, *in.config, in.now_unix,
+                               in.now_unix + in.config->lead_time_seconds + 1);
   // An event beats a session; one containing the forecast peak beats one that does not.
   const calendar::Occurrence* named = nullptr;
   auto rank = [&](const calendar::Occurrence& o) {
@@ -68,11 +83,6 @@ Attribution attribute_change(const DecisionInputs& in, double before) {
   for (const auto& o : active)
     if (!named || rank(o) > rank(*named)) named = &o;
 
-  const std::string amounts = fmt::format(
-      "observed {:.6g}, forecast q{:g} {:.6g}{}, served {:.6g}{}{}", in.observed, q, in.forecast,
-      in.risk > 1 ? fmt::format(" x{:.3g} (this hour's risk)", in.risk) : "", in.served,
-      in.headroom > 1 ? fmt::format(" (headroom x{:.3g})", in.headroom) : "",
-      std::isfinite(before) ? fmt::format(" (was {:.6g})", before) : "");
   if (observed_wins) {
     out.cause = "observed";
     out.reason = rising ? "observed load above forecast" : "load easing: serving the observed load";
@@ -163,6 +173,17 @@ DecisionRecord record_of(const DecisionRecord& base, DecisionKind kind, std::str
 
 }  // namespace
 
+std::vector<calendar::Occurrence> named_occurrences(const calendar::CalendarSet& calendars,
+                                                    const config::TargetConfig& target,
+                                                    std::int64_t from_unix, std::int64_t to_unix) {
+  std::vector<calendar::Occurrence> named;
+  for (auto& o : calendars.occurrences(from_unix, to_unix))
+    if (std::find(target.calendars.begin(), target.calendars.end(), o.calendar) !=
+        target.calendars.end())
+      named.push_back(std::move(o));
+  return named;
+}
+
 std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
   std::vector<DecisionRecord> out;
   if (!in.servable) return out;  // nothing served yet: nothing decided
@@ -171,6 +192,7 @@ std::vector<DecisionRecord> DecisionTracker::decide(const DecisionInputs& in) {
   decide_anomaly(in, base, out);
   decide_refit(in, base, out);
   decide_served(in, base, out);
+  holding_ = in.event_floor == "hold";
   fallback_ = in.fallback_reason;
   if (!out.empty()) {
     started_ = true;
@@ -249,9 +271,15 @@ void DecisionTracker::decide_served(const DecisionInputs& in, const DecisionReco
     return;
   }
   const double before = served_in_force_;
-  const bool moved = !started_ || std::abs(in.served - before) >
-                                      settings_.change_threshold * std::max(std::abs(before), 1e-9);
-  if (!moved || !in.fallback_reason.empty()) return;
+  const auto beyond = [&](double value) {
+    return std::abs(value - before) > settings_.change_threshold * std::max(std::abs(before), 1e-9);
+  };
+  const bool moved = !started_ || beyond(in.served);
+  // A hold that keeps the value where it was is a decision too: the forecast
+  // alone would have taken the capacity away at the event's start.
+  const bool hold_begins =
+      started_ && in.event_floor == "hold" && !holding_ && beyond(in.unramped * in.headroom);
+  if ((!moved && !hold_begins) || !in.fallback_reason.empty()) return;
   const auto why = attribute_change(in, started_ ? before : kNaN);
   DecisionRecord r = record_of(base, DecisionKind::change, why.cause, why.reason);
   r.event = why.event;

@@ -65,6 +65,20 @@ Recommendation recommend(const PolicyInput& input) {
     out.forecast_scale = scale;
     value = std::max(value, out.forecast * scale);
   }
+  out.unramped = value;
+  out.event = input.event;
+  if (have_forecast && !input.event.event.empty()) {
+    const auto& ramp = input.event;
+    if (std::isfinite(ramp.hold) && ramp.hold > value) {
+      value = ramp.hold;
+      out.event_floor = "hold";
+    }
+    if (have_observed && std::isfinite(ramp.rise) && ramp.rise > 1 &&
+        input.observed * ramp.rise > value) {
+      value = input.observed * ramp.rise;
+      out.event_floor = "rise";
+    }
+  }
   // Headroom only ever adds: below 1 (or not a number) it is ignored.
   out.headroom = std::isfinite(input.headroom) ? std::max(1.0, input.headroom) : 1.0;
   // Never negative (a negative load forecast is noise around zero), never NaN/inf.

@@ -356,6 +356,55 @@ void TargetWorker::log_fallback_change(const std::string& fallback) {
   logged_fallback_ = fallback;
 }
 
+EventRamp TargetWorker::event_ramp(std::int64_t decision_unix) {
+  EventRamp out;
+  if (!calendars_ || calendars_->empty()) return out;
+  const std::int64_t lead = config_.lead_time_seconds;
+  // The latest-starting event the lead window has reached and that is not over.
+  std::optional<calendar::Occurrence> reached;
+  for (auto& o : named_occurrences(*calendars_, config_, decision_unix, decision_unix + lead + 1))
+    if (o.kind == calendar::Occurrence::Kind::event && o.start_unix <= decision_unix + lead &&
+        (!reached || o.start_unix > reached->start_unix))
+      reached = std::move(o);
+  if (!reached) {
+    event_hold_.reset();
+    return out;
+  }
+  out.event = reached->qualified_name();
+  out.description = reached->describe();
+  if (!event_hold_ || event_hold_->event != out.event ||
+      event_hold_->start_unix != reached->start_unix)
+    event_hold_ = EventHold{out.event, reached->start_unix};
+  auto& hold = *event_hold_;
+  if (last_valid_unix_ && hold.level > 0 && last_valid_value_ >= hold.level) hold.lapsed = true;
+  if (!hold.lapsed && hold.level > 0) out.hold = hold.level;
+  if (reached->contains(decision_unix)) out.rise = observed_rise(decision_unix);
+  return out;
+}
+
+double TargetWorker::observed_rise(std::int64_t decision_unix) const {
+  if (!incremental_ || !last_valid_unix_ || !(last_valid_value_ > 0)) return std::nan("");
+  const std::int64_t step = config_.step_seconds;
+  const std::int64_t lead = config_.lead_time_seconds;
+  const std::int64_t span = std::max<std::int64_t>(1, (lead + step / 2) / step) * step;
+  const auto& s = incremental_->series();
+  const std::int64_t then = last_valid_unix_ - span;
+  if (then < s.start_unix || then >= s.end_unix()) return std::nan("");
+  const double earlier = s.values[static_cast<std::size_t>((then - s.start_unix) / step)];
+  if (!(earlier > 0)) return std::nan("");
+  // From the newest sample to the end of the lead window, as the forecast spans it.
+  const std::int64_t ahead = decision_unix + lead - last_valid_unix_;
+  return std::pow(last_valid_value_ / earlier,
+                  static_cast<double>(ahead) / static_cast<double>(span));
+}
+
+void TargetWorker::note_event_served(std::int64_t decision_unix, const Recommendation& rec) {
+  if (!event_hold_ || decision_unix > event_hold_->start_unix || !rec.fallback_reason.empty())
+    return;
+  const double value = rec.served / std::max(1.0, rec.headroom);
+  if (std::isfinite(value)) event_hold_->level = std::max(event_hold_->level, value);
+}
+
 double TargetWorker::quantile_in_force() const {
   return fit_ && fit_->slo.setting ? fit_->slo.setting->quantile : config_.quantile;
 }
@@ -451,6 +500,11 @@ DecisionInputs TargetWorker::make_decision_inputs(std::int64_t now_unix,
     decision.decision_loss = fit_->decision_loss;
   }
   decision.anomaly = anomaly_.tracker().state();
+  decision.event_floor = rec.event_floor;
+  decision.event = rec.event.event;
+  decision.event_description = rec.event.description;
+  decision.event_rise = rec.event.rise;
+  decision.unramped = rec.unramped;
   return decision;
 }
 
@@ -512,7 +566,9 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
   input.min_replicas = config_.min_replicas;
   input.max_replicas = config_.max_replicas;
   input.fallback_reason = fallback.reason;
+  input.event = event_ramp(end);
   report.recommendation = recommend(input);
+  note_event_served(end, report.recommendation);
   log_fallback_change(report.recommendation.fallback_reason);
   if (recorder_) {
     // What this decision read, for the next refit's SLO tuning.

@@ -402,6 +402,57 @@ TEST_CASE("a rise names the calendar event active in the lead window", "[decisio
   CHECK(plain[0].event.empty());
 }
 
+TEST_CASE("a hold at an event's start is recorded once, naming the event", "[decisions][events]") {
+  auto calendars = payments_calendars();
+  REQUIRE(calendars.has_value());
+  auto target = payments_target();
+  // 2026-02-13 06:00 New York = 11:00Z: payroll-mid (the 15th is a Sunday).
+  const std::int64_t start = calendar::days_from_civil({2026, 2, 13}) * 86400 + 11 * 3600;
+  DecisionTracker tracker;
+  DecisionInputs in;
+  in.config = &target;
+  in.calendars = &*calendars;
+  in.step_seconds = 300;
+  in.servable = true;
+  in.now_unix = start - 300;
+  in.observed = 509;
+  in.forecast = in.served = 974;
+  in.window_quantiles = {974, 960, 950, 940};
+  (void)tracker.decide(in);
+  // The forecast alone eases to 647; the hold keeps 974 served.
+  in.now_unix = start;
+  in.forecast = in.unramped = 647;
+  in.window_quantiles = {600, 620, 640, 647};
+  in.event_floor = "hold";
+  in.event = "payroll.payroll-mid";
+  in.event_description = "calendar event payroll.payroll-mid (06:00-11:00 America/New_York)";
+  auto records = tracker.decide(in);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].cause == "calendar-event");
+  CHECK(records[0].event == "payroll.payroll-mid");
+  CHECK(records[0].served == 974);
+  CHECK(records[0].reason.rfind("holding the capacity pre-scaled for calendar event "
+                                "payroll.payroll-mid (06:00-11:00 America/New_York) until the "
+                                "load reaches it (the forecast alone: 647)",
+                                0) == 0);
+  // Held on: nothing new to record.
+  in.now_unix = start + 300;
+  CHECK(tracker.decide(in).empty());
+  // The load rising inside the window, carried over the lead time.
+  in.now_unix = start + 1200;
+  in.observed = 1093;
+  in.forecast = in.unramped = 1181;
+  in.served = 1400;
+  in.event_floor = "rise";
+  in.event_rise = 1.28;
+  records = tracker.decide(in);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].event == "payroll.payroll-mid");
+  CHECK(records[0].reason.rfind("load rising during calendar event payroll.payroll-mid "
+                                "(06:00-11:00 America/New_York): x1.28 over the lead time",
+                                0) == 0);
+}
+
 TEST_CASE("the decisions section configures thresholds, file and rotation", "[decisions][config]") {
   const auto config = config::parse_config(R"(
 decisions:

@@ -146,3 +146,47 @@ TEST_CASE("a tuned risk raises the forecast, never the observed value", "[policy
   in.forecast_scale = std::numeric_limits<double>::quiet_NaN();
   CHECK(recommend(in).served == Approx(200));
 }
+
+TEST_CASE("around a named calendar event the value is held, then carried up the observed rise",
+          "[policy][events]") {
+  // The lead window reached payroll-mid's start while 974 was served; the
+  // model serving event windows eases to 647 at 06:00, just before the surge.
+  const auto forecast = flat_forecast({600, 620, 640}, 5);
+  PolicyInput in;
+  in.observed = 508;
+  in.forecast = &forecast;
+  in.window_steps = 3;
+  in.capacity_per_replica = 120;
+  const auto plain = recommend(in);
+  CHECK(plain.event_floor.empty());
+  CHECK(plain.replicas == 6);
+
+  in.event.event = "payroll.payroll-mid";
+  in.event.hold = 974;
+  auto held = recommend(in);
+  CHECK(held.event_floor == "hold");
+  CHECK(held.served == Approx(974));
+  CHECK(held.replicas == 9);
+  CHECK(held.unramped == Approx(plain.served));
+
+  // Inside the window the load rises 28 % per lead time: carried over it.
+  in.event.hold = std::numeric_limits<double>::quiet_NaN();
+  in.observed = 1093;
+  in.event.rise = 1.28;
+  auto rising = recommend(in);
+  CHECK(rising.event_floor == "rise");
+  CHECK(rising.served == Approx(1093 * 1.28));
+  // A load falling or flat adds nothing; neither does an event in fallback.
+  in.event.rise = 0.9;
+  CHECK(recommend(in).served == Approx(1093));
+  CHECK(recommend(in).event_floor.empty());
+  in.event.rise = 1.28;
+  in.fallback_reason = "data stale";
+  CHECK(recommend(in).served == Approx(1093));
+  // No event named: the same rise is no cause (an unannounced surge is not known ahead).
+  in.fallback_reason.clear();
+  in.event = {};
+  in.event.rise = 1.28;
+  in.event.hold = 2000;
+  CHECK(recommend(in).served == Approx(std::max(1093.0, rising.unramped)));
+}

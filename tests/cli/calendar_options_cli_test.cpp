@@ -97,6 +97,73 @@ TEST_CASE("simulate --calendar: decision records pre-scale for each payroll wind
   CHECK(prescaled.count("payroll.payroll-end") == 1);
 }
 
+TEST_CASE("simulate --calendar: the payroll morning has its capacity ready through the surge",
+          "[cli][simulate][calendar]") {
+  TempDir dir;
+  // The golden simulate-payments trace: three weeks at 5 minutes from Mon Feb
+  // 23; the replay starts half-way, so it decides through payroll-mid on Fri
+  // Mar 13 (the 15th is a Sunday), the group's first occurrence in its
+  // history: the forecast under-sizes the surge, the observed rise is carried.
+  const std::string trace = (dir.path / "payments.csv").string();
+  const Run generated = run_prescale(
+      "generate --kind payments --start 2026-02-23 --days 21 --step 5m --seed 7 --output " + trace);
+  REQUIRE(generated.exit_code == 0);
+  const std::string timeline = (dir.path / "timeline.csv").string();
+  const std::string decisions = (dir.path / "decisions.jsonl").string();
+  const Run run = run_prescale("simulate --input " + trace +
+                               " --timezone America/New_York --calendar " + calendars_file() +
+                               " --capacity-per-replica 200 --startup 3m --format json"
+                               " --timeline " +
+                               timeline + " --decisions " + decisions);
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+
+  std::ifstream rows(timeline);
+  std::string line;
+  REQUIRE(std::getline(rows, line));
+  std::vector<std::string> header;
+  for (std::istringstream fields(line); std::getline(fields, line, ',');) header.push_back(line);
+  const auto column = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  const std::size_t local = column("local_time"), demand = column("demand"),
+                    ready = column("predictive_ready"),
+                    short_seconds = column("predictive_violation_seconds");
+  REQUIRE(short_seconds < header.size());
+  double morning_short = 0, morning_peak = 0;
+  std::size_t morning_steps = 0;
+  while (std::getline(rows, line)) {
+    std::vector<std::string> cells;
+    for (std::istringstream fields(line); std::getline(fields, line, ',');) cells.push_back(line);
+    // 06:00-11:00 New York on Fri Mar 13 (EDT since Mar 8).
+    const std::string& when = cells.at(local);
+    if (when.rfind("2026-03-13T", 0) != 0 || when.substr(11, 2) < "06" ||
+        when.substr(11, 2) >= "11")
+      continue;
+    ++morning_steps;
+    morning_peak = std::max(morning_peak, std::stod(cells.at(demand)));
+    INFO(when << ": demand " << cells.at(demand) << ", ready " << cells.at(ready));
+    CHECK(std::stod(cells.at(short_seconds)) == 0);
+    morning_short += std::stod(cells.at(short_seconds));
+  }
+  CHECK(morning_steps == 60);
+  CHECK(morning_peak > 1500);  // a surge, several times the night's load
+  CHECK(morning_short == 0);
+
+  // The decisions that carried the surge name the event.
+  std::ifstream lines(decisions);
+  std::size_t carried = 0;
+  while (std::getline(lines, line)) {
+    const auto record = nlohmann::json::parse(line);
+    if (record.at("reason").get<std::string>().rfind(
+            "load rising during calendar event payroll.payroll-mid (06:00-11:00", 0) == 0) {
+      CHECK(record.at("event") == "payroll.payroll-mid");
+      ++carried;
+    }
+  }
+  CHECK(carried >= 1);
+}
+
 TEST_CASE("an option a command would not use is refused", "[cli][calendar]") {
   TempDir dir;
   const std::string trace = (dir.path / "flat.csv").string();

@@ -16,6 +16,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -142,7 +143,21 @@ struct DecisionInputs {
   /// (forecast/decision_loss.hpp; "" when not measured).
   std::string decision_loss;
   AnomalyState anomaly;
+  /// "hold" or "rise" when a calendar event's ramp set the served value
+  /// (policy.hpp EventRamp): the event, its rise, and what the forecast alone serves.
+  std::string event_floor;
+  std::string event;              ///< qualified name
+  std::string event_description;  ///< Occurrence::describe()
+  double event_rise = std::numeric_limits<double>::quiet_NaN();
+  double unramped = std::numeric_limits<double>::quiet_NaN();
 };
+
+/// The occurrences overlapping [from_unix, to_unix) of the calendars the
+/// target names; one it only borrows business days from (nyse for payroll) is
+/// no cause of its own.
+[[nodiscard]] std::vector<calendar::Occurrence> named_occurrences(
+    const calendar::CalendarSet& calendars, const config::TargetConfig& target,
+    std::int64_t from_unix, std::int64_t to_unix);
 
 /// Settings of the tracker (config: a target's `decisions:` map).
 struct DecisionSettings {
@@ -174,6 +189,7 @@ class DecisionTracker {
   std::optional<double> mase_;
   bool shift_reported_ = false;
   std::int64_t anomaly_episode_ = 0;
+  bool holding_ = false;  ///< the previous tick served an event's hold
 };
 
 /// Appends records as JSON lines to `path`, rotating to path.1 .. path.N

@@ -8,12 +8,32 @@
 // Pure functions: no clock, no I/O.
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
 #include "prescale/forecast/model.hpp"
 
 namespace prescale::autoscaler {
+
+/// A calendar event the target names, as the decision at t sees it. The
+/// event is announced in the target's calendar, so acting on it before the
+/// load moves is not leakage: a load with no event named gets neither floor.
+struct EventRamp {
+  std::string event;        ///< qualified name ("payroll.payroll-mid"); empty: no event
+  std::string description;  ///< Occurrence::describe(), for the records
+  /// The value pre-scaled for the event's start (the largest served since the
+  /// lead window reached it): not served lower until the observed load has
+  /// reached it. A forecast that eases at the start of the window (another
+  /// model serves event windows) must not take the capacity away just before
+  /// the surge. NaN: no hold.
+  double hold = std::numeric_limits<double>::quiet_NaN();
+  /// Inside the window: the observed growth carried over one lead time
+  /// (observed now over observed a lead earlier, as a rate). Above 1 the
+  /// observed value times it is served at least: during a surge the model's
+  /// level trails the ramp by its own updates. NaN: not inside the window.
+  double rise = std::numeric_limits<double>::quiet_NaN();
+};
 
 struct PolicyInput {
   double observed = 0;  ///< last valid observation; NaN if none yet
@@ -31,6 +51,7 @@ struct PolicyInput {
   std::int64_t min_replicas = 1;
   std::int64_t max_replicas = 100;
   std::string fallback_reason;  ///< set by the engine (stale data, failed fit, ...)
+  EventRamp event;              ///< applies with a forecast only (not in fallback)
 };
 
 /// Value type.
@@ -44,6 +65,12 @@ struct Recommendation {
   double quantile = 0.9;      ///< the quantile read from the forecast
   std::optional<double> replicas;
   std::string fallback_reason;  ///< empty unless serving the observed value alone
+  /// What the forecast alone would have served (before headroom); differs
+  /// from served / headroom when the event ramp raised it.
+  double unramped = 0;
+  /// "hold" or "rise" when EventRamp set the value, else empty.
+  std::string event_floor;
+  EventRamp event;  ///< the input's, for the records
 };
 
 [[nodiscard]] Recommendation recommend(const PolicyInput& input);

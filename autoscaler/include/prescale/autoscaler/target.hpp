@@ -124,6 +124,16 @@ class TargetWorker {
   [[nodiscard]] forecast::Forecast lead_window_forecast(std::int64_t decision_unix,
                                                         const std::string& fallback);
   void log_fallback_change(const std::string& fallback);
+  /// The calendar event the lead window from `decision_unix` has reached, its
+  /// hold and its observed rise (policy.hpp EventRamp); no event: empty.
+  [[nodiscard]] EventRamp event_ramp(std::int64_t decision_unix);
+  /// The observed growth carried to the end of the lead window from
+  /// `decision_unix`: the newest sample over the one a lead earlier (to the
+  /// step), as a rate over the time from the newest sample to that end. NaN
+  /// when either sample is missing.
+  [[nodiscard]] double observed_rise(std::int64_t decision_unix) const;
+  /// Up to the event's start, the hold level follows the largest value served.
+  void note_event_served(std::int64_t decision_unix, const Recommendation& rec);
   // The SLO tuning of the model in use (slo.hpp): quantile and headroom in
   // force, and the line records and /status carry (empty without `slo:`).
   [[nodiscard]] double quantile_in_force() const;
@@ -161,6 +171,14 @@ class TargetWorker {
   AnomalyScorer anomaly_;      ///< newest samples against the forecasts made for them
   DriftDetector drift_;        ///< when the model in use no longer describes the load
   DecisionTracker decisions_;  ///< when a tick makes a decision record
+  /// The named event occurrence the lead window has reached (EventRamp::hold).
+  struct EventHold {
+    std::string event;  ///< qualified name
+    std::int64_t start_unix = 0;
+    double level = 0;     ///< largest value served (before headroom) up to the start
+    bool lapsed = false;  ///< the observed load has reached the level
+  };
+  std::optional<EventHold> event_hold_;
   SloTuner slo_tuner_;
   std::unique_ptr<PolicyRecorder> recorder_;  ///< with `slo:`: what the policy read
   std::shared_ptr<FitMailbox> mailbox_;
