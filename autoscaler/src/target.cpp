@@ -26,6 +26,9 @@ calendar::TimeZone zone_of(const config::TargetConfig& config) {
   return zone ? *zone : calendar::TimeZone::utc();
 }
 
+// The most the observed rise carries the load over one lead window (EventRamp::rise).
+constexpr double kMostCarried = 2.0;
+
 // Newest steps fetched again on each refresh (scrapes land late); a fit
 // leaves them out, so every replica fits on samples that no longer change.
 constexpr std::int64_t kRefetchSteps = 2;
@@ -392,10 +395,13 @@ double TargetWorker::observed_rise(std::int64_t decision_unix) const {
   if (then < s.start_unix || then >= s.end_unix()) return std::nan("");
   const double earlier = s.values[static_cast<std::size_t>((then - s.start_unix) / step)];
   if (!(earlier > 0)) return std::nan("");
-  // From the newest sample to the end of the lead window, as the forecast spans it.
+  // From the newest sample to the end of the lead window, as the forecast spans it. At most a
+  // doubling: a step (a month-end batch arriving within one or two samples) read as a rate
+  // would otherwise be carried several-fold (x4.3, 49 replicas for a load of 1349 on a
+  // generated month-end); the steepest payroll ramps we replay carry x1.85.
   const std::int64_t ahead = decision_unix + lead - last_valid_unix_;
-  return std::pow(last_valid_value_ / earlier,
-                  static_cast<double>(ahead) / static_cast<double>(span));
+  return std::min(kMostCarried, std::pow(last_valid_value_ / earlier,
+                                         static_cast<double>(ahead) / static_cast<double>(span)));
 }
 
 void TargetWorker::note_event_served(std::int64_t decision_unix, const Recommendation& rec) {

@@ -164,6 +164,39 @@ TEST_CASE("simulate --calendar: the payroll morning has its capacity ready throu
   CHECK(carried >= 1);
 }
 
+TEST_CASE("simulate --calendar: a month-end batch arriving as a step is carried at most double",
+          "[cli][simulate][calendar]") {
+  TempDir dir;
+  // Four weeks from Mon Jan 5; the replay decides through payroll-end (Fri
+  // Jan 30) and the month-end batch of Sat Jan 31 (20:00-23:00), which jumps
+  // from ~420 to ~1350 within two samples: read as a rate over a lead time,
+  // that step was carried x4.3 (49 replicas for a load of 1349).
+  const std::string trace = (dir.path / "payments.csv").string();
+  REQUIRE(run_prescale("generate --kind payments --start 2026-01-05 --days 28 --step 5m --seed 1 "
+                       "--output " +
+                       trace)
+              .exit_code == 0);
+  const std::string decisions = (dir.path / "decisions.jsonl").string();
+  const Run run = run_prescale("simulate --input " + trace +
+                               " --timezone America/New_York --calendar " + calendars_file() +
+                               " --capacity-per-replica 118 --startup 3m --refit-interval 1d"
+                               " --format json --decisions " +
+                               decisions);
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  std::ifstream lines(decisions);
+  std::string line;
+  std::size_t batch_rises = 0;
+  while (std::getline(lines, line)) {
+    const auto record = nlohmann::json::parse(line);
+    if (record.at("reason").get<std::string>().rfind("load rising during", 0) != 0) continue;
+    INFO(line);
+    CHECK(record.at("served").get<double>() <= 2 * record.at("observed").get<double>() + 1e-6);
+    if (record.at("event") == "settlement.month-end-batch") ++batch_rises;
+  }
+  CHECK(batch_rises >= 1);
+}
+
 TEST_CASE("an option a command would not use is refused", "[cli][calendar]") {
   TempDir dir;
   const std::string trace = (dir.path / "flat.csv").string();
