@@ -275,7 +275,10 @@ std::string describe_risk(const std::vector<double>& risk, const std::vector<std
       words += fmt::format("at {:02}:00-{:02}:00 of {}", h, h + 1,
                            h < events.size() && !events[h].empty() ? events[h] : "event days");
   }
-  if (raised.size() > 4) words += fmt::format(" and {} more hours", raised.size() - 4);
+  if (raised.size() > 4) {
+    const std::size_t more = raised.size() - 4;
+    words += fmt::format(" and {} more hour{}", more, more == 1 ? "" : "s");
+  }
   return words;
 }
 
