@@ -428,8 +428,10 @@ void add_simulate_command(CLI::App& app) {
       "(the first fit tunes at once, on decisions replayed from the history before it).\n"
       "The predictive run is then the daemon's own operating point; --frontier adds it\n"
       "as the \"daemon\" run");
-  cmd->add_option("--slo-margin-percent", args->slo_margin_percent,
-                  "--slo-tuning: share of the SLO held back when tuning (marginPercent)")
+  cmd->add_option(
+         "--slo-margin-percent", args->slo_margin_percent,
+         "--slo-tuning: the most of the SLO held back when tuning (marginPercent); from two "
+         "weeks of decisions on, less where the target's own earlier choices held")
       ->capture_default_str()
       ->needs(slo_tuning);
   cmd->add_option(

@@ -12,6 +12,12 @@
 #include "prescale/autoscaler/policy.hpp"
 
 namespace prescale::simulate {
+
+std::size_t steps_per_day(std::int64_t step_seconds) {
+  return std::max<std::size_t>(
+      1, static_cast<std::size_t>(86400 / std::max<std::int64_t>(1, step_seconds)));
+}
+
 namespace {
 
 Status check_options(const FrontierOptions& options, std::size_t demand_steps) {
@@ -60,8 +66,7 @@ std::optional<std::size_t> cheapest_within(std::span<const FrontierPoint> points
 
 // A run's violation minutes and replica-hours per 24 h block of the stretch.
 void add_daily(FrontierPoint& point, const RunTimeline& timeline, std::int64_t step_seconds) {
-  const std::size_t per_day = std::max<std::size_t>(
-      1, static_cast<std::size_t>(86400 / std::max<std::int64_t>(1, step_seconds)));
+  const std::size_t per_day = steps_per_day(step_seconds);
   const std::size_t steps = timeline.violation_seconds.size();
   const std::size_t days = (steps + per_day - 1) / per_day;
   point.daily_violation_minutes.assign(days, 0.0);
@@ -80,8 +85,7 @@ void add_quiet(FrontierPoint& point, const RunTimeline& timeline, const std::vec
   point.quiet_replica_hours = 0;
   point.daily_quiet_violation_minutes.assign(point.daily_violation_minutes.size(), 0.0);
   point.daily_quiet_replica_hours.assign(point.daily_replica_hours.size(), 0.0);
-  const std::size_t per_day = std::max<std::size_t>(
-      1, static_cast<std::size_t>(86400 / std::max<std::int64_t>(1, step_seconds)));
+  const std::size_t per_day = steps_per_day(step_seconds);
   const std::size_t steps = std::min(quiet.size(), timeline.violation_seconds.size());
   for (std::size_t i = 0; i < steps; ++i) {
     if (!quiet[i]) continue;

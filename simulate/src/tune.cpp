@@ -415,8 +415,7 @@ LearntMargin learn_margin(std::span<const FrontierPoint> points,
 // Minutes with a known load per 24 h block of the history (as the swept
 // points' daily_* count them).
 std::vector<double> known_minutes_by_day(const autoscaler::SloHistory& history) {
-  const std::size_t per_day = std::max<std::size_t>(
-      1, static_cast<std::size_t>(kDaySeconds / std::max<std::int64_t>(1, history.step_seconds)));
+  const std::size_t per_day = steps_per_day(history.step_seconds);
   std::vector<double> out((history.demand.size() + per_day - 1) / per_day, 0.0);
   for (std::size_t i = 0; i < history.demand.size(); ++i)
     if (std::isfinite(history.demand[i]))

@@ -176,7 +176,7 @@ struct ServerConfig {
 /// the margin (docs/targets.md, "Let the daemon tune for an SLO"). Value type.
 struct SloConfig {
   double max_short_percent = 0.1;  ///< % of minutes with load above ready capacity
-  double margin_percent = 50;      ///< % of the SLO held back when tuning on history
+  double margin_percent = 50;      ///< most % of the SLO held back when tuning (less where it held)
   /// Decisions kept and replayed at each refit: long enough to hold the last
   /// month end and payroll days (a week rarely does, and the tuning then
   /// descends on quiet weeks).

@@ -20,7 +20,7 @@ inline constexpr std::int64_t kMaxHistorySeconds = 35 * 86400;
 /// maxShortPercent: % of minutes with load above ready capacity, [0, 100).
 [[nodiscard]] std::string max_short_percent_problem(std::string_view name, std::string_view text,
                                                     double percent);
-/// marginPercent: % of the SLO held back when tuning on history, [0, 100).
+/// marginPercent: the most % of the SLO held back when tuning on history, [0, 100).
 [[nodiscard]] std::string margin_percent_problem(std::string_view name, std::string_view text,
                                                  double percent);
 /// history: whole seconds in [kMinHistorySeconds, kMaxHistorySeconds].

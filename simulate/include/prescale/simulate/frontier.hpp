@@ -29,6 +29,7 @@
 // The swept predictive settings are then fixed settings picked with
 // hindsight; the daemon point is the product's operating point.
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,6 +42,10 @@
 namespace prescale::simulate {
 
 /// One simulated setting and what it cost. Value type.
+/// Steps of `step_seconds` in a 24 h block (at least 1): how FrontierPoint's
+/// daily_* split a stretch into days.
+[[nodiscard]] std::size_t steps_per_day(std::int64_t step_seconds);
+
 struct FrontierPoint {
   std::string run;  ///< reactive | predictive | oracle | daemon
   /// The HPA's per-pod target as a fraction of capacity (predictive, daemon:
