@@ -43,6 +43,7 @@ struct GenerateArgs {
   std::string payroll_shape = "plateau";
   double payroll_mid_size = 0, payroll_end_size = 0;  // 0 = a size drawn per day
   double payroll_jitter = 0.05;
+  std::optional<double> open_burst_size;  // none = a size drawn per day
   std::vector<std::string> holidays;
   std::string calendar_out;
   std::string output = "-";
@@ -86,9 +87,10 @@ std::pair<std::int64_t, std::int64_t> duration_range(const std::string& option,
 
 // Options that shape what only the payments kind has.
 constexpr const char* kPaymentsOnly[] = {
-    "--no-weekly",        "--no-market-open", "--no-payroll",    "--no-month-end",
-    "--no-random-spikes", "--payroll-effect", "--payroll-shape", "--payroll-mid-size",
-    "--payroll-end-size", "--payroll-jitter", "--holiday",       "--calendar-out"};
+    "--no-weekly",        "--no-market-open", "--no-payroll",      "--no-month-end",
+    "--no-random-spikes", "--payroll-effect", "--payroll-shape",   "--payroll-mid-size",
+    "--payroll-end-size", "--payroll-jitter", "--open-burst-size", "--holiday",
+    "--calendar-out"};
 
 void run_generate(const GenerateArgs& args, const CLI::App& cmd) {
   autoscaler::TraceOptions options;
@@ -110,6 +112,7 @@ void run_generate(const GenerateArgs& args, const CLI::App& cmd) {
   if (args.payroll_mid_size > 0) options.payroll_mid_size = args.payroll_mid_size;
   if (args.payroll_end_size > 0) options.payroll_end_size = args.payroll_end_size;
   options.payroll_jitter = args.payroll_jitter;
+  options.open_burst_size = args.open_burst_size;
   for (const std::string& text : args.holidays) {
     auto day = calendar::parse_civil_date(text);
     if (!day) throw Failure("--holiday: " + day.error().message);
@@ -239,7 +242,8 @@ void add_generate_command(CLI::App& app) {
                   "requests/s at a weekday's busy hours (or the flat level)")
       ->capture_default_str();
   cmd->add_flag("--no-weekly", args->no_weekly, "same rhythm on weekends and holidays");
-  cmd->add_flag("--no-market-open", args->no_market_open, "no 09:30 New York burst");
+  auto* no_market_open =
+      cmd->add_flag("--no-market-open", args->no_market_open, "no 09:30 New York burst");
   cmd->add_flag("--no-payroll", args->no_payroll, "no payroll surges or quad witching");
   cmd->add_flag("--no-month-end", args->no_month_end, "no month-end batch");
   cmd->add_flag("--no-random-spikes", args->no_random_spikes, "no small random spikes");
@@ -273,6 +277,10 @@ void add_generate_command(CLI::App& app) {
                   "with a size: each day's (size - 1) varies by up to this fraction")
       ->capture_default_str()
       ->excludes(no_payroll);
+  cmd->add_option("--open-burst-size", args->open_burst_size,
+                  "09:30 open burst size, 0 to 100 (1.3: the load rises by about the busy-hour\n"
+                  "level at its peak; default: 1.1-1.5 per day)")
+      ->excludes(no_market_open);
   cmd->add_option("--holiday", args->holidays,
                   "an NYSE closure beyond the built-in list, YYYY-MM-DD (repeatable); payroll on\n"
                   "that day moves to the business day before");

@@ -320,12 +320,15 @@ Expected<std::size_t> check_trace_options(const TraceOptions& options) {
   return count;
 }
 
-Status check_payroll_options(const TraceOptions& options) {
+Status check_event_options(const TraceOptions& options) {
   for (const auto& size : {options.payroll_mid_size, options.payroll_end_size})
     if (size && !(*size >= 1 && *size <= 100))
       return make_error("payroll sizes must be 1 to 100 (times the usual load at the peak)");
   if (!(options.payroll_jitter >= 0 && options.payroll_jitter < 1))
     return make_error("--payroll-jitter must be 0 to below 1");
+  if (options.open_burst_size &&
+      !(*options.open_burst_size >= 0 && *options.open_burst_size <= 100))
+    return make_error("--open-burst-size must be 0 to 100 (0: the open adds only its +8 %)");
   return Status::ok();
 }
 
@@ -415,7 +418,8 @@ void add_calendar_events(const TraceOptions& options, const calendar::CalendarSe
     for (std::size_t i = first; i < last; ++i) {
       const double elapsed = static_cast<double>(grid.time_at(i) - o.start_unix);
       if (name == "nyse.market-open" && options.market_open) {
-        const double size = 1.1 + 0.4 * draw_for_day(options.seed, day, 1);
+        const double size =
+            options.open_burst_size.value_or(1.1 + 0.4 * draw_for_day(options.seed, day, 1));
         layers.open_addition[i] += level * (0.08 + size * open_burst(elapsed / 60));
       } else if ((name == "payroll.payroll-mid" || name == "payroll.payroll-end") &&
                  options.payroll) {
@@ -526,7 +530,7 @@ Expected<forecast::Series> generate_trace(const TraceOptions& options,
   if (!count) return count.error();
   auto zone = calendar::TimeZone::find(options.time_zone);
   if (!zone) return make_error("--timezone: " + zone.error().message);
-  if (auto status = check_payroll_options(options); !status) return status.error();
+  if (auto status = check_event_options(options); !status) return status.error();
   auto calendars = payments_calendars(options.time_zone, options.extra_holidays);
   if (!calendars) return calendars.error();
 

@@ -98,6 +98,41 @@ TEST_CASE("the market-open burst is at 14:30Z in winter and 13:30Z in summer, ne
   CHECK(business_days == 58);
 }
 
+TEST_CASE(
+    "a fixed open-burst size gives every business day the same burst; without one, each day "
+    "draws its own",
+    "[autoscaler][trace][events]") {
+  // Noise-free, no payroll: the load less the same trace without the open is the burst alone.
+  TraceOptions base = twelve_weeks();
+  base.noise = 0;
+  base.random_spikes = false;
+  base.payroll = false;
+  TraceOptions closed = base;
+  closed.market_open = false;
+  TraceOptions fixed = base;
+  fixed.open_burst_size = 1.3;
+  const auto without = generate_trace(closed), drawn = generate_trace(base),
+             same = generate_trace(fixed);
+  REQUIRE(without.has_value());
+  REQUIRE(drawn.has_value());
+  REQUIRE(same.has_value());
+  // 09:35 New York, 5 minutes into the burst, on a Tuesday in winter and a Wednesday in summer.
+  auto burst = [&](const forecast::Series& s, CivilDate d) {
+    const auto i = static_cast<std::size_t>((ny(d.year, d.month, d.day, 9, 35) - s.start_unix) /
+                                            s.step_seconds);
+    return s.values[i] - without->values[i];
+  };
+  const CivilDate tuesday{2026, 2, 3}, wednesday{2026, 3, 11};
+  // +8 % for the session plus 1.3 x the burst's curve 5 minutes in, (1 - e^-2.5) e^-0.2.
+  const double expected = 1000 * (0.08 + 1.3 * (1 - std::exp(-2.5)) * std::exp(-0.2));
+  CHECK(burst(*same, tuesday) == Approx(expected).margin(0.002));
+  CHECK(burst(*same, wednesday) == Approx(expected).margin(0.002));
+  CHECK(std::abs(burst(*drawn, tuesday) - burst(*drawn, wednesday)) > 1);
+  TraceOptions bad = base;
+  bad.open_burst_size = -0.5;
+  CHECK_THAT(generate_trace(bad).error().message, Catch::Contains("--open-burst-size"));
+}
+
 TEST_CASE("payroll surges land on the 15th (moved back) and the last business day",
           "[autoscaler][trace]") {
   TraceOptions options = twelve_weeks();

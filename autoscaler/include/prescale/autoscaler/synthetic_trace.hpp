@@ -117,6 +117,10 @@ struct TraceOptions {
   std::optional<double> payroll_mid_size;  ///< payroll-mid (15th)
   std::optional<double> payroll_end_size;  ///< payroll-end (last business day)
   double payroll_jitter = 0.05;            ///< relative, of (size - 1)
+  /// The market-open burst's size (about +75 % of `level` per unit at its
+  /// peak, 5 minutes in). Without one, each day draws 1.1-1.5; with one,
+  /// every business day's burst is the same.
+  std::optional<double> open_burst_size;
   /// NYSE closures beyond nyse_holidays() (a holiday on the 15th moves
   /// payroll-mid to the business day before); the calendars of
   /// payments_calendars_yaml() list them too.
