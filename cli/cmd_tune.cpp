@@ -145,6 +145,7 @@ void add_tune_command(CLI::App& app) {
   sweep.predictive_targets_flag = "--predictive-targets";
   sweep.observed_targets_flag = "--observed-targets";
   sweep.quantiles_flag = "--quantiles";
+  sweep.refine_flag = "--refine-percent";
   cmd->add_option("--slo-percent", sweep.slo_percent,
                   "The SLO: the largest share of minutes with demand above ready capacity\n"
                   "(0.1 = at most 0.1 % of minutes short, about 10 minutes a week)")
@@ -172,6 +173,11 @@ void add_tune_command(CLI::App& app) {
   cmd->add_option("--quantiles", sweep.quantiles,
                   "Served quantiles to sweep (default 0.5,0.75,0.9,0.95,0.99)")
       ->delimiter(',');
+  cmd->add_option("--refine-percent", sweep.refine_percent,
+                  "Between the cheapest reactive target meeting the SLO and the next cheaper\n"
+                  "one swept, also sweep every this many percent of capacity (an HPA's\n"
+                  "averageValue can be any number; 0: the swept targets only)")
+      ->capture_default_str();
   cmd->add_option("--format", args->run.format, "Output on stdout: table or json")
       ->capture_default_str();
   cmd->callback([args] { run_tune(*args); });

@@ -132,6 +132,12 @@ void add_frontier_options(CLI::App& command, FrontierArgs& args) {
       .add_option("--frontier-quantiles", args.quantiles,
                   "--frontier: predictive served quantiles (default 0.5,0.75,0.9,0.95,0.99)")
       ->delimiter(',');
+  command
+      .add_option("--frontier-refine-percent", args.refine_percent,
+                  "--frontier: between the cheapest reactive (and oracle) target meeting the\n"
+                  "SLO and the next cheaper one swept, also sweep every this many percent of\n"
+                  "capacity (an HPA's averageValue can be any number; 0: the swept targets only)")
+      ->capture_default_str();
 }
 
 simulate::FrontierOptions frontier_options(const FrontierArgs& args, std::size_t observation_lag) {
@@ -162,6 +168,10 @@ simulate::FrontierOptions frontier_options(const FrontierArgs& args, std::size_t
       !problem.empty())
     throw Failure(problem);
   options.slo_short_fraction = args.slo_percent / 100;
+  if (!(args.refine_percent == 0 || (args.refine_percent >= 0.1 && args.refine_percent < 100)))
+    throw Failure(fmt::format("{}: {} is not 0 (off) or a percent of capacity in [0.1, 100)",
+                              args.refine_flag, args.refine_percent));
+  options.refine_step = args.refine_percent / 100;
   options.observation_lag = observation_lag;
   options.holdout = args.holdout;
   return options;

@@ -26,17 +26,22 @@ struct FrontierArgs {
   std::vector<double> predictive_targets;  ///< percent of capacity; empty = the defaults
   std::vector<double> observed_targets;    ///< percent of capacity; empty = the predictive ones
   std::vector<double> quantiles;           ///< empty = the defaults
+  /// The reactive and oracle crossings of the SLO refined in steps of this
+  /// percent of capacity (FrontierOptions::refine_step; 0: off).
+  double refine_percent = 1;
   /// The flags the sweep lists came from, for messages.
   std::string targets_flag = "--frontier-targets";
   std::string predictive_targets_flag = "--frontier-predictive-targets";
   std::string observed_targets_flag = "--frontier-observed-targets";
   std::string quantiles_flag = "--frontier-quantiles";
+  std::string refine_flag = "--frontier-refine-percent";
 
   [[nodiscard]] bool wanted() const { return frontier || recommend; }
 };
 
 /// Adds --frontier, --recommend, --slo-percent, --frontier-targets,
-/// --frontier-predictive-targets, --frontier-observed-targets, --frontier-quantiles.
+/// --frontier-predictive-targets, --frontier-observed-targets, --frontier-quantiles,
+/// --frontier-refine-percent.
 void add_frontier_options(CLI::App& command, FrontierArgs& args);
 
 /// The sweep the flags ask for; throws Failure naming a bad flag. The

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -49,6 +50,10 @@ Status check_options(const FrontierOptions& options, std::size_t demand_steps) {
   if (!(options.slo_short_fraction >= 0 && options.slo_short_fraction < 1))
     return make_error(
         fmt::format("SLO: {} is not a fraction of minutes in [0, 1)", options.slo_short_fraction));
+  if (!(options.refine_step == 0 || (options.refine_step >= 0.001 && options.refine_step < 1)))
+    return make_error(
+        fmt::format("refine step: {} is not 0 (off) or a fraction of capacity in [0.001, 1)",
+                    options.refine_step));
   return Status::ok();
 }
 
@@ -451,6 +456,52 @@ Status add_points(FrontierResult& result, const SimulationConfig& at,
   return Status::ok();
 }
 
+// Refines the crossings of the reactive HPA and the oracle: between the
+// swept target that is the cheapest of `run` within each limit (the SLO,
+// and the SLO less the tuning margin) and the next cheaper swept target,
+// every options.refine_step. On the payments bench (SLO 0.1 %, 5 % grid)
+// the grid said 50 % of capacity where 54 % also met the SLO, 7 % fewer
+// replica-hours: as much flattery in a saving counted against 50 %.
+Status refine_crossings(FrontierResult& result, const SimulationConfig& config,
+                        std::span<const double> demand, const FrontierOptions& options) {
+  if (!(options.refine_step > 0)) return Status::ok();
+  const double slo_minutes =
+      options.slo_short_fraction * known_minutes(demand, config.step_seconds);
+  std::vector<double> limits = {slo_minutes};
+  if (options.tuning_margin > 0) limits.push_back(slo_minutes * (1 - options.tuning_margin));
+  const auto& swept = options.reactive_targets;
+  for (const std::string run : {"reactive", "oracle"}) {
+    std::vector<double> finer;
+    for (double limit : limits) {
+      const auto met = cheapest_within(result.points, run, limit);
+      if (!met) continue;
+      const double from = result.points[*met].target_fraction;
+      double next = std::numeric_limits<double>::infinity();
+      for (double t : swept)
+        if (t > from + 1e-9) next = std::min(next, t);
+      for (int k = 1; std::isfinite(next); ++k) {
+        const double f = std::round((from + k * options.refine_step) * 1e6) / 1e6;
+        if (f >= next - 1e-9) break;
+        finer.push_back(f);
+      }
+    }
+    std::sort(finer.begin(), finer.end(), std::greater<>());
+    finer.erase(std::unique(finer.begin(), finer.end()), finer.end());
+    for (double fraction : finer) {
+      SimulationConfig at = config;
+      at.target_per_replica = fraction * config.capacity_per_replica;
+      const RunSpec spec = run == "reactive" ? reactive_run(demand, options.observation_lag)
+                                             : oracle_run(demand, at);
+      if (auto added = add_points(result, at, demand, {spec}, {label(run.c_str(), fraction, 0)},
+                                  options.quiet_steps);
+          !added)
+        return make_error(
+            fmt::format("{} at {:g} x capacity: {}", run, fraction, added.error().message));
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
@@ -516,6 +567,8 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
         !added)
       return make_error(fmt::format("headroom x{:.3g}: {}", 1 / fraction, added.error().message));
   }
+  if (auto refined = refine_crossings(result, config, demand, options); !refined)
+    return refined.error();
   for (const char* run : {"reactive", "predictive", "oracle", "daemon"}) {
     for (std::size_t i : frontier_of(result.points, run)) result.points[i].on_frontier = true;
   }

@@ -3,6 +3,9 @@
 // JSON, the holdout check, and bad flags named.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -48,7 +51,9 @@ TEST_CASE("prescale tune chooses settings for the SLO less its margin", "[cli][t
                              " --reactive-targets 100,80,60,50 --slo-percent 1";
   const auto out = dir.path / "out.json";
   const auto err = dir.path / "err.txt";
-  const std::string command = common + " --margin-percent 40 --holdout --format json > " +
+  // The swept targets only (the refinement between them is checked below).
+  const std::string command = common +
+                              " --refine-percent 0 --margin-percent 40 --holdout --format json > " +
                               out.string() + " 2> " + err.string();
   INFO(command);
   REQUIRE(std::system(command.c_str()) == 0);
@@ -101,13 +106,41 @@ TEST_CASE("prescale tune chooses settings for the SLO less its margin", "[cli][t
                              "      external:\n"
                              "        metric: {name: <observed load metric>}\n"
                              "        target: {type: AverageValue, averageValue: \"80\"}"));
-  REQUIRE(std::system(
-              (common + " --observed-targets 80 --format json > " + out.string() + " 2>/dev/null")
-                  .c_str()) == 0);
+  REQUIRE(std::system((common + " --refine-percent 0 --observed-targets 80 --format json > " +
+                       out.string() + " 2>/dev/null")
+                          .c_str()) == 0);
   const auto two_json = nlohmann::json::parse(read_text(out));
   CHECK(two_json.at("predictive").at("observed_target_percent").get<double>() == Approx(80));
   CHECK(two_json.at("predictive").at("observed_average_value").get<double>() == Approx(80));
   CHECK(two_json.at("frontier").at("points").size() == 12);  // 2 x 1 x 2 predictive
+
+  // By default the reactive choice is refined in 1 % steps between the swept
+  // target it met the tuning SLO at and the next cheaper one swept: never
+  // dearer than the grid's, at a target an HPA takes as well as a swept one.
+  REQUIRE(
+      std::system((common + " --margin-percent 40 --format json > " + out.string() + " 2>/dev/null")
+                      .c_str()) == 0);
+  const auto fine = nlohmann::json::parse(read_text(out));
+  const auto& coarse_choice = json.at("reactive");
+  const auto& fine_choice = fine.at("reactive");
+  CHECK(fine_choice.at("replica_hours").get<double>() <=
+        coarse_choice.at("replica_hours").get<double>());
+  const double from = coarse_choice.at("target_percent").get<double>();
+  double next = 1e9;
+  for (double swept : {100.0, 80.0, 60.0, 50.0})
+    if (swept > from) next = std::min(next, swept);
+  std::size_t refined = 0;
+  for (const auto& p : fine.at("frontier").at("points")) {
+    const double t = p.at("target_percent").get<double>();
+    if (p.at("run") != "reactive" || t == 100 || t == 80 || t == 60 || t == 50) continue;
+    ++refined;
+    CHECK(t > from);
+    CHECK(t < next);
+    CHECK(std::abs(t - std::round(t)) < 1e-6);  // whole percents
+  }
+  if (next < 1e9) CHECK(refined > 0);
+  CHECK(fine_choice.at("average_value").get<double>() ==
+        Approx(fine_choice.at("target_percent").get<double>()));
 
   // Bad flags are named.
   REQUIRE(std::system((common + " --margin-percent 100 > /dev/null 2> " + err.string()).c_str()) !=
@@ -116,6 +149,9 @@ TEST_CASE("prescale tune chooses settings for the SLO less its margin", "[cli][t
              Catch::Contains("--margin-percent 100 is not a percentage of the SLO"));
   REQUIRE(std::system((common + " --quantiles 0.9,2 > /dev/null 2> " + err.string()).c_str()) != 0);
   CHECK_THAT(read_text(err), Catch::Contains("--quantiles: 2 is not in (0, 1)"));
+  REQUIRE(std::system((common + " --refine-percent 0.01 > /dev/null 2> " + err.string()).c_str()) !=
+          0);
+  CHECK_THAT(read_text(err), Catch::Contains("--refine-percent: 0.01 is not 0 (off)"));
 }
 
 TEST_CASE("prescale simulate --slo-tuning scores the daemon's own tuning on the frontier",

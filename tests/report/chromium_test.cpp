@@ -243,7 +243,8 @@ TEST_CASE("prescale simulate --frontier --recommend sweeps, recommends and repor
       test::prescale_bin().string() + " simulate --input " + trace +
       " --timezone America/New_York --seasonality 1d --capacity-per-replica 100 --startup 5m"
       " --history 3d --refit-interval 1d --frontier --recommend --frontier-quantiles 0.5,0.9"
-      " --frontier-predictive-targets 100,90 --frontier-targets 100,90,80,70,60,50 --report " +
+      " --frontier-predictive-targets 100,90 --frontier-targets 100,90,80,70,60,50"
+      " --frontier-refine-percent 0 --report " +
       (dir / "report.html").string() + " --format json > " + (dir / "out.json").string() + " 2> " +
       (dir / "stderr.txt").string();
   INFO(command);

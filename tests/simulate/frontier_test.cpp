@@ -177,6 +177,7 @@ TEST_CASE("The sweep: lower reactive targets buy fewer violations with more repl
   const auto config = five_minute_config();
   FrontierOptions options;
   options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
+  options.refine_step = 0;  // the swept targets only
   const auto swept = sweep_frontier(config, demand, nullptr, options);
   REQUIRE(swept.has_value());
   std::vector<FrontierPoint> reactive, oracle;
@@ -209,6 +210,64 @@ TEST_CASE("The sweep: lower reactive targets buy fewer violations with more repl
   }
   CHECK_FALSE(h.saved_percent.has_value());  // no predictive run
   CHECK_FALSE(h.operating_point.has_value());
+}
+
+TEST_CASE("The cheapest reactive and oracle targets within the SLO are refined between swept ones",
+          "[frontier]") {
+  // An HPA's averageValue can be any number: the headline's reactive HPA is
+  // the cheapest target meeting the SLO, not the cheapest on a 10 % grid.
+  const auto demand = surging_days(3);
+  const auto config = five_minute_config();
+  FrontierOptions coarse;
+  coarse.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
+  // 21.6 minutes: the reactive HPA meets it at 88 % (20 minutes), the oracle at 92 %.
+  coarse.slo_short_fraction = 0.005;
+  coarse.refine_step = 0;
+  FrontierOptions refined = coarse;
+  refined.refine_step = 0.01;
+  FrontierOptions every = coarse;  // every whole percent from 100 % down to 40 %
+  every.reactive_targets.clear();
+  for (int percent = 100; percent >= 40; --percent)
+    every.reactive_targets.push_back(percent / 100.0);
+  const auto grid = sweep_frontier(config, demand, nullptr, coarse);
+  const auto fine = sweep_frontier(config, demand, nullptr, refined);
+  const auto all = sweep_frontier(config, demand, nullptr, every);
+  REQUIRE(grid.has_value());
+  REQUIRE(fine.has_value());
+  REQUIRE(all.has_value());
+  for (auto [at, run] : {std::pair{&FrontierHeadline::reactive_at_slo, "reactive"},
+                         std::pair{&FrontierHeadline::oracle_at_slo, "oracle"}}) {
+    INFO(run);
+    const auto g = grid->headline.*at, f = fine->headline.*at, a = all->headline.*at;
+    REQUIRE(g.has_value());
+    REQUIRE(f.has_value());
+    REQUIRE(a.has_value());
+    const auto& from_grid = grid->points[*g];
+    const auto& from_fine = fine->points[*f];
+    // Cheaper than the grid's, and as cheap as sweeping every percent.
+    CHECK(from_fine.replica_hours < from_grid.replica_hours);
+    CHECK(from_fine.target_fraction > from_grid.target_fraction);
+    CHECK(from_fine.violation_minutes <= fine->headline.slo_minutes);
+    CHECK(from_fine.replica_hours == Approx(all->points[*a].replica_hours));
+    CHECK(from_fine.target_fraction == Approx(all->points[*a].target_fraction));
+    // Only between the grid's choice and the next cheaper swept target.
+    for (const auto& p : fine->points) {
+      if (p.run != run) continue;
+      const bool swept =
+          std::any_of(coarse.reactive_targets.begin(), coarse.reactive_targets.end(),
+                      [&](double t) { return std::abs(t - p.target_fraction) < 1e-9; });
+      if (swept) continue;
+      CHECK(p.target_fraction > from_grid.target_fraction);
+      CHECK(p.target_fraction < from_grid.target_fraction + 0.1 + 1e-9);
+    }
+  }
+  // The saving is counted against the refined reactive HPA.
+  CHECK(*fine->headline.oracle_saved_percent == Approx(*all->headline.oracle_saved_percent));
+
+  refined.refine_step = 0.0001;
+  const auto bad = sweep_frontier(config, demand, nullptr, refined);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK_THAT(bad.error().message, Catch::Contains("refine step: 0.0001"));
 }
 
 TEST_CASE("The predictive sweep applies each quantile and target to one set of forecasts",

@@ -118,6 +118,13 @@ struct FrontierOptions {
   /// Per demand step (empty: none): the steps every point also sums its
   /// violation minutes and replica-hours over (FrontierPoint::quiet_*).
   std::vector<bool> quiet_steps;
+  /// The reactive HPA's and the oracle's cheapest target within the SLO
+  /// (and within the SLO less tuning_margin) are refined in steps of this
+  /// fraction of capacity between the swept target that meets it and the
+  /// next cheaper swept one (0: the swept targets only). An HPA's
+  /// averageValue can be any number: a coarse grid leaves replica-hours on
+  /// the table and flatters every saving counted against it.
+  double refine_step = 0.01;
 };
 
 /// A setting chosen for an SLO on history: the cheapest point of its run
