@@ -54,6 +54,15 @@ SimulationConfig five_minute_config() {
   return config;
 }
 
+// Reactive targets from 100 % down to 40 % of capacity in 10 % steps, the
+// swept targets only (no refinement between them).
+FrontierOptions ten_percent_grid() {
+  FrontierOptions options;
+  options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
+  options.refine_step = 0;
+  return options;
+}
+
 // A forecast that knows each day's shape from the previous day only (causal:
 // step i reads demand[i - 288 ...]): the lead window of decision i is the
 // same minutes one day earlier, with a band of +-8 %.
@@ -175,9 +184,7 @@ TEST_CASE("The sweep: lower reactive targets buy fewer violations with more repl
           "[frontier]") {
   const auto demand = surging_days(3);
   const auto config = five_minute_config();
-  FrontierOptions options;
-  options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
-  options.refine_step = 0;  // the swept targets only
+  const FrontierOptions options = ten_percent_grid();
   const auto swept = sweep_frontier(config, demand, nullptr, options);
   REQUIRE(swept.has_value());
   std::vector<FrontierPoint> reactive, oracle;
@@ -218,11 +225,9 @@ TEST_CASE("The cheapest reactive and oracle targets within the SLO are refined b
   // the cheapest target meeting the SLO, not the cheapest on a 10 % grid.
   const auto demand = surging_days(3);
   const auto config = five_minute_config();
-  FrontierOptions coarse;
-  coarse.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
+  FrontierOptions coarse = ten_percent_grid();
   // 21.6 minutes: the reactive HPA meets it at 88 % (20 minutes), the oracle at 92 %.
   coarse.slo_short_fraction = 0.005;
-  coarse.refine_step = 0;
   FrontierOptions refined = coarse;
   refined.refine_step = 0.01;
   FrontierOptions every = coarse;  // every whole percent from 100 % down to 40 %
