@@ -175,8 +175,9 @@ void add_tune_command(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--refine-percent", sweep.refine_percent,
                   "Between the cheapest reactive target meeting the SLO and the next cheaper\n"
-                  "one swept, also sweep every this many percent of capacity (an HPA's\n"
-                  "averageValue can be any number; 0: the swept targets only)")
+                  "one swept, also sweep every this many percent of capacity, and the same for\n"
+                  "the cheapest predictive setting's forecast target (an HPA's averageValue can\n"
+                  "be any number; 0: the swept targets only)")
       ->capture_default_str();
   cmd->add_option("--format", args->run.format, "Output on stdout: table or json")
       ->capture_default_str();

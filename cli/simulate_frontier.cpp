@@ -136,7 +136,8 @@ void add_frontier_options(CLI::App& command, FrontierArgs& args) {
       .add_option("--frontier-refine-percent", args.refine_percent,
                   "--frontier: between the cheapest reactive (and oracle) target meeting the\n"
                   "SLO and the next cheaper one swept, also sweep every this many percent of\n"
-                  "capacity (an HPA's averageValue can be any number; 0: the swept targets only)")
+                  "capacity, and the same for the cheapest predictive setting's forecast target\n"
+                  "(an HPA's averageValue can be any number; 0: the swept targets only)")
       ->capture_default_str();
 }
 

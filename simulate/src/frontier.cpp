@@ -456,34 +456,53 @@ Status add_points(FrontierResult& result, const SimulationConfig& at,
   return Status::ok();
 }
 
-// Refines the crossings of the reactive HPA and the oracle: between the
-// swept target that is the cheapest of `run` within each limit (the SLO,
-// and the SLO less the tuning margin) and the next cheaper swept target,
-// every options.refine_step. On the payments bench (SLO 0.1 %, 5 % grid)
-// the grid said 50 % of capacity where 54 % also met the SLO, 7 % fewer
-// replica-hours: as much flattery in a saving counted against 50 %.
+// The per-pod targets strictly between `from` and the next higher one in
+// `swept`, every `step` (none when `from` is the highest).
+std::vector<double> finer_than(double from, const std::vector<double>& swept, double step) {
+  double next = std::numeric_limits<double>::infinity();
+  for (double t : swept)
+    if (t > from + 1e-9) next = std::min(next, t);
+  std::vector<double> out;
+  for (int k = 1; std::isfinite(next); ++k) {
+    const double f = std::round((from + k * step) * 1e6) / 1e6;
+    if (f >= next - 1e-9) break;
+    out.push_back(f);
+  }
+  return out;
+}
+
+bool swept_already(std::span<const FrontierPoint> points, double fraction, double observed,
+                   double quantile) {
+  return std::any_of(points.begin(), points.end(), [&](const FrontierPoint& p) {
+    return p.run == "predictive" && std::abs(p.target_fraction - fraction) < 1e-9 &&
+           std::abs(p.observed_fraction() - observed) < 1e-9 && p.quantile == quantile;
+  });
+}
+
+// Refines the crossings: between the swept target that is the cheapest of
+// a run within each limit (the SLO, and the SLO less the tuning margin) and
+// the next cheaper swept target, every options.refine_step. On the
+// payments bench (SLO 0.1 %, 5 % grid) the grid said 50 % of capacity for
+// the reactive HPA where 54 % also met the SLO, 7 % fewer replica-hours: as
+// much flattery in a saving counted against 50 %. The predictive setting's
+// forecast target is refined the same way, beside its observed-load target
+// and quantile (`served_by_quantile` null: no predictive run).
 Status refine_crossings(FrontierResult& result, const SimulationConfig& config,
-                        std::span<const double> demand, const FrontierOptions& options) {
+                        std::span<const double> demand, const FrontierOptions& options,
+                        const std::vector<std::vector<double>>* served_by_quantile) {
   if (!(options.refine_step > 0)) return Status::ok();
   const double slo_minutes =
       options.slo_short_fraction * known_minutes(demand, config.step_seconds);
   std::vector<double> limits = {slo_minutes};
   if (options.tuning_margin > 0) limits.push_back(slo_minutes * (1 - options.tuning_margin));
-  const auto& swept = options.reactive_targets;
   for (const std::string run : {"reactive", "oracle"}) {
     std::vector<double> finer;
     for (double limit : limits) {
       const auto met = cheapest_within(result.points, run, limit);
       if (!met) continue;
-      const double from = result.points[*met].target_fraction;
-      double next = std::numeric_limits<double>::infinity();
-      for (double t : swept)
-        if (t > from + 1e-9) next = std::min(next, t);
-      for (int k = 1; std::isfinite(next); ++k) {
-        const double f = std::round((from + k * options.refine_step) * 1e6) / 1e6;
-        if (f >= next - 1e-9) break;
-        finer.push_back(f);
-      }
+      const auto more = finer_than(result.points[*met].target_fraction, options.reactive_targets,
+                                   options.refine_step);
+      finer.insert(finer.end(), more.begin(), more.end());
     }
     std::sort(finer.begin(), finer.end(), std::greater<>());
     finer.erase(std::unique(finer.begin(), finer.end()), finer.end());
@@ -497,6 +516,33 @@ Status refine_crossings(FrontierResult& result, const SimulationConfig& config,
           !added)
         return make_error(
             fmt::format("{} at {:g} x capacity: {}", run, fraction, added.error().message));
+    }
+  }
+  if (!served_by_quantile || !options.refine_predictive) return Status::ok();
+  // On the diagonal the observed load is read at the forecast's own target.
+  const bool diagonal = options.observed_targets.empty() && !options.headroom_in_served;
+  for (double limit : limits) {
+    const auto met = cheapest_within(result.points, "predictive", limit);
+    if (!met) continue;
+    const FrontierPoint chosen = result.points[*met];  // a copy: points grow below
+    const auto k = static_cast<std::size_t>(
+        std::find(options.quantiles.begin(), options.quantiles.end(), chosen.quantile) -
+        options.quantiles.begin());
+    if (k >= served_by_quantile->size()) continue;
+    for (double fraction :
+         finer_than(chosen.target_fraction, options.predictive_targets, options.refine_step)) {
+      const double observed = diagonal ? fraction : chosen.observed_fraction();
+      if (swept_already(result.points, fraction, observed, chosen.quantile)) continue;
+      SettingRun setting =
+          setting_run(demand, (*served_by_quantile)[k], observed, fraction, options);
+      SimulationConfig at = config;
+      at.target_per_replica = setting.simulated_at * config.capacity_per_replica;
+      if (auto added = add_points(result, at, demand, {std::move(setting.run)},
+                                  {label("predictive", fraction, chosen.quantile, observed)},
+                                  options.quiet_steps);
+          !added)
+        return make_error(
+            fmt::format("predictive at {:g} x capacity: {}", fraction, added.error().message));
     }
   }
   return Status::ok();
@@ -567,7 +613,9 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
         !added)
       return make_error(fmt::format("headroom x{:.3g}: {}", 1 / fraction, added.error().message));
   }
-  if (auto refined = refine_crossings(result, config, demand, options); !refined)
+  if (auto refined = refine_crossings(result, config, demand, options,
+                                      predictive ? &served_by_quantile : nullptr);
+      !refined)
     return refined.error();
   for (const char* run : {"reactive", "predictive", "oracle", "daemon"}) {
     for (std::size_t i : frontier_of(result.points, run)) result.points[i].on_frontier = true;

@@ -102,6 +102,7 @@ SurgingSweep surging_sweep(std::size_t days, std::vector<double> predictive_targ
   sweep.options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
   sweep.options.predictive_targets = std::move(predictive_targets);
   sweep.options.quantiles = std::move(quantiles);
+  sweep.options.refine_predictive = false;  // the swept settings only: the tests count them
   return sweep;
 }
 
@@ -160,6 +161,7 @@ SurgingSweep noisy_sweep(std::size_t days, std::vector<double> reactive_targets,
   sweep.options.predictive_targets = std::move(predictive_targets);
   sweep.options.observed_targets = std::move(observed_targets);
   sweep.options.quantiles = {0.5, 0.9};
+  sweep.options.refine_predictive = false;  // the swept settings only: the tests count them
   return sweep;
 }
 
@@ -219,6 +221,30 @@ TEST_CASE("The sweep: lower reactive targets buy fewer violations with more repl
   CHECK_FALSE(h.operating_point.has_value());
 }
 
+namespace {
+
+// The refined sweep's cheapest setting of a run within the SLO (headline
+// member `at`) is cheaper than the grid's, within the SLO, and the one a
+// sweep of every whole percent finds. Returns the grid's and the refined one.
+std::pair<FrontierPoint, FrontierPoint> check_refined(
+    const FrontierResult& grid, const FrontierResult& fine, const FrontierResult& all,
+    std::optional<std::size_t> FrontierHeadline::*at) {
+  const auto g = grid.headline.*at, f = fine.headline.*at, a = all.headline.*at;
+  REQUIRE(g.has_value());
+  REQUIRE(f.has_value());
+  REQUIRE(a.has_value());
+  const auto& from_grid = grid.points[*g];
+  const auto& from_fine = fine.points[*f];
+  CHECK(from_fine.replica_hours < from_grid.replica_hours);
+  CHECK(from_fine.target_fraction > from_grid.target_fraction);
+  CHECK(from_fine.violation_minutes <= fine.headline.slo_minutes);
+  CHECK(from_fine.replica_hours == Approx(all.points[*a].replica_hours));
+  CHECK(from_fine.target_fraction == Approx(all.points[*a].target_fraction));
+  return {from_grid, from_fine};
+}
+
+}  // namespace
+
 TEST_CASE("The cheapest reactive and oracle targets within the SLO are refined between swept ones",
           "[frontier]") {
   // An HPA's averageValue can be any number: the headline's reactive HPA is
@@ -243,18 +269,8 @@ TEST_CASE("The cheapest reactive and oracle targets within the SLO are refined b
   for (auto [at, run] : {std::pair{&FrontierHeadline::reactive_at_slo, "reactive"},
                          std::pair{&FrontierHeadline::oracle_at_slo, "oracle"}}) {
     INFO(run);
-    const auto g = grid->headline.*at, f = fine->headline.*at, a = all->headline.*at;
-    REQUIRE(g.has_value());
-    REQUIRE(f.has_value());
-    REQUIRE(a.has_value());
-    const auto& from_grid = grid->points[*g];
-    const auto& from_fine = fine->points[*f];
     // Cheaper than the grid's, and as cheap as sweeping every percent.
-    CHECK(from_fine.replica_hours < from_grid.replica_hours);
-    CHECK(from_fine.target_fraction > from_grid.target_fraction);
-    CHECK(from_fine.violation_minutes <= fine->headline.slo_minutes);
-    CHECK(from_fine.replica_hours == Approx(all->points[*a].replica_hours));
-    CHECK(from_fine.target_fraction == Approx(all->points[*a].target_fraction));
+    const auto [from_grid, from_fine] = check_refined(*grid, *fine, *all, at);
     // Only between the grid's choice and the next cheaper swept target.
     for (const auto& p : fine->points) {
       if (p.run != run) continue;
@@ -577,4 +593,44 @@ TEST_CASE("Holdout: a setting with two targets is judged with both", "[frontier]
   REQUIRE(same != again->points.end());
   CHECK(same->violation_minutes == judged.violation_minutes);
   CHECK(same->replica_hours == judged.replica_hours);
+}
+
+TEST_CASE("The cheapest predictive setting's forecast target is refined as the reactive one",
+          "[frontier]") {
+  // Savings compare the two cheapest settings meeting the SLO: refining only
+  // the reactive one would count a coarse predictive grid against it.
+  auto [demand, config, predictive, options] = surging_sweep(4, {1.0, 0.9, 0.8, 0.7}, {0.5, 0.9});
+  options.refine_predictive = true;
+  options.refine_step = 0;
+  const auto grid = sweep_frontier(config, demand, &predictive, options);
+  options.refine_step = 0.01;
+  const auto fine = sweep_frontier(config, demand, &predictive, options);
+  FrontierOptions daemon_like = options;
+  daemon_like.refine_predictive = false;
+  const auto kept = sweep_frontier(config, demand, &predictive, daemon_like);
+  FrontierOptions every = options;  // every whole percent from 100 % down to 70 %
+  every.refine_step = 0;
+  every.predictive_targets.clear();
+  for (int percent = 100; percent >= 70; --percent)
+    every.predictive_targets.push_back(percent / 100.0);
+  const auto all = sweep_frontier(config, demand, &predictive, every);
+  REQUIRE(grid.has_value());
+  REQUIRE(fine.has_value());
+  REQUIRE(kept.has_value());
+  REQUIRE(all.has_value());
+  const auto [from_grid, from_fine] =
+      check_refined(*grid, *fine, *all, &FrontierHeadline::predictive_at_slo);
+  CHECK(from_fine.quantile == from_grid.quantile);
+  // Off (as the daemon's tuning sweeps): the predictive settings are the swept ones.
+  const auto k = kept->headline.predictive_at_slo;
+  REQUIRE(k.has_value());
+  CHECK(kept->points[*k].replica_hours == Approx(from_grid.replica_hours));
+  for (const auto& p : fine->points) {
+    if (p.run != "predictive" ||
+        std::abs(std::round(p.target_fraction * 10) - p.target_fraction * 10) < 1e-6)
+      continue;
+    CHECK(p.target_fraction > from_grid.target_fraction);
+    CHECK(p.target_fraction < from_grid.target_fraction + 0.1);
+    CHECK(p.quantile == from_grid.quantile);
+  }
 }

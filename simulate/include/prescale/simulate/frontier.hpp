@@ -119,12 +119,18 @@ struct FrontierOptions {
   /// violation minutes and replica-hours over (FrontierPoint::quiet_*).
   std::vector<bool> quiet_steps;
   /// The reactive HPA's and the oracle's cheapest target within the SLO
-  /// (and within the SLO less tuning_margin) are refined in steps of this
-  /// fraction of capacity between the swept target that meets it and the
-  /// next cheaper swept one (0: the swept targets only). An HPA's
-  /// averageValue can be any number: a coarse grid leaves replica-hours on
-  /// the table and flatters every saving counted against it.
+  /// (and within the SLO less tuning_margin), and the cheapest predictive
+  /// setting's forecast target, are refined in steps of this fraction of
+  /// capacity between the swept target that meets it and the next cheaper
+  /// swept one (0: the swept targets only). An HPA's averageValue can be
+  /// any number: a coarse grid leaves replica-hours on the table and
+  /// flatters every saving counted against it.
   double refine_step = 0.01;
+  /// With refine_step: also the cheapest predictive setting's forecast
+  /// target, beside its observed-load target and quantile. Off for the
+  /// daemon's own tuning, which chooses among the same settings at every
+  /// refit.
+  bool refine_predictive = true;
 };
 
 /// A setting chosen for an SLO on history: the cheapest point of its run
