@@ -496,6 +496,7 @@ Status refine_crossings(FrontierResult& result, const SimulationConfig& config,
   std::vector<double> limits = {slo_minutes};
   if (options.tuning_margin > 0) limits.push_back(slo_minutes * (1 - options.tuning_margin));
   for (const std::string run : {"reactive", "oracle"}) {
+    if (run == "oracle" && options.refine_reactive_only) continue;
     std::vector<double> finer;
     for (double limit : limits) {
       const auto met = cheapest_within(result.points, run, limit);
@@ -518,7 +519,7 @@ Status refine_crossings(FrontierResult& result, const SimulationConfig& config,
             fmt::format("{} at {:g} x capacity: {}", run, fraction, added.error().message));
     }
   }
-  if (!served_by_quantile || !options.refine_predictive) return Status::ok();
+  if (!served_by_quantile || options.refine_reactive_only) return Status::ok();
   // On the diagonal the observed load is read at the forecast's own target.
   const bool diagonal = options.observed_targets.empty() && !options.headroom_in_served;
   for (double limit : limits) {

@@ -533,10 +533,11 @@ FrontierOptions tuning_options(const config::TargetConfig& target) {
   options.observed_target = target.slo->reactive_target_percent / 100;
   options.predictive_targets.assign(kTunedTargets.begin(), kTunedTargets.end());
   options.quantiles.assign(kTunedQuantiles.begin(), kTunedQuantiles.end());
-  // The pairs, the margin's check and the moves choose among the swept
-  // settings: settings added around one refit's cheapest would make each
-  // refit's choice from a different list.
-  options.refine_predictive = false;
+  // Only the reactive HPA the record compares with: the tuning reads no
+  // oracle point, and its pairs, margin check and moves choose among the
+  // swept settings (settings added around one refit's cheapest would make
+  // each refit's choice from a different list).
+  options.refine_reactive_only = true;
   return options;
 }
 

@@ -102,7 +102,7 @@ SurgingSweep surging_sweep(std::size_t days, std::vector<double> predictive_targ
   sweep.options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
   sweep.options.predictive_targets = std::move(predictive_targets);
   sweep.options.quantiles = std::move(quantiles);
-  sweep.options.refine_predictive = false;  // the swept settings only: the tests count them
+  sweep.options.refine_reactive_only = true;  // the swept settings only: the tests count them
   return sweep;
 }
 
@@ -161,7 +161,7 @@ SurgingSweep noisy_sweep(std::size_t days, std::vector<double> reactive_targets,
   sweep.options.predictive_targets = std::move(predictive_targets);
   sweep.options.observed_targets = std::move(observed_targets);
   sweep.options.quantiles = {0.5, 0.9};
-  sweep.options.refine_predictive = false;  // the swept settings only: the tests count them
+  sweep.options.refine_reactive_only = true;  // the swept settings only: the tests count them
   return sweep;
 }
 
@@ -600,13 +600,13 @@ TEST_CASE("The cheapest predictive setting's forecast target is refined as the r
   // Savings compare the two cheapest settings meeting the SLO: refining only
   // the reactive one would count a coarse predictive grid against it.
   auto [demand, config, predictive, options] = surging_sweep(4, {1.0, 0.9, 0.8, 0.7}, {0.5, 0.9});
-  options.refine_predictive = true;
+  options.refine_reactive_only = false;
   options.refine_step = 0;
   const auto grid = sweep_frontier(config, demand, &predictive, options);
   options.refine_step = 0.01;
   const auto fine = sweep_frontier(config, demand, &predictive, options);
   FrontierOptions daemon_like = options;
-  daemon_like.refine_predictive = false;
+  daemon_like.refine_reactive_only = true;
   const auto kept = sweep_frontier(config, demand, &predictive, daemon_like);
   FrontierOptions every = options;  // every whole percent from 100 % down to 70 %
   every.refine_step = 0;

@@ -126,11 +126,11 @@ struct FrontierOptions {
   /// any number: a coarse grid leaves replica-hours on the table and
   /// flatters every saving counted against it.
   double refine_step = 0.01;
-  /// With refine_step: also the cheapest predictive setting's forecast
-  /// target, beside its observed-load target and quantile. Off for the
-  /// daemon's own tuning, which chooses among the same settings at every
-  /// refit.
-  bool refine_predictive = true;
+  /// With refine_step: the reactive HPA's crossing only, not the oracle's
+  /// nor the predictive setting's. The daemon's own tuning reads no oracle
+  /// point, and its pairs, margin check and moves choose among the same
+  /// swept settings at every refit.
+  bool refine_reactive_only = false;
 };
 
 /// A setting chosen for an SLO on history: the cheapest point of its run
