@@ -85,6 +85,18 @@ nlohmann::json daemon_json(const simulate::FrontierResult& f) {
   j["replica_hours_saved_percent"] = optional_json(h.daemon_saved_percent);
   j["reactive_minutes_at_equal_cost"] = optional_json(h.daemon_reactive_minutes_at_equal_cost);
   j["violation_ratio_at_equal_cost"] = optional_json(h.daemon_violation_ratio);
+  // A reactive HPA retuned the same way at each refit (its point, with its
+  // days, is among the points as run "reactive-tuned").
+  nlohmann::json tuned = nullptr;
+  if (h.tuned_reactive_point) {
+    const auto& p = f.points[*h.tuned_reactive_point];
+    tuned = {{"replica_hours", p.replica_hours},
+             {"violation_minutes", p.violation_minutes},
+             {"meets_slo", h.tuned_reactive_meets_slo},
+             {"daemon_replica_hours_saved_percent",
+              optional_json(h.daemon_saved_vs_tuned_reactive_percent)}};
+  }
+  j["tuned_reactive"] = tuned;
   return j;
 }
 

@@ -122,6 +122,26 @@ RunSpec daemon_run(std::span<const double> demand, std::vector<double> served,
   return run;
 }
 
+// A reactive HPA whose per-pod target follows `targets` (fractions of
+// capacity, per step; NaN before the first tuning takes the first one
+// known): the observed load scaled by each step's inverse, read at capacity.
+// Empty when no target is known.
+std::optional<RunSpec> tuned_reactive_run(std::span<const double> demand,
+                                          std::span<const double> targets,
+                                          const FrontierOptions& options) {
+  const auto first = std::find_if(targets.begin(), targets.end(),
+                                  [](double f) { return std::isfinite(f) && f > 0; });
+  if (first == targets.end() || targets.size() != demand.size()) return std::nullopt;
+  RunSpec run = reactive_run(demand, options.observation_lag);
+  run.name = "reactive-tuned";
+  double in_force = *first;
+  for (std::size_t i = 0; i < demand.size(); ++i) {
+    if (std::isfinite(targets[i]) && targets[i] > 0) in_force = targets[i];
+    run.metrics[0][i] /= in_force;
+  }
+  return run;
+}
+
 // A predictive setting as the HPA reads it: `served` (at the setting's
 // quantile) against `forecast_target`, the observed load against
 // `observed_target` (fractions of capacity). Simulated at the forecast
@@ -371,6 +391,15 @@ void fill_headline(FrontierResult& result, const SimulationConfig& config,
     if (h.daemon_reactive_minutes_at_equal_cost && *h.daemon_reactive_minutes_at_equal_cost > 0)
       h.daemon_violation_ratio = p.violation_minutes / *h.daemon_reactive_minutes_at_equal_cost;
   }
+  for (std::size_t i = 0; i < result.points.size(); ++i)
+    if (result.points[i].run == "reactive-tuned") h.tuned_reactive_point = i;
+  if (h.daemon_point && h.tuned_reactive_point) {
+    const auto& tuned = result.points[*h.tuned_reactive_point];
+    h.tuned_reactive_meets_slo = tuned.violation_minutes <= h.slo_minutes;
+    if (h.daemon_meets_slo && h.tuned_reactive_meets_slo && tuned.replica_hours > 0)
+      h.daemon_saved_vs_tuned_reactive_percent =
+          100 * (1 - result.points[*h.daemon_point].replica_hours / tuned.replica_hours);
+  }
 
   if (!predictive) return;
   h.operating_point = h.predictive_at_slo;
@@ -495,10 +524,15 @@ Status refine_crossings(FrontierResult& result, const SimulationConfig& config,
       options.slo_short_fraction * known_minutes(demand, config.step_seconds);
   std::vector<double> limits = {slo_minutes};
   if (options.tuning_margin > 0) limits.push_back(slo_minutes * (1 - options.tuning_margin));
+  std::vector<double> reactive_limits = limits;
+  if (options.refine_margin_step > 0)
+    for (double m = options.tuning_margin - options.refine_margin_step; m > 1e-9;
+         m -= options.refine_margin_step)
+      reactive_limits.push_back(slo_minutes * (1 - m));
   for (const std::string run : {"reactive", "oracle"}) {
     if (run == "oracle" && options.refine_reactive_only) continue;
     std::vector<double> finer;
-    for (double limit : limits) {
+    for (double limit : run == "reactive" ? reactive_limits : limits) {
       const auto met = cheapest_within(result.points, run, limit);
       if (!met) continue;
       const auto more = finer_than(result.points[*met].target_fraction, options.reactive_targets,
@@ -604,6 +638,10 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
       runs.push_back(daemon_run(demand, predictive->served, options, predictive->observed_target));
       labels.push_back(
           label("daemon", fraction, predictive->quantile, predictive->observed_target));
+      if (auto tuned = tuned_reactive_run(demand, predictive->reactive_hpa_targets, options)) {
+        runs.push_back(std::move(*tuned));
+        labels.push_back(label("reactive-tuned", fraction, 0));
+      }
     }
     if (auto added = add_points(result, at, demand, runs, labels, options.quiet_steps); !added)
       return make_error(fmt::format("target {:g} x capacity: {}", fraction, added.error().message));
@@ -618,7 +656,7 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
                                       predictive ? &served_by_quantile : nullptr);
       !refined)
     return refined.error();
-  for (const char* run : {"reactive", "predictive", "oracle", "daemon"}) {
+  for (const char* run : {"reactive", "predictive", "oracle", "daemon", "reactive-tuned"}) {
     for (std::size_t i : frontier_of(result.points, run)) result.points[i].on_frontier = true;
   }
 

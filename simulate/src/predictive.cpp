@@ -97,7 +97,10 @@ Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
   out.windows.assign(count, forecast::Forecast{});
   out.quantile = target.quantile;
   out.slo_tuned = target.slo.has_value();
-  if (target.slo) out.observed_target = target.slo->reactive_target_percent / 100;
+  if (target.slo) {
+    out.observed_target = target.slo->reactive_target_percent / 100;
+    out.reactive_hpa_targets.assign(count, nan);
+  }
   std::size_t fallbacks = 0;
   std::string last_model, last_fallback;
   out.band = lead_time_band(*replayed, out.start_unix, step, count);
@@ -108,6 +111,7 @@ Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
     out.forecast[i] = decision.forecast;
     out.observed[i] = decision.observed;
     out.windows[i] = std::move(decision.window);
+    if (out.slo_tuned) out.reactive_hpa_targets[i] = decision.reactive_hpa_target;
     if (!decision.model.empty()) last_model = decision.model;
     if (!decision.fallback_reason.empty()) {
       ++fallbacks;

@@ -101,6 +101,19 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
   // A target with an `slo:` tunes as the daemon would (it costs a frontier
   // sweep of the recorded decisions at each refit once a day is recorded).
   engine_options.slo_tuner = tune_target_for_slo;
+  // The reactive HPA each tuning compared with, kept per decision so that a
+  // reactive HPA retuned at every refit can be replayed beside the daemon.
+  double reactive_hpa_target = std::numeric_limits<double>::quiet_NaN();
+  if (target.slo)
+    engine_options.slo_tuner = [&reactive_hpa_target](
+                                   const config::TargetConfig& tuned_target,
+                                   const autoscaler::SloHistory& history,
+                                   const std::optional<autoscaler::SloSetting>& in_force) {
+      auto setting = tune_target_for_slo(tuned_target, history, in_force);
+      if (setting && setting->reactive_hpa_target > 0)
+        reactive_hpa_target = setting->reactive_hpa_target;
+      return setting;
+    };
   std::unique_ptr<Engine> engine;
   try {
     engine = std::make_unique<Engine>(std::vector<config::TargetConfig>{target}, calendars, sources,
@@ -119,6 +132,7 @@ Expected<ReplayResult> replay(const forecast::Series& series, const config::Targ
     const auto report = engine->report(target.metric);
     if (!report) continue;
     ReplayStep out = replay_step(*report, t, result.lead_steps, p);
+    out.reactive_hpa_target = reactive_hpa_target;
     // A report not renewed at t (no tick was due) must not repeat its records.
     if (!report->decisions.empty() && report->decisions.front().time_unix == t)
       result.decisions.insert(result.decisions.end(), report->decisions.begin(),

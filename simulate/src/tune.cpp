@@ -299,6 +299,11 @@ struct LearntMargin {
   double held_out_slo_minutes = 0;  ///< what the check allowed on them
 };
 
+// A tuning's two margins: its own, and the reactive HPA's it compares with.
+struct LearntMargins {
+  LearntMargin predictive, reactive;
+};
+
 // A rolling origin: for each day k from the second week on, the setting
 // (pair, from 13 days on) the tuning would have chosen on days [0, k) at a
 // margin is judged on day k, read from the swept points' per-day minutes
@@ -355,14 +360,14 @@ std::vector<Candidate> candidates_on(const std::vector<const FrontierPoint*>& pr
 
 LearntMargin learn_margin(std::span<const FrontierPoint> points,
                           std::span<const double> day_minutes, double slo_fraction,
-                          double configured, std::size_t split_from_day) {
+                          double configured, std::size_t split_from_day, const std::string& run) {
   LearntMargin out;
   out.margin = configured;
   const std::size_t days = day_minutes.size();
   if (days < kFirstHeldOutDay + kMinHeldOutDays) return out;
   std::vector<const FrontierPoint*> predictive;
   for (const auto& p : points)
-    if (p.run == "predictive" && p.daily_violation_minutes.size() == days &&
+    if (p.run == run && p.daily_violation_minutes.size() == days &&
         p.daily_quiet_violation_minutes.size() == days)
       predictive.push_back(&p);
   if (predictive.empty()) return out;
@@ -430,7 +435,8 @@ std::string summary_of(const config::TargetConfig& target, const autoscaler::Slo
                        const autoscaler::SloSetting& out, const FrontierPoint& busy,
                        const FrontierPoint& quiet, const QuietHours& quiet_hours,
                        const Pair& chosen, const TuneResult& tuned, const Move& move,
-                       const LearntMargin& margin) {
+                       const LearntMargins& margins) {
+  const LearntMargin& margin = margins.predictive;
   const double days = static_cast<double>(history.recorded_seconds()) / kDaySeconds;
   const double reactive_percent = target.slo->reactive_target_percent;
   const std::string risk_words = describe_risk(out.risk, out.risk_events);
@@ -466,9 +472,12 @@ std::string summary_of(const config::TargetConfig& target, const autoscaler::Slo
       tuned.slo_minutes, tuned.tuning_slo_minutes, chosen.replica_hours, move.words);
   if (tuned.reactive) {
     const auto& reactive = tuned.at(*tuned.reactive);
-    summary += fmt::format("; a reactive HPA {} at target {:.0f}% with {:.0f} replica-hours",
-                           tuned.reactive->meets_slo ? "met it" : "came closest",
-                           reactive.target_fraction * 100, reactive.replica_hours);
+    summary += fmt::format(
+        "; a reactive HPA tuned the same way (margin {:g}%) {} at target {:.0f}% with {:.0f} "
+        "replica-hours",
+        std::round(margins.reactive.margin * 1000) / 10,
+        tuned.reactive->meets_slo ? "met it" : "came closest", reactive.target_fraction * 100,
+        reactive.replica_hours);
   }
   return summary;
 }
@@ -538,6 +547,9 @@ FrontierOptions tuning_options(const config::TargetConfig& target) {
   // swept settings (settings added around one refit's cheapest would make
   // each refit's choice from a different list).
   options.refine_reactive_only = true;
+  // The reactive HPA is tuned on its own held-out days: its crossing is
+  // refined at every margin that may learn.
+  options.refine_margin_step = kMarginStep;
   return options;
 }
 
@@ -548,17 +560,23 @@ std::string describe_pair(std::span<const FrontierPoint> points, const Pair& pai
                      describe(points[pair.busy]), describe(points[pair.quiet]), pair.minutes);
 }
 
-// The margin from the target's own held-out days (learn_margin), and
-// `tuned`'s tuning SLO and reactive choice at it.
-LearntMargin tune_for_learnt_margin(TuneResult& tuned, const autoscaler::SloHistory& history,
-                                    const FrontierOptions& options) {
+// The margins from the target's own held-out days (learn_margin): the
+// predictive settings' sets `tuned`'s tuning SLO; the reactive HPA the
+// records compare with is tuned the same way on the reactive targets' own
+// held-out days, so that it does not depend on the forecast.
+LearntMargins tune_for_learnt_margin(TuneResult& tuned, const autoscaler::SloHistory& history,
+                                     const FrontierOptions& options) {
   const auto& points = tuned.frontier.points;
-  const LearntMargin margin =
-      learn_margin(points, known_minutes_by_day(history), options.slo_short_fraction,
-                   options.tuning_margin, kSplitAfterSeconds / kDaySeconds);
-  tuned.tuning_slo_minutes = tuned.slo_minutes * (1 - margin.margin);
-  tuned.reactive = choose_setting(points, "reactive", tuned.tuning_slo_minutes);
-  return margin;
+  const auto day_minutes = known_minutes_by_day(history);
+  LearntMargins out{
+      learn_margin(points, day_minutes, options.slo_short_fraction, options.tuning_margin,
+                   kSplitAfterSeconds / kDaySeconds, "predictive"),
+      learn_margin(points, day_minutes, options.slo_short_fraction, options.tuning_margin,
+                   day_minutes.size(), "reactive")};
+  tuned.tuning_slo_minutes = tuned.slo_minutes * (1 - out.predictive.margin);
+  tuned.reactive =
+      choose_setting(points, "reactive", tuned.slo_minutes * (1 - out.reactive.margin));
+  return out;
 }
 
 }  // namespace
@@ -615,7 +633,7 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   PairJudge judge(config, history.demand, recorded, options, points);
   auto now = judge.exact(pair_of(points, *current, *current_quiet));
   if (!now) return now.error();
-  const LearntMargin margin = tune_for_learnt_margin(*tuned, history, options);
+  const LearntMargins margins = tune_for_learnt_margin(*tuned, history, options);
   const double limit = tuned->tuning_slo_minutes;
   Move move = move_from(all_pairs(points, split), *now, limit,
                         cheaper_at == 0 || history_end - cheaper_at >= kDaySeconds,
@@ -636,11 +654,12 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   }
   out.risk = risk;
   if (!risk.empty()) out.risk_events = days.events;
+  if (tuned->reactive) out.reactive_hpa_target = tuned->at(*tuned->reactive).target_fraction;
   out.meets_slo = chosen.minutes <= limit;
   out.cheaper_at_unix = move.cheaper ? history_end : cheaper_at;
-  out.margin = margin.margin;
+  out.margin = margins.predictive.margin;
   out.summary =
-      summary_of(target, history, out, busy, quiet, quiet_hours, chosen, *tuned, move, margin);
+      summary_of(target, history, out, busy, quiet, quiet_hours, chosen, *tuned, move, margins);
   return out;
 }
 

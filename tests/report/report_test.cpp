@@ -285,6 +285,39 @@ TEST_CASE("The daemon's own tuning is one more point, said in words and drawn on
   const std::string svg = render_frontier_svg(f, "Frontier");
   CHECK_THAT(svg, Catch::Contains(">daemon<"));
   CHECK_THAT(svg, Catch::Contains("fill=\"#9333ea\""));
+  CHECK_THAT(svg, !Catch::Contains("reactive, retuned"));
+  CHECK_THAT(table, !Catch::Contains("retuned the same way"));
+
+  // Beside it, the reactive HPA retuned the same way: a line of its own
+  // (not a table row: its target moves), and a point in the plot.
+  FrontierPoint retuned;
+  retuned.run = "reactive-tuned";
+  retuned.target_fraction = 1;
+  retuned.violation_minutes = 9;
+  retuned.replica_hours = 1400;
+  retuned.on_frontier = true;
+  f.points.push_back(retuned);
+  h.tuned_reactive_point = f.points.size() - 1;
+  h.tuned_reactive_meets_slo = true;
+  h.daemon_saved_vs_tuned_reactive_percent = 100 * (1 - 1250.0 / 1400.0);
+  const std::string with_retuned = format_frontier_table(f);
+  CHECK_THAT(with_retuned, Catch::Contains("a reactive HPA retuned the same way (its per-pod "
+                                           "target the tuning's reactive choice at each refit): "
+                                           "1,400 replica-hours, 9.0 violation minutes (meets "
+                                           "the SLO)"));
+  CHECK_THAT(with_retuned,
+             Catch::Contains("10.7 % fewer replica-hours than that retuned reactive HPA"));
+  CHECK_THAT(with_retuned, !Catch::Contains("reactive-tuned "));
+  const std::string retuned_svg = render_frontier_svg(f, "Frontier");
+  CHECK_THAT(retuned_svg, Catch::Contains(">reactive, retuned<"));
+  CHECK_THAT(retuned_svg, Catch::Contains("fill=\"#f97316\""));
+
+  // Where the daemon spends more, the line says "more", never "-N % fewer".
+  h.daemon_saved_percent = -19.8;
+  const std::string dearer = format_frontier_table(f);
+  CHECK_THAT(dearer,
+             Catch::Contains("19.8 % more replica-hours than the cheapest reactive target"));
+  CHECK_THAT(dearer, !Catch::Contains("-19.8"));
 }
 
 TEST_CASE("Settings with two targets: only the frontier's are listed and drawn, with both targets",

@@ -50,13 +50,15 @@ TargetConfig slo_target() {
 
 // What the decisions of two days read, as a worker records them: the
 // observed value (the sample before t) and a lead-window forecast of the
-// load `bias` times the truth, sigma 1 % of it.
-SloHistory recorded_days(double bias, std::size_t days = 2) {
+// load `bias` times the truth, sigma 1 % of it; `noise`, a deterministic
+// relative wobble from one minute to the next.
+SloHistory recorded_days(double bias, std::size_t days = 2, double noise = 0) {
   const auto target = slo_target();
   const std::size_t steps = days * 1440;
   const std::size_t window = static_cast<std::size_t>(target.lead_steps()) + 1;
   std::vector<double> samples;
-  for (std::size_t i = 0; i < steps + window; ++i) samples.push_back(load_at(i));
+  for (std::size_t i = 0; i < steps + window; ++i)
+    samples.push_back(load_at(i) * (1 + noise * std::sin(12.9898 * static_cast<double>(i))));
   PolicyRecorder recorder(target.slo->history_seconds);
   for (std::size_t i = 1; i < steps; ++i) {
     PolicyReading reading;
@@ -451,6 +453,53 @@ TEST_CASE("the frontier scores the daemon's own tuning: a replay with slo is the
     CHECK(p.daily_replica_hours[0] + p.daily_replica_hours[1] == Approx(p.replica_hours));
   }
 
+  // Beside it, a reactive HPA retuned the same way: each step carries the
+  // reactive target of the tuning in force, as its refit record names it.
+  REQUIRE(tuned->reactive_hpa_targets.size() == tuned->served.size());
+  std::string last_words;
+  for (const auto& record : tuned->decisions)
+    if (record.slo.find("a reactive HPA") != std::string::npos) last_words = record.slo;
+  REQUIRE_FALSE(last_words.empty());
+  const double last_target = tuned->reactive_hpa_targets.back();
+  REQUIRE(std::isfinite(last_target));
+  CHECK_THAT(last_words, Catch::Contains(fmt::format("at target {:.0f}%", 100 * last_target)));
+  REQUIRE(h.tuned_reactive_point);
+  const auto& retuned = swept->points[*h.tuned_reactive_point];
+  CHECK(retuned.run == "reactive-tuned");
+  CHECK(h.tuned_reactive_meets_slo == (retuned.violation_minutes <= h.slo_minutes));
+  if (h.daemon_meets_slo && h.tuned_reactive_meets_slo)
+    CHECK(*h.daemon_saved_vs_tuned_reactive_percent ==
+          Approx(100 * (1 - daemon.replica_hours / retuned.replica_hours)));
+  // Retuned to one target all along, it is the swept reactive HPA at that target.
+  auto fixed = *tuned;
+  fixed.reactive_hpa_targets.assign(fixed.served.size(), 0.8);
+  const auto at_fixed = sweep_frontier(config, demand, &fixed, options);
+  REQUIRE(at_fixed);
+  const auto& constant = at_fixed->points[*at_fixed->headline.tuned_reactive_point];
+  const auto swept_80 =
+      std::find_if(at_fixed->points.begin(), at_fixed->points.end(),
+                   [](const auto& p) { return p.run == "reactive" && p.target_fraction == 0.8; });
+  REQUIRE(swept_80 != at_fixed->points.end());
+  CHECK(constant.violation_minutes == Approx(swept_80->violation_minutes));
+  CHECK(constant.replica_hours == Approx(swept_80->replica_hours));
+  // Retuned from 100 % to 70 % at the second day: the first day is the
+  // 100 % HPA's to the minute, the second buys more replicas than it.
+  auto moved = *tuned;
+  const std::size_t per_day = 86400 / static_cast<std::size_t>(series.step_seconds);
+  moved.reactive_hpa_targets.assign(moved.served.size(), std::nan(""));
+  moved.reactive_hpa_targets[3] = 1.0;  // NaN before the first: that first target
+  for (std::size_t i = per_day; i < moved.served.size(); ++i) moved.reactive_hpa_targets[i] = 0.7;
+  const auto at_moved = sweep_frontier(config, demand, &moved, options);
+  REQUIRE(at_moved);
+  const auto& stepped = at_moved->points[*at_moved->headline.tuned_reactive_point];
+  const auto swept_100 =
+      std::find_if(at_moved->points.begin(), at_moved->points.end(),
+                   [](const auto& p) { return p.run == "reactive" && p.target_fraction == 1.0; });
+  REQUIRE(swept_100 != at_moved->points.end());
+  CHECK(stepped.daily_violation_minutes[0] == Approx(swept_100->daily_violation_minutes[0]));
+  CHECK(stepped.daily_replica_hours[0] == Approx(swept_100->daily_replica_hours[0]));
+  CHECK(stepped.daily_replica_hours[1] > swept_100->daily_replica_hours[1]);
+
   // The same target without slo: no daemon point (its predictive run is a swept setting).
   target.slo.reset();
   const auto plain = replay_predictive(series, target);
@@ -459,7 +508,9 @@ TEST_CASE("the frontier scores the daemon's own tuning: a replay with slo is the
   const auto unswept = sweep_frontier(config, demand, &*plain, options);
   REQUIRE(unswept);
   CHECK_FALSE(unswept->headline.daemon_point);
-  for (const auto& p : unswept->points) CHECK(p.run != "daemon");
+  for (const auto& p : unswept->points) CHECK((p.run != "daemon" && p.run != "reactive-tuned"));
+  CHECK_FALSE(unswept->headline.tuned_reactive_point);
+  CHECK(plain->reactive_hpa_targets.empty());
 }
 
 TEST_CASE("hours of the week are counted on the target's wall clock from Monday 00:00", "[slo]") {
@@ -769,4 +820,34 @@ TEST_CASE("the tuning holds back less of the SLO where its past choices held on 
   INFO(drift->summary);
   CHECK(drift->margin == 0.5);
   CHECK_THAT(drift->summary, Catch::Contains("(margin 50%, checked on 7 held-out days"));
+}
+
+TEST_CASE("the reactive HPA a tuning compares with is tuned on its own days whatever the forecast",
+          "[slo]") {
+  const auto target = slo_target();
+  // A load with noise (+-10 % from one minute to the next): the reactive
+  // HPA's minutes short fall with every percent of its target, so a tighter
+  // tuned SLO would pick a lower one.
+  const auto exact = tune_target_for_slo(target, recorded_days(1.0, 14, 0.1));
+  REQUIRE(exact);
+  // The same load, its forecast 20 % low from the eleventh day: the
+  // daemon's own margin stays as configured, the reactive HPA's does not
+  // move with it (it never reads the forecast).
+  auto drifting = recorded_days(1.0, 14, 0.1);
+  for (std::size_t i = 10 * 1440; i < drifting.windows.size(); ++i) {
+    for (double& m : drifting.windows[i].mean) m *= 0.8;
+    for (double& s : drifting.windows[i].sigma) s *= 0.8;
+  }
+  const auto drift = tune_target_for_slo(target, drifting);
+  REQUIRE(drift);
+  INFO(exact->summary << "\n" << drift->summary);
+  CHECK(exact->margin == 0);
+  CHECK(drift->margin == 0.5);
+  REQUIRE(exact->reactive_hpa_target > 0);
+  CHECK(drift->reactive_hpa_target == exact->reactive_hpa_target);
+  // The records name it with its own margin, at the target replayed.
+  for (const auto* tuned : {&*exact, &*drift})
+    CHECK_THAT(tuned->summary, Catch::Contains("a reactive HPA tuned the same way (margin ") &&
+                                   Catch::Contains(fmt::format("at target {:.0f}%",
+                                                               100 * tuned->reactive_hpa_target)));
 }

@@ -69,6 +69,12 @@ struct SloSetting {
   /// setting, its minutes short and replica-hours on the history, and what a
   /// reactive HPA would have needed there.
   std::string summary;
+  /// The per-pod target (a fraction of capacity) of a reactive HPA tuned
+  /// the same way on the same history: the cheapest swept within the same
+  /// tuned SLO (the safest when none was), as the summary names it; 0 when
+  /// none was swept. `simulate` replays a reactive HPA following it, so the
+  /// daemon is also compared with a reactive HPA retuned at every refit.
+  double reactive_hpa_target = 0;
   std::int64_t tuned_at_unix = 0;  ///< the refit that chose it
   /// When the tuning last moved to a cheaper setting (the end of the history
   /// it judged on; 0: never): the next cheaper move waits a day after it.

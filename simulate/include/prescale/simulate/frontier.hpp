@@ -131,6 +131,12 @@ struct FrontierOptions {
   /// point, and its pairs, margin check and moves choose among the same
   /// swept settings at every refit.
   bool refine_reactive_only = false;
+  /// With refine_step and a tuning_margin: the reactive HPA's crossing is
+  /// also refined at the SLO less every multiple of this step below
+  /// tuning_margin, the margins a tuning may learn from the reactive
+  /// targets' own held-out days (tune.cpp). 0: the SLO and the SLO less
+  /// tuning_margin only.
+  double refine_margin_step = 0;
 };
 
 /// A setting chosen for an SLO on history: the cheapest point of its run
@@ -191,6 +197,14 @@ struct FrontierHeadline {
   std::optional<double> daemon_saved_percent;
   std::optional<double> daemon_reactive_minutes_at_equal_cost;
   std::optional<double> daemon_violation_ratio;
+  /// Beside it, a reactive HPA retuned the same way ("reactive-tuned"): its
+  /// per-pod target follows each refit's reactive choice on the same
+  /// recorded days and tuned SLO (PredictiveSeries::reactive_hpa_targets),
+  /// where the headline's reactive target is picked in hindsight on the
+  /// whole stretch. The daemon's saving against it when both meet the SLO.
+  std::optional<std::size_t> tuned_reactive_point;
+  bool tuned_reactive_meets_slo = false;
+  std::optional<double> daemon_saved_vs_tuned_reactive_percent;
 };
 
 struct FrontierResult {

@@ -48,6 +48,12 @@ struct PredictiveSeries {
   /// observed-load metric the tuning assumed (slo: reactiveTargetPercent);
   /// the daemon point is simulated with it.
   double observed_target = 1;
+  /// With slo_tuned: per step from start_unix, the per-pod target (fraction
+  /// of capacity) of the reactive HPA the tuning in force compared with
+  /// (NaN before the first tuning), so that a reactive HPA retuned the same
+  /// way at each refit is replayed beside the daemon (frontier.hpp's
+  /// "reactive-tuned" run). Empty without slo_tuned.
+  std::vector<double> reactive_hpa_targets;
 };
 
 /// Replays `target` (its step must be the series') over `series`, deciding

@@ -11,6 +11,7 @@
 // 0 .. lead_steps(). Refits follow the target's refitInterval (and drift),
 // each on the data visible at that moment, run inline (deterministic).
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,6 +73,10 @@ struct ReplayStep {
   std::string model;               ///< model in use ("" without one)
   std::string fallback_reason;     ///< empty unless serving the observed value alone
   bool refitted = false;           ///< a (re)fit finished at this step
+  /// With `slo:`, the per-pod target (fraction of capacity) of the reactive
+  /// HPA the latest tuning compared with (SloSetting::reactive_hpa_target);
+  /// NaN before the first tuning or without `slo:`.
+  double reactive_hpa_target = std::numeric_limits<double>::quiet_NaN();
   /// The interval this decision forecast for the last step of its lead
   /// window, t + lead: q_(1-p), mean, q_p (NaN without a forecast).
   double lead_lower = 0, lead_mean = 0, lead_upper = 0;
