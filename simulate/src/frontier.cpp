@@ -125,21 +125,29 @@ RunSpec daemon_run(std::span<const double> demand, std::vector<double> served,
 // A reactive HPA whose per-pod target follows `targets` (fractions of
 // capacity, per step; NaN before the first tuning takes the first one
 // known): the observed load scaled by each step's inverse, read at capacity.
-// Empty when no target is known.
-std::optional<RunSpec> tuned_reactive_run(std::span<const double> demand,
-                                          std::span<const double> targets,
-                                          const FrontierOptions& options) {
+// Its label carries the mean target over the steps. Empty when no target is
+// known.
+struct TunedReactiveRun {
+  RunSpec run;
+  double mean_target = 1;
+};
+
+std::optional<TunedReactiveRun> tuned_reactive_run(std::span<const double> demand,
+                                                   std::span<const double> targets,
+                                                   const FrontierOptions& options) {
   const auto first = std::find_if(targets.begin(), targets.end(),
                                   [](double f) { return std::isfinite(f) && f > 0; });
   if (first == targets.end() || targets.size() != demand.size()) return std::nullopt;
-  RunSpec run = reactive_run(demand, options.observation_lag);
-  run.name = "reactive-tuned";
+  TunedReactiveRun out{reactive_run(demand, options.observation_lag), 0};
+  out.run.name = "reactive-tuned";
   double in_force = *first;
   for (std::size_t i = 0; i < demand.size(); ++i) {
     if (std::isfinite(targets[i]) && targets[i] > 0) in_force = targets[i];
-    run.metrics[0][i] /= in_force;
+    out.run.metrics[0][i] /= in_force;
+    out.mean_target += in_force;
   }
-  return run;
+  out.mean_target /= static_cast<double>(demand.size());
+  return out;
 }
 
 // A predictive setting as the HPA reads it: `served` (at the setting's
@@ -639,8 +647,8 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
       labels.push_back(
           label("daemon", fraction, predictive->quantile, predictive->observed_target));
       if (auto tuned = tuned_reactive_run(demand, predictive->reactive_hpa_targets, options)) {
-        runs.push_back(std::move(*tuned));
-        labels.push_back(label("reactive-tuned", fraction, 0));
+        runs.push_back(std::move(tuned->run));
+        labels.push_back(label("reactive-tuned", tuned->mean_target, 0));
       }
     }
     if (auto added = add_points(result, at, demand, runs, labels, options.quiet_steps); !added)

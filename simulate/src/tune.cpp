@@ -317,7 +317,9 @@ struct LearntMargins {
 // days) and it reads one to four weeks: on the payments bench, a check
 // allowing the whole SLO let a target without calendars miss (33 minutes
 // for 29), half the margin kept it within. With fewer than a week of
-// held-out days, the configured margin.
+// held-out days, the configured margin. It reads `run`'s swept points: the
+// predictive settings (pairs from `split_from_day` on), or the reactive
+// targets, alone, for the HPA the records compare with.
 constexpr std::size_t kFirstHeldOutDay = 7;
 constexpr std::size_t kMinHeldOutDays = 7;
 constexpr double kMarginStep = 0.05;
@@ -365,12 +367,12 @@ LearntMargin learn_margin(std::span<const FrontierPoint> points,
   out.margin = configured;
   const std::size_t days = day_minutes.size();
   if (days < kFirstHeldOutDay + kMinHeldOutDays) return out;
-  std::vector<const FrontierPoint*> predictive;
+  std::vector<const FrontierPoint*> swept;
   for (const auto& p : points)
     if (p.run == run && p.daily_violation_minutes.size() == days &&
         p.daily_quiet_violation_minutes.size() == days)
-      predictive.push_back(&p);
-  if (predictive.empty()) return out;
+      swept.push_back(&p);
+  if (swept.empty()) return out;
   std::vector<double> margins;
   for (int i = 0;; ++i) {
     const double m = configured - i * kMarginStep;
@@ -378,13 +380,13 @@ LearntMargin learn_margin(std::span<const FrontierPoint> points,
     if (m < 1e-9) break;
   }
   std::vector<double> held_out(margins.size(), 0.0);
-  const std::size_t n = predictive.size();
+  const std::size_t n = swept.size();
   Before before{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0),
                 std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
   double past_minutes = 0, held_out_slo = 0;
   for (std::size_t k = 0; k < days; ++k) {
     if (k >= kFirstHeldOutDay) {
-      const auto candidates = candidates_on(predictive, before, k, k >= split_from_day);
+      const auto candidates = candidates_on(swept, before, k, k >= split_from_day);
       // None within a margin's SLO: the safest (fewest minutes, cheaper on a tie).
       const auto safest = std::min_element(
           candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
@@ -401,10 +403,10 @@ LearntMargin learn_margin(std::span<const FrontierPoint> points,
     }
     past_minutes += day_minutes[k];
     for (std::size_t i = 0; i < n; ++i) {
-      before.minutes[i] += predictive[i]->daily_violation_minutes[k];
-      before.hours[i] += predictive[i]->daily_replica_hours[k];
-      before.quiet_minutes[i] += predictive[i]->daily_quiet_violation_minutes[k];
-      before.quiet_hours[i] += predictive[i]->daily_quiet_replica_hours[k];
+      before.minutes[i] += swept[i]->daily_violation_minutes[k];
+      before.hours[i] += swept[i]->daily_replica_hours[k];
+      before.quiet_minutes[i] += swept[i]->daily_quiet_violation_minutes[k];
+      before.quiet_hours[i] += swept[i]->daily_quiet_replica_hours[k];
     }
   }
   out.held_out_days = days - kFirstHeldOutDay;
@@ -548,7 +550,7 @@ FrontierOptions tuning_options(const config::TargetConfig& target) {
   // each refit's choice from a different list).
   options.refine_reactive_only = true;
   // The reactive HPA is tuned on its own held-out days: its crossing is
-  // refined at every margin that may learn.
+  // refined at every margin that it may learn.
   options.refine_margin_step = kMarginStep;
   return options;
 }

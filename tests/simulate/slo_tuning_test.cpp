@@ -482,6 +482,7 @@ TEST_CASE("the frontier scores the daemon's own tuning: a replay with slo is the
   REQUIRE(swept_80 != at_fixed->points.end());
   CHECK(constant.violation_minutes == Approx(swept_80->violation_minutes));
   CHECK(constant.replica_hours == Approx(swept_80->replica_hours));
+  CHECK(constant.target_fraction == Approx(0.8));  // its mean target
   // Retuned from 100 % to 70 % at the second day: the first day is the
   // 100 % HPA's to the minute, the second buys more replicas than it.
   auto moved = *tuned;
