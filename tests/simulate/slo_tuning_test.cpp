@@ -10,6 +10,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "prescale/autoscaler/slo.hpp"
@@ -470,18 +471,22 @@ TEST_CASE("the frontier scores the daemon's own tuning: a replay with slo is the
   if (h.daemon_meets_slo && h.tuned_reactive_meets_slo)
     CHECK(*h.daemon_saved_vs_tuned_reactive_percent ==
           Approx(100 * (1 - daemon.replica_hours / retuned.replica_hours)));
+  // The reactive-tuned point of a sweep and its swept reactive point at `fraction`.
+  auto retuned_and_swept = [&](const FrontierResult& result, double fraction) {
+    const auto swept = std::find_if(result.points.begin(), result.points.end(), [&](const auto& p) {
+      return p.run == "reactive" && p.target_fraction == fraction;
+    });
+    REQUIRE(swept != result.points.end());
+    return std::pair(result.points[*result.headline.tuned_reactive_point], *swept);
+  };
   // Retuned to one target all along, it is the swept reactive HPA at that target.
   auto fixed = *tuned;
   fixed.reactive_hpa_targets.assign(fixed.served.size(), 0.8);
   const auto at_fixed = sweep_frontier(config, demand, &fixed, options);
   REQUIRE(at_fixed);
-  const auto& constant = at_fixed->points[*at_fixed->headline.tuned_reactive_point];
-  const auto swept_80 =
-      std::find_if(at_fixed->points.begin(), at_fixed->points.end(),
-                   [](const auto& p) { return p.run == "reactive" && p.target_fraction == 0.8; });
-  REQUIRE(swept_80 != at_fixed->points.end());
-  CHECK(constant.violation_minutes == Approx(swept_80->violation_minutes));
-  CHECK(constant.replica_hours == Approx(swept_80->replica_hours));
+  const auto [constant, swept_80] = retuned_and_swept(*at_fixed, 0.8);
+  CHECK(constant.violation_minutes == Approx(swept_80.violation_minutes));
+  CHECK(constant.replica_hours == Approx(swept_80.replica_hours));
   CHECK(constant.target_fraction == Approx(0.8));  // its mean target
   // Retuned from 100 % to 70 % at the second day: the first day is the
   // 100 % HPA's to the minute, the second buys more replicas than it.
@@ -492,14 +497,10 @@ TEST_CASE("the frontier scores the daemon's own tuning: a replay with slo is the
   for (std::size_t i = per_day; i < moved.served.size(); ++i) moved.reactive_hpa_targets[i] = 0.7;
   const auto at_moved = sweep_frontier(config, demand, &moved, options);
   REQUIRE(at_moved);
-  const auto& stepped = at_moved->points[*at_moved->headline.tuned_reactive_point];
-  const auto swept_100 =
-      std::find_if(at_moved->points.begin(), at_moved->points.end(),
-                   [](const auto& p) { return p.run == "reactive" && p.target_fraction == 1.0; });
-  REQUIRE(swept_100 != at_moved->points.end());
-  CHECK(stepped.daily_violation_minutes[0] == Approx(swept_100->daily_violation_minutes[0]));
-  CHECK(stepped.daily_replica_hours[0] == Approx(swept_100->daily_replica_hours[0]));
-  CHECK(stepped.daily_replica_hours[1] > swept_100->daily_replica_hours[1]);
+  const auto [stepped, swept_100] = retuned_and_swept(*at_moved, 1.0);
+  CHECK(stepped.daily_violation_minutes[0] == Approx(swept_100.daily_violation_minutes[0]));
+  CHECK(stepped.daily_replica_hours[0] == Approx(swept_100.daily_replica_hours[0]));
+  CHECK(stepped.daily_replica_hours[1] > swept_100.daily_replica_hours[1]);
 
   // The same target without slo: no daemon point (its predictive run is a swept setting).
   target.slo.reset();
