@@ -48,6 +48,23 @@ std::string slo_tuning_note(const std::vector<autoscaler::DecisionRecord>& decis
       q_low, q_high, h_low, h_high, last.empty() ? "" : "; last refit: ", last);
 }
 
+// The note for the log record of a first fit with slo: that replayed
+// decisions from history, with its cost.
+std::string seed_replay_note(const LogRecord& record) {
+  double seconds = 0;
+  std::int64_t decisions = 0, fits = 0;
+  for (const auto& [key, value] : record.fields) {
+    if (key == "seconds") seconds = std::get<double>(value);
+    if (key == "decisions") decisions = std::get<std::int64_t>(value);
+    if (key == "fits") fits = std::get<std::int64_t>(value);
+  }
+  // The fits are most of the cost: one per week of replayed decisions.
+  return fmt::format(
+      "predictive: slo: the first fit replayed {} decisions from history to tune on ({} {}, "
+      "{:.2f} s)",
+      decisions, fits, fits == 1 ? "fit" : "fits", seconds);
+}
+
 }  // namespace
 
 Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
@@ -61,20 +78,8 @@ Expected<PredictiveSeries> replay_predictive(const forecast::Series& series,
   std::vector<std::string> season_notes;
   std::string seed_note;  // what a first fit with slo: replayed from history, and its cost
   options.log = [&season_notes, &seed_note](const LogRecord& record) {
-    if (record.message == "slo: decisions replayed from history") {
-      double seconds = 0;
-      std::int64_t decisions = 0, fits = 0;
-      for (const auto& [key, value] : record.fields) {
-        if (key == "seconds") seconds = std::get<double>(value);
-        if (key == "decisions") decisions = std::get<std::int64_t>(value);
-        if (key == "fits") fits = std::get<std::int64_t>(value);
-      }
-      // The fits are most of the cost: one per week of replayed decisions.
-      seed_note = fmt::format(
-          "predictive: slo: the first fit replayed {} decisions from history to tune on ({} {}, "
-          "{:.2f} s)",
-          decisions, fits, fits == 1 ? "fit" : "fits", seconds);
-    }
+    if (record.message == "slo: decisions replayed from history")
+      seed_note = seed_replay_note(record);
     for (const auto& [key, value] : record.fields) {
       if (key != "note" || record.message.rfind("season dropped", 0) != 0) continue;
       const std::string note = "predictive: " + std::get<std::string>(value);
