@@ -388,8 +388,10 @@ void fill_headline(FrontierResult& result, const SimulationConfig& config,
   };
   h.saved_percent = saved(h.predictive_at_slo);
   h.oracle_saved_percent = saved(h.oracle_at_slo);
-  for (std::size_t i = 0; i < result.points.size(); ++i)
+  for (std::size_t i = 0; i < result.points.size(); ++i) {
     if (result.points[i].run == "daemon") h.daemon_point = i;
+    if (result.points[i].run == "reactive-tuned") h.tuned_reactive_point = i;
+  }
   if (h.daemon_point) {
     const auto& p = result.points[*h.daemon_point];
     h.daemon_meets_slo = p.violation_minutes <= h.slo_minutes;
@@ -399,8 +401,6 @@ void fill_headline(FrontierResult& result, const SimulationConfig& config,
     if (h.daemon_reactive_minutes_at_equal_cost && *h.daemon_reactive_minutes_at_equal_cost > 0)
       h.daemon_violation_ratio = p.violation_minutes / *h.daemon_reactive_minutes_at_equal_cost;
   }
-  for (std::size_t i = 0; i < result.points.size(); ++i)
-    if (result.points[i].run == "reactive-tuned") h.tuned_reactive_point = i;
   if (h.daemon_point && h.tuned_reactive_point) {
     const auto& tuned = result.points[*h.tuned_reactive_point];
     h.tuned_reactive_meets_slo = tuned.violation_minutes <= h.slo_minutes;

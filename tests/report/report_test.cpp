@@ -258,13 +258,19 @@ TEST_CASE("The daemon's own tuning is one more point, said in words and drawn on
   auto f = small_frontier();
   CHECK_THAT(render_frontier_svg(f, "Frontier"), !Catch::Contains(">daemon<"));
   CHECK_THAT(format_frontier_table(f), !Catch::Contains("the daemon's own tuning"));
-  FrontierPoint daemon;
-  daemon.run = "daemon";
+  // A point of its own run, as the sweep adds the daemon's two.
+  auto own_point = [](const char* run, double minutes, double replica_hours) {
+    FrontierPoint p;
+    p.run = run;
+    p.target_fraction = 1;
+    p.violation_minutes = minutes;
+    p.replica_hours = replica_hours;
+    p.on_frontier = true;
+    return p;
+  };
+  FrontierPoint daemon = own_point("daemon", 8, 1250);
   daemon.quantile = 0.9;
   daemon.observed_target = 0.8;
-  daemon.violation_minutes = 8;
-  daemon.replica_hours = 1250;
-  daemon.on_frontier = true;
   f.points.push_back(daemon);
   auto& h = f.headline;
   h.daemon_point = f.points.size() - 1;
@@ -290,13 +296,7 @@ TEST_CASE("The daemon's own tuning is one more point, said in words and drawn on
 
   // Beside it, the reactive HPA retuned the same way: a line of its own
   // (not a table row: its target moves), and a point in the plot.
-  FrontierPoint retuned;
-  retuned.run = "reactive-tuned";
-  retuned.target_fraction = 1;
-  retuned.violation_minutes = 9;
-  retuned.replica_hours = 1400;
-  retuned.on_frontier = true;
-  f.points.push_back(retuned);
+  f.points.push_back(own_point("reactive-tuned", 9, 1400));
   h.tuned_reactive_point = f.points.size() - 1;
   h.tuned_reactive_meets_slo = true;
   h.daemon_saved_vs_tuned_reactive_percent = 100 * (1 - 1250.0 / 1400.0);
