@@ -427,7 +427,8 @@ void add_simulate_command(CLI::App& app) {
       "headroom retuned at each refit on the decisions before it, as the daemon does\n"
       "(the first fit tunes at once, on decisions replayed from the history before it).\n"
       "The predictive run is then the daemon's own operating point; --frontier adds it\n"
-      "as the \"daemon\" run");
+      "as the \"daemon\" run, and beside it \"reactive-tuned\": a reactive HPA whose\n"
+      "per-pod target follows the reactive choice of each refit's tuning");
   cmd->add_option(
          "--slo-margin-percent", args->slo_margin_percent,
          "--slo-tuning: the most of the SLO held back when tuning (marginPercent); from two "
