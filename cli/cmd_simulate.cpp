@@ -280,6 +280,7 @@ void run_simulate(const SimulateArgs& args) {
   RecommendContext recommend_context;
   recommend_context.capacity_per_replica = args.capacity_per_replica;
   recommend_context.lead_seconds = prepared.lead_seconds;
+  recommend_context.floor_percent = args.frontier.floor_percent;
 
   if (!args.timeline.empty()) {
     std::ofstream out(args.timeline, std::ios::binary);

@@ -146,6 +146,7 @@ void add_tune_command(CLI::App& app) {
   sweep.observed_targets_flag = "--observed-targets";
   sweep.quantiles_flag = "--quantiles";
   sweep.refine_flag = "--refine-percent";
+  sweep.floor_flag = "--floor-percent";
   cmd->add_option("--slo-percent", sweep.slo_percent,
                   "The SLO: the largest share of minutes with demand above ready capacity\n"
                   "(0.1 = at most 0.1 % of minutes short, about 10 minutes a week)")
@@ -178,6 +179,11 @@ void add_tune_command(CLI::App& app) {
                   "one swept, also sweep every this many percent of capacity, and the same for\n"
                   "the cheapest predictive setting's forecast target (an HPA's averageValue can\n"
                   "be any number; 0: the swept targets only)")
+      ->capture_default_str();
+  cmd->add_option("--floor-percent", sweep.floor_percent,
+                  "When no listed target of a run meets the SLO, go on below them every 5 %\n"
+                  "of capacity down to this and stop at the first that meets it (0: the\n"
+                  "listed targets only)")
       ->capture_default_str();
   cmd->add_option("--format", args->run.format, "Output on stdout: table or json")
       ->capture_default_str();

@@ -151,6 +151,13 @@ void add_frontier_options(CLI::App& command, FrontierArgs& args) {
                   "capacity, and the same for the cheapest predictive setting's forecast target\n"
                   "(an HPA's averageValue can be any number; 0: the swept targets only)")
       ->capture_default_str();
+  command
+      .add_option("--frontier-floor-percent", args.floor_percent,
+                  "--frontier: when no listed target of a run meets the SLO, go on below them\n"
+                  "every 5 % of capacity down to this and stop at the first that meets it, so\n"
+                  "that \"cannot meet the SLO\" is the load's answer, not the grid's (0: the\n"
+                  "listed targets only)")
+      ->capture_default_str();
 }
 
 simulate::FrontierOptions frontier_options(const FrontierArgs& args, std::size_t observation_lag) {
@@ -185,6 +192,10 @@ simulate::FrontierOptions frontier_options(const FrontierArgs& args, std::size_t
     throw Failure(fmt::format("{}: {} is not 0 (off) or a percent of capacity in [0.1, 100)",
                               args.refine_flag, args.refine_percent));
   options.refine_step = args.refine_percent / 100;
+  if (!(args.floor_percent >= 0 && args.floor_percent < 100))
+    throw Failure(fmt::format("{}: {} is not 0 (off) or a percent of capacity in (0, 100)",
+                              args.floor_flag, args.floor_percent));
+  options.sweep_floor = args.floor_percent / 100;
   options.observation_lag = observation_lag;
   options.holdout = args.holdout;
   return options;
@@ -281,7 +292,12 @@ std::string format_recommendation(const simulate::FrontierResult& f,
   if (h.reactive_at_slo) {
     out += reactive_setting_text(f.points[*h.reactive_at_slo], context);
   } else {
-    out += "  reactive: no swept per-pod target meets it (add lower --frontier-targets)\n";
+    out +=
+        (context.floor_percent > 0
+             ? fmt::format("  reactive: no per-pod target meets it, down to {:g} % of capacity\n",
+                           context.floor_percent)
+             : std::string("  reactive: no listed per-pod target meets it (add lower "
+                           "--frontier-targets)\n"));
   }
   if (!h.predictive_at_slo) {
     out += f.replayed_quantile > 0

@@ -29,19 +29,23 @@ struct FrontierArgs {
   /// The reactive and oracle crossings of the SLO refined in steps of this
   /// percent of capacity (FrontierOptions::refine_step; 0: off).
   double refine_percent = 1;
+  /// A run none of whose listed targets meets the SLO is swept below them,
+  /// down to this percent of capacity (FrontierOptions::sweep_floor; 0: off).
+  double floor_percent = 10;
   /// The flags the sweep lists came from, for messages.
   std::string targets_flag = "--frontier-targets";
   std::string predictive_targets_flag = "--frontier-predictive-targets";
   std::string observed_targets_flag = "--frontier-observed-targets";
   std::string quantiles_flag = "--frontier-quantiles";
   std::string refine_flag = "--frontier-refine-percent";
+  std::string floor_flag = "--frontier-floor-percent";
 
   [[nodiscard]] bool wanted() const { return frontier || recommend; }
 };
 
 /// Adds --frontier, --recommend, --slo-percent, --frontier-targets,
 /// --frontier-predictive-targets, --frontier-observed-targets, --frontier-quantiles,
-/// --frontier-refine-percent.
+/// --frontier-refine-percent, --frontier-floor-percent.
 void add_frontier_options(CLI::App& command, FrontierArgs& args);
 
 /// The sweep the flags ask for; throws Failure naming a bad flag. The
@@ -57,6 +61,7 @@ struct RecommendContext {
   double capacity_per_replica = 1;
   std::int64_t lead_seconds = 0;
   std::string metric = "simulated-load";
+  double floor_percent = 10;  ///< how far below the listed targets the sweep went
 };
 /// The recommendation in words and YAML (prescale target + HPA metrics).
 [[nodiscard]] std::string format_recommendation(const simulate::FrontierResult& frontier,

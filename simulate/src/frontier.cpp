@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "frontier_runs.hpp"
 #include "prescale/autoscaler/policy.hpp"
 
 namespace prescale::simulate {
@@ -54,6 +55,9 @@ Status check_options(const FrontierOptions& options, std::size_t demand_steps) {
     return make_error(
         fmt::format("refine step: {} is not 0 (off) or a fraction of capacity in [0.001, 1)",
                     options.refine_step));
+  if (!(options.sweep_floor >= 0 && options.sweep_floor < 1))
+    return make_error(fmt::format(
+        "sweep floor: {} is not 0 (off) or a fraction of capacity in (0, 1)", options.sweep_floor));
   return Status::ok();
 }
 
@@ -69,7 +73,8 @@ std::optional<std::size_t> cheapest_within(std::span<const FrontierPoint> points
   return best;
 }
 
-// A run's violation minutes and replica-hours per 24 h block of the stretch.
+}  // namespace
+
 void add_daily(FrontierPoint& point, const RunTimeline& timeline, std::int64_t step_seconds) {
   const std::size_t per_day = steps_per_day(step_seconds);
   const std::size_t steps = timeline.violation_seconds.size();
@@ -82,6 +87,8 @@ void add_daily(FrontierPoint& point, const RunTimeline& timeline, std::int64_t s
         timeline.pods[i] * static_cast<double>(step_seconds) / 3600;
   }
 }
+
+namespace {
 
 // A run's violation minutes and replica-hours over the steps `quiet` marks.
 void add_quiet(FrontierPoint& point, const RunTimeline& timeline, const std::vector<bool>& quiet,
@@ -150,16 +157,7 @@ std::optional<TunedReactiveRun> tuned_reactive_run(std::span<const double> deman
   return out;
 }
 
-// A predictive setting as the HPA reads it: `served` (at the setting's
-// quantile) against `forecast_target`, the observed load against
-// `observed_target` (fractions of capacity). Simulated at the forecast
-// target, the observed metric scaled by forecast / observed target as the
-// HPA's ratio reads it, or with headroom_in_served at capacity, the
-// headroom in the served value, as the daemon applies a tuned setting.
-struct SettingRun {
-  RunSpec run;
-  double simulated_at = 1;  ///< the HPA's per-pod target, fraction of capacity
-};
+}  // namespace
 
 SettingRun setting_run(std::span<const double> demand, std::vector<double> served,
                        double observed_target, double forecast_target,
@@ -173,6 +171,8 @@ SettingRun setting_run(std::span<const double> demand, std::vector<double> serve
     run.metrics[0] = scaled(std::move(run.metrics[0]), forecast_target / observed_target);
   return {std::move(run), forecast_target};
 }
+
+namespace {
 
 // The observed-load targets swept beside forecast target `forecast`: every
 // one of observed_targets, else the one target of the diagonal.
@@ -265,108 +265,13 @@ std::optional<SettingChoice> choose_setting(std::span<const FrontierPoint> point
   return safest;
 }
 
-namespace {
-
-// The first `count` steps from `from` of a recorded replay.
-PredictiveSeries slice(const PredictiveSeries& replayed, std::size_t from, std::size_t count) {
-  PredictiveSeries out;
-  out.start_unix = replayed.start_unix;
-  out.quantile = replayed.quantile;
-  auto cut = [&](const auto& values) {
-    using Vector = std::decay_t<decltype(values)>;
-    return Vector(values.begin() + static_cast<std::ptrdiff_t>(from),
-                  values.begin() + static_cast<std::ptrdiff_t>(from + count));
-  };
-  out.served = cut(replayed.served);
-  out.observed = cut(replayed.observed);
-  out.windows = cut(replayed.windows);
-  return out;
-}
-
-// One setting simulated on its own.
-Expected<FrontierPoint> simulate_setting(const SimulationConfig& config,
-                                         std::span<const double> demand,
-                                         const PredictiveSeries* predictive,
-                                         const FrontierPoint& setting,
-                                         const FrontierOptions& options) {
-  SimulationConfig at = config;
-  at.target_per_replica = setting.target_fraction * config.capacity_per_replica;
-  std::vector<RunSpec> runs;
-  if (setting.run == "predictive") {
-    auto run = setting_run(demand, served_at_quantile(*predictive, setting.quantile),
-                           setting.observed_fraction(), setting.target_fraction, options);
-    at.target_per_replica = run.simulated_at * config.capacity_per_replica;
-    runs.push_back(std::move(run.run));
-  } else {
-    runs.push_back(reactive_run(demand, options.observation_lag));
-  }
-  auto simulated = simulate(at, demand, runs);
-  if (!simulated) return make_error(simulated.error().message);
-  FrontierPoint out = setting;
-  out.violation_minutes = simulated->summaries[0].slo_violation_minutes;
-  out.replica_hours = simulated->summaries[0].replica_hours;
-  out.on_frontier = false;
-  add_daily(out, simulated->timelines[0], config.step_seconds);
-  return out;
-}
-
 double known_minutes(std::span<const double> demand, std::int64_t step_seconds) {
   std::size_t known = 0;
   for (double d : demand) known += std::isfinite(d) ? 1 : 0;
   return static_cast<double>(known) * static_cast<double>(step_seconds) / 60;
 }
 
-// Tune on the first half (SLO less the margin), judge on the second, and
-// draw the second half's own reactive frontier to judge against.
-Expected<HoldoutCheck> holdout_check(const SimulationConfig& config, std::span<const double> demand,
-                                     const PredictiveSeries* predictive,
-                                     const FrontierOptions& options) {
-  const std::size_t half = demand.size() / 2;
-  FrontierOptions tuning = options;
-  tuning.holdout = false;
-  tuning.quiet_steps.clear();  // marks the whole stretch, not a half
-  std::optional<PredictiveSeries> first, second;
-  if (predictive) {
-    first = slice(*predictive, 0, half);
-    second = slice(*predictive, half, demand.size() - half);
-  }
-  auto tuned = sweep_frontier(config, demand.subspan(0, half), first ? &*first : nullptr, tuning);
-  if (!tuned) return make_error("holdout, first half: " + tuned.error().message);
-  SimulationConfig later = config;
-  later.start_unix += static_cast<std::int64_t>(half) * config.step_seconds;
-  const auto rest = demand.subspan(half);
-  HoldoutCheck check;
-  check.slo_minutes = options.slo_short_fraction * known_minutes(rest, config.step_seconds);
-  check.tuning_slo_minutes = tuned->headline.slo_minutes * (1 - options.tuning_margin);
-  for (auto [run, into, met] :
-       {std::tuple{"reactive", &check.reactive, &check.reactive_met_in_tuning},
-        std::tuple{"predictive", &check.predictive, &check.predictive_met_in_tuning}}) {
-    const auto chosen = choose_setting(tuned->points, run, check.tuning_slo_minutes);
-    if (!chosen) continue;
-    auto judged = simulate_setting(later, rest, second ? &*second : nullptr,
-                                   tuned->points[chosen->point], options);
-    if (!judged) return make_error("holdout, second half: " + judged.error().message);
-    *into = *judged;
-    *met = chosen->meets_slo;
-  }
-  if (check.reactive && check.predictive && check.reactive->replica_hours > 0 &&
-      check.reactive->violation_minutes <= check.slo_minutes &&
-      check.predictive->violation_minutes <= check.slo_minutes)
-    check.saved_percent =
-        100 * (1 - check.predictive->replica_hours / check.reactive->replica_hours);
-  auto hindsight = sweep_frontier(later, rest, nullptr, tuning);
-  if (!hindsight) return make_error("holdout, second half: " + hindsight.error().message);
-  if (const auto at = hindsight->headline.reactive_at_slo)
-    check.hindsight_reactive = hindsight->points[*at];
-  if (check.predictive) {
-    check.reactive_minutes_at_equal_cost =
-        frontier_minutes_at(hindsight->points, "reactive", check.predictive->replica_hours);
-    if (check.reactive_minutes_at_equal_cost && *check.reactive_minutes_at_equal_cost > 0)
-      check.violation_ratio =
-          check.predictive->violation_minutes / *check.reactive_minutes_at_equal_cost;
-  }
-  return check;
-}
+namespace {
 
 /// The two headline numbers and the daemon's point, read off the swept
 /// points: the cheapest run of each kind within the SLO, the saving against
@@ -516,6 +421,53 @@ bool swept_already(std::span<const FrontierPoint> points, double fraction, doubl
   });
 }
 
+// FrontierOptions::sweep_floor: the targets below `listed`'s lowest, every
+// 5 % of capacity, down to `floor`.
+std::vector<double> below_grid(const std::vector<double>& listed, double floor) {
+  std::vector<double> out;
+  const double lowest = *std::min_element(listed.begin(), listed.end());
+  for (int k = 1;; ++k) {
+    const double f = std::round((lowest - k * 0.05) * 1e6) / 1e6;
+    if (f < floor - 1e-9) return out;
+    out.push_back(f);
+  }
+}
+
+// Sweeps below the grid (FrontierOptions::sweep_floor) each run no listed
+// target of which meets the SLO less the tuning margin, and adds the
+// targets swept to `swept`'s lists, so that the crossing is refined against
+// them.
+Status sweep_below_grid(FrontierResult& result, const SimulationConfig& config,
+                        std::span<const double> demand, FrontierOptions& swept,
+                        const std::vector<std::vector<double>>* served_by_quantile) {
+  if (!(swept.sweep_floor > 0)) return Status::ok();
+  const double limit = swept.slo_short_fraction * known_minutes(demand, config.step_seconds) *
+                       (1 - swept.tuning_margin);
+  for (const std::string run : {"reactive", "predictive"}) {
+    auto& targets = run == "reactive" ? swept.reactive_targets : swept.predictive_targets;
+    if (run == "predictive" && !served_by_quantile) break;
+    for (double fraction : below_grid(targets, swept.sweep_floor)) {
+      if (cheapest_within(result.points, run, limit)) break;
+      std::vector<RunSpec> runs;
+      std::vector<FrontierPoint> labels;
+      if (run == "reactive") {
+        runs.push_back(reactive_run(demand, swept.observation_lag));
+        labels.push_back(label("reactive", fraction, 0));
+      } else {
+        add_predictive_settings(runs, labels, demand, *served_by_quantile, fraction, swept);
+      }
+      SimulationConfig at = config;
+      const bool at_capacity = run == "predictive" && swept.headroom_in_served;
+      at.target_per_replica = (at_capacity ? 1.0 : fraction) * config.capacity_per_replica;
+      if (auto added = add_points(result, at, demand, runs, labels, swept.quiet_steps); !added)
+        return make_error(fmt::format("{} at {:g} x capacity, below the swept targets: {}", run,
+                                      fraction, added.error().message));
+      targets.push_back(fraction);
+    }
+  }
+  return Status::ok();
+}
+
 // Refines the crossings: between the swept target that is the cheapest of
 // a run within each limit (the SLO, and the SLO less the tuning margin) and
 // the next cheaper swept target, every options.refine_step. On the
@@ -660,7 +612,12 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
         !added)
       return make_error(fmt::format("headroom x{:.3g}: {}", 1 / fraction, added.error().message));
   }
-  if (auto refined = refine_crossings(result, config, demand, options,
+  FrontierOptions swept = options;
+  if (auto below = sweep_below_grid(result, config, demand, swept,
+                                    predictive ? &served_by_quantile : nullptr);
+      !below)
+    return below.error();
+  if (auto refined = refine_crossings(result, config, demand, swept,
                                       predictive ? &served_by_quantile : nullptr);
       !refined)
     return refined.error();
@@ -668,7 +625,7 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
     for (std::size_t i : frontier_of(result.points, run)) result.points[i].on_frontier = true;
   }
 
-  fill_headline(result, config, demand, predictive, options);
+  fill_headline(result, config, demand, predictive, swept);
   return result;
 }
 

@@ -152,6 +152,53 @@ TEST_CASE("prescale tune chooses settings for the SLO less its margin", "[cli][t
   REQUIRE(std::system((common + " --refine-percent 0.01 > /dev/null 2> " + err.string()).c_str()) !=
           0);
   CHECK_THAT(read_text(err), Catch::Contains("--refine-percent: 0.01 is not 0 (off)"));
+  REQUIRE(std::system((common + " --floor-percent 100 > /dev/null 2> " + err.string()).c_str()) !=
+          0);
+  CHECK_THAT(read_text(err), Catch::Contains("--floor-percent: 100 is not 0 (off)"));
+}
+
+TEST_CASE("No reactive target listed meets the SLO: the sweep goes on below them to the floor",
+          "[cli][tune]") {
+  // "Cannot meet the SLO" must be the load's answer, not the grid's: a
+  // reactive HPA with no headroom misses the surges of a payments day, one
+  // with enough meets an SLO of no minute short.
+  const auto bin = test::prescale_bin();
+  REQUIRE(std::filesystem::exists(bin));
+  const test::TempDir dir("prescale-floor");
+  const auto trace = dir.path / "payments.csv";
+  generate_payments(bin, trace);
+  const std::string common = bin.string() + " simulate --input " + trace.string() +
+                             " --timezone America/New_York --capacity-per-replica 100"
+                             " --startup 5m --frontier --recommend --frontier-targets 100"
+                             " --frontier-refine-percent 0 --slo-percent 0.001";
+  const auto out = dir.path / "out.txt";
+  const auto json_out = dir.path / "out.json";
+  // Listed targets only: nothing meets it, and the recommendation says how to look further.
+  REQUIRE(std::system((common + " --frontier-floor-percent 0 > " + out.string() + " 2>/dev/null")
+                          .c_str()) == 0);
+  CHECK_THAT(read_text(out), Catch::Contains("reactive: no listed per-pod target meets it (add "
+                                             "lower --frontier-targets)"));
+  // Down to 95 %: swept at 95 % too, still short, and said with the floor.
+  REQUIRE(std::system((common + " --frontier-floor-percent 95 > " + out.string() + " 2>/dev/null")
+                          .c_str()) == 0);
+  CHECK_THAT(read_text(out),
+             Catch::Contains("reactive: no per-pod target meets it, down to 95 % of capacity"));
+  // The default floor: the first target below 100 % that meets it, every 5 %.
+  REQUIRE(std::system(
+              (common + " --format json > " + json_out.string() + " 2>/dev/null").c_str()) == 0);
+  const auto json = nlohmann::json::parse(read_text(json_out));
+  const auto& frontier = json.at("frontier");
+  REQUIRE(frontier.at("reactive_at_slo").is_object());
+  const double met = frontier.at("reactive_at_slo").at("target_percent").get<double>();
+  CHECK(met < 100);
+  CHECK(met >= 10);
+  std::vector<double> swept;
+  for (const auto& p : frontier.at("points"))
+    if (p.at("run") == "reactive") swept.push_back(p.at("target_percent").get<double>());
+  std::sort(swept.begin(), swept.end(), std::greater<>());
+  REQUIRE(swept.size() >= 2);
+  for (std::size_t k = 1; k < swept.size(); ++k) CHECK(swept[k - 1] - swept[k] == Approx(5));
+  CHECK(swept.back() == Approx(met));
 }
 
 TEST_CASE("prescale simulate --slo-tuning scores the daemon's own tuning on the frontier",

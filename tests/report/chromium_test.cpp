@@ -244,7 +244,7 @@ TEST_CASE("prescale simulate --frontier --recommend sweeps, recommends and repor
       " --timezone America/New_York --seasonality 1d --capacity-per-replica 100 --startup 5m"
       " --history 3d --refit-interval 1d --frontier --recommend --frontier-quantiles 0.5,0.9"
       " --frontier-predictive-targets 100,90 --frontier-targets 100,90,80,70,60,50"
-      " --frontier-refine-percent 0 --report " +
+      " --frontier-refine-percent 0 --frontier-floor-percent 0 --report " +
       (dir / "report.html").string() + " --format json > " + (dir / "out.json").string() + " 2> " +
       (dir / "stderr.txt").string();
   INFO(command);
@@ -258,7 +258,8 @@ TEST_CASE("prescale simulate --frontier --recommend sweeps, recommends and repor
   const auto parsed = nlohmann::json::parse(json);
   const auto& frontier = parsed.at("frontier");
   // 6 reactive + 6 oracle + 2 x 2 x 2 predictive settings (observed-load target x
-  // forecast target x quantile), each saying both targets.
+  // forecast target x quantile), each saying both targets: the listed ones
+  // only (none between them, none below them).
   CHECK(frontier.at("points").size() == 20);
   std::size_t two_targets = 0;
   for (const auto& p : frontier.at("points")) {

@@ -55,11 +55,12 @@ SimulationConfig five_minute_config() {
 }
 
 // Reactive targets from 100 % down to 40 % of capacity in 10 % steps, the
-// swept targets only (no refinement between them).
+// swept targets only (no refinement between them, none below them).
 FrontierOptions ten_percent_grid() {
   FrontierOptions options;
   options.reactive_targets = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
   options.refine_step = 0;
+  options.sweep_floor = 0;
   return options;
 }
 
@@ -103,6 +104,7 @@ SurgingSweep surging_sweep(std::size_t days, std::vector<double> predictive_targ
   sweep.options.predictive_targets = std::move(predictive_targets);
   sweep.options.quantiles = std::move(quantiles);
   sweep.options.refine_reactive_only = true;  // the swept settings only: the tests count them
+  sweep.options.sweep_floor = 0;
   return sweep;
 }
 
@@ -162,6 +164,7 @@ SurgingSweep noisy_sweep(std::size_t days, std::vector<double> reactive_targets,
   sweep.options.observed_targets = std::move(observed_targets);
   sweep.options.quantiles = {0.5, 0.9};
   sweep.options.refine_reactive_only = true;  // the swept settings only: the tests count them
+  sweep.options.sweep_floor = 0;
   return sweep;
 }
 
@@ -289,6 +292,89 @@ TEST_CASE("The cheapest reactive and oracle targets within the SLO are refined b
   const auto bad = sweep_frontier(config, demand, nullptr, refined);
   REQUIRE_FALSE(bad.has_value());
   CHECK_THAT(bad.error().message, Catch::Contains("refine step: 0.0001"));
+}
+
+TEST_CASE("A run no listed target of which meets the SLO is swept below them, down to the floor",
+          "[frontier]") {
+  // A grid that ends above the target the SLO needs must not say that no
+  // reactive HPA meets it (NAB's cpu_utilization_asg_misconfiguration: the
+  // default grid ended at 45 %, a reactive HPA at 44 % met the SLO).
+  const auto demand = surging_days(3);
+  const auto config = five_minute_config();
+  FrontierOptions listed = ten_percent_grid();
+  listed.reactive_targets = {1.0, 0.9};
+  FrontierOptions below = listed;
+  below.sweep_floor = 0.1;
+  FrontierOptions every = listed;  // every 5 % from 100 % down to 10 %, none skipped
+  every.reactive_targets.clear();
+  for (int percent = 100; percent >= 10; percent -= 5)
+    every.reactive_targets.push_back(percent / 100.0);
+  const auto grid = sweep_frontier(config, demand, nullptr, listed);
+  const auto extended = sweep_frontier(config, demand, nullptr, below);
+  const auto all = sweep_frontier(config, demand, nullptr, every);
+  REQUIRE(grid.has_value());
+  REQUIRE(extended.has_value());
+  REQUIRE(all.has_value());
+  CHECK_FALSE(grid->headline.reactive_at_slo.has_value());
+  REQUIRE(all->headline.reactive_at_slo.has_value());
+  const double needed = all->points[*all->headline.reactive_at_slo].target_fraction;
+  REQUIRE(needed < 0.9);  // below the listed grid
+  REQUIRE(extended->headline.reactive_at_slo.has_value());
+  const auto& found = extended->points[*extended->headline.reactive_at_slo];
+  CHECK(found.target_fraction == Approx(needed));
+  CHECK(found.replica_hours == Approx(all->points[*all->headline.reactive_at_slo].replica_hours));
+  // It stops at the first target that meets it: nothing cheaper and safer is bought.
+  for (const auto& p : extended->points)
+    if (p.run == "reactive") CHECK(p.target_fraction >= needed - 1e-9);
+
+  // Refined between it and the target above, as a listed crossing is.
+  FrontierOptions refined = below;
+  refined.refine_step = 0.01;
+  const auto fine = sweep_frontier(config, demand, nullptr, refined);
+  REQUIRE(fine.has_value());
+  REQUIRE(fine->headline.reactive_at_slo.has_value());
+  const auto& crossing = fine->points[*fine->headline.reactive_at_slo];
+  CHECK(crossing.target_fraction >= needed - 1e-9);
+  CHECK(crossing.target_fraction < needed + 0.05);
+  CHECK(crossing.violation_minutes <= fine->headline.slo_minutes);
+
+  // A floor above the target needed: swept down to the floor, and not met.
+  FrontierOptions shallow = listed;
+  shallow.sweep_floor = needed + 0.05;
+  const auto short_of = sweep_frontier(config, demand, nullptr, shallow);
+  REQUIRE(short_of.has_value());
+  CHECK_FALSE(short_of->headline.reactive_at_slo.has_value());
+  double lowest = 1;
+  for (const auto& p : short_of->points)
+    if (p.run == "reactive") lowest = std::min(lowest, p.target_fraction);
+  CHECK(lowest == Approx(needed + 0.05));
+
+  shallow.sweep_floor = 1.5;
+  const auto bad = sweep_frontier(config, demand, nullptr, shallow);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK_THAT(bad.error().message, Catch::Contains("sweep floor: 1.5"));
+}
+
+TEST_CASE("A predictive setting is swept below its listed forecast targets when none meets",
+          "[frontier]") {
+  // The daemon's tuning ends its headroom at x1.43: a load whose SLO needs
+  // more got the safest swept setting, short of its SLO.
+  auto [demand, config, predictive, options] = surging_sweep(4, {1.0}, {0.5});
+  options.slo_short_fraction = 0.0005;
+  const auto listed = sweep_frontier(config, demand, &predictive, options);
+  REQUIRE(listed.has_value());
+  REQUIRE_FALSE(listed->headline.predictive_at_slo.has_value());
+  options.sweep_floor = 0.1;
+  const auto below = sweep_frontier(config, demand, &predictive, options);
+  REQUIRE(below.has_value());
+  REQUIRE(below->headline.predictive_at_slo.has_value());
+  const auto& met = below->points[*below->headline.predictive_at_slo];
+  CHECK(met.target_fraction < 1.0);
+  CHECK(met.violation_minutes <= below->headline.slo_minutes);
+  // Every other predictive target swept below the grid missed the SLO.
+  for (const auto& p : below->points)
+    if (p.run == "predictive" && p.target_fraction > met.target_fraction + 1e-9)
+      CHECK(p.violation_minutes > below->headline.slo_minutes);
 }
 
 TEST_CASE("The predictive sweep applies each quantile and target to one set of forecasts",

@@ -137,6 +137,16 @@ struct FrontierOptions {
   /// targets' own held-out days (tune.cpp). 0: the SLO and the SLO less
   /// tuning_margin only.
   double refine_margin_step = 0;
+  /// When no swept target of a run meets the SLO (less tuning_margin), the
+  /// sweep goes on below the run's lowest target in steps of 5 % of
+  /// capacity, down to this fraction of capacity, and stops at the first
+  /// target that meets it (0: the listed targets only): the reactive HPA's
+  /// per-pod target, and the predictive setting's forecast target beside
+  /// each observed-load target at each quantile. A grid ending at 45 % says
+  /// a reactive HPA cannot meet an SLO that one at 44 % meets (NAB's
+  /// cpu_utilization_asg_misconfiguration), and a tuning whose headroom
+  /// ended at x1.43 served less than its SLO needed there.
+  double sweep_floor = 0.1;
 };
 
 /// A setting chosen for an SLO on history: the cheapest point of its run
