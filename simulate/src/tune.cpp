@@ -528,10 +528,10 @@ PredictiveSeries recorded_series(const config::TargetConfig& target,
 // those meets the SLO less the margin (FrontierOptions::sweep_floor): a
 // load whose SLO needs more headroom got the safest swept setting and
 // missed its SLO (NAB Twitter_volume_GOOG: 165 minutes short for 40).
-// `prescale tune`'s 5 % steps are a recommendation a user rounds anyway; the tuning applies its
-// choice as it is, and near the SLO one 5 % step is 6-7 % of the replica-hours, so the cheapest
-// setting within the SLO on the recorded decisions was often most of a step safer than it needed to
-// be.
+// `prescale tune`'s 5 % steps are a recommendation a user rounds anyway;
+// the tuning applies its choice as it is, and near the SLO one 5 % step is
+// 6-7 % of the replica-hours, so the cheapest setting within the SLO on the
+// recorded decisions was often most of a step safer than it needed to be.
 constexpr std::array kTunedTargets = {1.0,   0.975, 0.95,  0.925, 0.9,   0.875, 0.85,
                                       0.825, 0.8,   0.775, 0.75,  0.725, 0.7};
 constexpr std::array kTunedQuantiles = {0.5, 0.6, 0.75, 0.85, 0.9, 0.95, 0.99};
