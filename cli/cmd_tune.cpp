@@ -181,9 +181,9 @@ void add_tune_command(CLI::App& app) {
                   "be any number; 0: the swept targets only)")
       ->capture_default_str();
   cmd->add_option("--floor-percent", sweep.floor_percent,
-                  "When no listed target of a run meets the SLO, go on below them every 5 %\n"
-                  "of capacity down to this and stop at the first that meets it (0: the\n"
-                  "listed targets only)")
+                  "When no listed target of a run meets the SLO, go on below them, each 5 %\n"
+                  "below the one before, down to this and stop at the first that meets it\n"
+                  "(0: the listed targets only)")
       ->capture_default_str();
   cmd->add_option("--format", args->run.format, "Output on stdout: table or json")
       ->capture_default_str();

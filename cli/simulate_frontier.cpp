@@ -152,11 +152,12 @@ void add_frontier_options(CLI::App& command, FrontierArgs& args) {
                   "(an HPA's averageValue can be any number; 0: the swept targets only)")
       ->capture_default_str();
   command
-      .add_option("--frontier-floor-percent", args.floor_percent,
-                  "--frontier: when no listed target of a run meets the SLO, go on below them\n"
-                  "every 5 % of capacity down to this and stop at the first that meets it, so\n"
-                  "that \"cannot meet the SLO\" is the load's answer, not the grid's (0: the\n"
-                  "listed targets only)")
+      .add_option(
+          "--frontier-floor-percent", args.floor_percent,
+          "--frontier: when no listed target of a run meets the SLO, go on below them,\n"
+          "each 5 % below the one before, down to this and stop at the first that meets it, so\n"
+          "that \"cannot meet the SLO\" is the load's answer, not the grid's (0: the\n"
+          "listed targets only)")
       ->capture_default_str();
 }
 

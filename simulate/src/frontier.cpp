@@ -421,13 +421,17 @@ bool swept_already(std::span<const FrontierPoint> points, double fraction, doubl
   });
 }
 
-// FrontierOptions::sweep_floor: the targets below `listed`'s lowest, every
-// 5 % of capacity, down to `floor`.
+// FrontierOptions::sweep_floor: the targets below `listed`'s lowest, each
+// 5 % below the one before (at least one whole percent of capacity lower),
+// in whole percents, down to `floor`. Steps of a fixed 5 % of capacity
+// would cost more and more replica-hours each as the target falls (25 %
+// after 30 % is a fifth more pods): on Twitter GOOG the daemon's tuning
+// stopped at 25 % at every refit.
 std::vector<double> below_grid(const std::vector<double>& listed, double floor) {
   std::vector<double> out;
-  const double lowest = *std::min_element(listed.begin(), listed.end());
-  for (int k = 1;; ++k) {
-    const double f = std::round((lowest - k * 0.05) * 1e6) / 1e6;
+  double f = *std::min_element(listed.begin(), listed.end());
+  for (;;) {
+    f = std::round(std::min(f * 0.95, f - 0.01) * 100) / 100;
     if (f < floor - 1e-9) return out;
     out.push_back(f);
   }

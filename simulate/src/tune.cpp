@@ -524,10 +524,11 @@ PredictiveSeries recorded_series(const config::TargetConfig& target,
 
 // The settings the daemon's tuning sweeps: per-pod targets from 100 % to
 // 70 % of capacity in steps of 2.5 % (headroom x1 to x1.43), at seven
-// quantiles, and below 70 % in 5 % steps, down to 10 % (x10), when none of
-// those meets the SLO less the margin (FrontierOptions::sweep_floor): a
-// load whose SLO needs more headroom got the safest swept setting and
-// missed its SLO (NAB Twitter_volume_GOOG: 165 minutes short for 40).
+// quantiles, and below 70 % in steps of 5 % of the target, down to 10 %
+// (x10), when none of those meets the SLO less the margin
+// (FrontierOptions::sweep_floor): a load whose SLO needs more headroom got
+// the safest swept setting and missed its SLO (NAB Twitter_volume_GOOG:
+// 165 minutes short for 40).
 // `prescale tune`'s 5 % steps are a recommendation a user rounds anyway;
 // the tuning applies its choice as it is, and near the SLO one 5 % step is
 // 6-7 % of the replica-hours, so the cheapest setting within the SLO on the

@@ -305,9 +305,9 @@ TEST_CASE("A run no listed target of which meets the SLO is swept below them, do
   listed.reactive_targets = {1.0, 0.9};
   FrontierOptions below = listed;
   below.sweep_floor = 0.1;
-  FrontierOptions every = listed;  // every 5 % from 100 % down to 10 %, none skipped
+  FrontierOptions every = listed;  // every whole percent from 100 % down to 10 %
   every.reactive_targets.clear();
-  for (int percent = 100; percent >= 10; percent -= 5)
+  for (int percent = 100; percent >= 10; --percent)
     every.reactive_targets.push_back(percent / 100.0);
   const auto grid = sweep_frontier(config, demand, nullptr, listed);
   const auto extended = sweep_frontier(config, demand, nullptr, below);
@@ -318,36 +318,55 @@ TEST_CASE("A run no listed target of which meets the SLO is swept below them, do
   CHECK_FALSE(grid->headline.reactive_at_slo.has_value());
   REQUIRE(all->headline.reactive_at_slo.has_value());
   const double needed = all->points[*all->headline.reactive_at_slo].target_fraction;
-  REQUIRE(needed < 0.9);  // below the listed grid
+  REQUIRE(needed < 0.85);  // a few steps below the listed grid
+  // Below 90 %: each target 5 % below the one before (a whole percent at
+  // least), in whole percents, so that no step costs much more than the last.
+  std::vector<double> steps;
+  for (const auto& p : extended->points)
+    if (p.run == "reactive" && p.target_fraction < 0.9 - 1e-9) steps.push_back(p.target_fraction);
+  std::sort(steps.begin(), steps.end(), std::greater<>());
+  REQUIRE(steps.size() >= 2);
+  double above = 0.9;
+  for (double t : steps) {
+    INFO("step " << above << " -> " << t);
+    CHECK(std::abs(t * 100 - std::round(t * 100)) < 1e-9);
+    CHECK(t <= above - 0.01 + 1e-9);
+    CHECK(t >= above * 0.95 - 0.005 - 1e-9);
+    above = t;
+  }
+  // It stops at the first target that meets the SLO: the one above missed,
+  // and nothing cheaper and safer is bought.
   REQUIRE(extended->headline.reactive_at_slo.has_value());
   const auto& found = extended->points[*extended->headline.reactive_at_slo];
-  CHECK(found.target_fraction == Approx(needed));
-  CHECK(found.replica_hours == Approx(all->points[*all->headline.reactive_at_slo].replica_hours));
-  // It stops at the first target that meets it: nothing cheaper and safer is bought.
+  CHECK(found.target_fraction == Approx(steps.back()));
+  CHECK(found.target_fraction <= needed + 1e-9);
   for (const auto& p : extended->points)
-    if (p.run == "reactive") CHECK(p.target_fraction >= needed - 1e-9);
+    if (p.run == "reactive" && p.target_fraction > found.target_fraction + 1e-9)
+      CHECK(p.violation_minutes > extended->headline.slo_minutes);
 
-  // Refined between it and the target above, as a listed crossing is.
+  // Refined between it and the target above, as a listed crossing is: the
+  // same target as a sweep of every whole percent.
   FrontierOptions refined = below;
   refined.refine_step = 0.01;
   const auto fine = sweep_frontier(config, demand, nullptr, refined);
   REQUIRE(fine.has_value());
   REQUIRE(fine->headline.reactive_at_slo.has_value());
   const auto& crossing = fine->points[*fine->headline.reactive_at_slo];
-  CHECK(crossing.target_fraction >= needed - 1e-9);
-  CHECK(crossing.target_fraction < needed + 0.05);
-  CHECK(crossing.violation_minutes <= fine->headline.slo_minutes);
+  CHECK(crossing.target_fraction == Approx(needed));
+  CHECK(crossing.replica_hours ==
+        Approx(all->points[*all->headline.reactive_at_slo].replica_hours));
 
   // A floor above the target needed: swept down to the floor, and not met.
   FrontierOptions shallow = listed;
-  shallow.sweep_floor = needed + 0.05;
+  shallow.sweep_floor = needed + 0.03;
   const auto short_of = sweep_frontier(config, demand, nullptr, shallow);
   REQUIRE(short_of.has_value());
   CHECK_FALSE(short_of->headline.reactive_at_slo.has_value());
   double lowest = 1;
   for (const auto& p : short_of->points)
     if (p.run == "reactive") lowest = std::min(lowest, p.target_fraction);
-  CHECK(lowest == Approx(needed + 0.05));
+  CHECK(lowest >= shallow.sweep_floor - 1e-9);
+  CHECK(lowest * 0.95 < shallow.sweep_floor + 0.005);  // one step more would pass it
 
   shallow.sweep_floor = 1.5;
   const auto bad = sweep_frontier(config, demand, nullptr, shallow);

@@ -138,9 +138,10 @@ struct FrontierOptions {
   /// tuning_margin only.
   double refine_margin_step = 0;
   /// When no swept target of a run meets the SLO (less tuning_margin), the
-  /// sweep goes on below the run's lowest target in steps of 5 % of
-  /// capacity, down to this fraction of capacity, and stops at the first
-  /// target that meets it (0: the listed targets only): the reactive HPA's
+  /// sweep goes on below the run's lowest target, each 5 % below the one
+  /// before (at least a whole percent of capacity lower), down to this
+  /// fraction of capacity, and stops at the first target that meets it (0:
+  /// the listed targets only): the reactive HPA's
   /// per-pod target, and the predictive setting's forecast target beside
   /// each observed-load target at each quantile. A grid ending at 45 % says
   /// a reactive HPA cannot meet an SLO that one at 44 % meets (NAB's
