@@ -421,37 +421,55 @@ bool swept_already(std::span<const FrontierPoint> points, double fraction, doubl
   });
 }
 
-// FrontierOptions::sweep_floor: the targets below `listed`'s lowest, each
-// 5 % below the one before (at least one whole percent of capacity lower),
-// in whole percents, down to `floor`. Steps of a fixed 5 % of capacity
-// would cost more and more replica-hours each as the target falls (25 %
-// after 30 % is a fifth more pods): on Twitter GOOG the daemon's tuning
-// stopped at 25 % at every refit.
-std::vector<double> below_grid(const std::vector<double>& listed, double floor) {
+// FrontierOptions::sweep_floor: the targets below `from`, each 5 % below
+// the one before (at least one whole percent of capacity lower), in whole
+// percents, down to `floor`. Steps of a fixed 5 % of capacity would cost
+// more and more replica-hours each as the target falls (25 % after 30 % is
+// a fifth more pods): on Twitter GOOG the daemon's tuning stopped at 25 %
+// at every refit.
+std::vector<double> below_grid(double from, double floor) {
   std::vector<double> out;
-  double f = *std::min_element(listed.begin(), listed.end());
-  for (;;) {
+  for (double f = from;;) {
     f = std::round(std::min(f * 0.95, f - 0.01) * 100) / 100;
     if (f < floor - 1e-9) return out;
     out.push_back(f);
   }
 }
 
-// Sweeps below the grid (FrontierOptions::sweep_floor) each run no listed
-// target of which meets the SLO less the tuning margin, and adds the
-// targets swept to `swept`'s lists, so that the crossing is refined against
-// them.
+// Whether a point of `run` at `fraction` of capacity or above is within `limit`.
+bool met_at_or_above(std::span<const FrontierPoint> points, const std::string& run, double fraction,
+                     double limit) {
+  return std::any_of(points.begin(), points.end(), [&](const FrontierPoint& p) {
+    return p.run == run && p.target_fraction >= fraction - 1e-9 && p.violation_minutes <= limit;
+  });
+}
+
+// Sweeps below the grid (FrontierOptions::sweep_floor) each run none of
+// whose grid targets (`grid`'s lists) meets the SLO less the tuning margin,
+// from its lowest, and stops at the first target met by any point at or
+// above it: a setting in force swept beside the grid and met stops it only
+// once the sweep reaches it. Adds the targets swept to `swept`'s lists, so
+// that the crossing is refined against them.
 Status sweep_below_grid(FrontierResult& result, const SimulationConfig& config,
-                        std::span<const double> demand, FrontierOptions& swept,
+                        std::span<const double> demand, const FrontierOptions& grid,
+                        FrontierOptions& swept,
                         const std::vector<std::vector<double>>* served_by_quantile) {
   if (!(swept.sweep_floor > 0)) return Status::ok();
   const double limit = swept.slo_short_fraction * known_minutes(demand, config.step_seconds) *
                        (1 - swept.tuning_margin);
   for (const std::string run : {"reactive", "predictive"}) {
-    auto& targets = run == "reactive" ? swept.reactive_targets : swept.predictive_targets;
     if (run == "predictive" && !served_by_quantile) break;
-    for (double fraction : below_grid(targets, swept.sweep_floor)) {
-      if (cheapest_within(result.points, run, limit)) break;
+    const auto& listed = run == "reactive" ? grid.reactive_targets : grid.predictive_targets;
+    auto& targets = run == "reactive" ? swept.reactive_targets : swept.predictive_targets;
+    const auto lowest = std::min_element(listed.begin(), listed.end());
+    auto swept_at = [&](double f) {
+      return std::any_of(targets.begin(), targets.end(),
+                         [&](double t) { return std::abs(t - f) < 1e-9; });
+    };
+    if (met_at_or_above(result.points, run, *lowest, limit)) continue;
+    for (double fraction : below_grid(*lowest, swept.sweep_floor)) {
+      if (met_at_or_above(result.points, run, fraction, limit)) break;
+      if (swept_at(fraction)) continue;  // beside the grid, and missed
       std::vector<RunSpec> runs;
       std::vector<FrontierPoint> labels;
       if (run == "reactive") {
@@ -547,6 +565,17 @@ Status refine_crossings(FrontierResult& result, const SimulationConfig& config,
   return Status::ok();
 }
 
+// `options` with its predictive targets beside the grid (the settings in
+// force) swept as targets of the grid.
+FrontierOptions with_targets_beside(const FrontierOptions& options) {
+  FrontierOptions out = options;
+  for (double f : options.also_predictive_targets)
+    if (std::find(out.predictive_targets.begin(), out.predictive_targets.end(), f) ==
+        out.predictive_targets.end())
+      out.predictive_targets.push_back(f);
+  return out;
+}
+
 }  // namespace
 
 Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
@@ -564,9 +593,10 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
     if (!check) return check.error();
     result.holdout = std::move(*check);
   }
+  FrontierOptions swept = with_targets_beside(options);
   // One simulation per per-pod target, every run at that target in it.
   const bool daemon = predictive && predictive->slo_tuned;
-  const std::vector<double> targets = swept_targets(options, predictive != nullptr, daemon);
+  const std::vector<double> targets = swept_targets(swept, predictive != nullptr, daemon);
 
   std::vector<std::vector<double>> served_by_quantile;
   if (predictive) {
@@ -590,7 +620,7 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
     }
     std::vector<RunSpec> at_capacity;  // headroom_in_served: simulated at target = capacity
     std::vector<FrontierPoint> at_capacity_labels;
-    if (predictive && contains(options.predictive_targets, fraction)) {
+    if (predictive && contains(swept.predictive_targets, fraction)) {
       const bool here = !options.headroom_in_served;
       add_predictive_settings(here ? runs : at_capacity, here ? labels : at_capacity_labels, demand,
                               served_by_quantile, fraction, options);
@@ -616,8 +646,7 @@ Expected<FrontierResult> sweep_frontier(const SimulationConfig& config,
         !added)
       return make_error(fmt::format("headroom x{:.3g}: {}", 1 / fraction, added.error().message));
   }
-  FrontierOptions swept = options;
-  if (auto below = sweep_below_grid(result, config, demand, swept,
+  if (auto below = sweep_below_grid(result, config, demand, options, swept,
                                     predictive ? &served_by_quantile : nullptr);
       !below)
     return below.error();

@@ -624,7 +624,7 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   const double current_quiet_fraction = split_now ? 1 / in_force->quiet_headroom : current_fraction;
   for (double q : {current_quantile, current_quiet_quantile}) sweep_also(options.quantiles, q);
   for (double f : {current_fraction, current_quiet_fraction})
-    sweep_also(options.predictive_targets, f);
+    sweep_also(options.also_predictive_targets, f);
   auto tuned = tune_for_slo(config, history.demand, &recorded, options);
   if (!tuned) return tuned.error();
   if (!tuned->predictive) return make_error("no predictive setting was swept");

@@ -394,6 +394,22 @@ TEST_CASE("A predictive setting is swept below its listed forecast targets when 
   for (const auto& p : below->points)
     if (p.run == "predictive" && p.target_fraction > met.target_fraction + 1e-9)
       CHECK(p.violation_minutes > below->headline.slo_minutes);
+
+  // A lower target swept beside the grid that meets it (the tuning's
+  // setting in force, x5 here) does not stop the sweep above it: the same
+  // first target is found, and it is the cheaper choice. Before, a tuning
+  // that once served x4 on Twitter GOOG kept x4 at every refit.
+  REQUIRE(met.target_fraction > 0.2);
+  options.also_predictive_targets = {0.2};
+  const auto beside = sweep_frontier(config, demand, &predictive, options);
+  REQUIRE(beside.has_value());
+  REQUIRE(beside->headline.predictive_at_slo.has_value());
+  const auto& cheaper = beside->points[*beside->headline.predictive_at_slo];
+  CHECK(cheaper.target_fraction == Approx(met.target_fraction));
+  CHECK(cheaper.replica_hours == Approx(met.replica_hours));
+  CHECK(std::any_of(beside->points.begin(), beside->points.end(), [](const FrontierPoint& p) {
+    return p.run == "predictive" && std::abs(p.target_fraction - 0.2) < 1e-9;
+  }));  // the setting beside the grid is swept too: the tuning judges its move from it
 }
 
 TEST_CASE("The predictive sweep applies each quantile and target to one set of forecasts",

@@ -85,6 +85,11 @@ struct FrontierOptions {
   /// The targets are the forecast metric's; the observed-load metric is read
   /// at the same target unless observed_targets are given.
   std::vector<double> predictive_targets = {1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7};
+  /// Swept as predictive_targets are, but not part of their grid (the
+  /// tuning's settings in force): one below the grid that meets the SLO
+  /// does not stop the sweep below the grid (sweep_floor) above it, so a
+  /// tuning can move back from it to a cheaper target.
+  std::vector<double> also_predictive_targets;
   /// Per-pod targets for the predictive run's observed-load metric, each
   /// swept beside every predictive (forecast) target at every quantile.
   /// Empty: the observed load at the forecast's own target (with
