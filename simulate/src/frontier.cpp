@@ -436,6 +436,13 @@ std::vector<double> below_grid(double from, double floor) {
   }
 }
 
+// Whether `targets` holds `fraction` (a per-pod target computed as 1 /
+// headroom may differ from a listed one in its last bits).
+bool has_target(const std::vector<double>& targets, double fraction) {
+  return std::any_of(targets.begin(), targets.end(),
+                     [&](double t) { return std::abs(t - fraction) < 1e-9; });
+}
+
 // Whether a point of `run` at `fraction` of capacity or above is within `limit`.
 bool met_at_or_above(std::span<const FrontierPoint> points, const std::string& run, double fraction,
                      double limit) {
@@ -462,14 +469,10 @@ Status sweep_below_grid(FrontierResult& result, const SimulationConfig& config,
     const auto& listed = run == "reactive" ? grid.reactive_targets : grid.predictive_targets;
     auto& targets = run == "reactive" ? swept.reactive_targets : swept.predictive_targets;
     const auto lowest = std::min_element(listed.begin(), listed.end());
-    auto swept_at = [&](double f) {
-      return std::any_of(targets.begin(), targets.end(),
-                         [&](double t) { return std::abs(t - f) < 1e-9; });
-    };
     if (met_at_or_above(result.points, run, *lowest, limit)) continue;
     for (double fraction : below_grid(*lowest, swept.sweep_floor)) {
       if (met_at_or_above(result.points, run, fraction, limit)) break;
-      if (swept_at(fraction)) continue;  // beside the grid, and missed
+      if (has_target(targets, fraction)) continue;  // beside the grid, and missed
       std::vector<RunSpec> runs;
       std::vector<FrontierPoint> labels;
       if (run == "reactive") {
@@ -570,9 +573,7 @@ Status refine_crossings(FrontierResult& result, const SimulationConfig& config,
 FrontierOptions with_targets_beside(const FrontierOptions& options) {
   FrontierOptions out = options;
   for (double f : options.also_predictive_targets)
-    if (std::find(out.predictive_targets.begin(), out.predictive_targets.end(), f) ==
-        out.predictive_targets.end())
-      out.predictive_targets.push_back(f);
+    if (!has_target(out.predictive_targets, f)) out.predictive_targets.push_back(f);
   return out;
 }
 

@@ -64,6 +64,13 @@ FrontierOptions ten_percent_grid() {
   return options;
 }
 
+// Every whole percent of capacity from `from` down to `to`, as fractions.
+std::vector<double> every_percent(int from, int to) {
+  std::vector<double> out;
+  for (int percent = from; percent >= to; --percent) out.push_back(percent / 100.0);
+  return out;
+}
+
 // A forecast that knows each day's shape from the previous day only (causal:
 // step i reads demand[i - 288 ...]): the lead window of decision i is the
 // same minutes one day earlier, with a band of +-8 %.
@@ -259,10 +266,8 @@ TEST_CASE("The cheapest reactive and oracle targets within the SLO are refined b
   coarse.slo_short_fraction = 0.005;
   FrontierOptions refined = coarse;
   refined.refine_step = 0.01;
-  FrontierOptions every = coarse;  // every whole percent from 100 % down to 40 %
-  every.reactive_targets.clear();
-  for (int percent = 100; percent >= 40; --percent)
-    every.reactive_targets.push_back(percent / 100.0);
+  FrontierOptions every = coarse;
+  every.reactive_targets = every_percent(100, 40);
   const auto grid = sweep_frontier(config, demand, nullptr, coarse);
   const auto fine = sweep_frontier(config, demand, nullptr, refined);
   const auto all = sweep_frontier(config, demand, nullptr, every);
@@ -305,10 +310,8 @@ TEST_CASE("A run no listed target of which meets the SLO is swept below them, do
   listed.reactive_targets = {1.0, 0.9};
   FrontierOptions below = listed;
   below.sweep_floor = 0.1;
-  FrontierOptions every = listed;  // every whole percent from 100 % down to 10 %
-  every.reactive_targets.clear();
-  for (int percent = 100; percent >= 10; --percent)
-    every.reactive_targets.push_back(percent / 100.0);
+  FrontierOptions every = listed;
+  every.reactive_targets = every_percent(100, 10);
   const auto grid = sweep_frontier(config, demand, nullptr, listed);
   const auto extended = sweep_frontier(config, demand, nullptr, below);
   const auto all = sweep_frontier(config, demand, nullptr, every);

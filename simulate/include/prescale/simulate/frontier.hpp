@@ -146,9 +146,9 @@ struct FrontierOptions {
   /// sweep goes on below the run's lowest target, each 5 % below the one
   /// before (at least a whole percent of capacity lower), down to this
   /// fraction of capacity, and stops at the first target that meets it (0:
-  /// the listed targets only): the reactive HPA's
-  /// per-pod target, and the predictive setting's forecast target beside
-  /// each observed-load target at each quantile. A grid ending at 45 % says
+  /// the listed targets only): the reactive HPA's per-pod target, and the
+  /// predictive setting's forecast target beside each observed-load target
+  /// at each quantile. A grid ending at 45 % says
   /// a reactive HPA cannot meet an SLO that one at 44 % meets (NAB's
   /// cpu_utilization_asg_misconfiguration), and a tuning whose headroom
   /// ended at x1.43 served less than its SLO needed there.
