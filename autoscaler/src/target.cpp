@@ -454,14 +454,16 @@ TargetStatus TargetWorker::make_status(std::int64_t now_unix, const Recommendati
   status.residual_z = anomaly.score;
   status.outside_interval = anomaly.outside;
   status.outside_steps = anomaly.outside_steps;
-  status.quantile = quantile_in_force();
-  status.headroom = headroom_in_force();
+  status.quantile = rec.quantile;
+  status.headroom = rec.headroom;
+  status.interval_quantile = std::max(config_.quantile, 1 - config_.quantile);
   status.slo = slo_text();
+  if (fit_ && fit_->slo.setting) status.slo_figures = fit_->slo.setting->figures;
   status.step_seconds = config_.step_seconds;
   status.fit_failures = fit_failures_;
   if (anomaly.sample_unix > 0 && anomaly.one_step_sigma > 0) {
     // The prediction interval the sample was held to: [q_(1-p), q_p] of its one-step forecast.
-    const double p = std::max(config_.quantile, 1 - config_.quantile);
+    const double p = status.interval_quantile;
     const double half_width =
         p > 0.5 && p < 1 ? forecast::normal_quantile(p) * anomaly.one_step_sigma : 0;
     status.interval_lower = anomaly.one_step_mean - half_width;

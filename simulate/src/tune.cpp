@@ -484,6 +484,26 @@ std::string summary_of(const config::TargetConfig& target, const autoscaler::Slo
   return summary;
 }
 
+// The summary's figures as numbers, for /status and /metrics.
+SloFigures figures_of(const autoscaler::SloHistory& history, const Pair& chosen,
+                      const TuneResult& tuned, bool meets_slo) {
+  SloFigures out;
+  out.days = static_cast<double>(history.recorded_seconds()) / kDaySeconds;
+  out.allowed_minutes = tuned.slo_minutes;
+  out.tuned_for_minutes = tuned.tuning_slo_minutes;
+  out.meets_slo = meets_slo;
+  out.short_minutes = chosen.minutes;
+  out.replica_hours = chosen.replica_hours;
+  if (tuned.reactive) {
+    const auto& reactive = tuned.at(*tuned.reactive);
+    out.reactive_swept = true;
+    out.reactive_meets_slo = tuned.reactive->meets_slo;
+    out.reactive_short_minutes = reactive.violation_minutes;
+    out.reactive_replica_hours = reactive.replica_hours;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::int64_t startup_for_lead(const config::TargetConfig& target) {
@@ -666,6 +686,7 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   out.margin = margins.predictive.margin;
   out.summary =
       summary_of(target, history, out, busy, quiet, quiet_hours, chosen, *tuned, move, margins);
+  out.figures = figures_of(history, chosen, *tuned, out.meets_slo);
   return out;
 }
 

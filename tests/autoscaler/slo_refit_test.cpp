@@ -127,6 +127,74 @@ TEST_CASE(
   CHECK(newest[2] > started + 3 * kStep);
 }
 
+TEST_CASE(
+    "a target's status carries the quantile and headroom its decision applied, and the tuning's "
+    "figures",
+    "[slo][engine]") {
+  constexpr std::int64_t kStep = 600;
+  TraceOptions options;
+  options.days = 8;
+  options.step_seconds = kStep;
+  options.random_spikes = false;
+  const auto trace = generate_trace(options);
+  REQUIRE(trace.has_value());
+  auto target = slo_target(kStep);
+  target.history_seconds = 6 * 86400;
+  target.timezone = "UTC";
+  target.model = "seasonal-naive";
+  target.capacity_per_replica = 100;
+  target.quantile = 0.8;
+  target.slo->history_seconds = 3 * 86400;
+
+  // A setting whose quiet hours (every hour of the week here) serve their
+  // own quantile and headroom: the status reports what the decision
+  // applied, not the busy hours' setting.
+  SloSetting tuned;
+  tuned.quantile = 0.75;
+  tuned.headroom = 1.25;
+  tuned.quiet_hours.assign(168, true);
+  tuned.quiet_quantile = 0.95;
+  tuned.quiet_headroom = 2;
+  tuned.meets_slo = true;
+  tuned.summary = "tuned";
+  tuned.figures.days = 3;
+  tuned.figures.allowed_minutes = 4.32;
+  tuned.figures.meets_slo = true;
+  tuned.figures.short_minutes = 2;
+  tuned.figures.replica_hours = 123.5;
+  tuned.figures.reactive_swept = true;
+  tuned.figures.reactive_replica_hours = 150;
+  const SloTuner tuner = [&](const config::TargetConfig&, const SloHistory&,
+                             const std::optional<SloSetting>&) -> Expected<SloSetting> {
+    return tuned;
+  };
+  TargetWorker worker(target, std::make_unique<testing::RecordedSource>(*trace), nullptr, {},
+                      tuner);
+  std::deque<std::function<void()>> queued;
+  const FitLauncher launch = [&](std::function<void()> job) { queued.push_back(std::move(job)); };
+  std::int64_t now = trace->end_unix() - 86400;
+  const auto before = worker.tick(now, launch);
+  // Before a tuning: the configured quantile, no headroom, no figures.
+  CHECK(before.status.quantile == 0.8);
+  CHECK(before.status.headroom == 1);
+  CHECK(before.status.interval_quantile == 0.8);
+  CHECK_FALSE(before.status.slo_figures.has_value());
+  while (!queued.empty()) {
+    auto job = std::move(queued.front());
+    queued.pop_front();
+    job();
+  }
+  const auto after = worker.tick(now += kStep, launch);
+  REQUIRE(after.status.has_forecast);
+  CHECK(after.status.quantile == 0.95);
+  CHECK(after.status.headroom == 2);
+  CHECK(after.status.interval_quantile == 0.8);  // the band stays the configured quantile's
+  REQUIRE(after.status.slo_figures.has_value());
+  CHECK(after.status.slo_figures->replica_hours == 123.5);
+  CHECK(after.status.slo_figures->reactive_replica_hours == 150);
+  CHECK(after.status.slo_figures->meets_slo);
+}
+
 namespace {
 
 // 21 days at 5 minutes (UTC): a 100-request floor and a daily 80-request

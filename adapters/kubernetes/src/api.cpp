@@ -264,6 +264,23 @@ ApiResponse serve_status(const Snapshot& snapshot) {
     entry["headroom"] = target.headroom;
     // A declared SLO's tuning in force (or why none yet); null without `slo:`.
     entry["slo"] = target.slo.empty() ? json() : json(target.slo);
+    entry["interval_quantile"] = target.interval_quantile;
+    if (const auto& f = target.slo_figures) {
+      // The tuning's figures on its recorded decisions, as numbers (null before one).
+      json figures{{"days", f->days},
+                   {"allowed_minutes", f->allowed_minutes},
+                   {"tuned_for_minutes", f->tuned_for_minutes},
+                   {"meets_slo", f->meets_slo},
+                   {"short_minutes", f->short_minutes},
+                   {"replica_hours", f->replica_hours}};
+      figures["reactive"] = f->reactive_swept ? json{{"meets_slo", f->reactive_meets_slo},
+                                                     {"short_minutes", f->reactive_short_minutes},
+                                                     {"replica_hours", f->reactive_replica_hours}}
+                                              : json();
+      entry["slo_figures"] = std::move(figures);
+    } else {
+      entry["slo_figures"] = json();
+    }
     targets.push_back(std::move(entry));
   }
   return json_response(200,

@@ -94,7 +94,17 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
       "prescale_target_interval",
       "Central prediction interval [q(1-p), q(p)] of the newest sample's one-step forecast, "
       "bound=lower|upper (absent before a model scores a sample).");
-  auto quantile = gauge_family("prescale_target_quantile", "The target's served quantile p.");
+  auto quantile =
+      gauge_family("prescale_target_quantile",
+                   "The quantile the latest decision served (an SLO's tuning moves it; see "
+                   "prescale_target_interval_quantile for the prediction interval's).");
+  auto headroom = gauge_family("prescale_target_headroom",
+                               "The headroom factor the latest decision applied (an SLO's tuning; "
+                               "1 without one): served = max(observed, forecast x risk) x it.");
+  auto interval_quantile = gauge_family(
+      "prescale_target_interval_quantile",
+      "The quantile p of the prediction interval [q(1-p), q(p)] the samples are held to (the "
+      "configured one): prescale_outside_interval should be 1 on about 2(1-p) of samples.");
   auto step = gauge_family("prescale_target_step_seconds", "The target's sampling step.");
   prometheus::MetricFamily fit_failures;
   fit_failures.name = "prescale_target_fit_failures_total";
@@ -107,6 +117,8 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
       interval.metric.push_back(gauge_metric({name, {"bound", "upper"}}, target.interval_upper));
     }
     quantile.metric.push_back(gauge_metric({name}, target.quantile));
+    headroom.metric.push_back(gauge_metric({name}, target.headroom));
+    interval_quantile.metric.push_back(gauge_metric({name}, target.interval_quantile));
     step.metric.push_back(gauge_metric({name}, static_cast<double>(target.step_seconds)));
     prometheus::ClientMetric failures;
     failures.label = {name};
@@ -140,9 +152,49 @@ std::vector<prometheus::MetricFamily> snapshot_families(const Snapshot& snapshot
   auto generated = gauge_family("prescale_snapshot_generated_timestamp_seconds",
                                 "Unix time the served snapshot was computed.");
   generated.metric.push_back(gauge_metric({}, static_cast<double>(snapshot.generated_unix)));
-  return {observed, forecast, served,       replicas,   fit,      last_fit, backtest,
-          age,      fallback, anomaly,      in_anomaly, residual, outside,  interval,
-          quantile, step,     fit_failures, ready,      generated};
+  return {observed, forecast, served,       replicas,   fit,       last_fit, backtest,
+          age,      fallback, anomaly,      in_anomaly, residual,  outside,  interval,
+          quantile, step,     fit_failures, ready,      generated, headroom, interval_quantile};
+}
+
+// The SLO tuning's figures on the decisions it tuned on, for a target with
+// `slo:` once tuned; hpa="prescale" is the setting in force, hpa="reactive"
+// a reactive HPA tuned the same way on the same decisions.
+std::vector<prometheus::MetricFamily> slo_families(const Snapshot& snapshot) {
+  auto slo_met = gauge_family(
+      "prescale_target_slo_met",
+      "1 when the setting was within the SLO less its margin on the recorded decisions; 0 when "
+      "none swept was (prescale then serves the safest one).");
+  auto slo_short = gauge_family(
+      "prescale_target_slo_short_minutes",
+      "Minutes with load above ready capacity on the recorded decisions, replayed through the "
+      "HPA model.");
+  auto slo_allowed = gauge_family("prescale_target_slo_allowed_minutes",
+                                  "The SLO's minutes short over the recorded decisions.");
+  auto slo_replica_hours =
+      gauge_family("prescale_target_slo_replica_hours",
+                   "Replica-hours on the recorded decisions, replayed through the HPA model.");
+  auto slo_days = gauge_family("prescale_target_slo_history_days",
+                               "Days of recorded decisions the SLO tuning judged on.");
+  for (const auto& target : snapshot.targets) {
+    const prometheus::ClientMetric::Label name{"target", target.target};
+    if (const auto& f = target.slo_figures) {
+      const prometheus::ClientMetric::Label ours{"hpa", "prescale"};
+      const prometheus::ClientMetric::Label reactive{"hpa", "reactive"};
+      slo_met.metric.push_back(gauge_metric({name, ours}, f->meets_slo ? 1.0 : 0.0));
+      slo_short.metric.push_back(gauge_metric({name, ours}, f->short_minutes));
+      slo_replica_hours.metric.push_back(gauge_metric({name, ours}, f->replica_hours));
+      if (f->reactive_swept) {
+        slo_met.metric.push_back(gauge_metric({name, reactive}, f->reactive_meets_slo ? 1.0 : 0.0));
+        slo_short.metric.push_back(gauge_metric({name, reactive}, f->reactive_short_minutes));
+        slo_replica_hours.metric.push_back(
+            gauge_metric({name, reactive}, f->reactive_replica_hours));
+      }
+      slo_allowed.metric.push_back(gauge_metric({name}, f->allowed_minutes));
+      slo_days.metric.push_back(gauge_metric({name}, f->days));
+    }
+  }
+  return {slo_met, slo_short, slo_allowed, slo_replica_hours, slo_days};
 }
 
 std::int64_t not_after_unix(const X509* certificate) {
@@ -322,6 +374,9 @@ struct Server::Impl {
     auto from_snapshot = snapshot_families(*snapshot);
     families.insert(families.end(), std::make_move_iterator(from_snapshot.begin()),
                     std::make_move_iterator(from_snapshot.end()));
+    auto slo = slo_families(*snapshot);
+    families.insert(families.end(), std::make_move_iterator(slo.begin()),
+                    std::make_move_iterator(slo.end()));
     return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                        prometheus::TextSerializer().Serialize(families), "/metrics"};
   }

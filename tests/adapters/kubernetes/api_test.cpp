@@ -203,6 +203,19 @@ TEST_CASE("/status reports each target's model, fit and fallback for prescale st
   forecasting.quantile = 0.75;
   forecasting.headroom = 1.25;
   forecasting.slo = "SLO 0.1% of minutes short (margin 50%): quantile 0.75, headroom x1.25";
+  forecasting.interval_quantile = 0.9;
+  SloFigures figures;
+  figures.days = 34.5;
+  figures.allowed_minutes = 49.5;
+  figures.tuned_for_minutes = 24.75;
+  figures.meets_slo = true;
+  figures.short_minutes = 21;
+  figures.replica_hours = 3900;
+  figures.reactive_swept = true;
+  figures.reactive_meets_slo = true;
+  figures.reactive_short_minutes = 22;
+  figures.reactive_replica_hours = 5400;
+  forecasting.slo_figures = figures;
   TargetStatus fallback;
   fallback.target = "payroll-jobs";
   fallback.observed = 0.5;
@@ -235,4 +248,17 @@ TEST_CASE("/status reports each target's model, fit and fallback for prescale st
   CHECK(first["slo"] == forecasting.slo);
   CHECK(second["slo"].is_null());
   CHECK(second["headroom"] == 1);
+  // The tuning's figures as numbers (null before a tuning or without `slo:`).
+  CHECK(first["interval_quantile"] == 0.9);
+  const json& figures_json = first["slo_figures"];
+  CHECK(figures_json["days"] == 34.5);
+  CHECK(figures_json["allowed_minutes"] == 49.5);
+  CHECK(figures_json["tuned_for_minutes"] == 24.75);
+  CHECK(figures_json["meets_slo"] == true);
+  CHECK(figures_json["short_minutes"] == 21);
+  CHECK(figures_json["replica_hours"] == 3900);
+  CHECK(figures_json["reactive"]["meets_slo"] == true);
+  CHECK(figures_json["reactive"]["short_minutes"] == 22);
+  CHECK(figures_json["reactive"]["replica_hours"] == 5400);
+  CHECK(second["slo_figures"].is_null());
 }

@@ -164,6 +164,66 @@ TEST_CASE("/metrics carries what the shipped dashboard and alerts read", "[serve
   CHECK_THAT(text, !Catch::Contains("prescale_target_interval{target=\"orders\""));
 }
 
+TEST_CASE(
+    "/metrics carries a tuned SLO's figures, and the interval's quantile beside the served one",
+    "[server][integration][slo]") {
+  // PrescaleSloOutOfReach and PrescaleForecastCostsMoreThanReactive read
+  // the tuning's figures; PrescaleForecastOffTrack holds the band to the
+  // quantile it was calibrated at, not the one an SLO's tuning serves.
+  Fixture fixture;
+  auto snapshot = std::make_shared<Snapshot>(*fixture.store.current());
+  TargetStatus tuned;
+  tuned.target = "payments";
+  tuned.quantile = 0.99;
+  tuned.interval_quantile = 0.9;
+  tuned.headroom = 2.5;
+  SloFigures figures;
+  figures.days = 34.2;
+  figures.allowed_minutes = 49.25;
+  figures.tuned_for_minutes = 24.5;
+  figures.meets_slo = true;
+  figures.short_minutes = 24;
+  figures.replica_hours = 25466;
+  figures.reactive_swept = true;
+  figures.reactive_meets_slo = false;
+  figures.reactive_short_minutes = 63;
+  figures.reactive_replica_hours = 34775;
+  tuned.slo_figures = figures;
+  snapshot->targets.push_back(tuned);
+  TargetStatus untuned = tuned;  // no slo:, or not tuned yet: no prescale_target_slo_* series
+  untuned.target = "refunds";
+  untuned.slo_figures.reset();
+  snapshot->targets.push_back(untuned);
+  fixture.store.publish(snapshot);
+  Server server(fixture.options(), fixture.store);
+  REQUIRE(server.start().has_value());
+  const auto metrics = fixture.curl(server.port(), "/metrics", "");
+  REQUIRE(metrics.http_status == 200);
+  const auto& text = metrics.output;
+  CHECK_THAT(text, Catch::Contains("prescale_target_quantile{target=\"payments\"} 0.99"));
+  CHECK_THAT(text, Catch::Contains("prescale_target_interval_quantile{target=\"payments\"} 0.9"));
+  CHECK_THAT(text, Catch::Contains("prescale_target_headroom{target=\"payments\"} 2.5"));
+  CHECK_THAT(text,
+             Catch::Contains("prescale_target_slo_met{target=\"payments\",hpa=\"prescale\"} 1"));
+  CHECK_THAT(text,
+             Catch::Contains("prescale_target_slo_met{target=\"payments\",hpa=\"reactive\"} 0"));
+  CHECK_THAT(text,
+             Catch::Contains(
+                 "prescale_target_slo_short_minutes{target=\"payments\",hpa=\"prescale\"} 24"));
+  CHECK_THAT(text,
+             Catch::Contains(
+                 "prescale_target_slo_short_minutes{target=\"payments\",hpa=\"reactive\"} 63"));
+  CHECK_THAT(text, Catch::Contains("prescale_target_slo_replica_hours{target=\"payments\","
+                                   "hpa=\"prescale\"} 25466"));
+  CHECK_THAT(text, Catch::Contains("prescale_target_slo_replica_hours{target=\"payments\","
+                                   "hpa=\"reactive\"} 34775"));
+  CHECK_THAT(text,
+             Catch::Contains("prescale_target_slo_allowed_minutes{target=\"payments\"} 49.25"));
+  CHECK_THAT(text, Catch::Contains("prescale_target_slo_history_days{target=\"payments\"} 34.2"));
+  CHECK_THAT(text, Catch::Contains("prescale_target_headroom{target=\"refunds\"} 2.5"));
+  CHECK_THAT(text, !Catch::Contains("prescale_target_slo_met{target=\"refunds\""));
+}
+
 TEST_CASE("rotated certificates and CAs are picked up without a restart", "[server][integration]") {
   Fixture fixture;
   Server server(fixture.options(), fixture.store);

@@ -23,6 +23,7 @@
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/common/block_deque.hpp"
 #include "prescale/common/expected.hpp"
+#include "prescale/common/snapshot.hpp"
 #include "prescale/config/config.hpp"
 #include "prescale/forecast/model.hpp"
 #include "prescale/forecast/series.hpp"
@@ -69,6 +70,8 @@ struct SloSetting {
   /// setting, its minutes short and replica-hours on the history, and what a
   /// reactive HPA would have needed there.
   std::string summary;
+  /// The same figures as numbers (/status, /metrics' prescale_target_slo_*).
+  SloFigures figures;
   /// The per-pod target (a fraction of capacity) of a reactive HPA tuned
   /// the same way on the same history: the cheapest swept within the same
   /// tuned SLO (the safest when none was), as the summary names it; 0 when

@@ -24,6 +24,23 @@ struct MetricValue {
   std::string target;                         ///< the target it belongs to
 };
 
+/// What a target's SLO tuning (`slo:`) found on the decisions it tuned on:
+/// the setting in force, and a reactive HPA tuned the same way on the same
+/// history, replayed through the HPA model. The figures of the tuning's
+/// record, as numbers for /status and /metrics. Value type.
+struct SloFigures {
+  double days = 0;               ///< decisions recorded (replayed ones included)
+  double allowed_minutes = 0;    ///< the SLO's minutes short over those days
+  double tuned_for_minutes = 0;  ///< the SLO less the margin the tuning held back
+  bool meets_slo = false;        ///< false: no setting swept kept within it; the safest serves
+  double short_minutes = 0;      ///< minutes short of capacity, the setting in force
+  double replica_hours = 0;      ///< the setting in force
+  bool reactive_swept = false;   ///< false: the reactive figures below are absent
+  bool reactive_meets_slo = false;
+  double reactive_short_minutes = 0;
+  double reactive_replica_hours = 0;
+};
+
 /// Per-target state for /status and /metrics.
 struct TargetStatus {
   std::string target;  ///< the target's metric name
@@ -62,13 +79,20 @@ struct TargetStatus {
   /// scored against (its one-step forecast; NaN before a model scores one).
   double interval_lower = std::numeric_limits<double>::quiet_NaN();
   double interval_upper = std::numeric_limits<double>::quiet_NaN();
-  double quantile = 0;  ///< the served quantile p (an SLO's tuning, else the config's)
-  double headroom = 1;  ///< served = max(observed, forecast) x headroom (an SLO's tuning)
+  /// The quantile and headroom the latest decision applied (an SLO's tuning,
+  /// its quiet hours' setting in those hours; else the config's quantile, x1).
+  double quantile = 0;
+  double headroom = 1;  ///< served = max(observed, forecast x risk) x headroom
+  /// The quantile p of the prediction interval's upper edge [q(1-p), q(p)]:
+  /// the configured quantile, which an SLO's tuning does not move (the
+  /// interval's expected misses, 2(1 - p), follow it).
+  double interval_quantile = 0.9;
   /// The SLO tuning in force (`slo:`): the setting and its figures, or why
   /// none yet; empty without `slo:`.
   std::string slo;
-  std::int64_t step_seconds = 0;   ///< the target's sampling step
-  std::uint64_t fit_failures = 0;  ///< fits that failed since the target started
+  std::optional<SloFigures> slo_figures;  ///< unset until an `slo:` is tuned
+  std::int64_t step_seconds = 0;          ///< the target's sampling step
+  std::uint64_t fit_failures = 0;         ///< fits that failed since the target started
   [[nodiscard]] bool in_fallback() const { return !fallback_reason.empty(); }
 };
 
