@@ -257,6 +257,20 @@ targets:
     seasonality: [1h]
     model: seasonal-naive
     leadTime: 5m
+  - metric: payments-rps-slo
+    namespace: payments
+    labels: {{app: payments}}
+    query: payments_rps{{app="payments"}}
+    step: 300s
+    history: {days}d
+    timezone: America/New_York
+    seasonality: [1d]
+    model: seasonal-naive
+    leadTime: 10m
+    capacityPerReplica: 120
+    minReplicas: 2
+    maxReplicas: 200
+    slo: {{maxShortPercent: 0.1}}
 )",
       fmt::arg("url", prometheus->url()), fmt::arg("port", port),
       fmt::arg("cert", certs->server_cert.string()), fmt::arg("key", certs->server_key.string()),
@@ -498,7 +512,8 @@ current-context: e2e
     for (const auto& resource : resources.at("resources"))
       names.insert(resource.at("name").get<std::string>());
     CHECK(names == std::set<std::string>{"payments-rps-forecast", "payments-rps-forecast-replicas",
-                                         anomaly_metric, "payments-rps-recent"});
+                                         anomaly_metric, "payments-rps-recent", "payments-rps-slo",
+                                         "payments-rps-slo-replicas"});
   }
   // GET /decisions with the client certificate; refused without one, as the metrics API is.
   std::vector<autoscaler::DecisionRecord> answered;
@@ -542,6 +557,75 @@ current-context: e2e
     INFO(explained.output);
     CHECK(explained.status == 0);
     CHECK(explained.output.find("payments-rps-forecast") != std::string::npos);
+  }
+
+  // 1c. A target with `slo:` tunes at its first fit, on decisions replayed
+  // from the history it fetched, and /metrics and /status carry the
+  // tuning's figures (what the alerts and a FinOps dashboard read).
+  std::string slo_metrics;
+  const std::string slo_met = "prescale_target_slo_met{target=\"payments-rps-slo\",hpa=";
+  const bool tuned = eventually(
+      [&] {
+        const auto metrics = curl_get(anonymous, base + "/metrics");
+        if (metrics.code != 200 || !sample_value(metrics.body, slo_met + "\"prescale\"}"))
+          return false;
+        slo_metrics = metrics.body;
+        return true;
+      },
+      180);
+  {
+    INFO("prescale serve log:\n" << read_file(log));
+    REQUIRE(tuned);
+  }
+  {
+    INFO(slo_metrics);
+    const auto value = [&](const std::string& series) {
+      const auto v = sample_value(slo_metrics, series);
+      REQUIRE(v);
+      return *v;
+    };
+    const std::string t = "{target=\"payments-rps-slo\"}";
+    const double met = value(slo_met + "\"prescale\"}");
+    CHECK((met == 0 || met == 1));
+    const double reactive_met = value(slo_met + "\"reactive\"}");
+    CHECK((reactive_met == 0 || reactive_met == 1));
+    // Up to two thirds of the 15 days fetched are replayed as decisions.
+    const double days = value("prescale_target_slo_history_days" + t);
+    CHECK(days >= 5);
+    CHECK(days <= 10.1);
+    CHECK(value("prescale_target_slo_allowed_minutes" + t) ==
+          Approx(days * 1440 * 0.001).epsilon(0.05));
+    const std::string hours = "prescale_target_slo_replica_hours{target=\"payments-rps-slo\",hpa=";
+    // At least minReplicas (2) every hour of those days.
+    CHECK(value(hours + "\"prescale\"}") >= 2 * 24 * days * 0.99);
+    CHECK(value(hours + "\"reactive\"}") >= 2 * 24 * days * 0.99);
+    CHECK(value("prescale_target_headroom" + t) >= 1);
+    CHECK(value("prescale_target_interval_quantile" + t) == 0.9);
+    // The target without `slo:` has no such series.
+    CHECK(!sample_value(
+        slo_metrics, "prescale_target_slo_met{target=\"payments-rps-forecast\",hpa=\"prescale\"}"));
+
+    // /status: the record's words, and the same figures as numbers.
+    const auto status = curl_get(with_cert, base + "/status");
+    REQUIRE(status.code == 200);
+    INFO(status.body);
+    bool found = false;
+    const auto status_json = nlohmann::json::parse(status.body);
+    for (const auto& entry : status_json.at("targets")) {
+      if (entry.at("target") != "payments-rps-slo") {
+        CHECK(entry.at("slo_figures").is_null());
+        continue;
+      }
+      found = true;
+      CHECK_THAT(entry.at("slo").get<std::string>(),
+                 Catch::StartsWith("SLO 0.1% of minutes short"));
+      const auto& figures = entry.at("slo_figures");
+      CHECK(figures.at("days").get<double>() >= days);  // a tick may have recorded one more
+      CHECK(figures.at("meets_slo").is_boolean());
+      CHECK(figures.at("replica_hours").get<double>() > 0);
+      CHECK(figures.at("reactive").at("replica_hours").get<double>() > 0);
+    }
+    CHECK(found);
   }
 
   // 2. A bad config on SIGHUP is rejected (logged with its YAML path) and
