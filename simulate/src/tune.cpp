@@ -329,6 +329,7 @@ constexpr double kCheckKeeps = 0.5;
 // on days [0, k) and its minutes on day k.
 struct Candidate {
   double minutes = 0, replica_hours = 0, next_day_minutes = 0;
+  std::size_t busy = 0, quiet = 0;  ///< which swept points (the same one without a split)
 };
 
 // Per swept point, its minutes and replica-hours on the days before the
@@ -352,7 +353,8 @@ std::vector<Candidate> candidates_on(const std::vector<const FrontierPoint*>& pr
       out.push_back({before.minutes[b] - before.quiet_minutes[b] + before.quiet_minutes[q],
                      before.hours[b] - before.quiet_hours[b] + before.quiet_hours[q],
                      busy.daily_violation_minutes[k] - busy.daily_quiet_violation_minutes[k] +
-                         quiet.daily_quiet_violation_minutes[k]});
+                         quiet.daily_quiet_violation_minutes[k],
+                     b, q});
     }
   std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& c) {
     return a.replica_hours < c.replica_hours;
@@ -360,9 +362,39 @@ std::vector<Candidate> candidates_on(const std::vector<const FrontierPoint*>& pr
   return out;
 }
 
+// The candidate the tuning serves on a held-out day, at a limit, moving
+// from `in_force` (the one it served the day before; none on the first) as
+// move_from does: at once to the cheapest within the limit (the safest when
+// none is) when the one in force missed it, else a notch cheaper. Without
+// `moves`, the cheapest within the limit whatever was in force (the
+// reactive HPA's tuning chooses so). `candidates` cheapest first.
+const Candidate& served_on(const std::vector<Candidate>& candidates, const Candidate& safest,
+                           const Candidate* in_force, double limit, double cheaper_step,
+                           bool moves) {
+  const auto cheapest_within = [&]() -> const Candidate& {
+    const auto it = std::find_if(candidates.begin(), candidates.end(),
+                                 [&](const Candidate& c) { return c.minutes <= limit; });
+    return it == candidates.end() ? safest : *it;
+  };
+  if (!moves || in_force == nullptr || in_force->minutes > limit) return cheapest_within();
+  const double floor = in_force->replica_hours * (1 - cheaper_step);
+  const Candidate* within = nullptr;  // the cheapest a notch away
+  const Candidate* beyond = nullptr;  // else the nearest cheaper one
+  for (const auto& c : candidates) {
+    if (c.minutes > limit || !(c.replica_hours < in_force->replica_hours - 1e-9)) continue;
+    if (c.replica_hours >= floor) {
+      if (within == nullptr) within = &c;
+    } else {
+      beyond = &c;  // ascending: the last one below the floor is the nearest
+    }
+  }
+  return within ? *within : beyond ? *beyond : *in_force;
+}
+
 LearntMargin learn_margin(std::span<const FrontierPoint> points,
                           std::span<const double> day_minutes, double slo_fraction,
-                          double configured, std::size_t split_from_day, const std::string& run) {
+                          double configured, std::size_t split_from_day, const std::string& run,
+                          std::optional<double> cheaper_step) {
   LearntMargin out;
   out.margin = configured;
   const std::size_t days = day_minutes.size();
@@ -384,9 +416,12 @@ LearntMargin learn_margin(std::span<const FrontierPoint> points,
   Before before{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0),
                 std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
   double past_minutes = 0, held_out_slo = 0;
+  // Per margin, what it served on the day before (busy, quiet): none yet.
+  std::vector<std::optional<std::pair<std::size_t, std::size_t>>> in_force(margins.size());
   for (std::size_t k = 0; k < days; ++k) {
     if (k >= kFirstHeldOutDay) {
-      const auto candidates = candidates_on(swept, before, k, k >= split_from_day);
+      const bool split = k >= split_from_day;
+      const auto candidates = candidates_on(swept, before, k, split);
       // None within a margin's SLO: the safest (fewest minutes, cheaper on a tie).
       const auto safest = std::min_element(
           candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
@@ -395,9 +430,15 @@ LearntMargin learn_margin(std::span<const FrontierPoint> points,
           });
       for (std::size_t m = 0; m < margins.size(); ++m) {
         const double limit = slo_fraction * past_minutes * (1 - margins[m]);
-        const auto chosen = std::find_if(candidates.begin(), candidates.end(),
-                                         [&](const Candidate& c) { return c.minutes <= limit; });
-        held_out[m] += (chosen == candidates.end() ? *safest : *chosen).next_day_minutes;
+        const Candidate* was = nullptr;
+        if (in_force[m])
+          for (const auto& c : candidates)
+            if (c.busy == in_force[m]->first && c.quiet == in_force[m]->second) was = &c;
+        const Candidate& chosen =
+            served_on(candidates, *safest, was, limit, split ? cheaper_step.value_or(0) : 0.0,
+                      cheaper_step.has_value());
+        held_out[m] += chosen.next_day_minutes;
+        in_force[m] = std::make_pair(chosen.busy, chosen.quiet);
       }
       held_out_slo += slo_fraction * day_minutes[k];
     }
@@ -596,9 +637,9 @@ LearntMargins tune_for_learnt_margin(TuneResult& tuned, const autoscaler::SloHis
   const auto day_minutes = known_minutes_by_day(history);
   LearntMargins out{
       learn_margin(points, day_minutes, options.slo_short_fraction, options.tuning_margin,
-                   kSplitAfterSeconds / kDaySeconds, "predictive"),
+                   kSplitAfterSeconds / kDaySeconds, "predictive", kCheaperStep),
       learn_margin(points, day_minutes, options.slo_short_fraction, options.tuning_margin,
-                   day_minutes.size(), "reactive")};
+                   day_minutes.size(), "reactive", std::nullopt)};
   tuned.tuning_slo_minutes = tuned.slo_minutes * (1 - out.predictive.margin);
   tuned.reactive =
       choose_setting(points, "reactive", tuned.slo_minutes * (1 - out.reactive.margin));
