@@ -121,6 +121,20 @@ TEST_CASE("probes need no certificate; /metrics is Prometheus text", "[server][i
   CHECK(fixture.curl(port, "/openapi/v2", "alice").http_status == 404);
 }
 
+namespace {
+
+// /metrics of a server started on `snapshot`.
+std::string metrics_serving(Fixture& fixture, std::shared_ptr<Snapshot> snapshot) {
+  fixture.store.publish(std::move(snapshot));
+  Server server(fixture.options(), fixture.store);
+  REQUIRE(server.start().has_value());
+  const auto metrics = fixture.curl(server.port(), "/metrics", "");
+  REQUIRE(metrics.http_status == 200);
+  return metrics.output;
+}
+
+}  // namespace
+
 TEST_CASE("/metrics carries what the shipped dashboard and alerts read", "[server][integration]") {
   // charts/prescale/files/prometheus-rules.yaml divides the data age by the
   // step, compares the share of samples outside the band with the quantile
@@ -142,12 +156,7 @@ TEST_CASE("/metrics carries what the shipped dashboard and alerts read", "[serve
   unscored.target = "refunds";
   unscored.interval_lower = std::numeric_limits<double>::quiet_NaN();
   snapshot->targets.push_back(unscored);
-  fixture.store.publish(snapshot);
-  Server server(fixture.options(), fixture.store);
-  REQUIRE(server.start().has_value());
-  const auto metrics = fixture.curl(server.port(), "/metrics", "");
-  REQUIRE(metrics.http_status == 200);
-  const auto& text = metrics.output;
+  const std::string text = metrics_serving(fixture, snapshot);
   CHECK_THAT(text, Catch::Contains(
                        "prescale_target_fallback{target=\"payments\",reason=\"data_stale\"} 1"));
   CHECK_THAT(text, Catch::Contains("prescale_target_step_seconds{target=\"payments\"} 60"));
@@ -194,12 +203,7 @@ TEST_CASE(
   untuned.target = "refunds";
   untuned.slo_figures.reset();
   snapshot->targets.push_back(untuned);
-  fixture.store.publish(snapshot);
-  Server server(fixture.options(), fixture.store);
-  REQUIRE(server.start().has_value());
-  const auto metrics = fixture.curl(server.port(), "/metrics", "");
-  REQUIRE(metrics.http_status == 200);
-  const auto& text = metrics.output;
+  const std::string text = metrics_serving(fixture, snapshot);
   CHECK_THAT(text, Catch::Contains("prescale_target_quantile{target=\"payments\"} 0.99"));
   CHECK_THAT(text, Catch::Contains("prescale_target_interval_quantile{target=\"payments\"} 0.9"));
   CHECK_THAT(text, Catch::Contains("prescale_target_headroom{target=\"payments\"} 2.5"));
