@@ -41,6 +41,35 @@ std::string number(double value) {
   return fmt::format("{:.4g}", value);
 }
 
+// A tuned SLO's figures (/status slo_figures) in one line: what the setting
+// in force and a reactive HPA tuned the same way did on the recorded
+// decisions, and how many replica-hours prescale saves there (or costs).
+std::string slo_cost(const nlohmann::json& f) {
+  const auto value = [&](const nlohmann::json& o, const char* key) {
+    const auto& v = o.contains(key) ? o.at(key) : nlohmann::json();
+    return v.is_number() ? v.get<double>() : std::nan("");
+  };
+  const bool meets = f.value("meets_slo", false);
+  std::string out = fmt::format(
+      "on {:.1f} days of decisions: {:.0f} replica-hours, {:.0f} minutes short ({:.0f} allowed){}",
+      value(f, "days"), value(f, "replica_hours"), value(f, "short_minutes"),
+      value(f, "allowed_minutes"), meets ? "" : ", no setting meets the SLO");
+  const auto& reactive = f.contains("reactive") ? f.at("reactive") : nlohmann::json();
+  if (!reactive.is_object()) return out;
+  const double ours = value(f, "replica_hours");
+  const double theirs = value(reactive, "replica_hours");
+  out += fmt::format(
+      "; a reactive HPA tuned the same way: {:.0f} replica-hours, {:.0f} minutes "
+      "short{}",
+      theirs, value(reactive, "short_minutes"),
+      reactive.value("meets_slo", false) ? "" : ", missing the SLO");
+  if (theirs > 0 && std::isfinite(ours)) {
+    const double saved = 100 * (1 - ours / theirs);
+    out += fmt::format(" (prescale {:.0f} % {})", std::abs(saved), saved >= 0 ? "fewer" : "more");
+  }
+  return out;
+}
+
 std::string age(std::int64_t seconds) {
   if (seconds < 120) return fmt::format("{}s", seconds);
   if (seconds < 7200) return fmt::format("{}m", seconds / 60);
@@ -375,6 +404,8 @@ void add_status_command(CLI::App& app) {
       // A declared SLO's tuning in force (quantile, headroom, figures), or why none yet.
       if (const auto& slo = field(t, "slo", "slo"); slo.is_string())
         fmt::print("  slo            {}\n", slo.get<std::string>());
+      if (const auto& figures = field(t, "slo_figures", "sloFigures"); figures.is_object())
+        fmt::print("  slo cost       {}\n", slo_cost(figures));
       if (since) {
         std::vector<autoscaler::DecisionRecord> own;
         for (const auto& r : decisions)

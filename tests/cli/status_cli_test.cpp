@@ -123,6 +123,36 @@ TEST_CASE("prescale status --since summarises what changed; --token-file authent
                                          " --key " + fixture.pki->key("alice"));
   CHECK(with_cert.exit_code == 0);
   CHECK_THAT(with_cert.out, Catch::Contains("orders  forecasting"));
+  // A target tuned for an SLO: its figures in one line, with what a
+  // reactive HPA tuned the same way needed and the saving.
+  {
+    auto tuned = std::make_shared<Snapshot>(*fixture.store.current());
+    auto& target = tuned->targets.at(0);
+    target.slo = "SLO 0.1% of minutes short (margin 50%): quantile 0.99, headroom x2.94";
+    SloFigures figures;
+    figures.days = 34.2;
+    figures.allowed_minutes = 49.25;
+    figures.tuned_for_minutes = 24.6;
+    figures.meets_slo = true;
+    figures.short_minutes = 24;
+    figures.replica_hours = 25466;
+    figures.reactive_swept = true;
+    figures.reactive_meets_slo = false;
+    figures.reactive_short_minutes = 63;
+    figures.reactive_replica_hours = 34775;
+    target.slo_figures = figures;
+    fixture.store.publish(tuned);
+    const auto slo = prescale_status(daemon + " --cert " + fixture.pki->cert("alice") + " --key " +
+                                     fixture.pki->key("alice"));
+    INFO(slo.out);
+    CHECK(slo.exit_code == 0);
+    CHECK_THAT(slo.out, Catch::Contains("slo            SLO 0.1% of minutes short"));
+    CHECK_THAT(slo.out,
+               Catch::Contains("slo cost       on 34.2 days of decisions: 25466 replica-hours, 24 "
+                               "minutes short (49 allowed); a reactive HPA tuned the same way: "
+                               "34775 replica-hours, 63 minutes short, missing the SLO (prescale "
+                               "27 % fewer)"));
+  }
   const auto anonymous = prescale_status(daemon);
   CHECK(anonymous.exit_code != 0);
   CHECK_THAT(anonymous.out, Catch::Contains("HTTP 401 Unauthorized"));
