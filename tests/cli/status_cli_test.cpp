@@ -129,18 +129,7 @@ TEST_CASE("prescale status --since summarises what changed; --token-file authent
     auto tuned = std::make_shared<Snapshot>(*fixture.store.current());
     auto& target = tuned->targets.at(0);
     target.slo = "SLO 0.1% of minutes short (margin 50%): quantile 0.99, headroom x2.94";
-    SloFigures figures;
-    figures.days = 34.2;
-    figures.allowed_minutes = 49.25;
-    figures.tuned_for_minutes = 24.6;
-    figures.meets_slo = true;
-    figures.short_minutes = 24;
-    figures.replica_hours = 25466;
-    figures.reactive_swept = true;
-    figures.reactive_meets_slo = false;
-    figures.reactive_short_minutes = 63;
-    figures.reactive_replica_hours = 34775;
-    target.slo_figures = figures;
+    target.slo_figures = tuned_slo_figures();
     fixture.store.publish(tuned);
     const auto slo = prescale_status(daemon + " --cert " + fixture.pki->cert("alice") + " --key " +
                                      fixture.pki->key("alice"));

@@ -186,18 +186,7 @@ TEST_CASE(
   tuned.quantile = 0.99;
   tuned.interval_quantile = 0.9;
   tuned.headroom = 2.5;
-  SloFigures figures;
-  figures.days = 34.2;
-  figures.allowed_minutes = 49.25;
-  figures.tuned_for_minutes = 24.5;
-  figures.meets_slo = true;
-  figures.short_minutes = 24;
-  figures.replica_hours = 25466;
-  figures.reactive_swept = true;
-  figures.reactive_meets_slo = false;
-  figures.reactive_short_minutes = 63;
-  figures.reactive_replica_hours = 34775;
-  tuned.slo_figures = figures;
+  tuned.slo_figures = tuned_slo_figures();
   snapshot->targets.push_back(tuned);
   TargetStatus untuned = tuned;  // no slo:, or not tuned yet: no prescale_target_slo_* series
   untuned.target = "refunds";
