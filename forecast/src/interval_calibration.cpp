@@ -403,8 +403,10 @@ IntervalCalibration calibrate_intervals(std::span<const BacktestError> errors, s
     lower_min = std::min(lower_min, down);
     lower_max = std::max(lower_max, down);
   }
+  // One number when both ends print alike (they may differ in the last bits).
   auto range = [](double lo, double hi) {
-    return lo == hi ? format_number(lo) : format_number(lo) + "-" + format_number(hi);
+    const std::string from = format_number(lo), to = format_number(hi);
+    return from == to ? from : from + "-" + to;
   };
   out.why = "interval calibrated from " + std::to_string(out.errors) + " backtest errors: sigma " +
             range(upper_min, upper_max) + " above the mean, " + range(lower_min, lower_max) +
