@@ -70,6 +70,23 @@ std::string slo_cost(const nlohmann::json& f) {
   return out;
 }
 
+// What the values served did (/status slo_figures.served): the check that
+// the SLO held, where slo_cost judges the setting in force on the days it
+// was chosen from.
+std::string slo_as_served(const nlohmann::json& served) {
+  const auto value = [&](const char* key) {
+    const auto& v = served.contains(key) ? served.at(key) : nlohmann::json();
+    return v.is_number() ? v.get<double>() : std::nan("");
+  };
+  const double short_minutes = value("short_minutes");
+  const double allowed = value("allowed_minutes");
+  return fmt::format(
+      "on the {:.1f} days this process served: {:.0f} minutes short ({:.0f} allowed{}), {:.0f} "
+      "replica-hours",
+      value("days"), short_minutes, allowed, short_minutes > allowed ? ", SLO missed" : "",
+      value("replica_hours"));
+}
+
 std::string age(std::int64_t seconds) {
   if (seconds < 120) return fmt::format("{}s", seconds);
   if (seconds < 7200) return fmt::format("{}m", seconds / 60);
@@ -404,8 +421,11 @@ void add_status_command(CLI::App& app) {
       // A declared SLO's tuning in force (quantile, headroom, figures), or why none yet.
       if (const auto& slo = field(t, "slo", "slo"); slo.is_string())
         fmt::print("  slo            {}\n", slo.get<std::string>());
-      if (const auto& figures = field(t, "slo_figures", "sloFigures"); figures.is_object())
+      if (const auto& figures = field(t, "slo_figures", "sloFigures"); figures.is_object()) {
         fmt::print("  slo cost       {}\n", slo_cost(figures));
+        if (const auto& served = figures.value("served", nlohmann::json()); served.is_object())
+          fmt::print("  slo as served  {}\n", slo_as_served(served));
+      }
       if (since) {
         std::vector<autoscaler::DecisionRecord> own;
         for (const auto& r : decisions)

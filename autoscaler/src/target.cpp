@@ -582,7 +582,7 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
     // What this decision read, for the next refit's SLO tuning.
     recorder_->add(PolicyReading{end, input.observed,
                                  input.forecast ? report.forecast_window : forecast::Forecast{},
-                                 report.recommendation.servable});
+                                 report.recommendation.servable, report.recommendation.served});
   }
 
   report.status = make_status(now_unix, report.recommendation, fallback);

@@ -13,6 +13,7 @@
 
 #include "slo_margin.hpp"
 #include "slo_risk.hpp"
+#include "slo_served.hpp"
 
 namespace prescale::simulate {
 
@@ -479,11 +480,8 @@ LearntMargins tune_for_learnt_margin(TuneResult& tuned, const autoscaler::SloHis
   return out;
 }
 
-}  // namespace
-
-Expected<autoscaler::SloSetting> tune_target_for_slo(
-    const config::TargetConfig& target, const autoscaler::SloHistory& history,
-    const std::optional<autoscaler::SloSetting>& in_force) {
+// Why `target` cannot be tuned on `history`, if it cannot.
+Status check_tunable(const config::TargetConfig& target, const autoscaler::SloHistory& history) {
   if (!target.slo) return make_error("the target declares no slo");
   if (!target.capacity_per_replica)
     return make_error("slo needs capacityPerReplica (minutes short are counted against it)");
@@ -491,7 +489,16 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   if (n == 0 || history.observed.size() != n || history.windows.size() != n ||
       history.decided.size() != n)
     return make_error("no recorded decisions to tune on");
+  return {};
+}
 
+}  // namespace
+
+Expected<autoscaler::SloSetting> tune_target_for_slo(
+    const config::TargetConfig& target, const autoscaler::SloHistory& history,
+    const std::optional<autoscaler::SloSetting>& in_force) {
+  if (auto tunable = check_tunable(target, history); !tunable) return tunable.error();
+  const std::size_t n = history.demand.size();
   const SimulationConfig config = tuning_config(target, history);
   PredictiveSeries recorded = recorded_series(target, history);
 
@@ -561,6 +568,7 @@ Expected<autoscaler::SloSetting> tune_target_for_slo(
   out.summary =
       summary_of(target, history, out, busy, quiet, quiet_hours, chosen, *tuned, move, margins);
   out.figures = figures_of(history, chosen, *tuned, out.meets_slo);
+  add_served_figures(out, config, history, options);
   return out;
 }
 

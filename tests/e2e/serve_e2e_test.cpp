@@ -624,6 +624,10 @@ current-context: e2e
       CHECK(figures.at("meets_slo").is_boolean());
       CHECK(figures.at("replica_hours").get<double>() > 0);
       CHECK(figures.at("reactive").at("replica_hours").get<double>() > 0);
+      // What the values served did: null while the first tuning judged only
+      // decisions replayed from history, then the minutes since the start.
+      const auto& served = figures.at("served");
+      CHECK((served.is_null() || served.at("days").get<double>() < 1));
     }
     CHECK(found);
   }

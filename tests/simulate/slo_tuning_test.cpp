@@ -356,7 +356,7 @@ TEST_CASE("a target with an slo serves the tuned quantile and headroom from its 
 
   std::size_t waiting = 0, tuned = 0;
   double headroom = 1, quantile = 0;
-  std::string first_refit;
+  std::string first_refit, last_tuned;
   for (const auto& r : replayed->decisions) {
     REQUIRE_FALSE(r.slo.empty());  // every record of the target says where its SLO stands
     if (r.kind != prescale::autoscaler::DecisionKind::refit) continue;
@@ -373,6 +373,7 @@ TEST_CASE("a target with an slo serves the tuned quantile and headroom from its 
       CHECK_THAT(r.reason, Catch::Contains(r.slo));
       headroom = r.headroom;
       quantile = r.quantile;
+      last_tuned = r.slo;
     }
   }
   // The first fit tunes at once, on the last 2 days of its 3-day history
@@ -382,6 +383,10 @@ TEST_CASE("a target with an slo serves the tuned quantile and headroom from its 
                                           "model fitted on the history before them)"));
   REQUIRE(tuned >= 2);
   CHECK(headroom >= 1);
+  // The first tuning judged decisions replayed from history only; the later
+  // ones also say what the values this replay served did.
+  CHECK_THAT(first_refit, !Catch::Contains("as served"));
+  CHECK_THAT(last_tuned, Catch::Contains("; as served on the last "));
   // The last day's decisions serve max(observed, forecast at the tuned
   // quantile) x headroom.
   const auto& last = replayed->steps.back();

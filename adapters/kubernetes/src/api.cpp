@@ -277,6 +277,12 @@ ApiResponse serve_status(const Snapshot& snapshot) {
                                                      {"short_minutes", f->reactive_short_minutes},
                                                      {"replica_hours", f->reactive_replica_hours}}
                                               : json();
+      // What the values served did (null until this process served a decision).
+      figures["served"] = f->served_days > 0 ? json{{"days", f->served_days},
+                                                    {"allowed_minutes", f->served_allowed_minutes},
+                                                    {"short_minutes", f->served_short_minutes},
+                                                    {"replica_hours", f->served_replica_hours}}
+                                             : json();
       entry["slo_figures"] = std::move(figures);
     } else {
       entry["slo_figures"] = json();

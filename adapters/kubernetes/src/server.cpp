@@ -197,6 +197,32 @@ std::vector<prometheus::MetricFamily> slo_families(const Snapshot& snapshot) {
   return {slo_met, slo_short, slo_allowed, slo_replica_hours, slo_days};
 }
 
+// What the values a target served did (SloFigures' served_*), beside the
+// tuning's in-sample figures: absent until this process has served a
+// recorded decision.
+std::vector<prometheus::MetricFamily> served_families(const Snapshot& snapshot) {
+  auto days = gauge_family("prescale_target_slo_served_days",
+                           "Days of recorded decisions this process served itself.");
+  auto allowed = gauge_family("prescale_target_slo_served_allowed_minutes",
+                              "The SLO's minutes short over the served decisions.");
+  auto short_minutes = gauge_family(
+      "prescale_target_slo_served_short_minutes",
+      "Minutes with load above ready capacity, the values served replayed through the HPA model.");
+  auto replica_hours =
+      gauge_family("prescale_target_slo_served_replica_hours",
+                   "Replica-hours of the values served, replayed through the HPA model.");
+  for (const auto& target : snapshot.targets) {
+    const auto& f = target.slo_figures;
+    if (!f || f->served_days <= 0) continue;
+    const prometheus::ClientMetric::Label name{"target", target.target};
+    days.metric.push_back(gauge_metric({name}, f->served_days));
+    allowed.metric.push_back(gauge_metric({name}, f->served_allowed_minutes));
+    short_minutes.metric.push_back(gauge_metric({name}, f->served_short_minutes));
+    replica_hours.metric.push_back(gauge_metric({name}, f->served_replica_hours));
+  }
+  return {days, allowed, short_minutes, replica_hours};
+}
+
 std::int64_t not_after_unix(const X509* certificate) {
   std::tm when{};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(certificate), &when) != 1) return 0;
@@ -374,9 +400,11 @@ struct Server::Impl {
     auto from_snapshot = snapshot_families(*snapshot);
     families.insert(families.end(), std::make_move_iterator(from_snapshot.begin()),
                     std::make_move_iterator(from_snapshot.end()));
-    auto slo = slo_families(*snapshot);
-    families.insert(families.end(), std::make_move_iterator(slo.begin()),
-                    std::make_move_iterator(slo.end()));
+    for (auto* more : {&slo_families, &served_families}) {
+      auto some = (*more)(*snapshot);
+      families.insert(families.end(), std::make_move_iterator(some.begin()),
+                      std::make_move_iterator(some.end()));
+    }
     return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                        prometheus::TextSerializer().Serialize(families), "/metrics"};
   }

@@ -215,6 +215,10 @@ TEST_CASE("/status reports each target's model, fit and fallback for prescale st
   figures.reactive_meets_slo = true;
   figures.reactive_short_minutes = 22;
   figures.reactive_replica_hours = 5400;
+  figures.served_days = 6.5;
+  figures.served_allowed_minutes = 9.25;
+  figures.served_short_minutes = 4;
+  figures.served_replica_hours = 710;
   forecasting.slo_figures = figures;
   TargetStatus fallback;
   fallback.target = "payroll-jobs";
@@ -260,5 +264,9 @@ TEST_CASE("/status reports each target's model, fit and fallback for prescale st
   CHECK(figures_json["reactive"]["meets_slo"] == true);
   CHECK(figures_json["reactive"]["short_minutes"] == 22);
   CHECK(figures_json["reactive"]["replica_hours"] == 5400);
+  CHECK(figures_json["served"]["days"] == 6.5);
+  CHECK(figures_json["served"]["allowed_minutes"] == 9.25);
+  CHECK(figures_json["served"]["short_minutes"] == 4);
+  CHECK(figures_json["served"]["replica_hours"] == 710);
   CHECK(second["slo_figures"].is_null());
 }

@@ -213,8 +213,17 @@ TEST_CASE(
   CHECK_THAT(text,
              Catch::Contains("prescale_target_slo_allowed_minutes{target=\"payments\"} 49.25"));
   CHECK_THAT(text, Catch::Contains("prescale_target_slo_history_days{target=\"payments\"} 34.2"));
+  // What the values served did, beside the tuning's in-sample figures.
+  CHECK_THAT(text, Catch::Contains("prescale_target_slo_served_days{target=\"payments\"} 12.5"));
+  CHECK_THAT(text,
+             Catch::Contains("prescale_target_slo_served_allowed_minutes{target=\"payments\"} 18"));
+  CHECK_THAT(text,
+             Catch::Contains("prescale_target_slo_served_short_minutes{target=\"payments\"} 31"));
+  CHECK_THAT(text,
+             Catch::Contains("prescale_target_slo_served_replica_hours{target=\"payments\"} 9400"));
   CHECK_THAT(text, Catch::Contains("prescale_target_headroom{target=\"refunds\"} 2.5"));
   CHECK_THAT(text, !Catch::Contains("prescale_target_slo_met{target=\"refunds\""));
+  CHECK_THAT(text, !Catch::Contains("prescale_target_slo_served_days{target=\"refunds\""));
 }
 
 TEST_CASE("rotated certificates and CAs are picked up without a restart", "[server][integration]") {

@@ -37,6 +37,9 @@ struct PolicyReading {
   /// The lead-window forecast [t, t + lead] (empty: the observed value was served alone).
   forecast::Forecast window;
   bool servable = false;  ///< the decision served a value at all
+  /// What the HPA read from it (headroom included); NaN when this process
+  /// did not serve it (decisions replayed from history at a start).
+  double served = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// The recorded decisions on the step grid, with the load each faced, as a
@@ -50,6 +53,7 @@ struct SloHistory {
   std::vector<double> observed;             ///< what decision i read (NaN: none)
   std::vector<forecast::Forecast> windows;  ///< its lead-window forecast (empty: none)
   std::vector<bool> decided;                ///< false: no decision was made at that step
+  std::vector<double> served;               ///< what decision i served (NaN: none, or replayed)
   /// The calendars the target names (null: none): a tuner tells the hours
   /// their events overlap from ordinary ones (hour_kind).
   std::shared_ptr<const calendar::CalendarSet> calendars;
