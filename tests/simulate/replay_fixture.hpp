@@ -40,4 +40,18 @@ inline config::TargetConfig daily_cycle_target(const std::string& metric) {
   return target;
 }
 
+/// A target with `slo:` (its defaults) at 1-minute steps, 100 per pod and
+/// a 5-minute lead (pods ready 3m45s after they are created), as the SLO
+/// tuning's tests record decisions for it.
+inline config::TargetConfig slo_target(const std::string& metric = "slo-test") {
+  config::TargetConfig target;
+  target.metric = metric;
+  target.query = "trace";
+  target.step_seconds = 60;
+  target.lead_time_seconds = 300;
+  target.capacity_per_replica = 100;
+  target.slo = config::SloConfig{};
+  return target;
+}
+
 }  // namespace prescale::test

@@ -10,13 +10,13 @@
 
 #include "prescale/autoscaler/slo.hpp"
 #include "prescale/simulate/tune.hpp"
+#include "replay_fixture.hpp"
 
 using prescale::autoscaler::PolicyReading;
 using prescale::autoscaler::PolicyRecorder;
 using prescale::autoscaler::SloHistory;
-using prescale::config::SloConfig;
-using prescale::config::TargetConfig;
 using prescale::simulate::tune_target_for_slo;
+using prescale::test::slo_target;
 
 namespace {
 
@@ -33,17 +33,6 @@ double peak_from(std::size_t i) {
   double peak = 0;
   for (std::size_t h = 0; h < kWindow; ++h) peak = std::max(peak, load_at(i + h));
   return peak;
-}
-
-TargetConfig slo_target() {
-  TargetConfig target;
-  target.metric = "served-test";
-  target.query = "trace";
-  target.step_seconds = 60;
-  target.lead_time_seconds = 300;
-  target.capacity_per_replica = 100;
-  target.slo = SloConfig{};
-  return target;
 }
 
 // Two days of decisions with an exact forecast: the first day replayed from
@@ -87,7 +76,7 @@ TEST_CASE("the recorder keeps what each decision served, NaN for those replayed"
 
 TEST_CASE("a tuning reports what the values served did, on the days this process served",
           "[slo][served]") {
-  const auto target = slo_target();
+  const auto target = slo_target("served-test");
 
   // Served 30 % above the coming peak: never short. The replica-hours are
   // those of about ceil(served / capacity) pods on the served day only (the
@@ -121,7 +110,7 @@ TEST_CASE("before this process has served a decision there are no served figures
           "[slo][served]") {
   SloHistory history = two_days_served_at(1.3);
   std::fill(history.served.begin(), history.served.end(), std::numeric_limits<double>::quiet_NaN());
-  const auto tuned = tune_target_for_slo(slo_target(), history);
+  const auto tuned = tune_target_for_slo(slo_target("served-test"), history);
   REQUIRE(tuned);
   CHECK(tuned->figures.served_days == 0);
   CHECK_THAT(tuned->summary, !Catch::Contains("as served"));

@@ -27,6 +27,7 @@ using prescale::autoscaler::SloHistory;
 using prescale::config::SloConfig;
 using prescale::config::TargetConfig;
 using namespace prescale::simulate;
+using prescale::test::slo_target;
 
 namespace {
 
@@ -36,17 +37,6 @@ constexpr std::int64_t kStart = 1767225600;  // 2026-01-01T00:00Z
 // serving it with 100 per pod, a 5-minute lead (start-up 3m45s).
 double load_at(std::size_t i) {
   return 1000 + 600 * std::sin(2 * M_PI * static_cast<double>(i % 1440) / 1440.0);
-}
-
-TargetConfig slo_target() {
-  TargetConfig target;
-  target.metric = "slo-test";
-  target.query = "trace";
-  target.step_seconds = 60;
-  target.lead_time_seconds = 300;
-  target.capacity_per_replica = 100;
-  target.slo = SloConfig{};
-  return target;
 }
 
 // What the decisions of two days read, as a worker records them: the
