@@ -41,27 +41,29 @@ std::string number(double value) {
   return fmt::format("{:.4g}", value);
 }
 
+// The number at `key` of a /status object (NaN: absent or not a number).
+double number_at(const nlohmann::json& object, const char* key) {
+  const auto& v = object.contains(key) ? object.at(key) : nlohmann::json();
+  return v.is_number() ? v.get<double>() : std::nan("");
+}
+
 // A tuned SLO's figures (/status slo_figures) in one line: what the setting
 // in force and a reactive HPA tuned the same way did on the recorded
 // decisions, and how many replica-hours prescale saves there (or costs).
 std::string slo_cost(const nlohmann::json& f) {
-  const auto value = [&](const nlohmann::json& o, const char* key) {
-    const auto& v = o.contains(key) ? o.at(key) : nlohmann::json();
-    return v.is_number() ? v.get<double>() : std::nan("");
-  };
   const bool meets = f.value("meets_slo", false);
   std::string out = fmt::format(
       "on {:.1f} days of decisions: {:.0f} replica-hours, {:.0f} minutes short ({:.0f} allowed){}",
-      value(f, "days"), value(f, "replica_hours"), value(f, "short_minutes"),
-      value(f, "allowed_minutes"), meets ? "" : ", no setting meets the SLO");
+      number_at(f, "days"), number_at(f, "replica_hours"), number_at(f, "short_minutes"),
+      number_at(f, "allowed_minutes"), meets ? "" : ", no setting meets the SLO");
   const auto& reactive = f.contains("reactive") ? f.at("reactive") : nlohmann::json();
   if (!reactive.is_object()) return out;
-  const double ours = value(f, "replica_hours");
-  const double theirs = value(reactive, "replica_hours");
+  const double ours = number_at(f, "replica_hours");
+  const double theirs = number_at(reactive, "replica_hours");
   out += fmt::format(
       "; a reactive HPA tuned the same way: {:.0f} replica-hours, {:.0f} minutes "
       "short{}",
-      theirs, value(reactive, "short_minutes"),
+      theirs, number_at(reactive, "short_minutes"),
       reactive.value("meets_slo", false) ? "" : ", missing the SLO");
   if (theirs > 0 && std::isfinite(ours)) {
     const double saved = 100 * (1 - ours / theirs);
@@ -74,17 +76,13 @@ std::string slo_cost(const nlohmann::json& f) {
 // the SLO held, where slo_cost judges the setting in force on the days it
 // was chosen from.
 std::string slo_as_served(const nlohmann::json& served) {
-  const auto value = [&](const char* key) {
-    const auto& v = served.contains(key) ? served.at(key) : nlohmann::json();
-    return v.is_number() ? v.get<double>() : std::nan("");
-  };
-  const double short_minutes = value("short_minutes");
-  const double allowed = value("allowed_minutes");
+  const double short_minutes = number_at(served, "short_minutes");
+  const double allowed = number_at(served, "allowed_minutes");
   return fmt::format(
       "on the {:.1f} days this process served: {:.0f} minutes short ({:.0f} allowed{}), {:.0f} "
       "replica-hours",
-      value("days"), short_minutes, allowed, short_minutes > allowed ? ", SLO missed" : "",
-      value("replica_hours"));
+      number_at(served, "days"), short_minutes, allowed,
+      short_minutes > allowed ? ", SLO missed" : "", number_at(served, "replica_hours"));
 }
 
 std::string age(std::int64_t seconds) {

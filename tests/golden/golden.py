@@ -128,8 +128,8 @@ def timeline_fingerprint(path):
             except ValueError:
                 numbers = None
                 break
-        if numbers is None or all(v is None or v == int(v) for v in numbers
-                                  if v is None or math.isfinite(v)):
+        if numbers is None or all(v == int(v) for v in numbers
+                                  if v is not None and math.isfinite(v)):
             digest = hashlib.sha256("\n".join(cells).encode()).hexdigest()[:16]
             parts.append(f"{name} sha256 {digest}")
             continue
