@@ -9,6 +9,7 @@
 #include "prescale/calendar/time_zone.hpp"
 #include "prescale/common/version.hpp"
 #include "prescale/report/report.hpp"
+#include "prescale/simulate/frontier.hpp"
 #include "prescale/simulate/simulation.hpp"
 
 namespace prescale::daemon {
@@ -34,6 +35,45 @@ std::vector<Stretch> violation_stretches(const std::vector<double>& violation_se
     }
   }
   return out;
+}
+
+struct EqualCost {
+  double violation_minutes = 0;
+  double target_fraction = 1;
+};
+
+// What a reactive HPA does when it spends `replica_hours` on headroom: its
+// per-pod target swept from 100 % of capacity down in steps of 1 %, read on
+// its frontier (no cheaper target is short for fewer minutes) where the cost
+// crosses. A platform team lowers the target rather than buy a forecast, so
+// this, not the HPA at 100 %, is what prescale's extra pods must beat.
+Expected<std::optional<EqualCost>> reactive_at_cost(const simulate::SimulationConfig& config,
+                                                    std::span<const double> load,
+                                                    double replica_hours) {
+  simulate::FrontierOptions sweep;
+  sweep.reactive_targets.clear();
+  for (int percent = 100; percent >= 20; --percent)
+    sweep.reactive_targets.push_back(percent / 100.0);
+  sweep.refine_step = 0;
+  sweep.sweep_floor = 0;
+  sweep.observation_lag = 1;  // as the demo's reactive run reads it
+  auto swept = simulate::sweep_frontier(config, load, nullptr, sweep);
+  if (!swept) return make_error(swept.error().message);
+  const auto& points = swept->points;
+  const auto minutes = simulate::frontier_minutes_at(points, "reactive", replica_hours);
+  const auto frontier = simulate::frontier_of(points, "reactive");
+  if (!minutes || frontier.empty()) return std::optional<EqualCost>{};
+  EqualCost out{*minutes, points[frontier.back()].target_fraction};
+  for (std::size_t k = 1; k < frontier.size(); ++k) {
+    const auto& a = points[frontier[k - 1]];
+    const auto& b = points[frontier[k]];
+    if (replica_hours > b.replica_hours) continue;
+    const double span = b.replica_hours - a.replica_hours;
+    const double w = span > 0 ? (replica_hours - a.replica_hours) / span : 0;
+    out.target_fraction = a.target_fraction + w * (b.target_fraction - a.target_fraction);
+    break;
+  }
+  return std::optional<EqualCost>{out};
 }
 
 }  // namespace
@@ -118,6 +158,12 @@ Expected<DemoSummary> summarise_demo(std::span<const DemoStep> steps,
   summary.predictive_violation_minutes = result->summaries[1].slo_violation_minutes;
   summary.reactive_replica_hours = result->summaries[0].replica_hours;
   summary.predictive_replica_hours = result->summaries[1].replica_hours;
+  auto equal_cost = reactive_at_cost(config, load, summary.predictive_replica_hours);
+  if (!equal_cost) return make_error("demo summary: " + equal_cost.error().message);
+  if (*equal_cost) {
+    summary.equal_cost_reactive_minutes = (*equal_cost)->violation_minutes;
+    summary.equal_cost_reactive_target = (*equal_cost)->target_fraction;
+  }
 
   if (!report_path.empty()) {
     report::ReportOptions options;
@@ -130,6 +176,13 @@ Expected<DemoSummary> summarise_demo(std::span<const DemoStep> steps,
         "predictive: the values the demo's External Metrics API served ({} of {} steps from a "
         "forecast); reactive: the observed load alone, on the same HPA.",
         summary.forecast_steps, summary.steps));
+    if (summary.equal_cost_reactive_minutes)
+      options.notes.push_back(fmt::format(
+          "at equal cost: a reactive HPA with its per-pod target lowered to {:.0f} % of capacity "
+          "spends the predictive run's {:.1f} replica-hours and is short {:.0f} minutes, where "
+          "the predictive run is short {:.0f}.",
+          100 * *summary.equal_cost_reactive_target, summary.predictive_replica_hours,
+          *summary.equal_cost_reactive_minutes, summary.predictive_violation_minutes));
     std::ofstream out(report_path, std::ios::binary);
     out << report::render_report_html(*result, options);
     if (!out) return make_error("cannot write the demo report " + report_path.string());

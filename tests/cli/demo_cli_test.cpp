@@ -54,6 +54,13 @@ TEST_CASE("prescale demo ends by itself when its trace does, with a summary and 
   CHECK(std::regex_search(run.out, std::regex(R"(surges +[0-9]+ where an HPA on the observed )"
                                               R"(load ran short of ready pods; pre-scaled in )"
                                               R"(time by prescale: [0-9]+)")));
+  // Beside the reactive HPA at the pods' capacity, the fair yardstick: the
+  // same replica-hours spent on a lower target.
+  CHECK(std::regex_search(run.out,
+                          std::regex(R"(at equal cost +(a reactive HPA with its per-pod target )"
+                                     R"(lowered to [0-9]+ % of capacity spends prescale's )"
+                                     R"([0-9.]+ replica-hours: [0-9]+ minutes short, with )"
+                                     R"(prescale [0-9]+|prescale spent less than))")));
   const fs::path report = dir.path / "demo-report.html";
   CHECK(run.out.find("report              " + report.string() + " ") != std::string::npos);
   REQUIRE(fs::exists(report));

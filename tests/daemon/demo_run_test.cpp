@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -78,6 +79,12 @@ TEST_CASE("the demo summary counts a surge pre-scaled in time by a forecast that
   CHECK(summary->reactive_violation_minutes > 0);
   CHECK(summary->predictive_violation_minutes == 0);
   CHECK(summary->predictive_replica_hours > summary->reactive_replica_hours);
+  // Spent on a lower target instead, the same replica-hours leave a reactive
+  // HPA short at the surge: the forecast bought what headroom could not.
+  REQUIRE(summary->equal_cost_reactive_minutes.has_value());
+  CHECK(*summary->equal_cost_reactive_minutes > 0);
+  CHECK(*summary->equal_cost_reactive_target < 1.0);
+  CHECK(*summary->equal_cost_reactive_target > 0.2);
   // The report is the simulate report of the run, both runs in it.
   REQUIRE(summary->report == report);
   std::ifstream in(report);
@@ -85,7 +92,37 @@ TEST_CASE("the demo summary counts a surge pre-scaled in time by a forecast that
   CHECK(html.find("<svg") != std::string::npos);
   CHECK(html.find("reactive") != std::string::npos);
   CHECK(html.find("predictive") != std::string::npos);
+  CHECK(html.find("at equal cost: a reactive HPA with its per-pod target lowered to") !=
+        std::string::npos);
   fs::remove(report);
+}
+
+TEST_CASE("a served value that is only headroom is worth what a lower reactive target is",
+          "[demo]") {
+  // Served = the observed value / 0.8: what a reactive HPA at 80 % of the
+  // pods' capacity reads. The demo's equal-cost line must find that target
+  // and no fewer minutes short than the served run had (a yardstick that
+  // flattered prescale would credit headroom to the forecast).
+  std::vector<double> load(200);
+  for (std::size_t i = 0; i < load.size(); ++i)
+    load[i] = 400 + 250 * std::sin(static_cast<double>(i) * 2 * 3.14159265358979 / 48);
+  std::fill(load.begin() + 120, load.begin() + 126, 1100);
+  auto steps = steps_serving(load, 0);
+  for (auto& step : steps) {
+    step.fallback_reason.clear();
+    step.served = step.observed / 0.8;
+  }
+  auto summary = summarise_demo(steps, load, kStart, deployment(), {});
+  REQUIRE(summary.has_value());
+  CHECK(summary->predictive_replica_hours > summary->reactive_replica_hours);
+  REQUIRE(summary->equal_cost_reactive_minutes.has_value());
+  CHECK(*summary->equal_cost_reactive_target == Approx(0.8).margin(0.01));
+  // Within a few percent, not exactly: the served run's first step reads
+  // the load the reactive one has not seen yet, and between two swept
+  // targets the frontier is a chord.
+  CHECK(*summary->equal_cost_reactive_minutes ==
+        Approx(summary->predictive_violation_minutes).epsilon(0.05));
+  CHECK(summary->predictive_violation_minutes > 0);
 }
 
 TEST_CASE("the demo summary does not count a surge the served value only followed", "[demo]") {
@@ -101,6 +138,10 @@ TEST_CASE("the demo summary does not count a surge the served value only followe
   CHECK(summary->fallbacks.at("data stale") == 2);
   CHECK(summary->forecast_steps == 88);
   CHECK(summary->predictive_violation_minutes == Approx(summary->reactive_violation_minutes));
+  // Same pods as the reactive HPA: the equal-cost target is the pods' capacity.
+  REQUIRE(summary->equal_cost_reactive_target.has_value());
+  CHECK(*summary->equal_cost_reactive_target == Approx(1.0));
+  CHECK(*summary->equal_cost_reactive_minutes == Approx(summary->reactive_violation_minutes));
   CHECK(summary->report.empty());
 }
 

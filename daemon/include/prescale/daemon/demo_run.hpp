@@ -53,6 +53,12 @@ struct DemoSummary {
   double predictive_violation_minutes = 0;
   double reactive_replica_hours = 0;
   double predictive_replica_hours = 0;
+  /// The same cost spent on headroom instead: a reactive HPA with its
+  /// per-pod target lowered until it spends prescale's replica-hours (the
+  /// reactive frontier swept from 100 % of capacity down, interpolated).
+  /// Unset when prescale spent less than a reactive HPA at 100 % does.
+  std::optional<double> equal_cost_reactive_minutes;
+  std::optional<double> equal_cost_reactive_target;  ///< fraction of capacity
   std::filesystem::path report;  ///< the HTML report, empty when none was written
 };
 
@@ -70,8 +76,9 @@ class DemoRecorder {
 
 /// Replays the recorded stretch through the HPA model twice (the observed load
 /// alone; the observed load and the served forecast) against `demand` (the
-/// trace's true load, one value per step from `demand_start_unix`), counts
-/// surges and fallbacks, and writes the HTML report to `report_path` (empty:
+/// trace's true load, one value per step from `demand_start_unix`), then the
+/// reactive HPA at lower per-pod targets to find what it does at prescale's
+/// cost, counts surges and fallbacks, and writes the HTML report to `report_path` (empty:
 /// none). The error names what failed (too few steps, an unwritable file).
 [[nodiscard]] Expected<DemoSummary> summarise_demo(std::span<const DemoStep> steps,
                                                    std::span<const double> demand,
