@@ -79,8 +79,7 @@ std::string slo_as_served(const nlohmann::json& served) {
   const double short_minutes = number_at(served, "short_minutes");
   const double allowed = number_at(served, "allowed_minutes");
   return fmt::format(
-      "on the {:.1f} days this process served: {:.0f} minutes short ({:.0f} allowed{}), {:.0f} "
-      "replica-hours",
+      "on the {:.1f} days served: {:.0f} minutes short ({:.0f} allowed{}), {:.0f} replica-hours",
       number_at(served, "days"), short_minutes, allowed,
       short_minutes > allowed ? ", SLO missed" : "", number_at(served, "replica_hours"));
 }

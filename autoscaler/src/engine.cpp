@@ -182,10 +182,23 @@ struct Engine::Impl {
                                                   target.metric, second.error().message));
         event_source = std::move(*second);
       }
+      // What the target served before this process, read back by its first
+      // fit (slo.servedQuery): a Source on that query, used by fit jobs only.
+      std::unique_ptr<source::Source> served_source;
+      if (target.slo && !target.slo->served_query.empty()) {
+        auto served_target = target;
+        served_target.query = target.slo->served_query;
+        auto third = sources(served_target);
+        if (!third)
+          throw std::invalid_argument(fmt::format("targets[{}] ({}): slo.servedQuery: {}",
+                                                  &target - targets.data(), target.metric,
+                                                  third.error().message));
+        served_source = std::move(*third);
+      }
       Slot slot;
-      slot.worker =
-          std::make_shared<TargetWorker>(target, std::move(*source), std::move(*cals), options.log,
-                                         options.slo_tuner, std::move(event_source));
+      slot.worker = std::make_shared<TargetWorker>(
+          target, std::move(*source), std::move(*cals), options.log, options.slo_tuner,
+          std::move(event_source), std::move(served_source));
       made[target.metric] = std::move(slot);
     }
     return made;

@@ -219,8 +219,54 @@ std::unique_ptr<AnomalyScorer> run_warm_up(const FitJob& job, const WarmUpInput&
                             input.values, input.rows, input.options, log);
 }
 
+// What the process before this one served at the decisions replayed from
+// history, read back from Prometheus (slo.servedQuery), so the figures "as
+// served" survive a restart. The value decision t served was the gauge's
+// until the next decision replaced it: Prometheus' sample at t + step (the
+// newest before it). A failure or a gap leaves those decisions unserved
+// (NaN: they do not count), and says so.
+void read_back_served(const FitJob& job, std::vector<PolicyReading>& readings,
+                      const LogFunction& log) {
+  if (!job.served_history || readings.empty()) return;
+  auto& source = *job.served_history->source;
+  const std::int64_t step = job.config.step_seconds;
+  const std::int64_t start = floor_to(readings.front().time_unix, step) + step;
+  const std::int64_t end = floor_to(readings.back().time_unix, step) + 2 * step;
+  const auto started = std::chrono::steady_clock::now();
+  auto served = source.fetch(start, end, step);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!served) {
+    if (log && !(job.cancel && job.cancel->load()))
+      log(LogRecord{LogLevel::warning, "slo: served values not read back", {}}
+              .with("target", job.config.metric)
+              .with("source", source.describe())
+              .with("error", served.error().message)
+              .with("note", "the decisions before this start count as never served"));
+    return;
+  }
+  std::size_t found = 0;
+  for (auto& reading : readings) {
+    const std::int64_t at = floor_to(reading.time_unix, step) + step;
+    const auto index = (at - served->start_unix) / step;
+    if (!reading.servable || index < 0 || index >= static_cast<std::int64_t>(served->size()))
+      continue;
+    const double value = served->values[static_cast<std::size_t>(index)];
+    if (!std::isfinite(value) || value < 0) continue;
+    reading.served = value;
+    ++found;
+  }
+  if (log)
+    log(LogRecord{LogLevel::info, "slo: served values read back", {}}
+            .with("target", job.config.metric)
+            .with("decisions", static_cast<std::int64_t>(readings.size()))
+            .with("found", static_cast<std::int64_t>(found))
+            .with("seconds", seconds));
+}
+
 // The SLO tuning after a fit; a first fit first replays the decisions
-// before it from history, so it tunes at once (logged with its cost).
+// before it from history, so it tunes at once (logged with its cost), and
+// reads back what those decisions served before this start.
 void tune_for_slo(const FitJob& job, FitState& state, const LogFunction& log) {
   SeedReadings seed;
   if (job.seed_slo) {
@@ -235,6 +281,7 @@ void tune_for_slo(const FitJob& job, FitState& state, const LogFunction& log) {
               .with("seconds", seconds)
               .with("fits", static_cast<std::int64_t>(seed.fits))
               .with("note", seed.note));
+    read_back_served(job, seed.readings, log);
   }
   state.slo = job.tune_slo(seed.readings);
   if (!seed.readings.empty()) {

@@ -86,7 +86,8 @@ Expected<std::shared_ptr<const calendar::CalendarSet>> calendars_for(
 
 TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::Source> source,
                            std::shared_ptr<const calendar::CalendarSet> calendars, LogFunction log,
-                           SloTuner slo_tuner, std::unique_ptr<source::Source> event_source)
+                           SloTuner slo_tuner, std::unique_ptr<source::Source> event_source,
+                           std::unique_ptr<source::Source> served_source)
     : config_(std::move(config)),
       zone_(zone_of(config_)),
       source_(std::move(source)),
@@ -102,6 +103,10 @@ TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::
     event_history_ = std::make_shared<EventHistoryFetch>();
     event_history_->source = std::move(event_source);
   }
+  if (served_source && config_.slo && !config_.slo->served_query.empty()) {
+    served_history_ = std::make_shared<ServedHistoryFetch>();
+    served_history_->source = std::move(served_source);
+  }
 }
 
 TargetWorker::~TargetWorker() = default;
@@ -111,6 +116,7 @@ void TargetWorker::cancel() {
   mailbox_->cancelled = true;
   source_->cancel();
   if (event_history_) event_history_->source->cancel();
+  if (served_history_) served_history_->source->cancel();
 }
 
 void TargetWorker::fetch(std::int64_t end_unix) {
@@ -255,7 +261,7 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
       FitJob{config_, zone_, calendars_,
              slice(incremental_->series(), plan.cutoff_unix, config_.history_seconds), now_unix,
              plan.why, std::move(tune_slo), recorder_ && !fit_, !anomaly_warmed_,
-             &mailbox_->cancelled, nullptr, event_history_});
+             &mailbox_->cancelled, nullptr, event_history_, served_history_});
   launch_fit_job(std::move(job), mailbox_, log_, launch);
 }
 

@@ -138,7 +138,8 @@ void read_slo(const Node& n, TargetConfig& t, const Config&) {
     return;
   }
   if (!n.raw().IsMap()) n.fail("expected a map such as {maxShortPercent: 0.1}");
-  n.check_keys({"maxShortPercent", "marginPercent", "history", "reactiveTargetPercent"});
+  n.check_keys(
+      {"maxShortPercent", "marginPercent", "history", "reactiveTargetPercent", "servedQuery"});
   SloConfig slo;
   // The ranges and their messages are the flags' too (slo_ranges.hpp).
   auto check = [](const Node& e, const std::string& problem) {
@@ -162,6 +163,13 @@ void read_slo(const Node& n, TargetConfig& t, const Config&) {
     check(*e, slo_ranges::reactive_target_percent_problem("reactiveTargetPercent", e->text(),
                                                           slo.reactive_target_percent));
   }
+  if (auto e = n.get("servedQuery")) {
+    slo.served_query = e->as_string();
+    if (slo.served_query.find_first_not_of(" \t\r\n") == std::string::npos)
+      e->fail(
+          "servedQuery is empty: give the PromQL that reads back what prescale served, e.g. "
+          "max(prescale_target_served{target=\"<metric>\"}), or leave the key out");
+  }
   t.slo = slo;
 }
 
@@ -178,13 +186,16 @@ void write_slo(YAML::Emitter& out, const TargetConfig& t) {
   out << YAML::Key << "history" << YAML::Value << format_duration(t.slo->history_seconds);
   out << YAML::Key << "reactiveTargetPercent" << YAML::Value
       << fmt::format("{}", t.slo->reactive_target_percent);
+  if (!t.slo->served_query.empty())
+    out << YAML::Key << "servedQuery" << YAML::Value << t.slo->served_query;
   out << YAML::EndMap;
 }
 
 std::string slo_text(const TargetConfig& t) {
   if (!t.slo) return "-";
-  return fmt::format("{},{},{},{}", exact(t.slo->max_short_percent), exact(t.slo->margin_percent),
-                     t.slo->history_seconds, exact(t.slo->reactive_target_percent));
+  return fmt::format("{},{},{},{},{}", exact(t.slo->max_short_percent),
+                     exact(t.slo->margin_percent), t.slo->history_seconds,
+                     exact(t.slo->reactive_target_percent), t.slo->served_query);
 }
 
 // ---- Rows for the common shapes: a string, a duration, a whole number ----

@@ -29,7 +29,8 @@ struct ServedOutcome {
                                                      const FrontierOptions& options);
 
 // Puts served_outcome's figures in `setting` (figures.served_*, and the end
-// of its summary) when this process has served a decision; else leaves it.
+// of its summary) when a recorded decision has a served value (this
+// process's, or read back by slo.servedQuery); else leaves it.
 void add_served_figures(autoscaler::SloSetting& setting, const SimulationConfig& config,
                         const autoscaler::SloHistory& history, const FrontierOptions& options);
 

@@ -4,12 +4,14 @@
 // from history, forecast as the target's own refits would have.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "prescale/autoscaler/fit_frame.hpp"
@@ -288,4 +290,111 @@ TEST_CASE(
                                                         << refit_error);
   CHECK(differ == 0);
   CHECK(seed_error < 4);  // the noise is +-2: the replay follows the new shape
+}
+
+namespace {
+
+// What Prometheus holds of a served gauge: a known value per step, or a
+// failure, as a restarted target's `slo.servedQuery` reads it back.
+class ServedGauge final : public source::Source {
+ public:
+  ServedGauge(forecast::Series series, bool fail) : series_(std::move(series)), fail_(fail) {}
+  std::string describe() const override { return "served gauge"; }
+  Expected<forecast::Series> fetch(std::int64_t start, std::int64_t end,
+                                   std::int64_t step) override {
+    ++calls;
+    if (fail_) return make_error("prometheus answered 503");
+    return testing::RecordedSource(series_).fetch(start, end, step);
+  }
+  int calls = 0;
+
+ private:
+  forecast::Series series_;
+  bool fail_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "a restarted target reads back what it served before, for the decisions it replays from "
+    "history",
+    "[slo][seed]") {
+  constexpr std::int64_t kStep = 600;
+  TraceOptions options;
+  options.days = 8;
+  options.step_seconds = kStep;
+  options.random_spikes = false;
+  const auto trace = generate_trace(options);
+  REQUIRE(trace.has_value());
+  auto target = slo_target(kStep);
+  target.history_seconds = 6 * 86400;
+  target.timezone = "UTC";
+  target.model = "seasonal-naive";
+  target.capacity_per_replica = 100;
+  target.slo->history_seconds = 3 * 86400;
+  target.slo->served_query = "max(prescale_target_served{target=\"payments-rps-forecast\"})";
+
+  // The gauge: 1000 + its step's index, with an hour missing (the old
+  // process was down) two days before the restart.
+  const std::int64_t now = trace->end_unix() - 86400;
+  forecast::Series gauge{trace->start_unix, kStep, {}};
+  for (std::size_t i = 0; i < trace->size(); ++i) gauge.values.push_back(1000.0 + double(i));
+  const auto gap_from = static_cast<std::size_t>((now - 2 * 86400 - gauge.start_unix) / kStep);
+  for (std::size_t i = gap_from; i < gap_from + 6; ++i) gauge.values[i] = forecast::kMissing;
+
+  struct Run {
+    std::optional<SloHistory> tuned_on;
+    std::vector<std::string> messages;
+  };
+  auto run = [&](std::unique_ptr<source::Source> served) {
+    Run out;
+    const SloTuner tuner = [&](const config::TargetConfig&, const SloHistory& history,
+                               const std::optional<SloSetting>&) -> Expected<SloSetting> {
+      out.tuned_on = history;
+      return SloSetting{};
+    };
+    const LogFunction log = [&](const LogRecord& r) { out.messages.push_back(r.message); };
+    TargetWorker worker(target, std::make_unique<testing::RecordedSource>(*trace), nullptr, log,
+                        tuner, nullptr, std::move(served));
+    (void)worker.tick(now, {});  // inline fit: the first one replays and tunes
+    return out;
+  };
+
+  SECTION("the decisions before the start carry the gauge's value a step after each") {
+    const auto got = run(std::make_unique<ServedGauge>(gauge, false));
+    REQUIRE(got.tuned_on.has_value());
+    const auto& h = *got.tuned_on;
+    std::size_t read_back = 0, gap = 0;
+    for (std::size_t i = 0; i < h.served.size(); ++i) {
+      const std::int64_t t = h.start_unix + static_cast<std::int64_t>(i) * kStep;
+      if (t >= now) continue;  // this process's own decision
+      const auto at = static_cast<std::size_t>((t + kStep - gauge.start_unix) / kStep);
+      if (std::isnan(gauge.values[at])) {
+        ++gap;
+        CHECK(std::isnan(h.served[i]));  // not served as far as anyone knows
+        continue;
+      }
+      INFO("decision " << i);
+      CHECK(h.served[i] == gauge.values[at]);
+      ++read_back;
+    }
+    CHECK(gap == 6);
+    CHECK(read_back + gap == static_cast<std::size_t>(3 * 86400 / kStep));
+    CHECK(std::find(got.messages.begin(), got.messages.end(), "slo: served values read back") !=
+          got.messages.end());
+  }
+  SECTION("without servedQuery's source they count as never served, as before") {
+    const auto got = run(nullptr);
+    REQUIRE(got.tuned_on.has_value());
+    const auto& h = *got.tuned_on;
+    for (std::size_t i = 0; i + 1 < h.served.size(); ++i) CHECK(std::isnan(h.served[i]));
+  }
+  SECTION("a failed read-back is logged and the tuning goes on without it") {
+    const auto got = run(std::make_unique<ServedGauge>(gauge, true));
+    REQUIRE(got.tuned_on.has_value());
+    const auto& h = *got.tuned_on;
+    for (std::size_t i = 0; i + 1 < h.served.size(); ++i) CHECK(std::isnan(h.served[i]));
+    CHECK(std::find(got.messages.begin(), got.messages.end(), "slo: served values not read back") !=
+          got.messages.end());
+  }
 }

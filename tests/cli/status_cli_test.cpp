@@ -142,9 +142,8 @@ TEST_CASE("prescale status --since summarises what changed; --token-file authent
                                "34775 replica-hours, 63 minutes short, missing the SLO (prescale "
                                "27 % fewer)"));
     // What the values served did, and that the SLO was missed as served.
-    CHECK_THAT(slo.out, Catch::Contains("slo as served  on the 12.5 days this process served: 31 "
-                                        "minutes short (18 allowed, SLO missed), 9400 "
-                                        "replica-hours"));
+    CHECK_THAT(slo.out, Catch::Contains("slo as served  on the 12.5 days served: 31 minutes short "
+                                        "(18 allowed, SLO missed), 9400 replica-hours"));
   }
   const auto anonymous = prescale_status(daemon);
   CHECK(anonymous.exit_code != 0);

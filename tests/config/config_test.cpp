@@ -169,6 +169,10 @@ TEST_CASE("every kind of mistake is named with its path", "[config]") {
        "{reactiveTargetPercent: 120}\n",
        "targets[0].slo.reactiveTargetPercent: reactiveTargetPercent 120 is not a percentage of "
        "capacityPerReplica in [10, 100]"},
+      {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: "
+       "{servedQuery: ' '}\n",
+       "targets[0].slo.servedQuery: servedQuery is empty: give the PromQL that reads back what "
+       "prescale served"},
       {"targets:\n  - metric: a\n    query: up\n    capacityPerReplica: 10\n    slo: 0.1\n",
        "targets[0].slo: expected a map such as {maxShortPercent: 0.1}"},
       {"targets:\n  - metric: a\n    query: up\n    slo: {maxShortPercent: 0.1}\n",
@@ -215,6 +219,31 @@ targets:
   const auto back = parse_config(yaml);
   REQUIRE(back.targets.size() == 1);
   CHECK(back.targets[0].same_as(config.targets[0]));
+}
+
+TEST_CASE("slo.servedQuery: what the target served, read back after a restart", "[config]") {
+  const auto config = parse_config(R"(targets:
+  - metric: payments-rps-forecast
+    query: sum(rate(x[1m]))
+    capacityPerReplica: 120
+    slo: {maxShortPercent: 0.1, servedQuery: 'max(prescale_target_served{target="payments-rps-forecast"})'}
+  - metric: other
+    query: up
+    capacityPerReplica: 120
+    slo: {maxShortPercent: 0.1}
+)");
+  REQUIRE(config.targets.size() == 2);
+  REQUIRE(config.targets[0].slo.has_value());
+  CHECK(config.targets[0].slo->served_query ==
+        R"(max(prescale_target_served{target="payments-rps-forecast"}))");
+  CHECK(config.targets[1].slo->served_query.empty());  // off unless given
+  // Printed and read back the same; a changed query is a changed target (reload).
+  const auto back = parse_config(prescale::config::to_yaml(config));
+  CHECK(back.targets[0].same_as(config.targets[0]));
+  CHECK(back.targets[1].same_as(config.targets[1]));
+  auto changed = config.targets[0];
+  changed.slo->served_query = "max(prescale_target_served)";
+  CHECK_FALSE(changed.same_as(config.targets[0]));
 }
 
 TEST_CASE("an unreadable file is a ConfigError naming it", "[config]") {

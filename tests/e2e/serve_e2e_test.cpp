@@ -211,8 +211,15 @@ TEST_CASE("serve: Prometheus -> engine -> External Metrics API read by kubectl o
   // test runs, as a live scrape would keep the data fresh.
   test::PrometheusFixture::Options prometheus_options;
   prometheus_options.lookback_delta = "1h";
+  // Beside the load, what a process before this one served for the slo
+  // target (the load and 25 % more), as Prometheus scraped it from its
+  // /metrics: the restarted daemon reads it back (slo.servedQuery).
+  forecast::Series served_before = *trace;
+  for (auto& v : served_before.values) v *= 1.25;
   auto prometheus = std::make_unique<test::PrometheusFixture>(
-      std::vector<test::MetricSeries>{{"payments_rps", {{"app", "payments"}}, *trace}},
+      std::vector<test::MetricSeries>{
+          {"payments_rps", {{"app", "payments"}}, *trace},
+          {"prescale_target_served", {{"target", "payments-rps-slo"}}, served_before}},
       prometheus_options);
 
   const auto dir = prometheus->dir() / "prescale";
@@ -270,7 +277,7 @@ targets:
     capacityPerReplica: 120
     minReplicas: 2
     maxReplicas: 200
-    slo: {{maxShortPercent: 0.1}}
+    slo: {{maxShortPercent: 0.1, servedQuery: 'max(prescale_target_served{{target="payments-rps-slo"}})'}}
 )",
       fmt::arg("url", prometheus->url()), fmt::arg("port", port),
       fmt::arg("cert", certs->server_cert.string()), fmt::arg("key", certs->server_key.string()),
@@ -600,6 +607,11 @@ current-context: e2e
     CHECK(value(hours + "\"prescale\"}") >= 2 * 24 * days * 0.99);
     CHECK(value(hours + "\"reactive\"}") >= 2 * 24 * days * 0.99);
     CHECK(value("prescale_target_headroom" + t) >= 1);
+    CHECK(value("prescale_target_slo_served_days" + t) >= days - 0.1);
+    bool read_back = false;
+    for (const auto& e : log_events(log, "slo: served values read back", "payments-rps-slo"))
+      read_back = read_back || e.value("found", 0) >= static_cast<int>(days * 288 * 0.99);
+    CHECK(read_back);
     CHECK(value("prescale_target_interval_quantile" + t) == 0.9);
     // The target without `slo:` has no such series.
     CHECK(!sample_value(
@@ -624,10 +636,13 @@ current-context: e2e
       CHECK(figures.at("meets_slo").is_boolean());
       CHECK(figures.at("replica_hours").get<double>() > 0);
       CHECK(figures.at("reactive").at("replica_hours").get<double>() > 0);
-      // What the values served did: null while the first tuning judged only
-      // decisions replayed from history, then the minutes since the start.
+      // What the values served did: the decisions replayed from history
+      // carry what the process before served, read back from Prometheus,
+      // so the figures as served do not start again from nothing.
       const auto& served = figures.at("served");
-      CHECK((served.is_null() || served.at("days").get<double>() < 1));
+      REQUIRE(served.is_object());
+      CHECK(served.at("days").get<double>() >= days - 0.1);
+      CHECK(served.at("replica_hours").get<double>() >= 2 * 24 * days * 0.99);
     }
     CHECK(found);
   }

@@ -198,11 +198,12 @@ std::vector<prometheus::MetricFamily> slo_families(const Snapshot& snapshot) {
 }
 
 // What the values a target served did (SloFigures' served_*), beside the
-// tuning's in-sample figures: absent until this process has served a
-// recorded decision.
+// tuning's in-sample figures: absent until a recorded decision has a served
+// value (this process's, or read back by slo.servedQuery).
 std::vector<prometheus::MetricFamily> served_families(const Snapshot& snapshot) {
-  auto days = gauge_family("prescale_target_slo_served_days",
-                           "Days of recorded decisions this process served itself.");
+  auto days = gauge_family(
+      "prescale_target_slo_served_days",
+      "Days of recorded decisions with a served value (slo.servedQuery: before a restart too).");
   auto allowed = gauge_family("prescale_target_slo_served_allowed_minutes",
                               "The SLO's minutes short over the served decisions.");
   auto short_minutes = gauge_family(

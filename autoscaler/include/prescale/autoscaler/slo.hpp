@@ -37,8 +37,9 @@ struct PolicyReading {
   /// The lead-window forecast [t, t + lead] (empty: the observed value was served alone).
   forecast::Forecast window;
   bool servable = false;  ///< the decision served a value at all
-  /// What the HPA read from it (headroom included); NaN when this process
-  /// did not serve it (decisions replayed from history at a start).
+  /// What the HPA read from it (headroom included); NaN when unknown: a
+  /// decision replayed from history at a start, unless slo.servedQuery
+  /// read back what the process before served then.
   double served = std::numeric_limits<double>::quiet_NaN();
 };
 

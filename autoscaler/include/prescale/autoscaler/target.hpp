@@ -48,6 +48,8 @@ struct FitState;
 struct FitMailbox;
 /// A target's older event occurrences, fetched by its fit jobs (fit_job.hpp).
 struct EventHistoryFetch;
+/// What a target served before a restart, read back by its first fit job (fit_job.hpp).
+struct ServedHistoryFetch;
 
 /// Runs a fit job somewhere (a bounded pool); empty = run it inline.
 using FitLauncher = std::function<void(std::function<void()>)>;
@@ -67,9 +69,13 @@ class TargetWorker {
   /// second Source on the same query, fetches the older occurrences of the
   /// target's events (`eventHistory`, event_history.hpp) in its fit jobs, so
   /// a slow Prometheus never holds a tick; null: no event history.
+  /// `served_source`, a Source on `slo.servedQuery`, reads back what the
+  /// target served before this process started, for the decisions its
+  /// first fit replays from history; null: those count as never served.
   TargetWorker(config::TargetConfig config, std::unique_ptr<source::Source> source,
                std::shared_ptr<const calendar::CalendarSet> calendars, LogFunction log,
-               SloTuner slo_tuner = {}, std::unique_ptr<source::Source> event_source = nullptr);
+               SloTuner slo_tuner = {}, std::unique_ptr<source::Source> event_source = nullptr,
+               std::unique_ptr<source::Source> served_source = nullptr);
   ~TargetWorker();
 
   [[nodiscard]] const config::TargetConfig& config() const { return config_; }
@@ -154,7 +160,8 @@ class TargetWorker {
   LogFunction log_;
 
   std::unique_ptr<source::IncrementalHistory> incremental_;
-  std::shared_ptr<EventHistoryFetch> event_history_;  ///< null without `eventHistory`
+  std::shared_ptr<EventHistoryFetch> event_history_;    ///< null without `eventHistory`
+  std::shared_ptr<ServedHistoryFetch> served_history_;  ///< null without `slo.servedQuery`
   std::int64_t last_valid_unix_ = 0;  ///< time of the newest valid sample (0 = none)
   double last_valid_value_ = 0;
   std::string fetch_error_;

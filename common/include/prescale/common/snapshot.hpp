@@ -39,11 +39,13 @@ struct SloFigures {
   bool reactive_meets_slo = false;
   double reactive_short_minutes = 0;
   double reactive_replica_hours = 0;
-  /// As served: what the values this process served (every setting in force
-  /// at the time, fallbacks included) did on the same HPA model, over the
-  /// recorded decisions it served itself (those replayed from history at a
-  /// start were never served). The tuning's figures above are one setting
-  /// judged on the days it was chosen from; these are what the HPA got.
+  /// As served: what the values served (every setting in force at the time,
+  /// fallbacks included) did on the same HPA model, over the recorded
+  /// decisions this process served and, with slo.servedQuery, those before
+  /// its start that Prometheus holds the served value of (without it, the
+  /// decisions replayed from history at a start count as never served).
+  /// The tuning's figures above are one setting judged on the days it was
+  /// chosen from; these are what the HPA got.
   double served_days = 0;             ///< 0: none served yet (the fields below are absent)
   double served_allowed_minutes = 0;  ///< the SLO's minutes short over those days
   double served_short_minutes = 0;

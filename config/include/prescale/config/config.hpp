@@ -186,6 +186,13 @@ struct SloConfig {
   /// that target: headroom there reaches a surge the forecast missed at the
   /// HPA's next sync, a step before the daemon's own next sample does.
   double reactive_target_percent = 100;
+  /// PromQL giving the value this target served, as its Prometheus scraped
+  /// it from prescale's /metrics (e.g. max(prescale_target_served{target="payments"})),
+  /// or empty. A restarted process reads it back for the decisions it
+  /// replays from history, so what was served before the restart still
+  /// counts in the served figures (slo_figures.served) instead of
+  /// starting again from nothing.
+  std::string served_query;
   bool operator==(const SloConfig&) const = default;
 };
 
