@@ -37,19 +37,13 @@ std::vector<Stretch> violation_stretches(const std::vector<double>& violation_se
   return out;
 }
 
-struct EqualCost {
-  double violation_minutes = 0;
-  double target_fraction = 1;
-};
-
 // What a reactive HPA does when it spends `replica_hours` on headroom: its
 // per-pod target swept from 100 % of capacity down in steps of 1 %, read on
 // its frontier (no cheaper target is short for fewer minutes) where the cost
 // crosses. A platform team lowers the target rather than buy a forecast, so
 // this, not the HPA at 100 %, is what prescale's extra pods must beat.
-Expected<std::optional<EqualCost>> reactive_at_cost(const simulate::SimulationConfig& config,
-                                                    std::span<const double> load,
-                                                    double replica_hours) {
+Expected<std::optional<simulate::FrontierReading>> reactive_at_cost(
+    const simulate::SimulationConfig& config, std::span<const double> load, double replica_hours) {
   simulate::FrontierOptions sweep;
   sweep.reactive_targets.clear();
   for (int percent = 100; percent >= 20; --percent)
@@ -59,21 +53,7 @@ Expected<std::optional<EqualCost>> reactive_at_cost(const simulate::SimulationCo
   sweep.observation_lag = 1;  // as the demo's reactive run reads it
   auto swept = simulate::sweep_frontier(config, load, nullptr, sweep);
   if (!swept) return make_error(swept.error().message);
-  const auto& points = swept->points;
-  const auto minutes = simulate::frontier_minutes_at(points, "reactive", replica_hours);
-  const auto frontier = simulate::frontier_of(points, "reactive");
-  if (!minutes || frontier.empty()) return std::optional<EqualCost>{};
-  EqualCost out{*minutes, points[frontier.back()].target_fraction};
-  for (std::size_t k = 1; k < frontier.size(); ++k) {
-    const auto& a = points[frontier[k - 1]];
-    const auto& b = points[frontier[k]];
-    if (replica_hours > b.replica_hours) continue;
-    const double span = b.replica_hours - a.replica_hours;
-    const double w = span > 0 ? (replica_hours - a.replica_hours) / span : 0;
-    out.target_fraction = a.target_fraction + w * (b.target_fraction - a.target_fraction);
-    break;
-  }
-  return std::optional<EqualCost>{out};
+  return simulate::frontier_at(swept->points, "reactive", replica_hours);
 }
 
 }  // namespace

@@ -224,8 +224,8 @@ std::vector<std::size_t> frontier_of(std::span<const FrontierPoint> points,
   return frontier;
 }
 
-std::optional<double> frontier_minutes_at(std::span<const FrontierPoint> points,
-                                          const std::string& run, double replica_hours) {
+std::optional<FrontierReading> frontier_at(std::span<const FrontierPoint> points,
+                                           const std::string& run, double replica_hours) {
   const auto frontier = frontier_of(points, run);
   if (frontier.empty()) return std::nullopt;
   const auto& first = points[frontier.front()];
@@ -233,16 +233,24 @@ std::optional<double> frontier_minutes_at(std::span<const FrontierPoint> points,
   if (replica_hours < first.replica_hours) return std::nullopt;
   // Past the most expensive point the frontier stays at its minimum: more
   // replicas never add violations.
-  if (replica_hours >= last.replica_hours) return last.violation_minutes;
+  if (replica_hours >= last.replica_hours)
+    return FrontierReading{last.violation_minutes, last.target_fraction};
   for (std::size_t k = 1; k < frontier.size(); ++k) {
     const auto& a = points[frontier[k - 1]];
     const auto& b = points[frontier[k]];
     if (replica_hours > b.replica_hours) continue;
     const double span = b.replica_hours - a.replica_hours;
     const double w = span > 0 ? (replica_hours - a.replica_hours) / span : 0;
-    return a.violation_minutes + w * (b.violation_minutes - a.violation_minutes);
+    return FrontierReading{a.violation_minutes + w * (b.violation_minutes - a.violation_minutes),
+                           a.target_fraction + w * (b.target_fraction - a.target_fraction)};
   }
-  return last.violation_minutes;
+  return FrontierReading{last.violation_minutes, last.target_fraction};
+}
+
+std::optional<double> frontier_minutes_at(std::span<const FrontierPoint> points,
+                                          const std::string& run, double replica_hours) {
+  const auto reading = frontier_at(points, run, replica_hours);
+  return reading ? std::optional<double>(reading->violation_minutes) : std::nullopt;
 }
 
 std::optional<SettingChoice> choose_setting(std::span<const FrontierPoint> points,

@@ -40,6 +40,31 @@ config::TargetConfig slo_target(std::int64_t step) {
   return target;
 }
 
+// The payments trace at `step`, without random spikes, over `days`.
+forecast::Series smooth_trace(std::size_t days, std::int64_t step) {
+  TraceOptions options;
+  options.days = days;
+  options.step_seconds = step;
+  options.random_spikes = false;
+  auto trace = generate_trace(options);
+  REQUIRE(trace.has_value());
+  return std::move(*trace);
+}
+
+// slo_target as the engine tests run it: `history_days` of history in
+// `zone`, seasonal naive (a fit costs nothing), 100 a pod, three days of
+// decisions kept.
+config::TargetConfig engine_slo_target(std::int64_t step, std::int64_t history_days,
+                                       const std::string& zone) {
+  auto target = slo_target(step);
+  target.history_seconds = history_days * 86400;
+  target.timezone = zone;
+  target.model = "seasonal-naive";
+  target.capacity_per_replica = 100;
+  target.slo->history_seconds = 3 * 86400;
+  return target;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -47,19 +72,9 @@ TEST_CASE(
     "while it runs",
     "[slo][engine]") {
   constexpr std::int64_t kStep = 600;
-  TraceOptions options;
-  options.days = 14;
-  options.step_seconds = kStep;
-  options.random_spikes = false;
-  const auto trace = generate_trace(options);
-  REQUIRE(trace.has_value());
-  auto target = slo_target(kStep);
-  target.history_seconds = 10 * 86400;
-  target.timezone = "America/New_York";
-  target.model = "seasonal-naive";
-  target.capacity_per_replica = 100;
+  const auto trace = smooth_trace(14, kStep);
+  auto target = engine_slo_target(kStep, 10, "America/New_York");
   target.refit_interval_seconds = 3 * 3600;
-  target.slo->history_seconds = 3 * 86400;
 
   // The target's calendars: the tuning tells their event days from ordinary ones.
   calendar::CalendarDefinition payroll;
@@ -78,7 +93,7 @@ TEST_CASE(
     CHECK(history.calendars == calendars);
     return SloSetting{};
   };
-  TargetWorker worker(target, std::make_unique<testing::RecordedSource>(*trace), calendars, {},
+  TargetWorker worker(target, std::make_unique<testing::RecordedSource>(trace), calendars, {},
                       tuner);
   // A fit pool that runs nothing until told.
   std::deque<std::function<void()>> queued;
@@ -92,7 +107,7 @@ TEST_CASE(
   };
 
   // The first fit tunes on decisions replayed from history.
-  std::int64_t now = trace->end_unix() - 3 * 86400;
+  std::int64_t now = trace.end_unix() - 3 * 86400;
   (void)worker.tick(now, launch);
   REQUIRE(queued.size() == 1);
   run_queued();
@@ -134,19 +149,9 @@ TEST_CASE(
     "figures",
     "[slo][engine]") {
   constexpr std::int64_t kStep = 600;
-  TraceOptions options;
-  options.days = 8;
-  options.step_seconds = kStep;
-  options.random_spikes = false;
-  const auto trace = generate_trace(options);
-  REQUIRE(trace.has_value());
-  auto target = slo_target(kStep);
-  target.history_seconds = 6 * 86400;
-  target.timezone = "UTC";
-  target.model = "seasonal-naive";
-  target.capacity_per_replica = 100;
+  const auto trace = smooth_trace(8, kStep);
+  auto target = engine_slo_target(kStep, 6, "UTC");
   target.quantile = 0.8;
-  target.slo->history_seconds = 3 * 86400;
 
   // A setting whose quiet hours (every hour of the week here) serve their
   // own quantile and headroom: the status reports what the decision
@@ -170,11 +175,10 @@ TEST_CASE(
                              const std::optional<SloSetting>&) -> Expected<SloSetting> {
     return tuned;
   };
-  TargetWorker worker(target, std::make_unique<testing::RecordedSource>(*trace), nullptr, {},
-                      tuner);
+  TargetWorker worker(target, std::make_unique<testing::RecordedSource>(trace), nullptr, {}, tuner);
   std::deque<std::function<void()>> queued;
   const FitLauncher launch = [&](std::function<void()> job) { queued.push_back(std::move(job)); };
-  std::int64_t now = trace->end_unix() - 86400;
+  std::int64_t now = trace.end_unix() - 86400;
   const auto before = worker.tick(now, launch);
   // Before a tuning: the configured quantile, no headroom, no figures.
   CHECK(before.status.quantile == 0.8);
@@ -320,25 +324,15 @@ TEST_CASE(
     "history",
     "[slo][seed]") {
   constexpr std::int64_t kStep = 600;
-  TraceOptions options;
-  options.days = 8;
-  options.step_seconds = kStep;
-  options.random_spikes = false;
-  const auto trace = generate_trace(options);
-  REQUIRE(trace.has_value());
-  auto target = slo_target(kStep);
-  target.history_seconds = 6 * 86400;
-  target.timezone = "UTC";
-  target.model = "seasonal-naive";
-  target.capacity_per_replica = 100;
-  target.slo->history_seconds = 3 * 86400;
+  const auto trace = smooth_trace(8, kStep);
+  auto target = engine_slo_target(kStep, 6, "UTC");
   target.slo->served_query = "max(prescale_target_served{target=\"payments-rps-forecast\"})";
 
   // The gauge: 1000 + its step's index, with an hour missing (the old
   // process was down) two days before the restart.
-  const std::int64_t now = trace->end_unix() - 86400;
-  forecast::Series gauge{trace->start_unix, kStep, {}};
-  for (std::size_t i = 0; i < trace->size(); ++i) gauge.values.push_back(1000.0 + double(i));
+  const std::int64_t now = trace.end_unix() - 86400;
+  forecast::Series gauge{trace.start_unix, kStep, {}};
+  for (std::size_t i = 0; i < trace.size(); ++i) gauge.values.push_back(1000.0 + double(i));
   const auto gap_from = static_cast<std::size_t>((now - 2 * 86400 - gauge.start_unix) / kStep);
   for (std::size_t i = gap_from; i < gap_from + 6; ++i) gauge.values[i] = forecast::kMissing;
 
@@ -354,7 +348,7 @@ TEST_CASE(
       return SloSetting{};
     };
     const LogFunction log = [&](const LogRecord& r) { out.messages.push_back(r.message); };
-    TargetWorker worker(target, std::make_unique<testing::RecordedSource>(*trace), nullptr, log,
+    TargetWorker worker(target, std::make_unique<testing::RecordedSource>(trace), nullptr, log,
                         tuner, nullptr, std::move(served));
     (void)worker.tick(now, {});  // inline fit: the first one replays and tunes
     return out;

@@ -242,8 +242,17 @@ struct FrontierResult {
 [[nodiscard]] std::vector<std::size_t> frontier_of(std::span<const FrontierPoint> points,
                                                    const std::string& run);
 
-/// Violation minutes of the `run` frontier at `replica_hours`, linear between
-/// its neighbouring points; unset outside the frontier's range.
+/// The `run` frontier at `replica_hours`: its violation minutes and per-pod
+/// target, linear between its neighbouring points (past its most expensive
+/// point, that point's); unset below its cheapest point. Value type.
+struct FrontierReading {
+  double violation_minutes = 0;
+  double target_fraction = 1;
+};
+[[nodiscard]] std::optional<FrontierReading> frontier_at(std::span<const FrontierPoint> points,
+                                                         const std::string& run,
+                                                         double replica_hours);
+/// frontier_at's violation minutes.
 [[nodiscard]] std::optional<double> frontier_minutes_at(std::span<const FrontierPoint> points,
                                                         const std::string& run,
                                                         double replica_hours);
