@@ -47,6 +47,21 @@ double number_at(const nlohmann::json& object, const char* key) {
   return v.is_number() ? v.get<double>() : std::nan("");
 }
 
+// "; a reactive HPA tuned the same way: 34775 replica-hours, 63 minutes
+// short, missing the SLO (prescale 27 % fewer)": `reactive` (a /status
+// object) beside prescale's `ours` replica-hours; `miss` when it missed.
+std::string beside_reactive(double ours, const nlohmann::json& reactive, const char* miss) {
+  const double theirs = number_at(reactive, "replica_hours");
+  std::string out = fmt::format(
+      "; a reactive HPA tuned the same way: {:.0f} replica-hours, {:.0f} minutes short{}", theirs,
+      number_at(reactive, "short_minutes"), miss);
+  if (theirs > 0 && std::isfinite(ours)) {
+    const double saved = 100 * (1 - ours / theirs);
+    out += fmt::format(" (prescale {:.0f} % {})", std::abs(saved), saved >= 0 ? "fewer" : "more");
+  }
+  return out;
+}
+
 // A tuned SLO's figures (/status slo_figures) in one line: what the setting
 // in force and a reactive HPA tuned the same way did on the recorded
 // decisions, and how many replica-hours prescale saves there (or costs).
@@ -58,30 +73,26 @@ std::string slo_cost(const nlohmann::json& f) {
       number_at(f, "allowed_minutes"), meets ? "" : ", no setting meets the SLO");
   const auto& reactive = f.contains("reactive") ? f.at("reactive") : nlohmann::json();
   if (!reactive.is_object()) return out;
-  const double ours = number_at(f, "replica_hours");
-  const double theirs = number_at(reactive, "replica_hours");
-  out += fmt::format(
-      "; a reactive HPA tuned the same way: {:.0f} replica-hours, {:.0f} minutes "
-      "short{}",
-      theirs, number_at(reactive, "short_minutes"),
-      reactive.value("meets_slo", false) ? "" : ", missing the SLO");
-  if (theirs > 0 && std::isfinite(ours)) {
-    const double saved = 100 * (1 - ours / theirs);
-    out += fmt::format(" (prescale {:.0f} % {})", std::abs(saved), saved >= 0 ? "fewer" : "more");
-  }
-  return out;
+  return out + beside_reactive(number_at(f, "replica_hours"), reactive,
+                               reactive.value("meets_slo", false) ? "" : ", missing the SLO");
 }
 
 // What the values served did (/status slo_figures.served): the check that
 // the SLO held, where slo_cost judges the setting in force on the days it
-// was chosen from.
+// was chosen from; beside it, a reactive HPA retuned at the same refits over
+// the same days: what prescale saved in production.
 std::string slo_as_served(const nlohmann::json& served) {
   const double short_minutes = number_at(served, "short_minutes");
   const double allowed = number_at(served, "allowed_minutes");
-  return fmt::format(
+  std::string out = fmt::format(
       "on the {:.1f} days served: {:.0f} minutes short ({:.0f} allowed{}), {:.0f} replica-hours",
       number_at(served, "days"), short_minutes, allowed,
       short_minutes > allowed ? ", SLO missed" : "", number_at(served, "replica_hours"));
+  const auto& reactive = served.contains("reactive") ? served.at("reactive") : nlohmann::json();
+  if (!reactive.is_object()) return out;
+  return out +
+         beside_reactive(number_at(served, "replica_hours"), reactive,
+                         number_at(reactive, "short_minutes") > allowed ? ", SLO missed" : "");
 }
 
 std::string age(std::int64_t seconds) {

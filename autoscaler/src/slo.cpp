@@ -65,6 +65,7 @@ SloHistory PolicyRecorder::history(std::int64_t step_seconds, std::int64_t serie
   out.windows.assign(count, forecast::Forecast{});
   out.decided.assign(count, false);
   out.served.assign(count, kNaN);
+  out.reactive_targets.assign(count, kNaN);
   for (std::size_t i = 0; i < count; ++i) {
     const std::int64_t t = out.start_unix + static_cast<std::int64_t>(i) * step_seconds;
     if (t >= series_start_unix && t < series_end)
@@ -78,6 +79,7 @@ SloHistory PolicyRecorder::history(std::int64_t step_seconds, std::int64_t serie
     out.windows[i] = r.window;
     out.decided[i] = r.servable;
     out.served[i] = r.servable ? r.served : kNaN;
+    out.reactive_targets[i] = r.reactive_target;
   }
   return out;
 }

@@ -586,9 +586,13 @@ TargetReport TargetWorker::tick(std::int64_t now_unix, const FitLauncher& launch
   log_fallback_change(report.recommendation.fallback_reason);
   if (recorder_) {
     // What this decision read, for the next refit's SLO tuning.
-    recorder_->add(PolicyReading{end, input.observed,
-                                 input.forecast ? report.forecast_window : forecast::Forecast{},
-                                 report.recommendation.servable, report.recommendation.served});
+    const double reactive_target =
+        fit_ && fit_->slo.setting && fit_->slo.setting->reactive_hpa_target > 0
+            ? fit_->slo.setting->reactive_hpa_target
+            : std::nan("");
+    recorder_->add(PolicyReading{
+        end, input.observed, input.forecast ? report.forecast_window : forecast::Forecast{},
+        report.recommendation.servable, report.recommendation.served, reactive_target});
   }
 
   report.status = make_status(now_unix, report.recommendation, fallback);

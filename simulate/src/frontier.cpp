@@ -129,15 +129,7 @@ RunSpec daemon_run(std::span<const double> demand, std::vector<double> served,
   return run;
 }
 
-// A reactive HPA whose per-pod target follows `targets` (fractions of
-// capacity, per step; NaN before the first tuning takes the first one
-// known): the observed load scaled by each step's inverse, read at capacity.
-// Its label carries the mean target over the steps. Empty when no target is
-// known.
-struct TunedReactiveRun {
-  RunSpec run;
-  double mean_target = 1;
-};
+}  // namespace
 
 std::optional<TunedReactiveRun> tuned_reactive_run(std::span<const double> demand,
                                                    std::span<const double> targets,
@@ -156,8 +148,6 @@ std::optional<TunedReactiveRun> tuned_reactive_run(std::span<const double> deman
   out.mean_target /= static_cast<double>(demand.size());
   return out;
 }
-
-}  // namespace
 
 SettingRun setting_run(std::span<const double> demand, std::vector<double> served,
                        double observed_target, double forecast_target,

@@ -1,8 +1,10 @@
 #pragma once
 // What the frontier's sweep (frontier.cpp) and its holdout check
-// (frontier_holdout.cpp) share: a setting turned into the run the HPA model
-// simulates, and a run's figures per day. Internal to the simulate library.
+// (frontier_holdout.cpp) share, and the served figures (slo_served.cpp): a
+// setting turned into the run the HPA model simulates, a reactive HPA
+// retuned at each refit, and a run's figures per day. Internal to the simulate library.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -26,6 +28,19 @@ struct SettingRun {
 [[nodiscard]] SettingRun setting_run(std::span<const double> demand, std::vector<double> served,
                                      double observed_target, double forecast_target,
                                      const FrontierOptions& options);
+
+/// A reactive HPA whose per-pod target follows `targets` (fractions of
+/// capacity, per step; NaN before the first tuning takes the first one
+/// known): the observed load scaled by each step's inverse, read at
+/// capacity. Its label carries the mean target over the steps. Empty when no
+/// target is known.
+struct TunedReactiveRun {
+  RunSpec run;
+  double mean_target = 1;
+};
+[[nodiscard]] std::optional<TunedReactiveRun> tuned_reactive_run(std::span<const double> demand,
+                                                                 std::span<const double> targets,
+                                                                 const FrontierOptions& options);
 
 /// Minutes with a known load in `demand`: what the SLO's share is of.
 [[nodiscard]] double known_minutes(std::span<const double> demand, std::int64_t step_seconds);

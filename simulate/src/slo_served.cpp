@@ -35,10 +35,19 @@ Expected<ServedOutcome> served_outcome(const SimulationConfig& config,
                                    history.served.end());
   FrontierOptions daemon = options;
   daemon.headroom_in_served = true;
-  const SettingRun run = setting_run(demand, served, options.observed_target, 1.0, daemon);
-  auto result = simulate(from, demand, std::span(&run.run, 1));
+  std::vector<RunSpec> runs{setting_run(demand, served, options.observed_target, 1.0, daemon).run};
+  // Beside them, a reactive HPA retuned the same way: the target each
+  // refit chose, from the first one known on (as the bench's reactive-tuned run).
+  if (history.reactive_targets.size() == n) {
+    if (auto reactive =
+            tuned_reactive_run(demand, std::span(history.reactive_targets).subspan(first), options))
+      runs.push_back(std::move(reactive->run));
+  }
+  auto result = simulate(from, demand, runs);
   if (!result) return result.error();
   const RunTimeline& timeline = result->timelines.front();
+  const RunTimeline* reactive = runs.size() > 1 ? &result->timelines[1] : nullptr;
+  if (reactive) out.reactive_short_minutes = out.reactive_replica_hours = 0.0;
   const double step_minutes = static_cast<double>(history.step_seconds) / 60;
   double served_steps = 0, known = 0;
   for (std::size_t i = 0; i < served.size(); ++i) {
@@ -48,6 +57,9 @@ Expected<ServedOutcome> served_outcome(const SimulationConfig& config,
     known += step_minutes;
     out.short_minutes += timeline.violation_seconds[i] / 60;
     out.replica_hours += timeline.pods[i] * step_minutes / 60;
+    if (!reactive) continue;
+    *out.reactive_short_minutes += reactive->violation_seconds[i] / 60;
+    *out.reactive_replica_hours += reactive->pods[i] * step_minutes / 60;
   }
   out.days = served_steps * step_minutes / (24 * 60);
   out.allowed_minutes = options.slo_short_fraction * known;
@@ -66,6 +78,13 @@ void add_served_figures(autoscaler::SloSetting& setting, const SimulationConfig&
       "; as served on the last {:.1f} days: {:.0f} minutes short ({:.0f} allowed), {:.0f} "
       "replica-hours",
       served->days, served->short_minutes, served->allowed_minutes, served->replica_hours);
+  if (!served->reactive_replica_hours) return;
+  setting.figures.served_reactive = true;
+  setting.figures.served_reactive_short_minutes = *served->reactive_short_minutes;
+  setting.figures.served_reactive_replica_hours = *served->reactive_replica_hours;
+  setting.summary +=
+      fmt::format(", a reactive HPA tuned the same way {:.0f} minutes short, {:.0f} replica-hours",
+                  *served->reactive_short_minutes, *served->reactive_replica_hours);
 }
 
 }  // namespace prescale::simulate

@@ -2,6 +2,8 @@
 // What a target's served values did (tune.cpp): the recorded decisions the
 // daemon served itself, replayed through the HPA model the tuning judges
 // settings with. Internal to the simulate library.
+#include <optional>
+
 #include "prescale/autoscaler/slo.hpp"
 #include "prescale/common/expected.hpp"
 #include "prescale/simulate/frontier.hpp"
@@ -22,6 +24,10 @@ struct ServedOutcome {
   double allowed_minutes = 0;
   double short_minutes = 0;
   double replica_hours = 0;
+  /// A reactive HPA retuned the same way over the same decisions
+  /// (tuned_reactive_run on the recorded reactive targets); unset when none
+  /// is recorded.
+  std::optional<double> reactive_short_minutes, reactive_replica_hours;
 };
 
 [[nodiscard]] Expected<ServedOutcome> served_outcome(const SimulationConfig& config,

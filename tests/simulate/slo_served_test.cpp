@@ -115,3 +115,41 @@ TEST_CASE("before this process has served a decision there are no served figures
   CHECK(tuned->figures.served_days == 0);
   CHECK_THAT(tuned->summary, !Catch::Contains("as served"));
 }
+
+TEST_CASE("beside the values served, a reactive HPA retuned at the same refits over the same days",
+          "[slo][served]") {
+  const auto target = slo_target("served-test");
+  // No reactive target recorded (no tuning yet): no reactive figures.
+  const auto alone = tune_target_for_slo(target, two_days_served_at(1.3));
+  REQUIRE(alone);
+  CHECK_FALSE(alone->figures.served_reactive);
+  CHECK_THAT(alone->summary, !Catch::Contains("replica-hours, a reactive HPA tuned the same way"));
+
+  // The served day's refits chose a reactive HPA at the pods' capacity for
+  // its first half and at half of it for the second: the reactive HPA
+  // follows each choice from the decision it was in force at.
+  SloHistory history = two_days_served_at(1.3);
+  for (std::size_t i = kDay; i < 2 * kDay; ++i)
+    history.reactive_targets[i] = i < kDay + kDay / 2 ? 1.0 : 0.5;
+  const auto beside = tune_target_for_slo(target, history);
+  REQUIRE(beside);
+  const auto& f = beside->figures;
+  REQUIRE(f.served_reactive);
+  double pod_hours = 0;
+  for (std::size_t i = kDay; i < 2 * kDay; ++i)
+    pod_hours += std::ceil(load_at(i) / (i < kDay + kDay / 2 ? 100 : 50)) / 60;
+  CHECK(f.served_reactive_replica_hours > 0.9 * pod_hours);
+  CHECK(f.served_reactive_replica_hours < 1.15 * pod_hours);
+  // At capacity the reactive HPA runs short as the load rises; at half of
+  // it, never: more than nothing, less than at capacity all day.
+  CHECK(f.served_reactive_short_minutes > 0);
+  SloHistory at_capacity = two_days_served_at(1.3);
+  std::fill(at_capacity.reactive_targets.begin() + kDay, at_capacity.reactive_targets.end(), 1.0);
+  const auto all_day = tune_target_for_slo(target, at_capacity);
+  REQUIRE(all_day);
+  CHECK(all_day->figures.served_reactive_short_minutes > f.served_reactive_short_minutes);
+  CHECK(all_day->figures.served_reactive_replica_hours < f.served_reactive_replica_hours);
+  // The values served are the same in the three: only the yardstick moved.
+  CHECK(f.served_replica_hours == Approx(alone->figures.served_replica_hours));
+  CHECK_THAT(beside->summary, Catch::Contains("replica-hours, a reactive HPA tuned the same way "));
+}

@@ -277,12 +277,18 @@ ApiResponse serve_status(const Snapshot& snapshot) {
                                                      {"short_minutes", f->reactive_short_minutes},
                                                      {"replica_hours", f->reactive_replica_hours}}
                                               : json();
-      // What the values served did (null until this process served a decision).
+      // What the values served did (null until a decision has a served
+      // value), beside a reactive HPA retuned the same way over them.
       figures["served"] = f->served_days > 0 ? json{{"days", f->served_days},
                                                     {"allowed_minutes", f->served_allowed_minutes},
                                                     {"short_minutes", f->served_short_minutes},
                                                     {"replica_hours", f->served_replica_hours}}
                                              : json();
+      if (f->served_days > 0)
+        figures["served"]["reactive"] =
+            f->served_reactive ? json{{"short_minutes", f->served_reactive_short_minutes},
+                                      {"replica_hours", f->served_reactive_replica_hours}}
+                               : json();
       entry["slo_figures"] = std::move(figures);
     } else {
       entry["slo_figures"] = json();

@@ -212,6 +212,12 @@ std::vector<prometheus::MetricFamily> served_families(const Snapshot& snapshot) 
   auto replica_hours =
       gauge_family("prescale_target_slo_served_replica_hours",
                    "Replica-hours of the values served, replayed through the HPA model.");
+  auto reactive_short = gauge_family(
+      "prescale_target_slo_served_reactive_short_minutes",
+      "Over the same decisions, minutes short of a reactive HPA retuned the same way.");
+  auto reactive_hours = gauge_family(
+      "prescale_target_slo_served_reactive_replica_hours",
+      "Over the same decisions, replica-hours of a reactive HPA retuned the same way.");
   for (const auto& target : snapshot.targets) {
     const auto& f = target.slo_figures;
     if (!f || f->served_days <= 0) continue;
@@ -220,8 +226,11 @@ std::vector<prometheus::MetricFamily> served_families(const Snapshot& snapshot) 
     allowed.metric.push_back(gauge_metric({name}, f->served_allowed_minutes));
     short_minutes.metric.push_back(gauge_metric({name}, f->served_short_minutes));
     replica_hours.metric.push_back(gauge_metric({name}, f->served_replica_hours));
+    if (!f->served_reactive) continue;
+    reactive_short.metric.push_back(gauge_metric({name}, f->served_reactive_short_minutes));
+    reactive_hours.metric.push_back(gauge_metric({name}, f->served_reactive_replica_hours));
   }
-  return {days, allowed, short_minutes, replica_hours};
+  return {days, allowed, short_minutes, replica_hours, reactive_short, reactive_hours};
 }
 
 std::int64_t not_after_unix(const X509* certificate) {

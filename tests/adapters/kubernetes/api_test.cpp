@@ -219,6 +219,9 @@ TEST_CASE("/status reports each target's model, fit and fallback for prescale st
   figures.served_allowed_minutes = 9.25;
   figures.served_short_minutes = 4;
   figures.served_replica_hours = 710;
+  figures.served_reactive = true;
+  figures.served_reactive_short_minutes = 12;
+  figures.served_reactive_replica_hours = 1010;
   forecasting.slo_figures = figures;
   TargetStatus fallback;
   fallback.target = "payroll-jobs";
@@ -268,5 +271,8 @@ TEST_CASE("/status reports each target's model, fit and fallback for prescale st
   CHECK(figures_json["served"]["allowed_minutes"] == 9.25);
   CHECK(figures_json["served"]["short_minutes"] == 4);
   CHECK(figures_json["served"]["replica_hours"] == 710);
+  // Over the same decisions, a reactive HPA retuned at the same refits.
+  CHECK(figures_json["served"]["reactive"]["short_minutes"] == 12);
+  CHECK(figures_json["served"]["reactive"]["replica_hours"] == 1010);
   CHECK(second["slo_figures"].is_null());
 }

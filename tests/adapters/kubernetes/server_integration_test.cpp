@@ -221,6 +221,12 @@ TEST_CASE(
              Catch::Contains("prescale_target_slo_served_short_minutes{target=\"payments\"} 31"));
   CHECK_THAT(text,
              Catch::Contains("prescale_target_slo_served_replica_hours{target=\"payments\"} 9400"));
+  CHECK_THAT(
+      text,
+      Catch::Contains("prescale_target_slo_served_reactive_short_minutes{target=\"payments\"} 40"));
+  CHECK_THAT(text, Catch::Contains(
+                       "prescale_target_slo_served_reactive_replica_hours{target=\"payments\"} "
+                       "12300"));
   CHECK_THAT(text, Catch::Contains("prescale_target_headroom{target=\"refunds\"} 2.5"));
   CHECK_THAT(text, !Catch::Contains("prescale_target_slo_met{target=\"refunds\""));
   CHECK_THAT(text, !Catch::Contains("prescale_target_slo_served_days{target=\"refunds\""));

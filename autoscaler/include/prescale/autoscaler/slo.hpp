@@ -41,6 +41,11 @@ struct PolicyReading {
   /// decision replayed from history at a start, unless slo.servedQuery
   /// read back what the process before served then.
   double served = std::numeric_limits<double>::quiet_NaN();
+  /// The per-pod target (fraction of capacity) of a reactive HPA retuned
+  /// the same way, in force at this decision (the tuned setting's
+  /// reactive_hpa_target): what the values served are compared with. NaN
+  /// before the first tuning, and for decisions replayed from history.
+  double reactive_target = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// The recorded decisions on the step grid, with the load each faced, as a
@@ -55,6 +60,7 @@ struct SloHistory {
   std::vector<forecast::Forecast> windows;  ///< its lead-window forecast (empty: none)
   std::vector<bool> decided;                ///< false: no decision was made at that step
   std::vector<double> served;               ///< what decision i served (NaN: none, or replayed)
+  std::vector<double> reactive_targets;     ///< PolicyReading::reactive_target of decision i
   /// The calendars the target names (null: none): a tuner tells the hours
   /// their events overlap from ordinary ones (hour_kind).
   std::shared_ptr<const calendar::CalendarSet> calendars;

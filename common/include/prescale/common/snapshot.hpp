@@ -50,6 +50,12 @@ struct SloFigures {
   double served_allowed_minutes = 0;  ///< the SLO's minutes short over those days
   double served_short_minutes = 0;
   double served_replica_hours = 0;
+  /// Over the same decisions, a reactive HPA retuned the same way (its
+  /// per-pod target the one each refit chose, from the first tuning's on
+  /// for decisions before it): what the values served saved in production.
+  bool served_reactive = false;  ///< false: no reactive target known yet (absent)
+  double served_reactive_short_minutes = 0;
+  double served_reactive_replica_hours = 0;
 };
 
 /// Per-target state for /status and /metrics.
