@@ -164,40 +164,31 @@ struct Engine::Impl {
           continue;
         }
       }
-      auto source = sources(target);
-      if (!source)
-        throw std::invalid_argument(fmt::format("targets[{}] ({}): {}", &target - targets.data(),
-                                                target.metric, source.error().message));
-      auto cals = calendars_for(target, calendars);
-      if (!cals)
-        throw std::invalid_argument(fmt::format("targets[{}] ({}): {}", &target - targets.data(),
-                                                target.metric, cals.error().message));
+      // A failure names the target by its index and metric.
+      const auto or_throw = [&](auto made, const std::string& what) {
+        if (!made)
+          throw std::invalid_argument(fmt::format("targets[{}] ({}): {}{}",
+                                                  &target - targets.data(), target.metric, what,
+                                                  made.error().message));
+        return std::move(*made);
+      };
+      auto source = or_throw(sources(target), "");
+      auto cals = or_throw(calendars_for(target, calendars), "");
       // The event history is fetched by the target's fit jobs, beside its
       // ticks: a Source of its own (a Source serves one thread at a time).
       std::unique_ptr<source::Source> event_source;
-      if (*cals && uses_event_history(target)) {
-        auto second = sources(target);
-        if (!second)
-          throw std::invalid_argument(fmt::format("targets[{}] ({}): {}", &target - targets.data(),
-                                                  target.metric, second.error().message));
-        event_source = std::move(*second);
-      }
+      if (cals && uses_event_history(target)) event_source = or_throw(sources(target), "");
       // What the target served before this process, read back by its first
       // fit (slo.servedQuery): a Source on that query, used by fit jobs only.
       std::unique_ptr<source::Source> served_source;
       if (target.slo && !target.slo->served_query.empty()) {
         auto served_target = target;
         served_target.query = target.slo->served_query;
-        auto third = sources(served_target);
-        if (!third)
-          throw std::invalid_argument(fmt::format("targets[{}] ({}): slo.servedQuery: {}",
-                                                  &target - targets.data(), target.metric,
-                                                  third.error().message));
-        served_source = std::move(*third);
+        served_source = or_throw(sources(served_target), "slo.servedQuery: ");
       }
       Slot slot;
       slot.worker = std::make_shared<TargetWorker>(
-          target, std::move(*source), std::move(*cals), options.log, options.slo_tuner,
+          target, std::move(source), std::move(cals), options.log, options.slo_tuner,
           std::move(event_source), std::move(served_source));
       made[target.metric] = std::move(slot);
     }

@@ -227,8 +227,8 @@ std::unique_ptr<AnomalyScorer> run_warm_up(const FitJob& job, const WarmUpInput&
 // (NaN: they do not count), and says so.
 void read_back_served(const FitJob& job, std::vector<PolicyReading>& readings,
                       const LogFunction& log) {
-  if (!job.served_history || readings.empty()) return;
-  auto& source = *job.served_history->source;
+  if (!job.served_source || readings.empty()) return;
+  auto& source = *job.served_source;
   const std::int64_t step = job.config.step_seconds;
   const std::int64_t start = floor_to(readings.front().time_unix, step) + step;
   const std::int64_t end = floor_to(readings.back().time_unix, step) + 2 * step;

@@ -81,14 +81,6 @@ struct EventHistoryFetch {
   std::string last_error;  ///< the last fetch failure logged, to log changes only
 };
 
-/// What a target served before this process started, read back from
-/// Prometheus (`slo.servedQuery`) by its first fit job for the decisions
-/// replayed from history. Used by one fit job at a time; the worker only
-/// calls source->cancel(), which is thread-safe.
-struct ServedHistoryFetch {
-  std::unique_ptr<source::Source> source;
-};
-
 struct FitJob {
   config::TargetConfig config;
   calendar::TimeZone zone;
@@ -109,9 +101,11 @@ struct FitJob {
   /// the job through `event_history` before it fits (null: none).
   std::shared_ptr<const std::vector<forecast::PastEvent>> past_events;
   std::shared_ptr<EventHistoryFetch> event_history;
-  /// With seed_slo: reads back what the decisions replayed from history
-  /// served (null: no `slo.servedQuery`; they count as never served).
-  std::shared_ptr<ServedHistoryFetch> served_history;
+  /// With seed_slo: a Source on `slo.servedQuery`, which reads back what
+  /// the decisions replayed from history served (null: none; they count as
+  /// never served). Used by one fit job at a time; the worker only calls
+  /// its cancel(), which is thread-safe.
+  std::shared_ptr<source::Source> served_source;
 };
 
 /// What the anomaly warm-up reads from a fit: the target and history it was

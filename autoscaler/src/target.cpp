@@ -103,10 +103,7 @@ TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::
     event_history_ = std::make_shared<EventHistoryFetch>();
     event_history_->source = std::move(event_source);
   }
-  if (served_source && config_.slo && !config_.slo->served_query.empty()) {
-    served_history_ = std::make_shared<ServedHistoryFetch>();
-    served_history_->source = std::move(served_source);
-  }
+  if (config_.slo && !config_.slo->served_query.empty()) served_source_ = std::move(served_source);
 }
 
 TargetWorker::~TargetWorker() = default;
@@ -116,7 +113,7 @@ void TargetWorker::cancel() {
   mailbox_->cancelled = true;
   source_->cancel();
   if (event_history_) event_history_->source->cancel();
-  if (served_history_) served_history_->source->cancel();
+  if (served_source_) served_source_->cancel();
 }
 
 void TargetWorker::fetch(std::int64_t end_unix) {
@@ -261,7 +258,7 @@ void TargetWorker::start_fit(std::int64_t now_unix, const RefitPlan& plan,
       FitJob{config_, zone_, calendars_,
              slice(incremental_->series(), plan.cutoff_unix, config_.history_seconds), now_unix,
              plan.why, std::move(tune_slo), recorder_ && !fit_, !anomaly_warmed_,
-             &mailbox_->cancelled, nullptr, event_history_, served_history_});
+             &mailbox_->cancelled, nullptr, event_history_, served_source_});
   launch_fit_job(std::move(job), mailbox_, log_, launch);
 }
 

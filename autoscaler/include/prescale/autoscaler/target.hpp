@@ -48,8 +48,6 @@ struct FitState;
 struct FitMailbox;
 /// A target's older event occurrences, fetched by its fit jobs (fit_job.hpp).
 struct EventHistoryFetch;
-/// What a target served before a restart, read back by its first fit job (fit_job.hpp).
-struct ServedHistoryFetch;
 
 /// Runs a fit job somewhere (a bounded pool); empty = run it inline.
 using FitLauncher = std::function<void(std::function<void()>)>;
@@ -160,8 +158,8 @@ class TargetWorker {
   LogFunction log_;
 
   std::unique_ptr<source::IncrementalHistory> incremental_;
-  std::shared_ptr<EventHistoryFetch> event_history_;    ///< null without `eventHistory`
-  std::shared_ptr<ServedHistoryFetch> served_history_;  ///< null without `slo.servedQuery`
+  std::shared_ptr<EventHistoryFetch> event_history_;  ///< null without `eventHistory`
+  std::shared_ptr<source::Source> served_source_;     ///< null without `slo.servedQuery`
   std::int64_t last_valid_unix_ = 0;  ///< time of the newest valid sample (0 = none)
   double last_valid_value_ = 0;
   std::string fetch_error_;
