@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "commands.hpp"
@@ -36,7 +37,8 @@ std::string local_time(std::int64_t unix_seconds) {
 
 // What the run adds up to, and where its report is.
 void print_summary(const daemon::Demo& demo, const daemon::DemoRecorder& recorder,
-                   const std::filesystem::path& dir, const std::string& stopped_by) {
+                   const std::filesystem::path& dir, const std::string& stopped_by,
+                   const std::optional<double>& slo_percent) {
   fmt::print("\nprescale demo: stopped by {}.\n", stopped_by);
   const auto& trace = demo.trace();
   auto summary = daemon::summarise_demo(recorder.steps(), trace.values, trace.start_unix,
@@ -79,11 +81,22 @@ void print_summary(const daemon::Demo& demo, const daemon::DemoRecorder& recorde
   else
     fmt::print(
         "  at equal cost       prescale spent less than a reactive HPA at the pods' capacity\n");
-  fmt::print(
-      "                      (two days at the defaults, quantile 0.9 and no headroom; declare an "
-      "SLO on a target\n"
-      "                      and it tunes both on weeks of its own decisions: docs/targets.md, "
-      "\"What it saves, and against what\")\n");
+  if (slo_percent)
+    fmt::print(
+        "                      (two days tuned for at most {:g} % of minutes short on its own "
+        "decisions, replayed\n"
+        "                      from the five weeks before: two days hold too few misses to judge "
+        "an SLO; weeks of it\n"
+        "                      on payments traces: docs/targets.md, \"What it saves, and against "
+        "what\")\n",
+        *slo_percent);
+  else
+    fmt::print(
+        "                      (two days at the defaults, quantile 0.9 and no headroom; declare "
+        "an SLO on a target\n"
+        "                      and it tunes both on weeks of its own decisions: --slo, and "
+        "docs/targets.md, \"What it saves,\n"
+        "                      and against what\")\n");
   fmt::print("  report              {} (open it in a browser)\n  files kept in {}\n",
              s.report.string(), dir.string());
 }
@@ -98,6 +111,7 @@ void add_demo_command(CLI::App& app) {
     int port = 0;
     std::string dir;
     std::string log_format = "text";
+    std::optional<double> slo;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("--duration", o->duration, "Real seconds to run, 0 = until Ctrl-C")
@@ -112,6 +126,12 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--log-format", o->log_format,
                   "text or json, for the engine's log lines (stderr)")
       ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--slo", o->slo,
+                  "Declare an SLO on the demo's target, at most this % of minutes short (e.g. "
+                  "0.1): the daemon tunes its quantile and headroom on its own decisions, and "
+                  "`prescale status` and /metrics show what that setting costs beside a reactive "
+                  "HPA tuned the same way")
+      ->check(CLI::Range(0.0, 99.99));
   cmd->callback([o] {
     const sigset_t signals = block_control_signals();
     std::filesystem::path dir = o->dir;
@@ -126,6 +146,7 @@ void add_demo_command(CLI::App& app) {
     options.work_dir = dir;
     options.speed = o->speed;
     options.port = o->port;
+    options.slo_percent = o->slo;
     // Engine events (refits, fallbacks) go to stderr; stdout carries the status lines.
     options.log = make_log_function(o->log_format, stderr, LogLevel::info);
     std::unique_ptr<daemon::Demo> demo;
@@ -196,7 +217,7 @@ void add_demo_command(CLI::App& app) {
       std::fflush(stdout);
     }
     demo->stop();
-    print_summary(*demo, recorder, dir, stopped_by);
+    print_summary(*demo, recorder, dir, stopped_by, o->slo);
   });
 }
 

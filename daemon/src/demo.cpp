@@ -94,6 +94,15 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
+// The target's `slo:` line for --slo: the HPA reads the served value alone
+// (its observed-load metric at capacity, the default reactiveTargetPercent).
+std::string slo_yaml(const std::optional<double>& percent) {
+  if (!percent) return "";
+  return fmt::format(
+      "    slo: {{maxShortPercent: {}}}   # tuned on its own decisions: docs/targets.md\n",
+      *percent);
+}
+
 }  // namespace
 
 Expected<DemoCertificates> write_demo_certificates(const std::filesystem::path& dir,
@@ -175,13 +184,14 @@ targets:
     maxReplicas: 200
     refitInterval: 6h
     calendars: [nyse, payroll, settlement]   # the trace's events, as config/calendars/payments.yaml
-{calendars})",
+{slo}{calendars})",
                          fmt::arg("port", options_.port != 0 ? options_.port : 6443),
                          fmt::arg("cert", certificates_.server_cert.string()),
                          fmt::arg("key", certificates_.server_key.string()),
                          fmt::arg("ca", certificates_.ca_cert.string()),
                          fmt::arg("step", fmt::format("{}s", options_.step_seconds)),
                          fmt::arg("history", options_.history_days),
+                         fmt::arg("slo", slo_yaml(options_.slo_percent)),
                          fmt::arg("calendars", payments_calendars_yaml())));
 
   DaemonOptions daemon;

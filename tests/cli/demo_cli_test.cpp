@@ -71,6 +71,27 @@ TEST_CASE("prescale demo ends by itself when its trace does, with a summary and 
   CHECK(run.out.find("data stale") == std::string::npos);
 }
 
+TEST_CASE("prescale demo --slo declares an SLO on the demo's target, and says so", "[cli][demo]") {
+  prescale::test::TempDir dir("prescale-demo-slo");
+  const auto run =
+      run_prescale("demo --slo 0.1 --speed 20000 --dir " + dir.path.string(), dir.path);
+  INFO(run.out.substr(run.out.size() > 1500 ? run.out.size() - 1500 : 0));
+  INFO(run.err.substr(run.err.size() > 1500 ? run.err.size() - 1500 : 0));
+  REQUIRE(run.exit_code == 0);
+  // The config it writes is the one a user would copy: the key as documented.
+  CHECK(slurp(dir.path / "prescale-demo.yaml").find("    slo: {maxShortPercent: 0.1}") !=
+        std::string::npos);
+  // The first fit replays decisions from the five weeks before to tune on (at
+  // this speed the trace may end first; tests/monitoring/dashboard_test.cpp
+  // reads the tuning's figures at 600x).
+  CHECK(run.err.find("slo: decisions replayed from history") != std::string::npos);
+  CHECK(run.out.find("two days tuned for at most 0.1 % of minutes short") != std::string::npos);
+  // Out of range: refused, naming the flag.
+  const Run refused = run_prescale("demo --slo 100 --dir " + dir.path.string(), dir.path);
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.err.find("--slo") != std::string::npos);
+}
+
 TEST_CASE("serve and demo hand over to prescale-server with every argument", "[cli][serve]") {
   // --help is the server's: it lists the daemon's own options.
   const Run help = run_prescale("serve --help");

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "prescale/common/expected.hpp"
@@ -35,6 +36,9 @@ struct DemoOptions {
   std::int64_t step_seconds = 300;
   int history_days = 35;  ///< trace before the replay starts (five weeks)
   int port = 0;           ///< 0 = a free port
+  /// Declares `slo: {maxShortPercent: ...}` on the demo's target: the daemon
+  /// tunes quantile and headroom on its own decisions (docs/targets.md).
+  std::optional<double> slo_percent;
   LogFunction log;
 };
 
