@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "prescale/calendar/time_zone.hpp"
+#include "prescale/config/slo_ranges.hpp"
 #include "prescale/daemon/demo.hpp"
 #include "prescale/daemon/demo_run.hpp"
 
@@ -130,8 +131,7 @@ void add_demo_command(CLI::App& app) {
                   "Declare an SLO on the demo's target, at most this % of minutes short (e.g. "
                   "0.1): the daemon tunes its quantile and headroom on its own decisions, and "
                   "`prescale status` and /metrics show what that setting costs beside a reactive "
-                  "HPA tuned the same way")
-      ->check(CLI::Range(0.0, 99.99));
+                  "HPA tuned the same way");
   cmd->callback([o] {
     const sigset_t signals = block_control_signals();
     std::filesystem::path dir = o->dir;
@@ -146,6 +146,12 @@ void add_demo_command(CLI::App& app) {
     options.work_dir = dir;
     options.speed = o->speed;
     options.port = o->port;
+    // slo.maxShortPercent's range and words (config/slo_ranges.hpp).
+    if (o->slo)
+      if (auto problem = config::slo_ranges::max_short_percent_problem(
+              "--slo", fmt::format("{}", *o->slo), *o->slo);
+          !problem.empty())
+        throw Failure(problem);
     options.slo_percent = o->slo;
     // Engine events (refits, fallbacks) go to stderr; stdout carries the status lines.
     options.log = make_log_function(o->log_format, stderr, LogLevel::info);

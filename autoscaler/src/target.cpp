@@ -103,7 +103,7 @@ TargetWorker::TargetWorker(config::TargetConfig config, std::unique_ptr<source::
     event_history_ = std::make_shared<EventHistoryFetch>();
     event_history_->source = std::move(event_source);
   }
-  if (config_.slo && !config_.slo->served_query.empty()) served_source_ = std::move(served_source);
+  served_source_ = std::move(served_source);  // made by the engine for slo.servedQuery only
 }
 
 TargetWorker::~TargetWorker() = default;
